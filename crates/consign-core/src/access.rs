@@ -1,0 +1,227 @@
+//! Who may do what (SPEC §11): roles, the capabilities they carry, token scopes, and the
+//! tenant reach of a principal. Authorisation decisions are pure functions of a `Principal`.
+
+use crate::ids::{CarrierId, TenantId, TokenId, UserId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Supervisor,
+    Agent,
+    ClientManager,
+    ClientViewer,
+    Carrier,
+    Warehouse,
+    Integration,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::Supervisor,
+        Role::Agent,
+        Role::ClientManager,
+        Role::ClientViewer,
+        Role::Carrier,
+        Role::Warehouse,
+        Role::Integration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Agent => "agent",
+            Role::ClientManager => "client_manager",
+            Role::ClientViewer => "client_viewer",
+            Role::Carrier => "carrier",
+            Role::Warehouse => "warehouse",
+            Role::Integration => "integration",
+        }
+    }
+
+    /// Provider roles work across the tenants they are granted; the others belong to one tenant.
+    pub fn is_provider(self) -> bool {
+        matches!(self, Role::Admin | Role::Supervisor | Role::Agent)
+    }
+
+    /// What the role may do before any token scope narrows it.
+    pub fn capabilities(self) -> &'static [Capability] {
+        use Capability::*;
+        match self {
+            Role::Admin => &[
+                ReadOrders, WriteOrders, ReadShipments, WriteShipments, AttachDocuments, ManageTenants,
+                ManageUsers, ManageTokens, ManageParties, ReadAudit,
+            ],
+            Role::Supervisor | Role::Agent => {
+                &[ReadOrders, WriteOrders, ReadShipments, WriteShipments, AttachDocuments]
+            }
+            Role::ClientManager | Role::ClientViewer => &[ReadOrders, ReadShipments],
+            Role::Carrier | Role::Warehouse => &[ReadShipments, AttachDocuments],
+            Role::Integration => &[ReadOrders, WriteOrders, ReadShipments, WriteShipments, AttachDocuments],
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            format!(
+                "unknown role '{s}'; expected one of {}",
+                Role::ALL.map(|r| r.as_str()).join(", ")
+            )
+        })
+    }
+}
+
+/// One thing a caller may do. Token scopes are written as these names (`orders:write`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Capability {
+    ReadOrders,
+    WriteOrders,
+    ReadShipments,
+    WriteShipments,
+    AttachDocuments,
+    ManageTenants,
+    ManageUsers,
+    ManageTokens,
+    ManageParties,
+    ReadAudit,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 10] = [
+        Capability::ReadOrders,
+        Capability::WriteOrders,
+        Capability::ReadShipments,
+        Capability::WriteShipments,
+        Capability::AttachDocuments,
+        Capability::ManageTenants,
+        Capability::ManageUsers,
+        Capability::ManageTokens,
+        Capability::ManageParties,
+        Capability::ReadAudit,
+    ];
+
+    pub fn scope_name(self) -> &'static str {
+        match self {
+            Capability::ReadOrders => "orders:read",
+            Capability::WriteOrders => "orders:write",
+            Capability::ReadShipments => "shipments:read",
+            Capability::WriteShipments => "shipments:write",
+            Capability::AttachDocuments => "documents:write",
+            Capability::ManageTenants => "tenants:manage",
+            Capability::ManageUsers => "users:manage",
+            Capability::ManageTokens => "tokens:manage",
+            Capability::ManageParties => "parties:manage",
+            Capability::ReadAudit => "audit:read",
+        }
+    }
+
+    pub fn from_scope(s: &str) -> Result<Self, String> {
+        Capability::ALL.into_iter().find(|c| c.scope_name() == s).ok_or_else(|| {
+            format!(
+                "unknown scope '{s}'; expected one of {}",
+                Capability::ALL.map(|c| c.scope_name()).join(", ")
+            )
+        })
+    }
+}
+
+/// Which tenants a principal reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantReach {
+    /// Administrators of the provider.
+    All,
+    /// Provider staff granted some tenants, or a client/carrier bound to its own.
+    Only(Vec<TenantId>),
+}
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    User(UserId),
+    Token(TokenId),
+    System,
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::User(id) => format!("user:{id}"),
+            Actor::Token(id) => format!("token:{id}"),
+            Actor::System => "system".into(),
+        }
+    }
+}
+
+/// An authenticated caller with everything authorisation needs.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub actor: Actor,
+    pub role: Role,
+    pub reach: TenantReach,
+    /// For token principals with explicit scopes: the subset of the role's capabilities.
+    pub scopes: Option<Vec<Capability>>,
+    /// Carrier users and tokens see only their own carrier's shipments.
+    pub carrier: Option<CarrierId>,
+}
+
+impl Principal {
+    pub fn system() -> Self {
+        Principal { actor: Actor::System, role: Role::Admin, reach: TenantReach::All, scopes: None, carrier: None }
+    }
+
+    pub fn can(&self, cap: Capability) -> bool {
+        self.role.capabilities().contains(&cap) && self.scopes.as_ref().is_none_or(|s| s.contains(&cap))
+    }
+
+    pub fn reaches(&self, tenant: TenantId) -> bool {
+        match &self.reach {
+            TenantReach::All => true,
+            TenantReach::Only(ids) => ids.contains(&tenant),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_narrow_but_never_widen_a_role() {
+        let p = Principal {
+            actor: Actor::System,
+            role: Role::ClientViewer,
+            reach: TenantReach::Only(vec![]),
+            scopes: Some(vec![Capability::ReadOrders, Capability::WriteOrders]),
+            carrier: None,
+        };
+        assert!(p.can(Capability::ReadOrders));
+        assert!(!p.can(Capability::WriteOrders), "a viewer token cannot gain write by scope");
+        assert!(!p.can(Capability::ReadShipments), "scope list excludes shipments");
+    }
+
+    #[test]
+    fn role_and_scope_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        for c in Capability::ALL {
+            assert_eq!(Capability::from_scope(c.scope_name()).unwrap(), c);
+        }
+        assert!("root".parse::<Role>().unwrap_err().contains("unknown role 'root'"));
+    }
+}

@@ -1,0 +1,115 @@
+//! Parties a tenant works with: carriers (by SCAC where they have one), warehouses and
+//! customers. Each belongs to one tenant.
+
+use crate::Invalid;
+use crate::ids::{CarrierId, TenantId, WarehouseId};
+use crate::tenant::{validate_name, validate_time_zone};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Parcel,
+    Ltl,
+    Ftl,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Parcel => "parcel",
+            Mode::Ltl => "ltl",
+            Mode::Ftl => "ftl",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "parcel" => Ok(Mode::Parcel),
+            "ltl" => Ok(Mode::Ltl),
+            "ftl" | "tl" => Ok(Mode::Ftl),
+            _ => Err(format!("unknown mode '{s}'; expected parcel, ltl or ftl")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carrier {
+    pub id: CarrierId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    /// Standard Carrier Alpha Code: 2-4 upper-case letters, unique per tenant when present.
+    pub scac: Option<String>,
+    pub mode: Mode,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCarrier {
+    pub name: String,
+    #[serde(default)]
+    pub scac: Option<String>,
+    pub mode: Mode,
+}
+
+pub fn validate_scac(scac: &str, field: &str, invalid: &mut Invalid) {
+    if !(2..=4).contains(&scac.len()) || !scac.bytes().all(|b| b.is_ascii_uppercase()) {
+        invalid.push(field, format!("'{scac}' is not a SCAC (2-4 upper-case letters)"));
+    }
+}
+
+impl NewCarrier {
+    pub fn accept(self, id: CarrierId, tenant_id: TenantId) -> Result<Carrier, Invalid> {
+        let mut inv = Invalid::default();
+        validate_name(&self.name, "name", 200, &mut inv);
+        let scac = self.scac.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(s) = &scac {
+            validate_scac(s, "scac", &mut inv);
+        }
+        inv.into_result(Carrier { id, tenant_id, name: self.name.trim().into(), scac, mode: self.mode })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warehouse {
+    pub id: WarehouseId,
+    pub tenant_id: TenantId,
+    /// Short site code used in files and EDI (e.g. `DAL1`).
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWarehouse {
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+}
+
+impl NewWarehouse {
+    pub fn accept(self, id: WarehouseId, tenant_id: TenantId) -> Result<Warehouse, Invalid> {
+        let mut inv = Invalid::default();
+        let code = self.code.trim().to_ascii_uppercase();
+        if code.is_empty() || code.len() > 16 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            inv.push("code", "must be 1-16 letters, digits or '-'");
+        }
+        validate_name(&self.name, "name", 200, &mut inv);
+        validate_time_zone(&self.time_zone, "time_zone", &mut inv);
+        inv.into_result(Warehouse { id, tenant_id, code, name: self.name.trim().into(), time_zone: self.time_zone })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carrier_scac_is_checked() {
+        let bad = NewCarrier { name: "Acme".into(), scac: Some("ac1".into()), mode: Mode::Ltl };
+        let err = bad.accept(CarrierId::random(), TenantId::random()).unwrap_err();
+        assert_eq!(err.errors[0].field, "scac");
+        let ok = NewCarrier { name: "Acme".into(), scac: Some("ACME".into()), mode: Mode::Ltl };
+        assert!(ok.accept(CarrierId::random(), TenantId::random()).is_ok());
+    }
+}
