@@ -225,3 +225,80 @@ mod tests {
         assert!("root".parse::<Role>().unwrap_err().contains("unknown role 'root'"));
     }
 }
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// Provider staff: the tenants granted (empty for admins, who reach all). Client, carrier
+    /// and warehouse users: exactly their own tenant.
+    pub tenants: Vec<TenantId>,
+    pub carrier_id: Option<CarrierId>,
+    pub created_at: jiff::Timestamp,
+    pub disabled: bool,
+}
+
+impl User {
+    pub fn principal(&self) -> Principal {
+        Principal {
+            actor: Actor::User(self.id),
+            role: self.role,
+            reach: if self.role == Role::Admin { TenantReach::All } else { TenantReach::Only(self.tenants.clone()) },
+            scopes: None,
+            carrier: self.carrier_id,
+        }
+    }
+}
+
+/// An API token's stored description. The secret itself is shown once and stored only as a
+/// SHA-256 hash (it has 160+ bits of entropy, so a slow hash adds nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub name: String,
+    pub role: Role,
+    pub tenant_id: Option<TenantId>,
+    pub carrier_id: Option<CarrierId>,
+    pub scopes: Option<Vec<String>>,
+    pub created_at: jiff::Timestamp,
+    pub created_by: String,
+    pub revoked_at: Option<jiff::Timestamp>,
+}
+
+impl ApiToken {
+    pub fn principal(&self) -> Principal {
+        Principal {
+            actor: Actor::Token(self.id),
+            role: self.role,
+            reach: match self.tenant_id {
+                Some(t) => TenantReach::Only(vec![t]),
+                None if self.role == Role::Admin => TenantReach::All,
+                None => TenantReach::Only(vec![]),
+            },
+            scopes: self
+                .scopes
+                .as_ref()
+                .map(|s| s.iter().filter_map(|n| Capability::from_scope(n).ok()).collect()),
+            carrier: self.carrier_id,
+        }
+    }
+}
+
+/// Checks a new user's or token's role against its tenant binding: client, carrier and
+/// warehouse identities must belong to exactly one tenant.
+pub fn check_binding(role: Role, tenants: &[TenantId], invalid: &mut crate::Invalid) {
+    match role {
+        Role::Admin if !tenants.is_empty() => {
+            invalid.push("tenants", "an admin reaches every tenant; do not grant tenants")
+        }
+        Role::ClientManager | Role::ClientViewer | Role::Carrier | Role::Warehouse | Role::Integration
+            if tenants.len() != 1 =>
+        {
+            invalid.push("tenant", format!("a {role} belongs to exactly one tenant"))
+        }
+        _ => {}
+    }
+}

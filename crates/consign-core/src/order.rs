@@ -154,6 +154,8 @@ pub struct Order {
     pub ordered_at: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Bumped on every stored change; updates name the version they read (optimistic lock).
+    pub version: i64,
 }
 
 impl Order {
@@ -370,6 +372,7 @@ pub fn apply_change(order: &Order, req: &ChangeRequest, now: Timestamp) -> Resul
         ChangeKind::PromiseChange { promised_by } => next.promised_by = Some(*promised_by),
     }
     next.updated_at = now;
+    next.version += 1;
     Ok(next)
 }
 
@@ -469,6 +472,7 @@ mod tests {
             ordered_at: a.ordered_at,
             created_at: a.ordered_at,
             updated_at: a.ordered_at,
+            version: 1,
         }
     }
 
@@ -520,4 +524,16 @@ mod tests {
         let errs = check_shipment_lines(&order, &[2, 0], &[(1, 1), (3, 1), (2, 1)]);
         assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["lines[0].quantity", "lines[1].line_no"]);
     }
+}
+
+/// A stored change request, as shown on the order's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderChange {
+    pub id: uuid::Uuid,
+    pub order_id: OrderId,
+    pub kind: String,
+    pub reason: String,
+    pub request: serde_json::Value,
+    pub actor: String,
+    pub at: Timestamp,
 }

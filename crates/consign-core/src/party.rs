@@ -113,3 +113,13 @@ mod tests {
         assert!(ok.accept(CarrierId::random(), TenantId::random()).is_ok());
     }
 }
+
+/// A consignee known to a tenant, found again by e-mail (or name when there is none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: crate::ids::CustomerId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}

@@ -1,1 +1,249 @@
-//! stub
+//! Persistence for Consign: one set of store traits (one per aggregate) with an embedded
+//! SQLite implementation and a PostgreSQL implementation, both exercised by one contract suite.
+//!
+//! Reads go through the aggregate traits on a [`Store`]; every write goes through a [`Tx`], so
+//! a use case can change several aggregates and append its audit records in one transaction.
+//! Every tenant-owned query takes a [`TenantId`] and filters on it: there is no method that
+//! reads tenant data without naming the tenant.
+
+mod migrate;
+pub mod postgres;
+mod sql;
+pub mod testing;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use consign_core::access::{ApiToken, User};
+use consign_core::audit::{AuditEntry, AuditRecord};
+use consign_core::ids::*;
+use consign_core::order::{CustomerInfo, Order, OrderChange, OrderStatus};
+use consign_core::party::{Carrier, Customer, Warehouse};
+use consign_core::shipment::{Document, Shipment, ShipmentStatus};
+use consign_core::tenant::Tenant;
+use jiff::Timestamp;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+pub use migrate::MIGRATION_COUNT;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was violated (slug, e-mail, external reference, tracking number…).
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    /// An optimistic-lock check failed: someone changed the record since it was read.
+    #[error("{0} was changed concurrently; reload and retry")]
+    Concurrent(String),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Db(sqlx::Error),
+    #[error("migration {version} ({name}): {source}")]
+    Migration { version: i64, name: &'static str, source: sqlx::Error },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(d) = &e
+            && d.is_unique_violation()
+        {
+            return StoreError::Duplicate(d.message().to_string());
+        }
+        StoreError::Db(e)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Keyset page: rows strictly after `after` in the list's order (newest first), at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub ordered_from: Option<Timestamp>,
+    pub ordered_to: Option<Timestamp>,
+    /// Exact external reference or order number, or a prefix of the external reference.
+    pub q: Option<String>,
+    pub after: Option<OrderId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ShipmentFilter {
+    pub status: Option<ShipmentStatus>,
+    pub carrier: Option<CarrierId>,
+    pub order: Option<OrderId>,
+    pub created_from: Option<Timestamp>,
+    pub created_to: Option<Timestamp>,
+    /// Exact tracking number or shipment number, or a prefix of the tracking number.
+    pub q: Option<String>,
+    pub after: Option<ShipmentId>,
+    pub limit: u32,
+}
+
+/// What an `Idempotency-Key` lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState {
+    /// First use: the key is now reserved for this request.
+    Reserved,
+    /// Same key, same request, already answered: replay this.
+    Completed { status: u16, content_type: String, body: Vec<u8> },
+    /// Same key, same request, still being processed by another call.
+    InFlight,
+    /// Same key, different request.
+    Mismatch,
+}
+
+#[async_trait]
+pub trait TenantStore {
+    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>>;
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>>;
+    async fn tenants(&self) -> Result<Vec<Tenant>>;
+}
+
+#[async_trait]
+pub trait AccessStore {
+    /// The user and their Argon2id password hash.
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>>;
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>>;
+    async fn tokens(&self) -> Result<Vec<ApiToken>>;
+    /// The session's user and CSRF token, if the session exists and has not expired.
+    async fn session(&self, hash: &[u8], now: Timestamp) -> Result<Option<(User, String)>>;
+}
+
+#[async_trait]
+pub trait PartyStore {
+    async fn carriers(&self, tenant: TenantId) -> Result<Vec<Carrier>>;
+    async fn warehouses(&self, tenant: TenantId) -> Result<Vec<Warehouse>>;
+    async fn customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: u32) -> Result<Vec<Customer>>;
+}
+
+#[async_trait]
+pub trait OrderStore {
+    async fn order(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>>;
+    /// By external reference or by order number.
+    async fn order_by_ref(&self, tenant: TenantId, reference: &str) -> Result<Option<Order>>;
+    async fn orders(&self, tenant: TenantId, filter: &OrderFilter) -> Result<Vec<Order>>;
+    async fn order_changes(&self, tenant: TenantId, order: OrderId) -> Result<Vec<OrderChange>>;
+    /// Quantities shipped and delivered per order line (index = line_no - 1).
+    async fn fulfilment(&self, tenant: TenantId, order: OrderId) -> Result<(Vec<u32>, Vec<u32>)>;
+    async fn count_orders(&self, tenant: TenantId) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait ShipmentStore {
+    async fn shipment(&self, tenant: TenantId, id: ShipmentId) -> Result<Option<Shipment>>;
+    async fn shipments(&self, tenant: TenantId, filter: &ShipmentFilter) -> Result<Vec<Shipment>>;
+    async fn documents(&self, tenant: TenantId, shipment: ShipmentId) -> Result<Vec<Document>>;
+    async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
+    async fn count_shipments(&self, tenant: TenantId) -> Result<i64>;
+}
+
+#[async_trait]
+pub trait AuditStore {
+    /// Every chain: the tenant ids plus the nil UUID for provider-level records.
+    async fn audit_chains(&self) -> Result<Vec<uuid::Uuid>>;
+    /// Records of one chain with `seq > after_seq`, in order.
+    async fn audit_page(&self, chain: uuid::Uuid, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    async fn audit_for_entity(&self, chain: uuid::Uuid, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>>;
+}
+
+#[async_trait]
+pub trait IdempotencyStore {
+    async fn reserve_key(&self, scope: &str, key: &str, request_hash: &[u8], now: Timestamp) -> Result<KeyState>;
+    async fn complete_key(&self, scope: &str, key: &str, status: u16, content_type: &str, body: &[u8]) -> Result<()>;
+    /// Forget a reservation whose request failed before producing a replayable answer.
+    async fn release_key(&self, scope: &str, key: &str) -> Result<()>;
+    async fn purge_keys(&self, older_than: Timestamp) -> Result<u64>;
+}
+
+/// Everything a running Consign needs from storage.
+#[async_trait]
+pub trait Store:
+    TenantStore + AccessStore + PartyStore + OrderStore + ShipmentStore + AuditStore + IdempotencyStore + Send + Sync
+{
+    fn engine(&self) -> Engine;
+    async fn ping(&self) -> Result<()>;
+    /// Starts a write transaction (on SQLite `BEGIN IMMEDIATE`, so writers queue instead of
+    /// failing on lock upgrade).
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Test and tooling hook: runs raw SQL (used by `audit verify` tests to tamper with a row).
+    async fn execute_raw(&self, sql: &str) -> Result<u64>;
+}
+
+/// One write transaction. Dropped without `commit`, it rolls back.
+#[async_trait]
+pub trait Tx: Send {
+    async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()>;
+    async fn insert_user(&mut self, user: &User, password_hash: &str) -> Result<()>;
+    async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> Result<()>;
+    async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> Result<bool>;
+    async fn insert_session(&mut self, hash: &[u8], user: UserId, csrf: &str, now: Timestamp, expires: Timestamp) -> Result<()>;
+    async fn delete_session(&mut self, hash: &[u8]) -> Result<()>;
+
+    async fn insert_carrier(&mut self, carrier: &Carrier) -> Result<()>;
+    async fn insert_warehouse(&mut self, warehouse: &Warehouse) -> Result<()>;
+    /// Finds or creates the tenant's customers by key; returns their ids in input order.
+    /// `new_id` mints ids for customers not seen before.
+    async fn upsert_customers(
+        &mut self,
+        tenant: TenantId,
+        customers: &[CustomerInfo],
+        new_id: &mut (dyn FnMut() -> CustomerId + Send),
+    ) -> Result<Vec<CustomerId>>;
+
+    /// Reserves `n` consecutive values of a per-tenant counter; returns the first.
+    async fn next_numbers(&mut self, tenant: TenantId, counter: &str, n: u64) -> Result<i64>;
+    async fn existing_order_refs(&mut self, tenant: TenantId, refs: &[String]) -> Result<HashSet<String>>;
+    async fn insert_orders(&mut self, orders: &[Order]) -> Result<()>;
+    /// Writes an order's mutable fields if its stored version is `order.version - 1`.
+    async fn update_order(&mut self, order: &Order) -> Result<()>;
+    async fn insert_order_change(&mut self, tenant: TenantId, change: &OrderChange) -> Result<()>;
+
+    async fn existing_tracking(&mut self, tenant: TenantId, keys: &[(CarrierId, String)]) -> Result<HashSet<(CarrierId, String)>>;
+    async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()>;
+    async fn insert_document(&mut self, document: &Document) -> Result<()>;
+
+    /// Appends entries to their chains (per tenant; provider-level when `tenant_id` is None).
+    async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()>;
+
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a URL names: `sqlite://path` (created and migrated if missing) or
+/// `postgres://…` (migrated).
+pub async fn open(url: &str) -> Result<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    }
+}
+
+/// The chain an entry belongs to.
+pub fn chain_of(tenant: Option<TenantId>) -> uuid::Uuid {
+    tenant.map(|t| t.0).unwrap_or(uuid::Uuid::nil())
+}
+
+/// Where a cursor for the next page comes from: the last row's id when the page was full.
+pub fn next_cursor<T, I: ToString>(rows: &[T], limit: u32, id: impl Fn(&T) -> I) -> Option<String> {
+    if rows.len() as u32 >= limit && limit > 0 { rows.last().map(|r| id(r).to_string()) } else { None }
+}

@@ -1,0 +1,23 @@
+//! Our own small migration runner: each engine has an ordered list of SQL files embedded in
+//! the binary, applied once each and recorded in `schema_migrations`. (sqlx's migrator needs
+//! its macros crate; this keeps the store free of proc macros.)
+
+pub(crate) struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/sqlite/0001_foundation.sql") }];
+
+pub(crate) const POSTGRES: &[Migration] =
+    &[Migration { version: 1, name: "foundation", sql: include_str!("../migrations/postgres/0001_foundation.sql") }];
+
+/// How many migrations each engine has (they must stay in step).
+pub const MIGRATION_COUNT: usize = SQLITE.len();
+
+const _: () = assert!(SQLITE.len() == POSTGRES.len(), "both engines need the same migrations");
+
+pub(crate) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";

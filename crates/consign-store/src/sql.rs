@@ -1,0 +1,1178 @@
+//! The SQL both engines share. The schema is column-for-column the same on SQLite and
+//! PostgreSQL and `$N` placeholders work on both, so the query code is written once and
+//! expanded for each engine's concrete types by `impl_sql_store!`; only connection setup,
+//! migrations, transaction start and row locking differ (see `sqlite.rs`, `postgres.rs`).
+
+use crate::{Result, StoreError};
+use consign_core::time::from_micros;
+use jiff::Timestamp;
+
+pub(crate) fn ts(us: i64) -> Timestamp {
+    from_micros(us)
+}
+
+pub(crate) fn ots(us: Option<i64>) -> Option<Timestamp> {
+    us.map(from_micros)
+}
+
+pub(crate) fn us(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn ous(t: Option<Timestamp>) -> Option<i64> {
+    t.map(us)
+}
+
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("domain types serialise to JSON")
+}
+
+pub(crate) fn parsed<T>(r: std::result::Result<T, String>) -> Result<T> {
+    r.map_err(StoreError::Corrupt)
+}
+
+/// Escapes LIKE wildcards so a search for `50%_OFF` matches literally.
+pub(crate) fn like_prefix(q: &str) -> String {
+    let mut s = String::with_capacity(q.len() + 1);
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32766 and PostgreSQL's 65535 bind limits.
+pub(crate) fn chunk_rows(columns: usize) -> usize {
+    (30_000 / columns).max(1)
+}
+
+macro_rules! impl_sql_store {
+    ($store:ident, $tx:ident, $db:ty, $engine:expr, for_update = $for_update:literal) => {
+        use crate::sql::{chunk_rows, json_col, like_prefix, ots, ous, parsed, to_json, ts, us};
+        use crate::*;
+        use consign_core::access::{ApiToken, Role, User};
+        use consign_core::audit::{AuditEntry, AuditRecord};
+        use consign_core::money::{Currency, from_minor, to_minor};
+        use consign_core::order::{Channel, CustomerInfo, Order, OrderChange, OrderLine, OrderStatus};
+        use consign_core::party::{Carrier, Customer, Mode, Warehouse};
+        use consign_core::shipment::{Direction, Document, DocumentKind, Shipment, ShipmentLine, ShipmentStatus};
+        use consign_core::tenant::Tenant;
+        use sqlx::{QueryBuilder, Row};
+        use std::collections::{HashMap, HashSet};
+        use uuid::Uuid;
+
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        const USER_COLS: &str = "u.id, u.email, u.name, u.role, u.carrier_id, u.created_at, u.disabled";
+        const ORDER_COLS: &str = "id, number, external_ref, customer_id, customer_json, ship_to_json, channel, currency, promised_by, status, ordered_at, created_at, updated_at, version, tenant_id";
+        const SHIPMENT_COLS: &str = "id, number, carrier_id, service_level, tracking_number, direction, order_id, origin_json, destination_json, weight_g, pieces, planned_pickup_at, promised_by, international, pod_required, status, picked_up_at, delivered_at, created_at, updated_at, tenant_id";
+        const TOKEN_COLS: &str = "id, name, role, tenant_id, carrier_id, scopes, created_at, created_by, revoked_at";
+        const DOC_COLS: &str = "id, tenant_id, shipment_id, kind, filename, content_type, sha256, size_bytes, uploaded_at, uploaded_by";
+        const AUDIT_COLS: &str = "seq, tenant_id, at, actor, entity, entity_id, action, before_json, after_json, prev_hash, hash";
+
+        fn tenant_row(r: &DbRow) -> Result<Tenant> {
+            Ok(Tenant {
+                id: TenantId(r.try_get("id")?),
+                slug: r.try_get("slug")?,
+                name: r.try_get("name")?,
+                time_zone: r.try_get("time_zone")?,
+                created_at: ts(r.try_get("created_at")?),
+            })
+        }
+
+        fn user_row(r: &DbRow, tenants: Vec<TenantId>) -> Result<User> {
+            let role: String = r.try_get("role")?;
+            Ok(User {
+                id: UserId(r.try_get("id")?),
+                email: r.try_get("email")?,
+                name: r.try_get("name")?,
+                role: parsed(role.parse::<Role>())?,
+                tenants,
+                carrier_id: r.try_get::<Option<Uuid>, _>("carrier_id")?.map(CarrierId),
+                created_at: ts(r.try_get("created_at")?),
+                disabled: r.try_get("disabled")?,
+            })
+        }
+
+        fn token_row(r: &DbRow) -> Result<ApiToken> {
+            let role: String = r.try_get("role")?;
+            let scopes: Option<String> = r.try_get("scopes")?;
+            Ok(ApiToken {
+                id: TokenId(r.try_get("id")?),
+                name: r.try_get("name")?,
+                role: parsed(role.parse::<Role>())?,
+                tenant_id: r.try_get::<Option<Uuid>, _>("tenant_id")?.map(TenantId),
+                carrier_id: r.try_get::<Option<Uuid>, _>("carrier_id")?.map(CarrierId),
+                scopes: scopes.map(|s| s.split_whitespace().map(String::from).collect()),
+                created_at: ts(r.try_get("created_at")?),
+                created_by: r.try_get("created_by")?,
+                revoked_at: ots(r.try_get("revoked_at")?),
+            })
+        }
+
+        fn carrier_row(r: &DbRow) -> Result<Carrier> {
+            let mode: String = r.try_get("mode")?;
+            Ok(Carrier {
+                id: CarrierId(r.try_get("id")?),
+                tenant_id: TenantId(r.try_get("tenant_id")?),
+                name: r.try_get("name")?,
+                scac: r.try_get("scac")?,
+                mode: parsed(Mode::parse(&mode))?,
+            })
+        }
+
+        fn order_row(r: &DbRow) -> Result<Order> {
+            let channel: String = r.try_get("channel")?;
+            let status: String = r.try_get("status")?;
+            let currency: String = r.try_get("currency")?;
+            let customer_json: String = r.try_get("customer_json")?;
+            let ship_to_json: String = r.try_get("ship_to_json")?;
+            Ok(Order {
+                id: OrderId(r.try_get("id")?),
+                tenant_id: TenantId(r.try_get("tenant_id")?),
+                number: r.try_get("number")?,
+                external_ref: r.try_get("external_ref")?,
+                customer_id: CustomerId(r.try_get("customer_id")?),
+                customer: json_col(&customer_json, "orders.customer_json")?,
+                ship_to: json_col(&ship_to_json, "orders.ship_to_json")?,
+                channel: parsed(Channel::parse(&channel))?,
+                currency: parsed(Currency::parse(&currency))?,
+                lines: Vec::new(),
+                promised_by: ots(r.try_get("promised_by")?),
+                status: parsed(OrderStatus::parse(&status))?,
+                ordered_at: ts(r.try_get("ordered_at")?),
+                created_at: ts(r.try_get("created_at")?),
+                updated_at: ts(r.try_get("updated_at")?),
+                version: r.try_get("version")?,
+            })
+        }
+
+        fn shipment_row(r: &DbRow) -> Result<Shipment> {
+            let direction: String = r.try_get("direction")?;
+            let status: String = r.try_get("status")?;
+            let origin: String = r.try_get("origin_json")?;
+            let destination: String = r.try_get("destination_json")?;
+            let weight_g: i64 = r.try_get("weight_g")?;
+            let pieces: i64 = r.try_get("pieces")?;
+            Ok(Shipment {
+                id: ShipmentId(r.try_get("id")?),
+                tenant_id: TenantId(r.try_get("tenant_id")?),
+                number: r.try_get("number")?,
+                carrier_id: CarrierId(r.try_get("carrier_id")?),
+                service_level: r.try_get("service_level")?,
+                tracking_number: r.try_get("tracking_number")?,
+                direction: parsed(Direction::parse(&direction))?,
+                order_id: r.try_get::<Option<Uuid>, _>("order_id")?.map(OrderId),
+                lines: Vec::new(),
+                origin: json_col(&origin, "shipments.origin_json")?,
+                destination: json_col(&destination, "shipments.destination_json")?,
+                weight_kg: rust_decimal::Decimal::new(weight_g, 3).normalize(),
+                pieces: pieces as u32,
+                planned_pickup_at: ots(r.try_get("planned_pickup_at")?),
+                promised_by: ots(r.try_get("promised_by")?),
+                international: r.try_get("international")?,
+                pod_required: r.try_get("pod_required")?,
+                status: parsed(ShipmentStatus::parse(&status))?,
+                picked_up_at: ots(r.try_get("picked_up_at")?),
+                delivered_at: ots(r.try_get("delivered_at")?),
+                created_at: ts(r.try_get("created_at")?),
+                updated_at: ts(r.try_get("updated_at")?),
+            })
+        }
+
+        fn document_row(r: &DbRow) -> Result<Document> {
+            let kind: String = r.try_get("kind")?;
+            let size: i64 = r.try_get("size_bytes")?;
+            Ok(Document {
+                id: DocumentId(r.try_get("id")?),
+                tenant_id: TenantId(r.try_get("tenant_id")?),
+                shipment_id: ShipmentId(r.try_get("shipment_id")?),
+                kind: parsed(DocumentKind::parse(&kind))?,
+                filename: r.try_get("filename")?,
+                content_type: r.try_get("content_type")?,
+                sha256: r.try_get("sha256")?,
+                size_bytes: size as u64,
+                uploaded_at: ts(r.try_get("uploaded_at")?),
+                uploaded_by: r.try_get("uploaded_by")?,
+            })
+        }
+
+        fn hash32(v: Vec<u8>) -> Result<[u8; 32]> {
+            v.try_into().map_err(|_| StoreError::Corrupt("audit hash is not 32 bytes".into()))
+        }
+
+        fn audit_row(r: &DbRow) -> Result<AuditRecord> {
+            Ok(AuditRecord {
+                seq: r.try_get("seq")?,
+                entry: AuditEntry {
+                    tenant_id: r.try_get::<Option<Uuid>, _>("tenant_id")?.map(TenantId),
+                    at: ts(r.try_get("at")?),
+                    actor: r.try_get("actor")?,
+                    entity: r.try_get("entity")?,
+                    entity_id: r.try_get("entity_id")?,
+                    action: r.try_get("action")?,
+                    before: r.try_get("before_json")?,
+                    after: r.try_get("after_json")?,
+                },
+                prev_hash: hash32(r.try_get("prev_hash")?)?,
+                hash: hash32(r.try_get("hash")?)?,
+            })
+        }
+
+        impl $store {
+            async fn user_tenants(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<TenantId>>> {
+                let mut map: HashMap<Uuid, Vec<TenantId>> = HashMap::new();
+                if ids.is_empty() {
+                    return Ok(map);
+                }
+                let mut qb = QueryBuilder::<$db>::new("SELECT user_id, tenant_id FROM user_tenants WHERE user_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in ids {
+                    sep.push_bind(*id);
+                }
+                qb.push(") ORDER BY user_id, tenant_id");
+                for r in qb.build().fetch_all(&self.read).await? {
+                    map.entry(r.try_get("user_id")?).or_default().push(TenantId(r.try_get("tenant_id")?));
+                }
+                Ok(map)
+            }
+
+            async fn users_from_rows(&self, rows: Vec<DbRow>) -> Result<Vec<User>> {
+                let ids: Vec<Uuid> = rows.iter().map(|r| r.try_get("id")).collect::<std::result::Result<_, _>>()?;
+                let mut grants = self.user_tenants(&ids).await?;
+                rows.iter()
+                    .zip(ids)
+                    .map(|(r, id)| user_row(r, grants.remove(&id).unwrap_or_default()))
+                    .collect()
+            }
+
+            /// Attaches order lines to orders with one query for the whole page (no N+1).
+            async fn with_order_lines(&self, tenant: TenantId, mut orders: Vec<Order>) -> Result<Vec<Order>> {
+                if orders.is_empty() {
+                    return Ok(orders);
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT order_id, line_no, sku, description, quantity, unit_price_minor FROM order_lines WHERE tenant_id = ",
+                );
+                qb.push_bind(tenant.0).push(" AND order_id IN (");
+                let mut sep = qb.separated(", ");
+                for o in &orders {
+                    sep.push_bind(o.id.0);
+                }
+                qb.push(") ORDER BY order_id, line_no");
+                let rows = qb.build().fetch_all(&self.read).await?;
+                let index: HashMap<Uuid, usize> = orders.iter().enumerate().map(|(i, o)| (o.id.0, i)).collect();
+                for r in rows {
+                    let oid: Uuid = r.try_get("order_id")?;
+                    let Some(&i) = index.get(&oid) else { continue };
+                    let o = &mut orders[i];
+                    let line_no: i64 = r.try_get("line_no")?;
+                    let qty: i64 = r.try_get("quantity")?;
+                    let price: i64 = r.try_get("unit_price_minor")?;
+                    o.lines.push(OrderLine {
+                        line_no: line_no as u32,
+                        sku: r.try_get("sku")?,
+                        description: r.try_get("description")?,
+                        quantity: qty as u32,
+                        unit_price: from_minor(price, &o.currency),
+                    });
+                }
+                Ok(orders)
+            }
+
+            async fn with_shipment_lines(&self, tenant: TenantId, mut shipments: Vec<Shipment>) -> Result<Vec<Shipment>> {
+                if shipments.is_empty() {
+                    return Ok(shipments);
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT shipment_id, line_no, quantity FROM shipment_lines WHERE tenant_id = ",
+                );
+                qb.push_bind(tenant.0).push(" AND shipment_id IN (");
+                let mut sep = qb.separated(", ");
+                for s in &shipments {
+                    sep.push_bind(s.id.0);
+                }
+                qb.push(") ORDER BY shipment_id, line_no");
+                let rows = qb.build().fetch_all(&self.read).await?;
+                let index: HashMap<Uuid, usize> = shipments.iter().enumerate().map(|(i, s)| (s.id.0, i)).collect();
+                for r in rows {
+                    let sid: Uuid = r.try_get("shipment_id")?;
+                    let Some(&i) = index.get(&sid) else { continue };
+                    let line_no: i64 = r.try_get("line_no")?;
+                    let qty: i64 = r.try_get("quantity")?;
+                    shipments[i].lines.push(ShipmentLine { line_no: line_no as u32, quantity: qty as u32 });
+                }
+                Ok(shipments)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl TenantStore for $store {
+            async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
+                sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| tenant_row(&r))
+                    .transpose()
+            }
+            async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
+                sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants WHERE slug = $1")
+                    .bind(slug.to_string())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| tenant_row(&r))
+                    .transpose()
+            }
+            async fn tenants(&self) -> Result<Vec<Tenant>> {
+                sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants ORDER BY slug")
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(tenant_row)
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl AccessStore for $store {
+            async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
+                let sql = format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = $1");
+                let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(email.trim().to_lowercase())
+                    .fetch_optional(&self.read)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let hash: String = row.try_get("password_hash")?;
+                let mut users = self.users_from_rows(vec![row]).await?;
+                Ok(users.pop().map(|u| (u, hash)))
+            }
+            async fn user(&self, id: UserId) -> Result<Option<User>> {
+                let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_all(&self.read).await?;
+                Ok(self.users_from_rows(rows).await?.pop())
+            }
+            async fn users(&self) -> Result<Vec<User>> {
+                let sql = format!("SELECT {USER_COLS} FROM users u ORDER BY u.email");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?;
+                self.users_from_rows(rows).await
+            }
+            async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>> {
+                let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(hash.to_vec())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| token_row(&r))
+                    .transpose()
+            }
+            async fn tokens(&self) -> Result<Vec<ApiToken>> {
+                let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.read).await?.iter().map(token_row).collect()
+            }
+            async fn session(&self, hash: &[u8], now: Timestamp) -> Result<Option<(User, String)>> {
+                let sql = format!(
+                    "SELECT {USER_COLS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2"
+                );
+                let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(hash.to_vec())
+                    .bind(us(now))
+                    .fetch_optional(&self.read)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let csrf: String = row.try_get("csrf_token")?;
+                Ok(self.users_from_rows(vec![row]).await?.pop().map(|u| (u, csrf)))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl PartyStore for $store {
+            async fn carriers(&self, tenant: TenantId) -> Result<Vec<Carrier>> {
+                sqlx::query("SELECT id, tenant_id, name, scac, mode FROM carriers WHERE tenant_id = $1 ORDER BY name")
+                    .bind(tenant.0)
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(carrier_row)
+                    .collect()
+            }
+            async fn warehouses(&self, tenant: TenantId) -> Result<Vec<Warehouse>> {
+                let rows = sqlx::query(
+                    "SELECT id, tenant_id, code, name, time_zone FROM warehouses WHERE tenant_id = $1 ORDER BY code",
+                )
+                .bind(tenant.0)
+                .fetch_all(&self.read)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Warehouse {
+                            id: WarehouseId(r.try_get("id")?),
+                            tenant_id: TenantId(r.try_get("tenant_id")?),
+                            code: r.try_get("code")?,
+                            name: r.try_get("name")?,
+                            time_zone: r.try_get("time_zone")?,
+                        })
+                    })
+                    .collect()
+            }
+            async fn customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: u32) -> Result<Vec<Customer>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT id, tenant_id, name, email, phone FROM customers WHERE tenant_id = ",
+                );
+                qb.push_bind(tenant.0);
+                if let Some(a) = after {
+                    qb.push(" AND id < ").push_bind(a.0);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit as i64);
+                qb.build()
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        Ok(Customer {
+                            id: CustomerId(r.try_get("id")?),
+                            tenant_id: TenantId(r.try_get("tenant_id")?),
+                            name: r.try_get("name")?,
+                            email: r.try_get("email")?,
+                            phone: r.try_get("phone")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl OrderStore for $store {
+            async fn order(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>> {
+                let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE tenant_id = $1 AND id = $2");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(id.0).fetch_all(&self.read).await?;
+                let orders = rows.iter().map(order_row).collect::<Result<Vec<_>>>()?;
+                Ok(self.with_order_lines(tenant, orders).await?.pop())
+            }
+            async fn order_by_ref(&self, tenant: TenantId, reference: &str) -> Result<Option<Order>> {
+                let sql = format!(
+                    "SELECT {ORDER_COLS} FROM orders WHERE tenant_id = $1 AND external_ref = $2 \
+                     UNION ALL SELECT {ORDER_COLS} FROM orders WHERE tenant_id = $1 AND number = $2 LIMIT 1"
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(reference.to_string())
+                    .fetch_all(&self.read)
+                    .await?;
+                let orders = rows.iter().map(order_row).collect::<Result<Vec<_>>>()?;
+                Ok(self.with_order_lines(tenant, orders).await?.pop())
+            }
+            async fn orders(&self, tenant: TenantId, f: &OrderFilter) -> Result<Vec<Order>> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {ORDER_COLS} FROM orders WHERE tenant_id = "));
+                qb.push_bind(tenant.0);
+                if let Some(s) = f.status {
+                    qb.push(" AND status = ").push_bind(s.as_str());
+                }
+                if let Some(t) = f.ordered_from {
+                    qb.push(" AND ordered_at >= ").push_bind(us(t));
+                }
+                if let Some(t) = f.ordered_to {
+                    qb.push(" AND ordered_at < ").push_bind(us(t));
+                }
+                if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                    qb.push(" AND (external_ref = ").push_bind(q.to_string());
+                    qb.push(" OR number = ").push_bind(q.to_string());
+                    qb.push(" OR external_ref LIKE ").push_bind(like_prefix(q)).push(" ESCAPE '\\')");
+                }
+                if let Some(a) = f.after {
+                    qb.push(" AND id < ").push_bind(a.0);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
+                let rows = qb.build().fetch_all(&self.read).await?;
+                let orders = rows.iter().map(order_row).collect::<Result<Vec<_>>>()?;
+                self.with_order_lines(tenant, orders).await
+            }
+            async fn order_changes(&self, tenant: TenantId, order: OrderId) -> Result<Vec<OrderChange>> {
+                let rows = sqlx::query(
+                    "SELECT id, order_id, kind, reason, request_json, actor, at FROM order_changes \
+                     WHERE tenant_id = $1 AND order_id = $2 ORDER BY at, id",
+                )
+                .bind(tenant.0)
+                .bind(order.0)
+                .fetch_all(&self.read)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let req: String = r.try_get("request_json")?;
+                        Ok(OrderChange {
+                            id: r.try_get("id")?,
+                            order_id: OrderId(r.try_get("order_id")?),
+                            kind: r.try_get("kind")?,
+                            reason: r.try_get("reason")?,
+                            request: json_col(&req, "order_changes.request_json")?,
+                            actor: r.try_get("actor")?,
+                            at: ts(r.try_get("at")?),
+                        })
+                    })
+                    .collect()
+            }
+            async fn fulfilment(&self, tenant: TenantId, order: OrderId) -> Result<(Vec<u32>, Vec<u32>)> {
+                let rows = sqlx::query(
+                    "SELECT sl.line_no, CAST(SUM(sl.quantity) AS BIGINT) AS shipped, \
+                     CAST(SUM(CASE WHEN s.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
+                     FROM shipment_lines sl JOIN shipments s ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id \
+                     WHERE sl.tenant_id = $1 AND s.order_id = $2 AND s.direction = 'outbound' AND s.status <> 'cancelled' \
+                     GROUP BY sl.line_no",
+                )
+                .bind(tenant.0)
+                .bind(order.0)
+                .fetch_all(&self.read)
+                .await?;
+                let mut shipped = Vec::new();
+                let mut delivered = Vec::new();
+                for r in rows {
+                    let line: i64 = r.try_get("line_no")?;
+                    let i = (line.max(1) - 1) as usize;
+                    if shipped.len() <= i {
+                        shipped.resize(i + 1, 0);
+                        delivered.resize(i + 1, 0);
+                    }
+                    shipped[i] = r.try_get::<i64, _>("shipped")? as u32;
+                    delivered[i] = r.try_get::<i64, _>("delivered")? as u32;
+                }
+                Ok((shipped, delivered))
+            }
+            async fn count_orders(&self, tenant: TenantId) -> Result<i64> {
+                Ok(sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = $1")
+                    .bind(tenant.0)
+                    .fetch_one(&self.read)
+                    .await?
+                    .try_get("n")?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl ShipmentStore for $store {
+            async fn shipment(&self, tenant: TenantId, id: ShipmentId) -> Result<Option<Shipment>> {
+                let sql = format!("SELECT {SHIPMENT_COLS} FROM shipments WHERE tenant_id = $1 AND id = $2");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(id.0).fetch_all(&self.read).await?;
+                let v = rows.iter().map(shipment_row).collect::<Result<Vec<_>>>()?;
+                Ok(self.with_shipment_lines(tenant, v).await?.pop())
+            }
+            async fn shipments(&self, tenant: TenantId, f: &ShipmentFilter) -> Result<Vec<Shipment>> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {SHIPMENT_COLS} FROM shipments WHERE tenant_id = "));
+                qb.push_bind(tenant.0);
+                if let Some(s) = f.status {
+                    qb.push(" AND status = ").push_bind(s.as_str());
+                }
+                if let Some(c) = f.carrier {
+                    qb.push(" AND carrier_id = ").push_bind(c.0);
+                }
+                if let Some(o) = f.order {
+                    qb.push(" AND order_id = ").push_bind(o.0);
+                }
+                if let Some(t) = f.created_from {
+                    qb.push(" AND created_at >= ").push_bind(us(t));
+                }
+                if let Some(t) = f.created_to {
+                    qb.push(" AND created_at < ").push_bind(us(t));
+                }
+                if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                    qb.push(" AND (tracking_number = ").push_bind(q.to_string());
+                    qb.push(" OR number = ").push_bind(q.to_string());
+                    qb.push(" OR tracking_number LIKE ").push_bind(like_prefix(q)).push(" ESCAPE '\\')");
+                }
+                if let Some(a) = f.after {
+                    qb.push(" AND id < ").push_bind(a.0);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
+                let rows = qb.build().fetch_all(&self.read).await?;
+                let v = rows.iter().map(shipment_row).collect::<Result<Vec<_>>>()?;
+                self.with_shipment_lines(tenant, v).await
+            }
+            async fn documents(&self, tenant: TenantId, shipment: ShipmentId) -> Result<Vec<Document>> {
+                let sql = format!("SELECT {DOC_COLS} FROM documents WHERE tenant_id = $1 AND shipment_id = $2 ORDER BY id");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(shipment.0)
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(document_row)
+                    .collect()
+            }
+            async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+                let sql = format!("SELECT {DOC_COLS} FROM documents WHERE tenant_id = $1 AND id = $2");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| document_row(&r))
+                    .transpose()
+            }
+            async fn count_shipments(&self, tenant: TenantId) -> Result<i64> {
+                Ok(sqlx::query("SELECT COUNT(*) AS n FROM shipments WHERE tenant_id = $1")
+                    .bind(tenant.0)
+                    .fetch_one(&self.read)
+                    .await?
+                    .try_get("n")?)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl AuditStore for $store {
+            async fn audit_chains(&self) -> Result<Vec<Uuid>> {
+                let rows = sqlx::query("SELECT chain FROM audit_heads ORDER BY chain").fetch_all(&self.read).await?;
+                rows.iter().map(|r| Ok(r.try_get("chain")?)).collect()
+            }
+            async fn audit_page(&self, chain: Uuid, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+                let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(chain)
+                    .bind(after_seq)
+                    .bind(limit as i64)
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(audit_row)
+                    .collect()
+            }
+            async fn audit_for_entity(&self, chain: Uuid, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
+                let sql = format!(
+                    "SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND entity = $2 AND entity_id = $3 ORDER BY seq"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(chain)
+                    .bind(entity.to_string())
+                    .bind(entity_id.to_string())
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(audit_row)
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl IdempotencyStore for $store {
+            async fn reserve_key(&self, scope: &str, key: &str, request_hash: &[u8], now: Timestamp) -> Result<KeyState> {
+                let inserted = sqlx::query(
+                    "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (scope, idem_key) DO NOTHING",
+                )
+                .bind(scope.to_string())
+                .bind(key.to_string())
+                .bind(request_hash.to_vec())
+                .bind(us(now))
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    return Ok(KeyState::Reserved);
+                }
+                let r = sqlx::query(
+                    "SELECT request_hash, status_code, content_type, response_body FROM idempotency_keys \
+                     WHERE scope = $1 AND idem_key = $2",
+                )
+                .bind(scope.to_string())
+                .bind(key.to_string())
+                .fetch_one(&self.write)
+                .await?;
+                let stored: Vec<u8> = r.try_get("request_hash")?;
+                if stored != request_hash {
+                    return Ok(KeyState::Mismatch);
+                }
+                let status: Option<i64> = r.try_get("status_code")?;
+                Ok(match status {
+                    None => KeyState::InFlight,
+                    Some(s) => KeyState::Completed {
+                        status: s as u16,
+                        content_type: r.try_get::<Option<String>, _>("content_type")?.unwrap_or_default(),
+                        body: r.try_get::<Option<Vec<u8>>, _>("response_body")?.unwrap_or_default(),
+                    },
+                })
+            }
+            async fn complete_key(&self, scope: &str, key: &str, status: u16, content_type: &str, body: &[u8]) -> Result<()> {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET status_code = $3, content_type = $4, response_body = $5 \
+                     WHERE scope = $1 AND idem_key = $2",
+                )
+                .bind(scope.to_string())
+                .bind(key.to_string())
+                .bind(status as i64)
+                .bind(content_type.to_string())
+                .bind(body.to_vec())
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+            async fn release_key(&self, scope: &str, key: &str) -> Result<()> {
+                sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL")
+                    .bind(scope.to_string())
+                    .bind(key.to_string())
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+            async fn purge_keys(&self, older_than: Timestamp) -> Result<u64> {
+                Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                    .bind(us(older_than))
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn engine(&self) -> Engine {
+                $engine
+            }
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.read).await?;
+                Ok(())
+            }
+            async fn begin(&self) -> Result<Box<dyn Tx>> {
+                Ok(Box::new($tx { tx: self.begin_write().await? }))
+            }
+            async fn execute_raw(&self, sql: &str) -> Result<u64> {
+                Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.write).await?.rows_affected())
+            }
+        }
+
+        pub struct $tx {
+            tx: sqlx::Transaction<'static, $db>,
+        }
+
+        #[async_trait::async_trait]
+        impl Tx for $tx {
+            async fn insert_tenant(&mut self, t: &Tenant) -> Result<()> {
+                sqlx::query("INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(t.id.0)
+                    .bind(t.slug.clone())
+                    .bind(t.name.clone())
+                    .bind(t.time_zone.clone())
+                    .bind(us(t.created_at))
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+            async fn insert_user(&mut self, u: &User, password_hash: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, email, name, role, password_hash, carrier_id, created_at, disabled) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(u.id.0)
+                .bind(u.email.trim().to_lowercase())
+                .bind(u.name.clone())
+                .bind(u.role.as_str())
+                .bind(password_hash.to_string())
+                .bind(u.carrier_id.map(|c| c.0))
+                .bind(us(u.created_at))
+                .bind(u.disabled)
+                .execute(&mut *self.tx)
+                .await?;
+                for t in &u.tenants {
+                    sqlx::query("INSERT INTO user_tenants (user_id, tenant_id) VALUES ($1, $2)")
+                        .bind(u.id.0)
+                        .bind(t.0)
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
+                Ok(())
+            }
+            async fn insert_token(&mut self, t: &ApiToken, hash: &[u8]) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, token_hash, name, role, tenant_id, carrier_id, scopes, created_at, created_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(t.id.0)
+                .bind(hash.to_vec())
+                .bind(t.name.clone())
+                .bind(t.role.as_str())
+                .bind(t.tenant_id.map(|x| x.0))
+                .bind(t.carrier_id.map(|x| x.0))
+                .bind(t.scopes.as_ref().map(|s| s.join(" ")))
+                .bind(us(t.created_at))
+                .bind(t.created_by.clone())
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+            async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> Result<bool> {
+                let n = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id.0)
+                    .bind(us(at))
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            }
+            async fn insert_session(&mut self, hash: &[u8], user: UserId, csrf: &str, now: Timestamp, expires: Timestamp) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(hash.to_vec())
+                .bind(user.0)
+                .bind(csrf.to_string())
+                .bind(us(now))
+                .bind(us(expires))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+            async fn delete_session(&mut self, hash: &[u8]) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash.to_vec()).execute(&mut *self.tx).await?;
+                Ok(())
+            }
+            async fn insert_carrier(&mut self, c: &Carrier) -> Result<()> {
+                sqlx::query("INSERT INTO carriers (tenant_id, id, name, scac, mode) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(c.tenant_id.0)
+                    .bind(c.id.0)
+                    .bind(c.name.clone())
+                    .bind(c.scac.clone())
+                    .bind(c.mode.as_str())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+            async fn insert_warehouse(&mut self, w: &Warehouse) -> Result<()> {
+                sqlx::query("INSERT INTO warehouses (tenant_id, id, code, name, time_zone) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(w.tenant_id.0)
+                    .bind(w.id.0)
+                    .bind(w.code.clone())
+                    .bind(w.name.clone())
+                    .bind(w.time_zone.clone())
+                    .execute(&mut *self.tx)
+                    .await?;
+                Ok(())
+            }
+            async fn upsert_customers(
+                &mut self,
+                tenant: TenantId,
+                customers: &[CustomerInfo],
+                new_id: &mut (dyn FnMut() -> CustomerId + Send),
+            ) -> Result<Vec<CustomerId>> {
+                // One row per distinct key: PostgreSQL refuses an upsert that touches a row twice.
+                let mut distinct: Vec<(String, &CustomerInfo)> = Vec::new();
+                let mut seen = HashSet::new();
+                for c in customers {
+                    let k = c.key();
+                    if seen.insert(k.clone()) {
+                        distinct.push((k, c));
+                    }
+                }
+                let mut ids: HashMap<String, CustomerId> = HashMap::with_capacity(distinct.len());
+                for chunk in distinct.chunks(chunk_rows(6)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO customers (tenant_id, id, customer_key, name, email, phone) ",
+                    );
+                    qb.push_values(chunk, |mut b, (k, c)| {
+                        b.push_bind(tenant.0)
+                            .push_bind(new_id().0)
+                            .push_bind(k.clone())
+                            .push_bind(c.name.clone())
+                            .push_bind(c.email.clone())
+                            .push_bind(c.phone.clone());
+                    });
+                    qb.push(
+                        " ON CONFLICT (tenant_id, customer_key) DO UPDATE SET name = excluded.name, \
+                         email = COALESCE(excluded.email, customers.email), phone = COALESCE(excluded.phone, customers.phone) \
+                         RETURNING customer_key, id",
+                    );
+                    for r in qb.build().fetch_all(&mut *self.tx).await? {
+                        ids.insert(r.try_get("customer_key")?, CustomerId(r.try_get("id")?));
+                    }
+                }
+                customers
+                    .iter()
+                    .map(|c| ids.get(&c.key()).copied().ok_or_else(|| StoreError::Corrupt("customer upsert lost a row".into())))
+                    .collect()
+            }
+            async fn next_numbers(&mut self, tenant: TenantId, counter: &str, n: u64) -> Result<i64> {
+                let last: i64 = sqlx::query(
+                    "INSERT INTO counters (tenant_id, name, value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + $3 RETURNING value",
+                )
+                .bind(tenant.0)
+                .bind(counter.to_string())
+                .bind(n as i64)
+                .fetch_one(&mut *self.tx)
+                .await?
+                .try_get("value")?;
+                Ok(last - n as i64 + 1)
+            }
+            async fn existing_order_refs(&mut self, tenant: TenantId, refs: &[String]) -> Result<HashSet<String>> {
+                let mut found = HashSet::new();
+                for chunk in refs.chunks(chunk_rows(1)) {
+                    let mut qb = QueryBuilder::<$db>::new("SELECT external_ref FROM orders WHERE tenant_id = ");
+                    qb.push_bind(tenant.0).push(" AND external_ref IN (");
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push_bind(r.clone());
+                    }
+                    qb.push(")");
+                    for r in qb.build().fetch_all(&mut *self.tx).await? {
+                        found.insert(r.try_get("external_ref")?);
+                    }
+                }
+                Ok(found)
+            }
+            async fn insert_orders(&mut self, orders: &[Order]) -> Result<()> {
+                for chunk in orders.chunks(chunk_rows(16)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO orders (tenant_id, id, number, external_ref, customer_id, customer_json, ship_to_json, \
+                         channel, currency, total_minor, promised_by, status, ordered_at, created_at, updated_at, version) ",
+                    );
+                    let mut bad = None;
+                    qb.push_values(chunk, |mut b, o| {
+                        let total = to_minor(o.total(), &o.currency).unwrap_or_else(|e| {
+                            bad = Some(e);
+                            0
+                        });
+                        b.push_bind(o.tenant_id.0)
+                            .push_bind(o.id.0)
+                            .push_bind(o.number.clone())
+                            .push_bind(o.external_ref.clone())
+                            .push_bind(o.customer_id.0)
+                            .push_bind(to_json(&o.customer))
+                            .push_bind(to_json(&o.ship_to))
+                            .push_bind(o.channel.as_str())
+                            .push_bind(o.currency.code().to_string())
+                            .push_bind(total)
+                            .push_bind(ous(o.promised_by))
+                            .push_bind(o.status.as_str())
+                            .push_bind(us(o.ordered_at))
+                            .push_bind(us(o.created_at))
+                            .push_bind(us(o.updated_at))
+                            .push_bind(o.version);
+                    });
+                    if let Some(e) = bad {
+                        return Err(StoreError::Corrupt(format!("order total: {e}")));
+                    }
+                    qb.build().execute(&mut *self.tx).await?;
+                }
+                let lines: Vec<(&Order, &OrderLine)> = orders.iter().flat_map(|o| o.lines.iter().map(move |l| (o, l))).collect();
+                for chunk in lines.chunks(chunk_rows(7)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO order_lines (tenant_id, order_id, line_no, sku, description, quantity, unit_price_minor) ",
+                    );
+                    let mut bad = None;
+                    qb.push_values(chunk, |mut b, (o, l)| {
+                        let price = to_minor(l.unit_price, &o.currency).unwrap_or_else(|e| {
+                            bad = Some(e);
+                            0
+                        });
+                        b.push_bind(o.tenant_id.0)
+                            .push_bind(o.id.0)
+                            .push_bind(l.line_no as i64)
+                            .push_bind(l.sku.clone())
+                            .push_bind(l.description.clone())
+                            .push_bind(l.quantity as i64)
+                            .push_bind(price);
+                    });
+                    if let Some(e) = bad {
+                        return Err(StoreError::Corrupt(format!("unit price: {e}")));
+                    }
+                    qb.build().execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+            async fn update_order(&mut self, o: &Order) -> Result<()> {
+                let n = sqlx::query(
+                    "UPDATE orders SET ship_to_json = $3, promised_by = $4, status = $5, updated_at = $6, version = $7 \
+                     WHERE tenant_id = $1 AND id = $2 AND version = $8",
+                )
+                .bind(o.tenant_id.0)
+                .bind(o.id.0)
+                .bind(to_json(&o.ship_to))
+                .bind(ous(o.promised_by))
+                .bind(o.status.as_str())
+                .bind(us(o.updated_at))
+                .bind(o.version)
+                .bind(o.version - 1)
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::Concurrent(format!("order {}", o.number)));
+                }
+                Ok(())
+            }
+            async fn insert_order_change(&mut self, tenant: TenantId, c: &OrderChange) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO order_changes (tenant_id, id, order_id, kind, reason, request_json, actor, at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(tenant.0)
+                .bind(c.id)
+                .bind(c.order_id.0)
+                .bind(c.kind.clone())
+                .bind(c.reason.clone())
+                .bind(to_json(&c.request))
+                .bind(c.actor.clone())
+                .bind(us(c.at))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+            async fn existing_tracking(&mut self, tenant: TenantId, keys: &[(CarrierId, String)]) -> Result<HashSet<(CarrierId, String)>> {
+                let mut found = HashSet::new();
+                for chunk in keys.chunks(chunk_rows(1)) {
+                    let mut qb =
+                        QueryBuilder::<$db>::new("SELECT carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
+                    qb.push_bind(tenant.0).push(" AND tracking_number IN (");
+                    let mut sep = qb.separated(", ");
+                    for (_, t) in chunk {
+                        sep.push_bind(t.clone());
+                    }
+                    qb.push(")");
+                    for r in qb.build().fetch_all(&mut *self.tx).await? {
+                        found.insert((CarrierId(r.try_get("carrier_id")?), r.try_get("tracking_number")?));
+                    }
+                }
+                let wanted: HashSet<&(CarrierId, String)> = keys.iter().collect();
+                found.retain(|k| wanted.contains(k));
+                Ok(found)
+            }
+            async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()> {
+                for chunk in shipments.chunks(chunk_rows(21)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO shipments (tenant_id, id, number, carrier_id, service_level, tracking_number, direction, \
+                         order_id, origin_json, destination_json, weight_g, pieces, planned_pickup_at, promised_by, international, \
+                         pod_required, status, picked_up_at, delivered_at, created_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, s| {
+                        let grams = (s.weight_kg * rust_decimal::Decimal::from(1000)).trunc();
+                        b.push_bind(s.tenant_id.0)
+                            .push_bind(s.id.0)
+                            .push_bind(s.number.clone())
+                            .push_bind(s.carrier_id.0)
+                            .push_bind(s.service_level.clone())
+                            .push_bind(s.tracking_number.clone())
+                            .push_bind(s.direction.as_str())
+                            .push_bind(s.order_id.map(|o| o.0))
+                            .push_bind(to_json(&s.origin))
+                            .push_bind(to_json(&s.destination))
+                            .push_bind(i64::try_from(grams).unwrap_or(i64::MAX))
+                            .push_bind(s.pieces as i64)
+                            .push_bind(ous(s.planned_pickup_at))
+                            .push_bind(ous(s.promised_by))
+                            .push_bind(s.international)
+                            .push_bind(s.pod_required)
+                            .push_bind(s.status.as_str())
+                            .push_bind(ous(s.picked_up_at))
+                            .push_bind(ous(s.delivered_at))
+                            .push_bind(us(s.created_at))
+                            .push_bind(us(s.updated_at));
+                    });
+                    qb.build().execute(&mut *self.tx).await?;
+                }
+                let lines: Vec<(&Shipment, &ShipmentLine)> =
+                    shipments.iter().flat_map(|s| s.lines.iter().map(move |l| (s, l))).collect();
+                for chunk in lines.chunks(chunk_rows(4)) {
+                    let mut qb =
+                        QueryBuilder::<$db>::new("INSERT INTO shipment_lines (tenant_id, shipment_id, line_no, quantity) ");
+                    qb.push_values(chunk, |mut b, (s, l)| {
+                        b.push_bind(s.tenant_id.0)
+                            .push_bind(s.id.0)
+                            .push_bind(l.line_no as i64)
+                            .push_bind(l.quantity as i64);
+                    });
+                    qb.build().execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+            async fn insert_document(&mut self, d: &Document) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO documents (tenant_id, id, shipment_id, kind, filename, content_type, sha256, size_bytes, \
+                     uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(d.tenant_id.0)
+                .bind(d.id.0)
+                .bind(d.shipment_id.0)
+                .bind(d.kind.as_str())
+                .bind(d.filename.clone())
+                .bind(d.content_type.clone())
+                .bind(d.sha256.clone())
+                .bind(d.size_bytes as i64)
+                .bind(us(d.uploaded_at))
+                .bind(d.uploaded_by.clone())
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+            async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()> {
+                // Group by chain, keeping each chain's entries in the order given.
+                let mut chains: Vec<(Uuid, Vec<AuditEntry>)> = Vec::new();
+                for e in entries {
+                    let c = chain_of(e.tenant_id);
+                    match chains.iter_mut().find(|(k, _)| *k == c) {
+                        Some((_, v)) => v.push(e),
+                        None => chains.push((c, vec![e])),
+                    }
+                }
+                for (chain, entries) in chains {
+                    // Create the head row if this is the chain's first record, then lock it, so
+                    // concurrent writers to one chain queue instead of forking it.
+                    sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
+                        .bind(chain)
+                        .bind(consign_core::audit::GENESIS.to_vec())
+                        .execute(&mut *self.tx)
+                        .await?;
+                    let head = sqlx::query(concat!("SELECT seq, hash FROM audit_heads WHERE chain = $1", $for_update))
+                        .bind(chain)
+                        .fetch_one(&mut *self.tx)
+                        .await?;
+                    let seq: i64 = head.try_get("seq")?;
+                    let hash = hash32(head.try_get("hash")?)?;
+                    let records = consign_core::audit::chain(seq, hash, entries);
+                    for chunk in records.chunks(chunk_rows(12)) {
+                        let mut qb = QueryBuilder::<$db>::new(
+                            "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, entity, entity_id, action, before_json, \
+                             after_json, prev_hash, hash) ",
+                        );
+                        qb.push_values(chunk, |mut b, r| {
+                            b.push_bind(chain)
+                                .push_bind(r.seq)
+                                .push_bind(r.entry.tenant_id.map(|t| t.0))
+                                .push_bind(us(r.entry.at))
+                                .push_bind(r.entry.actor.clone())
+                                .push_bind(r.entry.entity.clone())
+                                .push_bind(r.entry.entity_id.clone())
+                                .push_bind(r.entry.action.clone())
+                                .push_bind(r.entry.before.clone())
+                                .push_bind(r.entry.after.clone())
+                                .push_bind(r.prev_hash.to_vec())
+                                .push_bind(r.hash.to_vec());
+                        });
+                        qb.build().execute(&mut *self.tx).await?;
+                    }
+                    if let Some(last) = records.last() {
+                        sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1")
+                            .bind(chain)
+                            .bind(last.seq)
+                            .bind(last.hash.to_vec())
+                            .execute(&mut *self.tx)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+            async fn commit(self: Box<Self>) -> Result<()> {
+                self.tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_sql_store;
