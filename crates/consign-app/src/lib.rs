@@ -1,1 +1,111 @@
-//! stub
+//! Consign's use cases: each takes a caller (`Principal`) and a command, loads what the core
+//! needs from the store, lets the core decide, and commits the result together with its audit
+//! records in one transaction. The HTTP API and the CLI both call these, so authorisation and
+//! validation are the same whichever door a request comes through.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod documents;
+// pub mod gen;
+pub mod import;
+pub mod orders;
+pub mod shipments;
+
+use consign_core::access::{Capability, Principal};
+use consign_core::tenant::Tenant;
+use consign_core::time::Clock;
+use consign_core::{FieldError, Invalid};
+use consign_store::{DynStore, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a use case can answer besides success. The web layer maps each to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 401: no or bad credentials.
+    #[error("authentication required: {0}")]
+    Unauthenticated(String),
+    /// 403: authenticated, but the role or token scope does not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: missing, or outside the caller's reach (indistinguishable on purpose).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 422: the input is malformed.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// 422 for batches: problems per item (index into the submitted list).
+    #[error("{} invalid item(s)", .0.len())]
+    InvalidItems(Vec<(usize, Invalid)>),
+    /// 409: the input is well-formed but conflicts with what is stored.
+    #[error("{message}")]
+    Conflict { message: String, errors: Vec<FieldError> },
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Duplicate(m) => AppError::Conflict { message: format!("already exists ({m})"), errors: vec![] },
+            StoreError::Concurrent(m) => AppError::Conflict { message: format!("{m} was changed concurrently; reload and retry"), errors: vec![] },
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl AppError {
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        AppError::Conflict { errors: vec![FieldError::new(field, message.clone())], message }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The application: a store, a clock, and where document bytes live.
+#[derive(Clone)]
+pub struct App {
+    pub store: DynStore,
+    pub clock: Arc<dyn Clock>,
+    /// Content-addressed document folder (beside the database by default).
+    pub documents_dir: PathBuf,
+}
+
+impl App {
+    pub fn new(store: DynStore, clock: Arc<dyn Clock>, documents_dir: PathBuf) -> Self {
+        App { store, clock, documents_dir }
+    }
+
+    /// Now, truncated to the microsecond precision the store keeps, so what is returned
+    /// equals what is read back.
+    pub fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_microsecond(self.clock.now().as_microsecond()).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    /// The tenant named by `slug` if the caller reaches it. An unknown slug and a tenant
+    /// outside the caller's reach give the same answer, so slugs cannot be probed.
+    pub async fn tenant_for(&self, p: &Principal, slug: &str) -> AppResult<Tenant> {
+        match self.store.tenant_by_slug(slug).await? {
+            Some(t) if p.reaches(t.id) => Ok(t),
+            _ => Err(AppError::NotFound(format!("tenant '{slug}'"))),
+        }
+    }
+}
+
+/// 403 unless the caller holds `cap`.
+pub fn require(p: &Principal, cap: Capability) -> AppResult<()> {
+    if p.can(cap) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("role {} does not allow {}", p.role, cap.scope_name())))
+    }
+}
+
+/// Mints uuid v7 ids from an instant plus fresh randomness.
+pub(crate) fn entropy() -> u128 {
+    rand::random::<u128>()
+}

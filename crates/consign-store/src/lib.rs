@@ -21,7 +21,7 @@ use consign_core::party::{Carrier, Customer, Warehouse};
 use consign_core::shipment::{Document, Shipment, ShipmentStatus};
 use consign_core::tenant::Tenant;
 use jiff::Timestamp;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use migrate::MIGRATION_COUNT;
@@ -141,8 +141,13 @@ pub trait OrderStore {
     async fn order_by_ref(&self, tenant: TenantId, reference: &str) -> Result<Option<Order>>;
     async fn orders(&self, tenant: TenantId, filter: &OrderFilter) -> Result<Vec<Order>>;
     async fn order_changes(&self, tenant: TenantId, order: OrderId) -> Result<Vec<OrderChange>>;
+    /// Orders by external reference, for bulk lookups (imports); missing refs are absent.
+    async fn orders_by_refs(&self, tenant: TenantId, refs: &[String]) -> Result<Vec<Order>>;
     /// Quantities shipped and delivered per order line (index = line_no - 1).
-    async fn fulfilment(&self, tenant: TenantId, order: OrderId) -> Result<(Vec<u32>, Vec<u32>)>;
+    async fn fulfilment(&self, tenant: TenantId, order: OrderId) -> Result<(Vec<u32>, Vec<u32>)> {
+        Ok(self.fulfilment_many(tenant, &[order]).await?.remove(&order).unwrap_or_default())
+    }
+    async fn fulfilment_many(&self, tenant: TenantId, orders: &[OrderId]) -> Result<HashMap<OrderId, (Vec<u32>, Vec<u32>)>>;
     async fn count_orders(&self, tenant: TenantId) -> Result<i64>;
 }
 
@@ -161,6 +166,9 @@ pub trait AuditStore {
     async fn audit_chains(&self) -> Result<Vec<uuid::Uuid>>;
     /// Records of one chain with `seq > after_seq`, in order.
     async fn audit_page(&self, chain: uuid::Uuid, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// The chain's head as last written: (last seq, last hash). Verification compares it with
+    /// the last record so that deleting the newest records is detected too.
+    async fn audit_head(&self, chain: uuid::Uuid) -> Result<Option<(i64, [u8; 32])>>;
     async fn audit_for_entity(&self, chain: uuid::Uuid, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>>;
 }
 

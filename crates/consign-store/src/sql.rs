@@ -523,31 +523,57 @@ macro_rules! impl_sql_store {
                     })
                     .collect()
             }
-            async fn fulfilment(&self, tenant: TenantId, order: OrderId) -> Result<(Vec<u32>, Vec<u32>)> {
-                let rows = sqlx::query(
-                    "SELECT sl.line_no, CAST(SUM(sl.quantity) AS BIGINT) AS shipped, \
-                     CAST(SUM(CASE WHEN s.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
-                     FROM shipment_lines sl JOIN shipments s ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id \
-                     WHERE sl.tenant_id = $1 AND s.order_id = $2 AND s.direction = 'outbound' AND s.status <> 'cancelled' \
-                     GROUP BY sl.line_no",
-                )
-                .bind(tenant.0)
-                .bind(order.0)
-                .fetch_all(&self.read)
-                .await?;
-                let mut shipped = Vec::new();
-                let mut delivered = Vec::new();
-                for r in rows {
-                    let line: i64 = r.try_get("line_no")?;
-                    let i = (line.max(1) - 1) as usize;
-                    if shipped.len() <= i {
-                        shipped.resize(i + 1, 0);
-                        delivered.resize(i + 1, 0);
+            async fn orders_by_refs(&self, tenant: TenantId, refs: &[String]) -> Result<Vec<Order>> {
+                let mut out = Vec::with_capacity(refs.len());
+                for chunk in refs.chunks(chunk_rows(1)) {
+                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT {ORDER_COLS} FROM orders WHERE tenant_id = "));
+                    qb.push_bind(tenant.0).push(" AND external_ref IN (");
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push_bind(r.clone());
                     }
-                    shipped[i] = r.try_get::<i64, _>("shipped")? as u32;
-                    delivered[i] = r.try_get::<i64, _>("delivered")? as u32;
+                    qb.push(")");
+                    let rows = qb.build().fetch_all(&self.read).await?;
+                    let orders = rows.iter().map(order_row).collect::<Result<Vec<_>>>()?;
+                    for part in orders.chunks(chunk_rows(1)) {
+                        out.extend(self.with_order_lines(tenant, part.to_vec()).await?);
+                    }
                 }
-                Ok((shipped, delivered))
+                Ok(out)
+            }
+            async fn fulfilment_many(
+                &self,
+                tenant: TenantId,
+                orders: &[OrderId],
+            ) -> Result<HashMap<OrderId, (Vec<u32>, Vec<u32>)>> {
+                let mut out: HashMap<OrderId, (Vec<u32>, Vec<u32>)> = HashMap::new();
+                for chunk in orders.chunks(chunk_rows(1)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS BIGINT) AS shipped, \
+                         CAST(SUM(CASE WHEN s.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
+                         FROM shipment_lines sl JOIN shipments s ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id \
+                         WHERE sl.tenant_id = ",
+                    );
+                    qb.push_bind(tenant.0).push(" AND s.direction = 'outbound' AND s.status <> 'cancelled' AND s.order_id IN (");
+                    let mut sep = qb.separated(", ");
+                    for o in chunk {
+                        sep.push_bind(o.0);
+                    }
+                    qb.push(") GROUP BY s.order_id, sl.line_no");
+                    for r in qb.build().fetch_all(&self.read).await? {
+                        let order = OrderId(r.try_get("order_id")?);
+                        let line: i64 = r.try_get("line_no")?;
+                        let i = (line.max(1) - 1) as usize;
+                        let (shipped, delivered) = out.entry(order).or_default();
+                        if shipped.len() <= i {
+                            shipped.resize(i + 1, 0);
+                            delivered.resize(i + 1, 0);
+                        }
+                        shipped[i] = r.try_get::<i64, _>("shipped")? as u32;
+                        delivered[i] = r.try_get::<i64, _>("delivered")? as u32;
+                    }
+                }
+                Ok(out)
             }
             async fn count_orders(&self, tenant: TenantId) -> Result<i64> {
                 Ok(sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = $1")
@@ -644,6 +670,16 @@ macro_rules! impl_sql_store {
                     .iter()
                     .map(audit_row)
                     .collect()
+            }
+            async fn audit_head(&self, chain: Uuid) -> Result<Option<(i64, [u8; 32])>> {
+                let row = sqlx::query("SELECT seq, hash FROM audit_heads WHERE chain = $1")
+                    .bind(chain)
+                    .fetch_optional(&self.read)
+                    .await?;
+                match row {
+                    Some(r) => Ok(Some((r.try_get("seq")?, hash32(r.try_get("hash")?)?))),
+                    None => Ok(None),
+                }
             }
             async fn audit_for_entity(&self, chain: Uuid, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
                 let sql = format!(
