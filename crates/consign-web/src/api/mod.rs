@@ -1,0 +1,79 @@
+//! The JSON API under `/api/v1`. Handlers only translate: HTTP in, a use case call, HTTP out.
+
+pub mod admin;
+pub mod orders;
+pub mod session;
+pub mod shipments;
+
+use crate::error::ApiError;
+use consign_core::FieldError;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A page of a list: `next_cursor` is present when there may be more.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 500;
+
+/// Query parameters of list endpoints, parsed with a precise error per parameter and unknown
+/// parameters refused (a misspelt filter silently ignored would return the wrong list).
+pub struct ListQuery {
+    raw: HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl ListQuery {
+    pub fn new(raw: HashMap<String, String>, allowed: &[&str]) -> Self {
+        let mut errors = Vec::new();
+        for k in raw.keys() {
+            if !allowed.contains(&k.as_str()) && !["cursor", "limit"].contains(&k.as_str()) {
+                errors.push(FieldError::new(k.clone(), format!("unknown query parameter; expected one of {}, cursor, limit", allowed.join(", "))));
+            }
+        }
+        ListQuery { raw, errors }
+    }
+    pub fn text(&self, k: &str) -> Option<String> {
+        self.raw.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+    pub fn parse<T>(&mut self, k: &str, p: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+        let v = self.text(k)?;
+        match p(&v) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.errors.push(FieldError::new(k, e));
+                None
+            }
+        }
+    }
+    pub fn time(&mut self, k: &str) -> Option<Timestamp> {
+        self.parse(k, |s| {
+            if let Ok(t) = s.parse::<Timestamp>() {
+                return Ok(t);
+            }
+            if let Ok(z) = s.parse::<jiff::civil::Date>().and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC)) {
+                return Ok(z.timestamp());
+            }
+            Err(format!("'{s}' is not an RFC 3339 timestamp or a YYYY-MM-DD date"))
+        })
+    }
+    pub fn limit(&mut self) -> u32 {
+        self.parse("limit", |s| match s.parse::<u32>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(format!("must be a whole number from 1 to {MAX_LIMIT}")),
+        })
+        .unwrap_or(DEFAULT_LIMIT)
+    }
+    pub fn cursor<T: std::str::FromStr>(&mut self) -> Option<T> {
+        self.parse("cursor", |s| s.parse::<T>().map_err(|_| "not a cursor returned by this list".to_string()))
+    }
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.errors)) }
+    }
+}

@@ -1,0 +1,57 @@
+//! Sign-in for people: `POST /api/v1/session` checks the password and sets an HttpOnly,
+//! SameSite=Lax session cookie; the response carries the CSRF token the browser must echo.
+
+use crate::AppState;
+use crate::auth::{Authenticated, SESSION_COOKIE, Via};
+use crate::error::{ApiError, ApiResult};
+use crate::json::ApiJson;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+pub fn session_cookie(secret: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, secret))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        // No Max-Age: the cookie ends with the browser session; the server expires the
+        // session itself after SESSION_HOURS.
+        .build()
+}
+
+pub async fn login(State(st): State<AppState>, jar: CookieJar, ApiJson(body): ApiJson<Login>) -> ApiResult<Response> {
+    let (secret, csrf, user) = st.app.login(&body.email, &body.password).await?;
+    let jar = jar.add(session_cookie(secret, st.cfg.secure_cookies));
+    Ok((StatusCode::CREATED, jar, Json(json!({ "user": user, "csrf_token": csrf }))).into_response())
+}
+
+pub async fn logout(State(st): State<AppState>, jar: CookieJar, auth: Option<axum::Extension<Authenticated>>) -> ApiResult<Response> {
+    if let Some(axum::Extension(Authenticated { via: Via::Session { secret, .. }, .. })) = auth {
+        st.app.logout(&secret).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
+    Ok((StatusCode::NO_CONTENT, jar).into_response())
+}
+
+pub async fn whoami(auth: Option<axum::Extension<Authenticated>>) -> ApiResult<Json<serde_json::Value>> {
+    let Some(axum::Extension(a)) = auth else { return Err(ApiError::unauthenticated("not signed in")) };
+    let p = &a.principal;
+    let caps: Vec<&str> = consign_core::access::Capability::ALL.into_iter().filter(|c| p.can(*c)).map(|c| c.scope_name()).collect();
+    let csrf = match &a.via {
+        Via::Session { csrf, .. } => Some(csrf.clone()),
+        Via::Token => None,
+    };
+    Ok(Json(json!({ "actor": p.actor, "role": p.role, "capabilities": caps, "csrf_token": csrf })))
+}

@@ -1,0 +1,321 @@
+//! The server-rendered dashboard: sign-in, an overview of the tenants a person reaches, and
+//! order and shipment lists with search and status filters. Pages are askama templates with
+//! inline CSS (no CDN); times are shown in the tenant's time zone.
+
+use crate::AppState;
+use crate::api::session::session_cookie;
+use crate::auth::{Authenticated, SESSION_COOKIE, Via};
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use consign_core::order::OrderStatus;
+use consign_core::shipment::ShipmentStatus;
+use consign_core::tenant::Tenant;
+use consign_store::{OrderFilter, ShipmentFilter};
+use serde::Deserialize;
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|auth: Option<Extension<Authenticated>>| async move {
+            Redirect::to(if auth.is_some() { "/app" } else { "/login" })
+        }))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", axum::routing::post(logout))
+        .route("/app", get(overview))
+        .route("/app/{tenant}/orders", get(orders))
+        .route("/app/{tenant}/shipments", get(shipments))
+}
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page could not be rendered").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    error: Option<String>,
+    email: String,
+}
+
+async fn login_page() -> Response {
+    render(LoginPage { error: None, email: String::new() })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+}
+
+async fn login_submit(State(st): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+    match st.app.login(&f.email, &f.password).await {
+        Ok((secret, _, _)) => (jar.add(session_cookie(secret, st.cfg.secure_cookies)), Redirect::to("/app")).into_response(),
+        Err(_) => {
+            let page = render(LoginPage { error: Some("E-mail or password is wrong.".into()), email: f.email });
+            (StatusCode::UNAUTHORIZED, page).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: String,
+}
+
+async fn logout(State(st): State<AppState>, jar: CookieJar, auth: Option<Extension<Authenticated>>, Form(f): Form<LogoutForm>) -> Response {
+    if let Some(Extension(Authenticated { via: Via::Session { secret, csrf, .. }, .. })) = auth {
+        if !bool::from(f.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
+            return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+        }
+        let _ = st.app.logout(&secret).await;
+    }
+    (jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()), Redirect::to("/login")).into_response()
+}
+
+/// Who is looking at a page: people with a session only (tokens are for the API).
+struct Viewer {
+    principal: consign_core::access::Principal,
+    user_name: String,
+    csrf: String,
+    tenants: Vec<Tenant>,
+}
+
+async fn viewer(st: &AppState, auth: Option<Extension<Authenticated>>) -> Result<Viewer, Response> {
+    let Some(Extension(Authenticated { principal, via: Via::Session { csrf, user_name, .. } })) = auth else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    let tenants = st.app.list_tenants(&principal).await.map_err(|e| crate::error::ApiError::from(e).into_response())?;
+    Ok(Viewer { principal, user_name, csrf, tenants })
+}
+
+struct TenantCard {
+    slug: String,
+    name: String,
+    time_zone: String,
+    orders: i64,
+    shipments: i64,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct Overview {
+    tenants: Vec<Tenant>,
+    user_name: String,
+    csrf: String,
+    cards: Vec<TenantCard>,
+}
+
+async fn overview(State(st): State<AppState>, auth: Option<Extension<Authenticated>>) -> Response {
+    let v = match viewer(&st, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let mut cards = Vec::new();
+    for t in &v.tenants {
+        let orders = st.app.store.count_orders(t.id).await.unwrap_or(0);
+        let shipments = st.app.store.count_shipments(t.id).await.unwrap_or(0);
+        cards.push(TenantCard { slug: t.slug.clone(), name: t.name.clone(), time_zone: t.time_zone.clone(), orders, shipments });
+    }
+    render(Overview { tenants: v.tenants, user_name: v.user_name, csrf: v.csrf, cards })
+}
+
+fn local(t: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> String {
+    t.map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+struct OrderRow {
+    number: String,
+    external_ref: String,
+    customer: String,
+    ship_to: String,
+    channel: &'static str,
+    lines: usize,
+    total: String,
+    ordered_at: String,
+    promised_by: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    tenants: Vec<Tenant>,
+    user_name: String,
+    csrf: String,
+    slug: String,
+    tenant_name: String,
+    q: String,
+    status: String,
+    statuses: Vec<String>,
+    rows: Vec<OrderRow>,
+    next_cursor: Option<String>,
+}
+
+async fn page_tenant(st: &AppState, v: &Viewer, slug: &str) -> Result<Tenant, Response> {
+    st.app.tenant_for(&v.principal, slug).await.map_err(|e| crate::error::ApiError::from(e).into_response())
+}
+
+async fn orders(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match viewer(&st, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let t = match page_tenant(&st, &v, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let text = q.get("q").cloned().unwrap_or_default();
+    let status = q.get("status").cloned().unwrap_or_default();
+    let filter = OrderFilter {
+        status: OrderStatus::parse(&status).ok(),
+        q: Some(text.clone()).filter(|s| !s.is_empty()),
+        after: q.get("cursor").and_then(|c| c.parse().ok()),
+        limit: 50,
+        ..Default::default()
+    };
+    let list = match st.app.list_orders(&v.principal, &t, &filter).await {
+        Ok(l) => l,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let next_cursor = consign_store::next_cursor(&list, filter.limit, |o| o.id);
+    let rows = list
+        .into_iter()
+        .map(|o| OrderRow {
+            total: format!("{} {}", o.total().round_dp(2), o.currency),
+            number: o.number,
+            external_ref: o.external_ref,
+            customer: o.customer.name,
+            ship_to: format!("{}, {} {}", o.ship_to.city, o.ship_to.region.unwrap_or_default(), o.ship_to.country),
+            channel: o.channel.as_str(),
+            lines: o.lines.len(),
+            ordered_at: local(Some(o.ordered_at), &tz),
+            promised_by: local(o.promised_by, &tz),
+            status: o.status.as_str(),
+        })
+        .collect();
+    render(OrdersPage {
+        tenants: v.tenants,
+        user_name: v.user_name,
+        csrf: v.csrf,
+        slug: t.slug,
+        tenant_name: t.name,
+        q: text,
+        status,
+        statuses: OrderStatus::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+        rows,
+        next_cursor,
+    })
+}
+
+struct ShipmentRow {
+    number: String,
+    carrier: String,
+    service: String,
+    tracking: String,
+    origin: String,
+    destination: String,
+    weight: String,
+    promised_by: String,
+    delivered_at: String,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "shipments.html")]
+struct ShipmentsPage {
+    tenants: Vec<Tenant>,
+    user_name: String,
+    csrf: String,
+    slug: String,
+    tenant_name: String,
+    q: String,
+    status: String,
+    statuses: Vec<String>,
+    rows: Vec<ShipmentRow>,
+    next_cursor: Option<String>,
+}
+
+async fn shipments(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match viewer(&st, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let t = match page_tenant(&st, &v, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let text = q.get("q").cloned().unwrap_or_default();
+    let status = q.get("status").cloned().unwrap_or_default();
+    let filter = ShipmentFilter {
+        status: ShipmentStatus::parse(&status).ok(),
+        q: Some(text.clone()).filter(|s| !s.is_empty()),
+        after: q.get("cursor").and_then(|c| c.parse().ok()),
+        limit: 50,
+        ..Default::default()
+    };
+    let list = match st.app.list_shipments(&v.principal, &t, &filter).await {
+        Ok(l) => l,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let carriers: HashMap<_, _> = st
+        .app
+        .list_carriers(&v.principal, &t)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.id, c.scac.unwrap_or(c.name)))
+        .collect();
+    let next_cursor = consign_store::next_cursor(&list, filter.limit, |s| s.id);
+    let place = |p: &consign_core::shipment::Place| format!("{} {}", p.city, p.country);
+    let rows = list
+        .into_iter()
+        .map(|s| ShipmentRow {
+            carrier: carriers.get(&s.carrier_id).cloned().unwrap_or_default(),
+            origin: place(&s.origin),
+            destination: place(&s.destination),
+            weight: s.weight_kg.to_string(),
+            promised_by: local(s.promised_by, &tz),
+            delivered_at: local(s.delivered_at, &tz),
+            status: s.status.as_str(),
+            number: s.number,
+            service: s.service_level,
+            tracking: s.tracking_number,
+        })
+        .collect();
+    render(ShipmentsPage {
+        tenants: v.tenants,
+        user_name: v.user_name,
+        csrf: v.csrf,
+        slug: t.slug,
+        tenant_name: t.name,
+        q: text,
+        status,
+        statuses: ShipmentStatus::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+        rows,
+        next_cursor,
+    })
+}
