@@ -1780,31 +1780,7 @@ fn mod10_check_digit(body: &str) -> u32 {
 mod tests {
     use super::*;
     use std::collections::{BTreeMap, HashMap, HashSet};
-    use std::path::PathBuf;
-
-    /// A scratch directory removed on drop.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(tag: &str) -> Self {
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let n = N.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!("consign-gen-{tag}-{}-{n}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            Self(dir)
-        }
-        fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    use tempfile::TempDir;
 
     fn config(orders: usize) -> GenConfig {
         GenConfig { seed: 42, orders, days: 60, now: "2026-10-01T14:03:27.5Z".parse().unwrap() }
@@ -1847,14 +1823,14 @@ mod tests {
     }
 
     fn generated(orders: usize) -> (TempDir, GenSummary) {
-        let dir = TempDir::new("data");
+        let dir = tempfile::tempdir().unwrap();
         let summary = generate(&config(orders), dir.path()).unwrap();
         (dir, summary)
     }
 
     #[test]
     fn same_config_gives_same_bytes() {
-        let (a, b) = (TempDir::new("a"), TempDir::new("b"));
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let sa = generate(&config(1500), a.path()).unwrap();
         let sb = generate(&config(1500), b.path()).unwrap();
         assert_eq!(sa, sb);
@@ -1862,7 +1838,7 @@ mod tests {
         assert_eq!(fa.len(), 5, "{:?}", fa.keys());
         assert!(fa == fb, "generated files differ between runs");
 
-        let c = TempDir::new("c");
+        let c = tempfile::tempdir().unwrap();
         generate(&GenConfig { seed: 43, ..config(1500) }, c.path()).unwrap();
         assert_ne!(files(c.path())["northwind/orders.csv"], fa["northwind/orders.csv"]);
     }
@@ -2121,14 +2097,39 @@ mod tests {
     }
 
     #[test]
-    fn ups_check_digit_matches_a_published_example() {
+    fn check_digits_match_published_examples() {
+        // UPS's own sample number 1Z 999 AA1 01 2345 678 4, and the UPC-A 0 36000 29145 2.
         assert_eq!(ups_check_digit("999AA1012345678"), 4);
-        assert_eq!(mod10_check_digit("9400110200881234567"), 8);
+        assert_eq!(mod10_check_digit("03600029145"), 2);
+    }
+
+    #[test]
+    fn the_importer_accepts_every_generated_row() {
+        use crate::import::{Format, read_orders, read_shipments};
+        let now = config(0).now;
+        let (dir, _) = generated(1500);
+        for p in tenant_plans() {
+            let bytes = fs::read(dir.path().join(&p.slug).join("orders.csv")).unwrap();
+            let (orders, _) = read_orders(&bytes, Format::Csv, None)
+                .unwrap_or_else(|e| panic!("{}: {:?}", p.slug, &e[..e.len().min(5)]));
+            for o in orders {
+                if let Err(e) = o.order.accept(now) {
+                    panic!("{} orders.csv line {}: {e:?}", p.slug, o.line);
+                }
+            }
+            let bytes = fs::read(dir.path().join(&p.slug).join("shipments.csv")).unwrap();
+            let (shipments, _) = read_shipments(&bytes, Format::Csv, None)
+                .unwrap_or_else(|e| panic!("{}: {:?}", p.slug, &e[..e.len().min(5)]));
+            for s in shipments {
+                let invalid = s.shipment.validate(now);
+                assert!(invalid.is_empty(), "{} shipments.csv line {}: {invalid:?}", p.slug, s.line);
+            }
+        }
     }
 
     #[test]
     fn rejects_out_of_range_windows() {
-        let dir = TempDir::new("bad");
+        let dir = tempfile::tempdir().unwrap();
         assert!(generate(&GenConfig { days: 0, ..config(10) }, dir.path()).is_err());
         let early = GenConfig { now: "2000-01-05T00:00:00Z".parse().unwrap(), ..config(10) };
         assert!(generate(&early, dir.path()).is_err());
@@ -2136,7 +2137,7 @@ mod tests {
 
     #[test]
     fn zero_orders_writes_headers_only() {
-        let dir = TempDir::new("empty");
+        let dir = tempfile::tempdir().unwrap();
         let s = generate(&config(0), dir.path()).unwrap();
         assert_eq!((s.orders, s.shipments), (0, 0));
         let t = Table::read(&dir.path().join("acme-industrial").join("shipments.csv"));

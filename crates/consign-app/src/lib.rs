@@ -7,7 +7,8 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod documents;
-// pub mod gen;
+#[path = "gen.rs"]
+pub mod synth;
 pub mod import;
 pub mod orders;
 pub mod shipments;

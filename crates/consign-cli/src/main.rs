@@ -1,1 +1,211 @@
-fn main() {}
+//! `consign`: the one binary. Runs the server, the demo, imports, the data generator,
+//! administration commands and audit verification.
+
+mod commands;
+mod config;
+mod import;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "consign", version, about = "Consign: the open-source logistics back office", long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: ./consign.toml when present).
+    #[arg(long, global = true, env = "CONSIGN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`; overrides the configuration.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Folder for documents and the default SQLite database.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the API and dashboard.
+    #[command(after_help = "Example:\n  consign serve --listen 0.0.0.0:8080 --database-url postgres://consign@db/consign")]
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create or upgrade the database schema (serve and every command also do this on start).
+    #[command(after_help = "Example:\n  consign migrate --database-url postgres://consign@db/consign")]
+    Migrate,
+    /// Manage tenants (client accounts).
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Manage carriers of a tenant.
+    #[command(subcommand)]
+    Carrier(CarrierCmd),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Import orders, shipments or a generated tenant setup from files.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Generate deterministic synthetic data as files that `import` reads.
+    #[command(after_help = "Example:\n  consign gen --seed 7 --orders 100000 --out /tmp/consign-gen")]
+    Gen {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Spread orders over this many days before now.
+        #[arg(long, default_value_t = 60)]
+        days: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Start a demo: a fresh SQLite database with realistic data, then serve it.
+    #[command(after_help = "Example:\n  consign demo --orders 20000 --listen 127.0.0.1:8080")]
+    Demo {
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Prepare the data, print the login, and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Audit trail tools.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Write the OpenAPI document (to stdout, or --out FILE).
+    #[command(after_help = "Example:\n  consign export-openapi --out openapi.json")]
+    ExportOpenapi {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TenantCmd {
+    /// Add a tenant.
+    #[command(after_help = "Example:\n  consign tenant add northwind --name \"Northwind Outdoor\" --time-zone America/Chicago")]
+    Add {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum CarrierCmd {
+    /// Add a carrier to a tenant.
+    #[command(after_help = "Example:\n  consign carrier add --tenant northwind --name \"Old Dominion\" --scac ODFL --mode ltl")]
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        scac: Option<String>,
+        #[arg(long)]
+        mode: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Add a user; prints a generated password unless --password is given.
+    #[command(after_help = "Example:\n  consign user add ana@example.com --name \"Ana Ruiz\" --role agent --tenant northwind --tenant acme-industrial")]
+    Add {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor, agent, client_manager, client_viewer, carrier, warehouse
+        #[arg(long)]
+        role: String,
+        /// Granted (provider staff) or own (client, carrier, warehouse) tenant; repeatable.
+        #[arg(long = "tenant")]
+        tenants: Vec<String>,
+        /// Carrier users: SCAC or name of their carrier.
+        #[arg(long)]
+        carrier: Option<String>,
+        #[arg(long, env = "CONSIGN_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Create an API token and print it once.
+    #[command(after_help = "Example:\n  consign token create --role integration --tenant northwind --name wms --scope orders:write --scope shipments:write")]
+    Create {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[arg(long)]
+        carrier: Option<String>,
+        /// Narrow the role (repeatable): orders:read, orders:write, shipments:read, …
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCmd {
+    /// Import orders from CSV (one row per order line) or JSON lines.
+    #[command(after_help = "Example:\n  consign import orders erp-export.csv --tenant northwind --mapping erp.toml")]
+    Orders(ImportArgs),
+    /// Import shipments from CSV (one row per shipment) or JSON lines.
+    #[command(after_help = "Example:\n  consign import shipments wms-shipments.csv --tenant northwind --mapping wms.toml")]
+    Shipments(ImportArgs),
+    /// Create the tenants, carriers and warehouses of a `gen` tenants.json (existing ones are kept).
+    #[command(after_help = "Example:\n  consign import setup /tmp/consign-gen/tenants.json")]
+    Setup { file: PathBuf },
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub tenant: String,
+    /// TOML mapping file: column → field, defaults, date format, time zone, delimiter, encoding.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// csv or jsonl (default: from the file extension).
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCmd {
+    /// Check every audit chain; names the first broken record and exits non-zero.
+    #[command(after_help = "Example:\n  consign audit verify --database-url sqlite://consign-data/consign.db")]
+    Verify,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! What each subcommand does. Each opens the configured store (migrating it), builds the
+//! `App`, and calls the same use cases the HTTP API calls, as the system actor.
+
+use crate::config::{self, Config, Overrides};
+use crate::{AuditCmd, CarrierCmd, Cli, Command, ImportCmd, TenantCmd, TokenCmd, UserCmd};
+use anyhow::{Context, bail};
+use consign_app::App;
+use consign_app::admin::{NewToken, NewUser};
+use consign_core::access::{Principal, Role};
+use consign_core::party::{Mode, NewCarrier};
+use consign_core::tenant::NewTenant;
+use consign_core::time::SystemClock;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CONSIGN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if cfg.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
+    let store = consign_store::open(&cfg.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))?;
+    Ok(App::new(store, Arc::new(SystemClock), cfg.data_dir.join("documents")))
+}
+
+/// Database URLs can carry passwords; never print them.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+pub fn web_config(cfg: &Config) -> consign_web::WebConfig {
+    consign_web::WebConfig {
+        body_limit: cfg.body_limit,
+        requests_per_minute: cfg.requests_per_minute,
+        login_per_minute: cfg.login_per_minute,
+        secure_cookies: cfg.secure_cookies,
+        ..Default::default()
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// Removes idempotency keys older than 48 hours (they must be kept at least 24).
+fn spawn_housekeeping(app: App) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let cutoff = app.now() - jiff::SignedDuration::from_hours(48);
+            match app.store.purge_keys(cutoff).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
+            }
+        }
+    });
+}
+
+pub async fn serve(cfg: &Config, app: App, listen: &str, banner: Option<String>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    spawn_housekeeping(app.clone());
+    let router = consign_web::router(app.clone(), web_config(cfg));
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    println!("Consign is serving on http://{addr}  (dashboard http://{addr}/app, API docs http://{addr}/api/docs)");
+    tracing::info!(%addr, engine = app.store.engine().name(), "serving");
+    consign_web::serve(listener, router, shutdown_signal()).await?;
+    Ok(())
+}
+
+fn parse_role(s: &str) -> anyhow::Result<Role> {
+    s.parse::<Role>().map_err(|e| anyhow::anyhow!("--role: {e}"))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let cfg = config::load(
+        cli.config.as_ref(),
+        Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone(), listen },
+    )?;
+    init_logging(&cfg);
+    let system = Principal::system();
+    match cli.command {
+        Command::Serve { .. } => {
+            let app = open_app(&cfg).await?;
+            serve(&cfg, app, &cfg.listen.clone(), None).await?;
+        }
+        Command::Migrate => {
+            let app = open_app(&cfg).await?;
+            println!("{} database is at schema version {}", app.store.engine().name(), consign_store::MIGRATION_COUNT);
+        }
+        Command::Tenant(TenantCmd::Add { slug, name, time_zone }) => {
+            let app = open_app(&cfg).await?;
+            let t = app.create_tenant(&system, NewTenant { slug, name, time_zone }).await.map_err(explain)?;
+            println!("tenant {} ({}) created, id {}", t.slug, t.name, t.id);
+        }
+        Command::Tenant(TenantCmd::List) => {
+            let app = open_app(&cfg).await?;
+            for t in app.list_tenants(&system).await.map_err(explain)? {
+                println!("{}\t{}\t{}\t{}", t.slug, t.name, t.time_zone, t.id);
+            }
+        }
+        Command::Carrier(CarrierCmd::Add { tenant, name, scac, mode }) => {
+            let app = open_app(&cfg).await?;
+            let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
+            let mode = Mode::parse(&mode).map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
+            let c = app.create_carrier(&system, &t, NewCarrier { name, scac, mode }).await.map_err(explain)?;
+            println!("carrier {} ({}) added to {}", c.name, c.scac.unwrap_or_default(), t.slug);
+        }
+        Command::User(UserCmd::Add { email, name, role, tenants, carrier, password }) => {
+            let app = open_app(&cfg).await?;
+            let role = parse_role(&role)?;
+            let (u, generated) =
+                app.create_user(&system, NewUser { email, name, role, tenants, carrier, password }).await.map_err(explain)?;
+            println!("user {} ({}) created", u.email, u.role);
+            if let Some(pw) = generated {
+                println!("password: {pw}");
+                println!("(shown once; store it in your password manager)");
+            }
+        }
+        Command::Token(TokenCmd::Create { role, tenant, name, carrier, scopes }) => {
+            let app = open_app(&cfg).await?;
+            let role = parse_role(&role)?;
+            let scopes = if scopes.is_empty() { None } else { Some(scopes) };
+            let (t, secret) = app.create_token(&system, NewToken { name, role, tenant, carrier, scopes }).await.map_err(explain)?;
+            eprintln!("token {} ({}) created; it is shown once:", t.id, t.role);
+            println!("{secret}");
+        }
+        Command::Import(ImportCmd::Orders(args)) => {
+            let app = open_app(&cfg).await?;
+            return crate::import::orders(&app, &args).await;
+        }
+        Command::Import(ImportCmd::Shipments(args)) => {
+            let app = open_app(&cfg).await?;
+            return crate::import::shipments(&app, &args).await;
+        }
+        Command::Import(ImportCmd::Setup { file }) => {
+            let app = open_app(&cfg).await?;
+            crate::import::setup(&app, &file).await?;
+        }
+        Command::Gen { seed, orders, days, out } => {
+            if days < 1 {
+                bail!("--days must be at least 1");
+            }
+            let start = Instant::now();
+            let gen_cfg = consign_app::synth::GenConfig { seed, orders, days, now: jiff::Timestamp::now() };
+            let s = consign_app::synth::generate(&gen_cfg, &out).with_context(|| format!("writing to {}", out.display()))?;
+            println!(
+                "wrote {} orders ({} lines) and {} shipments for {} tenants to {} in {:.1}s",
+                s.orders,
+                s.order_lines,
+                s.shipments,
+                s.tenants.len(),
+                out.display(),
+                start.elapsed().as_secs_f64()
+            );
+        }
+        Command::Demo { orders, seed, listen, no_serve } => {
+            return crate::import::demo(cfg, orders, seed, &listen, no_serve).await;
+        }
+        Command::Audit(AuditCmd::Verify) => {
+            let app = open_app(&cfg).await?;
+            let r = app.verify_audit().await.map_err(explain)?;
+            match r.broken {
+                None => println!("audit trail intact: {} records in {} chains verified", r.records, r.chains),
+                Some(b) => {
+                    println!(
+                        "audit trail BROKEN in chain '{}' at record {} ({} {} {}): {}",
+                        b.chain, b.seq, b.entity, b.entity_id, b.action, b.reason
+                    );
+                    println!("{} records verified before it", r.records);
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Command::ExportOpenapi { out } => {
+            let doc = serde_json::to_string_pretty(&consign_web::openapi::spec())? + "\n";
+            match out {
+                Some(p) => std::fs::write(&p, doc).with_context(|| format!("writing {}", p.display()))?,
+                None => print!("{doc}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Turns a use-case error into a message naming every field problem.
+pub fn explain(e: consign_app::AppError) -> anyhow::Error {
+    use consign_app::AppError;
+    match e {
+        AppError::Invalid(inv) => anyhow::anyhow!("invalid input:\n{}", lines(&inv.errors)),
+        AppError::Conflict { message, .. } => anyhow::anyhow!("conflict: {message}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+fn lines(errs: &[consign_core::FieldError]) -> String {
+    errs.iter().map(|e| format!("  {}: {}", e.field, e.reason)).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,108 @@
+//! Configuration: built-in defaults, then `consign.toml` (or `--config FILE`), then
+//! `CONSIGN_*` environment variables, then command-line flags. figment's errors name the
+//! source of a bad value (file and key, or variable).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` (default, created on first run) or `postgres://…`.
+    pub database_url: String,
+    /// Where documents (and the default SQLite file) live.
+    pub data_dir: PathBuf,
+    /// Address `serve` listens on.
+    pub listen: String,
+    /// Largest JSON request body in bytes.
+    pub body_limit: usize,
+    /// Requests per minute per client address (0 disables).
+    pub requests_per_minute: u32,
+    /// Sign-in attempts per minute per client address.
+    pub login_per_minute: u32,
+    /// Set when serving over HTTPS so cookies are marked Secure.
+    pub secure_cookies: bool,
+    /// `text` or `json` logs on stderr.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://consign-data/consign.db".into(),
+            data_dir: "consign-data".into(),
+            listen: "127.0.0.1:8080".into(),
+            body_limit: 1024 * 1024,
+            requests_per_minute: 6_000,
+            login_per_minute: 20,
+            secure_cookies: false,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Values given on the command line win over everything else.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Config> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(f) => {
+            anyhow::ensure!(f.exists(), "config file {} does not exist", f.display());
+            fig = fig.merge(Toml::file(f));
+        }
+        None => fig = fig.merge(Toml::file("consign.toml")),
+    }
+    let cfg: Config = fig
+        .merge(Env::prefixed("CONSIGN_").only(&[
+            "database_url",
+            "data_dir",
+            "listen",
+            "body_limit",
+            "requests_per_minute",
+            "login_per_minute",
+            "secure_cookies",
+            "log_format",
+        ]))
+        .merge(Serialized::defaults(overrides))
+        .extract()
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    anyhow::ensure!(
+        cfg.log_format == "text" || cfg.log_format == "json",
+        "configuration: log_format must be 'text' or 'json', got '{}'",
+        cfg.log_format
+    );
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_flags_and_errors_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "listen = \"0.0.0.0:9000\"\nbody_limit = 2048\n").unwrap();
+        let c = load(Some(&f), Overrides::default()).unwrap();
+        assert_eq!((c.listen.as_str(), c.body_limit), ("0.0.0.0:9000", 2048));
+        let c = load(Some(&f), Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() }).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+        std::fs::write(&f, "body_limit = \"lots\"\n").unwrap();
+        let e = load(Some(&f), Overrides::default()).unwrap_err().to_string();
+        assert!(e.contains("body_limit") && e.contains("c.toml"), "{e}");
+        std::fs::write(&f, "colour = 1\n").unwrap();
+        let e = load(Some(&f), Overrides::default()).unwrap_err().to_string();
+        assert!(e.contains("colour"), "{e}");
+    }
+}
