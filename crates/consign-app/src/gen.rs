@@ -119,7 +119,9 @@ const SHIPMENT_COLUMNS: [&str; 26] = [
     "delivered_at",
 ];
 
-/// Writes DIR/tenants.json (serde_json array of TenantPlan, derive Serialize+Deserialize on the plan structs) and, per tenant, DIR/<slug>/orders.csv and DIR/<slug>/shipments.csv.
+/// Writes `DIR/tenants.json` (a JSON array of [`TenantPlan`]) and, per tenant,
+/// `DIR/<slug>/orders.csv` and `DIR/<slug>/shipments.csv` in the `consign import` format,
+/// replacing files already there. Rows are streamed, so memory stays flat with `orders`.
 pub fn generate(cfg: &GenConfig, dir: &Path) -> io::Result<GenSummary> {
     let now = cfg.now.as_second();
     check_config(cfg, now)?;
@@ -137,7 +139,7 @@ pub fn generate(cfg: &GenConfig, dir: &Path) -> io::Result<GenSummary> {
     json.write_all(b"\n")?;
     json.flush()?;
 
-    // Exact integer split so the per-tenant counts never depend on float rounding.
+    // 70% Northwind, 30% Acme, in integers so the counts never depend on float rounding.
     let acme_orders = (cfg.orders as u128 * 3 / 10) as usize;
     let counts = [cfg.orders - acme_orders, acme_orders];
 
@@ -325,6 +327,8 @@ struct City {
     weight: f64,
 }
 
+// One row of the city table; named fields would triple its length.
+#[allow(clippy::too_many_arguments)]
 const fn us(
     name: &'static str,
     region: &'static str,
@@ -660,7 +664,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: &["Zinc Plated", "Grade 5", "Grade 8", "Stainless 18-8", "Hot-Dip Galvanized"],
         dollars: (6, 95),
-        grams: (300, 6000),
+        grams: (200, 2500),
     },
     Category {
         code: "BRG",
@@ -673,7 +677,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: &["Standard", "Sealed", "Shielded", "High Temp", "Food Grade"],
         dollars: (4, 120),
-        grams: (40, 2500),
+        grams: (30, 1500),
     },
     Category {
         code: "VLV",
@@ -687,7 +691,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: &["Brass", "Stainless 316", "Carbon Steel", "Lead-Free Bronze", "PVC Sch 80"],
         dollars: (3, 260),
-        grams: (60, 5000),
+        grams: (50, 3000),
     },
     Category {
         code: "SAF",
@@ -701,7 +705,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: &["Size S", "Size M", "Size L", "Size XL", "Universal"],
         dollars: (4, 90),
-        grams: (50, 1500),
+        grams: (40, 800),
     },
     Category {
         code: "ELC",
@@ -715,7 +719,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: &["Type A", "Type B", "Heavy Duty", "Outdoor Rated", "Contractor Pack"],
         dollars: (5, 260),
-        grams: (100, 14000),
+        grams: (80, 9000),
     },
     Category {
         code: "TLS",
@@ -729,7 +733,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: GRADES,
         dollars: (12, 340),
-        grams: (200, 4500),
+        grams: (150, 3500),
     },
     Category {
         code: "MRO",
@@ -743,7 +747,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: &["Single", "Case of 6", "Case of 12", "Case of 24"],
         dollars: (4, 180),
-        grams: (100, 12000),
+        grams: (60, 8000),
     },
     Category {
         code: "PWR",
@@ -757,7 +761,7 @@ const ACME_CATEGORIES: &[Category] = &[
         ],
         variants: GRADES,
         dollars: (5, 140),
-        grams: (50, 3500),
+        grams: (40, 2500),
     },
 ];
 
@@ -822,11 +826,15 @@ impl Geo {
     }
 
     fn pick_city(&self, rng: &mut StdRng) -> usize {
-        if rng.random_bool(FOREIGN_SHARE) {
-            self.us_count + rng.random_range(0..self.cities.len() - self.us_count)
-        } else {
-            pick_cdf(&self.us_cdf, rng)
-        }
+        if rng.random_bool(FOREIGN_SHARE) { self.pick_foreign(rng) } else { self.pick_us(rng) }
+    }
+
+    fn pick_us(&self, rng: &mut StdRng) -> usize {
+        pick_cdf(&self.us_cdf, rng)
+    }
+
+    fn pick_foreign(&self, rng: &mut StdRng) -> usize {
+        self.us_count + rng.random_range(0..self.cities.len() - self.us_count)
     }
 
     fn find(&self, name: &str, region: &str) -> Option<usize> {
@@ -964,7 +972,9 @@ struct TenantGen<'a> {
     geo: &'a Geo,
     tz: TimeZone,
     catalogue: Vec<Item>,
+    /// Business customers, the first `foreign_accounts` of them outside the US.
     accounts: Vec<Account>,
+    foreign_accounts: usize,
     warehouses: Vec<Warehouse>,
 }
 
@@ -984,7 +994,8 @@ impl<'a> TenantGen<'a> {
             .collect::<io::Result<Vec<_>>>()?;
         let catalogue = catalogue(profile, rng);
         let accounts = accounts(profile, geo, rng);
-        Ok(Self { profile, geo, tz, catalogue, accounts, warehouses })
+        let foreign_accounts = foreign_accounts(profile).min(accounts.len());
+        Ok(Self { profile, geo, tz, catalogue, accounts, foreign_accounts, warehouses })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1052,12 +1063,16 @@ impl<'a> TenantGen<'a> {
     }
 
     fn order(&self, external_ref: String, channel: Channel, ordered_at: i64, rng: &mut StdRng) -> Order {
-        let b2b_account = (channel == Channel::B2b && !self.accounts.is_empty()).then(|| {
+        let b2b_account = (channel == Channel::B2b).then(|| {
+            // Foreign accounts are chosen apart so that one big foreign customer cannot push
+            // the share of international orders far from its target.
+            let (foreign, domestic) = self.accounts.split_at(self.foreign_accounts);
+            let pool = if rng.random_bool(FOREIGN_SHARE) { foreign } else { domestic };
             // Big accounts order far more often than small ones.
-            let i = (rng.random::<f64>().powi(2) * self.accounts.len() as f64) as usize;
-            &self.accounts[i.min(self.accounts.len() - 1)]
+            let i = (rng.random::<f64>().powi(2) * pool.len() as f64) as usize;
+            pool.get(i.min(pool.len().saturating_sub(1)))
         });
-        let (customer_name, email, phone, ship_to_name, line1, line2, city, postal_code) = match b2b_account {
+        let (customer_name, email, phone, ship_to_name, line1, line2, city, postal_code) = match b2b_account.flatten() {
             Some(a) => (
                 a.name.clone(),
                 a.email.clone(),
@@ -1131,7 +1146,7 @@ impl<'a> TenantGen<'a> {
                 _ => 5,
             },
             // Most business orders are short; a few restock a whole shelf.
-            Channel::B2b => (2 + (rng.random::<f64>().powi(2) * 11.0) as usize).min(12),
+            Channel::B2b => (2 + (rng.random::<f64>().powi(3) * 11.0) as usize).min(12),
         };
         let mut lines: Vec<Line> = Vec::with_capacity(count);
         let n = self.catalogue.len();
@@ -1182,13 +1197,8 @@ impl<'a> TenantGen<'a> {
                 // for this shipper; Mexico goes with UPS.
                 let carrier = match service {
                     _ if dest.country == "MX" => Carrier::Ups,
-                    _ if foreign => {
-                        if r < 0.6 {
-                            Carrier::Ups
-                        } else {
-                            Carrier::Fedex
-                        }
-                    }
+                    Service::Ground if foreign && r < 0.4 => Carrier::Fedex,
+                    _ if foreign => Carrier::Ups,
                     Service::Ground if r < 0.45 => Carrier::Ups,
                     Service::Ground if r < 0.8 || grams > 10_000 => Carrier::Fedex,
                     Service::Ground => Carrier::Usps,
@@ -1271,7 +1281,7 @@ impl<'a> TenantGen<'a> {
         let plan = &o.plan;
         let units: u32 = o.lines.iter().map(|l| l.quantity).sum();
         let split_share = if o.channel == Channel::B2c { 0.06 } else { 0.12 };
-        let parts: Vec<Option<Vec<(usize, u32)>>> = if units >= 2 && rng.random_bool(split_share) {
+        let parts: Vec<Option<Picks>> = if units >= 2 && rng.random_bool(split_share) {
             let (first, second) = split(&o.lines, rng);
             vec![Some(first), Some(second)]
         } else {
@@ -1377,9 +1387,12 @@ impl<'a> TenantGen<'a> {
     }
 }
 
+/// `(index into the order's lines, quantity)` pairs carried by one shipment.
+type Picks = Vec<(usize, u32)>;
+
 struct Shipment {
-    /// `(index into the order's lines, quantity)`; `None` ships everything.
-    lines: Option<Vec<(usize, u32)>>,
+    /// `None` ships everything still unshipped.
+    lines: Option<Picks>,
     grams: u64,
     planned: i64,
     promised_by: i64,
@@ -1389,11 +1402,11 @@ struct Shipment {
 
 /// Splits an order between a first shipment and a back-ordered rest. Each line's quantity is
 /// shared out so the two never ship more than was ordered, and neither shipment is empty.
-fn split(lines: &[Line], rng: &mut StdRng) -> (Vec<(usize, u32)>, Vec<(usize, u32)>) {
+fn split(lines: &[Line], rng: &mut StdRng) -> (Picks, Picks) {
     if lines.len() >= 2 {
         let cut = rng.random_range(1..lines.len());
-        let mut first: Vec<(usize, u32)> = (0..cut).map(|i| (i, lines[i].quantity)).collect();
-        let mut second: Vec<(usize, u32)> = (cut..lines.len()).map(|i| (i, lines[i].quantity)).collect();
+        let mut first: Picks = (0..cut).map(|i| (i, lines[i].quantity)).collect();
+        let mut second: Picks = (cut..lines.len()).map(|i| (i, lines[i].quantity)).collect();
         // Sometimes the line at the cut was short-picked and part of it follows later.
         let last = cut - 1;
         if lines[last].quantity >= 2 && rng.random_bool(0.3) {
@@ -1435,7 +1448,8 @@ fn milestones(
             daytime(dest_tz, t, earliest, promised_by, rng)
         } else {
             // The pickup slipped too far for the promise to hold.
-            earliest + rng.random_range(0..=12 * HOUR)
+            let t = earliest + rng.random_range(0..=12 * HOUR);
+            daytime(dest_tz, t, earliest, i64::MAX, rng)
         }
     } else if r < 0.98 {
         let t = promised_by.max(earliest) + rng.random_range(DAY..=3 * DAY);
@@ -1447,20 +1461,26 @@ fn milestones(
     (Some(picked_up), (delivered < now).then_some(delivered.max(picked_up)))
 }
 
-/// Moves a night-time delivery into the same local day's delivery hours when that keeps it
-/// within `lo..=hi`; drivers do not knock at 3 a.m.
+/// Moves a night-time delivery into delivery hours (the next morning, or else earlier the same
+/// day) when that keeps it within `lo..=hi`; drivers do not knock at 3 a.m.
 fn daytime(tz: &TimeZone, t: i64, lo: i64, hi: i64, rng: &mut StdRng) -> i64 {
     let Ok(ts) = Timestamp::from_second(t) else { return t };
     let local = tz.to_datetime(ts);
     if (8..20).contains(&local.hour()) {
         return t;
     }
-    let secs = rng.random_range(9 * 3600..20 * 3600);
-    let moved = local_instant(tz, local.date(), (secs / 3600) as i8, (secs / 60 % 60) as i8, (secs % 60) as i8);
-    match moved {
-        Some(m) if (lo..=hi).contains(&m) => m,
-        _ => t,
-    }
+    let date = local.date();
+    let morning = if local.hour() >= 20 { date.tomorrow().ok() } else { Some(date) };
+    let candidates = [
+        morning.and_then(|d| random_time(tz, d, 9..17, rng)),
+        random_time(tz, date, 9..20, rng),
+    ];
+    candidates.into_iter().flatten().find(|m| (lo..=hi).contains(m)).unwrap_or(t)
+}
+
+fn random_time(tz: &TimeZone, date: Date, hours: std::ops::Range<i64>, rng: &mut StdRng) -> Option<i64> {
+    let secs = rng.random_range(hours.start * 3600..hours.end * 3600);
+    local_instant(tz, date, (secs / 3600) as i8, (secs / 60 % 60) as i8, (secs % 60) as i8)
 }
 
 /// 20:00 local time `days` days after the local date of `t`: promises are end of a delivery day
@@ -1565,6 +1585,10 @@ fn catalogue(profile: &Profile, rng: &mut StdRng) -> Vec<Item> {
     items
 }
 
+fn foreign_accounts(profile: &Profile) -> usize {
+    (profile.account_pool * 3 / 100).max(2)
+}
+
 fn accounts(profile: &Profile, geo: &Geo, rng: &mut StdRng) -> Vec<Account> {
     let mut seen = BTreeSet::new();
     let mut accounts = Vec::with_capacity(profile.account_pool);
@@ -1594,7 +1618,8 @@ fn accounts(profile: &Profile, geo: &Geo, rng: &mut StdRng) -> Vec<Account> {
             .filter(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_lowercase();
-        let city = geo.pick_city(rng);
+        // The first few accounts are abroad; see `TenantGen::order`.
+        let city = if accounts.len() < foreign_accounts(profile) { geo.pick_foreign(rng) } else { geo.pick_us(rng) };
         let c = geo.cities[city];
         let mailbox = *pick(&["purchasing", "orders", "ap", "receiving", "procurement"], rng);
         accounts.push(Account {
@@ -1626,7 +1651,8 @@ fn quantity(channel: Channel, rng: &mut StdRng) -> u32 {
             _ => 3,
         },
         Channel::B2b => {
-            let q = log_uniform(5.0, 200.0, rng).round() as u32;
+            // Skewed to the low end: restocking a few cases is common, a pallet-sized line rare.
+            let q = (5.0 * 40f64.powf(rng.random::<f64>().powi(2))).round() as u32;
             // Businesses mostly buy in case quantities.
             let q = if rng.random_bool(0.6) { (q / 5).max(1) * 5 } else { q };
             q.clamp(5, 200)

@@ -1,0 +1,267 @@
+// End-to-end test of the server-rendered Consign dashboard in headless Chromium.
+//
+// Runs against an already running server; `browser-tests/run.sh` prepares a demo database,
+// starts `consign serve` and sets the environment:
+//   CONSIGN_URL              base URL of the server, e.g. http://127.0.0.1:8080
+//   CONSIGN_ADMIN_EMAIL      administrator login (reaches every tenant)
+//   CONSIGN_ADMIN_PASSWORD
+//   CONSIGN_CLIENT_EMAIL     client manager login (reaches one tenant only: the demo's first, northwind)
+//   CONSIGN_CLIENT_PASSWORD
+//   CONSIGN_SCREENSHOT_DIR   optional: PNG screenshots of the overview and orders page go here
+//
+// Uses Debian's Chromium (/usr/bin/chromium) through playwright-core; no browser download.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+function required(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is required (see browser-tests/run.sh)`);
+  return v;
+}
+
+const BASE = required('CONSIGN_URL').replace(/\/+$/, '');
+const ADMIN = { email: required('CONSIGN_ADMIN_EMAIL'), password: required('CONSIGN_ADMIN_PASSWORD') };
+const CLIENT = { email: required('CONSIGN_CLIENT_EMAIL'), password: required('CONSIGN_CLIENT_PASSWORD') };
+const SCREENSHOT_DIR = process.env.CONSIGN_SCREENSHOT_DIR || '';
+const CHROMIUM = process.env.CONSIGN_CHROMIUM || '/usr/bin/chromium';
+
+const url = (p) => BASE + p;
+const pathOf = (page) => new URL(page.url()).pathname;
+
+let browser;
+/** Admin session shared by the tests that follow its sign-in (b, c, d, e, f). */
+let adminContext;
+let adminPage;
+/** Tenant slugs in the order the admin overview lists them. */
+let tenantSlugs = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 60_000,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  if (SCREENSHOT_DIR) await mkdir(SCREENSHOT_DIR, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(30_000);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+async function screenshot(page, name) {
+  if (!SCREENSHOT_DIR) return;
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Fills the sign-in form and submits it; resolves with the response to the form POST. */
+async function submitLogin(page, { email, password }) {
+  if (pathOf(page) !== '/login') await page.goto(url('/login'));
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/login' && r.request().method() === 'POST'),
+    page.click('form.login button[type=submit]'),
+  ]);
+  await page.waitForLoadState('load');
+  return response;
+}
+
+/** Signs in through the form and waits for the overview. */
+async function signIn(page, who) {
+  await page.goto(url('/login'));
+  await page.fill('#email', who.email);
+  await page.fill('#password', who.password);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === '/app'),
+    page.click('form.login button[type=submit]'),
+  ]);
+}
+
+/** Cells' text of every body row of a table. */
+function tableRows(page, selector) {
+  return page.$$eval(`${selector} tbody tr`, (rows) =>
+    rows.map((r) => Array.from(r.cells, (c) => c.textContent.trim())),
+  );
+}
+
+/** Tenant cards of the overview: slug and numeric KPIs. */
+function tenantCards(page) {
+  return page.$$eval('.card[data-tenant]', (cards) =>
+    cards.map((c) => ({
+      slug: c.getAttribute('data-tenant'),
+      orders: c.querySelector('[data-kpi=orders]')?.textContent.trim() ?? '',
+      shipments: c.querySelector('[data-kpi=shipments]')?.textContent.trim() ?? '',
+    })),
+  );
+}
+
+const STATUS_COL = 9; // orders table: Number … Status (10 columns)
+const CARRIER_COL = 1; // shipments table: Number, Carrier, …
+
+test('a. /app without a session redirects to /login; a wrong password is refused', async () => {
+  const { context, page } = await newPage();
+  try {
+    await page.goto(url('/app'));
+    assert.equal(pathOf(page), '/login', 'unauthenticated /app must end on /login');
+    assert.ok(await page.isVisible('#email'), 'login form shows an e-mail field');
+
+    const response = await submitLogin(page, { email: ADMIN.email, password: ADMIN.password + '-wrong' });
+    assert.equal(response.status(), 401, 'wrong password answers 401');
+    assert.equal(pathOf(page), '/login', 'stays on the login page');
+    const error = (await page.textContent('.error'))?.trim();
+    assert.equal(error, 'E-mail or password is wrong.');
+    assert.equal(await page.inputValue('#email'), ADMIN.email, 'e-mail is kept in the form');
+    const cookies = await context.cookies();
+    assert.equal(cookies.length, 0, `no session cookie after a failed sign-in, got ${JSON.stringify(cookies)}`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('b. admin signs in and sees a card per tenant with order counts', async () => {
+  ({ context: adminContext, page: adminPage } = await newPage());
+  await signIn(adminPage, ADMIN);
+  assert.equal(pathOf(adminPage), '/app');
+
+  const cards = await tenantCards(adminPage);
+  assert.ok(cards.length >= 2, `expected at least 2 tenant cards, got ${cards.length}`);
+  for (const c of cards) {
+    assert.match(c.slug, /^[a-z0-9-]+$/, `card slug ${c.slug}`);
+    assert.match(c.orders, /^\d+$/, `orders KPI of ${c.slug} is numeric: '${c.orders}'`);
+    assert.ok(Number(c.orders) > 0, `orders KPI of ${c.slug} is > 0: ${c.orders}`);
+    assert.match(c.shipments, /^\d+$/, `shipments KPI of ${c.slug} is numeric: '${c.shipments}'`);
+  }
+  tenantSlugs = cards.map((c) => c.slug);
+  assert.equal(new Set(tenantSlugs).size, tenantSlugs.length, 'tenant slugs are unique');
+  await screenshot(adminPage, 'overview');
+});
+
+test('c. orders page: page size, status filter, search and pager', async () => {
+  assert.ok(adminPage && tenantSlugs.length, 'needs the admin session from test b');
+  const page = adminPage;
+  const slug = tenantSlugs[0];
+  const ordersPath = `/app/${slug}/orders`;
+
+  const response = await page.goto(url(ordersPath));
+  assert.equal(response.status(), 200);
+  const all = await tableRows(page, '#orders');
+  assert.equal(all.length, 50, 'first page holds 50 orders (page size)');
+  const firstNumber = all[0][0];
+  assert.ok(firstNumber, 'first row has an order number');
+  await screenshot(page, 'orders');
+
+  // Filter by status "delivered".
+  await page.selectOption('select[name=status]', 'delivered');
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === ordersPath && u.searchParams.get('status') === 'delivered'),
+    page.click('form.filters button[type=submit]'),
+  ]);
+  const delivered = await tableRows(page, '#orders');
+  assert.ok(delivered.length > 0, 'some orders are delivered');
+  assert.ok(delivered.length <= 50);
+  for (const r of delivered) assert.equal(r[STATUS_COL], 'delivered', `order ${r[0]} has status ${r[STATUS_COL]}`);
+  assert.equal(await page.inputValue('select[name=status]'), 'delivered', 'the filter stays selected');
+
+  // Search for the first order's number (any status).
+  await page.goto(url(ordersPath));
+  await page.fill('input[name=q]', firstNumber);
+  await page.selectOption('select[name=status]', '');
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === ordersPath && u.searchParams.get('q') === firstNumber),
+    page.click('form.filters button[type=submit]'),
+  ]);
+  const found = await tableRows(page, '#orders');
+  assert.deepEqual(found.map((r) => r[0]), [firstNumber], `searching ${firstNumber} finds exactly that order`);
+  assert.equal(await page.inputValue('input[name=q]'), firstNumber, 'the search text stays in the field');
+
+  // Pager: the next page starts with another order.
+  await page.goto(url(ordersPath));
+  const older = page.getByRole('link', { name: 'Older orders →' });
+  assert.equal(await older.count(), 1, 'pager link is shown on a full page');
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === ordersPath && u.searchParams.has('cursor')),
+    older.click(),
+  ]);
+  const next = await tableRows(page, '#orders');
+  assert.ok(next.length > 0, 'the older page has orders');
+  assert.notEqual(next[0][0], firstNumber, 'the older page starts with a different order');
+  const firstPageNumbers = new Set(all.map((r) => r[0]));
+  for (const r of next) assert.ok(!firstPageNumbers.has(r[0]), `order ${r[0]} appears on both pages`);
+});
+
+test('d. shipments page lists shipments with a carrier', async () => {
+  assert.ok(adminPage && tenantSlugs.length, 'needs the admin session from test b');
+  const page = adminPage;
+  const response = await page.goto(url(`/app/${tenantSlugs[0]}/shipments`));
+  assert.equal(response.status(), 200);
+  const rows = await tableRows(page, '#shipments');
+  assert.ok(rows.length > 0, 'shipments are listed');
+  for (const r of rows) assert.ok(r[CARRIER_COL].length > 0, `shipment ${r[0]} has a carrier`);
+});
+
+test('e. client manager reaches only their tenant', async () => {
+  assert.ok(tenantSlugs.length >= 2, 'needs the tenant list from test b');
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, CLIENT);
+    const cards = await tenantCards(page);
+    assert.equal(cards.length, 1, `client manager sees exactly one tenant, got ${cards.map((c) => c.slug)}`);
+    const own = cards[0].slug;
+    // The overview lists tenants by name, so the manager's tenant (the demo's first tenant,
+    // northwind) need not be the admin's first card: only require that it is one of them.
+    assert.ok(tenantSlugs.includes(own), `the client manager's tenant ${own} is one of ${tenantSlugs}`);
+    const navTenants = await page.$$eval('header a[href^="/app/"]', (as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(navTenants, [`/app/${own}/orders`], 'the header links only the own tenant');
+
+    const ok = await page.goto(url(`/app/${own}/orders`));
+    assert.equal(ok.status(), 200, 'own tenant orders page opens');
+
+    const other = tenantSlugs.find((s) => s !== own);
+    const denied = await page.goto(url(`/app/${other}/orders`));
+    assert.equal(denied.status(), 404, `/app/${other}/orders answers 404 to the client manager`);
+    assert.equal(await page.$('#orders'), null, 'no orders table of the other tenant is shown');
+  } finally {
+    await context.close();
+  }
+});
+
+test('f. sign out from the header ends the session', async () => {
+  assert.ok(adminPage, 'needs the admin session from test b');
+  const page = adminPage;
+  try {
+    await page.goto(url('/app'));
+    assert.equal(pathOf(page), '/app', 'still signed in before signing out');
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === '/login'),
+      page.locator('header').getByRole('button', { name: 'Sign out' }).click(),
+    ]);
+    assert.equal(pathOf(page), '/login');
+
+    await page.goto(url('/app'));
+    assert.equal(pathOf(page), '/login', '/app redirects to /login after signing out');
+  } finally {
+    await adminContext.close();
+  }
+});

@@ -1,0 +1,137 @@
+//! `spawn_app`: a server on 127.0.0.1:0 over a fresh store, an admin token, and a client.
+
+use consign_app::App;
+use consign_app::admin::NewToken;
+use consign_core::access::{Principal, Role};
+use consign_core::party::{Mode, NewCarrier};
+use consign_core::tenant::NewTenant;
+use consign_core::time::SystemClock;
+use consign_store::DynStore;
+use consign_web::WebConfig;
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub app: App,
+    pub admin_token: String,
+    pub engine: &'static str,
+    _guards: (Option<tempfile::TempDir>, tempfile::TempDir),
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+    pub fn req(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(token)
+    }
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.req(Method::GET, path, token).send().await.expect("request")
+    }
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.req(Method::POST, path, token).json(body).send().await.expect("request")
+    }
+    /// Creates a tenant with one carrier (SCAC `UPSN`).
+    pub async fn tenant(&self, slug: &str) {
+        let sys = Principal::system();
+        let t = self.app.create_tenant(&sys, NewTenant { slug: slug.into(), name: slug.to_uppercase(), time_zone: "America/Chicago".into() }).await.unwrap();
+        self.app.create_carrier(&sys, &t, NewCarrier { name: "UPS".into(), scac: Some("UPSN".into()), mode: Mode::Parcel }).await.unwrap();
+    }
+    pub async fn token(&self, role: Role, tenant: Option<&str>, scopes: Option<Vec<&str>>) -> String {
+        let new = NewToken {
+            name: "test".into(),
+            role,
+            tenant: tenant.map(String::from),
+            carrier: None,
+            scopes: scopes.map(|s| s.into_iter().map(String::from).collect()),
+        };
+        self.app.create_token(&Principal::system(), new).await.unwrap().1
+    }
+}
+
+pub async fn spawn_on(store: DynStore, sqlite_guard: Option<tempfile::TempDir>, cfg: WebConfig) -> TestApp {
+    let docs = tempfile::tempdir().unwrap();
+    let engine = store.engine().name();
+    let app = App::new(store, Arc::new(SystemClock), docs.path().to_path_buf());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = consign_web::router(app.clone(), cfg);
+    tokio::spawn(consign_web::serve(listener, router, std::future::pending()));
+    let admin_token = app
+        .create_token(&Principal::system(), NewToken { name: "admin".into(), role: Role::Admin, tenant: None, carrier: None, scopes: None })
+        .await
+        .unwrap()
+        .1;
+    TestApp {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        app,
+        admin_token,
+        engine,
+        _guards: (sqlite_guard, docs),
+    }
+}
+
+/// One server per available engine (SQLite always; PostgreSQL when reachable, required in CI).
+pub async fn spawn_all() -> Vec<TestApp> {
+    spawn_all_with(WebConfig::default()).await
+}
+
+pub async fn spawn_all_with(cfg: WebConfig) -> Vec<TestApp> {
+    let mut v = Vec::new();
+    for (store, guard) in consign_store::testing::engines().await {
+        v.push(spawn_on(store, guard, cfg.clone()).await);
+    }
+    v
+}
+
+pub fn order_body(external_ref: &str) -> Value {
+    json!({
+        "external_ref": external_ref,
+        "customer": { "name": "Ann Lee", "email": "ann@example.com" },
+        "ship_to": { "name": "Ann Lee", "line1": "1 Main St", "city": "Austin", "region": "TX", "postal_code": "78701", "country": "US" },
+        "channel": "b2c",
+        "lines": [
+            { "sku": "SKU-1", "description": "Widget", "quantity": 2, "unit_price": "9.99" },
+            { "sku": "SKU-2", "quantity": 1, "unit_price": "20.00" }
+        ],
+        "promised_by": (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(72)).to_string()
+    })
+}
+
+pub fn shipment_body(tracking: &str, order: Option<&str>) -> Value {
+    let mut v = json!({
+        "carrier": "UPSN",
+        "service_level": "ground",
+        "tracking_number": tracking,
+        "origin": { "city": "Dallas", "postal_code": "75201", "country": "US", "time_zone": "America/Chicago" },
+        "destination": { "city": "Austin", "postal_code": "78701", "country": "US", "time_zone": "America/Chicago" },
+        "weight_kg": "2.5",
+        "pieces": 1
+    });
+    if let Some(o) = order {
+        v["order"] = json!(o);
+    }
+    v
+}
+
+/// Asserts a problem+json answer with `status` and returns its body.
+pub async fn problem(res: Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "unexpected status; body {body}");
+    assert_eq!(ct, "application/problem+json", "body {body}");
+    body
+}
+
+/// The `errors` list of a problem as (field, reason) pairs.
+pub fn field_errors(p: &Value) -> Vec<(String, String)> {
+    p["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| (e["field"].as_str().unwrap().to_string(), e["reason"].as_str().unwrap().to_string())).collect())
+        .unwrap_or_default()
+}

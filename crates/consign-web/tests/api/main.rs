@@ -1,0 +1,7 @@
+//! HTTP API tests against a real server on a loopback port, on SQLite and PostgreSQL
+//! (zero-to-production's `spawn_app` pattern: each test gets its own server and database).
+
+mod access;
+mod harness;
+mod orders;
+mod shipments;
