@@ -48,21 +48,38 @@ impl App {
         let now = self.now();
         let tenant = new.accept(TenantId::new_at(now, entropy()), now)?;
         if self.store.tenant_by_slug(&tenant.slug).await?.is_some() {
-            return Err(AppError::conflict("slug", format!("tenant '{}' already exists", tenant.slug)));
+            return Err(AppError::conflict(
+                "slug",
+                format!("tenant '{}' already exists", tenant.slug),
+            ));
         }
         let mut tx = self.store.begin().await?;
         tx.insert_tenant(&tenant).await?;
-        tx.append_audit(vec![AuditEntry::new(None, now, p.actor.label(), "tenant", tenant.id, "created").after(&tenant)])
-            .await?;
+        tx.append_audit(vec![
+            AuditEntry::new(None, now, p.actor.label(), "tenant", tenant.id, "created")
+                .after(&tenant),
+        ])
+        .await?;
         tx.commit().await?;
         Ok(tenant)
     }
 
     pub async fn list_tenants(&self, p: &Principal) -> AppResult<Vec<Tenant>> {
-        Ok(self.store.tenants().await?.into_iter().filter(|t| p.reaches(t.id)).collect())
+        Ok(self
+            .store
+            .tenants()
+            .await?
+            .into_iter()
+            .filter(|t| p.reaches(t.id))
+            .collect())
     }
 
-    async fn tenant_ids(&self, slugs: &[String], field: &str, inv: &mut Invalid) -> AppResult<Vec<TenantId>> {
+    async fn tenant_ids(
+        &self,
+        slugs: &[String],
+        field: &str,
+        inv: &mut Invalid,
+    ) -> AppResult<Vec<TenantId>> {
         let mut ids = Vec::new();
         for (i, s) in slugs.iter().enumerate() {
             match self.store.tenant_by_slug(s).await? {
@@ -73,7 +90,12 @@ impl App {
         Ok(ids)
     }
 
-    async fn carrier_in(&self, tenant: Option<TenantId>, carrier: &Option<String>, inv: &mut Invalid) -> AppResult<Option<CarrierId>> {
+    async fn carrier_in(
+        &self,
+        tenant: Option<TenantId>,
+        carrier: &Option<String>,
+        inv: &mut Invalid,
+    ) -> AppResult<Option<CarrierId>> {
         let Some(name) = carrier else { return Ok(None) };
         let Some(t) = tenant else {
             inv.push("carrier", "a carrier binding needs exactly one tenant");
@@ -90,7 +112,11 @@ impl App {
     }
 
     /// Creates a user; returns the generated password when none was given.
-    pub async fn create_user(&self, p: &Principal, new: NewUser) -> AppResult<(User, Option<String>)> {
+    pub async fn create_user(
+        &self,
+        p: &Principal,
+        new: NewUser,
+    ) -> AppResult<(User, Option<String>)> {
         require(p, Capability::ManageUsers)?;
         let mut inv = Invalid::default();
         let email = new.email.trim().to_lowercase();
@@ -103,12 +129,18 @@ impl App {
         if new.carrier.is_some() && new.role != Role::Carrier {
             inv.push("carrier", "only carrier users are bound to a carrier");
         }
-        let carrier_id = self.carrier_in(tenants.first().copied(), &new.carrier, &mut inv).await?;
+        let carrier_id = self
+            .carrier_in(tenants.first().copied(), &new.carrier, &mut inv)
+            .await?;
         if new.role == Role::Carrier && new.carrier.is_none() {
             inv.push("carrier", "a carrier user must name its carrier");
         }
         let generated = new.password.is_none().then(generate_password);
-        let password = new.password.clone().or_else(|| generated.clone()).unwrap_or_default();
+        let password = new
+            .password
+            .clone()
+            .or_else(|| generated.clone())
+            .unwrap_or_default();
         if let Err(e) = validate_password(&password) {
             inv.push("password", e);
         }
@@ -116,7 +148,10 @@ impl App {
             return Err(inv.into());
         }
         if self.store.user_by_email(&email).await?.is_some() {
-            return Err(AppError::conflict("email", format!("a user with e-mail {email} already exists")));
+            return Err(AppError::conflict(
+                "email",
+                format!("a user with e-mail {email} already exists"),
+            ));
         }
         let now = self.now();
         let user = User {
@@ -132,7 +167,10 @@ impl App {
         let hash = hash_password(&password);
         let mut tx = self.store.begin().await?;
         tx.insert_user(&user, &hash).await?;
-        tx.append_audit(vec![AuditEntry::new(None, now, p.actor.label(), "user", user.id, "created").after(&user)]).await?;
+        tx.append_audit(vec![
+            AuditEntry::new(None, now, p.actor.label(), "user", user.id, "created").after(&user),
+        ])
+        .await?;
         tx.commit().await?;
         Ok((user, generated))
     }
@@ -143,29 +181,41 @@ impl App {
     }
 
     /// Creates an API token; the secret is returned here once and never again.
-    pub async fn create_token(&self, p: &Principal, new: NewToken) -> AppResult<(ApiToken, String)> {
+    pub async fn create_token(
+        &self,
+        p: &Principal,
+        new: NewToken,
+    ) -> AppResult<(ApiToken, String)> {
         require(p, Capability::ManageTokens)?;
         let mut inv = Invalid::default();
         validate_name(&new.name, "name", 100, &mut inv);
-        let tenants = self.tenant_ids(new.tenant.as_slice(), "tenant", &mut inv).await?;
+        let tenants = self
+            .tenant_ids(new.tenant.as_slice(), "tenant", &mut inv)
+            .await?;
         let mut binding = Invalid::default();
         // Provider-role tokens may be bound to one tenant or (admin only) to none.
         if !(new.role.is_provider() && tenants.len() <= 1) {
             check_binding(new.role, &tenants, &mut binding);
         } else if new.role != Role::Admin && tenants.is_empty() {
-            binding.push("tenant", format!("a {} token must name its tenant", new.role));
+            binding.push(
+                "tenant",
+                format!("a {} token must name its tenant", new.role),
+            );
         }
         inv.extend(binding);
-        let carrier_id = self.carrier_in(tenants.first().copied(), &new.carrier, &mut inv).await?;
+        let carrier_id = self
+            .carrier_in(tenants.first().copied(), &new.carrier, &mut inv)
+            .await?;
         if new.role == Role::Carrier && carrier_id.is_none() && new.carrier.is_none() {
             inv.push("carrier", "a carrier token must name its carrier");
         }
         if let Some(scopes) = &new.scopes {
             for (i, s) in scopes.iter().enumerate() {
                 match Capability::from_scope(s) {
-                    Ok(c) if !new.role.capabilities().contains(&c) => {
-                        inv.push(format!("scopes[{i}]"), format!("role {} cannot hold {s}", new.role))
-                    }
+                    Ok(c) if !new.role.capabilities().contains(&c) => inv.push(
+                        format!("scopes[{i}]"),
+                        format!("role {} cannot hold {s}", new.role),
+                    ),
                     Ok(_) => {}
                     Err(e) => inv.push(format!("scopes[{i}]"), e),
                 }
@@ -189,7 +239,10 @@ impl App {
         let (secret, hash) = new_secret(TOKEN_PREFIX);
         let mut tx = self.store.begin().await?;
         tx.insert_token(&token, &hash).await?;
-        tx.append_audit(vec![AuditEntry::new(None, now, p.actor.label(), "token", token.id, "created").after(&token)]).await?;
+        tx.append_audit(vec![
+            AuditEntry::new(None, now, p.actor.label(), "token", token.id, "created").after(&token),
+        ])
+        .await?;
         tx.commit().await?;
         Ok((token, secret))
     }
@@ -206,24 +259,53 @@ impl App {
         if !tx.revoke_token(id, now).await? {
             return Err(AppError::NotFound(format!("active token {id}")));
         }
-        tx.append_audit(vec![AuditEntry::new(None, now, p.actor.label(), "token", id, "revoked")]).await?;
+        tx.append_audit(vec![AuditEntry::new(
+            None,
+            now,
+            p.actor.label(),
+            "token",
+            id,
+            "revoked",
+        )])
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn create_carrier(&self, p: &Principal, tenant: &Tenant, new: NewCarrier) -> AppResult<Carrier> {
+    pub async fn create_carrier(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        new: NewCarrier,
+    ) -> AppResult<Carrier> {
         require(p, Capability::ManageParties)?;
         let now = self.now();
         let carrier = new.accept(CarrierId::new_at(now, entropy()), tenant.id)?;
         if let Some(scac) = &carrier.scac
-            && self.store.carriers(tenant.id).await?.iter().any(|c| c.scac.as_deref() == Some(scac))
+            && self
+                .store
+                .carriers(tenant.id)
+                .await?
+                .iter()
+                .any(|c| c.scac.as_deref() == Some(scac))
         {
-            return Err(AppError::conflict("scac", format!("carrier with SCAC {scac} already exists in {}", tenant.slug)));
+            return Err(AppError::conflict(
+                "scac",
+                format!("carrier with SCAC {scac} already exists in {}", tenant.slug),
+            ));
         }
         let mut tx = self.store.begin().await?;
         tx.insert_carrier(&carrier).await?;
         tx.append_audit(vec![
-            AuditEntry::new(Some(tenant.id), now, p.actor.label(), "carrier", carrier.id, "created").after(&carrier),
+            AuditEntry::new(
+                Some(tenant.id),
+                now,
+                p.actor.label(),
+                "carrier",
+                carrier.id,
+                "created",
+            )
+            .after(&carrier),
         ])
         .await?;
         tx.commit().await?;
@@ -239,22 +321,50 @@ impl App {
         })
     }
 
-    pub async fn create_warehouse(&self, p: &Principal, tenant: &Tenant, new: NewWarehouse) -> AppResult<Warehouse> {
+    pub async fn create_warehouse(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        new: NewWarehouse,
+    ) -> AppResult<Warehouse> {
         require(p, Capability::ManageParties)?;
         let now = self.now();
         let w = new.accept(WarehouseId::new_at(now, entropy()), tenant.id)?;
-        if self.store.warehouses(tenant.id).await?.iter().any(|x| x.code == w.code) {
-            return Err(AppError::conflict("code", format!("warehouse {} already exists in {}", w.code, tenant.slug)));
+        if self
+            .store
+            .warehouses(tenant.id)
+            .await?
+            .iter()
+            .any(|x| x.code == w.code)
+        {
+            return Err(AppError::conflict(
+                "code",
+                format!("warehouse {} already exists in {}", w.code, tenant.slug),
+            ));
         }
         let mut tx = self.store.begin().await?;
         tx.insert_warehouse(&w).await?;
-        tx.append_audit(vec![AuditEntry::new(Some(tenant.id), now, p.actor.label(), "warehouse", w.id, "created").after(&w)])
-            .await?;
+        tx.append_audit(vec![
+            AuditEntry::new(
+                Some(tenant.id),
+                now,
+                p.actor.label(),
+                "warehouse",
+                w.id,
+                "created",
+            )
+            .after(&w),
+        ])
+        .await?;
         tx.commit().await?;
         Ok(w)
     }
 
-    pub async fn list_warehouses(&self, p: &Principal, tenant: &Tenant) -> AppResult<Vec<Warehouse>> {
+    pub async fn list_warehouses(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<Vec<Warehouse>> {
         require(p, Capability::ReadShipments)?;
         Ok(self.store.warehouses(tenant.id).await?)
     }

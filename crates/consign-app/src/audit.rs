@@ -32,7 +32,13 @@ impl App {
                 .iter()
                 .find(|t| t.id.0 == *chain)
                 .map(|t| t.slug.clone())
-                .unwrap_or_else(|| if chain.is_nil() { "provider".into() } else { chain.to_string() });
+                .unwrap_or_else(|| {
+                    if chain.is_nil() {
+                        "provider".into()
+                    } else {
+                        chain.to_string()
+                    }
+                });
             let mut v = ChainVerifier::default();
             let mut after = 0;
             let mut last = None;
@@ -81,6 +87,10 @@ impl App {
             }
             records += v.verified;
         }
-        Ok(AuditReport { chains: chains.len(), records, broken: None })
+        Ok(AuditReport {
+            chains: chains.len(),
+            records,
+            broken: None,
+        })
     }
 }

@@ -2,8 +2,8 @@
 //! as SHA-256 hashes, and the lookups that turn a credential into a `Principal`.
 
 use crate::{App, AppError, AppResult};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use consign_core::access::{Principal, User};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -14,11 +14,18 @@ pub const SESSION_HOURS: i64 = 12;
 pub fn hash_password(password: &str) -> String {
     let salt_bytes: [u8; 16] = rand::random();
     let salt = SaltString::encode_b64(&salt_bytes).expect("16 bytes is a valid salt length");
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 with default params").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default params")
+        .to_string()
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A random secret with `prefix` (so leaked tokens are recognisable by secret scanners) and
@@ -38,7 +45,9 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
 pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 pub fn validate_password(pw: &str) -> Result<(), String> {
@@ -70,7 +79,10 @@ impl App {
         let bad = || AppError::Unauthenticated("e-mail or password is wrong".into());
         let Some((user, hash)) = self.store.user_by_email(email).await? else {
             // Spend the same time as a real check so response timing does not reveal accounts.
-            let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eA");
+            let _ = verify_password(
+                password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eA",
+            );
             return Err(bad());
         };
         if user.disabled || !verify_password(password, &hash) {
@@ -80,7 +92,14 @@ impl App {
         let (csrf, _) = new_secret("");
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        tx.insert_session(&hash, user.id, &csrf, now, now + jiff::SignedDuration::from_hours(SESSION_HOURS)).await?;
+        tx.insert_session(
+            &hash,
+            user.id,
+            &csrf,
+            now,
+            now + jiff::SignedDuration::from_hours(SESSION_HOURS),
+        )
+        .await?;
         tx.commit().await?;
         Ok((secret, csrf, user))
     }
@@ -89,7 +108,9 @@ impl App {
     pub async fn session(&self, secret: &str) -> AppResult<(User, String)> {
         match self.store.session(&hash_secret(secret), self.now()).await? {
             Some((u, csrf)) if !u.disabled => Ok((u, csrf)),
-            _ => Err(AppError::Unauthenticated("session expired or unknown".into())),
+            _ => Err(AppError::Unauthenticated(
+                "session expired or unknown".into(),
+            )),
         }
     }
 

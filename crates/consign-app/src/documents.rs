@@ -32,20 +32,37 @@ impl App {
         require(p, Capability::AttachDocuments)?;
         let s = self.get_shipment(p, tenant, shipment).await?;
         let mut inv = Invalid::default();
-        let kind = DocumentKind::parse(kind).map_err(|e| inv.push("kind", e)).ok();
+        let kind = DocumentKind::parse(kind)
+            .map_err(|e| inv.push("kind", e))
+            .ok();
         let name = filename.trim();
-        if name.is_empty() || name.len() > 200 || name.contains(['/', '\\', '\0']) || name.starts_with('.') {
-            inv.push("filename", "must be 1-200 characters without path separators and not start with '.'");
+        if name.is_empty()
+            || name.len() > 200
+            || name.contains(['/', '\\', '\0'])
+            || name.starts_with('.')
+        {
+            inv.push(
+                "filename",
+                "must be 1-200 characters without path separators and not start with '.'",
+            );
         }
         if content_type.is_empty() || content_type.len() > 100 || !content_type.contains('/') {
-            inv.push("content_type", format!("'{content_type}' is not a media type"));
+            inv.push(
+                "content_type",
+                format!("'{content_type}' is not a media type"),
+            );
         }
         if bytes.is_empty() {
             inv.push("body", "the document is empty");
         } else if bytes.len() > MAX_DOCUMENT_BYTES {
-            inv.push("body", format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"));
+            inv.push(
+                "body",
+                format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"),
+            );
         }
-        let Some(kind) = kind else { return Err(inv.into()) };
+        let Some(kind) = kind else {
+            return Err(inv.into());
+        };
         if !inv.is_empty() {
             return Err(inv.into());
         }
@@ -75,19 +92,38 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.insert_document(&doc).await?;
         tx.append_audit(vec![
-            AuditEntry::new(Some(tenant.id), now, p.actor.label(), "shipment", s.id, "document_attached").after(&doc),
+            AuditEntry::new(
+                Some(tenant.id),
+                now,
+                p.actor.label(),
+                "shipment",
+                s.id,
+                "document_attached",
+            )
+            .after(&doc),
         ])
         .await?;
         tx.commit().await?;
         Ok(doc)
     }
 
-    pub async fn list_documents(&self, p: &Principal, tenant: &Tenant, shipment: ShipmentId) -> AppResult<Vec<Document>> {
+    pub async fn list_documents(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        shipment: ShipmentId,
+    ) -> AppResult<Vec<Document>> {
         let s = self.get_shipment(p, tenant, shipment).await?;
         Ok(self.store.documents(tenant.id, s.id).await?)
     }
 
-    pub async fn document_bytes(&self, p: &Principal, tenant: &Tenant, shipment: ShipmentId, id: DocumentId) -> AppResult<(Document, Vec<u8>)> {
+    pub async fn document_bytes(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        shipment: ShipmentId,
+        id: DocumentId,
+    ) -> AppResult<(Document, Vec<u8>)> {
         let s = self.get_shipment(p, tenant, shipment).await?;
         let doc = match self.store.document(tenant.id, id).await? {
             Some(d) if d.shipment_id == s.id => d,

@@ -34,7 +34,11 @@ impl std::fmt::Display for RowError {
 }
 
 fn file_error(field: &str, reason: impl Into<String>) -> Vec<RowError> {
-    vec![RowError { line: 0, field: field.into(), reason: reason.into() }]
+    vec![RowError {
+        line: 0,
+        field: field.into(),
+        reason: reason.into(),
+    }]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +49,12 @@ pub enum Format {
 
 impl Format {
     pub fn from_path(path: &std::path::Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("jsonl" | "ndjson" | "json") => Format::JsonLines,
             _ => Format::Csv,
         }
@@ -83,23 +92,68 @@ enum Encoding {
 }
 
 pub const ORDER_FIELDS: &[&str] = &[
-    "external_ref", "customer_name", "customer_email", "customer_phone", "ship_to_name", "ship_to_line1", "ship_to_line2",
-    "ship_to_city", "ship_to_region", "ship_to_postal_code", "ship_to_country", "channel", "currency", "ordered_at",
-    "promised_by", "sku", "description", "quantity", "unit_price",
+    "external_ref",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "ship_to_name",
+    "ship_to_line1",
+    "ship_to_line2",
+    "ship_to_city",
+    "ship_to_region",
+    "ship_to_postal_code",
+    "ship_to_country",
+    "channel",
+    "currency",
+    "ordered_at",
+    "promised_by",
+    "sku",
+    "description",
+    "quantity",
+    "unit_price",
 ];
 
 pub const SHIPMENT_FIELDS: &[&str] = &[
-    "carrier", "service_level", "tracking_number", "direction", "order", "lines", "origin_name", "origin_city",
-    "origin_region", "origin_postal_code", "origin_country", "origin_time_zone", "destination_name", "destination_city",
-    "destination_region", "destination_postal_code", "destination_country", "destination_time_zone", "weight_kg",
-    "pieces", "planned_pickup_at", "promised_by", "international", "pod_required", "picked_up_at", "delivered_at",
+    "carrier",
+    "service_level",
+    "tracking_number",
+    "direction",
+    "order",
+    "lines",
+    "origin_name",
+    "origin_city",
+    "origin_region",
+    "origin_postal_code",
+    "origin_country",
+    "origin_time_zone",
+    "destination_name",
+    "destination_city",
+    "destination_region",
+    "destination_postal_code",
+    "destination_country",
+    "destination_time_zone",
+    "weight_kg",
+    "pieces",
+    "planned_pickup_at",
+    "promised_by",
+    "international",
+    "pod_required",
+    "picked_up_at",
+    "delivered_at",
 ];
 
 impl Mapping {
     pub fn parse(text: &str) -> Result<Mapping, Vec<RowError>> {
         toml::from_str::<Mapping>(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1) as u64).unwrap_or(0);
-            vec![RowError { line, field: "mapping".into(), reason: e.message().to_string() }]
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1) as u64)
+                .unwrap_or(0);
+            vec![RowError {
+                line,
+                field: "mapping".into(),
+                reason: e.message().to_string(),
+            }]
         })
     }
 
@@ -110,26 +164,47 @@ impl Mapping {
                 errs.push(RowError {
                     line: 0,
                     field: format!("mapping columns.\"{col}\""),
-                    reason: format!("'{field}' is not a field; expected one of {}", known.join(", ")),
+                    reason: format!(
+                        "'{field}' is not a field; expected one of {}",
+                        known.join(", ")
+                    ),
                 });
             }
         }
         for field in self.defaults.keys() {
             if !known.contains(&field.as_str()) {
-                errs.push(RowError { line: 0, field: format!("mapping defaults.{field}"), reason: "not a field".into() });
+                errs.push(RowError {
+                    line: 0,
+                    field: format!("mapping defaults.{field}"),
+                    reason: "not a field".into(),
+                });
             }
         }
         if let Some(tz) = &self.options.time_zone
             && jiff::tz::TimeZone::get(tz).is_err()
         {
-            errs.push(RowError { line: 0, field: "mapping options.time_zone".into(), reason: format!("unknown time zone '{tz}'") });
+            errs.push(RowError {
+                line: 0,
+                field: "mapping options.time_zone".into(),
+                reason: format!("unknown time zone '{tz}'"),
+            });
         }
         if let Some(d) = &self.options.delimiter
             && d.len() != 1
         {
-            errs.push(RowError { line: 0, field: "mapping options.delimiter".into(), reason: "must be one ASCII character".into() });
+            errs.push(RowError {
+                line: 0,
+                field: "mapping options.delimiter".into(),
+                reason: "must be one ASCII character".into(),
+            });
         }
-        let enc = match self.options.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let enc = match self
+            .options
+            .encoding
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("utf-8" | "utf8") => Encoding::Utf8,
             Some("windows-1252" | "cp1252" | "latin1" | "iso-8859-1") => Encoding::Windows1252,
             Some(other) => {
@@ -148,8 +223,8 @@ impl Mapping {
 /// Windows-1252's 0x80–0x9F block; 0xA0–0xFF equal Latin-1. Carrier and ERP exports are
 /// often in this encoding, and decoding it is a 32-entry table, not a dependency.
 const CP1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“',
-    '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];
 
 fn decode(bytes: &[u8], enc: Encoding) -> Result<String, String> {
@@ -182,7 +257,11 @@ struct Table {
 
 /// Reads and decodes the table. Header problems stop here; row-level problems (field counts,
 /// encoding) come back beside the table so they are reported together with value errors.
-fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static str]) -> Result<(Table, Vec<RowError>), Vec<RowError>> {
+fn read_table(
+    bytes: &[u8],
+    mapping: Option<&Mapping>,
+    known: &'static [&'static str],
+) -> Result<(Table, Vec<RowError>), Vec<RowError>> {
     let default_mapping = Mapping::default();
     let m = mapping.unwrap_or(&default_mapping);
     let enc = m.check(known)?;
@@ -190,9 +269,20 @@ fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static
         return Err(file_error("", "the file is empty"));
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let delimiter = m.options.delimiter.as_deref().map(|d| d.as_bytes()[0]).unwrap_or(b',');
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).from_reader(bytes);
-    let header = rdr.byte_headers().map_err(|e| file_error("header", e.to_string()))?.clone();
+    let delimiter = m
+        .options
+        .delimiter
+        .as_deref()
+        .map(|d| d.as_bytes()[0])
+        .unwrap_or(b',');
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .from_reader(bytes);
+    let header = rdr
+        .byte_headers()
+        .map_err(|e| file_error("header", e.to_string()))?
+        .clone();
     let mut errs = Vec::new();
     let mut fields = Vec::with_capacity(header.len());
     let mut column_of = HashMap::new();
@@ -200,16 +290,32 @@ fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static
         let name = match decode(raw, enc) {
             Ok(n) => n.trim().to_string(),
             Err(e) => {
-                errs.push(RowError { line: 1, field: format!("column {}", i + 1), reason: e });
+                errs.push(RowError {
+                    line: 1,
+                    field: format!("column {}", i + 1),
+                    reason: e,
+                });
                 continue;
             }
         };
-        let target = m.columns.get(&name).map(String::as_str).or_else(|| known.iter().copied().find(|k| *k == name));
+        let target = m
+            .columns
+            .get(&name)
+            .map(String::as_str)
+            .or_else(|| known.iter().copied().find(|k| *k == name));
         match target {
             Some(f) => {
-                let f: &'static str = known.iter().copied().find(|k| *k == f).expect("mapping was checked");
+                let f: &'static str = known
+                    .iter()
+                    .copied()
+                    .find(|k| *k == f)
+                    .expect("mapping was checked");
                 if column_of.insert(f, name.clone()).is_some() {
-                    errs.push(RowError { line: 1, field: name, reason: format!("a second column feeds '{f}'") });
+                    errs.push(RowError {
+                        line: 1,
+                        field: name,
+                        reason: format!("a second column feeds '{f}'"),
+                    });
                 }
                 fields.push(Some(f));
             }
@@ -224,13 +330,19 @@ fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static
             }
         }
     }
-    let names: Vec<String> = header.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
     for col in m.columns.keys() {
         if !names.contains(col) {
             errs.push(RowError {
                 line: 1,
                 field: format!("mapping columns.\"{col}\""),
-                reason: format!("the file has no column '{col}'; its header is: {}", names.join(", ")),
+                reason: format!(
+                    "the file has no column '{col}'; its header is: {}",
+                    names.join(", ")
+                ),
             });
         }
     }
@@ -240,7 +352,13 @@ fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static
     let defaults: HashMap<&'static str, String> = m
         .defaults
         .iter()
-        .filter_map(|(k, v)| known.iter().copied().find(|f| f == k).map(|f| (f, v.clone())))
+        .filter_map(|(k, v)| {
+            known
+                .iter()
+                .copied()
+                .find(|f| f == k)
+                .map(|f| (f, v.clone()))
+        })
         .collect();
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
@@ -251,12 +369,18 @@ fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
                 let reason = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
                         format!("has {len} fields, the header has {expected_len}")
                     }
                     _ => e.to_string(),
                 };
-                errs.push(RowError { line, field: String::new(), reason });
+                errs.push(RowError {
+                    line,
+                    field: String::new(),
+                    reason,
+                });
                 if errs.len() > 10_000 {
                     break;
                 }
@@ -266,7 +390,9 @@ fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         let mut row = HashMap::with_capacity(fields.len());
         for (i, raw) in record.iter().enumerate() {
-            let Some(Some(f)) = fields.get(i) else { continue };
+            let Some(Some(f)) = fields.get(i) else {
+                continue;
+            };
             match decode(raw, enc) {
                 Ok(v) => {
                     let v = v.trim();
@@ -274,13 +400,31 @@ fn read_table(bytes: &[u8], mapping: Option<&Mapping>, known: &'static [&'static
                         row.insert(*f, v.to_string());
                     }
                 }
-                Err(e) => errs.push(RowError { line, field: column_of[f].clone(), reason: e }),
+                Err(e) => errs.push(RowError {
+                    line,
+                    field: column_of[f].clone(),
+                    reason: e,
+                }),
             }
         }
         rows.push((line, row));
     }
-    let time_zone = m.options.time_zone.as_deref().map(|z| jiff::tz::TimeZone::get(z).expect("checked")).unwrap_or(jiff::tz::TimeZone::UTC);
-    Ok((Table { column_of, rows, defaults, date_format: m.options.date_format.clone(), time_zone }, errs))
+    let time_zone = m
+        .options
+        .time_zone
+        .as_deref()
+        .map(|z| jiff::tz::TimeZone::get(z).expect("checked"))
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok((
+        Table {
+            column_of,
+            rows,
+            defaults,
+            date_format: m.options.date_format.clone(),
+            time_zone,
+        },
+        errs,
+    ))
 }
 
 /// Reads one row's fields, collecting every parse error with its column.
@@ -293,14 +437,25 @@ struct RowReader<'a> {
 
 impl<'a> RowReader<'a> {
     fn column(&self, f: &str) -> String {
-        self.table.column_of.get(f).cloned().unwrap_or_else(|| f.to_string())
+        self.table
+            .column_of
+            .get(f)
+            .cloned()
+            .unwrap_or_else(|| f.to_string())
     }
     fn fail(&mut self, f: &str, reason: impl Into<String>) {
         let field = self.column(f);
-        self.errors.push(RowError { line: self.line, field, reason: reason.into() });
+        self.errors.push(RowError {
+            line: self.line,
+            field,
+            reason: reason.into(),
+        });
     }
     fn opt(&self, f: &str) -> Option<String> {
-        self.row.get(f).or_else(|| self.table.defaults.get(f)).cloned()
+        self.row
+            .get(f)
+            .or_else(|| self.table.defaults.get(f))
+            .cloned()
     }
     fn req(&mut self, f: &str) -> String {
         match self.opt(f) {
@@ -311,8 +466,17 @@ impl<'a> RowReader<'a> {
             }
         }
     }
-    fn parse<T>(&mut self, f: &str, required: bool, p: impl Fn(&str) -> Result<T, String>) -> Option<T> {
-        let v = if required { Some(self.req(f)).filter(|v| !v.is_empty()) } else { self.opt(f) };
+    fn parse<T>(
+        &mut self,
+        f: &str,
+        required: bool,
+        p: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let v = if required {
+            Some(self.req(f)).filter(|v| !v.is_empty())
+        } else {
+            self.opt(f)
+        };
         match v.as_deref().map(&p) {
             Some(Ok(x)) => Some(x),
             Some(Err(e)) => {
@@ -336,24 +500,40 @@ impl<'a> RowReader<'a> {
     }
 }
 
-pub fn parse_time(s: &str, format: Option<&str>, tz: &jiff::tz::TimeZone) -> Result<Timestamp, String> {
+pub fn parse_time(
+    s: &str,
+    format: Option<&str>,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Timestamp, String> {
     match format {
         None => s.parse::<Timestamp>().or_else(|_| {
             // A civil date-time without offset is read in the mapping's zone (UTC by default).
             jiff::civil::DateTime::from_str(s)
-                .map_err(|_| format!("'{s}' is not an RFC 3339 timestamp (e.g. 2026-03-01T14:30:00Z)"))
-                .and_then(|dt| dt.to_zoned(tz.clone()).map(|z| z.timestamp()).map_err(|e| e.to_string()))
+                .map_err(|_| {
+                    format!("'{s}' is not an RFC 3339 timestamp (e.g. 2026-03-01T14:30:00Z)")
+                })
+                .and_then(|dt| {
+                    dt.to_zoned(tz.clone())
+                        .map(|z| z.timestamp())
+                        .map_err(|e| e.to_string())
+                })
         }),
         Some(fmt) => {
-            let tm = jiff::fmt::strtime::parse(fmt, s).map_err(|_| format!("'{s}' does not match the date format '{fmt}'"))?;
+            let tm = jiff::fmt::strtime::parse(fmt, s)
+                .map_err(|_| format!("'{s}' does not match the date format '{fmt}'"))?;
             if tm.offset().is_some() {
                 return tm.to_timestamp().map_err(|e| format!("'{s}': {e}"));
             }
             let dt = match tm.to_datetime() {
                 Ok(dt) => dt,
-                Err(_) => tm.to_date().map_err(|e| format!("'{s}': {e}"))?.to_datetime(jiff::civil::Time::midnight()),
+                Err(_) => tm
+                    .to_date()
+                    .map_err(|e| format!("'{s}': {e}"))?
+                    .to_datetime(jiff::civil::Time::midnight()),
             };
-            dt.to_zoned(tz.clone()).map(|z| z.timestamp()).map_err(|e| format!("'{s}': {e}"))
+            dt.to_zoned(tz.clone())
+                .map(|z| z.timestamp())
+                .map_err(|e| format!("'{s}': {e}"))
         }
     }
 }
@@ -363,7 +543,8 @@ fn decimal(s: &str) -> Result<Decimal, String> {
 }
 
 fn integer(s: &str) -> Result<i64, String> {
-    s.parse::<i64>().map_err(|_| format!("'{s}' is not a whole number"))
+    s.parse::<i64>()
+        .map_err(|_| format!("'{s}' is not a whole number"))
 }
 
 /// Orders read from a file, each with the line of its first row and the line of each of its
@@ -384,22 +565,48 @@ pub struct ShipmentRow {
 
 /// Where an error on a domain field of an order read from CSV belongs: which line, and which
 /// column as the file names it.
-pub fn locate_order_error(rows: &OrderRows, e: &FieldError, column_of: &dyn Fn(&str) -> String) -> RowError {
-    let (line, field) = match e.field.strip_prefix("lines[").and_then(|r| r.split_once("].")) {
-        Some((i, rest)) => (i.parse::<usize>().ok().and_then(|i| rows.line_rows.get(i).copied()).unwrap_or(rows.line), rest.to_string()),
+pub fn locate_order_error(
+    rows: &OrderRows,
+    e: &FieldError,
+    column_of: &dyn Fn(&str) -> String,
+) -> RowError {
+    let (line, field) = match e
+        .field
+        .strip_prefix("lines[")
+        .and_then(|r| r.split_once("]."))
+    {
+        Some((i, rest)) => (
+            i.parse::<usize>()
+                .ok()
+                .and_then(|i| rows.line_rows.get(i).copied())
+                .unwrap_or(rows.line),
+            rest.to_string(),
+        ),
         None => (rows.line, e.field.replace('.', "_")),
     };
-    RowError { line, field: column_of(&field), reason: e.reason.clone() }
+    RowError {
+        line,
+        field: column_of(&field),
+        reason: e.reason.clone(),
+    }
 }
 
 /// Reads orders from CSV (rows with the same external_ref form one order) or JSON lines.
 /// Returns also a function naming the file's column for a field.
-pub fn read_orders(bytes: &[u8], format: Format, mapping: Option<&Mapping>) -> Result<(Vec<OrderRows>, ColumnNames), Vec<RowError>> {
+pub fn read_orders(
+    bytes: &[u8],
+    format: Format,
+    mapping: Option<&Mapping>,
+) -> Result<(Vec<OrderRows>, ColumnNames), Vec<RowError>> {
     if format == Format::JsonLines {
         let items = read_json_lines::<NewOrder>(bytes)?;
         let rows = items.into_iter().map(|(line, order)| {
             let n = order.lines.len();
-            OrderRows { order, line, line_rows: vec![line; n] }
+            OrderRows {
+                order,
+                line,
+                line_rows: vec![line; n],
+            }
         });
         return Ok((rows.collect(), ColumnNames::default()));
     }
@@ -407,7 +614,12 @@ pub fn read_orders(bytes: &[u8], format: Format, mapping: Option<&Mapping>) -> R
     let mut orders: Vec<OrderRows> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (line, row) in &table.rows {
-        let mut r = RowReader { table: &table, row, line: *line, errors: vec![] };
+        let mut r = RowReader {
+            table: &table,
+            row,
+            line: *line,
+            errors: vec![],
+        };
         let external_ref = r.req("external_ref");
         let quantity = r.parse("quantity", true, integer);
         let unit_price = r.parse("unit_price", true, decimal);
@@ -429,7 +641,11 @@ pub fn read_orders(bytes: &[u8], format: Format, mapping: Option<&Mapping>) -> R
         let promised_by = r.time("promised_by");
         let order = NewOrder {
             external_ref: external_ref.clone(),
-            customer: CustomerInfo { name: customer_name.clone(), email: r.opt("customer_email"), phone: r.opt("customer_phone") },
+            customer: CustomerInfo {
+                name: customer_name.clone(),
+                email: r.opt("customer_email"),
+                phone: r.opt("customer_phone"),
+            },
             ship_to: Address {
                 name: r.opt("ship_to_name").unwrap_or(customer_name),
                 line1: r.req("ship_to_line1"),
@@ -449,7 +665,11 @@ pub fn read_orders(bytes: &[u8], format: Format, mapping: Option<&Mapping>) -> R
         if !external_ref.is_empty() {
             index.insert(external_ref, orders.len());
         }
-        orders.push(OrderRows { order, line: *line, line_rows: vec![*line] });
+        orders.push(OrderRows {
+            order,
+            line: *line,
+            line_rows: vec![*line],
+        });
     }
     if errors.is_empty() {
         Ok((orders, ColumnNames(table.column_of)))
@@ -465,7 +685,10 @@ pub struct ColumnNames(HashMap<&'static str, String>);
 
 impl ColumnNames {
     pub fn of(&self, field: &str) -> String {
-        self.0.get(field).cloned().unwrap_or_else(|| field.to_string())
+        self.0
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| field.to_string())
     }
 }
 
@@ -473,9 +696,17 @@ fn parse_lines(s: &str) -> Result<Vec<NewShipmentLine>, String> {
     s.split(';')
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
-            let (l, q) = p.split_once(':').ok_or_else(|| format!("'{p}' is not line_no:quantity"))?;
-            let line_no = l.trim().parse::<u32>().map_err(|_| format!("'{l}' is not a line number"))?;
-            let quantity = q.trim().parse::<u32>().map_err(|_| format!("'{q}' is not a quantity"))?;
+            let (l, q) = p
+                .split_once(':')
+                .ok_or_else(|| format!("'{p}' is not line_no:quantity"))?;
+            let line_no = l
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("'{l}' is not a line number"))?;
+            let quantity = q
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("'{q}' is not a quantity"))?;
             if line_no == 0 {
                 return Err("line numbers start at 1".into());
             }
@@ -484,15 +715,30 @@ fn parse_lines(s: &str) -> Result<Vec<NewShipmentLine>, String> {
         .collect()
 }
 
-pub fn read_shipments(bytes: &[u8], format: Format, mapping: Option<&Mapping>) -> Result<(Vec<ShipmentRow>, ColumnNames), Vec<RowError>> {
+pub fn read_shipments(
+    bytes: &[u8],
+    format: Format,
+    mapping: Option<&Mapping>,
+) -> Result<(Vec<ShipmentRow>, ColumnNames), Vec<RowError>> {
     if format == Format::JsonLines {
         let items = read_json_lines::<NewShipment>(bytes)?;
-        return Ok((items.into_iter().map(|(line, shipment)| ShipmentRow { shipment, line }).collect(), ColumnNames::default()));
+        return Ok((
+            items
+                .into_iter()
+                .map(|(line, shipment)| ShipmentRow { shipment, line })
+                .collect(),
+            ColumnNames::default(),
+        ));
     }
     let (table, mut errors) = read_table(bytes, mapping, SHIPMENT_FIELDS)?;
     let mut out = Vec::with_capacity(table.rows.len());
     for (line, row) in &table.rows {
-        let mut r = RowReader { table: &table, row, line: *line, errors: vec![] };
+        let mut r = RowReader {
+            table: &table,
+            row,
+            line: *line,
+            errors: vec![],
+        };
         let place = |r: &mut RowReader, p: &str| Place {
             name: r.opt(&format!("{p}_name")),
             city: r.req(&format!("{p}_city")),
@@ -507,13 +753,21 @@ pub fn read_shipments(bytes: &[u8], format: Format, mapping: Option<&Mapping>) -
             carrier: r.req("carrier"),
             service_level: r.opt("service_level").unwrap_or_else(|| "standard".into()),
             tracking_number: r.req("tracking_number"),
-            direction: r.parse("direction", false, Direction::parse).unwrap_or(Direction::Outbound),
+            direction: r
+                .parse("direction", false, Direction::parse)
+                .unwrap_or(Direction::Outbound),
             order: r.opt("order"),
             lines: r.parse("lines", false, parse_lines),
             origin,
             destination,
             weight_kg: r.parse("weight_kg", true, decimal).unwrap_or(Decimal::ONE),
-            pieces: r.parse("pieces", false, |s| integer(s).and_then(|n| u32::try_from(n).map_err(|_| format!("'{s}' is out of range")))).unwrap_or(1),
+            pieces: r
+                .parse("pieces", false, |s| {
+                    integer(s).and_then(|n| {
+                        u32::try_from(n).map_err(|_| format!("'{s}' is out of range"))
+                    })
+                })
+                .unwrap_or(1),
             planned_pickup_at: r.time("planned_pickup_at"),
             promised_by: r.time("promised_by"),
             international: r.bool("international"),
@@ -522,7 +776,10 @@ pub fn read_shipments(bytes: &[u8], format: Format, mapping: Option<&Mapping>) -
             delivered_at: r.time("delivered_at"),
         };
         errors.extend(r.errors);
-        out.push(ShipmentRow { shipment, line: *line });
+        out.push(ShipmentRow {
+            shipment,
+            line: *line,
+        });
     }
     if errors.is_empty() {
         Ok((out, ColumnNames(table.column_of)))
@@ -538,10 +795,16 @@ pub fn locate_shipment_error(line: u64, e: &FieldError, columns: &ColumnNames) -
         Some((head, _)) => head.to_string(),
         None => e.field.replace('.', "_"),
     };
-    RowError { line, field: columns.of(&field), reason: e.reason.clone() }
+    RowError {
+        line,
+        field: columns.of(&field),
+        reason: e.reason.clone(),
+    }
 }
 
-fn read_json_lines<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Vec<(u64, T)>, Vec<RowError>> {
+fn read_json_lines<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<Vec<(u64, T)>, Vec<RowError>> {
     if bytes.is_empty() {
         return Err(file_error("", "the file is empty"));
     }
@@ -556,7 +819,11 @@ fn read_json_lines<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Vec<(
         let text = match std::str::from_utf8(raw) {
             Ok(t) => t,
             Err(e) => {
-                errors.push(RowError { line, field: String::new(), reason: format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1) });
+                errors.push(RowError {
+                    line,
+                    field: String::new(),
+                    reason: format!("not valid UTF-8 at byte {}", e.valid_up_to() + 1),
+                });
                 continue;
             }
         };
@@ -565,15 +832,27 @@ fn read_json_lines<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Vec<(
             Ok(v) => out.push((line, v)),
             Err(e) => {
                 let path = e.path().to_string();
-                errors.push(RowError { line, field: if path == "." { String::new() } else { path }, reason: e.into_inner().to_string() });
+                errors.push(RowError {
+                    line,
+                    field: if path == "." { String::new() } else { path },
+                    reason: e.into_inner().to_string(),
+                });
             }
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Converts per-item validation errors of orders read from a file into row errors.
-pub fn order_errors(rows: &[OrderRows], errs: Vec<(usize, Invalid)>, columns: &ColumnNames) -> Vec<RowError> {
+pub fn order_errors(
+    rows: &[OrderRows],
+    errs: Vec<(usize, Invalid)>,
+    columns: &ColumnNames,
+) -> Vec<RowError> {
     let mut out: Vec<RowError> = errs
         .into_iter()
         .flat_map(|(i, inv)| inv.errors.into_iter().map(move |e| (i, e)))
@@ -583,7 +862,11 @@ pub fn order_errors(rows: &[OrderRows], errs: Vec<(usize, Invalid)>, columns: &C
     out
 }
 
-pub fn shipment_errors(rows: &[ShipmentRow], errs: Vec<(usize, Invalid)>, columns: &ColumnNames) -> Vec<RowError> {
+pub fn shipment_errors(
+    rows: &[ShipmentRow],
+    errs: Vec<(usize, Invalid)>,
+    columns: &ColumnNames,
+) -> Vec<RowError> {
     let mut out: Vec<RowError> = errs
         .into_iter()
         .flat_map(|(i, inv)| inv.errors.into_iter().map(move |e| (i, e)))
@@ -601,7 +884,9 @@ mod tests {
 
     #[test]
     fn rows_with_one_reference_form_one_order() {
-        let csv = format!("{HEADER}PO-1,Ann,ann@x.com,1 Main,Austin,TX,78701,US,b2c,A,2,9.99\nPO-1,Ann,,1 Main,Austin,TX,78701,US,b2c,B,1,5\nPO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,10,9.99\n");
+        let csv = format!(
+            "{HEADER}PO-1,Ann,ann@x.com,1 Main,Austin,TX,78701,US,b2c,A,2,9.99\nPO-1,Ann,,1 Main,Austin,TX,78701,US,b2c,B,1,5\nPO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,10,9.99\n"
+        );
         let (orders, _) = read_orders(csv.as_bytes(), Format::Csv, None).unwrap();
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[0].order.lines.len(), 2);
@@ -611,11 +896,16 @@ mod tests {
 
     #[test]
     fn every_bad_row_is_reported_with_line_and_column() {
-        let csv = format!("{HEADER}PO-1,Ann,,1 Main,Austin,TX,78701,US,b2x,A,two,9.99\nPO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,1\n");
+        let csv = format!(
+            "{HEADER}PO-1,Ann,,1 Main,Austin,TX,78701,US,b2x,A,two,9.99\nPO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,1\n"
+        );
         let errs = read_orders(csv.as_bytes(), Format::Csv, None).unwrap_err();
         let got: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
         assert_eq!(got[0], "line 2, quantity: 'two' is not a whole number");
-        assert_eq!(got[1], "line 2, channel: unknown channel 'b2x'; expected b2c or b2b");
+        assert_eq!(
+            got[1],
+            "line 2, channel: unknown channel 'b2x'; expected b2c or b2b"
+        );
         assert_eq!(got[2], "line 3: has 11 fields, the header has 12");
     }
 
@@ -646,8 +936,11 @@ ignore = ["Notiz"]
 "#,
         )
         .unwrap();
-        let mut file = b"Order No;Kunde;Strasse;Ort;PLZ;Artikel;Menge;Preis;Bestellt;Notiz\n".to_vec();
-        file.extend_from_slice(b"B-1;M\xfcller GmbH;Hauptstr. 1;K\xf6ln;50667;X1;3;12.50;01.03.2026 09:30;egal\n");
+        let mut file =
+            b"Order No;Kunde;Strasse;Ort;PLZ;Artikel;Menge;Preis;Bestellt;Notiz\n".to_vec();
+        file.extend_from_slice(
+            b"B-1;M\xfcller GmbH;Hauptstr. 1;K\xf6ln;50667;X1;3;12.50;01.03.2026 09:30;egal\n",
+        );
         let (orders, cols) = read_orders(&file, Format::Csv, Some(&mapping)).unwrap();
         let o = &orders[0].order;
         assert_eq!(o.customer.name, "Müller GmbH");
@@ -661,7 +954,13 @@ ignore = ["Notiz"]
     fn mapping_naming_a_missing_column_is_refused_before_reading() {
         let mapping = Mapping::parse("[columns]\n\"Order Number\" = \"external_ref\"\n").unwrap();
         let errs = read_orders(HEADER.as_bytes(), Format::Csv, Some(&mapping)).unwrap_err();
-        assert!(errs.iter().any(|e| e.field == "mapping columns.\"Order Number\"" && e.reason.starts_with("the file has no column 'Order Number'")), "{errs:?}");
+        assert!(
+            errs.iter()
+                .any(|e| e.field == "mapping columns.\"Order Number\""
+                    && e.reason
+                        .starts_with("the file has no column 'Order Number'")),
+            "{errs:?}"
+        );
         let bad = Mapping::parse("[columns]\n\"A\" = \"externl_ref\"\n").unwrap();
         let errs = read_orders(HEADER.as_bytes(), Format::Csv, Some(&bad)).unwrap_err();
         assert!(errs[0].reason.starts_with("'externl_ref' is not a field"));
@@ -678,7 +977,11 @@ ignore = ["Notiz"]
         let errs = read_orders(&file, Format::Csv, None).unwrap_err();
         assert_eq!(errs[0].line, 2);
         assert_eq!(errs[0].field, "customer_name");
-        assert!(errs[0].reason.starts_with("not valid UTF-8 (byte 2"), "{}", errs[0].reason);
+        assert!(
+            errs[0].reason.starts_with("not valid UTF-8 (byte 2"),
+            "{}",
+            errs[0].reason
+        );
     }
 
     #[test]

@@ -7,11 +7,10 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod documents;
-#[path = "gen.rs"]
-pub mod synth;
 pub mod import;
 pub mod orders;
 pub mod shipments;
+pub mod synth;
 
 use consign_core::access::{Capability, Principal};
 use consign_core::tenant::Tenant;
@@ -41,7 +40,10 @@ pub enum AppError {
     InvalidItems(Vec<(usize, Invalid)>),
     /// 409: the input is well-formed but conflicts with what is stored.
     #[error("{message}")]
-    Conflict { message: String, errors: Vec<FieldError> },
+    Conflict {
+        message: String,
+        errors: Vec<FieldError>,
+    },
     #[error(transparent)]
     Store(StoreError),
     #[error("i/o: {0}")]
@@ -51,8 +53,14 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Duplicate(m) => AppError::Conflict { message: format!("already exists ({m})"), errors: vec![] },
-            StoreError::Concurrent(m) => AppError::Conflict { message: format!("{m} was changed concurrently; reload and retry"), errors: vec![] },
+            StoreError::Duplicate(m) => AppError::Conflict {
+                message: format!("already exists ({m})"),
+                errors: vec![],
+            },
+            StoreError::Concurrent(m) => AppError::Conflict {
+                message: format!("{m} was changed concurrently; reload and retry"),
+                errors: vec![],
+            },
             other => AppError::Store(other),
         }
     }
@@ -61,7 +69,10 @@ impl From<StoreError> for AppError {
 impl AppError {
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        AppError::Conflict { errors: vec![FieldError::new(field, message.clone())], message }
+        AppError::Conflict {
+            errors: vec![FieldError::new(field, message.clone())],
+            message,
+        }
     }
 }
 
@@ -78,13 +89,18 @@ pub struct App {
 
 impl App {
     pub fn new(store: DynStore, clock: Arc<dyn Clock>, documents_dir: PathBuf) -> Self {
-        App { store, clock, documents_dir }
+        App {
+            store,
+            clock,
+            documents_dir,
+        }
     }
 
     /// Now, truncated to the microsecond precision the store keeps, so what is returned
     /// equals what is read back.
     pub fn now(&self) -> jiff::Timestamp {
-        jiff::Timestamp::from_microsecond(self.clock.now().as_microsecond()).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        jiff::Timestamp::from_microsecond(self.clock.now().as_microsecond())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
     }
 
     /// The tenant named by `slug` if the caller reaches it. An unknown slug and a tenant
@@ -102,7 +118,11 @@ pub fn require(p: &Principal, cap: Capability) -> AppResult<()> {
     if p.can(cap) {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!("role {} does not allow {}", p.role, cap.scope_name())))
+        Err(AppError::Forbidden(format!(
+            "role {} does not allow {}",
+            p.role,
+            cap.scope_name()
+        )))
     }
 }
 

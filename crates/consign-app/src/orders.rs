@@ -6,7 +6,8 @@ use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
 use consign_core::ids::*;
 use consign_core::order::{
-    AcceptedOrder, ChangeRefused, ChangeRequest, NewOrder, Order, OrderChange, OrderStatus, apply_change,
+    AcceptedOrder, ChangeRefused, ChangeRequest, NewOrder, Order, OrderChange, OrderStatus,
+    apply_change,
 };
 use consign_core::tenant::Tenant;
 use consign_store::OrderFilter;
@@ -34,7 +35,10 @@ pub(crate) const COMMIT_CHUNK: usize = 2_000;
 
 impl App {
     /// Validates every order first; commits only when all are valid.
-    pub fn validate_orders(&self, orders: Vec<NewOrder>) -> Result<Vec<AcceptedOrder>, Vec<(usize, Invalid)>> {
+    pub fn validate_orders(
+        &self,
+        orders: Vec<NewOrder>,
+    ) -> Result<Vec<AcceptedOrder>, Vec<(usize, Invalid)>> {
         let now = self.now();
         let mut accepted = Vec::with_capacity(orders.len());
         let mut errors = Vec::new();
@@ -42,7 +46,13 @@ impl App {
         for (i, o) in orders.into_iter().enumerate() {
             let r = o.external_ref.trim().to_string();
             if let Some(&j) = first_seen.get(&r) {
-                errors.push((i, Invalid::one("external_ref", format!("'{r}' appears twice in this batch (also item {j})"))));
+                errors.push((
+                    i,
+                    Invalid::one(
+                        "external_ref",
+                        format!("'{r}' appears twice in this batch (also item {j})"),
+                    ),
+                ));
                 continue;
             }
             first_seen.insert(r, i);
@@ -51,7 +61,11 @@ impl App {
                 Err(e) => errors.push((i, e)),
             }
         }
-        if errors.is_empty() { Ok(accepted) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(accepted)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Creates orders in one transaction. `progress` is told how many were processed after
@@ -65,8 +79,11 @@ impl App {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> AppResult<BatchOutcome<Order>> {
         require(p, Capability::WriteOrders)?;
-        let accepted = self.validate_orders(orders).map_err(AppError::InvalidItems)?;
-        self.commit_orders(p, tenant, accepted, on_dup, progress).await
+        let accepted = self
+            .validate_orders(orders)
+            .map_err(AppError::InvalidItems)?;
+        self.commit_orders(p, tenant, accepted, on_dup, progress)
+            .await
     }
 
     pub async fn commit_orders(
@@ -79,7 +96,10 @@ impl App {
     ) -> AppResult<BatchOutcome<Order>> {
         let now = self.now();
         let actor = p.actor.label();
-        let mut out = BatchOutcome { created: Vec::with_capacity(accepted.len()), skipped: vec![] };
+        let mut out = BatchOutcome {
+            created: Vec::with_capacity(accepted.len()),
+            skipped: vec![],
+        };
         let mut tx = self.store.begin().await?;
         let mut rest = accepted;
         while !rest.is_empty() {
@@ -91,7 +111,10 @@ impl App {
             if on_dup == OnDuplicate::Reject
                 && let Some(r) = refs.iter().find(|r| existing.contains(*r))
             {
-                return Err(AppError::conflict("external_ref", format!("order '{r}' already exists in {}", tenant.slug)));
+                return Err(AppError::conflict(
+                    "external_ref",
+                    format!("order '{r}' already exists in {}", tenant.slug),
+                ));
             }
             let fresh: Vec<AcceptedOrder> = chunk
                 .into_iter()
@@ -104,9 +127,15 @@ impl App {
                 })
                 .collect();
             if !fresh.is_empty() {
-                let first = tx.next_numbers(tenant.id, "order", fresh.len() as u64).await?;
+                let first = tx
+                    .next_numbers(tenant.id, "order", fresh.len() as u64)
+                    .await?;
                 let customers: Vec<_> = fresh.iter().map(|o| o.customer.clone()).collect();
-                let customer_ids = tx.upsert_customers(tenant.id, &customers, &mut || CustomerId::new_at(now, entropy())).await?;
+                let customer_ids = tx
+                    .upsert_customers(tenant.id, &customers, &mut || {
+                        CustomerId::new_at(now, entropy())
+                    })
+                    .await?;
                 let orders: Vec<Order> = fresh
                     .into_iter()
                     .zip(customer_ids)
@@ -134,7 +163,17 @@ impl App {
                 tx.insert_orders(&orders).await?;
                 let audit = orders
                     .iter()
-                    .map(|o| AuditEntry::new(Some(tenant.id), now, actor.clone(), "order", o.id, "created").after(o))
+                    .map(|o| {
+                        AuditEntry::new(
+                            Some(tenant.id),
+                            now,
+                            actor.clone(),
+                            "order",
+                            o.id,
+                            "created",
+                        )
+                        .after(o)
+                    })
                     .collect();
                 tx.append_audit(audit).await?;
                 out.created.extend(orders);
@@ -147,21 +186,40 @@ impl App {
 
     pub async fn get_order(&self, p: &Principal, tenant: &Tenant, id: OrderId) -> AppResult<Order> {
         require(p, Capability::ReadOrders)?;
-        self.store.order(tenant.id, id).await?.ok_or_else(|| AppError::NotFound(format!("order {id}")))
+        self.store
+            .order(tenant.id, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("order {id}")))
     }
 
-    pub async fn list_orders(&self, p: &Principal, tenant: &Tenant, filter: &OrderFilter) -> AppResult<Vec<Order>> {
+    pub async fn list_orders(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        filter: &OrderFilter,
+    ) -> AppResult<Vec<Order>> {
         require(p, Capability::ReadOrders)?;
         Ok(self.store.orders(tenant.id, filter).await?)
     }
 
-    pub async fn order_changes(&self, p: &Principal, tenant: &Tenant, id: OrderId) -> AppResult<Vec<OrderChange>> {
+    pub async fn order_changes(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: OrderId,
+    ) -> AppResult<Vec<OrderChange>> {
         self.get_order(p, tenant, id).await?;
         Ok(self.store.order_changes(tenant.id, id).await?)
     }
 
     /// Applies an address change, cancellation or promise change; refused once anything shipped.
-    pub async fn change_order(&self, p: &Principal, tenant: &Tenant, id: OrderId, req: ChangeRequest) -> AppResult<Order> {
+    pub async fn change_order(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: OrderId,
+        req: ChangeRequest,
+    ) -> AppResult<Order> {
         require(p, Capability::WriteOrders)?;
         let order = self.get_order(p, tenant, id).await?;
         let now = self.now();
@@ -178,22 +236,43 @@ impl App {
             actor: p.actor.label(),
             at: now,
         };
-        self.store_order_update(tenant, p.actor.label(), &order, &next, &format!("changed:{}", change.kind), Some(change)).await?;
+        self.store_order_update(
+            tenant,
+            p.actor.label(),
+            &order,
+            &next,
+            &format!("changed:{}", change.kind),
+            Some(change),
+        )
+        .await?;
         Ok(next)
     }
 
     /// `received` → `released`: the order may now be picked and shipped.
-    pub async fn release_order(&self, p: &Principal, tenant: &Tenant, id: OrderId) -> AppResult<Order> {
+    pub async fn release_order(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: OrderId,
+    ) -> AppResult<Order> {
         require(p, Capability::WriteOrders)?;
         let order = self.get_order(p, tenant, id).await?;
         if order.status != OrderStatus::Received {
-            return Err(AppError::conflict("status", format!("order {} is {}, not received", order.number, order.status.as_str())));
+            return Err(AppError::conflict(
+                "status",
+                format!(
+                    "order {} is {}, not received",
+                    order.number,
+                    order.status.as_str()
+                ),
+            ));
         }
         let mut next = order.clone();
         next.status = OrderStatus::Released;
         next.updated_at = self.now();
         next.version += 1;
-        self.store_order_update(tenant, p.actor.label(), &order, &next, "released", None).await?;
+        self.store_order_update(tenant, p.actor.label(), &order, &next, "released", None)
+            .await?;
         Ok(next)
     }
 
@@ -212,7 +291,16 @@ impl App {
             tx.insert_order_change(tenant.id, c).await?;
         }
         tx.append_audit(vec![
-            AuditEntry::new(Some(tenant.id), after.updated_at, actor, "order", after.id, action).before(before).after(after),
+            AuditEntry::new(
+                Some(tenant.id),
+                after.updated_at,
+                actor,
+                "order",
+                after.id,
+                action,
+            )
+            .before(before)
+            .after(after),
         ])
         .await?;
         tx.commit().await?;

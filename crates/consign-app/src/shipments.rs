@@ -45,7 +45,11 @@ impl App {
         let carriers = self.store.carriers(tenant.id).await?;
         let order_refs: Vec<String> = {
             let mut seen = HashSet::new();
-            items.iter().filter_map(|s| s.order.clone()).filter(|r| seen.insert(r.clone())).collect()
+            items
+                .iter()
+                .filter_map(|s| s.order.clone())
+                .filter(|r| seen.insert(r.clone()))
+                .collect()
         };
         let mut orders: HashMap<String, Order> = HashMap::new();
         for o in self.store.orders_by_refs(tenant.id, &order_refs).await? {
@@ -61,14 +65,21 @@ impl App {
         }
         let order_ids: Vec<OrderId> = {
             let mut seen = HashSet::new();
-            orders.values().map(|o| o.id).filter(|id| seen.insert(*id)).collect()
+            orders
+                .values()
+                .map(|o| o.id)
+                .filter(|id| seen.insert(*id))
+                .collect()
         };
         let mut fulfilment = self.store.fulfilment_many(tenant.id, &order_ids).await?;
 
         // Which (carrier, tracking) pairs already exist, in bulk.
         let keys: Vec<(CarrierId, String)> = items
             .iter()
-            .filter_map(|s| find_carrier(&carriers, &s.carrier).map(|c| (c.id, s.tracking_number.trim().to_string())))
+            .filter_map(|s| {
+                find_carrier(&carriers, &s.carrier)
+                    .map(|c| (c.id, s.tracking_number.trim().to_string()))
+            })
             .collect();
         let mut existing = HashSet::new();
         for chunk in keys.chunks(COMMIT_CHUNK * 5) {
@@ -85,7 +96,14 @@ impl App {
             let mut inv = s.validate(now);
             let carrier = find_carrier(&carriers, &s.carrier);
             if carrier.is_none() && !s.carrier.trim().is_empty() {
-                inv.push("carrier", format!("no carrier '{}' in tenant {}", s.carrier.trim(), tenant.slug));
+                inv.push(
+                    "carrier",
+                    format!(
+                        "no carrier '{}' in tenant {}",
+                        s.carrier.trim(),
+                        tenant.slug
+                    ),
+                );
             }
             let order = s.order.as_ref().and_then(|r| orders.get(r));
             if let (Some(r), None) = (&s.order, order) {
@@ -96,14 +114,26 @@ impl App {
                 let key = (c.id, tracking.clone());
                 if existing.contains(&key) {
                     if on_dup == OnDuplicate::Skip {
-                        skipped.push(format!("{}:{tracking}", c.scac.as_deref().unwrap_or(&c.name)));
+                        skipped.push(format!(
+                            "{}:{tracking}",
+                            c.scac.as_deref().unwrap_or(&c.name)
+                        ));
                         continue;
                     }
-                    errors.push((i, Invalid::one("tracking_number", format!("{tracking} already exists for carrier {}", c.name))));
+                    errors.push((
+                        i,
+                        Invalid::one(
+                            "tracking_number",
+                            format!("{tracking} already exists for carrier {}", c.name),
+                        ),
+                    ));
                     continue;
                 }
                 if let Some(j) = in_batch.insert(key, i) {
-                    inv.push("tracking_number", format!("{tracking} appears twice in this batch (also item {j})"));
+                    inv.push(
+                        "tracking_number",
+                        format!("{tracking} appears twice in this batch (also item {j})"),
+                    );
                 }
             }
             let mut lines = Vec::new();
@@ -114,12 +144,22 @@ impl App {
                     None => o
                         .lines
                         .iter()
-                        .map(|l| (l.line_no, l.quantity.saturating_sub(shipped.get(l.line_no as usize - 1).copied().unwrap_or(0))))
+                        .map(|l| {
+                            (
+                                l.line_no,
+                                l.quantity.saturating_sub(
+                                    shipped.get(l.line_no as usize - 1).copied().unwrap_or(0),
+                                ),
+                            )
+                        })
                         .filter(|(_, q)| *q > 0)
                         .collect(),
                 };
                 if wanted.is_empty() {
-                    inv.push("order", format!("order {} has nothing left to ship", o.external_ref));
+                    inv.push(
+                        "order",
+                        format!("order {} has nothing left to ship", o.external_ref),
+                    );
                 }
                 for e in check_shipment_lines(o, shipped, &wanted) {
                     inv.errors.push(e);
@@ -139,14 +179,21 @@ impl App {
                     }
                     touched.push(o.id);
                 }
-                lines = wanted.into_iter().map(|(line_no, quantity)| ShipmentLine { line_no, quantity }).collect();
+                lines = wanted
+                    .into_iter()
+                    .map(|(line_no, quantity)| ShipmentLine { line_no, quantity })
+                    .collect();
             }
             if !inv.is_empty() {
                 errors.push((i, inv));
                 continue;
             }
             let Some(carrier) = carrier else { continue };
-            let created_at = s.picked_up_at.or(s.planned_pickup_at).map(|t| t.min(now)).unwrap_or(now);
+            let created_at = s
+                .picked_up_at
+                .or(s.planned_pickup_at)
+                .map(|t| t.min(now))
+                .unwrap_or(now);
             planned.push(Shipment {
                 id: ShipmentId::new_at(created_at, entropy()),
                 tenant_id: tenant.id,
@@ -157,7 +204,9 @@ impl App {
                 direction: s.direction,
                 order_id: order.map(|o| o.id),
                 lines,
-                international: s.international.unwrap_or(s.origin.country != s.destination.country),
+                international: s
+                    .international
+                    .unwrap_or(s.origin.country != s.destination.country),
                 promised_by: s.promised_by.or(order.and_then(|o| o.promised_by)),
                 status: s.initial_status(),
                 origin: s.origin,
@@ -193,7 +242,11 @@ impl App {
                 order_updates.push(((*o).clone(), next));
             }
         }
-        Ok(PlannedShipments { shipments: planned, order_updates, skipped })
+        Ok(PlannedShipments {
+            shipments: planned,
+            order_updates,
+            skipped,
+        })
     }
 
     pub async fn create_shipments(
@@ -225,14 +278,26 @@ impl App {
         while !rest.is_empty() {
             let tail = rest.split_off(rest.len().min(COMMIT_CHUNK));
             let mut chunk = std::mem::replace(&mut rest, tail);
-            let first = tx.next_numbers(tenant.id, "shipment", chunk.len() as u64).await?;
+            let first = tx
+                .next_numbers(tenant.id, "shipment", chunk.len() as u64)
+                .await?;
             for (i, s) in chunk.iter_mut().enumerate() {
                 s.number = format!("SHP-{:06}", first + i as i64);
             }
             tx.insert_shipments(&chunk).await?;
             let audit = chunk
                 .iter()
-                .map(|s| AuditEntry::new(Some(tenant.id), now, actor.clone(), "shipment", s.id, "created").after(s))
+                .map(|s| {
+                    AuditEntry::new(
+                        Some(tenant.id),
+                        now,
+                        actor.clone(),
+                        "shipment",
+                        s.id,
+                        "created",
+                    )
+                    .after(s)
+                })
                 .collect();
             tx.append_audit(audit).await?;
             progress(chunk.len() as u64);
@@ -242,18 +307,33 @@ impl App {
         for (before, after) in &plan.order_updates {
             tx.update_order(after).await?;
             audit.push(
-                AuditEntry::new(Some(tenant.id), now, actor.clone(), "order", after.id, "status_changed")
-                    .before(&before.status)
-                    .after(&after.status),
+                AuditEntry::new(
+                    Some(tenant.id),
+                    now,
+                    actor.clone(),
+                    "order",
+                    after.id,
+                    "status_changed",
+                )
+                .before(&before.status)
+                .after(&after.status),
             );
         }
         tx.append_audit(audit).await?;
         tx.commit().await?;
-        Ok(BatchOutcome { created, skipped: plan.skipped })
+        Ok(BatchOutcome {
+            created,
+            skipped: plan.skipped,
+        })
     }
 
     /// A shipment the caller may see: carrier users only their carrier's.
-    pub async fn get_shipment(&self, p: &Principal, tenant: &Tenant, id: ShipmentId) -> AppResult<Shipment> {
+    pub async fn get_shipment(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: ShipmentId,
+    ) -> AppResult<Shipment> {
         require(p, Capability::ReadShipments)?;
         match self.store.shipment(tenant.id, id).await? {
             Some(s) if p.carrier.is_none_or(|c| c == s.carrier_id) => Ok(s),
@@ -261,7 +341,12 @@ impl App {
         }
     }
 
-    pub async fn list_shipments(&self, p: &Principal, tenant: &Tenant, filter: &ShipmentFilter) -> AppResult<Vec<Shipment>> {
+    pub async fn list_shipments(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        filter: &ShipmentFilter,
+    ) -> AppResult<Vec<Shipment>> {
         require(p, Capability::ReadShipments)?;
         let mut f = filter.clone();
         if let Some(own) = p.carrier {

@@ -17,15 +17,25 @@ use std::time::Instant;
 pub fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CONSIGN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if cfg.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if cfg.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     let store = consign_store::open(&cfg.database_url)
         .await
         .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))?;
-    Ok(App::new(store, Arc::new(SystemClock), cfg.data_dir.join("documents")))
+    Ok(App::new(
+        store,
+        Arc::new(SystemClock),
+        cfg.data_dir.join("documents"),
+    ))
 }
 
 /// Database URLs can carry passwords; never print them.
@@ -81,22 +91,32 @@ fn spawn_housekeeping(app: App) {
     });
 }
 
-pub async fn serve(cfg: &Config, app: App, listen: &str, banner: Option<String>) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+pub async fn serve(
+    cfg: &Config,
+    app: App,
+    listen: &str,
+    banner: Option<String>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     spawn_housekeeping(app.clone());
     let router = consign_web::router(app.clone(), web_config(cfg));
     if let Some(b) = banner {
         println!("{b}");
     }
-    println!("Consign is serving on http://{addr}  (dashboard http://{addr}/app, API docs http://{addr}/api/docs)");
+    println!(
+        "Consign is serving on http://{addr}  (dashboard http://{addr}/app, API docs http://{addr}/api/docs)"
+    );
     tracing::info!(%addr, engine = app.store.engine().name(), "serving");
     consign_web::serve(listener, router, shutdown_signal()).await?;
     Ok(())
 }
 
 fn parse_role(s: &str) -> anyhow::Result<Role> {
-    s.parse::<Role>().map_err(|e| anyhow::anyhow!("--role: {e}"))
+    s.parse::<Role>()
+        .map_err(|e| anyhow::anyhow!("--role: {e}"))
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -106,7 +126,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let cfg = config::load(
         cli.config.as_ref(),
-        Overrides { database_url: cli.database_url.clone(), data_dir: cli.data_dir.clone(), listen },
+        Overrides {
+            database_url: cli.database_url.clone(),
+            data_dir: cli.data_dir.clone(),
+            listen,
+        },
     )?;
     init_logging(&cfg);
     let system = Principal::system();
@@ -117,11 +141,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let app = open_app(&cfg).await?;
-            println!("{} database is at schema version {}", app.store.engine().name(), consign_store::MIGRATION_COUNT);
+            println!(
+                "{} database is at schema version {}",
+                app.store.engine().name(),
+                consign_store::MIGRATION_COUNT
+            );
         }
-        Command::Tenant(TenantCmd::Add { slug, name, time_zone }) => {
+        Command::Tenant(TenantCmd::Add {
+            slug,
+            name,
+            time_zone,
+        }) => {
             let app = open_app(&cfg).await?;
-            let t = app.create_tenant(&system, NewTenant { slug, name, time_zone }).await.map_err(explain)?;
+            let t = app
+                .create_tenant(
+                    &system,
+                    NewTenant {
+                        slug,
+                        name,
+                        time_zone,
+                    },
+                )
+                .await
+                .map_err(explain)?;
             println!("tenant {} ({}) created, id {}", t.slug, t.name, t.id);
         }
         Command::Tenant(TenantCmd::List) => {
@@ -130,29 +172,83 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}\t{}\t{}\t{}", t.slug, t.name, t.time_zone, t.id);
             }
         }
-        Command::Carrier(CarrierCmd::Add { tenant, name, scac, mode }) => {
+        Command::Carrier(CarrierCmd::Add {
+            tenant,
+            name,
+            scac,
+            mode,
+        }) => {
             let app = open_app(&cfg).await?;
             let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
             let mode = Mode::parse(&mode).map_err(|e| anyhow::anyhow!("--mode: {e}"))?;
-            let c = app.create_carrier(&system, &t, NewCarrier { name, scac, mode }).await.map_err(explain)?;
-            println!("carrier {} ({}) added to {}", c.name, c.scac.unwrap_or_default(), t.slug);
+            let c = app
+                .create_carrier(&system, &t, NewCarrier { name, scac, mode })
+                .await
+                .map_err(explain)?;
+            println!(
+                "carrier {} ({}) added to {}",
+                c.name,
+                c.scac.unwrap_or_default(),
+                t.slug
+            );
         }
-        Command::User(UserCmd::Add { email, name, role, tenants, carrier, password }) => {
+        Command::User(UserCmd::Add {
+            email,
+            name,
+            role,
+            tenants,
+            carrier,
+            password,
+        }) => {
             let app = open_app(&cfg).await?;
             let role = parse_role(&role)?;
-            let (u, generated) =
-                app.create_user(&system, NewUser { email, name, role, tenants, carrier, password }).await.map_err(explain)?;
+            let (u, generated) = app
+                .create_user(
+                    &system,
+                    NewUser {
+                        email,
+                        name,
+                        role,
+                        tenants,
+                        carrier,
+                        password,
+                    },
+                )
+                .await
+                .map_err(explain)?;
             println!("user {} ({}) created", u.email, u.role);
             if let Some(pw) = generated {
                 println!("password: {pw}");
                 println!("(shown once; store it in your password manager)");
             }
         }
-        Command::Token(TokenCmd::Create { role, tenant, name, carrier, scopes }) => {
+        Command::Token(TokenCmd::Create {
+            role,
+            tenant,
+            name,
+            carrier,
+            scopes,
+        }) => {
             let app = open_app(&cfg).await?;
             let role = parse_role(&role)?;
-            let scopes = if scopes.is_empty() { None } else { Some(scopes) };
-            let (t, secret) = app.create_token(&system, NewToken { name, role, tenant, carrier, scopes }).await.map_err(explain)?;
+            let scopes = if scopes.is_empty() {
+                None
+            } else {
+                Some(scopes)
+            };
+            let (t, secret) = app
+                .create_token(
+                    &system,
+                    NewToken {
+                        name,
+                        role,
+                        tenant,
+                        carrier,
+                        scopes,
+                    },
+                )
+                .await
+                .map_err(explain)?;
             eprintln!("token {} ({}) created; it is shown once:", t.id, t.role);
             println!("{secret}");
         }
@@ -168,13 +264,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(&cfg).await?;
             crate::import::setup(&app, &file).await?;
         }
-        Command::Gen { seed, orders, days, out } => {
+        Command::Gen {
+            seed,
+            orders,
+            days,
+            out,
+        } => {
             if days < 1 {
                 bail!("--days must be at least 1");
             }
             let start = Instant::now();
-            let gen_cfg = consign_app::synth::GenConfig { seed, orders, days, now: jiff::Timestamp::now() };
-            let s = consign_app::synth::generate(&gen_cfg, &out).with_context(|| format!("writing to {}", out.display()))?;
+            let gen_cfg = consign_app::synth::GenConfig {
+                seed,
+                orders,
+                days,
+                now: jiff::Timestamp::now(),
+            };
+            let s = consign_app::synth::generate(&gen_cfg, &out)
+                .with_context(|| format!("writing to {}", out.display()))?;
             println!(
                 "wrote {} orders ({} lines) and {} shipments for {} tenants to {} in {:.1}s",
                 s.orders,
@@ -185,14 +292,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 start.elapsed().as_secs_f64()
             );
         }
-        Command::Demo { orders, seed, listen, no_serve } => {
+        Command::Demo {
+            orders,
+            seed,
+            listen,
+            no_serve,
+        } => {
             return crate::import::demo(cfg, orders, seed, &listen, no_serve).await;
         }
         Command::Audit(AuditCmd::Verify) => {
             let app = open_app(&cfg).await?;
             let r = app.verify_audit().await.map_err(explain)?;
             match r.broken {
-                None => println!("audit trail intact: {} records in {} chains verified", r.records, r.chains),
+                None => println!(
+                    "audit trail intact: {} records in {} chains verified",
+                    r.records, r.chains
+                ),
                 Some(b) => {
                     println!(
                         "audit trail BROKEN in chain '{}' at record {} ({} {} {}): {}",
@@ -206,7 +321,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ExportOpenapi { out } => {
             let doc = serde_json::to_string_pretty(&consign_web::openapi::spec())? + "\n";
             match out {
-                Some(p) => std::fs::write(&p, doc).with_context(|| format!("writing {}", p.display()))?,
+                Some(p) => {
+                    std::fs::write(&p, doc).with_context(|| format!("writing {}", p.display()))?
+                }
                 None => print!("{doc}"),
             }
         }
@@ -225,5 +342,8 @@ pub fn explain(e: consign_app::AppError) -> anyhow::Error {
 }
 
 fn lines(errs: &[consign_core::FieldError]) -> String {
-    errs.iter().map(|e| format!("  {}: {}", e.field, e.reason)).collect::<Vec<_>>().join("\n")
+    errs.iter()
+        .map(|e| format!("  {}: {}", e.field, e.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -96,13 +96,24 @@ mod tests {
         std::fs::write(&f, "listen = \"0.0.0.0:9000\"\nbody_limit = 2048\n").unwrap();
         let c = load(Some(&f), Overrides::default()).unwrap();
         assert_eq!((c.listen.as_str(), c.body_limit), ("0.0.0.0:9000", 2048));
-        let c = load(Some(&f), Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() }).unwrap();
+        let c = load(
+            Some(&f),
+            Overrides {
+                listen: Some("127.0.0.1:1".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
         std::fs::write(&f, "body_limit = \"lots\"\n").unwrap();
-        let e = load(Some(&f), Overrides::default()).unwrap_err().to_string();
+        let e = load(Some(&f), Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("body_limit") && e.contains("c.toml"), "{e}");
         std::fs::write(&f, "colour = 1\n").unwrap();
-        let e = load(Some(&f), Overrides::default()).unwrap_err().to_string();
+        let e = load(Some(&f), Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("colour"), "{e}");
     }
 }

@@ -7,9 +7,9 @@ use crate::commands::{explain, open_app, serve};
 use crate::config::Config;
 use anyhow::{Context, bail};
 use consign_app::App;
-use consign_app::synth::TenantPlan;
 use consign_app::import::{self, Format, Mapping, RowError};
 use consign_app::orders::OnDuplicate;
+use consign_app::synth::TenantPlan;
 use consign_core::access::{Principal, Role};
 use consign_core::party::{Mode, NewCarrier, NewWarehouse};
 use consign_core::tenant::NewTenant;
@@ -22,7 +22,11 @@ use std::time::Instant;
 const MAX_PRINTED: usize = 200;
 
 fn report(file: &Path, errors: &[RowError]) -> ExitCode {
-    eprintln!("{}: {} problem(s); nothing was imported", file.display(), errors.len());
+    eprintln!(
+        "{}: {} problem(s); nothing was imported",
+        file.display(),
+        errors.len()
+    );
     for e in errors.iter().take(MAX_PRINTED) {
         eprintln!("  {e}");
     }
@@ -44,7 +48,8 @@ fn progress(total: u64, what: &str) -> ProgressBar {
 }
 
 fn load(args: &ImportArgs) -> anyhow::Result<(Vec<u8>, Format, Option<Mapping>)> {
-    let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let format = match args.format.as_deref() {
         None => Format::from_path(&args.file),
         Some("csv") => Format::Csv,
@@ -54,10 +59,18 @@ fn load(args: &ImportArgs) -> anyhow::Result<(Vec<u8>, Format, Option<Mapping>)>
     let mapping = match &args.mapping {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading mapping file {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading mapping file {}", p.display()))?;
             match Mapping::parse(&text) {
                 Ok(m) => Some(m),
-                Err(errs) => bail!("mapping file {}: {}", p.display(), errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")),
+                Err(errs) => bail!(
+                    "mapping file {}: {}",
+                    p.display(),
+                    errs.iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
             }
         }
     };
@@ -70,7 +83,10 @@ fn load(args: &ImportArgs) -> anyhow::Result<(Vec<u8>, Format, Option<Mapping>)>
 pub async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let system = Principal::system();
-    let tenant = app.tenant_for(&system, &args.tenant).await.map_err(explain)?;
+    let tenant = app
+        .tenant_for(&system, &args.tenant)
+        .await
+        .map_err(explain)?;
     let (bytes, format, mapping) = load(args)?;
     let (rows, columns) = match import::read_orders(&bytes, format, mapping.as_ref()) {
         Ok(r) => r,
@@ -80,12 +96,19 @@ pub async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let orders: Vec<_> = rows.iter().map(|r| r.order.clone()).collect();
     let accepted = match app.validate_orders(orders) {
         Ok(a) => a,
-        Err(errs) => return Ok(report(&args.file, &import::order_errors(&rows, errs, &columns))),
+        Err(errs) => {
+            return Ok(report(
+                &args.file,
+                &import::order_errors(&rows, errs, &columns),
+            ));
+        }
     };
     let lines: usize = accepted.iter().map(|o| o.lines.len()).sum();
     let pb = progress(accepted.len() as u64, "orders");
     let out = app
-        .commit_orders(&system, &tenant, accepted, OnDuplicate::Skip, &|n| pb.inc(n))
+        .commit_orders(&system, &tenant, accepted, OnDuplicate::Skip, &|n| {
+            pb.inc(n)
+        })
         .await
         .map_err(explain)?;
     pb.finish_and_clear();
@@ -106,7 +129,10 @@ pub async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
 pub async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let system = Principal::system();
-    let tenant = app.tenant_for(&system, &args.tenant).await.map_err(explain)?;
+    let tenant = app
+        .tenant_for(&system, &args.tenant)
+        .await
+        .map_err(explain)?;
     let (bytes, format, mapping) = load(args)?;
     let (rows, columns) = match import::read_shipments(&bytes, format, mapping.as_ref()) {
         Ok(r) => r,
@@ -118,12 +144,18 @@ pub async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode>
     let plan = match app.plan_shipments(&tenant, items, OnDuplicate::Skip).await {
         Ok(p) => p,
         Err(consign_app::AppError::InvalidItems(errs)) => {
-            return Ok(report(&args.file, &import::shipment_errors(&rows, errs, &columns)));
+            return Ok(report(
+                &args.file,
+                &import::shipment_errors(&rows, errs, &columns),
+            ));
         }
         Err(e) => return Err(explain(e)),
     };
     let pb = progress(plan.shipments.len() as u64, "shipments");
-    let out = app.commit_shipments(&system, &tenant, plan, &|k| pb.inc(k)).await.map_err(explain)?;
+    let out = app
+        .commit_shipments(&system, &tenant, plan, &|k| pb.inc(k))
+        .await
+        .map_err(explain)?;
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     println!(
@@ -140,24 +172,44 @@ pub async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode>
 
 /// Creates what a generated `tenants.json` describes; anything already there is left alone.
 pub async fn setup(app: &App, file: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let plans: Vec<TenantPlan> = serde_json::from_str(&text).with_context(|| format!("{} is not a tenants.json", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let plans: Vec<TenantPlan> = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a tenants.json", file.display()))?;
     let system = Principal::system();
     for p in plans {
         let tenant = match app.store.tenant_by_slug(&p.slug).await? {
             Some(t) => t,
             None => app
-                .create_tenant(&system, NewTenant { slug: p.slug.clone(), name: p.name.clone(), time_zone: p.time_zone.clone() })
+                .create_tenant(
+                    &system,
+                    NewTenant {
+                        slug: p.slug.clone(),
+                        name: p.name.clone(),
+                        time_zone: p.time_zone.clone(),
+                    },
+                )
                 .await
                 .map_err(explain)?,
         };
         let carriers = app.store.carriers(tenant.id).await?;
         for c in &p.carriers {
-            if !carriers.iter().any(|x| x.scac.as_deref() == Some(c.scac.as_str())) {
+            if !carriers
+                .iter()
+                .any(|x| x.scac.as_deref() == Some(c.scac.as_str()))
+            {
                 let mode = Mode::parse(&c.mode).map_err(anyhow::Error::msg)?;
-                app.create_carrier(&system, &tenant, NewCarrier { name: c.name.clone(), scac: Some(c.scac.clone()), mode })
-                    .await
-                    .map_err(explain)?;
+                app.create_carrier(
+                    &system,
+                    &tenant,
+                    NewCarrier {
+                        name: c.name.clone(),
+                        scac: Some(c.scac.clone()),
+                        mode,
+                    },
+                )
+                .await
+                .map_err(explain)?;
             }
         }
         let warehouses = app.store.warehouses(tenant.id).await?;
@@ -166,19 +218,34 @@ pub async fn setup(app: &App, file: &Path) -> anyhow::Result<()> {
                 app.create_warehouse(
                     &system,
                     &tenant,
-                    NewWarehouse { code: w.code.clone(), name: w.name.clone(), time_zone: w.time_zone.clone() },
+                    NewWarehouse {
+                        code: w.code.clone(),
+                        name: w.name.clone(),
+                        time_zone: w.time_zone.clone(),
+                    },
                 )
                 .await
                 .map_err(explain)?;
             }
         }
-        println!("tenant {} ready: {} carriers, {} warehouses", tenant.slug, p.carriers.len(), p.warehouses.len());
+        println!(
+            "tenant {} ready: {} carriers, {} warehouses",
+            tenant.slug,
+            p.carriers.len(),
+            p.warehouses.len()
+        );
     }
     Ok(())
 }
 
 /// A fresh demo database with realistic data, an administrator and a client login, then serve.
-pub async fn demo(mut cfg: Config, orders: usize, seed: u64, listen: &str, no_serve: bool) -> anyhow::Result<ExitCode> {
+pub async fn demo(
+    mut cfg: Config,
+    orders: usize,
+    seed: u64,
+    listen: &str,
+    no_serve: bool,
+) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     // The demo always starts from a fresh SQLite file so it is the same for everyone.
     if !cfg.database_url.starts_with("sqlite:") {
@@ -191,7 +258,8 @@ pub async fn demo(mut cfg: Config, orders: usize, seed: u64, listen: &str, no_se
     for suffix in ["", "-wal", "-shm"] {
         let p = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
         if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("removing the previous demo database {}", p.display()))?;
+            std::fs::remove_file(&p)
+                .with_context(|| format!("removing the previous demo database {}", p.display()))?;
         }
     }
     cfg.database_url = format!("sqlite://{}", db.display());
@@ -199,12 +267,29 @@ pub async fn demo(mut cfg: Config, orders: usize, seed: u64, listen: &str, no_se
     let gen_dir = cfg.data_dir.join("generated");
     let now = jiff::Timestamp::now();
     println!("generating {orders} orders over the last 60 days (seed {seed})…");
-    let summary = consign_app::synth::generate(&consign_app::synth::GenConfig { seed, orders, days: 60, now }, &gen_dir)?;
+    let summary = consign_app::synth::generate(
+        &consign_app::synth::GenConfig {
+            seed,
+            orders,
+            days: 60,
+            now,
+        },
+        &gen_dir,
+    )?;
     setup(&app, &gen_dir.join("tenants.json")).await?;
     for t in &summary.tenants {
         for (kind, file) in [("orders", "orders.csv"), ("shipments", "shipments.csv")] {
-            let args = ImportArgs { file: gen_dir.join(&t.slug).join(file), tenant: t.slug.clone(), mapping: None, format: None };
-            let code = if kind == "orders" { orders_quiet(&app, &args).await? } else { shipments(&app, &args).await? };
+            let args = ImportArgs {
+                file: gen_dir.join(&t.slug).join(file),
+                tenant: t.slug.clone(),
+                mapping: None,
+                format: None,
+            };
+            let code = if kind == "orders" {
+                orders_quiet(&app, &args).await?
+            } else {
+                shipments(&app, &args).await?
+            };
             if code != ExitCode::SUCCESS {
                 bail!("the generated {kind} of {} did not import", t.slug);
             }

@@ -27,13 +27,17 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the API and dashboard.
-    #[command(after_help = "Example:\n  consign serve --listen 0.0.0.0:8080 --database-url postgres://consign@db/consign")]
+    #[command(
+        after_help = "Example:\n  consign serve --listen 0.0.0.0:8080 --database-url postgres://consign@db/consign"
+    )]
     Serve {
         #[arg(long)]
         listen: Option<String>,
     },
     /// Create or upgrade the database schema (serve and every command also do this on start).
-    #[command(after_help = "Example:\n  consign migrate --database-url postgres://consign@db/consign")]
+    #[command(
+        after_help = "Example:\n  consign migrate --database-url postgres://consign@db/consign"
+    )]
     Migrate,
     /// Manage tenants (client accounts).
     #[command(subcommand)]
@@ -51,7 +55,9 @@ pub enum Command {
     #[command(subcommand)]
     Import(ImportCmd),
     /// Generate deterministic synthetic data as files that `import` reads.
-    #[command(after_help = "Example:\n  consign gen --seed 7 --orders 100000 --out /tmp/consign-gen")]
+    #[command(
+        after_help = "Example:\n  consign gen --seed 7 --orders 100000 --out /tmp/consign-gen"
+    )]
     Gen {
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -90,7 +96,9 @@ pub enum Command {
 #[derive(Subcommand)]
 pub enum TenantCmd {
     /// Add a tenant.
-    #[command(after_help = "Example:\n  consign tenant add northwind --name \"Northwind Outdoor\" --time-zone America/Chicago")]
+    #[command(
+        after_help = "Example:\n  consign tenant add northwind --name \"Northwind Outdoor\" --time-zone America/Chicago"
+    )]
     Add {
         slug: String,
         #[arg(long)]
@@ -105,7 +113,9 @@ pub enum TenantCmd {
 #[derive(Subcommand)]
 pub enum CarrierCmd {
     /// Add a carrier to a tenant.
-    #[command(after_help = "Example:\n  consign carrier add --tenant northwind --name \"Old Dominion\" --scac ODFL --mode ltl")]
+    #[command(
+        after_help = "Example:\n  consign carrier add --tenant northwind --name \"Old Dominion\" --scac ODFL --mode ltl"
+    )]
     Add {
         #[arg(long)]
         tenant: String,
@@ -121,7 +131,9 @@ pub enum CarrierCmd {
 #[derive(Subcommand)]
 pub enum UserCmd {
     /// Add a user; prints a generated password unless --password is given.
-    #[command(after_help = "Example:\n  consign user add ana@example.com --name \"Ana Ruiz\" --role agent --tenant northwind --tenant acme-industrial")]
+    #[command(
+        after_help = "Example:\n  consign user add ana@example.com --name \"Ana Ruiz\" --role agent --tenant northwind --tenant acme-industrial"
+    )]
     Add {
         email: String,
         #[arg(long)]
@@ -143,7 +155,9 @@ pub enum UserCmd {
 #[derive(Subcommand)]
 pub enum TokenCmd {
     /// Create an API token and print it once.
-    #[command(after_help = "Example:\n  consign token create --role integration --tenant northwind --name wms --scope orders:write --scope shipments:write")]
+    #[command(
+        after_help = "Example:\n  consign token create --role integration --tenant northwind --name wms --scope orders:write --scope shipments:write"
+    )]
     Create {
         #[arg(long)]
         role: String,
@@ -162,10 +176,14 @@ pub enum TokenCmd {
 #[derive(Subcommand)]
 pub enum ImportCmd {
     /// Import orders from CSV (one row per order line) or JSON lines.
-    #[command(after_help = "Example:\n  consign import orders erp-export.csv --tenant northwind --mapping erp.toml")]
+    #[command(
+        after_help = "Example:\n  consign import orders erp-export.csv --tenant northwind --mapping erp.toml"
+    )]
     Orders(ImportArgs),
     /// Import shipments from CSV (one row per shipment) or JSON lines.
-    #[command(after_help = "Example:\n  consign import shipments wms-shipments.csv --tenant northwind --mapping wms.toml")]
+    #[command(
+        after_help = "Example:\n  consign import shipments wms-shipments.csv --tenant northwind --mapping wms.toml"
+    )]
     Shipments(ImportArgs),
     /// Create the tenants, carriers and warehouses of a `gen` tenants.json (existing ones are kept).
     #[command(after_help = "Example:\n  consign import setup /tmp/consign-gen/tenants.json")]
@@ -188,13 +206,18 @@ pub struct ImportArgs {
 #[derive(Subcommand)]
 pub enum AuditCmd {
     /// Check every audit chain; names the first broken record and exits non-zero.
-    #[command(after_help = "Example:\n  consign audit verify --database-url sqlite://consign-data/consign.db")]
+    #[command(
+        after_help = "Example:\n  consign audit verify --database-url sqlite://consign-data/consign.db"
+    )]
     Verify,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -54,15 +54,33 @@ impl Role {
         use Capability::*;
         match self {
             Role::Admin => &[
-                ReadOrders, WriteOrders, ReadShipments, WriteShipments, AttachDocuments, ManageTenants,
-                ManageUsers, ManageTokens, ManageParties, ReadAudit,
+                ReadOrders,
+                WriteOrders,
+                ReadShipments,
+                WriteShipments,
+                AttachDocuments,
+                ManageTenants,
+                ManageUsers,
+                ManageTokens,
+                ManageParties,
+                ReadAudit,
             ],
-            Role::Supervisor | Role::Agent => {
-                &[ReadOrders, WriteOrders, ReadShipments, WriteShipments, AttachDocuments]
-            }
+            Role::Supervisor | Role::Agent => &[
+                ReadOrders,
+                WriteOrders,
+                ReadShipments,
+                WriteShipments,
+                AttachDocuments,
+            ],
             Role::ClientManager | Role::ClientViewer => &[ReadOrders, ReadShipments],
             Role::Carrier | Role::Warehouse => &[ReadShipments, AttachDocuments],
-            Role::Integration => &[ReadOrders, WriteOrders, ReadShipments, WriteShipments, AttachDocuments],
+            Role::Integration => &[
+                ReadOrders,
+                WriteOrders,
+                ReadShipments,
+                WriteShipments,
+                AttachDocuments,
+            ],
         }
     }
 }
@@ -76,12 +94,15 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
-            format!(
-                "unknown role '{s}'; expected one of {}",
-                Role::ALL.map(|r| r.as_str()).join(", ")
-            )
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown role '{s}'; expected one of {}",
+                    Role::ALL.map(|r| r.as_str()).join(", ")
+                )
+            })
     }
 }
 
@@ -130,12 +151,15 @@ impl Capability {
     }
 
     pub fn from_scope(s: &str) -> Result<Self, String> {
-        Capability::ALL.into_iter().find(|c| c.scope_name() == s).ok_or_else(|| {
-            format!(
-                "unknown scope '{s}'; expected one of {}",
-                Capability::ALL.map(|c| c.scope_name()).join(", ")
-            )
-        })
+        Capability::ALL
+            .into_iter()
+            .find(|c| c.scope_name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown scope '{s}'; expected one of {}",
+                    Capability::ALL.map(|c| c.scope_name()).join(", ")
+                )
+            })
     }
 }
 
@@ -181,11 +205,18 @@ pub struct Principal {
 
 impl Principal {
     pub fn system() -> Self {
-        Principal { actor: Actor::System, role: Role::Admin, reach: TenantReach::All, scopes: None, carrier: None }
+        Principal {
+            actor: Actor::System,
+            role: Role::Admin,
+            reach: TenantReach::All,
+            scopes: None,
+            carrier: None,
+        }
     }
 
     pub fn can(&self, cap: Capability) -> bool {
-        self.role.capabilities().contains(&cap) && self.scopes.as_ref().is_none_or(|s| s.contains(&cap))
+        self.role.capabilities().contains(&cap)
+            && self.scopes.as_ref().is_none_or(|s| s.contains(&cap))
     }
 
     pub fn reaches(&self, tenant: TenantId) -> bool {
@@ -210,8 +241,14 @@ mod tests {
             carrier: None,
         };
         assert!(p.can(Capability::ReadOrders));
-        assert!(!p.can(Capability::WriteOrders), "a viewer token cannot gain write by scope");
-        assert!(!p.can(Capability::ReadShipments), "scope list excludes shipments");
+        assert!(
+            !p.can(Capability::WriteOrders),
+            "a viewer token cannot gain write by scope"
+        );
+        assert!(
+            !p.can(Capability::ReadShipments),
+            "scope list excludes shipments"
+        );
     }
 
     #[test]
@@ -222,7 +259,12 @@ mod tests {
         for c in Capability::ALL {
             assert_eq!(Capability::from_scope(c.scope_name()).unwrap(), c);
         }
-        assert!("root".parse::<Role>().unwrap_err().contains("unknown role 'root'"));
+        assert!(
+            "root"
+                .parse::<Role>()
+                .unwrap_err()
+                .contains("unknown role 'root'")
+        );
     }
 }
 
@@ -246,7 +288,11 @@ impl User {
         Principal {
             actor: Actor::User(self.id),
             role: self.role,
-            reach: if self.role == Role::Admin { TenantReach::All } else { TenantReach::Only(self.tenants.clone()) },
+            reach: if self.role == Role::Admin {
+                TenantReach::All
+            } else {
+                TenantReach::Only(self.tenants.clone())
+            },
             scopes: None,
             carrier: self.carrier_id,
         }
@@ -278,10 +324,11 @@ impl ApiToken {
                 None if self.role == Role::Admin => TenantReach::All,
                 None => TenantReach::Only(vec![]),
             },
-            scopes: self
-                .scopes
-                .as_ref()
-                .map(|s| s.iter().filter_map(|n| Capability::from_scope(n).ok()).collect()),
+            scopes: self.scopes.as_ref().map(|s| {
+                s.iter()
+                    .filter_map(|n| Capability::from_scope(n).ok())
+                    .collect()
+            }),
             carrier: self.carrier_id,
         }
     }
@@ -291,10 +338,15 @@ impl ApiToken {
 /// warehouse identities must belong to exactly one tenant.
 pub fn check_binding(role: Role, tenants: &[TenantId], invalid: &mut crate::Invalid) {
     match role {
-        Role::Admin if !tenants.is_empty() => {
-            invalid.push("tenants", "an admin reaches every tenant; do not grant tenants")
-        }
-        Role::ClientManager | Role::ClientViewer | Role::Carrier | Role::Warehouse | Role::Integration
+        Role::Admin if !tenants.is_empty() => invalid.push(
+            "tenants",
+            "an admin reaches every tenant; do not grant tenants",
+        ),
+        Role::ClientManager
+        | Role::ClientViewer
+        | Role::Carrier
+        | Role::Warehouse
+        | Role::Integration
             if tenants.len() != 1 =>
         {
             invalid.push("tenant", format!("a {role} belongs to exactly one tenant"))

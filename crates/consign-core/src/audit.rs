@@ -102,7 +102,12 @@ pub fn chain(last_seq: i64, last_hash: [u8; 32], entries: Vec<AuditEntry>) -> Ve
         .map(|entry| {
             seq += 1;
             let hash = record_hash(&prev, seq, &entry);
-            let rec = AuditRecord { seq, entry, prev_hash: prev, hash };
+            let rec = AuditRecord {
+                seq,
+                entry,
+                prev_hash: prev,
+                hash,
+            };
             prev = hash;
             rec
         })
@@ -126,7 +131,11 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier { expected_seq: 1, prev: GENESIS, verified: 0 }
+        ChainVerifier {
+            expected_seq: 1,
+            prev: GENESIS,
+            verified: 0,
+        }
     }
 }
 
@@ -134,7 +143,10 @@ impl ChainVerifier {
     pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
         let fail = |reason: String| Err(ChainBreak { seq: r.seq, reason });
         if r.seq != self.expected_seq {
-            return fail(format!("expected record {} but found {} (a record was removed or inserted)", self.expected_seq, r.seq));
+            return fail(format!(
+                "expected record {} but found {} (a record was removed or inserted)",
+                self.expected_seq, r.seq
+            ));
         }
         if r.prev_hash != self.prev {
             return fail("its previous-hash does not match the record before it".into());
@@ -155,8 +167,15 @@ mod tests {
     use super::*;
 
     fn entry(i: i64) -> AuditEntry {
-        AuditEntry::new(None, Timestamp::from_second(1_700_000_000 + i).unwrap(), "system".into(), "order", i, "created")
-            .after(&serde_json::json!({"n": i}))
+        AuditEntry::new(
+            None,
+            Timestamp::from_second(1_700_000_000 + i).unwrap(),
+            "system".into(),
+            "order",
+            i,
+            "created",
+        )
+        .after(&serde_json::json!({"n": i}))
     }
 
     #[test]

@@ -12,7 +12,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into() }
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -26,7 +29,9 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn one(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { errors: vec![FieldError::new(field, reason)] }
+        Self {
+            errors: vec![FieldError::new(field, reason)],
+        }
     }
 
     pub fn push(&mut self, field: impl Into<String>, reason: impl Into<String>) {
@@ -39,13 +44,21 @@ impl Invalid {
 
     /// `Ok(v)` when nothing was pushed; lets validators collect then decide once.
     pub fn into_result<T>(self, value: T) -> Result<T, Invalid> {
-        if self.errors.is_empty() { Ok(value) } else { Err(self) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 
     /// Prefix every field path, e.g. when a nested object is validated on its own.
     pub fn prefixed(mut self, prefix: &str) -> Self {
         for e in &mut self.errors {
-            e.field = if e.field.is_empty() { prefix.to_string() } else { format!("{prefix}.{}", e.field) };
+            e.field = if e.field.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{}", e.field)
+            };
         }
         self
     }
@@ -55,6 +68,10 @@ impl Invalid {
     }
 
     pub fn summary(&self) -> String {
-        self.errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; ")
+        self.errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }

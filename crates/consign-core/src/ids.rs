@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn v7_ids_sort_by_time() {
-        let a = v7_at(jiff::Timestamp::from_second(1_700_000_000).unwrap(), u128::MAX);
+        let a = v7_at(
+            jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+            u128::MAX,
+        );
         let b = v7_at(jiff::Timestamp::from_second(1_700_000_001).unwrap(), 0);
         assert!(a < b);
         assert_eq!(a.get_version_num(), 7);

@@ -16,7 +16,9 @@ impl Currency {
         if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
             Ok(Self(c.to_ascii_uppercase()))
         } else {
-            Err(format!("'{code}' is not a three-letter ISO 4217 currency code"))
+            Err(format!(
+                "'{code}' is not a three-letter ISO 4217 currency code"
+            ))
         }
     }
 
@@ -59,7 +61,9 @@ pub fn to_minor(amount: Decimal, currency: &Currency) -> Result<i64, String> {
     let exp = currency.exponent();
     let normalized = amount.normalize();
     if normalized.scale() > exp {
-        return Err(format!("{amount} has more than {exp} decimal places, which {currency} does not allow"));
+        return Err(format!(
+            "{amount} has more than {exp} decimal places, which {currency} does not allow"
+        ));
     }
     let scaled = amount * Decimal::from(10i64.pow(exp));
     i64::try_from(scaled.trunc()).map_err(|_| format!("{amount} is too large"))
@@ -78,7 +82,10 @@ mod tests {
     fn minor_units_round_trip_and_reject_excess_precision() {
         let usd = Currency::parse("usd").unwrap();
         assert_eq!(usd.code(), "USD");
-        assert_eq!(to_minor(Decimal::from_str("12.34").unwrap(), &usd), Ok(1234));
+        assert_eq!(
+            to_minor(Decimal::from_str("12.34").unwrap(), &usd),
+            Ok(1234)
+        );
         assert_eq!(from_minor(1234, &usd), Decimal::from_str("12.34").unwrap());
         assert!(to_minor(Decimal::from_str("1.001").unwrap(), &usd).is_err());
         let jpy = Currency::parse("JPY").unwrap();

@@ -64,9 +64,15 @@ impl OrderStatus {
         }
     }
     pub fn parse(s: &str) -> Result<Self, String> {
-        OrderStatus::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
-            format!("unknown order status '{s}'; expected one of {}", OrderStatus::ALL.map(|x| x.as_str()).join(", "))
-        })
+        OrderStatus::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown order status '{s}'; expected one of {}",
+                    OrderStatus::ALL.map(|x| x.as_str()).join(", ")
+                )
+            })
     }
     /// Nothing has left the warehouse yet: the only states in which changes are accepted.
     pub fn is_changeable(self) -> bool {
@@ -101,7 +107,10 @@ impl Address {
 
 pub fn validate_country(c: &str, field: &str, inv: &mut Invalid) {
     if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-        inv.push(field, format!("'{c}' is not an ISO 3166-1 alpha-2 country code (two upper-case letters)"));
+        inv.push(
+            field,
+            format!("'{c}' is not an ISO 3166-1 alpha-2 country code (two upper-case letters)"),
+        );
     }
 }
 
@@ -160,7 +169,10 @@ pub struct Order {
 
 impl Order {
     pub fn total(&self) -> Decimal {
-        self.lines.iter().map(|l| l.unit_price * Decimal::from(l.quantity)).sum()
+        self.lines
+            .iter()
+            .map(|l| l.unit_price * Decimal::from(l.quantity))
+            .sum()
     }
 }
 
@@ -249,9 +261,15 @@ impl NewOrder {
             let p = format!("lines[{i}]");
             validate_reference(&l.sku, &format!("{p}.sku"), &mut inv);
             if l.quantity <= 0 {
-                inv.push(format!("{p}.quantity"), format!("must be at least 1, got {}", l.quantity));
+                inv.push(
+                    format!("{p}.quantity"),
+                    format!("must be at least 1, got {}", l.quantity),
+                );
             } else if l.quantity > MAX_QUANTITY {
-                inv.push(format!("{p}.quantity"), format!("{} is above the limit of {MAX_QUANTITY}", l.quantity));
+                inv.push(
+                    format!("{p}.quantity"),
+                    format!("{} is above the limit of {MAX_QUANTITY}", l.quantity),
+                );
             }
             if l.unit_price.is_sign_negative() {
                 inv.push(format!("{p}.unit_price"), "must not be negative");
@@ -281,13 +299,23 @@ impl NewOrder {
                 inv.push("promised_by", "must not be before the order was placed");
             }
         }
-        let Some(currency) = currency else { return Err(inv) };
+        let Some(currency) = currency else {
+            return Err(inv);
+        };
         inv.into_result(AcceptedOrder {
             external_ref: self.external_ref.trim().to_string(),
             customer: CustomerInfo {
                 name: self.customer.name.trim().into(),
-                email: self.customer.email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty()),
-                phone: self.customer.phone.map(|e| e.trim().to_string()).filter(|e| !e.is_empty()),
+                email: self
+                    .customer
+                    .email
+                    .map(|e| e.trim().to_string())
+                    .filter(|e| !e.is_empty()),
+                phone: self
+                    .customer
+                    .phone
+                    .map(|e| e.trim().to_string())
+                    .filter(|e| !e.is_empty()),
             },
             ship_to: self.ship_to,
             channel: self.channel,
@@ -337,7 +365,11 @@ pub enum ChangeRefused {
 
 /// Applies a change request to an order, returning the changed order. Pure: the caller stores
 /// the result with the audit record in one transaction.
-pub fn apply_change(order: &Order, req: &ChangeRequest, now: Timestamp) -> Result<Order, ChangeRefused> {
+pub fn apply_change(
+    order: &Order,
+    req: &ChangeRequest,
+    now: Timestamp,
+) -> Result<Order, ChangeRefused> {
     let mut inv = Invalid::default();
     if req.reason.trim().is_empty() {
         inv.push("reason", "a change request needs a reason");
@@ -383,7 +415,13 @@ pub fn status_from_fulfilment(order: &Order, shipped: &[u32], delivered: &[u32])
         return OrderStatus::Cancelled;
     }
     let qty = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0);
-    let all = |v: &[u32]| order.lines.iter().enumerate().all(|(i, l)| qty(v, i) >= l.quantity);
+    let all = |v: &[u32]| {
+        order
+            .lines
+            .iter()
+            .enumerate()
+            .all(|(i, l)| qty(v, i) >= l.quantity)
+    };
     let any = |v: &[u32]| order.lines.iter().enumerate().any(|(i, _)| qty(v, i) > 0);
     if all(delivered) {
         OrderStatus::Delivered
@@ -400,20 +438,37 @@ pub fn status_from_fulfilment(order: &Order, shipped: &[u32], delivered: &[u32])
 
 /// Checks that the lines a shipment claims to carry exist and do not exceed what is still
 /// unshipped on the order.
-pub fn check_shipment_lines(order: &Order, already_shipped: &[u32], lines: &[(u32, u32)]) -> Vec<FieldError> {
+pub fn check_shipment_lines(
+    order: &Order,
+    already_shipped: &[u32],
+    lines: &[(u32, u32)],
+) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (i, (line_no, q)) in lines.iter().enumerate() {
         let Some(l) = order.lines.iter().find(|l| l.line_no == *line_no) else {
-            errs.push(FieldError::new(format!("lines[{i}].line_no"), format!("order {} has no line {line_no}", order.number)));
+            errs.push(FieldError::new(
+                format!("lines[{i}].line_no"),
+                format!("order {} has no line {line_no}", order.number),
+            ));
             continue;
         };
-        let done = already_shipped.get(*line_no as usize - 1).copied().unwrap_or(0);
+        let done = already_shipped
+            .get(*line_no as usize - 1)
+            .copied()
+            .unwrap_or(0);
         if *q == 0 {
-            errs.push(FieldError::new(format!("lines[{i}].quantity"), "must be at least 1"));
+            errs.push(FieldError::new(
+                format!("lines[{i}].quantity"),
+                "must be at least 1",
+            ));
         } else if done + q > l.quantity {
             errs.push(FieldError::new(
                 format!("lines[{i}].quantity"),
-                format!("line {line_no} has {} unshipped of {}, cannot ship {q}", l.quantity.saturating_sub(done), l.quantity),
+                format!(
+                    "line {line_no} has {} unshipped of {}, cannot ship {q}",
+                    l.quantity.saturating_sub(done),
+                    l.quantity
+                ),
             ));
         }
     }
@@ -432,7 +487,11 @@ mod tests {
     fn new_order() -> NewOrder {
         NewOrder {
             external_ref: "PO-1".into(),
-            customer: CustomerInfo { name: "Ann".into(), email: Some("ann@example.com".into()), phone: None },
+            customer: CustomerInfo {
+                name: "Ann".into(),
+                email: Some("ann@example.com".into()),
+                phone: None,
+            },
             ship_to: Address {
                 name: "Ann".into(),
                 line1: "1 Main St".into(),
@@ -479,11 +538,29 @@ mod tests {
     #[test]
     fn bad_lines_are_each_named() {
         let mut o = new_order();
-        o.lines.push(NewOrderLine { sku: "".into(), description: "".into(), quantity: -3, unit_price: Decimal::from_str("-1").unwrap() });
-        o.lines.push(NewOrderLine { sku: "X".into(), description: "".into(), quantity: 1, unit_price: Decimal::from_str("0.001").unwrap() });
+        o.lines.push(NewOrderLine {
+            sku: "".into(),
+            description: "".into(),
+            quantity: -3,
+            unit_price: Decimal::from_str("-1").unwrap(),
+        });
+        o.lines.push(NewOrderLine {
+            sku: "X".into(),
+            description: "".into(),
+            quantity: 1,
+            unit_price: Decimal::from_str("0.001").unwrap(),
+        });
         let err = o.accept(ts("2026-01-02T00:00:00Z")).err().unwrap();
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["lines[1].sku", "lines[1].quantity", "lines[1].unit_price", "lines[2].unit_price"]);
+        assert_eq!(
+            fields,
+            [
+                "lines[1].sku",
+                "lines[1].quantity",
+                "lines[1].unit_price",
+                "lines[2].unit_price"
+            ]
+        );
     }
 
     #[test]
@@ -498,7 +575,12 @@ mod tests {
     fn changes_only_before_shipping() {
         let now = ts("2026-01-02T00:00:00Z");
         let mut order = order_from(new_order().accept(now).ok().unwrap());
-        let req = ChangeRequest { kind: ChangeKind::PromiseChange { promised_by: ts("2026-01-09T00:00:00Z") }, reason: "customer asked".into() };
+        let req = ChangeRequest {
+            kind: ChangeKind::PromiseChange {
+                promised_by: ts("2026-01-09T00:00:00Z"),
+            },
+            reason: "customer asked".into(),
+        };
         let changed = apply_change(&order, &req, now).unwrap();
         assert_eq!(changed.promised_by, Some(ts("2026-01-09T00:00:00Z")));
         order.status = OrderStatus::PartiallyShipped;
@@ -506,23 +588,49 @@ mod tests {
             Err(ChangeRefused::Conflict(m)) => assert!(m.contains("partially_shipped"), "{m}"),
             other => panic!("expected conflict, got {other:?}"),
         }
-        let no_reason = ChangeRequest { kind: ChangeKind::Cancel, reason: " ".into() };
-        assert!(matches!(apply_change(&order, &no_reason, now), Err(ChangeRefused::Invalid(_))));
+        let no_reason = ChangeRequest {
+            kind: ChangeKind::Cancel,
+            reason: " ".into(),
+        };
+        assert!(matches!(
+            apply_change(&order, &no_reason, now),
+            Err(ChangeRefused::Invalid(_))
+        ));
     }
 
     #[test]
     fn fulfilment_drives_status() {
         let now = ts("2026-01-02T00:00:00Z");
         let mut o = new_order();
-        o.lines.push(NewOrderLine { sku: "B".into(), description: "".into(), quantity: 1, unit_price: Decimal::ONE });
+        o.lines.push(NewOrderLine {
+            sku: "B".into(),
+            description: "".into(),
+            quantity: 1,
+            unit_price: Decimal::ONE,
+        });
         let mut order = order_from(o.accept(now).ok().unwrap());
         order.status = OrderStatus::Released;
-        assert_eq!(status_from_fulfilment(&order, &[0, 0], &[0, 0]), OrderStatus::Released);
-        assert_eq!(status_from_fulfilment(&order, &[2, 0], &[0, 0]), OrderStatus::PartiallyShipped);
-        assert_eq!(status_from_fulfilment(&order, &[2, 1], &[2, 0]), OrderStatus::Shipped);
-        assert_eq!(status_from_fulfilment(&order, &[2, 1], &[2, 1]), OrderStatus::Delivered);
+        assert_eq!(
+            status_from_fulfilment(&order, &[0, 0], &[0, 0]),
+            OrderStatus::Released
+        );
+        assert_eq!(
+            status_from_fulfilment(&order, &[2, 0], &[0, 0]),
+            OrderStatus::PartiallyShipped
+        );
+        assert_eq!(
+            status_from_fulfilment(&order, &[2, 1], &[2, 0]),
+            OrderStatus::Shipped
+        );
+        assert_eq!(
+            status_from_fulfilment(&order, &[2, 1], &[2, 1]),
+            OrderStatus::Delivered
+        );
         let errs = check_shipment_lines(&order, &[2, 0], &[(1, 1), (3, 1), (2, 1)]);
-        assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["lines[0].quantity", "lines[1].line_no"]);
+        assert_eq!(
+            errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["lines[0].quantity", "lines[1].line_no"]
+        );
     }
 }
 

@@ -53,7 +53,10 @@ pub struct NewCarrier {
 
 pub fn validate_scac(scac: &str, field: &str, invalid: &mut Invalid) {
     if !(2..=4).contains(&scac.len()) || !scac.bytes().all(|b| b.is_ascii_uppercase()) {
-        invalid.push(field, format!("'{scac}' is not a SCAC (2-4 upper-case letters)"));
+        invalid.push(
+            field,
+            format!("'{scac}' is not a SCAC (2-4 upper-case letters)"),
+        );
     }
 }
 
@@ -61,11 +64,20 @@ impl NewCarrier {
     pub fn accept(self, id: CarrierId, tenant_id: TenantId) -> Result<Carrier, Invalid> {
         let mut inv = Invalid::default();
         validate_name(&self.name, "name", 200, &mut inv);
-        let scac = self.scac.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let scac = self
+            .scac
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
         if let Some(s) = &scac {
             validate_scac(s, "scac", &mut inv);
         }
-        inv.into_result(Carrier { id, tenant_id, name: self.name.trim().into(), scac, mode: self.mode })
+        inv.into_result(Carrier {
+            id,
+            tenant_id,
+            name: self.name.trim().into(),
+            scac,
+            mode: self.mode,
+        })
     }
 }
 
@@ -91,12 +103,21 @@ impl NewWarehouse {
     pub fn accept(self, id: WarehouseId, tenant_id: TenantId) -> Result<Warehouse, Invalid> {
         let mut inv = Invalid::default();
         let code = self.code.trim().to_ascii_uppercase();
-        if code.is_empty() || code.len() > 16 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if code.is_empty()
+            || code.len() > 16
+            || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             inv.push("code", "must be 1-16 letters, digits or '-'");
         }
         validate_name(&self.name, "name", 200, &mut inv);
         validate_time_zone(&self.time_zone, "time_zone", &mut inv);
-        inv.into_result(Warehouse { id, tenant_id, code, name: self.name.trim().into(), time_zone: self.time_zone })
+        inv.into_result(Warehouse {
+            id,
+            tenant_id,
+            code,
+            name: self.name.trim().into(),
+            time_zone: self.time_zone,
+        })
     }
 }
 
@@ -106,10 +127,20 @@ mod tests {
 
     #[test]
     fn carrier_scac_is_checked() {
-        let bad = NewCarrier { name: "Acme".into(), scac: Some("ac1".into()), mode: Mode::Ltl };
-        let err = bad.accept(CarrierId::random(), TenantId::random()).unwrap_err();
+        let bad = NewCarrier {
+            name: "Acme".into(),
+            scac: Some("ac1".into()),
+            mode: Mode::Ltl,
+        };
+        let err = bad
+            .accept(CarrierId::random(), TenantId::random())
+            .unwrap_err();
         assert_eq!(err.errors[0].field, "scac");
-        let ok = NewCarrier { name: "Acme".into(), scac: Some("ACME".into()), mode: Mode::Ltl };
+        let ok = NewCarrier {
+            name: "Acme".into(),
+            scac: Some("ACME".into()),
+            mode: Mode::Ltl,
+        };
         assert!(ok.accept(CarrierId::random(), TenantId::random()).is_ok());
     }
 }

@@ -29,7 +29,9 @@ impl Direction {
         match s.trim().to_ascii_lowercase().as_str() {
             "outbound" => Ok(Direction::Outbound),
             "return" => Ok(Direction::Return),
-            _ => Err(format!("unknown direction '{s}'; expected outbound or return")),
+            _ => Err(format!(
+                "unknown direction '{s}'; expected outbound or return"
+            )),
         }
     }
 }
@@ -95,15 +97,24 @@ impl ShipmentStatus {
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        ShipmentStatus::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
-            format!("unknown shipment status '{s}'; expected one of {}", ShipmentStatus::ALL.map(|x| x.as_str()).join(", "))
-        })
+        ShipmentStatus::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown shipment status '{s}'; expected one of {}",
+                    ShipmentStatus::ALL.map(|x| x.as_str()).join(", ")
+                )
+            })
     }
 
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            ShipmentStatus::ReturnedToSender | ShipmentStatus::Delivered | ShipmentStatus::Cancelled | ShipmentStatus::Lost
+            ShipmentStatus::ReturnedToSender
+                | ShipmentStatus::Delivered
+                | ShipmentStatus::Cancelled
+                | ShipmentStatus::Lost
         )
     }
 }
@@ -236,12 +247,21 @@ impl NewShipment {
         if self.weight_kg <= Decimal::ZERO {
             inv.push("weight_kg", "must be greater than zero");
         } else if self.weight_kg > Decimal::from(MAX_WEIGHT_KG) {
-            inv.push("weight_kg", format!("{} kg is above the limit of {MAX_WEIGHT_KG} kg", self.weight_kg));
+            inv.push(
+                "weight_kg",
+                format!(
+                    "{} kg is above the limit of {MAX_WEIGHT_KG} kg",
+                    self.weight_kg
+                ),
+            );
         } else if self.weight_kg.normalize().scale() > 3 {
             inv.push("weight_kg", "at most three decimal places (grams)");
         }
         if self.pieces == 0 || self.pieces > 100_000 {
-            inv.push("pieces", format!("must be between 1 and 100000, got {}", self.pieces));
+            inv.push(
+                "pieces",
+                format!("must be between 1 and 100000, got {}", self.pieces),
+            );
         }
         for (f, t) in [
             ("planned_pickup_at", self.planned_pickup_at),
@@ -254,7 +274,10 @@ impl NewShipment {
             }
         }
         let future = now + jiff::SignedDuration::from_mins(5);
-        for (f, t) in [("picked_up_at", self.picked_up_at), ("delivered_at", self.delivered_at)] {
+        for (f, t) in [
+            ("picked_up_at", self.picked_up_at),
+            ("delivered_at", self.delivered_at),
+        ] {
             if t.is_some_and(|t| t > future) {
                 inv.push(f, "a milestone cannot be in the future");
             }
@@ -336,8 +359,15 @@ mod tests {
 
     #[test]
     fn terminal_statuses_match_the_spec() {
-        let terminal: Vec<_> = ShipmentStatus::ALL.into_iter().filter(|s| s.is_terminal()).map(|s| s.as_str()).collect();
-        assert_eq!(terminal, ["returned_to_sender", "delivered", "cancelled", "lost"]);
+        let terminal: Vec<_> = ShipmentStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(
+            terminal,
+            ["returned_to_sender", "delivered", "cancelled", "lost"]
+        );
         for s in ShipmentStatus::ALL {
             assert_eq!(ShipmentStatus::parse(s.as_str()).unwrap(), s);
         }
@@ -362,7 +392,10 @@ mod tests {
             order: None,
             lines: Some(vec![]),
             origin: place.clone(),
-            destination: Place { time_zone: "Nowhere/Else".into(), ..place },
+            destination: Place {
+                time_zone: "Nowhere/Else".into(),
+                ..place
+            },
             weight_kg: Decimal::ZERO,
             pieces: 0,
             planned_pickup_at: None,
@@ -374,6 +407,16 @@ mod tests {
         };
         let inv = s.validate(now);
         let fields: Vec<_> = inv.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["destination.time_zone", "weight_kg", "pieces", "delivered_at", "lines", "lines"]);
+        assert_eq!(
+            fields,
+            [
+                "destination.time_zone",
+                "weight_kg",
+                "pieces",
+                "delivered_at",
+                "lines",
+                "lines"
+            ]
+        );
     }
 }

@@ -17,7 +17,9 @@ pub struct Tenant {
 /// Slugs appear in URLs and file names, so keep them to a conservative alphabet.
 pub fn validate_slug(slug: &str, field: &str, invalid: &mut Invalid) {
     let ok = (2..=40).contains(&slug.len())
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if !ok {
@@ -78,8 +80,14 @@ mod tests {
 
     #[test]
     fn tenant_validation_names_each_bad_field() {
-        let t = NewTenant { slug: "Bad Slug".into(), name: " ".into(), time_zone: "Mars/Olympus".into() };
-        let err = t.accept(TenantId::random(), jiff::Timestamp::UNIX_EPOCH).unwrap_err();
+        let t = NewTenant {
+            slug: "Bad Slug".into(),
+            name: " ".into(),
+            time_zone: "Mars/Olympus".into(),
+        };
+        let err = t
+            .accept(TenantId::random(), jiff::Timestamp::UNIX_EPOCH)
+            .unwrap_err();
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["slug", "name", "time_zone"]);
     }

@@ -45,7 +45,10 @@ pub fn check_plausible(field: &str, t: Timestamp, now: Timestamp, invalid: &mut 
     let min = Timestamp::from_second(946_684_800).expect("2000-01-01 is valid"); // 2000-01-01
     let max_ahead = jiff::SignedDuration::from_hours(24 * 366 * 2);
     if t < min {
-        invalid.push(field, format!("{t} is before 2000-01-01; dates that old are not accepted"));
+        invalid.push(
+            field,
+            format!("{t} is before 2000-01-01; dates that old are not accepted"),
+        );
     } else if t > now + max_ahead {
         invalid.push(field, format!("{t} is more than two years in the future"));
     }

@@ -9,8 +9,8 @@
 mod migrate;
 pub mod postgres;
 mod sql;
-pub mod testing;
 pub mod sqlite;
+pub mod testing;
 
 use async_trait::async_trait;
 use consign_core::access::{ApiToken, User};
@@ -54,7 +54,11 @@ pub enum StoreError {
     #[error("database: {0}")]
     Db(sqlx::Error),
     #[error("migration {version} ({name}): {source}")]
-    Migration { version: i64, name: &'static str, source: sqlx::Error },
+    Migration {
+        version: i64,
+        name: &'static str,
+        source: sqlx::Error,
+    },
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -101,7 +105,11 @@ pub enum KeyState {
     /// First use: the key is now reserved for this request.
     Reserved,
     /// Same key, same request, already answered: replay this.
-    Completed { status: u16, content_type: String, body: Vec<u8> },
+    Completed {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+    },
     /// Same key, same request, still being processed by another call.
     InFlight,
     /// Same key, different request.
@@ -131,7 +139,12 @@ pub trait AccessStore {
 pub trait PartyStore {
     async fn carriers(&self, tenant: TenantId) -> Result<Vec<Carrier>>;
     async fn warehouses(&self, tenant: TenantId) -> Result<Vec<Warehouse>>;
-    async fn customers(&self, tenant: TenantId, after: Option<CustomerId>, limit: u32) -> Result<Vec<Customer>>;
+    async fn customers(
+        &self,
+        tenant: TenantId,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> Result<Vec<Customer>>;
 }
 
 #[async_trait]
@@ -145,9 +158,17 @@ pub trait OrderStore {
     async fn orders_by_refs(&self, tenant: TenantId, refs: &[String]) -> Result<Vec<Order>>;
     /// Quantities shipped and delivered per order line (index = line_no - 1).
     async fn fulfilment(&self, tenant: TenantId, order: OrderId) -> Result<(Vec<u32>, Vec<u32>)> {
-        Ok(self.fulfilment_many(tenant, &[order]).await?.remove(&order).unwrap_or_default())
+        Ok(self
+            .fulfilment_many(tenant, &[order])
+            .await?
+            .remove(&order)
+            .unwrap_or_default())
     }
-    async fn fulfilment_many(&self, tenant: TenantId, orders: &[OrderId]) -> Result<HashMap<OrderId, (Vec<u32>, Vec<u32>)>>;
+    async fn fulfilment_many(
+        &self,
+        tenant: TenantId,
+        orders: &[OrderId],
+    ) -> Result<HashMap<OrderId, (Vec<u32>, Vec<u32>)>>;
     async fn count_orders(&self, tenant: TenantId) -> Result<i64>;
 }
 
@@ -165,17 +186,40 @@ pub trait AuditStore {
     /// Every chain: the tenant ids plus the nil UUID for provider-level records.
     async fn audit_chains(&self) -> Result<Vec<uuid::Uuid>>;
     /// Records of one chain with `seq > after_seq`, in order.
-    async fn audit_page(&self, chain: uuid::Uuid, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    async fn audit_page(
+        &self,
+        chain: uuid::Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>>;
     /// The chain's head as last written: (last seq, last hash). Verification compares it with
     /// the last record so that deleting the newest records is detected too.
     async fn audit_head(&self, chain: uuid::Uuid) -> Result<Option<(i64, [u8; 32])>>;
-    async fn audit_for_entity(&self, chain: uuid::Uuid, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>>;
+    async fn audit_for_entity(
+        &self,
+        chain: uuid::Uuid,
+        entity: &str,
+        entity_id: &str,
+    ) -> Result<Vec<AuditRecord>>;
 }
 
 #[async_trait]
 pub trait IdempotencyStore {
-    async fn reserve_key(&self, scope: &str, key: &str, request_hash: &[u8], now: Timestamp) -> Result<KeyState>;
-    async fn complete_key(&self, scope: &str, key: &str, status: u16, content_type: &str, body: &[u8]) -> Result<()>;
+    async fn reserve_key(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<KeyState>;
+    async fn complete_key(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<()>;
     /// Forget a reservation whose request failed before producing a replayable answer.
     async fn release_key(&self, scope: &str, key: &str) -> Result<()>;
     async fn purge_keys(&self, older_than: Timestamp) -> Result<u64>;
@@ -184,7 +228,15 @@ pub trait IdempotencyStore {
 /// Everything a running Consign needs from storage.
 #[async_trait]
 pub trait Store:
-    TenantStore + AccessStore + PartyStore + OrderStore + ShipmentStore + AuditStore + IdempotencyStore + Send + Sync
+    TenantStore
+    + AccessStore
+    + PartyStore
+    + OrderStore
+    + ShipmentStore
+    + AuditStore
+    + IdempotencyStore
+    + Send
+    + Sync
 {
     fn engine(&self) -> Engine;
     async fn ping(&self) -> Result<()>;
@@ -202,7 +254,14 @@ pub trait Tx: Send {
     async fn insert_user(&mut self, user: &User, password_hash: &str) -> Result<()>;
     async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> Result<()>;
     async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> Result<bool>;
-    async fn insert_session(&mut self, hash: &[u8], user: UserId, csrf: &str, now: Timestamp, expires: Timestamp) -> Result<()>;
+    async fn insert_session(
+        &mut self,
+        hash: &[u8],
+        user: UserId,
+        csrf: &str,
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<()>;
     async fn delete_session(&mut self, hash: &[u8]) -> Result<()>;
 
     async fn insert_carrier(&mut self, carrier: &Carrier) -> Result<()>;
@@ -218,13 +277,21 @@ pub trait Tx: Send {
 
     /// Reserves `n` consecutive values of a per-tenant counter; returns the first.
     async fn next_numbers(&mut self, tenant: TenantId, counter: &str, n: u64) -> Result<i64>;
-    async fn existing_order_refs(&mut self, tenant: TenantId, refs: &[String]) -> Result<HashSet<String>>;
+    async fn existing_order_refs(
+        &mut self,
+        tenant: TenantId,
+        refs: &[String],
+    ) -> Result<HashSet<String>>;
     async fn insert_orders(&mut self, orders: &[Order]) -> Result<()>;
     /// Writes an order's mutable fields if its stored version is `order.version - 1`.
     async fn update_order(&mut self, order: &Order) -> Result<()>;
     async fn insert_order_change(&mut self, tenant: TenantId, change: &OrderChange) -> Result<()>;
 
-    async fn existing_tracking(&mut self, tenant: TenantId, keys: &[(CarrierId, String)]) -> Result<HashSet<(CarrierId, String)>>;
+    async fn existing_tracking(
+        &mut self,
+        tenant: TenantId,
+        keys: &[(CarrierId, String)],
+    ) -> Result<HashSet<(CarrierId, String)>>;
     async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()>;
     async fn insert_document(&mut self, document: &Document) -> Result<()>;
 
@@ -253,5 +320,9 @@ pub fn chain_of(tenant: Option<TenantId>) -> uuid::Uuid {
 
 /// Where a cursor for the next page comes from: the last row's id when the page was full.
 pub fn next_cursor<T, I: ToString>(rows: &[T], limit: u32, id: impl Fn(&T) -> I) -> Option<String> {
-    if rows.len() as u32 >= limit && limit > 0 { rows.last().map(|r| id(r).to_string()) } else { None }
+    if rows.len() as u32 >= limit && limit > 0 {
+        rows.last().map(|r| id(r).to_string())
+    } else {
+        None
+    }
 }

@@ -22,39 +22,55 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        let store = PgStore { read: pool.clone(), write: pool };
+        let store = PgStore {
+            read: pool.clone(),
+            write: pool,
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<()> {
         let mut conn = self.write.acquire().await?;
-        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
         let result = async {
             sqlx::query(CREATE_TABLE).execute(&mut *conn).await?;
             for m in POSTGRES {
-                let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(m.version)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+                let done: Option<i64> =
+                    sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                        .bind(m.version)
+                        .fetch_optional(&mut *conn)
+                        .await?;
                 if done.is_some() {
                     continue;
                 }
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let err = |source| StoreError::Migration { version: m.version, name: m.name, source };
+                let err = |source| StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                };
                 sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(err)?;
-                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                    .bind(m.version)
-                    .bind(m.name)
-                    .bind(jiff::Timestamp::now().as_microsecond())
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                )
+                .bind(m.version)
+                .bind(m.name)
+                .bind(jiff::Timestamp::now().as_microsecond())
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
             }
             Ok::<_, StoreError>(())
         }
         .await;
-        sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
         result
     }
 
@@ -63,4 +79,10 @@ impl PgStore {
     }
 }
 
-crate::sql::impl_sql_store!(PgStore, PgTx, sqlx::Postgres, Engine::Postgres, for_update = " FOR UPDATE");
+crate::sql::impl_sql_store!(
+    PgStore,
+    PgTx,
+    sqlx::Postgres,
+    Engine::Postgres,
+    for_update = " FOR UPDATE"
+);

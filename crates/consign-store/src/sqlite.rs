@@ -4,7 +4,9 @@
 
 use crate::migrate::{CREATE_TABLE, SQLITE};
 use crate::{Result, StoreError};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -17,12 +19,18 @@ impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `url` (`sqlite://path` or a
     /// plain path).
     pub async fn connect(url: &str) -> Result<Self> {
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
         if let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Db(sqlx::Error::Configuration(format!("cannot create {}: {e}", dir.display()).into())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Db(sqlx::Error::Configuration(
+                    format!("cannot create {}: {e}", dir.display()).into(),
+                ))
+            })?;
         }
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
@@ -31,8 +39,14 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536");
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-        let store = SqliteStore { read: SqlitePool::connect_lazy_with(opts), write };
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        let store = SqliteStore {
+            read: SqlitePool::connect_lazy_with(opts),
+            write,
+        };
         store.migrate().await?;
         // Reads are only opened after migration so they see the schema.
         Ok(store)
@@ -42,21 +56,28 @@ impl SqliteStore {
         sqlx::query(CREATE_TABLE).execute(&self.write).await?;
         for m in SQLITE {
             let mut tx = self.write.begin_with("BEGIN IMMEDIATE").await?;
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(m.version)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(m.version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if done.is_some() {
                 continue;
             }
-            let err = |source| StoreError::Migration { version: m.version, name: m.name, source };
+            let err = |source| StoreError::Migration {
+                version: m.version,
+                name: m.name,
+                source,
+            };
             sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(err)?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(jiff::Timestamp::now().as_microsecond())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(jiff::Timestamp::now().as_microsecond())
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         }
         Ok(())
@@ -69,4 +90,10 @@ impl SqliteStore {
     }
 }
 
-crate::sql::impl_sql_store!(SqliteStore, SqliteTx, sqlx::Sqlite, Engine::Sqlite, for_update = "");
+crate::sql::impl_sql_store!(
+    SqliteStore,
+    SqliteTx,
+    sqlx::Sqlite,
+    Engine::Sqlite,
+    for_update = ""
+);

@@ -7,7 +7,8 @@ use crate::DynStore;
 use sqlx::Connection;
 
 pub fn server_url() -> String {
-    std::env::var("CONSIGN_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("CONSIGN_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn in_ci() -> bool {
@@ -25,7 +26,9 @@ pub async fn fresh_postgres_url() -> Option<String> {
                 panic!("CI=true but PostgreSQL at {server} is unreachable: {e}");
             }
             eprintln!("\n!!! SKIPPING PostgreSQL half of this test: {server} unreachable ({e}).");
-            eprintln!("!!! Set CONSIGN_TEST_DATABASE_URL or run scripts/test.sh, which starts a throwaway cluster.\n");
+            eprintln!(
+                "!!! Set CONSIGN_TEST_DATABASE_URL or run scripts/test.sh, which starts a throwaway cluster.\n"
+            );
             return None;
         }
     };
@@ -34,7 +37,9 @@ pub async fn fresh_postgres_url() -> Option<String> {
         .execute(&mut conn)
         .await
         .expect("create test database");
-    let (base, _) = server.rsplit_once('/').expect("server url has a database path");
+    let (base, _) = server
+        .rsplit_once('/')
+        .expect("server url has a database path");
     Some(format!("{base}/{name}"))
 }
 

@@ -20,7 +20,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Clone)]
 pub enum Via {
     Token,
-    Session { secret: String, csrf: String, user_name: String, email: String },
+    Session {
+        secret: String,
+        csrf: String,
+        user_name: String,
+        email: String,
+    },
 }
 
 #[derive(Clone)]
@@ -30,15 +35,28 @@ pub struct Authenticated {
 }
 
 /// Resolves credentials once per request and leaves the result in the request extensions.
-pub async fn authenticate(State(st): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
+pub async fn authenticate(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if let Some(h) = req.headers().get(header::AUTHORIZATION) {
-        let token = h.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let token = h
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
         let Some(token) = token else {
-            return ApiError::unauthenticated("Authorization must be 'Bearer <token>'").into_response();
+            return ApiError::unauthenticated("Authorization must be 'Bearer <token>'")
+                .into_response();
         };
         match st.app.principal_for_token(token).await {
             Ok(p) => {
-                req.extensions_mut().insert(Authenticated { principal: p, via: Via::Token });
+                req.extensions_mut().insert(Authenticated {
+                    principal: p,
+                    via: Via::Token,
+                });
             }
             Err(e) => return ApiError::from(e).into_response(),
         }
@@ -47,7 +65,12 @@ pub async fn authenticate(State(st): State<AppState>, jar: CookieJar, mut req: R
     {
         req.extensions_mut().insert(Authenticated {
             principal: user.principal(),
-            via: Via::Session { secret: c.value().to_string(), csrf, user_name: user.name.clone(), email: user.email.clone() },
+            via: Via::Session {
+                secret: c.value().to_string(),
+                csrf,
+                user_name: user.name.clone(),
+                email: user.email.clone(),
+            },
         });
     }
     next.run(req).await
@@ -62,12 +85,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let Some(auth) = parts.extensions.get::<Authenticated>().cloned() else {
-            return Err(ApiError::unauthenticated("send 'Authorization: Bearer <token>' or sign in"));
+            return Err(ApiError::unauthenticated(
+                "send 'Authorization: Bearer <token>' or sign in",
+            ));
         };
         if let Via::Session { csrf, .. } = &auth.via
             && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
         {
-            let sent = parts.headers.get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or(b"");
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(|v| v.as_bytes())
+                .unwrap_or(b"");
             if !bool::from(sent.ct_eq(csrf.as_bytes())) {
                 return Err(ApiError::new(
                     axum::http::StatusCode::FORBIDDEN,

@@ -22,9 +22,12 @@ use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|auth: Option<Extension<Authenticated>>| async move {
-            Redirect::to(if auth.is_some() { "/app" } else { "/login" })
-        }))
+        .route(
+            "/",
+            get(|auth: Option<Extension<Authenticated>>| async move {
+                Redirect::to(if auth.is_some() { "/app" } else { "/login" })
+            }),
+        )
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout))
         .route("/app", get(overview))
@@ -37,7 +40,11 @@ fn render(t: impl Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template");
-            (StatusCode::INTERNAL_SERVER_ERROR, "page could not be rendered").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "page could not be rendered",
+            )
+                .into_response()
         }
     }
 }
@@ -50,7 +57,10 @@ struct LoginPage {
 }
 
 async fn login_page() -> Response {
-    render(LoginPage { error: None, email: String::new() })
+    render(LoginPage {
+        error: None,
+        email: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -59,11 +69,22 @@ struct LoginForm {
     password: String,
 }
 
-async fn login_submit(State(st): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+async fn login_submit(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Response {
     match st.app.login(&f.email, &f.password).await {
-        Ok((secret, _, _)) => (jar.add(session_cookie(secret, st.cfg.secure_cookies)), Redirect::to("/app")).into_response(),
+        Ok((secret, _, _)) => (
+            jar.add(session_cookie(secret, st.cfg.secure_cookies)),
+            Redirect::to("/app"),
+        )
+            .into_response(),
         Err(_) => {
-            let page = render(LoginPage { error: Some("E-mail or password is wrong.".into()), email: f.email });
+            let page = render(LoginPage {
+                error: Some("E-mail or password is wrong.".into()),
+                email: f.email,
+            });
             (StatusCode::UNAUTHORIZED, page).into_response()
         }
     }
@@ -74,14 +95,27 @@ struct LogoutForm {
     csrf: String,
 }
 
-async fn logout(State(st): State<AppState>, jar: CookieJar, auth: Option<Extension<Authenticated>>, Form(f): Form<LogoutForm>) -> Response {
-    if let Some(Extension(Authenticated { via: Via::Session { secret, csrf, .. }, .. })) = auth {
+async fn logout(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    auth: Option<Extension<Authenticated>>,
+    Form(f): Form<LogoutForm>,
+) -> Response {
+    if let Some(Extension(Authenticated {
+        via: Via::Session { secret, csrf, .. },
+        ..
+    })) = auth
+    {
         if !bool::from(f.csrf.as_bytes().ct_eq(csrf.as_bytes())) {
             return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
         }
         let _ = st.app.logout(&secret).await;
     }
-    (jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()), Redirect::to("/login")).into_response()
+    (
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()),
+        Redirect::to("/login"),
+    )
+        .into_response()
 }
 
 /// Who is looking at a page: people with a session only (tokens are for the API).
@@ -93,11 +127,26 @@ struct Viewer {
 }
 
 async fn viewer(st: &AppState, auth: Option<Extension<Authenticated>>) -> Result<Viewer, Response> {
-    let Some(Extension(Authenticated { principal, via: Via::Session { csrf, user_name, .. } })) = auth else {
+    let Some(Extension(Authenticated {
+        principal,
+        via: Via::Session {
+            csrf, user_name, ..
+        },
+    })) = auth
+    else {
         return Err(Redirect::to("/login").into_response());
     };
-    let tenants = st.app.list_tenants(&principal).await.map_err(|e| crate::error::ApiError::from(e).into_response())?;
-    Ok(Viewer { principal, user_name, csrf, tenants })
+    let tenants = st
+        .app
+        .list_tenants(&principal)
+        .await
+        .map_err(|e| crate::error::ApiError::from(e).into_response())?;
+    Ok(Viewer {
+        principal,
+        user_name,
+        csrf,
+        tenants,
+    })
 }
 
 struct TenantCard {
@@ -126,13 +175,29 @@ async fn overview(State(st): State<AppState>, auth: Option<Extension<Authenticat
     for t in &v.tenants {
         let orders = st.app.store.count_orders(t.id).await.unwrap_or(0);
         let shipments = st.app.store.count_shipments(t.id).await.unwrap_or(0);
-        cards.push(TenantCard { slug: t.slug.clone(), name: t.name.clone(), time_zone: t.time_zone.clone(), orders, shipments });
+        cards.push(TenantCard {
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+            time_zone: t.time_zone.clone(),
+            orders,
+            shipments,
+        });
     }
-    render(Overview { tenants: v.tenants, user_name: v.user_name, csrf: v.csrf, cards })
+    render(Overview {
+        tenants: v.tenants,
+        user_name: v.user_name,
+        csrf: v.csrf,
+        cards,
+    })
 }
 
 fn local(t: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> String {
-    t.map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+    t.map(|t| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
 }
 
 struct OrderRow {
@@ -164,7 +229,10 @@ struct OrdersPage {
 }
 
 async fn page_tenant(st: &AppState, v: &Viewer, slug: &str) -> Result<Tenant, Response> {
-    st.app.tenant_for(&v.principal, slug).await.map_err(|e| crate::error::ApiError::from(e).into_response())
+    st.app
+        .tenant_for(&v.principal, slug)
+        .await
+        .map_err(|e| crate::error::ApiError::from(e).into_response())
 }
 
 async fn orders(
@@ -203,7 +271,12 @@ async fn orders(
             number: o.number,
             external_ref: o.external_ref,
             customer: o.customer.name,
-            ship_to: format!("{}, {} {}", o.ship_to.city, o.ship_to.region.unwrap_or_default(), o.ship_to.country),
+            ship_to: format!(
+                "{}, {} {}",
+                o.ship_to.city,
+                o.ship_to.region.unwrap_or_default(),
+                o.ship_to.country
+            ),
             channel: o.channel.as_str(),
             lines: o.lines.len(),
             ordered_at: local(Some(o.ordered_at), &tz),
@@ -219,7 +292,10 @@ async fn orders(
         tenant_name: t.name,
         q: text,
         status,
-        statuses: OrderStatus::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+        statuses: OrderStatus::ALL
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
         rows,
         next_cursor,
     })
@@ -314,7 +390,10 @@ async fn shipments(
         tenant_name: t.name,
         q: text,
         status,
-        statuses: ShipmentStatus::ALL.iter().map(|s| s.as_str().to_string()).collect(),
+        statuses: ShipmentStatus::ALL
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
         rows,
         next_cursor,
     })

@@ -27,7 +27,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<Option<String>>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        slug: &str,
+        title: &str,
+        detail: impl Into<Option<String>>,
+    ) -> Self {
         ApiError {
             status,
             problem: Problem {
@@ -45,16 +50,37 @@ impl ApiError {
         self
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("{what} not found"),
+        )
     }
     pub fn unauthenticated(detail: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", detail.to_string())
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+            detail.to_string(),
+        )
     }
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request is invalid", None).with_errors(errors)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "The request is invalid",
+            None,
+        )
+        .with_errors(errors)
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail.into())
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "Bad request",
+            detail.into(),
+        )
     }
     pub fn field(field: &str, reason: impl Into<String>) -> Self {
         Self::invalid(vec![FieldError::new(field, reason)])
@@ -65,24 +91,34 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Unauthenticated(m) => ApiError::unauthenticated(&m),
-            AppError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", m),
+            AppError::Forbidden(m) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", m)
+            }
             AppError::NotFound(m) => ApiError::not_found(&m),
             AppError::Invalid(inv) => ApiError::invalid(inv.errors),
             AppError::InvalidItems(items) => {
                 let errors = items
                     .into_iter()
                     .flat_map(|(i, inv)| {
-                        inv.errors.into_iter().map(move |e| FieldError::new(format!("[{i}].{}", e.field), e.reason))
+                        inv.errors
+                            .into_iter()
+                            .map(move |e| FieldError::new(format!("[{i}].{}", e.field), e.reason))
                     })
                     .collect();
                 ApiError::invalid(errors)
             }
             AppError::Conflict { message, errors } => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict", message).with_errors(errors)
+                ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict", message)
+                    .with_errors(errors)
             }
             other => {
                 tracing::error!(error = %other, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", None)
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    None,
+                )
             }
         }
     }
@@ -91,7 +127,9 @@ impl From<AppError> for ApiError {
 /// Single-item endpoints reuse batch use cases; their item-0 errors read as plain fields.
 pub fn single(e: AppError) -> ApiError {
     match e {
-        AppError::InvalidItems(mut items) if items.len() == 1 => ApiError::invalid(items.remove(0).1.errors),
+        AppError::InvalidItems(mut items) if items.len() == 1 => {
+            ApiError::invalid(items.remove(0).1.errors)
+        }
         other => other.into(),
     }
 }
@@ -100,9 +138,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem).unwrap_or_default();
         let mut res = (self.status, body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(s) = self.retry_after {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         res
     }

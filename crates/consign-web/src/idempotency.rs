@@ -31,8 +31,17 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
         return next.run(req).await;
     };
     let key = match key.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) => k.to_string(),
-        _ => return ApiError::bad_request("Idempotency-Key must be 1-255 printable ASCII characters").into_response(),
+        Ok(k)
+            if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)) =>
+        {
+            k.to_string()
+        }
+        _ => {
+            return ApiError::bad_request(
+                "Idempotency-Key must be 1-255 printable ASCII characters",
+            )
+            .into_response();
+        }
     };
     let Some(auth) = req.extensions().get::<Authenticated>() else {
         // Unauthenticated requests will be refused by the handler; nothing to remember.
@@ -41,7 +50,9 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
     let scope = auth.principal.actor.label();
     let (parts, body) = req.into_parts();
     let limit = st.cfg.body_limit_for(parts.uri.path());
-    let Ok(bytes) = to_bytes(body, limit).await else { return too_large().into_response() };
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return too_large().into_response();
+    };
     let mut h = Sha256::new();
     h.update(parts.method.as_str());
     h.update([0]);
@@ -49,17 +60,28 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
     h.update([0]);
     h.update(&bytes);
     let hash = h.finalize();
-    let state = match st.app.store.reserve_key(&scope, &key, &hash, st.app.now()).await {
+    let state = match st
+        .app
+        .store
+        .reserve_key(&scope, &key, &hash, st.app.now())
+        .await
+    {
         Ok(s) => s,
         Err(e) => return ApiError::from(consign_app::AppError::from(e)).into_response(),
     };
     match state {
-        KeyState::Completed { status, content_type, body } => {
-            let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+        KeyState::Completed {
+            status,
+            content_type,
+            body,
+        } => {
+            let mut res =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
             if let Ok(v) = HeaderValue::from_str(&content_type) {
                 res.headers_mut().insert(header::CONTENT_TYPE, v);
             }
-            res.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
+            res.headers_mut()
+                .insert(REPLAYED, HeaderValue::from_static("true"));
             res
         }
         KeyState::Mismatch => ApiError::new(
@@ -77,14 +99,25 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
         )
         .into_response(),
         KeyState::Reserved => {
-            let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let res = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
             let (parts, body) = res.into_parts();
-            let bytes = to_bytes(body, MAX_STORED_RESPONSE).await.unwrap_or_default();
+            let bytes = to_bytes(body, MAX_STORED_RESPONSE)
+                .await
+                .unwrap_or_default();
             let stored = if parts.status.is_server_error() {
                 st.app.store.release_key(&scope, &key).await
             } else {
-                let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-                st.app.store.complete_key(&scope, &key, parts.status.as_u16(), ct, &bytes).await
+                let ct = parts
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                st.app
+                    .store
+                    .complete_key(&scope, &key, parts.status.as_u16(), ct, &bytes)
+                    .await
             };
             if let Err(e) = stored {
                 tracing::error!(error = %e, "could not record idempotency key");

@@ -11,14 +11,23 @@ use serde::de::DeserializeOwned;
 pub struct ApiJson<T>(pub T);
 
 pub fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request body too large", "the body exceeds the size limit".to_string())
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too-large",
+        "Request body too large",
+        "the body exceeds the size limit".to_string(),
+    )
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !(ct.starts_with("application/json") || ct.starts_with("application/merge-patch+json")) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -27,7 +36,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "send the body as application/json".to_string(),
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| too_large())?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| too_large())?;
         parse(&bytes).map(ApiJson)
     }
 }
@@ -41,13 +52,21 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
-                ApiError::bad_request(format!("malformed JSON at line {} column {}: {inner}", inner.line(), inner.column()))
-            }
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => ApiError::bad_request(format!(
+                "malformed JSON at line {} column {}: {inner}",
+                inner.line(),
+                inner.column()
+            )),
             serde_json::error::Category::Data => {
                 let reason = inner.to_string();
                 // Strip serde's position suffix: the field path says where.
-                let reason = reason.split(" at line ").next().unwrap_or(&reason).to_string();
+                let reason = reason
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&reason)
+                    .to_string();
                 let field = if path == "." { String::new() } else { path };
                 ApiError::field(&field, reason)
             }

@@ -57,7 +57,11 @@ impl Default for WebConfig {
 
 impl WebConfig {
     pub fn body_limit_for(&self, path: &str) -> usize {
-        if path.ends_with("/documents") { self.document_limit } else { self.body_limit }
+        if path.ends_with("/documents") {
+            self.document_limit
+        } else {
+            self.body_limit
+        }
     }
 }
 
@@ -94,13 +98,22 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
     use api::{admin, orders, session, shipments};
     let tenant = Router::new()
         .route("/", get(admin::get_tenant))
-        .route("/carriers", get(admin::list_carriers).post(admin::create_carrier))
-        .route("/warehouses", get(admin::list_warehouses).post(admin::create_warehouse))
+        .route(
+            "/carriers",
+            get(admin::list_carriers).post(admin::create_carrier),
+        )
+        .route(
+            "/warehouses",
+            get(admin::list_warehouses).post(admin::create_warehouse),
+        )
         .route("/customers", get(admin::list_customers))
         .route("/audit/{entity}/{id}", get(admin::entity_audit))
         .route("/orders", get(orders::list).post(orders::create))
         .route("/orders/{id}", get(orders::get))
-        .route("/orders/{id}/changes", get(orders::changes).post(orders::change))
+        .route(
+            "/orders/{id}/changes",
+            get(orders::changes).post(orders::change),
+        )
         .route("/orders/{id}/release", post(orders::release))
         .route("/shipments", get(shipments::list).post(shipments::create))
         .route("/shipments/{id}", get(shipments::get))
@@ -110,10 +123,21 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
                 .post(shipments::attach_document)
                 .layer(DefaultBodyLimit::max(cfg.document_limit)),
         )
-        .route("/shipments/{id}/documents/{doc}", get(shipments::download_document));
+        .route(
+            "/shipments/{id}/documents/{doc}",
+            get(shipments::download_document),
+        );
     let v1 = Router::new()
-        .route("/session", get(session::whoami).post(session::login).delete(session::logout))
-        .route("/tenants", get(admin::list_tenants).post(admin::create_tenant))
+        .route(
+            "/session",
+            get(session::whoami)
+                .post(session::login)
+                .delete(session::logout),
+        )
+        .route(
+            "/tenants",
+            get(admin::list_tenants).post(admin::create_tenant),
+        )
         .route("/users", get(admin::list_users).post(admin::create_user))
         .route("/tokens", get(admin::list_tokens).post(admin::create_token))
         .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
@@ -124,23 +148,48 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .merge(openapi::swagger_ui())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(|State(st): State<AppState>| async move { st.metrics.render() }))
+        .route(
+            "/metrics",
+            get(|State(st): State<AppState>| async move { st.metrics.render() }),
+        )
         .merge(dashboard::routes())
-        .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
-        .layer(middleware::from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
         .layer(DefaultBodyLimit::max(cfg.body_limit))
         .layer(middleware::from_fn(track))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            cfg.request_timeout,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
-            error::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", None).into_response()
+            error::ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                None,
+            )
+            .into_response()
         }))
         .with_state(state)
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
     match st.app.store.ping().await {
-        Ok(()) => (StatusCode::OK, format!("ready ({})", st.app.store.engine().name())).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            format!("ready ({})", st.app.store.engine().name()),
+        )
+            .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "store not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
@@ -150,7 +199,11 @@ async fn readyz(State(st): State<AppState>) -> Response {
 
 /// Request counts and latencies per route for `/metrics`, and one log line per request.
 async fn track(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
@@ -168,8 +221,10 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
-

@@ -33,7 +33,11 @@ impl RateLimiter {
             *entry = (window, 0);
         }
         entry.1 += 1;
-        if entry.1 > limit { Err(60 - now_secs % 60) } else { Ok(()) }
+        if entry.1 > limit {
+            Err(60 - now_secs % 60)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -45,7 +49,11 @@ pub async fn rate_limit(State(st): State<AppState>, req: Request, next: Next) ->
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let path = req.uri().path();
     let login = path == "/api/v1/session" || path == "/login";
-    let limit = if login { st.cfg.login_per_minute } else { st.cfg.requests_per_minute };
+    let limit = if login {
+        st.cfg.login_per_minute
+    } else {
+        st.cfg.requests_per_minute
+    };
     let now = jiff::Timestamp::now().as_second().max(0) as u64;
     if let Err(retry) = st.limiter.check(ip, login, limit, now) {
         let mut e = ApiError::new(
@@ -71,7 +79,10 @@ mod tests {
         assert!(l.check(ip, false, 2, 120).is_ok());
         assert!(l.check(ip, false, 2, 121).is_ok());
         assert_eq!(l.check(ip, false, 2, 125), Err(55));
-        assert!(l.check(ip, true, 2, 125).is_ok(), "login has its own bucket");
+        assert!(
+            l.check(ip, true, 2, 125).is_ok(),
+            "login has its own bucket"
+        );
         assert!(l.check(ip, false, 2, 180).is_ok(), "next minute resets");
         assert!(l.check(ip, false, 0, 180).is_ok(), "0 disables the limit");
     }

@@ -9,41 +9,244 @@ use serde_json::{Value, json};
 use utoipa_swagger_ui::SwaggerUi;
 
 /// (method, path, summary, capability or auth note, request body schema, success status, response schema)
-type Route = (&'static str, &'static str, &'static str, Option<&'static str>, &'static str, &'static str);
+type Route = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+);
 
 const T: &str = "/api/v1/tenants/{tenant}";
 
 fn routes() -> Vec<Route> {
     vec![
-        ("post", "/api/v1/session", "Sign in with e-mail and password; sets the session cookie and returns the CSRF token", Some("Login"), "201", "Session"),
-        ("get", "/api/v1/session", "Who is calling: actor, role, capabilities", None, "200", "Whoami"),
+        (
+            "post",
+            "/api/v1/session",
+            "Sign in with e-mail and password; sets the session cookie and returns the CSRF token",
+            Some("Login"),
+            "201",
+            "Session",
+        ),
+        (
+            "get",
+            "/api/v1/session",
+            "Who is calling: actor, role, capabilities",
+            None,
+            "200",
+            "Whoami",
+        ),
         ("delete", "/api/v1/session", "Sign out", None, "204", ""),
-        ("get", "/api/v1/tenants", "Tenants the caller reaches", None, "200", "TenantPage"),
-        ("post", "/api/v1/tenants", "Create a tenant (admin)", Some("NewTenant"), "201", "Tenant"),
-        ("get", "/api/v1/users", "Users (admin)", None, "200", "UserPage"),
-        ("post", "/api/v1/users", "Create a user; a generated password is returned once", Some("NewUser"), "201", "User"),
-        ("get", "/api/v1/tokens", "API tokens (admin); secrets are never returned", None, "200", "TokenPage"),
-        ("post", "/api/v1/tokens", "Create an API token; the secret is returned once", Some("NewToken"), "201", "CreatedToken"),
-        ("delete", "/api/v1/tokens/{id}", "Revoke a token", None, "204", ""),
-        ("get", "/api/v1/tenants/{tenant}", "One tenant", None, "200", "Tenant"),
-        ("get", "/api/v1/tenants/{tenant}/carriers", "The tenant's carriers", None, "200", "CarrierPage"),
-        ("post", "/api/v1/tenants/{tenant}/carriers", "Add a carrier (admin)", Some("NewCarrier"), "201", "Carrier"),
-        ("get", "/api/v1/tenants/{tenant}/warehouses", "The tenant's warehouses", None, "200", "WarehousePage"),
-        ("post", "/api/v1/tenants/{tenant}/warehouses", "Add a warehouse (admin)", Some("NewWarehouse"), "201", "Warehouse"),
-        ("get", "/api/v1/tenants/{tenant}/customers", "The tenant's customers (cursor pagination)", None, "200", "CustomerPage"),
-        ("get", "/api/v1/tenants/{tenant}/audit/{entity}/{id}", "Audit trail of one entity (admin)", None, "200", "AuditPage"),
-        ("get", "/api/v1/tenants/{tenant}/orders", "Orders, newest first; filters status, from, to, q; cursor pagination", None, "200", "OrderPage"),
-        ("post", "/api/v1/tenants/{tenant}/orders", "Create an order (honours Idempotency-Key)", Some("NewOrder"), "201", "Order"),
-        ("get", "/api/v1/tenants/{tenant}/orders/{id}", "One order", None, "200", "Order"),
-        ("get", "/api/v1/tenants/{tenant}/orders/{id}/changes", "The order's change requests", None, "200", "OrderChangePage"),
-        ("post", "/api/v1/tenants/{tenant}/orders/{id}/changes", "Request an address change, cancellation or promise change (only before anything ships)", Some("ChangeRequest"), "200", "Order"),
-        ("post", "/api/v1/tenants/{tenant}/orders/{id}/release", "Release a received order for fulfilment", None, "200", "Order"),
-        ("get", "/api/v1/tenants/{tenant}/shipments", "Shipments, newest first; filters status, carrier, order, from, to, q; cursor pagination", None, "200", "ShipmentPage"),
-        ("post", "/api/v1/tenants/{tenant}/shipments", "Create a shipment (honours Idempotency-Key)", Some("NewShipment"), "201", "Shipment"),
-        ("get", "/api/v1/tenants/{tenant}/shipments/{id}", "One shipment", None, "200", "Shipment"),
-        ("get", "/api/v1/tenants/{tenant}/shipments/{id}/documents", "The shipment's documents", None, "200", "DocumentPage"),
-        ("post", "/api/v1/tenants/{tenant}/shipments/{id}/documents", "Attach a document: raw body, ?kind=&filename=", Some("binary"), "201", "Document"),
-        ("get", "/api/v1/tenants/{tenant}/shipments/{id}/documents/{doc}", "Download a document", None, "200", "binary"),
+        (
+            "get",
+            "/api/v1/tenants",
+            "Tenants the caller reaches",
+            None,
+            "200",
+            "TenantPage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants",
+            "Create a tenant (admin)",
+            Some("NewTenant"),
+            "201",
+            "Tenant",
+        ),
+        (
+            "get",
+            "/api/v1/users",
+            "Users (admin)",
+            None,
+            "200",
+            "UserPage",
+        ),
+        (
+            "post",
+            "/api/v1/users",
+            "Create a user; a generated password is returned once",
+            Some("NewUser"),
+            "201",
+            "User",
+        ),
+        (
+            "get",
+            "/api/v1/tokens",
+            "API tokens (admin); secrets are never returned",
+            None,
+            "200",
+            "TokenPage",
+        ),
+        (
+            "post",
+            "/api/v1/tokens",
+            "Create an API token; the secret is returned once",
+            Some("NewToken"),
+            "201",
+            "CreatedToken",
+        ),
+        (
+            "delete",
+            "/api/v1/tokens/{id}",
+            "Revoke a token",
+            None,
+            "204",
+            "",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}",
+            "One tenant",
+            None,
+            "200",
+            "Tenant",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/carriers",
+            "The tenant's carriers",
+            None,
+            "200",
+            "CarrierPage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/carriers",
+            "Add a carrier (admin)",
+            Some("NewCarrier"),
+            "201",
+            "Carrier",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/warehouses",
+            "The tenant's warehouses",
+            None,
+            "200",
+            "WarehousePage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/warehouses",
+            "Add a warehouse (admin)",
+            Some("NewWarehouse"),
+            "201",
+            "Warehouse",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/customers",
+            "The tenant's customers (cursor pagination)",
+            None,
+            "200",
+            "CustomerPage",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/audit/{entity}/{id}",
+            "Audit trail of one entity (admin)",
+            None,
+            "200",
+            "AuditPage",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/orders",
+            "Orders, newest first; filters status, from, to, q; cursor pagination",
+            None,
+            "200",
+            "OrderPage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/orders",
+            "Create an order (honours Idempotency-Key)",
+            Some("NewOrder"),
+            "201",
+            "Order",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/orders/{id}",
+            "One order",
+            None,
+            "200",
+            "Order",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/orders/{id}/changes",
+            "The order's change requests",
+            None,
+            "200",
+            "OrderChangePage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/orders/{id}/changes",
+            "Request an address change, cancellation or promise change (only before anything ships)",
+            Some("ChangeRequest"),
+            "200",
+            "Order",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/orders/{id}/release",
+            "Release a received order for fulfilment",
+            None,
+            "200",
+            "Order",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/shipments",
+            "Shipments, newest first; filters status, carrier, order, from, to, q; cursor pagination",
+            None,
+            "200",
+            "ShipmentPage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/shipments",
+            "Create a shipment (honours Idempotency-Key)",
+            Some("NewShipment"),
+            "201",
+            "Shipment",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/shipments/{id}",
+            "One shipment",
+            None,
+            "200",
+            "Shipment",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/shipments/{id}/documents",
+            "The shipment's documents",
+            None,
+            "200",
+            "DocumentPage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/shipments/{id}/documents",
+            "Attach a document: raw body, ?kind=&filename=",
+            Some("binary"),
+            "201",
+            "Document",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/shipments/{id}/documents/{doc}",
+            "Download a document",
+            None,
+            "200",
+            "binary",
+        ),
     ]
 }
 
@@ -57,11 +260,15 @@ fn params(path: &str, method: &str) -> Vec<Value> {
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
-    let list = |names: &[&str]| names.iter().map(|n| json!({ "name": n, "in": "query", "required": false, "schema": { "type": "string" } })).collect::<Vec<_>>();
+    let list = |names: &[&str]| {
+        names.iter().map(|n| json!({ "name": n, "in": "query", "required": false, "schema": { "type": "string" } })).collect::<Vec<_>>()
+    };
     if method == "get" && path.ends_with("/orders") {
         v.extend(list(&["status", "from", "to", "q", "cursor", "limit"]));
     } else if method == "get" && path.ends_with("/shipments") {
-        v.extend(list(&["status", "carrier", "order", "from", "to", "q", "cursor", "limit"]));
+        v.extend(list(&[
+            "status", "carrier", "order", "from", "to", "q", "cursor", "limit",
+        ]));
     } else if method == "get" && path.ends_with("/customers") {
         v.extend(list(&["cursor", "limit"]));
     } else if method == "post" && path.ends_with("/documents") {
@@ -92,7 +299,9 @@ pub fn spec() -> Value {
             Some("binary") => {
                 op["requestBody"] = json!({ "required": true, "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } })
             }
-            Some(b) => op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(b) } } }),
+            Some(b) => {
+                op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(b) } } })
+            }
             None => {}
         }
         paths.entry(path.to_string()).or_insert_with(|| json!({}))[method] = op;
@@ -117,5 +326,6 @@ pub fn spec() -> Value {
 }
 
 pub fn swagger_ui() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", spec()))
+    Router::new()
+        .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", spec()))
 }

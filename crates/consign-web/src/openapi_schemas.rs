@@ -1,2 +1,4 @@
 //! Placeholder replaced below.
-pub fn schemas() -> serde_json::Value { serde_json::json!({}) }
+pub fn schemas() -> serde_json::Value {
+    serde_json::json!({})
+}

@@ -1,9 +1,10 @@
 -- Foundation schema (SQLite). Kept column-for-column identical to postgres/0001 so one set of
--- queries serves both engines. Ids are 16-byte UUID v7 blobs, instants are microseconds since
+-- queries serves both engines (primary keys are spelled NOT NULL because SQLite otherwise
+-- allows NULL in non-integer primary keys). Ids are 16-byte UUID v7 blobs, instants are microseconds since
 -- the Unix epoch (UTC), money is integer minor units. The tenant id leads every key.
 
 CREATE TABLE tenants (
-    id BLOB PRIMARY KEY,
+    id BLOB NOT NULL PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     time_zone TEXT NOT NULL,
@@ -11,7 +12,7 @@ CREATE TABLE tenants (
 );
 
 CREATE TABLE users (
-    id BLOB PRIMARY KEY,
+    id BLOB NOT NULL PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     role TEXT NOT NULL,
@@ -28,7 +29,7 @@ CREATE TABLE user_tenants (
 );
 
 CREATE TABLE api_tokens (
-    id BLOB PRIMARY KEY,
+    id BLOB NOT NULL PRIMARY KEY,
     token_hash BLOB NOT NULL UNIQUE,
     name TEXT NOT NULL,
     role TEXT NOT NULL,
@@ -41,7 +42,7 @@ CREATE TABLE api_tokens (
 );
 
 CREATE TABLE sessions (
-    token_hash BLOB PRIMARY KEY,
+    token_hash BLOB NOT NULL PRIMARY KEY,
     user_id BLOB NOT NULL REFERENCES users(id),
     csrf_token TEXT NOT NULL,
     created_at INTEGER NOT NULL,
@@ -207,7 +208,7 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_entity ON audit_log (chain, entity, entity_id);
 
 CREATE TABLE audit_heads (
-    chain BLOB PRIMARY KEY,
+    chain BLOB NOT NULL PRIMARY KEY,
     seq INTEGER NOT NULL,
     hash BLOB NOT NULL
 );

@@ -18,20 +18,36 @@ pub fn now() -> Timestamp {
 }
 
 pub fn tenant(slug: &str) -> Tenant {
-    Tenant { id: TenantId::random(), slug: slug.into(), name: slug.to_uppercase(), time_zone: "America/Chicago".into(), created_at: now() }
+    Tenant {
+        id: TenantId::random(),
+        slug: slug.into(),
+        name: slug.to_uppercase(),
+        time_zone: "America/Chicago".into(),
+        created_at: now(),
+    }
 }
 
 pub async fn seed_tenant(store: &DynStore, slug: &str) -> Tenant {
     let t = tenant(slug);
     let mut tx = store.begin().await.unwrap();
     tx.insert_tenant(&t).await.unwrap();
-    tx.append_audit(vec![AuditEntry::new(None, now(), "system".into(), "tenant", t.id, "created").after(&t)]).await.unwrap();
+    tx.append_audit(vec![
+        AuditEntry::new(None, now(), "system".into(), "tenant", t.id, "created").after(&t),
+    ])
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     t
 }
 
 pub async fn seed_carrier(store: &DynStore, tenant: TenantId, scac: &str) -> Carrier {
-    let c = Carrier { id: CarrierId::random(), tenant_id: tenant, name: format!("{scac} Freight"), scac: Some(scac.into()), mode: Mode::Parcel };
+    let c = Carrier {
+        id: CarrierId::random(),
+        tenant_id: tenant,
+        name: format!("{scac} Freight"),
+        scac: Some(scac.into()),
+        mode: Mode::Parcel,
+    };
     let mut tx = store.begin().await.unwrap();
     tx.insert_carrier(&c).await.unwrap();
     tx.commit().await.unwrap();
@@ -39,10 +55,19 @@ pub async fn seed_carrier(store: &DynStore, tenant: TenantId, scac: &str) -> Car
 }
 
 pub fn customer(email: &str) -> CustomerInfo {
-    CustomerInfo { name: "Ann Lee".into(), email: Some(email.into()), phone: None }
+    CustomerInfo {
+        name: "Ann Lee".into(),
+        email: Some(email.into()),
+        phone: None,
+    }
 }
 
-pub fn order_fixture(tenant: TenantId, external_ref: &str, n: i64, customer_id: CustomerId) -> Order {
+pub fn order_fixture(
+    tenant: TenantId,
+    external_ref: &str,
+    n: i64,
+    customer_id: CustomerId,
+) -> Order {
     let t = now();
     Order {
         id: OrderId::random(),
@@ -63,8 +88,20 @@ pub fn order_fixture(tenant: TenantId, external_ref: &str, n: i64, customer_id: 
         channel: Channel::B2c,
         currency: Currency::parse("USD").unwrap(),
         lines: vec![
-            OrderLine { line_no: 1, sku: "SKU-1".into(), description: "Widget".into(), quantity: 2, unit_price: "9.99".parse::<Decimal>().unwrap() },
-            OrderLine { line_no: 2, sku: "SKU-2".into(), description: "Gadget".into(), quantity: 3, unit_price: "20".parse::<Decimal>().unwrap() },
+            OrderLine {
+                line_no: 1,
+                sku: "SKU-1".into(),
+                description: "Widget".into(),
+                quantity: 2,
+                unit_price: "9.99".parse::<Decimal>().unwrap(),
+            },
+            OrderLine {
+                line_no: 2,
+                sku: "SKU-2".into(),
+                description: "Gadget".into(),
+                quantity: 3,
+                unit_price: "20".parse::<Decimal>().unwrap(),
+            },
         ],
         promised_by: Some(t + jiff::SignedDuration::from_hours(72)),
         status: OrderStatus::Received,
@@ -78,15 +115,35 @@ pub fn order_fixture(tenant: TenantId, external_ref: &str, n: i64, customer_id: 
 /// Inserts orders the way the app does: numbers from the counter, customers upserted.
 pub async fn insert_orders(store: &DynStore, tenant: TenantId, refs: &[&str]) -> Vec<Order> {
     let mut tx = store.begin().await.unwrap();
-    let first = tx.next_numbers(tenant, "order", refs.len() as u64).await.unwrap();
-    let ids = tx.upsert_customers(tenant, &[customer("ann@example.com")], &mut CustomerId::random).await.unwrap();
-    let orders: Vec<Order> = refs.iter().enumerate().map(|(i, r)| order_fixture(tenant, r, first + i as i64, ids[0])).collect();
+    let first = tx
+        .next_numbers(tenant, "order", refs.len() as u64)
+        .await
+        .unwrap();
+    let ids = tx
+        .upsert_customers(
+            tenant,
+            &[customer("ann@example.com")],
+            &mut CustomerId::random,
+        )
+        .await
+        .unwrap();
+    let orders: Vec<Order> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| order_fixture(tenant, r, first + i as i64, ids[0]))
+        .collect();
     tx.insert_orders(&orders).await.unwrap();
     tx.commit().await.unwrap();
     orders
 }
 
-pub fn shipment_fixture(tenant: TenantId, carrier: CarrierId, tracking: &str, order: Option<OrderId>, lines: Vec<(u32, u32)>) -> Shipment {
+pub fn shipment_fixture(
+    tenant: TenantId,
+    carrier: CarrierId,
+    tracking: &str,
+    order: Option<OrderId>,
+    lines: Vec<(u32, u32)>,
+) -> Shipment {
     let t = now();
     let place = |city: &str| Place {
         name: None,
@@ -105,7 +162,10 @@ pub fn shipment_fixture(tenant: TenantId, carrier: CarrierId, tracking: &str, or
         tracking_number: tracking.into(),
         direction: Direction::Outbound,
         order_id: order,
-        lines: lines.into_iter().map(|(line_no, quantity)| ShipmentLine { line_no, quantity }).collect(),
+        lines: lines
+            .into_iter()
+            .map(|(line_no, quantity)| ShipmentLine { line_no, quantity })
+            .collect(),
         origin: place("Dallas"),
         destination: place("Austin"),
         weight_kg: "12.5".parse().unwrap(),
@@ -145,7 +205,9 @@ pub async fn seed_access(store: &DynStore, tenant: TenantId) -> (User, ApiToken)
         revoked_at: None,
     };
     let mut tx = store.begin().await.unwrap();
-    tx.insert_user(&user, "argon2-hash-placeholder-for-store-test").await.unwrap();
+    tx.insert_user(&user, "argon2-hash-placeholder-for-store-test")
+        .await
+        .unwrap();
     tx.insert_token(&token, b"token-hash").await.unwrap();
     tx.commit().await.unwrap();
     (user, token)

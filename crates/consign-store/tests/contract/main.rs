@@ -2,10 +2,11 @@
 //! (a fresh database per test), so both implementations are held to the same behaviour.
 
 mod fixtures;
+mod schema;
 
 use consign_core::audit::{AuditEntry, ChainVerifier};
 use consign_core::ids::*;
-use consign_core::order::{OrderStatus, OrderChange};
+use consign_core::order::{OrderChange, OrderStatus};
 use consign_core::shipment::ShipmentStatus;
 use consign_store::testing::engines;
 use consign_store::*;
@@ -23,7 +24,11 @@ async fn tenants_are_unique_by_slug() {
 
         let mut tx = store.begin().await.unwrap();
         let err = tx.insert_tenant(&tenant("acme")).await.unwrap_err();
-        assert!(matches!(err, StoreError::Duplicate(_)), "{:?}: {err:?}", store.engine());
+        assert!(
+            matches!(err, StoreError::Duplicate(_)),
+            "{:?}: {err:?}",
+            store.engine()
+        );
         drop(tx);
         assert_eq!(store.tenants().await.unwrap().len(), 1);
     }
@@ -38,36 +43,130 @@ async fn orders_round_trip_and_stay_in_their_tenant() {
         assert_eq!(orders[0].number, "ORD-000001");
         assert_eq!(orders[2].number, "ORD-000003");
 
-        let got = store.order(a.id, orders[1].id).await.unwrap().expect("order is readable in its tenant");
+        let got = store
+            .order(a.id, orders[1].id)
+            .await
+            .unwrap()
+            .expect("order is readable in its tenant");
         assert_eq!(got, orders[1], "{:?}", store.engine());
-        assert!(store.order(b.id, orders[1].id).await.unwrap().is_none(), "another tenant must not see it");
-        assert_eq!(store.order_by_ref(a.id, "PO-2").await.unwrap().unwrap().id, orders[1].id);
-        assert_eq!(store.order_by_ref(a.id, "ORD-000002").await.unwrap().unwrap().id, orders[1].id);
+        assert!(
+            store.order(b.id, orders[1].id).await.unwrap().is_none(),
+            "another tenant must not see it"
+        );
+        assert_eq!(
+            store.order_by_ref(a.id, "PO-2").await.unwrap().unwrap().id,
+            orders[1].id
+        );
+        assert_eq!(
+            store
+                .order_by_ref(a.id, "ORD-000002")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            orders[1].id
+        );
         assert!(store.order_by_ref(b.id, "PO-2").await.unwrap().is_none());
 
         // Newest first, keyset pagination.
-        let page1 = store.orders(a.id, &OrderFilter { limit: 2, ..Default::default() }).await.unwrap();
-        assert_eq!(page1.iter().map(|o| o.external_ref.as_str()).collect::<Vec<_>>(), ["PO-3", "PO-2"]);
-        let page2 = store
-            .orders(a.id, &OrderFilter { limit: 2, after: Some(page1[1].id), ..Default::default() })
+        let page1 = store
+            .orders(
+                a.id,
+                &OrderFilter {
+                    limit: 2,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
-        assert_eq!(page2.iter().map(|o| o.external_ref.as_str()).collect::<Vec<_>>(), ["PO-1"]);
-        let searched = store.orders(a.id, &OrderFilter { limit: 10, q: Some("PO-".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(
+            page1
+                .iter()
+                .map(|o| o.external_ref.as_str())
+                .collect::<Vec<_>>(),
+            ["PO-3", "PO-2"]
+        );
+        let page2 = store
+            .orders(
+                a.id,
+                &OrderFilter {
+                    limit: 2,
+                    after: Some(page1[1].id),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            page2
+                .iter()
+                .map(|o| o.external_ref.as_str())
+                .collect::<Vec<_>>(),
+            ["PO-1"]
+        );
+        let searched = store
+            .orders(
+                a.id,
+                &OrderFilter {
+                    limit: 10,
+                    q: Some("PO-".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert_eq!(searched.len(), 3);
-        let none = store.orders(a.id, &OrderFilter { limit: 10, q: Some("PO_".into()), ..Default::default() }).await.unwrap();
-        assert!(none.is_empty(), "'_' is matched literally, not as a wildcard");
+        let none = store
+            .orders(
+                a.id,
+                &OrderFilter {
+                    limit: 10,
+                    q: Some("PO_".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            none.is_empty(),
+            "'_' is matched literally, not as a wildcard"
+        );
         let released = store
-            .orders(a.id, &OrderFilter { limit: 10, status: Some(OrderStatus::Released), ..Default::default() })
+            .orders(
+                a.id,
+                &OrderFilter {
+                    limit: 10,
+                    status: Some(OrderStatus::Released),
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert!(released.is_empty());
-        assert!(store.orders(b.id, &OrderFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+        assert!(
+            store
+                .orders(
+                    b.id,
+                    &OrderFilter {
+                        limit: 10,
+                        ..Default::default()
+                    }
+                )
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         let mut tx = store.begin().await.unwrap();
-        let existing = tx.existing_order_refs(a.id, &["PO-1".into(), "PO-9".into()]).await.unwrap();
+        let existing = tx
+            .existing_order_refs(a.id, &["PO-1".into(), "PO-9".into()])
+            .await
+            .unwrap();
         assert_eq!(existing.into_iter().collect::<Vec<_>>(), ["PO-1"]);
-        let dup = tx.insert_orders(&[order_fixture(a.id, "PO-1", 99, CustomerId::random())]).await.unwrap_err();
+        let dup = tx
+            .insert_orders(&[order_fixture(a.id, "PO-1", 99, CustomerId::random())])
+            .await
+            .unwrap_err();
         assert!(matches!(dup, StoreError::Duplicate(_)));
         assert_eq!(store.count_orders(a.id).await.unwrap(), 3);
     }
@@ -79,10 +178,20 @@ async fn customers_are_found_again_by_key() {
         let a = seed_tenant(&store, "alpha").await;
         let mut tx = store.begin().await.unwrap();
         let c = customer("ann@example.com");
-        let ids = tx.upsert_customers(a.id, &[c.clone(), customer("bob@example.com"), c.clone()], &mut CustomerId::random).await.unwrap();
+        let ids = tx
+            .upsert_customers(
+                a.id,
+                &[c.clone(), customer("bob@example.com"), c.clone()],
+                &mut CustomerId::random,
+            )
+            .await
+            .unwrap();
         assert_eq!(ids[0], ids[2]);
         assert_ne!(ids[0], ids[1]);
-        let again = tx.upsert_customers(a.id, &[c], &mut CustomerId::random).await.unwrap();
+        let again = tx
+            .upsert_customers(a.id, &[c], &mut CustomerId::random)
+            .await
+            .unwrap();
         assert_eq!(again[0], ids[0]);
         tx.commit().await.unwrap();
         assert_eq!(store.customers(a.id, None, 10).await.unwrap().len(), 2);
@@ -134,38 +243,88 @@ async fn shipments_round_trip_with_lines_and_fulfilment() {
         let mut s1 = shipment_fixture(a.id, carrier.id, "1Z1", Some(order.id), vec![(1, 1)]);
         s1.delivered_at = Some(now());
         s1.status = ShipmentStatus::Delivered;
-        let s2 = shipment_fixture(a.id, carrier.id, "1Z2", Some(order.id), vec![(1, 1), (2, 3)]);
+        let s2 = shipment_fixture(
+            a.id,
+            carrier.id,
+            "1Z2",
+            Some(order.id),
+            vec![(1, 1), (2, 3)],
+        );
         let mut tx = store.begin().await.unwrap();
         let first = tx.next_numbers(a.id, "shipment", 2).await.unwrap();
         assert_eq!(first, 1);
-        tx.insert_shipments(&[s1.clone(), s2.clone()]).await.unwrap();
-        let found = tx
-            .existing_tracking(a.id, &[(carrier.id, "1Z1".into()), (carrier.id, "1Z9".into()), (CarrierId::random(), "1Z2".into())])
+        tx.insert_shipments(&[s1.clone(), s2.clone()])
             .await
             .unwrap();
-        assert_eq!(found.len(), 1, "only the exact (carrier, tracking) pair exists");
+        let found = tx
+            .existing_tracking(
+                a.id,
+                &[
+                    (carrier.id, "1Z1".into()),
+                    (carrier.id, "1Z9".into()),
+                    (CarrierId::random(), "1Z2".into()),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            found.len(),
+            1,
+            "only the exact (carrier, tracking) pair exists"
+        );
         tx.commit().await.unwrap();
 
-        assert_eq!(store.shipment(a.id, s2.id).await.unwrap(), Some(s2.clone()), "{:?}", store.engine());
+        assert_eq!(
+            store.shipment(a.id, s2.id).await.unwrap(),
+            Some(s2.clone()),
+            "{:?}",
+            store.engine()
+        );
         let (shipped, delivered) = store.fulfilment(a.id, order.id).await.unwrap();
         assert_eq!(shipped, [2, 3]);
         assert_eq!(delivered, [1, 0]);
         let by_carrier = store
-            .shipments(a.id, &ShipmentFilter { carrier: Some(carrier.id), limit: 10, ..Default::default() })
+            .shipments(
+                a.id,
+                &ShipmentFilter {
+                    carrier: Some(carrier.id),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(by_carrier.len(), 2);
         let delivered_only = store
-            .shipments(a.id, &ShipmentFilter { status: Some(ShipmentStatus::Delivered), limit: 10, ..Default::default() })
+            .shipments(
+                a.id,
+                &ShipmentFilter {
+                    status: Some(ShipmentStatus::Delivered),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
-        assert_eq!(delivered_only.iter().map(|s| s.tracking_number.as_str()).collect::<Vec<_>>(), ["1Z1"]);
+        assert_eq!(
+            delivered_only
+                .iter()
+                .map(|s| s.tracking_number.as_str())
+                .collect::<Vec<_>>(),
+            ["1Z1"]
+        );
         let other = seed_tenant(&store, "beta").await;
         assert!(store.shipment(other.id, s2.id).await.unwrap().is_none());
 
         let mut tx = store.begin().await.unwrap();
-        let dup = tx.insert_shipments(&[shipment_fixture(a.id, carrier.id, "1Z1", None, vec![])]).await.unwrap_err();
-        assert!(matches!(dup, StoreError::Duplicate(_)), "tracking number is unique per carrier");
+        let dup = tx
+            .insert_shipments(&[shipment_fixture(a.id, carrier.id, "1Z1", None, vec![])])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(dup, StoreError::Duplicate(_)),
+            "tracking number is unique per carrier"
+        );
     }
 }
 
@@ -175,8 +334,19 @@ async fn uncommitted_transactions_leave_nothing() {
         let a = seed_tenant(&store, "alpha").await;
         {
             let mut tx = store.begin().await.unwrap();
-            tx.insert_orders(&[order_fixture(a.id, "PO-1", 1, CustomerId::random())]).await.unwrap();
-            tx.append_audit(vec![AuditEntry::new(Some(a.id), now(), "system".into(), "order", "x", "created")]).await.unwrap();
+            tx.insert_orders(&[order_fixture(a.id, "PO-1", 1, CustomerId::random())])
+                .await
+                .unwrap();
+            tx.append_audit(vec![AuditEntry::new(
+                Some(a.id),
+                now(),
+                "system".into(),
+                "order",
+                "x",
+                "created",
+            )])
+            .await
+            .unwrap();
         }
         assert_eq!(store.count_orders(a.id).await.unwrap(), 0);
         assert!(store.audit_page(a.id.0, 0, 10).await.unwrap().is_empty());
@@ -190,7 +360,17 @@ async fn audit_chain_verifies_and_names_the_edited_record() {
         for batch in 0..3 {
             let mut tx = store.begin().await.unwrap();
             let entries = (0..4)
-                .map(|i| AuditEntry::new(Some(a.id), now(), "system".into(), "order", format!("{batch}-{i}"), "created").after(&i))
+                .map(|i| {
+                    AuditEntry::new(
+                        Some(a.id),
+                        now(),
+                        "system".into(),
+                        "order",
+                        format!("{batch}-{i}"),
+                        "created",
+                    )
+                    .after(&i)
+                })
                 .collect();
             tx.append_audit(entries).await.unwrap();
             tx.commit().await.unwrap();
@@ -203,17 +383,32 @@ async fn audit_chain_verifies_and_names_the_edited_record() {
         for r in &recs {
             v.check(r).unwrap();
         }
-        assert_eq!(store.audit_for_entity(a.id.0, "order", "1-2").await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .audit_for_entity(a.id.0, "order", "1-2")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
 
         let hex_chain = a.id.0.simple().to_string();
         let chain_lit = match store.engine() {
             Engine::Sqlite => format!("X'{hex_chain}'"),
             Engine::Postgres => format!("'{}'::uuid", a.id.0),
         };
-        store.execute_raw(&format!("UPDATE audit_log SET after_json = '7' WHERE chain = {chain_lit} AND seq = 6")).await.unwrap();
+        store
+            .execute_raw(&format!(
+                "UPDATE audit_log SET after_json = '7' WHERE chain = {chain_lit} AND seq = 6"
+            ))
+            .await
+            .unwrap();
         let recs = store.audit_page(a.id.0, 0, 100).await.unwrap();
         let mut v = ChainVerifier::default();
-        let brk = recs.iter().find_map(|r| v.check(r).err()).expect("tampering is detected");
+        let brk = recs
+            .iter()
+            .find_map(|r| v.check(r).err())
+            .expect("tampering is detected");
         assert_eq!(brk.seq, 6);
     }
 }
@@ -221,18 +416,62 @@ async fn audit_chain_verifies_and_names_the_edited_record() {
 #[tokio::test]
 async fn idempotency_keys_replay_and_refuse_other_bodies() {
     for (store, _guard) in engines().await {
-        assert_eq!(store.reserve_key("token:1", "k1", b"hash-a", now()).await.unwrap(), KeyState::Reserved);
-        assert_eq!(store.reserve_key("token:1", "k1", b"hash-a", now()).await.unwrap(), KeyState::InFlight);
-        store.complete_key("token:1", "k1", 201, "application/json", b"{\"id\":1}").await.unwrap();
         assert_eq!(
-            store.reserve_key("token:1", "k1", b"hash-a", now()).await.unwrap(),
-            KeyState::Completed { status: 201, content_type: "application/json".into(), body: b"{\"id\":1}".to_vec() }
+            store
+                .reserve_key("token:1", "k1", b"hash-a", now())
+                .await
+                .unwrap(),
+            KeyState::Reserved
         );
-        assert_eq!(store.reserve_key("token:1", "k1", b"hash-b", now()).await.unwrap(), KeyState::Mismatch);
-        assert_eq!(store.reserve_key("token:2", "k1", b"hash-b", now()).await.unwrap(), KeyState::Reserved, "keys are per caller");
+        assert_eq!(
+            store
+                .reserve_key("token:1", "k1", b"hash-a", now())
+                .await
+                .unwrap(),
+            KeyState::InFlight
+        );
+        store
+            .complete_key("token:1", "k1", 201, "application/json", b"{\"id\":1}")
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .reserve_key("token:1", "k1", b"hash-a", now())
+                .await
+                .unwrap(),
+            KeyState::Completed {
+                status: 201,
+                content_type: "application/json".into(),
+                body: b"{\"id\":1}".to_vec()
+            }
+        );
+        assert_eq!(
+            store
+                .reserve_key("token:1", "k1", b"hash-b", now())
+                .await
+                .unwrap(),
+            KeyState::Mismatch
+        );
+        assert_eq!(
+            store
+                .reserve_key("token:2", "k1", b"hash-b", now())
+                .await
+                .unwrap(),
+            KeyState::Reserved,
+            "keys are per caller"
+        );
         store.release_key("token:2", "k1").await.unwrap();
-        assert_eq!(store.reserve_key("token:2", "k1", b"hash-c", now()).await.unwrap(), KeyState::Reserved);
-        let purged = store.purge_keys(now() + jiff::SignedDuration::from_hours(1)).await.unwrap();
+        assert_eq!(
+            store
+                .reserve_key("token:2", "k1", b"hash-c", now())
+                .await
+                .unwrap(),
+            KeyState::Reserved
+        );
+        let purged = store
+            .purge_keys(now() + jiff::SignedDuration::from_hours(1))
+            .await
+            .unwrap();
         assert_eq!(purged, 2);
     }
 }
@@ -242,22 +481,59 @@ async fn users_tokens_and_sessions() {
     for (store, _guard) in engines().await {
         let a = seed_tenant(&store, "alpha").await;
         let (user, token) = seed_access(&store, a.id).await;
-        let (found, hash) = store.user_by_email("  Agent@Example.COM ").await.unwrap().unwrap();
+        let (found, hash) = store
+            .user_by_email("  Agent@Example.COM ")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found, user);
         assert_eq!(hash, "argon2-hash-placeholder-for-store-test");
-        assert_eq!(store.token_by_hash(b"token-hash").await.unwrap(), Some(token.clone()));
+        assert_eq!(
+            store.token_by_hash(b"token-hash").await.unwrap(),
+            Some(token.clone())
+        );
         assert!(store.token_by_hash(b"other").await.unwrap().is_none());
 
         let mut tx = store.begin().await.unwrap();
-        tx.insert_session(b"sess", user.id, "csrf-1", now(), now() + jiff::SignedDuration::from_hours(8)).await.unwrap();
-        tx.insert_session(b"old", user.id, "csrf-2", now(), now() - jiff::SignedDuration::from_hours(1)).await.unwrap();
+        tx.insert_session(
+            b"sess",
+            user.id,
+            "csrf-1",
+            now(),
+            now() + jiff::SignedDuration::from_hours(8),
+        )
+        .await
+        .unwrap();
+        tx.insert_session(
+            b"old",
+            user.id,
+            "csrf-2",
+            now(),
+            now() - jiff::SignedDuration::from_hours(1),
+        )
+        .await
+        .unwrap();
         assert!(tx.revoke_token(token.id, now()).await.unwrap());
-        assert!(!tx.revoke_token(token.id, now()).await.unwrap(), "revoking twice changes nothing");
+        assert!(
+            !tx.revoke_token(token.id, now()).await.unwrap(),
+            "revoking twice changes nothing"
+        );
         tx.commit().await.unwrap();
         let (u, csrf) = store.session(b"sess", now()).await.unwrap().unwrap();
         assert_eq!((u.id, csrf.as_str()), (user.id, "csrf-1"));
-        assert!(store.session(b"old", now()).await.unwrap().is_none(), "expired sessions are not returned");
-        assert!(store.token_by_hash(b"token-hash").await.unwrap().unwrap().revoked_at.is_some());
+        assert!(
+            store.session(b"old", now()).await.unwrap().is_none(),
+            "expired sessions are not returned"
+        );
+        assert!(
+            store
+                .token_by_hash(b"token-hash")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
         assert_eq!(store.users().await.unwrap().len(), 1);
     }
 }

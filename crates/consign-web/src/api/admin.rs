@@ -18,20 +18,43 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 
-pub async fn list_tenants(State(st): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Page<Tenant>>> {
-    Ok(Json(Page { items: st.app.list_tenants(&p).await?, next_cursor: None }))
+pub async fn list_tenants(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<Page<Tenant>>> {
+    Ok(Json(Page {
+        items: st.app.list_tenants(&p).await?,
+        next_cursor: None,
+    }))
 }
 
-pub async fn create_tenant(State(st): State<AppState>, Caller(p): Caller, ApiJson(body): ApiJson<NewTenant>) -> ApiResult<(StatusCode, Json<Tenant>)> {
-    Ok((StatusCode::CREATED, Json(st.app.create_tenant(&p, body).await?)))
+pub async fn create_tenant(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(body): ApiJson<NewTenant>,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(st.app.create_tenant(&p, body).await?),
+    ))
 }
 
-pub async fn get_tenant(State(st): State<AppState>, Caller(p): Caller, Path(slug): Path<String>) -> ApiResult<Json<Tenant>> {
+pub async fn get_tenant(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Tenant>> {
     Ok(Json(st.app.tenant_for(&p, &slug).await?))
 }
 
-pub async fn list_users(State(st): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Page<User>>> {
-    Ok(Json(Page { items: st.app.list_users(&p).await?, next_cursor: None }))
+pub async fn list_users(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<Page<User>>> {
+    Ok(Json(Page {
+        items: st.app.list_users(&p).await?,
+        next_cursor: None,
+    }))
 }
 
 #[derive(Serialize)]
@@ -43,13 +66,23 @@ pub struct CreatedUser {
     pub password: Option<String>,
 }
 
-pub async fn create_user(State(st): State<AppState>, Caller(p): Caller, ApiJson(body): ApiJson<NewUser>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+pub async fn create_user(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(body): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     let (user, password) = st.app.create_user(&p, body).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user, password })))
 }
 
-pub async fn list_tokens(State(st): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Page<ApiToken>>> {
-    Ok(Json(Page { items: st.app.list_tokens(&p).await?, next_cursor: None }))
+pub async fn list_tokens(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<Page<ApiToken>>> {
+    Ok(Json(Page {
+        items: st.app.list_tokens(&p).await?,
+        next_cursor: None,
+    }))
 }
 
 #[derive(Serialize)]
@@ -60,20 +93,35 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-pub async fn create_token(State(st): State<AppState>, Caller(p): Caller, ApiJson(body): ApiJson<NewToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+pub async fn create_token(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    ApiJson(body): ApiJson<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let (token, secret) = st.app.create_token(&p, body).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
-pub async fn revoke_token(State(st): State<AppState>, Caller(p): Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id: TokenId = id.parse().map_err(|_| ApiError::not_found("token"))?;
     st.app.revoke_token(&p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_carriers(State(st): State<AppState>, Caller(p): Caller, Path(slug): Path<String>) -> ApiResult<Json<Page<Carrier>>> {
+pub async fn list_carriers(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Page<Carrier>>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    Ok(Json(Page { items: st.app.list_carriers(&p, &t).await?, next_cursor: None }))
+    Ok(Json(Page {
+        items: st.app.list_carriers(&p, &t).await?,
+        next_cursor: None,
+    }))
 }
 
 pub async fn create_carrier(
@@ -83,12 +131,22 @@ pub async fn create_carrier(
     ApiJson(body): ApiJson<NewCarrier>,
 ) -> ApiResult<(StatusCode, Json<Carrier>)> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    Ok((StatusCode::CREATED, Json(st.app.create_carrier(&p, &t, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.app.create_carrier(&p, &t, body).await?),
+    ))
 }
 
-pub async fn list_warehouses(State(st): State<AppState>, Caller(p): Caller, Path(slug): Path<String>) -> ApiResult<Json<Page<Warehouse>>> {
+pub async fn list_warehouses(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Page<Warehouse>>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    Ok(Json(Page { items: st.app.list_warehouses(&p, &t).await?, next_cursor: None }))
+    Ok(Json(Page {
+        items: st.app.list_warehouses(&p, &t).await?,
+        next_cursor: None,
+    }))
 }
 
 pub async fn create_warehouse(
@@ -98,7 +156,10 @@ pub async fn create_warehouse(
     ApiJson(body): ApiJson<NewWarehouse>,
 ) -> ApiResult<(StatusCode, Json<Warehouse>)> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    Ok((StatusCode::CREATED, Json(st.app.create_warehouse(&p, &t, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.app.create_warehouse(&p, &t, body).await?),
+    ))
 }
 
 pub async fn list_customers(
@@ -113,7 +174,12 @@ pub async fn list_customers(
     let limit = q.limit();
     let after: Option<CustomerId> = q.cursor();
     q.finish()?;
-    let items = st.app.store.customers(t.id, after, limit).await.map_err(consign_app::AppError::from)?;
+    let items = st
+        .app
+        .store
+        .customers(t.id, after, limit)
+        .await
+        .map_err(consign_app::AppError::from)?;
     let next_cursor = consign_store::next_cursor(&items, limit, |c| c.id);
     Ok(Json(Page { items, next_cursor }))
 }
@@ -126,7 +192,12 @@ pub async fn entity_audit(
 ) -> ApiResult<Json<serde_json::Value>> {
     let t = st.app.tenant_for(&p, &slug).await?;
     require(&p, Capability::ReadAudit)?;
-    let recs = st.app.store.audit_for_entity(t.id.0, &entity, &id).await.map_err(consign_app::AppError::from)?;
+    let recs = st
+        .app
+        .store
+        .audit_for_entity(t.id.0, &entity, &id)
+        .await
+        .map_err(consign_app::AppError::from)?;
     let items: Vec<_> = recs
         .into_iter()
         .map(|r| {

@@ -34,13 +34,22 @@ impl ListQuery {
         let mut errors = Vec::new();
         for k in raw.keys() {
             if !allowed.contains(&k.as_str()) && !["cursor", "limit"].contains(&k.as_str()) {
-                errors.push(FieldError::new(k.clone(), format!("unknown query parameter; expected one of {}, cursor, limit", allowed.join(", "))));
+                errors.push(FieldError::new(
+                    k.clone(),
+                    format!(
+                        "unknown query parameter; expected one of {}, cursor, limit",
+                        allowed.join(", ")
+                    ),
+                ));
             }
         }
         ListQuery { raw, errors }
     }
     pub fn text(&self, k: &str) -> Option<String> {
-        self.raw.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        self.raw
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
     pub fn parse<T>(&mut self, k: &str, p: impl Fn(&str) -> Result<T, String>) -> Option<T> {
         let v = self.text(k)?;
@@ -57,10 +66,15 @@ impl ListQuery {
             if let Ok(t) = s.parse::<Timestamp>() {
                 return Ok(t);
             }
-            if let Ok(z) = s.parse::<jiff::civil::Date>().and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC)) {
+            if let Ok(z) = s
+                .parse::<jiff::civil::Date>()
+                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+            {
                 return Ok(z.timestamp());
             }
-            Err(format!("'{s}' is not an RFC 3339 timestamp or a YYYY-MM-DD date"))
+            Err(format!(
+                "'{s}' is not an RFC 3339 timestamp or a YYYY-MM-DD date"
+            ))
         })
     }
     pub fn limit(&mut self) -> u32 {
@@ -71,9 +85,16 @@ impl ListQuery {
         .unwrap_or(DEFAULT_LIMIT)
     }
     pub fn cursor<T: std::str::FromStr>(&mut self) -> Option<T> {
-        self.parse("cursor", |s| s.parse::<T>().map_err(|_| "not a cursor returned by this list".to_string()))
+        self.parse("cursor", |s| {
+            s.parse::<T>()
+                .map_err(|_| "not a cursor returned by this list".to_string())
+        })
     }
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(self.errors))
+        }
     }
 }

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 
 fn order_id(s: &str) -> Result<OrderId, ApiError> {
     // A malformed id cannot name anything: answer as for a missing order.
-    s.parse().map_err(|_| ApiError::not_found(&format!("order {s}")))
+    s.parse()
+        .map_err(|_| ApiError::not_found(&format!("order {s}")))
 }
 
 pub async fn list(
@@ -48,12 +49,23 @@ pub async fn create(
     ApiJson(body): ApiJson<NewOrder>,
 ) -> ApiResult<(StatusCode, Json<Order>)> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    let mut out = st.app.create_orders(&p, &t, vec![body], OnDuplicate::Reject, &|_| {}).await.map_err(single)?;
-    let order = out.created.pop().ok_or_else(|| ApiError::bad_request("nothing was created"))?;
+    let mut out = st
+        .app
+        .create_orders(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
+        .await
+        .map_err(single)?;
+    let order = out
+        .created
+        .pop()
+        .ok_or_else(|| ApiError::bad_request("nothing was created"))?;
     Ok((StatusCode::CREATED, Json(order)))
 }
 
-pub async fn get(State(st): State<AppState>, Caller(p): Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Order>> {
+pub async fn get(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Order>> {
     let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(st.app.get_order(&p, &t, order_id(&id)?).await?))
 }
@@ -64,7 +76,10 @@ pub async fn changes(
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Page<OrderChange>>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    Ok(Json(Page { items: st.app.order_changes(&p, &t, order_id(&id)?).await?, next_cursor: None }))
+    Ok(Json(Page {
+        items: st.app.order_changes(&p, &t, order_id(&id)?).await?,
+        next_cursor: None,
+    }))
 }
 
 pub async fn change(
@@ -74,10 +89,16 @@ pub async fn change(
     ApiJson(body): ApiJson<ChangeRequest>,
 ) -> ApiResult<Json<Order>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    Ok(Json(st.app.change_order(&p, &t, order_id(&id)?, body).await?))
+    Ok(Json(
+        st.app.change_order(&p, &t, order_id(&id)?, body).await?,
+    ))
 }
 
-pub async fn release(State(st): State<AppState>, Caller(p): Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Order>> {
+pub async fn release(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Order>> {
     let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(st.app.release_order(&p, &t, order_id(&id)?).await?))
 }

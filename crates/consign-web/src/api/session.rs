@@ -31,27 +31,54 @@ pub fn session_cookie(secret: String, secure: bool) -> Cookie<'static> {
         .build()
 }
 
-pub async fn login(State(st): State<AppState>, jar: CookieJar, ApiJson(body): ApiJson<Login>) -> ApiResult<Response> {
+pub async fn login(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<Login>,
+) -> ApiResult<Response> {
     let (secret, csrf, user) = st.app.login(&body.email, &body.password).await?;
     let jar = jar.add(session_cookie(secret, st.cfg.secure_cookies));
-    Ok((StatusCode::CREATED, jar, Json(json!({ "user": user, "csrf_token": csrf }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        jar,
+        Json(json!({ "user": user, "csrf_token": csrf })),
+    )
+        .into_response())
 }
 
-pub async fn logout(State(st): State<AppState>, jar: CookieJar, auth: Option<axum::Extension<Authenticated>>) -> ApiResult<Response> {
-    if let Some(axum::Extension(Authenticated { via: Via::Session { secret, .. }, .. })) = auth {
+pub async fn logout(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    auth: Option<axum::Extension<Authenticated>>,
+) -> ApiResult<Response> {
+    if let Some(axum::Extension(Authenticated {
+        via: Via::Session { secret, .. },
+        ..
+    })) = auth
+    {
         st.app.logout(&secret).await?;
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 
-pub async fn whoami(auth: Option<axum::Extension<Authenticated>>) -> ApiResult<Json<serde_json::Value>> {
-    let Some(axum::Extension(a)) = auth else { return Err(ApiError::unauthenticated("not signed in")) };
+pub async fn whoami(
+    auth: Option<axum::Extension<Authenticated>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let Some(axum::Extension(a)) = auth else {
+        return Err(ApiError::unauthenticated("not signed in"));
+    };
     let p = &a.principal;
-    let caps: Vec<&str> = consign_core::access::Capability::ALL.into_iter().filter(|c| p.can(*c)).map(|c| c.scope_name()).collect();
+    let caps: Vec<&str> = consign_core::access::Capability::ALL
+        .into_iter()
+        .filter(|c| p.can(*c))
+        .map(|c| c.scope_name())
+        .collect();
     let csrf = match &a.via {
         Via::Session { csrf, .. } => Some(csrf.clone()),
         Via::Token => None,
     };
-    Ok(Json(json!({ "actor": p.actor, "role": p.role, "capabilities": caps, "csrf_token": csrf })))
+    Ok(Json(
+        json!({ "actor": p.actor, "role": p.role, "capabilities": caps, "csrf_token": csrf }),
+    ))
 }

@@ -18,7 +18,8 @@ use consign_store::ShipmentFilter;
 use std::collections::HashMap;
 
 fn shipment_id(s: &str) -> Result<ShipmentId, ApiError> {
-    s.parse().map_err(|_| ApiError::not_found(&format!("shipment {s}")))
+    s.parse()
+        .map_err(|_| ApiError::not_found(&format!("shipment {s}")))
 }
 
 pub async fn list(
@@ -43,11 +44,23 @@ pub async fn list(
     q.finish()?;
     if let Some(c) = carrier_name {
         let carriers = st.app.list_carriers(&p, &t).await?;
-        filter.carrier = Some(find_carrier(&carriers, &c).ok_or_else(|| ApiError::field("carrier", format!("no carrier '{c}'")))?.id);
+        filter.carrier = Some(
+            find_carrier(&carriers, &c)
+                .ok_or_else(|| ApiError::field("carrier", format!("no carrier '{c}'")))?
+                .id,
+        );
     }
     if let Some(r) = order_ref {
-        let o = st.app.store.order_by_ref(t.id, &r).await.map_err(consign_app::AppError::from)?;
-        filter.order = Some(o.ok_or_else(|| ApiError::field("order", format!("no order '{r}'")))?.id);
+        let o = st
+            .app
+            .store
+            .order_by_ref(t.id, &r)
+            .await
+            .map_err(consign_app::AppError::from)?;
+        filter.order = Some(
+            o.ok_or_else(|| ApiError::field("order", format!("no order '{r}'")))?
+                .id,
+        );
     }
     let items = st.app.list_shipments(&p, &t, &filter).await?;
     let next_cursor = consign_store::next_cursor(&items, filter.limit, |s| s.id);
@@ -61,12 +74,23 @@ pub async fn create(
     ApiJson(body): ApiJson<NewShipment>,
 ) -> ApiResult<(StatusCode, Json<Shipment>)> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    let mut out = st.app.create_shipments(&p, &t, vec![body], OnDuplicate::Reject, &|_| {}).await.map_err(single)?;
-    let s = out.created.pop().ok_or_else(|| ApiError::bad_request("nothing was created"))?;
+    let mut out = st
+        .app
+        .create_shipments(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
+        .await
+        .map_err(single)?;
+    let s = out
+        .created
+        .pop()
+        .ok_or_else(|| ApiError::bad_request("nothing was created"))?;
     Ok((StatusCode::CREATED, Json(s)))
 }
 
-pub async fn get(State(st): State<AppState>, Caller(p): Caller, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Shipment>> {
+pub async fn get(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Shipment>> {
     let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(st.app.get_shipment(&p, &t, shipment_id(&id)?).await?))
 }
@@ -77,7 +101,10 @@ pub async fn list_documents(
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Page<Document>>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    Ok(Json(Page { items: st.app.list_documents(&p, &t, shipment_id(&id)?).await?, next_cursor: None }))
+    Ok(Json(Page {
+        items: st.app.list_documents(&p, &t, shipment_id(&id)?).await?,
+        next_cursor: None,
+    }))
 }
 
 /// Upload: the raw bytes as the body, `?kind=pod&filename=pod.pdf`, and the file's
@@ -96,10 +123,21 @@ pub async fn attach_document(
     let kind = lq.text("kind");
     let filename = lq.text("filename");
     lq.finish()?;
-    let kind = kind.ok_or_else(|| ApiError::field("kind", "is required (bol, pod, commercial_invoice, customs, other)"))?;
+    let kind = kind.ok_or_else(|| {
+        ApiError::field(
+            "kind",
+            "is required (bol, pod, commercial_invoice, customs, other)",
+        )
+    })?;
     let filename = filename.ok_or_else(|| ApiError::field("filename", "is required"))?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream");
-    let doc = st.app.attach_document(&p, &t, shipment_id(&id)?, &kind, &filename, ct, &body).await?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream");
+    let doc = st
+        .app
+        .attach_document(&p, &t, shipment_id(&id)?, &kind, &filename, ct, &body)
+        .await?;
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
@@ -110,13 +148,19 @@ pub async fn download_document(
 ) -> ApiResult<Response> {
     let t = st.app.tenant_for(&p, &slug).await?;
     let doc_id: DocumentId = doc.parse().map_err(|_| ApiError::not_found("document"))?;
-    let (d, bytes) = st.app.document_bytes(&p, &t, shipment_id(&id)?, doc_id).await?;
+    let (d, bytes) = st
+        .app
+        .document_bytes(&p, &t, shipment_id(&id)?, doc_id)
+        .await?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&d.content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", d.filename.replace('"', ""))) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        d.filename.replace('"', "")
+    )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)

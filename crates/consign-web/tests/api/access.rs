@@ -10,11 +10,28 @@ use serde_json::{Value, json};
 async fn no_credentials_is_401_and_a_bad_token_is_not_anonymous() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
-        let res = t.http.get(t.url("/api/v1/tenants/alpha/orders")).send().await.unwrap();
+        let res = t
+            .http
+            .get(t.url("/api/v1/tenants/alpha/orders"))
+            .send()
+            .await
+            .unwrap();
         problem(res, 401).await;
-        let res = t.http.get(t.url("/api/v1/tenants/alpha/orders")).bearer_auth("cst_0000").send().await.unwrap();
+        let res = t
+            .http
+            .get(t.url("/api/v1/tenants/alpha/orders"))
+            .bearer_auth("cst_0000")
+            .send()
+            .await
+            .unwrap();
         problem(res, 401).await;
-        let res = t.http.get(t.url("/api/v1/tenants/alpha/orders")).header("authorization", "Basic abc").send().await.unwrap();
+        let res = t
+            .http
+            .get(t.url("/api/v1/tenants/alpha/orders"))
+            .header("authorization", "Basic abc")
+            .send()
+            .await
+            .unwrap();
         problem(res, 401).await;
     }
 }
@@ -24,26 +41,56 @@ async fn a_client_token_sees_404_for_another_tenants_order() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
         t.tenant("beta").await;
-        let res = t.post("/api/v1/tenants/beta/orders", &t.admin_token, &order_body("B-1")).await;
+        let res = t
+            .post(
+                "/api/v1/tenants/beta/orders",
+                &t.admin_token,
+                &order_body("B-1"),
+            )
+            .await;
         assert_eq!(res.status(), 201, "{}", t.engine);
         let beta_order: Value = res.json().await.unwrap();
         let id = beta_order["id"].as_str().unwrap();
 
         let alpha_viewer = t.token(Role::ClientViewer, Some("alpha"), None).await;
         // Through the other tenant's path: the tenant itself is out of reach.
-        let p = problem(t.get(&format!("/api/v1/tenants/beta/orders/{id}"), &alpha_viewer).await, 404).await;
+        let p = problem(
+            t.get(&format!("/api/v1/tenants/beta/orders/{id}"), &alpha_viewer)
+                .await,
+            404,
+        )
+        .await;
         // Through its own tenant's path with the other tenant's id: not found either.
-        let q = problem(t.get(&format!("/api/v1/tenants/alpha/orders/{id}"), &alpha_viewer).await, 404).await;
+        let q = problem(
+            t.get(&format!("/api/v1/tenants/alpha/orders/{id}"), &alpha_viewer)
+                .await,
+            404,
+        )
+        .await;
         assert_eq!(p["title"], q["title"]);
         // A tenant that does not exist answers exactly like one out of reach.
-        let r = problem(t.get("/api/v1/tenants/nope/orders", &alpha_viewer).await, 404).await;
+        let r = problem(
+            t.get("/api/v1/tenants/nope/orders", &alpha_viewer).await,
+            404,
+        )
+        .await;
         assert_eq!(r["title"], p["title"]);
         // And the listing does not leak it.
-        let list: Value = t.get("/api/v1/tenants", &alpha_viewer).await.json().await.unwrap();
+        let list: Value = t
+            .get("/api/v1/tenants", &alpha_viewer)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
         assert_eq!(list["items"][0]["slug"], "alpha");
         // The admin reaches it.
-        assert_eq!(t.get(&format!("/api/v1/tenants/beta/orders/{id}"), &t.admin_token).await.status(), 200);
+        assert_eq!(
+            t.get(&format!("/api/v1/tenants/beta/orders/{id}"), &t.admin_token)
+                .await
+                .status(),
+            200
+        );
     }
 }
 
@@ -52,14 +99,51 @@ async fn roles_and_scopes_are_403() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
         let viewer = t.token(Role::ClientViewer, Some("alpha"), None).await;
-        let p = problem(t.post("/api/v1/tenants/alpha/orders", &viewer, &order_body("X-1")).await, 403).await;
-        assert!(p["detail"].as_str().unwrap().contains("orders:write"), "{p}");
-        problem(t.post("/api/v1/tenants", &viewer, &json!({"slug": "x", "name": "X"})).await, 403).await;
+        let p = problem(
+            t.post("/api/v1/tenants/alpha/orders", &viewer, &order_body("X-1"))
+                .await,
+            403,
+        )
+        .await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("orders:write"),
+            "{p}"
+        );
+        problem(
+            t.post(
+                "/api/v1/tenants",
+                &viewer,
+                &json!({"slug": "x", "name": "X"}),
+            )
+            .await,
+            403,
+        )
+        .await;
 
-        let read_only = t.token(Role::Integration, Some("alpha"), Some(vec!["orders:read"])).await;
-        assert_eq!(t.get("/api/v1/tenants/alpha/orders", &read_only).await.status(), 200);
-        problem(t.post("/api/v1/tenants/alpha/orders", &read_only, &order_body("X-2")).await, 403).await;
-        problem(t.get("/api/v1/tenants/alpha/shipments", &read_only).await, 403).await;
+        let read_only = t
+            .token(Role::Integration, Some("alpha"), Some(vec!["orders:read"]))
+            .await;
+        assert_eq!(
+            t.get("/api/v1/tenants/alpha/orders", &read_only)
+                .await
+                .status(),
+            200
+        );
+        problem(
+            t.post(
+                "/api/v1/tenants/alpha/orders",
+                &read_only,
+                &order_body("X-2"),
+            )
+            .await,
+            403,
+        )
+        .await;
+        problem(
+            t.get("/api/v1/tenants/alpha/shipments", &read_only).await,
+            403,
+        )
+        .await;
 
         // Asking for a scope the role cannot hold is refused when the token is made.
         let res = t
@@ -74,16 +158,40 @@ async fn roles_and_scopes_are_403() {
 async fn tokens_are_shown_once_and_revocation_takes_effect() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
-        let res = t.post("/api/v1/tokens", &t.admin_token, &json!({"name": "wms", "role": "integration", "tenant": "alpha"})).await;
+        let res = t
+            .post(
+                "/api/v1/tokens",
+                &t.admin_token,
+                &json!({"name": "wms", "role": "integration", "tenant": "alpha"}),
+            )
+            .await;
         assert_eq!(res.status(), 201);
         let created: Value = res.json().await.unwrap();
         let secret = created["secret"].as_str().unwrap().to_string();
         assert!(secret.starts_with("cst_"));
-        assert_eq!(t.get("/api/v1/tenants/alpha/orders", &secret).await.status(), 200);
-        let listed = t.get("/api/v1/tokens", &t.admin_token).await.text().await.unwrap();
+        assert_eq!(
+            t.get("/api/v1/tenants/alpha/orders", &secret)
+                .await
+                .status(),
+            200
+        );
+        let listed = t
+            .get("/api/v1/tokens", &t.admin_token)
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(!listed.contains(&secret), "the secret is never listed");
         let id = created["id"].as_str().unwrap();
-        let res = t.req(Method::DELETE, &format!("/api/v1/tokens/{id}"), &t.admin_token).send().await.unwrap();
+        let res = t
+            .req(
+                Method::DELETE,
+                &format!("/api/v1/tokens/{id}"),
+                &t.admin_token,
+            )
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 204);
         problem(t.get("/api/v1/tenants/alpha/orders", &secret).await, 401).await;
     }
@@ -97,60 +205,175 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
             .post("/api/v1/users", &t.admin_token, &json!({"email": "Agent@Example.com", "name": "Agent", "role": "agent", "tenants": ["alpha"], "password": "a long enough password"}))
             .await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-        let jar = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        let bad = jar.post(t.url("/api/v1/session")).json(&json!({"email": "agent@example.com", "password": "wrong password!!"})).send().await.unwrap();
+        let jar = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let bad = jar
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"email": "agent@example.com", "password": "wrong password!!"}))
+            .send()
+            .await
+            .unwrap();
         problem(bad, 401).await;
-        let res = jar.post(t.url("/api/v1/session")).json(&json!({"email": "agent@example.com", "password": "a long enough password"})).send().await.unwrap();
+        let res = jar
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"email": "agent@example.com", "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 201);
-        let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
         let body: Value = res.json().await.unwrap();
         let csrf = body["csrf_token"].as_str().unwrap().to_string();
 
-        assert_eq!(jar.get(t.url("/api/v1/tenants/alpha/orders")).send().await.unwrap().status(), 200, "reads need no CSRF token");
-        let no_csrf = jar.post(t.url("/api/v1/tenants/alpha/orders")).json(&order_body("S-1")).send().await.unwrap();
+        assert_eq!(
+            jar.get(t.url("/api/v1/tenants/alpha/orders"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200,
+            "reads need no CSRF token"
+        );
+        let no_csrf = jar
+            .post(t.url("/api/v1/tenants/alpha/orders"))
+            .json(&order_body("S-1"))
+            .send()
+            .await
+            .unwrap();
         let p = problem(no_csrf, 403).await;
         assert_eq!(p["type"], "urn:consign:problem:csrf");
-        let wrong = jar.post(t.url("/api/v1/tenants/alpha/orders")).header("x-csrf-token", "nope").json(&order_body("S-1")).send().await.unwrap();
+        let wrong = jar
+            .post(t.url("/api/v1/tenants/alpha/orders"))
+            .header("x-csrf-token", "nope")
+            .json(&order_body("S-1"))
+            .send()
+            .await
+            .unwrap();
         problem(wrong, 403).await;
-        let ok = jar.post(t.url("/api/v1/tenants/alpha/orders")).header("x-csrf-token", &csrf).json(&order_body("S-1")).send().await.unwrap();
+        let ok = jar
+            .post(t.url("/api/v1/tenants/alpha/orders"))
+            .header("x-csrf-token", &csrf)
+            .json(&order_body("S-1"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(ok.status(), 201);
         let order: Value = ok.json().await.unwrap();
-        let who: Value = jar.get(t.url("/api/v1/session")).send().await.unwrap().json().await.unwrap();
+        let who: Value = jar
+            .get(t.url("/api/v1/session"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(who["role"], "agent");
         // The audit names the person who did it.
-        let audit: Value = t.get(&format!("/api/v1/tenants/alpha/audit/order/{}", order["id"].as_str().unwrap()), &t.admin_token).await.json().await.unwrap();
-        assert!(audit["items"][0]["actor"].as_str().unwrap().starts_with("user:"), "{audit}");
+        let audit: Value = t
+            .get(
+                &format!(
+                    "/api/v1/tenants/alpha/audit/order/{}",
+                    order["id"].as_str().unwrap()
+                ),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            audit["items"][0]["actor"]
+                .as_str()
+                .unwrap()
+                .starts_with("user:"),
+            "{audit}"
+        );
 
-        let out = jar.delete(t.url("/api/v1/session")).header("x-csrf-token", &csrf).send().await.unwrap();
+        let out = jar
+            .delete(t.url("/api/v1/session"))
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(out.status(), 204);
-        problem(jar.get(t.url("/api/v1/tenants/alpha/orders")).send().await.unwrap(), 401).await;
+        problem(
+            jar.get(t.url("/api/v1/tenants/alpha/orders"))
+                .send()
+                .await
+                .unwrap(),
+            401,
+        )
+        .await;
     }
 }
 
 #[tokio::test]
 async fn health_readiness_metrics_and_openapi() {
     for t in spawn_all().await {
-        assert_eq!(t.http.get(t.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
+        assert_eq!(
+            t.http
+                .get(t.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "ok"
+        );
         let ready = t.http.get(t.url("/readyz")).send().await.unwrap();
         assert_eq!(ready.status(), 200);
         assert!(ready.text().await.unwrap().contains(t.engine));
         t.get("/api/v1/tenants", &t.admin_token).await;
-        let metrics = t.http.get(t.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let metrics = t
+            .http
+            .get(t.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(metrics.contains("consign_http_requests_total"), "{metrics}");
-        let doc: Value = t.http.get(t.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+        let doc: Value = t
+            .http
+            .get(t.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         assert!(doc["paths"]["/api/v1/tenants/{tenant}/orders"]["post"].is_object());
         let ui = t.http.get(t.url("/api/docs/")).send().await.unwrap();
         assert_eq!(ui.status(), 200);
-        assert!(ui.text().await.unwrap().contains("swagger"), "Swagger UI is served from the binary");
+        assert!(
+            ui.text().await.unwrap().contains("swagger"),
+            "Swagger UI is served from the binary"
+        );
         problem(t.get("/api/v1/nothing-here", &t.admin_token).await, 404).await;
     }
 }
 
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after() {
-    let cfg = consign_web::WebConfig { requests_per_minute: 5, ..Default::default() };
+    let cfg = consign_web::WebConfig {
+        requests_per_minute: 5,
+        ..Default::default()
+    };
     for t in spawn_all_with(cfg.clone()).await {
         let mut last = None;
         for _ in 0..7 {

@@ -29,18 +29,52 @@ impl TestApp {
         self.http.request(method, self.url(path)).bearer_auth(token)
     }
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.req(Method::GET, path, token).send().await.expect("request")
+        self.req(Method::GET, path, token)
+            .send()
+            .await
+            .expect("request")
     }
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.req(Method::POST, path, token).json(body).send().await.expect("request")
+        self.req(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
     /// Creates a tenant with one carrier (SCAC `UPSN`).
     pub async fn tenant(&self, slug: &str) {
         let sys = Principal::system();
-        let t = self.app.create_tenant(&sys, NewTenant { slug: slug.into(), name: slug.to_uppercase(), time_zone: "America/Chicago".into() }).await.unwrap();
-        self.app.create_carrier(&sys, &t, NewCarrier { name: "UPS".into(), scac: Some("UPSN".into()), mode: Mode::Parcel }).await.unwrap();
+        let t = self
+            .app
+            .create_tenant(
+                &sys,
+                NewTenant {
+                    slug: slug.into(),
+                    name: slug.to_uppercase(),
+                    time_zone: "America/Chicago".into(),
+                },
+            )
+            .await
+            .unwrap();
+        self.app
+            .create_carrier(
+                &sys,
+                &t,
+                NewCarrier {
+                    name: "UPS".into(),
+                    scac: Some("UPSN".into()),
+                    mode: Mode::Parcel,
+                },
+            )
+            .await
+            .unwrap();
     }
-    pub async fn token(&self, role: Role, tenant: Option<&str>, scopes: Option<Vec<&str>>) -> String {
+    pub async fn token(
+        &self,
+        role: Role,
+        tenant: Option<&str>,
+        scopes: Option<Vec<&str>>,
+    ) -> String {
         let new = NewToken {
             name: "test".into(),
             role,
@@ -48,11 +82,19 @@ impl TestApp {
             carrier: None,
             scopes: scopes.map(|s| s.into_iter().map(String::from).collect()),
         };
-        self.app.create_token(&Principal::system(), new).await.unwrap().1
+        self.app
+            .create_token(&Principal::system(), new)
+            .await
+            .unwrap()
+            .1
     }
 }
 
-pub async fn spawn_on(store: DynStore, sqlite_guard: Option<tempfile::TempDir>, cfg: WebConfig) -> TestApp {
+pub async fn spawn_on(
+    store: DynStore,
+    sqlite_guard: Option<tempfile::TempDir>,
+    cfg: WebConfig,
+) -> TestApp {
     let docs = tempfile::tempdir().unwrap();
     let engine = store.engine().name();
     let app = App::new(store, Arc::new(SystemClock), docs.path().to_path_buf());
@@ -61,13 +103,25 @@ pub async fn spawn_on(store: DynStore, sqlite_guard: Option<tempfile::TempDir>, 
     let router = consign_web::router(app.clone(), cfg);
     tokio::spawn(consign_web::serve(listener, router, std::future::pending()));
     let admin_token = app
-        .create_token(&Principal::system(), NewToken { name: "admin".into(), role: Role::Admin, tenant: None, carrier: None, scopes: None })
+        .create_token(
+            &Principal::system(),
+            NewToken {
+                name: "admin".into(),
+                role: Role::Admin,
+                tenant: None,
+                carrier: None,
+                scopes: None,
+            },
+        )
         .await
         .unwrap()
         .1;
     TestApp {
         base: format!("http://{addr}"),
-        http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         app,
         admin_token,
         engine,
@@ -121,7 +175,11 @@ pub fn shipment_body(tracking: &str, order: Option<&str>) -> Value {
 /// Asserts a problem+json answer with `status` and returns its body.
 pub async fn problem(res: Response, status: u16) -> Value {
     let got = res.status().as_u16();
-    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     assert_eq!(got, status, "unexpected status; body {body}");
     assert_eq!(ct, "application/problem+json", "body {body}");
@@ -132,6 +190,15 @@ pub async fn problem(res: Response, status: u16) -> Value {
 pub fn field_errors(p: &Value) -> Vec<(String, String)> {
     p["errors"]
         .as_array()
-        .map(|a| a.iter().map(|e| (e["field"].as_str().unwrap().to_string(), e["reason"].as_str().unwrap().to_string())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap().to_string(),
+                        e["reason"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -5,7 +5,15 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn order_count(t: &TestApp, tenant: &str) -> usize {
-    let v: Value = t.get(&format!("/api/v1/tenants/{tenant}/orders?limit=500"), &t.admin_token).await.json().await.unwrap();
+    let v: Value = t
+        .get(
+            &format!("/api/v1/tenants/{tenant}/orders?limit=500"),
+            &t.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     v["items"].as_array().unwrap().len()
 }
 
@@ -14,7 +22,10 @@ async fn replaying_a_post_with_the_same_idempotency_key_creates_one_order() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
         let send = |body: Value, key: &'static str| {
-            t.req(Method::POST, "/api/v1/tenants/alpha/orders", &t.admin_token).header("Idempotency-Key", key).json(&body).send()
+            t.req(Method::POST, "/api/v1/tenants/alpha/orders", &t.admin_token)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
         };
         // One body value: order_body stamps promised_by from the clock, and a different body
         // under the same key is (correctly) a conflict.
@@ -35,16 +46,34 @@ async fn replaying_a_post_with_the_same_idempotency_key_creates_one_order() {
         assert_eq!(order_count(&t, "alpha").await, 1);
 
         // Without a key, a second POST of the same order is a duplicate external reference.
-        let p = problem(t.post("/api/v1/tenants/alpha/orders", &t.admin_token, &order_body("PO-1")).await, 409).await;
+        let p = problem(
+            t.post(
+                "/api/v1/tenants/alpha/orders",
+                &t.admin_token,
+                &order_body("PO-1"),
+            )
+            .await,
+            409,
+        )
+        .await;
         assert_eq!(field_errors(&p)[0].0, "external_ref");
 
         // A failed (4xx) request is replayed as well: the key names the request, not success.
         let bad = send(json!({"external_ref": ""}), "key-2").await.unwrap();
         assert_eq!(bad.status(), 422);
         let bad_again = send(json!({"external_ref": ""}), "key-2").await.unwrap();
-        assert_eq!(bad_again.headers().get("idempotent-replayed").unwrap(), "true");
+        assert_eq!(
+            bad_again.headers().get("idempotent-replayed").unwrap(),
+            "true"
+        );
         let long_key = "k".repeat(300);
-        let res = t.req(Method::POST, "/api/v1/tenants/alpha/orders", &t.admin_token).header("Idempotency-Key", long_key).json(&order_body("PO-3")).send().await.unwrap();
+        let res = t
+            .req(Method::POST, "/api/v1/tenants/alpha/orders", &t.admin_token)
+            .header("Idempotency-Key", long_key)
+            .json(&order_body("PO-3"))
+            .send()
+            .await
+            .unwrap();
         problem(res, 400).await;
     }
 }
@@ -55,17 +84,35 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         t.tenant("alpha").await;
         let url = "/api/v1/tenants/alpha/orders";
         // Malformed JSON: 400 with line and column.
-        let res = t.req(Method::POST, url, &t.admin_token).header("content-type", "application/json").body("{\"external_ref\": ").send().await.unwrap();
+        let res = t
+            .req(Method::POST, url, &t.admin_token)
+            .header("content-type", "application/json")
+            .body("{\"external_ref\": ")
+            .send()
+            .await
+            .unwrap();
         let p = problem(res, 400).await;
-        assert!(p["detail"].as_str().unwrap().contains("line 1 column"), "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("line 1 column"),
+            "{p}"
+        );
         // Wrong content type: 415.
-        let res = t.req(Method::POST, url, &t.admin_token).header("content-type", "text/plain").body("hi").send().await.unwrap();
+        let res = t
+            .req(Method::POST, url, &t.admin_token)
+            .header("content-type", "text/plain")
+            .body("hi")
+            .send()
+            .await
+            .unwrap();
         problem(res, 415).await;
         // Unknown field in our own body: named.
         let mut b = order_body("PO-1");
         b["colour"] = json!("red");
         let p = problem(t.post(url, &t.admin_token, &b).await, 422).await;
-        assert!(field_errors(&p)[0].1.contains("unknown field `colour`"), "{p}");
+        assert!(
+            field_errors(&p)[0].1.contains("unknown field `colour`"),
+            "{p}"
+        );
         // Wrong type: the path to the field.
         let mut b = order_body("PO-1");
         b["lines"][1]["quantity"] = json!("two");
@@ -85,7 +132,17 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         b["promised_by"] = json!("2300-01-01T00:00:00Z");
         let p = problem(t.post(url, &t.admin_token, &b).await, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
-        assert_eq!(fields, ["ship_to.country", "lines[0].quantity", "lines[1].quantity", "lines[1].unit_price", "promised_by"], "{p}");
+        assert_eq!(
+            fields,
+            [
+                "ship_to.country",
+                "lines[0].quantity",
+                "lines[1].quantity",
+                "lines[1].unit_price",
+                "promised_by"
+            ],
+            "{p}"
+        );
         // No lines at all.
         let mut b = order_body("PO-1");
         b["lines"] = json!([]);
@@ -95,12 +152,40 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         let huge = json!({"external_ref": "X".repeat(2 * 1024 * 1024)});
         problem(t.post(url, &t.admin_token, &huge).await, 413).await;
         // Bad list filters are named too.
-        let p = problem(t.get(&format!("{url}?status=lost&limit=0&colour=red"), &t.admin_token).await, 422).await;
+        let p = problem(
+            t.get(
+                &format!("{url}?status=lost&limit=0&colour=red"),
+                &t.admin_token,
+            )
+            .await,
+            422,
+        )
+        .await;
         let mut fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         fields.sort();
         assert_eq!(fields, ["colour", "limit", "status"]);
         assert_eq!(order_count(&t, "alpha").await, 0, "nothing was committed");
-        assert_eq!(t.app.store.audit_page(t.app.store.tenant_by_slug("alpha").await.unwrap().unwrap().id.0, 0, 100).await.unwrap().len(), 1, "only the carrier's creation is audited");
+        assert_eq!(
+            t.app
+                .store
+                .audit_page(
+                    t.app
+                        .store
+                        .tenant_by_slug("alpha")
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .id
+                        .0,
+                    0,
+                    100
+                )
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "only the carrier's creation is audited"
+        );
     }
 }
 
@@ -108,54 +193,156 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
 async fn changes_are_allowed_until_something_ships() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
-        let order: Value = t.post("/api/v1/tenants/alpha/orders", &t.admin_token, &order_body("PO-1")).await.json().await.unwrap();
+        let order: Value = t
+            .post(
+                "/api/v1/tenants/alpha/orders",
+                &t.admin_token,
+                &order_body("PO-1"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
         let id = order["id"].as_str().unwrap();
         let base = format!("/api/v1/tenants/alpha/orders/{id}");
         assert_eq!(order["status"], "received");
         assert_eq!(order["number"], "ORD-000001");
 
-        let new_promise = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(120)).to_string();
+        let new_promise =
+            (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(120)).to_string();
         let res = t.post(&format!("{base}/changes"), &t.admin_token, &json!({"kind": "promise_change", "promised_by": new_promise, "reason": "customer asked"})).await;
         assert_eq!(res.status(), 200);
         let changed: Value = res.json().await.unwrap();
-        assert_eq!(changed["promised_by"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap(), new_promise.parse::<jiff::Timestamp>().unwrap());
-        let p = problem(t.post(&format!("{base}/changes"), &t.admin_token, &json!({"kind": "cancel", "reason": ""})).await, 422).await;
+        assert_eq!(
+            changed["promised_by"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap(),
+            new_promise.parse::<jiff::Timestamp>().unwrap()
+        );
+        let p = problem(
+            t.post(
+                &format!("{base}/changes"),
+                &t.admin_token,
+                &json!({"kind": "cancel", "reason": ""}),
+            )
+            .await,
+            422,
+        )
+        .await;
         assert_eq!(field_errors(&p)[0].0, "reason");
-        let p = problem(t.post(&format!("{base}/changes"), &t.admin_token, &json!({"kind": "teleport", "reason": "x"})).await, 422).await;
+        let p = problem(
+            t.post(
+                &format!("{base}/changes"),
+                &t.admin_token,
+                &json!({"kind": "teleport", "reason": "x"}),
+            )
+            .await,
+            422,
+        )
+        .await;
         assert!(field_errors(&p)[0].1.contains("unknown variant"), "{p}");
 
-        let released: Value = t.post(&format!("{base}/release"), &t.admin_token, &json!({})).await.json().await.unwrap();
+        let released: Value = t
+            .post(&format!("{base}/release"), &t.admin_token, &json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(released["status"], "released");
         // Ship one of the two lines.
         let mut s = shipment_body("1Z001", Some("PO-1"));
         s["lines"] = json!([{ "line_no": 1, "quantity": 2 }]);
-        let res = t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &s).await;
+        let res = t
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &s)
+            .await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
         let now_order: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
         assert_eq!(now_order["status"], "partially_shipped");
 
         let addr = json!({"kind": "address_change", "reason": "moved", "ship_to": {"name": "Ann", "line1": "9 Elm", "city": "Waco", "postal_code": "76701", "country": "US"}});
-        let p = problem(t.post(&format!("{base}/changes"), &t.admin_token, &addr).await, 409).await;
-        assert!(p["detail"].as_str().unwrap().contains("partially_shipped"), "{p}");
+        let p = problem(
+            t.post(&format!("{base}/changes"), &t.admin_token, &addr)
+                .await,
+            409,
+        )
+        .await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("partially_shipped"),
+            "{p}"
+        );
         let after: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
-        assert_eq!(after["ship_to"]["city"], "Austin", "the refused change left the order as it was");
-        let changes: Value = t.get(&format!("{base}/changes"), &t.admin_token).await.json().await.unwrap();
+        assert_eq!(
+            after["ship_to"]["city"], "Austin",
+            "the refused change left the order as it was"
+        );
+        let changes: Value = t
+            .get(&format!("{base}/changes"), &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(changes["items"].as_array().unwrap().len(), 1);
         assert_eq!(changes["items"][0]["reason"], "customer asked");
 
         // Ship the rest: the order is shipped.
-        let res = t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &shipment_body("1Z002", Some("PO-1"))).await;
+        let res = t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1Z002", Some("PO-1")),
+            )
+            .await;
         assert_eq!(res.status(), 201);
         let shipped: Value = res.json().await.unwrap();
-        assert_eq!(shipped["lines"], json!([{ "line_no": 2, "quantity": 1 }]), "omitted lines mean everything still unshipped");
+        assert_eq!(
+            shipped["lines"],
+            json!([{ "line_no": 2, "quantity": 1 }]),
+            "omitted lines mean everything still unshipped"
+        );
         let done: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
         assert_eq!(done["status"], "shipped");
-        let p = problem(t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &shipment_body("1Z003", Some("PO-1"))).await, 422).await;
-        assert!(field_errors(&p)[0].1.contains("nothing left to ship"), "{p}");
+        let p = problem(
+            t.post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1Z003", Some("PO-1")),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert!(
+            field_errors(&p)[0].1.contains("nothing left to ship"),
+            "{p}"
+        );
         // Its audit trail shows every step with before and after.
-        let audit: Value = t.get(&format!("/api/v1/tenants/alpha/audit/order/{id}"), &t.admin_token).await.json().await.unwrap();
-        let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
-        assert_eq!(actions, ["created", "changed:promise_change", "released", "status_changed", "status_changed"]);
+        let audit: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/audit/order/{id}"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let actions: Vec<&str> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "created",
+                "changed:promise_change",
+                "released",
+                "status_changed",
+                "status_changed"
+            ]
+        );
     }
 }
 
@@ -164,13 +351,30 @@ async fn lists_paginate_filter_and_search() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
         for i in 0..7 {
-            assert_eq!(t.post("/api/v1/tenants/alpha/orders", &t.admin_token, &order_body(&format!("PO-{i}"))).await.status(), 201);
+            assert_eq!(
+                t.post(
+                    "/api/v1/tenants/alpha/orders",
+                    &t.admin_token,
+                    &order_body(&format!("PO-{i}"))
+                )
+                .await
+                .status(),
+                201
+            );
         }
         let mut seen = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let q = match &cursor { Some(c) => format!("?limit=3&cursor={c}"), None => "?limit=3".into() };
-            let page: Value = t.get(&format!("/api/v1/tenants/alpha/orders{q}"), &t.admin_token).await.json().await.unwrap();
+            let q = match &cursor {
+                Some(c) => format!("?limit=3&cursor={c}"),
+                None => "?limit=3".into(),
+            };
+            let page: Value = t
+                .get(&format!("/api/v1/tenants/alpha/orders{q}"), &t.admin_token)
+                .await
+                .json()
+                .await
+                .unwrap();
             for o in page["items"].as_array().unwrap() {
                 seen.push(o["external_ref"].as_str().unwrap().to_string());
             }
@@ -179,15 +383,49 @@ async fn lists_paginate_filter_and_search() {
                 None => break,
             }
         }
-        assert_eq!(seen, ["PO-6", "PO-5", "PO-4", "PO-3", "PO-2", "PO-1", "PO-0"]);
-        let hit: Value = t.get("/api/v1/tenants/alpha/orders?q=PO-3", &t.admin_token).await.json().await.unwrap();
+        assert_eq!(
+            seen,
+            ["PO-6", "PO-5", "PO-4", "PO-3", "PO-2", "PO-1", "PO-0"]
+        );
+        let hit: Value = t
+            .get("/api/v1/tenants/alpha/orders?q=PO-3", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(hit["items"].as_array().unwrap().len(), 1);
-        let by_number: Value = t.get("/api/v1/tenants/alpha/orders?q=ORD-000002", &t.admin_token).await.json().await.unwrap();
+        let by_number: Value = t
+            .get("/api/v1/tenants/alpha/orders?q=ORD-000002", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(by_number["items"][0]["external_ref"], "PO-1");
-        let future: Value = t.get("/api/v1/tenants/alpha/orders?from=2999-01-01", &t.admin_token).await.json().await.unwrap();
+        let future: Value = t
+            .get(
+                "/api/v1/tenants/alpha/orders?from=2999-01-01",
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
         assert!(future["items"].as_array().unwrap().is_empty());
-        let received: Value = t.get("/api/v1/tenants/alpha/orders?status=received", &t.admin_token).await.json().await.unwrap();
+        let received: Value = t
+            .get(
+                "/api/v1/tenants/alpha/orders?status=received",
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(received["items"].as_array().unwrap().len(), 7);
-        problem(t.get("/api/v1/tenants/alpha/orders/not-a-uuid", &t.admin_token).await, 404).await;
+        problem(
+            t.get("/api/v1/tenants/alpha/orders/not-a-uuid", &t.admin_token)
+                .await,
+            404,
+        )
+        .await;
     }
 }

@@ -18,17 +18,35 @@ async fn shipment_input_errors_name_the_field() {
         s["destination"]["time_zone"] = json!("Mars/Base");
         let p = problem(t.post(url, &t.admin_token, &s).await, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
-        assert_eq!(fields, ["destination.time_zone", "weight_kg", "carrier", "order"], "{p}");
+        assert_eq!(
+            fields,
+            ["destination.time_zone", "weight_kg", "carrier", "order"],
+            "{p}"
+        );
         assert!(field_errors(&p)[2].1.contains("no carrier 'NOPE'"));
 
         let mut s = shipment_body("1Z1", None);
-        s["delivered_at"] = json!((jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48)).to_string());
+        s["delivered_at"] =
+            json!((jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48)).to_string());
         let p = problem(t.post(url, &t.admin_token, &s).await, 422).await;
         assert_eq!(field_errors(&p)[0].0, "delivered_at");
 
-        assert_eq!(t.post(url, &t.admin_token, &shipment_body("1Z1", None)).await.status(), 201);
-        let p = problem(t.post(url, &t.admin_token, &shipment_body("1Z1", None)).await, 422).await;
-        assert!(field_errors(&p)[0].1.contains("already exists"), "tracking numbers are unique per carrier: {p}");
+        assert_eq!(
+            t.post(url, &t.admin_token, &shipment_body("1Z1", None))
+                .await
+                .status(),
+            201
+        );
+        let p = problem(
+            t.post(url, &t.admin_token, &shipment_body("1Z1", None))
+                .await,
+            422,
+        )
+        .await;
+        assert!(
+            field_errors(&p)[0].1.contains("already exists"),
+            "tracking numbers are unique per carrier: {p}"
+        );
         let list: Value = t.get(url, &t.admin_token).await.json().await.unwrap();
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
     }
@@ -38,11 +56,27 @@ async fn shipment_input_errors_name_the_field() {
 async fn documents_are_stored_by_content_and_served_back() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
-        let s: Value = t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &shipment_body("1Z9", None)).await.json().await.unwrap();
-        let base = format!("/api/v1/tenants/alpha/shipments/{}/documents", s["id"].as_str().unwrap());
+        let s: Value = t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1Z9", None),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let base = format!(
+            "/api/v1/tenants/alpha/shipments/{}/documents",
+            s["id"].as_str().unwrap()
+        );
         let pdf = b"%PDF-1.4 proof of delivery".to_vec();
         let res = t
-            .req(Method::POST, &format!("{base}?kind=pod&filename=pod.pdf"), &t.admin_token)
+            .req(
+                Method::POST,
+                &format!("{base}?kind=pod&filename=pod.pdf"),
+                &t.admin_token,
+            )
             .header("content-type", "application/pdf")
             .body(pdf.clone())
             .send()
@@ -52,19 +86,54 @@ async fn documents_are_stored_by_content_and_served_back() {
         let doc: Value = res.json().await.unwrap();
         assert_eq!(doc["kind"], "pod");
         assert_eq!(doc["size_bytes"], pdf.len());
-        let got = t.get(&format!("{base}/{}", doc["id"].as_str().unwrap()), &t.admin_token).await;
-        assert_eq!(got.headers().get("content-type").unwrap(), "application/pdf");
+        let got = t
+            .get(
+                &format!("{base}/{}", doc["id"].as_str().unwrap()),
+                &t.admin_token,
+            )
+            .await;
+        assert_eq!(
+            got.headers().get("content-type").unwrap(),
+            "application/pdf"
+        );
         assert_eq!(got.bytes().await.unwrap().to_vec(), pdf);
         let listed: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
         assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 
-        let bad = t.req(Method::POST, &format!("{base}?kind=selfie&filename=../x"), &t.admin_token).body("x").send().await.unwrap();
+        let bad = t
+            .req(
+                Method::POST,
+                &format!("{base}?kind=selfie&filename=../x"),
+                &t.admin_token,
+            )
+            .body("x")
+            .send()
+            .await
+            .unwrap();
         let p = problem(bad, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         assert_eq!(fields, ["kind", "filename"]);
-        let empty = t.req(Method::POST, &format!("{base}?kind=bol&filename=bol.pdf"), &t.admin_token).body("").send().await.unwrap();
+        let empty = t
+            .req(
+                Method::POST,
+                &format!("{base}?kind=bol&filename=bol.pdf"),
+                &t.admin_token,
+            )
+            .body("")
+            .send()
+            .await
+            .unwrap();
         problem(empty, 422).await;
-        let huge = t.req(Method::POST, &format!("{base}?kind=bol&filename=bol.pdf"), &t.admin_token).body(vec![0u8; 21 * 1024 * 1024]).send().await.unwrap();
+        let huge = t
+            .req(
+                Method::POST,
+                &format!("{base}?kind=bol&filename=bol.pdf"),
+                &t.admin_token,
+            )
+            .body(vec![0u8; 21 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap();
         problem(huge, 413).await;
     }
 }
@@ -75,21 +144,87 @@ async fn carrier_tokens_see_only_their_own_shipments() {
         t.tenant("alpha").await;
         let sys = Principal::system();
         let alpha = t.app.store.tenant_by_slug("alpha").await.unwrap().unwrap();
-        t.app.create_carrier(&sys, &alpha, NewCarrier { name: "Old Dominion".into(), scac: Some("ODFL".into()), mode: Mode::Ltl }).await.unwrap();
-        let ups: Value = t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &shipment_body("1ZUPS", None)).await.json().await.unwrap();
-        let mut od = shipment_body("PRO123", None);
-        od["carrier"] = json!("ODFL");
-        let od: Value = t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &od).await.json().await.unwrap();
-        let (_, secret) = t
-            .app
-            .create_token(&sys, NewToken { name: "odfl".into(), role: Role::Carrier, tenant: Some("alpha".into()), carrier: Some("ODFL".into()), scopes: None })
+        t.app
+            .create_carrier(
+                &sys,
+                &alpha,
+                NewCarrier {
+                    name: "Old Dominion".into(),
+                    scac: Some("ODFL".into()),
+                    mode: Mode::Ltl,
+                },
+            )
             .await
             .unwrap();
-        let list: Value = t.get("/api/v1/tenants/alpha/shipments", &secret).await.json().await.unwrap();
-        let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+        let ups: Value = t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1ZUPS", None),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut od = shipment_body("PRO123", None);
+        od["carrier"] = json!("ODFL");
+        let od: Value = t
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &od)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let (_, secret) = t
+            .app
+            .create_token(
+                &sys,
+                NewToken {
+                    name: "odfl".into(),
+                    role: Role::Carrier,
+                    tenant: Some("alpha".into()),
+                    carrier: Some("ODFL".into()),
+                    scopes: None,
+                },
+            )
+            .await
+            .unwrap();
+        let list: Value = t
+            .get("/api/v1/tenants/alpha/shipments", &secret)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
         assert_eq!(ids, [od["id"].as_str().unwrap()]);
-        problem(t.get(&format!("/api/v1/tenants/alpha/shipments/{}", ups["id"].as_str().unwrap()), &secret).await, 404).await;
-        assert_eq!(t.get(&format!("/api/v1/tenants/alpha/shipments/{}", od["id"].as_str().unwrap()), &secret).await.status(), 200);
+        problem(
+            t.get(
+                &format!(
+                    "/api/v1/tenants/alpha/shipments/{}",
+                    ups["id"].as_str().unwrap()
+                ),
+                &secret,
+            )
+            .await,
+            404,
+        )
+        .await;
+        assert_eq!(
+            t.get(
+                &format!(
+                    "/api/v1/tenants/alpha/shipments/{}",
+                    od["id"].as_str().unwrap()
+                ),
+                &secret
+            )
+            .await
+            .status(),
+            200
+        );
         problem(t.get("/api/v1/tenants/alpha/orders", &secret).await, 403).await;
     }
 }

@@ -143,12 +143,25 @@ pub fn generate(cfg: &GenConfig, dir: &Path) -> io::Result<GenSummary> {
     let acme_orders = (cfg.orders as u128 * 3 / 10) as usize;
     let counts = [cfg.orders - acme_orders, acme_orders];
 
-    let mut summary = GenSummary { tenants: plans, orders: 0, order_lines: 0, shipments: 0 };
+    let mut summary = GenSummary {
+        tenants: plans,
+        orders: 0,
+        order_lines: 0,
+        shipments: 0,
+    };
     for (profile, count) in profiles.iter().zip(counts) {
         let tenant_dir = dir.join(&profile.plan.slug);
         fs::create_dir_all(&tenant_dir)?;
         let mut tenant = TenantGen::new(profile, &geo, &mut rng)?;
-        tenant.run(count, cfg.days, now, &tenant_dir, &mut rng, &mut tracking, &mut summary)?;
+        tenant.run(
+            count,
+            cfg.days,
+            now,
+            &tenant_dir,
+            &mut rng,
+            &mut tracking,
+            &mut summary,
+        )?;
     }
     Ok(summary)
 }
@@ -164,10 +177,16 @@ fn check_config(cfg: &GenConfig, now: i64) -> io::Result<()> {
     const Y2000: i64 = 946_684_800;
     const Y9000: i64 = 221_845_392_000;
     if !(1..=3660).contains(&cfg.days) {
-        return Err(invalid_input(format!("days must be between 1 and 3660, got {}", cfg.days)));
+        return Err(invalid_input(format!(
+            "days must be between 1 and 3660, got {}",
+            cfg.days
+        )));
     }
     if now - cfg.days * DAY - 2 * DAY < Y2000 || now > Y9000 {
-        return Err(invalid_input(format!("now ({}) minus {} days must lie between 2000 and 9000", cfg.now, cfg.days)));
+        return Err(invalid_input(format!(
+            "now ({}) minus {} days must lie between 2000 and 9000",
+            cfg.now, cfg.days
+        )));
     }
     Ok(())
 }
@@ -218,7 +237,14 @@ fn carriers() -> Vec<CarrierPlan> {
     ]
 }
 
-fn warehouse(code: &str, name: &str, city: &str, region: &str, postal_code: &str, time_zone: &str) -> WarehousePlan {
+fn warehouse(
+    code: &str,
+    name: &str,
+    city: &str,
+    region: &str,
+    postal_code: &str,
+    time_zone: &str,
+) -> WarehousePlan {
     WarehousePlan {
         code: code.into(),
         name: name.into(),
@@ -262,8 +288,22 @@ fn profiles() -> Vec<Profile> {
                 time_zone: "America/Chicago".into(),
                 carriers: carriers(),
                 warehouses: vec![
-                    warehouse("DAL1", "Northwind Dallas DC", "Dallas", "TX", "75201", "America/Chicago"),
-                    warehouse("REN1", "Northwind Reno DC", "Reno", "NV", "89501", "America/Los_Angeles"),
+                    warehouse(
+                        "DAL1",
+                        "Northwind Dallas DC",
+                        "Dallas",
+                        "TX",
+                        "75201",
+                        "America/Chicago",
+                    ),
+                    warehouse(
+                        "REN1",
+                        "Northwind Reno DC",
+                        "Reno",
+                        "NV",
+                        "89501",
+                        "America/Los_Angeles",
+                    ),
                 ],
             },
             ref_prefix: "NW-",
@@ -340,7 +380,17 @@ const fn us(
     phone: &'static str,
     weight: f64,
 ) -> City {
-    City { name, region, country: "US", time_zone, lat, lon, phone, postal: Postal::Us(lo, hi), weight }
+    City {
+        name,
+        region,
+        country: "US",
+        time_zone,
+        lat,
+        lon,
+        phone,
+        postal: Postal::Us(lo, hi),
+        weight,
+    }
 }
 
 const NY: &str = "America/New_York";
@@ -349,42 +399,278 @@ const DEN: &str = "America/Denver";
 const LA: &str = "America/Los_Angeles";
 
 const US_CITIES: &[City] = &[
-    us("New York", "NY", 10001, 10040, NY, 40.71, -74.01, "212", 8.3),
-    us("Brooklyn", "NY", 11201, 11239, NY, 40.65, -73.95, "718", 2.6),
-    us("Los Angeles", "CA", 90001, 90068, LA, 34.05, -118.24, "213", 3.9),
-    us("Chicago", "IL", 60601, 60661, CHI, 41.88, -87.63, "312", 2.7),
-    us("Houston", "TX", 77002, 77099, CHI, 29.76, -95.37, "713", 2.3),
-    us("Phoenix", "AZ", 85003, 85054, "America/Phoenix", 33.45, -112.07, "602", 1.6),
-    us("Philadelphia", "PA", 19102, 19154, NY, 39.95, -75.17, "215", 1.6),
-    us("San Antonio", "TX", 78201, 78266, CHI, 29.42, -98.49, "210", 1.5),
-    us("San Diego", "CA", 92101, 92154, LA, 32.72, -117.16, "619", 1.4),
+    us(
+        "New York", "NY", 10001, 10040, NY, 40.71, -74.01, "212", 8.3,
+    ),
+    us(
+        "Brooklyn", "NY", 11201, 11239, NY, 40.65, -73.95, "718", 2.6,
+    ),
+    us(
+        "Los Angeles",
+        "CA",
+        90001,
+        90068,
+        LA,
+        34.05,
+        -118.24,
+        "213",
+        3.9,
+    ),
+    us(
+        "Chicago", "IL", 60601, 60661, CHI, 41.88, -87.63, "312", 2.7,
+    ),
+    us(
+        "Houston", "TX", 77002, 77099, CHI, 29.76, -95.37, "713", 2.3,
+    ),
+    us(
+        "Phoenix",
+        "AZ",
+        85003,
+        85054,
+        "America/Phoenix",
+        33.45,
+        -112.07,
+        "602",
+        1.6,
+    ),
+    us(
+        "Philadelphia",
+        "PA",
+        19102,
+        19154,
+        NY,
+        39.95,
+        -75.17,
+        "215",
+        1.6,
+    ),
+    us(
+        "San Antonio",
+        "TX",
+        78201,
+        78266,
+        CHI,
+        29.42,
+        -98.49,
+        "210",
+        1.5,
+    ),
+    us(
+        "San Diego",
+        "CA",
+        92101,
+        92154,
+        LA,
+        32.72,
+        -117.16,
+        "619",
+        1.4,
+    ),
     us("Dallas", "TX", 75201, 75254, CHI, 32.78, -96.80, "214", 1.3),
     us("Austin", "TX", 78701, 78759, CHI, 30.27, -97.74, "512", 1.0),
-    us("Jacksonville", "FL", 32202, 32258, NY, 30.33, -81.66, "904", 0.95),
-    us("Columbus", "OH", 43201, 43235, NY, 39.96, -83.00, "614", 0.9),
-    us("Charlotte", "NC", 28202, 28277, NY, 35.23, -80.84, "704", 0.9),
-    us("Indianapolis", "IN", 46201, 46260, "America/Indiana/Indianapolis", 39.77, -86.16, "317", 0.88),
-    us("San Francisco", "CA", 94102, 94134, LA, 37.77, -122.42, "415", 0.8),
-    us("Seattle", "WA", 98101, 98199, LA, 47.61, -122.33, "206", 0.75),
-    us("Denver", "CO", 80202, 80249, DEN, 39.74, -104.99, "303", 0.72),
-    us("Nashville", "TN", 37201, 37221, CHI, 36.16, -86.78, "615", 0.69),
+    us(
+        "Jacksonville",
+        "FL",
+        32202,
+        32258,
+        NY,
+        30.33,
+        -81.66,
+        "904",
+        0.95,
+    ),
+    us(
+        "Columbus", "OH", 43201, 43235, NY, 39.96, -83.00, "614", 0.9,
+    ),
+    us(
+        "Charlotte",
+        "NC",
+        28202,
+        28277,
+        NY,
+        35.23,
+        -80.84,
+        "704",
+        0.9,
+    ),
+    us(
+        "Indianapolis",
+        "IN",
+        46201,
+        46260,
+        "America/Indiana/Indianapolis",
+        39.77,
+        -86.16,
+        "317",
+        0.88,
+    ),
+    us(
+        "San Francisco",
+        "CA",
+        94102,
+        94134,
+        LA,
+        37.77,
+        -122.42,
+        "415",
+        0.8,
+    ),
+    us(
+        "Seattle", "WA", 98101, 98199, LA, 47.61, -122.33, "206", 0.75,
+    ),
+    us(
+        "Denver", "CO", 80202, 80249, DEN, 39.74, -104.99, "303", 0.72,
+    ),
+    us(
+        "Nashville",
+        "TN",
+        37201,
+        37221,
+        CHI,
+        36.16,
+        -86.78,
+        "615",
+        0.69,
+    ),
     us("Boston", "MA", 2108, 2136, NY, 42.36, -71.06, "617", 0.65),
-    us("Portland", "OR", 97201, 97236, LA, 45.52, -122.68, "503", 0.65),
-    us("Las Vegas", "NV", 89101, 89149, LA, 36.17, -115.14, "702", 0.64),
-    us("Detroit", "MI", 48201, 48239, "America/Detroit", 42.33, -83.05, "313", 0.63),
-    us("Louisville", "KY", 40202, 40245, "America/Kentucky/Louisville", 38.25, -85.76, "502", 0.62),
-    us("Milwaukee", "WI", 53202, 53226, CHI, 43.04, -87.91, "414", 0.57),
-    us("Albuquerque", "NM", 87102, 87123, DEN, 35.08, -106.65, "505", 0.56),
-    us("Kansas City", "MO", 64105, 64158, CHI, 39.10, -94.58, "816", 0.51),
+    us(
+        "Portland", "OR", 97201, 97236, LA, 45.52, -122.68, "503", 0.65,
+    ),
+    us(
+        "Las Vegas",
+        "NV",
+        89101,
+        89149,
+        LA,
+        36.17,
+        -115.14,
+        "702",
+        0.64,
+    ),
+    us(
+        "Detroit",
+        "MI",
+        48201,
+        48239,
+        "America/Detroit",
+        42.33,
+        -83.05,
+        "313",
+        0.63,
+    ),
+    us(
+        "Louisville",
+        "KY",
+        40202,
+        40245,
+        "America/Kentucky/Louisville",
+        38.25,
+        -85.76,
+        "502",
+        0.62,
+    ),
+    us(
+        "Milwaukee",
+        "WI",
+        53202,
+        53226,
+        CHI,
+        43.04,
+        -87.91,
+        "414",
+        0.57,
+    ),
+    us(
+        "Albuquerque",
+        "NM",
+        87102,
+        87123,
+        DEN,
+        35.08,
+        -106.65,
+        "505",
+        0.56,
+    ),
+    us(
+        "Kansas City",
+        "MO",
+        64105,
+        64158,
+        CHI,
+        39.10,
+        -94.58,
+        "816",
+        0.51,
+    ),
     us("Atlanta", "GA", 30303, 30350, NY, 33.75, -84.39, "404", 0.5),
     us("Miami", "FL", 33125, 33196, NY, 25.76, -80.19, "305", 0.45),
-    us("Minneapolis", "MN", 55401, 55419, CHI, 44.98, -93.27, "612", 0.43),
-    us("Honolulu", "HI", 96813, 96826, "Pacific/Honolulu", 21.31, -157.86, "808", 0.35),
-    us("Pittsburgh", "PA", 15201, 15235, NY, 40.44, -79.99, "412", 0.3),
-    us("Anchorage", "AK", 99501, 99518, "America/Anchorage", 61.22, -149.90, "907", 0.29),
+    us(
+        "Minneapolis",
+        "MN",
+        55401,
+        55419,
+        CHI,
+        44.98,
+        -93.27,
+        "612",
+        0.43,
+    ),
+    us(
+        "Honolulu",
+        "HI",
+        96813,
+        96826,
+        "Pacific/Honolulu",
+        21.31,
+        -157.86,
+        "808",
+        0.35,
+    ),
+    us(
+        "Pittsburgh",
+        "PA",
+        15201,
+        15235,
+        NY,
+        40.44,
+        -79.99,
+        "412",
+        0.3,
+    ),
+    us(
+        "Anchorage",
+        "AK",
+        99501,
+        99518,
+        "America/Anchorage",
+        61.22,
+        -149.90,
+        "907",
+        0.29,
+    ),
     us("Reno", "NV", 89501, 89523, LA, 39.53, -119.81, "775", 0.26),
-    us("Boise", "ID", 83702, 83716, "America/Boise", 43.62, -116.20, "208", 0.24),
-    us("Salt Lake City", "UT", 84101, 84124, DEN, 40.76, -111.89, "801", 0.2),
+    us(
+        "Boise",
+        "ID",
+        83702,
+        83716,
+        "America/Boise",
+        43.62,
+        -116.20,
+        "208",
+        0.24,
+    ),
+    us(
+        "Salt Lake City",
+        "UT",
+        84101,
+        84124,
+        DEN,
+        40.76,
+        -111.89,
+        "801",
+        0.2,
+    ),
 ];
 
 const FOREIGN_CITIES: &[City] = &[
@@ -471,31 +757,196 @@ const FOREIGN_CITIES: &[City] = &[
 const FOREIGN_SHARE: f64 = 0.03;
 
 const FIRST_NAMES: &[&str] = &[
-    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William",
-    "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Christopher", "Karen", "Charles", "Lisa",
-    "Daniel", "Nancy", "Matthew", "Betty", "Anthony", "Sandra", "Mark", "Margaret", "Donald", "Ashley", "Steven",
-    "Kimberly", "Andrew", "Emily", "Joshua", "Donna", "Kevin", "Michelle", "Brian", "Carol", "George", "Amanda",
-    "Timothy", "Melissa", "Jason", "Stephanie", "Ryan", "Rebecca", "Jacob", "Laura", "Nicholas", "Maria", "Jose",
-    "Luis", "Carlos", "Sofia", "Wei", "Priya", "Aisha", "Omar", "Mei", "Hiroshi", "Olga", "Noah", "Liam", "Emma",
-    "Olivia", "Ava", "Mateo", "Isabella", "Ethan", "Chloe", "Dmitri", "Fatima",
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Christopher",
+    "Karen",
+    "Charles",
+    "Lisa",
+    "Daniel",
+    "Nancy",
+    "Matthew",
+    "Betty",
+    "Anthony",
+    "Sandra",
+    "Mark",
+    "Margaret",
+    "Donald",
+    "Ashley",
+    "Steven",
+    "Kimberly",
+    "Andrew",
+    "Emily",
+    "Joshua",
+    "Donna",
+    "Kevin",
+    "Michelle",
+    "Brian",
+    "Carol",
+    "George",
+    "Amanda",
+    "Timothy",
+    "Melissa",
+    "Jason",
+    "Stephanie",
+    "Ryan",
+    "Rebecca",
+    "Jacob",
+    "Laura",
+    "Nicholas",
+    "Maria",
+    "Jose",
+    "Luis",
+    "Carlos",
+    "Sofia",
+    "Wei",
+    "Priya",
+    "Aisha",
+    "Omar",
+    "Mei",
+    "Hiroshi",
+    "Olga",
+    "Noah",
+    "Liam",
+    "Emma",
+    "Olivia",
+    "Ava",
+    "Mateo",
+    "Isabella",
+    "Ethan",
+    "Chloe",
+    "Dmitri",
+    "Fatima",
 ];
 
 const LAST_NAMES: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
-    "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young",
-    "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker",
-    "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Patel", "Kim", "Chen", "O'Brien", "Murphy",
-    "Sullivan", "Kowalski", "Schmidt", "Novak", "Yamamoto", "Okafor", "Haddad",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Patel",
+    "Kim",
+    "Chen",
+    "O'Brien",
+    "Murphy",
+    "Sullivan",
+    "Kowalski",
+    "Schmidt",
+    "Novak",
+    "Yamamoto",
+    "Okafor",
+    "Haddad",
 ];
 
-const EMAIL_DOMAINS: &[&str] =
-    &["gmail.com", "gmail.com", "gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "aol.com", "comcast.net"];
+const EMAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "gmail.com",
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "icloud.com",
+    "hotmail.com",
+    "aol.com",
+    "comcast.net",
+];
 
 const STREETS: &[&str] = &[
-    "Maple", "Oak", "Cedar", "Pine", "Elm", "Washington", "Lincoln", "Park", "Lake", "Hill", "Sunset", "Highland",
-    "Main", "Church", "Franklin", "Jefferson", "Madison", "Ridge", "Meadow", "Willow", "Chestnut", "Walnut", "Spring",
-    "River", "Forest", "Jackson", "Adams", "Grant", "Cherry", "Prospect", "King", "Queen", "College", "Broadway",
+    "Maple",
+    "Oak",
+    "Cedar",
+    "Pine",
+    "Elm",
+    "Washington",
+    "Lincoln",
+    "Park",
+    "Lake",
+    "Hill",
+    "Sunset",
+    "Highland",
+    "Main",
+    "Church",
+    "Franklin",
+    "Jefferson",
+    "Madison",
+    "Ridge",
+    "Meadow",
+    "Willow",
+    "Chestnut",
+    "Walnut",
+    "Spring",
+    "River",
+    "Forest",
+    "Jackson",
+    "Adams",
+    "Grant",
+    "Cherry",
+    "Prospect",
+    "King",
+    "Queen",
+    "College",
+    "Broadway",
 ];
 const STREET_SUFFIXES: &[&str] = &["St", "Ave", "Blvd", "Dr", "Ln", "Rd", "Ct", "Way", "Pl"];
 const BUSINESS_STREETS: &[&str] = &[
@@ -524,14 +975,54 @@ const MX_STREETS: &[&str] = &[
 ];
 
 const RETAIL_PLACES: &[&str] = &[
-    "Summit", "Cascade", "Blue Ridge", "Timberline", "Red Rock", "Granite Peak", "Prairie", "Lakeshore", "High Desert",
-    "Pine Valley", "Canyon", "Northstar", "Trailhead", "Riverbend", "Ozark", "Big Sky", "Sawtooth", "Appalachian",
+    "Summit",
+    "Cascade",
+    "Blue Ridge",
+    "Timberline",
+    "Red Rock",
+    "Granite Peak",
+    "Prairie",
+    "Lakeshore",
+    "High Desert",
+    "Pine Valley",
+    "Canyon",
+    "Northstar",
+    "Trailhead",
+    "Riverbend",
+    "Ozark",
+    "Big Sky",
+    "Sawtooth",
+    "Appalachian",
 ];
-const RETAIL_KINDS: &[&str] =
-    &["Outfitters", "Outdoor Supply", "Mountain Sports", "Trading Post", "Adventure Co.", "Camp & Trail", "Sporting Goods"];
+const RETAIL_KINDS: &[&str] = &[
+    "Outfitters",
+    "Outdoor Supply",
+    "Mountain Sports",
+    "Trading Post",
+    "Adventure Co.",
+    "Camp & Trail",
+    "Sporting Goods",
+];
 const INDUSTRIAL_PLACES: &[&str] = &[
-    "Great Lakes", "Keystone", "Lone Star", "Pacific", "Gulf Coast", "Heartland", "Iron Range", "Tri-State", "Midwest",
-    "Allegheny", "Piedmont", "Bayou", "Sierra", "Delta", "Magnolia", "Buckeye", "Badger", "Palmetto", "Cumberland",
+    "Great Lakes",
+    "Keystone",
+    "Lone Star",
+    "Pacific",
+    "Gulf Coast",
+    "Heartland",
+    "Iron Range",
+    "Tri-State",
+    "Midwest",
+    "Allegheny",
+    "Piedmont",
+    "Bayou",
+    "Sierra",
+    "Delta",
+    "Magnolia",
+    "Buckeye",
+    "Badger",
+    "Palmetto",
+    "Cumberland",
 ];
 const INDUSTRIAL_KINDS: &[&str] = &[
     "Machine Works",
@@ -558,12 +1049,20 @@ struct Category {
     grams: (u32, u32),
 }
 
-const COLORS: &[&str] = &["Slate", "Forest", "Ember", "Glacier", "Sand", "Black", "Navy", "Olive"];
+const COLORS: &[&str] = &[
+    "Slate", "Forest", "Ember", "Glacier", "Sand", "Black", "Navy", "Olive",
+];
 
 const NW_CATEGORIES: &[Category] = &[
     Category {
         code: "TNT",
-        products: &["Trailhead 2 Tent", "Basecamp 4 Dome Tent", "Ridgeline UL1 Tent", "Family Cabin 6 Tent", "Bivy Shelter"],
+        products: &[
+            "Trailhead 2 Tent",
+            "Basecamp 4 Dome Tent",
+            "Ridgeline UL1 Tent",
+            "Family Cabin 6 Tent",
+            "Bivy Shelter",
+        ],
         variants: COLORS,
         dollars: (89, 549),
         grams: (900, 8000),
@@ -583,7 +1082,13 @@ const NW_CATEGORIES: &[Category] = &[
     },
     Category {
         code: "PCK",
-        products: &["Daypack 24L", "Trekker 45L Backpack", "Expedition 65L Backpack", "Hydration Pack 12L", "Hip Pack 3L"],
+        products: &[
+            "Daypack 24L",
+            "Trekker 45L Backpack",
+            "Expedition 65L Backpack",
+            "Hydration Pack 12L",
+            "Hip Pack 3L",
+        ],
         variants: COLORS,
         dollars: (29, 289),
         grams: (250, 2400),
@@ -598,15 +1103,37 @@ const NW_CATEGORIES: &[Category] = &[
             "Merino Base Layer Top",
             "Sun Hoodie",
         ],
-        variants: &["Men's S", "Men's M", "Men's L", "Men's XL", "Women's XS", "Women's S", "Women's M", "Women's L"],
+        variants: &[
+            "Men's S",
+            "Men's M",
+            "Men's L",
+            "Men's XL",
+            "Women's XS",
+            "Women's S",
+            "Women's M",
+            "Women's L",
+        ],
         dollars: (35, 299),
         grams: (150, 900),
     },
     Category {
         code: "FTW",
-        products: &["Trail Running Shoe", "Waterproof Hiking Boot", "Camp Sandal", "Approach Shoe"],
+        products: &[
+            "Trail Running Shoe",
+            "Waterproof Hiking Boot",
+            "Camp Sandal",
+            "Approach Shoe",
+        ],
         variants: &[
-            "Men's 8", "Men's 9", "Men's 10", "Men's 11", "Men's 12", "Women's 6", "Women's 7", "Women's 8", "Women's 9",
+            "Men's 8",
+            "Men's 9",
+            "Men's 10",
+            "Men's 11",
+            "Men's 12",
+            "Women's 6",
+            "Women's 7",
+            "Women's 8",
+            "Women's 9",
         ],
         dollars: (49, 229),
         grams: (250, 1600),
@@ -627,7 +1154,12 @@ const NW_CATEGORIES: &[Category] = &[
     },
     Category {
         code: "LGT",
-        products: &["Headlamp 400 Lumen", "Rechargeable Lantern", "Solar String Lights", "Emergency Beacon"],
+        products: &[
+            "Headlamp 400 Lumen",
+            "Rechargeable Lantern",
+            "Solar String Lights",
+            "Emergency Beacon",
+        ],
         variants: COLORS,
         dollars: (15, 249),
         grams: (60, 600),
@@ -662,7 +1194,13 @@ const ACME_CATEGORIES: &[Category] = &[
             "Lag Screw 3/8\" x 4\" (Box of 25)",
             "Threaded Rod 1/2\"-13 x 6ft",
         ],
-        variants: &["Zinc Plated", "Grade 5", "Grade 8", "Stainless 18-8", "Hot-Dip Galvanized"],
+        variants: &[
+            "Zinc Plated",
+            "Grade 5",
+            "Grade 8",
+            "Stainless 18-8",
+            "Hot-Dip Galvanized",
+        ],
         dollars: (6, 95),
         grams: (200, 2500),
     },
@@ -689,7 +1227,13 @@ const ACME_CATEGORIES: &[Category] = &[
             "Gate Valve 2\" NPT",
             "JIC-8 Hydraulic Fitting",
         ],
-        variants: &["Brass", "Stainless 316", "Carbon Steel", "Lead-Free Bronze", "PVC Sch 80"],
+        variants: &[
+            "Brass",
+            "Stainless 316",
+            "Carbon Steel",
+            "Lead-Free Bronze",
+            "PVC Sch 80",
+        ],
         dollars: (3, 260),
         grams: (50, 3000),
     },
@@ -717,7 +1261,13 @@ const ACME_CATEGORIES: &[Category] = &[
             "LED High Bay 150W",
             "Extension Cord 12/3 50ft",
         ],
-        variants: &["Type A", "Type B", "Heavy Duty", "Outdoor Rated", "Contractor Pack"],
+        variants: &[
+            "Type A",
+            "Type B",
+            "Heavy Duty",
+            "Outdoor Rated",
+            "Contractor Pack",
+        ],
         dollars: (5, 260),
         grams: (80, 9000),
     },
@@ -777,15 +1327,15 @@ struct Rhythm {
 // in office hours and hardly at all on weekends.
 const B2C_RHYTHM: Rhythm = Rhythm {
     hours: [
-        0.6, 0.35, 0.2, 0.15, 0.15, 0.25, 0.5, 0.9, 1.3, 1.6, 1.8, 2.0, 2.2, 2.1, 1.9, 1.8, 1.8, 1.9, 2.2, 2.6, 2.9, 2.8,
-        2.1, 1.2,
+        0.6, 0.35, 0.2, 0.15, 0.15, 0.25, 0.5, 0.9, 1.3, 1.6, 1.8, 2.0, 2.2, 2.1, 1.9, 1.8, 1.8,
+        1.9, 2.2, 2.6, 2.9, 2.8, 2.1, 1.2,
     ],
     weekdays: [1.1, 1.05, 1.0, 1.0, 0.95, 0.8, 0.9],
 };
 const B2B_RHYTHM: Rhythm = Rhythm {
     hours: [
-        0.05, 0.03, 0.02, 0.02, 0.05, 0.2, 0.8, 2.0, 3.2, 3.6, 3.5, 3.0, 2.2, 2.8, 3.2, 3.0, 2.4, 1.5, 0.7, 0.4, 0.3, 0.2,
-        0.15, 0.1,
+        0.05, 0.03, 0.02, 0.02, 0.05, 0.2, 0.8, 2.0, 3.2, 3.6, 3.5, 3.0, 2.2, 2.8, 3.2, 3.0, 2.4,
+        1.5, 0.7, 0.4, 0.3, 0.2, 0.15, 0.1,
     ],
     weekdays: [1.0, 1.0, 1.0, 1.0, 0.9, 0.12, 0.06],
 };
@@ -820,13 +1370,25 @@ struct Geo {
 impl Geo {
     fn load() -> io::Result<Self> {
         let cities: Vec<&'static City> = US_CITIES.iter().chain(FOREIGN_CITIES).collect();
-        let zones = cities.iter().map(|c| zone(c.time_zone)).collect::<io::Result<Vec<_>>>()?;
+        let zones = cities
+            .iter()
+            .map(|c| zone(c.time_zone))
+            .collect::<io::Result<Vec<_>>>()?;
         let us_cdf = cumulative(US_CITIES.iter().map(|c| c.weight));
-        Ok(Self { cities, zones, us_cdf, us_count: US_CITIES.len() })
+        Ok(Self {
+            cities,
+            zones,
+            us_cdf,
+            us_count: US_CITIES.len(),
+        })
     }
 
     fn pick_city(&self, rng: &mut StdRng) -> usize {
-        if rng.random_bool(FOREIGN_SHARE) { self.pick_foreign(rng) } else { self.pick_us(rng) }
+        if rng.random_bool(FOREIGN_SHARE) {
+            self.pick_foreign(rng)
+        } else {
+            self.pick_us(rng)
+        }
     }
 
     fn pick_us(&self, rng: &mut StdRng) -> usize {
@@ -838,12 +1400,15 @@ impl Geo {
     }
 
     fn find(&self, name: &str, region: &str) -> Option<usize> {
-        self.cities.iter().position(|c| c.name == name && c.region == region)
+        self.cities
+            .iter()
+            .position(|c| c.name == name && c.region == region)
     }
 }
 
 fn zone(name: &str) -> io::Result<TimeZone> {
-    TimeZone::get(name).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("time zone {name}: {e}")))
+    TimeZone::get(name)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("time zone {name}: {e}")))
 }
 
 fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -859,7 +1424,8 @@ fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
 fn pick_cdf(cdf: &[f64], rng: &mut StdRng) -> usize {
     let total = cdf.last().copied().unwrap_or(0.0);
     let x = rng.random::<f64>() * total;
-    cdf.partition_point(|&c| c <= x).min(cdf.len().saturating_sub(1))
+    cdf.partition_point(|&c| c <= x)
+        .min(cdf.len().saturating_sub(1))
 }
 
 fn pick<'a, T>(items: &'a [T], rng: &mut StdRng) -> &'a T {
@@ -871,8 +1437,14 @@ fn log_uniform(lo: f64, hi: f64, rng: &mut StdRng) -> f64 {
 }
 
 fn km_between(a: &City, b: &City) -> f64 {
-    let (la1, lo1, la2, lo2) = (a.lat.to_radians(), a.lon.to_radians(), b.lat.to_radians(), b.lon.to_radians());
-    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    let (la1, lo1, la2, lo2) = (
+        a.lat.to_radians(),
+        a.lon.to_radians(),
+        b.lat.to_radians(),
+        b.lon.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
     2.0 * 6371.0 * h.sqrt().asin()
 }
 
@@ -987,15 +1559,29 @@ impl<'a> TenantGen<'a> {
             .iter()
             .map(|w| {
                 let city = geo.find(&w.city, &w.region).ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidData, format!("warehouse city {} not in the city table", w.city))
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("warehouse city {} not in the city table", w.city),
+                    )
                 })?;
-                Ok(Warehouse { plan: w.clone(), city })
+                Ok(Warehouse {
+                    plan: w.clone(),
+                    city,
+                })
             })
             .collect::<io::Result<Vec<_>>>()?;
         let catalogue = catalogue(profile, rng);
         let accounts = accounts(profile, geo, rng);
         let foreign_accounts = foreign_accounts(profile).min(accounts.len());
-        Ok(Self { profile, geo, tz, catalogue, accounts, foreign_accounts, warehouses })
+        Ok(Self {
+            profile,
+            geo,
+            tz,
+            catalogue,
+            accounts,
+            foreign_accounts,
+            warehouses,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1009,8 +1595,10 @@ impl<'a> TenantGen<'a> {
         tracking: &mut Tracking,
         summary: &mut GenSummary,
     ) -> io::Result<()> {
-        let mut orders_csv = csv::Writer::from_writer(BufWriter::new(File::create(dir.join("orders.csv"))?));
-        let mut shipments_csv = csv::Writer::from_writer(BufWriter::new(File::create(dir.join("shipments.csv"))?));
+        let mut orders_csv =
+            csv::Writer::from_writer(BufWriter::new(File::create(dir.join("orders.csv"))?));
+        let mut shipments_csv =
+            csv::Writer::from_writer(BufWriter::new(File::create(dir.join("shipments.csv"))?));
         orders_csv.write_record(ORDER_COLUMNS)?;
         shipments_csv.write_record(SHIPMENT_COLUMNS)?;
 
@@ -1021,7 +1609,11 @@ impl<'a> TenantGen<'a> {
         let b2c = RhythmSampler::new(&B2C_RHYTHM);
         let b2b = RhythmSampler::new(&B2B_RHYTHM);
         for _ in 0..count {
-            let channel = if rng.random_bool(self.profile.b2c_share) { Channel::B2c } else { Channel::B2b };
+            let channel = if rng.random_bool(self.profile.b2c_share) {
+                Channel::B2c
+            } else {
+                Channel::B2b
+            };
             let rhythm = if channel == Channel::B2c { &b2c } else { &b2b };
             placed.push((self.order_time(rhythm, &dates, now, days, rng), channel));
         }
@@ -1042,7 +1634,14 @@ impl<'a> TenantGen<'a> {
         finish(shipments_csv)
     }
 
-    fn order_time(&self, rhythm: &RhythmSampler, dates: &[Date], now: i64, days: i64, rng: &mut StdRng) -> i64 {
+    fn order_time(
+        &self,
+        rhythm: &RhythmSampler,
+        dates: &[Date],
+        now: i64,
+        days: i64,
+        rng: &mut StdRng,
+    ) -> i64 {
         // Rejection sampling keeps the weekday shape exact; today is only partly over, so its
         // later hours are rejected too. The bound only matters when `now` is just past midnight.
         for _ in 0..64 {
@@ -1062,44 +1661,66 @@ impl<'a> TenantGen<'a> {
         now - rng.random_range(1..=days * DAY - 1)
     }
 
-    fn order(&self, external_ref: String, channel: Channel, ordered_at: i64, rng: &mut StdRng) -> Order {
+    fn order(
+        &self,
+        external_ref: String,
+        channel: Channel,
+        ordered_at: i64,
+        rng: &mut StdRng,
+    ) -> Order {
         let b2b_account = (channel == Channel::B2b).then(|| {
             // Foreign accounts are chosen apart so that one big foreign customer cannot push
             // the share of international orders far from its target.
             let (foreign, domestic) = self.accounts.split_at(self.foreign_accounts);
-            let pool = if rng.random_bool(FOREIGN_SHARE) { foreign } else { domestic };
+            let pool = if rng.random_bool(FOREIGN_SHARE) {
+                foreign
+            } else {
+                domestic
+            };
             // Big accounts order far more often than small ones.
             let i = (rng.random::<f64>().powi(2) * pool.len() as f64) as usize;
             pool.get(i.min(pool.len().saturating_sub(1)))
         });
-        let (customer_name, email, phone, ship_to_name, line1, line2, city, postal_code) = match b2b_account.flatten() {
-            Some(a) => (
-                a.name.clone(),
-                a.email.clone(),
-                a.phone.clone(),
-                a.name.clone(),
-                a.line1.clone(),
-                a.line2.clone(),
-                a.city,
-                a.postal_code.clone(),
-            ),
-            None => {
-                let city = self.geo.pick_city(rng);
-                let c = self.geo.cities[city];
-                let (first, last) = (*pick(FIRST_NAMES, rng), *pick(LAST_NAMES, rng));
-                let name = format!("{first} {last}");
-                let email = rng.random_bool(0.92).then(|| consumer_email(first, last, rng));
-                let phone = rng.random_bool(0.45).then(|| phone_number(c, rng));
-                // Gifts: the parcel goes to someone other than the buyer.
-                let ship_to = if rng.random_bool(0.04) {
-                    format!("{} {}", pick(FIRST_NAMES, rng), pick(LAST_NAMES, rng))
-                } else {
-                    name.clone()
-                };
-                let line2 = rng.random_bool(0.18).then(|| apartment(rng));
-                (name, email, phone, ship_to, street_address(c, rng), line2, city, postal_code(c, rng))
-            }
-        };
+        let (customer_name, email, phone, ship_to_name, line1, line2, city, postal_code) =
+            match b2b_account.flatten() {
+                Some(a) => (
+                    a.name.clone(),
+                    a.email.clone(),
+                    a.phone.clone(),
+                    a.name.clone(),
+                    a.line1.clone(),
+                    a.line2.clone(),
+                    a.city,
+                    a.postal_code.clone(),
+                ),
+                None => {
+                    let city = self.geo.pick_city(rng);
+                    let c = self.geo.cities[city];
+                    let (first, last) = (*pick(FIRST_NAMES, rng), *pick(LAST_NAMES, rng));
+                    let name = format!("{first} {last}");
+                    let email = rng
+                        .random_bool(0.92)
+                        .then(|| consumer_email(first, last, rng));
+                    let phone = rng.random_bool(0.45).then(|| phone_number(c, rng));
+                    // Gifts: the parcel goes to someone other than the buyer.
+                    let ship_to = if rng.random_bool(0.04) {
+                        format!("{} {}", pick(FIRST_NAMES, rng), pick(LAST_NAMES, rng))
+                    } else {
+                        name.clone()
+                    };
+                    let line2 = rng.random_bool(0.18).then(|| apartment(rng));
+                    (
+                        name,
+                        email,
+                        phone,
+                        ship_to,
+                        street_address(c, rng),
+                        line2,
+                        city,
+                        postal_code(c, rng),
+                    )
+                }
+            };
 
         let lines = self.lines(channel, rng);
         let plan = self.fulfilment(channel, city, &lines, rng);
@@ -1155,25 +1776,40 @@ impl<'a> TenantGen<'a> {
             for _ in 0..8 {
                 let item = ((rng.random::<f64>().powf(1.8) * n as f64) as usize).min(n - 1);
                 if lines.iter().all(|l| l.item != item) {
-                    lines.push(Line { item, quantity: quantity(channel, rng) });
+                    lines.push(Line {
+                        item,
+                        quantity: quantity(channel, rng),
+                    });
                     break;
                 }
             }
         }
         if lines.is_empty() {
-            lines.push(Line { item: 0, quantity: 1 });
+            lines.push(Line {
+                item: 0,
+                quantity: 1,
+            });
         }
         lines
     }
 
-    fn fulfilment(&self, channel: Channel, city: usize, lines: &[Line], rng: &mut StdRng) -> Fulfilment {
+    fn fulfilment(
+        &self,
+        channel: Channel,
+        city: usize,
+        lines: &[Line],
+        rng: &mut StdRng,
+    ) -> Fulfilment {
         let dest = self.geo.cities[city];
         let (warehouse, km) = self
             .warehouses
             .iter()
             .enumerate()
             .map(|(i, w)| (i, km_between(self.geo.cities[w.city], dest)))
-            .fold((0, f64::MAX), |best, cur| if cur.1 < best.1 { cur } else { best });
+            .fold(
+                (0, f64::MAX),
+                |best, cur| if cur.1 < best.1 { cur } else { best },
+            );
         let grams = self.grams(lines.iter().map(|l| (l, l.quantity)));
         let foreign = dest.country != "US";
 
@@ -1220,11 +1856,19 @@ impl<'a> TenantGen<'a> {
             // Customs clearance.
             transit += 24 * HOUR;
         }
-        Fulfilment { warehouse, mode, carrier, service, transit }
+        Fulfilment {
+            warehouse,
+            mode,
+            carrier,
+            service,
+            transit,
+        }
     }
 
     fn grams<'l>(&self, lines: impl Iterator<Item = (&'l Line, u32)>) -> u64 {
-        lines.map(|(l, q)| self.catalogue[l.item].grams * u64::from(q)).sum()
+        lines
+            .map(|(l, q)| self.catalogue[l.item].grams * u64::from(q))
+            .sum()
     }
 
     fn write_order(&self, o: &Order, w: &mut csv::Writer<BufWriter<File>>) -> io::Result<()> {
@@ -1280,7 +1924,11 @@ impl<'a> TenantGen<'a> {
         }
         let plan = &o.plan;
         let units: u32 = o.lines.iter().map(|l| l.quantity).sum();
-        let split_share = if o.channel == Channel::B2c { 0.06 } else { 0.12 };
+        let split_share = if o.channel == Channel::B2c {
+            0.06
+        } else {
+            0.12
+        };
         let parts: Vec<Option<Picks>> = if units >= 2 && rng.random_bool(split_share) {
             let (first, second) = split(&o.lines, rng);
             vec![Some(first), Some(second)]
@@ -1303,16 +1951,25 @@ impl<'a> TenantGen<'a> {
             if i > 0 {
                 // The rest was back-ordered and re-promised from its own pickup.
                 planned = round_up(planned + rng.random_range(DAY..=4 * DAY), 15 * 60);
-                promised_by = promised_by.max(end_of_day(dest_tz, planned + plan.transit + 12 * HOUR, 0));
+                promised_by =
+                    promised_by.max(end_of_day(dest_tz, planned + plan.transit + 12 * HOUR, 0));
             }
             let grams = match &part {
                 Some(lines) => self.grams(lines.iter().map(|&(i, q)| (&o.lines[i], q))),
                 None => self.grams(o.lines.iter().map(|l| (l, l.quantity))),
             };
-            let (picked_up_at, delivered_at) = milestones(plan, planned, promised_by, now, dest_tz, rng);
+            let (picked_up_at, delivered_at) =
+                milestones(plan, planned, promised_by, now, dest_tz, rng);
             self.write_shipment(
                 o,
-                &Shipment { lines: part, grams, planned, promised_by, picked_up_at, delivered_at },
+                &Shipment {
+                    lines: part,
+                    grams,
+                    planned,
+                    promised_by,
+                    picked_up_at,
+                    delivered_at,
+                },
                 rng,
                 tracking,
                 w,
@@ -1341,17 +1998,29 @@ impl<'a> TenantGen<'a> {
             // Pallets weigh about 25 kg each and hold about 450 kg of goods.
             Mode::Ltl => {
                 let pallets = s.grams.div_ceil(450_000).clamp(1, 6);
-                ((s.grams + pallets * 25_000).clamp(100_000, 2_000_000), pallets)
+                (
+                    (s.grams + pallets * 25_000).clamp(100_000, 2_000_000),
+                    pallets,
+                )
             }
             Mode::Ftl => {
-                let g = if s.grams >= 5_000_000 { s.grams } else { rng.random_range(5_000_000..=20_000_000) };
+                let g = if s.grams >= 5_000_000 {
+                    s.grams
+                } else {
+                    rng.random_range(5_000_000..=20_000_000)
+                };
                 (g.min(20_000_000), rng.random_range(18..=26))
             }
         };
         let lines = s
             .lines
             .as_ref()
-            .map(|ls| ls.iter().map(|(i, q)| format!("{}:{q}", i + 1)).collect::<Vec<_>>().join(";"))
+            .map(|ls| {
+                ls.iter()
+                    .map(|(i, q)| format!("{}:{q}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(";")
+            })
             .unwrap_or_default();
         let tracking_number = tracking.next(plan.carrier, plan.service, self.profile, rng);
         let opt_stamp = |t: Option<i64>| t.map(stamp).transpose().map(Option::unwrap_or_default);
@@ -1378,8 +2047,16 @@ impl<'a> TenantGen<'a> {
             &pieces.to_string(),
             &stamp(s.planned)?,
             &stamp(s.promised_by)?,
-            if dest.country != warehouse.country { "true" } else { "false" },
-            if plan.mode == Mode::Parcel { "false" } else { "true" },
+            if dest.country != warehouse.country {
+                "true"
+            } else {
+                "false"
+            },
+            if plan.mode == Mode::Parcel {
+                "false"
+            } else {
+                "true"
+            },
             &opt_stamp(s.picked_up_at)?,
             &opt_stamp(s.delivered_at)?,
         ])?;
@@ -1444,7 +2121,8 @@ fn milestones(
     let delivered = if r < 0.90 {
         if earliest <= promised_by {
             // Carriers deliver when the freight arrives, not on the promise date: skew early.
-            let t = earliest + ((promised_by - earliest) as f64 * rng.random::<f64>().powi(2)) as i64;
+            let t =
+                earliest + ((promised_by - earliest) as f64 * rng.random::<f64>().powi(2)) as i64;
             daytime(dest_tz, t, earliest, promised_by, rng)
         } else {
             // The pickup slipped too far for the promise to hold.
@@ -1458,38 +2136,66 @@ fn milestones(
         // Stuck in the network: an exception, a misroute, a damaged label.
         return (Some(picked_up), None);
     };
-    (Some(picked_up), (delivered < now).then_some(delivered.max(picked_up)))
+    (
+        Some(picked_up),
+        (delivered < now).then_some(delivered.max(picked_up)),
+    )
 }
 
 /// Moves a night-time delivery into delivery hours (the next morning, or else earlier the same
 /// day) when that keeps it within `lo..=hi`; drivers do not knock at 3 a.m.
 fn daytime(tz: &TimeZone, t: i64, lo: i64, hi: i64, rng: &mut StdRng) -> i64 {
-    let Ok(ts) = Timestamp::from_second(t) else { return t };
+    let Ok(ts) = Timestamp::from_second(t) else {
+        return t;
+    };
     let local = tz.to_datetime(ts);
     if (8..20).contains(&local.hour()) {
         return t;
     }
     let date = local.date();
-    let morning = if local.hour() >= 20 { date.tomorrow().ok() } else { Some(date) };
+    let morning = if local.hour() >= 20 {
+        date.tomorrow().ok()
+    } else {
+        Some(date)
+    };
     let candidates = [
         morning.and_then(|d| random_time(tz, d, 9..17, rng)),
         random_time(tz, date, 9..20, rng),
     ];
-    candidates.into_iter().flatten().find(|m| (lo..=hi).contains(m)).unwrap_or(t)
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|m| (lo..=hi).contains(m))
+        .unwrap_or(t)
 }
 
-fn random_time(tz: &TimeZone, date: Date, hours: std::ops::Range<i64>, rng: &mut StdRng) -> Option<i64> {
+fn random_time(
+    tz: &TimeZone,
+    date: Date,
+    hours: std::ops::Range<i64>,
+    rng: &mut StdRng,
+) -> Option<i64> {
     let secs = rng.random_range(hours.start * 3600..hours.end * 3600);
-    local_instant(tz, date, (secs / 3600) as i8, (secs / 60 % 60) as i8, (secs % 60) as i8)
+    local_instant(
+        tz,
+        date,
+        (secs / 3600) as i8,
+        (secs / 60 % 60) as i8,
+        (secs % 60) as i8,
+    )
 }
 
 /// 20:00 local time `days` days after the local date of `t`: promises are end of a delivery day
 /// in the destination's zone.
 fn end_of_day(tz: &TimeZone, t: i64, days: i64) -> i64 {
     let fallback = t + days * DAY;
-    let Ok(ts) = Timestamp::from_second(t) else { return fallback };
+    let Ok(ts) = Timestamp::from_second(t) else {
+        return fallback;
+    };
     let date = tz.to_datetime(ts).date();
-    let Ok(date) = date.checked_add(jiff::Span::new().days(days)) else { return fallback };
+    let Ok(date) = date.checked_add(jiff::Span::new().days(days)) else {
+        return fallback;
+    };
     let eod = local_instant(tz, date, 20, 0, 0).unwrap_or(fallback);
     // An order placed after 20:00 cannot be promised for "today".
     if eod < t { eod + DAY } else { eod }
@@ -1497,12 +2203,17 @@ fn end_of_day(tz: &TimeZone, t: i64, days: i64) -> i64 {
 
 fn local_instant(tz: &TimeZone, date: Date, hour: i8, minute: i8, second: i8) -> Option<i64> {
     let dt = date.at(hour, minute, second, 0);
-    tz.to_ambiguous_timestamp(dt).compatible().ok().map(|t| t.as_second())
+    tz.to_ambiguous_timestamp(dt)
+        .compatible()
+        .ok()
+        .map(|t| t.as_second())
 }
 
 /// The last `days` local calendar dates up to and including today, newest first.
 fn local_dates(tz: &TimeZone, now: i64, days: i64) -> Vec<Date> {
-    let today = Timestamp::from_second(now).map(|t| tz.to_datetime(t).date()).unwrap_or_default();
+    let today = Timestamp::from_second(now)
+        .map(|t| tz.to_datetime(t).date())
+        .unwrap_or_default();
     let mut dates = Vec::with_capacity(days as usize);
     let mut d = today;
     for _ in 0..days {
@@ -1536,7 +2247,9 @@ fn kilograms(grams: u64) -> String {
 }
 
 fn finish(w: csv::Writer<BufWriter<File>>) -> io::Result<()> {
-    w.into_inner().map_err(|e| io::Error::new(e.error().kind(), e.error().to_string()))?.flush()
+    w.into_inner()
+        .map_err(|e| io::Error::new(e.error().kind(), e.error().to_string()))?
+        .flush()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1549,8 +2262,9 @@ fn catalogue(profile: &Profile, rng: &mut StdRng) -> Vec<Item> {
         .categories
         .iter()
         .map(|c| {
-            let mut deck: Vec<(usize, usize)> =
-                (0..c.products.len()).flat_map(|p| (0..c.variants.len()).map(move |v| (p, v))).collect();
+            let mut deck: Vec<(usize, usize)> = (0..c.products.len())
+                .flat_map(|p| (0..c.variants.len()).map(move |v| (p, v)))
+                .collect();
             deck.shuffle(rng);
             deck
         })
@@ -1572,7 +2286,12 @@ fn catalogue(profile: &Profile, rng: &mut StdRng) -> Vec<Item> {
                 (dollars * 100.0).round() as u64
             };
             items.push(Item {
-                sku: format!("{}-{}-{:04}", profile.sku_prefix, c.code, 1001 + items.len()),
+                sku: format!(
+                    "{}-{}-{:04}",
+                    profile.sku_prefix,
+                    c.code,
+                    1001 + items.len()
+                ),
                 description: format!("{}, {}", c.products[p], c.variants[v]),
                 price: format!("{}.{:02}", cents / 100, cents % 100),
                 grams: log_uniform(f64::from(c.grams.0), f64::from(c.grams.1), rng).round() as u64,
@@ -1605,30 +2324,54 @@ fn accounts(profile: &Profile, geo: &Geo, rng: &mut StdRng) -> Vec<Account> {
                 }
             }
             AccountStyle::Industrial => {
-                let place = if rng.random_bool(0.4) { pick(LAST_NAMES, rng) } else { pick(INDUSTRIAL_PLACES, rng) };
-                format!("{place} {} {}", pick(INDUSTRIAL_KINDS, rng), pick(COMPANY_SUFFIXES, rng))
+                let place = if rng.random_bool(0.4) {
+                    pick(LAST_NAMES, rng)
+                } else {
+                    pick(INDUSTRIAL_PLACES, rng)
+                };
+                format!(
+                    "{place} {} {}",
+                    pick(INDUSTRIAL_KINDS, rng),
+                    pick(COMPANY_SUFFIXES, rng)
+                )
             }
         };
         if !seen.insert(name.clone()) {
             continue;
         }
-        let base = COMPANY_SUFFIXES.iter().find_map(|s| name.strip_suffix(s)).unwrap_or(&name);
+        let base = COMPANY_SUFFIXES
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(&name);
         let domain: String = base
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_lowercase();
         // The first few accounts are abroad; see `TenantGen::order`.
-        let city = if accounts.len() < foreign_accounts(profile) { geo.pick_foreign(rng) } else { geo.pick_us(rng) };
+        let city = if accounts.len() < foreign_accounts(profile) {
+            geo.pick_foreign(rng)
+        } else {
+            geo.pick_us(rng)
+        };
         let c = geo.cities[city];
-        let mailbox = *pick(&["purchasing", "orders", "ap", "receiving", "procurement"], rng);
+        let mailbox = *pick(
+            &["purchasing", "orders", "ap", "receiving", "procurement"],
+            rng,
+        );
         accounts.push(Account {
-            email: rng.random_bool(0.6).then(|| format!("{mailbox}@{domain}.com")),
+            email: rng
+                .random_bool(0.6)
+                .then(|| format!("{mailbox}@{domain}.com")),
             phone: rng.random_bool(0.85).then(|| phone_number(c, rng)),
             line1: if c.country == "MX" {
                 format!("{} {}", pick(MX_STREETS, rng), rng.random_range(10..=3000))
             } else {
-                format!("{} {}", rng.random_range(100..=9999), pick(BUSINESS_STREETS, rng))
+                format!(
+                    "{} {}",
+                    rng.random_range(100..=9999),
+                    pick(BUSINESS_STREETS, rng)
+                )
             },
             line2: rng.random_bool(0.4).then(|| match rng.random_range(0..3) {
                 0 => format!("Dock {}", rng.random_range(1..=24)),
@@ -1654,7 +2397,11 @@ fn quantity(channel: Channel, rng: &mut StdRng) -> u32 {
             // Skewed to the low end: restocking a few cases is common, a pallet-sized line rare.
             let q = (5.0 * 40f64.powf(rng.random::<f64>().powi(2))).round() as u32;
             // Businesses mostly buy in case quantities.
-            let q = if rng.random_bool(0.6) { (q / 5).max(1) * 5 } else { q };
+            let q = if rng.random_bool(0.6) {
+                (q / 5).max(1) * 5
+            } else {
+                q
+            };
             q.clamp(5, 200)
         }
     }
@@ -1674,7 +2421,12 @@ fn consumer_email(first: &str, last: &str, rng: &mut StdRng) -> String {
 /// Numbers in the 555-0100..0199 block, which North American numbering reserves for fiction.
 fn phone_number(c: &City, rng: &mut StdRng) -> String {
     if c.country == "MX" {
-        format!("+52 {} 5{:03} {:04}", c.phone, rng.random_range(0..1000), rng.random_range(0..10000))
+        format!(
+            "+52 {} 5{:03} {:04}",
+            c.phone,
+            rng.random_range(0..1000),
+            rng.random_range(0..10000)
+        )
     } else {
         format!("({}) 555-01{:02}", c.phone, rng.random_range(0..100))
     }
@@ -1684,13 +2436,22 @@ fn street_address(c: &City, rng: &mut StdRng) -> String {
     if c.country == "MX" {
         format!("{} {}", pick(MX_STREETS, rng), rng.random_range(1..=999))
     } else {
-        format!("{} {} {}", rng.random_range(1..=9899), pick(STREETS, rng), pick(STREET_SUFFIXES, rng))
+        format!(
+            "{} {} {}",
+            rng.random_range(1..=9899),
+            pick(STREETS, rng),
+            pick(STREET_SUFFIXES, rng)
+        )
     }
 }
 
 fn apartment(rng: &mut StdRng) -> String {
     match rng.random_range(0..3) {
-        0 => format!("Apt {}{}", rng.random_range(1..=30), (b'A' + rng.random_range(0..6u8)) as char),
+        0 => format!(
+            "Apt {}{}",
+            rng.random_range(1..=30),
+            (b'A' + rng.random_range(0..6u8)) as char
+        ),
         1 => format!("Unit {}", rng.random_range(1..=400)),
         _ => format!("Suite {}", rng.random_range(100..=950)),
     }
@@ -1704,7 +2465,11 @@ fn postal_code(c: &City, rng: &mut StdRng) -> String {
             const LETTERS: &[u8] = b"ABCEGHJKLMNPRSTVWXYZ";
             let letter = |rng: &mut StdRng| LETTERS[rng.random_range(0..LETTERS.len())] as char;
             let a = pick(areas, rng);
-            let (d1, l, d2) = (rng.random_range(0..10), letter(rng), rng.random_range(0..10));
+            let (d1, l, d2) = (
+                rng.random_range(0..10),
+                letter(rng),
+                rng.random_range(0..10),
+            );
             format!("{a} {d1}{l}{d2}")
         }
     }
@@ -1733,7 +2498,13 @@ impl Tracking {
         }
     }
 
-    fn next(&mut self, carrier: Carrier, service: Service, profile: &Profile, rng: &mut StdRng) -> String {
+    fn next(
+        &mut self,
+        carrier: Carrier,
+        service: Service,
+        profile: &Profile,
+        rng: &mut StdRng,
+    ) -> String {
         match carrier {
             Carrier::Ups => {
                 self.ups += rng.random_range(1..=3);
@@ -1760,7 +2531,11 @@ impl Tracking {
                     Service::TwoDay => "94055",
                     _ => "94001",
                 };
-                let body = format!("{prefix}{}{:07}", profile.usps_mailer, self.usps % 10_000_000);
+                let body = format!(
+                    "{prefix}{}{:07}",
+                    profile.usps_mailer,
+                    self.usps % 10_000_000
+                );
                 format!("{body}{}", mod10_check_digit(&body))
             }
             Carrier::Odfl => {
@@ -1781,7 +2556,11 @@ fn ups_check_digit(body: &str) -> u32 {
         .bytes()
         .enumerate()
         .map(|(i, b)| {
-            let v = if b.is_ascii_digit() { u32::from(b - b'0') } else { u32::from(b - b'A' + 2) % 10 };
+            let v = if b.is_ascii_digit() {
+                u32::from(b - b'0')
+            } else {
+                u32::from(b - b'A' + 2) % 10
+            };
             if i % 2 == 0 { v } else { 2 * v }
         })
         .sum();
@@ -1790,15 +2569,23 @@ fn ups_check_digit(body: &str) -> u32 {
 
 /// FedEx Express-style: weights 1, 3, 7 from the right, modulo 11, a remainder of 10 reads 0.
 fn fedex_check_digit(body: &str) -> u32 {
-    let sum: u32 =
-        body.bytes().rev().zip([1, 3, 7].into_iter().cycle()).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .zip([1, 3, 7].into_iter().cycle())
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     sum % 11 % 10
 }
 
 /// GS1 modulo 10, as used by USPS barcodes: weights 3, 1 from the right.
 fn mod10_check_digit(body: &str) -> u32 {
-    let sum: u32 =
-        body.bytes().rev().zip([3, 1].into_iter().cycle()).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .zip([3, 1].into_iter().cycle())
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     (10 - sum % 10) % 10
 }
 
@@ -1809,7 +2596,12 @@ mod tests {
     use tempfile::TempDir;
 
     fn config(orders: usize) -> GenConfig {
-        GenConfig { seed: 42, orders, days: 60, now: "2026-10-01T14:03:27.5Z".parse().unwrap() }
+        GenConfig {
+            seed: 42,
+            orders,
+            days: 60,
+            now: "2026-10-01T14:03:27.5Z".parse().unwrap(),
+        }
     }
 
     struct Table {
@@ -1825,7 +2617,10 @@ mod tests {
             Self { header, rows }
         }
         fn col(&self, name: &str) -> usize {
-            self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+            self.header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("no column {name}"))
         }
         fn get<'r>(&self, row: &'r csv::StringRecord, name: &str) -> &'r str {
             &row[self.col(name)]
@@ -1841,7 +2636,10 @@ mod tests {
                 if p.is_dir() {
                     stack.push(p);
                 } else {
-                    out.insert(p.strip_prefix(dir).unwrap().display().to_string(), fs::read(&p).unwrap());
+                    out.insert(
+                        p.strip_prefix(dir).unwrap().display().to_string(),
+                        fs::read(&p).unwrap(),
+                    );
                 }
             }
         }
@@ -1865,15 +2663,26 @@ mod tests {
         assert!(fa == fb, "generated files differ between runs");
 
         let c = tempfile::tempdir().unwrap();
-        generate(&GenConfig { seed: 43, ..config(1500) }, c.path()).unwrap();
-        assert_ne!(files(c.path())["northwind/orders.csv"], fa["northwind/orders.csv"]);
+        generate(
+            &GenConfig {
+                seed: 43,
+                ..config(1500)
+            },
+            c.path(),
+        )
+        .unwrap();
+        assert_ne!(
+            files(c.path())["northwind/orders.csv"],
+            fa["northwind/orders.csv"]
+        );
     }
 
     #[test]
     fn summary_and_tenant_file_match_the_plan() {
         let (dir, summary) = generated(1000);
         assert_eq!(summary.orders, 1000);
-        let plans: Vec<TenantPlan> = serde_json::from_slice(&fs::read(dir.path().join("tenants.json")).unwrap()).unwrap();
+        let plans: Vec<TenantPlan> =
+            serde_json::from_slice(&fs::read(dir.path().join("tenants.json")).unwrap()).unwrap();
         assert_eq!(plans, tenant_plans());
         assert_eq!(summary.tenants, plans);
         assert_eq!(plans.len(), 2);
@@ -1883,7 +2692,10 @@ mod tests {
             assert!((1..=2).contains(&p.warehouses.len()));
             assert!(TimeZone::get(&p.time_zone).is_ok());
             for c in &p.carriers {
-                assert!((2..=4).contains(&c.scac.len()) && c.scac.bytes().all(|b| b.is_ascii_uppercase()));
+                assert!(
+                    (2..=4).contains(&c.scac.len())
+                        && c.scac.bytes().all(|b| b.is_ascii_uppercase())
+                );
                 assert!(["parcel", "ltl", "ftl"].contains(&c.mode.as_str()));
             }
             for w in &p.warehouses {
@@ -1897,29 +2709,50 @@ mod tests {
         for p in &plans {
             let o = Table::read(&dir.path().join(&p.slug).join("orders.csv"));
             lines += o.rows.len();
-            orders += o.rows.iter().map(|r| o.get(r, "external_ref")).collect::<HashSet<_>>().len();
-            shipments += Table::read(&dir.path().join(&p.slug).join("shipments.csv")).rows.len();
+            orders += o
+                .rows
+                .iter()
+                .map(|r| o.get(r, "external_ref"))
+                .collect::<HashSet<_>>()
+                .len();
+            shipments += Table::read(&dir.path().join(&p.slug).join("shipments.csv"))
+                .rows
+                .len();
         }
-        assert_eq!((orders, lines, shipments), (summary.orders, summary.order_lines, summary.shipments));
+        assert_eq!(
+            (orders, lines, shipments),
+            (summary.orders, summary.order_lines, summary.shipments)
+        );
         assert!(summary.shipments > 800, "{summary:?}");
     }
 
     /// The field names listed in one section's table of docs/import.md.
     fn documented_columns(section: &str) -> Vec<String> {
-        let doc = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/import.md")).unwrap();
+        let doc = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/import.md"))
+            .unwrap();
         let start = doc.find(&format!("### {section}")).unwrap();
         let body = &doc[start + 4..];
         let body = &body[..body.find("\n#").unwrap_or(body.len())];
         body.lines()
             .filter(|l| l.starts_with('|') && !l.starts_with("| field") && !l.starts_with("|---"))
-            .flat_map(|l| l.split('|').nth(1).unwrap().split(',').map(|f| f.trim().to_string()).collect::<Vec<_>>())
+            .flat_map(|l| {
+                l.split('|')
+                    .nth(1)
+                    .unwrap()
+                    .split(',')
+                    .map(|f| f.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
     #[test]
     fn headers_are_the_documented_columns() {
         let (dir, _) = generated(50);
-        for (file, section) in [("orders.csv", "orders.csv"), ("shipments.csv", "shipments.csv")] {
+        for (file, section) in [
+            ("orders.csv", "orders.csv"),
+            ("shipments.csv", "shipments.csv"),
+        ] {
             let mut documented = documented_columns(section);
             assert!(documented.len() > 10, "{documented:?}");
             let mut written = Table::read(&dir.path().join("northwind").join(file)).header;
@@ -1956,7 +2789,11 @@ mod tests {
                 );
                 last = r.clone();
             }
-            orders.get_mut(&r).unwrap().quantities.push(t.get(row, "quantity").parse().unwrap());
+            orders
+                .get_mut(&r)
+                .unwrap()
+                .quantities
+                .push(t.get(row, "quantity").parse().unwrap());
         }
         orders
     }
@@ -1967,9 +2804,20 @@ mod tests {
         let nw = read_orders(dir.path(), "northwind");
         let ac = read_orders(dir.path(), "acme-industrial");
         assert_eq!(nw.len() + ac.len(), 3000);
-        assert!(nw.len() > 1900 && ac.len() > 800, "{} {}", nw.len(), ac.len());
-        assert!(nw.keys().all(|r| r.starts_with("NW-") && r[3..].parse::<u64>().is_ok()));
-        assert!(ac.keys().all(|r| r.starts_with("AC-") && r[3..].parse::<u64>().is_ok()));
+        assert!(
+            nw.len() > 1900 && ac.len() > 800,
+            "{} {}",
+            nw.len(),
+            ac.len()
+        );
+        assert!(
+            nw.keys()
+                .all(|r| r.starts_with("NW-") && r[3..].parse::<u64>().is_ok())
+        );
+        assert!(
+            ac.keys()
+                .all(|r| r.starts_with("AC-") && r[3..].parse::<u64>().is_ok())
+        );
     }
 
     #[test]
@@ -1984,14 +2832,18 @@ mod tests {
             let mut per_order: HashMap<&str, usize> = HashMap::new();
             for row in &t.rows {
                 let r = t.get(row, "order");
-                let o = orders.get(r).unwrap_or_else(|| panic!("shipment for unknown order {r}"));
+                let o = orders
+                    .get(r)
+                    .unwrap_or_else(|| panic!("shipment for unknown order {r}"));
                 *per_order.entry(r).or_default() += 1;
                 let lines = t.get(row, "lines");
                 if lines.is_empty() {
                     *whole.entry(r).or_default() += 1;
                     continue;
                 }
-                let done = shipped.entry(r).or_insert_with(|| vec![0; o.quantities.len()]);
+                let done = shipped
+                    .entry(r)
+                    .or_insert_with(|| vec![0; o.quantities.len()]);
                 for pair in lines.split(';') {
                     let (n, q) = pair.split_once(':').unwrap();
                     let (n, q): (usize, u32) = (n.parse().unwrap(), q.parse().unwrap());
@@ -2003,9 +2855,16 @@ mod tests {
             for (r, done) in &shipped {
                 splits += 1;
                 for (q, ordered) in done.iter().zip(&orders[*r].quantities) {
-                    assert!(q <= ordered, "{r}: shipped {done:?} of {:?}", orders[*r].quantities);
+                    assert!(
+                        q <= ordered,
+                        "{r}: shipped {done:?} of {:?}",
+                        orders[*r].quantities
+                    );
                 }
-                assert!(!whole.contains_key(r), "{r} mixes explicit and implicit lines");
+                assert!(
+                    !whole.contains_key(r),
+                    "{r} mixes explicit and implicit lines"
+                );
             }
             // "All unshipped lines" is only unambiguous when it is the order's only shipment.
             for r in whole.keys() {
@@ -2056,7 +2915,10 @@ mod tests {
             }
         }
         let share = on_time as f64 / delivered as f64;
-        assert!(delivered > 1000 && (0.85..0.97).contains(&share), "{on_time}/{delivered}");
+        assert!(
+            delivered > 1000 && (0.85..0.97).contains(&share),
+            "{on_time}/{delivered}"
+        );
     }
 
     #[test]
@@ -2086,7 +2948,10 @@ mod tests {
                 modes.insert(mode.clone());
                 let weight = t.get(row, "weight_kg");
                 let kg: f64 = weight.parse().unwrap();
-                assert!(weight.split_once('.').is_none_or(|(_, d)| d.len() <= 3), "{weight}");
+                assert!(
+                    weight.split_once('.').is_none_or(|(_, d)| d.len() <= 3),
+                    "{weight}"
+                );
                 match mode.as_str() {
                     "parcel" => assert!((0.2..=30.0).contains(&kg), "{weight}"),
                     "ltl" => assert!((100.0..=2000.0).contains(&kg), "{weight}"),
@@ -2096,7 +2961,10 @@ mod tests {
                 let international = t.get(row, "destination_country") != "US";
                 assert_eq!(t.get(row, "international") == "true", international);
                 foreign += usize::from(international);
-                for zone in [t.get(row, "origin_time_zone"), t.get(row, "destination_time_zone")] {
+                for zone in [
+                    t.get(row, "origin_time_zone"),
+                    t.get(row, "destination_time_zone"),
+                ] {
                     assert!(TimeZone::get(zone).is_ok(), "{zone}");
                 }
                 let number = t.get(row, "tracking_number").to_string();
@@ -2104,18 +2972,31 @@ mod tests {
                 match carrier {
                     "UPSN" => {
                         assert!(number.len() == 18 && number.starts_with("1Z"), "{number}");
-                        assert_eq!(ups_check_digit(&number[2..17]), u32::from(number.as_bytes()[17] - b'0'));
+                        assert_eq!(
+                            ups_check_digit(&number[2..17]),
+                            u32::from(number.as_bytes()[17] - b'0')
+                        );
                     }
                     "FDEG" => assert!(number.len() == 12 && digits(&number), "{number}"),
                     "USPS" => {
                         assert!(number.len() == 22 && digits(&number), "{number}");
-                        assert_eq!(mod10_check_digit(&number[..21]), u32::from(number.as_bytes()[21] - b'0'));
+                        assert_eq!(
+                            mod10_check_digit(&number[..21]),
+                            u32::from(number.as_bytes()[21] - b'0')
+                        );
                     }
                     "ODFL" => assert!(number.len() == 10 && digits(&number), "{number}"),
-                    "JBHT" => assert!(number.len() == 10 && number.starts_with('L') && digits(&number[1..])),
+                    "JBHT" => assert!(
+                        number.len() == 10 && number.starts_with('L') && digits(&number[1..])
+                    ),
                     other => panic!("unexpected carrier {other}"),
                 }
-                assert!(seen.entry(carrier.to_string()).or_default().insert(number.clone()), "{carrier} {number} twice");
+                assert!(
+                    seen.entry(carrier.to_string())
+                        .or_default()
+                        .insert(number.clone()),
+                    "{carrier} {number} twice"
+                );
             }
         }
         assert_eq!(modes.len(), 3, "{modes:?}");
@@ -2148,7 +3029,12 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {:?}", p.slug, &e[..e.len().min(5)]));
             for s in shipments {
                 let invalid = s.shipment.validate(now);
-                assert!(invalid.is_empty(), "{} shipments.csv line {}: {invalid:?}", p.slug, s.line);
+                assert!(
+                    invalid.is_empty(),
+                    "{} shipments.csv line {}: {invalid:?}",
+                    p.slug,
+                    s.line
+                );
             }
         }
     }
@@ -2156,8 +3042,20 @@ mod tests {
     #[test]
     fn rejects_out_of_range_windows() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(generate(&GenConfig { days: 0, ..config(10) }, dir.path()).is_err());
-        let early = GenConfig { now: "2000-01-05T00:00:00Z".parse().unwrap(), ..config(10) };
+        assert!(
+            generate(
+                &GenConfig {
+                    days: 0,
+                    ..config(10)
+                },
+                dir.path()
+            )
+            .is_err()
+        );
+        let early = GenConfig {
+            now: "2000-01-05T00:00:00Z".parse().unwrap(),
+            ..config(10)
+        };
         assert!(generate(&early, dir.path()).is_err());
     }
 
