@@ -76,6 +76,15 @@ drop_test_databases
 step "committed OpenAPI document matches the code"
 cargo run -q --locked -p consign-cli -- export-openapi > target/openapi.json
 diff -u openapi.json target/openapi.json || { echo "openapi.json is stale: run 'cargo run -p consign-cli -- export-openapi --out openapi.json'" >&2; exit 1; }
+# An independent validator reads it as OpenAPI 3.1.
+python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check openapi-spec-validator
+python3 - <<'PY'
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+doc, _ = read_from_filename("openapi.json")
+validate(doc)
+print("openapi.json is a valid OpenAPI 3.1 document:", len(doc["paths"]), "paths,", len(doc["components"]["schemas"]), "schemas")
+PY
 
 step "dashboard in headless Chromium"
 if command -v node >/dev/null && command -v npm >/dev/null; then

@@ -11,6 +11,7 @@ use consign_core::tenant::{NewTenant, Tenant, validate_name};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -29,6 +30,7 @@ pub struct NewUser {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,

@@ -14,6 +14,14 @@ use std::path::PathBuf;
 
 pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 
+/// An upload as received: the kind and file name the caller gave, its media type and bytes.
+pub struct Upload<'a> {
+    pub kind: &'a str,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
 impl App {
     fn blob_path(&self, sha256: &str) -> PathBuf {
         self.documents_dir.join(&sha256[..2]).join(sha256)
@@ -24,11 +32,14 @@ impl App {
         p: &Principal,
         tenant: &Tenant,
         shipment: ShipmentId,
-        kind: &str,
-        filename: &str,
-        content_type: &str,
-        bytes: &[u8],
+        upload: Upload<'_>,
     ) -> AppResult<Document> {
+        let Upload {
+            kind,
+            filename,
+            content_type,
+            bytes,
+        } = upload;
         require(p, Capability::AttachDocuments)?;
         let s = self.get_shipment(p, tenant, shipment).await?;
         let mut inv = Invalid::default();

@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -108,6 +109,7 @@ impl FromStr for Role {
 
 /// One thing a caller may do. Token scopes are written as these names (`orders:write`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Capability {
     ReadOrders,
     WriteOrders,
@@ -174,6 +176,7 @@ pub enum TenantReach {
 
 /// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Actor {
     User(UserId),
@@ -270,6 +273,7 @@ mod tests {
 
 /// A person who signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -302,6 +306,7 @@ impl User {
 /// An API token's stored description. The secret itself is shown once and stored only as a
 /// SHA-256 hash (it has 160+ bits of entropy, so a slow hash adds nothing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: TokenId,
     pub name: String,

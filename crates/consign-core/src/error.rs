@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// One rejected field: a dotted path (`lines[2].quantity`) and a human reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub reason: String,

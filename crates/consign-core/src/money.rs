@@ -7,6 +7,7 @@ use std::fmt;
 
 /// ISO 4217 alphabetic code, upper case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency(String);
 

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     B2c,
@@ -34,6 +35,7 @@ impl Channel {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Received,
@@ -81,6 +83,7 @@ impl OrderStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     pub name: String,
@@ -115,6 +118,7 @@ pub fn validate_country(c: &str, field: &str, inv: &mut Invalid) {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInfo {
     pub name: String,
@@ -136,6 +140,7 @@ impl CustomerInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
     pub line_no: u32,
     pub sku: String,
@@ -145,6 +150,7 @@ pub struct OrderLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     pub id: OrderId,
     pub tenant_id: TenantId,
@@ -177,6 +183,7 @@ impl Order {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewOrderLine {
     pub sku: String,
@@ -187,6 +194,7 @@ pub struct NewOrderLine {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
     pub external_ref: String,
@@ -329,6 +337,7 @@ impl NewOrder {
 
 /// A requested change. Tagged by `kind` in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChangeKind {
     AddressChange { ship_to: Address },
@@ -347,6 +356,7 @@ impl ChangeKind {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeRequest {
     #[serde(flatten)]
     pub kind: ChangeKind,
@@ -636,6 +646,7 @@ mod tests {
 
 /// A stored change request, as shown on the order's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderChange {
     pub id: uuid::Uuid,
     pub order_id: OrderId,

@@ -7,6 +7,7 @@ use crate::tenant::{validate_name, validate_time_zone};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Parcel,
@@ -33,6 +34,7 @@ impl Mode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Carrier {
     pub id: CarrierId,
     pub tenant_id: TenantId,
@@ -43,6 +45,7 @@ pub struct Carrier {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCarrier {
     pub name: String,
@@ -82,6 +85,7 @@ impl NewCarrier {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Warehouse {
     pub id: WarehouseId,
     pub tenant_id: TenantId,
@@ -92,6 +96,7 @@ pub struct Warehouse {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewWarehouse {
     pub code: String,
@@ -147,6 +152,7 @@ mod tests {
 
 /// A consignee known to a tenant, found again by e-mail (or name when there is none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub id: crate::ids::CustomerId,
     pub tenant_id: TenantId,

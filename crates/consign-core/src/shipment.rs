@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Outbound,
@@ -38,6 +39,7 @@ impl Direction {
 
 /// The canonical status vocabulary (SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShipmentStatus {
     InfoReceived,
@@ -120,6 +122,7 @@ impl ShipmentStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Place {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,12 +146,14 @@ impl Place {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShipmentLine {
     pub line_no: u32,
     pub quantity: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shipment {
     pub id: ShipmentId,
     pub tenant_id: TenantId,
@@ -176,6 +181,7 @@ pub struct Shipment {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewShipmentLine {
     pub line_no: u32,
@@ -185,6 +191,7 @@ pub struct NewShipmentLine {
 /// A shipment as submitted. The carrier is named by SCAC or carrier id, the order by its
 /// external reference or number, so integrations need not look up our ids first.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewShipment {
     pub carrier: String,
@@ -311,6 +318,7 @@ impl NewShipment {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     Bol,
@@ -340,6 +348,7 @@ impl DocumentKind {
 
 /// Metadata of a document; the bytes live in a content-addressed folder keyed by `sha256`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Document {
     pub id: DocumentId,
     pub tenant_id: TenantId,

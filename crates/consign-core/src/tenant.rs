@@ -4,6 +4,7 @@ use crate::{Invalid, ids::TenantId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tenant {
     pub id: TenantId,
     /// URL-safe handle used in API paths (`/api/v1/tenants/{slug}/…`).
@@ -46,6 +47,7 @@ pub fn validate_name(name: &str, field: &str, max: usize, invalid: &mut Invalid)
 
 /// A new tenant as requested, validated into a `Tenant` with `accept`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     pub slug: String,

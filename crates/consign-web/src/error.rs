@@ -7,7 +7,7 @@ use consign_app::AppError;
 use consign_core::FieldError;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -22,7 +22,8 @@ pub struct Problem {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub problem: Problem,
+    /// Boxed so `Result<_, ApiError>` stays small on the happy path.
+    pub problem: Box<Problem>,
     pub retry_after: Option<u64>,
 }
 
@@ -35,13 +36,13 @@ impl ApiError {
     ) -> Self {
         ApiError {
             status,
-            problem: Problem {
+            problem: Box::new(Problem {
                 kind: format!("urn:consign:problem:{slug}"),
                 title: title.into(),
                 status: status.as_u16(),
                 detail: detail.into(),
                 errors: vec![],
-            },
+            }),
             retry_after: None,
         }
     }

@@ -57,7 +57,7 @@ pub async fn list_users(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedUser {
     #[serde(flatten)]
     pub user: User,
@@ -85,7 +85,7 @@ pub async fn list_tokens(
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub token: ApiToken,

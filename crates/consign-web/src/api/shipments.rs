@@ -134,9 +134,15 @@ pub async fn attach_document(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream");
+    let upload = consign_app::documents::Upload {
+        kind: &kind,
+        filename: &filename,
+        content_type: ct,
+        bytes: &body,
+    };
     let doc = st
         .app
-        .attach_document(&p, &t, shipment_id(&id)?, &kind, &filename, ct, &body)
+        .attach_document(&p, &t, shipment_id(&id)?, upload)
         .await?;
     Ok((StatusCode::CREATED, Json(doc)))
 }
