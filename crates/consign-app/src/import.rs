@@ -508,6 +508,11 @@ pub fn parse_time(
     match format {
         None => s.parse::<Timestamp>().or_else(|_| {
             // A civil date-time without offset is read in the mapping's zone (UTC by default).
+            // A bare date is refused: whether it means start or end of day is the file's
+            // convention, which only a mapping's date_format can state.
+            if !s.contains(['T', 't', ' ']) {
+                return Err(format!("'{s}' is not an RFC 3339 timestamp (e.g. 2026-03-01T14:30:00Z); for other formats set options.date_format in a mapping file"));
+            }
             jiff::civil::DateTime::from_str(s)
                 .map_err(|_| {
                     format!("'{s}' is not an RFC 3339 timestamp (e.g. 2026-03-01T14:30:00Z)")
@@ -556,6 +561,16 @@ pub struct OrderRows {
     pub line_rows: Vec<u64>,
 }
 
+/// What a file yielded: the records that parsed, every row problem found, and the file's own
+/// column names (for reporting later validation errors). Records with a parse problem are left
+/// out of `rows` so validation does not report follow-on errors for values that never parsed.
+#[derive(Debug)]
+pub struct FileRead<T> {
+    pub rows: Vec<T>,
+    pub errors: Vec<RowError>,
+    pub columns: ColumnNames,
+}
+
 /// Shipments read from a file with their line numbers.
 #[derive(Debug)]
 pub struct ShipmentRow {
@@ -597,9 +612,9 @@ pub fn read_orders(
     bytes: &[u8],
     format: Format,
     mapping: Option<&Mapping>,
-) -> Result<(Vec<OrderRows>, ColumnNames), Vec<RowError>> {
+) -> Result<FileRead<OrderRows>, Vec<RowError>> {
     if format == Format::JsonLines {
-        let items = read_json_lines::<NewOrder>(bytes)?;
+        let (items, errors) = read_json_lines::<NewOrder>(bytes)?;
         let rows = items.into_iter().map(|(line, order)| {
             let n = order.lines.len();
             OrderRows {
@@ -608,10 +623,15 @@ pub fn read_orders(
                 line_rows: vec![line; n],
             }
         });
-        return Ok((rows.collect(), ColumnNames::default()));
+        return Ok(FileRead {
+            rows: rows.collect(),
+            errors,
+            columns: ColumnNames::default(),
+        });
     }
     let (table, mut errors) = read_table(bytes, mapping, ORDER_FIELDS)?;
     let mut orders: Vec<OrderRows> = Vec::new();
+    let mut failed: Vec<bool> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (line, row) in &table.rows {
         let mut r = RowReader {
@@ -630,6 +650,7 @@ pub fn read_orders(
             unit_price: unit_price.unwrap_or_default(),
         };
         if let Some(&i) = index.get(&external_ref) {
+            failed[i] |= !r.errors.is_empty();
             errors.extend(r.errors);
             orders[i].order.lines.push(order_line);
             orders[i].line_rows.push(*line);
@@ -661,6 +682,7 @@ pub fn read_orders(
             promised_by,
             ordered_at,
         };
+        failed.push(!r.errors.is_empty());
         errors.extend(r.errors);
         if !external_ref.is_empty() {
             index.insert(external_ref, orders.len());
@@ -671,12 +693,18 @@ pub fn read_orders(
             line_rows: vec![*line],
         });
     }
-    if errors.is_empty() {
-        Ok((orders, ColumnNames(table.column_of)))
-    } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
-    }
+    errors.sort_by_key(|e| e.line);
+    let rows = orders
+        .into_iter()
+        .zip(failed)
+        .filter(|(_, f)| !f)
+        .map(|(o, _)| o)
+        .collect();
+    Ok(FileRead {
+        rows,
+        errors,
+        columns: ColumnNames(table.column_of),
+    })
 }
 
 /// The file's own name for each field (identity when there was no mapping).
@@ -719,16 +747,18 @@ pub fn read_shipments(
     bytes: &[u8],
     format: Format,
     mapping: Option<&Mapping>,
-) -> Result<(Vec<ShipmentRow>, ColumnNames), Vec<RowError>> {
+) -> Result<FileRead<ShipmentRow>, Vec<RowError>> {
     if format == Format::JsonLines {
-        let items = read_json_lines::<NewShipment>(bytes)?;
-        return Ok((
-            items
-                .into_iter()
-                .map(|(line, shipment)| ShipmentRow { shipment, line })
-                .collect(),
-            ColumnNames::default(),
-        ));
+        let (items, errors) = read_json_lines::<NewShipment>(bytes)?;
+        let rows = items
+            .into_iter()
+            .map(|(line, shipment)| ShipmentRow { shipment, line })
+            .collect();
+        return Ok(FileRead {
+            rows,
+            errors,
+            columns: ColumnNames::default(),
+        });
     }
     let (table, mut errors) = read_table(bytes, mapping, SHIPMENT_FIELDS)?;
     let mut out = Vec::with_capacity(table.rows.len());
@@ -775,18 +805,20 @@ pub fn read_shipments(
             picked_up_at: r.time("picked_up_at"),
             delivered_at: r.time("delivered_at"),
         };
+        if r.errors.is_empty() {
+            out.push(ShipmentRow {
+                shipment,
+                line: *line,
+            });
+        }
         errors.extend(r.errors);
-        out.push(ShipmentRow {
-            shipment,
-            line: *line,
-        });
     }
-    if errors.is_empty() {
-        Ok((out, ColumnNames(table.column_of)))
-    } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
-    }
+    errors.sort_by_key(|e| e.line);
+    Ok(FileRead {
+        rows: out,
+        errors,
+        columns: ColumnNames(table.column_of),
+    })
 }
 
 /// Maps a shipment validation error to its row and column.
@@ -802,9 +834,12 @@ pub fn locate_shipment_error(line: u64, e: &FieldError, columns: &ColumnNames) -
     }
 }
 
+/// Items that parsed and the problems of those that did not; `Err` only for an empty file.
+type JsonLines<T> = (Vec<(u64, T)>, Vec<RowError>);
+
 fn read_json_lines<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
-) -> Result<Vec<(u64, T)>, Vec<RowError>> {
+) -> Result<JsonLines<T>, Vec<RowError>> {
     if bytes.is_empty() {
         return Err(file_error("", "the file is empty"));
     }
@@ -840,10 +875,16 @@ fn read_json_lines<T: serde::de::DeserializeOwned>(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    Ok((out, errors))
+}
+
+impl<T> FileRead<T> {
+    /// The file's parse errors followed by `more`, in line order.
+    pub fn all_errors(&self, more: Vec<RowError>) -> Vec<RowError> {
+        let mut all = self.errors.clone();
+        all.extend(more);
+        all.sort_by_key(|e| e.line);
+        all
     }
 }
 
@@ -887,7 +928,7 @@ mod tests {
         let csv = format!(
             "{HEADER}PO-1,Ann,ann@x.com,1 Main,Austin,TX,78701,US,b2c,A,2,9.99\nPO-1,Ann,,1 Main,Austin,TX,78701,US,b2c,B,1,5\nPO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,10,9.99\n"
         );
-        let (orders, _) = read_orders(csv.as_bytes(), Format::Csv, None).unwrap();
+        let orders = read_orders(csv.as_bytes(), Format::Csv, None).unwrap().rows;
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[0].order.lines.len(), 2);
         assert_eq!(orders[0].line_rows, [2, 3]);
@@ -899,8 +940,12 @@ mod tests {
         let csv = format!(
             "{HEADER}PO-1,Ann,,1 Main,Austin,TX,78701,US,b2x,A,two,9.99\nPO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,1\n"
         );
-        let errs = read_orders(csv.as_bytes(), Format::Csv, None).unwrap_err();
-        let got: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        let file = read_orders(csv.as_bytes(), Format::Csv, None).unwrap();
+        assert!(
+            file.rows.is_empty(),
+            "rows with parse problems are not passed on"
+        );
+        let got: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(got[0], "line 2, quantity: 'two' is not a whole number");
         assert_eq!(
             got[1],
@@ -941,7 +986,9 @@ ignore = ["Notiz"]
         file.extend_from_slice(
             b"B-1;M\xfcller GmbH;Hauptstr. 1;K\xf6ln;50667;X1;3;12.50;01.03.2026 09:30;egal\n",
         );
-        let (orders, cols) = read_orders(&file, Format::Csv, Some(&mapping)).unwrap();
+        let read = read_orders(&file, Format::Csv, Some(&mapping)).unwrap();
+        assert!(read.errors.is_empty(), "{:?}", read.errors);
+        let (orders, cols) = (read.rows, read.columns);
         let o = &orders[0].order;
         assert_eq!(o.customer.name, "Müller GmbH");
         assert_eq!(o.ship_to.city, "Köln");
@@ -974,7 +1021,7 @@ ignore = ["Notiz"]
     fn non_utf8_is_reported_not_mangled() {
         let mut file = HEADER.as_bytes().to_vec();
         file.extend_from_slice(b"PO-1,M\xfcller,,1 Main,Austin,TX,78701,US,b2c,A,1,1\n");
-        let errs = read_orders(&file, Format::Csv, None).unwrap_err();
+        let errs = read_orders(&file, Format::Csv, None).unwrap().errors;
         assert_eq!(errs[0].line, 2);
         assert_eq!(errs[0].field, "customer_name");
         assert!(
@@ -989,7 +1036,7 @@ ignore = ["Notiz"]
         let errs = read_orders(b"external_ref,colour\nPO-1,red\n", Format::Csv, None).unwrap_err();
         assert_eq!(errs[0].field, "column 'colour'");
         let jl = b"{\"external_ref\": \"A\"}\n\n{\"external_ref\": 5}\n";
-        let errs = read_orders(jl, Format::JsonLines, None).unwrap_err();
+        let errs = read_orders(jl, Format::JsonLines, None).unwrap().errors;
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].line, 1);
         assert!(errs[0].reason.contains("missing field"), "{:?}", errs[0]);

@@ -3017,17 +3017,29 @@ mod tests {
         let (dir, _) = generated(1500);
         for p in tenant_plans() {
             let bytes = fs::read(dir.path().join(&p.slug).join("orders.csv")).unwrap();
-            let (orders, _) = read_orders(&bytes, Format::Csv, None)
+            let orders = read_orders(&bytes, Format::Csv, None)
                 .unwrap_or_else(|e| panic!("{}: {:?}", p.slug, &e[..e.len().min(5)]));
-            for o in orders {
+            assert!(
+                orders.errors.is_empty(),
+                "{}: {:?}",
+                p.slug,
+                &orders.errors[..orders.errors.len().min(5)]
+            );
+            for o in orders.rows {
                 if let Err(e) = o.order.accept(now) {
                     panic!("{} orders.csv line {}: {e:?}", p.slug, o.line);
                 }
             }
             let bytes = fs::read(dir.path().join(&p.slug).join("shipments.csv")).unwrap();
-            let (shipments, _) = read_shipments(&bytes, Format::Csv, None)
+            let shipments = read_shipments(&bytes, Format::Csv, None)
                 .unwrap_or_else(|e| panic!("{}: {:?}", p.slug, &e[..e.len().min(5)]));
-            for s in shipments {
+            assert!(
+                shipments.errors.is_empty(),
+                "{}: {:?}",
+                p.slug,
+                &shipments.errors[..shipments.errors.len().min(5)]
+            );
+            for s in shipments.rows {
                 let invalid = s.shipment.validate(now);
                 assert!(
                     invalid.is_empty(),

@@ -88,19 +88,20 @@ pub async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(explain)?;
     let (bytes, format, mapping) = load(args)?;
-    let (rows, columns) = match import::read_orders(&bytes, format, mapping.as_ref()) {
+    let file = match import::read_orders(&bytes, format, mapping.as_ref()) {
         Ok(r) => r,
         Err(errs) => return Ok(report(&args.file, &errs)),
     };
     drop(bytes);
+    let rows = &file.rows;
     let orders: Vec<_> = rows.iter().map(|r| r.order.clone()).collect();
+    // Rows that parsed are validated even when others did not, so one run reports everything.
     let accepted = match app.validate_orders(orders) {
-        Ok(a) => a,
+        Ok(a) if file.errors.is_empty() => a,
+        Ok(_) => return Ok(report(&args.file, &file.errors)),
         Err(errs) => {
-            return Ok(report(
-                &args.file,
-                &import::order_errors(&rows, errs, &columns),
-            ));
+            let all = file.all_errors(import::order_errors(rows, errs, &file.columns));
+            return Ok(report(&args.file, &all));
         }
     };
     let lines: usize = accepted.iter().map(|o| o.lines.len()).sum();
@@ -121,7 +122,7 @@ pub async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         tenant.slug,
         out.skipped.len(),
         secs,
-        rows.len() as f64 / secs.max(1e-9)
+        file.rows.len() as f64 / secs.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -134,20 +135,20 @@ pub async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode>
         .await
         .map_err(explain)?;
     let (bytes, format, mapping) = load(args)?;
-    let (rows, columns) = match import::read_shipments(&bytes, format, mapping.as_ref()) {
+    let file = match import::read_shipments(&bytes, format, mapping.as_ref()) {
         Ok(r) => r,
         Err(errs) => return Ok(report(&args.file, &errs)),
     };
     drop(bytes);
-    let n = rows.len();
+    let rows = &file.rows;
+    let n = rows.len() + file.errors.len();
     let items: Vec<_> = rows.iter().map(|r| r.shipment.clone()).collect();
     let plan = match app.plan_shipments(&tenant, items, OnDuplicate::Skip).await {
-        Ok(p) => p,
+        Ok(p) if file.errors.is_empty() => p,
+        Ok(_) => return Ok(report(&args.file, &file.errors)),
         Err(consign_app::AppError::InvalidItems(errs)) => {
-            return Ok(report(
-                &args.file,
-                &import::shipment_errors(&rows, errs, &columns),
-            ));
+            let all = file.all_errors(import::shipment_errors(rows, errs, &file.columns));
+            return Ok(report(&args.file, &all));
         }
         Err(e) => return Err(explain(e)),
     };

@@ -1,0 +1,412 @@
+//! The `consign` binary end to end, on SQLite and PostgreSQL: administration, imports with
+//! their error reports, re-import as a no-op, and audit verification after tampering.
+
+use consign_store::testing::fresh_postgres_url;
+use std::path::Path;
+use std::process::{Command, Output};
+
+struct Env {
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_consign"))
+            .args(["--database-url", &self.url, "--data-dir"])
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("CONSIGN_CONFIG")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run consign")
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "consign {args:?} failed:\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+    fn write(&self, name: &str, content: &[u8]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        p.display().to_string()
+    }
+    async fn store(&self) -> consign_store::DynStore {
+        consign_store::open(&self.url).await.unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// SQLite always; PostgreSQL when reachable (required under CI=true).
+async fn envs() -> Vec<Env> {
+    let mut v = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    v.push(Env {
+        url: format!("sqlite://{}", dir.path().join("c.db").display()),
+        dir,
+    });
+    if let Some(url) = fresh_postgres_url().await {
+        v.push(Env {
+            url,
+            dir: tempfile::tempdir().unwrap(),
+        });
+    }
+    for e in &v {
+        e.ok(&[
+            "tenant",
+            "add",
+            "alpha",
+            "--name",
+            "Alpha Goods",
+            "--time-zone",
+            "America/Chicago",
+        ]);
+        e.ok(&[
+            "carrier", "add", "--tenant", "alpha", "--name", "UPS", "--scac", "UPSN", "--mode",
+            "parcel",
+        ]);
+    }
+    v
+}
+
+const ORDERS_HEADER: &str = "external_ref,customer_name,customer_email,ship_to_line1,ship_to_city,ship_to_region,ship_to_postal_code,ship_to_country,channel,ordered_at,promised_by,sku,quantity,unit_price\n";
+
+fn good_orders() -> String {
+    format!(
+        "{ORDERS_HEADER}\
+PO-1,Ann Lee,ann@example.com,1 Main St,Austin,TX,78701,US,b2c,2026-01-05T10:00:00Z,2026-01-09T00:00:00Z,SKU-1,2,9.99\n\
+PO-1,Ann Lee,ann@example.com,1 Main St,Austin,TX,78701,US,b2c,2026-01-05T10:00:00Z,2026-01-09T00:00:00Z,SKU-2,1,5.00\n\
+PO-2,Bo Chan,,9 Elm St,Dallas,TX,75201,US,b2b,2026-01-06T10:00:00Z,,SKU-3,40,1.25\n"
+    )
+}
+
+async fn orders_in(e: &Env) -> i64 {
+    let store = e.store().await;
+    let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    store.count_orders(t.id).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_file_is_reported_row_by_row_and_commits_nothing() {
+    for e in envs().await {
+        let bad = format!(
+            "{ORDERS_HEADER}\
+PO-1,Ann Lee,,1 Main St,Austin,TX,78701,US,b2c,2026-01-05T10:00:00Z,,SKU-1,2,9.99\n\
+PO-2,Bo Chan,,9 Elm St,Dallas,TX,75201,US,b2x,2026-01-06T10:00:00Z,,SKU-3,-4,1.25\n\
+PO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,20260107,,SKU-4,1,1.001\n"
+        );
+        let f = e.write("bad.csv", bad.as_bytes());
+        let out = e.run(&["import", "orders", &f, "--tenant", "alpha"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(err.contains("problem(s); nothing was imported"), "{err}");
+        assert!(
+            err.contains("line 3, channel: unknown channel 'b2x'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 4, ordered_at: '20260107' is not an RFC 3339 timestamp"),
+            "{err}"
+        );
+        // Value problems found by validation after parsing, with the file's line and column.
+        let f2 = e.write(
+            "bad2.csv",
+            format!("{ORDERS_HEADER}PO-2,Bo Chan,,9 Elm St,Dallas,TX,75201,US,b2b,2026-01-06T10:00:00Z,,SKU-3,-4,1.25\nPO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,2026-01-07T00:00:00Z,,SKU-4,1,1.001\n").as_bytes(),
+        );
+        let out = e.run(&["import", "orders", &f2, "--tenant", "alpha"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("line 2, quantity: must be at least 1, got -4"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "line 3, ship_to_country: 'USA' is not an ISO 3166-1 alpha-2 country code"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 3, unit_price: 1.001 has more than 2 decimal places"),
+            "{err}"
+        );
+        assert_eq!(orders_in(&e).await, 0, "nothing was committed");
+    }
+}
+
+#[tokio::test]
+async fn importing_the_same_file_twice_is_a_no_op() {
+    for e in envs().await {
+        let f = e.write("orders.csv", good_orders().as_bytes());
+        let first = e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
+        assert!(first.contains("imported 2 orders (3 lines)"), "{first}");
+        let again = e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
+        assert!(
+            again.contains("imported 0 orders") && again.contains("skipped 2 already present"),
+            "{again}"
+        );
+        assert_eq!(orders_in(&e).await, 2);
+
+        let shipments = "carrier,tracking_number,order,origin_city,origin_postal_code,origin_country,origin_time_zone,destination_city,destination_postal_code,destination_country,destination_time_zone,weight_kg,picked_up_at,delivered_at\n\
+UPSN,1Z0001,PO-1,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1.5,2026-01-06T10:00:00Z,2026-01-08T15:00:00Z\n\
+UPSN,1Z0002,PO-2,Dallas,75201,US,America/Chicago,Dallas,75201,US,America/Chicago,30,2026-01-07T10:00:00Z,\n";
+        let s = e.write("shipments.csv", shipments.as_bytes());
+        let out = e.ok(&["import", "shipments", &s, "--tenant", "alpha"]);
+        assert!(out.contains("imported 2 shipments"), "{out}");
+        let out = e.ok(&["import", "shipments", &s, "--tenant", "alpha"]);
+        assert!(
+            out.contains("imported 0 shipments") && out.contains("skipped 2"),
+            "{out}"
+        );
+        let store = e.store().await;
+        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let po1 = store.order_by_ref(t.id, "PO-1").await.unwrap().unwrap();
+        assert_eq!(
+            po1.status.as_str(),
+            "delivered",
+            "history milestones drive the order status"
+        );
+        let po2 = store.order_by_ref(t.id, "PO-2").await.unwrap().unwrap();
+        assert_eq!(po2.status.as_str(), "shipped");
+    }
+}
+
+#[tokio::test]
+async fn mapping_files_load_foreign_exports_and_refuse_missing_columns() {
+    for e in envs().await {
+        let mapping = r#"
+[columns]
+"Order No" = "external_ref"
+"Ship To" = "customer_name"
+"Street" = "ship_to_line1"
+"Town" = "ship_to_city"
+"Zip" = "ship_to_postal_code"
+"Item" = "sku"
+"Qty" = "quantity"
+"Price" = "unit_price"
+"Placed" = "ordered_at"
+[defaults]
+ship_to_country = "US"
+channel = "b2b"
+[options]
+delimiter = ";"
+encoding = "windows-1252"
+date_format = "%m/%d/%Y %H:%M"
+time_zone = "America/New_York"
+ignore = ["Notes"]
+"#;
+        let m = e.write("erp.toml", mapping.as_bytes());
+        let mut csv = b"Order No;Ship To;Street;Town;Zip;Item;Qty;Price;Placed;Notes\n".to_vec();
+        csv.extend_from_slice(
+            b"E-1;Caf\xe9 Ren\xe9;1 Rue;Boston;02108;W-1;3;4.50;01/05/2026 09:15;fragile\n",
+        );
+        let f = e.write("erp.csv", &csv);
+        let out = e.ok(&["import", "orders", &f, "--tenant", "alpha", "--mapping", &m]);
+        assert!(out.contains("imported 1 orders"), "{out}");
+        let store = e.store().await;
+        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let o = store.order_by_ref(t.id, "E-1").await.unwrap().unwrap();
+        assert_eq!(o.customer.name, "Café René");
+        assert_eq!(o.ordered_at.to_string(), "2026-01-05T14:15:00Z");
+
+        let missing = e.write(
+            "missing.toml",
+            b"[columns]\n\"Order Number\" = \"external_ref\"\n",
+        );
+        let out = e.run(&[
+            "import",
+            "orders",
+            &f,
+            "--tenant",
+            "alpha",
+            "--mapping",
+            &missing,
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("mapping columns.\"Order Number\": the file has no column 'Order Number'"),
+            "{err}"
+        );
+
+        // Without the mapping's encoding, the Windows-1252 bytes are refused, not mangled.
+        let plain = e.write(
+            "latin.csv",
+            &[
+                ORDERS_HEADER.as_bytes(),
+                b"P-9,Ren\xe9,,1 Rue,Boston,MA,02108,US,b2c,,,W-1,1,1\n",
+            ]
+            .concat(),
+        );
+        let out = e.run(&["import", "orders", &plain, "--tenant", "alpha"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("line 2, customer_name: not valid UTF-8"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert_eq!(orders_in(&e).await, 1);
+
+        let bad_toml = e.write("bad.toml", b"[columns\n");
+        let out = e.run(&[
+            "import",
+            "orders",
+            &f,
+            "--tenant",
+            "alpha",
+            "--mapping",
+            &bad_toml,
+        ]);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("mapping file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn shipments_naming_unknown_carriers_or_orders_are_refused() {
+    for e in envs().await {
+        let s = e.write(
+            "s.csv",
+            b"carrier,tracking_number,order,origin_city,origin_postal_code,origin_country,origin_time_zone,destination_city,destination_postal_code,destination_country,destination_time_zone,weight_kg\n\
+FDXX,7001,,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1\n\
+UPSN,,PO-404,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1\n",
+        );
+        let out = e.run(&["import", "shipments", &s, "--tenant", "alpha"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("line 2, carrier: no carrier 'FDXX' in tenant alpha"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 3, tracking_number: is required"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_edited_record() {
+    for e in envs().await {
+        let f = e.write("orders.csv", good_orders().as_bytes());
+        e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
+        let out = e.ok(&["audit", "verify"]);
+        assert!(out.starts_with("audit trail intact"), "{out}");
+        let store = e.store().await;
+        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        // Record 2 of the tenant's chain is the first order's creation.
+        let chain = match store.engine() {
+            consign_store::Engine::Sqlite => format!("X'{}'", t.id.0.simple()),
+            consign_store::Engine::Postgres => format!("'{}'::uuid", t.id.0),
+        };
+        store
+            .execute_raw(&format!(
+                "UPDATE audit_log SET actor = 'someone-else' WHERE chain = {chain} AND seq = 2"
+            ))
+            .await
+            .unwrap();
+        let out = e.run(&["audit", "verify"]);
+        assert_eq!(out.status.code(), Some(2));
+        let msg = text(&out.stdout);
+        assert!(msg.contains("chain 'alpha' at record 2 (order"), "{msg}");
+        assert!(msg.contains("the record was edited"), "{msg}");
+    }
+}
+
+#[tokio::test]
+async fn administration_commands_print_secrets_once_and_refuse_bad_input() {
+    for e in envs().await {
+        let out = e.ok(&[
+            "user",
+            "add",
+            "ana@example.com",
+            "--name",
+            "Ana Ruiz",
+            "--role",
+            "agent",
+            "--tenant",
+            "alpha",
+        ]);
+        assert!(
+            out.contains("password: "),
+            "a generated password is printed: {out}"
+        );
+        let bad = e.run(&[
+            "user",
+            "add",
+            "not-an-email",
+            "--name",
+            "X",
+            "--role",
+            "client_viewer",
+        ]);
+        let err = text(&bad.stderr);
+        assert!(!bad.status.success());
+        assert!(
+            err.contains("email: 'not-an-email' is not an e-mail address")
+                && err.contains("tenant: a client_viewer belongs to exactly one tenant"),
+            "{err}"
+        );
+        let role = e.run(&["token", "create", "--role", "root"]);
+        assert!(text(&role.stderr).contains("--role: unknown role 'root'"));
+        let token = e.ok(&[
+            "token",
+            "create",
+            "--role",
+            "integration",
+            "--tenant",
+            "alpha",
+            "--scope",
+            "orders:read",
+        ]);
+        assert!(
+            token.trim().starts_with("cst_") && token.trim().len() == 52,
+            "{token}"
+        );
+        let store = e.store().await;
+        assert!(
+            store
+                .token_by_hash(&consign_app::auth::hash_secret(token.trim()))
+                .await
+                .unwrap()
+                .is_some(),
+            "only the hash is stored"
+        );
+        let dup = e.run(&["tenant", "add", "alpha", "--name", "Again"]);
+        assert!(text(&dup.stderr).contains("tenant 'alpha' already exists"));
+        let tz = e.run(&[
+            "tenant",
+            "add",
+            "beta",
+            "--name",
+            "Beta",
+            "--time-zone",
+            "Moon/Base",
+        ]);
+        assert!(text(&tz.stderr).contains("time_zone: 'Moon/Base' is not a known IANA time zone"));
+        let missing = e.run(&["import", "orders", "/nonexistent.csv", "--tenant", "alpha"]);
+        assert!(text(&missing.stderr).contains("reading /nonexistent.csv"));
+        let tenant = e.run(&["import", "orders", "/nonexistent.csv", "--tenant", "nope"]);
+        assert!(text(&tenant.stderr).contains("tenant 'nope' not found"));
+        let cfg = e.write("consign.toml", b"listen = 5\n");
+        let out = e.run(&["--config", &cfg, "migrate"]);
+        assert!(
+            text(&out.stderr).contains("listen"),
+            "{}",
+            text(&out.stderr)
+        );
+        let _ = Path::new(&cfg);
+    }
+}
