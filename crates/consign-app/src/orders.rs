@@ -100,22 +100,27 @@ impl App {
             created: Vec::with_capacity(accepted.len()),
             skipped: vec![],
         };
+        // Known references are looked up before the transaction (see
+        // `OrderStore::existing_order_refs`); a concurrent import of the same reference then
+        // fails on the unique constraint instead of duplicating.
+        let refs: Vec<String> = accepted.iter().map(|o| o.external_ref.clone()).collect();
+        let existing = self.store.existing_order_refs(tenant.id, &refs).await?;
+        if on_dup == OnDuplicate::Reject
+            && let Some(r) = refs.iter().find(|r| existing.contains(*r))
+        {
+            return Err(AppError::conflict(
+                "external_ref",
+                format!("order '{r}' already exists in {}", tenant.slug),
+            ));
+        }
         let mut tx = self.store.begin().await?;
-        let mut rest = accepted;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(COMMIT_CHUNK));
-            let chunk = std::mem::replace(&mut rest, tail);
-            let n = chunk.len() as u64;
-            let refs: Vec<String> = chunk.iter().map(|o| o.external_ref.clone()).collect();
-            let existing = tx.existing_order_refs(tenant.id, &refs).await?;
-            if on_dup == OnDuplicate::Reject
-                && let Some(r) = refs.iter().find(|r| existing.contains(*r))
-            {
-                return Err(AppError::conflict(
-                    "external_ref",
-                    format!("order '{r}' already exists in {}", tenant.slug),
-                ));
+        let mut rest = accepted.into_iter();
+        loop {
+            let chunk: Vec<AcceptedOrder> = rest.by_ref().take(COMMIT_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
             }
+            let n = chunk.len() as u64;
             let fresh: Vec<AcceptedOrder> = chunk
                 .into_iter()
                 .filter(|o| {

@@ -81,11 +81,7 @@ impl App {
                     .map(|c| (c.id, s.tracking_number.trim().to_string()))
             })
             .collect();
-        let mut existing = HashSet::new();
-        for chunk in keys.chunks(COMMIT_CHUNK * 5) {
-            let mut tx = self.store.begin().await?;
-            existing.extend(tx.existing_tracking(tenant.id, chunk).await?);
-        }
+        let existing = self.store.existing_tracking(tenant.id, &keys).await?;
 
         let mut errors: Vec<(usize, Invalid)> = Vec::new();
         let mut planned = Vec::with_capacity(items.len());
@@ -274,10 +270,12 @@ impl App {
         let actor = p.actor.label();
         let mut tx = self.store.begin().await?;
         let mut created = Vec::with_capacity(plan.shipments.len());
-        let mut rest = plan.shipments;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(COMMIT_CHUNK));
-            let mut chunk = std::mem::replace(&mut rest, tail);
+        let mut rest = plan.shipments.into_iter();
+        loop {
+            let mut chunk: Vec<Shipment> = rest.by_ref().take(COMMIT_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
             let first = tx
                 .next_numbers(tenant.id, "shipment", chunk.len() as u64)
                 .await?;
@@ -303,9 +301,14 @@ impl App {
             progress(chunk.len() as u64);
             created.extend(chunk);
         }
+        let updated: Vec<_> = plan
+            .order_updates
+            .iter()
+            .map(|(_, after)| after.clone())
+            .collect();
+        tx.update_orders(&updated).await?;
         let mut audit = Vec::new();
         for (before, after) in &plan.order_updates {
-            tx.update_order(after).await?;
             audit.push(
                 AuditEntry::new(
                     Some(tenant.id),

@@ -68,56 +68,8 @@ pub struct GenSummary {
     pub shipments: usize,
 }
 
-const ORDER_COLUMNS: [&str; 19] = [
-    "external_ref",
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-    "ship_to_name",
-    "ship_to_line1",
-    "ship_to_line2",
-    "ship_to_city",
-    "ship_to_region",
-    "ship_to_postal_code",
-    "ship_to_country",
-    "channel",
-    "currency",
-    "ordered_at",
-    "promised_by",
-    "sku",
-    "description",
-    "quantity",
-    "unit_price",
-];
-
-const SHIPMENT_COLUMNS: [&str; 26] = [
-    "carrier",
-    "service_level",
-    "tracking_number",
-    "direction",
-    "order",
-    "lines",
-    "origin_name",
-    "origin_city",
-    "origin_region",
-    "origin_postal_code",
-    "origin_country",
-    "origin_time_zone",
-    "destination_name",
-    "destination_city",
-    "destination_region",
-    "destination_postal_code",
-    "destination_country",
-    "destination_time_zone",
-    "weight_kg",
-    "pieces",
-    "planned_pickup_at",
-    "promised_by",
-    "international",
-    "pod_required",
-    "picked_up_at",
-    "delivered_at",
-];
+// The importer's own field lists are the header: generated files are always importable.
+use crate::import::{ORDER_FIELDS as ORDER_COLUMNS, SHIPMENT_FIELDS as SHIPMENT_COLUMNS};
 
 /// Writes `DIR/tenants.json` (a JSON array of [`TenantPlan`]) and, per tenant,
 /// `DIR/<slug>/orders.csv` and `DIR/<slug>/shipments.csv` in the `consign import` format,

@@ -170,6 +170,14 @@ pub trait OrderStore {
         orders: &[OrderId],
     ) -> Result<HashMap<OrderId, (Vec<u32>, Vec<u32>)>>;
     async fn count_orders(&self, tenant: TenantId) -> Result<i64>;
+    /// Which of these external references the tenant already has. Imports check the whole file
+    /// before their transaction: inside a long PostgreSQL transaction the planner's statistics
+    /// predate the rows being added, and the lookup degrades to scans.
+    async fn existing_order_refs(
+        &self,
+        tenant: TenantId,
+        refs: &[String],
+    ) -> Result<HashSet<String>>;
 }
 
 #[async_trait]
@@ -179,6 +187,12 @@ pub trait ShipmentStore {
     async fn documents(&self, tenant: TenantId, shipment: ShipmentId) -> Result<Vec<Document>>;
     async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
     async fn count_shipments(&self, tenant: TenantId) -> Result<i64>;
+    /// Which of these (carrier, tracking number) pairs the tenant already has.
+    async fn existing_tracking(
+        &self,
+        tenant: TenantId,
+        keys: &[(CarrierId, String)],
+    ) -> Result<HashSet<(CarrierId, String)>>;
 }
 
 #[async_trait]
@@ -277,21 +291,15 @@ pub trait Tx: Send {
 
     /// Reserves `n` consecutive values of a per-tenant counter; returns the first.
     async fn next_numbers(&mut self, tenant: TenantId, counter: &str, n: u64) -> Result<i64>;
-    async fn existing_order_refs(
-        &mut self,
-        tenant: TenantId,
-        refs: &[String],
-    ) -> Result<HashSet<String>>;
     async fn insert_orders(&mut self, orders: &[Order]) -> Result<()>;
-    /// Writes an order's mutable fields if its stored version is `order.version - 1`.
-    async fn update_order(&mut self, order: &Order) -> Result<()>;
+    /// Writes orders' mutable fields (ship-to, promise, status) where each stored version is
+    /// `order.version - 1`; any other version is a `Concurrent` error (optimistic lock).
+    async fn update_orders(&mut self, orders: &[Order]) -> Result<()>;
+    async fn update_order(&mut self, order: &Order) -> Result<()> {
+        self.update_orders(std::slice::from_ref(order)).await
+    }
     async fn insert_order_change(&mut self, tenant: TenantId, change: &OrderChange) -> Result<()>;
 
-    async fn existing_tracking(
-        &mut self,
-        tenant: TenantId,
-        keys: &[(CarrierId, String)],
-    ) -> Result<HashSet<(CarrierId, String)>>;
     async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()>;
     async fn insert_document(&mut self, document: &Document) -> Result<()>;
 

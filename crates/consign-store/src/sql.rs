@@ -575,6 +575,22 @@ macro_rules! impl_sql_store {
                 }
                 Ok(out)
             }
+            async fn existing_order_refs(&self, tenant: TenantId, refs: &[String]) -> Result<HashSet<String>> {
+                let mut found = HashSet::new();
+                for chunk in refs.chunks(chunk_rows(1)) {
+                    let mut qb = QueryBuilder::<$db>::new("SELECT external_ref FROM orders WHERE tenant_id = ");
+                    qb.push_bind(tenant.0).push(" AND external_ref IN (");
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push_bind(r.clone());
+                    }
+                    qb.push(")");
+                    for r in qb.build().fetch_all(&self.read).await? {
+                        found.insert(r.try_get("external_ref")?);
+                    }
+                }
+                Ok(found)
+            }
             async fn count_orders(&self, tenant: TenantId) -> Result<i64> {
                 Ok(sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = $1")
                     .bind(tenant.0)
@@ -643,6 +659,25 @@ macro_rules! impl_sql_store {
                     .await?
                     .map(|r| document_row(&r))
                     .transpose()
+            }
+            async fn existing_tracking(&self, tenant: TenantId, keys: &[(CarrierId, String)]) -> Result<HashSet<(CarrierId, String)>> {
+                let mut found = HashSet::new();
+                for chunk in keys.chunks(chunk_rows(1)) {
+                    let mut qb =
+                        QueryBuilder::<$db>::new("SELECT carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
+                    qb.push_bind(tenant.0).push(" AND tracking_number IN (");
+                    let mut sep = qb.separated(", ");
+                    for (_, t) in chunk {
+                        sep.push_bind(t.clone());
+                    }
+                    qb.push(")");
+                    for r in qb.build().fetch_all(&self.read).await? {
+                        found.insert((CarrierId(r.try_get("carrier_id")?), r.try_get("tracking_number")?));
+                    }
+                }
+                let wanted: HashSet<&(CarrierId, String)> = keys.iter().collect();
+                found.retain(|k| wanted.contains(k));
+                Ok(found)
             }
             async fn count_shipments(&self, tenant: TenantId) -> Result<i64> {
                 Ok(sqlx::query("SELECT COUNT(*) AS n FROM shipments WHERE tenant_id = $1")
@@ -946,22 +981,6 @@ macro_rules! impl_sql_store {
                 .try_get("value")?;
                 Ok(last - n as i64 + 1)
             }
-            async fn existing_order_refs(&mut self, tenant: TenantId, refs: &[String]) -> Result<HashSet<String>> {
-                let mut found = HashSet::new();
-                for chunk in refs.chunks(chunk_rows(1)) {
-                    let mut qb = QueryBuilder::<$db>::new("SELECT external_ref FROM orders WHERE tenant_id = ");
-                    qb.push_bind(tenant.0).push(" AND external_ref IN (");
-                    let mut sep = qb.separated(", ");
-                    for r in chunk {
-                        sep.push_bind(r.clone());
-                    }
-                    qb.push(")");
-                    for r in qb.build().fetch_all(&mut *self.tx).await? {
-                        found.insert(r.try_get("external_ref")?);
-                    }
-                }
-                Ok(found)
-            }
             async fn insert_orders(&mut self, orders: &[Order]) -> Result<()> {
                 for chunk in orders.chunks(chunk_rows(16)) {
                     let mut qb = QueryBuilder::<$db>::new(
@@ -1022,24 +1041,30 @@ macro_rules! impl_sql_store {
                 }
                 Ok(())
             }
-            async fn update_order(&mut self, o: &Order) -> Result<()> {
-                let n = sqlx::query(
-                    "UPDATE orders SET ship_to_json = $3, promised_by = $4, status = $5, updated_at = $6, version = $7 \
-                     WHERE tenant_id = $1 AND id = $2 AND version = $8",
-                )
-                .bind(o.tenant_id.0)
-                .bind(o.id.0)
-                .bind(to_json(&o.ship_to))
-                .bind(ous(o.promised_by))
-                .bind(o.status.as_str())
-                .bind(us(o.updated_at))
-                .bind(o.version)
-                .bind(o.version - 1)
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
-                if n != 1 {
-                    return Err(StoreError::Concurrent(format!("order {}", o.number)));
+            async fn update_orders(&mut self, orders: &[Order]) -> Result<()> {
+                // One statement per chunk: UPDATE … FROM (VALUES …) works on both engines, and
+                // VALUES columns are named column1… on both (SQLite has no alias column lists).
+                for chunk in orders.chunks(chunk_rows(8)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "UPDATE orders SET ship_to_json = v.column3, promised_by = v.column4, status = v.column5, \
+                         updated_at = v.column6, version = v.column7 FROM (",
+                    );
+                    qb.push_values(chunk, |mut b, o| {
+                        b.push_bind(o.tenant_id.0)
+                            .push_bind(o.id.0)
+                            .push_bind(to_json(&o.ship_to))
+                            .push_bind(ous(o.promised_by))
+                            .push_bind(o.status.as_str())
+                            .push_bind(us(o.updated_at))
+                            .push_bind(o.version)
+                            .push_bind(o.version - 1);
+                    });
+                    qb.push(") AS v WHERE orders.tenant_id = v.column1 AND orders.id = v.column2 AND orders.version = v.column8");
+                    let n = qb.build().execute(&mut *self.tx).await?.rows_affected();
+                    if n != chunk.len() as u64 {
+                        let which = if chunk.len() == 1 { format!("order {}", chunk[0].number) } else { format!("{} of {} orders", chunk.len() as u64 - n, chunk.len()) };
+                        return Err(StoreError::Concurrent(which));
+                    }
                 }
                 Ok(())
             }
@@ -1059,25 +1084,6 @@ macro_rules! impl_sql_store {
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())
-            }
-            async fn existing_tracking(&mut self, tenant: TenantId, keys: &[(CarrierId, String)]) -> Result<HashSet<(CarrierId, String)>> {
-                let mut found = HashSet::new();
-                for chunk in keys.chunks(chunk_rows(1)) {
-                    let mut qb =
-                        QueryBuilder::<$db>::new("SELECT carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
-                    qb.push_bind(tenant.0).push(" AND tracking_number IN (");
-                    let mut sep = qb.separated(", ");
-                    for (_, t) in chunk {
-                        sep.push_bind(t.clone());
-                    }
-                    qb.push(")");
-                    for r in qb.build().fetch_all(&mut *self.tx).await? {
-                        found.insert((CarrierId(r.try_get("carrier_id")?), r.try_get("tracking_number")?));
-                    }
-                }
-                let wanted: HashSet<&(CarrierId, String)> = keys.iter().collect();
-                found.retain(|k| wanted.contains(k));
-                Ok(found)
             }
             async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()> {
                 for chunk in shipments.chunks(chunk_rows(21)) {

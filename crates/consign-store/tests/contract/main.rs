@@ -158,7 +158,7 @@ async fn orders_round_trip_and_stay_in_their_tenant() {
         );
 
         let mut tx = store.begin().await.unwrap();
-        let existing = tx
+        let existing = store
             .existing_order_refs(a.id, &["PO-1".into(), "PO-9".into()])
             .await
             .unwrap();
@@ -256,7 +256,8 @@ async fn shipments_round_trip_with_lines_and_fulfilment() {
         tx.insert_shipments(&[s1.clone(), s2.clone()])
             .await
             .unwrap();
-        let found = tx
+        tx.commit().await.unwrap();
+        let found = store
             .existing_tracking(
                 a.id,
                 &[
@@ -272,7 +273,6 @@ async fn shipments_round_trip_with_lines_and_fulfilment() {
             1,
             "only the exact (carrier, tracking) pair exists"
         );
-        tx.commit().await.unwrap();
 
         assert_eq!(
             store.shipment(a.id, s2.id).await.unwrap(),
@@ -535,5 +535,57 @@ async fn users_tokens_and_sessions() {
                 .is_some()
         );
         assert_eq!(store.users().await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn batch_order_updates_check_every_version() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        let orders = insert_orders(&store, a.id, &["PO-1", "PO-2", "PO-3"]).await;
+        let bump = |o: &consign_core::order::Order, s: OrderStatus| {
+            let mut n = o.clone();
+            n.status = s;
+            n.version += 1;
+            n
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.update_orders(
+            &orders
+                .iter()
+                .map(|o| bump(o, OrderStatus::Shipped))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        for o in &orders {
+            let got = store.order(a.id, o.id).await.unwrap().unwrap();
+            assert_eq!(
+                (got.status, got.version),
+                (OrderStatus::Shipped, 2),
+                "{:?}",
+                store.engine()
+            );
+        }
+        // One stale version in the batch refuses the batch.
+        let fresh = bump(
+            &bump(&orders[0], OrderStatus::Shipped),
+            OrderStatus::Delivered,
+        );
+        let stale = bump(&orders[1], OrderStatus::Delivered);
+        let mut tx = store.begin().await.unwrap();
+        let err = tx.update_orders(&[fresh, stale]).await.unwrap_err();
+        assert!(matches!(err, StoreError::Concurrent(_)), "{err:?}");
+        drop(tx);
+        assert_eq!(
+            store
+                .order(a.id, orders[0].id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            OrderStatus::Shipped
+        );
     }
 }
