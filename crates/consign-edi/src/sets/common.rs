@@ -1,0 +1,275 @@
+//! Segments shared by several sets (references, parties, dates, totals), read and written the
+//! same way everywhere so that a party in a 204 and in a 940 are the same Rust value.
+
+use jiff::civil::{Date, Time};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::EdiError;
+use crate::tokenizer::Segment;
+use crate::values::{Mapper, format_decimal, format_implied};
+use crate::writer::{OwnedSegment, format_date, format_time};
+
+/// A qualified reference number (L11, N9 or REF).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// Reference identification qualifier (element 128), e.g. `BM` bill of lading.
+    pub qualifier: String,
+    pub value: String,
+    pub description: Option<String>,
+}
+
+impl Reference {
+    pub fn new(qualifier: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            qualifier: qualifier.into(),
+            value: value.into(),
+            description: None,
+        }
+    }
+}
+
+/// L11: value first, then qualifier.
+pub(crate) fn read_l11(seg: &Segment<'_>) -> Reference {
+    Reference {
+        value: seg.element(1).text().into_owned(),
+        qualifier: seg.element(2).text().into_owned(),
+        description: seg.element(3).opt(),
+    }
+}
+
+pub(crate) fn write_l11(r: &Reference) -> OwnedSegment {
+    OwnedSegment::new(
+        "L11",
+        [Some(&r.value), Some(&r.qualifier), r.description.as_ref()],
+    )
+}
+
+/// N9 and REF: qualifier first, then value.
+pub(crate) fn read_n9(seg: &Segment<'_>) -> Reference {
+    Reference {
+        qualifier: seg.element(1).text().into_owned(),
+        value: seg.element(2).text().into_owned(),
+        description: seg.element(3).opt(),
+    }
+}
+
+pub(crate) fn write_n9(id: &str, r: &Reference) -> OwnedSegment {
+    OwnedSegment::new(
+        id,
+        [Some(&r.qualifier), Some(&r.value), r.description.as_ref()],
+    )
+}
+
+/// A party from an N1 loop (N1, N2, N3, N4).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Party {
+    /// Entity identifier code (element 98), e.g. `SH` shipper, `CN` consignee, `ST` ship to.
+    pub entity: String,
+    pub name: Option<String>,
+    /// Identification code qualifier (element 66), e.g. `93` or `UL` (GLN).
+    pub id_qualifier: Option<String>,
+    pub id: Option<String>,
+    /// N2 additional names.
+    pub additional_names: Vec<String>,
+    /// N3 address lines, in order.
+    pub address: Vec<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    /// N405/N406 location qualifier and identifier.
+    pub location_qualifier: Option<String>,
+    pub location_id: Option<String>,
+}
+
+impl Party {
+    pub fn new(entity: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            entity: entity.into(),
+            name: Some(name.into()),
+            ..Self::default()
+        }
+    }
+}
+
+pub(crate) fn read_n1(m: &mut Mapper<'_, '_>, index: usize, seg: &Segment<'_>) -> Party {
+    Party {
+        entity: m.required(index, seg, 1, 98, "N101 entity identifier code"),
+        name: m.text(seg, 2),
+        id_qualifier: m.text(seg, 3),
+        id: m.text(seg, 4),
+        ..Party::default()
+    }
+}
+
+/// Adds N2/N3/N4 to the party of the current loop; false for any other segment.
+pub(crate) fn extend_party(party: &mut Party, seg: &Segment<'_>) -> bool {
+    match seg.id() {
+        "N2" => {
+            party
+                .additional_names
+                .extend([1, 2].into_iter().filter_map(|n| seg.element(n).opt()));
+            true
+        }
+        "N3" => {
+            party
+                .address
+                .extend([1, 2].into_iter().filter_map(|n| seg.element(n).opt()));
+            true
+        }
+        "N4" => {
+            party.city = seg.element(1).opt();
+            party.state = seg.element(2).opt();
+            party.postal_code = seg.element(3).opt();
+            party.country = seg.element(4).opt();
+            party.location_qualifier = seg.element(5).opt();
+            party.location_id = seg.element(6).opt();
+            true
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn write_party(p: &Party) -> Vec<OwnedSegment> {
+    let mut out = vec![OwnedSegment::new(
+        "N1",
+        [
+            Some(&p.entity),
+            p.name.as_ref(),
+            p.id_qualifier.as_ref(),
+            p.id.as_ref(),
+        ],
+    )];
+    for pair in p.additional_names.chunks(2) {
+        out.push(OwnedSegment::new("N2", pair.iter()));
+    }
+    for pair in p.address.chunks(2) {
+        out.push(OwnedSegment::new("N3", pair.iter()));
+    }
+    let n4 = [
+        p.city.as_ref(),
+        p.state.as_ref(),
+        p.postal_code.as_ref(),
+        p.country.as_ref(),
+        p.location_qualifier.as_ref(),
+        p.location_id.as_ref(),
+    ];
+    if n4.iter().any(Option::is_some) {
+        out.push(OwnedSegment::new("N4", n4));
+    }
+    out
+}
+
+/// A G62 date/time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateTimeRef {
+    /// Date qualifier (element 432), e.g. `10` requested ship date, `17` estimated delivery.
+    pub qualifier: Option<String>,
+    pub date: Option<Date>,
+    /// Time qualifier (element 176).
+    pub time_qualifier: Option<String>,
+    pub time: Option<Time>,
+    /// Time code (element 623), see [`crate::time::time_code`].
+    pub time_code: Option<String>,
+}
+
+pub(crate) fn read_g62(m: &mut Mapper<'_, '_>, index: usize, seg: &Segment<'_>) -> DateTimeRef {
+    DateTimeRef {
+        qualifier: m.text(seg, 1),
+        date: m.date(index, seg, 2, 373),
+        time_qualifier: m.text(seg, 3),
+        time: m.time(index, seg, 4, 337),
+        time_code: m.time_code(index, seg, 5),
+    }
+}
+
+pub(crate) fn write_g62(d: &DateTimeRef) -> OwnedSegment {
+    OwnedSegment::new(
+        "G62",
+        [
+            d.qualifier.clone(),
+            d.date.map(format_date),
+            d.time_qualifier.clone(),
+            d.time.map(format_time),
+            d.time_code.clone(),
+        ],
+    )
+}
+
+/// L3 total weight and charges.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Totals {
+    /// L301 (R).
+    pub weight: Option<Decimal>,
+    /// L302 weight qualifier, e.g. `G` gross.
+    pub weight_qualifier: Option<String>,
+    /// L303 freight rate (R).
+    pub rate: Option<Decimal>,
+    /// L304 rate/value qualifier.
+    pub rate_qualifier: Option<String>,
+    /// L305 charge (N2, two implied decimals).
+    pub charge: Option<Decimal>,
+    /// L306 advances (N2).
+    pub advances: Option<Decimal>,
+    /// L307 prepaid amount (N2).
+    pub prepaid: Option<Decimal>,
+    /// L308 special charge or allowance code.
+    pub special_charge_code: Option<String>,
+    /// L309 volume (R).
+    pub volume: Option<Decimal>,
+    /// L310 volume unit qualifier.
+    pub volume_unit: Option<String>,
+    /// L311 lading quantity (N0).
+    pub lading_quantity: Option<u32>,
+    /// L312 weight unit code, e.g. `L` pounds, `K` kilograms.
+    pub weight_unit: Option<String>,
+}
+
+pub(crate) fn read_l3(m: &mut Mapper<'_, '_>, index: usize, seg: &Segment<'_>) -> Totals {
+    Totals {
+        weight: m.decimal(index, seg, 1, 81),
+        weight_qualifier: m.text(seg, 2),
+        rate: m.decimal(index, seg, 3, 60),
+        rate_qualifier: m.text(seg, 4),
+        charge: m.implied(index, seg, 5, 58, 2),
+        advances: m.implied(index, seg, 6, 191, 2),
+        prepaid: m.implied(index, seg, 7, 117, 2),
+        special_charge_code: m.text(seg, 8),
+        volume: m.decimal(index, seg, 9, 183),
+        volume_unit: m.text(seg, 10),
+        lading_quantity: m.count(index, seg, 11, 80),
+        weight_unit: m.text(seg, 12),
+    }
+}
+
+pub(crate) fn write_l3(t: &Totals) -> OwnedSegment {
+    OwnedSegment::new(
+        "L3",
+        [
+            t.weight.map(format_decimal),
+            t.weight_qualifier.clone(),
+            t.rate.map(format_decimal),
+            t.rate_qualifier.clone(),
+            t.charge.map(|d| format_implied(d, 2)),
+            t.advances.map(|d| format_implied(d, 2)),
+            t.prepaid.map(|d| format_implied(d, 2)),
+            t.special_charge_code.clone(),
+            t.volume.map(format_decimal),
+            t.volume_unit.clone(),
+            t.lading_quantity.map(|n| n.to_string()),
+            t.weight_unit.clone(),
+        ],
+    )
+}
+
+/// Attaches mapping warnings to a value, or returns the errors.
+pub(crate) fn finish<T>(
+    m: Mapper<'_, '_>,
+    mut value: T,
+    warnings: impl FnOnce(&mut T) -> &mut Vec<EdiError>,
+) -> Result<T, Vec<EdiError>> {
+    let w = m.finish()?;
+    *warnings(&mut value) = w;
+    Ok(value)
+}

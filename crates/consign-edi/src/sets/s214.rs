@@ -1,0 +1,416 @@
+//! 214 Transportation Carrier Shipment Status Message. Status, reason and appointment codes stay
+//! raw here: mapping them to Consign's canonical statuses is the tracking crosswalk's job.
+
+use jiff::Timestamp;
+use jiff::civil::{Date, Time};
+use jiff::tz::Offset;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::common::{
+    DateTimeRef, Party, Reference, extend_party, finish, read_g62, read_l11, read_n1, write_g62,
+    write_l11, write_party,
+};
+use crate::envelope::{ReadOptions, TransactionSet};
+use crate::error::{EdiError, ErrorKind};
+use crate::time::{InstantError, resolve_instant};
+use crate::values::{Mapper, format_decimal};
+use crate::writer::{OwnedSegment, WriteOptions, format_date, format_time};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ShipmentStatus214 {
+    /// B1001, the carrier's reference (often the PRO number).
+    pub reference_id: Option<String>,
+    /// B1002, the shipper's shipment identification number.
+    pub shipment_id: String,
+    /// B1003.
+    pub scac: String,
+    /// Header L11 references.
+    pub references: Vec<Reference>,
+    /// Header G62 dates.
+    pub dates: Vec<DateTimeRef>,
+    /// Header N1 loops.
+    pub parties: Vec<Party>,
+    /// One per AT7, in order, each carrying its LX loop's data.
+    pub events: Vec<StatusEvent>,
+    /// Faults tolerated in lenient mode (always empty in strict mode).
+    #[serde(skip)]
+    pub warnings: Vec<EdiError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StatusEvent {
+    /// LX01 of the loop the AT7 is in.
+    pub lx: Option<u32>,
+    /// AT701 shipment status code (element 1650), raw.
+    pub status_code: Option<String>,
+    /// AT702 status reason code (element 1651), raw.
+    pub status_reason: Option<String>,
+    /// AT703 appointment status code (element 1652), raw.
+    pub appointment_code: Option<String>,
+    /// AT704 appointment reason code (element 1651), raw.
+    pub appointment_reason: Option<String>,
+    /// AT705.
+    pub date: Option<Date>,
+    /// AT706.
+    pub time: Option<Time>,
+    /// AT707 time code (element 623), raw.
+    pub time_code: Option<String>,
+    /// MS1 after the AT7.
+    pub location: Option<EventLocation>,
+    /// MS2 after the AT7.
+    pub equipment: Option<Equipment>,
+    /// AT8 of the LX loop.
+    pub lading: Vec<Lading>,
+    /// L11 of the LX loop.
+    pub references: Vec<Reference>,
+}
+
+impl StatusEvent {
+    /// The event's instant, resolving its time code; `default_offset` is the UTC offset of the
+    /// place for local time (`LT` or no code).
+    pub fn instant(
+        &self,
+        default_offset: Option<Offset>,
+    ) -> Option<Result<Timestamp, InstantError>> {
+        let date = self.date?;
+        let time = self.time?;
+        Some(resolve_instant(
+            date,
+            time,
+            self.time_code.as_deref(),
+            default_offset,
+        ))
+    }
+}
+
+/// MS1 equipment, shipment or real property location.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EventLocation {
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+    /// MS104/MS105 longitude and latitude codes as sent.
+    pub longitude: Option<String>,
+    pub latitude: Option<String>,
+}
+
+/// MS2 equipment or container owner and type.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Equipment {
+    /// MS201 SCAC of the equipment owner.
+    pub owner: Option<String>,
+    /// MS202 equipment number.
+    pub number: Option<String>,
+    /// MS203 equipment description code.
+    pub description_code: Option<String>,
+}
+
+/// AT8 shipment weight, packaging and quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Lading {
+    /// AT801 weight qualifier, e.g. `G` gross.
+    pub weight_qualifier: Option<String>,
+    /// AT802 weight unit code, e.g. `L` pounds.
+    pub weight_unit: Option<String>,
+    /// AT803.
+    pub weight: Option<Decimal>,
+    /// AT804 lading quantity (pieces).
+    pub lading_quantity: Option<u32>,
+    /// AT805 lading quantity (handling units).
+    pub handling_units: Option<u32>,
+}
+
+/// LX-level L11 and AT8 are copied into every event of the loop, so their number is capped
+/// (the standard allows far fewer) to keep a hostile loop from multiplying into millions of
+/// copies.
+pub const MAX_LOOP_DETAIL: usize = 100;
+
+fn too_many(m: &mut Mapper<'_, '_>, i: usize, seg: &crate::Segment<'_>) {
+    m.segment_fault(
+        i,
+        seg,
+        ErrorKind::SegmentExceedsMaximumUse,
+        format!(
+            "more than {MAX_LOOP_DETAIL} {} segments in one LX loop; the rest are not mapped",
+            seg.id()
+        ),
+    );
+}
+
+struct Loop {
+    number: Option<u32>,
+    events: Vec<StatusEvent>,
+    lading: Vec<Lading>,
+    references: Vec<Reference>,
+}
+
+fn flush(out: &mut Vec<StatusEvent>, lp: Option<Loop>) {
+    if let Some(lp) = lp {
+        for mut e in lp.events {
+            e.lx = lp.number;
+            e.lading.clone_from(&lp.lading);
+            e.references.clone_from(&lp.references);
+            out.push(e);
+        }
+    }
+}
+
+pub fn parse(
+    set: &TransactionSet<'_>,
+    options: &ReadOptions,
+) -> Result<ShipmentStatus214, Vec<EdiError>> {
+    let mut m = Mapper::new(set, options, "214")?;
+    let mut out = ShipmentStatus214::default();
+    let mut seen_b10 = false;
+    let mut party: Option<Party> = None;
+    let mut lp: Option<Loop> = None;
+    // AT7s before any LX (not allowed, but seen) form a loop of their own.
+    let mut loose: Option<Loop> = None;
+    for (i, seg) in m.segments() {
+        match seg.id() {
+            "B10" => {
+                seen_b10 = true;
+                out.reference_id = m.text(seg, 1);
+                out.shipment_id =
+                    m.required(i, seg, 2, 145, "B1002 shipment identification number");
+                out.scac = m.required(i, seg, 3, 140, "B1003 SCAC");
+            }
+            "L11" => match lp.as_mut() {
+                Some(l) if l.references.len() >= MAX_LOOP_DETAIL => {
+                    too_many(&mut m, i, seg);
+                }
+                Some(l) => l.references.push(read_l11(seg)),
+                None => out.references.push(read_l11(seg)),
+            },
+            "G62" if lp.is_none() => {
+                let d = read_g62(&mut m, i, seg);
+                out.dates.push(d);
+            }
+            "N1" if lp.is_none() => {
+                out.parties.extend(party.take());
+                party = Some(read_n1(&mut m, i, seg));
+            }
+            "N2" | "N3" | "N4" if party.is_some() => {
+                if let Some(p) = party.as_mut() {
+                    extend_party(p, seg);
+                }
+            }
+            "LX" => {
+                out.parties.extend(party.take());
+                flush(&mut out.events, loose.take());
+                flush(&mut out.events, lp.take());
+                let number = m.count(i, seg, 1, 554);
+                let number = m.require(number, i, seg, 1, 554, "LX01 assigned number");
+                lp = Some(Loop {
+                    number,
+                    events: Vec::new(),
+                    lading: Vec::new(),
+                    references: Vec::new(),
+                });
+            }
+            "AT7" => {
+                let event = read_at7(&mut m, i, seg);
+                let target = match lp.as_mut() {
+                    Some(l) => l,
+                    None => loose.get_or_insert(Loop {
+                        number: None,
+                        events: Vec::new(),
+                        lading: Vec::new(),
+                        references: Vec::new(),
+                    }),
+                };
+                target.events.push(event);
+            }
+            "MS1" => {
+                if let Some(e) = lp.as_mut().and_then(|l| l.events.last_mut()) {
+                    e.location = Some(EventLocation {
+                        city: m.text(seg, 1),
+                        state: m.text(seg, 2),
+                        country: m.text(seg, 3),
+                        longitude: m.text(seg, 4),
+                        latitude: m.text(seg, 5),
+                    });
+                }
+            }
+            "MS2" => {
+                if let Some(e) = lp.as_mut().and_then(|l| l.events.last_mut()) {
+                    e.equipment = Some(Equipment {
+                        owner: m.text(seg, 1),
+                        number: m.text(seg, 2),
+                        description_code: m.text(seg, 3),
+                    });
+                }
+            }
+            "AT8"
+                if lp
+                    .as_ref()
+                    .is_some_and(|l| l.lading.len() >= MAX_LOOP_DETAIL) =>
+            {
+                too_many(&mut m, i, seg);
+            }
+            "AT8" if lp.is_some() => {
+                let lading = Lading {
+                    weight_qualifier: m.text(seg, 1),
+                    weight_unit: m.text(seg, 2),
+                    weight: m.decimal(i, seg, 3, 81),
+                    lading_quantity: m.count(i, seg, 4, 80),
+                    handling_units: m.count(i, seg, 5, 80),
+                };
+                if let Some(l) = lp.as_mut() {
+                    l.lading.push(lading);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.parties.extend(party.take());
+    flush(&mut out.events, loose.take());
+    flush(&mut out.events, lp.take());
+    if !seen_b10 {
+        m.missing_segment("B10", "beginning segment for shipment status");
+    }
+    finish(m, out, |v| &mut v.warnings)
+}
+
+fn read_at7(m: &mut Mapper<'_, '_>, i: usize, seg: &crate::Segment<'_>) -> StatusEvent {
+    let event = StatusEvent {
+        lx: None,
+        status_code: m.text(seg, 1),
+        status_reason: m.text(seg, 2),
+        appointment_code: m.text(seg, 3),
+        appointment_reason: m.text(seg, 4),
+        date: m.date(i, seg, 5, 373),
+        time: m.time(i, seg, 6, 337),
+        time_code: m.time_code(i, seg, 7),
+        location: None,
+        equipment: None,
+        lading: Vec::new(),
+        references: Vec::new(),
+    };
+    // AT7 syntax notes: R0103 (a status or an appointment), P0102 and P0304 (each code with its
+    // reason), C0706 (a time code needs a time).
+    if event.status_code.is_none() && event.appointment_code.is_none() {
+        m.conditional(
+            i,
+            seg,
+            1,
+            1650,
+            "AT7 needs a shipment status code (AT701) or an appointment status code (AT703)".into(),
+        );
+    }
+    for (code, reason, n) in [
+        (&event.status_code, &event.status_reason, 1usize),
+        (&event.appointment_code, &event.appointment_reason, 3),
+    ] {
+        if code.is_some() != reason.is_some() {
+            let missing = if code.is_some() { n + 1 } else { n };
+            // Element numbers of AT701..AT704: status, reason, appointment, reason.
+            let element_ref = [1650, 1651, 1652, 1651]
+                .get(missing - 1)
+                .copied()
+                .unwrap_or(0);
+            m.conditional(
+                i,
+                seg,
+                missing,
+                element_ref,
+                format!("AT7{n:02} and AT7{:02} must be sent together", n + 1),
+            );
+        }
+    }
+    if event.time_code.is_some() && seg.element(6).is_empty() {
+        m.conditional(
+            i,
+            seg,
+            6,
+            337,
+            "AT707 time code needs the AT706 time".into(),
+        );
+    }
+    event
+}
+
+/// The segments between ST and SE. Consecutive events with the same LX number and the same LX
+/// data share one LX loop; an event without a number gets its position among the loops.
+pub fn write(status: &ShipmentStatus214, _options: &WriteOptions) -> Vec<OwnedSegment> {
+    let mut out = vec![OwnedSegment::new(
+        "B10",
+        [
+            status.reference_id.clone(),
+            Some(status.shipment_id.clone()),
+            Some(status.scac.clone()),
+        ],
+    )];
+    out.extend(status.references.iter().map(write_l11));
+    out.extend(status.dates.iter().map(write_g62));
+    for p in &status.parties {
+        out.extend(write_party(p));
+    }
+    let mut loops = 0u32;
+    let mut idx = 0;
+    while let Some(first) = status.events.get(idx) {
+        let same_loop = |e: &StatusEvent| {
+            e.lx == first.lx && e.lading == first.lading && e.references == first.references
+        };
+        let len = status.events.get(idx..).map_or(1, |rest| {
+            rest.iter().take_while(|e| same_loop(e)).count().max(1)
+        });
+        loops += 1;
+        out.push(OwnedSegment::new(
+            "LX",
+            [first.lx.unwrap_or(loops).to_string()],
+        ));
+        for e in status.events.iter().skip(idx).take(len) {
+            out.push(OwnedSegment::new(
+                "AT7",
+                [
+                    e.status_code.clone(),
+                    e.status_reason.clone(),
+                    e.appointment_code.clone(),
+                    e.appointment_reason.clone(),
+                    e.date.map(format_date),
+                    e.time.map(format_time),
+                    e.time_code.clone(),
+                ],
+            ));
+            if let Some(l) = &e.location {
+                out.push(OwnedSegment::new(
+                    "MS1",
+                    [
+                        l.city.clone(),
+                        l.state.clone(),
+                        l.country.clone(),
+                        l.longitude.clone(),
+                        l.latitude.clone(),
+                    ],
+                ));
+            }
+            if let Some(q) = &e.equipment {
+                out.push(OwnedSegment::new(
+                    "MS2",
+                    [
+                        q.owner.clone(),
+                        q.number.clone(),
+                        q.description_code.clone(),
+                    ],
+                ));
+            }
+        }
+        out.extend(first.references.iter().map(write_l11));
+        for l in &first.lading {
+            out.push(OwnedSegment::new(
+                "AT8",
+                [
+                    l.weight_qualifier.clone(),
+                    l.weight_unit.clone(),
+                    l.weight.map(format_decimal),
+                    l.lading_quantity.map(|n| n.to_string()),
+                    l.handling_units.map(|n| n.to_string()),
+                ],
+            ));
+        }
+        idx += len;
+    }
+    out
+}

@@ -1,0 +1,435 @@
+//! Zero-copy tokenizer: segments are slices of the input and elements are split only when asked
+//! for, so tokenizing allocates nothing and stays a single forward scan.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EdiError, ErrorKind, show_byte};
+
+/// The four X12 delimiters. They are per interchange (read from its ISA), never global.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Delimiters {
+    pub element: u8,
+    pub component: u8,
+    pub segment: u8,
+    /// Only from version 00402 on (ISA11); earlier interchanges have none.
+    pub repetition: Option<u8>,
+}
+
+impl Default for Delimiters {
+    /// `*`, `:`, `~` and `^`, the combination most partners expect.
+    fn default() -> Self {
+        Self {
+            element: b'*',
+            component: b':',
+            segment: b'~',
+            repetition: Some(b'^'),
+        }
+    }
+}
+
+impl Delimiters {
+    /// Rejects delimiters that would make the data ambiguous: equal ones, alphanumerics, space
+    /// (ISA padding), non-ASCII, and CR/LF for anything but the segment terminator (CR/LF are
+    /// skipped between segments).
+    pub fn validate(&self) -> Result<(), EdiError> {
+        let named = [
+            ("element separator", Some(self.element)),
+            ("component separator", Some(self.component)),
+            ("segment terminator", Some(self.segment)),
+            ("repetition separator", self.repetition),
+        ];
+        for (name, byte) in named {
+            let Some(b) = byte else { continue };
+            if b.is_ascii_alphanumeric() || b == b' ' || b >= 0x80 {
+                return Err(EdiError::new(
+                    ErrorKind::InvalidDelimiters,
+                    format!(
+                        "{name} {} is alphanumeric, a space or non-ASCII",
+                        show_byte(b)
+                    ),
+                ));
+            }
+            if (b == b'\r' || b == b'\n') && name != "segment terminator" {
+                return Err(EdiError::new(
+                    ErrorKind::InvalidDelimiters,
+                    format!("{name} {} is a line break", show_byte(b)),
+                ));
+            }
+        }
+        for (i, (a_name, a)) in named.iter().enumerate() {
+            for (b_name, b) in named.iter().skip(i + 1) {
+                if let (Some(a), Some(b)) = (a, b)
+                    && a == b
+                {
+                    return Err(EdiError::new(
+                        ErrorKind::InvalidDelimiters,
+                        format!("{a_name} and {b_name} are both {}", show_byte(*a)),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// True for any byte that has a delimiter role here.
+    pub fn is_delimiter(&self, b: u8) -> bool {
+        b == self.element || b == self.component || b == self.segment || Some(b) == self.repetition
+    }
+}
+
+/// One segment, borrowed from the input, without its terminator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    raw: &'a [u8],
+    offset: usize,
+    delimiters: Delimiters,
+    terminated: bool,
+}
+
+impl<'a> Segment<'a> {
+    pub fn new(raw: &'a [u8], offset: usize, delimiters: Delimiters, terminated: bool) -> Self {
+        Self {
+            raw,
+            offset,
+            delimiters,
+            terminated,
+        }
+    }
+
+    /// The bytes between the previous and this segment's terminator.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Byte offset of the segment in the input.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    pub fn delimiters(&self) -> Delimiters {
+        self.delimiters
+    }
+
+    /// False only for a last segment that ran into the end of the input.
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    pub fn id_bytes(&self) -> &'a [u8] {
+        match self.raw.iter().position(|&b| b == self.delimiters.element) {
+            Some(i) => self.raw.get(..i).unwrap_or(self.raw),
+            None => self.raw,
+        }
+    }
+
+    /// The segment identifier; empty when it is not ASCII (reported by the envelope parser).
+    pub fn id(&self) -> &'a str {
+        std::str::from_utf8(self.id_bytes()).unwrap_or("")
+    }
+
+    /// The elements after the identifier, in order, split lazily.
+    pub fn elements(&self) -> Elements<'a> {
+        let id_len = self.id_bytes().len();
+        let rest = self.raw.get(id_len..).unwrap_or(&[]);
+        Elements {
+            rest: rest.split_first().map(|(_, tail)| tail),
+            delimiters: self.delimiters,
+        }
+    }
+
+    /// Element `n`, 1-based; an absent element reads as empty.
+    pub fn element(&self, n: usize) -> Element<'a> {
+        let raw = match n.checked_sub(1) {
+            Some(i) => self.elements().nth(i).map(|e| e.raw).unwrap_or(&[]),
+            None => &[],
+        };
+        Element {
+            raw,
+            delimiters: self.delimiters,
+        }
+    }
+
+    /// Number of elements after the identifier, trailing empty ones included.
+    pub fn element_count(&self) -> usize {
+        self.elements().count()
+    }
+
+    /// An owned copy, split into repetitions and components, for comparison and rewriting.
+    pub fn to_owned_segment(&self) -> crate::writer::OwnedSegment {
+        crate::writer::OwnedSegment {
+            id: String::from_utf8_lossy(self.id_bytes()).into_owned(),
+            elements: self.elements().map(|e| e.to_owned_element()).collect(),
+        }
+    }
+}
+
+/// Iterator over a segment's elements.
+#[derive(Debug, Clone)]
+pub struct Elements<'a> {
+    rest: Option<&'a [u8]>,
+    delimiters: Delimiters,
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = Element<'a>;
+
+    fn next(&mut self) -> Option<Element<'a>> {
+        let rest = self.rest?;
+        let sep = self.delimiters.element;
+        let (raw, tail) = match rest.iter().position(|&b| b == sep) {
+            Some(i) => (rest.get(..i).unwrap_or(rest), rest.get(i + 1..)),
+            None => (rest, None),
+        };
+        self.rest = tail;
+        Some(Element {
+            raw,
+            delimiters: self.delimiters,
+        })
+    }
+}
+
+/// One element: a simple value, a composite (components) or repeated values (5010 on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Element<'a> {
+    raw: &'a [u8],
+    delimiters: Delimiters,
+}
+
+impl<'a> Element<'a> {
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The value as text; borrowed unless it held invalid UTF-8 (which the envelope parser
+    /// reports as an invalid character).
+    pub fn text(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.raw)
+    }
+
+    /// `None` for an empty element, else its text.
+    pub fn opt(&self) -> Option<String> {
+        if self.raw.is_empty() {
+            None
+        } else {
+            Some(self.text().into_owned())
+        }
+    }
+
+    /// Repetitions of the element (one when the interchange has no repetition separator).
+    pub fn repetitions(&self) -> impl Iterator<Item = Element<'a>> + use<'a> {
+        let delimiters = self.delimiters;
+        let rep = delimiters.repetition;
+        self.raw
+            .split(move |&b| Some(b) == rep)
+            .map(move |raw| Element { raw, delimiters })
+    }
+
+    /// Components of a composite element (one for a simple element).
+    pub fn components(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let comp = self.delimiters.component;
+        self.raw.split(move |&b| b == comp)
+    }
+
+    /// Component `n`, 1-based; absent reads as empty.
+    pub fn component(&self, n: usize) -> &'a [u8] {
+        match n.checked_sub(1) {
+            Some(i) => self.components().nth(i).unwrap_or(&[]),
+            None => &[],
+        }
+    }
+
+    pub fn to_owned_element(&self) -> crate::writer::OwnedElement {
+        crate::writer::OwnedElement(
+            self.repetitions()
+                .map(|r| {
+                    r.components()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Splits the bytes of one interchange body into segments. CR and LF between segments are
+/// skipped (files are often wrapped one segment per line); when LF itself terminates segments a
+/// trailing CR is dropped, so CRLF files read the same.
+#[derive(Debug, Clone)]
+pub struct Tokenizer<'a> {
+    input: &'a [u8],
+    pos: usize,
+    delimiters: Delimiters,
+}
+
+impl<'a> Tokenizer<'a> {
+    pub fn new(input: &'a [u8], start: usize, delimiters: Delimiters) -> Self {
+        Self {
+            input,
+            pos: start,
+            delimiters,
+        }
+    }
+
+    /// Byte position of the next segment (or the end).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Moves back (or forward) to a byte position, e.g. to re-read an ISA with new delimiters.
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    fn skip_line_breaks(&mut self) {
+        let term = self.delimiters.segment;
+        while let Some(&b) = self.input.get(self.pos) {
+            if (b == b'\r' || b == b'\n') && b != term {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Tokenizer<'a> {
+    type Item = Segment<'a>;
+
+    fn next(&mut self) -> Option<Segment<'a>> {
+        self.skip_line_breaks();
+        let rest = self.input.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let term = self.delimiters.segment;
+        let start = self.pos;
+        let (mut raw, terminated) = match rest.iter().position(|&b| b == term) {
+            Some(i) => {
+                self.pos = start + i + 1;
+                (rest.get(..i).unwrap_or(rest), true)
+            }
+            None => {
+                self.pos = self.input.len();
+                (rest, false)
+            }
+        };
+        if term == b'\n'
+            && let Some((&b'\r', head)) = raw.split_last()
+        {
+            raw = head;
+        }
+        Some(Segment::new(raw, start, self.delimiters, terminated))
+    }
+}
+
+/// Counts the segments of every interchange in `input` (ISA and IEA included), reading each
+/// interchange's delimiters from its ISA. A cheap pass for benchmarks and size checks; it stops
+/// at the first thing that is not an interchange.
+pub fn tokenize_count(input: &[u8]) -> usize {
+    let mut count = 0;
+    let mut pos = crate::envelope::skip_whitespace(input, 0);
+    while input.get(pos..).is_some_and(|r| r.starts_with(b"ISA")) {
+        let Ok(isa) = crate::isa::parse_isa(input, pos) else {
+            break;
+        };
+        count += 1;
+        let mut tokens = Tokenizer::new(input, isa.next, isa.delimiters);
+        let mut ended = false;
+        for seg in tokens.by_ref() {
+            count += 1;
+            if seg.id_bytes() == b"IEA" {
+                ended = true;
+                break;
+            }
+        }
+        if !ended {
+            break;
+        }
+        pos = crate::envelope::skip_whitespace(input, tokens.position());
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delims() -> Delimiters {
+        Delimiters::default()
+    }
+
+    #[test]
+    fn elements_split_lazily_and_absent_ones_read_empty() {
+        let s = Segment::new(b"AT7*X1*AD***20111222*0745", 0, delims(), true);
+        assert_eq!(s.id(), "AT7");
+        assert_eq!(s.element(1).as_bytes(), b"X1");
+        assert_eq!(s.element(3).as_bytes(), b"");
+        assert_eq!(s.element(5).as_bytes(), b"20111222");
+        assert_eq!(s.element(9).as_bytes(), b"");
+        assert_eq!(s.element(0).as_bytes(), b"");
+        assert_eq!(s.element_count(), 6);
+    }
+
+    #[test]
+    fn segment_without_elements_has_none() {
+        let s = Segment::new(b"LX", 0, delims(), true);
+        assert_eq!(s.id(), "LX");
+        assert_eq!(s.element_count(), 0);
+        let s = Segment::new(b"LX*", 0, delims(), true);
+        assert_eq!(s.element_count(), 1);
+    }
+
+    #[test]
+    fn components_and_repetitions() {
+        let s = Segment::new(b"X*a:b^c:d", 0, delims(), true);
+        let e = s.element(1);
+        let reps: Vec<_> = e.repetitions().map(|r| r.as_bytes()).collect();
+        assert_eq!(reps, vec![&b"a:b"[..], &b"c:d"[..]]);
+        assert_eq!(e.component(2), b"b^c");
+    }
+
+    #[test]
+    fn tokenizer_skips_line_breaks_between_segments() {
+        let input = b"A*1~\r\nB*2~\nC";
+        let segs: Vec<_> = Tokenizer::new(input, 0, delims()).collect();
+        assert_eq!(segs.len(), 3);
+        assert_eq!(segs[1].raw(), b"B*2");
+        assert_eq!(segs[1].offset(), 6);
+        assert!(!segs[2].is_terminated());
+    }
+
+    #[test]
+    fn newline_terminator_drops_carriage_return() {
+        let d = Delimiters {
+            segment: b'\n',
+            ..delims()
+        };
+        let segs: Vec<_> = Tokenizer::new(b"A*1\r\nB*2\n", 0, d).collect();
+        assert_eq!(segs.len(), 2);
+        assert_eq!(segs[0].raw(), b"A*1");
+    }
+
+    #[test]
+    fn validate_rejects_ambiguous_delimiters() {
+        let same = Delimiters {
+            segment: b'*',
+            ..delims()
+        };
+        assert_eq!(
+            same.validate().map_err(|e| e.kind),
+            Err(ErrorKind::InvalidDelimiters)
+        );
+        let alnum = Delimiters {
+            component: b'U',
+            ..delims()
+        };
+        assert!(alnum.validate().is_err());
+        assert!(delims().validate().is_ok());
+    }
+}

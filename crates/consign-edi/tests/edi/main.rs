@@ -1,0 +1,9 @@
+//! The one integration-test binary of consign-edi: the shared sample files, acknowledgements,
+//! round trips, property tests and bad input.
+
+mod acks;
+mod bad_input;
+mod props;
+mod roundtrip;
+mod samples;
+mod support;

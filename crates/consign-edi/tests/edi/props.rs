@@ -1,0 +1,268 @@
+//! Property tests: random delimiters and segments survive write then read; no byte input, random
+//! or a mutated sample, makes the reader, the typed mappings or the acknowledgements panic.
+
+use consign_edi::{
+    Delimiters, Envelope, GroupResult, OutgoingSet, OwnedElement, OwnedSegment, ReadOptions, Usage,
+    WriteOptions, X12Version, ack_997, parse_any, read, ta1, tokenize_count, write_interchange,
+};
+use jiff::civil::{date, time};
+use proptest::prelude::*;
+
+use crate::support::{ISA_4010, ISA_5010, SAMPLES, sample};
+
+/// Printable ASCII that is neither alphanumeric nor a space: what a delimiter may be here.
+const DELIMITER_CANDIDATES: &[u8] = b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+fn delimiters() -> impl Strategy<Value = Delimiters> {
+    proptest::sample::subsequence(DELIMITER_CANDIDATES.to_vec(), 4)
+        .prop_shuffle()
+        .prop_map(|d| Delimiters {
+            element: d[0],
+            component: d[1],
+            segment: d[2],
+            repetition: Some(d[3]),
+        })
+}
+
+fn segment_id() -> impl Strategy<Value = String> {
+    "[A-Z][A-Z0-9]{1,2}".prop_filter("not an envelope segment", |id| {
+        !matches!(id.as_str(), "ISA" | "IEA" | "GS" | "GE" | "ST" | "SE")
+    })
+}
+
+/// A value without any delimiter byte.
+fn value(d: Delimiters, max: usize) -> impl Strategy<Value = String> {
+    let alphabet: Vec<char> = (0x20u8..0x7f)
+        .filter(|b| !d.is_delimiter(*b))
+        .map(char::from)
+        .collect();
+    proptest::collection::vec(proptest::sample::select(alphabet), 0..max)
+        .prop_map(|c| c.into_iter().collect::<String>())
+}
+
+/// A repetition: one or more components, the last of a composite non-empty (the writer drops
+/// trailing empty components, as X12 wants).
+fn repetition(d: Delimiters) -> impl Strategy<Value = Vec<String>> {
+    proptest::collection::vec(value(d, 8), 1..4).prop_map(|mut comps| {
+        if comps.len() > 1
+            && let Some(last) = comps.last_mut()
+            && last.is_empty()
+        {
+            last.push('x');
+        }
+        comps
+    })
+}
+
+fn element(d: Delimiters, repeated: bool) -> impl Strategy<Value = OwnedElement> {
+    let reps = if repeated { 1..3usize } else { 1..2usize };
+    proptest::collection::vec(repetition(d), reps).prop_map(OwnedElement)
+}
+
+fn segment(d: Delimiters, repeated: bool) -> impl Strategy<Value = OwnedSegment> {
+    (
+        segment_id(),
+        proptest::collection::vec(element(d, repeated), 1..7),
+    )
+        .prop_map(|(id, mut elements)| {
+            // The last element must carry data, or the writer would (rightly) drop it.
+            if let Some(last) = elements.last_mut()
+                && last.is_empty()
+            {
+                *last = OwnedElement::simple("z");
+            }
+            OwnedSegment { id, elements }
+        })
+}
+
+fn case() -> impl Strategy<Value = (Delimiters, X12Version, Vec<Vec<OwnedSegment>>)> {
+    (
+        delimiters(),
+        prop_oneof![Just(X12Version::V004010), Just(X12Version::V005010)],
+    )
+        .prop_flat_map(|(d, version)| {
+            let repeated = version == X12Version::V005010;
+            (
+                Just(d),
+                Just(version),
+                proptest::collection::vec(
+                    proptest::collection::vec(segment(d, repeated), 0..12),
+                    1..4,
+                ),
+            )
+        })
+}
+
+fn envelope(version: X12Version) -> Envelope {
+    Envelope {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "SENDER".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "RECEIVER".into(),
+        application_sender: None,
+        application_receiver: None,
+        date: date(2026, 1, 1),
+        time: time(0, 0, 0, 0),
+        interchange_control: 123_456_789,
+        group_control: 42,
+        functional_id: "QM".into(),
+        version,
+        usage: Usage::Test,
+        ack_requested: false,
+    }
+}
+
+/// Everything a caller might run on untrusted bytes; it must return, not panic.
+fn exercise(bytes: &[u8]) {
+    let _ = tokenize_count(bytes);
+    for options in [ReadOptions::strict(), ReadOptions::lenient()] {
+        let doc = read(bytes, &options);
+        let _ = doc.all_errors().iter().map(ToString::to_string).count();
+        for ic in &doc.interchanges {
+            let _ = ta1(ic);
+            for g in &ic.groups {
+                let result = GroupResult::with_mappings(g, &options);
+                let ack = ack_997(g, &result, "0001");
+                let _ = write_interchange(
+                    &envelope(X12Version::V005010),
+                    &[ack],
+                    &WriteOptions::default(),
+                );
+                for s in &g.sets {
+                    let _ = parse_any(s, &options);
+                    for seg in &s.segments {
+                        let _ = seg.to_owned_segment();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A segment built from the ids the typed mappings look at, with values drawn to hit every
+/// branch: digits, dates, times, empties, punctuation.
+fn mapping_segment() -> impl Strategy<Value = String> {
+    let ids = proptest::sample::select(vec![
+        "B10", "L11", "N1", "N2", "N3", "N4", "G62", "LX", "AT7", "MS1", "MS2", "AT8", "B3", "C3",
+        "N9", "L5", "L0", "L1", "L4", "L7", "L3", "BSN", "HL", "TD1", "TD5", "REF", "DTM", "MAN",
+        "LIN", "SN1", "PRF", "CTT", "W05", "W66", "W01", "G69", "W76", "W06", "W27", "W12", "W03",
+        "B2", "B2A", "S5", "B1", "AK1", "AK2", "AK3", "AK4", "AK5", "AK9", "ZZZ",
+    ]);
+    let values = proptest::sample::select(vec![
+        "",
+        "1",
+        "2",
+        "01",
+        "0",
+        "-5",
+        "1.5",
+        "12.345",
+        "20260230",
+        "20240229",
+        "2359",
+        "2400",
+        "083015",
+        "0830155",
+        "UT",
+        "LT",
+        "ET",
+        "XX",
+        "PS",
+        "S",
+        "O",
+        "I",
+        "A",
+        "R",
+        "E",
+        "999999999999",
+        "N",
+        "a b",
+        "HL",
+        "1:2",
+    ]);
+    (ids, proptest::collection::vec(values, 0..12)).prop_map(|(id, v)| {
+        let mut s = id.to_string();
+        for e in v {
+            s.push('*');
+            s.push_str(e);
+        }
+        s.push('~');
+        s
+    })
+}
+
+// Default config: 256 cases, more with PROPTEST_CASES in a longer run.
+proptest! {
+    #[test]
+    fn write_then_read_gives_the_same_segments((d, version, sets) in case()) {
+        let outgoing: Vec<OutgoingSet> = sets
+            .iter()
+            .enumerate()
+            .map(|(i, body)| OutgoingSet::new("214", format!("{:04}", i + 1), body.clone()))
+            .collect();
+        let options = WriteOptions { delimiters: d, line_breaks: false };
+        let bytes = write_interchange(&envelope(version), &outgoing, &options).unwrap();
+        prop_assert_eq!(bytes.get(105).copied(), Some(d.segment));
+        let doc = read(&bytes, &ReadOptions::strict());
+        prop_assert!(doc.is_clean(), "{:?}", doc.all_errors());
+        let ic = &doc.interchanges[0];
+        prop_assert_eq!(ic.delimiters.element, d.element);
+        prop_assert_eq!(ic.delimiters.component, d.component);
+        prop_assert_eq!(ic.delimiters.segment, d.segment);
+        prop_assert_eq!(ic.delimiters.repetition, (version == X12Version::V005010).then_some(d.repetition).flatten());
+        let got: Vec<Vec<OwnedSegment>> = doc
+            .sets()
+            .map(|s| s.segments.iter().map(|seg| seg.to_owned_segment()).collect())
+            .collect();
+        prop_assert_eq!(got, sets);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        exercise(&bytes);
+    }
+
+    #[test]
+    fn random_bytes_after_a_valid_isa_never_panic(
+        tail in proptest::collection::vec(any::<u8>(), 0..600),
+        five in any::<bool>(),
+    ) {
+        let mut bytes = if five { ISA_5010 } else { ISA_4010 }.as_bytes().to_vec();
+        bytes.extend_from_slice(&tail);
+        exercise(&bytes);
+    }
+
+    #[test]
+    fn mutated_samples_never_panic(
+        which in 0..SAMPLES.len(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..8),
+    ) {
+        let mut bytes = sample(SAMPLES[which]);
+        for (at, kind, byte) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let i = at.index(bytes.len());
+            match kind {
+                0 => bytes[i] = byte,
+                1 => bytes.insert(i, byte),
+                2 => { bytes.remove(i); }
+                _ => bytes.truncate(i),
+            }
+        }
+        exercise(&bytes);
+    }
+
+    #[test]
+    fn random_segments_in_every_set_type_never_panic(
+        set_id in proptest::sample::select(vec!["204", "210", "214", "856", "940", "945", "990", "997", "850"]),
+        body in proptest::collection::vec(mapping_segment(), 0..40),
+    ) {
+        let count = body.len() + 2;
+        let text = format!(
+            "{ISA_5010}GS*QM*S*R*20200101*1200*1*X*005010~ST*{set_id}*0001~{}SE*{count}*0001~GE*1*1~IEA*1*000000001~",
+            body.concat()
+        );
+        exercise(text.as_bytes());
+    }
+}

@@ -1,0 +1,82 @@
+//! Helpers shared by the test modules: loading the sample interchanges and building inputs.
+
+use std::path::PathBuf;
+
+use consign_edi::{Document, ErrorKind, OwnedSegment, ReadOptions, read};
+
+/// The shared samples live beside the repository (`/work/shared` next to `/work/main`), as in CI.
+pub fn sample_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/x12")
+}
+
+/// A sample by its short name, e.g. `v004010_214_01`.
+pub fn sample(name: &str) -> Vec<u8> {
+    let path = sample_dir().join(format!("{name}.x12-types-0.12.0.x12"));
+    match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => panic!("cannot read sample {}: {e}", path.display()),
+    }
+}
+
+pub const SAMPLES: [&str; 11] = [
+    "v004010_204_01",
+    "v004010_204_02",
+    "v004010_214_01",
+    "v004010_214_02",
+    "v004010_856_03",
+    "v004010_940_02",
+    "v004010_945_03",
+    "v005010_210_01",
+    "v005010_214_01",
+    "v005010_990_01",
+    "v005010_997_01",
+];
+
+pub const STRICT: ReadOptions = ReadOptions::strict();
+pub const LENIENT: ReadOptions = ReadOptions::lenient();
+
+/// Reads a sample; the bytes are leaked so the borrowed document can be returned.
+pub fn read_sample(name: &str, options: ReadOptions) -> Document<'static> {
+    let bytes: &'static [u8] = Box::leak(sample(name).into_boxed_slice());
+    read(bytes, &options)
+}
+
+pub fn read_text(text: &str, options: ReadOptions) -> Document<'static> {
+    let bytes: &'static [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
+    read(bytes, &options)
+}
+
+/// Kinds of every error in the document, outermost first.
+pub fn error_kinds(doc: &Document<'_>) -> Vec<ErrorKind> {
+    doc.all_errors().iter().map(|e| e.kind).collect()
+}
+
+pub fn warning_kinds(doc: &Document<'_>) -> Vec<ErrorKind> {
+    doc.all_warnings().iter().map(|e| e.kind).collect()
+}
+
+/// A fixed-width 5010 ISA with `*`, `>`, `~` and `^`.
+pub const ISA_5010: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200101*1200*^*00501*000000001*0*P*>~";
+
+/// A fixed-width 4010 ISA with `*`, `>`, `~`.
+pub const ISA_4010: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200101*1200*U*00401*000000001*0*P*>~";
+
+/// A one-set 214 interchange around `body` (segments between ST and SE, `~`-terminated), with
+/// correct counts.
+pub fn wrap_214(body: &str) -> String {
+    let count = body.matches('~').count() + 2;
+    format!(
+        "{ISA_5010}GS*QM*SENDER*RECEIVER*20200101*1200*1*X*005010~ST*214*0001~{body}SE*{count}*0001~GE*1*1~IEA*1*000000001~"
+    )
+}
+
+/// An owned segment rendered with `*` for quick comparisons.
+pub fn line(seg: &OwnedSegment) -> String {
+    let mut s = seg.id.clone();
+    for e in &seg.elements {
+        s.push('*');
+        let reps: Vec<String> = e.0.iter().map(|r| r.join(":")).collect();
+        s.push_str(&reps.join("^"));
+    }
+    s
+}
