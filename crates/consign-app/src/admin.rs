@@ -3,7 +3,9 @@
 use crate::auth::{TOKEN_PREFIX, generate_password, hash_password, new_secret, validate_password};
 use crate::{App, AppError, AppResult, entropy, require};
 use consign_core::Invalid;
-use consign_core::access::{ApiToken, Capability, Principal, Role, User, check_binding};
+use consign_core::access::{
+    ApiToken, Capability, Principal, Role, TenantReach, User, check_binding,
+};
 use consign_core::audit::AuditEntry;
 use consign_core::ids::*;
 use consign_core::party::{Carrier, NewCarrier, NewWarehouse, Warehouse};
@@ -44,9 +46,22 @@ pub struct NewToken {
     pub scopes: Option<Vec<String>>,
 }
 
+/// Identities and tenants are managed only by an unrestricted administrator: a token narrowed
+/// by scopes or bound to one tenant could otherwise mint an identity wider than itself.
+fn require_full_admin(p: &Principal, cap: Capability) -> AppResult<()> {
+    require(p, cap)?;
+    if p.reach != TenantReach::All || p.scopes.is_some() {
+        return Err(AppError::Forbidden(format!(
+            "{} needs an administrator reaching every tenant, without narrowed scopes",
+            cap.scope_name()
+        )));
+    }
+    Ok(())
+}
+
 impl App {
     pub async fn create_tenant(&self, p: &Principal, new: NewTenant) -> AppResult<Tenant> {
-        require(p, Capability::ManageTenants)?;
+        require_full_admin(p, Capability::ManageTenants)?;
         let now = self.now();
         let tenant = new.accept(TenantId::new_at(now, entropy()), now)?;
         if self.store.tenant_by_slug(&tenant.slug).await?.is_some() {
@@ -119,7 +134,7 @@ impl App {
         p: &Principal,
         new: NewUser,
     ) -> AppResult<(User, Option<String>)> {
-        require(p, Capability::ManageUsers)?;
+        require_full_admin(p, Capability::ManageUsers)?;
         let mut inv = Invalid::default();
         let email = new.email.trim().to_lowercase();
         if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
@@ -178,7 +193,7 @@ impl App {
     }
 
     pub async fn list_users(&self, p: &Principal) -> AppResult<Vec<User>> {
-        require(p, Capability::ManageUsers)?;
+        require_full_admin(p, Capability::ManageUsers)?;
         Ok(self.store.users().await?)
     }
 
@@ -188,7 +203,7 @@ impl App {
         p: &Principal,
         new: NewToken,
     ) -> AppResult<(ApiToken, String)> {
-        require(p, Capability::ManageTokens)?;
+        require_full_admin(p, Capability::ManageTokens)?;
         let mut inv = Invalid::default();
         validate_name(&new.name, "name", 100, &mut inv);
         let tenants = self
@@ -205,6 +220,9 @@ impl App {
             );
         }
         inv.extend(binding);
+        if new.carrier.is_some() && new.role != Role::Carrier {
+            inv.push("carrier", "only carrier tokens are bound to a carrier");
+        }
         let carrier_id = self
             .carrier_in(tenants.first().copied(), &new.carrier, &mut inv)
             .await?;
@@ -250,12 +268,12 @@ impl App {
     }
 
     pub async fn list_tokens(&self, p: &Principal) -> AppResult<Vec<ApiToken>> {
-        require(p, Capability::ManageTokens)?;
+        require_full_admin(p, Capability::ManageTokens)?;
         Ok(self.store.tokens().await?)
     }
 
     pub async fn revoke_token(&self, p: &Principal, id: TokenId) -> AppResult<()> {
-        require(p, Capability::ManageTokens)?;
+        require_full_admin(p, Capability::ManageTokens)?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
         if !tx.revoke_token(id, now).await? {

@@ -47,7 +47,17 @@ impl App {
                 let Some(tail) = page.last() else { break };
                 after = tail.seq;
                 for r in &page {
-                    if let Err(b) = v.check(r) {
+                    // The chain id is not hashed, the tenant is: a record moved to another
+                    // tenant's chain is caught here.
+                    let check = if consign_store::chain_of(r.entry.tenant_id) != *chain {
+                        Err(consign_core::audit::ChainBreak {
+                            seq: r.seq,
+                            reason: "the record belongs to another tenant's chain".into(),
+                        })
+                    } else {
+                        v.check(r)
+                    };
+                    if let Err(b) = check {
                         return Ok(AuditReport {
                             chains: chains.len(),
                             records: records + v.verified,
@@ -65,10 +75,21 @@ impl App {
                 last = Some((tail.seq, tail.hash));
             }
             let head = self.store.audit_head(*chain).await?;
-            if let Some((seq, hash)) = head
-                && last != Some((seq, hash))
-                && seq > 0
-            {
+            let head_problem = match head {
+                None if last.is_some() => Some((
+                    0,
+                    "the chain has records but no head (the head row was removed)".to_string(),
+                )),
+                Some((seq, hash)) if seq > 0 && last != Some((seq, hash)) => Some((
+                    seq,
+                    format!(
+                        "the chain head records {seq} entries but the log ends at {} (newest records were removed or rewritten)",
+                        last.map(|l| l.0).unwrap_or(0)
+                    ),
+                )),
+                _ => None,
+            };
+            if let Some((seq, reason)) = head_problem {
                 return Ok(AuditReport {
                     chains: chains.len(),
                     records: records + v.verified,
@@ -78,10 +99,7 @@ impl App {
                         entity: String::new(),
                         entity_id: String::new(),
                         action: String::new(),
-                        reason: format!(
-                            "the chain head records {seq} entries but the log ends at {} (newest records were removed)",
-                            last.map(|l| l.0).unwrap_or(0)
-                        ),
+                        reason,
                     }),
                 });
             }

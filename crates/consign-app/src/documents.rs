@@ -49,15 +49,22 @@ impl App {
         let name = filename.trim();
         if name.is_empty()
             || name.len() > 200
-            || name.contains(['/', '\\', '\0'])
+            || name.contains(['/', '\\', '"'])
+            || name.chars().any(char::is_control)
             || name.starts_with('.')
         {
             inv.push(
                 "filename",
-                "must be 1-200 characters without path separators and not start with '.'",
+                "must be 1-200 characters without path separators, quotes or control characters, and not start with '.'",
             );
         }
-        if content_type.is_empty() || content_type.len() > 100 || !content_type.contains('/') {
+        if content_type.is_empty()
+            || content_type.len() > 100
+            || !content_type.contains('/')
+            || !content_type
+                .bytes()
+                .all(|b| b.is_ascii_graphic() || b == b' ')
+        {
             inv.push(
                 "content_type",
                 format!("'{content_type}' is not a media type"),

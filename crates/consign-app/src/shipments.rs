@@ -10,7 +10,7 @@ use consign_core::audit::AuditEntry;
 use consign_core::ids::*;
 use consign_core::order::{Order, check_shipment_lines, status_from_fulfilment};
 use consign_core::party::Carrier;
-use consign_core::shipment::{NewShipment, Shipment, ShipmentLine};
+use consign_core::shipment::{Direction, NewShipment, Shipment, ShipmentLine};
 use consign_core::tenant::Tenant;
 use consign_store::ShipmentFilter;
 use std::collections::{HashMap, HashSet};
@@ -40,6 +40,7 @@ impl App {
         tenant: &Tenant,
         items: Vec<NewShipment>,
         on_dup: OnDuplicate,
+        only_carrier: Option<CarrierId>,
     ) -> AppResult<PlannedShipments> {
         let now = self.now();
         let carriers = self.store.carriers(tenant.id).await?;
@@ -101,6 +102,14 @@ impl App {
                     ),
                 );
             }
+            if let (Some(own), Some(c)) = (only_carrier, carrier)
+                && c.id != own
+            {
+                inv.push(
+                    "carrier",
+                    "this identity may only create shipments of its own carrier",
+                );
+            }
             let order = s.order.as_ref().and_then(|r| orders.get(r));
             if let (Some(r), None) = (&s.order, order) {
                 inv.push("order", format!("no order '{r}' in tenant {}", tenant.slug));
@@ -133,7 +142,35 @@ impl App {
                 }
             }
             let mut lines = Vec::new();
-            if let Some(o) = order {
+            // Returns link to their order for the record but do not count against what is
+            // left to ship (the store's fulfilment counts outbound shipments only).
+            if let Some(o) = order
+                && s.direction == Direction::Return
+            {
+                let wanted: Vec<(u32, u32)> = s
+                    .lines
+                    .iter()
+                    .flatten()
+                    .map(|l| (l.line_no, l.quantity))
+                    .collect();
+                for (j, (line_no, q)) in wanted.iter().enumerate() {
+                    match o.lines.iter().find(|l| l.line_no == *line_no) {
+                        None => inv.push(
+                            format!("lines[{j}].line_no"),
+                            format!("order {} has no line {line_no}", o.number),
+                        ),
+                        Some(l) if *q == 0 || *q > l.quantity => inv.push(
+                            format!("lines[{j}].quantity"),
+                            format!("must be between 1 and the {} ordered", l.quantity),
+                        ),
+                        Some(_) => {}
+                    }
+                }
+                lines = wanted
+                    .into_iter()
+                    .map(|(line_no, quantity)| ShipmentLine { line_no, quantity })
+                    .collect();
+            } else if let Some(o) = order {
                 let (shipped, delivered) = fulfilment.entry(o.id).or_default();
                 let wanted: Vec<(u32, u32)> = match &s.lines {
                     Some(l) => l.iter().map(|l| (l.line_no, l.quantity)).collect(),
@@ -168,9 +205,10 @@ impl App {
                     shipped.resize(shipped.len().max(n), 0);
                     delivered.resize(delivered.len().max(n), 0);
                     for (line_no, q) in &wanted {
-                        shipped[*line_no as usize - 1] += q;
+                        let i = (*line_no as usize).saturating_sub(1);
+                        shipped[i] = shipped[i].saturating_add(*q);
                         if s.delivered_at.is_some() {
-                            delivered[*line_no as usize - 1] += q;
+                            delivered[i] = delivered[i].saturating_add(*q);
                         }
                     }
                     touched.push(o.id);
@@ -229,14 +267,13 @@ impl App {
             }
             let Some(o) = by_id.get(&id) else { continue };
             let (shipped, delivered) = fulfilment.get(&id).cloned().unwrap_or_default();
-            let status = status_from_fulfilment(o, &shipped, &delivered);
-            if status != o.status {
-                let mut next = (*o).clone();
-                next.status = status;
-                next.updated_at = now;
-                next.version += 1;
-                order_updates.push(((*o).clone(), next));
-            }
+            // Every order a shipment draws on gets a new version, status change or not, so two
+            // concurrent imports shipping the same lines cannot both commit (optimistic lock).
+            let mut next = (*o).clone();
+            next.status = status_from_fulfilment(o, &shipped, &delivered);
+            next.updated_at = now;
+            next.version += 1;
+            order_updates.push(((*o).clone(), next));
         }
         Ok(PlannedShipments {
             shipments: planned,
@@ -254,7 +291,9 @@ impl App {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> AppResult<BatchOutcome<Shipment>> {
         require(p, Capability::WriteShipments)?;
-        let plan = self.plan_shipments(tenant, items, on_dup).await?;
+        let plan = self
+            .plan_shipments(tenant, items, on_dup, p.carrier)
+            .await?;
         self.commit_shipments(p, tenant, plan, progress).await
     }
 
@@ -269,6 +308,14 @@ impl App {
         let now = self.now();
         let actor = p.actor.label();
         let mut tx = self.store.begin().await?;
+        // Order rows first, audit chain head last, in every transaction: a fixed lock order, so
+        // two writers cannot each hold what the other waits for.
+        let updated: Vec<_> = plan
+            .order_updates
+            .iter()
+            .map(|(_, after)| after.clone())
+            .collect();
+        tx.update_orders(&updated).await?;
         let mut created = Vec::with_capacity(plan.shipments.len());
         let mut rest = plan.shipments.into_iter();
         loop {
@@ -301,14 +348,12 @@ impl App {
             progress(chunk.len() as u64);
             created.extend(chunk);
         }
-        let updated: Vec<_> = plan
+        let mut audit = Vec::new();
+        for (before, after) in plan
             .order_updates
             .iter()
-            .map(|(_, after)| after.clone())
-            .collect();
-        tx.update_orders(&updated).await?;
-        let mut audit = Vec::new();
-        for (before, after) in &plan.order_updates {
+            .filter(|(b, a)| b.status != a.status)
+        {
             audit.push(
                 AuditEntry::new(
                     Some(tenant.id),

@@ -143,7 +143,10 @@ pub async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode>
     let rows = &file.rows;
     let n = rows.len() + file.errors.len();
     let items: Vec<_> = rows.iter().map(|r| r.shipment.clone()).collect();
-    let plan = match app.plan_shipments(&tenant, items, OnDuplicate::Skip).await {
+    let plan = match app
+        .plan_shipments(&tenant, items, OnDuplicate::Skip, None)
+        .await
+    {
         Ok(p) if file.errors.is_empty() => p,
         Ok(_) => return Ok(report(&args.file, &file.errors)),
         Err(consign_app::AppError::InvalidItems(errs)) => {

@@ -66,7 +66,9 @@ pub fn to_minor(amount: Decimal, currency: &Currency) -> Result<i64, String> {
             "{amount} has more than {exp} decimal places, which {currency} does not allow"
         ));
     }
-    let scaled = amount * Decimal::from(10i64.pow(exp));
+    let scaled = amount
+        .checked_mul(Decimal::from(10i64.pow(exp)))
+        .ok_or_else(|| format!("{amount} is too large"))?;
     i64::try_from(scaled.trunc()).map_err(|_| format!("{amount} is too large"))
 }
 
@@ -93,5 +95,7 @@ mod tests {
         assert_eq!(to_minor(Decimal::from_str("500").unwrap(), &jpy), Ok(500));
         assert!(Currency::parse("US").is_err());
         assert!(Currency::parse("U$D").is_err());
+        let huge = Decimal::from_str("1000000000000000000000000000").unwrap();
+        assert_eq!(to_minor(huge, &usd), Err(format!("{huge} is too large")));
     }
 }

@@ -310,6 +310,18 @@ impl NewOrder {
         let Some(currency) = currency else {
             return Err(inv);
         };
+        // The total is stored in minor units as a 64-bit integer; check it fits here rather
+        // than fail at the database.
+        if inv.is_empty() {
+            let total = lines.iter().try_fold(Decimal::ZERO, |acc, l| {
+                l.unit_price
+                    .checked_mul(Decimal::from(l.quantity))
+                    .and_then(|x| acc.checked_add(x))
+            });
+            if total.is_none_or(|t| to_minor(t, &currency).is_err()) {
+                inv.push("lines", "the order total is too large");
+            }
+        }
         inv.into_result(AcceptedOrder {
             external_ref: self.external_ref.trim().to_string(),
             customer: CustomerInfo {
@@ -471,7 +483,7 @@ pub fn check_shipment_lines(
                 format!("lines[{i}].quantity"),
                 "must be at least 1",
             ));
-        } else if done + q > l.quantity {
+        } else if *q > l.quantity.saturating_sub(done) {
             errs.push(FieldError::new(
                 format!("lines[{i}].quantity"),
                 format!(
@@ -571,6 +583,22 @@ mod tests {
                 "lines[2].unit_price"
             ]
         );
+    }
+
+    #[test]
+    fn quantities_and_totals_cannot_overflow() {
+        let now = ts("2026-01-02T00:00:00Z");
+        let mut o = new_order();
+        o.lines[0].unit_price = Decimal::from_str("92233720368547758").unwrap();
+        o.lines[0].quantity = 2;
+        let err = o.accept(now).err().unwrap();
+        assert_eq!(err.errors[0].field, "lines");
+        let mut order = order_from(new_order().accept(now).ok().unwrap());
+        order.status = OrderStatus::Released;
+        // 1 of 2 shipped; u32::MAX more must not wrap around to "fits".
+        let errs = check_shipment_lines(&order, &[1], &[(1, u32::MAX)]);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].reason.contains("1 unshipped"), "{}", errs[0].reason);
     }
 
     #[test]

@@ -99,6 +99,10 @@ pub struct ShipmentFilter {
     pub limit: u32,
 }
 
+/// After this long an unfinished idempotency reservation is considered abandoned (longer than
+/// the HTTP request timeout).
+pub const STALE_RESERVATION_MICROS: i64 = 5 * 60 * 1_000_000;
+
 /// What an `Idempotency-Key` lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyState {

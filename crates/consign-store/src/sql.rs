@@ -691,7 +691,7 @@ macro_rules! impl_sql_store {
         #[async_trait::async_trait]
         impl AuditStore for $store {
             async fn audit_chains(&self) -> Result<Vec<Uuid>> {
-                let rows = sqlx::query("SELECT chain FROM audit_heads ORDER BY chain").fetch_all(&self.read).await?;
+                let rows = sqlx::query("SELECT chain FROM audit_heads UNION SELECT chain FROM audit_log ORDER BY chain").fetch_all(&self.read).await?;
                 rows.iter().map(|r| Ok(r.try_get("chain")?)).collect()
             }
             async fn audit_page(&self, chain: Uuid, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>> {
@@ -762,6 +762,25 @@ macro_rules! impl_sql_store {
                     return Ok(KeyState::Mismatch);
                 }
                 let status: Option<i64> = r.try_get("status_code")?;
+                if status.is_none() {
+                    // A reservation whose request never finished (the process died, the client
+                    // went away mid-request) is taken over once it is older than any request may
+                    // run, instead of blocking the key until it is purged.
+                    let taken = sqlx::query(
+                        "UPDATE idempotency_keys SET created_at = $3 \
+                         WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL AND created_at < $4",
+                    )
+                    .bind(scope.to_string())
+                    .bind(key.to_string())
+                    .bind(us(now))
+                    .bind(us(now) - crate::STALE_RESERVATION_MICROS)
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected();
+                    if taken == 1 {
+                        return Ok(KeyState::Reserved);
+                    }
+                }
                 Ok(match status {
                     None => KeyState::InFlight,
                     Some(s) => KeyState::Completed {

@@ -71,9 +71,13 @@ struct LoginForm {
 
 async fn login_submit(
     State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
     jar: CookieJar,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    if !crate::auth::same_origin(&headers) {
+        return (StatusCode::FORBIDDEN, "cross-site sign-in refused").into_response();
+    }
     match st.app.login(&f.email, &f.password).await {
         Ok((secret, _, _)) => (
             jar.add(session_cookie(secret, st.cfg.secure_cookies)),

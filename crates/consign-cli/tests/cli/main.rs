@@ -322,6 +322,25 @@ async fn audit_verify_names_the_edited_record() {
         let msg = text(&out.stdout);
         assert!(msg.contains("chain 'alpha' at record 2 (order"), "{msg}");
         assert!(msg.contains("the record was edited"), "{msg}");
+        // Restore the record, then remove the chain's head row: still caught.
+        store
+            .execute_raw(&format!(
+                "UPDATE audit_log SET actor = 'system' WHERE chain = {chain} AND seq = 2"
+            ))
+            .await
+            .unwrap();
+        assert!(e.ok(&["audit", "verify"]).starts_with("audit trail intact"));
+        store
+            .execute_raw(&format!("DELETE FROM audit_heads WHERE chain = {chain}"))
+            .await
+            .unwrap();
+        let out = e.run(&["audit", "verify"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out.stdout).contains("no head"),
+            "{}",
+            text(&out.stdout)
+        );
     }
 }
 

@@ -460,6 +460,29 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
             KeyState::Reserved,
             "keys are per caller"
         );
+        let later = now() + jiff::SignedDuration::from_mins(6);
+        assert_eq!(
+            store
+                .reserve_key("token:3", "k9", b"h", now())
+                .await
+                .unwrap(),
+            KeyState::Reserved
+        );
+        assert_eq!(
+            store
+                .reserve_key("token:3", "k9", b"h", later)
+                .await
+                .unwrap(),
+            KeyState::Reserved,
+            "an abandoned reservation is taken over"
+        );
+        assert_eq!(
+            store
+                .reserve_key("token:3", "k9", b"h", later)
+                .await
+                .unwrap(),
+            KeyState::InFlight
+        );
         store.release_key("token:2", "k1").await.unwrap();
         assert_eq!(
             store
@@ -472,7 +495,7 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
             .purge_keys(now() + jiff::SignedDuration::from_hours(1))
             .await
             .unwrap();
-        assert_eq!(purged, 2);
+        assert_eq!(purged, 3, "every key created before the cut-off is purged");
     }
 }
 

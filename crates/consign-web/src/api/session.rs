@@ -33,9 +33,18 @@ pub fn session_cookie(secret: String, secure: bool) -> Cookie<'static> {
 
 pub async fn login(
     State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<Response> {
+    if !crate::auth::same_origin(&headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross-site",
+            "Cross-site sign-in refused",
+            "sign in from Consign's own pages".to_string(),
+        ));
+    }
     let (secret, csrf, user) = st.app.login(&body.email, &body.password).await?;
     let jar = jar.add(session_cookie(secret, st.cfg.secure_cookies));
     Ok((

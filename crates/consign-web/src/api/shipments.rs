@@ -51,6 +51,8 @@ pub async fn list(
         );
     }
     if let Some(r) = order_ref {
+        // Filtering by order reveals whether the order exists: only for those who may read orders.
+        consign_app::require(&p, consign_core::access::Capability::ReadOrders)?;
         let o = st
             .app
             .store
@@ -158,16 +160,27 @@ pub async fn download_document(
         .app
         .document_bytes(&p, &t, shipment_id(&id)?, doc_id)
         .await?;
+    // Uploaded bytes are served as a download, never rendered by the browser in our origin:
+    // always `attachment`, no sniffing, and a sandbox policy in case a browser renders anyway.
     let mut res = bytes.into_response();
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&d.content_type) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        d.filename.replace('"', "")
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&d.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", d.filename))
+        .unwrap_or(HeaderValue::from_static(
+            "attachment; filename=\"document\"",
+        ));
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
     Ok(res)
 }

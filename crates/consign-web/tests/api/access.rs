@@ -384,3 +384,69 @@ async fn rate_limit_answers_429_with_retry_after() {
         problem(res, 429).await;
     }
 }
+
+#[tokio::test]
+async fn narrowed_admin_tokens_cannot_mint_identities_and_cross_site_sign_in_is_refused() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let scoped = t.token(Role::Admin, None, Some(vec!["users:manage"])).await;
+        let body = json!({"email": "boss@example.com", "name": "Boss", "role": "admin", "password": "a long enough password"});
+        let p = problem(t.post("/api/v1/users", &scoped, &body).await, 403).await;
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("without narrowed scopes"),
+            "{p}"
+        );
+        let bound = t.token(Role::Admin, Some("alpha"), None).await;
+        problem(
+            t.post(
+                "/api/v1/tokens",
+                &bound,
+                &json!({"name": "x", "role": "admin"}),
+            )
+            .await,
+            403,
+        )
+        .await;
+        problem(t.get("/api/v1/users", &bound).await, 403).await;
+        // The unrestricted admin still may.
+        assert_eq!(
+            t.post("/api/v1/users", &t.admin_token, &body)
+                .await
+                .status(),
+            201
+        );
+        let cross = t
+            .http
+            .post(t.url("/api/v1/session"))
+            .header("origin", "https://evil.example")
+            .json(&json!({"email": "boss@example.com", "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        problem(cross, 403).await;
+        let same = t
+            .http
+            .post(t.url("/api/v1/session"))
+            .header("origin", t.base.clone())
+            .json(&json!({"email": "boss@example.com", "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(same.status(), 201);
+        let form = t
+            .http
+            .post(t.url("/login"))
+            .header("sec-fetch-site", "cross-site")
+            .form(&[
+                ("email", "boss@example.com"),
+                ("password", "a long enough password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), 403);
+    }
+}

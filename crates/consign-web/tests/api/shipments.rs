@@ -96,7 +96,38 @@ async fn documents_are_stored_by_content_and_served_back() {
             got.headers().get("content-type").unwrap(),
             "application/pdf"
         );
+        assert_eq!(
+            got.headers().get("content-disposition").unwrap(),
+            "attachment; filename=\"pod.pdf\""
+        );
+        assert_eq!(
+            got.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        assert!(
+            got.headers()
+                .get("content-security-policy")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("sandbox")
+        );
         assert_eq!(got.bytes().await.unwrap().to_vec(), pdf);
+        // A file name with a control character (which would drop the attachment header) and
+        // an HTML upload meant to run in our origin are refused at upload.
+        let sneaky = t
+            .req(
+                Method::POST,
+                &format!("{base}?kind=pod&filename=x%01.html"),
+                &t.admin_token,
+            )
+            .header("content-type", "text/html")
+            .body("<script>alert(1)</script>")
+            .send()
+            .await
+            .unwrap();
+        let p = problem(sneaky, 422).await;
+        assert_eq!(field_errors(&p)[0].0, "filename");
         let listed: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
         assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 
