@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod documents;
+pub mod edi;
 pub mod import;
 pub mod orders;
 pub mod shipments;

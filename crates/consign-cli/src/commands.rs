@@ -2,7 +2,9 @@
 //! `App`, and calls the same use cases the HTTP API calls, as the system actor.
 
 use crate::config::{self, Config, Overrides};
-use crate::{AuditCmd, CarrierCmd, Cli, Command, ImportCmd, TenantCmd, TokenCmd, UserCmd};
+use crate::{
+    AuditCmd, CarrierCmd, Cli, Command, EdiCmd, ImportCmd, PartnerCmd, TenantCmd, TokenCmd, UserCmd,
+};
 use anyhow::{Context, bail};
 use consign_app::App;
 use consign_app::admin::{NewToken, NewUser};
@@ -260,6 +262,107 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(&cfg).await?;
             return crate::import::shipments(&app, &args).await;
         }
+        Command::Import(ImportCmd::Edi {
+            file,
+            tenant,
+            ack_out,
+        }) => {
+            let app = open_app(&cfg).await?;
+            let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = app
+                .receive_edi(&system, &t, &bytes)
+                .await
+                .map_err(explain)?;
+            print_edi_report(&report);
+            if let Some(out) = ack_out {
+                std::fs::write(&out, &report.acknowledgements)
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
+            if report.has_rejections() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Edi(EdiCmd::Check {
+            file,
+            lenient,
+            ack_out,
+            json,
+        }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = consign_app::edi::check(&bytes, lenient, jiff::Timestamp::now());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_edi_report(&report);
+            }
+            if let Some(out) = ack_out {
+                std::fs::write(&out, &report.acknowledgements)
+                    .with_context(|| format!("writing {}", out.display()))?;
+            }
+            if report.has_rejections() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Edi(EdiCmd::Partner(PartnerCmd::Add {
+            tenant,
+            name,
+            isa_qualifier,
+            isa_id,
+            our_isa_qualifier,
+            our_isa_id,
+            kind,
+            carrier,
+            warehouse,
+            lenient,
+            allow_partial,
+            time_zone,
+        })) => {
+            let app = open_app(&cfg).await?;
+            let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
+            let kind = match kind.as_str() {
+                "carrier" => consign_core::edi::PartnerKind::Carrier,
+                "warehouse" => consign_core::edi::PartnerKind::Warehouse,
+                other => {
+                    bail!("--kind: unknown partner kind '{other}'; expected carrier or warehouse")
+                }
+            };
+            let new = consign_core::edi::NewTradingPartner {
+                name,
+                isa_qualifier,
+                isa_id,
+                our_isa_qualifier,
+                our_isa_id,
+                kind,
+                carrier,
+                warehouse,
+                lenient,
+                allow_partial,
+                time_zone,
+                tracking_qualifiers: vec!["CN".into(), "2I".into()],
+                pro_qualifiers: vec!["CN".into(), "P8".into()],
+            };
+            let p = app
+                .create_partner(&system, &t, new)
+                .await
+                .map_err(explain)?;
+            println!(
+                "trading partner {} ({}:{}) added to {}",
+                p.name, p.isa_qualifier, p.isa_id, t.slug
+            );
+        }
+        Command::Edi(EdiCmd::Partner(PartnerCmd::List { tenant })) => {
+            let app = open_app(&cfg).await?;
+            let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
+            for p in app.list_partners(&system, &t).await.map_err(explain)? {
+                println!(
+                    "{}\t{}:{}\t{:?}\tlenient={}\tpartial={}",
+                    p.name, p.isa_qualifier, p.isa_id, p.kind, p.lenient, p.allow_partial
+                );
+            }
+        }
         Command::Import(ImportCmd::Setup { file }) => {
             let app = open_app(&cfg).await?;
             crate::import::setup(&app, &file).await?;
@@ -329,6 +432,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what an EDI file yielded, interchange by interchange.
+fn print_edi_report(r: &consign_app::edi::EdiReport) {
+    for p in &r.problems {
+        println!("file: {p}");
+    }
+    for ic in &r.interchanges {
+        println!(
+            "interchange {} from {} to {}: {}",
+            ic.control, ic.sender, ic.receiver, ic.status
+        );
+        for p in &ic.problems {
+            println!("  error: {p}");
+        }
+        for w in &ic.warnings {
+            println!("  warning: {w}");
+        }
+        for g in &ic.groups {
+            println!(
+                "  group {} ({}): 997 AK9 {}",
+                g.control, g.functional_id, g.ack_status
+            );
+            for p in &g.problems {
+                println!("    error: {p}");
+            }
+            for w in &g.warnings {
+                println!("    warning: {w}");
+            }
+            for s in &g.sets {
+                println!("    set {} {}: {}", s.id, s.control, s.status);
+                for p in &s.problems {
+                    println!("      error: {p}");
+                }
+                for w in &s.warnings {
+                    println!("      warning: {w}");
+                }
+            }
+        }
+    }
 }
 
 /// Turns a use-case error into a message naming every field problem.

@@ -82,6 +82,9 @@ pub enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// EDI X12 tools: check a file without a database, manage trading partners.
+    #[command(subcommand)]
+    Edi(EdiCmd),
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -185,6 +188,18 @@ pub enum ImportCmd {
         after_help = "Example:\n  consign import shipments wms-shipments.csv --tenant northwind --mapping wms.toml"
     )]
     Shipments(ImportArgs),
+    /// Receive an X12 file as a trading partner sent it (stored raw; accepted sets committed;
+    /// re-importing the same interchange is a no-op).
+    #[command(
+        after_help = "Example:\n  consign import edi carrier-214.x12 --tenant northwind --ack-out 997.x12"
+    )]
+    Edi {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        ack_out: Option<PathBuf>,
+    },
     /// Create the tenants, carriers and warehouses of a `gen` tenants.json (existing ones are kept).
     #[command(after_help = "Example:\n  consign import setup /tmp/consign-gen/tenants.json")]
     Setup { file: PathBuf },
@@ -201,6 +216,72 @@ pub struct ImportArgs {
     /// csv or jsonl (default: from the file extension).
     #[arg(long)]
     pub format: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum EdiCmd {
+    /// Read an X12 file with no database: print per interchange, group and set what would be
+    /// accepted, and the 997 we would answer with; exit 1 when anything is rejected.
+    #[command(
+        after_help = "Example:\n  consign edi check partner-sample.x12 --lenient --ack-out ack.x12"
+    )]
+    Check {
+        file: PathBuf,
+        /// Accept envelope faults (counts, control numbers, unpadded ISA) with a warning.
+        #[arg(long)]
+        lenient: bool,
+        /// Write the 997s (and TA1s) to this file.
+        #[arg(long)]
+        ack_out: Option<PathBuf>,
+        /// Print the full report as JSON (typed content of every set included).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage trading partners.
+    #[command(subcommand)]
+    Partner(PartnerCmd),
+}
+
+// Parsed once per run; the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+pub enum PartnerCmd {
+    /// Add a trading partner: the ISA sender ids it uses, and the carrier or warehouse it is.
+    #[command(
+        after_help = "Example:\n  consign edi partner add --tenant northwind --name \"ODFL EDI\" --isa-qualifier 02 --isa-id ODFL --our-isa-id NORTHWIND --kind carrier --carrier ODFL --lenient"
+    )]
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        isa_qualifier: String,
+        #[arg(long)]
+        isa_id: String,
+        #[arg(long, default_value = "ZZ")]
+        our_isa_qualifier: String,
+        #[arg(long)]
+        our_isa_id: String,
+        /// carrier or warehouse
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        carrier: Option<String>,
+        #[arg(long)]
+        warehouse: Option<String>,
+        #[arg(long)]
+        lenient: bool,
+        #[arg(long)]
+        allow_partial: bool,
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// List a tenant's trading partners.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -65,6 +65,7 @@ impl Role {
                 ManageTokens,
                 ManageParties,
                 ReadAudit,
+                PostEdi,
             ],
             Role::Supervisor | Role::Agent => &[
                 ReadOrders,
@@ -72,15 +73,17 @@ impl Role {
                 ReadShipments,
                 WriteShipments,
                 AttachDocuments,
+                PostEdi,
             ],
             Role::ClientManager | Role::ClientViewer => &[ReadOrders, ReadShipments],
-            Role::Carrier | Role::Warehouse => &[ReadShipments, AttachDocuments],
+            Role::Carrier | Role::Warehouse => &[ReadShipments, AttachDocuments, PostEdi],
             Role::Integration => &[
                 ReadOrders,
                 WriteOrders,
                 ReadShipments,
                 WriteShipments,
                 AttachDocuments,
+                PostEdi,
             ],
         }
     }
@@ -121,10 +124,12 @@ pub enum Capability {
     ManageTokens,
     ManageParties,
     ReadAudit,
+    /// Send EDI interchanges (carriers, warehouses, integrations, staff).
+    PostEdi,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 10] = [
+    pub const ALL: [Capability; 11] = [
         Capability::ReadOrders,
         Capability::WriteOrders,
         Capability::ReadShipments,
@@ -135,6 +140,7 @@ impl Capability {
         Capability::ManageTokens,
         Capability::ManageParties,
         Capability::ReadAudit,
+        Capability::PostEdi,
     ];
 
     pub fn scope_name(self) -> &'static str {
@@ -149,6 +155,7 @@ impl Capability {
             Capability::ManageTokens => "tokens:manage",
             Capability::ManageParties => "parties:manage",
             Capability::ReadAudit => "audit:read",
+            Capability::PostEdi => "edi:write",
         }
     }
 

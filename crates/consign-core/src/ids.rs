@@ -57,6 +57,9 @@ id_type!(
     ShipmentId,
     DocumentId,
     AuditId,
+    PartnerId,
+    InterchangeId,
+    EdiSetId,
 );
 
 /// Builds a v7 UUID from an explicit instant and entropy (for deterministic generators).

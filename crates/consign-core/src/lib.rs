@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod edi;
 pub mod error;
 pub mod ids;
 pub mod money;

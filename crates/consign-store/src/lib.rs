@@ -15,6 +15,9 @@ pub mod testing;
 use async_trait::async_trait;
 use consign_core::access::{ApiToken, User};
 use consign_core::audit::{AuditEntry, AuditRecord};
+use consign_core::edi::{
+    Direction as EdiDirection, InterchangeRecord, OutboundGroup, SetRecord, TradingPartner,
+};
 use consign_core::ids::*;
 use consign_core::order::{CustomerInfo, Order, OrderChange, OrderStatus};
 use consign_core::party::{Carrier, Customer, Warehouse};
@@ -222,6 +225,44 @@ pub trait AuditStore {
 }
 
 #[async_trait]
+pub trait EdiStore {
+    async fn partners(&self, tenant: TenantId) -> Result<Vec<TradingPartner>>;
+    /// The partner whose ISA sender qualifier and id these are.
+    async fn partner_by_isa(
+        &self,
+        tenant: TenantId,
+        qualifier: &str,
+        id: &str,
+    ) -> Result<Option<TradingPartner>>;
+    /// The interchange already stored under this control number, if any (re-delivery check).
+    async fn interchange_by_control(
+        &self,
+        tenant: TenantId,
+        partner: PartnerId,
+        direction: EdiDirection,
+        control: &str,
+    ) -> Result<Option<InterchangeRecord>>;
+    async fn interchanges(
+        &self,
+        tenant: TenantId,
+        partner: Option<PartnerId>,
+        limit: u32,
+    ) -> Result<Vec<InterchangeRecord>>;
+    async fn interchange_raw(&self, tenant: TenantId, id: InterchangeId)
+    -> Result<Option<Vec<u8>>>;
+    async fn edi_sets(
+        &self,
+        tenant: TenantId,
+        interchange: InterchangeId,
+    ) -> Result<Vec<SetRecord>>;
+    async fn outbound_groups(
+        &self,
+        tenant: TenantId,
+        partner: PartnerId,
+    ) -> Result<Vec<OutboundGroup>>;
+}
+
+#[async_trait]
 pub trait IdempotencyStore {
     async fn reserve_key(
         &self,
@@ -253,6 +294,7 @@ pub trait Store:
     + ShipmentStore
     + AuditStore
     + IdempotencyStore
+    + EdiStore
     + Send
     + Sync
 {
@@ -306,6 +348,25 @@ pub trait Tx: Send {
 
     async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()>;
     async fn insert_document(&mut self, document: &Document) -> Result<()>;
+
+    async fn insert_partner(&mut self, partner: &TradingPartner) -> Result<()>;
+    async fn insert_interchange(&mut self, record: &InterchangeRecord, raw: &[u8]) -> Result<()>;
+    async fn insert_edi_sets(&mut self, tenant: TenantId, sets: &[SetRecord]) -> Result<()>;
+    async fn insert_outbound_group(
+        &mut self,
+        tenant: TenantId,
+        group: &OutboundGroup,
+    ) -> Result<()>;
+    /// Records the 997 answering one of our groups; false when no such group was sent.
+    async fn acknowledge_group(
+        &mut self,
+        tenant: TenantId,
+        partner: PartnerId,
+        group_control: &str,
+        status: &str,
+        at: Timestamp,
+        detail: &str,
+    ) -> Result<bool>;
 
     /// Appends entries to their chains (per tenant; provider-level when `tenant_id` is None).
     async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()>;

@@ -59,6 +59,7 @@ macro_rules! impl_sql_store {
         use crate::*;
         use consign_core::access::{ApiToken, Role, User};
         use consign_core::audit::{AuditEntry, AuditRecord};
+        use consign_core::edi::{Direction as EdiDirection, InterchangeRecord, OutboundGroup, PartnerKind, SetRecord, TradingPartner};
         use consign_core::money::{Currency, from_minor, to_minor};
         use consign_core::order::{Channel, CustomerInfo, Order, OrderChange, OrderLine, OrderStatus};
         use consign_core::party::{Carrier, Customer, Mode, Warehouse};
@@ -732,6 +733,167 @@ macro_rules! impl_sql_store {
             }
         }
 
+
+        const PARTNER_COLS: &str = "id, tenant_id, name, isa_qualifier, isa_id, our_isa_qualifier, our_isa_id, kind, carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, created_at";
+        const INTERCHANGE_COLS: &str = "id, tenant_id, partner_id, direction, control_number, status, at, sha256, summary_json";
+
+        fn partner_row(r: &DbRow) -> Result<TradingPartner> {
+            let kind: String = r.try_get("kind")?;
+            let words = |s: String| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+            Ok(TradingPartner {
+                id: PartnerId(r.try_get("id")?),
+                tenant_id: TenantId(r.try_get("tenant_id")?),
+                name: r.try_get("name")?,
+                isa_qualifier: r.try_get("isa_qualifier")?,
+                isa_id: r.try_get("isa_id")?,
+                our_isa_qualifier: r.try_get("our_isa_qualifier")?,
+                our_isa_id: r.try_get("our_isa_id")?,
+                kind: if kind == "warehouse" { PartnerKind::Warehouse } else { PartnerKind::Carrier },
+                carrier_id: r.try_get::<Option<Uuid>, _>("carrier_id")?.map(CarrierId),
+                warehouse_id: r.try_get::<Option<Uuid>, _>("warehouse_id")?.map(WarehouseId),
+                lenient: r.try_get("lenient")?,
+                allow_partial: r.try_get("allow_partial")?,
+                time_zone: r.try_get("time_zone")?,
+                tracking_qualifiers: words(r.try_get("tracking_qualifiers")?),
+                pro_qualifiers: words(r.try_get("pro_qualifiers")?),
+                created_at: ts(r.try_get("created_at")?),
+            })
+        }
+
+        fn interchange_row(r: &DbRow) -> Result<InterchangeRecord> {
+            let direction: String = r.try_get("direction")?;
+            let summary: String = r.try_get("summary_json")?;
+            Ok(InterchangeRecord {
+                id: InterchangeId(r.try_get("id")?),
+                tenant_id: TenantId(r.try_get("tenant_id")?),
+                partner_id: PartnerId(r.try_get("partner_id")?),
+                direction: parsed(EdiDirection::parse(&direction))?,
+                control_number: r.try_get("control_number")?,
+                status: r.try_get("status")?,
+                at: ts(r.try_get("at")?),
+                sha256: r.try_get("sha256")?,
+                summary: json_col(&summary, "edi_interchanges.summary_json")?,
+            })
+        }
+
+        #[async_trait::async_trait]
+        impl EdiStore for $store {
+            async fn partners(&self, tenant: TenantId) -> Result<Vec<TradingPartner>> {
+                let sql = format!("SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 ORDER BY name");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0).fetch_all(&self.read).await?.iter().map(partner_row).collect()
+            }
+            async fn partner_by_isa(&self, tenant: TenantId, qualifier: &str, id: &str) -> Result<Option<TradingPartner>> {
+                let sql = format!(
+                    "SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 AND isa_qualifier = $2 AND isa_id = $3"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(qualifier.trim().to_string())
+                    .bind(id.trim().to_string())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| partner_row(&r))
+                    .transpose()
+            }
+            async fn interchange_by_control(
+                &self,
+                tenant: TenantId,
+                partner: PartnerId,
+                direction: EdiDirection,
+                control: &str,
+            ) -> Result<Option<InterchangeRecord>> {
+                let sql = format!(
+                    "SELECT {INTERCHANGE_COLS} FROM edi_interchanges WHERE tenant_id = $1 AND partner_id = $2 \
+                     AND direction = $3 AND control_number = $4 AND status <> 'rejected'"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(partner.0)
+                    .bind(direction.as_str())
+                    .bind(control.to_string())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| interchange_row(&r))
+                    .transpose()
+            }
+            async fn interchanges(&self, tenant: TenantId, partner: Option<PartnerId>, limit: u32) -> Result<Vec<InterchangeRecord>> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {INTERCHANGE_COLS} FROM edi_interchanges WHERE tenant_id = "));
+                qb.push_bind(tenant.0);
+                if let Some(p) = partner {
+                    qb.push(" AND partner_id = ").push_bind(p.0);
+                }
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit as i64);
+                qb.build().fetch_all(&self.read).await?.iter().map(interchange_row).collect()
+            }
+            async fn interchange_raw(&self, tenant: TenantId, id: InterchangeId) -> Result<Option<Vec<u8>>> {
+                let row = sqlx::query("SELECT raw FROM edi_interchanges WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .fetch_optional(&self.read)
+                    .await?;
+                Ok(match row {
+                    Some(r) => Some(r.try_get("raw")?),
+                    None => None,
+                })
+            }
+            async fn edi_sets(&self, tenant: TenantId, interchange: InterchangeId) -> Result<Vec<SetRecord>> {
+                let rows = sqlx::query(
+                    "SELECT id, interchange_id, partner_id, direction, group_control, set_control, set_id, status, \
+                     content_json, problems_json, at FROM edi_sets WHERE tenant_id = $1 AND interchange_id = $2 ORDER BY id",
+                )
+                .bind(tenant.0)
+                .bind(interchange.0)
+                .fetch_all(&self.read)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let direction: String = r.try_get("direction")?;
+                        let content: Option<String> = r.try_get("content_json")?;
+                        let problems: String = r.try_get("problems_json")?;
+                        Ok(SetRecord {
+                            id: EdiSetId(r.try_get("id")?),
+                            interchange_id: InterchangeId(r.try_get("interchange_id")?),
+                            partner_id: PartnerId(r.try_get("partner_id")?),
+                            direction: parsed(EdiDirection::parse(&direction))?,
+                            group_control: r.try_get("group_control")?,
+                            set_control: r.try_get("set_control")?,
+                            set_id: r.try_get("set_id")?,
+                            status: r.try_get("status")?,
+                            content: content.map(|c| json_col(&c, "edi_sets.content_json")).transpose()?,
+                            problems: json_col(&problems, "edi_sets.problems_json")?,
+                            at: ts(r.try_get("at")?),
+                        })
+                    })
+                    .collect()
+            }
+            async fn outbound_groups(&self, tenant: TenantId, partner: PartnerId) -> Result<Vec<OutboundGroup>> {
+                let rows = sqlx::query(
+                    "SELECT partner_id, group_control, interchange_id, functional_id, set_count, sent_at, ack_status, ack_at, \
+                     ack_detail FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 ORDER BY sent_at DESC",
+                )
+                .bind(tenant.0)
+                .bind(partner.0)
+                .fetch_all(&self.read)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let n: i64 = r.try_get("set_count")?;
+                        Ok(OutboundGroup {
+                            partner_id: PartnerId(r.try_get("partner_id")?),
+                            group_control: r.try_get("group_control")?,
+                            interchange_id: InterchangeId(r.try_get("interchange_id")?),
+                            functional_id: r.try_get("functional_id")?,
+                            set_count: n as u32,
+                            sent_at: ts(r.try_get("sent_at")?),
+                            ack_status: r.try_get("ack_status")?,
+                            ack_at: ots(r.try_get("ack_at")?),
+                            ack_detail: r.try_get("ack_detail")?,
+                        })
+                    })
+                    .collect()
+            }
+        }
+
         #[async_trait::async_trait]
         impl IdempotencyStore for $store {
             async fn reserve_key(&self, scope: &str, key: &str, request_hash: &[u8], now: Timestamp) -> Result<KeyState> {
@@ -1170,6 +1332,115 @@ macro_rules! impl_sql_store {
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())
+            }
+            async fn insert_partner(&mut self, p: &TradingPartner) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO edi_partners (tenant_id, id, name, isa_qualifier, isa_id, our_isa_qualifier, our_isa_id, kind, \
+                     carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(p.tenant_id.0)
+                .bind(p.id.0)
+                .bind(p.name.clone())
+                .bind(p.isa_qualifier.clone())
+                .bind(p.isa_id.clone())
+                .bind(p.our_isa_qualifier.clone())
+                .bind(p.our_isa_id.clone())
+                .bind(match p.kind { PartnerKind::Carrier => "carrier", PartnerKind::Warehouse => "warehouse" })
+                .bind(p.carrier_id.map(|c| c.0))
+                .bind(p.warehouse_id.map(|w| w.0))
+                .bind(p.lenient)
+                .bind(p.allow_partial)
+                .bind(p.time_zone.clone())
+                .bind(p.tracking_qualifiers.join(" "))
+                .bind(p.pro_qualifiers.join(" "))
+                .bind(us(p.created_at))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+            async fn insert_interchange(&mut self, r: &InterchangeRecord, raw: &[u8]) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO edi_interchanges (tenant_id, id, partner_id, direction, control_number, status, at, sha256, raw, \
+                     summary_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(r.tenant_id.0)
+                .bind(r.id.0)
+                .bind(r.partner_id.0)
+                .bind(r.direction.as_str())
+                .bind(r.control_number.clone())
+                .bind(r.status.clone())
+                .bind(us(r.at))
+                .bind(r.sha256.clone())
+                .bind(raw.to_vec())
+                .bind(to_json(&r.summary))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+            async fn insert_edi_sets(&mut self, tenant: TenantId, sets: &[SetRecord]) -> Result<()> {
+                for chunk in sets.chunks(chunk_rows(12)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO edi_sets (tenant_id, id, interchange_id, partner_id, direction, group_control, set_control, \
+                         set_id, status, content_json, problems_json, at) ",
+                    );
+                    qb.push_values(chunk, |mut b, s| {
+                        b.push_bind(tenant.0)
+                            .push_bind(s.id.0)
+                            .push_bind(s.interchange_id.0)
+                            .push_bind(s.partner_id.0)
+                            .push_bind(s.direction.as_str())
+                            .push_bind(s.group_control.clone())
+                            .push_bind(s.set_control.clone())
+                            .push_bind(s.set_id.clone())
+                            .push_bind(s.status.clone())
+                            .push_bind(s.content.as_ref().map(to_json))
+                            .push_bind(to_json(&s.problems))
+                            .push_bind(us(s.at));
+                    });
+                    qb.build().execute(&mut *self.tx).await?;
+                }
+                Ok(())
+            }
+            async fn insert_outbound_group(&mut self, tenant: TenantId, g: &OutboundGroup) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO edi_outbound_groups (tenant_id, partner_id, group_control, interchange_id, functional_id, \
+                     set_count, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(tenant.0)
+                .bind(g.partner_id.0)
+                .bind(g.group_control.clone())
+                .bind(g.interchange_id.0)
+                .bind(g.functional_id.clone())
+                .bind(g.set_count as i64)
+                .bind(us(g.sent_at))
+                .execute(&mut *self.tx)
+                .await?;
+                Ok(())
+            }
+            async fn acknowledge_group(
+                &mut self,
+                tenant: TenantId,
+                partner: PartnerId,
+                group_control: &str,
+                status: &str,
+                at: Timestamp,
+                detail: &str,
+            ) -> Result<bool> {
+                let n = sqlx::query(
+                    "UPDATE edi_outbound_groups SET ack_status = $4, ack_at = $5, ack_detail = $6 \
+                     WHERE tenant_id = $1 AND partner_id = $2 AND group_control = $3",
+                )
+                .bind(tenant.0)
+                .bind(partner.0)
+                .bind(group_control.to_string())
+                .bind(status.to_string())
+                .bind(us(at))
+                .bind(detail.to_string())
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+                Ok(n > 0)
             }
             async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()> {
                 // Group by chain, keeping each chain's entries in the order given.

@@ -57,7 +57,9 @@ impl Default for WebConfig {
 
 impl WebConfig {
     pub fn body_limit_for(&self, path: &str) -> usize {
-        if path.ends_with("/documents") {
+        if path.ends_with("/edi") {
+            consign_app::edi::MAX_EDI_BYTES
+        } else if path.ends_with("/documents") {
             self.document_limit
         } else {
             self.body_limit
@@ -95,7 +97,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         limiter: Arc::new(limits::RateLimiter::default()),
         metrics: metrics_handle(),
     };
-    use api::{admin, orders, session, shipments};
+    use api::{admin, edi, orders, session, shipments};
     let tenant = Router::new()
         .route("/", get(admin::get_tenant))
         .route(
@@ -123,6 +125,18 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
                 .post(shipments::attach_document)
                 .layer(DefaultBodyLimit::max(cfg.document_limit)),
         )
+        .route(
+            "/edi",
+            post(edi::receive).layer(DefaultBodyLimit::max(consign_app::edi::MAX_EDI_BYTES)),
+        )
+        .route(
+            "/edi/partners",
+            get(edi::list_partners).post(edi::create_partner),
+        )
+        .route("/edi/partners/{id}/outbound", get(edi::outbound_groups))
+        .route("/edi/interchanges", get(edi::list_interchanges))
+        .route("/edi/interchanges/{id}", get(edi::get_interchange))
+        .route("/edi/interchanges/{id}/raw", get(edi::raw_interchange))
         .route(
             "/shipments/{id}/documents/{doc}",
             get(shipments::download_document),

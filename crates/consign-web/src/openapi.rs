@@ -145,6 +145,62 @@ fn routes() -> Vec<Route> {
         ),
         (
             "get",
+            "/api/v1/tenants/{tenant}/edi/partners",
+            "EDI trading partners",
+            None,
+            "200",
+            "PartnerPage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/edi/partners",
+            "Add a trading partner (ISA ids, carrier or warehouse, strictness)",
+            Some("NewTradingPartner"),
+            "201",
+            "TradingPartner",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/edi/partners/{id}/outbound",
+            "Groups sent to the partner and the 997 that answered each",
+            None,
+            "200",
+            "OutboundGroupPage",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/edi",
+            "Receive raw X12; answers with per-set verdicts and the 997s (Accept: application/edi-x12 for the 997s alone)",
+            Some("x12"),
+            "200",
+            "EdiReport",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/edi/interchanges",
+            "Stored interchanges, inbound and outbound, newest first",
+            None,
+            "200",
+            "InterchangePage",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/edi/interchanges/{id}",
+            "One interchange with its transaction sets",
+            None,
+            "200",
+            "InterchangeDetail",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/edi/interchanges/{id}/raw",
+            "The interchange's bytes as received or sent",
+            None,
+            "200",
+            "x12",
+        ),
+        (
+            "get",
             "/api/v1/tenants/{tenant}/audit/{entity}/{id}",
             "Audit trail of one entity (admin)",
             None,
@@ -290,12 +346,16 @@ pub fn spec() -> Value {
             "parameters": params(path, method),
             "responses": {
                 status: if response.is_empty() { json!({ "description": "done" }) }
+                        else if response == "x12" { json!({ "description": "X12", "content": { "application/edi-x12": { "schema": { "type": "string" } } } }) }
                         else if response == "binary" { json!({ "description": "the document", "content": { "application/octet-stream": {} } }) }
                         else { json!({ "description": "success", "content": { "application/json": { "schema": schema_ref(response) } } }) },
                 "default": { "description": "RFC 9457 problem", "content": { "application/problem+json": { "schema": schema_ref("Problem") } } }
             }
         });
         match body {
+            Some("x12") => {
+                op["requestBody"] = json!({ "required": true, "content": { "application/edi-x12": { "schema": { "type": "string" } } } })
+            }
             Some("binary") => {
                 op["requestBody"] = json!({ "required": true, "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } })
             }

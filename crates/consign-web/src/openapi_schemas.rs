@@ -7,6 +7,9 @@ use crate::error::Problem;
 use consign_app::admin::{NewToken, NewUser};
 use consign_core::FieldError;
 use consign_core::access::{ApiToken, Role, User};
+use consign_core::edi::{
+    InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind, SetRecord, TradingPartner,
+};
 use consign_core::order::{
     Address, ChangeKind, ChangeRequest, Channel, CustomerInfo, NewOrder, NewOrderLine, Order,
     OrderChange, OrderLine, OrderStatus,
@@ -60,6 +63,12 @@ use utoipa::OpenApi;
     NewShipmentLine,
     Document,
     DocumentKind,
+    TradingPartner,
+    NewTradingPartner,
+    PartnerKind,
+    InterchangeRecord,
+    SetRecord,
+    OutboundGroup,
 )))]
 struct Schemas;
 
@@ -91,6 +100,9 @@ pub fn schemas() -> Value {
         ("OrderChangePage", "OrderChange"),
         ("ShipmentPage", "Shipment"),
         ("DocumentPage", "Document"),
+        ("PartnerPage", "TradingPartner"),
+        ("OutboundGroupPage", "OutboundGroup"),
+        ("InterchangePage", "InterchangeRecord"),
     ] {
         obj.insert(page_name.into(), page(item));
     }
@@ -100,6 +112,27 @@ pub fn schemas() -> Value {
             "type": "object",
             "properties": { "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
                             "action": {"type": "string"}, "before": {}, "after": {}, "hash": {"type": "string"} } } } } }),
+    );
+    obj.insert(
+        "InterchangeDetail".into(),
+        json!({ "allOf": [ { "$ref": "#/components/schemas/InterchangeRecord" },
+            { "type": "object", "properties": { "sets": { "type": "array", "items": { "$ref": "#/components/schemas/SetRecord" } } } } ] }),
+    );
+    obj.insert(
+        "EdiReport".into(),
+        json!({ "type": "object", "description": "What was accepted per interchange, group and set, and the acknowledgements we answer with",
+            "properties": {
+                "problems": { "type": "array", "items": { "type": "string" } },
+                "interchanges": { "type": "array", "items": { "type": "object", "properties": {
+                    "sender": {"type": "string"}, "receiver": {"type": "string"}, "control": {"type": "string"},
+                    "status": {"type": "string", "enum": ["accepted", "partially_accepted", "rejected", "duplicate"]},
+                    "problems": {"type": "array", "items": {"type": "string"}}, "warnings": {"type": "array", "items": {"type": "string"}},
+                    "groups": {"type": "array", "items": {"type": "object", "properties": {
+                        "functional_id": {"type": "string"}, "control": {"type": "string"}, "ack_status": {"type": "string"},
+                        "sets": {"type": "array", "items": {"type": "object", "properties": {
+                            "id": {"type": "string"}, "control": {"type": "string"}, "status": {"type": "string"},
+                            "problems": {"type": "array", "items": {"type": "string"}}, "content": {} } } } } } } } } },
+                "acknowledgements": { "type": "string", "description": "997 interchanges (and TA1s) as X12 text" } } }),
     );
     obj.insert(
         "Session".into(),

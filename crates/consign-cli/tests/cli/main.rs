@@ -429,3 +429,124 @@ async fn administration_commands_print_secrets_once_and_refuse_bad_input() {
         let _ = Path::new(&cfg);
     }
 }
+
+fn sample(name: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../../shared/data/x12/{name}.x12-types-0.12.0.x12"
+    ));
+    p.display().to_string()
+}
+
+#[test]
+fn edi_check_reads_files_without_a_database_and_names_the_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_consign"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["edi", "check", &sample("v004010_940_02")]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+    assert!(text(&ok.stdout).contains("set 940 0001: accepted"));
+
+    let ack = dir.path().join("ack.x12");
+    let bad = run(&[
+        "edi",
+        "check",
+        &sample("v004010_856_03"),
+        "--ack-out",
+        ack.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stdout).contains("GE01 says 2 transaction sets, the group holds 1"),
+        "{}",
+        text(&bad.stdout)
+    );
+    let ack_text = std::fs::read_to_string(&ack).unwrap();
+    assert!(ack_text.contains("AK9*R*2*1*0*5~"), "{ack_text}");
+
+    // The same file in lenient mode loads with a warning.
+    let lenient = run(&["edi", "check", &sample("v004010_856_03"), "--lenient"]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", text(&lenient.stdout));
+    assert!(
+        text(&lenient.stdout).contains("warning: "),
+        "{}",
+        text(&lenient.stdout)
+    );
+
+    let isa = run(&["edi", "check", &sample("v004010_214_02")]);
+    assert_eq!(isa.status.code(), Some(1));
+    assert!(text(&isa.stdout).contains("ISA is 62 bytes, not the fixed 106"));
+    let missing = run(&["edi", "check", "/nonexistent.x12"]);
+    assert!(text(&missing.stderr).contains("reading /nonexistent.x12"));
+    // A database is never opened: no file appears in the working directory.
+    assert!(!dir.path().join("consign-data").exists());
+}
+
+#[tokio::test]
+async fn importing_an_interchange_twice_stores_it_once() {
+    for e in envs().await {
+        e.ok(&[
+            "edi",
+            "partner",
+            "add",
+            "--tenant",
+            "alpha",
+            "--name",
+            "Carrier EDI",
+            "--isa-qualifier",
+            "ZZ",
+            "--isa-id",
+            "ABCDEFGHIJKLMNO",
+            "--our-isa-id",
+            "CONSIGN",
+            "--kind",
+            "carrier",
+            "--carrier",
+            "UPSN",
+            "--lenient",
+        ]);
+        let ack = e.dir.path().join("997.x12");
+        let first = e.ok(&[
+            "import",
+            "edi",
+            &sample("v004010_214_01"),
+            "--tenant",
+            "alpha",
+            "--ack-out",
+            ack.to_str().unwrap(),
+        ]);
+        assert!(
+            first.contains(
+                "interchange 000003438 from ZZ:ABCDEFGHIJKLMNO to ZZ:123456789012345: accepted"
+            ),
+            "{first}"
+        );
+        assert!(
+            std::fs::read_to_string(&ack)
+                .unwrap()
+                .contains("AK9*A*1*1*1~")
+        );
+        let again = e.ok(&[
+            "import",
+            "edi",
+            &sample("v004010_214_01"),
+            "--tenant",
+            "alpha",
+        ]);
+        assert!(again.contains(": duplicate"), "{again}");
+        let store = e.store().await;
+        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let stored = store.interchanges(t.id, None, 10).await.unwrap();
+        assert_eq!(
+            stored
+                .iter()
+                .filter(|i| i.direction == consign_core::edi::Direction::Inbound)
+                .count(),
+            1
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Handlers only translate: HTTP in, a use case call, HTTP out.
 
 pub mod admin;
+pub mod edi;
 pub mod orders;
 pub mod session;
 pub mod shipments;

@@ -2,6 +2,7 @@
 //! (zero-to-production's `spawn_app` pattern: each test gets its own server and database).
 
 mod access;
+mod edi;
 mod harness;
 mod orders;
 mod shipments;

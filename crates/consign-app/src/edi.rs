@@ -1,0 +1,596 @@
+//! The EDI gateway around the `consign-edi` reader: trading partners, `edi check` (no
+//! database), and intake, which stores every interchange raw, commits accepted sets, matches
+//! received 997s to the groups we sent, and answers each received group with a 997.
+
+use crate::{App, AppError, AppResult, entropy, require};
+use consign_core::Invalid;
+use consign_core::access::{Capability, Principal};
+use consign_core::audit::AuditEntry;
+use consign_core::edi::{
+    Direction, InterchangeRecord, NewTradingPartner, PartnerKind, SetRecord, TradingPartner,
+};
+use consign_core::ids::*;
+use consign_core::tenant::Tenant;
+use consign_edi::{
+    AckCode, EdiError, Envelope, ErrorKind, GroupResult, Interchange, ReadOptions, TypedSet, Usage,
+    WriteOptions, X12Version, ack_997, parse_any, read, write_interchange, write_segments,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The largest EDI body accepted over HTTP and from files.
+pub const MAX_EDI_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SetReport {
+    pub id: String,
+    pub control: String,
+    /// `accepted`, `accepted_with_warnings` or `rejected`.
+    pub status: String,
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    pub functional_id: String,
+    pub control: String,
+    /// AK901 of the 997 we answer with: A, E, P or R.
+    pub ack_status: String,
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+    pub sets: Vec<SetReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InterchangeReport {
+    pub sender: String,
+    pub receiver: String,
+    pub control: String,
+    /// `accepted`, `partially_accepted`, `rejected`, or `duplicate` (already received: no-op).
+    pub status: String,
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+    pub groups: Vec<GroupReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EdiReport {
+    /// Problems with the input as a whole (empty, not X12, trailing data).
+    pub problems: Vec<String>,
+    pub interchanges: Vec<InterchangeReport>,
+    /// The 997 interchanges (and TA1s) we answer with, as X12 text.
+    pub acknowledgements: String,
+}
+
+impl EdiReport {
+    /// True when anything at all was rejected.
+    pub fn has_rejections(&self) -> bool {
+        !self.problems.is_empty()
+            || self.interchanges.iter().any(|i| {
+                i.status == "rejected"
+                    || i.groups.iter().any(|g| {
+                        g.ack_status == "R" || g.sets.iter().any(|s| s.status == "rejected")
+                    })
+            })
+    }
+}
+
+fn texts(errors: &[EdiError]) -> Vec<String> {
+    errors.iter().map(|e| e.to_string()).collect()
+}
+
+/// Verdicts for one interchange read with `options`: per group the result the 997 is built
+/// from, with typed mappings applied; a group with rejected sets is rejected whole unless
+/// partial acceptance is allowed.
+fn assess(ic: &Interchange<'_>, options: &ReadOptions, allow_partial: bool) -> Vec<GroupResult> {
+    ic.groups
+        .iter()
+        .map(|g| {
+            let mut r = GroupResult::with_mappings(g, options);
+            let received = r.sets.len();
+            if !allow_partial && r.accepted_sets() < received && r.errors.is_empty() {
+                r.errors.push(
+                    EdiError::new(
+                        ErrorKind::UnexpectedSegment,
+                        "the group holds rejected sets and this partner's agreement does not allow partial acceptance",
+                    )
+                    .interchange(&g.interchange_control)
+                    .group(&g.control_number),
+                );
+            }
+            r
+        })
+        .collect()
+}
+
+fn set_status(code: AckCode, group_rejected: bool) -> &'static str {
+    match code {
+        _ if group_rejected => "rejected",
+        AckCode::Rejected => "rejected",
+        AckCode::AcceptedWithErrors => "accepted_with_warnings",
+        _ => "accepted",
+    }
+}
+
+fn report_for(
+    ic: &Interchange<'_>,
+    results: &[GroupResult],
+    options: &ReadOptions,
+) -> InterchangeReport {
+    let groups: Vec<GroupReport> = ic
+        .groups
+        .iter()
+        .zip(results)
+        .map(|(g, r)| {
+            // Nothing in an interchange rejected at its envelope is taken (a TA1 answers it).
+            let group_rejected = !ic.accepted || r.group_status() == AckCode::Rejected;
+            let sets = g
+                .sets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let res = &r.sets[i];
+                    let status = set_status(r.set_status(i), group_rejected);
+                    let content = if status == "rejected" {
+                        None
+                    } else {
+                        parse_any(s, options)
+                            .ok()
+                            .and_then(|t| serde_json::to_value(t).ok())
+                    };
+                    SetReport {
+                        id: s.id.clone(),
+                        control: s.control.clone(),
+                        status: status.into(),
+                        problems: texts(&res.errors),
+                        warnings: texts(&res.warnings),
+                        content,
+                    }
+                })
+                .collect();
+            GroupReport {
+                functional_id: g.functional_id.clone(),
+                control: g.control_number.clone(),
+                ack_status: if ic.accepted {
+                    r.group_status().code()
+                } else {
+                    "R"
+                }
+                .into(),
+                problems: texts(&r.errors),
+                warnings: texts(&r.warnings),
+                sets,
+            }
+        })
+        .collect();
+    let rejected = !ic.accepted || groups.iter().all(|g| g.ack_status == "R") && !groups.is_empty();
+    let partial = groups
+        .iter()
+        .any(|g| g.ack_status == "R" || g.ack_status == "P");
+    InterchangeReport {
+        sender: format!(
+            "{}:{}",
+            ic.header.sender_qualifier.trim(),
+            ic.header.sender_id.trim()
+        ),
+        receiver: format!(
+            "{}:{}",
+            ic.header.receiver_qualifier.trim(),
+            ic.header.receiver_id.trim()
+        ),
+        control: ic.header.control_number.clone(),
+        status: if rejected {
+            "rejected"
+        } else if partial {
+            "partially_accepted"
+        } else {
+            "accepted"
+        }
+        .into(),
+        problems: texts(&ic.errors),
+        warnings: texts(&ic.warnings),
+        groups,
+    }
+}
+
+/// The 997 interchange answering `group` of `ic`, from us (the ISA receiver) to its sender.
+fn ack_interchange(
+    ic: &Interchange<'_>,
+    group_index: usize,
+    result: &GroupResult,
+    controls: (u32, u32),
+    now: jiff::Timestamp,
+) -> Result<Vec<u8>, String> {
+    let g = &ic.groups[group_index];
+    let set = ack_997(g, result, "0001");
+    let utc = now.to_zoned(jiff::tz::TimeZone::UTC);
+    let version = X12Version::from_code(&g.version).unwrap_or(X12Version::V004010);
+    let env = Envelope {
+        sender_qualifier: ic.header.receiver_qualifier.trim().to_string(),
+        sender_id: ic.header.receiver_id.trim().to_string(),
+        receiver_qualifier: ic.header.sender_qualifier.trim().to_string(),
+        receiver_id: ic.header.sender_id.trim().to_string(),
+        application_sender: Some(g.application_receiver.clone()),
+        application_receiver: Some(g.application_sender.clone()),
+        date: utc.date(),
+        time: utc.time(),
+        interchange_control: controls.0,
+        group_control: controls.1,
+        functional_id: "FA".into(),
+        version,
+        usage: if ic.header.usage == "T" {
+            Usage::Test
+        } else {
+            Usage::Production
+        },
+        ack_requested: false,
+    };
+    write_interchange(
+        &env,
+        &[set],
+        &WriteOptions {
+            line_breaks: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Reads a file with no database at all and tells what would be accepted and the 997s we would
+/// answer with (`consign edi check`).
+pub fn check(bytes: &[u8], lenient: bool, now: jiff::Timestamp) -> EdiReport {
+    let options = if lenient {
+        ReadOptions::lenient()
+    } else {
+        ReadOptions::strict()
+    };
+    let doc = read(bytes, &options);
+    let mut acks = Vec::new();
+    let mut interchanges = Vec::new();
+    let mut control = 1u32;
+    for ic in &doc.interchanges {
+        let results = assess(ic, &options, true);
+        interchanges.push(report_for(ic, &results, &options));
+        if !ic.accepted {
+            if let Ok(t) = write_segments(
+                &[consign_edi::ta1(ic)],
+                &WriteOptions {
+                    line_breaks: true,
+                    ..Default::default()
+                },
+            ) {
+                acks.extend(t);
+            }
+            continue;
+        }
+        for (i, r) in results.iter().enumerate() {
+            if ic.groups[i].functional_id == "FA" {
+                continue; // acknowledgements are not acknowledged
+            }
+            if let Ok(bytes) = ack_interchange(ic, i, r, (control, control), now) {
+                acks.extend(bytes);
+            }
+            control += 1;
+        }
+    }
+    EdiReport {
+        problems: texts(&doc.errors),
+        interchanges,
+        acknowledgements: String::from_utf8_lossy(&acks).into_owned(),
+    }
+}
+
+impl App {
+    pub async fn create_partner(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        new: NewTradingPartner,
+    ) -> AppResult<TradingPartner> {
+        require(p, Capability::ManageParties)?;
+        let mut inv = Invalid::default();
+        let carrier_id = match (&new.kind, &new.carrier) {
+            (PartnerKind::Carrier, Some(c)) => {
+                let carriers = self.store.carriers(tenant.id).await?;
+                let found = crate::shipments::find_carrier(&carriers, c).map(|c| c.id);
+                if found.is_none() {
+                    inv.push(
+                        "carrier",
+                        format!("no carrier '{c}' in tenant {}", tenant.slug),
+                    );
+                }
+                found
+            }
+            _ => None,
+        };
+        let warehouse_id = match (&new.kind, &new.warehouse) {
+            (PartnerKind::Warehouse, Some(w)) => {
+                let found = self
+                    .store
+                    .warehouses(tenant.id)
+                    .await?
+                    .into_iter()
+                    .find(|x| x.code.eq_ignore_ascii_case(w))
+                    .map(|x| x.id);
+                if found.is_none() {
+                    inv.push(
+                        "warehouse",
+                        format!("no warehouse '{w}' in tenant {}", tenant.slug),
+                    );
+                }
+                found
+            }
+            _ => None,
+        };
+        let now = self.now();
+        let partner = match new.accept(
+            PartnerId::new_at(now, entropy()),
+            tenant.id,
+            carrier_id,
+            warehouse_id,
+            now,
+        ) {
+            Ok(p) if inv.is_empty() => p,
+            Ok(_) => return Err(inv.into()),
+            Err(e) => {
+                inv.extend(e);
+                return Err(inv.into());
+            }
+        };
+        if self
+            .store
+            .partner_by_isa(tenant.id, &partner.isa_qualifier, &partner.isa_id)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::conflict(
+                "isa_id",
+                format!(
+                    "a trading partner {}:{} already exists in {}",
+                    partner.isa_qualifier, partner.isa_id, tenant.slug
+                ),
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.insert_partner(&partner).await?;
+        tx.append_audit(vec![
+            AuditEntry::new(
+                Some(tenant.id),
+                now,
+                p.actor.label(),
+                "edi_partner",
+                partner.id,
+                "created",
+            )
+            .after(&partner),
+        ])
+        .await?;
+        tx.commit().await?;
+        Ok(partner)
+    }
+
+    pub async fn list_partners(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<Vec<TradingPartner>> {
+        require(p, Capability::ReadShipments)?;
+        let all = self.store.partners(tenant.id).await?;
+        Ok(match p.carrier {
+            Some(c) => all
+                .into_iter()
+                .filter(|x| x.carrier_id == Some(c))
+                .collect(),
+            None => all,
+        })
+    }
+
+    /// Receives EDI: every interchange is matched to its trading partner by ISA sender, read
+    /// with that partner's leniency, stored raw, its accepted sets committed and its received
+    /// 997s matched to our groups, all in one transaction; the report carries the 997s.
+    pub async fn receive_edi(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        bytes: &[u8],
+    ) -> AppResult<EdiReport> {
+        require(p, Capability::PostEdi)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Invalid::one("body", "the EDI body is empty").into());
+        }
+        if bytes.len() > MAX_EDI_BYTES {
+            return Err(Invalid::one("body", format!("larger than {MAX_EDI_BYTES} bytes")).into());
+        }
+        let now = self.now();
+        // A lenient first pass only finds the interchanges and their senders; each is then read
+        // again, on its own bytes, with its partner's own options.
+        let outline = read(bytes, &ReadOptions::lenient());
+        let mut report = EdiReport {
+            problems: texts(&outline.errors),
+            interchanges: vec![],
+            acknowledgements: String::new(),
+        };
+        let offsets: Vec<usize> = outline.interchanges.iter().map(|i| i.offset).collect();
+        let mut tx = self.store.begin().await?;
+        let mut audit = Vec::new();
+        let mut acks = Vec::new();
+        for (k, ic0) in outline.interchanges.iter().enumerate() {
+            let end = offsets.get(k + 1).copied().unwrap_or(bytes.len());
+            let slice = &bytes[ic0.offset.min(end)..end];
+            let (q, id) = (
+                ic0.header.sender_qualifier.trim(),
+                ic0.header.sender_id.trim(),
+            );
+            let partner = self
+                .store
+                .partner_by_isa(tenant.id, q, id)
+                .await?
+                .filter(|x| {
+                    // A carrier's own identity may only speak as that carrier.
+                    p.carrier.is_none_or(|c| x.carrier_id == Some(c))
+                });
+            let Some(partner) = partner else {
+                report.interchanges.push(InterchangeReport {
+                    sender: format!("{q}:{id}"),
+                    receiver: format!(
+                        "{}:{}",
+                        ic0.header.receiver_qualifier.trim(),
+                        ic0.header.receiver_id.trim()
+                    ),
+                    control: ic0.header.control_number.clone(),
+                    status: "rejected".into(),
+                    problems: vec![format!(
+                        "no trading partner with ISA sender {q}:{id} in tenant {}",
+                        tenant.slug
+                    )],
+                    warnings: vec![],
+                    groups: vec![],
+                });
+                continue;
+            };
+            let control = ic0.header.control_number.clone();
+            if let Some(prev) = self
+                .store
+                .interchange_by_control(tenant.id, partner.id, Direction::Inbound, &control)
+                .await?
+            {
+                report.interchanges.push(InterchangeReport {
+                    sender: format!("{q}:{id}"),
+                    receiver: format!(
+                        "{}:{}",
+                        ic0.header.receiver_qualifier.trim(),
+                        ic0.header.receiver_id.trim()
+                    ),
+                    control,
+                    status: "duplicate".into(),
+                    problems: vec![],
+                    warnings: vec![format!(
+                        "interchange already received at {}; nothing done",
+                        prev.at
+                    )],
+                    groups: vec![],
+                });
+                continue;
+            }
+            let options = if partner.lenient {
+                ReadOptions::lenient()
+            } else {
+                ReadOptions::strict()
+            };
+            let doc = read(slice, &options);
+            let Some(ic) = doc.interchanges.first() else {
+                continue;
+            };
+            let results = assess(ic, &options, partner.allow_partial);
+            let ic_report = report_for(ic, &results, &options);
+            let interchange_id = InterchangeId::new_at(now, entropy());
+            let record = InterchangeRecord {
+                id: interchange_id,
+                tenant_id: tenant.id,
+                partner_id: partner.id,
+                direction: Direction::Inbound,
+                control_number: control.clone(),
+                status: ic_report.status.clone(),
+                at: now,
+                sha256: hex::encode(Sha256::digest(slice)),
+                summary: serde_json::to_value(strip_content(&ic_report)).unwrap_or_default(),
+            };
+            tx.insert_interchange(&record, slice).await?;
+            let mut sets = Vec::new();
+            for (g, gr) in ic.groups.iter().zip(&ic_report.groups) {
+                for s in &gr.sets {
+                    sets.push(SetRecord {
+                        id: EdiSetId::new_at(now, entropy()),
+                        interchange_id,
+                        partner_id: partner.id,
+                        direction: Direction::Inbound,
+                        group_control: g.control_number.clone(),
+                        set_control: s.control.clone(),
+                        set_id: s.id.clone(),
+                        status: s.status.clone(),
+                        content: s.content.clone(),
+                        problems: s.problems.iter().chain(&s.warnings).cloned().collect(),
+                        at: now,
+                    });
+                }
+                // Received 997s answer groups we sent.
+                for (set, sr) in g.sets.iter().zip(&gr.sets) {
+                    if sr.status == "rejected" {
+                        continue;
+                    }
+                    if let Ok(TypedSet::FunctionalAck997(ack)) = parse_any(set, &options) {
+                        let detail = serde_json::to_string(&ack).unwrap_or_default();
+                        tx.acknowledge_group(
+                            tenant.id,
+                            partner.id,
+                            &ack.group_control,
+                            &ack.group_status,
+                            now,
+                            &detail,
+                        )
+                        .await?;
+                    }
+                }
+            }
+            tx.insert_edi_sets(tenant.id, &sets).await?;
+            if !ic.accepted {
+                if let Ok(t) = write_segments(
+                    &[consign_edi::ta1(ic)],
+                    &WriteOptions {
+                        line_breaks: true,
+                        ..Default::default()
+                    },
+                ) {
+                    acks.extend(t);
+                }
+            } else {
+                for (i, r) in results.iter().enumerate() {
+                    if ic.groups[i].functional_id == "FA" {
+                        continue;
+                    }
+                    let counter = format!("edi-out:{}", partner.id);
+                    let n = tx.next_numbers(tenant.id, &counter, 1).await?;
+                    let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
+                    let ack = ack_interchange(ic, i, r, (n, n), now)
+                        .map_err(|e| AppError::Invalid(Invalid::one("acknowledgement", e)))?;
+                    let out = InterchangeRecord {
+                        id: InterchangeId::new_at(now, entropy()),
+                        tenant_id: tenant.id,
+                        partner_id: partner.id,
+                        direction: Direction::Outbound,
+                        control_number: format!("{n:09}"),
+                        status: "sent".into(),
+                        at: now,
+                        sha256: hex::encode(Sha256::digest(&ack)),
+                        summary: serde_json::json!({ "acknowledges": { "interchange": control, "group": ic.groups[i].control_number } }),
+                    };
+                    tx.insert_interchange(&out, &ack).await?;
+                    acks.extend(ack);
+                }
+            }
+            audit.push(
+                AuditEntry::new(Some(tenant.id), now, p.actor.label(), "edi_interchange", interchange_id, "received")
+                    .after(&serde_json::json!({ "partner": partner.name, "control": control, "status": ic_report.status })),
+            );
+            report.interchanges.push(ic_report);
+        }
+        tx.append_audit(audit).await?;
+        tx.commit().await?;
+        report.acknowledgements = String::from_utf8_lossy(&acks).into_owned();
+        Ok(report)
+    }
+}
+
+/// The stored summary keeps verdicts and problems; typed content lives with each set.
+fn strip_content(r: &InterchangeReport) -> InterchangeReport {
+    let mut r = r.clone();
+    for g in &mut r.groups {
+        for s in &mut g.sets {
+            s.content = None;
+        }
+    }
+    r
+}

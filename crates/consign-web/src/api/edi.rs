@@ -1,0 +1,210 @@
+//! EDI endpoints: trading partners, intake of raw X12, and the stored interchanges.
+
+use crate::AppState;
+use crate::api::Page;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::json::ApiJson;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use consign_app::edi::EdiReport;
+use consign_app::require;
+use consign_core::access::Capability;
+use consign_core::edi::{
+    InterchangeRecord, NewTradingPartner, OutboundGroup, SetRecord, TradingPartner,
+};
+use consign_core::ids::{InterchangeId, PartnerId};
+use serde::Serialize;
+
+pub async fn list_partners(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Page<TradingPartner>>> {
+    let t = st.app.tenant_for(&p, &slug).await?;
+    Ok(Json(Page {
+        items: st.app.list_partners(&p, &t).await?,
+        next_cursor: None,
+    }))
+}
+
+pub async fn create_partner(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<NewTradingPartner>,
+) -> ApiResult<(StatusCode, Json<TradingPartner>)> {
+    let t = st.app.tenant_for(&p, &slug).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.app.create_partner(&p, &t, body).await?),
+    ))
+}
+
+/// The groups we sent a partner and the 997 that answered each (`ack_status` null: none yet).
+pub async fn outbound_groups(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Page<OutboundGroup>>> {
+    let t = st.app.tenant_for(&p, &slug).await?;
+    let id: PartnerId = id
+        .parse()
+        .map_err(|_| ApiError::not_found("trading partner"))?;
+    let partner = st
+        .app
+        .list_partners(&p, &t)
+        .await?
+        .into_iter()
+        .find(|x| x.id == id)
+        .ok_or_else(|| ApiError::not_found("trading partner"))?;
+    let items = st
+        .app
+        .store
+        .outbound_groups(t.id, partner.id)
+        .await
+        .map_err(consign_app::AppError::from)?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Receives raw X12 (any content type). Answers with what was accepted per interchange, group
+/// and set, and the 997s in `acknowledgements`; with `Accept: application/edi-x12` the body is
+/// the 997s themselves.
+pub async fn receive(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Response> {
+    let t = st.app.tenant_for(&p, &slug).await?;
+    let body = body.map_err(|_| crate::json::too_large())?;
+    let report: EdiReport = st.app.receive_edi(&p, &t, &body).await?;
+    if report.interchanges.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "edi",
+            "No X12 interchange could be read",
+            report.problems.join("; "),
+        ));
+    }
+    let wants_x12 = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/edi-x12"));
+    if wants_x12 {
+        let mut res = report.acknowledgements.into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/edi-x12"),
+        );
+        return Ok(res);
+    }
+    Ok(Json(report).into_response())
+}
+
+pub async fn list_interchanges(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Page<InterchangeRecord>>> {
+    let t = st.app.tenant_for(&p, &slug).await?;
+    require(&p, Capability::ReadShipments)?;
+    let mut items = st
+        .app
+        .store
+        .interchanges(t.id, None, 200)
+        .await
+        .map_err(consign_app::AppError::from)?;
+    if p.carrier.is_some() {
+        let mine: Vec<PartnerId> = st
+            .app
+            .list_partners(&p, &t)
+            .await?
+            .into_iter()
+            .map(|x| x.id)
+            .collect();
+        items.retain(|i| mine.contains(&i.partner_id));
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct InterchangeDetail {
+    #[serde(flatten)]
+    pub interchange: InterchangeRecord,
+    pub sets: Vec<SetRecord>,
+}
+
+async fn visible_interchange(
+    st: &AppState,
+    p: &consign_core::access::Principal,
+    slug: &str,
+    id: &str,
+) -> ApiResult<(consign_core::tenant::Tenant, InterchangeRecord)> {
+    let t = st.app.tenant_for(p, slug).await?;
+    require(p, Capability::ReadShipments)?;
+    let id: InterchangeId = id.parse().map_err(|_| ApiError::not_found("interchange"))?;
+    let mine: Vec<PartnerId> = st
+        .app
+        .list_partners(p, &t)
+        .await?
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    let found = st
+        .app
+        .store
+        .interchanges(t.id, None, u32::MAX)
+        .await
+        .map_err(consign_app::AppError::from)?
+        .into_iter()
+        .find(|i| i.id == id && mine.contains(&i.partner_id))
+        .ok_or_else(|| ApiError::not_found("interchange"))?;
+    Ok((t, found))
+}
+
+pub async fn get_interchange(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<InterchangeDetail>> {
+    let (t, interchange) = visible_interchange(&st, &p, &slug, &id).await?;
+    let sets = st
+        .app
+        .store
+        .edi_sets(t.id, interchange.id)
+        .await
+        .map_err(consign_app::AppError::from)?;
+    Ok(Json(InterchangeDetail { interchange, sets }))
+}
+
+pub async fn raw_interchange(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (t, interchange) = visible_interchange(&st, &p, &slug, &id).await?;
+    let raw = st
+        .app
+        .store
+        .interchange_raw(t.id, interchange.id)
+        .await
+        .map_err(consign_app::AppError::from)?
+        .unwrap_or_default();
+    let mut res = raw.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/edi-x12"),
+    );
+    Ok(res)
+}

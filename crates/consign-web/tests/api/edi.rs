@@ -1,0 +1,287 @@
+//! EDI intake over HTTP with the shared real-world samples: partner matching, strict and
+//! lenient partners, 997s, raw storage, re-delivery as a no-op, and received 997s matched to
+//! the groups we sent.
+
+use crate::harness::*;
+use consign_core::edi::{OutboundGroup, PartnerKind};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn sample(name: &str) -> Vec<u8> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/x12");
+    std::fs::read(dir.join(format!("{name}.x12-types-0.12.0.x12"))).expect("shared sample")
+}
+
+async fn partner(t: &TestApp, isa_qualifier: &str, isa_id: &str, lenient: bool) -> Value {
+    let body = json!({
+        "name": format!("{isa_id} EDI"), "isa_qualifier": isa_qualifier, "isa_id": isa_id,
+        "our_isa_id": "CONSIGN", "kind": "carrier", "carrier": "UPSN", "lenient": lenient
+    });
+    let res = t
+        .post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &body)
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+async fn send(t: &TestApp, bytes: Vec<u8>) -> Value {
+    let res = t
+        .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
+        .header("content-type", "application/edi-x12")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", t.engine);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        partner(&t, "ZZ", "ABCDEFGHIJKLMNO", true).await;
+        let raw = sample("v004010_214_01");
+        let report = send(&t, raw.clone()).await;
+        let ic = &report["interchanges"][0];
+        assert_eq!(ic["status"], "accepted", "{report}");
+        assert!(
+            ic["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("IEA02 '000002510' does not match ISA13 '000003438'"),
+            "{ic}"
+        );
+        let set = &ic["groups"][0]["sets"][0];
+        assert_eq!(set["status"], "accepted");
+        assert!(
+            set["content"]["ShipmentStatus214"]["events"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty()),
+            "{set}"
+        );
+        let ack = report["acknowledgements"].as_str().unwrap();
+        assert!(
+            ack.starts_with(
+                "ISA*00*          *00*          *ZZ*123456789012345*ZZ*ABCDEFGHIJKLMNO*"
+            ),
+            "{ack}"
+        );
+        assert!(
+            ack.contains("AK1*QM*2510~") && ack.contains("AK9*A*1*1*1~"),
+            "{ack}"
+        );
+
+        // Re-delivery of the same interchange is a no-op.
+        let again = send(&t, raw.clone()).await;
+        assert_eq!(again["interchanges"][0]["status"], "duplicate");
+        assert_eq!(again["acknowledgements"], "");
+        let list: Value = t
+            .get("/api/v1/tenants/alpha/edi/interchanges", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(
+            items.len(),
+            2,
+            "the inbound 214 and our outbound 997: {list}"
+        );
+        let inbound = items.iter().find(|i| i["direction"] == "inbound").unwrap();
+        let id = inbound["id"].as_str().unwrap();
+        let stored = t
+            .get(
+                &format!("/api/v1/tenants/alpha/edi/interchanges/{id}/raw"),
+                &t.admin_token,
+            )
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(stored.to_vec(), raw, "stored raw, byte for byte");
+        let detail: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/edi/interchanges/{id}"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(detail["sets"][0]["set_id"], "214");
+        assert_eq!(detail["sets"][0]["status"], "accepted");
+    }
+}
+
+#[tokio::test]
+async fn a_strict_partner_gets_rejections_with_the_fault_named_and_nothing_committed() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        partner(&t, "ZZ", "SENDER", false).await;
+        let report = send(&t, sample("v004010_945_03")).await;
+        let ic = &report["interchanges"][0];
+        assert_eq!(ic["status"], "rejected", "{report}");
+        let set = &ic["groups"][0]["sets"][0];
+        assert_eq!(set["status"], "rejected");
+        assert!(
+            set["problems"][0]
+                .as_str()
+                .unwrap()
+                .contains("SE01 says 4 segments, the set has 5"),
+            "{set}"
+        );
+        assert!(
+            set.get("content").is_none(),
+            "a rejected set carries no content"
+        );
+        let ack = report["acknowledgements"].as_str().unwrap();
+        assert!(
+            ack.contains("AK5*R*4*5~") && ack.contains("AK3*W03*5**3~"),
+            "{ack}"
+        );
+        // Accept: application/edi-x12 gives the 997 itself. The same ISA13 may come again once
+        // corrected, because a rejected interchange does not count as received.
+        let res = t
+            .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
+            .header("accept", "application/edi-x12")
+            .body(sample("v004010_945_03"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            "application/edi-x12"
+        );
+        assert!(res.text().await.unwrap().contains("AK5*R*4"));
+
+        // An unknown sender is refused and named.
+        let report = send(&t, sample("v004010_204_02")).await;
+        assert_eq!(report["interchanges"][0]["status"], "rejected");
+        assert!(
+            report["interchanges"][0]["problems"][0]
+                .as_str()
+                .unwrap()
+                .contains("no trading partner with ISA sender ZZ:USANYC999")
+        );
+        // Garbage and empty bodies are precise errors.
+        let p = problem(
+            t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
+                .body("hello")
+                .send()
+                .await
+                .unwrap(),
+            422,
+        )
+        .await;
+        assert!(p["detail"].as_str().unwrap().contains("ISA"), "{p}");
+        let p = problem(
+            t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
+                .body("")
+                .send()
+                .await
+                .unwrap(),
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&p)[0].0, "body");
+    }
+}
+
+#[tokio::test]
+async fn received_997s_are_matched_to_the_groups_we_sent() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let p = partner(&t, "ZZ", "SENDER", true).await;
+        let partner_id: consign_core::ids::PartnerId = p["id"].as_str().unwrap().parse().unwrap();
+        let tenant = t.app.store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        // The group the sample 997 acknowledges (AK1*HC*17456), as if we had sent it.
+        let sent = OutboundGroup {
+            partner_id,
+            group_control: "17456".into(),
+            interchange_id: consign_core::ids::InterchangeId::random(),
+            functional_id: "HC".into(),
+            set_count: 1,
+            sent_at: jiff::Timestamp::now(),
+            ack_status: None,
+            ack_at: None,
+            ack_detail: None,
+        };
+        let mut tx = t.app.store.begin().await.unwrap();
+        tx.insert_outbound_group(tenant.id, &sent).await.unwrap();
+        tx.commit().await.unwrap();
+        let before: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/edi/partners/{partner_id}/outbound"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            before["items"][0]["ack_status"].is_null(),
+            "awaiting its 997"
+        );
+        let report = send(&t, sample("v005010_997_01")).await;
+        assert_eq!(report["interchanges"][0]["status"], "accepted");
+        assert_eq!(report["acknowledgements"], "", "a 997 is not acknowledged");
+        let after: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/edi/partners/{partner_id}/outbound"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(after["items"][0]["ack_status"], "A", "{after}");
+        let _ = PartnerKind::Carrier;
+    }
+}
+
+#[tokio::test]
+async fn partner_input_is_checked() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let bad = json!({"name": "", "isa_qualifier": "Z", "isa_id": "WAY*TOO*LONG*FOR*ISA", "our_isa_id": "X", "kind": "carrier", "carrier": "NOPE"});
+        let p = problem(
+            t.post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &bad)
+                .await,
+            422,
+        )
+        .await;
+        let mut fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["carrier", "isa_id", "isa_qualifier", "name"],
+            "{p}"
+        );
+        partner(&t, "02", "ODFL", false).await;
+        let dup = json!({"name": "again", "isa_qualifier": "02", "isa_id": "ODFL", "our_isa_id": "X", "kind": "carrier", "carrier": "UPSN"});
+        problem(
+            t.post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &dup)
+                .await,
+            409,
+        )
+        .await;
+        // Client viewers may not post EDI.
+        let viewer = t
+            .token(
+                consign_core::access::Role::ClientViewer,
+                Some("alpha"),
+                None,
+            )
+            .await;
+        problem(
+            t.req(Method::POST, "/api/v1/tenants/alpha/edi", &viewer)
+                .body(sample("v004010_214_01"))
+                .send()
+                .await
+                .unwrap(),
+            403,
+        )
+        .await;
+    }
+}
