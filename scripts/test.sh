@@ -86,6 +86,16 @@ validate(doc)
 print("openapi.json is a valid OpenAPI 3.1 document:", len(doc["paths"]), "paths,", len(doc["components"]["schemas"]), "schemas")
 PY
 
+step "our 997s through pyx12, our 204/214/940 through node-x12 strict"
+if command -v node >/dev/null && command -v npm >/dev/null && command -v python3 >/dev/null; then
+  bash edi-validators/run.sh
+elif in_ci; then
+  echo "CI=true but node/npm or python3 are missing: the EDI validators cannot run" >&2
+  exit 1
+else
+  echo "!!! node/npm or python3 not installed: EDI validators SKIPPED" >&2
+fi
+
 step "dashboard in headless Chromium"
 if command -v node >/dev/null && command -v npm >/dev/null; then
   CONSIGN_BIN=target/debug/consign bash browser-tests/run.sh

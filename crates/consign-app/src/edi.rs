@@ -13,7 +13,7 @@ use consign_core::ids::*;
 use consign_core::tenant::Tenant;
 use consign_edi::{
     AckCode, EdiError, Envelope, ErrorKind, GroupResult, Interchange, ReadOptions, TypedSet, Usage,
-    WriteOptions, X12Version, ack_997, parse_any, read, write_interchange, write_segments,
+    WriteOptions, X12Version, ack_997, parse_any, read, write_interchange,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -196,25 +196,25 @@ fn report_for(
     }
 }
 
-/// The 997 interchange answering `group` of `ic`, from us (the ISA receiver) to its sender.
-fn ack_interchange(
+/// The envelope of our reply to `ic`: from its receiver back to its sender.
+fn reply_envelope(
     ic: &Interchange<'_>,
-    group_index: usize,
-    result: &GroupResult,
+    group: Option<&consign_edi::Group<'_>>,
     controls: (u32, u32),
     now: jiff::Timestamp,
-) -> Result<Vec<u8>, String> {
-    let g = &ic.groups[group_index];
-    let set = ack_997(g, result, "0001");
+) -> Envelope {
     let utc = now.to_zoned(jiff::tz::TimeZone::UTC);
-    let version = X12Version::from_code(&g.version).unwrap_or(X12Version::V004010);
-    let env = Envelope {
+    let version = group
+        .and_then(|g| X12Version::from_code(&g.version))
+        .or_else(|| X12Version::from_code(&format!("{}0", ic.header.version)))
+        .unwrap_or(X12Version::V004010);
+    Envelope {
         sender_qualifier: ic.header.receiver_qualifier.trim().to_string(),
         sender_id: ic.header.receiver_id.trim().to_string(),
         receiver_qualifier: ic.header.sender_qualifier.trim().to_string(),
         receiver_id: ic.header.sender_id.trim().to_string(),
-        application_sender: Some(g.application_receiver.clone()),
-        application_receiver: Some(g.application_sender.clone()),
+        application_sender: group.map(|g| g.application_receiver.clone()),
+        application_receiver: group.map(|g| g.application_sender.clone()),
         date: utc.date(),
         time: utc.time(),
         interchange_control: controls.0,
@@ -227,14 +227,44 @@ fn ack_interchange(
             Usage::Production
         },
         ack_requested: false,
-    };
+    }
+}
+
+fn reply_options() -> WriteOptions {
+    WriteOptions {
+        line_breaks: true,
+        ..Default::default()
+    }
+}
+
+/// The 997 interchange answering `group_index` of `ic`.
+fn ack_interchange(
+    ic: &Interchange<'_>,
+    group_index: usize,
+    result: &GroupResult,
+    controls: (u32, u32),
+    now: jiff::Timestamp,
+) -> Result<Vec<u8>, String> {
+    let g = &ic.groups[group_index];
+    let set = ack_997(g, result, "0001");
     write_interchange(
-        &env,
+        &reply_envelope(ic, Some(g), controls, now),
         &[set],
-        &WriteOptions {
-            line_breaks: true,
-            ..Default::default()
-        },
+        &reply_options(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The TA1 interchange answering an interchange rejected at its envelope.
+fn ta1_interchange(
+    ic: &Interchange<'_>,
+    control: u32,
+    now: jiff::Timestamp,
+) -> Result<Vec<u8>, String> {
+    consign_edi::write_ta1_interchange(
+        &reply_envelope(ic, None, (control, control), now),
+        &consign_edi::ta1(ic),
+        &reply_options(),
     )
     .map_err(|e| e.to_string())
 }
@@ -255,15 +285,10 @@ pub fn check(bytes: &[u8], lenient: bool, now: jiff::Timestamp) -> EdiReport {
         let results = assess(ic, &options, true);
         interchanges.push(report_for(ic, &results, &options));
         if !ic.accepted {
-            if let Ok(t) = write_segments(
-                &[consign_edi::ta1(ic)],
-                &WriteOptions {
-                    line_breaks: true,
-                    ..Default::default()
-                },
-            ) {
+            if let Ok(t) = ta1_interchange(ic, control, now) {
                 acks.extend(t);
             }
+            control += 1;
             continue;
         }
         for (i, r) in results.iter().enumerate() {
@@ -537,13 +562,10 @@ impl App {
             }
             tx.insert_edi_sets(tenant.id, &sets).await?;
             if !ic.accepted {
-                if let Ok(t) = write_segments(
-                    &[consign_edi::ta1(ic)],
-                    &WriteOptions {
-                        line_breaks: true,
-                        ..Default::default()
-                    },
-                ) {
+                let counter = format!("edi-out:{}", partner.id);
+                let n = tx.next_numbers(tenant.id, &counter, 1).await?;
+                let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
+                if let Ok(t) = ta1_interchange(ic, n, now) {
                     acks.extend(t);
                 }
             } else {
