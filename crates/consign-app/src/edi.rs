@@ -616,3 +616,203 @@ fn strip_content(r: &InterchangeReport) -> InterchangeReport {
     }
     r
 }
+
+/// What an outbound tender produced: the stored interchange and its bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sent {
+    pub interchange: InterchangeRecord,
+    pub group_control: String,
+    /// The interchange as X12 text.
+    pub x12: String,
+}
+
+fn party(
+    entity: &str,
+    name: Option<String>,
+    place: &consign_core::shipment::Place,
+) -> consign_edi::sets::Party {
+    consign_edi::sets::Party {
+        entity: entity.into(),
+        name: name.or_else(|| Some(place.city.clone())),
+        city: Some(place.city.clone()),
+        state: place.region.clone(),
+        postal_code: Some(place.postal_code.clone()),
+        country: Some(place.country.clone()),
+        ..Default::default()
+    }
+}
+
+fn local(t: jiff::Timestamp, tz: &str) -> (jiff::civil::Date, jiff::civil::Time) {
+    let z = t.to_zoned(jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC));
+    (z.date(), z.time())
+}
+
+/// The 204 load tender for a shipment: shipper and consignee, a pick-up stop at the origin on
+/// the planned pick-up and a delivery stop at the destination by the promise (local times of
+/// each place), weight in kilograms and pieces.
+pub fn load_tender(
+    s: &consign_core::shipment::Shipment,
+    carrier: &consign_core::party::Carrier,
+) -> consign_edi::sets::LoadTender204 {
+    use consign_edi::sets::{DateTimeRef, LoadTender204, Reference, Totals, s204::Stop};
+    let dt = |qualifier: &str, t: jiff::Timestamp, tz: &str| {
+        let (date, time) = local(t, tz);
+        DateTimeRef {
+            qualifier: Some(qualifier.into()),
+            date: Some(date),
+            time_qualifier: Some("U".into()),
+            time: Some(time),
+            time_code: Some("LT".into()),
+        }
+    };
+    let mut pickup = Stop {
+        sequence: Some(1),
+        reason: "CL".into(),
+        weight: Some(s.weight_kg),
+        weight_unit: Some("K".into()),
+        quantity: Some(rust_decimal::Decimal::from(s.pieces)),
+        unit: Some("PCS".into()),
+        parties: vec![party("SF", s.origin.name.clone(), &s.origin)],
+        ..Default::default()
+    };
+    if let Some(t) = s.planned_pickup_at {
+        pickup.dates.push(dt("69", t, &s.origin.time_zone));
+    }
+    let mut delivery = Stop {
+        sequence: Some(2),
+        reason: "CU".into(),
+        weight: Some(s.weight_kg),
+        weight_unit: Some("K".into()),
+        quantity: Some(rust_decimal::Decimal::from(s.pieces)),
+        unit: Some("PCS".into()),
+        parties: vec![party("ST", s.destination.name.clone(), &s.destination)],
+        ..Default::default()
+    };
+    if let Some(t) = s.promised_by {
+        delivery.dates.push(dt("70", t, &s.destination.time_zone));
+    }
+    LoadTender204 {
+        scac: carrier.scac.clone(),
+        shipment_id: Some(s.number.clone()),
+        payment_method: "PP".into(),
+        purpose: "00".into(),
+        application_type: Some("LT".into()),
+        references: vec![Reference::new("CN", s.tracking_number.clone())],
+        dates: vec![],
+        parties: vec![
+            party("SH", s.origin.name.clone(), &s.origin),
+            party("CN", s.destination.name.clone(), &s.destination),
+        ],
+        stops: vec![pickup, delivery],
+        totals: Some(Totals {
+            weight: Some(s.weight_kg),
+            weight_qualifier: Some("G".into()),
+            weight_unit: Some("K".into()),
+            lading_quantity: Some(s.pieces),
+            ..Default::default()
+        }),
+        warnings: vec![],
+    }
+}
+
+impl App {
+    /// Tenders a shipment to its carrier as an EDI 204: written with the carrier's trading
+    /// partner ids and per-partner control numbers, stored raw, and recorded as a group awaiting
+    /// its 997.
+    pub async fn tender_shipment(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: ShipmentId,
+    ) -> AppResult<Sent> {
+        require(p, Capability::WriteShipments)?;
+        let s = self.get_shipment(p, tenant, id).await?;
+        let carrier = self
+            .store
+            .carriers(tenant.id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == s.carrier_id)
+            .ok_or_else(|| AppError::NotFound(format!("carrier of shipment {}", s.number)))?;
+        let partner = self
+            .store
+            .partners(tenant.id)
+            .await?
+            .into_iter()
+            .find(|x| x.carrier_id == Some(carrier.id))
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "carrier",
+                    format!(
+                        "carrier {} has no EDI trading partner in {}",
+                        carrier.name, tenant.slug
+                    ),
+                )
+            })?;
+        let segments =
+            consign_edi::sets::s204::write(&load_tender(&s, &carrier), &WriteOptions::default());
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let counter = format!("edi-out:{}", partner.id);
+        let n = tx.next_numbers(tenant.id, &counter, 1).await?;
+        let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
+        let utc = now.to_zoned(jiff::tz::TimeZone::UTC);
+        let env = Envelope {
+            sender_qualifier: partner.our_isa_qualifier.clone(),
+            sender_id: partner.our_isa_id.clone(),
+            receiver_qualifier: partner.isa_qualifier.clone(),
+            receiver_id: partner.isa_id.clone(),
+            application_sender: None,
+            application_receiver: None,
+            date: utc.date(),
+            time: utc.time(),
+            interchange_control: n,
+            group_control: n,
+            functional_id: "SM".into(),
+            version: X12Version::V004010,
+            usage: Usage::Production,
+            ack_requested: false,
+        };
+        let set = consign_edi::OutgoingSet::new("204", "0001", segments);
+        let bytes = write_interchange(&env, &[set], &reply_options())
+            .map_err(|e| AppError::Invalid(Invalid::one("shipment", e.to_string())))?;
+        let record = InterchangeRecord {
+            id: InterchangeId::new_at(now, entropy()),
+            tenant_id: tenant.id,
+            partner_id: partner.id,
+            direction: Direction::Outbound,
+            control_number: format!("{n:09}"),
+            status: "sent".into(),
+            at: now,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            summary: serde_json::json!({ "tender": { "shipment": s.number, "set": "204" } }),
+        };
+        tx.insert_interchange(&record, &bytes).await?;
+        tx.insert_outbound_group(
+            tenant.id,
+            &consign_core::edi::OutboundGroup {
+                partner_id: partner.id,
+                group_control: n.to_string(),
+                interchange_id: record.id,
+                functional_id: "SM".into(),
+                set_count: 1,
+                sent_at: now,
+                ack_status: None,
+                ack_at: None,
+                ack_detail: None,
+            },
+        )
+        .await?;
+        tx.append_audit(vec![
+            AuditEntry::new(Some(tenant.id), now, p.actor.label(), "shipment", s.id, "tendered_204")
+                .after(&serde_json::json!({ "partner": partner.name, "interchange": record.control_number })),
+        ])
+        .await?;
+        tx.commit().await?;
+        Ok(Sent {
+            interchange: record,
+            group_control: n.to_string(),
+            x12: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+}

@@ -176,6 +176,14 @@ fn routes() -> Vec<Route> {
             "EdiReport",
         ),
         (
+            "post",
+            "/api/v1/tenants/{tenant}/shipments/{id}/tender",
+            "Tender the shipment to its carrier as an EDI 204 (stored, awaiting its 997)",
+            None,
+            "201",
+            "Tender",
+        ),
+        (
             "get",
             "/api/v1/tenants/{tenant}/edi/interchanges",
             "Stored interchanges, inbound and outbound, newest first",

@@ -119,6 +119,13 @@ pub fn schemas() -> Value {
             { "type": "object", "properties": { "sets": { "type": "array", "items": { "$ref": "#/components/schemas/SetRecord" } } } } ] }),
     );
     obj.insert(
+        "Tender".into(),
+        json!({ "type": "object", "properties": {
+            "interchange": { "$ref": "#/components/schemas/InterchangeRecord" },
+            "group_control": { "type": "string" },
+            "x12": { "type": "string", "description": "the 204 interchange as sent" } } }),
+    );
+    obj.insert(
         "EdiReport".into(),
         json!({ "type": "object", "description": "What was accepted per interchange, group and set, and the acknowledgements we answer with",
             "properties": {

@@ -208,3 +208,18 @@ pub async fn raw_interchange(
     );
     Ok(res)
 }
+
+/// Tenders a shipment to its carrier as an EDI 204 (needs a trading partner for the carrier).
+pub async fn tender(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<consign_app::edi::Sent>)> {
+    let t = st.app.tenant_for(&p, &slug).await?;
+    let id: consign_core::ids::ShipmentId =
+        id.parse().map_err(|_| ApiError::not_found("shipment"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.app.tender_shipment(&p, &t, id).await?),
+    ))
+}

@@ -285,3 +285,151 @@ async fn partner_input_is_checked() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let p = partner(&t, "02", "UPSN", false).await;
+        let s: Value = t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1ZTENDER", None),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let res = t
+            .post(
+                &format!(
+                    "/api/v1/tenants/alpha/shipments/{}/tender",
+                    s["id"].as_str().unwrap()
+                ),
+                &t.admin_token,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", t.engine);
+        let sent: Value = res.json().await.unwrap();
+        let x12 = sent["x12"].as_str().unwrap().to_string();
+        // Our own reader reads it back, strictly, as the tender we meant.
+        let doc = consign_edi::read(x12.as_bytes(), &consign_edi::ReadOptions::strict());
+        assert!(doc.all_errors().is_empty(), "{:?}", doc.all_errors());
+        let ic = &doc.interchanges[0];
+        assert_eq!(
+            (
+                ic.header.receiver_qualifier.trim(),
+                ic.header.receiver_id.trim()
+            ),
+            ("02", "UPSN")
+        );
+        let set = &ic.groups[0].sets[0];
+        let Ok(consign_edi::TypedSet::LoadTender204(tender)) =
+            consign_edi::parse_any(set, &consign_edi::ReadOptions::strict())
+        else {
+            panic!("not a 204: {x12}")
+        };
+        assert_eq!(tender.scac.as_deref(), Some("UPSN"));
+        assert_eq!(tender.shipment_id.as_deref(), s["number"].as_str());
+        assert_eq!(tender.stops.len(), 2);
+        assert_eq!(tender.references[0].value, "1ZTENDER");
+
+        let pid = p["id"].as_str().unwrap();
+        let groups: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/edi/partners/{pid}/outbound"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(groups["items"][0]["ack_status"].is_null());
+        // The carrier answers with a 997 rejecting the set: visible on the partner.
+        let g = &ic.groups[0];
+        let mut result = consign_edi::GroupResult::from_group(g);
+        result.sets[0].errors.push(consign_edi::EdiError::new(
+            consign_edi::ErrorKind::MissingSegment,
+            "test rejection",
+        ));
+        let ack = consign_edi::ack_997(g, &result, "0001");
+        let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC);
+        let env = consign_edi::Envelope {
+            sender_qualifier: "02".into(),
+            sender_id: "UPSN".into(),
+            receiver_qualifier: "ZZ".into(),
+            receiver_id: "CONSIGN".into(),
+            application_sender: None,
+            application_receiver: None,
+            date: now.date(),
+            time: now.time(),
+            interchange_control: 77,
+            group_control: 77,
+            functional_id: "FA".into(),
+            version: consign_edi::X12Version::V004010,
+            usage: consign_edi::Usage::Production,
+            ack_requested: false,
+        };
+        let bytes =
+            consign_edi::write_interchange(&env, &[ack], &consign_edi::WriteOptions::default())
+                .unwrap();
+        let report = send(&t, bytes).await;
+        assert_eq!(report["interchanges"][0]["status"], "accepted", "{report}");
+        let groups: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/edi/partners/{pid}/outbound"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(groups["items"][0]["ack_status"], "R", "{groups}");
+
+        // A carrier without a trading partner cannot be tendered to.
+        let alpha = t.app.store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let od_carrier = consign_core::party::NewCarrier {
+            name: "Old Dominion".into(),
+            scac: Some("ODFL".into()),
+            mode: consign_core::party::Mode::Ltl,
+        };
+        t.app
+            .create_carrier(
+                &consign_core::access::Principal::system(),
+                &alpha,
+                od_carrier,
+            )
+            .await
+            .unwrap();
+        let mut body = shipment_body("PRO1", None);
+        body["carrier"] = json!("ODFL");
+        let od: Value = t
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let p = problem(
+            t.post(
+                &format!(
+                    "/api/v1/tenants/alpha/shipments/{}/tender",
+                    od["id"].as_str().unwrap()
+                ),
+                &t.admin_token,
+                &json!({}),
+            )
+            .await,
+            409,
+        )
+        .await;
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no EDI trading partner"),
+            "{p}"
+        );
+    }
+}
