@@ -15,5 +15,6 @@ pub mod party;
 pub mod shipment;
 pub mod tenant;
 pub mod time;
+pub mod tracking;
 
 pub use error::{FieldError, Invalid};
