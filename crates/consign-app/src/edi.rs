@@ -751,6 +751,74 @@ impl App {
             })?;
         let segments =
             consign_edi::sets::s204::write(&load_tender(&s, &carrier), &WriteOptions::default());
+        let audit = (s.id.to_string(), "shipment", "tendered_204");
+        let summary = serde_json::json!({ "tender": { "shipment": s.number, "set": "204" } });
+        self.send_set(p, tenant, &partner, "204", segments, audit, summary)
+            .await
+    }
+
+    /// Sends an order to a warehouse as an EDI 940 shipping order, through the warehouse's
+    /// trading partner.
+    pub async fn send_warehouse_order(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: OrderId,
+        warehouse: &str,
+    ) -> AppResult<Sent> {
+        require(p, Capability::WriteOrders)?;
+        let order = self.get_order(p, tenant, id).await?;
+        let w = self
+            .store
+            .warehouses(tenant.id)
+            .await?
+            .into_iter()
+            .find(|x| x.code.eq_ignore_ascii_case(warehouse))
+            .ok_or_else(|| {
+                AppError::Invalid(Invalid::one(
+                    "warehouse",
+                    format!("no warehouse '{warehouse}' in {}", tenant.slug),
+                ))
+            })?;
+        let partner = self
+            .store
+            .partners(tenant.id)
+            .await?
+            .into_iter()
+            .find(|x| x.warehouse_id == Some(w.id))
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "warehouse",
+                    format!(
+                        "warehouse {} has no EDI trading partner in {}",
+                        w.code, tenant.slug
+                    ),
+                )
+            })?;
+        let segments =
+            consign_edi::sets::s940::write(&shipping_order(&order), &WriteOptions::default());
+        let audit = (order.id.to_string(), "order", "sent_940");
+        let summary = serde_json::json!({ "warehouse_order": { "order": order.number, "warehouse": w.code, "set": "940" } });
+        self.send_set(p, tenant, &partner, "940", segments, audit, summary)
+            .await
+    }
+
+    /// Writes one set in an interchange to `partner` (control numbers from the partner's
+    /// counter), stores it raw with an outbound group awaiting its 997, and audits it.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_set(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        partner: &TradingPartner,
+        set_id: &str,
+        segments: Vec<consign_edi::OwnedSegment>,
+        audit: (String, &str, &str),
+        summary: serde_json::Value,
+    ) -> AppResult<Sent> {
+        let functional_id = consign_edi::functional_id(set_id)
+            .unwrap_or("ZZ")
+            .to_string();
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let counter = format!("edi-out:{}", partner.id);
@@ -768,14 +836,14 @@ impl App {
             time: utc.time(),
             interchange_control: n,
             group_control: n,
-            functional_id: "SM".into(),
+            functional_id: functional_id.clone(),
             version: X12Version::V004010,
             usage: Usage::Production,
             ack_requested: false,
         };
-        let set = consign_edi::OutgoingSet::new("204", "0001", segments);
+        let set = consign_edi::OutgoingSet::new(set_id, "0001", segments);
         let bytes = write_interchange(&env, &[set], &reply_options())
-            .map_err(|e| AppError::Invalid(Invalid::one("shipment", e.to_string())))?;
+            .map_err(|e| AppError::Invalid(Invalid::one(audit.1, e.to_string())))?;
         let record = InterchangeRecord {
             id: InterchangeId::new_at(now, entropy()),
             tenant_id: tenant.id,
@@ -785,7 +853,7 @@ impl App {
             status: "sent".into(),
             at: now,
             sha256: hex::encode(Sha256::digest(&bytes)),
-            summary: serde_json::json!({ "tender": { "shipment": s.number, "set": "204" } }),
+            summary,
         };
         tx.insert_interchange(&record, &bytes).await?;
         tx.insert_outbound_group(
@@ -794,7 +862,7 @@ impl App {
                 partner_id: partner.id,
                 group_control: n.to_string(),
                 interchange_id: record.id,
-                functional_id: "SM".into(),
+                functional_id,
                 set_count: 1,
                 sent_at: now,
                 ack_status: None,
@@ -804,7 +872,7 @@ impl App {
         )
         .await?;
         tx.append_audit(vec![
-            AuditEntry::new(Some(tenant.id), now, p.actor.label(), "shipment", s.id, "tendered_204")
+            AuditEntry::new(Some(tenant.id), now, p.actor.label(), audit.1, audit.0, audit.2)
                 .after(&serde_json::json!({ "partner": partner.name, "interchange": record.control_number })),
         ])
         .await?;
@@ -814,5 +882,63 @@ impl App {
             group_control: n.to_string(),
             x12: String::from_utf8_lossy(&bytes).into_owned(),
         })
+    }
+}
+
+/// The 940 for an order: ship-to party, the promise as the requested ship date, one W01 per
+/// line (quantity in eaches, vendor item number = our SKU).
+pub fn shipping_order(o: &consign_core::order::Order) -> consign_edi::sets::ShippingOrder940 {
+    use consign_edi::sets::s940::{OrderLine, OrderTotals, ShippingOrder940};
+    use consign_edi::sets::{DateTimeRef, Party, Reference};
+    let ship_to = Party {
+        entity: "ST".into(),
+        name: Some(o.ship_to.name.clone()),
+        address: [Some(o.ship_to.line1.clone()), o.ship_to.line2.clone()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        city: Some(o.ship_to.city.clone()),
+        state: o.ship_to.region.clone(),
+        postal_code: Some(o.ship_to.postal_code.clone()),
+        country: Some(o.ship_to.country.clone()),
+        ..Default::default()
+    };
+    let mut dates = Vec::new();
+    if let Some(t) = o.promised_by {
+        let (date, _) = local(t, "UTC");
+        dates.push(DateTimeRef {
+            qualifier: Some("02".into()),
+            date: Some(date),
+            time_qualifier: None,
+            time: None,
+            time_code: None,
+        });
+    }
+    let lines: Vec<OrderLine> = o
+        .lines
+        .iter()
+        .map(|l| OrderLine {
+            lx: Some(l.line_no),
+            quantity: Some(rust_decimal::Decimal::from(l.quantity)),
+            unit: "EA".into(),
+            product_ids: vec![("VN".into(), l.sku.clone())],
+            description: Some(l.description.clone()).filter(|d| !d.is_empty()),
+            ..Default::default()
+        })
+        .collect();
+    let total: u64 = o.lines.iter().map(|l| u64::from(l.quantity)).sum();
+    ShippingOrder940 {
+        order_status: "N".into(),
+        depositor_order_number: o.number.clone(),
+        purchase_order_number: Some(o.external_ref.clone()),
+        parties: vec![ship_to],
+        references: vec![Reference::new("CO", o.external_ref.clone())],
+        dates,
+        lines,
+        totals: Some(OrderTotals {
+            quantity: Some(rust_decimal::Decimal::from(total)),
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }

@@ -134,6 +134,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             get(edi::list_partners).post(edi::create_partner),
         )
         .route("/shipments/{id}/tender", post(edi::tender))
+        .route("/orders/{id}/warehouse-order", post(edi::warehouse_order))
         .route("/edi/partners/{id}/outbound", get(edi::outbound_groups))
         .route("/edi/interchanges", get(edi::list_interchanges))
         .route("/edi/interchanges/{id}", get(edi::get_interchange))

@@ -177,6 +177,14 @@ fn routes() -> Vec<Route> {
         ),
         (
             "post",
+            "/api/v1/tenants/{tenant}/orders/{id}/warehouse-order",
+            "Send the order to a warehouse (?warehouse=CODE) as an EDI 940 (stored, awaiting its 997)",
+            None,
+            "201",
+            "Tender",
+        ),
+        (
+            "post",
             "/api/v1/tenants/{tenant}/shipments/{id}/tender",
             "Tender the shipment to its carrier as an EDI 204 (stored, awaiting its 997)",
             None,
@@ -335,6 +343,8 @@ fn params(path: &str, method: &str) -> Vec<Value> {
         ]));
     } else if method == "get" && path.ends_with("/customers") {
         v.extend(list(&["cursor", "limit"]));
+    } else if method == "post" && path.ends_with("/warehouse-order") {
+        v.extend(list(&["warehouse"]));
     } else if method == "post" && path.ends_with("/documents") {
         v.extend(list(&["kind", "filename"]));
     }

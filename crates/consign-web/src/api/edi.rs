@@ -223,3 +223,24 @@ pub async fn tender(
         Json(st.app.tender_shipment(&p, &t, id).await?),
     ))
 }
+
+/// Sends an order to a warehouse as an EDI 940 (`?warehouse=CODE`; needs a trading partner for
+/// the warehouse).
+pub async fn warehouse_order(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> ApiResult<(StatusCode, Json<consign_app::edi::Sent>)> {
+    let t = st.app.tenant_for(&p, &slug).await?;
+    let id: consign_core::ids::OrderId = id.parse().map_err(|_| ApiError::not_found("order"))?;
+    let mut lq = crate::api::ListQuery::new(q, &["warehouse"]);
+    let warehouse = lq.text("warehouse");
+    lq.finish()?;
+    let warehouse = warehouse
+        .ok_or_else(|| ApiError::field("warehouse", "is required (the warehouse code)"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.app.send_warehouse_order(&p, &t, id, &warehouse).await?),
+    ))
+}

@@ -433,3 +433,67 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_order_goes_to_its_warehouse_as_a_940() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let w = json!({"code": "DAL1", "name": "Dallas DC", "time_zone": "America/Chicago"});
+        assert_eq!(
+            t.post("/api/v1/tenants/alpha/warehouses", &t.admin_token, &w)
+                .await
+                .status(),
+            201
+        );
+        let p = json!({"name": "Dallas WMS", "isa_qualifier": "ZZ", "isa_id": "DALWMS", "our_isa_id": "CONSIGN", "kind": "warehouse", "warehouse": "DAL1"});
+        assert_eq!(
+            t.post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &p)
+                .await
+                .status(),
+            201
+        );
+        let order: Value = t
+            .post(
+                "/api/v1/tenants/alpha/orders",
+                &t.admin_token,
+                &order_body("PO-940"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let url = format!(
+            "/api/v1/tenants/alpha/orders/{}/warehouse-order",
+            order["id"].as_str().unwrap()
+        );
+        let res = t
+            .post(&format!("{url}?warehouse=DAL1"), &t.admin_token, &json!({}))
+            .await;
+        assert_eq!(res.status(), 201, "{}", t.engine);
+        let sent: Value = res.json().await.unwrap();
+        let x12 = sent["x12"].as_str().unwrap();
+        let doc = consign_edi::read(x12.as_bytes(), &consign_edi::ReadOptions::strict());
+        assert!(doc.all_errors().is_empty(), "{:?}", doc.all_errors());
+        let Ok(consign_edi::TypedSet::ShippingOrder940(o)) = consign_edi::parse_any(
+            &doc.interchanges[0].groups[0].sets[0],
+            &consign_edi::ReadOptions::strict(),
+        ) else {
+            panic!("not a 940: {x12}")
+        };
+        assert_eq!(o.depositor_order_number, order["number"].as_str().unwrap());
+        assert_eq!(o.purchase_order_number.as_deref(), Some("PO-940"));
+        assert_eq!(o.lines.len(), 2);
+        assert_eq!(
+            o.lines[0].product_ids[0],
+            ("VN".to_string(), "SKU-1".to_string())
+        );
+        let p = problem(t.post(&url, &t.admin_token, &json!({})).await, 422).await;
+        assert_eq!(field_errors(&p)[0].0, "warehouse");
+        problem(
+            t.post(&format!("{url}?warehouse=NOPE"), &t.admin_token, &json!({}))
+                .await,
+            422,
+        )
+        .await;
+    }
+}
