@@ -234,7 +234,7 @@ pub async fn warehouse_order(
 ) -> ApiResult<(StatusCode, Json<consign_app::edi::Sent>)> {
     let t = st.app.tenant_for(&p, &slug).await?;
     let id: consign_core::ids::OrderId = id.parse().map_err(|_| ApiError::not_found("order"))?;
-    let mut lq = crate::api::ListQuery::new(q, &["warehouse"]);
+    let lq = crate::api::ListQuery::new(q, &["warehouse"]);
     let warehouse = lq.text("warehouse");
     lq.finish()?;
     let warehouse = warehouse
