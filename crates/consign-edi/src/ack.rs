@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::envelope::{Group, Interchange, ReadOptions};
 use crate::error::{EdiError, ErrorKind};
 use crate::sets::parse_any;
-use crate::writer::{OutgoingSet, OwnedSegment};
+use crate::writer::{OutgoingSet, OwnedSegment, pad_to_min_length};
 
 /// The outcome for one transaction set: envelope faults, plus whatever the caller adds (typed
 /// mapping faults, business rejections expressed as X12 faults).
@@ -208,7 +208,8 @@ fn push_codes(codes: &mut Vec<&'static str>, code: Option<&'static str>) {
 /// an AK5; segment and element faults become AK3/AK4 notes (at most 99 AK4 per AK3); AK9
 /// counts the sets claimed by GE01, received, and accepted (AK5 `A` or `E`). A copy of bad
 /// data (AK404) is kept only when it is letters, digits, space, `.`, `-` or `/`, so it cannot
-/// clash with the delimiters of the reply.
+/// clash with the delimiters of the reply. A control number shorter than AK202's 4-character
+/// minimum is padded with trailing spaces, as X12 pads AN values.
 pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> OutgoingSet {
     let v5010 = group.version.starts_with("005");
     let mut body = Vec::new();
@@ -219,7 +220,13 @@ pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
     body.push(OwnedSegment::new("AK1", ak1));
 
     for (i, set) in group.sets.iter().enumerate() {
-        let mut ak2 = vec![set.id.clone(), set.control.clone()];
+        // AK202 is element 329, AN 4/9: a partner's shorter ST02 is padded, not altered.
+        let control = if set.control.is_empty() {
+            String::new()
+        } else {
+            pad_to_min_length(&set.control, 4)
+        };
+        let mut ak2 = vec![set.id.clone(), control];
         if v5010 && let Some(r) = &set.implementation_ref {
             ak2.push(r.clone());
         }

@@ -209,6 +209,9 @@ impl<'a> TransactionSet<'a> {
 /// input; the level is rejected either way.
 pub(crate) const MAX_FINDINGS: usize = 1000;
 
+/// The most body segments a new set reserves room for ahead of reading them.
+const MAX_SEGMENTS_HINT: usize = 256;
+
 fn record(
     errors: &mut Vec<EdiError>,
     warnings: &mut Vec<EdiError>,
@@ -315,6 +318,10 @@ fn valid_segment_id(id: &[u8]) -> bool {
 
 /// The first byte X12 forbids in data, with the element it sits in (0 = the segment id).
 fn first_invalid_byte(seg: &Segment<'_>) -> Option<(usize, u8, usize)> {
+    // Nearly every segment is printable ASCII throughout: one quick pass settles it.
+    if crate::tokenizer::all_printable(seg.raw()) {
+        return None;
+    }
     let d = seg.delimiters();
     let mut element = 0;
     for (i, &b) in seg.raw().iter().enumerate() {
@@ -395,6 +402,9 @@ struct Reader<'a, 'o> {
     set: Option<TransactionSet<'a>>,
     group_controls: HashSet<String>,
     set_controls: HashSet<String>,
+    /// Body segments of the last set, capped: the capacity a new set starts with, since sets of
+    /// one file tend to be alike (saves regrowing the vector segment by segment).
+    segments_hint: usize,
 }
 
 impl<'a> Reader<'a, '_> {
@@ -605,11 +615,13 @@ impl<'a> Reader<'a, '_> {
                 String::new(),
             ),
         };
+        let valid_id = id.len() == 3 && id.bytes().all(|c| c.is_ascii_digit());
+        let invalid_id = (!valid_id).then(|| quoted(id.as_bytes()));
         self.set = Some(TransactionSet {
-            id: id.clone(),
+            id,
             control: control.clone(),
             implementation_ref: seg.element(3).opt(),
-            segments: Vec::new(),
+            segments: Vec::with_capacity(self.segments_hint),
             trailer: None,
             accepted: true,
             errors: Vec::new(),
@@ -622,14 +634,11 @@ impl<'a> Reader<'a, '_> {
         for e in check_segment(seg, 1) {
             self.set_fault(e);
         }
-        if id.len() != 3 || !id.bytes().all(|c| c.is_ascii_digit()) {
+        if let Some(shown) = invalid_id {
             self.set_fault(
                 EdiError::new(
                     ErrorKind::InvalidSetId,
-                    format!(
-                        "ST01 {} is not a 3-digit transaction set identifier",
-                        quoted(id.as_bytes())
-                    ),
+                    format!("ST01 {shown} is not a 3-digit transaction set identifier"),
                 )
                 .segment(1, "ST")
                 .element(1),
@@ -727,7 +736,9 @@ impl<'a> Reader<'a, '_> {
                 }
             }
         }
-        if let Some(s) = self.set.take() {
+        if let Some(mut s) = self.set.take() {
+            self.segments_hint = s.segments.len().min(MAX_SEGMENTS_HINT);
+            s.segments.shrink_to_fit();
             match self.group.as_mut() {
                 Some(g) => g.sets.push(s),
                 None => {
@@ -783,6 +794,7 @@ fn read_interchange<'a>(
         set: None,
         group_controls: HashSet::new(),
         set_controls: HashSet::new(),
+        segments_hint: 0,
     };
     let header_faulty = !faults.is_empty();
     for f in faults {

@@ -39,5 +39,5 @@ pub use time::{InstantError, TimeCode, resolve_instant};
 pub use tokenizer::{Delimiters, Element, Segment, Tokenizer, tokenize_count};
 pub use writer::{
     Envelope, OutgoingSet, OwnedElement, OwnedSegment, Usage, WriteOptions, X12Version,
-    functional_id, write_interchange, write_segments,
+    functional_id, write_interchange, write_segments, write_ta1_interchange,
 };

@@ -79,6 +79,53 @@ impl Delimiters {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The first eight bytes of `chunk` as one word, first byte lowest.
+fn word(chunk: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(chunk.get(..8).unwrap_or(&[0; 8]));
+    u64::from_le_bytes(bytes)
+}
+
+/// Position of the first `needle` in `hay`, eight bytes at a time (the word has a zero byte
+/// where it matches; the lowest flagged byte is always a real match).
+pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    let pattern = ONES.wrapping_mul(u64::from(needle));
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let x = word(chunk) ^ pattern;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|i| base + i)
+}
+
+/// True when every byte is printable ASCII (0x20..=0x7E), eight bytes at a time.
+pub(crate) fn all_printable(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = word(chunk);
+        // A byte below 0x20, or above 0x7E (0x7F becomes 0x80; 0x80 and up keep their high
+        // bit). Carries only spill over from bytes that are flagged anyway.
+        let below = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let above = (x.wrapping_add(ONES) | x) & HIGHS;
+        if below | above != 0 {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|b| (0x20..0x7f).contains(b))
+}
+
 /// One segment, borrowed from the input, without its terminator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segment<'a> {
@@ -141,9 +188,12 @@ impl<'a> Segment<'a> {
 
     /// Element `n`, 1-based; an absent element reads as empty.
     pub fn element(&self, n: usize) -> Element<'a> {
-        let raw = match n.checked_sub(1) {
-            Some(i) => self.elements().nth(i).map(|e| e.raw).unwrap_or(&[]),
-            None => &[],
+        // Splitting the whole segment puts the identifier at 0 and element `n` at `n`, the same
+        // as `elements().nth(n - 1)` in one tight scan.
+        let sep = self.delimiters.element;
+        let raw = match n {
+            0 => &[],
+            _ => self.raw.split(|&b| b == sep).nth(n).unwrap_or(&[]),
         };
         Element {
             raw,
@@ -209,7 +259,10 @@ impl<'a> Element<'a> {
     /// The value as text; borrowed unless it held invalid UTF-8 (which the envelope parser
     /// reports as an invalid character).
     pub fn text(&self) -> Cow<'a, str> {
-        String::from_utf8_lossy(self.raw)
+        match std::str::from_utf8(self.raw) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(self.raw),
+        }
     }
 
     /// `None` for an empty element, else its text.
@@ -309,7 +362,7 @@ impl<'a> Iterator for Tokenizer<'a> {
         }
         let term = self.delimiters.segment;
         let start = self.pos;
-        let (mut raw, terminated) = match rest.iter().position(|&b| b == term) {
+        let (mut raw, terminated) = match find_byte(rest, term) {
             Some(i) => {
                 self.pos = start + i + 1;
                 (rest.get(..i).unwrap_or(rest), true)
@@ -413,6 +466,42 @@ mod tests {
         let segs: Vec<_> = Tokenizer::new(b"A*1\r\nB*2\n", 0, d).collect();
         assert_eq!(segs.len(), 2);
         assert_eq!(segs[0].raw(), b"A*1");
+    }
+
+    #[test]
+    fn word_at_a_time_search_agrees_with_a_byte_scan() {
+        let mut hay: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+        hay.extend_from_slice(b"ISA*00~GS*QM~\r\n\x7f\x80\xff");
+        for start in 0..20 {
+            for len in 0..hay.len().saturating_sub(start) {
+                let h = &hay[start..start + len];
+                for needle in [0u8, b'~', b'*', b'\n', 0x7f, 0x80, 0xff, 0x01] {
+                    assert_eq!(
+                        find_byte(h, needle),
+                        h.iter().position(|&b| b == needle),
+                        "{start} {len} {needle}"
+                    );
+                }
+                assert_eq!(
+                    all_printable(h),
+                    h.iter().all(|b| (0x20..0x7f).contains(b)),
+                    "{start} {len}"
+                );
+            }
+        }
+        let text = b"AT7*X1*NS***20111222*0745*PS and some more text";
+        for len in 0..text.len() {
+            assert!(all_printable(&text[..len]));
+            let mut t = text[..len].to_vec();
+            for bad in [0x00u8, 0x1f, 0x7f, 0x80, 0xff] {
+                for at in 0..len {
+                    let keep = t[at];
+                    t[at] = bad;
+                    assert!(!all_printable(&t), "{len} {at} {bad}");
+                    t[at] = keep;
+                }
+            }
+        }
     }
 
     #[test]

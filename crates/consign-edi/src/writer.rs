@@ -216,9 +216,10 @@ pub struct Envelope {
     pub sender_id: String,
     pub receiver_qualifier: String,
     pub receiver_id: String,
-    /// GS02; the ISA06 value when `None`.
+    /// GS02; the ISA06 value when `None` or blank. At most 15 characters; one character is
+    /// padded to the 2-character minimum.
     pub application_sender: Option<String>,
-    /// GS03; the ISA08 value when `None`.
+    /// GS03; the ISA08 value when `None` (length as for GS02).
     pub application_receiver: Option<String>,
     pub date: Date,
     pub time: Time,
@@ -340,6 +341,33 @@ fn fixed(value: &str, width: usize, name: &str) -> Result<String, EdiError> {
     Ok(format!("{value:<width$}"))
 }
 
+/// An AN value padded with trailing spaces to the element's minimum length: X12 suppresses
+/// trailing spaces except where they are needed to reach the minimum (X12.6), so `R` in a 2/15
+/// element is written `R `.
+pub fn pad_to_min_length(value: &str, min: usize) -> String {
+    format!("{value:<min$}")
+}
+
+/// GS02/GS03 (elements 142 and 124, AN 2/15) from an application code, or the ISA id when
+/// there is none or it is blank: without trailing spaces, then padded to the 2-character
+/// minimum (a one-character ISA id is common).
+fn application_code(code: Option<&str>, isa_id: &str, name: &str) -> Result<String, EdiError> {
+    let v = match code.filter(|c| !c.trim().is_empty()) {
+        Some(c) => c.trim_end(),
+        None => isa_id.trim(),
+    };
+    if v.trim().is_empty() {
+        return Err(invalid(format!("{name} application code is empty")));
+    }
+    if v.len() > 15 {
+        return Err(invalid(format!(
+            "{name} application code {} is longer than 15 characters",
+            quoted(v.as_bytes())
+        )));
+    }
+    Ok(pad_to_min_length(v, 2))
+}
+
 /// Date as CCYYMMDD.
 pub fn format_date(d: Date) -> String {
     format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
@@ -363,13 +391,11 @@ pub fn format_time(t: Time) -> String {
     }
 }
 
-/// Writes one interchange holding one functional group of `sets`: a fixed-width ISA, GS, each
-/// ST..SE with its segment count, GE and IEA with their counts and control numbers.
-pub fn write_interchange(
+/// The delimiters an interchange of `envelope`'s version is written with, checked.
+fn interchange_delimiters(
     envelope: &Envelope,
-    sets: &[OutgoingSet],
     options: &WriteOptions,
-) -> Result<Vec<u8>, EdiError> {
+) -> Result<Delimiters, EdiError> {
     let mut d = options.delimiters;
     d.repetition = match envelope.version {
         X12Version::V004010 => None,
@@ -381,12 +407,19 @@ pub fn write_interchange(
             "line breaks cannot be added when LF is the segment terminator".into(),
         ));
     }
-    if envelope.interchange_control > 999_999_999 || envelope.group_control > 999_999_999 {
+    if envelope.interchange_control > 999_999_999 {
         return Err(invalid("control numbers have at most 9 digits".to_string()));
     }
-    let mut out =
-        Vec::with_capacity(256 + sets.iter().map(|s| s.segments.len() * 40).sum::<usize>());
+    Ok(d)
+}
 
+/// Appends the fixed-width ISA of `envelope`.
+fn push_isa(
+    out: &mut Vec<u8>,
+    envelope: &Envelope,
+    d: &Delimiters,
+    line_breaks: bool,
+) -> Result<(), EdiError> {
     let isa11 = match d.repetition {
         Some(r) => char::from(r).to_string(),
         None => "U".to_string(),
@@ -423,7 +456,7 @@ pub fn write_interchange(
         if k == 10 || k == 15 {
             continue;
         }
-        check_value(f, &d, &format!("ISA{:02}", k + 1))?;
+        check_value(f, d, &format!("ISA{:02}", k + 1))?;
     }
     out.extend_from_slice(b"ISA");
     for f in &isa_fields {
@@ -431,18 +464,37 @@ pub fn write_interchange(
         out.extend_from_slice(f.as_bytes());
     }
     out.push(d.segment);
-    if options.line_breaks {
+    if line_breaks {
         out.push(b'\n');
     }
+    Ok(())
+}
 
-    let app_sender = envelope
-        .application_sender
-        .clone()
-        .unwrap_or_else(|| envelope.sender_id.trim().to_string());
-    let app_receiver = envelope
-        .application_receiver
-        .clone()
-        .unwrap_or_else(|| envelope.receiver_id.trim().to_string());
+/// Writes one interchange holding one functional group of `sets`: a fixed-width ISA, GS, each
+/// ST..SE with its segment count, GE and IEA with their counts and control numbers.
+pub fn write_interchange(
+    envelope: &Envelope,
+    sets: &[OutgoingSet],
+    options: &WriteOptions,
+) -> Result<Vec<u8>, EdiError> {
+    let d = interchange_delimiters(envelope, options)?;
+    if envelope.group_control > 999_999_999 {
+        return Err(invalid("control numbers have at most 9 digits".to_string()));
+    }
+    let mut out =
+        Vec::with_capacity(256 + sets.iter().map(|s| s.segments.len() * 40).sum::<usize>());
+    push_isa(&mut out, envelope, &d, options.line_breaks)?;
+
+    let app_sender = application_code(
+        envelope.application_sender.as_deref(),
+        &envelope.sender_id,
+        "GS02",
+    )?;
+    let app_receiver = application_code(
+        envelope.application_receiver.as_deref(),
+        &envelope.receiver_id,
+        "GS03",
+    )?;
     let gs06 = envelope.group_control.to_string();
     let gs = OwnedSegment::new(
         "GS",
@@ -495,6 +547,35 @@ pub fn write_interchange(
         "IEA",
         [
             "1".to_string(),
+            format!("{:09}", envelope.interchange_control),
+        ],
+    );
+    push_segment(&mut out, &iea, &d, options.line_breaks)?;
+    Ok(out)
+}
+
+/// Writes an interchange holding only an interchange acknowledgment (see [`crate::ta1`]): the
+/// ISA of `envelope`, the TA1, and an IEA counting no functional groups. The envelope's group
+/// fields (GS ids, group control number, functional identifier) are not used.
+pub fn write_ta1_interchange(
+    envelope: &Envelope,
+    ta1: &OwnedSegment,
+    options: &WriteOptions,
+) -> Result<Vec<u8>, EdiError> {
+    if ta1.id != "TA1" {
+        return Err(invalid(format!(
+            "{} is not a TA1 segment",
+            quoted(ta1.id.as_bytes())
+        )));
+    }
+    let d = interchange_delimiters(envelope, options)?;
+    let mut out = Vec::with_capacity(160);
+    push_isa(&mut out, envelope, &d, options.line_breaks)?;
+    push_segment(&mut out, ta1, &d, options.line_breaks)?;
+    let iea = OwnedSegment::new(
+        "IEA",
+        [
+            "0".to_string(),
             format!("{:09}", envelope.interchange_control),
         ],
     );
@@ -559,6 +640,68 @@ mod tests {
         assert!(text.contains("ST*214*0001~B10*PRO1*SHIP1*ABCD~SE*3*0001~GE*1*7~IEA*1*000000042~"));
         let doc = read(&bytes, &ReadOptions::strict());
         assert!(doc.is_clean(), "{:?}", doc.all_errors());
+    }
+
+    #[test]
+    fn gs_application_codes_meet_their_minimum_length() {
+        let mut env = envelope(X12Version::V005010);
+        env.sender_id = "S".into();
+        env.receiver_id = "R".into();
+        let set = OutgoingSet::new(
+            "214",
+            "0001",
+            vec![OwnedSegment::new("B10", ["A", "B", "C"])],
+        );
+        let text = String::from_utf8(
+            write_interchange(&env, std::slice::from_ref(&set), &WriteOptions::default()).unwrap(),
+        )
+        .unwrap();
+        assert!(text.contains("~GS*QM*S *R *20260309*"), "{text}");
+        env.application_sender = Some("APPLICATION-CODE-16".into());
+        let e = write_interchange(&env, std::slice::from_ref(&set), &WriteOptions::default())
+            .unwrap_err();
+        assert!(e.reason.contains("GS02"), "{e}");
+        env.application_sender = Some("  ".into());
+        let text = String::from_utf8(
+            write_interchange(&env, std::slice::from_ref(&set), &WriteOptions::default()).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            text.contains("~GS*QM*S *R *"),
+            "a blank code falls back: {text}"
+        );
+        env.application_sender = None;
+        env.sender_id = " ".into();
+        let e = write_interchange(&env, &[set], &WriteOptions::default()).unwrap_err();
+        assert!(e.reason.contains("GS02"), "{e}");
+    }
+
+    #[test]
+    fn ta1_interchange_has_no_group() {
+        let ta1 = OwnedSegment::new("TA1", ["000000001", "200101", "1200", "R", "022"]);
+        let bytes = write_ta1_interchange(
+            &envelope(X12Version::V004010),
+            &ta1,
+            &WriteOptions::default(),
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text.len(),
+            106 + "TA1*000000001*200101*1200*R*022~IEA*0*000000042~".len()
+        );
+        assert!(text.starts_with("ISA*00*"));
+        assert!(text.ends_with(
+            "*U*00401*000000042*0*T*:~TA1*000000001*200101*1200*R*022~IEA*0*000000042~"
+        ));
+        let not_ta1 = OwnedSegment::new("AK1", ["QM", "1"]);
+        let e = write_ta1_interchange(
+            &envelope(X12Version::V004010),
+            &not_ta1,
+            &WriteOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidValue);
     }
 
     #[test]

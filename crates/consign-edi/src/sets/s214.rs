@@ -138,22 +138,37 @@ fn too_many(m: &mut Mapper<'_, '_>, i: usize, seg: &crate::Segment<'_>) {
     );
 }
 
+/// The LX loop being read. Its events go straight into the output (from `start` on); its
+/// number, AT8 and L11 are filled into them when the loop ends.
 struct Loop {
     number: Option<u32>,
-    events: Vec<StatusEvent>,
+    start: usize,
     lading: Vec<Lading>,
     references: Vec<Reference>,
 }
 
-fn flush(out: &mut Vec<StatusEvent>, lp: Option<Loop>) {
-    if let Some(lp) = lp {
-        for mut e in lp.events {
-            e.lx = lp.number;
-            e.lading.clone_from(&lp.lading);
-            e.references.clone_from(&lp.references);
-            out.push(e);
-        }
+fn flush(events: &mut [StatusEvent], lp: Option<Loop>) {
+    let Some(Loop {
+        number,
+        start,
+        lading,
+        references,
+    }) = lp
+    else {
+        return;
+    };
+    let Some((last, others)) = events.get_mut(start..).and_then(|e| e.split_last_mut()) else {
+        return;
+    };
+    // The last event takes the loop's detail; the others get copies.
+    for e in others {
+        e.lx = number;
+        e.lading.clone_from(&lading);
+        e.references.clone_from(&references);
     }
+    last.lx = number;
+    last.lading = lading;
+    last.references = references;
 }
 
 pub fn parse(
@@ -161,12 +176,21 @@ pub fn parse(
     options: &ReadOptions,
 ) -> Result<ShipmentStatus214, Vec<EdiError>> {
     let mut m = Mapper::new(set, options, "214")?;
-    let mut out = ShipmentStatus214::default();
+    // One AT7, one event: sizing the list up front spares regrowing it (its elements are large).
+    let at7s = set
+        .segments
+        .iter()
+        .filter(|s| s.id_bytes() == b"AT7")
+        .count();
+    let mut out = ShipmentStatus214 {
+        events: Vec::with_capacity(at7s),
+        ..ShipmentStatus214::default()
+    };
     let mut seen_b10 = false;
     let mut party: Option<Party> = None;
     let mut lp: Option<Loop> = None;
-    // AT7s before any LX (not allowed, but seen) form a loop of their own.
-    let mut loose: Option<Loop> = None;
+    // AT7s before any LX (not allowed, but seen) are kept as events without a loop number,
+    // L11 or AT8.
     for (i, seg) in m.segments() {
         match seg.id() {
             "B10" => {
@@ -198,32 +222,22 @@ pub fn parse(
             }
             "LX" => {
                 out.parties.extend(party.take());
-                flush(&mut out.events, loose.take());
                 flush(&mut out.events, lp.take());
                 let number = m.count(i, seg, 1, 554);
                 let number = m.require(number, i, seg, 1, 554, "LX01 assigned number");
                 lp = Some(Loop {
                     number,
-                    events: Vec::new(),
+                    start: out.events.len(),
                     lading: Vec::new(),
                     references: Vec::new(),
                 });
             }
             "AT7" => {
                 let event = read_at7(&mut m, i, seg);
-                let target = match lp.as_mut() {
-                    Some(l) => l,
-                    None => loose.get_or_insert(Loop {
-                        number: None,
-                        events: Vec::new(),
-                        lading: Vec::new(),
-                        references: Vec::new(),
-                    }),
-                };
-                target.events.push(event);
+                out.events.push(event);
             }
             "MS1" => {
-                if let Some(e) = lp.as_mut().and_then(|l| l.events.last_mut()) {
+                if let Some(e) = loop_event(&lp, &mut out.events) {
                     e.location = Some(EventLocation {
                         city: m.text(seg, 1),
                         state: m.text(seg, 2),
@@ -234,7 +248,7 @@ pub fn parse(
                 }
             }
             "MS2" => {
-                if let Some(e) = lp.as_mut().and_then(|l| l.events.last_mut()) {
+                if let Some(e) = loop_event(&lp, &mut out.events) {
                     e.equipment = Some(Equipment {
                         owner: m.text(seg, 1),
                         number: m.text(seg, 2),
@@ -265,12 +279,18 @@ pub fn parse(
         }
     }
     out.parties.extend(party.take());
-    flush(&mut out.events, loose.take());
     flush(&mut out.events, lp.take());
     if !seen_b10 {
         m.missing_segment("B10", "beginning segment for shipment status");
     }
     finish(m, out, |v| &mut v.warnings)
+}
+
+/// The last event of the current LX loop, which an MS1 or MS2 describes; none outside a loop
+/// or before the loop's first AT7.
+fn loop_event<'e>(lp: &Option<Loop>, events: &'e mut [StatusEvent]) -> Option<&'e mut StatusEvent> {
+    let start = lp.as_ref()?.start;
+    events.get_mut(start..)?.last_mut()
 }
 
 fn read_at7(m: &mut Mapper<'_, '_>, i: usize, seg: &crate::Segment<'_>) -> StatusEvent {

@@ -41,9 +41,12 @@ impl FunctionalAck997 {
             || self.sets.iter().any(SetAck::rejected)
     }
 
-    /// The acknowledgement of set `control`, if listed.
+    /// The acknowledgement of set `control`, if listed. Trailing spaces do not count: they pad
+    /// a short control number to AK202's minimum length.
     pub fn set(&self, control: &str) -> Option<&SetAck> {
-        self.sets.iter().find(|s| s.control == control)
+        self.sets
+            .iter()
+            .find(|s| s.control.trim_end() == control.trim_end())
     }
 }
 

@@ -3,6 +3,9 @@
 
 mod acks;
 mod bad_input;
+mod fuzz_regressions;
+mod outbound;
+mod outbound_fixtures;
 mod props;
 mod roundtrip;
 mod samples;

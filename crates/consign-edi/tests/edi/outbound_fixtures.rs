@@ -1,0 +1,1028 @@
+//! Realistic outbound interchanges built with our writers: 204 load tenders, 214 status
+//! messages (several LX loops and AT7 events) and 940 warehouse orders (several LX/W01 lines),
+//! in 004010 and 005010, one or two sets per group. Shared by `tests/edi/outbound.rs` and by
+//! `examples/write_samples.rs` (which includes this file with `#[path]`), so the example writes
+//! for the external validators exactly what the test reads back.
+
+use std::str::FromStr;
+
+use consign_edi::sets::common::{DateTimeRef, Party, Reference, Totals};
+use consign_edi::sets::s204::{LoadTender204, Stop};
+use consign_edi::sets::s214::{Equipment, EventLocation, Lading, ShipmentStatus214, StatusEvent};
+use consign_edi::sets::s940::{CarrierInfo, OrderLine, OrderTotals, ShippingOrder940};
+use consign_edi::sets::{s204, s214, s940};
+use consign_edi::{
+    EdiError, Envelope, OutgoingSet, OwnedSegment, ReadOptions, TransactionSet, Usage,
+    WriteOptions, X12Version, functional_id, read, write_interchange,
+};
+use jiff::civil::{Date, Time, date, time};
+use rust_decimal::Decimal;
+
+/// One transaction set's typed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Tender(LoadTender204),
+    Status(ShipmentStatus214),
+    Order(ShippingOrder940),
+}
+
+impl Body {
+    pub fn set_id(&self) -> &'static str {
+        match self {
+            Self::Tender(_) => "204",
+            Self::Status(_) => "214",
+            Self::Order(_) => "940",
+        }
+    }
+
+    pub fn write(&self, options: &WriteOptions) -> Vec<OwnedSegment> {
+        match self {
+            Self::Tender(v) => s204::write(v, options),
+            Self::Status(v) => s214::write(v, options),
+            Self::Order(v) => s940::write(v, options),
+        }
+    }
+
+    /// Maps `set` with the mapping of this value's set type.
+    pub fn parse_like(&self, set: &TransactionSet<'_>) -> Result<Body, Vec<EdiError>> {
+        let strict = ReadOptions::strict();
+        Ok(match self {
+            Self::Tender(_) => Self::Tender(s204::parse(set, &strict)?),
+            Self::Status(_) => Self::Status(s214::parse(set, &strict)?),
+            Self::Order(_) => Self::Order(s940::parse(set, &strict)?),
+        })
+    }
+}
+
+/// One outbound interchange: one functional group of sets of one type.
+#[derive(Debug, Clone)]
+pub struct OutboundDoc {
+    /// File name the example writes it to, e.g. `out_204_1.x12`.
+    pub file: String,
+    pub envelope: Envelope,
+    pub options: WriteOptions,
+    pub sets: Vec<Body>,
+}
+
+impl OutboundDoc {
+    /// ST02 of set `index` (0-based).
+    pub fn set_control(index: usize) -> String {
+        format!("{:04}", index + 1)
+    }
+
+    pub fn outgoing(&self) -> Vec<OutgoingSet> {
+        self.sets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                OutgoingSet::new(b.set_id(), Self::set_control(i), b.write(&self.options))
+            })
+            .collect()
+    }
+
+    // The library's own error type, as `write_interchange` returns it (see the crate root).
+    #[allow(clippy::result_large_err)]
+    pub fn write(&self) -> Result<Vec<u8>, EdiError> {
+        write_interchange(&self.envelope, &self.outgoing(), &self.options)
+    }
+
+    /// Segments in the whole interchange: ISA, GS, each ST..SE, GE, IEA.
+    pub fn segment_count(&self) -> usize {
+        4 + self
+            .outgoing()
+            .iter()
+            .map(|s| s.segments.len() + 2)
+            .sum::<usize>()
+    }
+}
+
+/// Reads `bytes` strictly and checks that they give back exactly what `doc` wrote: a clean
+/// envelope with its control numbers, the raw segments, and equal typed values. `Err` describes
+/// the first difference.
+pub fn check_read_back(doc: &OutboundDoc, bytes: &[u8]) -> Result<(), String> {
+    let name = &doc.file;
+    let read_doc = read(bytes, &ReadOptions::strict());
+    if !read_doc.is_clean() {
+        let faults: Vec<String> = read_doc
+            .all_errors()
+            .into_iter()
+            .chain(read_doc.all_warnings())
+            .map(ToString::to_string)
+            .collect();
+        return Err(format!(
+            "{name}: our reader reports faults:\n  {}",
+            faults.join("\n  ")
+        ));
+    }
+    let [ic] = read_doc.interchanges.as_slice() else {
+        return Err(format!(
+            "{name}: {} interchanges read back, 1 written",
+            read_doc.interchanges.len()
+        ));
+    };
+    let [group] = ic.groups.as_slice() else {
+        return Err(format!(
+            "{name}: {} groups read back, 1 written",
+            ic.groups.len()
+        ));
+    };
+    let env = &doc.envelope;
+    let envelope_checks = [
+        (
+            "ISA13",
+            ic.header.control_number.clone(),
+            format!("{:09}", env.interchange_control),
+        ),
+        (
+            "GS06",
+            group.control_number.clone(),
+            env.group_control.to_string(),
+        ),
+        (
+            "GS01",
+            group.functional_id.clone(),
+            env.functional_id.clone(),
+        ),
+        (
+            "GS08",
+            group.version.clone(),
+            env.version.gs08().to_string(),
+        ),
+        (
+            "ISA12",
+            ic.header.version.clone(),
+            env.version.isa12().to_string(),
+        ),
+    ];
+    for (what, got, want) in envelope_checks {
+        if got != want {
+            return Err(format!(
+                "{name}: {what} read back as {got:?}, written {want:?}"
+            ));
+        }
+    }
+    let outgoing = doc.outgoing();
+    if group.sets.len() != doc.sets.len() {
+        return Err(format!(
+            "{name}: {} transaction sets read back, {} written",
+            group.sets.len(),
+            doc.sets.len()
+        ));
+    }
+    for ((written, sent), set) in doc.sets.iter().zip(&outgoing).zip(&group.sets) {
+        if set.id != sent.id || set.control != sent.control {
+            return Err(format!(
+                "{name}: set {} {} read back as {} {}",
+                sent.id, sent.control, set.id, set.control
+            ));
+        }
+        let raw: Vec<OwnedSegment> = set.segments.iter().map(|s| s.to_owned_segment()).collect();
+        if raw != sent.segments {
+            return Err(format!(
+                "{name}: set {}: segments read back\n{raw:#?}\nwritten\n{:#?}",
+                sent.control, sent.segments
+            ));
+        }
+        let typed = written.parse_like(set).map_err(|errors| {
+            let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            format!(
+                "{name}: set {}: typed mapping fails:\n  {}",
+                sent.control,
+                errors.join("\n  ")
+            )
+        })?;
+        if &typed != written {
+            return Err(format!(
+                "{name}: set {}: read back as\n{typed:#?}\nwritten\n{written:#?}",
+                sent.control
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn dec(s: &str) -> Decimal {
+    match Decimal::from_str(s) {
+        Ok(d) => d,
+        Err(e) => panic!("bad decimal {s:?} in a fixture: {e}"),
+    }
+}
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn party(
+    entity: &str,
+    name: &str,
+    id: Option<(&str, &str)>,
+    address: &[&str],
+    city: &str,
+    state: &str,
+    postal_code: &str,
+    country: &str,
+) -> Party {
+    Party {
+        entity: entity.into(),
+        name: s(name),
+        id_qualifier: id.map(|(q, _)| q.to_string()),
+        id: id.map(|(_, v)| v.to_string()),
+        additional_names: Vec::new(),
+        address: address.iter().map(|a| a.to_string()).collect(),
+        city: s(city),
+        state: s(state),
+        postal_code: s(postal_code),
+        country: s(country),
+        location_qualifier: None,
+        location_id: None,
+    }
+}
+
+fn g62(qualifier: &str, d: Date, at: Option<(&str, Time, &str)>) -> DateTimeRef {
+    DateTimeRef {
+        qualifier: s(qualifier),
+        date: Some(d),
+        time_qualifier: at.map(|(q, _, _)| q.to_string()),
+        time: at.map(|(_, t, _)| t),
+        time_code: at.map(|(_, _, c)| c.to_string()),
+    }
+}
+
+fn envelope(set_id: &str, version: X12Version, control: u32, receiver: (&str, &str)) -> Envelope {
+    Envelope {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "CONSIGN".into(),
+        receiver_qualifier: receiver.0.into(),
+        receiver_id: receiver.1.into(),
+        application_sender: None,
+        application_receiver: None,
+        date: date(2026, 3, 9),
+        time: time(14, 5, 0, 0),
+        interchange_control: control,
+        group_control: control,
+        functional_id: functional_id(set_id).unwrap_or("ZZ").to_string(),
+        version,
+        usage: Usage::Test,
+        ack_requested: false,
+    }
+}
+
+fn doc(
+    kind: &str,
+    n: u32,
+    version: X12Version,
+    receiver: (&str, &str),
+    line_breaks: bool,
+    sets: Vec<Body>,
+) -> OutboundDoc {
+    let base = match kind {
+        "204" => 2040,
+        "214" => 2140,
+        _ => 9400,
+    };
+    OutboundDoc {
+        file: format!("out_{kind}_{n}.x12"),
+        envelope: envelope(kind, version, base + n, receiver),
+        options: WriteOptions {
+            line_breaks,
+            ..WriteOptions::default()
+        },
+        sets,
+    }
+}
+
+fn warehouse_reno() -> Party {
+    party(
+        "SF",
+        "CONSIGN FULFILLMENT RENO",
+        Some(("93", "RNO1")),
+        &["4855 ECHO AVE", "DOCK DOOR 12"],
+        "RENO",
+        "NV",
+        "89506",
+        "US",
+    )
+}
+
+fn grocer_sacramento() -> Party {
+    party(
+        "ST",
+        "VALLEY FRESH MARKETS DC",
+        Some(("92", "VF-DC-07")),
+        &["8800 POWER INN RD"],
+        "SACRAMENTO",
+        "CA",
+        "95828",
+        "US",
+    )
+}
+
+fn bill_to() -> Party {
+    let mut p = party(
+        "BT",
+        "ACME FOODS INC",
+        Some(("93", "ACME")),
+        &["PO BOX 4411", "ATTN FREIGHT PAYABLES"],
+        "DENVER",
+        "CO",
+        "80202",
+        "US",
+    );
+    p.additional_names = vec!["ACCOUNTS PAYABLE".into()];
+    p
+}
+
+/// A two-stop dry van tender, original.
+fn tender_reno_sacramento() -> LoadTender204 {
+    LoadTender204 {
+        scac: s("ABCD"),
+        shipment_id: s("LD260309001"),
+        payment_method: "PP".into(),
+        purpose: "00".into(),
+        application_type: s("LT"),
+        references: vec![
+            Reference::new("BM", "BOL260309001"),
+            Reference {
+                qualifier: "PO".into(),
+                value: "4500123987".into(),
+                description: s("CUSTOMER PO"),
+            },
+            Reference::new("CR", "ACME-77310"),
+        ],
+        dates: vec![g62(
+            "64",
+            date(2026, 3, 9),
+            Some(("1", time(17, 0, 0, 0), "PT")),
+        )],
+        parties: vec![bill_to()],
+        stops: vec![
+            Stop {
+                sequence: Some(1),
+                reason: "CL".into(),
+                weight: Some(dec("38250")),
+                weight_unit: s("L"),
+                quantity: Some(dec("22")),
+                unit: s("PL"),
+                references: vec![Reference::new("DO", "PU-118")],
+                dates: vec![
+                    g62("37", date(2026, 3, 10), Some(("I", time(8, 0, 0, 0), "PT"))),
+                    g62(
+                        "38",
+                        date(2026, 3, 10),
+                        Some(("K", time(12, 0, 0, 0), "PT")),
+                    ),
+                ],
+                parties: vec![warehouse_reno()],
+            },
+            Stop {
+                sequence: Some(2),
+                reason: "CU".into(),
+                weight: Some(dec("38250")),
+                weight_unit: s("L"),
+                quantity: Some(dec("22")),
+                unit: s("PL"),
+                references: vec![Reference::new("AO", "APPT-5521")],
+                dates: vec![g62(
+                    "54",
+                    date(2026, 3, 11),
+                    Some(("L", time(6, 30, 0, 0), "PT")),
+                )],
+                parties: vec![grocer_sacramento()],
+            },
+        ],
+        totals: Some(Totals {
+            weight: Some(dec("38250")),
+            weight_qualifier: s("G"),
+            charge: Some(dec("1875.00")),
+            lading_quantity: Some(22),
+            weight_unit: s("L"),
+            ..Totals::default()
+        }),
+        warnings: vec![],
+    }
+}
+
+/// A three-stop tender (two pickups, one delivery) with a changed appointment.
+fn tender_multi_pick(purpose: &str, shipment: &str) -> LoadTender204 {
+    let pick2 = party(
+        "SF",
+        "NORTHSIDE COPACKERS",
+        Some(("93", "NCP2")),
+        &["17 INDUSTRIAL WAY"],
+        "SPARKS",
+        "NV",
+        "89431",
+        "US",
+    );
+    let drop = party(
+        "ST",
+        "PACIFIC GROCERY CROSSDOCK",
+        None,
+        &["2100 W 190TH ST"],
+        "TORRANCE",
+        "CA",
+        "90504",
+        "US",
+    );
+    LoadTender204 {
+        scac: s("WXYZ"),
+        shipment_id: s(shipment),
+        payment_method: "TP".into(),
+        purpose: purpose.into(),
+        application_type: None,
+        references: vec![Reference::new("BM", format!("BOL{shipment}"))],
+        dates: vec![],
+        parties: vec![bill_to()],
+        stops: vec![
+            Stop {
+                sequence: Some(1),
+                reason: "LD".into(),
+                weight: Some(dec("12000.5")),
+                weight_unit: s("L"),
+                quantity: Some(dec("10")),
+                unit: s("PL"),
+                dates: vec![g62(
+                    "37",
+                    date(2026, 3, 12),
+                    Some(("I", time(7, 0, 0, 0), "PT")),
+                )],
+                parties: vec![warehouse_reno()],
+                ..Stop::default()
+            },
+            Stop {
+                sequence: Some(2),
+                reason: "LD".into(),
+                weight: Some(dec("8400")),
+                weight_unit: s("L"),
+                quantity: Some(dec("6")),
+                unit: s("PL"),
+                dates: vec![g62(
+                    "37",
+                    date(2026, 3, 12),
+                    Some(("I", time(10, 30, 0, 0), "PT")),
+                )],
+                parties: vec![pick2],
+                ..Stop::default()
+            },
+            Stop {
+                sequence: Some(3),
+                reason: "UL".into(),
+                weight: Some(dec("20400.5")),
+                weight_unit: s("L"),
+                quantity: Some(dec("16")),
+                unit: s("PL"),
+                references: vec![Reference::new("DO", "RCV-88120")],
+                dates: vec![
+                    g62("53", date(2026, 3, 13), Some(("G", time(5, 0, 0, 0), "PT"))),
+                    g62(
+                        "54",
+                        date(2026, 3, 13),
+                        Some(("L", time(11, 0, 0, 0), "PT")),
+                    ),
+                ],
+                parties: vec![drop],
+            },
+        ],
+        totals: Some(Totals {
+            weight: Some(dec("20400.5")),
+            weight_qualifier: s("G"),
+            charge: Some(dec("2310.75")),
+            lading_quantity: Some(16),
+            weight_unit: s("L"),
+            ..Totals::default()
+        }),
+        warnings: vec![],
+    }
+}
+
+/// A cancellation: the header and the stops it cancels, no totals.
+fn tender_cancellation() -> LoadTender204 {
+    LoadTender204 {
+        scac: s("ABCD"),
+        shipment_id: s("LD260301044"),
+        payment_method: "PP".into(),
+        purpose: "01".into(),
+        application_type: s("LT"),
+        references: vec![Reference::new("BM", "BOL260301044")],
+        dates: vec![],
+        parties: vec![],
+        stops: vec![
+            Stop {
+                sequence: Some(1),
+                reason: "CL".into(),
+                parties: vec![warehouse_reno()],
+                ..Stop::default()
+            },
+            Stop {
+                sequence: Some(2),
+                reason: "CU".into(),
+                parties: vec![grocer_sacramento()],
+                ..Stop::default()
+            },
+        ],
+        totals: None,
+        warnings: vec![],
+    }
+}
+
+fn lading(weight: &str, pieces: u32, handling_units: u32) -> Vec<Lading> {
+    vec![Lading {
+        weight_qualifier: s("G"),
+        weight_unit: s("L"),
+        weight: Some(dec(weight)),
+        lading_quantity: Some(pieces),
+        handling_units: Some(handling_units),
+    }]
+}
+
+fn location(city: &str, state: &str) -> Option<EventLocation> {
+    Some(EventLocation {
+        city: s(city),
+        state: s(state),
+        country: s("US"),
+        ..EventLocation::default()
+    })
+}
+
+fn status(
+    lx: u32,
+    code: &str,
+    reason: &str,
+    d: Date,
+    t: Time,
+    zone: &str,
+    at: Option<EventLocation>,
+) -> StatusEvent {
+    StatusEvent {
+        lx: Some(lx),
+        status_code: s(code),
+        status_reason: s(reason),
+        date: Some(d),
+        time: Some(t),
+        time_code: s(zone),
+        location: at,
+        ..StatusEvent::default()
+    }
+}
+
+fn appointment(lx: u32, code: &str, d: Date, t: Time, zone: &str) -> StatusEvent {
+    StatusEvent {
+        lx: Some(lx),
+        appointment_code: s(code),
+        appointment_reason: s("NA"),
+        date: Some(d),
+        time: Some(t),
+        time_code: s(zone),
+        ..StatusEvent::default()
+    }
+}
+
+/// Events of one LX loop share the loop's L11 and AT8 (the reader copies them into each).
+fn in_loop(
+    mut events: Vec<StatusEvent>,
+    refs: &[(&str, &str)],
+    lad: Vec<Lading>,
+) -> Vec<StatusEvent> {
+    for e in &mut events {
+        e.references = refs.iter().map(|(q, v)| Reference::new(*q, *v)).collect();
+        e.lading.clone_from(&lad);
+    }
+    events
+}
+
+/// Pickup to delivery of one truckload, an LX loop per stage.
+fn status_truckload() -> ShipmentStatus214 {
+    let trailer = Some(Equipment {
+        owner: s("ABCD"),
+        number: s("53102"),
+        description_code: s("TL"),
+    });
+    let mut events = Vec::new();
+    events.extend(in_loop(
+        vec![
+            appointment(1, "AA", date(2026, 3, 10), time(8, 0, 0, 0), "PT"),
+            status(
+                1,
+                "X3",
+                "NS",
+                date(2026, 3, 10),
+                time(7, 52, 0, 0),
+                "PT",
+                location("RENO", "NV"),
+            ),
+            StatusEvent {
+                equipment: trailer.clone(),
+                ..status(
+                    1,
+                    "AF",
+                    "NS",
+                    date(2026, 3, 10),
+                    time(9, 41, 0, 0),
+                    "PT",
+                    location("RENO", "NV"),
+                )
+            },
+        ],
+        &[("DO", "PU-118")],
+        lading("38250", 22, 22),
+    ));
+    events.extend(in_loop(
+        vec![status(
+            2,
+            "X6",
+            "NS",
+            date(2026, 3, 10),
+            time(15, 20, 0, 0),
+            "PT",
+            location("AUBURN", "CA"),
+        )],
+        &[],
+        vec![],
+    ));
+    events.extend(in_loop(
+        vec![
+            appointment(3, "AB", date(2026, 3, 11), time(6, 30, 0, 0), "PT"),
+            status(
+                3,
+                "X1",
+                "NS",
+                date(2026, 3, 11),
+                time(6, 12, 0, 0),
+                "PT",
+                location("SACRAMENTO", "CA"),
+            ),
+            StatusEvent {
+                equipment: trailer,
+                ..status(
+                    3,
+                    "D1",
+                    "NS",
+                    date(2026, 3, 11),
+                    time(7, 48, 30, 0),
+                    "PT",
+                    location("SACRAMENTO", "CA"),
+                )
+            },
+        ],
+        &[("DO", "APPT-5521"), ("PO", "4500123987")],
+        lading("38250", 22, 22),
+    ));
+    ShipmentStatus214 {
+        reference_id: s("PRO7734001"),
+        shipment_id: "LD260309001".into(),
+        scac: "ABCD".into(),
+        references: vec![
+            Reference::new("BM", "BOL260309001"),
+            Reference::new("PO", "4500123987"),
+        ],
+        dates: vec![],
+        parties: vec![warehouse_reno(), grocer_sacramento()],
+        events,
+        warnings: vec![],
+    }
+}
+
+/// A delayed LTL shipment: an exception with its reason, then the new estimate, in UTC.
+fn status_delayed(pro: &str, shipment: &str) -> ShipmentStatus214 {
+    let mut events = Vec::new();
+    events.extend(in_loop(
+        vec![
+            status(
+                1,
+                "AF",
+                "NS",
+                date(2026, 3, 12),
+                time(18, 5, 0, 0),
+                "UT",
+                location("SPARKS", "NV"),
+            ),
+            status(
+                1,
+                "SD",
+                "AO",
+                date(2026, 3, 13),
+                time(2, 40, 0, 0),
+                "UT",
+                location("TRUCKEE", "CA"),
+            ),
+            status(
+                1,
+                "AG",
+                "AO",
+                date(2026, 3, 13),
+                time(21, 0, 0, 0),
+                "UT",
+                None,
+            ),
+        ],
+        &[("CN", pro)],
+        lading("1840.25", 4, 2),
+    ));
+    events.extend(in_loop(
+        vec![status(
+            2,
+            "D1",
+            "NS",
+            date(2026, 3, 13),
+            time(20, 15, 0, 0),
+            "UT",
+            location("TORRANCE", "CA"),
+        )],
+        &[("CN", pro), ("DO", "RCV-88120")],
+        lading("1840.25", 4, 2),
+    ));
+    ShipmentStatus214 {
+        reference_id: s(pro),
+        shipment_id: shipment.into(),
+        scac: "WXYZ".into(),
+        references: vec![Reference::new("BM", format!("BOL{shipment}"))],
+        dates: vec![],
+        parties: vec![party(
+            "CN",
+            "PACIFIC GROCERY CROSSDOCK",
+            None,
+            &["2100 W 190TH ST"],
+            "TORRANCE",
+            "CA",
+            "90504",
+            "US",
+        )],
+        events,
+        warnings: vec![],
+    }
+}
+
+fn line(
+    lx: u32,
+    quantity: &str,
+    unit: &str,
+    upc: Option<&str>,
+    ids: &[(&str, &str)],
+    description: &str,
+) -> OrderLine {
+    OrderLine {
+        lx: Some(lx),
+        quantity: Some(dec(quantity)),
+        unit: unit.into(),
+        upc: upc.map(str::to_string),
+        product_ids: ids
+            .iter()
+            .map(|(q, v)| (q.to_string(), v.to_string()))
+            .collect(),
+        warehouse_lot: None,
+        description: s(description),
+        references: vec![Reference::new("LI", lx.to_string())],
+    }
+}
+
+/// A grocery replenishment order for a distribution centre.
+fn order_replenishment(number: &str, po: &str) -> ShippingOrder940 {
+    let mut lot_line = line(
+        3,
+        "12",
+        "CA",
+        None,
+        &[("VN", "ACM-OAT-500"), ("BP", "VF55123")],
+        "ROLLED OATS 500G 12CT",
+    );
+    lot_line.warehouse_lot = s("L2602A");
+    ShippingOrder940 {
+        order_status: "N".into(),
+        depositor_order_number: number.into(),
+        purchase_order_number: s(po),
+        link_sequence: None,
+        master_reference: None,
+        transaction_type: None,
+        parties: vec![grocer_sacramento(), warehouse_reno(), bill_to()],
+        references: vec![
+            Reference::new("CO", number),
+            Reference {
+                qualifier: "ZZ".into(),
+                value: "PALLETIZE".into(),
+                description: s("STRETCH WRAP EACH PALLET"),
+            },
+        ],
+        dates: vec![
+            g62("10", date(2026, 3, 10), None),
+            g62("02", date(2026, 3, 11), None),
+        ],
+        carrier: Some(CarrierInfo {
+            payment_method: "PP".into(),
+            transport_method: "M".into(),
+            routing: s("ABCD TRUCKLOAD"),
+            scac: s("ABCD"),
+        }),
+        lines: vec![
+            line(
+                1,
+                "40",
+                "CA",
+                Some("012345678905"),
+                &[("VN", "ACM-GRN-1KG"), ("BP", "VF55120")],
+                "GRANOLA 1KG 6CT",
+            ),
+            line(
+                2,
+                "25.5",
+                "CA",
+                Some("012345678912"),
+                &[("VN", "ACM-MSL-750")],
+                "MUESLI 750G 8CT",
+            ),
+            lot_line,
+        ],
+        totals: Some(OrderTotals {
+            quantity: Some(dec("77.5")),
+            weight: Some(dec("2310.4")),
+            weight_unit: s("L"),
+            volume: Some(dec("186")),
+            volume_unit: s("E"),
+        }),
+        warnings: vec![],
+    }
+}
+
+/// A small parcel order to a consumer, eaches.
+fn order_parcel(number: &str) -> ShippingOrder940 {
+    ShippingOrder940 {
+        order_status: "N".into(),
+        depositor_order_number: number.into(),
+        purchase_order_number: None,
+        link_sequence: None,
+        master_reference: None,
+        transaction_type: None,
+        parties: vec![party(
+            "ST",
+            "JORDAN LEE",
+            None,
+            &["742 EVERGREEN TER", "APT 3"],
+            "PORTLAND",
+            "OR",
+            "97201",
+            "US",
+        )],
+        references: vec![Reference::new("CO", number)],
+        dates: vec![g62("10", date(2026, 3, 9), None)],
+        carrier: Some(CarrierInfo {
+            payment_method: "PP".into(),
+            transport_method: "U".into(),
+            routing: s("GROUND"),
+            scac: s("UPSN"),
+        }),
+        lines: vec![
+            line(
+                1,
+                "2",
+                "EA",
+                None,
+                &[("SK", "MUG-BLU-12OZ")],
+                "CERAMIC MUG BLUE 12OZ",
+            ),
+            line(
+                2,
+                "1",
+                "EA",
+                None,
+                &[("SK", "TEA-SMP-6")],
+                "TEA SAMPLER 6 FLAVOURS",
+            ),
+        ],
+        totals: Some(OrderTotals {
+            quantity: Some(dec("3")),
+            weight: Some(dec("4.2")),
+            weight_unit: s("L"),
+            ..OrderTotals::default()
+        }),
+        warnings: vec![],
+    }
+}
+
+/// Every outbound document, in file order: four of each set type, 004010 and 005010, one or two
+/// sets per group, with and without line breaks after the segment terminators.
+pub fn outbound_documents() -> Vec<OutboundDoc> {
+    use X12Version::{V004010, V005010};
+    let carrier_a = ("02", "ABCD");
+    let carrier_w = ("02", "WXYZ");
+    let customer = ("ZZ", "ACMEFOODS");
+    let warehouse = ("01", "123456789");
+    vec![
+        doc(
+            "204",
+            1,
+            V004010,
+            carrier_a,
+            false,
+            vec![Body::Tender(tender_reno_sacramento())],
+        ),
+        doc(
+            "204",
+            2,
+            V005010,
+            carrier_w,
+            false,
+            vec![Body::Tender(tender_multi_pick("00", "LD260312007"))],
+        ),
+        doc(
+            "204",
+            3,
+            V004010,
+            carrier_a,
+            true,
+            vec![
+                Body::Tender(tender_cancellation()),
+                Body::Tender(tender_reno_sacramento()),
+            ],
+        ),
+        doc(
+            "204",
+            4,
+            V005010,
+            carrier_w,
+            true,
+            vec![
+                Body::Tender(tender_multi_pick("04", "LD260312007")),
+                Body::Tender(tender_multi_pick("00", "LD260312009")),
+            ],
+        ),
+        doc(
+            "214",
+            1,
+            V004010,
+            customer,
+            false,
+            vec![Body::Status(status_truckload())],
+        ),
+        doc(
+            "214",
+            2,
+            V005010,
+            customer,
+            false,
+            vec![Body::Status(status_delayed("PRO5501277", "LD260312007"))],
+        ),
+        doc(
+            "214",
+            3,
+            V004010,
+            customer,
+            true,
+            vec![
+                Body::Status(status_delayed("PRO5501277", "LD260312007")),
+                Body::Status(status_delayed("PRO5501290", "LD260312009")),
+            ],
+        ),
+        doc(
+            "214",
+            4,
+            V005010,
+            customer,
+            true,
+            vec![
+                Body::Status(status_truckload()),
+                Body::Status(status_delayed("PRO5501290", "LD260312009")),
+            ],
+        ),
+        doc(
+            "940",
+            1,
+            V004010,
+            warehouse,
+            false,
+            vec![Body::Order(order_replenishment(
+                "SO-260309-01",
+                "4500123987",
+            ))],
+        ),
+        doc(
+            "940",
+            2,
+            V005010,
+            warehouse,
+            false,
+            vec![Body::Order(order_parcel("WEB-100233"))],
+        ),
+        doc(
+            "940",
+            3,
+            V004010,
+            warehouse,
+            true,
+            vec![
+                Body::Order(order_parcel("WEB-100234")),
+                Body::Order(order_parcel("WEB-100235")),
+            ],
+        ),
+        doc(
+            "940",
+            4,
+            V005010,
+            warehouse,
+            true,
+            vec![
+                Body::Order(order_replenishment("SO-260309-02", "4500124001")),
+                Body::Order(order_parcel("WEB-100236")),
+            ],
+        ),
+    ]
+}
