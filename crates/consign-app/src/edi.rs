@@ -19,7 +19,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// The largest EDI body accepted over HTTP and from files.
-pub const MAX_EDI_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_EDI_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SetReport {

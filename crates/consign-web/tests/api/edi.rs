@@ -185,6 +185,15 @@ async fn a_strict_partner_gets_rejections_with_the_fault_named_and_nothing_commi
         )
         .await;
         assert_eq!(field_errors(&p)[0].0, "body");
+        // A 50 MB body is refused before it is read.
+        let huge = vec![b'A'; 50 * 1024 * 1024];
+        let res = t
+            .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
+            .body(huge)
+            .send()
+            .await
+            .unwrap();
+        problem(res, 413).await;
     }
 }
 
