@@ -232,6 +232,34 @@ struct OrdersPage {
     next_cursor: Option<String>,
 }
 
+/// What every tenant list page starts from: the viewer, the tenant (404 outside their reach),
+/// its time zone, and the search and status filter from the query string.
+struct ListPage {
+    v: Viewer,
+    t: Tenant,
+    tz: jiff::tz::TimeZone,
+    text: String,
+    status: String,
+}
+
+async fn list_page(
+    st: &AppState,
+    auth: Option<Extension<Authenticated>>,
+    slug: &str,
+    q: &HashMap<String, String>,
+) -> Result<ListPage, Response> {
+    let v = viewer(st, auth).await?;
+    let t = page_tenant(st, &v, slug).await?;
+    let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok(ListPage {
+        v,
+        t,
+        tz,
+        text: q.get("q").cloned().unwrap_or_default(),
+        status: q.get("status").cloned().unwrap_or_default(),
+    })
+}
+
 async fn page_tenant(st: &AppState, v: &Viewer, slug: &str) -> Result<Tenant, Response> {
     st.app
         .tenant_for(&v.principal, slug)
@@ -245,17 +273,16 @@ async fn orders(
     Path(slug): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
+    let ListPage {
+        v,
+        t,
+        tz,
+        text,
+        status,
+    } = match list_page(&st, auth, &slug, &q).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let t = match page_tenant(&st, &v, &slug).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let text = q.get("q").cloned().unwrap_or_default();
-    let status = q.get("status").cloned().unwrap_or_default();
     let filter = OrderFilter {
         status: OrderStatus::parse(&status).ok(),
         q: Some(text.clone()).filter(|s| !s.is_empty()),
@@ -339,17 +366,16 @@ async fn shipments(
     Path(slug): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
+    let ListPage {
+        v,
+        t,
+        tz,
+        text,
+        status,
+    } = match list_page(&st, auth, &slug, &q).await {
+        Ok(p) => p,
         Err(r) => return r,
     };
-    let t = match page_tenant(&st, &v, &slug).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let text = q.get("q").cloned().unwrap_or_default();
-    let status = q.get("status").cloned().unwrap_or_default();
     let filter = ShipmentFilter {
         status: ShipmentStatus::parse(&status).ok(),
         q: Some(text.clone()).filter(|s| !s.is_empty()),
