@@ -665,32 +665,40 @@ pub fn load_tender(
             time_code: Some("LT".into()),
         }
     };
-    let mut pickup = Stop {
-        sequence: Some(1),
-        reason: "CL".into(),
+    // Both stops carry the whole load: picked up complete at the origin, delivered complete at
+    // the destination, each dated in its own place's zone.
+    let stop = |sequence: u32,
+                reason: &str,
+                entity: &str,
+                place: &consign_core::shipment::Place,
+                date: Option<(&str, jiff::Timestamp)>| Stop {
+        sequence: Some(sequence),
+        reason: reason.into(),
         weight: Some(s.weight_kg),
         weight_unit: Some("K".into()),
         quantity: Some(rust_decimal::Decimal::from(s.pieces)),
         unit: Some("PCS".into()),
-        parties: vec![party("SF", s.origin.name.clone(), &s.origin)],
+        parties: vec![party(entity, place.name.clone(), place)],
+        dates: date
+            .map(|(q, t)| dt(q, t, &place.time_zone))
+            .into_iter()
+            .collect(),
         ..Default::default()
     };
-    if let Some(t) = s.planned_pickup_at {
-        pickup.dates.push(dt("69", t, &s.origin.time_zone));
-    }
-    let mut delivery = Stop {
-        sequence: Some(2),
-        reason: "CU".into(),
-        weight: Some(s.weight_kg),
-        weight_unit: Some("K".into()),
-        quantity: Some(rust_decimal::Decimal::from(s.pieces)),
-        unit: Some("PCS".into()),
-        parties: vec![party("ST", s.destination.name.clone(), &s.destination)],
-        ..Default::default()
-    };
-    if let Some(t) = s.promised_by {
-        delivery.dates.push(dt("70", t, &s.destination.time_zone));
-    }
+    let pickup = stop(
+        1,
+        "CL",
+        "SF",
+        &s.origin,
+        s.planned_pickup_at.map(|t| ("69", t)),
+    );
+    let delivery = stop(
+        2,
+        "CU",
+        "ST",
+        &s.destination,
+        s.promised_by.map(|t| ("70", t)),
+    );
     LoadTender204 {
         scac: carrier.scac.clone(),
         shipment_id: Some(s.number.clone()),
