@@ -109,6 +109,21 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         tx.insert_document(&doc).await?;
+        // A document can settle a case (proof of delivery, customs papers): judge the
+        // shipment again with the document counted.
+        let mut tracked = tx.lock_tracked(tenant.id, &[s.id]).await?;
+        let book = self.rulebook_in_force(tenant.id).await?;
+        self.judge_and_apply(
+            &mut *tx,
+            tenant.id,
+            &p.actor.label(),
+            &book,
+            &mut tracked,
+            &std::collections::HashMap::new(),
+            now,
+        )
+        .await?;
+        tx.update_tracked(&tracked, now).await?;
         tx.append_audit(vec![
             AuditEntry::new(
                 Some(tenant.id),

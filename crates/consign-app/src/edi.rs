@@ -11,6 +11,8 @@ use consign_core::edi::{
 };
 use consign_core::ids::*;
 use consign_core::tenant::Tenant;
+use consign_core::tracking::MappedEvent;
+use consign_edi::sets::ShipmentStatus214;
 use consign_edi::{
     AckCode, EdiError, Envelope, ErrorKind, GroupResult, Interchange, ReadOptions, TypedSet, Usage,
     WriteOptions, X12Version, ack_997, parse_any, read, write_interchange,
@@ -439,6 +441,7 @@ impl App {
             acknowledgements: String::new(),
         };
         let offsets: Vec<usize> = outline.interchanges.iter().map(|i| i.offset).collect();
+        let carriers = self.store.carriers(tenant.id).await?;
         let mut tx = self.store.begin().await?;
         let mut audit = Vec::new();
         let mut acks = Vec::new();
@@ -510,7 +513,7 @@ impl App {
                 continue;
             };
             let results = assess(ic, &options, partner.allow_partial);
-            let ic_report = report_for(ic, &results, &options);
+            let mut ic_report = report_for(ic, &results, &options);
             let interchange_id = InterchangeId::new_at(now, entropy());
             let record = InterchangeRecord {
                 id: interchange_id,
@@ -561,6 +564,50 @@ impl App {
                 }
             }
             tx.insert_edi_sets(tenant.id, &sets).await?;
+            // Accepted 214s become tracking events, in this same transaction: the interchange,
+            // its sets and their effect on shipments and cases commit together or not at all.
+            let status_sets: Vec<(String, ShipmentStatus214)> = ic_report
+                .groups
+                .iter()
+                .flat_map(|g| &g.sets)
+                .filter(|sr| sr.id == "214" && sr.status != "rejected")
+                .filter_map(|sr| {
+                    let c = sr.content.clone()?;
+                    Some((sr.control.clone(), serde_json::from_value(c).ok()?))
+                })
+                .collect();
+            if !status_sets.is_empty() {
+                let (items, keys) =
+                    events_from_214(&partner, &format!("{q}:{id}"), &control, &status_sets, now);
+                let known = self
+                    .store
+                    .shipment_ids_by_tracking(tenant.id, &keys)
+                    .await?;
+                let items = choose_tracking_numbers(items, &known, &carriers);
+                let (events, bad) = crate::tracking::build_events(
+                    &carriers,
+                    p,
+                    tenant,
+                    now,
+                    "edi:214",
+                    items.clone(),
+                );
+                for (i, inv) in bad {
+                    ic_report.warnings.push(format!(
+                        "214 event {} not applied: {}",
+                        items.get(i).map(|x| x.0.as_str()).unwrap_or("?"),
+                        inv.summary()
+                    ));
+                }
+                let book = self.rulebook_in_force(tenant.id).await?;
+                let out = self
+                    .apply_events(&mut *tx, tenant.id, &p.actor.label(), &book, &known, events)
+                    .await?;
+                ic_report.warnings.push(format!(
+                    "214: {} event(s) applied, {} orphan(s), {} duplicate(s); cases opened {}, resolved {}",
+                    out.accepted, out.orphans, out.duplicates, out.cases.opened, out.cases.resolved
+                ));
+            }
             if !ic.accepted {
                 let counter = format!("edi-out:{}", partner.id);
                 let n = tx.next_numbers(tenant.id, &counter, 1).await?;
@@ -949,4 +996,118 @@ pub fn shipping_order(o: &consign_core::order::Order) -> consign_edi::sets::Ship
         }),
         ..Default::default()
     }
+}
+
+/// A mapped event with where it came from (`set 0001 AT7 2`).
+type Labelled = (String, MappedEvent);
+
+/// Tracking events of accepted 214 sets, each with its candidate tracking numbers in order of
+/// preference (references with the partner's tracking or PRO qualifiers, then B10-01, then
+/// B10-02); the chosen one is settled by [`choose_tracking_numbers`]. Returns the events (the
+/// tracking number still holding all candidates, `|`-joined) and the lookup keys.
+fn events_from_214(
+    partner: &TradingPartner,
+    sender: &str,
+    control: &str,
+    sets: &[(String, ShipmentStatus214)],
+    now: jiff::Timestamp,
+) -> (Vec<Labelled>, Vec<(CarrierId, String)>) {
+    let cw = crate::tracking::crosswalks();
+    let tz = jiff::tz::TimeZone::get(&partner.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let offset = tz.to_offset(now);
+    let wanted = |q: &str| {
+        partner
+            .tracking_qualifiers
+            .iter()
+            .chain(&partner.pro_qualifiers)
+            .any(|x| x == q)
+    };
+    let mut out = Vec::new();
+    let mut keys = Vec::new();
+    for (st02, s) in sets {
+        for (k, ev) in s.events.iter().enumerate() {
+            let status = ev.status_code.clone().unwrap_or_default();
+            let reason = ev.status_reason.clone().unwrap_or_default();
+            if status.is_empty() {
+                // Appointment records set appointment times, not status (SPEC §2).
+                continue;
+            }
+            let mapped = cw.x12(&status, &reason);
+            let Some(Ok(at)) = ev.instant(Some(offset)) else {
+                continue;
+            };
+            let (occurred_at, eta) = if mapped.eta_update && mapped.status.is_none() {
+                // AG/X2: the AT7's date and time are the new estimate, reported now.
+                (now, Some(at))
+            } else {
+                (at, None)
+            };
+            let mut candidates: Vec<String> = ev
+                .references
+                .iter()
+                .chain(&s.references)
+                .filter(|r| wanted(&r.qualifier))
+                .map(|r| r.value.trim().to_string())
+                .collect();
+            candidates.extend(s.reference_id.iter().map(|r| r.trim().to_string()));
+            candidates.push(s.shipment_id.trim().to_string());
+            candidates.retain(|c| !c.is_empty());
+            candidates.dedup();
+            if let Some(c) = partner.carrier_id {
+                keys.extend(candidates.iter().map(|t| (c, t.clone())));
+            }
+            let location = ev
+                .location
+                .as_ref()
+                .map(|l| {
+                    [l.city.as_deref(), l.state.as_deref(), l.country.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            out.push((
+                format!("set {st02} AT7 {}", k + 1),
+                MappedEvent {
+                    carrier: partner
+                        .carrier_id
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| s.scac.clone()),
+                    tracking_number: candidates.join("|"),
+                    occurred_at,
+                    mapped,
+                    eta,
+                    raw_code: status,
+                    raw_reason: reason,
+                    location,
+                    description: String::new(),
+                    message_id: Some(format!("{sender}/{control}/{st02}/{}", k + 1)),
+                },
+            ));
+        }
+    }
+    (out, keys)
+}
+
+/// Settles each event's tracking number: the first candidate a shipment has, else the first.
+fn choose_tracking_numbers(
+    items: Vec<(String, MappedEvent)>,
+    known: &std::collections::HashMap<(CarrierId, String), ShipmentId>,
+    carriers: &[consign_core::party::Carrier],
+) -> Vec<(String, MappedEvent)> {
+    items
+        .into_iter()
+        .map(|(at, mut e)| {
+            let carrier = crate::shipments::find_carrier(carriers, &e.carrier).map(|c| c.id);
+            let candidates: Vec<String> = e.tracking_number.split('|').map(String::from).collect();
+            e.tracking_number = candidates
+                .iter()
+                .find(|t| carrier.is_some_and(|c| known.contains_key(&(c, (*t).clone()))))
+                .or(candidates.first())
+                .cloned()
+                .unwrap_or_default();
+            (at, e)
+        })
+        .collect()
 }

@@ -8,10 +8,14 @@ pub mod audit;
 pub mod auth;
 pub mod documents;
 pub mod edi;
+pub mod events_file;
 pub mod import;
 pub mod orders;
 pub mod shipments;
 pub mod synth;
+pub mod synth_events;
+pub mod tracking;
+pub mod webhooks;
 
 use consign_core::access::{Capability, Principal};
 use consign_core::tenant::Tenant;
@@ -86,6 +90,9 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Content-addressed document folder (beside the database by default).
     pub documents_dir: PathBuf,
+    /// Coalesces concurrent tracking ingests into group commits (servers start one; the CLI
+    /// commits directly).
+    pub committer: Option<Arc<tracking::GroupCommitter>>,
 }
 
 impl App {
@@ -94,7 +101,15 @@ impl App {
             store,
             clock,
             documents_dir,
+            committer: None,
         }
+    }
+
+    /// Starts a group-commit worker for tracking ingests (needs a tokio runtime).
+    pub fn with_group_commit(mut self) -> Self {
+        let committer = tracking::GroupCommitter::start(self.clone());
+        self.committer = Some(committer);
+        self
     }
 
     /// Now, truncated to the microsecond precision the store keeps, so what is returned

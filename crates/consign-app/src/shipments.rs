@@ -330,6 +330,13 @@ impl App {
                 s.number = format!("SHP-{:06}", first + i as i64);
             }
             tx.insert_shipments(&chunk).await?;
+            // Events that arrived before their shipment wait as orphans; they join it now.
+            let keys: Vec<_> = chunk
+                .iter()
+                .map(|s| (s.carrier_id, s.tracking_number.clone(), s.id))
+                .collect();
+            self.attach_orphans(&mut *tx, tenant.id, &actor, &keys)
+                .await?;
             let audit = chunk
                 .iter()
                 .map(|s| {

@@ -3,7 +3,8 @@
 
 use crate::config::{self, Config, Overrides};
 use crate::{
-    AuditCmd, CarrierCmd, Cli, Command, EdiCmd, ImportCmd, PartnerCmd, TenantCmd, TokenCmd, UserCmd,
+    AuditCmd, BenchCmd, CarrierCmd, Cli, Command, EdiCmd, ImportCmd, PartnerCmd, RulesCmd,
+    TenantCmd, TokenCmd, UserCmd,
 };
 use anyhow::{Context, bail};
 use consign_app::App;
@@ -54,6 +55,7 @@ pub fn web_config(cfg: &Config) -> consign_web::WebConfig {
         requests_per_minute: cfg.requests_per_minute,
         login_per_minute: cfg.login_per_minute,
         secure_cookies: cfg.secure_cookies,
+        webhook_secret: cfg.webhook_secret.clone(),
         ..Default::default()
     }
 }
@@ -93,6 +95,32 @@ fn spawn_housekeeping(app: App) {
     });
 }
 
+/// Runs the rule sweep every `interval` seconds (0 disables). Several servers may sweep the
+/// same database: shipment rows are locked while judged, and a shipment already judged by
+/// another sweeper is skipped.
+fn spawn_sweeper(app: App, interval: u64) {
+    if interval == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval));
+        loop {
+            tick.tick().await;
+            match app.sweep(2_000).await {
+                Ok((n, c)) if n > 0 => tracing::info!(
+                    judged = n,
+                    opened = c.opened,
+                    escalated = c.escalated,
+                    resolved = c.resolved,
+                    "sweep"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweep failed"),
+            }
+        }
+    });
+}
+
 pub async fn serve(
     cfg: &Config,
     app: App,
@@ -104,6 +132,8 @@ pub async fn serve(
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     spawn_housekeeping(app.clone());
+    let app = app.with_group_commit();
+    spawn_sweeper(app.clone(), cfg.sweep_interval_secs);
     let router = consign_web::router(app.clone(), web_config(cfg));
     if let Some(b) = banner {
         println!("{b}");
@@ -262,6 +292,81 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = open_app(&cfg).await?;
             return crate::import::shipments(&app, &args).await;
         }
+        Command::Import(ImportCmd::Events {
+            file,
+            tenant,
+            format,
+            codes,
+        }) => {
+            let app = open_app(&cfg).await?;
+            return crate::tracking::import_events(
+                &app,
+                &file,
+                &tenant,
+                format.as_deref(),
+                codes.as_deref(),
+            )
+            .await;
+        }
+        Command::Sweep { at } => {
+            let app = open_app(&cfg).await?;
+            return crate::tracking::sweep(&app, at.as_deref()).await;
+        }
+        Command::Rules(RulesCmd::Check { file }) => return crate::tracking::rules_check(&file),
+        Command::Rules(RulesCmd::Set { tenant, file }) => {
+            let app = open_app(&cfg).await?;
+            return crate::tracking::rules_set(&app, &tenant, &file).await;
+        }
+        Command::Rules(RulesCmd::Show { tenant }) => {
+            let app = open_app(&cfg).await?;
+            let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
+            match app.store.rulebook(t.id).await? {
+                Some(r) => print!(
+                    "# version {} of {}, stored {} by {}\n{}",
+                    r.version, t.slug, r.created_at, r.created_by, r.source
+                ),
+                None => print!(
+                    "# version 0: the shipped default\n{}",
+                    consign_core::rules::DEFAULT_RULEBOOK
+                ),
+            }
+        }
+        Command::Rules(RulesCmd::Replay {
+            rulebook,
+            from,
+            to,
+            tenant,
+        }) => {
+            let app = open_app(&cfg).await?;
+            return crate::tracking::rules_replay(
+                &app,
+                rulebook.as_deref(),
+                &from,
+                &to,
+                tenant.as_deref(),
+            )
+            .await;
+        }
+        Command::Bench(BenchCmd::Ingest {
+            events,
+            shipments,
+            batch,
+            webhooks,
+            sweep_shipments,
+            postgres_url,
+            sqlite_only,
+        }) => {
+            return crate::bench::ingest(crate::bench::IngestBench {
+                events,
+                shipments,
+                batch,
+                webhooks,
+                sweep_shipments,
+                postgres_url: (!sqlite_only).then_some(postgres_url),
+                database_url: cli.database_url.clone(),
+            })
+            .await;
+        }
         Command::Import(ImportCmd::Edi {
             file,
             tenant,
@@ -385,8 +490,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let s = consign_app::synth::generate(&gen_cfg, &out)
                 .with_context(|| format!("writing to {}", out.display()))?;
+            let events: usize =
+                consign_app::synth_events::generate_events(&out, &s.tenants, seed, gen_cfg.now)
+                    .with_context(|| format!("writing events to {}", out.display()))?
+                    .iter()
+                    .map(|(_, f)| f.events.len())
+                    .sum();
             println!(
-                "wrote {} orders ({} lines) and {} shipments for {} tenants to {} in {:.1}s",
+                "wrote {} orders ({} lines), {} shipments and {events} tracking events for {} tenants to {} in {:.1}s",
                 s.orders,
                 s.order_lines,
                 s.shipments,

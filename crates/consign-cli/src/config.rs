@@ -26,6 +26,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `text` or `json` logs on stderr.
     pub log_format: String,
+    /// HMAC-SHA256 secret tracking webhooks must be signed with (`X-Consign-Signature`);
+    /// unset, webhooks are authenticated by their bearer token only.
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+    /// Seconds between rule sweeps in `serve` (0 disables the worker).
+    pub sweep_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -39,6 +45,8 @@ impl Default for Config {
             login_per_minute: 20,
             secure_cookies: false,
             log_format: "text".into(),
+            webhook_secret: None,
+            sweep_interval_secs: 60,
         }
     }
 }

@@ -281,8 +281,21 @@ pub async fn demo(
         &gen_dir,
     )?;
     setup(&app, &gen_dir.join("tenants.json")).await?;
+    // The carriers' feeds are generated from the shipments' milestones; the shipments are then
+    // imported without their pickup times, so pickup comes from the feed (and a pickup that
+    // slips shows as a late-pickup case until the scan arrives).
+    let feeds = consign_app::synth_events::generate_events(&gen_dir, &summary.tenants, seed, now)?;
     for t in &summary.tenants {
-        for (kind, file) in [("orders", "orders.csv"), ("shipments", "shipments.csv")] {
+        without_pickup(
+            &gen_dir.join(&t.slug).join("shipments.csv"),
+            &gen_dir.join(&t.slug).join("shipments-planned.csv"),
+        )?;
+    }
+    for t in &summary.tenants {
+        for (kind, file) in [
+            ("orders", "orders.csv"),
+            ("shipments", "shipments-planned.csv"),
+        ] {
             let args = ImportArgs {
                 file: gen_dir.join(&t.slug).join(file),
                 tenant: t.slug.clone(),
@@ -298,6 +311,21 @@ pub async fn demo(
                 bail!("the generated {kind} of {} did not import", t.slug);
             }
         }
+    }
+    // Carriers' event streams arrive day by day on a simulated clock, with the rule sweep at
+    // the end of each day, so cases open (and resolve) when they would have.
+    let mut events = 0;
+    let mut cases = consign_app::tracking::CaseChanges::default();
+    for (slug, feed) in feeds {
+        println!(
+            "replaying {} tracking events and {} POD uploads of {slug}…",
+            feed.events.len(),
+            feed.pods.len()
+        );
+        let (n, c) = crate::tracking::replay_history(&app, &slug, feed, now).await?;
+        events += n;
+        cases.opened += c.opened;
+        cases.resolved += c.resolved;
     }
     let system = Principal::system();
     let password = consign_app::auth::generate_password();
@@ -321,11 +349,13 @@ pub async fn demo(
     };
     app.create_user(&system, client).await.map_err(explain)?;
     let banner = format!(
-        "\nDemo ready in {:.1}s: {} orders, {} shipments, {} tenants.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}",
+        "\nDemo ready in {:.1}s: {} orders, {} shipments, {events} tracking events, {} tenants; {} exception cases opened, {} auto-resolved.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}",
         start.elapsed().as_secs_f64(),
         summary.orders,
         summary.shipments,
-        summary.tenants.len()
+        summary.tenants.len(),
+        cases.opened,
+        cases.resolved
     );
     if no_serve {
         println!("{banner}");
@@ -337,4 +367,27 @@ pub async fn demo(
 
 async fn orders_quiet(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     orders(app, args).await
+}
+
+/// Copies a generated shipments file with the `picked_up_at` column emptied.
+fn without_pickup(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let mut r = csv::Reader::from_path(from)?;
+    let headers = r.headers()?.clone();
+    let col = headers
+        .iter()
+        .position(|h| h == "picked_up_at")
+        .context("generated shipments have a picked_up_at column")?;
+    let mut w = csv::Writer::from_path(to)?;
+    w.write_record(&headers)?;
+    for rec in r.records() {
+        let rec = rec?;
+        let row: Vec<&str> = rec
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i == col { "" } else { v })
+            .collect();
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
 }

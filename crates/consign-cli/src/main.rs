@@ -1,9 +1,11 @@
 //! `consign`: the one binary. Runs the server, the demo, imports, the data generator,
 //! administration commands and audit verification.
 
+mod bench;
 mod commands;
 mod config;
 mod import;
+mod tracking;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -88,6 +90,20 @@ pub enum Command {
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Judge every shipment whose next check has come (time-based rules). `serve` does this
+    /// every minute; `--at` runs one sweep as of a given instant, for deterministic runs.
+    #[command(after_help = "Example:\n  consign sweep --at 2026-11-20T18:00:00Z")]
+    Sweep {
+        /// RFC 3339 instant or date; default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Exception rulebooks: check, store per tenant, replay over recorded events.
+    #[command(subcommand)]
+    Rules(RulesCmd),
+    /// Benchmarks that print figures (never run as timed tests).
+    #[command(subcommand)]
+    Bench(BenchCmd),
     /// Write the OpenAPI document (to stdout, or --out FILE).
     #[command(after_help = "Example:\n  consign export-openapi --out openapi.json")]
     ExportOpenapi {
@@ -200,6 +216,22 @@ pub enum ImportCmd {
         #[arg(long)]
         ack_out: Option<PathBuf>,
     },
+    /// Import tracking events from CSV (canonical columns; a `code` column is mapped with a
+    /// per-feed crosswalk) or JSON lines (the API's event shape). Re-importing is a no-op.
+    #[command(
+        after_help = "Example:\n  consign import events odfl-status.csv --tenant northwind --codes crates/consign-core/crosswalks/feeds/ltl_terminal_codes.csv"
+    )]
+    Events {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+        /// csv or jsonl (default: from the file extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// Feed crosswalk (CSV: code,status,reason,description) for the `code` column.
+        #[arg(long)]
+        codes: Option<PathBuf>,
+    },
     /// Create the tenants, carriers and warehouses of a `gen` tenants.json (existing ones are kept).
     #[command(after_help = "Example:\n  consign import setup /tmp/consign-gen/tenants.json")]
     Setup { file: PathBuf },
@@ -281,6 +313,74 @@ pub enum PartnerCmd {
     List {
         #[arg(long)]
         tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RulesCmd {
+    /// Check a rulebook file without a database; exits 1 with every problem when invalid.
+    #[command(after_help = "Example:\n  consign rules check my-rules.toml")]
+    Check { file: PathBuf },
+    /// Store a rulebook as the tenant's new version (checked first; refused when invalid).
+    #[command(after_help = "Example:\n  consign rules set --tenant northwind my-rules.toml")]
+    Set {
+        #[arg(long)]
+        tenant: String,
+        file: PathBuf,
+    },
+    /// Print the rulebook in force for a tenant (version 0 is the shipped default).
+    Show {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Run a rulebook over recorded events on a simulated clock and compare, per case type,
+    /// the cases it would have opened with those that were opened. Writes nothing.
+    #[command(
+        after_help = "Example:\n  consign rules replay --rulebook stricter.toml --from 2026-10-01 --to 2026-11-01 --tenant northwind"
+    )]
+    Replay {
+        /// Default: each tenant's rulebook in force.
+        #[arg(long)]
+        rulebook: Option<PathBuf>,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Durable end-to-end tracking ingest (parse, dedup, state, rules, cases, commit) against
+    /// the engine's own ceiling (a plain batched insert of the same rows, same dedup index),
+    /// single-event webhooks at concurrency 64, and a sweep where 1 % of shipments are due.
+    /// Runs on a fresh SQLite file and, when reachable, a fresh PostgreSQL database; with
+    /// --database-url, on that database only.
+    #[command(
+        after_help = "Example:\n  consign bench ingest --events 1000000 --shipments 100000\n  consign bench ingest --events 20000 --shipments 2000 --sweep-shipments 20000 --webhooks 2000"
+    )]
+    Ingest {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 100_000)]
+        shipments: usize,
+        /// Events per transaction for both the pipeline and the ceiling.
+        #[arg(long, default_value_t = 5_000)]
+        batch: usize,
+        /// Single-event webhook requests sent at concurrency 64 (0 skips).
+        #[arg(long, default_value_t = 50_000)]
+        webhooks: usize,
+        /// Active shipments for the sweep measurement, 1 % of them due (0 skips).
+        #[arg(long, default_value_t = 1_000_000)]
+        sweep_shipments: usize,
+        /// Server for the PostgreSQL run (a throwaway database is created on it).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
     },
 }
 

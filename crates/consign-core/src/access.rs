@@ -66,17 +66,35 @@ impl Role {
                 ManageParties,
                 ReadAudit,
                 PostEdi,
+                PostEvents,
+                ReadCases,
+                ManageRules,
             ],
-            Role::Supervisor | Role::Agent => &[
+            Role::Supervisor => &[
                 ReadOrders,
                 WriteOrders,
                 ReadShipments,
                 WriteShipments,
                 AttachDocuments,
                 PostEdi,
+                PostEvents,
+                ReadCases,
+                ManageRules,
             ],
-            Role::ClientManager | Role::ClientViewer => &[ReadOrders, ReadShipments],
-            Role::Carrier | Role::Warehouse => &[ReadShipments, AttachDocuments, PostEdi],
+            Role::Agent => &[
+                ReadOrders,
+                WriteOrders,
+                ReadShipments,
+                WriteShipments,
+                AttachDocuments,
+                PostEdi,
+                PostEvents,
+                ReadCases,
+            ],
+            Role::ClientManager | Role::ClientViewer => &[ReadOrders, ReadShipments, ReadCases],
+            Role::Carrier | Role::Warehouse => {
+                &[ReadShipments, AttachDocuments, PostEdi, PostEvents]
+            }
             Role::Integration => &[
                 ReadOrders,
                 WriteOrders,
@@ -84,6 +102,7 @@ impl Role {
                 WriteShipments,
                 AttachDocuments,
                 PostEdi,
+                PostEvents,
             ],
         }
     }
@@ -126,10 +145,15 @@ pub enum Capability {
     ReadAudit,
     /// Send EDI interchanges (carriers, warehouses, integrations, staff).
     PostEdi,
+    /// Send tracking events (carriers for their own shipments, integrations, staff).
+    PostEvents,
+    ReadCases,
+    /// Store a tenant's rulebook.
+    ManageRules,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 14] = [
         Capability::ReadOrders,
         Capability::WriteOrders,
         Capability::ReadShipments,
@@ -141,6 +165,9 @@ impl Capability {
         Capability::ManageParties,
         Capability::ReadAudit,
         Capability::PostEdi,
+        Capability::PostEvents,
+        Capability::ReadCases,
+        Capability::ManageRules,
     ];
 
     pub fn scope_name(self) -> &'static str {
@@ -156,6 +183,9 @@ impl Capability {
             Capability::ManageParties => "parties:manage",
             Capability::ReadAudit => "audit:read",
             Capability::PostEdi => "edi:write",
+            Capability::PostEvents => "events:write",
+            Capability::ReadCases => "cases:read",
+            Capability::ManageRules => "rules:manage",
         }
     }
 

@@ -60,6 +60,10 @@ id_type!(
     PartnerId,
     InterchangeId,
     EdiSetId,
+    /// One tracking event as received.
+    EventId,
+    /// An exception case.
+    CaseId,
 );
 
 /// Builds a v7 UUID from an explicit instant and entropy (for deterministic generators).

@@ -6,12 +6,14 @@
 
 pub mod access;
 pub mod audit;
+pub mod case;
 pub mod edi;
 pub mod error;
 pub mod ids;
 pub mod money;
 pub mod order;
 pub mod party;
+pub mod rules;
 pub mod shipment;
 pub mod tenant;
 pub mod time;

@@ -22,6 +22,15 @@ pub enum Accountable {
 }
 
 impl Accountable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Carrier => "carrier",
+            Self::Shipper => "shipper",
+            Self::Consignee => "consignee",
+            Self::Customs => "customs",
+            Self::External => "external",
+        }
+    }
     pub fn parse(s: &str) -> Result<Self, String> {
         Ok(match s {
             "carrier" => Self::Carrier,
@@ -332,6 +341,38 @@ impl Crosswalks {
     }
 }
 
+/// A per-feed crosswalk: one carrier's native codes (a CSV or portal export) to status and
+/// reason, loaded from a data file with the same columns as the shipped JSON crosswalks.
+#[derive(Debug, Clone)]
+pub struct FeedCrosswalk {
+    pub name: String,
+    rows: HashMap<String, StatusRow>,
+}
+
+impl FeedCrosswalk {
+    pub fn parse(name: &str, text: &str) -> Result<Self, String> {
+        Ok(FeedCrosswalk {
+            name: name.to_string(),
+            rows: status_table(name, text, &["code", "status", "reason", "description"])?,
+        })
+    }
+
+    /// Unknown codes become `unknown`, flagged unmapped.
+    pub fn map(&self, code: &str) -> Mapped {
+        Crosswalks::combine(self.rows.get(code.trim()), None, true)
+    }
+
+    pub fn codes(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.rows.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+/// Example per-feed crosswalk shipped with Consign: an LTL carrier's terminal codes.
+pub const FEED_LTL_TERMINAL_CODES: &str =
+    include_str!("../crosswalks/feeds/ltl_terminal_codes.csv");
+
 /// One status event as far as state derivation needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observation {
@@ -339,15 +380,119 @@ pub struct Observation {
     /// `None` for events that carry only an ETA or a reason.
     pub status: Option<ShipmentStatus>,
     pub eta: Option<Timestamp>,
+    pub reason: Option<&'static str>,
+    pub accountable: Option<Accountable>,
 }
 
-/// A shipment's state as its events imply.
+impl Observation {
+    pub fn status(occurred_at: Timestamp, status: ShipmentStatus) -> Self {
+        Observation {
+            occurred_at,
+            status: Some(status),
+            eta: None,
+            reason: None,
+            accountable: None,
+        }
+    }
+}
+
+/// A shipment's state as its events imply. Stored on the shipment row and updated one event
+/// at a time by [`TrackingState::apply`]; because `apply` is order-independent, folding the
+/// events in any order (or twice) gives the same state as [`derive_state`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackingState {
     pub status: ShipmentStatus,
     pub status_at: Option<Timestamp>,
+    /// Reason and accountable party of the event that set the status.
+    pub reason: Option<&'static str>,
+    pub accountable: Option<Accountable>,
     pub eta: Option<Timestamp>,
+    /// When the ETA in force was reported: a later report replaces it, an earlier one not.
+    pub eta_at: Option<Timestamp>,
     pub last_event_at: Option<Timestamp>,
+    /// First scan that shows the carrier has the freight.
+    pub picked_up_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+}
+
+impl TrackingState {
+    pub fn new(initial: ShipmentStatus) -> Self {
+        TrackingState {
+            status: initial,
+            status_at: None,
+            reason: None,
+            accountable: None,
+            eta: None,
+            eta_at: None,
+            last_event_at: None,
+            picked_up_at: None,
+            delivered_at: None,
+        }
+    }
+
+    /// Folds one event in. Returns whether anything changed.
+    pub fn apply(&mut self, e: &Observation) -> bool {
+        let before = self.clone();
+        self.last_event_at = self.last_event_at.max(Some(e.occurred_at));
+        if let Some(eta) = e.eta
+            && self.eta_at.is_none_or(|a| e.occurred_at >= a)
+        {
+            // Two reports at the same instant: the later ETA wins, whatever the arrival order.
+            if self.eta_at == Some(e.occurred_at) {
+                self.eta = self.eta.max(Some(eta));
+            } else {
+                self.eta = Some(eta);
+            }
+            self.eta_at = Some(e.occurred_at);
+        }
+        if let Some(s) = e.status {
+            if shows_pickup(s) {
+                self.picked_up_at = Some(
+                    self.picked_up_at
+                        .map_or(e.occurred_at, |p| p.min(e.occurred_at)),
+                );
+            }
+            let key = |st: ShipmentStatus, r: Option<&str>| (rank(st), r.unwrap_or("").to_string());
+            let replaces = match self.status_at {
+                None => true,
+                // SPEC §2: the latest occurrence wins, so a terminal status stands against
+                // anything that happened before it, however late that arrives.
+                Some(at) if e.occurred_at > at => true,
+                Some(at) if e.occurred_at == at => key(s, e.reason) > key(self.status, self.reason),
+                Some(_) => false,
+            };
+            if replaces {
+                self.status = s;
+                self.status_at = Some(e.occurred_at);
+                self.reason = e.reason;
+                self.accountable = e.accountable;
+            }
+            if s == ShipmentStatus::Delivered {
+                self.delivered_at = Some(
+                    self.delivered_at
+                        .map_or(e.occurred_at, |d| d.min(e.occurred_at)),
+                );
+            }
+        }
+        *self != before
+    }
+}
+
+/// Statuses that prove the carrier has the freight.
+fn shows_pickup(s: ShipmentStatus) -> bool {
+    use ShipmentStatus::*;
+    matches!(
+        s,
+        PickedUp
+            | InTransit
+            | OutForDelivery
+            | AvailableForPickup
+            | DeliveryAttempted
+            | Delayed
+            | ReturningToSender
+            | ReturnedToSender
+            | Delivered
+    )
 }
 
 /// Tie-break for events at the same instant: further along the journey wins, terminal last.
@@ -373,39 +518,12 @@ pub fn rank(s: ShipmentStatus) -> u8 {
 }
 
 /// SPEC §2: the status of the event that occurred last (ties by [`rank`]); a terminal status is
-/// never replaced by a non-terminal one that occurred before it. The result does not depend on
-/// the order in which events arrived, and duplicates change nothing.
+/// never replaced by a non-terminal one. The result does not depend on the order in which
+/// events arrived, and duplicates change nothing.
 pub fn derive_state(initial: ShipmentStatus, events: &[Observation]) -> TrackingState {
-    let mut state = TrackingState {
-        status: initial,
-        status_at: None,
-        eta: None,
-        last_event_at: None,
-    };
-    let mut eta_at: Option<Timestamp> = None;
+    let mut state = TrackingState::new(initial);
     for e in events {
-        state.last_event_at = state.last_event_at.max(Some(e.occurred_at));
-        if let Some(eta) = e.eta
-            && eta_at.is_none_or(|a| e.occurred_at >= a)
-        {
-            if eta_at == Some(e.occurred_at) {
-                state.eta = state.eta.max(Some(eta));
-            } else {
-                state.eta = Some(eta);
-            }
-            eta_at = Some(e.occurred_at);
-        }
-        let Some(s) = e.status else { continue };
-        let replaces = match state.status_at {
-            None => true,
-            Some(at) if e.occurred_at > at => true,
-            Some(at) if e.occurred_at == at => rank(s) > rank(state.status),
-            Some(_) => false,
-        };
-        if replaces {
-            state.status = s;
-            state.status_at = Some(e.occurred_at);
-        }
+        state.apply(e);
     }
     state
 }
@@ -427,6 +545,284 @@ pub fn natural_key(
         occurred_at.as_microsecond(),
         location.trim().to_lowercase()
     )
+}
+
+/// The canonical form an integration submits (`POST …/tracking-events`, `consign import
+/// events`): our status and reason words, or raw codes the adapter already mapped.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTrackingEvent {
+    /// Carrier SCAC or carrier id.
+    pub carrier: String,
+    pub tracking_number: String,
+    pub occurred_at: Timestamp,
+    /// A canonical status word (SPEC §2). Omit for an ETA-only update.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// A canonical reason word.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Estimated delivery as the carrier now reports it.
+    #[serde(default)]
+    pub eta: Option<Timestamp>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The sender's id for this message: re-delivery with the same id is a no-op.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// The carrier's own code, kept for audit (defaults to the status word).
+    #[serde(default)]
+    pub raw_code: Option<String>,
+}
+
+/// An event after its source vocabulary was mapped: what every intake path hands to the
+/// ingest pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedEvent {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub occurred_at: Timestamp,
+    pub mapped: Mapped,
+    pub eta: Option<Timestamp>,
+    pub raw_code: String,
+    pub raw_reason: String,
+    pub location: String,
+    pub description: String,
+    pub message_id: Option<String>,
+}
+
+/// How far ahead of our clock an event may claim to have happened: carrier clocks drift and
+/// local times get mislabelled, but a scan days ahead is a bad timestamp.
+pub const MAX_EVENT_LEAD: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+impl MappedEvent {
+    /// Field checks; `prefix` locates the item (`events[3]`, `line 12`).
+    pub fn validate(&self, prefix: &str, now: Timestamp, inv: &mut crate::Invalid) {
+        let f = |name: &str| {
+            if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            }
+        };
+        crate::order::validate_reference(&self.carrier, &f("carrier"), inv);
+        crate::order::validate_reference(&self.tracking_number, &f("tracking_number"), inv);
+        crate::time::check_plausible(&f("occurred_at"), self.occurred_at, now, inv);
+        if self.occurred_at > now + MAX_EVENT_LEAD {
+            inv.push(
+                f("occurred_at"),
+                format!(
+                    "{} is more than 24 hours ahead of now ({now}); check the time zone",
+                    self.occurred_at
+                ),
+            );
+        }
+        if let Some(eta) = self.eta {
+            crate::time::check_plausible(&f("eta"), eta, now, inv);
+        }
+        for (name, v, max) in [
+            ("location", &self.location, 200),
+            ("description", &self.description, 500),
+            ("raw_code", &self.raw_code, 64),
+            ("raw_reason", &self.raw_reason, 64),
+        ] {
+            if v.chars().count() > max {
+                inv.push(f(name), format!("must be at most {max} characters"));
+            }
+        }
+        if let Some(m) = &self.message_id
+            && (m.trim().is_empty() || m.len() > 200)
+        {
+            inv.push(f("message_id"), "when given, must be 1 to 200 characters");
+        }
+        if self.mapped.status.is_none() && self.eta.is_none() && self.mapped.reason.is_none() {
+            inv.push(f("status"), "an event needs a status, a reason or an ETA");
+        }
+    }
+}
+
+impl NewTrackingEvent {
+    /// Maps canonical words; unknown words are errors here (a canonical feed has no excuse),
+    /// unlike carrier vocabularies where they become `unknown`.
+    pub fn into_mapped(self, prefix: &str, inv: &mut crate::Invalid) -> Option<MappedEvent> {
+        let f = |name: &str| {
+            if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            }
+        };
+        let status = match self.status.as_deref().map(ShipmentStatus::parse) {
+            None => None,
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                inv.push(f("status"), e);
+                return None;
+            }
+        };
+        let reason = match self.reason.as_deref().map(reason_word) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(r))) => Some(r),
+            Some(Err(e)) => {
+                inv.push(f("reason"), e);
+                return None;
+            }
+        };
+        let accountable =
+            reason.and_then(|r| REASONS.iter().find(|(x, _)| *x == r).and_then(|(_, a)| *a));
+        let raw_code = self
+            .raw_code
+            .or_else(|| status.map(|s| s.as_str().to_string()))
+            .unwrap_or_else(|| "eta".into());
+        Some(MappedEvent {
+            carrier: self.carrier,
+            tracking_number: self.tracking_number,
+            occurred_at: self.occurred_at,
+            mapped: Mapped {
+                status,
+                reason,
+                accountable,
+                eta_update: self.eta.is_some(),
+                unmapped: false,
+            },
+            eta: self.eta,
+            raw_code,
+            raw_reason: self.reason.unwrap_or_default(),
+            location: self.location.unwrap_or_default(),
+            description: self.description.unwrap_or_default(),
+            message_id: self.message_id,
+        })
+    }
+}
+
+/// A canonical reason word as the `'static` vocabulary entry (stored rows come back as text).
+pub fn reason_static(s: &str) -> Option<&'static str> {
+    REASONS.iter().find(|(r, _)| *r == s).map(|(r, _)| *r)
+}
+
+/// One tracking event as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrackingEvent {
+    pub id: crate::ids::EventId,
+    pub tenant_id: crate::ids::TenantId,
+    pub carrier_id: crate::ids::CarrierId,
+    /// `None` while an orphan: no shipment with this carrier and tracking number yet.
+    pub shipment_id: Option<crate::ids::ShipmentId>,
+    pub tracking_number: String,
+    pub occurred_at: Timestamp,
+    pub received_at: Timestamp,
+    pub status: Option<ShipmentStatus>,
+    pub reason: Option<&'static str>,
+    pub accountable: Option<Accountable>,
+    pub eta: Option<Timestamp>,
+    /// Where it came from: `api`, `webhook:open_source_12`, `webhook:tracking_saas`,
+    /// `csv:<feed>`, `edi:214`.
+    pub source: String,
+    pub message_id: Option<String>,
+    pub raw_code: String,
+    pub raw_reason: String,
+    pub location: String,
+    pub description: String,
+    /// The source code had no crosswalk row (a data-quality signal).
+    pub unmapped: bool,
+    #[serde(skip)]
+    pub dedup_key: [u8; 16],
+}
+
+impl TrackingEvent {
+    pub fn observation(&self) -> Observation {
+        Observation {
+            occurred_at: self.occurred_at,
+            status: self.status,
+            eta: self.eta,
+            reason: self.reason,
+            accountable: self.accountable,
+        }
+    }
+}
+
+/// The deduplication key (SPEC §2): the source message id when there is one, else the natural
+/// key; hashed to 16 bytes so the unique index stays small whatever the inputs' lengths.
+pub fn dedup_key(
+    carrier: crate::ids::CarrierId,
+    message_id: Option<&str>,
+    tracking_number: &str,
+    raw_code: &str,
+    occurred_at: Timestamp,
+    location: &str,
+) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let text = match message_id {
+        Some(m) => format!("m|{carrier}|{}", m.trim()),
+        None => format!(
+            "n|{}",
+            natural_key(
+                &carrier.to_string(),
+                tracking_number,
+                raw_code,
+                occurred_at,
+                location
+            )
+        ),
+    };
+    let d = Sha256::digest(text.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
+}
+
+/// A shipment as the tracking pipeline and the rule engine see it: the facts rules judge, the
+/// derived state, and when it is next due. Loaded (and locked) together so that one
+/// transaction reads, judges and writes each shipment once per batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedShipment {
+    pub tenant_id: crate::ids::TenantId,
+    pub id: crate::ids::ShipmentId,
+    pub order_id: Option<crate::ids::OrderId>,
+    pub carrier_id: crate::ids::CarrierId,
+    pub carrier_scac: String,
+    pub mode: String,
+    pub service: String,
+    pub direction: crate::shipment::Direction,
+    pub international: bool,
+    pub pod_required: bool,
+    pub planned_pickup_at: Option<Timestamp>,
+    pub promised_by: Option<Timestamp>,
+    pub destination_tz: String,
+    pub created_at: Timestamp,
+    pub pod_attached: bool,
+    pub documents_complete: bool,
+    pub state: TrackingState,
+    pub next_check_at: Option<Timestamp>,
+}
+
+impl TrackedShipment {
+    pub fn facts(&self) -> crate::rules::ShipmentFacts<'_> {
+        crate::rules::ShipmentFacts {
+            status: self.state.status,
+            status_at: self.state.status_at,
+            reason: self.state.reason,
+            accountable: self.state.accountable,
+            carrier: &self.carrier_scac,
+            service: &self.service,
+            mode: &self.mode,
+            direction: self.direction,
+            international: self.international,
+            planned_pickup_at: self.planned_pickup_at,
+            promised_by: self.promised_by,
+            destination_tz: &self.destination_tz,
+            eta: self.state.eta,
+            last_event_at: self.state.last_event_at,
+            picked_up_at: self.state.picked_up_at,
+            delivered_at: self.state.delivered_at,
+            pod_required: self.pod_required,
+            pod_attached: self.pod_attached,
+            documents_complete: self.documents_complete || !self.international,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -638,6 +1034,25 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_feed_crosswalk_maps_every_row_and_flags_unknown_codes() {
+        let f = FeedCrosswalk::parse("ltl_terminal_codes.csv", FEED_LTL_TERMINAL_CODES).unwrap();
+        assert!(f.codes().len() >= 15);
+        for code in f.codes() {
+            let m = f.map(code);
+            assert!(!m.unmapped && m.status.is_some(), "{code}");
+        }
+        assert_eq!(
+            (f.map("DMG").status, f.map("DMG").reason),
+            (Some(ShipmentStatus::Exception), Some("damaged"))
+        );
+        let u = f.map("ZZZ");
+        assert_eq!(
+            (u.status, u.unmapped),
+            (Some(ShipmentStatus::Unknown), true)
+        );
+    }
+
+    #[test]
     fn malformed_crosswalks_name_the_line() {
         let e = status_table(
             "t.csv",
@@ -663,11 +1078,7 @@ mod tests {
     }
 
     fn obs(s: i64, status: ShipmentStatus) -> Observation {
-        Observation {
-            occurred_at: at(s),
-            status: Some(status),
-            eta: None,
-        }
+        Observation::status(at(s), status)
     }
 
     #[test]
@@ -699,7 +1110,7 @@ mod tests {
         ) {
             let obs: Vec<Observation> = events
                 .iter()
-                .map(|(t, s, eta)| Observation { occurred_at: at(*t), status: Some(*s), eta: eta.map(at) })
+                .map(|(t, s, eta)| Observation { eta: eta.map(at), ..Observation::status(at(*t), *s) })
                 .collect();
             let base = derive_state(ShipmentStatus::InfoReceived, &obs);
             let mut shuffled = obs.clone();
@@ -721,7 +1132,7 @@ mod tests {
             terminal in prop::sample::select(vec![ShipmentStatus::Delivered, ShipmentStatus::Cancelled, ShipmentStatus::Lost, ShipmentStatus::ReturnedToSender]),
         ) {
             let mut obs = vec![obs(100, terminal)];
-            obs.extend(before.iter().map(|(t, s)| Observation { occurred_at: at(*t), status: Some(*s), eta: None }));
+            obs.extend(before.iter().map(|(t, s)| Observation::status(at(*t), *s)));
             prop_assert_eq!(derive_state(ShipmentStatus::InfoReceived, &obs).status, terminal);
         }
     }

@@ -9,12 +9,14 @@
 mod migrate;
 pub mod postgres;
 mod sql;
+mod sql_tracking;
 pub mod sqlite;
 pub mod testing;
 
 use async_trait::async_trait;
 use consign_core::access::{ApiToken, User};
 use consign_core::audit::{AuditEntry, AuditRecord};
+use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
 use consign_core::edi::{
     Direction as EdiDirection, InterchangeRecord, OutboundGroup, SetRecord, TradingPartner,
 };
@@ -23,6 +25,7 @@ use consign_core::order::{CustomerInfo, Order, OrderChange, OrderStatus};
 use consign_core::party::{Carrier, Customer, Warehouse};
 use consign_core::shipment::{Document, Shipment, ShipmentStatus};
 use consign_core::tenant::Tenant;
+use consign_core::tracking::{TrackedShipment, TrackingEvent};
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -72,6 +75,15 @@ impl From<sqlx::Error> for StoreError {
             return StoreError::Duplicate(d.message().to_string());
         }
         StoreError::Db(e)
+    }
+}
+
+impl StoreError {
+    /// A PostgreSQL deadlock or serialisation failure: the transaction was rolled back and
+    /// running it again is safe.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(d))
+            if matches!(d.code().as_deref(), Some("40P01") | Some("40001")))
     }
 }
 
@@ -284,6 +296,133 @@ pub trait IdempotencyStore {
     async fn purge_keys(&self, older_than: Timestamp) -> Result<u64>;
 }
 
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub case_type: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub severity: Option<Severity>,
+    pub carrier: Option<CarrierId>,
+    pub accountable: Option<String>,
+    pub shipment: Option<ShipmentId>,
+    pub opened_from: Option<Timestamp>,
+    pub opened_to: Option<Timestamp>,
+    pub after: Option<CaseId>,
+    pub limit: u32,
+}
+
+/// One version of a tenant's rulebook, as stored (the TOML text is kept verbatim).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRulebook {
+    pub version: i64,
+    pub name: String,
+    pub source: String,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnmappedCode {
+    pub source: String,
+    pub raw_code: String,
+    pub raw_reason: String,
+    pub count: i64,
+}
+
+/// Data-quality figures of a tenant's tracking feed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TrackingQuality {
+    pub events: i64,
+    /// Events waiting for their shipment.
+    pub orphans: i64,
+    /// Codes without a crosswalk row, per source, most frequent first.
+    pub unmapped: Vec<UnmappedCode>,
+}
+
+#[async_trait]
+pub trait TrackingStore {
+    /// Shipment ids by (carrier, tracking number); pairs without a shipment are absent.
+    async fn shipment_ids_by_tracking(
+        &self,
+        tenant: TenantId,
+        keys: &[(CarrierId, String)],
+    ) -> Result<HashMap<(CarrierId, String), ShipmentId>>;
+    async fn tracked_shipments(
+        &self,
+        tenant: TenantId,
+        ids: &[ShipmentId],
+    ) -> Result<Vec<TrackedShipment>>;
+    /// Events of these shipments, oldest occurrence first.
+    async fn tracking_events(
+        &self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+    ) -> Result<Vec<TrackingEvent>>;
+    async fn orphan_events(&self, tenant: TenantId, limit: u32) -> Result<Vec<TrackingEvent>>;
+    async fn tracking_quality(&self, tenant: TenantId) -> Result<TrackingQuality>;
+    /// Provider-level (the sweep worker serves every tenant): shipments whose `next_check_at`
+    /// is at or before `now`, most overdue first.
+    async fn due_shipments(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, ShipmentId)>>;
+    /// Shipment ids in id order after `after` (replays page through a tenant with this).
+    async fn shipment_ids_page(
+        &self,
+        tenant: TenantId,
+        after: Option<ShipmentId>,
+        limit: u32,
+    ) -> Result<Vec<ShipmentId>>;
+    async fn cases(&self, tenant: TenantId, filter: &CaseFilter) -> Result<Vec<Case>>;
+    async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>>;
+    async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>>;
+    async fn cases_opened_by_type(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, i64)>>;
+    /// The tenant's rulebook in force (its newest version), if it stored one.
+    async fn rulebook(&self, tenant: TenantId) -> Result<Option<StoredRulebook>>;
+    async fn rulebooks(&self, tenant: TenantId) -> Result<Vec<StoredRulebook>>;
+}
+
+/// The tracking pipeline's writes (part of every [`Tx`]).
+#[async_trait]
+pub trait TrackingTx: Send {
+    /// Loads these shipments with their facts and state, locking them until commit on
+    /// PostgreSQL (SQLite's single writer already serialises).
+    async fn lock_tracked(
+        &mut self,
+        tenant: TenantId,
+        ids: &[ShipmentId],
+    ) -> Result<Vec<TrackedShipment>>;
+    /// Inserts events not seen before; returns the dedup keys that were new.
+    async fn insert_tracking_events(
+        &mut self,
+        events: &[TrackingEvent],
+    ) -> Result<HashSet<[u8; 16]>>;
+    async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()>;
+    async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId])
+    -> Result<Vec<Case>>;
+    async fn insert_cases(&mut self, cases: &[Case]) -> Result<()>;
+    /// Writes severity, status, counters and instants of existing cases.
+    async fn update_cases(&mut self, cases: &[Case]) -> Result<()>;
+    async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()>;
+    /// Gives orphan events their shipment; returns the shipments that received some.
+    async fn attach_orphans(
+        &mut self,
+        tenant: TenantId,
+        shipments: &[(CarrierId, String, ShipmentId)],
+    ) -> Result<Vec<ShipmentId>>;
+    async fn events_of(
+        &mut self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+    ) -> Result<Vec<TrackingEvent>>;
+    async fn insert_rulebook(&mut self, tenant: TenantId, book: &StoredRulebook) -> Result<()>;
+}
+
 /// Everything a running Consign needs from storage.
 #[async_trait]
 pub trait Store:
@@ -295,6 +434,7 @@ pub trait Store:
     + AuditStore
     + IdempotencyStore
     + EdiStore
+    + TrackingStore
     + Send
     + Sync
 {
@@ -309,7 +449,7 @@ pub trait Store:
 
 /// One write transaction. Dropped without `commit`, it rolls back.
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: TrackingTx + Send {
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()>;
     async fn insert_user(&mut self, user: &User, password_hash: &str) -> Result<()>;
     async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> Result<()>;

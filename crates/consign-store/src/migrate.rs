@@ -19,6 +19,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "edi",
         sql: include_str!("../migrations/sqlite/0002_edi.sql"),
     },
+    Migration {
+        version: 3,
+        name: "tracking",
+        sql: include_str!("../migrations/sqlite/0003_tracking.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -31,6 +36,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 2,
         name: "edi",
         sql: include_str!("../migrations/postgres/0002_edi.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "tracking",
+        sql: include_str!("../migrations/postgres/0003_tracking.sql"),
     },
 ];
 

@@ -86,3 +86,10 @@ crate::sql::impl_sql_store!(
     Engine::Postgres,
     for_update = " FOR UPDATE"
 );
+
+crate::sql_tracking::impl_tracking_store!(
+    PgStore,
+    PgTx,
+    sqlx::Postgres,
+    for_update = " FOR UPDATE"
+);

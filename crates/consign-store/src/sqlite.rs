@@ -97,3 +97,5 @@ crate::sql::impl_sql_store!(
     Engine::Sqlite,
     for_update = ""
 );
+
+crate::sql_tracking::impl_tracking_store!(SqliteStore, SqliteTx, sqlx::Sqlite, for_update = "");

@@ -40,6 +40,9 @@ pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     pub request_timeout: Duration,
+    /// When set, tracking webhooks must carry `X-Consign-Signature: sha256=<hex>`, the
+    /// HMAC-SHA256 of the raw body under this secret.
+    pub webhook_secret: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -51,6 +54,7 @@ impl Default for WebConfig {
             login_per_minute: 20,
             secure_cookies: false,
             request_timeout: Duration::from_secs(60),
+            webhook_secret: None,
         }
     }
 }
@@ -59,6 +63,9 @@ impl WebConfig {
     pub fn body_limit_for(&self, path: &str) -> usize {
         if path.ends_with("/edi") {
             consign_app::edi::MAX_EDI_BYTES
+        } else if path.ends_with("/tracking-events") || path.contains("/webhooks/") {
+            // 10,000 events of a few hundred bytes each.
+            16 * 1024 * 1024
         } else if path.ends_with("/documents") {
             self.document_limit
         } else {
@@ -97,7 +104,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         limiter: Arc::new(limits::RateLimiter::default()),
         metrics: metrics_handle(),
     };
-    use api::{admin, edi, orders, session, shipments};
+    use api::{admin, edi, orders, session, shipments, tracking};
     let tenant = Router::new()
         .route("/", get(admin::get_tenant))
         .route(
@@ -119,6 +126,16 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/orders/{id}/release", post(orders::release))
         .route("/shipments", get(shipments::list).post(shipments::create))
         .route("/shipments/{id}", get(shipments::get))
+        .route("/shipments/{id}/tracking", get(tracking::shipment_tracking))
+        .route("/tracking-events", post(tracking::post_events))
+        .route("/tracking/quality", get(tracking::quality))
+        .route("/webhooks/{format}", post(tracking::webhook))
+        .route("/cases", get(tracking::list_cases))
+        .route("/cases/{id}", get(tracking::get_case))
+        .route(
+            "/rulebook",
+            get(tracking::get_rulebook).put(tracking::put_rulebook),
+        )
         .route(
             "/shipments/{id}/documents",
             get(shipments::list_documents)

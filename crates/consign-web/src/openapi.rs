@@ -319,6 +319,70 @@ fn routes() -> Vec<Route> {
             "200",
             "binary",
         ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/tracking-events",
+            "Ingest up to 10,000 canonical tracking events; a result per item (accepted, duplicate, orphan) after the durable commit",
+            Some("EventBatch"),
+            "200",
+            "IngestOutcome",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/{tenant}/webhooks/{format}",
+            "Tracking webhook (format open_source_12 or tracking_saas); X-Consign-Signature HMAC when a secret is configured",
+            Some("json"),
+            "200",
+            "IngestOutcome",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/shipments/{id}/tracking",
+            "A shipment's events, derived state and open cases",
+            None,
+            "200",
+            "TrackingView",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/tracking/quality",
+            "Tracking data quality: events, orphans, unmapped codes per source",
+            None,
+            "200",
+            "TrackingQuality",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/cases",
+            "Exception cases, newest first, filtered by type, status, severity, carrier, accountable party, opened date",
+            None,
+            "200",
+            "CasePage",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/cases/{id}",
+            "A case with its timeline",
+            None,
+            "200",
+            "CaseView",
+        ),
+        (
+            "get",
+            "/api/v1/tenants/{tenant}/rulebook",
+            "The rulebook in force (version 0 is the shipped default)",
+            None,
+            "200",
+            "RulebookView",
+        ),
+        (
+            "put",
+            "/api/v1/tenants/{tenant}/rulebook",
+            "Store a new rulebook version (TOML body); refused with every problem when invalid",
+            Some("toml"),
+            "201",
+            "RulebookView",
+        ),
     ]
 }
 
@@ -341,6 +405,21 @@ fn params(path: &str, method: &str) -> Vec<Value> {
         v.extend(list(&[
             "status", "carrier", "order", "from", "to", "q", "cursor", "limit",
         ]));
+    } else if method == "get" && path.ends_with("/cases") {
+        v.extend(list(&[
+            "type",
+            "status",
+            "severity",
+            "carrier",
+            "accountable",
+            "shipment",
+            "from",
+            "to",
+            "cursor",
+            "limit",
+        ]));
+    } else if method == "post" && path.ends_with("/webhooks/{format}") {
+        v.extend(list(&["carrier"]));
     } else if method == "get" && path.ends_with("/customers") {
         v.extend(list(&["cursor", "limit"]));
     } else if method == "post" && path.ends_with("/warehouse-order") {
@@ -373,6 +452,12 @@ pub fn spec() -> Value {
         match body {
             Some("x12") => {
                 op["requestBody"] = json!({ "required": true, "content": { "application/edi-x12": { "schema": { "type": "string" } } } })
+            }
+            Some("json") => {
+                op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })
+            }
+            Some("toml") => {
+                op["requestBody"] = json!({ "required": true, "content": { "application/toml": { "schema": { "type": "string" } } } })
             }
             Some("binary") => {
                 op["requestBody"] = json!({ "required": true, "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } })

@@ -3,10 +3,13 @@
 
 use crate::api::admin::{CreatedToken, CreatedUser};
 use crate::api::session::Login;
+use crate::api::tracking::{CaseView, EventBatch, RulebookView, TrackingView};
 use crate::error::Problem;
 use consign_app::admin::{NewToken, NewUser};
+use consign_app::tracking::{CaseChanges, IngestOutcome, ItemOutcome, ItemResult};
 use consign_core::FieldError;
 use consign_core::access::{ApiToken, Role, User};
+use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
 use consign_core::edi::{
     InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind, SetRecord, TradingPartner,
 };
@@ -20,6 +23,7 @@ use consign_core::shipment::{
     ShipmentStatus,
 };
 use consign_core::tenant::{NewTenant, Tenant};
+use consign_core::tracking::NewTrackingEvent;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
@@ -69,6 +73,20 @@ use utoipa::OpenApi;
     InterchangeRecord,
     SetRecord,
     OutboundGroup,
+    NewTrackingEvent,
+    EventBatch,
+    IngestOutcome,
+    ItemOutcome,
+    ItemResult,
+    CaseChanges,
+    Case,
+    CaseStatus,
+    Severity,
+    TimelineEntry,
+    TimelineKind,
+    CaseView,
+    TrackingView,
+    RulebookView,
 )))]
 struct Schemas;
 
@@ -103,6 +121,7 @@ pub fn schemas() -> Value {
         ("PartnerPage", "TradingPartner"),
         ("OutboundGroupPage", "OutboundGroup"),
         ("InterchangePage", "InterchangeRecord"),
+        ("CasePage", "Case"),
     ] {
         obj.insert(page_name.into(), page(item));
     }
@@ -140,6 +159,13 @@ pub fn schemas() -> Value {
                             "id": {"type": "string"}, "control": {"type": "string"}, "status": {"type": "string"},
                             "problems": {"type": "array", "items": {"type": "string"}}, "content": {} } } } } } } } } },
                 "acknowledgements": { "type": "string", "description": "997 interchanges (and TA1s) as X12 text" } } }),
+    );
+    obj.insert(
+        "TrackingQuality".into(),
+        json!({ "type": "object", "properties": {
+            "events": { "type": "integer" }, "orphans": { "type": "integer", "description": "events waiting for their shipment" },
+            "unmapped": { "type": "array", "items": { "type": "object", "properties": {
+                "source": {"type": "string"}, "raw_code": {"type": "string"}, "raw_reason": {"type": "string"}, "count": {"type": "integer"} } } } } }),
     );
     obj.insert(
         "Session".into(),

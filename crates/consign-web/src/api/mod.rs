@@ -5,6 +5,7 @@ pub mod edi;
 pub mod orders;
 pub mod session;
 pub mod shipments;
+pub mod tracking;
 
 use crate::error::ApiError;
 use consign_core::FieldError;

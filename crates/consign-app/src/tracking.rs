@@ -1,0 +1,941 @@
+//! Tracking use cases: events from every source go through one pipeline (validate, resolve the
+//! carrier and shipment, dedup, fold into the shipment's state, judge with the tenant's
+//! rulebook, open/update/resolve cases) committed in one transaction per batch; the sweep that
+//! runs time-based rules from `next_check_at`; orphans attached when their shipment appears;
+//! rulebooks stored per tenant; and replay of a rulebook over recorded events.
+//!
+//! Concurrent small requests (single-event webhooks) are coalesced by [`GroupCommitter`] into
+//! one transaction, so each is acknowledged only after a durable commit without paying a
+//! commit (an fsync on SQLite) per request.
+
+use crate::shipments::find_carrier;
+use crate::{App, AppError, AppResult, entropy, require};
+use consign_core::Invalid;
+use consign_core::access::{Capability, Principal};
+use consign_core::audit::AuditEntry;
+use consign_core::case::{Case, CaseStatus, TimelineEntry, TimelineKind};
+use consign_core::ids::*;
+use consign_core::rules::{CaseAction, OpenCase, Rulebook, Trigger};
+use consign_core::shipment::ShipmentStatus;
+use consign_core::tenant::Tenant;
+use consign_core::tracking::{
+    MappedEvent, TrackedShipment, TrackingEvent, TrackingState, dedup_key, derive_state,
+};
+use consign_store::{CaseFilter, StoreError, StoredRulebook, Tx};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Checks mapped events and turns the good ones into records; problems come back per item.
+pub fn build_events(
+    carriers: &[consign_core::party::Carrier],
+    p: &Principal,
+    tenant: &Tenant,
+    now: Timestamp,
+    source: &str,
+    items: Vec<(String, MappedEvent)>,
+) -> (Vec<TrackingEvent>, Vec<(usize, Invalid)>) {
+    let mut bad: Vec<(usize, Invalid)> = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, (prefix, e)) in items.into_iter().enumerate() {
+        let mut inv = Invalid::default();
+        e.validate(&prefix, now, &mut inv);
+        let field = |f: &str| {
+            if prefix.is_empty() {
+                f.to_string()
+            } else {
+                format!("{prefix}.{f}")
+            }
+        };
+        let carrier = find_carrier(carriers, &e.carrier);
+        match carrier {
+            None if !e.carrier.trim().is_empty() => inv.push(
+                field("carrier"),
+                format!("unknown carrier '{}' in tenant {}", e.carrier, tenant.slug),
+            ),
+            Some(c) if p.carrier.is_some_and(|own| own != c.id) => inv.push(
+                field("carrier"),
+                format!("carrier '{}' is not the caller's carrier", e.carrier),
+            ),
+            _ => {}
+        }
+        if !inv.is_empty() {
+            bad.push((i, inv));
+            continue;
+        }
+        let Some(c) = carrier else { continue };
+        let tracking_number = e.tracking_number.trim().to_string();
+        out.push(TrackingEvent {
+            id: EventId::new_at(now, entropy()),
+            tenant_id: tenant.id,
+            carrier_id: c.id,
+            shipment_id: None,
+            dedup_key: dedup_key(
+                c.id,
+                e.message_id.as_deref(),
+                &tracking_number,
+                &e.raw_code,
+                e.occurred_at,
+                &e.location,
+            ),
+            tracking_number,
+            occurred_at: e.occurred_at,
+            received_at: now,
+            status: e.mapped.status,
+            reason: e.mapped.reason,
+            accountable: e.mapped.accountable,
+            eta: e.eta,
+            source: source.to_string(),
+            message_id: e.message_id,
+            raw_code: e.raw_code,
+            raw_reason: e.raw_reason,
+            location: e.location,
+            description: e.description,
+            unmapped: e.mapped.unmapped,
+        });
+    }
+    (out, bad)
+}
+
+/// The crosswalks shipped with Consign, parsed once.
+pub fn crosswalks() -> &'static consign_core::tracking::Crosswalks {
+    static CW: std::sync::OnceLock<consign_core::tracking::Crosswalks> = std::sync::OnceLock::new();
+    CW.get_or_init(|| {
+        consign_core::tracking::Crosswalks::builtin().expect("the shipped crosswalks are valid")
+    })
+}
+
+/// Most events one request may carry.
+pub const MAX_EVENTS_PER_REQUEST: usize = 10_000;
+
+/// What happened to one submitted event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ItemResult {
+    /// Stored and applied to its shipment.
+    Accepted,
+    /// Seen before (same message id or natural key): nothing done.
+    Duplicate,
+    /// Stored; no shipment has this carrier and tracking number yet.
+    Orphan,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ItemOutcome {
+    pub index: usize,
+    pub result: ItemResult,
+    pub event_id: Option<EventId>,
+    pub shipment_id: Option<ShipmentId>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseChanges {
+    pub opened: u64,
+    pub detected_again: u64,
+    pub escalated: u64,
+    pub resolved: u64,
+}
+
+impl CaseChanges {
+    fn add(&mut self, o: &CaseChanges) {
+        self.opened += o.opened;
+        self.detected_again += o.detected_again;
+        self.escalated += o.escalated;
+        self.resolved += o.resolved;
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestOutcome {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub orphans: u64,
+    pub cases: CaseChanges,
+    pub items: Vec<ItemOutcome>,
+}
+
+/// The rulebook in force for a tenant: its newest stored version, else the shipped default
+/// (version 0).
+pub struct RulebookInForce {
+    pub version: i64,
+    pub book: Rulebook,
+}
+
+impl App {
+    pub async fn rulebook_in_force(&self, tenant: TenantId) -> AppResult<Arc<RulebookInForce>> {
+        Ok(Arc::new(match self.store.rulebook(tenant).await? {
+            Some(r) => RulebookInForce {
+                version: r.version,
+                book: Rulebook::parse(&r.source).map_err(|e| {
+                    AppError::Store(StoreError::Corrupt(format!(
+                        "stored rulebook version {}: {}",
+                        r.version,
+                        e.join("; ")
+                    )))
+                })?,
+            },
+            None => RulebookInForce {
+                version: 0,
+                book: Rulebook::default_rulebook(),
+            },
+        }))
+    }
+
+    /// Validates a batch and turns it into event records. Any invalid item rejects the whole
+    /// request (nothing is committed) with every problem listed by item index.
+    pub async fn prepare_events(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        source: &str,
+        items: Vec<(String, MappedEvent)>,
+    ) -> AppResult<Vec<TrackingEvent>> {
+        require(p, Capability::PostEvents)?;
+        if items.len() > MAX_EVENTS_PER_REQUEST {
+            return Err(Invalid::one(
+                "events",
+                format!(
+                    "{} events in one request; at most {MAX_EVENTS_PER_REQUEST}",
+                    items.len()
+                ),
+            )
+            .into());
+        }
+        let now = self.now();
+        let carriers = self.store.carriers(tenant.id).await?;
+        let (out, bad) = build_events(&carriers, p, tenant, now, source, items);
+        if !bad.is_empty() {
+            return Err(AppError::InvalidItems(bad));
+        }
+        Ok(out)
+    }
+
+    /// Validates, then commits a batch (coalesced with concurrent batches when a group
+    /// committer runs). Answers only after the commit.
+    pub async fn ingest_events(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        source: &str,
+        items: Vec<(String, MappedEvent)>,
+    ) -> AppResult<IngestOutcome> {
+        let events = self.prepare_events(p, tenant, source, items).await?;
+        match &self.committer {
+            Some(c) => c.submit(tenant.id, p.actor.label(), events).await,
+            None => {
+                self.commit_events(tenant.id, &p.actor.label(), events)
+                    .await
+            }
+        }
+    }
+
+    /// One transaction for prepared events, retried on a PostgreSQL deadlock.
+    pub async fn commit_events(
+        &self,
+        tenant: TenantId,
+        actor: &str,
+        events: Vec<TrackingEvent>,
+    ) -> AppResult<IngestOutcome> {
+        let book = self.rulebook_in_force(tenant).await?;
+        let keys: Vec<(CarrierId, String)> = events
+            .iter()
+            .map(|e| (e.carrier_id, e.tracking_number.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        // Looked up before the transaction: inside a long PostgreSQL transaction the planner
+        // works from stale statistics (see the import notes).
+        let shipments = self.store.shipment_ids_by_tracking(tenant, &keys).await?;
+        let mut attempt = 0;
+        loop {
+            let mut tx = self.store.begin().await?;
+            let r = self
+                .apply_events(&mut *tx, tenant, actor, &book, &shipments, events.clone())
+                .await;
+            let r = match r {
+                Ok(o) => tx.commit().await.map(|_| o).map_err(AppError::from),
+                Err(e) => Err(e),
+            };
+            match r {
+                Err(AppError::Store(e)) if e.is_retryable() && attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The pipeline inside a caller's transaction (the EDI intake uses its own).
+    pub async fn apply_events(
+        &self,
+        tx: &mut dyn Tx,
+        tenant: TenantId,
+        actor: &str,
+        book: &RulebookInForce,
+        shipments: &HashMap<(CarrierId, String), ShipmentId>,
+        mut events: Vec<TrackingEvent>,
+    ) -> AppResult<IngestOutcome> {
+        let now = self.now();
+        for e in &mut events {
+            e.shipment_id = shipments
+                .get(&(e.carrier_id, e.tracking_number.clone()))
+                .copied();
+        }
+        let mut outcome = IngestOutcome::default();
+        // First occurrence of each key in the batch is a candidate; later ones are duplicates.
+        let mut seen = HashSet::new();
+        let fresh: Vec<bool> = events.iter().map(|e| seen.insert(e.dedup_key)).collect();
+        let candidates: Vec<TrackingEvent> = events
+            .iter()
+            .zip(&fresh)
+            .filter(|(_, f)| **f)
+            .map(|(e, _)| e.clone())
+            .collect();
+        let ids: Vec<ShipmentId> = candidates.iter().filter_map(|e| e.shipment_id).collect();
+        // Lock the shipments first (in id order), then insert events in key order: two
+        // writers with overlapping batches then queue rather than deadlock.
+        let mut tracked: BTreeMap<ShipmentId, TrackedShipment> = tx
+            .lock_tracked(tenant, &ids)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        let mut sorted = candidates;
+        sorted.sort_by_key(|e| e.dedup_key);
+        let inserted = tx.insert_tracking_events(&sorted).await?;
+        let mut new_by_shipment: BTreeMap<ShipmentId, Vec<&TrackingEvent>> = BTreeMap::new();
+        for (e, first) in events.iter().zip(&fresh) {
+            let new = *first && inserted.contains(&e.dedup_key);
+            let result = match (new, e.shipment_id) {
+                (false, _) => ItemResult::Duplicate,
+                (true, None) => ItemResult::Orphan,
+                (true, Some(s)) => {
+                    new_by_shipment.entry(s).or_default().push(e);
+                    ItemResult::Accepted
+                }
+            };
+            match result {
+                ItemResult::Accepted => outcome.accepted += 1,
+                ItemResult::Duplicate => outcome.duplicates += 1,
+                ItemResult::Orphan => outcome.orphans += 1,
+            }
+            outcome.items.push(ItemOutcome {
+                index: outcome.items.len(),
+                event_id: (result != ItemResult::Duplicate).then_some(e.id),
+                shipment_id: e.shipment_id,
+                result,
+            });
+        }
+        let mut triggers = HashMap::new();
+        for (id, evs) in &new_by_shipment {
+            let Some(t) = tracked.get_mut(id) else {
+                continue;
+            };
+            for e in evs {
+                t.state.apply(&e.observation());
+            }
+            // The newest occurrence among the new events is what "detected again" compares.
+            if let Some(latest) = evs
+                .iter()
+                .filter(|e| e.status.is_some())
+                .max_by_key(|e| e.occurred_at)
+            {
+                triggers.insert(*id, (latest.status, latest.reason));
+            }
+        }
+        let mut touched: Vec<TrackedShipment> = new_by_shipment
+            .keys()
+            .filter_map(|id| tracked.remove(id))
+            .collect();
+        outcome.cases = self
+            .judge_and_apply(tx, tenant, actor, book, &mut touched, &triggers, now)
+            .await?;
+        tx.update_tracked(&touched, now).await?;
+        if outcome.accepted + outcome.orphans > 0 {
+            let first = events.first().map(|e| e.id.to_string()).unwrap_or_default();
+            tx.append_audit(vec![
+                AuditEntry::new(
+                    Some(tenant),
+                    now,
+                    actor.to_string(),
+                    "tracking_events",
+                    first,
+                    "ingested",
+                )
+                .after(&serde_json::json!({
+                    "source": events.first().map(|e| e.source.clone()),
+                    "accepted": outcome.accepted,
+                    "orphans": outcome.orphans,
+                    "duplicates": outcome.duplicates,
+                    "cases": outcome.cases,
+                })),
+            ])
+            .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Judges shipments with the rulebook and writes the case changes and each shipment's
+    /// next check instant (into `tracked`; the caller writes the shipments).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn judge_and_apply(
+        &self,
+        tx: &mut dyn Tx,
+        tenant: TenantId,
+        actor: &str,
+        book: &RulebookInForce,
+        tracked: &mut [TrackedShipment],
+        triggers: &HashMap<ShipmentId, (Option<ShipmentStatus>, Option<&'static str>)>,
+        now: Timestamp,
+    ) -> AppResult<CaseChanges> {
+        let ids: Vec<ShipmentId> = tracked.iter().map(|t| t.id).collect();
+        let mut open: HashMap<(ShipmentId, String), Case> = HashMap::new();
+        for c in tx.open_cases(tenant, &ids).await? {
+            if let Some(s) = c.shipment_id {
+                open.insert((s, c.case_type.clone()), c);
+            }
+        }
+        let mut changes = CaseChanges::default();
+        let mut new_cases: Vec<Case> = Vec::new();
+        let mut updated: HashMap<CaseId, Case> = HashMap::new();
+        let mut timeline: Vec<TimelineEntry> = Vec::new();
+        let mut audit = Vec::new();
+        for t in tracked.iter_mut() {
+            let open_here: Vec<OpenCase> = open
+                .iter()
+                .filter(|((s, _), _)| *s == t.id)
+                .map(|((_, ty), c)| OpenCase {
+                    case_type: ty.clone(),
+                    severity: c.severity,
+                })
+                .collect();
+            let trigger = match triggers.get(&t.id) {
+                Some((status, reason)) => Trigger::Event {
+                    status: *status,
+                    reason: *reason,
+                },
+                None => Trigger::Sweep,
+            };
+            let verdict = book.book.judge(&t.facts(), &open_here, trigger, now);
+            t.next_check_at = verdict.next_check_at.filter(|n| *n > now);
+            for action in verdict.actions {
+                match action {
+                    CaseAction::Open {
+                        case_type,
+                        severity,
+                        accountable,
+                        owner_team,
+                        detail,
+                    } => {
+                        let id = CaseId::new_at(now, entropy());
+                        timeline.push(TimelineEntry {
+                            case_id: id,
+                            seq: 1,
+                            at: now,
+                            kind: TimelineKind::Created,
+                            detail,
+                        });
+                        new_cases.push(Case {
+                            id,
+                            tenant_id: tenant,
+                            number: String::new(),
+                            case_type,
+                            severity,
+                            accountable,
+                            owner_team,
+                            status: CaseStatus::Open,
+                            shipment_id: Some(t.id),
+                            order_id: t.order_id,
+                            carrier_id: Some(t.carrier_id),
+                            rulebook_version: book.version,
+                            detections: 1,
+                            entries: 1,
+                            opened_at: now,
+                            updated_at: now,
+                            resolved_at: None,
+                        });
+                        changes.opened += 1;
+                    }
+                    other => {
+                        let Some(case) = open.get(&(t.id, other.case_type().to_string())) else {
+                            continue;
+                        };
+                        let c = updated.entry(case.id).or_insert_with(|| case.clone());
+                        c.entries += 1;
+                        c.updated_at = now;
+                        let (kind, detail) = match other {
+                            CaseAction::DetectedAgain { detail, .. } => {
+                                c.detections += 1;
+                                changes.detected_again += 1;
+                                (TimelineKind::DetectedAgain, detail)
+                            }
+                            CaseAction::Escalate {
+                                from, to, detail, ..
+                            } => {
+                                c.severity = to;
+                                changes.escalated += 1;
+                                (
+                                    TimelineKind::Escalated,
+                                    format!("{} → {}: {detail}", from.as_str(), to.as_str()),
+                                )
+                            }
+                            CaseAction::Resolve { detail, .. } => {
+                                c.status = CaseStatus::Resolved;
+                                c.resolved_at = Some(now);
+                                changes.resolved += 1;
+                                audit.push(
+                                    AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "auto_resolved")
+                                        .after(&serde_json::json!({ "case_type": c.case_type, "detail": detail })),
+                                );
+                                (TimelineKind::AutoResolved, detail)
+                            }
+                            CaseAction::Open { .. } => unreachable!("handled above"),
+                        };
+                        timeline.push(TimelineEntry {
+                            case_id: c.id,
+                            seq: c.entries,
+                            at: now,
+                            kind,
+                            detail,
+                        });
+                    }
+                }
+            }
+        }
+        if !new_cases.is_empty() {
+            let first = tx
+                .next_numbers(tenant, "case", new_cases.len() as u64)
+                .await?;
+            for (i, c) in new_cases.iter_mut().enumerate() {
+                c.number = format!("CASE-{:06}", first + i as i64);
+                audit.push(
+                    AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened")
+                        .after(&serde_json::json!({
+                            "number": c.number, "case_type": c.case_type, "severity": c.severity,
+                            "shipment": c.shipment_id, "rulebook_version": c.rulebook_version,
+                        })),
+                );
+            }
+            tx.insert_cases(&new_cases).await?;
+        }
+        let updated: Vec<Case> = updated.into_values().collect();
+        tx.update_cases(&updated).await?;
+        tx.append_timeline(tenant, &timeline).await?;
+        tx.append_audit(audit).await?;
+        Ok(changes)
+    }
+
+    /// Gives waiting orphan events their new shipments and re-derives those shipments' state.
+    pub(crate) async fn attach_orphans(
+        &self,
+        tx: &mut dyn Tx,
+        tenant: TenantId,
+        actor: &str,
+        shipments: &[(CarrierId, String, ShipmentId)],
+    ) -> AppResult<u64> {
+        let ids = tx.attach_orphans(tenant, shipments).await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let events = tx.events_of(tenant, &ids).await?;
+        let mut tracked = tx.lock_tracked(tenant, &ids).await?;
+        let mut triggers = HashMap::new();
+        let mut with_events = Vec::new();
+        for t in tracked.iter_mut() {
+            let mine: Vec<_> = events
+                .iter()
+                .filter(|e| e.shipment_id == Some(t.id))
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let obs: Vec<_> = mine.iter().map(|e| e.observation()).collect();
+            let mut s = derive_state(t.state.status, &obs);
+            // Milestones given at creation stay unless events say otherwise.
+            s.picked_up_at = s.picked_up_at.or(t.state.picked_up_at);
+            s.delivered_at = s.delivered_at.or(t.state.delivered_at);
+            t.state = s;
+            if let Some(l) = mine
+                .iter()
+                .filter(|e| e.status.is_some())
+                .max_by_key(|e| e.occurred_at)
+            {
+                triggers.insert(t.id, (l.status, l.reason));
+            }
+            with_events.push(t.clone());
+        }
+        let book = self.rulebook_in_force(tenant).await?;
+        let now = self.now();
+        self.judge_and_apply(tx, tenant, actor, &book, &mut with_events, &triggers, now)
+            .await?;
+        tx.update_tracked(&with_events, now).await?;
+        Ok(events.len() as u64)
+    }
+
+    /// Judges every shipment whose `next_check_at` has come, as of the app's clock. Returns
+    /// how many shipments were judged and what changed.
+    pub async fn sweep(&self, batch: u32) -> AppResult<(u64, CaseChanges)> {
+        let now = self.now();
+        let mut judged = 0u64;
+        let mut total = CaseChanges::default();
+        let mut books: HashMap<TenantId, Arc<RulebookInForce>> = HashMap::new();
+        loop {
+            let due = self.store.due_shipments(now, batch).await?;
+            if due.is_empty() {
+                break;
+            }
+            let mut by_tenant: BTreeMap<TenantId, Vec<ShipmentId>> = BTreeMap::new();
+            for (t, s) in &due {
+                by_tenant.entry(*t).or_default().push(*s);
+            }
+            for (tenant, ids) in by_tenant {
+                let book = match books.get(&tenant) {
+                    Some(b) => b.clone(),
+                    None => {
+                        let b = self.rulebook_in_force(tenant).await?;
+                        books.insert(tenant, b.clone());
+                        b
+                    }
+                };
+                let mut tx = self.store.begin().await?;
+                let mut tracked = tx.lock_tracked(tenant, &ids).await?;
+                // Another sweeper may have judged some of these already.
+                tracked.retain(|t| t.next_check_at.is_some_and(|n| n <= now));
+                let c = self
+                    .judge_and_apply(
+                        &mut *tx,
+                        tenant,
+                        "system:sweep",
+                        &book,
+                        &mut tracked,
+                        &HashMap::new(),
+                        now,
+                    )
+                    .await?;
+                tx.update_tracked(&tracked, now).await?;
+                tx.commit().await?;
+                judged += tracked.len() as u64;
+                total.add(&c);
+            }
+            if (due.len() as u32) < batch {
+                break;
+            }
+        }
+        Ok((judged, total))
+    }
+
+    /// Stores a new version of the tenant's rulebook after checking it; a bad rulebook is
+    /// refused with every problem and nothing is stored.
+    pub async fn set_rulebook(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        source: &str,
+    ) -> AppResult<StoredRulebook> {
+        require(p, Capability::ManageRules)?;
+        let book = Rulebook::parse(source).map_err(|errors| Invalid {
+            errors: errors
+                .into_iter()
+                .map(|e| consign_core::FieldError::new("rulebook", e))
+                .collect(),
+        })?;
+        let now = self.now();
+        let version = self
+            .store
+            .rulebooks(tenant.id)
+            .await?
+            .last()
+            .map_or(1, |r| r.version + 1);
+        let stored = StoredRulebook {
+            version,
+            name: book.name.clone(),
+            source: source.to_string(),
+            created_at: now,
+            created_by: p.actor.label(),
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_rulebook(tenant.id, &stored).await?;
+        tx.append_audit(vec![
+            AuditEntry::new(
+                Some(tenant.id),
+                now,
+                p.actor.label(),
+                "rulebook",
+                version,
+                "stored",
+            )
+            .after(&serde_json::json!({ "name": book.name, "rules": book.rules.len() })),
+        ])
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn list_cases(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        filter: &CaseFilter,
+    ) -> AppResult<Vec<Case>> {
+        require(p, Capability::ReadCases)?;
+        Ok(self.store.cases(tenant.id, filter).await?)
+    }
+
+    pub async fn get_case(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: CaseId,
+    ) -> AppResult<(Case, Vec<TimelineEntry>)> {
+        require(p, Capability::ReadCases)?;
+        let Some(c) = self.store.case(tenant.id, id).await? else {
+            return Err(AppError::NotFound(format!("case {id}")));
+        };
+        let timeline = self.store.case_timeline(tenant.id, id).await?;
+        Ok((c, timeline))
+    }
+
+    /// A shipment's events and derived state, for those who may see the shipment.
+    pub async fn shipment_tracking(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: ShipmentId,
+    ) -> AppResult<(TrackedShipment, Vec<TrackingEvent>)> {
+        self.get_shipment(p, tenant, id).await?;
+        let t = self
+            .store
+            .tracked_shipments(tenant.id, &[id])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::NotFound(format!("shipment {id}")))?;
+        let events = self.store.tracking_events(tenant.id, &[id]).await?;
+        Ok((t, events))
+    }
+}
+
+/// Per case type: how many cases a replayed rulebook would have opened in the period, and how
+/// many were opened.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReplayReport {
+    pub shipments: u64,
+    pub events: u64,
+    pub by_type: BTreeMap<String, (u64, i64)>,
+}
+
+impl App {
+    /// Runs `book` over the tenant's recorded events on a simulated clock (each event judged at
+    /// its occurrence, time-based rules at their due instants) and counts the cases it would
+    /// have opened in `[from, to)`. Writes nothing.
+    pub async fn replay(
+        &self,
+        tenant: TenantId,
+        book: &Rulebook,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> AppResult<ReplayReport> {
+        let mut report = ReplayReport::default();
+        let mut after = None;
+        loop {
+            let ids = self.store.shipment_ids_page(tenant, after, 2_000).await?;
+            let Some(last) = ids.last() else { break };
+            after = Some(*last);
+            let tracked = self.store.tracked_shipments(tenant, &ids).await?;
+            let events = self.store.tracking_events(tenant, &ids).await?;
+            let mut by_shipment: HashMap<ShipmentId, Vec<&TrackingEvent>> = HashMap::new();
+            for e in &events {
+                if let Some(s) = e.shipment_id {
+                    by_shipment.entry(s).or_default().push(e);
+                }
+            }
+            for t in tracked {
+                let evs = by_shipment.remove(&t.id).unwrap_or_default();
+                report.shipments += 1;
+                report.events += evs.len() as u64;
+                for ty in simulate(book, t, &evs, to)
+                    .into_iter()
+                    .filter(|(_, at)| *at >= from && *at < to)
+                    .map(|(ty, _)| ty)
+                {
+                    report.by_type.entry(ty).or_default().0 += 1;
+                }
+            }
+        }
+        for (ty, n) in self.store.cases_opened_by_type(tenant, from, to).await? {
+            report.by_type.entry(ty).or_default().1 = n;
+        }
+        Ok(report)
+    }
+}
+
+/// One shipment's history under a rulebook: (case type, instant opened) for every case the
+/// rulebook would have opened before `until`.
+pub fn simulate(
+    book: &Rulebook,
+    mut t: TrackedShipment,
+    events: &[&TrackingEvent],
+    until: Timestamp,
+) -> Vec<(String, Timestamp)> {
+    let mut events: Vec<&&TrackingEvent> =
+        events.iter().filter(|e| e.occurred_at < until).collect();
+    events.sort_by_key(|e| (e.occurred_at, e.id));
+    t.state = TrackingState::new(ShipmentStatus::InfoReceived);
+    let mut open: Vec<OpenCase> = Vec::new();
+    let mut opened = Vec::new();
+    let mut next: Option<Timestamp> = None;
+    let mut apply = |t: &TrackedShipment,
+                     trigger: Trigger,
+                     now: Timestamp,
+                     open: &mut Vec<OpenCase>,
+                     next: &mut Option<Timestamp>| {
+        let v = book.judge(&t.facts(), open, trigger, now);
+        for a in v.actions {
+            match a {
+                CaseAction::Open {
+                    case_type,
+                    severity,
+                    ..
+                } => {
+                    opened.push((case_type.clone(), now));
+                    open.push(OpenCase {
+                        case_type,
+                        severity,
+                    });
+                }
+                CaseAction::Escalate { case_type, to, .. } => {
+                    if let Some(c) = open.iter_mut().find(|c| c.case_type == case_type) {
+                        c.severity = to;
+                    }
+                }
+                CaseAction::Resolve { case_type, .. } => open.retain(|c| c.case_type != case_type),
+                CaseAction::DetectedAgain { .. } => {}
+            }
+        }
+        *next = v.next_check_at.filter(|n| *n > now);
+    };
+    // Time-based checks before the first event start from the shipment's creation.
+    apply(&t, Trigger::Sweep, t.created_at, &mut open, &mut next);
+    for e in events {
+        while let Some(n) = next.filter(|n| *n <= e.occurred_at && *n < until) {
+            apply(&t, Trigger::Sweep, n, &mut open, &mut next);
+        }
+        t.state.apply(&e.observation());
+        let trigger = Trigger::Event {
+            status: e.status,
+            reason: e.reason,
+        };
+        apply(&t, trigger, e.occurred_at, &mut open, &mut next);
+    }
+    while let Some(n) = next.filter(|n| *n < until) {
+        apply(&t, Trigger::Sweep, n, &mut open, &mut next);
+    }
+    opened
+}
+
+type Job = (
+    TenantId,
+    String,
+    Vec<TrackingEvent>,
+    oneshot::Sender<AppResult<IngestOutcome>>,
+);
+
+/// Coalesces concurrent ingest requests into group commits: one worker drains whatever is
+/// queued (up to a batch size), commits it per tenant in one transaction, and answers each
+/// request with its own items.
+pub struct GroupCommitter {
+    queue: mpsc::Sender<Job>,
+}
+
+/// Events per group commit at most.
+const GROUP_MAX_EVENTS: usize = 20_000;
+
+impl GroupCommitter {
+    /// Starts the worker on the current tokio runtime.
+    pub fn start(app: App) -> Arc<GroupCommitter> {
+        let (queue, mut rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                let mut n = jobs[0].2.len();
+                while n < GROUP_MAX_EVENTS {
+                    match rx.try_recv() {
+                        Ok(j) => {
+                            n += j.2.len();
+                            jobs.push(j);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let mut by_tenant: BTreeMap<TenantId, Vec<Job>> = BTreeMap::new();
+                for j in jobs {
+                    by_tenant.entry(j.0).or_default().push(j);
+                }
+                for (tenant, jobs) in by_tenant {
+                    run_group(&app, tenant, jobs).await;
+                }
+            }
+        });
+        Arc::new(GroupCommitter { queue })
+    }
+
+    pub async fn submit(
+        &self,
+        tenant: TenantId,
+        actor: String,
+        events: Vec<TrackingEvent>,
+    ) -> AppResult<IngestOutcome> {
+        let (tx, rx) = oneshot::channel();
+        self.queue
+            .send((tenant, actor, events, tx))
+            .await
+            .map_err(|_| AppError::Io(std::io::Error::other("the ingest worker stopped")))?;
+        rx.await
+            .map_err(|_| AppError::Io(std::io::Error::other("the ingest worker stopped")))?
+    }
+}
+
+async fn run_group(app: &App, tenant: TenantId, jobs: Vec<Job>) {
+    let sizes: Vec<usize> = jobs.iter().map(|j| j.2.len()).collect();
+    let actor = if jobs.len() == 1 {
+        jobs[0].1.clone()
+    } else {
+        format!("{} (+{} coalesced)", jobs[0].1, jobs.len() - 1)
+    };
+    let all: Vec<TrackingEvent> = jobs.iter().flat_map(|j| j.2.iter().cloned()).collect();
+    match app.commit_events(tenant, &actor, all).await {
+        Ok(o) => {
+            let mut items = o.items.into_iter();
+            for (j, n) in jobs.into_iter().zip(sizes) {
+                let mut mine = IngestOutcome {
+                    cases: CaseChanges::default(),
+                    ..Default::default()
+                };
+                for (i, mut it) in items.by_ref().take(n).enumerate() {
+                    it.index = i;
+                    match it.result {
+                        ItemResult::Accepted => mine.accepted += 1,
+                        ItemResult::Duplicate => mine.duplicates += 1,
+                        ItemResult::Orphan => mine.orphans += 1,
+                    }
+                    mine.items.push(it);
+                }
+                let _ = j.3.send(Ok(mine));
+            }
+        }
+        Err(e) => {
+            // One failure fails the group; each request gets the error and may retry.
+            let msg = e.to_string();
+            for j in jobs {
+                let _ =
+                    j.3.send(Err(AppError::Io(std::io::Error::other(msg.clone()))));
+            }
+        }
+    }
+}

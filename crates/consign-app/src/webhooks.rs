@@ -1,0 +1,288 @@
+//! Tracking webhook adapters, one module per vocabulary with the same shape: a payload type,
+//! and `events(payload, carrier_override, crosswalks)` giving mapped events whose message ids
+//! derive from the delivery's id (so a re-delivered webhook is a no-op). Signatures are
+//! HMAC-SHA256 over the raw body.
+
+use consign_core::Invalid;
+use consign_core::tracking::{Crosswalks, MappedEvent};
+use sha2::{Digest, Sha256};
+
+/// The webhook vocabularies Consign accepts at `…/webhooks/{format}`.
+pub const FORMATS: [&str; 2] = ["open_source_12", "tracking_saas"];
+
+/// Parses a webhook body of `format` into mapped events, or says precisely what is wrong.
+pub fn parse(
+    format: &str,
+    body: &[u8],
+    carrier: Option<&str>,
+    cw: &Crosswalks,
+) -> Result<Vec<(String, MappedEvent)>, Invalid> {
+    fn de<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Invalid> {
+        let d = &mut serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(d).map_err(|e| {
+            let path = e.path().to_string();
+            Invalid::one(
+                if path == "." { "body".into() } else { path },
+                e.inner().to_string(),
+            )
+        })
+    }
+    match format {
+        "open_source_12" => open_source_12::events(de(body)?, carrier, cw),
+        "tracking_saas" => tracking_saas::events(de(body)?, carrier, cw),
+        other => Err(Invalid::one(
+            "format",
+            format!(
+                "unknown webhook format '{other}'; expected one of {}",
+                FORMATS.join(", ")
+            ),
+        )),
+    }
+}
+
+fn carrier_of(given: Option<&str>, payload: Option<String>) -> Result<String, Invalid> {
+    given
+        .map(str::to_string)
+        .or(payload)
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| {
+            Invalid::one(
+                "carrier",
+                "no carrier: give ?carrier=SCAC on the webhook URL or a carrier in the payload",
+            )
+        })
+}
+
+/// The 12-status plus incident-reason model of open-source multi-carrier APIs.
+pub mod open_source_12 {
+    use super::*;
+    use jiff::Timestamp;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    pub struct Payload {
+        /// The delivery's id: events get `{id}/{index}` as message id.
+        #[serde(default)]
+        pub id: Option<String>,
+        pub data: Tracker,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct Tracker {
+        #[serde(default)]
+        pub carrier: Option<String>,
+        pub tracking_number: String,
+        #[serde(default)]
+        pub estimated_delivery: Option<Timestamp>,
+        pub events: Vec<Event>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct Event {
+        pub timestamp: Timestamp,
+        pub status: String,
+        #[serde(default)]
+        pub reason: Option<String>,
+        #[serde(default)]
+        pub code: Option<String>,
+        #[serde(default)]
+        pub description: Option<String>,
+        #[serde(default)]
+        pub location: Option<String>,
+    }
+
+    pub fn events(
+        p: Payload,
+        carrier: Option<&str>,
+        cw: &Crosswalks,
+    ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
+        let carrier = carrier_of(carrier, p.data.carrier.clone())?;
+        let n = p.data.events.len();
+        Ok(p.data
+            .events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let reason = e.reason.unwrap_or_default();
+                let mapped = cw.open_source(&e.status, &reason);
+                (
+                    format!("data.events[{i}]"),
+                    MappedEvent {
+                        carrier: carrier.clone(),
+                        tracking_number: p.data.tracking_number.clone(),
+                        occurred_at: e.timestamp,
+                        mapped,
+                        // The tracker's estimate is as of its newest event.
+                        eta: if i + 1 == n {
+                            p.data.estimated_delivery
+                        } else {
+                            None
+                        },
+                        raw_code: e.code.unwrap_or_else(|| e.status.clone()),
+                        raw_reason: reason,
+                        location: e.location.unwrap_or_default(),
+                        description: e.description.unwrap_or_default(),
+                        message_id: p.id.as_ref().map(|id| format!("{id}/{i}")),
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+/// The 9-tag plus subtag model of tracking SaaS.
+pub mod tracking_saas {
+    use super::*;
+    use jiff::Timestamp;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    pub struct Payload {
+        #[serde(default)]
+        pub event_id: Option<String>,
+        pub msg: Tracking,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct Tracking {
+        /// The carrier's slug; Consign matches it against SCAC, id or name.
+        #[serde(default)]
+        pub slug: Option<String>,
+        pub tracking_number: String,
+        #[serde(default)]
+        pub expected_delivery: Option<Timestamp>,
+        pub checkpoints: Vec<Checkpoint>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct Checkpoint {
+        pub checkpoint_time: Timestamp,
+        pub tag: String,
+        #[serde(default)]
+        pub subtag: Option<String>,
+        #[serde(default)]
+        pub message: Option<String>,
+        #[serde(default)]
+        pub location: Option<String>,
+    }
+
+    pub fn events(
+        p: Payload,
+        carrier: Option<&str>,
+        cw: &Crosswalks,
+    ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
+        let carrier = carrier_of(carrier, p.msg.slug.clone())?;
+        let n = p.msg.checkpoints.len();
+        Ok(p.msg
+            .checkpoints
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let subtag = c.subtag.unwrap_or_default();
+                let mapped = cw.tracking_saas(&c.tag, &subtag);
+                (
+                    format!("msg.checkpoints[{i}]"),
+                    MappedEvent {
+                        carrier: carrier.clone(),
+                        tracking_number: p.msg.tracking_number.clone(),
+                        occurred_at: c.checkpoint_time,
+                        mapped,
+                        eta: if i + 1 == n {
+                            p.msg.expected_delivery
+                        } else {
+                            None
+                        },
+                        raw_code: if subtag.is_empty() {
+                            c.tag.clone()
+                        } else {
+                            subtag
+                        },
+                        raw_reason: String::new(),
+                        location: c.location.unwrap_or_default(),
+                        description: c.message.unwrap_or_default(),
+                        message_id: p.event_id.as_ref().map(|id| format!("{id}/{i}")),
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) of `body` under `secret`.
+pub fn hmac_sha256(secret: &[u8], body: &[u8]) -> [u8; 32] {
+    let mut key = [0u8; 64];
+    if secret.len() > 64 {
+        key[..32].copy_from_slice(&Sha256::digest(secret));
+    } else {
+        key[..secret.len()].copy_from_slice(secret);
+    }
+    let mut inner = Sha256::new();
+    inner.update(key.map(|b| b ^ 0x36));
+    inner.update(body);
+    let mut outer = Sha256::new();
+    outer.update(key.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+/// Checks `sha256=<hex>` (or bare hex) against the body, in constant time.
+pub fn verify_signature(secret: &[u8], body: &[u8], header: Option<&str>) -> Result<(), String> {
+    use subtle::ConstantTimeEq;
+    let Some(h) = header else {
+        return Err("the X-Consign-Signature header is missing".into());
+    };
+    let hex_sig = h.trim().strip_prefix("sha256=").unwrap_or(h.trim());
+    let given = hex::decode(hex_sig).map_err(|_| "the signature is not hex".to_string())?;
+    let want = hmac_sha256(secret, body);
+    if given.len() == 32 && bool::from(given.ct_eq(&want)) {
+        Ok(())
+    } else {
+        Err("the signature does not match the body".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_test_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let sig = format!("sha256={}", hex::encode(mac));
+        assert!(verify_signature(b"Jefe", b"what do ya want for nothing?", Some(&sig)).is_ok());
+        assert!(verify_signature(b"Jefe", b"tampered", Some(&sig)).is_err());
+        assert!(verify_signature(b"Jefe", b"x", None).is_err());
+    }
+
+    #[test]
+    fn both_vocabularies_map_and_unknown_words_become_unknown() {
+        let cw = Crosswalks::builtin().unwrap();
+        let body = br#"{"id":"d1","data":{"carrier":"UPSN","tracking_number":"1Z9","events":[
+            {"timestamp":"2026-11-20T10:00:00Z","status":"delivery_failed","reason":"consignee_not_available"},
+            {"timestamp":"2026-11-20T11:00:00Z","status":"teleported"}]}}"#;
+        let ev = parse("open_source_12", body, None, &cw).unwrap();
+        assert_eq!(ev[0].1.mapped.reason, Some("recipient_unavailable"));
+        assert_eq!(ev[0].1.message_id.as_deref(), Some("d1/0"));
+        assert!(ev[1].1.mapped.unmapped);
+        let body = br#"{"event_id":"e1","msg":{"slug":"ups","tracking_number":"1Z9","checkpoints":[
+            {"checkpoint_time":"2026-11-20T10:00:00Z","tag":"Exception","subtag":"Exception_007"}]}}"#;
+        let ev = parse("tracking_saas", body, Some("UPSN"), &cw).unwrap();
+        assert_eq!(
+            (ev[0].1.carrier.as_str(), ev[0].1.mapped.reason),
+            ("UPSN", Some("damaged"))
+        );
+        let e = parse(
+            "tracking_saas",
+            br#"{"msg":{"tracking_number":"1","checkpoints":[{"tag":"x"}]}}"#,
+            Some("UPSN"),
+            &cw,
+        )
+        .unwrap_err();
+        assert!(e.errors[0].field.contains("checkpoints[0]"), "{e:?}");
+        assert!(parse("carrier_pigeon", b"{}", None, &cw).is_err());
+    }
+}

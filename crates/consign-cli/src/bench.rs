@@ -1,0 +1,581 @@
+//! `consign bench ingest`: tracking ingest measured end to end against the storage engine's
+//! own ceiling in the same run, single-event webhooks at concurrency 64, and a sweep over
+//! many active shipments. Figures only; nothing here asserts a time.
+
+use anyhow::Context;
+use consign_app::App;
+use consign_app::admin::NewToken;
+use consign_core::access::{Principal, Role};
+use consign_core::ids::*;
+use consign_core::party::{Mode, NewCarrier};
+use consign_core::shipment::{Direction, Place, Shipment, ShipmentStatus};
+use consign_core::tenant::{NewTenant, Tenant};
+use consign_core::time::{FixedClock, SystemClock};
+use consign_core::tracking::{NewTrackingEvent, TrackingEvent};
+use jiff::{SignedDuration, Timestamp};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct IngestBench {
+    pub events: usize,
+    pub shipments: usize,
+    pub batch: usize,
+    pub webhooks: usize,
+    pub sweep_shipments: usize,
+    pub postgres_url: Option<String>,
+    pub database_url: Option<String>,
+}
+
+struct Figures {
+    engine: String,
+    pipeline: f64,
+    ceiling: f64,
+    cases: u64,
+    webhook: Option<(f64, f64, f64)>,
+    sweep: Option<(u64, f64)>,
+}
+
+type Target = (String, String, Option<(String, String)>);
+
+pub async fn ingest(b: IngestBench) -> anyhow::Result<ExitCode> {
+    let dir = tempfile_dir()?;
+    // (engine, URL, throwaway PostgreSQL database to drop: (server URL, name)).
+    let mut targets: Vec<Target> = Vec::new();
+    match &b.database_url {
+        Some(url) => targets.push((engine_of(url), url.clone(), None)),
+        None => {
+            targets.push((
+                "sqlite".into(),
+                format!("sqlite://{}", dir.join("bench.db").display()),
+                None,
+            ));
+            if let Some(pg) = &b.postgres_url {
+                match throwaway_pg(pg).await {
+                    Ok((url, admin, name)) => {
+                        targets.push(("postgres".into(), url, Some((admin, name))))
+                    }
+                    Err(e) => println!("postgres: skipped ({e:#})"),
+                }
+            }
+        }
+    }
+    println!(
+        "bench ingest: {} events over {} shipments, {} per transaction; webhooks {}; sweep over {} shipments",
+        b.events, b.shipments, b.batch, b.webhooks, b.sweep_shipments
+    );
+    let mut all = Vec::new();
+    for (engine, url, cleanup) in &targets {
+        let r = run_engine(&b, engine, url, &dir).await;
+        if let Some((admin, name)) = cleanup {
+            drop_pg(admin, name).await;
+        }
+        all.push(r.with_context(|| format!("{engine} run"))?);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!();
+    for f in &all {
+        println!(
+            "{}: pipeline {:.0} events/s, ceiling {:.0} events/s, {} cases opened",
+            f.engine, f.pipeline, f.ceiling, f.cases
+        );
+        if let Some((rps, p50, p99)) = f.webhook {
+            println!(
+                "{}: webhooks at concurrency 64: {rps:.0} req/s, p50 {p50:.1} ms, p99 {p99:.1} ms",
+                f.engine
+            );
+        }
+        if let Some((n, secs)) = f.sweep {
+            println!(
+                "{}: sweep judged {n} due shipments out of {} active in {secs:.3} s",
+                f.engine, b.sweep_shipments
+            );
+        }
+    }
+    let ratios: Vec<String> = all
+        .iter()
+        .map(|f| format!("{} {:.2}", f.engine, f.pipeline / f.ceiling.max(1e-9)))
+        .collect();
+    println!(
+        "ratio (pipeline / ceiling, target >= 0.5): {}",
+        ratios.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn engine_of(url: &str) -> String {
+    if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+    .into()
+}
+
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let d = std::env::temp_dir().join(format!("consign-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+async fn throwaway_pg(server: &str) -> anyhow::Result<(String, String, String)> {
+    use sqlx::Connection;
+    let name = format!("consign_bench_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(server)
+        .await
+        .context("connecting")?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut c)
+        .await?;
+    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
+    Ok((format!("{base}/{name}"), server.to_string(), name))
+}
+
+async fn drop_pg(server: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut c) = sqlx::PgConnection::connect(server).await {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut c)
+        .await;
+    }
+}
+
+fn place(city: &str, tz: &str) -> Place {
+    Place {
+        name: None,
+        city: city.into(),
+        region: None,
+        postal_code: "00000".into(),
+        country: "US".into(),
+        time_zone: tz.into(),
+    }
+}
+
+fn shipments_for(
+    tenant: &Tenant,
+    carriers: &[CarrierId],
+    n: usize,
+    created: impl Fn(usize) -> Timestamp,
+) -> Vec<Shipment> {
+    (0..n)
+        .map(|i| {
+            let at = created(i);
+            Shipment {
+                id: ShipmentId::new_at(at, i as u128 ^ 0x5eed),
+                tenant_id: tenant.id,
+                number: format!("SHP-B{i:08}"),
+                carrier_id: carriers[i % carriers.len()],
+                service_level: "ground".into(),
+                tracking_number: format!("BT{i:010}"),
+                direction: Direction::Outbound,
+                order_id: None,
+                lines: vec![],
+                origin: place("Memphis", "America/Chicago"),
+                destination: place("Denver", "America/Denver"),
+                weight_kg: rust_decimal::Decimal::new(2500, 3),
+                pieces: 1,
+                planned_pickup_at: Some(at),
+                promised_by: Some(at + SignedDuration::from_hours(96)),
+                international: false,
+                pod_required: false,
+                status: ShipmentStatus::InfoReceived,
+                picked_up_at: None,
+                delivered_at: None,
+                created_at: at,
+                updated_at: at,
+            }
+        })
+        .collect()
+}
+
+async fn insert_shipments(app: &App, shipments: Vec<Shipment>) -> anyhow::Result<()> {
+    for chunk in shipments.chunks(10_000) {
+        let mut tx = app.store.begin().await?;
+        tx.insert_shipments(chunk).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn tenant_with_carriers(
+    app: &App,
+    slug: &str,
+) -> anyhow::Result<(Tenant, Vec<(String, CarrierId)>)> {
+    let system = Principal::system();
+    let t = app
+        .create_tenant(
+            &system,
+            NewTenant {
+                slug: slug.into(),
+                name: slug.into(),
+                time_zone: "UTC".into(),
+            },
+        )
+        .await
+        .map_err(crate::commands::explain)?;
+    let mut carriers = Vec::new();
+    for (scac, mode) in [
+        ("UPSN", Mode::Parcel),
+        ("FDEG", Mode::Parcel),
+        ("USPS", Mode::Parcel),
+        ("ODFL", Mode::Ltl),
+        ("JBHT", Mode::Ftl),
+    ] {
+        let c = app
+            .create_carrier(
+                &system,
+                &t,
+                NewCarrier {
+                    name: scac.into(),
+                    scac: Some(scac.into()),
+                    mode,
+                },
+            )
+            .await
+            .map_err(crate::commands::explain)?;
+        carriers.push((scac.to_string(), c.id));
+    }
+    Ok((t, carriers))
+}
+
+/// A realistic stream: each shipment's journey (info, pickup, scans, out for delivery,
+/// delivered; some failed attempts, damage and delays), interleaved across shipments in
+/// time order, about 1 % re-delivered.
+fn journeys(
+    n_events: usize,
+    shipments: &[Shipment],
+    scac: &dyn Fn(CarrierId) -> String,
+    t0: Timestamp,
+) -> Vec<NewTrackingEvent> {
+    use ShipmentStatus::*;
+    let per = (n_events / shipments.len().max(1)).max(1);
+    let mut out = Vec::with_capacity(n_events + n_events / 50);
+    for (i, s) in shipments.iter().enumerate() {
+        let start = t0 + SignedDuration::from_secs((i as i64 * 37) % (3 * 86_400));
+        for k in 0..per {
+            let status = match k {
+                0 => InfoReceived,
+                1 => PickedUp,
+                _ if k + 1 == per => Delivered,
+                _ if k + 2 == per => OutForDelivery,
+                _ if i % 37 == 0 && k == 3 => DeliveryAttempted,
+                _ if i % 53 == 0 && k == 4 => Exception,
+                _ if i % 29 == 0 && k == 2 => Delayed,
+                _ => InTransit,
+            };
+            let reason = match status {
+                DeliveryAttempted => Some("recipient_unavailable".to_string()),
+                Exception => Some("damaged".to_string()),
+                Delayed => Some("weather".to_string()),
+                _ => None,
+            };
+            let e = NewTrackingEvent {
+                carrier: scac(s.carrier_id),
+                tracking_number: s.tracking_number.clone(),
+                occurred_at: start + SignedDuration::from_secs(k as i64 * 7 * 3600),
+                status: Some(status.as_str().into()),
+                reason,
+                eta: (k == 1).then(|| start + SignedDuration::from_hours(72)),
+                location: Some(format!("Hub {}", k % 7)),
+                description: None,
+                message_id: None,
+                raw_code: None,
+            };
+            if (i + k) % 100 == 0 {
+                out.push(e.clone());
+            }
+            out.push(e);
+        }
+    }
+    out.sort_by_key(|e| e.occurred_at);
+    out
+}
+
+async fn run_engine(
+    b: &IngestBench,
+    engine: &str,
+    url: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<Figures> {
+    println!("\n== {engine} ==");
+    let store = consign_store::open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock), dir.join("documents"));
+    let system = Principal::system();
+    let now = app.now();
+    let t0 = now - SignedDuration::from_hours(24 * 20);
+    let (pipe, pipe_carriers) =
+        tenant_with_carriers(&app, &format!("bench-pipe-{}", std::process::id())).await?;
+    let (ceil, ceil_carriers) =
+        tenant_with_carriers(&app, &format!("bench-ceil-{}", std::process::id())).await?;
+    let ids: Vec<CarrierId> = pipe_carriers.iter().map(|c| c.1).collect();
+    let shipments = shipments_for(&pipe, &ids, b.shipments, |i| {
+        t0 + SignedDuration::from_secs((i as i64 * 37) % (3 * 86_400))
+    });
+    let scac_of = |c: CarrierId| {
+        pipe_carriers
+            .iter()
+            .find(|x| x.1 == c)
+            .map(|x| x.0.clone())
+            .unwrap_or_default()
+    };
+    let stream = journeys(b.events, &shipments, &scac_of, t0);
+    let setup = Instant::now();
+    insert_shipments(&app, shipments.clone()).await?;
+    // The shipments are not due for the sweep during the measurement.
+    println!(
+        "setup: {} shipments in {:.1}s, {} events generated",
+        b.shipments,
+        setup.elapsed().as_secs_f64(),
+        stream.len()
+    );
+
+    // The pipeline's input is what integrations send: JSON bodies of `batch` events.
+    let bodies: Vec<Vec<u8>> = stream
+        .chunks(b.batch)
+        .map(|c| serde_json::to_vec(&serde_json::json!({ "events": c })))
+        .collect::<Result<_, _>>()?;
+    let n = stream.len();
+
+    // Ceiling: the same rows, prepared up front, inserted in batches of the same size into
+    // the same table (same dedup index) under another tenant, one transaction per batch.
+    let ceil_rows: Vec<TrackingEvent> = {
+        let mut v = Vec::with_capacity(n);
+        let ceil_ids: Vec<CarrierId> = ceil_carriers.iter().map(|c| c.1).collect();
+        for body in &bodies {
+            let batch: serde_json::Value = serde_json::from_slice(body)?;
+            let evs: Vec<NewTrackingEvent> = serde_json::from_value(batch["events"].clone())?;
+            let items = mapped(evs)?;
+            let (mut rows, _) = consign_app::tracking::build_events(
+                &app.store.carriers(pipe.id).await?,
+                &system,
+                &pipe,
+                now,
+                "bench",
+                items,
+            );
+            for r in &mut rows {
+                r.tenant_id = ceil.id;
+                let k = ids.iter().position(|c| *c == r.carrier_id).unwrap_or(0);
+                r.carrier_id = ceil_ids[k];
+            }
+            v.extend(rows);
+        }
+        v
+    };
+    let start = Instant::now();
+    for chunk in ceil_rows.chunks(b.batch) {
+        let mut tx = app.store.begin().await?;
+        tx.insert_tracking_events(chunk).await?;
+        tx.commit().await?;
+    }
+    let ceiling = n as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "ceiling: {n} rows in {:.2}s = {ceiling:.0} events/s",
+        start.elapsed().as_secs_f64()
+    );
+
+    let start = Instant::now();
+    let mut cases = 0;
+    let mut accepted = 0;
+    let mut dups = 0;
+    for body in &bodies {
+        let batch: serde_json::Value = serde_json::from_slice(body)?;
+        let evs: Vec<NewTrackingEvent> = serde_json::from_value(batch["events"].clone())?;
+        let items = mapped(evs)?;
+        let o = app
+            .ingest_events(&system, &pipe, "bench", items)
+            .await
+            .map_err(crate::commands::explain)?;
+        cases += o.cases.opened;
+        accepted += o.accepted;
+        dups += o.duplicates;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let pipeline = n as f64 / secs;
+    println!(
+        "pipeline: {n} events in {secs:.2}s = {pipeline:.0} events/s ({accepted} applied, {dups} duplicates, {cases} cases opened)"
+    );
+    println!("ratio {engine}: {:.2}", pipeline / ceiling);
+
+    let webhook = if b.webhooks > 0 {
+        Some(webhooks(&app, &pipe, &shipments, &scac_of, b.webhooks).await?)
+    } else {
+        None
+    };
+    let sweep = if b.sweep_shipments > 0 {
+        Some(sweep(&app, b.sweep_shipments).await?)
+    } else {
+        None
+    };
+    Ok(Figures {
+        engine: engine.into(),
+        pipeline,
+        ceiling,
+        cases,
+        webhook,
+        sweep,
+    })
+}
+
+fn mapped(
+    evs: Vec<NewTrackingEvent>,
+) -> anyhow::Result<Vec<(String, consign_core::tracking::MappedEvent)>> {
+    let mut inv = consign_core::Invalid::default();
+    let items: Vec<_> = evs
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            e.into_mapped(&format!("events[{i}]"), &mut inv)
+                .map(|m| (String::new(), m))
+        })
+        .collect();
+    if !inv.is_empty() {
+        anyhow::bail!("generated events are invalid: {}", inv.summary());
+    }
+    Ok(items)
+}
+
+/// Single-event webhooks over HTTP at concurrency 64 against an in-process server (with the
+/// group committer, as `serve` runs). Returns (requests/s, p50 ms, p99 ms).
+async fn webhooks(
+    app: &App,
+    tenant: &Tenant,
+    shipments: &[Shipment],
+    scac: &dyn Fn(CarrierId) -> String,
+    total: usize,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let system = Principal::system();
+    let (_, secret) = app
+        .create_token(
+            &system,
+            NewToken {
+                name: "bench".into(),
+                role: Role::Integration,
+                tenant: Some(tenant.slug.clone()),
+                carrier: None,
+                scopes: None,
+            },
+        )
+        .await
+        .map_err(crate::commands::explain)?;
+    let cfg = consign_web::WebConfig {
+        requests_per_minute: 0,
+        ..Default::default()
+    };
+    let router = consign_web::router(app.clone().with_group_commit(), cfg);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(consign_web::serve(listener, router, async move {
+        let _ = stop_rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let url = format!(
+        "http://{addr}/api/v1/tenants/{}/webhooks/open_source_12",
+        tenant.slug
+    );
+    let base = app.now() - SignedDuration::from_hours(1);
+    let bodies: Vec<String> = (0..total)
+        .map(|i| {
+            let s = &shipments[i % shipments.len()];
+            serde_json::json!({
+                "id": format!("wh-{i}"),
+                "data": { "carrier": scac(s.carrier_id), "tracking_number": s.tracking_number,
+                          "events": [{ "timestamp": (base + SignedDuration::from_millis(i as i64)).to_string(), "status": "in_transit", "location": "Hub" }] }
+            })
+            .to_string()
+        })
+        .collect();
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (client, url, bodies, next, auth) = (
+            client.clone(),
+            url.clone(),
+            bodies.clone(),
+            next.clone(),
+            format!("Bearer {secret}"),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= bodies.len() {
+                    break;
+                }
+                let t = Instant::now();
+                let r = client
+                    .post(&url)
+                    .header("authorization", &auth)
+                    .header("content-type", "application/json")
+                    .body(bodies[i].clone())
+                    .send()
+                    .await?;
+                let status = r.status();
+                let _ = r.bytes().await?;
+                if !status.is_success() {
+                    anyhow::bail!("webhook {i} answered {status}");
+                }
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
+    let rps = total as f64 / secs;
+    println!(
+        "webhooks: {total} single-event requests at concurrency 64 in {secs:.2}s = {rps:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
+        pct(0.5),
+        pct(0.99)
+    );
+    Ok((rps, pct(0.5), pct(0.99)))
+}
+
+/// `n` active shipments in a fresh tenant, 1 % due now and the rest due tomorrow; one sweep.
+async fn sweep(app: &App, n: usize) -> anyhow::Result<(u64, f64)> {
+    let (t, carriers) =
+        tenant_with_carriers(app, &format!("bench-sweep-{}", std::process::id())).await?;
+    let ids: Vec<CarrierId> = carriers.iter().map(|c| c.1).collect();
+    let now = app.now();
+    // A new shipment's next check is its creation instant, so creation times place the due 1 %
+    // (an hour ago) and the rest (tomorrow).
+    let ships = shipments_for(&t, &ids, n, |i| {
+        if i % 100 == 0 {
+            now - SignedDuration::from_hours(1)
+        } else {
+            now + SignedDuration::from_hours(24)
+        }
+    });
+    let setup = Instant::now();
+    let mut at = app.clone();
+    at.clock = Arc::new(FixedClock(now));
+    // Whatever else is due (the ingest tenant's shipments) is judged first, untimed.
+    at.sweep(5_000).await.map_err(crate::commands::explain)?;
+    insert_shipments(app, ships).await?;
+    println!(
+        "sweep setup: {n} shipments in {:.1}s",
+        setup.elapsed().as_secs_f64()
+    );
+    let start = Instant::now();
+    let (judged, c) = at.sweep(5_000).await.map_err(crate::commands::explain)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "sweep: {judged} of {n} shipments due, judged in {secs:.3}s (cases opened {})",
+        c.opened
+    );
+    Ok((judged, secs))
+}

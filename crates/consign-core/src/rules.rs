@@ -1,0 +1,916 @@
+//! The exception rule engine (SPEC §3): rulebooks are TOML data, parsed and checked here,
+//! and evaluated against one shipment's facts at an instant the caller supplies. The engine
+//! decides which cases to open, re-detect, escalate or resolve, and when the shipment next
+//! needs looking at (`next_check_at`) if nothing else happens: time-based rules are driven by
+//! that instant, never by scanning every shipment.
+//!
+//! Conditions are conjunctions of predicates with an optional `any` list of alternatives.
+//! Every time predicate is monotone (once `now` passes its threshold it stays true), so the
+//! earliest instant a false condition can become true is computable without guessing.
+
+use crate::case::{CASE_PARTIES, Severity};
+use crate::shipment::{Direction, ShipmentStatus};
+use crate::tracking::{Accountable, REASONS};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// The rulebook shipped with Consign: SPEC §3's table for the shipment-level rules.
+pub const DEFAULT_RULEBOOK: &str = include_str!("../rulebooks/default.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rulebook {
+    pub name: String,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub case_type: String,
+    #[serde(default)]
+    pub description: String,
+    pub severity: Severity,
+    /// A party name, or `by_reason`: the accountable party of the shipment's current reason
+    /// (carrier when there is none).
+    pub accountable: String,
+    pub owner_team: String,
+    pub when: Condition,
+    /// Resolves the open case when this holds. Without it the case resolves when `when` stops
+    /// holding, unless `auto_resolve = false`.
+    #[serde(default)]
+    pub resolve_when: Option<Condition>,
+    #[serde(default = "yes")]
+    pub auto_resolve: bool,
+    #[serde(default)]
+    pub escalate: Vec<Escalation>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    pub when: Condition,
+    pub severity: Severity,
+}
+
+/// Every field present must hold; `any` adds alternatives of which one must hold.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub status: Option<Vec<ShipmentStatus>>,
+    pub not_status: Option<Vec<ShipmentStatus>>,
+    pub terminal: Option<bool>,
+    pub reason: Option<Vec<String>>,
+    pub accountable: Option<Vec<Accountable>>,
+    /// Carrier SCACs.
+    pub carrier: Option<Vec<String>>,
+    pub service: Option<Vec<String>>,
+    /// parcel, ltl, ftl.
+    pub mode: Option<Vec<String>>,
+    pub direction: Option<Direction>,
+    pub international: Option<bool>,
+    pub picked_up: Option<bool>,
+    /// ETA after the end of the promised day (destination time zone).
+    pub eta_after_promised: Option<bool>,
+    /// Delivered after the end of the promised day (destination time zone).
+    pub delivered_late: Option<bool>,
+    pub pod_required: Option<bool>,
+    pub pod_attached: Option<bool>,
+    /// International shipments: commercial invoice and customs documents attached.
+    pub documents_complete: Option<bool>,
+    pub hours_since_last_event: Option<f64>,
+    pub hours_since_status: Option<f64>,
+    pub hours_after_planned_pickup: Option<f64>,
+    pub hours_after_promised: Option<f64>,
+    pub hours_since_delivered: Option<f64>,
+    pub any: Option<Vec<Condition>>,
+}
+
+/// What the engine knows about a shipment when it judges it.
+#[derive(Debug, Clone)]
+pub struct ShipmentFacts<'a> {
+    pub status: ShipmentStatus,
+    pub status_at: Option<Timestamp>,
+    pub reason: Option<&'a str>,
+    pub accountable: Option<Accountable>,
+    pub carrier: &'a str,
+    pub service: &'a str,
+    pub mode: &'a str,
+    pub direction: Direction,
+    pub international: bool,
+    pub planned_pickup_at: Option<Timestamp>,
+    pub promised_by: Option<Timestamp>,
+    /// Destination time zone: the promised day ends at midnight there.
+    pub destination_tz: &'a str,
+    pub eta: Option<Timestamp>,
+    pub last_event_at: Option<Timestamp>,
+    pub picked_up_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub pod_required: bool,
+    pub pod_attached: bool,
+    pub documents_complete: bool,
+}
+
+impl ShipmentFacts<'_> {
+    fn promised_end_of_day(&self) -> Option<Timestamp> {
+        let p = self.promised_by?;
+        let tz = jiff::tz::TimeZone::get(self.destination_tz).unwrap_or(jiff::tz::TimeZone::UTC);
+        let day = p.to_zoned(tz.clone()).date();
+        day.tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned(tz).ok())
+            .map(|z| z.timestamp())
+            .or(Some(p))
+    }
+}
+
+/// Outcome of a condition at `now`: holds, or the earliest instant it can come to hold if
+/// nothing but time changes (`None`: not by time alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Judgement {
+    pub holds: bool,
+    pub next: Option<Timestamp>,
+}
+
+const NEVER: Judgement = Judgement {
+    holds: false,
+    next: None,
+};
+
+fn hours(h: f64) -> SignedDuration {
+    SignedDuration::from_secs_f64(h * 3600.0)
+}
+
+impl Condition {
+    fn is_empty(&self) -> bool {
+        let Condition {
+            status,
+            not_status,
+            terminal,
+            reason,
+            accountable,
+            carrier,
+            service,
+            mode,
+            direction,
+            international,
+            picked_up,
+            eta_after_promised,
+            delivered_late,
+            pod_required,
+            pod_attached,
+            documents_complete,
+            hours_since_last_event,
+            hours_since_status,
+            hours_after_planned_pickup,
+            hours_after_promised,
+            hours_since_delivered,
+            any,
+        } = self;
+        status.is_none()
+            && not_status.is_none()
+            && terminal.is_none()
+            && reason.is_none()
+            && accountable.is_none()
+            && carrier.is_none()
+            && service.is_none()
+            && mode.is_none()
+            && direction.is_none()
+            && international.is_none()
+            && picked_up.is_none()
+            && eta_after_promised.is_none()
+            && delivered_late.is_none()
+            && pod_required.is_none()
+            && pod_attached.is_none()
+            && documents_complete.is_none()
+            && hours_since_last_event.is_none()
+            && hours_since_status.is_none()
+            && hours_after_planned_pickup.is_none()
+            && hours_after_promised.is_none()
+            && hours_since_delivered.is_none()
+            && any.is_none()
+    }
+
+    fn check(&self, at: &str, errors: &mut Vec<String>) {
+        if self.is_empty() {
+            errors.push(format!(
+                "{at}: the condition is empty (it would always hold)"
+            ));
+        }
+        if let Some(rs) = &self.reason {
+            for r in rs {
+                if !REASONS.iter().any(|(x, _)| x == r) {
+                    errors.push(format!(
+                        "{at}.reason: unknown reason '{r}'; expected one of {}",
+                        REASONS.map(|(x, _)| x).join(", ")
+                    ));
+                }
+            }
+        }
+        if let Some(ms) = &self.mode {
+            for m in ms {
+                if crate::party::Mode::parse(m).is_err() {
+                    errors.push(format!(
+                        "{at}.mode: unknown mode '{m}'; expected parcel, ltl or ftl"
+                    ));
+                }
+            }
+        }
+        for (name, h) in [
+            ("hours_since_last_event", self.hours_since_last_event),
+            ("hours_since_status", self.hours_since_status),
+            (
+                "hours_after_planned_pickup",
+                self.hours_after_planned_pickup,
+            ),
+            ("hours_after_promised", self.hours_after_promised),
+            ("hours_since_delivered", self.hours_since_delivered),
+        ] {
+            if let Some(h) = h
+                && (!h.is_finite() || h.abs() > 24.0 * 366.0)
+            {
+                errors.push(format!(
+                    "{at}.{name}: {h} hours is outside ±8784 (one year)"
+                ));
+            }
+        }
+        if let Some(any) = &self.any {
+            if any.is_empty() {
+                errors.push(format!("{at}.any: must list at least one alternative"));
+            }
+            for (i, c) in any.iter().enumerate() {
+                c.check(&format!("{at}.any[{i}]"), errors);
+            }
+        }
+    }
+
+    /// Does this condition name the event's status or reason? Then a new event with them,
+    /// arriving while the case is open, is a repeated detection.
+    fn mentions(&self, status: Option<ShipmentStatus>, reason: Option<&str>) -> bool {
+        let s = status.is_some_and(|s| self.status.as_ref().is_some_and(|l| l.contains(&s)));
+        let r = reason.is_some_and(|r| {
+            self.reason
+                .as_ref()
+                .is_some_and(|l| l.iter().any(|x| x == r))
+        });
+        s || r
+            || self
+                .any
+                .as_ref()
+                .is_some_and(|a| a.iter().any(|c| c.mentions(status, reason)))
+    }
+
+    pub fn judge(&self, f: &ShipmentFacts, now: Timestamp) -> Judgement {
+        fn within<T: PartialEq>(l: &Option<Vec<T>>, v: &T) -> bool {
+            l.as_ref().is_none_or(|l| l.contains(v))
+        }
+        fn flag(want: Option<bool>, have: bool) -> bool {
+            want.is_none_or(|w| w == have)
+        }
+        let eod = f.promised_end_of_day();
+        let statics = within(&self.status, &f.status)
+            && self
+                .not_status
+                .as_ref()
+                .is_none_or(|l| !l.contains(&f.status))
+            && flag(self.terminal, f.status.is_terminal())
+            && self
+                .reason
+                .as_ref()
+                .is_none_or(|l| f.reason.is_some_and(|r| l.iter().any(|x| x == r)))
+            && self
+                .accountable
+                .as_ref()
+                .is_none_or(|l| f.accountable.is_some_and(|a| l.contains(&a)))
+            && self
+                .carrier
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|c| c.eq_ignore_ascii_case(f.carrier)))
+            && self
+                .service
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|c| c.eq_ignore_ascii_case(f.service)))
+            && self
+                .mode
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|c| c.eq_ignore_ascii_case(f.mode)))
+            && self.direction.is_none_or(|d| d == f.direction)
+            && flag(self.international, f.international)
+            && flag(self.picked_up, f.picked_up_at.is_some())
+            && flag(
+                self.eta_after_promised,
+                matches!((f.eta, eod), (Some(e), Some(p)) if e > p),
+            )
+            && flag(
+                self.delivered_late,
+                matches!((f.delivered_at, eod), (Some(d), Some(p)) if d > p),
+            )
+            && flag(self.pod_required, f.pod_required)
+            && flag(self.pod_attached, f.pod_attached)
+            && flag(self.documents_complete, f.documents_complete);
+        if !statics {
+            return NEVER;
+        }
+        // Time predicates: each has a threshold instant; all must be reached.
+        let mut latest: Option<Timestamp> = None;
+        for (h, anchor) in [
+            (self.hours_since_last_event, f.last_event_at),
+            (self.hours_since_status, f.status_at),
+            (self.hours_after_planned_pickup, f.planned_pickup_at),
+            (self.hours_after_promised, eod),
+            (self.hours_since_delivered, f.delivered_at),
+        ] {
+            let Some(h) = h else { continue };
+            let Some(anchor) = anchor else {
+                return NEVER;
+            };
+            let Ok(threshold) = anchor.checked_add(hours(h)) else {
+                return NEVER;
+            };
+            if threshold > now {
+                latest = latest.max(Some(threshold));
+            }
+        }
+        let own = Judgement {
+            holds: latest.is_none(),
+            next: latest,
+        };
+        let Some(any) = &self.any else { return own };
+        let mut alt = NEVER;
+        for c in any {
+            let j = c.judge(f, now);
+            if j.holds {
+                alt = j;
+                break;
+            }
+            alt.next = match (alt.next, j.next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        match (own.holds, alt.holds) {
+            (true, true) => own,
+            _ if alt.next.is_none() && !alt.holds => NEVER,
+            (true, false) => alt,
+            (false, true) => own,
+            (false, false) => Judgement {
+                holds: false,
+                next: own.next.max(alt.next),
+            },
+        }
+    }
+}
+
+/// Why the shipment is being judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger<'a> {
+    /// New events arrived; the newest of them has this status and reason.
+    Event {
+        status: Option<ShipmentStatus>,
+        reason: Option<&'a str>,
+    },
+    /// The shipment's `next_check_at` came due, or something other than an event changed.
+    Sweep,
+}
+
+/// An open case of the shipment, as far as the engine needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenCase {
+    pub case_type: String,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseAction {
+    Open {
+        case_type: String,
+        severity: Severity,
+        accountable: String,
+        owner_team: String,
+        detail: String,
+    },
+    DetectedAgain {
+        case_type: String,
+        detail: String,
+    },
+    Escalate {
+        case_type: String,
+        from: Severity,
+        to: Severity,
+        detail: String,
+    },
+    Resolve {
+        case_type: String,
+        detail: String,
+    },
+}
+
+impl CaseAction {
+    pub fn case_type(&self) -> &str {
+        match self {
+            CaseAction::Open { case_type, .. }
+            | CaseAction::DetectedAgain { case_type, .. }
+            | CaseAction::Escalate { case_type, .. }
+            | CaseAction::Resolve { case_type, .. } => case_type,
+        }
+    }
+}
+
+/// What the engine decided for one shipment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verdict {
+    pub actions: Vec<CaseAction>,
+    /// The earliest instant at which the shipment must be judged again if nothing happens.
+    pub next_check_at: Option<Timestamp>,
+}
+
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn describe(f: &ShipmentFacts) -> String {
+    let mut s = format!("status {}", f.status.as_str());
+    if let Some(r) = f.reason {
+        s.push_str(&format!(", reason {r}"));
+    }
+    if let Some(at) = f.status_at {
+        s.push_str(&format!(" at {at}"));
+    }
+    s
+}
+
+impl Rulebook {
+    /// Parses and checks a rulebook; every problem is reported with where it is (TOML line and
+    /// column for syntax and unknown fields, the rule's index and field for the rest).
+    pub fn parse(text: &str) -> Result<Rulebook, Vec<String>> {
+        let book: Rulebook = toml::from_str(text).map_err(|e| vec![toml_error(text, &e)])?;
+        let mut errors = Vec::new();
+        if book.name.trim().is_empty() {
+            errors.push("name: must not be empty".to_string());
+        }
+        if book.rules.is_empty() {
+            errors.push("the rulebook has no [[rule]]".to_string());
+        }
+        for (i, r) in book.rules.iter().enumerate() {
+            let at = format!("rule[{i}] ({})", r.case_type);
+            if r.case_type.is_empty()
+                || !r
+                    .case_type
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+            {
+                errors.push(format!(
+                    "{at}.case_type: must be lower-case letters, digits and '_'"
+                ));
+            }
+            if let Some(j) = book.rules[..i]
+                .iter()
+                .position(|o| o.case_type == r.case_type)
+            {
+                errors.push(format!(
+                    "{at}.case_type: rule[{j}] already opens '{}' cases; put alternatives in `any`",
+                    r.case_type
+                ));
+            }
+            if r.accountable != "by_reason" && !CASE_PARTIES.contains(&r.accountable.as_str()) {
+                errors.push(format!(
+                    "{at}.accountable: unknown party '{}'; expected by_reason or one of {}",
+                    r.accountable,
+                    CASE_PARTIES.join(", ")
+                ));
+            }
+            if r.owner_team.trim().is_empty() {
+                errors.push(format!("{at}.owner_team: must not be empty"));
+            }
+            r.when.check(&format!("{at}.when"), &mut errors);
+            if let Some(c) = &r.resolve_when {
+                c.check(&format!("{at}.resolve_when"), &mut errors);
+            }
+            for (k, e) in r.escalate.iter().enumerate() {
+                e.when
+                    .check(&format!("{at}.escalate[{k}].when"), &mut errors);
+                if e.severity <= r.severity {
+                    errors.push(format!(
+                        "{at}.escalate[{k}].severity: {} does not raise the rule's {}",
+                        e.severity.as_str(),
+                        r.severity.as_str()
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(book)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn default_rulebook() -> Rulebook {
+        Rulebook::parse(DEFAULT_RULEBOOK).expect("the shipped default rulebook is valid")
+    }
+
+    pub fn rule(&self, case_type: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.case_type == case_type)
+    }
+
+    /// Judges one shipment: the case actions to take and when to look again.
+    pub fn judge(
+        &self,
+        f: &ShipmentFacts,
+        open: &[OpenCase],
+        trigger: Trigger,
+        now: Timestamp,
+    ) -> Verdict {
+        let mut v = Verdict::default();
+        for rule in &self.rules {
+            let when = rule.when.judge(f, now);
+            let current = open.iter().find(|c| c.case_type == rule.case_type);
+            match current {
+                None => {
+                    if when.holds {
+                        let severity = rule
+                            .escalate
+                            .iter()
+                            .filter(|e| e.when.judge(f, now).holds)
+                            .map(|e| e.severity)
+                            .max()
+                            .unwrap_or(rule.severity)
+                            .max(rule.severity);
+                        v.actions.push(CaseAction::Open {
+                            case_type: rule.case_type.clone(),
+                            severity,
+                            accountable: self.accountable_for(rule, f),
+                            owner_team: rule.owner_team.clone(),
+                            detail: describe(f),
+                        });
+                        v.next_check_at = earliest(
+                            v.next_check_at,
+                            self.escalation_next(rule, f, severity, now),
+                        );
+                    } else {
+                        v.next_check_at = earliest(v.next_check_at, when.next);
+                    }
+                }
+                Some(case) => {
+                    let resolves = match &rule.resolve_when {
+                        Some(c) => {
+                            let j = c.judge(f, now);
+                            v.next_check_at = earliest(v.next_check_at, j.next);
+                            j.holds
+                        }
+                        None => rule.auto_resolve && !when.holds,
+                    };
+                    if resolves {
+                        v.actions.push(CaseAction::Resolve {
+                            case_type: rule.case_type.clone(),
+                            detail: describe(f),
+                        });
+                        // Resolved now, it may come back by time alone (a new stall).
+                        if !when.holds {
+                            v.next_check_at = earliest(v.next_check_at, when.next);
+                        }
+                        continue;
+                    }
+                    if when.holds
+                        && let Trigger::Event { status, reason } = trigger
+                        && rule.when.mentions(status, reason)
+                    {
+                        v.actions.push(CaseAction::DetectedAgain {
+                            case_type: rule.case_type.clone(),
+                            detail: describe(f),
+                        });
+                    }
+                    let raised = rule
+                        .escalate
+                        .iter()
+                        .filter(|e| e.severity > case.severity && e.when.judge(f, now).holds)
+                        .map(|e| e.severity)
+                        .max();
+                    let severity = if let Some(to) = raised {
+                        v.actions.push(CaseAction::Escalate {
+                            case_type: rule.case_type.clone(),
+                            from: case.severity,
+                            to,
+                            detail: describe(f),
+                        });
+                        to
+                    } else {
+                        case.severity
+                    };
+                    v.next_check_at = earliest(
+                        v.next_check_at,
+                        self.escalation_next(rule, f, severity, now),
+                    );
+                }
+            }
+        }
+        v
+    }
+
+    fn escalation_next(
+        &self,
+        rule: &Rule,
+        f: &ShipmentFacts,
+        severity: Severity,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        rule.escalate
+            .iter()
+            .filter(|e| e.severity > severity)
+            .filter_map(|e| e.when.judge(f, now).next)
+            .min()
+    }
+
+    fn accountable_for(&self, rule: &Rule, f: &ShipmentFacts) -> String {
+        if rule.accountable == "by_reason" {
+            f.accountable
+                .unwrap_or(Accountable::Carrier)
+                .as_str()
+                .to_string()
+        } else {
+            rule.accountable.clone()
+        }
+    }
+}
+
+/// A TOML error as one line: where (line and column) and what.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + h * 3600).unwrap()
+    }
+
+    fn facts() -> ShipmentFacts<'static> {
+        ShipmentFacts {
+            status: ShipmentStatus::InTransit,
+            status_at: Some(t(0)),
+            reason: None,
+            accountable: None,
+            carrier: "UPSN",
+            service: "ground",
+            mode: "parcel",
+            direction: Direction::Outbound,
+            international: false,
+            planned_pickup_at: Some(t(-10)),
+            promised_by: Some(t(72)),
+            destination_tz: "UTC",
+            eta: None,
+            last_event_at: Some(t(0)),
+            picked_up_at: Some(t(-8)),
+            delivered_at: None,
+            pod_required: false,
+            pod_attached: false,
+            documents_complete: true,
+        }
+    }
+
+    fn types(v: &Verdict) -> Vec<(&'static str, String)> {
+        v.actions
+            .iter()
+            .map(|a| {
+                let k = match a {
+                    CaseAction::Open { .. } => "open",
+                    CaseAction::DetectedAgain { .. } => "again",
+                    CaseAction::Escalate { .. } => "escalate",
+                    CaseAction::Resolve { .. } => "resolve",
+                };
+                (k, a.case_type().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_default_rulebook_parses_and_covers_the_shipment_rules_of_spec_3() {
+        let b = Rulebook::default_rulebook();
+        for ty in [
+            "late_pickup",
+            "stalled",
+            "delay_risk",
+            "late_delivery",
+            "delivery_failed",
+            "address_issue",
+            "damaged",
+            "lost",
+            "customs_hold",
+            "missing_documents",
+            "pod_missing",
+            "returned_to_sender",
+        ] {
+            assert!(b.rule(ty).is_some(), "default rulebook lacks {ty}");
+        }
+    }
+
+    #[test]
+    fn stalled_fires_after_48_hours_for_parcel_and_24_for_ltl_and_resolves_on_a_new_scan() {
+        let b = Rulebook::default_rulebook();
+        let f = facts();
+        let v = b.judge(&f, &[], Trigger::Sweep, t(47));
+        assert!(!types(&v).contains(&("open", "stalled".into())));
+        assert_eq!(
+            v.next_check_at,
+            Some(t(48)),
+            "next look is when parcel stalls"
+        );
+        let v = b.judge(&f, &[], Trigger::Sweep, t(48));
+        assert!(types(&v).contains(&("open", "stalled".into())), "{v:?}");
+        let ltl = ShipmentFacts {
+            mode: "ltl",
+            ..facts()
+        };
+        let v = b.judge(&ltl, &[], Trigger::Sweep, t(24));
+        assert!(types(&v).contains(&("open", "stalled".into())));
+        // A new scan clears it.
+        let open = [OpenCase {
+            case_type: "stalled".into(),
+            severity: Severity::Medium,
+        }];
+        let moved = ShipmentFacts {
+            last_event_at: Some(t(49)),
+            ..facts()
+        };
+        let v = b.judge(
+            &moved,
+            &open,
+            Trigger::Event {
+                status: Some(ShipmentStatus::InTransit),
+                reason: None,
+            },
+            t(49),
+        );
+        assert_eq!(types(&v), vec![("resolve", "stalled".to_string())]);
+        assert_eq!(v.next_check_at, Some(t(49 + 48)));
+    }
+
+    #[test]
+    fn a_failed_attempt_opens_once_is_detected_again_and_resolves_on_delivery() {
+        let b = Rulebook::default_rulebook();
+        let f = ShipmentFacts {
+            status: ShipmentStatus::DeliveryAttempted,
+            reason: Some("recipient_unavailable"),
+            accountable: Some(Accountable::Consignee),
+            ..facts()
+        };
+        let ev = Trigger::Event {
+            status: Some(ShipmentStatus::DeliveryAttempted),
+            reason: Some("recipient_unavailable"),
+        };
+        let v = b.judge(&f, &[], ev, t(1));
+        let open = v
+            .actions
+            .iter()
+            .find(|a| a.case_type() == "delivery_failed")
+            .expect("opens delivery_failed");
+        assert!(
+            matches!(open, CaseAction::Open { severity: Severity::High, accountable, .. } if accountable == "consignee")
+        );
+        let cases = [OpenCase {
+            case_type: "delivery_failed".into(),
+            severity: Severity::High,
+        }];
+        let v = b.judge(&f, &cases, ev, t(25));
+        assert!(types(&v).contains(&("again", "delivery_failed".into())));
+        assert!(
+            !types(&v).contains(&("open", "delivery_failed".into())),
+            "never a duplicate"
+        );
+        // Out for delivery again: still open (resolves on delivery only).
+        let ofd = ShipmentFacts {
+            status: ShipmentStatus::OutForDelivery,
+            reason: None,
+            ..facts()
+        };
+        assert!(
+            !types(&b.judge(&ofd, &cases, Trigger::Sweep, t(26)))
+                .iter()
+                .any(|(_, c)| c == "delivery_failed")
+        );
+        let done = ShipmentFacts {
+            status: ShipmentStatus::Delivered,
+            delivered_at: Some(t(30)),
+            ..facts()
+        };
+        assert!(
+            types(&b.judge(&done, &cases, Trigger::Sweep, t(30)))
+                .contains(&("resolve", "delivery_failed".into()))
+        );
+    }
+
+    #[test]
+    fn late_delivery_is_judged_at_the_end_of_the_promised_day_in_the_destination_zone() {
+        let b = Rulebook::default_rulebook();
+        // Promised 2027-01-15 (any hour): delivering at 23:00 New York time is on time, even
+        // though that is the next day in UTC.
+        let promised: Timestamp = "2027-01-15T15:00:00Z".parse().unwrap();
+        let late_evening: Timestamp = "2027-01-16T04:00:00Z".parse().unwrap();
+        let f = ShipmentFacts {
+            status: ShipmentStatus::Delivered,
+            delivered_at: Some(late_evening),
+            promised_by: Some(promised),
+            destination_tz: "America/New_York",
+            ..facts()
+        };
+        assert!(
+            !types(&b.judge(&f, &[], Trigger::Sweep, late_evening))
+                .iter()
+                .any(|(_, c)| c == "late_delivery")
+        );
+        let next_day: Timestamp = "2027-01-16T06:00:00Z".parse().unwrap();
+        let f = ShipmentFacts {
+            delivered_at: Some(next_day),
+            ..f
+        };
+        assert!(
+            types(&b.judge(&f, &[], Trigger::Sweep, next_day))
+                .contains(&("open", "late_delivery".into()))
+        );
+    }
+
+    #[test]
+    fn an_open_case_escalates_when_its_escalation_condition_comes_due() {
+        let b = Rulebook::default_rulebook();
+        let f = ShipmentFacts {
+            status: ShipmentStatus::Delayed,
+            ..facts()
+        };
+        let v = b.judge(&f, &[], Trigger::Sweep, t(1));
+        assert!(types(&v).contains(&("open", "delay_risk".into())));
+        let open = [OpenCase {
+            case_type: "delay_risk".into(),
+            severity: Severity::Medium,
+        }];
+        // The promise's end of day passes while the shipment is still delayed.
+        let v = b.judge(&f, &open, Trigger::Sweep, t(200));
+        assert!(
+            v.actions.iter().any(|a| matches!(
+                a,
+                CaseAction::Escalate {
+                    to: Severity::High,
+                    ..
+                }
+            )),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn bad_rulebooks_are_refused_with_where_and_why() {
+        let e =
+            Rulebook::parse("name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = ").unwrap_err();
+        assert!(e[0].starts_with("line 4"), "{e:?}");
+        let e = Rulebook::parse(
+            "name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"low\"\naccountable = \"carrier\"\nowner_team = \"t\"\nwhen = { stauts = [\"delivered\"] }\n",
+        )
+        .unwrap_err();
+        assert!(
+            e[0].contains("line 7") && e[0].contains("unknown field `stauts`"),
+            "{e:?}"
+        );
+        let e = Rulebook::parse(
+            "name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"low\"\naccountable = \"nobody\"\nowner_team = \"t\"\nwhen = { reason = [\"gremlins\"] }\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.iter()
+                .any(|m| m.contains("rule[0] (a).accountable: unknown party 'nobody'")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|m| m.contains("rule[0] (a).when.reason: unknown reason 'gremlins'")),
+            "{e:?}"
+        );
+        let e = Rulebook::parse(
+            "name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"low\"\naccountable = \"carrier\"\nowner_team = \"t\"\nwhen = { status = [\"teleported\"] }\n",
+        )
+        .unwrap_err();
+        assert!(e[0].contains("teleported"), "{e:?}");
+        let e = Rulebook::parse(
+            "name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"low\"\naccountable = \"carrier\"\nowner_team = \"t\"\nwhen = {}\n",
+        )
+        .unwrap_err();
+        assert!(e[0].contains("empty"), "{e:?}");
+    }
+}

@@ -1,0 +1,88 @@
+-- Tracking and exceptions (SQLite). Events from every source in one table, deduplicated per
+-- tenant by a 16-byte key (source message id, else the natural key); the shipment row carries
+-- its derived state and the instant the rule engine next needs to look at it; cases with their
+-- append-only timeline; per-tenant rulebooks, versioned.
+
+ALTER TABLE shipments ADD COLUMN status_at INTEGER;
+ALTER TABLE shipments ADD COLUMN reason TEXT;
+ALTER TABLE shipments ADD COLUMN accountable TEXT;
+ALTER TABLE shipments ADD COLUMN eta INTEGER;
+ALTER TABLE shipments ADD COLUMN eta_at INTEGER;
+ALTER TABLE shipments ADD COLUMN last_event_at INTEGER;
+ALTER TABLE shipments ADD COLUMN next_check_at INTEGER;
+-- The sweep reads only due rows: an index over the instants, not a scan of every shipment.
+CREATE INDEX shipments_due ON shipments (next_check_at) WHERE next_check_at IS NOT NULL;
+
+CREATE TABLE tracking_events (
+    tenant_id BLOB NOT NULL,
+    id BLOB NOT NULL,
+    dedup_key BLOB NOT NULL,
+    carrier_id BLOB NOT NULL,
+    shipment_id BLOB,
+    tracking_number TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    status TEXT,
+    reason TEXT,
+    accountable TEXT,
+    eta INTEGER,
+    source TEXT NOT NULL,
+    message_id TEXT,
+    raw_code TEXT NOT NULL,
+    raw_reason TEXT NOT NULL,
+    location TEXT NOT NULL,
+    description TEXT NOT NULL,
+    unmapped INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    UNIQUE (tenant_id, dedup_key)
+);
+CREATE INDEX tracking_events_by_shipment ON tracking_events (tenant_id, shipment_id, occurred_at);
+-- Orphans wait here for their shipment, found by carrier and tracking number when it appears.
+CREATE INDEX tracking_events_orphans ON tracking_events (tenant_id, carrier_id, tracking_number)
+    WHERE shipment_id IS NULL;
+
+CREATE TABLE rulebooks (
+    tenant_id BLOB NOT NULL REFERENCES tenants(id),
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, version)
+);
+
+CREATE TABLE cases (
+    tenant_id BLOB NOT NULL REFERENCES tenants(id),
+    id BLOB NOT NULL,
+    number TEXT NOT NULL,
+    case_type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    accountable TEXT NOT NULL,
+    owner_team TEXT NOT NULL,
+    status TEXT NOT NULL,
+    shipment_id BLOB,
+    order_id BLOB,
+    carrier_id BLOB,
+    rulebook_version INTEGER NOT NULL,
+    detections INTEGER NOT NULL,
+    entries INTEGER NOT NULL,
+    opened_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    PRIMARY KEY (tenant_id, id),
+    UNIQUE (tenant_id, number)
+);
+-- At most one open case per (subject, type), whatever process detects it (SPEC §3).
+CREATE UNIQUE INDEX cases_one_open ON cases (tenant_id, shipment_id, case_type) WHERE status = 'open';
+CREATE INDEX cases_by_status ON cases (tenant_id, status, id);
+CREATE INDEX cases_by_shipment ON cases (tenant_id, shipment_id);
+
+CREATE TABLE case_timeline (
+    tenant_id BLOB NOT NULL,
+    case_id BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, case_id, seq)
+);

@@ -1,0 +1,574 @@
+//! The SQL of tracking events, shipment state, cases and rulebooks, shared by both engines in
+//! the same way as `sql.rs` (expanded per engine by `impl_tracking_store!`).
+//!
+//! Writes are batched: one multi-row statement per chunk for events, state and cases, so an
+//! ingest transaction costs a handful of round trips whatever its size.
+
+macro_rules! impl_tracking_store {
+    ($store:ident, $tx:ident, $db:ty, for_update = $for_update:literal) => {
+        mod tracking_sql {
+            use super::{$store, $tx};
+            use crate::sql::{chunk_rows, ots, ous, parsed, ts, us};
+            use crate::*;
+            use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
+            use consign_core::shipment::{Direction, Place, ShipmentStatus};
+            use consign_core::tracking::{Accountable, TrackedShipment, TrackingEvent, TrackingState, reason_static};
+            use sqlx::{QueryBuilder, Row};
+            use std::collections::{HashMap, HashSet};
+            use uuid::Uuid;
+
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            const EVENT_COLS: &str = "tenant_id, id, dedup_key, carrier_id, shipment_id, tracking_number, occurred_at, received_at, \
+                status, reason, accountable, eta, source, message_id, raw_code, raw_reason, location, description, unmapped";
+            const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, status, shipment_id, order_id, \
+                carrier_id, rulebook_version, detections, entries, opened_at, updated_at, resolved_at";
+            const TRACKED_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, COALESCE(c.scac, '') AS scac, c.mode, s.service_level, \
+                s.direction, s.international, s.pod_required, s.planned_pickup_at, s.promised_by, s.destination_json, s.created_at, \
+                s.status, s.status_at, s.reason, s.accountable, s.eta, s.eta_at, s.last_event_at, s.picked_up_at, s.delivered_at, \
+                s.next_check_at, \
+                EXISTS (SELECT 1 FROM documents d WHERE d.tenant_id = s.tenant_id AND d.shipment_id = s.id AND d.kind = 'pod') AS pod_attached, \
+                EXISTS (SELECT 1 FROM documents d WHERE d.tenant_id = s.tenant_id AND d.shipment_id = s.id AND d.kind = 'commercial_invoice') AS documents_complete";
+            const TRACKED_FROM: &str = " FROM shipments s JOIN carriers c ON c.tenant_id = s.tenant_id AND c.id = s.carrier_id";
+
+            fn accountable(s: Option<String>) -> Result<Option<Accountable>> {
+                s.map(|s| parsed(Accountable::parse(&s))).transpose()
+            }
+
+            fn reason(s: Option<String>) -> Option<&'static str> {
+                s.as_deref().and_then(reason_static)
+            }
+
+            fn key16(v: Vec<u8>) -> Result<[u8; 16]> {
+                v.try_into().map_err(|_| StoreError::Corrupt("tracking_events.dedup_key is not 16 bytes".into()))
+            }
+
+            fn event_row(r: &DbRow) -> Result<TrackingEvent> {
+                let status: Option<String> = r.try_get("status")?;
+                Ok(TrackingEvent {
+                    id: EventId(r.try_get("id")?),
+                    tenant_id: TenantId(r.try_get("tenant_id")?),
+                    carrier_id: CarrierId(r.try_get("carrier_id")?),
+                    shipment_id: r.try_get::<Option<Uuid>, _>("shipment_id")?.map(ShipmentId),
+                    tracking_number: r.try_get("tracking_number")?,
+                    occurred_at: ts(r.try_get("occurred_at")?),
+                    received_at: ts(r.try_get("received_at")?),
+                    status: status.map(|s| parsed(ShipmentStatus::parse(&s))).transpose()?,
+                    reason: reason(r.try_get("reason")?),
+                    accountable: accountable(r.try_get("accountable")?)?,
+                    eta: ots(r.try_get("eta")?),
+                    source: r.try_get("source")?,
+                    message_id: r.try_get("message_id")?,
+                    raw_code: r.try_get("raw_code")?,
+                    raw_reason: r.try_get("raw_reason")?,
+                    location: r.try_get("location")?,
+                    description: r.try_get("description")?,
+                    unmapped: r.try_get("unmapped")?,
+                    dedup_key: key16(r.try_get("dedup_key")?)?,
+                })
+            }
+
+            fn tracked_row(r: &DbRow) -> Result<TrackedShipment> {
+                let status: String = r.try_get("status")?;
+                let direction: String = r.try_get("direction")?;
+                let dest: String = r.try_get("destination_json")?;
+                let dest: Place = crate::sql::json_col(&dest, "shipments.destination_json")?;
+                Ok(TrackedShipment {
+                    tenant_id: TenantId(r.try_get("tenant_id")?),
+                    id: ShipmentId(r.try_get("id")?),
+                    order_id: r.try_get::<Option<Uuid>, _>("order_id")?.map(OrderId),
+                    carrier_id: CarrierId(r.try_get("carrier_id")?),
+                    carrier_scac: r.try_get("scac")?,
+                    mode: r.try_get("mode")?,
+                    service: r.try_get("service_level")?,
+                    direction: parsed(Direction::parse(&direction))?,
+                    international: r.try_get("international")?,
+                    pod_required: r.try_get("pod_required")?,
+                    planned_pickup_at: ots(r.try_get("planned_pickup_at")?),
+                    promised_by: ots(r.try_get("promised_by")?),
+                    destination_tz: dest.time_zone,
+                    created_at: ts(r.try_get("created_at")?),
+                    pod_attached: r.try_get("pod_attached")?,
+                    documents_complete: r.try_get("documents_complete")?,
+                    state: TrackingState {
+                        status: parsed(ShipmentStatus::parse(&status))?,
+                        status_at: ots(r.try_get("status_at")?),
+                        reason: reason(r.try_get("reason")?),
+                        accountable: accountable(r.try_get("accountable")?)?,
+                        eta: ots(r.try_get("eta")?),
+                        eta_at: ots(r.try_get("eta_at")?),
+                        last_event_at: ots(r.try_get("last_event_at")?),
+                        picked_up_at: ots(r.try_get("picked_up_at")?),
+                        delivered_at: ots(r.try_get("delivered_at")?),
+                    },
+                    next_check_at: ots(r.try_get("next_check_at")?),
+                })
+            }
+
+            fn case_row(r: &DbRow) -> Result<Case> {
+                let severity: String = r.try_get("severity")?;
+                let status: String = r.try_get("status")?;
+                let detections: i64 = r.try_get("detections")?;
+                let entries: i64 = r.try_get("entries")?;
+                Ok(Case {
+                    id: CaseId(r.try_get("id")?),
+                    tenant_id: TenantId(r.try_get("tenant_id")?),
+                    number: r.try_get("number")?,
+                    case_type: r.try_get("case_type")?,
+                    severity: parsed(Severity::parse(&severity))?,
+                    accountable: r.try_get("accountable")?,
+                    owner_team: r.try_get("owner_team")?,
+                    status: parsed(CaseStatus::parse(&status))?,
+                    shipment_id: r.try_get::<Option<Uuid>, _>("shipment_id")?.map(ShipmentId),
+                    order_id: r.try_get::<Option<Uuid>, _>("order_id")?.map(OrderId),
+                    carrier_id: r.try_get::<Option<Uuid>, _>("carrier_id")?.map(CarrierId),
+                    rulebook_version: r.try_get("rulebook_version")?,
+                    detections: detections as u32,
+                    entries: entries as u32,
+                    opened_at: ts(r.try_get("opened_at")?),
+                    updated_at: ts(r.try_get("updated_at")?),
+                    resolved_at: ots(r.try_get("resolved_at")?),
+                })
+            }
+
+            fn rulebook_row(r: &DbRow) -> Result<StoredRulebook> {
+                Ok(StoredRulebook {
+                    version: r.try_get("version")?,
+                    name: r.try_get("name")?,
+                    source: r.try_get("source")?,
+                    created_at: ts(r.try_get("created_at")?),
+                    created_by: r.try_get("created_by")?,
+                })
+            }
+
+            /// `SELECT … WHERE tenant_id = $t AND <col> IN (ids…)`, one query per chunk of ids.
+            fn id_queries(head: &str, tenant: TenantId, col: &str, ids: &[Uuid], tail: &str) -> Vec<QueryBuilder<$db>> {
+                ids.chunks(chunk_rows(1))
+                    .map(|chunk| {
+                        let mut qb = QueryBuilder::<$db>::new(head.to_string());
+                        qb.push_bind(tenant.0).push(format!(" AND {col} IN ("));
+                        let mut sep = qb.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(*id);
+                        }
+                        qb.push(")").push(tail.to_string());
+                        qb
+                    })
+                    .collect()
+            }
+
+            async fn fetch_pool(pool: &sqlx::Pool<$db>, qbs: Vec<QueryBuilder<$db>>) -> Result<Vec<DbRow>> {
+                let mut out = Vec::new();
+                for mut qb in qbs {
+                    out.extend(qb.build().fetch_all(pool).await?);
+                }
+                Ok(out)
+            }
+
+            async fn fetch_conn(conn: &mut <$db as sqlx::Database>::Connection, qbs: Vec<QueryBuilder<$db>>) -> Result<Vec<DbRow>> {
+                let mut out = Vec::new();
+                for mut qb in qbs {
+                    out.extend(qb.build().fetch_all(&mut *conn).await?);
+                }
+                Ok(out)
+            }
+
+            #[async_trait::async_trait]
+            impl TrackingStore for $store {
+                async fn shipment_ids_by_tracking(
+                    &self,
+                    tenant: TenantId,
+                    keys: &[(CarrierId, String)],
+                ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
+                    let mut found = HashMap::new();
+                    let numbers: Vec<String> = keys.iter().map(|(_, t)| t.clone()).collect::<HashSet<_>>().into_iter().collect();
+                    for chunk in numbers.chunks(chunk_rows(1)) {
+                        let mut qb = QueryBuilder::<$db>::new("SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
+                        qb.push_bind(tenant.0).push(" AND tracking_number IN (");
+                        let mut sep = qb.separated(", ");
+                        for t in chunk {
+                            sep.push_bind(t.clone());
+                        }
+                        qb.push(")");
+                        for r in qb.build().fetch_all(&self.read).await? {
+                            found.insert(
+                                (CarrierId(r.try_get("carrier_id")?), r.try_get::<String, _>("tracking_number")?),
+                                ShipmentId(r.try_get("id")?),
+                            );
+                        }
+                    }
+                    Ok(found)
+                }
+                async fn tracked_shipments(&self, tenant: TenantId, ids: &[ShipmentId]) -> Result<Vec<TrackedShipment>> {
+                    let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+                    let head = format!("SELECT {TRACKED_COLS}{TRACKED_FROM} WHERE s.tenant_id = ");
+                    fetch_pool(&self.read, id_queries(&head, tenant, "s.id", &ids, "")).await?.iter().map(tracked_row).collect()
+                }
+                async fn tracking_events(&self, tenant: TenantId, shipments: &[ShipmentId]) -> Result<Vec<TrackingEvent>> {
+                    let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
+                    let head = format!("SELECT {EVENT_COLS} FROM tracking_events WHERE tenant_id = ");
+                    let mut v = fetch_pool(&self.read, id_queries(&head, tenant, "shipment_id", &ids, ""))
+                        .await?
+                        .iter()
+                        .map(event_row)
+                        .collect::<Result<Vec<_>>>()?;
+                    v.sort_by_key(|e| (e.occurred_at, e.id));
+                    Ok(v)
+                }
+                async fn orphan_events(&self, tenant: TenantId, limit: u32) -> Result<Vec<TrackingEvent>> {
+                    let sql = format!(
+                        "SELECT {EVENT_COLS} FROM tracking_events WHERE tenant_id = $1 AND shipment_id IS NULL ORDER BY id DESC LIMIT $2"
+                    );
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(tenant.0)
+                        .bind(limit as i64)
+                        .fetch_all(&self.read)
+                        .await?
+                        .iter()
+                        .map(event_row)
+                        .collect()
+                }
+                async fn tracking_quality(&self, tenant: TenantId) -> Result<TrackingQuality> {
+                    let orphans: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tracking_events WHERE tenant_id = $1 AND shipment_id IS NULL")
+                        .bind(tenant.0)
+                        .fetch_one(&self.read)
+                        .await?
+                        .try_get("n")?;
+                    let events: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tracking_events WHERE tenant_id = $1")
+                        .bind(tenant.0)
+                        .fetch_one(&self.read)
+                        .await?
+                        .try_get("n")?;
+                    let rows = sqlx::query(
+                        "SELECT source, raw_code, raw_reason, COUNT(*) AS n FROM tracking_events WHERE tenant_id = $1 AND unmapped = $2 \
+                         GROUP BY source, raw_code, raw_reason ORDER BY n DESC, source, raw_code LIMIT 200",
+                    )
+                    .bind(tenant.0)
+                    .bind(true)
+                    .fetch_all(&self.read)
+                    .await?;
+                    let mut unmapped = Vec::new();
+                    for r in rows {
+                        unmapped.push(UnmappedCode {
+                            source: r.try_get("source")?,
+                            raw_code: r.try_get("raw_code")?,
+                            raw_reason: r.try_get("raw_reason")?,
+                            count: r.try_get("n")?,
+                        });
+                    }
+                    Ok(TrackingQuality { events, orphans, unmapped })
+                }
+                async fn due_shipments(&self, now: Timestamp, limit: u32) -> Result<Vec<(TenantId, ShipmentId)>> {
+                    // Provider-level worker query: it names no tenant because it serves all of
+                    // them; every row it returns is then processed under its own tenant id.
+                    let rows = sqlx::query(
+                        "SELECT tenant_id, id FROM shipments WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
+                         ORDER BY next_check_at LIMIT $2",
+                    )
+                    .bind(us(now))
+                    .bind(limit as i64)
+                    .fetch_all(&self.read)
+                    .await?;
+                    rows.iter()
+                        .map(|r| Ok((TenantId(r.try_get("tenant_id")?), ShipmentId(r.try_get("id")?))))
+                        .collect()
+                }
+                async fn shipment_ids_page(&self, tenant: TenantId, after: Option<ShipmentId>, limit: u32) -> Result<Vec<ShipmentId>> {
+                    let rows = sqlx::query("SELECT id FROM shipments WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                        .bind(tenant.0)
+                        .bind(after.map(|a| a.0).unwrap_or(Uuid::nil()))
+                        .bind(limit as i64)
+                        .fetch_all(&self.read)
+                        .await?;
+                    rows.iter().map(|r| Ok(ShipmentId(r.try_get("id")?))).collect()
+                }
+                async fn cases(&self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<Case>> {
+                    let mut qb = QueryBuilder::<$db>::new(format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = "));
+                    qb.push_bind(tenant.0);
+                    if let Some(t) = &f.case_type {
+                        qb.push(" AND case_type = ").push_bind(t.clone());
+                    }
+                    if let Some(s) = f.status {
+                        qb.push(" AND status = ").push_bind(s.as_str());
+                    }
+                    if let Some(s) = f.severity {
+                        qb.push(" AND severity = ").push_bind(s.as_str());
+                    }
+                    if let Some(c) = f.carrier {
+                        qb.push(" AND carrier_id = ").push_bind(c.0);
+                    }
+                    if let Some(a) = &f.accountable {
+                        qb.push(" AND accountable = ").push_bind(a.clone());
+                    }
+                    if let Some(s) = f.shipment {
+                        qb.push(" AND shipment_id = ").push_bind(s.0);
+                    }
+                    if let Some(t) = f.opened_from {
+                        qb.push(" AND opened_at >= ").push_bind(us(t));
+                    }
+                    if let Some(t) = f.opened_to {
+                        qb.push(" AND opened_at < ").push_bind(us(t));
+                    }
+                    if let Some(a) = f.after {
+                        qb.push(" AND id < ").push_bind(a.0);
+                    }
+                    qb.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
+                    qb.build().fetch_all(&self.read).await?.iter().map(case_row).collect()
+                }
+                async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>> {
+                    let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND id = $2");
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(tenant.0)
+                        .bind(id.0)
+                        .fetch_optional(&self.read)
+                        .await?
+                        .map(|r| case_row(&r))
+                        .transpose()
+                }
+                async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {
+                    let rows = sqlx::query(
+                        "SELECT case_id, seq, at, kind, detail FROM case_timeline WHERE tenant_id = $1 AND case_id = $2 ORDER BY seq",
+                    )
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .fetch_all(&self.read)
+                    .await?;
+                    rows.iter()
+                        .map(|r| {
+                            let kind: String = r.try_get("kind")?;
+                            let seq: i64 = r.try_get("seq")?;
+                            Ok(TimelineEntry {
+                                case_id: CaseId(r.try_get("case_id")?),
+                                seq: seq as u32,
+                                at: ts(r.try_get("at")?),
+                                kind: parsed(TimelineKind::parse(&kind))?,
+                                detail: r.try_get("detail")?,
+                            })
+                        })
+                        .collect()
+                }
+                async fn cases_opened_by_type(
+                    &self,
+                    tenant: TenantId,
+                    from: Timestamp,
+                    to: Timestamp,
+                ) -> Result<Vec<(String, i64)>> {
+                    let rows = sqlx::query(
+                        "SELECT case_type, COUNT(*) AS n FROM cases WHERE tenant_id = $1 AND opened_at >= $2 AND opened_at < $3 \
+                         GROUP BY case_type ORDER BY case_type",
+                    )
+                    .bind(tenant.0)
+                    .bind(us(from))
+                    .bind(us(to))
+                    .fetch_all(&self.read)
+                    .await?;
+                    rows.iter().map(|r| Ok((r.try_get("case_type")?, r.try_get("n")?))).collect()
+                }
+                async fn rulebook(&self, tenant: TenantId) -> Result<Option<StoredRulebook>> {
+                    sqlx::query(
+                        "SELECT version, name, source, created_at, created_by FROM rulebooks WHERE tenant_id = $1 \
+                         ORDER BY version DESC LIMIT 1",
+                    )
+                    .bind(tenant.0)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| rulebook_row(&r))
+                    .transpose()
+                }
+                async fn rulebooks(&self, tenant: TenantId) -> Result<Vec<StoredRulebook>> {
+                    sqlx::query(
+                        "SELECT version, name, source, created_at, created_by FROM rulebooks WHERE tenant_id = $1 ORDER BY version",
+                    )
+                    .bind(tenant.0)
+                    .fetch_all(&self.read)
+                    .await?
+                    .iter()
+                    .map(rulebook_row)
+                    .collect()
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl TrackingTx for $tx {
+                async fn lock_tracked(&mut self, tenant: TenantId, ids: &[ShipmentId]) -> Result<Vec<TrackedShipment>> {
+                    let mut sorted: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    if !$for_update.is_empty() {
+                        // Rows are locked in id order so that two writers with overlapping
+                        // batches queue instead of deadlocking.
+                        fetch_conn(&mut self.tx, id_queries("SELECT id FROM shipments WHERE tenant_id = ", tenant, "id", &sorted,
+                               concat!(" ORDER BY id", $for_update))).await?;
+                    }
+                    let head = format!("SELECT {TRACKED_COLS}{TRACKED_FROM} WHERE s.tenant_id = ");
+                    fetch_conn(&mut self.tx, id_queries(&head, tenant, "s.id", &sorted, "")).await?.iter().map(tracked_row).collect()
+                }
+                async fn insert_tracking_events(&mut self, events: &[TrackingEvent]) -> Result<HashSet<[u8; 16]>> {
+                    let mut inserted = HashSet::new();
+                    for chunk in events.chunks(chunk_rows(19)) {
+                        let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO tracking_events ({EVENT_COLS}) "));
+                        qb.push_values(chunk, |mut b, e| {
+                            b.push_bind(e.tenant_id.0)
+                                .push_bind(e.id.0)
+                                .push_bind(e.dedup_key.to_vec())
+                                .push_bind(e.carrier_id.0)
+                                .push_bind(e.shipment_id.map(|s| s.0))
+                                .push_bind(e.tracking_number.clone())
+                                .push_bind(us(e.occurred_at))
+                                .push_bind(us(e.received_at))
+                                .push_bind(e.status.map(|s| s.as_str()))
+                                .push_bind(e.reason)
+                                .push_bind(e.accountable.map(|a| a.as_str()))
+                                .push_bind(ous(e.eta))
+                                .push_bind(e.source.clone())
+                                .push_bind(e.message_id.clone())
+                                .push_bind(e.raw_code.clone())
+                                .push_bind(e.raw_reason.clone())
+                                .push_bind(e.location.clone())
+                                .push_bind(e.description.clone())
+                                .push_bind(e.unmapped);
+                        });
+                        qb.push(" ON CONFLICT (tenant_id, dedup_key) DO NOTHING RETURNING dedup_key");
+                        for r in qb.build().fetch_all(&mut *self.tx).await? {
+                            inserted.insert(key16(r.try_get("dedup_key")?)?);
+                        }
+                    }
+                    Ok(inserted)
+                }
+                async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()> {
+                    for chunk in rows.chunks(chunk_rows(13)) {
+                        let mut qb = QueryBuilder::<$db>::new(
+                            "UPDATE shipments SET status = v.column3, status_at = v.column4, reason = v.column5, accountable = v.column6, \
+                             eta = v.column7, eta_at = v.column8, last_event_at = v.column9, picked_up_at = v.column10, \
+                             delivered_at = v.column11, next_check_at = v.column12, updated_at = v.column13 FROM (",
+                        );
+                        qb.push_values(chunk, |mut b, s| {
+                            b.push_bind(s.tenant_id.0)
+                                .push_bind(s.id.0)
+                                .push_bind(s.state.status.as_str())
+                                .push_bind(ous(s.state.status_at))
+                                .push_bind(s.state.reason)
+                                .push_bind(s.state.accountable.map(|a| a.as_str()))
+                                .push_bind(ous(s.state.eta))
+                                .push_bind(ous(s.state.eta_at))
+                                .push_bind(ous(s.state.last_event_at))
+                                .push_bind(ous(s.state.picked_up_at))
+                                .push_bind(ous(s.state.delivered_at))
+                                .push_bind(ous(s.next_check_at))
+                                .push_bind(us(now));
+                        });
+                        qb.push(") AS v WHERE shipments.tenant_id = v.column1 AND shipments.id = v.column2");
+                        qb.build().execute(&mut *self.tx).await?;
+                    }
+                    Ok(())
+                }
+                async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId]) -> Result<Vec<Case>> {
+                    let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
+                    let head = format!("SELECT {CASE_COLS} FROM cases WHERE status = 'open' AND tenant_id = ");
+                    fetch_conn(&mut self.tx, id_queries(&head, tenant, "shipment_id", &ids, "")).await?.iter().map(case_row).collect()
+                }
+                async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
+                    for chunk in cases.chunks(chunk_rows(17)) {
+                        let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
+                        qb.push_values(chunk, |mut b, c| {
+                            b.push_bind(c.tenant_id.0)
+                                .push_bind(c.id.0)
+                                .push_bind(c.number.clone())
+                                .push_bind(c.case_type.clone())
+                                .push_bind(c.severity.as_str())
+                                .push_bind(c.accountable.clone())
+                                .push_bind(c.owner_team.clone())
+                                .push_bind(c.status.as_str())
+                                .push_bind(c.shipment_id.map(|s| s.0))
+                                .push_bind(c.order_id.map(|s| s.0))
+                                .push_bind(c.carrier_id.map(|s| s.0))
+                                .push_bind(c.rulebook_version)
+                                .push_bind(c.detections as i64)
+                                .push_bind(c.entries as i64)
+                                .push_bind(us(c.opened_at))
+                                .push_bind(us(c.updated_at))
+                                .push_bind(ous(c.resolved_at));
+                        });
+                        qb.build().execute(&mut *self.tx).await?;
+                    }
+                    Ok(())
+                }
+                async fn update_cases(&mut self, cases: &[Case]) -> Result<()> {
+                    for chunk in cases.chunks(chunk_rows(8)) {
+                        let mut qb = QueryBuilder::<$db>::new(
+                            "UPDATE cases SET severity = v.column3, status = v.column4, detections = v.column5, entries = v.column6, \
+                             updated_at = v.column7, resolved_at = v.column8 FROM (",
+                        );
+                        qb.push_values(chunk, |mut b, c| {
+                            b.push_bind(c.tenant_id.0)
+                                .push_bind(c.id.0)
+                                .push_bind(c.severity.as_str())
+                                .push_bind(c.status.as_str())
+                                .push_bind(c.detections as i64)
+                                .push_bind(c.entries as i64)
+                                .push_bind(us(c.updated_at))
+                                .push_bind(ous(c.resolved_at));
+                        });
+                        qb.push(") AS v WHERE cases.tenant_id = v.column1 AND cases.id = v.column2");
+                        qb.build().execute(&mut *self.tx).await?;
+                    }
+                    Ok(())
+                }
+                async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()> {
+                    for chunk in entries.chunks(chunk_rows(6)) {
+                        let mut qb = QueryBuilder::<$db>::new("INSERT INTO case_timeline (tenant_id, case_id, seq, at, kind, detail) ");
+                        qb.push_values(chunk, |mut b, e| {
+                            b.push_bind(tenant.0)
+                                .push_bind(e.case_id.0)
+                                .push_bind(e.seq as i64)
+                                .push_bind(us(e.at))
+                                .push_bind(e.kind.as_str())
+                                .push_bind(e.detail.clone());
+                        });
+                        qb.build().execute(&mut *self.tx).await?;
+                    }
+                    Ok(())
+                }
+                async fn attach_orphans(&mut self, tenant: TenantId, shipments: &[(CarrierId, String, ShipmentId)]) -> Result<Vec<ShipmentId>> {
+                    let mut attached = HashSet::new();
+                    for chunk in shipments.chunks(chunk_rows(4)) {
+                        let mut qb = QueryBuilder::<$db>::new("UPDATE tracking_events SET shipment_id = v.column4 FROM (");
+                        qb.push_values(chunk, |mut b, (carrier, tracking, id)| {
+                            b.push_bind(tenant.0).push_bind(carrier.0).push_bind(tracking.clone()).push_bind(id.0);
+                        });
+                        qb.push(
+                            ") AS v WHERE tracking_events.tenant_id = v.column1 AND tracking_events.shipment_id IS NULL \
+                             AND tracking_events.carrier_id = v.column2 AND tracking_events.tracking_number = v.column3 \
+                             RETURNING tracking_events.shipment_id",
+                        );
+                        for r in qb.build().fetch_all(&mut *self.tx).await? {
+                            attached.insert(ShipmentId(r.try_get("shipment_id")?));
+                        }
+                    }
+                    Ok(attached.into_iter().collect())
+                }
+                async fn events_of(&mut self, tenant: TenantId, shipments: &[ShipmentId]) -> Result<Vec<TrackingEvent>> {
+                    let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
+                    let head = format!("SELECT {EVENT_COLS} FROM tracking_events WHERE tenant_id = ");
+                    fetch_conn(&mut self.tx, id_queries(&head, tenant, "shipment_id", &ids, "")).await?.iter().map(event_row).collect()
+                }
+                async fn insert_rulebook(&mut self, tenant: TenantId, b: &StoredRulebook) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO rulebooks (tenant_id, version, name, source, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(tenant.0)
+                    .bind(b.version)
+                    .bind(b.name.clone())
+                    .bind(b.source.clone())
+                    .bind(us(b.created_at))
+                    .bind(b.created_by.clone())
+                    .execute(&mut *self.tx)
+                    .await?;
+                    Ok(())
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_tracking_store;
