@@ -119,7 +119,7 @@ impl App {
             &p.actor.label(),
             &book,
             &mut tracked,
-            &std::collections::HashMap::new(),
+            &std::collections::BTreeMap::new(),
             now,
         )
         .await?;

@@ -19,7 +19,7 @@ use consign_core::rules::{CaseAction, OpenCase, Rulebook, Trigger};
 use consign_core::shipment::ShipmentStatus;
 use consign_core::tenant::Tenant;
 use consign_core::tracking::{
-    MappedEvent, TrackedShipment, TrackingEvent, TrackingState, dedup_key, derive_state,
+    MappedEvent, TrackedShipment, TrackingEvent, TrackingState, dedup_key,
 };
 use consign_store::{CaseFilter, StoreError, StoredRulebook, Tx};
 use jiff::Timestamp;
@@ -156,6 +156,8 @@ pub struct IngestOutcome {
     pub accepted: u64,
     pub duplicates: u64,
     pub orphans: u64,
+    /// Case changes of the commit that carried this request (concurrent requests coalesced
+    /// into one commit share its figures).
     pub cases: CaseChanges,
     pub items: Vec<ItemOutcome>,
 }
@@ -333,29 +335,12 @@ impl App {
                 result,
             });
         }
-        let mut triggers = HashMap::new();
-        for (id, evs) in &new_by_shipment {
-            let Some(t) = tracked.get_mut(id) else {
-                continue;
-            };
-            for e in evs {
-                t.state.apply(&e.observation());
-            }
-            // The newest occurrence among the new events is what "detected again" compares.
-            if let Some(latest) = evs
-                .iter()
-                .filter(|e| e.status.is_some())
-                .max_by_key(|e| e.occurred_at)
-            {
-                triggers.insert(*id, (latest.status, latest.reason));
-            }
-        }
         let mut touched: Vec<TrackedShipment> = new_by_shipment
             .keys()
             .filter_map(|id| tracked.remove(id))
             .collect();
         outcome.cases = self
-            .judge_and_apply(tx, tenant, actor, book, &mut touched, &triggers, now)
+            .judge_and_apply(tx, tenant, actor, book, &mut touched, &new_by_shipment, now)
             .await?;
         tx.update_tracked(&touched, now).await?;
         if outcome.accepted + outcome.orphans > 0 {
@@ -382,8 +367,10 @@ impl App {
         Ok(outcome)
     }
 
-    /// Judges shipments with the rulebook and writes the case changes and each shipment's
-    /// next check instant (into `tracked`; the caller writes the shipments).
+    /// Folds each shipment's new events (in occurrence order) into its state and judges it
+    /// after every one, so a problem reported mid-batch (damage, then a scan) still opens its
+    /// case; with no events, judges once (a sweep, a document). Writes the case changes and
+    /// sets each shipment's next check instant (the caller writes the shipments).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn judge_and_apply(
         &self,
@@ -392,48 +379,67 @@ impl App {
         actor: &str,
         book: &RulebookInForce,
         tracked: &mut [TrackedShipment],
-        triggers: &HashMap<ShipmentId, (Option<ShipmentStatus>, Option<&'static str>)>,
+        events: &BTreeMap<ShipmentId, Vec<&TrackingEvent>>,
         now: Timestamp,
     ) -> AppResult<CaseChanges> {
         let ids: Vec<ShipmentId> = tracked.iter().map(|t| t.id).collect();
-        let mut open: HashMap<(ShipmentId, String), Case> = HashMap::new();
+        // Open cases by (shipment, type), existing or opened in this call.
+        let mut open: HashMap<(ShipmentId, String), CaseId> = HashMap::new();
+        let mut cases: HashMap<CaseId, Case> = HashMap::new();
         for c in tx.open_cases(tenant, &ids).await? {
             if let Some(s) = c.shipment_id {
-                open.insert((s, c.case_type.clone()), c);
+                open.insert((s, c.case_type.clone()), c.id);
+                cases.insert(c.id, c);
             }
         }
+        let existing: HashSet<CaseId> = cases.keys().copied().collect();
+        let mut touched_cases: HashSet<CaseId> = HashSet::new();
+        let mut new_order: Vec<CaseId> = Vec::new();
         let mut changes = CaseChanges::default();
-        let mut new_cases: Vec<Case> = Vec::new();
-        let mut updated: HashMap<CaseId, Case> = HashMap::new();
         let mut timeline: Vec<TimelineEntry> = Vec::new();
         let mut audit = Vec::new();
         for t in tracked.iter_mut() {
-            let open_here: Vec<OpenCase> = open
-                .iter()
-                .filter(|((s, _), _)| *s == t.id)
-                .map(|((_, ty), c)| OpenCase {
-                    case_type: ty.clone(),
-                    severity: c.severity,
-                })
-                .collect();
-            let trigger = match triggers.get(&t.id) {
-                Some((status, reason)) => Trigger::Event {
-                    status: *status,
-                    reason: *reason,
-                },
-                None => Trigger::Sweep,
+            let mut steps: Vec<(Option<&TrackingEvent>, Trigger)> = match events.get(&t.id) {
+                Some(evs) if !evs.is_empty() => {
+                    let mut evs = evs.clone();
+                    evs.sort_by_key(|e| (e.occurred_at, e.id));
+                    evs.into_iter()
+                        .map(|e| {
+                            (
+                                Some(e),
+                                Trigger::Event {
+                                    status: e.status,
+                                    reason: e.reason,
+                                },
+                            )
+                        })
+                        .collect()
+                }
+                _ => vec![(None, Trigger::Sweep)],
             };
-            let verdict = book.book.judge(&t.facts(), &open_here, trigger, now);
-            t.next_check_at = verdict.next_check_at.filter(|n| *n > now);
-            for action in verdict.actions {
-                match action {
-                    CaseAction::Open {
+            for (event, trigger) in steps.drain(..) {
+                if let Some(e) = event {
+                    t.state.apply(&e.observation());
+                }
+                let open_here: Vec<OpenCase> = open
+                    .iter()
+                    .filter(|((s, _), _)| *s == t.id)
+                    .map(|((_, ty), id)| OpenCase {
+                        case_type: ty.clone(),
+                        severity: cases[id].severity,
+                    })
+                    .collect();
+                let verdict = book.book.judge(&t.facts(), &open_here, trigger, now);
+                t.next_check_at = verdict.next_check_at.filter(|n| *n > now);
+                for action in verdict.actions {
+                    if let CaseAction::Open {
                         case_type,
                         severity,
                         accountable,
                         owner_team,
                         detail,
-                    } => {
+                    } = action
+                    {
                         let id = CaseId::new_at(now, entropy());
                         timeline.push(TimelineEntry {
                             case_id: id,
@@ -442,78 +448,87 @@ impl App {
                             kind: TimelineKind::Created,
                             detail,
                         });
-                        new_cases.push(Case {
+                        open.insert((t.id, case_type.clone()), id);
+                        cases.insert(
                             id,
-                            tenant_id: tenant,
-                            number: String::new(),
-                            case_type,
-                            severity,
-                            accountable,
-                            owner_team,
-                            status: CaseStatus::Open,
-                            shipment_id: Some(t.id),
-                            order_id: t.order_id,
-                            carrier_id: Some(t.carrier_id),
-                            rulebook_version: book.version,
-                            detections: 1,
-                            entries: 1,
-                            opened_at: now,
-                            updated_at: now,
-                            resolved_at: None,
-                        });
+                            Case {
+                                id,
+                                tenant_id: tenant,
+                                number: String::new(),
+                                case_type,
+                                severity,
+                                accountable,
+                                owner_team,
+                                status: CaseStatus::Open,
+                                shipment_id: Some(t.id),
+                                order_id: t.order_id,
+                                carrier_id: Some(t.carrier_id),
+                                rulebook_version: book.version,
+                                detections: 1,
+                                entries: 1,
+                                opened_at: now,
+                                updated_at: now,
+                                resolved_at: None,
+                            },
+                        );
+                        new_order.push(id);
                         changes.opened += 1;
+                        continue;
                     }
-                    other => {
-                        let Some(case) = open.get(&(t.id, other.case_type().to_string())) else {
-                            continue;
-                        };
-                        let c = updated.entry(case.id).or_insert_with(|| case.clone());
-                        c.entries += 1;
-                        c.updated_at = now;
-                        let (kind, detail) = match other {
-                            CaseAction::DetectedAgain { detail, .. } => {
-                                c.detections += 1;
-                                changes.detected_again += 1;
-                                (TimelineKind::DetectedAgain, detail)
-                            }
-                            CaseAction::Escalate {
-                                from, to, detail, ..
-                            } => {
-                                c.severity = to;
-                                changes.escalated += 1;
-                                (
-                                    TimelineKind::Escalated,
-                                    format!("{} → {}: {detail}", from.as_str(), to.as_str()),
-                                )
-                            }
-                            CaseAction::Resolve { detail, .. } => {
-                                c.status = CaseStatus::Resolved;
-                                c.resolved_at = Some(now);
-                                changes.resolved += 1;
-                                audit.push(
-                                    AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "auto_resolved")
-                                        .after(&serde_json::json!({ "case_type": c.case_type, "detail": detail })),
-                                );
-                                (TimelineKind::AutoResolved, detail)
-                            }
-                            CaseAction::Open { .. } => unreachable!("handled above"),
-                        };
-                        timeline.push(TimelineEntry {
-                            case_id: c.id,
-                            seq: c.entries,
-                            at: now,
-                            kind,
-                            detail,
-                        });
-                    }
+                    let key = (t.id, action.case_type().to_string());
+                    let Some(&id) = open.get(&key) else {
+                        continue;
+                    };
+                    let c = cases.get_mut(&id).expect("open cases are loaded");
+                    touched_cases.insert(id);
+                    c.entries += 1;
+                    c.updated_at = now;
+                    let (kind, detail) = match action {
+                        CaseAction::DetectedAgain { detail, .. } => {
+                            c.detections += 1;
+                            changes.detected_again += 1;
+                            (TimelineKind::DetectedAgain, detail)
+                        }
+                        CaseAction::Escalate {
+                            from, to, detail, ..
+                        } => {
+                            c.severity = to;
+                            changes.escalated += 1;
+                            (
+                                TimelineKind::Escalated,
+                                format!("{} → {}: {detail}", from.as_str(), to.as_str()),
+                            )
+                        }
+                        CaseAction::Resolve { detail, .. } => {
+                            c.status = CaseStatus::Resolved;
+                            c.resolved_at = Some(now);
+                            changes.resolved += 1;
+                            open.remove(&key);
+                            audit.push(
+                                AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "auto_resolved")
+                                    .after(&serde_json::json!({ "case_type": c.case_type, "detail": detail })),
+                            );
+                            (TimelineKind::AutoResolved, detail)
+                        }
+                        CaseAction::Open { .. } => unreachable!("handled above"),
+                    };
+                    timeline.push(TimelineEntry {
+                        case_id: c.id,
+                        seq: c.entries,
+                        at: now,
+                        kind,
+                        detail,
+                    });
                 }
             }
         }
-        if !new_cases.is_empty() {
+        if !new_order.is_empty() {
             let first = tx
-                .next_numbers(tenant, "case", new_cases.len() as u64)
+                .next_numbers(tenant, "case", new_order.len() as u64)
                 .await?;
-            for (i, c) in new_cases.iter_mut().enumerate() {
+            let mut new_cases = Vec::with_capacity(new_order.len());
+            for (i, id) in new_order.iter().enumerate() {
+                let mut c = cases.remove(id).expect("new cases are kept");
                 c.number = format!("CASE-{:06}", first + i as i64);
                 audit.push(
                     AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened")
@@ -522,10 +537,17 @@ impl App {
                             "shipment": c.shipment_id, "rulebook_version": c.rulebook_version,
                         })),
                 );
+                new_cases.push(c);
             }
+            // Resolved ones go in after the open ones: at most one open per (shipment, type).
+            new_cases.sort_by_key(|c| c.status == CaseStatus::Resolved);
             tx.insert_cases(&new_cases).await?;
         }
-        let updated: Vec<Case> = updated.into_values().collect();
+        let updated: Vec<Case> = touched_cases
+            .iter()
+            .filter(|id| existing.contains(id))
+            .filter_map(|id| cases.get(id).cloned())
+            .collect();
         tx.update_cases(&updated).await?;
         tx.append_timeline(tenant, &timeline).await?;
         tx.append_audit(audit).await?;
@@ -546,36 +568,18 @@ impl App {
         }
         let events = tx.events_of(tenant, &ids).await?;
         let mut tracked = tx.lock_tracked(tenant, &ids).await?;
-        let mut triggers = HashMap::new();
-        let mut with_events = Vec::new();
-        for t in tracked.iter_mut() {
-            let mine: Vec<_> = events
-                .iter()
-                .filter(|e| e.shipment_id == Some(t.id))
-                .collect();
-            if mine.is_empty() {
-                continue;
+        let mut by_shipment: BTreeMap<ShipmentId, Vec<&TrackingEvent>> = BTreeMap::new();
+        for e in &events {
+            if let Some(s) = e.shipment_id {
+                by_shipment.entry(s).or_default().push(e);
             }
-            let obs: Vec<_> = mine.iter().map(|e| e.observation()).collect();
-            let mut s = derive_state(t.state.status, &obs);
-            // Milestones given at creation stay unless events say otherwise.
-            s.picked_up_at = s.picked_up_at.or(t.state.picked_up_at);
-            s.delivered_at = s.delivered_at.or(t.state.delivered_at);
-            t.state = s;
-            if let Some(l) = mine
-                .iter()
-                .filter(|e| e.status.is_some())
-                .max_by_key(|e| e.occurred_at)
-            {
-                triggers.insert(t.id, (l.status, l.reason));
-            }
-            with_events.push(t.clone());
         }
+        tracked.retain(|t| by_shipment.contains_key(&t.id));
         let book = self.rulebook_in_force(tenant).await?;
         let now = self.now();
-        self.judge_and_apply(tx, tenant, actor, &book, &mut with_events, &triggers, now)
+        self.judge_and_apply(tx, tenant, actor, &book, &mut tracked, &by_shipment, now)
             .await?;
-        tx.update_tracked(&with_events, now).await?;
+        tx.update_tracked(&tracked, now).await?;
         Ok(events.len() as u64)
     }
 
@@ -615,7 +619,7 @@ impl App {
                         "system:sweep",
                         &book,
                         &mut tracked,
-                        &HashMap::new(),
+                        &BTreeMap::new(),
                         now,
                     )
                     .await?;
@@ -913,8 +917,10 @@ async fn run_group(app: &App, tenant: TenantId, jobs: Vec<Job>) {
         Ok(o) => {
             let mut items = o.items.into_iter();
             for (j, n) in jobs.into_iter().zip(sizes) {
+                // Case changes cannot be split between coalesced requests: each answer
+                // reports those of the commit that carried it.
                 let mut mine = IngestOutcome {
-                    cases: CaseChanges::default(),
+                    cases: o.cases.clone(),
                     ..Default::default()
                 };
                 for (i, mut it) in items.by_ref().take(n).enumerate() {

@@ -64,8 +64,7 @@ impl WebConfig {
         if path.ends_with("/edi") {
             consign_app::edi::MAX_EDI_BYTES
         } else if path.ends_with("/tracking-events") || path.contains("/webhooks/") {
-            // 10,000 events of a few hundred bytes each.
-            16 * 1024 * 1024
+            TRACKING_BODY_LIMIT
         } else if path.ends_with("/documents") {
             self.document_limit
         } else {
@@ -73,6 +72,9 @@ impl WebConfig {
         }
     }
 }
+
+/// Event batches: 10,000 events of a few hundred bytes each.
+pub const TRACKING_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -127,9 +129,15 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/shipments", get(shipments::list).post(shipments::create))
         .route("/shipments/{id}", get(shipments::get))
         .route("/shipments/{id}/tracking", get(tracking::shipment_tracking))
-        .route("/tracking-events", post(tracking::post_events))
+        .route(
+            "/tracking-events",
+            post(tracking::post_events).layer(DefaultBodyLimit::max(TRACKING_BODY_LIMIT)),
+        )
         .route("/tracking/quality", get(tracking::quality))
-        .route("/webhooks/{format}", post(tracking::webhook))
+        .route(
+            "/webhooks/{format}",
+            post(tracking::webhook).layer(DefaultBodyLimit::max(TRACKING_BODY_LIMIT)),
+        )
         .route("/cases", get(tracking::list_cases))
         .route("/cases/{id}", get(tracking::get_case))
         .route(

@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod schema;
+mod tracking;
 
 use consign_core::audit::{AuditEntry, ChainVerifier};
 use consign_core::ids::*;

@@ -100,7 +100,8 @@ pub async fn spawn_on(
     let app = App::new(store, Arc::new(SystemClock), docs.path().to_path_buf());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = consign_web::router(app.clone(), cfg);
+    // As `serve` runs it: tracking ingests go through the group committer.
+    let router = consign_web::router(app.clone().with_group_commit(), cfg);
     tokio::spawn(consign_web::serve(listener, router, std::future::pending()));
     let admin_token = app
         .create_token(

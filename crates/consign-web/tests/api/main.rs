@@ -6,3 +6,4 @@ mod edi;
 mod harness;
 mod orders;
 mod shipments;
+mod tracking;

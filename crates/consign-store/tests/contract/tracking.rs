@@ -1,0 +1,388 @@
+//! Tracking events, shipment state, cases and rulebooks on both engines.
+
+use crate::fixtures::*;
+use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
+use consign_core::ids::*;
+use consign_core::shipment::ShipmentStatus;
+use consign_core::tracking::{Observation, TrackingEvent, dedup_key};
+use consign_store::testing::engines;
+use consign_store::*;
+use jiff::{SignedDuration, Timestamp};
+
+fn event(
+    tenant: TenantId,
+    carrier: CarrierId,
+    shipment: Option<ShipmentId>,
+    tracking: &str,
+    at: Timestamp,
+    status: ShipmentStatus,
+) -> TrackingEvent {
+    TrackingEvent {
+        id: EventId::random(),
+        tenant_id: tenant,
+        carrier_id: carrier,
+        shipment_id: shipment,
+        tracking_number: tracking.into(),
+        occurred_at: at,
+        received_at: now(),
+        status: Some(status),
+        reason: None,
+        accountable: None,
+        eta: None,
+        source: "api".into(),
+        message_id: None,
+        raw_code: status.as_str().into(),
+        raw_reason: String::new(),
+        location: "Dallas".into(),
+        description: String::new(),
+        unmapped: false,
+        dedup_key: dedup_key(carrier, None, tracking, status.as_str(), at, "Dallas"),
+    }
+}
+
+fn case(tenant: TenantId, shipment: ShipmentId, ty: &str, n: u32) -> Case {
+    Case {
+        id: CaseId::random(),
+        tenant_id: tenant,
+        number: format!("CASE-{n:06}"),
+        case_type: ty.into(),
+        severity: Severity::High,
+        accountable: "carrier".into(),
+        owner_team: "carrier-desk".into(),
+        status: CaseStatus::Open,
+        shipment_id: Some(shipment),
+        order_id: None,
+        carrier_id: None,
+        rulebook_version: 0,
+        detections: 1,
+        entries: 1,
+        opened_at: now(),
+        updated_at: now(),
+        resolved_at: None,
+    }
+}
+
+#[tokio::test]
+async fn events_are_deduplicated_per_tenant_and_state_round_trips() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        let b = seed_tenant(&store, "beta").await;
+        let ca = seed_carrier(&store, a.id, "UPSN").await;
+        let cb = seed_carrier(&store, b.id, "UPSN").await;
+        let s = shipment_fixture(a.id, ca.id, "1Z1", None, vec![]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let t0 = now() - SignedDuration::from_hours(5);
+        let e1 = event(a.id, ca.id, Some(s.id), "1Z1", t0, ShipmentStatus::PickedUp);
+        let e2 = event(
+            a.id,
+            ca.id,
+            Some(s.id),
+            "1Z1",
+            t0 + SignedDuration::from_hours(1),
+            ShipmentStatus::InTransit,
+        );
+        let mut tx = store.begin().await.unwrap();
+        let new = tx
+            .insert_tracking_events(&[e1.clone(), e2.clone()])
+            .await
+            .unwrap();
+        assert_eq!(new.len(), 2, "{:?}", store.engine());
+        // The same natural key again (new id) is not inserted; another tenant's identical
+        // event is its own.
+        let again = TrackingEvent {
+            id: EventId::random(),
+            ..e1.clone()
+        };
+        let other = TrackingEvent {
+            id: EventId::random(),
+            tenant_id: b.id,
+            carrier_id: cb.id,
+            shipment_id: None,
+            ..e1.clone()
+        };
+        let new = tx
+            .insert_tracking_events(&[again, other.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            new.len(),
+            1,
+            "{:?}: only the other tenant's event is new",
+            store.engine()
+        );
+
+        let mut tracked = tx.lock_tracked(a.id, &[s.id]).await.unwrap();
+        assert_eq!(tracked.len(), 1);
+        assert_eq!(tracked[0].carrier_scac, "UPSN");
+        assert_eq!(tracked[0].mode, "parcel");
+        assert_eq!(tracked[0].destination_tz, "America/Chicago");
+        assert!(!tracked[0].pod_attached);
+        tracked[0].state.apply(&e1.observation());
+        tracked[0].state.apply(&e2.observation());
+        tracked[0].state.apply(&Observation {
+            eta: Some(t0 + SignedDuration::from_hours(30)),
+            ..Observation::status(t0, ShipmentStatus::PickedUp)
+        });
+        tracked[0].next_check_at = Some(now() + SignedDuration::from_hours(48));
+        tx.update_tracked(&tracked, now()).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let back = store
+            .tracked_shipments(a.id, &[s.id])
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(back.state, tracked[0].state, "{:?}", store.engine());
+        assert_eq!(back.state.status, ShipmentStatus::InTransit);
+        assert_eq!(back.next_check_at, tracked[0].next_check_at);
+        assert!(
+            store
+                .tracked_shipments(b.id, &[s.id])
+                .await
+                .unwrap()
+                .is_empty(),
+            "tenant-scoped"
+        );
+        assert_eq!(
+            store.shipment(a.id, s.id).await.unwrap().unwrap().status,
+            ShipmentStatus::InTransit
+        );
+
+        let evs = store.tracking_events(a.id, &[s.id]).await.unwrap();
+        assert_eq!(
+            evs.iter().map(|e| e.id).collect::<Vec<_>>(),
+            vec![e1.id, e2.id]
+        );
+        assert_eq!(
+            evs[0],
+            e1,
+            "{:?}: an event reads back as written",
+            store.engine()
+        );
+        let q = store.tracking_quality(b.id).await.unwrap();
+        assert_eq!((q.events, q.orphans), (1, 1));
+    }
+}
+
+#[tokio::test]
+async fn orphans_attach_to_their_shipment_and_due_shipments_come_from_next_check_at() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        let c = seed_carrier(&store, a.id, "ODFL").await;
+        let t0 = now() - SignedDuration::from_hours(3);
+        let orphan = event(a.id, c.id, None, "PRO9", t0, ShipmentStatus::PickedUp);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_tracking_events(std::slice::from_ref(&orphan))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.tracking_quality(a.id).await.unwrap().orphans, 1);
+
+        let s = shipment_fixture(a.id, c.id, "PRO9", None, vec![]);
+        let other = shipment_fixture(a.id, c.id, "PRO10", None, vec![]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(&[s.clone(), other.clone()])
+            .await
+            .unwrap();
+        let got = tx
+            .attach_orphans(
+                a.id,
+                &[
+                    (c.id, "PRO9".into(), s.id),
+                    (c.id, "PRO10".into(), other.id),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(got, vec![s.id], "{:?}", store.engine());
+        tx.commit().await.unwrap();
+        assert_eq!(store.tracking_quality(a.id).await.unwrap().orphans, 0);
+        assert_eq!(
+            store.tracking_events(a.id, &[s.id]).await.unwrap()[0].id,
+            orphan.id
+        );
+        let ids = store
+            .shipment_ids_by_tracking(a.id, &[(c.id, "PRO9".into())])
+            .await
+            .unwrap();
+        assert_eq!(ids.get(&(c.id, "PRO9".to_string())), Some(&s.id));
+
+        // A new shipment is due at once; after judging it is due when the rules say.
+        let due = store
+            .due_shipments(now() + SignedDuration::from_secs(1), 10)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 2, "{:?}", store.engine());
+        let mut tx = store.begin().await.unwrap();
+        let mut t = tx.lock_tracked(a.id, &[s.id, other.id]).await.unwrap();
+        t[0].next_check_at = Some(now() + SignedDuration::from_hours(4));
+        t[1].next_check_at = None;
+        tx.update_tracked(&t, now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            store
+                .due_shipments(now() + SignedDuration::from_hours(3), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .due_shipments(now() + SignedDuration::from_hours(5), 10)
+                .await
+                .unwrap(),
+            vec![(a.id, t[0].id)]
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_open_case_per_shipment_and_type_and_the_timeline_is_kept() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        let c = seed_carrier(&store, a.id, "UPSN").await;
+        let s = shipment_fixture(a.id, c.id, "1Z5", None, vec![]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
+        let first = case(a.id, s.id, "stalled", 1);
+        tx.insert_cases(std::slice::from_ref(&first)).await.unwrap();
+        tx.append_timeline(
+            a.id,
+            &[TimelineEntry {
+                case_id: first.id,
+                seq: 1,
+                at: now(),
+                kind: TimelineKind::Created,
+                detail: "status in_transit".into(),
+            }],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        // The database itself refuses a second open case of the type for the shipment.
+        let mut tx = store.begin().await.unwrap();
+        let err = tx
+            .insert_cases(&[case(a.id, s.id, "stalled", 2)])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Duplicate(_)),
+            "{:?}: {err:?}",
+            store.engine()
+        );
+        drop(tx);
+
+        // Resolved, a new one may open; the open ones are what the engine sees.
+        let mut tx = store.begin().await.unwrap();
+        let resolved = Case {
+            status: CaseStatus::Resolved,
+            resolved_at: Some(now()),
+            entries: 2,
+            ..first.clone()
+        };
+        tx.update_cases(std::slice::from_ref(&resolved))
+            .await
+            .unwrap();
+        tx.append_timeline(
+            a.id,
+            &[TimelineEntry {
+                case_id: first.id,
+                seq: 2,
+                at: now(),
+                kind: TimelineKind::AutoResolved,
+                detail: "new scan".into(),
+            }],
+        )
+        .await
+        .unwrap();
+        let second = case(a.id, s.id, "stalled", 2);
+        tx.insert_cases(std::slice::from_ref(&second))
+            .await
+            .unwrap();
+        let open = tx.open_cases(a.id, &[s.id]).await.unwrap();
+        assert_eq!(
+            open.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![second.id]
+        );
+        tx.commit().await.unwrap();
+
+        assert_eq!(store.case(a.id, first.id).await.unwrap(), Some(resolved));
+        let tl = store.case_timeline(a.id, first.id).await.unwrap();
+        assert_eq!(
+            tl.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            vec![TimelineKind::Created, TimelineKind::AutoResolved]
+        );
+        let open = store
+            .cases(
+                a.id,
+                &CaseFilter {
+                    status: Some(CaseStatus::Open),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(open.len(), 1);
+        let by_type = store
+            .cases_opened_by_type(
+                a.id,
+                now() - SignedDuration::from_hours(1),
+                now() + SignedDuration::from_hours(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_type, vec![("stalled".to_string(), 2)]);
+        let b = seed_tenant(&store, "beta").await;
+        assert!(
+            store.case(b.id, first.id).await.unwrap().is_none(),
+            "tenant-scoped"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rulebooks_are_versioned_per_tenant() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        assert!(store.rulebook(a.id).await.unwrap().is_none());
+        for v in 1..=2 {
+            let mut tx = store.begin().await.unwrap();
+            tx.insert_rulebook(
+                a.id,
+                &StoredRulebook {
+                    version: v,
+                    name: format!("v{v}"),
+                    source: format!("# {v}"),
+                    created_at: now(),
+                    created_by: "test".into(),
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(store.rulebook(a.id).await.unwrap().unwrap().version, 2);
+        assert_eq!(store.rulebooks(a.id).await.unwrap().len(), 2);
+        let mut tx = store.begin().await.unwrap();
+        let dup = tx
+            .insert_rulebook(
+                a.id,
+                &StoredRulebook {
+                    version: 2,
+                    name: "x".into(),
+                    source: String::new(),
+                    created_at: now(),
+                    created_by: "t".into(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(dup, StoreError::Duplicate(_)));
+    }
+}

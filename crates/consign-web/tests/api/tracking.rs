@@ -1,0 +1,556 @@
+//! Tracking events, webhooks, cases and rulebooks over HTTP, on both engines.
+
+use crate::harness::*;
+use consign_core::access::Role;
+use consign_core::time::FixedClock;
+use consign_web::WebConfig;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const EVENTS: &str = "/api/v1/tenants/alpha/tracking-events";
+
+fn ago(hours: i64) -> String {
+    (Timestamp::now() - SignedDuration::from_hours(hours)).to_string()
+}
+
+fn ev(tracking: &str, hours_ago: i64, status: &str) -> Value {
+    json!({ "carrier": "UPSN", "tracking_number": tracking, "occurred_at": ago(hours_ago), "status": status, "location": "Dallas TX" })
+}
+
+async fn shipment(t: &TestApp, tracking: &str) -> String {
+    let res = t
+        .post(
+            "/api/v1/tenants/alpha/shipments",
+            &t.admin_token,
+            &shipment_body(tracking, None),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let s: Value = res.json().await.unwrap();
+    s["id"].as_str().unwrap().to_string()
+}
+
+async fn post_events(t: &TestApp, events: Value) -> Value {
+    let res = t
+        .post(EVENTS, &t.admin_token, &json!({ "events": events }))
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}: {}",
+        t.engine,
+        res.text().await.unwrap()
+    );
+    res.json().await.unwrap()
+}
+
+async fn tracking(t: &TestApp, id: &str) -> Value {
+    let res = t
+        .get(
+            &format!("/api/v1/tenants/alpha/shipments/{id}/tracking"),
+            &t.admin_token,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn cases(t: &TestApp, query: &str) -> Vec<Value> {
+    let res = t
+        .get(
+            &format!("/api/v1/tenants/alpha/cases{query}"),
+            &t.admin_token,
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let v: Value = res.json().await.unwrap();
+    v["items"].as_array().unwrap().clone()
+}
+
+fn results(out: &Value) -> Vec<String> {
+    out["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["result"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn redelivery_is_a_no_op_and_a_late_in_transit_leaves_the_shipment_delivered() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let id = shipment(&t, "1Z1").await;
+        let batch = json!([
+            ev("1Z1", 30, "picked_up"),
+            ev("1Z1", 20, "in_transit"),
+            ev("1Z1", 2, "delivered")
+        ]);
+        let out = post_events(&t, batch.clone()).await;
+        assert_eq!(
+            results(&out),
+            ["accepted", "accepted", "accepted"],
+            "{}: {out}",
+            t.engine
+        );
+        assert_eq!(out["items"][2]["shipment_id"], id.as_str());
+
+        let again = post_events(&t, batch).await;
+        assert_eq!(results(&again), ["duplicate", "duplicate", "duplicate"]);
+        assert_eq!(again["accepted"], 0);
+
+        // A scan that happened before delivery but arrives after it.
+        let late = post_events(&t, json!([ev("1Z1", 10, "in_transit")])).await;
+        assert_eq!(results(&late), ["accepted"]);
+        let st = tracking(&t, &id).await;
+        assert_eq!(st["status"], "delivered", "{}: {st}", t.engine);
+        assert_eq!(
+            st["events"].as_array().unwrap().len(),
+            4,
+            "nothing stored twice"
+        );
+        assert!(st["picked_up_at"].is_string() && st["delivered_at"].is_string());
+        let s: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/shipments/{id}"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["status"], "delivered");
+
+        // Same message id with different content is still the same message.
+        let m = json!([{ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": ago(1), "status": "exception", "reason": "damaged", "message_id": "m-1" }]);
+        assert_eq!(results(&post_events(&t, m).await), ["accepted"]);
+        let m2 = json!([{ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": ago(1), "status": "delivered", "message_id": "m-1" }]);
+        assert_eq!(results(&post_events(&t, m2).await), ["duplicate"]);
+    }
+}
+
+#[tokio::test]
+async fn events_for_an_unknown_tracking_number_wait_as_orphans() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let out = post_events(
+            &t,
+            json!([ev("1Z9", 5, "picked_up"), ev("1Z9", 3, "out_for_delivery")]),
+        )
+        .await;
+        assert_eq!(results(&out), ["orphan", "orphan"], "{}", t.engine);
+        let q: Value = t
+            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (q["events"].as_i64(), q["orphans"].as_i64()),
+            (Some(2), Some(2)),
+            "{q}"
+        );
+
+        let id = shipment(&t, "1Z9").await;
+        let st = tracking(&t, &id).await;
+        assert_eq!(st["status"], "out_for_delivery", "{}: {st}", t.engine);
+        assert_eq!(st["events"].as_array().unwrap().len(), 2);
+        let q: Value = t
+            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(q["orphans"], 0);
+    }
+}
+
+#[tokio::test]
+async fn a_bad_batch_is_refused_whole_with_each_item_named() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        shipment(&t, "1Z1").await;
+        let far = (Timestamp::now() + SignedDuration::from_hours(24 * 30)).to_string();
+        let batch = json!({ "events": [
+            ev("1Z1", 5, "picked_up"),
+            { "carrier": "NOPE", "tracking_number": "1Z1", "occurred_at": ago(4), "status": "in_transit" },
+            { "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": ago(4), "status": "teleported" },
+            { "carrier": "UPSN", "tracking_number": "", "occurred_at": ago(4), "status": "in_transit" },
+            { "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": far, "status": "in_transit" },
+        ]});
+        let p = problem(t.post(EVENTS, &t.admin_token, &batch).await, 422).await;
+        let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
+        assert!(
+            fields.contains(&"events[2].status".to_string()),
+            "{}: {p}",
+            t.engine
+        );
+        // Status words are checked first; the rest in a second round, once the words are
+        // right. Either way nothing was stored.
+        let q: Value = t
+            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(q["events"], 0);
+
+        let mut fixed = batch.clone();
+        fixed["events"][2]["status"] = json!("in_transit");
+        let p = problem(t.post(EVENTS, &t.admin_token, &fixed).await, 422).await;
+        let errs = field_errors(&p);
+        let fields: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "events[1].carrier",
+                "events[3].tracking_number",
+                "events[4].occurred_at"
+            ],
+            "{p}"
+        );
+        assert!(errs[0].1.contains("unknown carrier 'NOPE'"));
+        assert!(errs[2].1.contains("ahead of now"), "{}", errs[2].1);
+        let q: Value = t
+            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(q["events"], 0, "nothing partial committed");
+
+        // Unparseable timestamps are caught with their path; so is a batch over the limit.
+        let bad_ts = json!({ "events": [{ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": "yesterday", "status": "delivered" }] });
+        let p = problem(t.post(EVENTS, &t.admin_token, &bad_ts).await, 422).await;
+        assert!(
+            field_errors(&p)[0].0.starts_with("events[0].occurred_at"),
+            "{p}"
+        );
+        let many: Vec<Value> = (0..10_001)
+            .map(|i| ev(&format!("T{i}"), 1, "in_transit"))
+            .collect();
+        let p = problem(
+            t.post(EVENTS, &t.admin_token, &json!({ "events": many }))
+                .await,
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&p)[0].0, "events", "{p}");
+        let res = t
+            .post(
+                "/api/v1/tenants/nobody/tracking-events",
+                &t.admin_token,
+                &json!({ "events": [] }),
+            )
+            .await;
+        assert_eq!(res.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        t.tenant("beta").await;
+        let id = shipment(&t, "1Z1").await;
+        let attempt = |h: i64| json!({ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": ago(h), "status": "delivery_attempted", "reason": "recipient_unavailable" });
+        let out = post_events(&t, json!([ev("1Z1", 40, "picked_up"), attempt(20)])).await;
+        assert_eq!(out["cases"]["opened"], 1, "{}: {out}", t.engine);
+        let open = cases(&t, "?type=delivery_failed&status=open").await;
+        assert_eq!(open.len(), 1);
+        let c = &open[0];
+        assert_eq!(
+            (c["severity"].as_str(), c["accountable"].as_str()),
+            (Some("high"), Some("consignee"))
+        );
+        assert_eq!(c["shipment_id"], id.as_str());
+
+        // A second attempt is the same problem again: no second case.
+        post_events(&t, json!([attempt(10)])).await;
+        assert_eq!(
+            cases(&t, "?type=delivery_failed").await.len(),
+            1,
+            "{}",
+            t.engine
+        );
+        post_events(&t, json!([ev("1Z1", 1, "delivered")])).await;
+        let resolved = cases(&t, "?type=delivery_failed&status=resolved").await;
+        assert_eq!(resolved.len(), 1, "{}", t.engine);
+        let case_id = resolved[0]["id"].as_str().unwrap();
+        let detail: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/cases/{case_id}"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["created", "detected_again", "auto_resolved"],
+            "{detail}"
+        );
+        assert_eq!(detail["detections"], 2);
+
+        // Filters are checked; another tenant's client sees nothing of it.
+        let p = problem(
+            t.get("/api/v1/tenants/alpha/cases?status=bogus", &t.admin_token)
+                .await,
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&p)[0].0, "status");
+        let other = t.token(Role::ClientManager, Some("beta"), None).await;
+        assert_eq!(
+            t.get(&format!("/api/v1/tenants/alpha/cases/{case_id}"), &other)
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            t.get(&format!("/api/v1/tenants/beta/cases/{case_id}"), &other)
+                .await
+                .status(),
+            404
+        );
+        let own = t.token(Role::ClientViewer, Some("alpha"), None).await;
+        assert_eq!(
+            t.get(&format!("/api/v1/tenants/alpha/cases/{case_id}"), &own)
+                .await
+                .status(),
+            200
+        );
+        // Clients read; they do not send carrier events.
+        assert_eq!(
+            t.post(
+                EVENTS,
+                &own,
+                &json!({ "events": [ev("1Z1", 1, "delivered")] })
+            )
+            .await
+            .status(),
+            403
+        );
+    }
+}
+
+#[tokio::test]
+async fn webhooks_map_both_vocabularies_and_require_a_valid_signature_when_configured() {
+    let cfg = WebConfig {
+        webhook_secret: Some("s3cret".into()),
+        ..Default::default()
+    };
+    for t in spawn_all_with(cfg).await {
+        t.tenant("alpha").await;
+        let id = shipment(&t, "1Z1").await;
+        let body = json!({ "id": "delivery-1", "data": { "carrier": "UPSN", "tracking_number": "1Z1", "estimated_delivery": (Timestamp::now() + SignedDuration::from_hours(30)).to_string(),
+            "events": [{ "timestamp": ago(5), "status": "in_transit", "code": "IT", "location": "Memphis TN" }] } })
+        .to_string();
+        let send = |path: &str, body: String, sig: Option<String>| {
+            let mut r = t
+                .req(Method::POST, path, &t.admin_token)
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(s) = sig {
+                r = r.header("x-consign-signature", s);
+            }
+            r.send()
+        };
+        let sign = |b: &str| {
+            format!(
+                "sha256={}",
+                hex::encode(consign_app::webhooks::hmac_sha256(b"s3cret", b.as_bytes()))
+            )
+        };
+        let url = "/api/v1/tenants/alpha/webhooks/open_source_12";
+        assert_eq!(
+            send(url, body.clone(), None).await.unwrap().status(),
+            401,
+            "{}",
+            t.engine
+        );
+        assert_eq!(
+            send(url, body.clone(), Some(sign("other")))
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        let res = send(url, body.clone(), Some(sign(&body))).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let out: Value = res.json().await.unwrap();
+        assert_eq!(results(&out), ["accepted"], "{out}");
+        let again: Value = send(url, body.clone(), Some(sign(&body)))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            results(&again),
+            ["duplicate"],
+            "a re-delivered webhook is a no-op"
+        );
+        let st = tracking(&t, &id).await;
+        assert_eq!(st["status"], "in_transit");
+        assert!(
+            st["eta"].is_string(),
+            "the tracker's estimate becomes the ETA: {st}"
+        );
+
+        let saas = json!({ "event_id": "e-7", "msg": { "slug": "ups", "tracking_number": "1Z1",
+            "checkpoints": [{ "checkpoint_time": ago(2), "tag": "Exception", "subtag": "Exception_007", "message": "Damaged" },
+                            { "checkpoint_time": ago(1), "tag": "Teleported" }] } })
+        .to_string();
+        let url2 = "/api/v1/tenants/alpha/webhooks/tracking_saas?carrier=UPSN";
+        let out: Value = send(url2, saas.clone(), Some(sign(&saas)))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(results(&out), ["accepted", "accepted"], "{out}");
+        assert_eq!(cases(&t, "?type=damaged").await.len(), 1, "{}", t.engine);
+        let q: Value = t
+            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            q["unmapped"][0]["raw_code"], "Teleported",
+            "an unmapped tag is kept and counted: {q}"
+        );
+        assert_eq!(q["unmapped"][0]["source"], "webhook:tracking_saas");
+        let st = tracking(&t, &id).await;
+        assert_eq!(st["status"], "unknown");
+
+        let nope = "{}".to_string();
+        let res = send(
+            "/api/v1/tenants/alpha/webhooks/carrier_pigeon",
+            nope.clone(),
+            Some(sign(&nope)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 404);
+        let bad =
+            r#"{"id":"x","data":{"tracking_number":"1Z1","events":[{"status":"in_transit"}]}}"#
+                .to_string();
+        let p = problem(send(url, bad.clone(), Some(sign(&bad))).await.unwrap(), 422).await;
+        assert!(field_errors(&p)[0].0.contains("events[0]"), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn rulebooks_are_checked_before_they_are_stored_and_then_used() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let put = |body: &str, token: &str| {
+            t.req(Method::PUT, "/api/v1/tenants/alpha/rulebook", token)
+                .header("content-type", "application/toml")
+                .body(body.to_string())
+                .send()
+        };
+        let p = problem(
+            put("name = \"x\"\n[[rule]]\ncase_type = ", &t.admin_token)
+                .await
+                .unwrap(),
+            422,
+        )
+        .await;
+        assert!(field_errors(&p)[0].1.starts_with("line 3"), "{p}");
+        let unknown = "name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"low\"\naccountable = \"carrier\"\nowner_team = \"t\"\nwhen = { colour = \"red\" }\n";
+        let p = problem(put(unknown, &t.admin_token).await.unwrap(), 422).await;
+        assert!(
+            field_errors(&p)[0].1.contains("unknown field `colour`"),
+            "{p}"
+        );
+        let current: Value = t
+            .get("/api/v1/tenants/alpha/rulebook", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            current["version"], 0,
+            "nothing stored: the default is in force"
+        );
+
+        // A stricter rulebook: anything picked up and silent for an hour is stalled.
+        let strict = "name = \"strict\"\n[[rule]]\ncase_type = \"stalled\"\nseverity = \"high\"\naccountable = \"carrier\"\nowner_team = \"desk\"\nwhen = { terminal = false, picked_up = true, hours_since_last_event = 1 }\n";
+        let viewer = t.token(Role::ClientManager, Some("alpha"), None).await;
+        assert_eq!(put(strict, &viewer).await.unwrap().status(), 403);
+        let res = put(strict, &t.admin_token).await.unwrap();
+        assert_eq!(res.status(), 201, "{}", t.engine);
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["version"], 1);
+
+        shipment(&t, "1Z1").await;
+        let scan = Timestamp::now() - SignedDuration::from_mins(30);
+        let out = post_events(
+            &t,
+            json!([{ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": scan.to_string(), "status": "picked_up" }]),
+        )
+        .await;
+        assert_eq!(out["cases"]["opened"], 0, "silent for 30 minutes only");
+        // The sweep an hour later finds it silent for 90 minutes.
+        let mut later = t.app.clone();
+        later.clock = Arc::new(FixedClock(Timestamp::now() + SignedDuration::from_hours(1)));
+        let (_, c) = later.sweep(100).await.unwrap();
+        assert_eq!(c.opened, 1, "{}", t.engine);
+        let open = cases(&t, "?type=stalled").await;
+        assert_eq!(
+            (
+                open[0]["severity"].as_str(),
+                open[0]["rulebook_version"].as_i64()
+            ),
+            (Some("high"), Some(1))
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_opens_time_based_cases_as_of_its_instant() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let mut body = shipment_body("1Z1", None);
+        let planned = Timestamp::now() + SignedDuration::from_hours(2);
+        body["planned_pickup_at"] = json!(planned.to_string());
+        let res = t
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await;
+        assert_eq!(res.status(), 201);
+        let mut at = t.app.clone();
+        at.clock = Arc::new(FixedClock(planned + SignedDuration::from_hours(3)));
+        at.sweep(100).await.unwrap();
+        assert!(
+            cases(&t, "?type=late_pickup").await.is_empty(),
+            "3 h late is within the 4 h allowance"
+        );
+        at.clock = Arc::new(FixedClock(planned + SignedDuration::from_hours(5)));
+        let (_, c) = at.sweep(100).await.unwrap();
+        assert_eq!(c.opened, 1, "{}", t.engine);
+        assert_eq!(cases(&t, "?type=late_pickup&status=open").await.len(), 1);
+        // Running the same sweep again changes nothing.
+        let (n, c) = at.sweep(100).await.unwrap();
+        assert_eq!((n, c.opened), (0, 0));
+        // The pickup scan resolves it.
+        post_events(&t, json!([{ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": Timestamp::now().to_string(), "status": "picked_up" }])).await;
+        assert_eq!(
+            cases(&t, "?type=late_pickup&status=resolved").await.len(),
+            1,
+            "{}",
+            t.engine
+        );
+    }
+}
