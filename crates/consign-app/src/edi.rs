@@ -577,8 +577,15 @@ impl App {
                 })
                 .collect();
             if !status_sets.is_empty() {
-                let (items, keys) =
-                    events_from_214(&partner, &format!("{q}:{id}"), &control, &status_sets, now);
+                let (items, keys, skipped) = events_from_214(
+                    &partner,
+                    &carriers,
+                    &format!("{q}:{id}"),
+                    &control,
+                    &status_sets,
+                    now,
+                );
+                ic_report.warnings.extend(skipped);
                 let known = self
                     .store
                     .shipment_ids_by_tracking(tenant.id, &keys)
@@ -1007,11 +1014,12 @@ type Labelled = (String, MappedEvent);
 /// tracking number still holding all candidates, `|`-joined) and the lookup keys.
 fn events_from_214(
     partner: &TradingPartner,
+    carriers: &[consign_core::party::Carrier],
     sender: &str,
     control: &str,
     sets: &[(String, ShipmentStatus214)],
     now: jiff::Timestamp,
-) -> (Vec<Labelled>, Vec<(CarrierId, String)>) {
+) -> (Vec<Labelled>, Vec<(CarrierId, String)>, Vec<String>) {
     let cw = crate::tracking::crosswalks();
     let tz = jiff::tz::TimeZone::get(&partner.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let offset = tz.to_offset(now);
@@ -1024,7 +1032,12 @@ fn events_from_214(
     };
     let mut out = Vec::new();
     let mut keys = Vec::new();
+    let mut skipped = Vec::new();
     for (st02, s) in sets {
+        // The partner's own carrier, else the set's B10-03 SCAC.
+        let carrier = partner
+            .carrier_id
+            .or_else(|| crate::shipments::find_carrier(carriers, &s.scac).map(|c| c.id));
         for (k, ev) in s.events.iter().enumerate() {
             let status = ev.status_code.clone().unwrap_or_default();
             let reason = ev.status_reason.clone().unwrap_or_default();
@@ -1033,8 +1046,24 @@ fn events_from_214(
                 continue;
             }
             let mapped = cw.x12(&status, &reason);
-            let Some(Ok(at)) = ev.instant(Some(offset)) else {
-                continue;
+            // Local times are read in the partner's zone at that date (daylight saving).
+            let offset = ev
+                .date
+                .and_then(|d| d.to_zoned(tz.clone()).ok())
+                .map_or(offset, |z| z.offset());
+            let at = match ev.instant(Some(offset)) {
+                Some(Ok(at)) => at,
+                Some(Err(e)) => {
+                    skipped.push(format!("214 set {st02} AT7 {}: not applied: {e}", k + 1));
+                    continue;
+                }
+                None => {
+                    skipped.push(format!(
+                        "214 set {st02} AT7 {}: not applied: no date and time (AT705/AT706)",
+                        k + 1
+                    ));
+                    continue;
+                }
             };
             let (occurred_at, eta) = if mapped.eta_update && mapped.status.is_none() {
                 // AG/X2: the AT7's date and time are the new estimate, reported now.
@@ -1053,7 +1082,7 @@ fn events_from_214(
             candidates.push(s.shipment_id.trim().to_string());
             candidates.retain(|c| !c.is_empty());
             candidates.dedup();
-            if let Some(c) = partner.carrier_id {
+            if let Some(c) = carrier {
                 keys.extend(candidates.iter().map(|t| (c, t.clone())));
             }
             let location = ev
@@ -1070,8 +1099,7 @@ fn events_from_214(
             out.push((
                 format!("set {st02} AT7 {}", k + 1),
                 MappedEvent {
-                    carrier: partner
-                        .carrier_id
+                    carrier: carrier
                         .map(|c| c.to_string())
                         .unwrap_or_else(|| s.scac.clone()),
                     tracking_number: candidates.join("|"),
@@ -1087,7 +1115,7 @@ fn events_from_214(
             ));
         }
     }
-    (out, keys)
+    (out, keys, skipped)
 }
 
 /// Settles each event's tracking number: the first candidate a shipment has, else the first.

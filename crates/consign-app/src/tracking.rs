@@ -189,8 +189,9 @@ impl App {
         }))
     }
 
-    /// Validates a batch and turns it into event records. Any invalid item rejects the whole
-    /// request (nothing is committed) with every problem listed by item index.
+    /// Validates events and turns them into records. Any invalid item rejects the whole
+    /// request (nothing is committed) with every problem listed by item index. Files may be
+    /// larger than one request; their events are committed in chunks by the caller.
     pub async fn prepare_events(
         &self,
         p: &Principal,
@@ -199,16 +200,6 @@ impl App {
         items: Vec<(String, MappedEvent)>,
     ) -> AppResult<Vec<TrackingEvent>> {
         require(p, Capability::PostEvents)?;
-        if items.len() > MAX_EVENTS_PER_REQUEST {
-            return Err(Invalid::one(
-                "events",
-                format!(
-                    "{} events in one request; at most {MAX_EVENTS_PER_REQUEST}",
-                    items.len()
-                ),
-            )
-            .into());
-        }
         let now = self.now();
         let carriers = self.store.carriers(tenant.id).await?;
         let (out, bad) = build_events(&carriers, p, tenant, now, source, items);
@@ -219,7 +210,8 @@ impl App {
     }
 
     /// Validates, then commits a batch (coalesced with concurrent batches when a group
-    /// committer runs). Answers only after the commit.
+    /// committer runs). Answers only after the commit. At most
+    /// [`MAX_EVENTS_PER_REQUEST`] events.
     pub async fn ingest_events(
         &self,
         p: &Principal,
@@ -227,6 +219,16 @@ impl App {
         source: &str,
         items: Vec<(String, MappedEvent)>,
     ) -> AppResult<IngestOutcome> {
+        if items.len() > MAX_EVENTS_PER_REQUEST {
+            return Err(Invalid::one(
+                "events",
+                format!(
+                    "{} events in one request; at most {MAX_EVENTS_PER_REQUEST}",
+                    items.len()
+                ),
+            )
+            .into());
+        }
         let events = self.prepare_events(p, tenant, source, items).await?;
         match &self.committer {
             Some(c) => c.submit(tenant.id, p.actor.label(), events).await,
@@ -289,6 +291,24 @@ impl App {
             e.shipment_id = shipments
                 .get(&(e.carrier_id, e.tracking_number.clone()))
                 .copied();
+        }
+        let missing: Vec<(CarrierId, String)> = events
+            .iter()
+            .filter(|e| e.shipment_id.is_none())
+            .map(|e| (e.carrier_id, e.tracking_number.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !missing.is_empty() {
+            // A shipment created since the lookup (possibly by another server) is found here.
+            let found = tx.orphan_lookup(tenant, &missing).await?;
+            for e in &mut events {
+                if e.shipment_id.is_none() {
+                    e.shipment_id = found
+                        .get(&(e.carrier_id, e.tracking_number.clone()))
+                        .copied();
+                }
+            }
         }
         let mut outcome = IngestOutcome::default();
         // First occurrence of each key in the batch is a candidate; later ones are duplicates.
@@ -417,10 +437,23 @@ impl App {
                 }
                 _ => vec![(None, Trigger::Sweep)],
             };
-            for (event, trigger) in steps.drain(..) {
+            // Each step is judged as of the next event's occurrence (the state it leaves held
+            // until then), the last one as of now: a backlog of old scans neither misses a
+            // problem that lasted nor invents one that did not (an hour between label and
+            // pickup is not a late pickup because the scans arrive days later).
+            let at: Vec<Timestamp> = (0..steps.len())
+                .map(|i| {
+                    steps
+                        .get(i + 1)
+                        .and_then(|(e, _)| e.map(|e| e.occurred_at))
+                        .map_or(now, |t| t.min(now))
+                })
+                .collect();
+            for (i, (event, trigger)) in steps.drain(..).enumerate() {
                 if let Some(e) = event {
                     t.state.apply(&e.observation());
                 }
+                let judged_at = at[i];
                 let open_here: Vec<OpenCase> = open
                     .iter()
                     .filter(|((s, _), _)| *s == t.id)
@@ -429,7 +462,7 @@ impl App {
                         severity: cases[id].severity,
                     })
                     .collect();
-                let verdict = book.book.judge(&t.facts(), &open_here, trigger, now);
+                let verdict = book.book.judge(&t.facts(), &open_here, trigger, judged_at);
                 t.next_check_at = verdict.next_check_at.filter(|n| *n > now);
                 for action in verdict.actions {
                     if let CaseAction::Open {
@@ -522,6 +555,13 @@ impl App {
                 }
             }
         }
+        // Existing cases first: one resolved here may be re-opened by a new case of its type.
+        let updated: Vec<Case> = touched_cases
+            .iter()
+            .filter(|id| existing.contains(id))
+            .filter_map(|id| cases.get(id).cloned())
+            .collect();
+        tx.update_cases(&updated).await?;
         if !new_order.is_empty() {
             let first = tx
                 .next_numbers(tenant, "case", new_order.len() as u64)
@@ -543,12 +583,6 @@ impl App {
             new_cases.sort_by_key(|c| c.status == CaseStatus::Resolved);
             tx.insert_cases(&new_cases).await?;
         }
-        let updated: Vec<Case> = touched_cases
-            .iter()
-            .filter(|id| existing.contains(id))
-            .filter_map(|id| cases.get(id).cloned())
-            .collect();
-        tx.update_cases(&updated).await?;
         tx.append_timeline(tenant, &timeline).await?;
         tx.append_audit(audit).await?;
         Ok(changes)
@@ -591,6 +625,7 @@ impl App {
         let mut total = CaseChanges::default();
         let mut books: HashMap<TenantId, Arc<RulebookInForce>> = HashMap::new();
         loop {
+            let mut round = 0u64;
             let due = self.store.due_shipments(now, batch).await?;
             if due.is_empty() {
                 break;
@@ -602,37 +637,62 @@ impl App {
             for (tenant, ids) in by_tenant {
                 let book = match books.get(&tenant) {
                     Some(b) => b.clone(),
-                    None => {
-                        let b = self.rulebook_in_force(tenant).await?;
-                        books.insert(tenant, b.clone());
-                        b
-                    }
+                    None => match self.rulebook_in_force(tenant).await {
+                        Ok(b) => {
+                            books.insert(tenant, b.clone());
+                            b
+                        }
+                        Err(e) => {
+                            tracing::warn!(tenant = %tenant, error = %e, "sweep: no usable rulebook");
+                            continue;
+                        }
+                    },
                 };
-                let mut tx = self.store.begin().await?;
-                let mut tracked = tx.lock_tracked(tenant, &ids).await?;
-                // Another sweeper may have judged some of these already.
-                tracked.retain(|t| t.next_check_at.is_some_and(|n| n <= now));
-                let c = self
-                    .judge_and_apply(
-                        &mut *tx,
-                        tenant,
-                        "system:sweep",
-                        &book,
-                        &mut tracked,
-                        &BTreeMap::new(),
-                        now,
-                    )
-                    .await?;
-                tx.update_tracked(&tracked, now).await?;
-                tx.commit().await?;
-                judged += tracked.len() as u64;
-                total.add(&c);
+                match self.sweep_tenant(tenant, &book, &ids, now).await {
+                    Ok((n, c)) => {
+                        judged += n;
+                        round += n;
+                        total.add(&c);
+                    }
+                    // One tenant's trouble (a bad stored rulebook, a conflict) must not stop
+                    // the others' rules; its shipments stay due and are tried next time.
+                    Err(e) => {
+                        tracing::warn!(tenant = %tenant, error = %e, "sweep failed for tenant")
+                    }
+                }
             }
-            if (due.len() as u32) < batch {
+            if (due.len() as u32) < batch || round == 0 {
                 break;
             }
         }
         Ok((judged, total))
+    }
+
+    async fn sweep_tenant(
+        &self,
+        tenant: TenantId,
+        book: &RulebookInForce,
+        ids: &[ShipmentId],
+        now: Timestamp,
+    ) -> AppResult<(u64, CaseChanges)> {
+        let mut tx = self.store.begin().await?;
+        let mut tracked = tx.lock_tracked(tenant, ids).await?;
+        // Another sweeper may have judged some of these already.
+        tracked.retain(|t| t.next_check_at.is_some_and(|n| n <= now));
+        let c = self
+            .judge_and_apply(
+                &mut *tx,
+                tenant,
+                "system:sweep",
+                book,
+                &mut tracked,
+                &BTreeMap::new(),
+                now,
+            )
+            .await?;
+        tx.update_tracked(&tracked, now).await?;
+        tx.commit().await?;
+        Ok((tracked.len() as u64, c))
     }
 
     /// Stores a new version of the tenant's rulebook after checking it; a bad rulebook is

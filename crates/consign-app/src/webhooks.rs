@@ -1,7 +1,9 @@
 //! Tracking webhook adapters, one module per vocabulary with the same shape: a payload type,
-//! and `events(payload, carrier_override, crosswalks)` giving mapped events whose message ids
-//! derive from the delivery's id (so a re-delivered webhook is a no-op). Signatures are
-//! HMAC-SHA256 over the raw body.
+//! and `events(payload, carrier_override, crosswalks)` giving mapped events. Trackers resend a
+//! shipment's whole history with every update, so each scan is deduplicated by its natural
+//! key (carrier, tracking number, code, instant, location): a re-delivered webhook, or the
+//! next update repeating old scans, stores nothing twice. Signatures are HMAC-SHA256 over the
+//! raw body.
 
 use consign_core::Invalid;
 use consign_core::tracking::{Crosswalks, MappedEvent};
@@ -61,7 +63,7 @@ pub mod open_source_12 {
 
     #[derive(Debug, Deserialize)]
     pub struct Payload {
-        /// The delivery's id: events get `{id}/{index}` as message id.
+        /// The delivery's id (informational: scans dedupe by natural key).
         #[serde(default)]
         pub id: Option<String>,
         pub data: Tracker,
@@ -122,7 +124,9 @@ pub mod open_source_12 {
                         raw_reason: reason,
                         location: e.location.unwrap_or_default(),
                         description: e.description.unwrap_or_default(),
-                        message_id: p.id.as_ref().map(|id| format!("{id}/{i}")),
+                        // Trackers resend the whole history with each update under a new
+                        // delivery id: scans are recognised by their natural key instead.
+                        message_id: None,
                     },
                 )
             })
@@ -200,7 +204,7 @@ pub mod tracking_saas {
                         raw_reason: String::new(),
                         location: c.location.unwrap_or_default(),
                         description: c.message.unwrap_or_default(),
-                        message_id: p.event_id.as_ref().map(|id| format!("{id}/{i}")),
+                        message_id: None,
                     },
                 )
             })
@@ -266,7 +270,7 @@ mod tests {
             {"timestamp":"2026-11-20T11:00:00Z","status":"teleported"}]}}"#;
         let ev = parse("open_source_12", body, None, &cw).unwrap();
         assert_eq!(ev[0].1.mapped.reason, Some("recipient_unavailable"));
-        assert_eq!(ev[0].1.message_id.as_deref(), Some("d1/0"));
+        assert_eq!(ev[0].1.message_id, None, "scans dedupe by natural key");
         assert!(ev[1].1.mapped.unmapped);
         let body = br#"{"event_id":"e1","msg":{"slug":"ups","tracking_number":"1Z9","checkpoints":[
             {"checkpoint_time":"2026-11-20T10:00:00Z","tag":"Exception","subtag":"Exception_007"}]}}"#;

@@ -81,6 +81,8 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
             "login_per_minute",
             "secure_cookies",
             "log_format",
+            "webhook_secret",
+            "sweep_interval_secs",
         ]))
         .merge(Serialized::defaults(overrides))
         .extract()

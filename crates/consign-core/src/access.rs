@@ -79,7 +79,6 @@ impl Role {
                 PostEdi,
                 PostEvents,
                 ReadCases,
-                ManageRules,
             ],
             Role::Agent => &[
                 ReadOrders,

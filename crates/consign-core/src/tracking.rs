@@ -453,14 +453,20 @@ impl TrackingState {
                 );
             }
             let key = |st: ShipmentStatus, r: Option<&str>| (rank(st), r.unwrap_or("").to_string());
-            let replaces = match self.status_at {
-                None => true,
-                // SPEC §2: the latest occurrence wins, so a terminal status stands against
-                // anything that happened before it, however late that arrives.
-                Some(at) if e.occurred_at > at => true,
-                Some(at) if e.occurred_at == at => key(s, e.reason) > key(self.status, self.reason),
-                Some(_) => false,
-            };
+            // An unmapped code says nothing about where the freight is: it is kept and counted
+            // (a data-quality signal) but never replaces a status the carrier did tell us.
+            let replaces = s != ShipmentStatus::Unknown || self.status == ShipmentStatus::Unknown;
+            let replaces = replaces
+                && match self.status_at {
+                    None => true,
+                    // SPEC §2: the latest occurrence wins, so a terminal status stands against
+                    // anything that happened before it, however late that arrives.
+                    Some(at) if e.occurred_at > at => true,
+                    Some(at) if e.occurred_at == at => {
+                        key(s, e.reason) > key(self.status, self.reason)
+                    }
+                    Some(_) => false,
+                };
             if replaces {
                 self.status = s;
                 self.status_at = Some(e.occurred_at);
@@ -815,7 +821,9 @@ impl TrackedShipment {
             promised_by: self.promised_by,
             destination_tz: &self.destination_tz,
             eta: self.state.eta,
-            last_event_at: self.state.last_event_at,
+            // A shipment picked up at creation and never scanned since has been silent since
+            // its pickup.
+            last_event_at: self.state.last_event_at.or(self.state.picked_up_at),
             picked_up_at: self.state.picked_up_at,
             delivered_at: self.state.delivered_at,
             pod_required: self.pod_required,

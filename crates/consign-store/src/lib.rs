@@ -409,7 +409,15 @@ pub trait TrackingTx: Send {
     /// Writes severity, status, counters and instants of existing cases.
     async fn update_cases(&mut self, cases: &[Case]) -> Result<()>;
     async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()>;
-    /// Gives orphan events their shipment; returns the shipments that received some.
+    /// Looks up, inside the transaction and under the tenant's orphan lock, shipments for
+    /// events that found none before it began.
+    async fn orphan_lookup(
+        &mut self,
+        tenant: TenantId,
+        keys: &[(CarrierId, String)],
+    ) -> Result<HashMap<(CarrierId, String), ShipmentId>>;
+    /// Gives orphan events their shipment (under the tenant's orphan lock); returns the
+    /// shipments that received some.
     async fn attach_orphans(
         &mut self,
         tenant: TenantId,

@@ -1269,11 +1269,13 @@ macro_rules! impl_sql_store {
             async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()> {
                 // A new shipment is due for judgement at once (next_check_at = created_at): the
                 // sweep applies time-based rules (late pickup, missing documents) to it.
-                for chunk in shipments.chunks(chunk_rows(22)) {
+                // The milestones given at creation date the initial status (`status_at`), so a
+                // scan that happened before them, arriving late, cannot replace it.
+                for chunk in shipments.chunks(chunk_rows(23)) {
                     let mut qb = QueryBuilder::<$db>::new(
                         "INSERT INTO shipments (tenant_id, id, number, carrier_id, service_level, tracking_number, direction, \
                          order_id, origin_json, destination_json, weight_g, pieces, planned_pickup_at, promised_by, international, \
-                         pod_required, status, picked_up_at, delivered_at, created_at, updated_at, next_check_at) ",
+                         pod_required, status, picked_up_at, delivered_at, created_at, updated_at, next_check_at, status_at) ",
                     );
                     qb.push_values(chunk, |mut b, s| {
                         let grams = (s.weight_kg * rust_decimal::Decimal::from(1000)).trunc();
@@ -1298,7 +1300,8 @@ macro_rules! impl_sql_store {
                             .push_bind(ous(s.delivered_at))
                             .push_bind(us(s.created_at))
                             .push_bind(us(s.updated_at))
-                            .push_bind(us(s.created_at));
+                            .push_bind(us(s.created_at))
+                            .push_bind(ous(s.delivered_at.or(s.picked_up_at)));
                     });
                     qb.build().execute(&mut *self.tx).await?;
                 }

@@ -388,6 +388,21 @@ macro_rules! impl_tracking_store {
                 }
             }
 
+            impl $tx {
+                /// Orphan events and new shipments meet under one per-tenant lock (a
+                /// transaction-scoped advisory lock on PostgreSQL; SQLite's single writer
+                /// already serialises): either the shipment's attach sees the committed orphan,
+                /// or the event's lookup sees the committed shipment. Without it, an event and
+                /// its shipment arriving together on two servers could leave the event orphaned.
+                async fn lock_orphans(&mut self, tenant: TenantId) -> Result<()> {
+                    if !$for_update.is_empty() {
+                        let key = i64::from_be_bytes(tenant.0.as_bytes()[8..16].try_into().expect("8 bytes"));
+                        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(key).execute(&mut *self.tx).await?;
+                    }
+                    Ok(())
+                }
+            }
+
             #[async_trait::async_trait]
             impl TrackingTx for $tx {
                 async fn lock_tracked(&mut self, tenant: TenantId, ids: &[ShipmentId]) -> Result<Vec<TrackedShipment>> {
@@ -529,7 +544,32 @@ macro_rules! impl_tracking_store {
                     }
                     Ok(())
                 }
+                async fn orphan_lookup(
+                    &mut self,
+                    tenant: TenantId,
+                    keys: &[(CarrierId, String)],
+                ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
+                    self.lock_orphans(tenant).await?;
+                    let mut found = HashMap::new();
+                    for chunk in keys.chunks(chunk_rows(1)) {
+                        let mut qb = QueryBuilder::<$db>::new("SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
+                        qb.push_bind(tenant.0).push(" AND tracking_number IN (");
+                        let mut sep = qb.separated(", ");
+                        for (_, t) in chunk {
+                            sep.push_bind(t.clone());
+                        }
+                        qb.push(")");
+                        for r in qb.build().fetch_all(&mut *self.tx).await? {
+                            found.insert(
+                                (CarrierId(r.try_get("carrier_id")?), r.try_get::<String, _>("tracking_number")?),
+                                ShipmentId(r.try_get("id")?),
+                            );
+                        }
+                    }
+                    Ok(found)
+                }
                 async fn attach_orphans(&mut self, tenant: TenantId, shipments: &[(CarrierId, String, ShipmentId)]) -> Result<Vec<ShipmentId>> {
+                    self.lock_orphans(tenant).await?;
                     let mut attached = HashSet::new();
                     for chunk in shipments.chunks(chunk_rows(4)) {
                         let mut qb = QueryBuilder::<$db>::new("UPDATE tracking_events SET shipment_id = v.column4 FROM (");

@@ -1,6 +1,8 @@
 //! The `consign` binary end to end, on SQLite and PostgreSQL: administration, imports with
 //! their error reports, re-import as a no-op, and audit verification after tampering.
 
+mod tracking;
+
 use consign_store::testing::fresh_postgres_url;
 use std::path::Path;
 use std::process::{Command, Output};

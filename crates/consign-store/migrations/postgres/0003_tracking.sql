@@ -12,6 +12,11 @@ ALTER TABLE shipments ADD COLUMN last_event_at BIGINT;
 ALTER TABLE shipments ADD COLUMN next_check_at BIGINT;
 -- The sweep reads only due rows: an index over the instants, not a scan of every shipment.
 CREATE INDEX shipments_due ON shipments (next_check_at) WHERE next_check_at IS NOT NULL;
+-- Shipments stored before this migration: their milestones date their status, and the open
+-- ones are judged by the first sweep.
+UPDATE shipments SET status_at = COALESCE(delivered_at, picked_up_at);
+UPDATE shipments SET next_check_at = created_at
+    WHERE status NOT IN ('delivered', 'returned_to_sender', 'cancelled', 'lost');
 
 CREATE TABLE tracking_events (
     tenant_id UUID NOT NULL,

@@ -182,7 +182,8 @@ pub async fn quality(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<TrackingQuality>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    consign_app::require(&p, consign_core::access::Capability::ReadShipments)?;
+    // Tenant-wide figures (every carrier's orphans and codes): not for carrier identities.
+    consign_app::require(&p, consign_core::access::Capability::ReadCases)?;
     Ok(Json(
         st.app
             .store

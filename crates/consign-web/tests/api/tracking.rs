@@ -432,7 +432,10 @@ async fn webhooks_map_both_vocabularies_and_require_a_valid_signature_when_confi
         );
         assert_eq!(q["unmapped"][0]["source"], "webhook:tracking_saas");
         let st = tracking(&t, &id).await;
-        assert_eq!(st["status"], "unknown");
+        assert_eq!(
+            st["status"], "exception",
+            "an unmapped code never replaces a status the carrier did tell us"
+        );
 
         let nope = "{}".to_string();
         let res = send(

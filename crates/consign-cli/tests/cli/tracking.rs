@@ -1,0 +1,419 @@
+//! Tracking from the command line: event files, the sweep at a given instant, rulebooks and
+//! replay, the ingest benchmark, and two servers ingesting into one PostgreSQL.
+
+use super::*;
+use consign_core::tracking::FEED_LTL_TERMINAL_CODES;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+const SHIPMENT_HEADER: &str = "carrier,service_level,tracking_number,direction,order,lines,origin_name,origin_city,origin_region,origin_postal_code,origin_country,origin_time_zone,destination_name,destination_city,destination_region,destination_postal_code,destination_country,destination_time_zone,weight_kg,pieces,planned_pickup_at,promised_by,international,pod_required,picked_up_at,delivered_at\n";
+
+fn shipment_row(tracking: &str, planned: &str) -> String {
+    format!(
+        "UPSN,ground,{tracking},outbound,,,DC,Dallas,TX,75201,US,America/Chicago,Ann,Austin,TX,78701,US,America/Chicago,2.5,1,{planned},,false,false,,\n"
+    )
+}
+
+async fn quality(e: &Env) -> consign_store::TrackingQuality {
+    let store = e.store().await;
+    let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    store.tracking_quality(t.id).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_events_file_with_a_bad_row_commits_nothing_and_a_good_one_imports_once() {
+    for e in envs().await {
+        let bad = e.write(
+            "bad.csv",
+            b"carrier,tracking_number,occurred_at,status,location\n\
+UPSN,1Z1,2026-11-20T10:00:00Z,picked_up,Dallas\n\
+UPSN,,2026-11-20T11:00:00Z,in_transit,Dallas\n\
+UPSN,1Z1,20/11/2026 12:00,delivered,Austin\n",
+        );
+        let out = e.run(&["import", "events", &bad, "--tenant", "alpha"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("line 3, tracking_number: must not be empty"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 4, occurred_at: '20/11/2026 12:00' is not an RFC 3339 instant"),
+            "{err}"
+        );
+        assert_eq!(quality(&e).await.events, 0, "nothing committed");
+
+        // A carrier feed in its own codes, mapped by the shipped feed crosswalk.
+        let codes = e.write("ltl.csv", FEED_LTL_TERMINAL_CODES.as_bytes());
+        let feed = e.write(
+            "feed.csv",
+            b"carrier,tracking_number,occurred_at,code,location\n\
+UPSN,PRO1,2026-11-20T10:00:00Z,PU,Dallas\n\
+UPSN,PRO1,2026-11-20T18:00:00Z,DMG,Memphis\n\
+UPSN,PRO1,2026-11-21T09:00:00Z,XYZ,Memphis\n",
+        );
+        let out = e.ok(&[
+            "import", "events", &feed, "--tenant", "alpha", "--codes", &codes,
+        ]);
+        assert!(
+            out.contains("3 events into alpha: 0 applied, 3 orphans, 0 duplicates"),
+            "{out}"
+        );
+        let out = e.ok(&[
+            "import", "events", &feed, "--tenant", "alpha", "--codes", &codes,
+        ]);
+        assert!(
+            out.contains("0 orphans, 3 duplicates"),
+            "re-import is a no-op: {out}"
+        );
+        let q = quality(&e).await;
+        assert_eq!((q.events, q.orphans), (3, 3));
+        assert_eq!(q.unmapped.len(), 1);
+        assert_eq!(
+            (
+                q.unmapped[0].source.as_str(),
+                q.unmapped[0].raw_code.as_str()
+            ),
+            ("csv:ltl", "XYZ")
+        );
+
+        // The shipment arrives: the orphans join it and the damage report opens its case.
+        let ships = e.write(
+            "s.csv",
+            format!(
+                "{SHIPMENT_HEADER}{}",
+                shipment_row("PRO1", "2026-11-20T08:00:00Z")
+            )
+            .as_bytes(),
+        );
+        e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
+        let q = quality(&e).await;
+        assert_eq!(q.orphans, 0);
+        let store = e.store().await;
+        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let cases = store
+            .cases(
+                t.id,
+                &consign_store::CaseFilter {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(cases.iter().any(|c| c.case_type == "damaged"), "{cases:?}");
+    }
+}
+
+#[tokio::test]
+async fn sweep_at_an_instant_and_rules_check_set_show_and_replay() {
+    for e in envs().await {
+        // A pickup planned for tomorrow; the sweep is asked about instants after it.
+        let at =
+            |h: i64| (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(h)).to_string();
+        let planned = at(24);
+        let ships = e.write(
+            "s.csv",
+            format!("{SHIPMENT_HEADER}{}", shipment_row("1Z7", &planned)).as_bytes(),
+        );
+        e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
+        // Three hours after the planned pickup: within the allowance.
+        let out = e.ok(&["sweep", "--at", &at(27)]);
+        assert!(out.contains("cases opened 0"), "{out}");
+        let out = e.ok(&["sweep", "--at", &at(29)]);
+        assert!(out.contains("cases opened 1"), "{out}");
+        let out = e.ok(&["sweep", "--at", &at(29)]);
+        assert!(
+            out.contains("0 shipment(s) judged"),
+            "the same sweep again does nothing: {out}"
+        );
+        let out = e.run(&["sweep", "--at", "next tuesday"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("--at: 'next tuesday' is not"),
+            "{}",
+            text(&out.stderr)
+        );
+
+        let default =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../consign-core/rulebooks/default.toml");
+        let out = e.ok(&["rules", "check", default.to_str().unwrap()]);
+        assert!(
+            out.contains("rulebook 'Consign default' is valid, 12 rule(s)"),
+            "{out}"
+        );
+        let bad = e.write(
+            "bad.toml",
+            b"name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"urgent\"\n",
+        );
+        let out = e.run(&["rules", "check", &bad]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("line 4"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = e.run(&["rules", "set", "--tenant", "alpha", &bad]);
+        assert_eq!(out.status.code(), Some(1), "refused before it is stored");
+        assert!(
+            e.ok(&["rules", "show", "--tenant", "alpha"])
+                .starts_with("# version 0")
+        );
+
+        // A rulebook with a 2-hour pickup allowance, tried on history before it is stored.
+        let strict = std::fs::read_to_string(&default).unwrap().replace(
+            "hours_after_planned_pickup = 4 }",
+            "hours_after_planned_pickup = 2 }",
+        );
+        let strict = e.write("strict.toml", strict.as_bytes());
+        let (from, to) = (at(-24), at(72));
+        let out = e.ok(&[
+            "rules",
+            "replay",
+            "--rulebook",
+            &strict,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--tenant",
+            "alpha",
+        ]);
+        let row = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("late_pickup"))
+            .unwrap_or_else(|| panic!("{out}"));
+        let nums: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            nums,
+            ["late_pickup", "1", "1"],
+            "would open 1, opened 1: {out}"
+        );
+        e.ok(&["rules", "set", "--tenant", "alpha", &strict]);
+        assert!(
+            e.ok(&["rules", "show", "--tenant", "alpha"])
+                .starts_with("# version 1 of alpha")
+        );
+    }
+}
+
+#[test]
+fn the_ingest_benchmark_prints_its_figures_and_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_consign"))
+        .args([
+            "bench",
+            "ingest",
+            "--events",
+            "600",
+            "--shipments",
+            "60",
+            "--batch",
+            "100",
+            "--webhooks",
+            "200",
+            "--sweep-shipments",
+            "500",
+            "--sqlite-only",
+        ])
+        .env_remove("CONSIGN_CONFIG")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let so = text(&out.stdout);
+    assert!(out.status.success(), "{so}\n{}", text(&out.stderr));
+    assert!(
+        so.contains("sqlite: pipeline") && so.contains("events/s"),
+        "{so}"
+    );
+    assert!(
+        so.contains("webhooks at concurrency 64") && so.contains("p99"),
+        "{so}"
+    );
+    assert!(
+        so.contains("sweep judged 5 due shipments out of 500"),
+        "{so}"
+    );
+    let last = so.lines().last().unwrap();
+    assert!(
+        last.starts_with("ratio (pipeline / ceiling, target >= 0.5): sqlite "),
+        "{last}"
+    );
+}
+
+struct Server(std::process::Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(e: &Env) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consign"))
+        .args(["--database-url", &e.url, "--data-dir"])
+        .arg(e.dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("CONSIGN_CONFIG")
+        .env("CONSIGN_REQUESTS_PER_MINUTE", "0")
+        .current_dir(e.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let l = lines.next().expect("serve prints its address").unwrap();
+        if let Some(rest) = l.strip_prefix("Consign is serving on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    Server(child, base)
+}
+
+/// Two `consign serve` processes on one PostgreSQL take overlapping event streams at the same
+/// time: every event is stored once, and no shipment gets two open cases of a type.
+#[tokio::test]
+async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() {
+    let Some(url) = fresh_postgres_url().await else {
+        eprintln!("SKIPPED: no PostgreSQL (required under CI=true)");
+        return;
+    };
+    let e = Env {
+        url,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    e.ok(&["tenant", "add", "alpha", "--name", "Alpha"]);
+    e.ok(&[
+        "carrier", "add", "--tenant", "alpha", "--name", "UPS", "--scac", "UPSN", "--mode",
+        "parcel",
+    ]);
+    let n = 40;
+    let rows: String = (0..n)
+        .map(|i| shipment_row(&format!("1Z{i:03}"), "2026-11-20T08:00:00Z"))
+        .collect();
+    let ships = e.write("s.csv", format!("{SHIPMENT_HEADER}{rows}").as_bytes());
+    e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
+    let token = e
+        .ok(&[
+            "token",
+            "create",
+            "--role",
+            "integration",
+            "--tenant",
+            "alpha",
+        ])
+        .trim()
+        .to_string();
+    let (a, b) = (serve(&e), serve(&e));
+
+    // Every shipment: pickup, a failed attempt, a second attempt, delivery. Stream one sends
+    // them in order in batches of 10; stream two sends the same events newest first, one per
+    // request, so both servers judge the same shipments at the same time.
+    let event = |i: usize, k: usize| {
+        let (status, reason, hour) = [
+            ("picked_up", None, 9),
+            ("delivery_attempted", Some("recipient_unavailable"), 30),
+            ("delivery_attempted", Some("recipient_unavailable"), 54),
+            ("delivered", None, 78),
+        ][k];
+        let mut v = serde_json::json!({ "carrier": "UPSN", "tracking_number": format!("1Z{i:03}"),
+            "occurred_at": format!("2026-11-2{}T{:02}:00:00Z", hour / 24, hour % 24), "status": status });
+        if let Some(r) = reason {
+            v["reason"] = serde_json::json!(r);
+        }
+        v
+    };
+    let all: Vec<serde_json::Value> = (0..n)
+        .flat_map(|i| (0..4).map(move |k| (i, k)))
+        .map(|(i, k)| event(i, k))
+        .collect();
+    let http = reqwest::Client::new();
+    let post = |base: String, body: serde_json::Value| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http
+                .post(format!("{base}/api/v1/tenants/alpha/tracking-events"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    };
+    let one = {
+        let (all, base) = (all.clone(), a.1.clone());
+        let post = post.clone();
+        async move {
+            for chunk in all.chunks(10) {
+                post(base.clone(), serde_json::json!({ "events": chunk })).await;
+            }
+        }
+    };
+    let two = {
+        let (all, base) = (all.clone(), b.1.clone());
+        async move {
+            let mut tasks = Vec::new();
+            for e in all.into_iter().rev() {
+                tasks.push(tokio::spawn(post(
+                    base.clone(),
+                    serde_json::json!({ "events": [e] }),
+                )));
+                if tasks.len() == 8 {
+                    for t in tasks.drain(..) {
+                        t.await.unwrap();
+                    }
+                }
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    };
+    tokio::join!(one, two);
+
+    let store = e.store().await;
+    let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    assert_eq!(
+        store.tracking_quality(t.id).await.unwrap().events,
+        (n * 4) as i64,
+        "every event once"
+    );
+    let cases = store
+        .cases(
+            t.id,
+            &consign_store::CaseFilter {
+                case_type: Some("delivery_failed".into()),
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut per_shipment = std::collections::HashMap::new();
+    for c in &cases {
+        *per_shipment.entry(c.shipment_id).or_insert(0) += 1;
+    }
+    assert_eq!(
+        per_shipment.len(),
+        n,
+        "every shipment had its failed attempt: {cases:?}"
+    );
+    // The newest-first stream may deliver before the attempts arrive; a case opened by a late
+    // attempt after delivery is not re-opened (the shipment is delivered), so each shipment
+    // has exactly one case, and none is left open.
+    assert!(
+        per_shipment.values().all(|&k| k == 1),
+        "a duplicate case: {per_shipment:?}"
+    );
+    let ids = store.shipment_ids_page(t.id, None, 500).await.unwrap();
+    let tracked = store.tracked_shipments(t.id, &ids).await.unwrap();
+    assert!(
+        tracked
+            .iter()
+            .all(|s| s.state.status == consign_core::shipment::ShipmentStatus::Delivered)
+    );
+    drop((a, b));
+}
