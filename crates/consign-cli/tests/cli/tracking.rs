@@ -345,7 +345,6 @@ async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() 
     };
     let one = {
         let (all, base) = (all.clone(), a.1.clone());
-        let post = post.clone();
         async move {
             for chunk in all.chunks(10) {
                 post(base.clone(), serde_json::json!({ "events": chunk })).await;
