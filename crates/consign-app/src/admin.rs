@@ -289,6 +289,7 @@ impl App {
         )])
         .await?;
         tx.commit().await?;
+        self.cache.forget_tokens();
         Ok(())
     }
 
@@ -329,6 +330,7 @@ impl App {
         ])
         .await?;
         tx.commit().await?;
+        self.cache.forget_carriers(tenant.id);
         Ok(carrier)
     }
 

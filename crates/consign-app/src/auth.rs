@@ -66,8 +66,17 @@ impl App {
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(AppError::Unauthenticated("unknown token format".into()));
         }
-        match self.store.token_by_hash(&hash_secret(token)).await? {
-            Some(t) if t.revoked_at.is_none() => Ok(t.principal()),
+        let hash = hash_secret(token);
+        if let Some(p) = self.cache.token(&hash) {
+            return Ok(p);
+        }
+        match self.store.token_by_hash(&hash).await? {
+            Some(t) if t.revoked_at.is_none() => {
+                let p = t.principal();
+                // A revocation made by another server takes effect within the cache's TTL.
+                self.cache.keep_token(hash.clone(), p.clone());
+                Ok(p)
+            }
             Some(_) => Err(AppError::Unauthenticated("token revoked".into())),
             None => Err(AppError::Unauthenticated("unknown token".into())),
         }

@@ -572,7 +572,8 @@ impl App {
                 .flat_map(|g| &g.sets)
                 .filter(|sr| sr.id == "214" && sr.status != "rejected")
                 .filter_map(|sr| {
-                    let c = sr.content.clone()?;
+                    // Set content is the typed set under its variant's name.
+                    let c = sr.content.as_ref()?.get("ShipmentStatus214")?.clone();
                     Some((sr.control.clone(), serde_json::from_value(c).ok()?))
                 })
                 .collect();

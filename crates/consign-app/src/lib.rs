@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+mod cache;
 pub mod documents;
 pub mod edi;
 pub mod events_file;
@@ -93,6 +94,9 @@ pub struct App {
     /// Coalesces concurrent tracking ingests into group commits (servers start one; the CLI
     /// commits directly).
     pub committer: Option<Arc<tracking::GroupCommitter>>,
+    /// Short-lived copies of what every tracking request reads (tenant by slug, carriers,
+    /// rulebook in force), so a burst of single-event webhooks does not re-read them each.
+    pub(crate) cache: Arc<cache::Caches>,
 }
 
 impl App {
@@ -102,6 +106,7 @@ impl App {
             clock,
             documents_dir,
             committer: None,
+            cache: Arc::default(),
         }
     }
 
@@ -122,7 +127,7 @@ impl App {
     /// The tenant named by `slug` if the caller reaches it. An unknown slug and a tenant
     /// outside the caller's reach give the same answer, so slugs cannot be probed.
     pub async fn tenant_for(&self, p: &Principal, slug: &str) -> AppResult<Tenant> {
-        match self.store.tenant_by_slug(slug).await? {
+        match self.cache.tenant(&self.store, slug).await? {
             Some(t) if p.reaches(t.id) => Ok(t),
             _ => Err(AppError::NotFound(format!("tenant '{slug}'"))),
         }

@@ -171,6 +171,15 @@ pub struct RulebookInForce {
 
 impl App {
     pub async fn rulebook_in_force(&self, tenant: TenantId) -> AppResult<Arc<RulebookInForce>> {
+        if let Some(b) = self.cache.rulebook(tenant) {
+            return Ok(b);
+        }
+        let b = self.load_rulebook(tenant).await?;
+        self.cache.keep_rulebook(tenant, b.clone());
+        Ok(b)
+    }
+
+    async fn load_rulebook(&self, tenant: TenantId) -> AppResult<Arc<RulebookInForce>> {
         Ok(Arc::new(match self.store.rulebook(tenant).await? {
             Some(r) => RulebookInForce {
                 version: r.version,
@@ -201,7 +210,7 @@ impl App {
     ) -> AppResult<Vec<TrackingEvent>> {
         require(p, Capability::PostEvents)?;
         let now = self.now();
-        let carriers = self.store.carriers(tenant.id).await?;
+        let carriers = self.cache.carriers(&self.store, tenant.id).await?;
         let (out, bad) = build_events(&carriers, p, tenant, now, source, items);
         if !bad.is_empty() {
             return Err(AppError::InvalidItems(bad));
@@ -249,23 +258,39 @@ impl App {
         let book = self.rulebook_in_force(tenant).await?;
         let keys: Vec<(CarrierId, String)> = events
             .iter()
+            .filter(|e| e.shipment_id.is_none())
             .map(|e| (e.carrier_id, e.tracking_number.clone()))
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
         // Looked up before the transaction: inside a long PostgreSQL transaction the planner
-        // works from stale statistics (see the import notes).
-        let shipments = self.store.shipment_ids_by_tracking(tenant, &keys).await?;
+        // works from stale statistics (see the import notes). Events that arrive with their
+        // shipment already found (the group committer's requests) need no lookup here.
+        let shipments = if keys.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.shipment_ids_by_tracking(tenant, &keys).await?
+        };
         let mut attempt = 0;
         loop {
+            let t0 = std::time::Instant::now();
             let mut tx = self.store.begin().await?;
+            let t1 = t0.elapsed();
             let r = self
                 .apply_events(&mut *tx, tenant, actor, &book, &shipments, events.clone())
                 .await;
+            let t2 = t0.elapsed();
             let r = match r {
                 Ok(o) => tx.commit().await.map(|_| o).map_err(AppError::from),
                 Err(e) => Err(e),
             };
+            tracing::debug!(
+                begin_ms = t1.as_secs_f64() * 1e3,
+                apply_ms = (t2 - t1).as_secs_f64() * 1e3,
+                commit_ms = (t0.elapsed() - t2).as_secs_f64() * 1e3,
+                events = events.len(),
+                "ingest transaction"
+            );
             match r {
                 Err(AppError::Store(e)) if e.is_retryable() && attempt < 5 => {
                     attempt += 1;
@@ -288,9 +313,11 @@ impl App {
     ) -> AppResult<IngestOutcome> {
         let now = self.now();
         for e in &mut events {
-            e.shipment_id = shipments
-                .get(&(e.carrier_id, e.tracking_number.clone()))
-                .copied();
+            if e.shipment_id.is_none() {
+                e.shipment_id = shipments
+                    .get(&(e.carrier_id, e.tracking_number.clone()))
+                    .copied();
+            }
         }
         let missing: Vec<(CarrierId, String)> = events
             .iter()
@@ -402,11 +429,20 @@ impl App {
         events: &BTreeMap<ShipmentId, Vec<&TrackingEvent>>,
         now: Timestamp,
     ) -> AppResult<CaseChanges> {
-        let ids: Vec<ShipmentId> = tracked.iter().map(|t| t.id).collect();
+        let ids: Vec<ShipmentId> = tracked
+            .iter()
+            .filter(|t| t.has_open_cases)
+            .map(|t| t.id)
+            .collect();
         // Open cases by (shipment, type), existing or opened in this call.
         let mut open: HashMap<(ShipmentId, String), CaseId> = HashMap::new();
         let mut cases: HashMap<CaseId, Case> = HashMap::new();
-        for c in tx.open_cases(tenant, &ids).await? {
+        let loaded = if ids.is_empty() {
+            Vec::new()
+        } else {
+            tx.open_cases(tenant, &ids).await?
+        };
+        for c in loaded {
             if let Some(s) = c.shipment_id {
                 open.insert((s, c.case_type.clone()), c.id);
                 cases.insert(c.id, c);
@@ -690,7 +726,8 @@ impl App {
                 now,
             )
             .await?;
-        tx.update_tracked(&tracked, now).await?;
+        // A sweep changes no state, only when to look next.
+        tx.update_next_checks(&tracked).await?;
         tx.commit().await?;
         Ok((tracked.len() as u64, c))
     }
@@ -739,6 +776,7 @@ impl App {
         ])
         .await?;
         tx.commit().await?;
+        self.cache.forget_rulebook(tenant.id);
         Ok(stored)
     }
 
@@ -973,7 +1011,15 @@ async fn run_group(app: &App, tenant: TenantId, jobs: Vec<Job>) {
         format!("{} (+{} coalesced)", jobs[0].1, jobs.len() - 1)
     };
     let all: Vec<TrackingEvent> = jobs.iter().flat_map(|j| j.2.iter().cloned()).collect();
-    match app.commit_events(tenant, &actor, all).await {
+    let started = std::time::Instant::now();
+    let result = app.commit_events(tenant, &actor, all).await;
+    tracing::debug!(
+        requests = jobs.len(),
+        events = sizes.iter().sum::<usize>(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "group commit"
+    );
+    match result {
         Ok(o) => {
             let mut items = o.items.into_iter();
             for (j, n) in jobs.into_iter().zip(sizes) {

@@ -19,7 +19,9 @@ use std::time::Instant;
 
 pub fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CONSIGN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        // sqlx's slow-statement warnings print whole multi-row statements (thousands of
+        // placeholders); statement errors still surface through our own error handling.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -355,6 +357,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sweep_shipments,
             postgres_url,
             sqlite_only,
+            postgres_only,
         }) => {
             return crate::bench::ingest(crate::bench::IngestBench {
                 events,
@@ -363,6 +366,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 webhooks,
                 sweep_shipments,
                 postgres_url: (!sqlite_only).then_some(postgres_url),
+                postgres_only,
                 database_url: cli.database_url.clone(),
             })
             .await;

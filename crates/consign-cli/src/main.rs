@@ -379,8 +379,11 @@ pub enum BenchCmd {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres_url: String,
         /// Skip PostgreSQL.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "postgres_only")]
         sqlite_only: bool,
+        /// Skip SQLite.
+        #[arg(long)]
+        postgres_only: bool,
     },
 }
 

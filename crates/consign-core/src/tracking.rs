@@ -803,6 +803,9 @@ pub struct TrackedShipment {
     pub documents_complete: bool,
     pub state: TrackingState,
     pub next_check_at: Option<Timestamp>,
+    /// Whether any case of this shipment is open (as loaded): when none is, the case table
+    /// need not be read to judge it.
+    pub has_open_cases: bool,
 }
 
 impl TrackedShipment {

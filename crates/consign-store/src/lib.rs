@@ -403,6 +403,8 @@ pub trait TrackingTx: Send {
         events: &[TrackingEvent],
     ) -> Result<HashSet<[u8; 16]>>;
     async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()>;
+    /// Writes only `next_check_at` (a sweep changes nothing else of a shipment).
+    async fn update_next_checks(&mut self, rows: &[TrackedShipment]) -> Result<()>;
     async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId])
     -> Result<Vec<Case>>;
     async fn insert_cases(&mut self, cases: &[Case]) -> Result<()>;
@@ -451,6 +453,10 @@ pub trait Store:
     /// Starts a write transaction (on SQLite `BEGIN IMMEDIATE`, so writers queue instead of
     /// failing on lock upgrade).
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// Refreshes the planner's statistics after a bulk load (PostgreSQL `ANALYZE`, SQLite
+    /// `PRAGMA optimize`): autovacuum gets there eventually, but until then a freshly loaded
+    /// table is planned as if it were empty.
+    async fn analyze(&self) -> Result<()>;
     /// Test and tooling hook: runs raw SQL (used by `audit verify` tests to tamper with a row).
     async fn execute_raw(&self, sql: &str) -> Result<u64>;
 }

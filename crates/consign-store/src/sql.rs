@@ -53,9 +53,29 @@ pub(crate) fn chunk_rows(columns: usize) -> usize {
     (30_000 / columns).max(1)
 }
 
+/// Splits `items` into chunks of `max` and then powers of two (31 rows: 16, 8, 4, 2, 1). A
+/// multi-row statement's text depends on its row count, and the drivers cache prepared
+/// statements by text: with a handful of sizes, small batches of any size (group commits of
+/// webhooks) reuse prepared statements instead of parsing a new one each time.
+pub(crate) fn sized_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let n = if rest.len() >= max {
+            max
+        } else {
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (a, b) = rest.split_at(n);
+        out.push(a);
+        rest = b;
+    }
+    out
+}
+
 macro_rules! impl_sql_store {
     ($store:ident, $tx:ident, $db:ty, $engine:expr, for_update = $for_update:literal) => {
-        use crate::sql::{chunk_rows, json_col, like_prefix, ots, ous, parsed, to_json, ts, us};
+        use crate::sql::{chunk_rows, json_col, like_prefix, ots, ous, parsed, sized_chunks, to_json, ts, us};
         use crate::*;
         use consign_core::access::{ApiToken, Role, User};
         use consign_core::audit::{AuditEntry, AuditRecord};
@@ -995,6 +1015,11 @@ macro_rules! impl_sql_store {
             async fn begin(&self) -> Result<Box<dyn Tx>> {
                 Ok(Box::new($tx { tx: self.begin_write().await? }))
             }
+            async fn analyze(&self) -> Result<()> {
+                let sql = if $for_update.is_empty() { "PRAGMA optimize" } else { "ANALYZE" };
+                sqlx::raw_sql(sql).execute(&self.write).await?;
+                Ok(())
+            }
             async fn execute_raw(&self, sql: &str) -> Result<u64> {
                 Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.write).await?.rows_affected())
             }
@@ -1461,19 +1486,30 @@ macro_rules! impl_sql_store {
                 for (chain, entries) in chains {
                     // Create the head row if this is the chain's first record, then lock it, so
                     // concurrent writers to one chain queue instead of forking it.
-                    sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
+                    // Usually the head exists: lock and read it in one statement, and create it
+                    // only for a chain's first record.
+                    let head = match sqlx::query(concat!("SELECT seq, hash FROM audit_heads WHERE chain = $1", $for_update))
                         .bind(chain)
-                        .bind(consign_core::audit::GENESIS.to_vec())
-                        .execute(&mut *self.tx)
-                        .await?;
-                    let head = sqlx::query(concat!("SELECT seq, hash FROM audit_heads WHERE chain = $1", $for_update))
-                        .bind(chain)
-                        .fetch_one(&mut *self.tx)
-                        .await?;
+                        .fetch_optional(&mut *self.tx)
+                        .await?
+                    {
+                        Some(h) => h,
+                        None => {
+                            sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
+                                .bind(chain)
+                                .bind(consign_core::audit::GENESIS.to_vec())
+                                .execute(&mut *self.tx)
+                                .await?;
+                            sqlx::query(concat!("SELECT seq, hash FROM audit_heads WHERE chain = $1", $for_update))
+                                .bind(chain)
+                                .fetch_one(&mut *self.tx)
+                                .await?
+                        }
+                    };
                     let seq: i64 = head.try_get("seq")?;
                     let hash = hash32(head.try_get("hash")?)?;
                     let records = consign_core::audit::chain(seq, hash, entries);
-                    for chunk in records.chunks(chunk_rows(12)) {
+                    for chunk in sized_chunks(&records, chunk_rows(12)) {
                         let mut qb = QueryBuilder::<$db>::new(
                             "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, entity, entity_id, action, before_json, \
                              after_json, prev_hash, hash) ",
@@ -1514,3 +1550,22 @@ macro_rules! impl_sql_store {
 }
 
 pub(crate) use impl_sql_store;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sized_chunks_use_few_distinct_sizes() {
+        let v: Vec<u32> = (0..31).collect();
+        let sizes: Vec<usize> = super::sized_chunks(&v, 10)
+            .iter()
+            .map(|c| c.len())
+            .collect();
+        assert_eq!(sizes, [10, 10, 10, 1]);
+        let sizes: Vec<usize> = super::sized_chunks(&v, 100)
+            .iter()
+            .map(|c| c.len())
+            .collect();
+        assert_eq!(sizes, [16, 8, 4, 2, 1]);
+        assert!(super::sized_chunks::<u32>(&[], 5).is_empty());
+    }
+}

@@ -8,7 +8,7 @@ macro_rules! impl_tracking_store {
     ($store:ident, $tx:ident, $db:ty, for_update = $for_update:literal) => {
         mod tracking_sql {
             use super::{$store, $tx};
-            use crate::sql::{chunk_rows, ots, ous, parsed, ts, us};
+            use crate::sql::{chunk_rows, ots, ous, parsed, sized_chunks, ts, us};
             use crate::*;
             use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
             use consign_core::shipment::{Direction, Place, ShipmentStatus};
@@ -23,13 +23,32 @@ macro_rules! impl_tracking_store {
                 status, reason, accountable, eta, source, message_id, raw_code, raw_reason, location, description, unmapped";
             const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, status, shipment_id, order_id, \
                 carrier_id, rulebook_version, detections, entries, opened_at, updated_at, resolved_at";
-            const TRACKED_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, COALESCE(c.scac, '') AS scac, c.mode, s.service_level, \
+            // No join with carriers: with stale statistics PostgreSQL would plan from the
+            // carriers side and scan every shipment of each; the tenant's few carriers are read
+            // separately and filled in.
+            const TRACKED_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, s.service_level, \
                 s.direction, s.international, s.pod_required, s.planned_pickup_at, s.promised_by, s.destination_json, s.created_at, \
                 s.status, s.status_at, s.reason, s.accountable, s.eta, s.eta_at, s.last_event_at, s.picked_up_at, s.delivered_at, \
                 s.next_check_at, \
                 EXISTS (SELECT 1 FROM documents d WHERE d.tenant_id = s.tenant_id AND d.shipment_id = s.id AND d.kind = 'pod') AS pod_attached, \
-                EXISTS (SELECT 1 FROM documents d WHERE d.tenant_id = s.tenant_id AND d.shipment_id = s.id AND d.kind = 'commercial_invoice') AS documents_complete";
-            const TRACKED_FROM: &str = " FROM shipments s JOIN carriers c ON c.tenant_id = s.tenant_id AND c.id = s.carrier_id";
+                EXISTS (SELECT 1 FROM documents d WHERE d.tenant_id = s.tenant_id AND d.shipment_id = s.id AND d.kind = 'commercial_invoice') AS documents_complete, \
+                EXISTS (SELECT 1 FROM cases k WHERE k.tenant_id = s.tenant_id AND k.shipment_id = s.id AND k.status = 'open') AS has_open_cases";
+            const TRACKED_FROM: &str = " FROM shipments s";
+            const CARRIER_MODES: &str = "SELECT id, COALESCE(scac, '') AS scac, mode FROM carriers WHERE tenant_id = $1";
+
+            fn with_carriers(mut rows: Vec<TrackedShipment>, carriers: Vec<DbRow>) -> Result<Vec<TrackedShipment>> {
+                let mut by_id = HashMap::new();
+                for r in carriers {
+                    by_id.insert(CarrierId(r.try_get("id")?), (r.try_get::<String, _>("scac")?, r.try_get::<String, _>("mode")?));
+                }
+                for t in &mut rows {
+                    if let Some((scac, mode)) = by_id.get(&t.carrier_id) {
+                        t.carrier_scac = scac.clone();
+                        t.mode = mode.clone();
+                    }
+                }
+                Ok(rows)
+            }
 
             fn accountable(s: Option<String>) -> Result<Option<Accountable>> {
                 s.map(|s| parsed(Accountable::parse(&s))).transpose()
@@ -78,8 +97,8 @@ macro_rules! impl_tracking_store {
                     id: ShipmentId(r.try_get("id")?),
                     order_id: r.try_get::<Option<Uuid>, _>("order_id")?.map(OrderId),
                     carrier_id: CarrierId(r.try_get("carrier_id")?),
-                    carrier_scac: r.try_get("scac")?,
-                    mode: r.try_get("mode")?,
+                    carrier_scac: String::new(),
+                    mode: String::new(),
                     service: r.try_get("service_level")?,
                     direction: parsed(Direction::parse(&direction))?,
                     international: r.try_get("international")?,
@@ -102,6 +121,7 @@ macro_rules! impl_tracking_store {
                         delivered_at: ots(r.try_get("delivered_at")?),
                     },
                     next_check_at: ots(r.try_get("next_check_at")?),
+                    has_open_cases: r.try_get("has_open_cases")?,
                 })
             }
 
@@ -143,7 +163,8 @@ macro_rules! impl_tracking_store {
 
             /// `SELECT … WHERE tenant_id = $t AND <col> IN (ids…)`, one query per chunk of ids.
             fn id_queries(head: &str, tenant: TenantId, col: &str, ids: &[Uuid], tail: &str) -> Vec<QueryBuilder<$db>> {
-                ids.chunks(chunk_rows(1))
+                sized_chunks(ids, chunk_rows(1))
+                    .into_iter()
                     .map(|chunk| {
                         let mut qb = QueryBuilder::<$db>::new(head.to_string());
                         qb.push_bind(tenant.0).push(format!(" AND {col} IN ("));
@@ -182,7 +203,7 @@ macro_rules! impl_tracking_store {
                 ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
                     let mut found = HashMap::new();
                     let numbers: Vec<String> = keys.iter().map(|(_, t)| t.clone()).collect::<HashSet<_>>().into_iter().collect();
-                    for chunk in numbers.chunks(chunk_rows(1)) {
+                    for chunk in sized_chunks(&numbers, chunk_rows(1)) {
                         let mut qb = QueryBuilder::<$db>::new("SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
                         qb.push_bind(tenant.0).push(" AND tracking_number IN (");
                         let mut sep = qb.separated(", ");
@@ -202,7 +223,13 @@ macro_rules! impl_tracking_store {
                 async fn tracked_shipments(&self, tenant: TenantId, ids: &[ShipmentId]) -> Result<Vec<TrackedShipment>> {
                     let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
                     let head = format!("SELECT {TRACKED_COLS}{TRACKED_FROM} WHERE s.tenant_id = ");
-                    fetch_pool(&self.read, id_queries(&head, tenant, "s.id", &ids, "")).await?.iter().map(tracked_row).collect()
+                    let rows = fetch_pool(&self.read, id_queries(&head, tenant, "s.id", &ids, ""))
+                        .await?
+                        .iter()
+                        .map(tracked_row)
+                        .collect::<Result<Vec<_>>>()?;
+                    let carriers = sqlx::query(CARRIER_MODES).bind(tenant.0).fetch_all(&self.read).await?;
+                    with_carriers(rows, carriers)
                 }
                 async fn tracking_events(&self, tenant: TenantId, shipments: &[ShipmentId]) -> Result<Vec<TrackingEvent>> {
                     let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
@@ -416,11 +443,20 @@ macro_rules! impl_tracking_store {
                                concat!(" ORDER BY id", $for_update))).await?;
                     }
                     let head = format!("SELECT {TRACKED_COLS}{TRACKED_FROM} WHERE s.tenant_id = ");
-                    fetch_conn(&mut self.tx, id_queries(&head, tenant, "s.id", &sorted, "")).await?.iter().map(tracked_row).collect()
+                    let rows = fetch_conn(&mut self.tx, id_queries(&head, tenant, "s.id", &sorted, ""))
+                        .await?
+                        .iter()
+                        .map(tracked_row)
+                        .collect::<Result<Vec<_>>>()?;
+                    if rows.is_empty() {
+                        return Ok(rows);
+                    }
+                    let carriers = sqlx::query(CARRIER_MODES).bind(tenant.0).fetch_all(&mut *self.tx).await?;
+                    with_carriers(rows, carriers)
                 }
                 async fn insert_tracking_events(&mut self, events: &[TrackingEvent]) -> Result<HashSet<[u8; 16]>> {
                     let mut inserted = HashSet::new();
-                    for chunk in events.chunks(chunk_rows(19)) {
+                    for chunk in sized_chunks(events, chunk_rows(19)) {
                         let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO tracking_events ({EVENT_COLS}) "));
                         qb.push_values(chunk, |mut b, e| {
                             b.push_bind(e.tenant_id.0)
@@ -451,7 +487,7 @@ macro_rules! impl_tracking_store {
                     Ok(inserted)
                 }
                 async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()> {
-                    for chunk in rows.chunks(chunk_rows(13)) {
+                    for chunk in sized_chunks(rows, chunk_rows(13)) {
                         let mut qb = QueryBuilder::<$db>::new(
                             "UPDATE shipments SET status = v.column3, status_at = v.column4, reason = v.column5, accountable = v.column6, \
                              eta = v.column7, eta_at = v.column8, last_event_at = v.column9, picked_up_at = v.column10, \
@@ -477,13 +513,24 @@ macro_rules! impl_tracking_store {
                     }
                     Ok(())
                 }
+                async fn update_next_checks(&mut self, rows: &[TrackedShipment]) -> Result<()> {
+                    for chunk in sized_chunks(rows, chunk_rows(3)) {
+                        let mut qb = QueryBuilder::<$db>::new("UPDATE shipments SET next_check_at = v.column3 FROM (");
+                        qb.push_values(chunk, |mut b, s| {
+                            b.push_bind(s.tenant_id.0).push_bind(s.id.0).push_bind(ous(s.next_check_at));
+                        });
+                        qb.push(") AS v WHERE shipments.tenant_id = v.column1 AND shipments.id = v.column2");
+                        qb.build().execute(&mut *self.tx).await?;
+                    }
+                    Ok(())
+                }
                 async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId]) -> Result<Vec<Case>> {
                     let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
                     let head = format!("SELECT {CASE_COLS} FROM cases WHERE status = 'open' AND tenant_id = ");
                     fetch_conn(&mut self.tx, id_queries(&head, tenant, "shipment_id", &ids, "")).await?.iter().map(case_row).collect()
                 }
                 async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
-                    for chunk in cases.chunks(chunk_rows(17)) {
+                    for chunk in sized_chunks(cases, chunk_rows(17)) {
                         let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
                         qb.push_values(chunk, |mut b, c| {
                             b.push_bind(c.tenant_id.0)
@@ -509,7 +556,7 @@ macro_rules! impl_tracking_store {
                     Ok(())
                 }
                 async fn update_cases(&mut self, cases: &[Case]) -> Result<()> {
-                    for chunk in cases.chunks(chunk_rows(8)) {
+                    for chunk in sized_chunks(cases, chunk_rows(8)) {
                         let mut qb = QueryBuilder::<$db>::new(
                             "UPDATE cases SET severity = v.column3, status = v.column4, detections = v.column5, entries = v.column6, \
                              updated_at = v.column7, resolved_at = v.column8 FROM (",
@@ -530,7 +577,7 @@ macro_rules! impl_tracking_store {
                     Ok(())
                 }
                 async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()> {
-                    for chunk in entries.chunks(chunk_rows(6)) {
+                    for chunk in sized_chunks(entries, chunk_rows(6)) {
                         let mut qb = QueryBuilder::<$db>::new("INSERT INTO case_timeline (tenant_id, case_id, seq, at, kind, detail) ");
                         qb.push_values(chunk, |mut b, e| {
                             b.push_bind(tenant.0)
@@ -551,7 +598,7 @@ macro_rules! impl_tracking_store {
                 ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
                     self.lock_orphans(tenant).await?;
                     let mut found = HashMap::new();
-                    for chunk in keys.chunks(chunk_rows(1)) {
+                    for chunk in sized_chunks(keys, chunk_rows(1)) {
                         let mut qb = QueryBuilder::<$db>::new("SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
                         qb.push_bind(tenant.0).push(" AND tracking_number IN (");
                         let mut sep = qb.separated(", ");
@@ -571,7 +618,7 @@ macro_rules! impl_tracking_store {
                 async fn attach_orphans(&mut self, tenant: TenantId, shipments: &[(CarrierId, String, ShipmentId)]) -> Result<Vec<ShipmentId>> {
                     self.lock_orphans(tenant).await?;
                     let mut attached = HashSet::new();
-                    for chunk in shipments.chunks(chunk_rows(4)) {
+                    for chunk in sized_chunks(shipments, chunk_rows(4)) {
                         let mut qb = QueryBuilder::<$db>::new("UPDATE tracking_events SET shipment_id = v.column4 FROM (");
                         qb.push_values(chunk, |mut b, (carrier, tracking, id)| {
                             b.push_bind(tenant.0).push_bind(carrier.0).push_bind(tracking.clone()).push_bind(id.0);

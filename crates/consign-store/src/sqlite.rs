@@ -1,4 +1,5 @@
-//! The embedded SQLite store: WAL journal, `synchronous=NORMAL`, foreign keys on, a busy
+//! The embedded SQLite store: WAL journal, `synchronous=FULL` (a commit is on disk before it
+//! is acknowledged; group commits keep that affordable), foreign keys on, a busy
 //! timeout, and a single writer connection so write transactions queue in-process rather than
 //! contend for the file lock; reads use their own small pool and never block on the writer.
 
@@ -35,7 +36,7 @@ impl SqliteStore {
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536");

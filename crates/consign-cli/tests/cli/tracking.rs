@@ -395,17 +395,19 @@ async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() 
     for c in &cases {
         *per_shipment.entry(c.shipment_id).or_insert(0) += 1;
     }
-    assert_eq!(
-        per_shipment.len(),
-        n,
-        "every shipment had its failed attempt: {cases:?}"
-    );
-    // The newest-first stream may deliver before the attempts arrive; a case opened by a late
-    // attempt after delivery is not re-opened (the shipment is delivered), so each shipment
-    // has exactly one case, and none is left open.
+    // Where the newest-first stream reached a shipment first, its delivery was known before
+    // the attempts arrived, and an attempt older than the delivery opens nothing: so some
+    // shipments may have no case. None has two, and delivery resolved every one that opened.
+    assert!(!per_shipment.is_empty(), "the in-order stream opens cases");
     assert!(
         per_shipment.values().all(|&k| k == 1),
         "a duplicate case: {per_shipment:?}"
+    );
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.status == consign_core::case::CaseStatus::Resolved),
+        "{cases:?}"
     );
     let ids = store.shipment_ids_page(t.id, None, 500).await.unwrap();
     let tracked = store.tracked_shipments(t.id, &ids).await.unwrap();

@@ -506,3 +506,73 @@ async fn an_order_goes_to_its_warehouse_as_a_940() {
         .await;
     }
 }
+
+/// A carrier's 214 moves the shipments it names: each status AT7 becomes a tracking event
+/// (B10's shipment id matches ours here), and re-sending the interchange changes nothing.
+#[tokio::test]
+async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        partner(&t, "ZZ", "ABCDEFGHIJKLMNO", true).await;
+        let res = t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("99948782", None),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let report = send(&t, sample("v004010_214_01")).await;
+        let warnings = report["interchanges"][0]["warnings"].to_string();
+        assert!(warnings.contains("214:"), "{warnings}");
+        let st: Value = t
+            .get(
+                &format!("/api/v1/tenants/alpha/shipments/{id}/tracking"),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        // AT7 X3, CP, X1, D1 per LX loop (the appointment-only AT7s set no status), times in
+        // Pacific Standard (PS): the status is the latest (D1 of 2011-12-22 07:45), the
+        // delivery instant the first D1 (2011-12-19 04:30).
+        assert_eq!(st["status"], "delivered", "{}: {st}", t.engine);
+        assert_eq!(st["status_at"], "2011-12-22T15:45:00Z", "{st}");
+        assert_eq!(st["delivered_at"], "2011-12-19T12:30:00Z", "{st}");
+        assert_eq!(st["picked_up_at"], "2011-12-17T17:30:00Z", "{st}");
+        let events = st["events"].as_array().unwrap();
+        assert!(events.iter().all(|e| e["source"] == "edi:214"), "{st}");
+        let codes: Vec<&str> = events
+            .iter()
+            .map(|e| e["raw_code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&"D1") && codes.contains(&"CP"), "{codes:?}");
+        let quality: Value = t
+            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        // Three LX loops of four status AT7s each; the shipment id in B10 claims them all.
+        let stored = quality["events"].as_i64().unwrap();
+        assert_eq!(
+            (stored, quality["orphans"].as_i64()),
+            (12, Some(0)),
+            "{quality}"
+        );
+        // The same interchange again is a duplicate: no event stored twice.
+        send(&t, sample("v004010_214_01")).await;
+        let again: Value = t
+            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(again["events"].as_i64(), Some(stored));
+    }
+}

@@ -1,0 +1,97 @@
+//! Short-lived in-process caches for data that changes rarely and is read by every tracking
+//! request (and, for tokens, by every API request). A change made in this process is seen at once (the writer invalidates); one made
+//! by another server is seen within [`TTL`]. Absent values are never cached, so a tenant or
+//! carrier created anywhere is found on the next request.
+
+use consign_core::ids::TenantId;
+use consign_core::party::Carrier;
+use consign_core::tenant::Tenant;
+use consign_store::{DynStore, Result};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a cached copy is trusted.
+pub const TTL: Duration = Duration::from_secs(5);
+
+/// A cached value and when it was read.
+type Dated<V> = (Instant, V);
+
+#[derive(Default)]
+pub struct Caches {
+    /// Bearer tokens by secret hash: only live ones; a revocation in this process clears them.
+    tokens: Mutex<HashMap<Vec<u8>, (Instant, consign_core::access::Principal)>>,
+    tenants: Mutex<HashMap<String, (Instant, Tenant)>>,
+    carriers: Mutex<HashMap<TenantId, Dated<Arc<Vec<Carrier>>>>>,
+    pub(crate) rulebooks: Mutex<HashMap<TenantId, Dated<Arc<crate::tracking::RulebookInForce>>>>,
+}
+
+fn fresh<V: Clone>(entry: Option<&(Instant, V)>) -> Option<V> {
+    entry
+        .filter(|(at, _)| at.elapsed() < TTL)
+        .map(|(_, v)| v.clone())
+}
+
+impl Caches {
+    pub async fn tenant(&self, store: &DynStore, slug: &str) -> Result<Option<Tenant>> {
+        if let Some(t) = fresh(self.tenants.lock().expect("cache lock").get(slug)) {
+            return Ok(Some(t));
+        }
+        let t = store.tenant_by_slug(slug).await?;
+        if let Some(t) = &t {
+            self.tenants
+                .lock()
+                .expect("cache lock")
+                .insert(slug.to_string(), (Instant::now(), t.clone()));
+        }
+        Ok(t)
+    }
+
+    pub async fn carriers(&self, store: &DynStore, tenant: TenantId) -> Result<Arc<Vec<Carrier>>> {
+        if let Some(c) = fresh(self.carriers.lock().expect("cache lock").get(&tenant)) {
+            return Ok(c);
+        }
+        let c = Arc::new(store.carriers(tenant).await?);
+        self.carriers
+            .lock()
+            .expect("cache lock")
+            .insert(tenant, (Instant::now(), c.clone()));
+        Ok(c)
+    }
+
+    pub fn token(&self, hash: &[u8]) -> Option<consign_core::access::Principal> {
+        fresh(self.tokens.lock().expect("cache lock").get(hash))
+    }
+
+    pub fn keep_token(&self, hash: Vec<u8>, p: consign_core::access::Principal) {
+        let mut m = self.tokens.lock().expect("cache lock");
+        // Bounded: a flood of distinct tokens must not grow memory without limit.
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(hash, (Instant::now(), p));
+    }
+
+    pub fn forget_tokens(&self) {
+        self.tokens.lock().expect("cache lock").clear();
+    }
+
+    pub fn forget_carriers(&self, tenant: TenantId) {
+        self.carriers.lock().expect("cache lock").remove(&tenant);
+    }
+
+    pub fn forget_rulebook(&self, tenant: TenantId) {
+        self.rulebooks.lock().expect("cache lock").remove(&tenant);
+    }
+
+    pub fn rulebook(&self, tenant: TenantId) -> Option<Arc<crate::tracking::RulebookInForce>> {
+        fresh(self.rulebooks.lock().expect("cache lock").get(&tenant))
+    }
+
+    pub fn keep_rulebook(&self, tenant: TenantId, book: Arc<crate::tracking::RulebookInForce>) {
+        self.rulebooks
+            .lock()
+            .expect("cache lock")
+            .insert(tenant, (Instant::now(), book));
+    }
+}
