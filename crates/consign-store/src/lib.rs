@@ -453,9 +453,9 @@ pub trait Store:
     /// Starts a write transaction (on SQLite `BEGIN IMMEDIATE`, so writers queue instead of
     /// failing on lock upgrade).
     async fn begin(&self) -> Result<Box<dyn Tx>>;
-    /// Refreshes the planner's statistics after a bulk load (PostgreSQL `ANALYZE`, SQLite
-    /// `PRAGMA optimize`): autovacuum gets there eventually, but until then a freshly loaded
-    /// table is planned as if it were empty.
+    /// Refreshes the planner's statistics after a bulk load (PostgreSQL `ANALYZE`; nothing on
+    /// SQLite): autovacuum gets there eventually, but until then a freshly loaded table is
+    /// planned as if it were empty.
     async fn analyze(&self) -> Result<()>;
     /// Test and tooling hook: runs raw SQL (used by `audit verify` tests to tamper with a row).
     async fn execute_raw(&self, sql: &str) -> Result<u64>;
