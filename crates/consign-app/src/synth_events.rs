@@ -299,8 +299,15 @@ fn undelivered_path(s: &mut Stream, picked: i64, rng: &mut StdRng) {
     let row = s.row;
     let age = s.now - picked;
     if age < 3 * DAY {
-        // Still moving normally.
+        // Still moving; some will miss their promise and the carrier says so.
         s.scans(picked, s.now, rng);
+        if s.now > row.promised - DAY && rng.random_bool(0.35) {
+            let at = s.now - rng.random_range(HOUR..=6 * HOUR);
+            if rng.random_bool(0.5) {
+                s.push(at, ShipmentStatus::Delayed, Some("weather"), "");
+            }
+            s.eta(at + 60, row.promised + rng.random_range(DAY..=3 * DAY));
+        }
         return;
     }
     // Stuck in the network.
