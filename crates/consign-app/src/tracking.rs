@@ -99,6 +99,17 @@ pub fn build_events(
     (out, bad)
 }
 
+/// Distinct (carrier, tracking number) pairs of the events that have no shipment yet.
+fn unresolved_keys(events: &[TrackingEvent]) -> Vec<(CarrierId, String)> {
+    events
+        .iter()
+        .filter(|e| e.shipment_id.is_none())
+        .map(|e| (e.carrier_id, e.tracking_number.clone()))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// The crosswalks shipped with Consign, parsed once.
 pub fn crosswalks() -> &'static consign_core::tracking::Crosswalks {
     static CW: std::sync::OnceLock<consign_core::tracking::Crosswalks> = std::sync::OnceLock::new();
@@ -256,13 +267,7 @@ impl App {
         events: Vec<TrackingEvent>,
     ) -> AppResult<IngestOutcome> {
         let book = self.rulebook_in_force(tenant).await?;
-        let keys: Vec<(CarrierId, String)> = events
-            .iter()
-            .filter(|e| e.shipment_id.is_none())
-            .map(|e| (e.carrier_id, e.tracking_number.clone()))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let keys = unresolved_keys(&events);
         // Looked up before the transaction: inside a long PostgreSQL transaction the planner
         // works from stale statistics (see the import notes). Events that arrive with their
         // shipment already found (the group committer's requests) need no lookup here.
@@ -319,13 +324,7 @@ impl App {
                     .copied();
             }
         }
-        let missing: Vec<(CarrierId, String)> = events
-            .iter()
-            .filter(|e| e.shipment_id.is_none())
-            .map(|e| (e.carrier_id, e.tracking_number.clone()))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let missing = unresolved_keys(&events);
         if !missing.is_empty() {
             // A shipment created since the lookup (possibly by another server) is found here.
             let found = tx.orphan_lookup(tenant, &missing).await?;

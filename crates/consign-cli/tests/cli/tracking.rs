@@ -418,3 +418,31 @@ async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() 
     );
     drop((a, b));
 }
+
+/// The tracking settings are checked like the rest of the configuration: a bad value is
+/// refused, naming where it came from, before anything runs.
+#[test]
+fn a_bad_sweep_interval_is_refused_with_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_consign"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .arg("migrate")
+        .env_remove("CONSIGN_CONFIG")
+        .env("CONSIGN_SWEEP_INTERVAL_SECS", "soon")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("configuration")
+            && err.to_lowercase().contains("sweep_interval_secs")
+            && err.contains("CONSIGN_"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("consign-data/consign.db").exists(),
+        "nothing was created"
+    );
+}

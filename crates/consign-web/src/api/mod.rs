@@ -100,3 +100,17 @@ impl ListQuery {
         }
     }
 }
+
+/// The `?carrier=` filter of a list: a carrier of the tenant by SCAC, id or name, else a 422
+/// naming the parameter.
+pub async fn carrier_filter(
+    st: &crate::AppState,
+    p: &consign_core::access::Principal,
+    t: &consign_core::tenant::Tenant,
+    name: &str,
+) -> Result<consign_core::ids::CarrierId, ApiError> {
+    let carriers = st.app.list_carriers(p, t).await?;
+    Ok(consign_app::shipments::find_carrier(&carriers, name)
+        .ok_or_else(|| ApiError::field("carrier", format!("no carrier '{name}'")))?
+        .id)
+}

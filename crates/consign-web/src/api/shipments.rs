@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use consign_app::orders::OnDuplicate;
-use consign_app::shipments::find_carrier;
 use consign_core::ids::{DocumentId, ShipmentId};
 use consign_core::shipment::{Document, NewShipment, Shipment, ShipmentStatus};
 use consign_store::ShipmentFilter;
@@ -43,12 +42,7 @@ pub async fn list(
     };
     q.finish()?;
     if let Some(c) = carrier_name {
-        let carriers = st.app.list_carriers(&p, &t).await?;
-        filter.carrier = Some(
-            find_carrier(&carriers, &c)
-                .ok_or_else(|| ApiError::field("carrier", format!("no carrier '{c}'")))?
-                .id,
-        );
+        filter.carrier = Some(crate::api::carrier_filter(&st, &p, &t, &c).await?);
     }
     if let Some(r) = order_ref {
         // Filtering by order reveals whether the order exists: only for those who may read orders.

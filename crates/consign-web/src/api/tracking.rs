@@ -11,7 +11,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use consign_app::AppError;
-use consign_app::shipments::find_carrier;
 use consign_app::tracking::{IngestOutcome, crosswalks};
 use consign_core::FieldError;
 use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
@@ -231,12 +230,7 @@ pub async fn list_cases(
     };
     q.finish()?;
     if let Some(c) = carrier_name {
-        let carriers = st.app.list_carriers(&p, &t).await?;
-        filter.carrier = Some(
-            find_carrier(&carriers, &c)
-                .ok_or_else(|| ApiError::field("carrier", format!("no carrier '{c}'")))?
-                .id,
-        );
+        filter.carrier = Some(crate::api::carrier_filter(&st, &p, &t, &c).await?);
     }
     let items = st.app.list_cases(&p, &t, &filter).await?;
     let next_cursor = consign_store::next_cursor(&items, filter.limit, |c| c.id);
