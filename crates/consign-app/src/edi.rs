@@ -688,11 +688,11 @@ fn party(
 ) -> consign_edi::sets::Party {
     consign_edi::sets::Party {
         entity: entity.into(),
-        name: name.or_else(|| Some(place.city.clone())),
-        city: Some(place.city.clone()),
-        state: place.region.clone(),
-        postal_code: Some(place.postal_code.clone()),
-        country: Some(place.country.clone()),
+        name: Some(name.as_deref().unwrap_or(&place.city).into()),
+        city: Some(place.city.as_str().into()),
+        state: place.region.as_deref().map(Into::into),
+        postal_code: Some(place.postal_code.as_str().into()),
+        country: Some(place.country.as_str().into()),
         ..Default::default()
     }
 }
@@ -955,15 +955,16 @@ pub fn shipping_order(o: &consign_core::order::Order) -> consign_edi::sets::Ship
     use consign_edi::sets::{DateTimeRef, Party, Reference};
     let ship_to = Party {
         entity: "ST".into(),
-        name: Some(o.ship_to.name.clone()),
-        address: [Some(o.ship_to.line1.clone()), o.ship_to.line2.clone()]
+        name: Some(o.ship_to.name.as_str().into()),
+        address: [Some(&o.ship_to.line1), o.ship_to.line2.as_ref()]
             .into_iter()
             .flatten()
+            .map(|line| line.as_str().into())
             .collect(),
-        city: Some(o.ship_to.city.clone()),
-        state: o.ship_to.region.clone(),
-        postal_code: Some(o.ship_to.postal_code.clone()),
-        country: Some(o.ship_to.country.clone()),
+        city: Some(o.ship_to.city.as_str().into()),
+        state: o.ship_to.region.as_deref().map(Into::into),
+        postal_code: Some(o.ship_to.postal_code.as_str().into()),
+        country: Some(o.ship_to.country.as_str().into()),
         ..Default::default()
     };
     let mut dates = Vec::new();
@@ -1040,8 +1041,8 @@ fn events_from_214(
             .carrier_id
             .or_else(|| crate::shipments::find_carrier(carriers, &s.scac).map(|c| c.id));
         for (k, ev) in s.events.iter().enumerate() {
-            let status = ev.status_code.clone().unwrap_or_default();
-            let reason = ev.status_reason.clone().unwrap_or_default();
+            let status = ev.status_code.as_deref().unwrap_or_default().to_string();
+            let reason = ev.status_reason.as_deref().unwrap_or_default().to_string();
             if status.is_empty() {
                 // Appointment records set appointment times, not status (SPEC §2).
                 continue;
@@ -1102,7 +1103,7 @@ fn events_from_214(
                 MappedEvent {
                     carrier: carrier
                         .map(|c| c.to_string())
-                        .unwrap_or_else(|| s.scac.clone()),
+                        .unwrap_or_else(|| s.scac.to_string()),
                     tracking_number: candidates.join("|"),
                     occurred_at,
                     mapped,

@@ -86,16 +86,16 @@ const TIME_CODES: [&str; 6] = ["CT", "ET", "PT", "MT", "LT", "UT"];
 fn party(rng: &mut Rng, entity: &str, name: &str) -> Party {
     let (city, state, zip) = CITIES[rng.below(CITIES.len() as u64) as usize];
     Party {
-        entity: entity.to_string(),
-        name: Some(name.to_string()),
-        id_qualifier: Some("93".to_string()),
-        id: Some(rng.digits(7)),
+        entity: entity.into(),
+        name: Some(name.into()),
+        id_qualifier: Some("93".into()),
+        id: Some(rng.digits(7).into()),
         additional_names: vec![],
-        address: vec![format!("{} INDUSTRIAL PKWY", 100 + rng.below(9800))],
-        city: Some(city.to_string()),
-        state: Some(state.to_string()),
-        postal_code: Some(zip.to_string()),
-        country: Some("US".to_string()),
+        address: vec![format!("{} INDUSTRIAL PKWY", 100 + rng.below(9800)).into()],
+        city: Some(city.into()),
+        state: Some(state.into()),
+        postal_code: Some(zip.into()),
+        country: Some("US".into()),
         location_qualifier: None,
         location_id: None,
     }
@@ -140,7 +140,7 @@ fn status(rng: &mut Rng, day: Date) -> ShipmentStatus214 {
                 }),
                 equipment: Some(Equipment {
                     owner: Some(scac.into()),
-                    number: Some(format!("TRL{}", rng.digits(5))),
+                    number: Some(format!("TRL{}", rng.digits(5)).into()),
                     description_code: Some("TL".into()),
                 }),
                 lading: lading.clone(),
@@ -150,8 +150,8 @@ fn status(rng: &mut Rng, day: Date) -> ShipmentStatus214 {
         }
     }
     ShipmentStatus214 {
-        reference_id: Some(pro.clone()),
-        shipment_id: format!("SH{}", rng.digits(8)),
+        reference_id: Some(pro.clone().into()),
+        shipment_id: format!("SH{}", rng.digits(8)).into(),
         scac: scac.into(),
         references: vec![
             Reference::new("BM", format!("BOL{}", rng.digits(9))),

@@ -274,6 +274,21 @@ impl<'a> Element<'a> {
         }
     }
 
+    /// [`Self::opt`] into any owned string type, such as a [`compact_str::CompactString`] that
+    /// keeps short codes off the heap.
+    pub fn opt_into<S: for<'x> From<&'x str>>(&self) -> Option<S> {
+        if self.raw.is_empty() {
+            None
+        } else {
+            Some(self.text_into())
+        }
+    }
+
+    /// [`Self::text`] into any owned string type.
+    pub fn text_into<S: for<'x> From<&'x str>>(&self) -> S {
+        S::from(&self.text())
+    }
+
     /// Repetitions of the element (one when the interchange has no repetition separator).
     pub fn repetitions(&self) -> impl Iterator<Item = Element<'a>> + use<'a> {
         let delimiters = self.delimiters;
@@ -307,6 +322,104 @@ impl<'a> Element<'a> {
                 })
                 .collect(),
         )
+    }
+}
+
+/// Leading slots (identifier and elements) a [`Fields`] splits up front; later elements are
+/// split on demand.
+const SPLIT_SLOTS: usize = 10;
+
+/// A segment split once into its identifier and first elements, as text. A mapping reads most
+/// elements of each segment it models; reading them one by one from the [`Segment`] would rescan
+/// it from the start and check UTF-8 for each. Here the whole segment is checked once, and
+/// slices of checked text cut at ASCII delimiters need no further check.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields<'s, 'a> {
+    segment: &'s Segment<'a>,
+    /// The segment as text; `None` when it is not UTF-8, so that each element is read lossily
+    /// on its own as from the segment.
+    text: Option<&'a str>,
+    /// Where each slot ends (the identifier is slot 0, element `n` slot `n`); a slot starts one
+    /// past the end of the one before. Slots past the last element end at the text's end, before
+    /// they start, and so read as empty. Offsets rather than slices keep the value small: an
+    /// array of slices was copied with a `memcpy` call per segment.
+    ends: [u32; SPLIT_SLOTS],
+}
+
+impl<'s, 'a> Fields<'s, 'a> {
+    pub(crate) fn new(segment: &'s Segment<'a>) -> Self {
+        let sep = segment.delimiters.element;
+        // A non-ASCII separator byte could fall inside a character.
+        let text = std::str::from_utf8(segment.raw)
+            .ok()
+            .filter(|_| sep.is_ascii());
+        let len = text.and_then(|t| u32::try_from(t.len()).ok());
+        let (Some(text), Some(len)) = (text, len) else {
+            return Self {
+                segment,
+                text: None,
+                ends: [0; SPLIT_SLOTS],
+            };
+        };
+        let mut ends = [len; SPLIT_SLOTS];
+        let bytes = text.as_bytes();
+        let mut from = 0;
+        // With every slot filled, later elements are split on demand.
+        for end in &mut ends {
+            let Some(at) = bytes.get(from..).and_then(|rest| find_byte(rest, sep)) else {
+                break;
+            };
+            from += at;
+            *end = u32::try_from(from).unwrap_or(len);
+            from += 1;
+        }
+        Self {
+            segment,
+            text: Some(text),
+            ends,
+        }
+    }
+
+    /// Slot `n` as text; `None` where it was not split up front.
+    fn slot(&self, n: usize) -> Option<&'a str> {
+        let text = self.text?;
+        let end = *self.ends.get(n)? as usize;
+        let start = match n.checked_sub(1) {
+            Some(before) => *self.ends.get(before)? as usize + 1,
+            None => 0,
+        };
+        Some(text.get(start..end).unwrap_or(""))
+    }
+
+    pub(crate) fn segment(&self) -> &'s Segment<'a> {
+        self.segment
+    }
+
+    /// The segment identifier, as [`Segment::id`].
+    pub(crate) fn id(&self) -> &'a str {
+        match self.slot(0) {
+            Some(id) => id,
+            None => self.segment.id(),
+        }
+    }
+
+    /// Element `n` as text when it was split up front.
+    pub(crate) fn split_text(&self, n: usize) -> Option<&'a str> {
+        match n {
+            0 => None,
+            _ => self.slot(n),
+        }
+    }
+
+    /// Element `n`, 1-based, as [`Segment::element`].
+    pub(crate) fn element(&self, n: usize) -> Element<'a> {
+        match self.split_text(n) {
+            Some(text) => Element {
+                raw: text.as_bytes(),
+                delimiters: self.segment.delimiters,
+            },
+            None => self.segment.element(n),
+        }
     }
 }
 
@@ -499,6 +612,62 @@ mod tests {
                     t[at] = bad;
                     assert!(!all_printable(&t), "{len} {at} {bad}");
                     t[at] = keep;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fields_read_every_element_as_the_segment_does() {
+        use crate::values::ReadElements;
+        let many = (1..=SPLIT_SLOTS + 3)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("*");
+        let exactly = (1..SPLIT_SLOTS).map(|n| n.to_string()).collect::<Vec<_>>();
+        let inputs: Vec<Vec<u8>> = vec![
+            b"AT7*X1*AD***20111222*0745".to_vec(),
+            b"LX".to_vec(),
+            b"LX*".to_vec(),
+            b"*".to_vec(),
+            b"".to_vec(),
+            b"N1*SH*CAF\xc3\xa9 M\xc3\xbcLLER*93*12".to_vec(),
+            // Not UTF-8: each element is read lossily, as from the segment.
+            b"N1*SH*CAF\xe9*93".to_vec(),
+            b"N\xff1*SH".to_vec(),
+            format!("L11*{many}").into_bytes(),
+            format!("L11*{}", exactly.join("*")).into_bytes(),
+            format!("L11*{}*", exactly.join("*")).into_bytes(),
+        ];
+        let separators = [
+            delims(),
+            Delimiters {
+                element: b'|',
+                ..delims()
+            },
+            // Not a valid separator, but read the same way all the same.
+            Delimiters {
+                element: 0xa9,
+                ..delims()
+            },
+        ];
+        for d in separators {
+            for input in &inputs {
+                let raw: Vec<u8> = input
+                    .iter()
+                    .map(|&b| if b == b'*' { d.element } else { b })
+                    .collect();
+                let seg = Segment::new(&raw, 7, d, true);
+                let f = Fields::new(&seg);
+                let shown = String::from_utf8_lossy(&raw);
+                assert_eq!(f.id(), seg.id(), "{shown}");
+                assert_eq!(ReadElements::id(&f), seg.id(), "{shown}");
+                assert_eq!(f.segment().offset(), 7);
+                for n in 0..SPLIT_SLOTS + 6 {
+                    let want = seg.element(n);
+                    assert_eq!(f.element(n), want, "{shown} {n}");
+                    assert_eq!(f.opt_into::<String>(n), want.opt(), "{shown} {n}");
+                    assert_eq!(f.text_into::<String>(n), want.text(), "{shown} {n}");
                 }
             }
         }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::envelope::{MAX_FINDINGS, ReadOptions, TransactionSet};
 use crate::error::{EdiError, ErrorKind, quoted};
-use crate::tokenizer::Segment;
+use crate::tokenizer::{Element, Fields, Segment};
 
 /// rust_decimal holds 28 significant digits; longer numbers are refused rather than rounded.
 const MAX_DIGITS: usize = 28;
@@ -138,6 +138,73 @@ pub fn format_implied(d: Decimal, scale: u32) -> String {
     m.to_string()
 }
 
+/// What a mapping reads elements from: a [`Segment`], or the same segment split once
+/// ([`Fields`]) where a mapping reads most of its elements.
+pub(crate) trait ReadElements {
+    fn segment(&self) -> &Segment<'_>;
+
+    fn id(&self) -> &str;
+
+    /// Element `n`, 1-based; absent reads as empty.
+    fn element(&self, n: usize) -> Element<'_>;
+
+    /// `None` for an empty element, else its text as a `String` or `CompactString`.
+    fn opt_into<S: for<'x> From<&'x str>>(&self, n: usize) -> Option<S>;
+
+    /// The element's text, empty when absent.
+    fn text_into<S: for<'x> From<&'x str>>(&self, n: usize) -> S;
+}
+
+impl ReadElements for Segment<'_> {
+    fn segment(&self) -> &Segment<'_> {
+        self
+    }
+
+    fn id(&self) -> &str {
+        Segment::id(self)
+    }
+
+    fn element(&self, n: usize) -> Element<'_> {
+        Segment::element(self, n)
+    }
+
+    fn opt_into<S: for<'x> From<&'x str>>(&self, n: usize) -> Option<S> {
+        Segment::element(self, n).opt_into()
+    }
+
+    fn text_into<S: for<'x> From<&'x str>>(&self, n: usize) -> S {
+        Segment::element(self, n).text_into()
+    }
+}
+
+impl ReadElements for Fields<'_, '_> {
+    fn segment(&self) -> &Segment<'_> {
+        Fields::segment(self)
+    }
+
+    fn id(&self) -> &str {
+        Fields::id(self)
+    }
+
+    fn element(&self, n: usize) -> Element<'_> {
+        Fields::element(self, n)
+    }
+
+    fn opt_into<S: for<'x> From<&'x str>>(&self, n: usize) -> Option<S> {
+        match self.split_text(n) {
+            Some(text) => (!text.is_empty()).then(|| S::from(text)),
+            None => self.segment().element(n).opt_into(),
+        }
+    }
+
+    fn text_into<S: for<'x> From<&'x str>>(&self, n: usize) -> S {
+        match self.split_text(n) {
+            Some(text) => S::from(text),
+            None => self.segment().element(n).text_into(),
+        }
+    }
+}
+
 /// Reads elements of one transaction set for a typed mapping and files its faults: errors in
 /// strict mode, warnings in lenient mode (the value then reads as absent).
 pub(crate) struct Mapper<'s, 'a> {
@@ -195,7 +262,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     fn element_fault(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
         kind: ErrorKind,
@@ -205,7 +272,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
         let mut e = EdiError::new(kind, reason)
             .segment(TransactionSet::position_of(index), seg.id())
             .element(n)
-            .offset(seg.offset());
+            .offset(seg.segment().offset());
         if element_ref != 0 {
             e = e.element_ref(element_ref);
         }
@@ -215,21 +282,21 @@ impl<'s, 'a> Mapper<'s, 'a> {
         self.fault(e);
     }
 
-    /// Optional text element.
-    pub fn text(&self, seg: &Segment<'_>, n: usize) -> Option<String> {
-        seg.element(n).opt()
+    /// Optional text element, as a `String` or a `CompactString` (whichever the field is).
+    pub fn text<S: for<'x> From<&'x str>>(&self, seg: &impl ReadElements, n: usize) -> Option<S> {
+        seg.opt_into(n)
     }
 
     /// Mandatory text element; empty (with a fault) when absent.
-    pub fn required(
+    pub fn required<S: for<'x> From<&'x str> + Default>(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
         name: &str,
-    ) -> String {
-        match seg.element(n).opt() {
+    ) -> S {
+        match seg.opt_into(n) {
             Some(v) => v,
             None => {
                 self.element_fault(
@@ -240,7 +307,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
                     ErrorKind::MissingElement,
                     format!("mandatory {name} is missing"),
                 );
-                String::new()
+                S::default()
             }
         }
     }
@@ -250,7 +317,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
         &mut self,
         value: Option<T>,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
         name: &str,
@@ -271,7 +338,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     fn typed<T>(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
         kind: ErrorKind,
@@ -293,7 +360,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     pub fn date(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
     ) -> Option<Date> {
@@ -310,7 +377,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     pub fn time(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
     ) -> Option<Time> {
@@ -327,7 +394,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     pub fn decimal(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
     ) -> Option<Decimal> {
@@ -344,7 +411,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     pub fn implied(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
         scale: u32,
@@ -357,7 +424,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     pub fn count(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
     ) -> Option<u32> {
@@ -372,16 +439,22 @@ impl<'s, 'a> Mapper<'s, 'a> {
     }
 
     /// A time code (element 623) that [`crate::time::time_code`] does not know.
-    pub fn time_code(&mut self, index: usize, seg: &Segment<'_>, n: usize) -> Option<String> {
-        let code = seg.element(n).opt()?;
-        if crate::time::time_code(&code).is_none() {
+    pub fn time_code<S: for<'x> From<&'x str> + AsRef<str>>(
+        &mut self,
+        index: usize,
+        seg: &impl ReadElements,
+        n: usize,
+    ) -> Option<S> {
+        let code: S = seg.opt_into(n)?;
+        let code_str = code.as_ref();
+        if crate::time::time_code(code_str).is_none() {
             self.element_fault(
                 index,
                 seg,
                 n,
                 623,
                 ErrorKind::InvalidCode,
-                format!("unknown time code {}", quoted(code.as_bytes())),
+                format!("unknown time code {}", quoted(code_str.as_bytes())),
             );
         }
         Some(code)
@@ -391,7 +464,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
     pub fn conditional(
         &mut self,
         index: usize,
-        seg: &Segment<'_>,
+        seg: &impl ReadElements,
         n: usize,
         element_ref: u16,
         reason: String,

@@ -2,6 +2,7 @@
 //! numbers, and the checks that keep a value from silently breaking the delimiter structure
 //! (X12 has no escape character, so such a value is an error, not something to mangle).
 
+use compact_str::CompactString;
 use jiff::civil::{Date, Time};
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +90,24 @@ impl From<Option<&String>> for OwnedElement {
 impl From<Option<&str>> for OwnedElement {
     fn from(v: Option<&str>) -> Self {
         Self::simple(v.unwrap_or_default())
+    }
+}
+
+impl From<&CompactString> for OwnedElement {
+    fn from(v: &CompactString) -> Self {
+        Self::simple(v.as_str())
+    }
+}
+
+impl From<Option<&CompactString>> for OwnedElement {
+    fn from(v: Option<&CompactString>) -> Self {
+        Self::simple(v.map(CompactString::as_str).unwrap_or_default())
+    }
+}
+
+impl From<Option<CompactString>> for OwnedElement {
+    fn from(v: Option<CompactString>) -> Self {
+        Self::simple(v.map(String::from).unwrap_or_default())
     }
 }
 

@@ -1,26 +1,31 @@
 //! Segments shared by several sets (references, parties, dates, totals), read and written the
 //! same way everywhere so that a party in a 204 and in a 940 are the same Rust value.
 
+use compact_str::CompactString;
 use jiff::civil::{Date, Time};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EdiError;
-use crate::tokenizer::Segment;
-use crate::values::{Mapper, format_decimal, format_implied};
+use crate::values::{Mapper, ReadElements, format_decimal, format_implied};
 use crate::writer::{OwnedSegment, format_date, format_time};
 
 /// A qualified reference number (L11, N9 or REF).
+///
+/// The texts of references, parties and dates (and of the 214's own types) are
+/// [`CompactString`]s: nearly all fit in its 24 inline bytes, so mapping a set does not allocate
+/// once per element, which made the 214 mapping allocation-bound. It serializes as a plain
+/// string, exactly like `String`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reference {
     /// Reference identification qualifier (element 128), e.g. `BM` bill of lading.
-    pub qualifier: String,
-    pub value: String,
-    pub description: Option<String>,
+    pub qualifier: CompactString,
+    pub value: CompactString,
+    pub description: Option<CompactString>,
 }
 
 impl Reference {
-    pub fn new(qualifier: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn new(qualifier: impl Into<CompactString>, value: impl Into<CompactString>) -> Self {
         Self {
             qualifier: qualifier.into(),
             value: value.into(),
@@ -30,11 +35,11 @@ impl Reference {
 }
 
 /// L11: value first, then qualifier.
-pub(crate) fn read_l11(seg: &Segment<'_>) -> Reference {
+pub(crate) fn read_l11(seg: &impl ReadElements) -> Reference {
     Reference {
-        value: seg.element(1).text().into_owned(),
-        qualifier: seg.element(2).text().into_owned(),
-        description: seg.element(3).opt(),
+        value: seg.text_into(1),
+        qualifier: seg.text_into(2),
+        description: seg.opt_into(3),
     }
 }
 
@@ -46,11 +51,11 @@ pub(crate) fn write_l11(r: &Reference) -> OwnedSegment {
 }
 
 /// N9 and REF: qualifier first, then value.
-pub(crate) fn read_n9(seg: &Segment<'_>) -> Reference {
+pub(crate) fn read_n9(seg: &impl ReadElements) -> Reference {
     Reference {
-        qualifier: seg.element(1).text().into_owned(),
-        value: seg.element(2).text().into_owned(),
-        description: seg.element(3).opt(),
+        qualifier: seg.text_into(1),
+        value: seg.text_into(2),
+        description: seg.opt_into(3),
     }
 }
 
@@ -65,26 +70,26 @@ pub(crate) fn write_n9(id: &str, r: &Reference) -> OwnedSegment {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Party {
     /// Entity identifier code (element 98), e.g. `SH` shipper, `CN` consignee, `ST` ship to.
-    pub entity: String,
-    pub name: Option<String>,
+    pub entity: CompactString,
+    pub name: Option<CompactString>,
     /// Identification code qualifier (element 66), e.g. `93` or `UL` (GLN).
-    pub id_qualifier: Option<String>,
-    pub id: Option<String>,
+    pub id_qualifier: Option<CompactString>,
+    pub id: Option<CompactString>,
     /// N2 additional names.
-    pub additional_names: Vec<String>,
+    pub additional_names: Vec<CompactString>,
     /// N3 address lines, in order.
-    pub address: Vec<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
+    pub address: Vec<CompactString>,
+    pub city: Option<CompactString>,
+    pub state: Option<CompactString>,
+    pub postal_code: Option<CompactString>,
+    pub country: Option<CompactString>,
     /// N405/N406 location qualifier and identifier.
-    pub location_qualifier: Option<String>,
-    pub location_id: Option<String>,
+    pub location_qualifier: Option<CompactString>,
+    pub location_id: Option<CompactString>,
 }
 
 impl Party {
-    pub fn new(entity: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(entity: impl Into<CompactString>, name: impl Into<CompactString>) -> Self {
         Self {
             entity: entity.into(),
             name: Some(name.into()),
@@ -93,7 +98,7 @@ impl Party {
     }
 }
 
-pub(crate) fn read_n1(m: &mut Mapper<'_, '_>, index: usize, seg: &Segment<'_>) -> Party {
+pub(crate) fn read_n1(m: &mut Mapper<'_, '_>, index: usize, seg: &impl ReadElements) -> Party {
     Party {
         entity: m.required(index, seg, 1, 98, "N101 entity identifier code"),
         name: m.text(seg, 2),
@@ -104,27 +109,27 @@ pub(crate) fn read_n1(m: &mut Mapper<'_, '_>, index: usize, seg: &Segment<'_>) -
 }
 
 /// Adds N2/N3/N4 to the party of the current loop; false for any other segment.
-pub(crate) fn extend_party(party: &mut Party, seg: &Segment<'_>) -> bool {
+pub(crate) fn extend_party(party: &mut Party, seg: &impl ReadElements) -> bool {
     match seg.id() {
         "N2" => {
             party
                 .additional_names
-                .extend([1, 2].into_iter().filter_map(|n| seg.element(n).opt()));
+                .extend([1, 2].into_iter().filter_map(|n| seg.opt_into(n)));
             true
         }
         "N3" => {
             party
                 .address
-                .extend([1, 2].into_iter().filter_map(|n| seg.element(n).opt()));
+                .extend([1, 2].into_iter().filter_map(|n| seg.opt_into(n)));
             true
         }
         "N4" => {
-            party.city = seg.element(1).opt();
-            party.state = seg.element(2).opt();
-            party.postal_code = seg.element(3).opt();
-            party.country = seg.element(4).opt();
-            party.location_qualifier = seg.element(5).opt();
-            party.location_id = seg.element(6).opt();
+            party.city = seg.opt_into(1);
+            party.state = seg.opt_into(2);
+            party.postal_code = seg.opt_into(3);
+            party.country = seg.opt_into(4);
+            party.location_qualifier = seg.opt_into(5);
+            party.location_id = seg.opt_into(6);
             true
         }
         _ => false,
@@ -165,16 +170,20 @@ pub(crate) fn write_party(p: &Party) -> Vec<OwnedSegment> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DateTimeRef {
     /// Date qualifier (element 432), e.g. `10` requested ship date, `17` estimated delivery.
-    pub qualifier: Option<String>,
+    pub qualifier: Option<CompactString>,
     pub date: Option<Date>,
     /// Time qualifier (element 176).
-    pub time_qualifier: Option<String>,
+    pub time_qualifier: Option<CompactString>,
     pub time: Option<Time>,
     /// Time code (element 623), see [`crate::time::time_code`].
-    pub time_code: Option<String>,
+    pub time_code: Option<CompactString>,
 }
 
-pub(crate) fn read_g62(m: &mut Mapper<'_, '_>, index: usize, seg: &Segment<'_>) -> DateTimeRef {
+pub(crate) fn read_g62(
+    m: &mut Mapper<'_, '_>,
+    index: usize,
+    seg: &impl ReadElements,
+) -> DateTimeRef {
     DateTimeRef {
         qualifier: m.text(seg, 1),
         date: m.date(index, seg, 2, 373),
@@ -188,13 +197,18 @@ pub(crate) fn write_g62(d: &DateTimeRef) -> OwnedSegment {
     OwnedSegment::new(
         "G62",
         [
-            d.qualifier.clone(),
+            owned(&d.qualifier),
             d.date.map(format_date),
-            d.time_qualifier.clone(),
+            owned(&d.time_qualifier),
             d.time.map(format_time),
-            d.time_code.clone(),
+            owned(&d.time_code),
         ],
     )
+}
+
+/// An optional code as the owned text a written element takes.
+pub(crate) fn owned(v: &Option<CompactString>) -> Option<String> {
+    v.as_deref().map(str::to_owned)
 }
 
 /// L3 total weight and charges.
@@ -226,7 +240,7 @@ pub struct Totals {
     pub weight_unit: Option<String>,
 }
 
-pub(crate) fn read_l3(m: &mut Mapper<'_, '_>, index: usize, seg: &Segment<'_>) -> Totals {
+pub(crate) fn read_l3(m: &mut Mapper<'_, '_>, index: usize, seg: &impl ReadElements) -> Totals {
     Totals {
         weight: m.decimal(index, seg, 1, 81),
         weight_qualifier: m.text(seg, 2),

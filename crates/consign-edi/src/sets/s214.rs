@@ -1,6 +1,7 @@
 //! 214 Transportation Carrier Shipment Status Message. Status, reason and appointment codes stay
 //! raw here: mapping them to Consign's canonical statuses is the tracking crosswalk's job.
 
+use compact_str::CompactString;
 use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
@@ -8,23 +9,24 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DateTimeRef, Party, Reference, extend_party, finish, read_g62, read_l11, read_n1, write_g62,
-    write_l11, write_party,
+    DateTimeRef, Party, Reference, extend_party, finish, owned, read_g62, read_l11, read_n1,
+    write_g62, write_l11, write_party,
 };
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::{EdiError, ErrorKind};
 use crate::time::{InstantError, resolve_instant};
+use crate::tokenizer::Fields;
 use crate::values::{Mapper, format_decimal};
 use crate::writer::{OwnedSegment, WriteOptions, format_date, format_time};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ShipmentStatus214 {
     /// B1001, the carrier's reference (often the PRO number).
-    pub reference_id: Option<String>,
+    pub reference_id: Option<CompactString>,
     /// B1002, the shipper's shipment identification number.
-    pub shipment_id: String,
+    pub shipment_id: CompactString,
     /// B1003.
-    pub scac: String,
+    pub scac: CompactString,
     /// Header L11 references.
     pub references: Vec<Reference>,
     /// Header G62 dates.
@@ -43,19 +45,19 @@ pub struct StatusEvent {
     /// LX01 of the loop the AT7 is in.
     pub lx: Option<u32>,
     /// AT701 shipment status code (element 1650), raw.
-    pub status_code: Option<String>,
+    pub status_code: Option<CompactString>,
     /// AT702 status reason code (element 1651), raw.
-    pub status_reason: Option<String>,
+    pub status_reason: Option<CompactString>,
     /// AT703 appointment status code (element 1652), raw.
-    pub appointment_code: Option<String>,
+    pub appointment_code: Option<CompactString>,
     /// AT704 appointment reason code (element 1651), raw.
-    pub appointment_reason: Option<String>,
+    pub appointment_reason: Option<CompactString>,
     /// AT705.
     pub date: Option<Date>,
     /// AT706.
     pub time: Option<Time>,
     /// AT707 time code (element 623), raw.
-    pub time_code: Option<String>,
+    pub time_code: Option<CompactString>,
     /// MS1 after the AT7.
     pub location: Option<EventLocation>,
     /// MS2 after the AT7.
@@ -87,32 +89,32 @@ impl StatusEvent {
 /// MS1 equipment, shipment or real property location.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EventLocation {
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub country: Option<String>,
+    pub city: Option<CompactString>,
+    pub state: Option<CompactString>,
+    pub country: Option<CompactString>,
     /// MS104/MS105 longitude and latitude codes as sent.
-    pub longitude: Option<String>,
-    pub latitude: Option<String>,
+    pub longitude: Option<CompactString>,
+    pub latitude: Option<CompactString>,
 }
 
 /// MS2 equipment or container owner and type.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Equipment {
     /// MS201 SCAC of the equipment owner.
-    pub owner: Option<String>,
+    pub owner: Option<CompactString>,
     /// MS202 equipment number.
-    pub number: Option<String>,
+    pub number: Option<CompactString>,
     /// MS203 equipment description code.
-    pub description_code: Option<String>,
+    pub description_code: Option<CompactString>,
 }
 
 /// AT8 shipment weight, packaging and quantity.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Lading {
     /// AT801 weight qualifier, e.g. `G` gross.
-    pub weight_qualifier: Option<String>,
+    pub weight_qualifier: Option<CompactString>,
     /// AT802 weight unit code, e.g. `L` pounds.
-    pub weight_unit: Option<String>,
+    pub weight_unit: Option<CompactString>,
     /// AT803.
     pub weight: Option<Decimal>,
     /// AT804 lading quantity (pieces).
@@ -192,39 +194,39 @@ pub fn parse(
     // AT7s before any LX (not allowed, but seen) are kept as events without a loop number,
     // L11 or AT8.
     for (i, seg) in m.segments() {
-        match seg.id() {
+        let f = Fields::new(seg);
+        match f.id() {
             "B10" => {
                 seen_b10 = true;
-                out.reference_id = m.text(seg, 1);
-                out.shipment_id =
-                    m.required(i, seg, 2, 145, "B1002 shipment identification number");
-                out.scac = m.required(i, seg, 3, 140, "B1003 SCAC");
+                out.reference_id = m.text(&f, 1);
+                out.shipment_id = m.required(i, &f, 2, 145, "B1002 shipment identification number");
+                out.scac = m.required(i, &f, 3, 140, "B1003 SCAC");
             }
             "L11" => match lp.as_mut() {
                 Some(l) if l.references.len() >= MAX_LOOP_DETAIL => {
                     too_many(&mut m, i, seg);
                 }
-                Some(l) => l.references.push(read_l11(seg)),
-                None => out.references.push(read_l11(seg)),
+                Some(l) => l.references.push(read_l11(&f)),
+                None => out.references.push(read_l11(&f)),
             },
             "G62" if lp.is_none() => {
-                let d = read_g62(&mut m, i, seg);
+                let d = read_g62(&mut m, i, &f);
                 out.dates.push(d);
             }
             "N1" if lp.is_none() => {
                 out.parties.extend(party.take());
-                party = Some(read_n1(&mut m, i, seg));
+                party = Some(read_n1(&mut m, i, &f));
             }
             "N2" | "N3" | "N4" if party.is_some() => {
                 if let Some(p) = party.as_mut() {
-                    extend_party(p, seg);
+                    extend_party(p, &f);
                 }
             }
             "LX" => {
                 out.parties.extend(party.take());
                 flush(&mut out.events, lp.take());
-                let number = m.count(i, seg, 1, 554);
-                let number = m.require(number, i, seg, 1, 554, "LX01 assigned number");
+                let number = m.count(i, &f, 1, 554);
+                let number = m.require(number, i, &f, 1, 554, "LX01 assigned number");
                 lp = Some(Loop {
                     number,
                     start: out.events.len(),
@@ -233,26 +235,26 @@ pub fn parse(
                 });
             }
             "AT7" => {
-                let event = read_at7(&mut m, i, seg);
+                let event = read_at7(&mut m, i, &f);
                 out.events.push(event);
             }
             "MS1" => {
                 if let Some(e) = loop_event(&lp, &mut out.events) {
                     e.location = Some(EventLocation {
-                        city: m.text(seg, 1),
-                        state: m.text(seg, 2),
-                        country: m.text(seg, 3),
-                        longitude: m.text(seg, 4),
-                        latitude: m.text(seg, 5),
+                        city: m.text(&f, 1),
+                        state: m.text(&f, 2),
+                        country: m.text(&f, 3),
+                        longitude: m.text(&f, 4),
+                        latitude: m.text(&f, 5),
                     });
                 }
             }
             "MS2" => {
                 if let Some(e) = loop_event(&lp, &mut out.events) {
                     e.equipment = Some(Equipment {
-                        owner: m.text(seg, 1),
-                        number: m.text(seg, 2),
-                        description_code: m.text(seg, 3),
+                        owner: m.text(&f, 1),
+                        number: m.text(&f, 2),
+                        description_code: m.text(&f, 3),
                     });
                 }
             }
@@ -265,11 +267,11 @@ pub fn parse(
             }
             "AT8" if lp.is_some() => {
                 let lading = Lading {
-                    weight_qualifier: m.text(seg, 1),
-                    weight_unit: m.text(seg, 2),
-                    weight: m.decimal(i, seg, 3, 81),
-                    lading_quantity: m.count(i, seg, 4, 80),
-                    handling_units: m.count(i, seg, 5, 80),
+                    weight_qualifier: m.text(&f, 1),
+                    weight_unit: m.text(&f, 2),
+                    weight: m.decimal(i, &f, 3, 81),
+                    lading_quantity: m.count(i, &f, 4, 80),
+                    handling_units: m.count(i, &f, 5, 80),
                 };
                 if let Some(l) = lp.as_mut() {
                     l.lading.push(lading);
@@ -293,7 +295,7 @@ fn loop_event<'e>(lp: &Option<Loop>, events: &'e mut [StatusEvent]) -> Option<&'
     events.get_mut(start..)?.last_mut()
 }
 
-fn read_at7(m: &mut Mapper<'_, '_>, i: usize, seg: &crate::Segment<'_>) -> StatusEvent {
+fn read_at7(m: &mut Mapper<'_, '_>, i: usize, seg: &Fields<'_, '_>) -> StatusEvent {
     let event = StatusEvent {
         lx: None,
         status_code: m.text(seg, 1),
@@ -357,9 +359,9 @@ pub fn write(status: &ShipmentStatus214, _options: &WriteOptions) -> Vec<OwnedSe
     let mut out = vec![OwnedSegment::new(
         "B10",
         [
-            status.reference_id.clone(),
-            Some(status.shipment_id.clone()),
-            Some(status.scac.clone()),
+            status.reference_id.as_ref(),
+            Some(&status.shipment_id),
+            Some(&status.scac),
         ],
     )];
     out.extend(status.references.iter().map(write_l11));
@@ -385,24 +387,24 @@ pub fn write(status: &ShipmentStatus214, _options: &WriteOptions) -> Vec<OwnedSe
             out.push(OwnedSegment::new(
                 "AT7",
                 [
-                    e.status_code.clone(),
-                    e.status_reason.clone(),
-                    e.appointment_code.clone(),
-                    e.appointment_reason.clone(),
+                    owned(&e.status_code),
+                    owned(&e.status_reason),
+                    owned(&e.appointment_code),
+                    owned(&e.appointment_reason),
                     e.date.map(format_date),
                     e.time.map(format_time),
-                    e.time_code.clone(),
+                    owned(&e.time_code),
                 ],
             ));
             if let Some(l) = &e.location {
                 out.push(OwnedSegment::new(
                     "MS1",
                     [
-                        l.city.clone(),
-                        l.state.clone(),
-                        l.country.clone(),
-                        l.longitude.clone(),
-                        l.latitude.clone(),
+                        l.city.as_ref(),
+                        l.state.as_ref(),
+                        l.country.as_ref(),
+                        l.longitude.as_ref(),
+                        l.latitude.as_ref(),
                     ],
                 ));
             }
@@ -410,9 +412,9 @@ pub fn write(status: &ShipmentStatus214, _options: &WriteOptions) -> Vec<OwnedSe
                 out.push(OwnedSegment::new(
                     "MS2",
                     [
-                        q.owner.clone(),
-                        q.number.clone(),
-                        q.description_code.clone(),
+                        q.owner.as_ref(),
+                        q.number.as_ref(),
+                        q.description_code.as_ref(),
                     ],
                 ));
             }
@@ -422,8 +424,8 @@ pub fn write(status: &ShipmentStatus214, _options: &WriteOptions) -> Vec<OwnedSe
             out.push(OwnedSegment::new(
                 "AT8",
                 [
-                    l.weight_qualifier.clone(),
-                    l.weight_unit.clone(),
+                    owned(&l.weight_qualifier),
+                    owned(&l.weight_unit),
                     l.weight.map(format_decimal),
                     l.lading_quantity.map(|n| n.to_string()),
                     l.handling_units.map(|n| n.to_string()),

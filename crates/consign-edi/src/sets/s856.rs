@@ -228,9 +228,9 @@ pub fn parse(
             if let (Some(p), Some(n)) = (party.take(), nodes.last_mut()) {
                 n.level.parties.push(p);
             }
-            let hl01 = m.required(i, seg, 1, 628, "HL01 hierarchical id number");
-            let parent_id = m.text(seg, 2);
-            let level = m.required(i, seg, 3, 735, "HL03 hierarchical level code");
+            let hl01: String = m.required(i, seg, 1, 628, "HL01 hierarchical id number");
+            let parent_id: Option<String> = m.text(seg, 2);
+            let level: String = m.required(i, seg, 3, 735, "HL03 hierarchical level code");
             let mut parent = None;
             let mut depth = 0;
             if let Some(pid) = &parent_id {

@@ -208,8 +208,9 @@ fn dec(s: &str) -> Decimal {
     }
 }
 
-fn s(v: &str) -> Option<String> {
-    Some(v.to_string())
+/// An optional text field, `String` or `CompactString` as the field is.
+fn s<T: for<'x> From<&'x str>>(v: &str) -> Option<T> {
+    Some(T::from(v))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -226,10 +227,10 @@ fn party(
     Party {
         entity: entity.into(),
         name: s(name),
-        id_qualifier: id.map(|(q, _)| q.to_string()),
-        id: id.map(|(_, v)| v.to_string()),
+        id_qualifier: id.map(|(q, _)| q.into()),
+        id: id.map(|(_, v)| v.into()),
         additional_names: Vec::new(),
-        address: address.iter().map(|a| a.to_string()).collect(),
+        address: address.iter().map(|&a| a.into()).collect(),
         city: s(city),
         state: s(state),
         postal_code: s(postal_code),
@@ -243,9 +244,9 @@ fn g62(qualifier: &str, d: Date, at: Option<(&str, Time, &str)>) -> DateTimeRef 
     DateTimeRef {
         qualifier: s(qualifier),
         date: Some(d),
-        time_qualifier: at.map(|(q, _, _)| q.to_string()),
+        time_qualifier: at.map(|(q, _, _)| q.into()),
         time: at.map(|(_, t, _)| t),
-        time_code: at.map(|(_, _, c)| c.to_string()),
+        time_code: at.map(|(_, _, c)| c.into()),
     }
 }
 

@@ -168,7 +168,7 @@ fn party(entity: &str, name: &str) -> Party {
         entity: entity.into(),
         name: Some(name.into()),
         id_qualifier: Some("93".into()),
-        id: Some(format!("{entity}-1")),
+        id: Some(format!("{entity}-1").into()),
         additional_names: vec!["DOCK 4".into()],
         address: vec!["1 MAIN ST".into(), "SUITE 2".into(), "BUILDING C".into()],
         city: Some("RENO".into()),
@@ -189,9 +189,9 @@ fn g62(
     DateTimeRef {
         qualifier: Some(q.into()),
         date: Some(d),
-        time_qualifier: t.map(|_| "U".to_string()),
+        time_qualifier: t.map(|_| "U".into()),
         time: t,
-        time_code: code.map(str::to_string),
+        time_code: code.map(Into::into),
     }
 }
 
