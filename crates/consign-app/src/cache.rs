@@ -3,7 +3,7 @@
 //! by another server is seen within [`TTL`]. Absent values are never cached, so a tenant or
 //! carrier created anywhere is found on the next request.
 
-use consign_core::ids::TenantId;
+use consign_core::ids::{CarrierId, ShipmentId, TenantId};
 use consign_core::party::Carrier;
 use consign_core::tenant::Tenant;
 use consign_store::{DynStore, Result};
@@ -24,7 +24,17 @@ pub struct Caches {
     tenants: Mutex<HashMap<String, (Instant, Tenant)>>,
     carriers: Mutex<HashMap<TenantId, Dated<Arc<Vec<Carrier>>>>>,
     pub(crate) rulebooks: Mutex<HashMap<TenantId, Dated<Arc<crate::tracking::RulebookInForce>>>>,
+    /// Which shipment a (carrier, tracking number) belongs to. Kept without a TTL because
+    /// the pairing never changes once a shipment exists (the number is unique per carrier
+    /// and shipments are neither deleted nor renumbered); unknown numbers are not kept, so
+    /// a shipment created anywhere is found by the next lookup. Saves the tracking ingest
+    /// one query per batch for shipments it has seen.
+    shipment_ids: Mutex<HashMap<(TenantId, CarrierId, String), ShipmentId>>,
 }
+
+/// Entries of the shipment directory at most; past this it starts over (a bound on memory,
+/// about 100 bytes an entry).
+const SHIPMENT_IDS_MAX: usize = 2_000_000;
 
 fn fresh<V: Clone>(entry: Option<&(Instant, V)>) -> Option<V> {
     entry
@@ -70,6 +80,35 @@ impl Caches {
             m.clear();
         }
         m.insert(hash, (Instant::now(), p));
+    }
+
+    /// The known shipments among `keys`; the rest must be looked up.
+    pub fn shipment_ids(
+        &self,
+        tenant: TenantId,
+        keys: &[(CarrierId, String)],
+    ) -> HashMap<(CarrierId, String), ShipmentId> {
+        let m = self.shipment_ids.lock().expect("cache lock");
+        keys.iter()
+            .filter_map(|(c, t)| {
+                m.get(&(tenant, *c, t.clone()))
+                    .map(|id| ((*c, t.clone()), *id))
+            })
+            .collect()
+    }
+
+    pub fn keep_shipment_ids(
+        &self,
+        tenant: TenantId,
+        found: &HashMap<(CarrierId, String), ShipmentId>,
+    ) {
+        let mut m = self.shipment_ids.lock().expect("cache lock");
+        if m.len() + found.len() > SHIPMENT_IDS_MAX {
+            m.clear();
+        }
+        for ((c, t), id) in found {
+            m.insert((tenant, *c, t.clone()), *id);
+        }
     }
 
     pub fn forget_tokens(&self) {

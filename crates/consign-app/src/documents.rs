@@ -112,6 +112,10 @@ impl App {
         // A document can settle a case (proof of delivery, customs papers): judge the
         // shipment again with the document counted.
         let mut tracked = tx.lock_tracked(tenant.id, &[s.id]).await?;
+        for t in &mut tracked {
+            t.pod_attached |= kind == DocumentKind::Pod;
+            t.documents_complete |= kind == DocumentKind::CommercialInvoice;
+        }
         let book = self.rulebook_in_force(tenant.id).await?;
         self.judge_and_apply(
             &mut *tx,

@@ -592,7 +592,7 @@ impl App {
                     .shipment_ids_by_tracking(tenant.id, &keys)
                     .await?;
                 let items = choose_tracking_numbers(items, &known, &carriers);
-                let (events, bad) = crate::tracking::build_events(
+                let (mut events, bad) = crate::tracking::build_events(
                     &carriers,
                     p,
                     tenant,
@@ -609,7 +609,14 @@ impl App {
                 }
                 let book = self.rulebook_in_force(tenant.id).await?;
                 let out = self
-                    .apply_events(&mut *tx, tenant.id, &p.actor.label(), &book, &known, events)
+                    .apply_events(
+                        &mut *tx,
+                        tenant.id,
+                        &p.actor.label(),
+                        &book,
+                        &known,
+                        &mut events,
+                    )
                     .await?;
                 ic_report.warnings.push(format!(
                     "214: {} event(s) applied, {} orphan(s), {} duplicate(s); cases opened {}, resolved {}",

@@ -264,25 +264,33 @@ impl App {
         &self,
         tenant: TenantId,
         actor: &str,
-        events: Vec<TrackingEvent>,
+        mut events: Vec<TrackingEvent>,
     ) -> AppResult<IngestOutcome> {
         let book = self.rulebook_in_force(tenant).await?;
         let keys = unresolved_keys(&events);
         // Looked up before the transaction: inside a long PostgreSQL transaction the planner
         // works from stale statistics (see the import notes). Events that arrive with their
         // shipment already found (the group committer's requests) need no lookup here.
-        let shipments = if keys.is_empty() {
-            HashMap::new()
-        } else {
-            self.store.shipment_ids_by_tracking(tenant, &keys).await?
-        };
+        let mut shipments = self.cache.shipment_ids(tenant, &keys);
+        if shipments.len() < keys.len() {
+            let missing: Vec<(CarrierId, String)> = keys
+                .into_iter()
+                .filter(|k| !shipments.contains_key(k))
+                .collect();
+            let found = self
+                .store
+                .shipment_ids_by_tracking(tenant, &missing)
+                .await?;
+            self.cache.keep_shipment_ids(tenant, &found);
+            shipments.extend(found);
+        }
         let mut attempt = 0;
         loop {
             let t0 = std::time::Instant::now();
             let mut tx = self.store.begin().await?;
             let t1 = t0.elapsed();
             let r = self
-                .apply_events(&mut *tx, tenant, actor, &book, &shipments, events.clone())
+                .apply_events(&mut *tx, tenant, actor, &book, &shipments, &mut events)
                 .await;
             let t2 = t0.elapsed();
             let r = match r {
@@ -314,10 +322,12 @@ impl App {
         actor: &str,
         book: &RulebookInForce,
         shipments: &HashMap<(CarrierId, String), ShipmentId>,
-        mut events: Vec<TrackingEvent>,
+        // Borrowed so that a retried transaction reuses them (filling in a shipment found
+        // here is the same on every attempt).
+        events: &mut [TrackingEvent],
     ) -> AppResult<IngestOutcome> {
         let now = self.now();
-        for e in &mut events {
+        for e in events.iter_mut() {
             if e.shipment_id.is_none() {
                 e.shipment_id = shipments
                     .get(&(e.carrier_id, e.tracking_number.clone()))
@@ -328,7 +338,7 @@ impl App {
         if !missing.is_empty() {
             // A shipment created since the lookup (possibly by another server) is found here.
             let found = tx.orphan_lookup(tenant, &missing).await?;
-            for e in &mut events {
+            for e in events.iter_mut() {
                 if e.shipment_id.is_none() {
                     e.shipment_id = found
                         .get(&(e.carrier_id, e.tracking_number.clone()))
@@ -340,11 +350,11 @@ impl App {
         // First occurrence of each key in the batch is a candidate; later ones are duplicates.
         let mut seen = HashSet::new();
         let fresh: Vec<bool> = events.iter().map(|e| seen.insert(e.dedup_key)).collect();
-        let candidates: Vec<TrackingEvent> = events
+        let candidates: Vec<&TrackingEvent> = events
             .iter()
             .zip(&fresh)
             .filter(|(_, f)| **f)
-            .map(|(e, _)| e.clone())
+            .map(|(e, _)| e)
             .collect();
         let ids: Vec<ShipmentId> = candidates.iter().filter_map(|e| e.shipment_id).collect();
         // Lock the shipments first (in id order), then insert events in key order: two
@@ -590,6 +600,11 @@ impl App {
                 }
             }
         }
+        // The flag that spares the next batch the open-case read; every case change goes
+        // through here under the shipment's lock, so it stays exact.
+        for t in tracked.iter_mut() {
+            t.has_open_cases = open.keys().any(|(s, _)| *s == t.id);
+        }
         // Existing cases first: one resolved here may be re-opened by a new case of its type.
         let updated: Vec<Case> = touched_cases
             .iter()
@@ -684,9 +699,9 @@ impl App {
                     },
                 };
                 match self.sweep_tenant(tenant, &book, &ids, now).await {
-                    Ok((n, c)) => {
+                    Ok((n, refiled, c)) => {
                         judged += n;
-                        round += n;
+                        round += n + refiled;
                         total.add(&c);
                     }
                     // One tenant's trouble (a bad stored rulebook, a conflict) must not stop
@@ -709,11 +724,16 @@ impl App {
         book: &RulebookInForce,
         ids: &[ShipmentId],
         now: Timestamp,
-    ) -> AppResult<(u64, CaseChanges)> {
+    ) -> AppResult<(u64, u64, CaseChanges)> {
         let mut tx = self.store.begin().await?;
-        let mut tracked = tx.lock_tracked(tenant, ids).await?;
-        // Another sweeper may have judged some of these already.
-        tracked.retain(|t| t.next_check_at.is_some_and(|n| n <= now));
+        // Due by the index but not by their exact next check: ingest left the due instant
+        // earlier (it never moves it later), or another sweeper judged them meanwhile. They
+        // are only filed again under their exact instant.
+        let (mut tracked, early): (Vec<TrackedShipment>, Vec<TrackedShipment>) = tx
+            .lock_tracked(tenant, ids)
+            .await?
+            .into_iter()
+            .partition(|t| t.next_check_at.is_some_and(|n| n <= now));
         let c = self
             .judge_and_apply(
                 &mut *tx,
@@ -725,10 +745,13 @@ impl App {
                 now,
             )
             .await?;
+        let judged = tracked.len() as u64;
+        let refiled = early.len() as u64;
+        tracked.extend(early);
         // A sweep changes no state, only when to look next.
         tx.update_next_checks(&tracked).await?;
         tx.commit().await?;
-        Ok((tracked.len() as u64, c))
+        Ok((judged, refiled, c))
     }
 
     /// Stores a new version of the tenant's rulebook after checking it; a bad rulebook is

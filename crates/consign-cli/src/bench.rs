@@ -350,9 +350,8 @@ async fn run_engine(
         let mut v = Vec::with_capacity(n);
         let ceil_ids: Vec<CarrierId> = ceil_carriers.iter().map(|c| c.1).collect();
         for body in &bodies {
-            let batch: serde_json::Value = serde_json::from_slice(body)?;
-            let evs: Vec<NewTrackingEvent> = serde_json::from_value(batch["events"].clone())?;
-            let items = mapped(evs)?;
+            let batch: Batch = serde_json::from_slice(body)?;
+            let items = mapped(batch.events)?;
             let (mut rows, _) = consign_app::tracking::build_events(
                 &app.store.carriers(pipe.id).await?,
                 &system,
@@ -373,7 +372,8 @@ async fn run_engine(
     let start = Instant::now();
     for chunk in ceil_rows.chunks(b.batch) {
         let mut tx = app.store.begin().await?;
-        tx.insert_tracking_events(chunk).await?;
+        tx.insert_tracking_events(&chunk.iter().collect::<Vec<_>>())
+            .await?;
         tx.commit().await?;
     }
     let ceiling = n as f64 / start.elapsed().as_secs_f64();
@@ -390,9 +390,9 @@ async fn run_engine(
     let mut accepted = 0;
     let mut dups = 0;
     for body in &bodies {
-        let batch: serde_json::Value = serde_json::from_slice(body)?;
-        let evs: Vec<NewTrackingEvent> = serde_json::from_value(batch["events"].clone())?;
-        let items = mapped(evs)?;
+        // Parsed as the HTTP handler parses a request body: straight into the batch type.
+        let batch: Batch = serde_json::from_slice(body)?;
+        let items = mapped(batch.events)?;
         let o = app
             .ingest_events(&system, &pipe, "bench", items)
             .await
@@ -426,6 +426,12 @@ async fn run_engine(
         webhook,
         sweep,
     })
+}
+
+/// A request body of `POST …/tracking-events`.
+#[derive(serde::Deserialize)]
+struct Batch {
+    events: Vec<NewTrackingEvent>,
 }
 
 fn mapped(

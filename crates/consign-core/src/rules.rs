@@ -272,7 +272,9 @@ impl Condition {
         fn flag(want: Option<bool>, have: bool) -> bool {
             want.is_none_or(|w| w == have)
         }
-        let eod = f.promised_end_of_day();
+        // The end of the promised day needs a time-zone lookup; only the few conditions that
+        // mention the promise pay for it (judging runs once per event on the ingest path).
+        let eod = || f.promised_end_of_day();
         let statics = within(&self.status, &f.status)
             && self
                 .not_status
@@ -302,14 +304,12 @@ impl Condition {
             && self.direction.is_none_or(|d| d == f.direction)
             && flag(self.international, f.international)
             && flag(self.picked_up, f.picked_up_at.is_some())
-            && flag(
-                self.eta_after_promised,
-                matches!((f.eta, eod), (Some(e), Some(p)) if e > p),
-            )
-            && flag(
-                self.delivered_late,
-                matches!((f.delivered_at, eod), (Some(d), Some(p)) if d > p),
-            )
+            && self
+                .eta_after_promised
+                .is_none_or(|w| w == matches!((f.eta, eod()), (Some(e), Some(p)) if e > p))
+            && self.delivered_late.is_none_or(|w| {
+                w == matches!((f.delivered_at, eod()), (Some(d), Some(p)) if d > p)
+            })
             && flag(self.pod_required, f.pod_required)
             && flag(self.pod_attached, f.pod_attached)
             && flag(self.documents_complete, f.documents_complete);
@@ -322,7 +322,10 @@ impl Condition {
             (self.hours_since_last_event, f.last_event_at),
             (self.hours_since_status, f.status_at),
             (self.hours_after_planned_pickup, f.planned_pickup_at),
-            (self.hours_after_promised, eod),
+            (
+                self.hours_after_promised,
+                self.hours_after_promised.and_then(|_| eod()),
+            ),
             (self.hours_since_delivered, f.delivered_at),
         ] {
             let Some(h) = h else { continue };

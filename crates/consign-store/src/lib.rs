@@ -359,8 +359,11 @@ pub trait TrackingStore {
     ) -> Result<Vec<TrackingEvent>>;
     async fn orphan_events(&self, tenant: TenantId, limit: u32) -> Result<Vec<TrackingEvent>>;
     async fn tracking_quality(&self, tenant: TenantId) -> Result<TrackingQuality>;
-    /// Provider-level (the sweep worker serves every tenant): shipments whose `next_check_at`
-    /// is at or before `now`, most overdue first.
+    /// Provider-level (the sweep worker serves every tenant): shipments whose due instant is at
+    /// or before `now`, most overdue first. The due instant is never later than
+    /// `next_check_at` but may be earlier (ingest only moves it earlier, see
+    /// `update_tracked`): the caller judges those whose `next_check_at` has come and files the
+    /// others again with `update_next_checks`.
     async fn due_shipments(
         &self,
         now: Timestamp,
@@ -400,10 +403,14 @@ pub trait TrackingTx: Send {
     /// Inserts events not seen before; returns the dedup keys that were new.
     async fn insert_tracking_events(
         &mut self,
-        events: &[TrackingEvent],
+        events: &[&TrackingEvent],
     ) -> Result<HashSet<[u8; 16]>>;
+    /// Writes the derived state and `next_check_at`. The sweep's due instant is only moved
+    /// earlier here, never later: a new scan pushes the stall deadline later on every event,
+    /// and leaving the indexed instant alone lets PostgreSQL update the row in place.
     async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()>;
-    /// Writes only `next_check_at` (a sweep changes nothing else of a shipment).
+    /// Writes only `next_check_at`, setting the due instant to exactly it, and whether the
+    /// shipment has open cases (a sweep changes nothing else of a shipment).
     async fn update_next_checks(&mut self, rows: &[TrackedShipment]) -> Result<()>;
     async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId])
     -> Result<Vec<Case>>;

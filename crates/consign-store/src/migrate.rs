@@ -24,6 +24,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "tracking",
         sql: include_str!("../migrations/sqlite/0003_tracking.sql"),
     },
+    Migration {
+        version: 4,
+        name: "tracking_state",
+        sql: include_str!("../migrations/sqlite/0004_tracking_state.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -41,6 +46,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 3,
         name: "tracking",
         sql: include_str!("../migrations/postgres/0003_tracking.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "tracking_state",
+        sql: include_str!("../migrations/postgres/0004_tracking_state.sql"),
     },
 ];
 

@@ -27,6 +27,13 @@ pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> R
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// Only the time zone of a stored place: the rule engine reads it for every judged event, and
+/// parsing the whole place (names, address lines) would allocate each of them.
+#[derive(serde::Deserialize)]
+pub(crate) struct DestinationZone {
+    pub time_zone: String,
+}
+
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("domain types serialise to JSON")
 }
@@ -93,7 +100,13 @@ macro_rules! impl_sql_store {
 
         const USER_COLS: &str = "u.id, u.email, u.name, u.role, u.carrier_id, u.created_at, u.disabled";
         const ORDER_COLS: &str = "id, number, external_ref, customer_id, customer_json, ship_to_json, channel, currency, promised_by, status, ordered_at, created_at, updated_at, version, tenant_id";
-        const SHIPMENT_COLS: &str = "id, number, carrier_id, service_level, tracking_number, direction, order_id, origin_json, destination_json, weight_g, pieces, planned_pickup_at, promised_by, international, pod_required, status, picked_up_at, delivered_at, created_at, updated_at, tenant_id";
+        // A shipment's status and milestones live in `shipment_tracking` (written by every event;
+        // see migration 0004), the rest in `shipments` (written when the shipment is).
+        const SHIPMENT_COLS: &str = "s.id, s.number, s.carrier_id, s.service_level, s.tracking_number, s.direction, s.order_id, \
+            s.origin_json, s.destination_json, s.weight_g, s.pieces, s.planned_pickup_at, s.promised_by, s.international, \
+            s.pod_required, t.status, t.picked_up_at, t.delivered_at, s.created_at, \
+            CASE WHEN t.updated_at > s.updated_at THEN t.updated_at ELSE s.updated_at END AS updated_at, s.tenant_id";
+        const SHIPMENT_FROM: &str = " FROM shipments s JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id";
         const TOKEN_COLS: &str = "id, name, role, tenant_id, carrier_id, scopes, created_at, created_by, revoked_at";
         const DOC_COLS: &str = "id, tenant_id, shipment_id, kind, filename, content_type, sha256, size_bytes, uploaded_at, uploaded_by";
         const AUDIT_COLS: &str = "seq, tenant_id, at, actor, entity, entity_id, action, before_json, after_json, prev_hash, hash";
@@ -571,11 +584,12 @@ macro_rules! impl_sql_store {
                 for chunk in orders.chunks(chunk_rows(1)) {
                     let mut qb = QueryBuilder::<$db>::new(
                         "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS BIGINT) AS shipped, \
-                         CAST(SUM(CASE WHEN s.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
+                         CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
                          FROM shipment_lines sl JOIN shipments s ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id \
+                         JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
                          WHERE sl.tenant_id = ",
                     );
-                    qb.push_bind(tenant.0).push(" AND s.direction = 'outbound' AND s.status <> 'cancelled' AND s.order_id IN (");
+                    qb.push_bind(tenant.0).push(" AND s.direction = 'outbound' AND t.status <> 'cancelled' AND s.order_id IN (");
                     let mut sep = qb.separated(", ");
                     for o in chunk {
                         sep.push_bind(o.0);
@@ -624,38 +638,39 @@ macro_rules! impl_sql_store {
         #[async_trait::async_trait]
         impl ShipmentStore for $store {
             async fn shipment(&self, tenant: TenantId, id: ShipmentId) -> Result<Option<Shipment>> {
-                let sql = format!("SELECT {SHIPMENT_COLS} FROM shipments WHERE tenant_id = $1 AND id = $2");
+                let sql = format!("SELECT {SHIPMENT_COLS}{SHIPMENT_FROM} WHERE s.tenant_id = $1 AND s.id = $2");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.0).bind(id.0).fetch_all(&self.read).await?;
                 let v = rows.iter().map(shipment_row).collect::<Result<Vec<_>>>()?;
                 Ok(self.with_shipment_lines(tenant, v).await?.pop())
             }
             async fn shipments(&self, tenant: TenantId, f: &ShipmentFilter) -> Result<Vec<Shipment>> {
-                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {SHIPMENT_COLS} FROM shipments WHERE tenant_id = "));
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {SHIPMENT_COLS}{SHIPMENT_FROM} WHERE s.tenant_id = "));
                 qb.push_bind(tenant.0);
                 if let Some(s) = f.status {
-                    qb.push(" AND status = ").push_bind(s.as_str());
+                    // Through `shipment_tracking_by_status`, newest first like the rest.
+                    qb.push(" AND t.status = ").push_bind(s.as_str());
                 }
                 if let Some(c) = f.carrier {
-                    qb.push(" AND carrier_id = ").push_bind(c.0);
+                    qb.push(" AND s.carrier_id = ").push_bind(c.0);
                 }
                 if let Some(o) = f.order {
-                    qb.push(" AND order_id = ").push_bind(o.0);
+                    qb.push(" AND s.order_id = ").push_bind(o.0);
                 }
                 if let Some(t) = f.created_from {
-                    qb.push(" AND created_at >= ").push_bind(us(t));
+                    qb.push(" AND s.created_at >= ").push_bind(us(t));
                 }
                 if let Some(t) = f.created_to {
-                    qb.push(" AND created_at < ").push_bind(us(t));
+                    qb.push(" AND s.created_at < ").push_bind(us(t));
                 }
                 if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                    qb.push(" AND (tracking_number = ").push_bind(q.to_string());
-                    qb.push(" OR number = ").push_bind(q.to_string());
-                    qb.push(" OR tracking_number LIKE ").push_bind(like_prefix(q)).push(" ESCAPE '\\')");
+                    qb.push(" AND (s.tracking_number = ").push_bind(q.to_string());
+                    qb.push(" OR s.number = ").push_bind(q.to_string());
+                    qb.push(" OR s.tracking_number LIKE ").push_bind(like_prefix(q)).push(" ESCAPE '\\')");
                 }
                 if let Some(a) = f.after {
-                    qb.push(" AND id < ").push_bind(a.0);
+                    qb.push(" AND s.id < ").push_bind(a.0);
                 }
-                qb.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit as i64);
+                qb.push(" ORDER BY s.id DESC LIMIT ").push_bind(f.limit as i64);
                 let rows = qb.build().fetch_all(&self.read).await?;
                 let v = rows.iter().map(shipment_row).collect::<Result<Vec<_>>>()?;
                 self.with_shipment_lines(tenant, v).await
@@ -1303,7 +1318,7 @@ macro_rules! impl_sql_store {
                     let mut qb = QueryBuilder::<$db>::new(
                         "INSERT INTO shipments (tenant_id, id, number, carrier_id, service_level, tracking_number, direction, \
                          order_id, origin_json, destination_json, weight_g, pieces, planned_pickup_at, promised_by, international, \
-                         pod_required, status, picked_up_at, delivered_at, created_at, updated_at, next_check_at, status_at) ",
+                         pod_required, created_at, updated_at) ",
                     );
                     qb.push_values(chunk, |mut b, s| {
                         let grams = (s.weight_kg * rust_decimal::Decimal::from(1000)).trunc();
@@ -1323,13 +1338,26 @@ macro_rules! impl_sql_store {
                             .push_bind(ous(s.promised_by))
                             .push_bind(s.international)
                             .push_bind(s.pod_required)
+                            .push_bind(us(s.created_at))
+                            .push_bind(us(s.updated_at));
+                    });
+                    qb.build().execute(&mut *self.tx).await?;
+                }
+                for chunk in shipments.chunks(chunk_rows(10)) {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "INSERT INTO shipment_tracking (tenant_id, shipment_id, status, status_at, picked_up_at, delivered_at, \
+                         next_check_at, due_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, s| {
+                        b.push_bind(s.tenant_id.0)
+                            .push_bind(s.id.0)
                             .push_bind(s.status.as_str())
+                            .push_bind(ous(s.delivered_at.or(s.picked_up_at)))
                             .push_bind(ous(s.picked_up_at))
                             .push_bind(ous(s.delivered_at))
                             .push_bind(us(s.created_at))
-                            .push_bind(us(s.updated_at))
                             .push_bind(us(s.created_at))
-                            .push_bind(ous(s.delivered_at.or(s.picked_up_at)));
+                            .push_bind(us(s.updated_at));
                     });
                     qb.build().execute(&mut *self.tx).await?;
                 }

@@ -5,13 +5,17 @@
 //! ingest transaction costs a handful of round trips whatever its size.
 
 macro_rules! impl_tracking_store {
-    ($store:ident, $tx:ident, $db:ty, for_update = $for_update:literal) => {
+    (
+        $store:ident, $tx:ident, $db:ty, for_update = $for_update:literal,
+        id_list = $id_list:path, id_chunk = $id_chunk:expr,
+        tracked_query = $tracked_query:path, by_tracking_number = $by_tracking_number:path
+    ) => {
         mod tracking_sql {
             use super::{$store, $tx};
             use crate::sql::{chunk_rows, ots, ous, parsed, sized_chunks, ts, us};
             use crate::*;
             use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
-            use consign_core::shipment::{Direction, Place, ShipmentStatus};
+            use consign_core::shipment::{Direction, ShipmentStatus};
             use consign_core::tracking::{Accountable, TrackedShipment, TrackingEvent, TrackingState, reason_static};
             use sqlx::{QueryBuilder, Row};
             use std::collections::{HashMap, HashSet};
@@ -28,12 +32,9 @@ macro_rules! impl_tracking_store {
             // separately and filled in.
             const TRACKED_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, s.service_level, \
                 s.direction, s.international, s.pod_required, s.planned_pickup_at, s.promised_by, s.destination_json, s.created_at, \
-                s.status, s.status_at, s.reason, s.accountable, s.eta, s.eta_at, s.last_event_at, s.picked_up_at, s.delivered_at, \
-                s.next_check_at, \
-                EXISTS (SELECT 1 FROM documents d WHERE d.tenant_id = s.tenant_id AND d.shipment_id = s.id AND d.kind = 'pod') AS pod_attached, \
-                EXISTS (SELECT 1 FROM documents d WHERE d.tenant_id = s.tenant_id AND d.shipment_id = s.id AND d.kind = 'commercial_invoice') AS documents_complete, \
-                EXISTS (SELECT 1 FROM cases k WHERE k.tenant_id = s.tenant_id AND k.shipment_id = s.id AND k.status = 'open') AS has_open_cases";
-            const TRACKED_FROM: &str = " FROM shipments s";
+                t.status, t.status_at, t.reason, t.accountable, t.eta, t.eta_at, t.last_event_at, t.picked_up_at, t.delivered_at, \
+                t.next_check_at, \
+                t.pod_attached, t.documents_complete, t.open_cases AS has_open_cases";
             const CARRIER_MODES: &str = "SELECT id, COALESCE(scac, '') AS scac, mode FROM carriers WHERE tenant_id = $1";
 
             fn with_carriers(mut rows: Vec<TrackedShipment>, carriers: Vec<DbRow>) -> Result<Vec<TrackedShipment>> {
@@ -90,8 +91,8 @@ macro_rules! impl_tracking_store {
             fn tracked_row(r: &DbRow) -> Result<TrackedShipment> {
                 let status: String = r.try_get("status")?;
                 let direction: String = r.try_get("direction")?;
-                let dest: String = r.try_get("destination_json")?;
-                let dest: Place = crate::sql::json_col(&dest, "shipments.destination_json")?;
+                let dest: &str = r.try_get("destination_json")?;
+                let dest: crate::sql::DestinationZone = crate::sql::json_col(dest, "shipments.destination_json")?;
                 Ok(TrackedShipment {
                     tenant_id: TenantId(r.try_get("tenant_id")?),
                     id: ShipmentId(r.try_get("id")?),
@@ -161,18 +162,17 @@ macro_rules! impl_tracking_store {
                 })
             }
 
-            /// `SELECT … WHERE tenant_id = $t AND <col> IN (ids…)`, one query per chunk of ids.
+            /// `SELECT … WHERE tenant_id = $t AND <col> <in ids>`, one query per chunk of ids; the
+            /// engine says how a list of ids is written (`$id_list`) and how many fit at once.
             fn id_queries(head: &str, tenant: TenantId, col: &str, ids: &[Uuid], tail: &str) -> Vec<QueryBuilder<$db>> {
-                sized_chunks(ids, chunk_rows(1))
+                let chunks = if $id_chunk == 0 { vec![ids] } else { sized_chunks(ids, $id_chunk) };
+                chunks
                     .into_iter()
                     .map(|chunk| {
                         let mut qb = QueryBuilder::<$db>::new(head.to_string());
-                        qb.push_bind(tenant.0).push(format!(" AND {col} IN ("));
-                        let mut sep = qb.separated(", ");
-                        for id in chunk {
-                            sep.push_bind(*id);
-                        }
-                        qb.push(")").push(tail.to_string());
+                        qb.push_bind(tenant.0).push(" AND ");
+                        $id_list(&mut qb, col, chunk);
+                        qb.push(tail.to_string());
                         qb
                     })
                     .collect()
@@ -203,14 +203,7 @@ macro_rules! impl_tracking_store {
                 ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
                     let mut found = HashMap::new();
                     let numbers: Vec<String> = keys.iter().map(|(_, t)| t.clone()).collect::<HashSet<_>>().into_iter().collect();
-                    for chunk in sized_chunks(&numbers, chunk_rows(1)) {
-                        let mut qb = QueryBuilder::<$db>::new("SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
-                        qb.push_bind(tenant.0).push(" AND tracking_number IN (");
-                        let mut sep = qb.separated(", ");
-                        for t in chunk {
-                            sep.push_bind(t.clone());
-                        }
-                        qb.push(")");
+                    for mut qb in $by_tracking_number(tenant.0, &numbers) {
                         for r in qb.build().fetch_all(&self.read).await? {
                             found.insert(
                                 (CarrierId(r.try_get("carrier_id")?), r.try_get::<String, _>("tracking_number")?),
@@ -222,8 +215,7 @@ macro_rules! impl_tracking_store {
                 }
                 async fn tracked_shipments(&self, tenant: TenantId, ids: &[ShipmentId]) -> Result<Vec<TrackedShipment>> {
                     let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-                    let head = format!("SELECT {TRACKED_COLS}{TRACKED_FROM} WHERE s.tenant_id = ");
-                    let rows = fetch_pool(&self.read, id_queries(&head, tenant, "s.id", &ids, ""))
+                    let rows = fetch_pool(&self.read, $tracked_query(TRACKED_COLS, tenant.0, &ids, false))
                         .await?
                         .iter()
                         .map(tracked_row)
@@ -289,8 +281,8 @@ macro_rules! impl_tracking_store {
                     // Provider-level worker query: it names no tenant because it serves all of
                     // them; every row it returns is then processed under its own tenant id.
                     let rows = sqlx::query(
-                        "SELECT tenant_id, id FROM shipments WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
-                         ORDER BY next_check_at LIMIT $2",
+                        "SELECT tenant_id, shipment_id AS id FROM shipment_tracking WHERE due_at IS NOT NULL AND due_at <= $1 \
+                         ORDER BY due_at LIMIT $2",
                     )
                     .bind(us(now))
                     .bind(limit as i64)
@@ -436,14 +428,11 @@ macro_rules! impl_tracking_store {
                     let mut sorted: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
                     sorted.sort_unstable();
                     sorted.dedup();
-                    if !$for_update.is_empty() {
-                        // Rows are locked in id order so that two writers with overlapping
-                        // batches queue instead of deadlocking.
-                        fetch_conn(&mut self.tx, id_queries("SELECT id FROM shipments WHERE tenant_id = ", tenant, "id", &sorted,
-                               concat!(" ORDER BY id", $for_update))).await?;
-                    }
-                    let head = format!("SELECT {TRACKED_COLS}{TRACKED_FROM} WHERE s.tenant_id = ");
-                    let rows = fetch_conn(&mut self.tx, id_queries(&head, tenant, "s.id", &sorted, ""))
+                    // Read and locked in one statement (PostgreSQL). Only the tracking rows are
+                    // locked (they are what the pipeline writes), in id order so that two writers
+                    // with overlapping batches queue instead of deadlocking. SQLite's single
+                    // writer needs no row locks.
+                    let rows = fetch_conn(&mut self.tx, $tracked_query(TRACKED_COLS, tenant.0, &sorted, true))
                         .await?
                         .iter()
                         .map(tracked_row)
@@ -454,7 +443,7 @@ macro_rules! impl_tracking_store {
                     let carriers = sqlx::query(CARRIER_MODES).bind(tenant.0).fetch_all(&mut *self.tx).await?;
                     with_carriers(rows, carriers)
                 }
-                async fn insert_tracking_events(&mut self, events: &[TrackingEvent]) -> Result<HashSet<[u8; 16]>> {
+                async fn insert_tracking_events(&mut self, events: &[&TrackingEvent]) -> Result<HashSet<[u8; 16]>> {
                     let mut inserted = HashSet::new();
                     for chunk in sized_chunks(events, chunk_rows(19)) {
                         let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO tracking_events ({EVENT_COLS}) "));
@@ -487,11 +476,16 @@ macro_rules! impl_tracking_store {
                     Ok(inserted)
                 }
                 async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()> {
-                    for chunk in sized_chunks(rows, chunk_rows(13)) {
+                    for chunk in sized_chunks(rows, chunk_rows(16)) {
                         let mut qb = QueryBuilder::<$db>::new(
-                            "UPDATE shipments SET status = v.column3, status_at = v.column4, reason = v.column5, accountable = v.column6, \
-                             eta = v.column7, eta_at = v.column8, last_event_at = v.column9, picked_up_at = v.column10, \
-                             delivered_at = v.column11, next_check_at = v.column12, updated_at = v.column13 FROM (",
+                            "UPDATE shipment_tracking SET status = v.column3, status_at = v.column4, reason = v.column5, \
+                             accountable = v.column6, eta = v.column7, eta_at = v.column8, last_event_at = v.column9, \
+                             picked_up_at = v.column10, delivered_at = v.column11, next_check_at = v.column12, \
+                             due_at = CASE WHEN shipment_tracking.due_at IS NOT NULL \
+                                 AND (v.column12 IS NULL OR shipment_tracking.due_at <= v.column12) \
+                                 THEN shipment_tracking.due_at ELSE v.column12 END, \
+                             updated_at = v.column13, pod_attached = v.column14, documents_complete = v.column15, \
+                             open_cases = v.column16 FROM (",
                         );
                         qb.push_values(chunk, |mut b, s| {
                             b.push_bind(s.tenant_id.0)
@@ -506,20 +500,25 @@ macro_rules! impl_tracking_store {
                                 .push_bind(ous(s.state.picked_up_at))
                                 .push_bind(ous(s.state.delivered_at))
                                 .push_bind(ous(s.next_check_at))
-                                .push_bind(us(now));
+                                .push_bind(us(now))
+                                .push_bind(s.pod_attached)
+                                .push_bind(s.documents_complete)
+                                .push_bind(s.has_open_cases);
                         });
-                        qb.push(") AS v WHERE shipments.tenant_id = v.column1 AND shipments.id = v.column2");
+                        qb.push(") AS v WHERE shipment_tracking.tenant_id = v.column1 AND shipment_tracking.shipment_id = v.column2");
                         qb.build().execute(&mut *self.tx).await?;
                     }
                     Ok(())
                 }
                 async fn update_next_checks(&mut self, rows: &[TrackedShipment]) -> Result<()> {
-                    for chunk in sized_chunks(rows, chunk_rows(3)) {
-                        let mut qb = QueryBuilder::<$db>::new("UPDATE shipments SET next_check_at = v.column3 FROM (");
+                    for chunk in sized_chunks(rows, chunk_rows(4)) {
+                        let mut qb = QueryBuilder::<$db>::new(
+                            "UPDATE shipment_tracking SET next_check_at = v.column3, due_at = v.column3, open_cases = v.column4 FROM (",
+                        );
                         qb.push_values(chunk, |mut b, s| {
-                            b.push_bind(s.tenant_id.0).push_bind(s.id.0).push_bind(ous(s.next_check_at));
+                            b.push_bind(s.tenant_id.0).push_bind(s.id.0).push_bind(ous(s.next_check_at)).push_bind(s.has_open_cases);
                         });
-                        qb.push(") AS v WHERE shipments.tenant_id = v.column1 AND shipments.id = v.column2");
+                        qb.push(") AS v WHERE shipment_tracking.tenant_id = v.column1 AND shipment_tracking.shipment_id = v.column2");
                         qb.build().execute(&mut *self.tx).await?;
                     }
                     Ok(())
@@ -598,14 +597,8 @@ macro_rules! impl_tracking_store {
                 ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
                     self.lock_orphans(tenant).await?;
                     let mut found = HashMap::new();
-                    for chunk in sized_chunks(keys, chunk_rows(1)) {
-                        let mut qb = QueryBuilder::<$db>::new("SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ");
-                        qb.push_bind(tenant.0).push(" AND tracking_number IN (");
-                        let mut sep = qb.separated(", ");
-                        for (_, t) in chunk {
-                            sep.push_bind(t.clone());
-                        }
-                        qb.push(")");
+                    let numbers: Vec<String> = keys.iter().map(|(_, t)| t.clone()).collect::<HashSet<_>>().into_iter().collect();
+                    for mut qb in $by_tracking_number(tenant.0, &numbers) {
                         for r in qb.build().fetch_all(&mut *self.tx).await? {
                             found.insert(
                                 (CarrierId(r.try_get("carrier_id")?), r.try_get::<String, _>("tracking_number")?),

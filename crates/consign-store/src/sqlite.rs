@@ -99,4 +99,67 @@ crate::sql::impl_sql_store!(
     for_update = ""
 );
 
-crate::sql_tracking::impl_tracking_store!(SqliteStore, SqliteTx, sqlx::Sqlite, for_update = "");
+crate::sql_tracking::impl_tracking_store!(
+    SqliteStore,
+    SqliteTx,
+    sqlx::Sqlite,
+    for_update = "",
+    id_list = super::id_list,
+    id_chunk = crate::sql::chunk_rows(1),
+    tracked_query = super::tracked_query,
+    by_tracking_number = super::by_tracking_number
+);
+
+/// A batch's shipments with their tracking state (SQLite plans the `IN` list as lookups;
+/// its single writer needs no row locks, so `lock` changes nothing).
+fn tracked_query(
+    cols: &str,
+    tenant: uuid::Uuid,
+    ids: &[uuid::Uuid],
+    _lock: bool,
+) -> Vec<sqlx::QueryBuilder<sqlx::Sqlite>> {
+    crate::sql::sized_chunks(ids, crate::sql::chunk_rows(1))
+        .into_iter()
+        .map(|chunk| {
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {cols} FROM shipments s JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
+                 WHERE t.tenant_id = "
+            ));
+            qb.push_bind(tenant).push(" AND ");
+            id_list(&mut qb, "t.shipment_id", chunk);
+            qb
+        })
+        .collect()
+}
+
+/// `id, carrier_id, tracking_number` of the tenant's shipments with these tracking numbers.
+fn by_tracking_number(
+    tenant: uuid::Uuid,
+    numbers: &[String],
+) -> Vec<sqlx::QueryBuilder<sqlx::Sqlite>> {
+    crate::sql::sized_chunks(numbers, crate::sql::chunk_rows(1))
+        .into_iter()
+        .map(|chunk| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ",
+            );
+            qb.push_bind(tenant).push(" AND tracking_number IN (");
+            let mut sep = qb.separated(", ");
+            for t in chunk {
+                sep.push_bind(t.clone());
+            }
+            qb.push(")");
+            qb
+        })
+        .collect()
+}
+
+/// `<col> IN (…)`: SQLite has no array parameters.
+fn id_list(qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>, col: &str, ids: &[uuid::Uuid]) {
+    qb.push(col).push(" IN (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    qb.push(")");
+}

@@ -85,10 +85,7 @@ async fn events_are_deduplicated_per_tenant_and_state_round_trips() {
             ShipmentStatus::InTransit,
         );
         let mut tx = store.begin().await.unwrap();
-        let new = tx
-            .insert_tracking_events(&[e1.clone(), e2.clone()])
-            .await
-            .unwrap();
+        let new = tx.insert_tracking_events(&[&e1, &e2]).await.unwrap();
         assert_eq!(new.len(), 2, "{:?}", store.engine());
         // The same natural key again (new id) is not inserted; another tenant's identical
         // event is its own.
@@ -103,10 +100,7 @@ async fn events_are_deduplicated_per_tenant_and_state_round_trips() {
             shipment_id: None,
             ..e1.clone()
         };
-        let new = tx
-            .insert_tracking_events(&[again, other.clone()])
-            .await
-            .unwrap();
+        let new = tx.insert_tracking_events(&[&again, &other]).await.unwrap();
         assert_eq!(
             new.len(),
             1,
@@ -176,9 +170,7 @@ async fn orphans_attach_to_their_shipment_and_due_shipments_come_from_next_check
         let t0 = now() - SignedDuration::from_hours(3);
         let orphan = event(a.id, c.id, None, "PRO9", t0, ShipmentStatus::PickedUp);
         let mut tx = store.begin().await.unwrap();
-        tx.insert_tracking_events(std::slice::from_ref(&orphan))
-            .await
-            .unwrap();
+        tx.insert_tracking_events(&[&orphan]).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(store.tracking_quality(a.id).await.unwrap().orphans, 1);
 
@@ -211,32 +203,52 @@ async fn orphans_attach_to_their_shipment_and_due_shipments_come_from_next_check
             .unwrap();
         assert_eq!(ids.get(&(c.id, "PRO9".to_string())), Some(&s.id));
 
-        // A new shipment is due at once; after judging it is due when the rules say.
-        let due = store
-            .due_shipments(now() + SignedDuration::from_secs(1), 10)
-            .await
-            .unwrap();
-        assert_eq!(due.len(), 2, "{:?}", store.engine());
+        // A new shipment is due at once.
+        let soon = now() + SignedDuration::from_secs(1);
+        assert_eq!(
+            store.due_shipments(soon, 10).await.unwrap().len(),
+            2,
+            "{:?}",
+            store.engine()
+        );
         let mut tx = store.begin().await.unwrap();
         let mut t = tx.lock_tracked(a.id, &[s.id, other.id]).await.unwrap();
+        t.sort_by_key(|x| x.id != s.id);
         t[0].next_check_at = Some(now() + SignedDuration::from_hours(4));
         t[1].next_check_at = None;
         tx.update_tracked(&t, now()).await.unwrap();
         tx.commit().await.unwrap();
-        assert!(
-            store
-                .due_shipments(now() + SignedDuration::from_hours(3), 10)
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        // Ingest writes the exact next check but never moves the due instant later (so the
+        // row can be updated in place): both stay due until a sweep files them again.
         assert_eq!(
-            store
-                .due_shipments(now() + SignedDuration::from_hours(5), 10)
-                .await
-                .unwrap(),
-            vec![(a.id, t[0].id)]
+            store.due_shipments(soon, 10).await.unwrap().len(),
+            2,
+            "{:?}",
+            store.engine()
         );
+        let back = store.tracked_shipments(a.id, &[s.id]).await.unwrap();
+        assert_eq!(back[0].next_check_at, t[0].next_check_at);
+        let mut tx = store.begin().await.unwrap();
+        tx.update_next_checks(&t).await.unwrap();
+        tx.commit().await.unwrap();
+        let due = |h: i64| {
+            let store = store.clone();
+            async move {
+                store
+                    .due_shipments(now() + SignedDuration::from_hours(h), 10)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(due(3).await.is_empty(), "{:?}", store.engine());
+        assert_eq!(due(5).await, vec![(a.id, s.id)]);
+        // An earlier next check moves the due instant earlier at once.
+        let mut tx = store.begin().await.unwrap();
+        let mut t = tx.lock_tracked(a.id, &[s.id]).await.unwrap();
+        t[0].next_check_at = Some(now() + SignedDuration::from_hours(1));
+        tx.update_tracked(&t, now()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(due(2).await, vec![(a.id, s.id)]);
     }
 }
 
