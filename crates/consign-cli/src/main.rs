@@ -8,12 +8,6 @@ mod import;
 mod tracking;
 
 use clap::{Parser, Subcommand};
-
-// The ingest path allocates many short-lived strings and vectors per event; glibc's allocator
-// spent a third of the pipeline's CPU in its own bookkeeping (malloc_consolidate, unlink_chunk)
-// under `consign bench ingest`. mimalloc's thread-local free lists do not (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 
 #[derive(Parser)]

@@ -24,7 +24,10 @@ impl PgStore {
         // thousand shipments into a hash join over a scan of every shipment, a cost that
         // grew with the table (docs/performance.md). 1.1 is the usual SSD setting; it only
         // applies to Consign's own connections.
-        let options = PgConnectOptions::from_str(url)?.options([("random_page_cost", "1.1")]);
+        let options = PgConnectOptions::from_str(url)?
+            .options([("random_page_cost", "1.1")])
+            // Every multi-row statement size up to 128 rows, per statement kind (`sized_chunks`).
+            .statement_cache_capacity(1024);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -60,16 +60,22 @@ pub(crate) fn chunk_rows(columns: usize) -> usize {
     (30_000 / columns).max(1)
 }
 
-/// Splits `items` into chunks of `max` and then powers of two (31 rows: 16, 8, 4, 2, 1). A
-/// multi-row statement's text depends on its row count, and the drivers cache prepared
-/// statements by text: with a handful of sizes, small batches of any size (group commits of
-/// webhooks) reuse prepared statements instead of parsing a new one each time.
+/// Rows up to which a multi-row statement is sent whole, whatever its exact size.
+const EXACT_ROWS: usize = 128;
+
+/// Splits `items` into chunks of `max`; a remainder of up to [`EXACT_ROWS`] stays whole, a
+/// larger one goes in powers of two (300 rows: 256, 32, 8, 4). A multi-row statement's text
+/// depends on its row count and the drivers cache prepared statements by text (capacity set
+/// in `sqlite.rs` and `postgres.rs`): small batches (group commits of webhooks) take one
+/// statement from a bounded set of sizes, and bulk batches a handful of sizes.
 pub(crate) fn sized_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut rest = items;
     while !rest.is_empty() {
         let n = if rest.len() >= max {
             max
+        } else if rest.len() <= EXACT_ROWS {
+            rest.len()
         } else {
             1 << (usize::BITS - 1 - rest.len().leading_zeros())
         };
@@ -1596,7 +1602,13 @@ mod tests {
             .iter()
             .map(|c| c.len())
             .collect();
-        assert_eq!(sizes, [16, 8, 4, 2, 1]);
+        assert_eq!(sizes, [31]);
+        let v: Vec<u32> = (0..300).collect();
+        let sizes: Vec<usize> = super::sized_chunks(&v, 1000)
+            .iter()
+            .map(|c| c.len())
+            .collect();
+        assert_eq!(sizes, [256, 44]);
         assert!(super::sized_chunks::<u32>(&[], 5).is_empty());
     }
 }
