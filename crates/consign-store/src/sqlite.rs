@@ -14,35 +14,6 @@ use std::time::Duration;
 pub struct SqliteStore {
     pub(crate) read: SqlitePool,
     pub(crate) write: SqlitePool,
-    /// The background checkpointer (see `connect`), stopped with the store.
-    checkpointer: tokio::task::AbortHandle,
-}
-
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        self.checkpointer.abort();
-    }
-}
-
-/// How often the background checkpointer copies the WAL into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Copies committed WAL frames into the database file every [`CHECKPOINT_EVERY`], from a
-/// reader connection so the writer never waits for it (`PASSIVE` skips frames a reader still
-/// needs; they are copied on a later round). When the WAL has been fully copied the next
-/// writer starts it over from the beginning, so the file stays small.
-async fn checkpoint_loop(pool: SqlitePool) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::warn!(error = %e, "SQLite checkpoint failed; retrying");
-        }
-    }
 }
 
 impl SqliteStore {
@@ -69,22 +40,15 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536")
-            // Checkpoints run in the background (below), not inside whichever commit happens
-            // to cross the WAL threshold: that commit used to pay for copying a thousand
-            // pages and syncing the database file on top of its own fsync.
-            .pragma("wal_autocheckpoint", "0")
             // Every multi-row statement size up to 128 rows, per statement kind (`sized_chunks`).
             .statement_cache_capacity(1024);
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(opts.clone())
             .await?;
-        let read = SqlitePool::connect_lazy_with(opts);
-        let checkpointer = tokio::spawn(checkpoint_loop(read.clone())).abort_handle();
         let store = SqliteStore {
-            read,
+            read: SqlitePool::connect_lazy_with(opts),
             write,
-            checkpointer,
         };
         store.migrate().await?;
         // Reads are only opened after migration so they see the schema.
