@@ -334,7 +334,7 @@ impl App {
                     .copied();
             }
         }
-        let missing = unresolved_keys(&events);
+        let missing = unresolved_keys(events);
         if !missing.is_empty() {
             // A shipment created since the lookup (possibly by another server) is found here.
             let found = tx.orphan_lookup(tenant, &missing).await?;
