@@ -150,6 +150,8 @@ pub async fn shipment_tracking(
                 &t,
                 &CaseFilter {
                     shipment: Some(id),
+                    // Only the open ones: resolved cases are on `GET …/cases?shipment=`.
+                    status: Some(CaseStatus::Open),
                     limit: 100,
                     ..Default::default()
                 },

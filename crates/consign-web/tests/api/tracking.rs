@@ -557,3 +557,119 @@ async fn the_sweep_opens_time_based_cases_as_of_its_instant() {
         );
     }
 }
+
+/// A document that answers a case settles it: the rules read "commercial invoice on file" and
+/// "proof of delivery on file" from the shipment's tracking state, which the upload updates.
+#[tokio::test]
+async fn documents_settle_the_cases_they_answer() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let upload = |id: String, kind: &'static str| {
+            let t = &t;
+            async move {
+                let res = t
+                    .req(
+                        Method::POST,
+                        &format!("/api/v1/tenants/alpha/shipments/{id}/documents?kind={kind}&filename={kind}.pdf"),
+                        &t.admin_token,
+                    )
+                    .header("content-type", "application/pdf")
+                    .body(format!("%PDF-1.4 {kind}").into_bytes())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201, "{}", t.engine);
+            }
+        };
+        // International, picking up in 12 h, no commercial invoice: missing_documents.
+        let mut body = shipment_body("1ZINTL", None);
+        body["international"] = json!(true);
+        body["planned_pickup_at"] =
+            json!((Timestamp::now() + SignedDuration::from_hours(12)).to_string());
+        let intl: Value = t
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let intl = intl["id"].as_str().unwrap().to_string();
+        let mut at = t.app.clone();
+        at.clock = Arc::new(FixedClock(Timestamp::now() + SignedDuration::from_mins(1)));
+        at.sweep(100).await.unwrap();
+        assert_eq!(
+            cases(&t, "?type=missing_documents&status=open").await.len(),
+            1,
+            "{}",
+            t.engine
+        );
+        upload(intl.clone(), "commercial_invoice").await;
+        assert_eq!(
+            cases(&t, "?type=missing_documents&status=open").await.len(),
+            0,
+            "{}",
+            t.engine
+        );
+        assert_eq!(
+            cases(&t, "?type=missing_documents&status=resolved")
+                .await
+                .len(),
+            1
+        );
+        // Delivered 30 h ago, proof of delivery required and missing: pod_missing.
+        let mut body = shipment_body("1ZPOD", None);
+        body["pod_required"] = json!(true);
+        let pod: Value = t
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let pod = pod["id"].as_str().unwrap().to_string();
+        post_events(
+            &t,
+            json!([{ "carrier": "UPSN", "tracking_number": "1ZPOD", "status": "delivered",
+            "occurred_at": (Timestamp::now() - SignedDuration::from_hours(30)).to_string() }]),
+        )
+        .await;
+        assert_eq!(
+            cases(&t, "?type=pod_missing&status=open").await.len(),
+            1,
+            "{}",
+            t.engine
+        );
+        upload(pod.clone(), "pod").await;
+        assert_eq!(
+            cases(&t, "?type=pod_missing&status=open").await.len(),
+            0,
+            "{}",
+            t.engine
+        );
+        // Settled for good: a later sweep and a repeated scan open nothing again.
+        at.clock = Arc::new(FixedClock(
+            Timestamp::now() + SignedDuration::from_hours(48),
+        ));
+        at.sweep(100).await.unwrap();
+        post_events(
+            &t,
+            json!([{ "carrier": "UPSN", "tracking_number": "1ZPOD", "status": "delivered",
+            "occurred_at": (Timestamp::now() - SignedDuration::from_hours(29)).to_string() }]),
+        )
+        .await;
+        let q = format!("?shipment={pod}&status=open");
+        assert!(
+            cases(&t, &q).await.is_empty(),
+            "{}: {:?}",
+            t.engine,
+            cases(&t, &q).await
+        );
+        assert_eq!(
+            cases(&t, "?type=missing_documents&status=open").await.len(),
+            0
+        );
+        assert!(
+            tracking(&t, &pod).await["open_cases"]
+                .as_array()
+                .is_none_or(|c| c.is_empty())
+        );
+    }
+}
