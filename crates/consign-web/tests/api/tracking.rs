@@ -593,22 +593,16 @@ async fn documents_settle_the_cases_they_answer() {
             .await
             .unwrap();
         let intl = intl["id"].as_str().unwrap().to_string();
+        let open = |ty: &'static str| {
+            let t = &t;
+            async move { cases(t, &format!("?type={ty}&status=open")).await.len() }
+        };
         let mut at = t.app.clone();
         at.clock = Arc::new(FixedClock(Timestamp::now() + SignedDuration::from_mins(1)));
         at.sweep(100).await.unwrap();
-        assert_eq!(
-            cases(&t, "?type=missing_documents&status=open").await.len(),
-            1,
-            "{}",
-            t.engine
-        );
+        assert_eq!(open("missing_documents").await, 1, "{}", t.engine);
         upload(intl.clone(), "commercial_invoice").await;
-        assert_eq!(
-            cases(&t, "?type=missing_documents&status=open").await.len(),
-            0,
-            "{}",
-            t.engine
-        );
+        assert_eq!(open("missing_documents").await, 0, "{}", t.engine);
         assert_eq!(
             cases(&t, "?type=missing_documents&status=resolved")
                 .await
@@ -631,19 +625,9 @@ async fn documents_settle_the_cases_they_answer() {
             "occurred_at": (Timestamp::now() - SignedDuration::from_hours(30)).to_string() }]),
         )
         .await;
-        assert_eq!(
-            cases(&t, "?type=pod_missing&status=open").await.len(),
-            1,
-            "{}",
-            t.engine
-        );
+        assert_eq!(open("pod_missing").await, 1, "{}", t.engine);
         upload(pod.clone(), "pod").await;
-        assert_eq!(
-            cases(&t, "?type=pod_missing&status=open").await.len(),
-            0,
-            "{}",
-            t.engine
-        );
+        assert_eq!(open("pod_missing").await, 0, "{}", t.engine);
         // Settled for good: a later sweep and a repeated scan open nothing again.
         at.clock = Arc::new(FixedClock(
             Timestamp::now() + SignedDuration::from_hours(48),
