@@ -754,6 +754,156 @@ impl App {
         Ok((judged, refiled, c))
     }
 
+    /// The carrier-level rule (`carrier_silent`) for every tenant whose rulebook has it, as of
+    /// the app's clock: opens a case for each carrier silent too long while it has shipments
+    /// under way, and resolves those whose scans resumed. One aggregate query per tenant, so
+    /// `serve` runs it every few minutes rather than with every shipment sweep.
+    pub async fn sweep_carriers(&self) -> AppResult<CaseChanges> {
+        let now = self.now();
+        let mut total = CaseChanges::default();
+        for tenant in self.store.tenants().await? {
+            let book = match self.rulebook_in_force(tenant.id).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.slug, error = %e, "carrier sweep: no usable rulebook");
+                    continue;
+                }
+            };
+            let Some(rule) = book.book.carrier_silent.clone() else {
+                continue;
+            };
+            match self.sweep_carriers_of(tenant.id, &book, &rule, now).await {
+                Ok(c) => total.add(&c),
+                // One tenant's trouble must not stop the others; it is tried next time.
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.slug, error = %e, "carrier sweep failed for tenant")
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn sweep_carriers_of(
+        &self,
+        tenant: TenantId,
+        book: &RulebookInForce,
+        rule: &consign_core::rules::CarrierSilence,
+        now: Timestamp,
+    ) -> AppResult<CaseChanges> {
+        use consign_core::rules::SilenceAction;
+        let activity: HashMap<CarrierId, Timestamp> = self
+            .store
+            .carrier_activity(tenant)
+            .await?
+            .into_iter()
+            .collect();
+        let mut tx = self.store.begin().await?;
+        let open: HashMap<CarrierId, Case> = tx
+            .open_carrier_cases(tenant)
+            .await?
+            .into_iter()
+            .filter(|c| c.case_type == "carrier_silent")
+            .filter_map(|c| c.carrier_id.map(|id| (id, c)))
+            .collect();
+        let mut carriers: Vec<CarrierId> = activity.keys().chain(open.keys()).copied().collect();
+        carriers.sort();
+        carriers.dedup();
+        let mut changes = CaseChanges::default();
+        let (mut new_cases, mut updated, mut timeline, mut audit) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let actor = "system:sweep";
+        for carrier in carriers {
+            match rule.judge(
+                activity.get(&carrier).copied(),
+                open.contains_key(&carrier),
+                now,
+            ) {
+                SilenceAction::Open { detail } => {
+                    let id = CaseId::new_at(now, entropy());
+                    timeline.push(TimelineEntry {
+                        case_id: id,
+                        seq: 1,
+                        at: now,
+                        kind: TimelineKind::Created,
+                        detail,
+                    });
+                    new_cases.push(Case {
+                        id,
+                        tenant_id: tenant,
+                        number: String::new(),
+                        case_type: "carrier_silent".into(),
+                        severity: rule.severity,
+                        accountable: "carrier".into(),
+                        owner_team: rule.owner_team.clone(),
+                        status: CaseStatus::Open,
+                        shipment_id: None,
+                        order_id: None,
+                        carrier_id: Some(carrier),
+                        rulebook_version: book.version,
+                        detections: 1,
+                        entries: 1,
+                        opened_at: now,
+                        updated_at: now,
+                        resolved_at: None,
+                    });
+                    changes.opened += 1;
+                }
+                SilenceAction::Resolve { detail } => {
+                    let mut c = open[&carrier].clone();
+                    c.status = CaseStatus::Resolved;
+                    c.resolved_at = Some(now);
+                    c.updated_at = now;
+                    c.entries += 1;
+                    timeline.push(TimelineEntry {
+                        case_id: c.id,
+                        seq: c.entries,
+                        at: now,
+                        kind: TimelineKind::AutoResolved,
+                        detail: detail.clone(),
+                    });
+                    audit.push(
+                        AuditEntry::new(
+                            Some(tenant),
+                            now,
+                            actor.to_string(),
+                            "case",
+                            c.id,
+                            "auto_resolved",
+                        )
+                        .after(&serde_json::json!({ "case_type": c.case_type, "detail": detail })),
+                    );
+                    updated.push(c);
+                    changes.resolved += 1;
+                }
+                SilenceAction::Nothing => {}
+            }
+        }
+        if new_cases.is_empty() && updated.is_empty() {
+            return Ok(changes);
+        }
+        tx.update_cases(&updated).await?;
+        if !new_cases.is_empty() {
+            let first = tx
+                .next_numbers(tenant, "case", new_cases.len() as u64)
+                .await?;
+            for (i, c) in new_cases.iter_mut().enumerate() {
+                c.number = format!("CASE-{:06}", first + i as i64);
+                audit.push(
+                    AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened")
+                        .after(&serde_json::json!({
+                            "number": c.number, "case_type": c.case_type, "severity": c.severity,
+                            "carrier": c.carrier_id, "rulebook_version": c.rulebook_version,
+                        })),
+                );
+            }
+            tx.insert_cases(&new_cases).await?;
+        }
+        tx.append_timeline(tenant, &timeline).await?;
+        tx.append_audit(audit).await?;
+        tx.commit().await?;
+        Ok(changes)
+    }
+
     /// Stores a new version of the tenant's rulebook after checking it; a bad rulebook is
     /// refused with every problem and nothing is stored.
     pub async fn set_rulebook(

@@ -106,8 +106,21 @@ fn spawn_sweeper(app: App, interval: u64) {
     }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval));
+        // The carrier-level rule aggregates over every shipment under way, so it runs every
+        // fifth round (every five minutes at the default interval), not with every sweep.
+        let mut round = 0u64;
         loop {
             tick.tick().await;
+            if round.is_multiple_of(5) {
+                match app.sweep_carriers().await {
+                    Ok(c) if c.opened + c.resolved > 0 => {
+                        tracing::info!(opened = c.opened, resolved = c.resolved, "carrier sweep")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "carrier sweep failed"),
+                }
+            }
+            round += 1;
             match app.sweep(2_000).await {
                 Ok((n, c)) if n > 0 => tracing::info!(
                     judged = n,

@@ -141,12 +141,15 @@ pub async fn sweep(app: &App, at: Option<&str>) -> anyhow::Result<ExitCode> {
     }
     let start = Instant::now();
     let (judged, c) = app.sweep(2_000).await.map_err(explain)?;
+    let carriers = app.sweep_carriers().await.map_err(explain)?;
     println!(
-        "sweep as of {}: {judged} shipment(s) judged; cases opened {}, escalated {}, resolved {} ({:.2}s)",
+        "sweep as of {}: {judged} shipment(s) judged; cases opened {}, escalated {}, resolved {}; carrier cases opened {}, resolved {} ({:.2}s)",
         app.now(),
         c.opened,
         c.escalated,
         c.resolved,
+        carriers.opened,
+        carriers.resolved,
         start.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
@@ -349,8 +352,9 @@ pub async fn replay_history(
             .map_err(explain)?;
         }
         let (_, c) = day.sweep(5_000).await.map_err(explain)?;
-        total.opened += c.opened;
-        total.resolved += c.resolved;
+        let k = day.sweep_carriers().await.map_err(explain)?;
+        total.opened += c.opened + k.opened;
+        total.resolved += c.resolved + k.resolved;
         total.escalated += c.escalated;
         i = j;
     }

@@ -23,6 +23,52 @@ pub struct Rulebook {
     pub name: String,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
+    /// The carrier-level rule (`carrier_silent`): judged per carrier, not per shipment.
+    #[serde(default)]
+    pub carrier_silent: Option<CarrierSilence>,
+}
+
+/// SPEC §3 `carrier_silent`: a carrier with shipments under way (picked up, not finished) that
+/// has sent no scan for any of them for `hours` gets one open case, addressed to it, which
+/// resolves when its scans resume.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierSilence {
+    pub hours: f64,
+    pub severity: Severity,
+    pub owner_team: String,
+}
+
+/// What to do about one carrier at a sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SilenceAction {
+    Open { detail: String },
+    Resolve { detail: String },
+    Nothing,
+}
+
+impl CarrierSilence {
+    /// `last_scan`: the latest scan among the carrier's shipments under way (`None`: it has
+    /// none, so it cannot be silent); `open`: whether its case is open already.
+    pub fn judge(&self, last_scan: Option<Timestamp>, open: bool, now: Timestamp) -> SilenceAction {
+        let silent =
+            last_scan.is_some_and(|t| t.checked_add(hours(self.hours)).is_ok_and(|due| due <= now));
+        match (silent, open, last_scan) {
+            (true, false, Some(t)) => SilenceAction::Open {
+                detail: format!(
+                    "no scan for {:.1} h (last at {t}) while shipments are under way",
+                    now.duration_since(t).as_secs_f64() / 3600.0
+                ),
+            },
+            (false, true, Some(t)) => SilenceAction::Resolve {
+                detail: format!("scans resumed (last at {t})"),
+            },
+            (false, true, None) => SilenceAction::Resolve {
+                detail: "no shipments under way any more".into(),
+            },
+            _ => SilenceAction::Nothing,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -509,6 +555,23 @@ impl Rulebook {
                 }
             }
         }
+        if let Some(c) = &book.carrier_silent {
+            if !(c.hours.is_finite() && c.hours > 0.0 && c.hours <= 24.0 * 365.0) {
+                errors.push(format!(
+                    "carrier_silent.hours: {} is not a number of hours between 0 and a year",
+                    c.hours
+                ));
+            }
+            if c.owner_team.trim().is_empty() {
+                errors.push("carrier_silent.owner_team: must not be empty".to_string());
+            }
+            if book.rules.iter().any(|r| r.case_type == "carrier_silent") {
+                errors.push(
+                    "carrier_silent: a shipment [[rule]] already opens 'carrier_silent' cases"
+                        .to_string(),
+                );
+            }
+        }
         if errors.is_empty() {
             Ok(book)
         } else {
@@ -875,6 +938,46 @@ mod tests {
                 }
             )),
             "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_carrier_is_silent_after_its_hours_and_resolves_when_scans_resume() {
+        let book = Rulebook::default_rulebook();
+        let rule = book
+            .carrier_silent
+            .as_ref()
+            .expect("the default rulebook has carrier_silent");
+        assert_eq!(rule.hours, 12.0);
+        assert_eq!(rule.judge(Some(t(0)), false, t(11)), SilenceAction::Nothing);
+        assert!(matches!(
+            rule.judge(Some(t(0)), false, t(12)),
+            SilenceAction::Open { .. }
+        ));
+        // Already open: nothing new while it stays silent.
+        assert_eq!(rule.judge(Some(t(0)), true, t(30)), SilenceAction::Nothing);
+        assert!(matches!(
+            rule.judge(Some(t(29)), true, t(30)),
+            SilenceAction::Resolve { .. }
+        ));
+        assert!(matches!(
+            rule.judge(None, true, t(30)),
+            SilenceAction::Resolve { .. }
+        ));
+        // No shipment under way: never silent.
+        assert_eq!(rule.judge(None, false, t(100)), SilenceAction::Nothing);
+        let bad = Rulebook::parse(
+            "name = \"x\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"low\"\naccountable = \"carrier\"\nowner_team = \"t\"\nwhen = { terminal = false }\n[carrier_silent]\nhours = -1\nseverity = \"high\"\nowner_team = \"\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            bad.iter().any(|e| e.starts_with("carrier_silent.hours")),
+            "{bad:?}"
+        );
+        assert!(
+            bad.iter()
+                .any(|e| e.starts_with("carrier_silent.owner_team")),
+            "{bad:?}"
         );
     }
 

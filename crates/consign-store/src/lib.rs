@@ -359,6 +359,9 @@ pub trait TrackingStore {
     ) -> Result<Vec<TrackingEvent>>;
     async fn orphan_events(&self, tenant: TenantId, limit: u32) -> Result<Vec<TrackingEvent>>;
     async fn tracking_quality(&self, tenant: TenantId) -> Result<TrackingQuality>;
+    /// Per carrier with shipments under way (picked up, not finished): its latest scan among
+    /// them (the pickup when there is none since).
+    async fn carrier_activity(&self, tenant: TenantId) -> Result<Vec<(CarrierId, Timestamp)>>;
     /// Provider-level (the sweep worker serves every tenant): shipments whose due instant is at
     /// or before `now`, most overdue first. The due instant is never later than
     /// `next_check_at` but may be earlier (ingest only moves it earlier, see
@@ -405,6 +408,8 @@ pub trait TrackingTx: Send {
         &mut self,
         events: &[&TrackingEvent],
     ) -> Result<HashSet<[u8; 16]>>;
+    /// Open cases that belong to a carrier rather than a shipment.
+    async fn open_carrier_cases(&mut self, tenant: TenantId) -> Result<Vec<Case>>;
     /// Writes the derived state and `next_check_at`. The sweep's due instant is only moved
     /// earlier here, never later: a new scan pushes the stall deadline later on every event,
     /// and leaving the indexed instant alone lets PostgreSQL update the row in place.

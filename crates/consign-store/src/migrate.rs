@@ -29,6 +29,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "tracking_state",
         sql: include_str!("../migrations/sqlite/0004_tracking_state.sql"),
     },
+    Migration {
+        version: 5,
+        name: "carrier_cases",
+        sql: include_str!("../migrations/sqlite/0005_carrier_cases.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -51,6 +56,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "tracking_state",
         sql: include_str!("../migrations/postgres/0004_tracking_state.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "carrier_cases",
+        sql: include_str!("../migrations/postgres/0005_carrier_cases.sql"),
     },
 ];
 

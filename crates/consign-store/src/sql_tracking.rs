@@ -277,6 +277,19 @@ macro_rules! impl_tracking_store {
                     }
                     Ok(TrackingQuality { events, orphans, unmapped })
                 }
+                async fn carrier_activity(&self, tenant: TenantId) -> Result<Vec<(CarrierId, Timestamp)>> {
+                    let rows = sqlx::query(
+                        "SELECT s.carrier_id, MAX(COALESCE(t.last_event_at, t.picked_up_at)) AS last \
+                         FROM shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id AND s.id = t.shipment_id \
+                         WHERE t.tenant_id = $1 AND t.picked_up_at IS NOT NULL \
+                         AND t.status NOT IN ('delivered', 'returned_to_sender', 'cancelled', 'lost') \
+                         GROUP BY s.carrier_id",
+                    )
+                    .bind(tenant.0)
+                    .fetch_all(&self.read)
+                    .await?;
+                    rows.iter().map(|r| Ok((CarrierId(r.try_get("carrier_id")?), ts(r.try_get("last")?)))).collect()
+                }
                 async fn due_shipments(&self, now: Timestamp, limit: u32) -> Result<Vec<(TenantId, ShipmentId)>> {
                     // Provider-level worker query: it names no tenant because it serves all of
                     // them; every row it returns is then processed under its own tenant id.
@@ -522,6 +535,16 @@ macro_rules! impl_tracking_store {
                         qb.build().execute(&mut *self.tx).await?;
                     }
                     Ok(())
+                }
+                async fn open_carrier_cases(&mut self, tenant: TenantId) -> Result<Vec<Case>> {
+                    let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' AND shipment_id IS NULL");
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(tenant.0)
+                        .fetch_all(&mut *self.tx)
+                        .await?
+                        .iter()
+                        .map(case_row)
+                        .collect()
                 }
                 async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId]) -> Result<Vec<Case>> {
                     let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();

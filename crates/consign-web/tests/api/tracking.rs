@@ -657,3 +657,59 @@ async fn documents_settle_the_cases_they_answer() {
         );
     }
 }
+
+/// SPEC §3 `carrier_silent`: a carrier with a shipment under way and no scan for 12 h gets one
+/// case addressed to it (not to the shipment), which resolves when its scans resume.
+#[tokio::test]
+async fn a_silent_carrier_gets_one_case_that_resolves_when_scans_resume() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let res = t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1ZQUIET", None),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let scan = |status: &'static str, hours_ago: i64| {
+            json!([{ "carrier": "UPSN", "tracking_number": "1ZQUIET", "status": status,
+                "occurred_at": (Timestamp::now() - SignedDuration::from_hours(hours_ago)).to_string() }])
+        };
+        post_events(&t, scan("picked_up", 13)).await;
+        let quiet = |ty: &'static str| {
+            let t = &t;
+            async move { cases(t, &format!("?type=carrier_silent&status={ty}")).await }
+        };
+        // 11 h after the scan: not yet.
+        let mut at = t.app.clone();
+        at.clock = Arc::new(FixedClock(Timestamp::now() - SignedDuration::from_hours(2)));
+        assert_eq!(at.sweep_carriers().await.unwrap().opened, 0, "{}", t.engine);
+        // 13 h: one case, on the carrier, and only one however often the sweep runs.
+        at.clock = Arc::new(FixedClock(Timestamp::now()));
+        assert_eq!(at.sweep_carriers().await.unwrap().opened, 1, "{}", t.engine);
+        assert_eq!(at.sweep_carriers().await.unwrap().opened, 0, "{}", t.engine);
+        let open = quiet("open").await;
+        assert_eq!(open.len(), 1, "{}", t.engine);
+        assert!(open[0]["shipment_id"].is_null());
+        assert!(open[0]["carrier_id"].is_string());
+        assert_eq!(open[0]["accountable"], "carrier");
+        assert_eq!(open[0]["severity"], "high");
+        // A scan arrives: the next sweep resolves it.
+        post_events(&t, scan("in_transit", 0)).await;
+        assert_eq!(
+            at.sweep_carriers().await.unwrap().resolved,
+            1,
+            "{}",
+            t.engine
+        );
+        assert!(quiet("open").await.is_empty());
+        assert_eq!(quiet("resolved").await.len(), 1);
+        // Delivered: nothing under way, so a long silence afterwards opens nothing.
+        post_events(&t, scan("delivered", 0)).await;
+        at.clock = Arc::new(FixedClock(
+            Timestamp::now() + SignedDuration::from_hours(48),
+        ));
+        assert_eq!(at.sweep_carriers().await.unwrap().opened, 0, "{}", t.engine);
+    }
+}
