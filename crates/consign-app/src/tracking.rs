@@ -612,27 +612,11 @@ impl App {
             .filter_map(|id| cases.get(id).cloned())
             .collect();
         tx.update_cases(&updated).await?;
-        if !new_order.is_empty() {
-            let first = tx
-                .next_numbers(tenant, "case", new_order.len() as u64)
-                .await?;
-            let mut new_cases = Vec::with_capacity(new_order.len());
-            for (i, id) in new_order.iter().enumerate() {
-                let mut c = cases.remove(id).expect("new cases are kept");
-                c.number = format!("CASE-{:06}", first + i as i64);
-                audit.push(
-                    AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened")
-                        .after(&serde_json::json!({
-                            "number": c.number, "case_type": c.case_type, "severity": c.severity,
-                            "shipment": c.shipment_id, "rulebook_version": c.rulebook_version,
-                        })),
-                );
-                new_cases.push(c);
-            }
-            // Resolved ones go in after the open ones: at most one open per (shipment, type).
-            new_cases.sort_by_key(|c| c.status == CaseStatus::Resolved);
-            tx.insert_cases(&new_cases).await?;
-        }
+        let new_cases: Vec<Case> = new_order
+            .iter()
+            .map(|id| cases.remove(id).expect("new cases are kept"))
+            .collect();
+        file_new_cases(tx, tenant, actor, now, new_cases, &mut audit).await?;
         tx.append_timeline(tenant, &timeline).await?;
         tx.append_audit(audit).await?;
         Ok(changes)
@@ -882,22 +866,7 @@ impl App {
             return Ok(changes);
         }
         tx.update_cases(&updated).await?;
-        if !new_cases.is_empty() {
-            let first = tx
-                .next_numbers(tenant, "case", new_cases.len() as u64)
-                .await?;
-            for (i, c) in new_cases.iter_mut().enumerate() {
-                c.number = format!("CASE-{:06}", first + i as i64);
-                audit.push(
-                    AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened")
-                        .after(&serde_json::json!({
-                            "number": c.number, "case_type": c.case_type, "severity": c.severity,
-                            "carrier": c.carrier_id, "rulebook_version": c.rulebook_version,
-                        })),
-                );
-            }
-            tx.insert_cases(&new_cases).await?;
-        }
+        file_new_cases(&mut *tx, tenant, actor, now, new_cases, &mut audit).await?;
         tx.append_timeline(tenant, &timeline).await?;
         tx.append_audit(audit).await?;
         tx.commit().await?;
@@ -1047,6 +1016,38 @@ impl App {
         }
         Ok(report)
     }
+}
+
+/// Numbers newly opened cases from the tenant's counter, records each in the audit trail and
+/// inserts them (the shipment rules and the carrier rule open cases the same way).
+async fn file_new_cases(
+    tx: &mut dyn Tx,
+    tenant: TenantId,
+    actor: &str,
+    now: Timestamp,
+    mut cases: Vec<Case>,
+    audit: &mut Vec<AuditEntry>,
+) -> AppResult<()> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let first = tx.next_numbers(tenant, "case", cases.len() as u64).await?;
+    for (i, c) in cases.iter_mut().enumerate() {
+        c.number = format!("CASE-{:06}", first + i as i64);
+        audit.push(
+            AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened").after(
+                &serde_json::json!({
+                    "number": c.number, "case_type": c.case_type, "severity": c.severity,
+                    "shipment": c.shipment_id, "carrier": c.carrier_id,
+                    "rulebook_version": c.rulebook_version,
+                }),
+            ),
+        );
+    }
+    // Resolved ones go in after the open ones: at most one open per (subject, type).
+    cases.sort_by_key(|c| c.status == CaseStatus::Resolved);
+    tx.insert_cases(&cases).await?;
+    Ok(())
 }
 
 /// One shipment's history under a rulebook: (case type, instant opened) for every case the

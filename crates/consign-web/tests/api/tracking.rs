@@ -478,6 +478,14 @@ async fn rulebooks_are_checked_before_they_are_stored_and_then_used() {
             field_errors(&p)[0].1.contains("unknown field `colour`"),
             "{p}"
         );
+        let silent = "name = \"x\"\n[carrier_silent]\nhours = 0\nseverity = \"high\"\nowner_team = \"desk\"\n[[rule]]\ncase_type = \"a\"\nseverity = \"low\"\naccountable = \"carrier\"\nowner_team = \"t\"\nwhen = { terminal = false }\n";
+        let p = problem(put(silent, &t.admin_token).await.unwrap(), 422).await;
+        assert!(
+            field_errors(&p)
+                .iter()
+                .any(|(_, reason)| reason.starts_with("carrier_silent.hours")),
+            "{p}"
+        );
         let current: Value = t
             .get("/api/v1/tenants/alpha/rulebook", &t.admin_token)
             .await
