@@ -286,11 +286,13 @@ pub async fn demo(
     )?;
     setup(&app, &gen_dir.join("tenants.json")).await?;
     // The carriers' feeds are generated from the shipments' milestones; the shipments are then
-    // imported without their pickup times, so pickup comes from the feed (and a pickup that
-    // slips shows as a late-pickup case until the scan arrives).
+    // imported without their pickup and delivery times, so both come from the feed as it is
+    // replayed: a pickup that slips shows as a late-pickup case until the scan arrives, and a
+    // shipment is not delivered (which would make every earlier hold or delay moot) before
+    // its delivery scan.
     let feeds = consign_app::synth_events::generate_events(&gen_dir, &summary.tenants, seed, now)?;
     for t in &summary.tenants {
-        without_pickup(
+        without_milestones(
             &gen_dir.join(&t.slug).join("shipments.csv"),
             &gen_dir.join(&t.slug).join("shipments-planned.csv"),
         )?;
@@ -373,14 +375,20 @@ async fn orders_quiet(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> 
     orders(app, args).await
 }
 
-/// Copies a generated shipments file with the `picked_up_at` column emptied.
-fn without_pickup(from: &Path, to: &Path) -> anyhow::Result<()> {
+/// Copies a generated shipments file with the `picked_up_at` and `delivered_at` columns
+/// emptied.
+fn without_milestones(from: &Path, to: &Path) -> anyhow::Result<()> {
     let mut r = csv::Reader::from_path(from)?;
     let headers = r.headers()?.clone();
-    let col = headers
+    let cols: Vec<usize> = ["picked_up_at", "delivered_at"]
         .iter()
-        .position(|h| h == "picked_up_at")
-        .context("generated shipments have a picked_up_at column")?;
+        .map(|name| {
+            headers
+                .iter()
+                .position(|h| h == *name)
+                .with_context(|| format!("generated shipments have a {name} column"))
+        })
+        .collect::<anyhow::Result<_>>()?;
     let mut w = csv::Writer::from_path(to)?;
     w.write_record(&headers)?;
     for rec in r.records() {
@@ -388,7 +396,7 @@ fn without_pickup(from: &Path, to: &Path) -> anyhow::Result<()> {
         let row: Vec<&str> = rec
             .iter()
             .enumerate()
-            .map(|(i, v)| if i == col { "" } else { v })
+            .map(|(i, v)| if cols.contains(&i) { "" } else { v })
             .collect();
         w.write_record(&row)?;
     }

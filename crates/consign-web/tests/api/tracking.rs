@@ -721,3 +721,31 @@ async fn a_silent_carrier_gets_one_case_that_resolves_when_scans_resume() {
         assert_eq!(at.sweep_carriers().await.unwrap().opened, 0, "{}", t.engine);
     }
 }
+
+/// A hold reported and released within one batch still opens its case (judged as the state
+/// stood until the release), and the release resolves it: a backlog does not hide problems.
+#[tokio::test]
+async fn a_customs_hold_released_within_one_batch_opens_and_resolves_its_case() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let id = shipment(&t, "1ZCUSTOMS").await;
+        let out = post_events(
+            &t,
+            json!([
+                ev("1ZCUSTOMS", 30, "picked_up"),
+                { "carrier": "UPSN", "tracking_number": "1ZCUSTOMS", "occurred_at": ago(20),
+                  "status": "on_hold", "reason": "customs_inspection", "location": "customs" },
+                ev("1ZCUSTOMS", 16, "in_transit"),
+            ]),
+        )
+        .await;
+        assert_eq!(out["cases"]["opened"], 1, "{}: {out}", t.engine);
+        assert_eq!(out["cases"]["resolved"], 1, "{}: {out}", t.engine);
+        let held = cases(&t, "?type=customs_hold").await;
+        assert_eq!(held.len(), 1, "{}", t.engine);
+        assert_eq!(held[0]["status"], "resolved");
+        assert_eq!(held[0]["accountable"], "customs");
+        assert_eq!(held[0]["shipment_id"], id.as_str());
+        assert_eq!(tracking(&t, &id).await["status"], "in_transit");
+    }
+}
