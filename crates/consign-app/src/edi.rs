@@ -2,14 +2,18 @@
 //! database), and intake, which stores every interchange raw, commits accepted sets, matches
 //! received 997s to the groups we sent, and answers each received group with a 997.
 
+use crate::tracking::{CaseChanges, SubjectCases};
 use crate::{App, AppError, AppResult, entropy, require};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
+use consign_core::case::Case;
 use consign_core::edi::{
-    Direction, InterchangeRecord, NewTradingPartner, PartnerKind, SetRecord, TradingPartner,
+    Direction, InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind, SetRecord,
+    TradingPartner,
 };
 use consign_core::ids::*;
+use consign_core::rules::{AckAction, AckTrigger, EdiAcknowledgement, GroupAnswer};
 use consign_core::tenant::Tenant;
 use consign_core::tracking::MappedEvent;
 use consign_edi::sets::ShipmentStatus214;
@@ -17,8 +21,10 @@ use consign_edi::{
     AckCode, EdiError, Envelope, ErrorKind, GroupResult, Interchange, ReadOptions, TypedSet, Usage,
     WriteOptions, X12Version, ack_997, parse_any, read, write_interchange,
 };
+use consign_store::Tx;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 
 /// The largest EDI body accepted over HTTP and from files.
 pub const MAX_EDI_BYTES: usize = 16 * 1024 * 1024;
@@ -445,6 +451,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         let mut audit = Vec::new();
         let mut acks = Vec::new();
+        // 997s that answered groups we sent: judged by `edi_unacknowledged` before commit.
+        let mut answered = Vec::new();
         for (k, ic0) in outline.interchanges.iter().enumerate() {
             let end = offsets.get(k + 1).copied().unwrap_or(bytes.len());
             let slice = &bytes[ic0.offset.min(end)..end];
@@ -551,15 +559,24 @@ impl App {
                     }
                     if let Ok(TypedSet::FunctionalAck997(ack)) = parse_any(set, &options) {
                         let detail = serde_json::to_string(&ack).unwrap_or_default();
-                        tx.acknowledge_group(
-                            tenant.id,
-                            partner.id,
-                            &ack.group_control,
-                            &ack.group_status,
-                            now,
-                            &detail,
-                        )
-                        .await?;
+                        if let Some(sent_at) = tx
+                            .acknowledge_group(
+                                tenant.id,
+                                partner.id,
+                                &ack.group_control,
+                                &ack.group_status,
+                                now,
+                                &detail,
+                            )
+                            .await?
+                        {
+                            answered.push((
+                                partner.clone(),
+                                ack.group_control.clone(),
+                                sent_at,
+                                answer_from(&ack.group_status, Some(&ack)),
+                            ));
+                        }
                     }
                 }
             }
@@ -661,10 +678,262 @@ impl App {
             );
             report.interchanges.push(ic_report);
         }
+        if !answered.is_empty() {
+            let book = self.rulebook_in_force(tenant.id).await?;
+            if let Some(rule) = &book.book.edi_unacknowledged {
+                let mut w = SubjectCases::new(tenant.id, p.actor.label(), now);
+                let mut open = open_group_cases(&mut *tx, tenant.id).await?;
+                for (partner, group, sent_at, answer) in answered {
+                    judge_group(
+                        &mut w,
+                        &mut open,
+                        rule,
+                        book.version,
+                        &partner,
+                        &group,
+                        sent_at,
+                        &answer,
+                        AckTrigger::AnswerArrived,
+                    );
+                }
+                w.write(&mut *tx).await?;
+            }
+        }
         tx.append_audit(audit).await?;
         tx.commit().await?;
         report.acknowledgements = String::from_utf8_lossy(&acks).into_owned();
         Ok(report)
+    }
+}
+
+/// The segment with every value in ASCII (`deunicode` transliteration), the rest untouched.
+fn ascii_segment(mut seg: consign_edi::OwnedSegment) -> consign_edi::OwnedSegment {
+    for element in &mut seg.elements {
+        for value in element.0.iter_mut().flatten() {
+            if !value.is_ascii() {
+                *value = deunicode::deunicode(value);
+            }
+        }
+    }
+    seg
+}
+
+/// What a 997 said of a group we sent, for `edi_unacknowledged`: rejected when AK9 is `R` or
+/// `P` or any AK5 rejects its set (the sets' detail comes from the stored 997 when there).
+fn answer_from(ak9: &str, ack: Option<&consign_edi::sets::FunctionalAck997>) -> GroupAnswer {
+    let rejected: Vec<String> = ack
+        .map(|a| {
+            a.sets
+                .iter()
+                .filter(|s| s.rejected())
+                .map(|s| {
+                    let codes = if s.errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (AK5 codes {})", s.errors.join(","))
+                    };
+                    format!("{} {} AK5 {}{codes}", s.set_id, s.control, s.status)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if ak9 == "R" || ak9 == "P" || !rejected.is_empty() {
+        let mut why = format!("AK9 {ak9}");
+        if !rejected.is_empty() {
+            why.push_str(&format!("; sets rejected: {}", rejected.join(", ")));
+        }
+        GroupAnswer::Rejected { why }
+    } else {
+        GroupAnswer::Accepted {
+            ak9: ak9.to_string(),
+        }
+    }
+}
+
+/// The answer recorded for a stored group.
+fn stored_answer(g: &OutboundGroup) -> GroupAnswer {
+    match g.ack_status.as_deref() {
+        None => GroupAnswer::Awaiting,
+        Some(ak9) => {
+            let ack = g
+                .ack_detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok());
+            answer_from(ak9, ack.as_ref())
+        }
+    }
+}
+
+/// The party a partner's EDI case is held against: the partner, by its kind.
+fn partner_party(p: &TradingPartner) -> &'static str {
+    match p.kind {
+        PartnerKind::Carrier => "carrier",
+        PartnerKind::Warehouse => "warehouse",
+    }
+}
+
+type GroupCases = HashMap<(PartnerId, String), Case>;
+
+async fn open_group_cases(tx: &mut dyn Tx, tenant: TenantId) -> AppResult<GroupCases> {
+    Ok(tx
+        .open_non_shipment_cases(tenant, "edi_unacknowledged")
+        .await?
+        .into_iter()
+        .filter_map(|c| Some(((c.partner_id?, c.edi_group.clone()?), c)))
+        .collect())
+}
+
+/// Applies `edi_unacknowledged` to one group, gathering the case change in `w` and keeping
+/// `open` in step so a second answer to the same group in one batch sees the first's effect.
+#[allow(clippy::too_many_arguments)]
+fn judge_group(
+    w: &mut SubjectCases,
+    open: &mut GroupCases,
+    rule: &EdiAcknowledgement,
+    rulebook_version: i64,
+    partner: &TradingPartner,
+    group: &str,
+    sent_at: jiff::Timestamp,
+    answer: &GroupAnswer,
+    trigger: AckTrigger,
+) {
+    let key = (partner.id, group.to_string());
+    let case = open.get(&key).filter(|c| w.is_open(c)).cloned();
+    let subject = format!("group {group} sent to {}", partner.name);
+    match rule.judge(sent_at, answer, case.is_some(), trigger, w.now()) {
+        AckAction::Open { detail } => {
+            let mut c = w.new_case(
+                "edi_unacknowledged",
+                rule.severity,
+                partner_party(partner),
+                &rule.owner_team,
+                rulebook_version,
+            );
+            c.partner_id = Some(partner.id);
+            c.edi_group = Some(group.to_string());
+            c.carrier_id = partner.carrier_id;
+            open.insert(key, c.clone());
+            w.open(c, format!("{subject}: {detail}"));
+        }
+        AckAction::DetectedAgain { detail } => {
+            if let Some(c) = case {
+                w.detected_again(&c, format!("{subject}: {detail}"));
+            }
+        }
+        AckAction::Resolve { detail } => {
+            if let Some(c) = case {
+                w.resolve(&c, format!("{subject}: {detail}"));
+            }
+        }
+        AckAction::Nothing => {}
+    }
+}
+
+impl App {
+    /// The EDI rule (`edi_unacknowledged`) for every tenant whose rulebook has it, as of the
+    /// app's clock: opens a case for each group still unanswered past the rule's hours, and
+    /// resolves open ones whose group has since been accepted (answers that arrive resolve
+    /// their case at intake; this catches a 997 that raced the sweep). Reads only the
+    /// unanswered groups, through a partial index.
+    pub async fn sweep_edi_groups(&self) -> AppResult<CaseChanges> {
+        let now = self.now();
+        let mut total = CaseChanges::default();
+        for tenant in self.store.tenants().await? {
+            let book = match self.rulebook_in_force(tenant.id).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.slug, error = %e, "EDI sweep: no usable rulebook");
+                    continue;
+                }
+            };
+            let Some(rule) = book.book.edi_unacknowledged.clone() else {
+                continue;
+            };
+            match self
+                .sweep_edi_groups_of(tenant.id, book.version, &rule, now)
+                .await
+            {
+                Ok(c) => total.add(&c),
+                // One tenant's trouble must not stop the others; it is tried next time.
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.slug, error = %e, "EDI sweep failed for tenant")
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn sweep_edi_groups_of(
+        &self,
+        tenant: TenantId,
+        rulebook_version: i64,
+        rule: &EdiAcknowledgement,
+        now: jiff::Timestamp,
+    ) -> AppResult<CaseChanges> {
+        let Some(cutoff) = now
+            .checked_sub(jiff::SignedDuration::from_secs_f64(rule.hours * 3600.0))
+            .ok()
+        else {
+            return Ok(CaseChanges::default());
+        };
+        let overdue = self.store.unanswered_groups(tenant, cutoff).await?;
+        let partners: HashMap<PartnerId, TradingPartner> = self
+            .store
+            .partners(tenant)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let mut tx = self.store.begin().await?;
+        let mut open = open_group_cases(&mut *tx, tenant).await?;
+        let mut w = SubjectCases::new(tenant, "system:sweep", now);
+        let mut judged: HashSet<(PartnerId, String)> = HashSet::new();
+        for g in &overdue {
+            let Some(partner) = partners.get(&g.partner_id) else {
+                continue;
+            };
+            judged.insert((g.partner_id, g.group_control.clone()));
+            judge_group(
+                &mut w,
+                &mut open,
+                rule,
+                rulebook_version,
+                partner,
+                &g.group_control,
+                g.sent_at,
+                &GroupAnswer::Awaiting,
+                AckTrigger::Sweep,
+            );
+        }
+        let others: Vec<(PartnerId, String)> = open
+            .keys()
+            .filter(|k| !judged.contains(*k))
+            .cloned()
+            .collect();
+        for (partner_id, control) in others {
+            let (Some(partner), Some(g)) = (
+                partners.get(&partner_id),
+                self.store
+                    .outbound_group(tenant, partner_id, &control)
+                    .await?,
+            ) else {
+                continue;
+            };
+            judge_group(
+                &mut w,
+                &mut open,
+                rule,
+                rulebook_version,
+                partner,
+                &control,
+                g.sent_at,
+                &stored_answer(&g),
+                AckTrigger::Sweep,
+            );
+        }
+        w.write(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(w.changes.clone())
     }
 }
 
@@ -911,6 +1180,9 @@ impl App {
             usage: Usage::Production,
             ack_requested: false,
         };
+        // X12's character set is ASCII: names and places are transliterated ("Ciudad de
+        // México" goes out as "Ciudad de Mexico") rather than refused.
+        let segments: Vec<_> = segments.into_iter().map(ascii_segment).collect();
         let set = consign_edi::OutgoingSet::new(set_id, "0001", segments);
         let bytes = write_interchange(&env, &[set], &reply_options())
             .map_err(|e| AppError::Invalid(Invalid::one(audit.1, e.to_string())))?;

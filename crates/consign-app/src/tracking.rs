@@ -153,7 +153,7 @@ pub struct CaseChanges {
 }
 
 impl CaseChanges {
-    fn add(&mut self, o: &CaseChanges) {
+    pub(crate) fn add(&mut self, o: &CaseChanges) {
         self.opened += o.opened;
         self.detected_again += o.detected_again;
         self.escalated += o.escalated;
@@ -541,6 +541,8 @@ impl App {
                                 shipment_id: Some(t.id),
                                 order_id: t.order_id,
                                 carrier_id: Some(t.carrier_id),
+                                partner_id: None,
+                                edi_group: None,
                                 rulebook_version: book.version,
                                 detections: 1,
                                 entries: 1,
@@ -783,19 +785,15 @@ impl App {
             .collect();
         let mut tx = self.store.begin().await?;
         let open: HashMap<CarrierId, Case> = tx
-            .open_carrier_cases(tenant)
+            .open_non_shipment_cases(tenant, "carrier_silent")
             .await?
             .into_iter()
-            .filter(|c| c.case_type == "carrier_silent")
             .filter_map(|c| c.carrier_id.map(|id| (id, c)))
             .collect();
         let mut carriers: Vec<CarrierId> = activity.keys().chain(open.keys()).copied().collect();
         carriers.sort();
         carriers.dedup();
-        let mut changes = CaseChanges::default();
-        let (mut new_cases, mut updated, mut timeline, mut audit) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let actor = "system:sweep";
+        let mut w = SubjectCases::new(tenant, "system:sweep", now);
         for carrier in carriers {
             match rule.judge(
                 activity.get(&carrier).copied(),
@@ -803,74 +801,23 @@ impl App {
                 now,
             ) {
                 SilenceAction::Open { detail } => {
-                    let id = CaseId::new_at(now, entropy());
-                    timeline.push(TimelineEntry {
-                        case_id: id,
-                        seq: 1,
-                        at: now,
-                        kind: TimelineKind::Created,
-                        detail,
-                    });
-                    new_cases.push(Case {
-                        id,
-                        tenant_id: tenant,
-                        number: String::new(),
-                        case_type: "carrier_silent".into(),
-                        severity: rule.severity,
-                        accountable: "carrier".into(),
-                        owner_team: rule.owner_team.clone(),
-                        status: CaseStatus::Open,
-                        shipment_id: None,
-                        order_id: None,
-                        carrier_id: Some(carrier),
-                        rulebook_version: book.version,
-                        detections: 1,
-                        entries: 1,
-                        opened_at: now,
-                        updated_at: now,
-                        resolved_at: None,
-                    });
-                    changes.opened += 1;
-                }
-                SilenceAction::Resolve { detail } => {
-                    let mut c = open[&carrier].clone();
-                    c.status = CaseStatus::Resolved;
-                    c.resolved_at = Some(now);
-                    c.updated_at = now;
-                    c.entries += 1;
-                    timeline.push(TimelineEntry {
-                        case_id: c.id,
-                        seq: c.entries,
-                        at: now,
-                        kind: TimelineKind::AutoResolved,
-                        detail: detail.clone(),
-                    });
-                    audit.push(
-                        AuditEntry::new(
-                            Some(tenant),
-                            now,
-                            actor.to_string(),
-                            "case",
-                            c.id,
-                            "auto_resolved",
-                        )
-                        .after(&serde_json::json!({ "case_type": c.case_type, "detail": detail })),
+                    let mut c = w.new_case(
+                        "carrier_silent",
+                        rule.severity,
+                        "carrier",
+                        &rule.owner_team,
+                        book.version,
                     );
-                    updated.push(c);
-                    changes.resolved += 1;
+                    c.carrier_id = Some(carrier);
+                    w.open(c, detail);
                 }
+                SilenceAction::Resolve { detail } => w.resolve(&open[&carrier], detail),
                 SilenceAction::Nothing => {}
             }
         }
-        if new_cases.is_empty() && updated.is_empty() {
-            return Ok(changes);
-        }
-        tx.update_cases(&updated).await?;
-        file_new_cases(&mut *tx, tenant, actor, now, new_cases, &mut audit).await?;
-        tx.append_timeline(tenant, &timeline).await?;
-        tx.append_audit(audit).await?;
+        w.write(&mut *tx).await?;
         tx.commit().await?;
-        Ok(changes)
+        Ok(w.changes)
     }
 
     /// Stores a new version of the tenant's rulebook after checking it; a bad rulebook is
@@ -1020,6 +967,178 @@ impl App {
 
 /// Numbers newly opened cases from the tenant's counter, records each in the audit trail and
 /// inserts them (the shipment rules and the carrier rule open cases the same way).
+/// Case changes for subjects other than a shipment (a carrier, an EDI group we sent), gathered
+/// by a rule's judgement and then written together: new cases numbered and audited, updated
+/// ones with their timeline entries.
+pub(crate) struct SubjectCases {
+    tenant: TenantId,
+    actor: String,
+    now: Timestamp,
+    new_cases: Vec<Case>,
+    updated: Vec<Case>,
+    timeline: Vec<TimelineEntry>,
+    audit: Vec<AuditEntry>,
+    pub changes: CaseChanges,
+}
+
+impl SubjectCases {
+    pub(crate) fn new(tenant: TenantId, actor: impl Into<String>, now: Timestamp) -> Self {
+        SubjectCases {
+            tenant,
+            actor: actor.into(),
+            now,
+            new_cases: Vec::new(),
+            updated: Vec::new(),
+            timeline: Vec::new(),
+            audit: Vec::new(),
+            changes: CaseChanges::default(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// An open case with no subject yet; the caller names its subject before `open`.
+    pub(crate) fn new_case(
+        &self,
+        case_type: &str,
+        severity: consign_core::case::Severity,
+        accountable: &str,
+        owner_team: &str,
+        rulebook_version: i64,
+    ) -> Case {
+        Case {
+            id: CaseId::new_at(self.now, entropy()),
+            tenant_id: self.tenant,
+            number: String::new(),
+            case_type: case_type.to_string(),
+            severity,
+            accountable: accountable.to_string(),
+            owner_team: owner_team.to_string(),
+            status: CaseStatus::Open,
+            shipment_id: None,
+            order_id: None,
+            carrier_id: None,
+            partner_id: None,
+            edi_group: None,
+            rulebook_version,
+            detections: 1,
+            entries: 1,
+            opened_at: self.now,
+            updated_at: self.now,
+            resolved_at: None,
+        }
+    }
+
+    pub(crate) fn open(&mut self, case: Case, detail: String) {
+        self.timeline.push(TimelineEntry {
+            case_id: case.id,
+            seq: 1,
+            at: self.now,
+            kind: TimelineKind::Created,
+            detail,
+        });
+        self.new_cases.push(case);
+        self.changes.opened += 1;
+    }
+
+    /// The case as changed so far in this batch: one opened here is changed where it waits to
+    /// be inserted, and a stored one is updated once however often it changes.
+    fn slot(&mut self, case: &Case) -> &mut Case {
+        if let Some(k) = self.new_cases.iter().position(|c| c.id == case.id) {
+            return &mut self.new_cases[k];
+        }
+        let k = match self.updated.iter().position(|c| c.id == case.id) {
+            Some(k) => k,
+            None => {
+                self.updated.push(case.clone());
+                self.updated.len() - 1
+            }
+        };
+        &mut self.updated[k]
+    }
+
+    /// Whether this case is open as changed so far in the batch.
+    pub(crate) fn is_open(&self, case: &Case) -> bool {
+        self.new_cases
+            .iter()
+            .chain(&self.updated)
+            .find(|c| c.id == case.id)
+            .unwrap_or(case)
+            .status
+            == CaseStatus::Open
+    }
+
+    pub(crate) fn detected_again(&mut self, case: &Case, detail: String) {
+        let now = self.now;
+        let c = self.slot(case);
+        c.detections += 1;
+        c.entries += 1;
+        c.updated_at = now;
+        let entry = TimelineEntry {
+            case_id: c.id,
+            seq: c.entries,
+            at: now,
+            kind: TimelineKind::DetectedAgain,
+            detail,
+        };
+        self.timeline.push(entry);
+        self.changes.detected_again += 1;
+    }
+
+    pub(crate) fn resolve(&mut self, case: &Case, detail: String) {
+        let now = self.now;
+        let c = self.slot(case);
+        c.status = CaseStatus::Resolved;
+        c.resolved_at = Some(now);
+        c.updated_at = now;
+        c.entries += 1;
+        let (id, seq, case_type) = (c.id, c.entries, c.case_type.clone());
+        self.timeline.push(TimelineEntry {
+            case_id: id,
+            seq,
+            at: now,
+            kind: TimelineKind::AutoResolved,
+            detail: detail.clone(),
+        });
+        self.audit.push(
+            AuditEntry::new(
+                Some(self.tenant),
+                now,
+                self.actor.clone(),
+                "case",
+                id,
+                "auto_resolved",
+            )
+            .after(&serde_json::json!({ "case_type": case_type, "detail": detail })),
+        );
+        self.changes.resolved += 1;
+    }
+
+    /// Writes what was gathered into `tx` (the caller commits); nothing when nothing changed.
+    pub(crate) async fn write(&mut self, tx: &mut dyn Tx) -> AppResult<()> {
+        if self.new_cases.is_empty() && self.updated.is_empty() {
+            return Ok(());
+        }
+        tx.update_cases(&std::mem::take(&mut self.updated)).await?;
+        let mut audit = std::mem::take(&mut self.audit);
+        file_new_cases(
+            tx,
+            self.tenant,
+            &self.actor,
+            self.now,
+            std::mem::take(&mut self.new_cases),
+            &mut audit,
+        )
+        .await?;
+        tx.append_timeline(self.tenant, &std::mem::take(&mut self.timeline))
+            .await?;
+        tx.append_audit(audit).await?;
+        Ok(())
+    }
+}
+
 async fn file_new_cases(
     tx: &mut dyn Tx,
     tenant: TenantId,
@@ -1039,6 +1158,7 @@ async fn file_new_cases(
                 &serde_json::json!({
                     "number": c.number, "case_type": c.case_type, "severity": c.severity,
                     "shipment": c.shipment_id, "carrier": c.carrier_id,
+                    "partner": c.partner_id, "edi_group": c.edi_group,
                     "rulebook_version": c.rulebook_version,
                 }),
             ),

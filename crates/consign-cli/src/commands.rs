@@ -107,7 +107,8 @@ fn spawn_sweeper(app: App, interval: u64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval));
         // The carrier-level rule aggregates over every shipment under way, so it runs every
-        // fifth round (every five minutes at the default interval), not with every sweep.
+        // fifth round (every five minutes at the default interval), not with every sweep; the
+        // EDI rule's 24-hour threshold needs no finer grain either.
         let mut round = 0u64;
         loop {
             tick.tick().await;
@@ -118,6 +119,13 @@ fn spawn_sweeper(app: App, interval: u64) {
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "carrier sweep failed"),
+                }
+                match app.sweep_edi_groups().await {
+                    Ok(c) if c.opened + c.resolved > 0 => {
+                        tracing::info!(opened = c.opened, resolved = c.resolved, "EDI sweep")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "EDI sweep failed"),
                 }
             }
             round += 1;

@@ -4,6 +4,7 @@
 mod bench;
 mod commands;
 mod config;
+mod demo_edi;
 mod import;
 mod tracking;
 

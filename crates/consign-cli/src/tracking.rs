@@ -142,14 +142,17 @@ pub async fn sweep(app: &App, at: Option<&str>) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let (judged, c) = app.sweep(2_000).await.map_err(explain)?;
     let carriers = app.sweep_carriers().await.map_err(explain)?;
+    let edi = app.sweep_edi_groups().await.map_err(explain)?;
     println!(
-        "sweep as of {}: {judged} shipment(s) judged; cases opened {}, escalated {}, resolved {}; carrier cases opened {}, resolved {} ({:.2}s)",
+        "sweep as of {}: {judged} shipment(s) judged; cases opened {}, escalated {}, resolved {}; carrier cases opened {}, resolved {}; EDI cases opened {}, resolved {} ({:.2}s)",
         app.now(),
         c.opened,
         c.escalated,
         c.resolved,
         carriers.opened,
         carriers.resolved,
+        edi.opened,
+        edi.resolved,
         start.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
@@ -276,6 +279,7 @@ pub async fn replay_history(
     let events = feed.events;
     let carriers = app.store.carriers(tenant.id).await?;
     let mut pods = feed.pods.into_iter().peekable();
+    let mut partner = crate::demo_edi::DemoPartner::new(app, &tenant, now).await?;
     let mut total = consign_app::tracking::CaseChanges::default();
     let mut applied = 0u64;
     let mut i = 0;
@@ -294,6 +298,9 @@ pub async fn replay_history(
         let mut j = i;
         while j < events.len() && events[j].received_at < day_end {
             j += 1;
+        }
+        if let Some(p) = partner.as_mut() {
+            p.run_until(app, day_end).await?;
         }
         let mut day = app.clone();
         day.clock = Arc::new(FixedClock(day_end));
@@ -353,15 +360,25 @@ pub async fn replay_history(
         }
         let (_, c) = day.sweep(5_000).await.map_err(explain)?;
         let k = day.sweep_carriers().await.map_err(explain)?;
-        total.opened += c.opened + k.opened;
-        total.resolved += c.resolved + k.resolved;
+        let e = day.sweep_edi_groups().await.map_err(explain)?;
+        total.opened += c.opened + k.opened + e.opened;
+        total.resolved += c.resolved + k.resolved + e.resolved;
         total.escalated += c.escalated;
         i = j;
+    }
+    if let Some(p) = partner.as_mut() {
+        p.run_until(app, now).await?;
+        println!(
+            "  {} load tenders (204) sent to its LTL carrier, {} 997s back",
+            p.tenders, p.replies_sent
+        );
     }
     let mut last = app.clone();
     last.clock = Arc::new(FixedClock(now));
     let (_, c) = last.sweep(5_000).await.map_err(explain)?;
-    total.opened += c.opened;
-    total.resolved += c.resolved;
+    let k = last.sweep_carriers().await.map_err(explain)?;
+    let e = last.sweep_edi_groups().await.map_err(explain)?;
+    total.opened += c.opened + k.opened + e.opened;
+    total.resolved += c.resolved + k.resolved + e.resolved;
     Ok((applied, total))
 }

@@ -1,7 +1,7 @@
 //! Exception cases, minimal form: what the rule engine opens, re-detects, escalates and
 //! resolves. Ownership, SLA clocks and communication build on these types later (SPEC §4).
 
-use crate::ids::{CarrierId, CaseId, OrderId, ShipmentId, TenantId};
+use crate::ids::{CarrierId, CaseId, OrderId, PartnerId, ShipmentId, TenantId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +91,10 @@ pub struct Case {
     pub shipment_id: Option<ShipmentId>,
     pub order_id: Option<OrderId>,
     pub carrier_id: Option<CarrierId>,
+    /// EDI cases: the trading partner and the control number (GS06) of the functional group
+    /// we sent it.
+    pub partner_id: Option<PartnerId>,
+    pub edi_group: Option<String>,
     /// Rulebook version whose rule opened the case.
     pub rulebook_version: i64,
     pub detections: u32,

@@ -26,6 +26,9 @@ pub struct Rulebook {
     /// The carrier-level rule (`carrier_silent`): judged per carrier, not per shipment.
     #[serde(default)]
     pub carrier_silent: Option<CarrierSilence>,
+    /// The EDI rule (`edi_unacknowledged`): judged per functional group we sent.
+    #[serde(default)]
+    pub edi_unacknowledged: Option<EdiAcknowledgement>,
 }
 
 /// SPEC §3 `carrier_silent`: a carrier with shipments under way (picked up, not finished) that
@@ -68,6 +71,93 @@ impl CarrierSilence {
             },
             _ => SilenceAction::Nothing,
         }
+    }
+}
+
+/// SPEC §3 `edi_unacknowledged`: a functional group we sent that has no 997 `hours` after it
+/// went out, or whose 997 rejected it (AK9 `R` or `P`, or any AK5 `R`), gets one open case
+/// addressed to the partner; an accepting 997 (AK9 `A` or `E`, no set rejected) resolves it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdiAcknowledgement {
+    pub hours: f64,
+    pub severity: Severity,
+    pub owner_team: String,
+}
+
+/// What is known of the answer to one group we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupAnswer {
+    /// No 997 yet.
+    Awaiting,
+    /// A 997 accepted every set (AK9 `A`, or `E`: accepted with errors noted).
+    Accepted { ak9: String },
+    /// A 997 rejected the group or some of its sets; `why` names the AK9 and rejected sets.
+    Rejected { why: String },
+}
+
+/// When the group is judged: by the sweep, or because a 997 for it has just arrived (a
+/// repeated rejection is then a new detection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckTrigger {
+    Sweep,
+    AnswerArrived,
+}
+
+/// What to do about one sent group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckAction {
+    Open { detail: String },
+    DetectedAgain { detail: String },
+    Resolve { detail: String },
+    Nothing,
+}
+
+impl EdiAcknowledgement {
+    /// `sent_at`: when the group went out; `open`: whether its case is open already.
+    pub fn judge(
+        &self,
+        sent_at: Timestamp,
+        answer: &GroupAnswer,
+        open: bool,
+        trigger: AckTrigger,
+        now: Timestamp,
+    ) -> AckAction {
+        match answer {
+            GroupAnswer::Awaiting => {
+                let overdue = sent_at
+                    .checked_add(hours(self.hours))
+                    .is_ok_and(|due| due <= now);
+                if overdue && !open {
+                    AckAction::Open {
+                        detail: format!(
+                            "no 997 {:.1} h after it was sent at {sent_at}",
+                            now.duration_since(sent_at).as_secs_f64() / 3600.0
+                        ),
+                    }
+                } else {
+                    AckAction::Nothing
+                }
+            }
+            GroupAnswer::Rejected { why } => match (open, trigger) {
+                (false, _) => AckAction::Open {
+                    detail: format!("the partner's 997 rejected it: {why}"),
+                },
+                (true, AckTrigger::AnswerArrived) => AckAction::DetectedAgain {
+                    detail: format!("another 997 rejected it: {why}"),
+                },
+                (true, AckTrigger::Sweep) => AckAction::Nothing,
+            },
+            GroupAnswer::Accepted { ak9 } if open => AckAction::Resolve {
+                detail: format!("acknowledged: 997 with AK9 {ak9}"),
+            },
+            GroupAnswer::Accepted { .. } => AckAction::Nothing,
+        }
+    }
+
+    /// The instant an unanswered group sent at `sent_at` becomes overdue.
+    pub fn due(&self, sent_at: Timestamp) -> Option<Timestamp> {
+        sent_at.checked_add(hours(self.hours)).ok()
     }
 }
 
@@ -572,6 +662,27 @@ impl Rulebook {
                 );
             }
         }
+        if let Some(c) = &book.edi_unacknowledged {
+            if !(c.hours.is_finite() && c.hours > 0.0 && c.hours <= 24.0 * 365.0) {
+                errors.push(format!(
+                    "edi_unacknowledged.hours: {} is not a number of hours between 0 and a year",
+                    c.hours
+                ));
+            }
+            if c.owner_team.trim().is_empty() {
+                errors.push("edi_unacknowledged.owner_team: must not be empty".to_string());
+            }
+            if book
+                .rules
+                .iter()
+                .any(|r| r.case_type == "edi_unacknowledged")
+            {
+                errors.push(
+                    "edi_unacknowledged: a shipment [[rule]] already opens 'edi_unacknowledged' cases"
+                        .to_string(),
+                );
+            }
+        }
         if errors.is_empty() {
             Ok(book)
         } else {
@@ -977,6 +1088,72 @@ mod tests {
         assert!(
             bad.iter()
                 .any(|e| e.starts_with("carrier_silent.owner_team")),
+            "{bad:?}"
+        );
+    }
+
+    #[test]
+    fn a_sent_group_is_unacknowledged_when_overdue_or_rejected_until_accepted() {
+        let book = Rulebook::default_rulebook();
+        let rule = book
+            .edi_unacknowledged
+            .as_ref()
+            .expect("the default rulebook has edi_unacknowledged");
+        assert_eq!(rule.hours, 24.0);
+        let awaiting = GroupAnswer::Awaiting;
+        let sweep = AckTrigger::Sweep;
+        assert_eq!(
+            rule.judge(t(0), &awaiting, false, sweep, t(23)),
+            AckAction::Nothing
+        );
+        assert!(matches!(
+            rule.judge(t(0), &awaiting, false, sweep, t(24)),
+            AckAction::Open { .. }
+        ));
+        assert_eq!(rule.due(t(0)), Some(t(24)));
+        // Open already and still unanswered: nothing new at each sweep.
+        assert_eq!(
+            rule.judge(t(0), &awaiting, true, sweep, t(40)),
+            AckAction::Nothing
+        );
+        // A rejection opens at once, before the 24 hours are up.
+        let rejected = GroupAnswer::Rejected {
+            why: "AK9 R".into(),
+        };
+        assert!(matches!(
+            rule.judge(t(0), &rejected, false, AckTrigger::AnswerArrived, t(1)),
+            AckAction::Open { .. }
+        ));
+        // Another rejecting 997 is a new detection; the sweep seeing the old one is not.
+        assert!(matches!(
+            rule.judge(t(0), &rejected, true, AckTrigger::AnswerArrived, t(2)),
+            AckAction::DetectedAgain { .. }
+        ));
+        assert_eq!(
+            rule.judge(t(0), &rejected, true, sweep, t(30)),
+            AckAction::Nothing
+        );
+        let accepted = GroupAnswer::Accepted { ak9: "A".into() };
+        assert!(matches!(
+            rule.judge(t(0), &accepted, true, AckTrigger::AnswerArrived, t(30)),
+            AckAction::Resolve { .. }
+        ));
+        assert_eq!(
+            rule.judge(t(0), &accepted, false, sweep, t(30)),
+            AckAction::Nothing
+        );
+        let bad = Rulebook::parse(
+            "name = \"x\"\n[edi_unacknowledged]\nhours = 0\nseverity = \"medium\"\nowner_team = \" \"\n",
+        )
+        .unwrap_err();
+        assert!(
+            bad.iter()
+                .any(|e| e.starts_with("edi_unacknowledged.hours")),
+            "{bad:?}"
+        );
+        assert!(
+            bad.iter()
+                .any(|e| e.starts_with("edi_unacknowledged.owner_team")),
             "{bad:?}"
         );
     }

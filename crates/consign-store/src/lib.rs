@@ -272,6 +272,19 @@ pub trait EdiStore {
         tenant: TenantId,
         partner: PartnerId,
     ) -> Result<Vec<OutboundGroup>>;
+    async fn outbound_group(
+        &self,
+        tenant: TenantId,
+        partner: PartnerId,
+        group_control: &str,
+    ) -> Result<Option<OutboundGroup>>;
+    /// Groups of any partner still without a 997 that were sent at or before `sent_before`,
+    /// oldest first (a partial index holds only the unanswered ones).
+    async fn unanswered_groups(
+        &self,
+        tenant: TenantId,
+        sent_before: Timestamp,
+    ) -> Result<Vec<OutboundGroup>>;
 }
 
 #[async_trait]
@@ -304,6 +317,8 @@ pub struct CaseFilter {
     pub carrier: Option<CarrierId>,
     pub accountable: Option<String>,
     pub shipment: Option<ShipmentId>,
+    /// EDI cases about groups sent to this trading partner.
+    pub partner: Option<PartnerId>,
     pub opened_from: Option<Timestamp>,
     pub opened_to: Option<Timestamp>,
     pub after: Option<CaseId>,
@@ -408,8 +423,12 @@ pub trait TrackingTx: Send {
         &mut self,
         events: &[&TrackingEvent],
     ) -> Result<HashSet<[u8; 16]>>;
-    /// Open cases that belong to a carrier rather than a shipment.
-    async fn open_carrier_cases(&mut self, tenant: TenantId) -> Result<Vec<Case>>;
+    /// Open cases of one type that belong to a carrier or to an EDI group, not to a shipment.
+    async fn open_non_shipment_cases(
+        &mut self,
+        tenant: TenantId,
+        case_type: &str,
+    ) -> Result<Vec<Case>>;
     /// Writes the derived state and `next_check_at`. The sweep's due instant is only moved
     /// earlier here, never later: a new scan pushes the stall deadline later on every event,
     /// and leaving the indexed instant alone lets PostgreSQL update the row in place.
@@ -523,7 +542,8 @@ pub trait Tx: TrackingTx + Send {
         tenant: TenantId,
         group: &OutboundGroup,
     ) -> Result<()>;
-    /// Records the 997 answering one of our groups; false when no such group was sent.
+    /// Records the 997 answering one of our groups; returns when the group was sent, or
+    /// `None` when no such group was sent.
     async fn acknowledge_group(
         &mut self,
         tenant: TenantId,
@@ -532,7 +552,7 @@ pub trait Tx: TrackingTx + Send {
         status: &str,
         at: Timestamp,
         detail: &str,
-    ) -> Result<bool>;
+    ) -> Result<Option<Timestamp>>;
 
     /// Appends entries to their chains (per tenant; provider-level when `tenant_id` is None).
     async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()>;

@@ -34,6 +34,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "carrier_cases",
         sql: include_str!("../migrations/sqlite/0005_carrier_cases.sql"),
     },
+    Migration {
+        version: 6,
+        name: "edi_cases",
+        sql: include_str!("../migrations/sqlite/0006_edi_cases.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -61,6 +66,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "carrier_cases",
         sql: include_str!("../migrations/postgres/0005_carrier_cases.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "edi_cases",
+        sql: include_str!("../migrations/postgres/0006_edi_cases.sql"),
     },
 ];
 

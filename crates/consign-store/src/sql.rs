@@ -817,6 +817,24 @@ macro_rules! impl_sql_store {
             })
         }
 
+        const GROUP_COLS: &str =
+            "partner_id, group_control, interchange_id, functional_id, set_count, sent_at, ack_status, ack_at, ack_detail";
+
+        fn group_row(r: &DbRow) -> Result<OutboundGroup> {
+            let n: i64 = r.try_get("set_count")?;
+            Ok(OutboundGroup {
+                partner_id: PartnerId(r.try_get("partner_id")?),
+                group_control: r.try_get("group_control")?,
+                interchange_id: InterchangeId(r.try_get("interchange_id")?),
+                functional_id: r.try_get("functional_id")?,
+                set_count: n as u32,
+                sent_at: ts(r.try_get("sent_at")?),
+                ack_status: r.try_get("ack_status")?,
+                ack_at: ots(r.try_get("ack_at")?),
+                ack_detail: r.try_get("ack_detail")?,
+            })
+        }
+
         #[async_trait::async_trait]
         impl EdiStore for $store {
             async fn partners(&self, tenant: TenantId) -> Result<Vec<TradingPartner>> {
@@ -908,30 +926,37 @@ macro_rules! impl_sql_store {
                     .collect()
             }
             async fn outbound_groups(&self, tenant: TenantId, partner: PartnerId) -> Result<Vec<OutboundGroup>> {
-                let rows = sqlx::query(
-                    "SELECT partner_id, group_control, interchange_id, functional_id, set_count, sent_at, ack_status, ack_at, \
-                     ack_detail FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 ORDER BY sent_at DESC",
-                )
-                .bind(tenant.0)
-                .bind(partner.0)
-                .fetch_all(&self.read)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        let n: i64 = r.try_get("set_count")?;
-                        Ok(OutboundGroup {
-                            partner_id: PartnerId(r.try_get("partner_id")?),
-                            group_control: r.try_get("group_control")?,
-                            interchange_id: InterchangeId(r.try_get("interchange_id")?),
-                            functional_id: r.try_get("functional_id")?,
-                            set_count: n as u32,
-                            sent_at: ts(r.try_get("sent_at")?),
-                            ack_status: r.try_get("ack_status")?,
-                            ack_at: ots(r.try_get("ack_at")?),
-                            ack_detail: r.try_get("ack_detail")?,
-                        })
-                    })
-                    .collect()
+                let sql = format!("SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 ORDER BY sent_at DESC");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(partner.0)
+                    .fetch_all(&self.read)
+                    .await?;
+                rows.iter().map(group_row).collect()
+            }
+            async fn outbound_group(&self, tenant: TenantId, partner: PartnerId, group_control: &str) -> Result<Option<OutboundGroup>> {
+                let sql = format!("SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 AND group_control = $3");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(partner.0)
+                    .bind(group_control.to_string())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .map(|r| group_row(&r))
+                    .transpose()
+            }
+            async fn unanswered_groups(&self, tenant: TenantId, sent_before: Timestamp) -> Result<Vec<OutboundGroup>> {
+                // The predicate repeats the partial index's own (`ack_status IS NULL`) so both
+                // engines can use it.
+                let sql = format!(
+                    "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND ack_status IS NULL AND sent_at <= $2 ORDER BY sent_at"
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(tenant.0)
+                    .bind(us(sent_before))
+                    .fetch_all(&self.read)
+                    .await?;
+                rows.iter().map(group_row).collect()
             }
         }
 
@@ -1494,10 +1519,10 @@ macro_rules! impl_sql_store {
                 status: &str,
                 at: Timestamp,
                 detail: &str,
-            ) -> Result<bool> {
-                let n = sqlx::query(
+            ) -> Result<Option<Timestamp>> {
+                let sent: Option<i64> = sqlx::query_scalar(
                     "UPDATE edi_outbound_groups SET ack_status = $4, ack_at = $5, ack_detail = $6 \
-                     WHERE tenant_id = $1 AND partner_id = $2 AND group_control = $3",
+                     WHERE tenant_id = $1 AND partner_id = $2 AND group_control = $3 RETURNING sent_at",
                 )
                 .bind(tenant.0)
                 .bind(partner.0)
@@ -1505,10 +1530,9 @@ macro_rules! impl_sql_store {
                 .bind(status.to_string())
                 .bind(us(at))
                 .bind(detail.to_string())
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
-                Ok(n > 0)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                Ok(sent.map(ts))
             }
             async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()> {
                 // Group by chain, keeping each chain's entries in the order given.

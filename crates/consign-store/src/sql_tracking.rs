@@ -26,7 +26,7 @@ macro_rules! impl_tracking_store {
             const EVENT_COLS: &str = "tenant_id, id, dedup_key, carrier_id, shipment_id, tracking_number, occurred_at, received_at, \
                 status, reason, accountable, eta, source, message_id, raw_code, raw_reason, location, description, unmapped";
             const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, status, shipment_id, order_id, \
-                carrier_id, rulebook_version, detections, entries, opened_at, updated_at, resolved_at";
+                carrier_id, partner_id, edi_group, rulebook_version, detections, entries, opened_at, updated_at, resolved_at";
             // No join with carriers: with stale statistics PostgreSQL would plan from the
             // carriers side and scan every shipment of each; the tenant's few carriers are read
             // separately and filled in.
@@ -143,6 +143,8 @@ macro_rules! impl_tracking_store {
                     shipment_id: r.try_get::<Option<Uuid>, _>("shipment_id")?.map(ShipmentId),
                     order_id: r.try_get::<Option<Uuid>, _>("order_id")?.map(OrderId),
                     carrier_id: r.try_get::<Option<Uuid>, _>("carrier_id")?.map(CarrierId),
+                    partner_id: r.try_get::<Option<Uuid>, _>("partner_id")?.map(PartnerId),
+                    edi_group: r.try_get("edi_group")?,
                     rulebook_version: r.try_get("rulebook_version")?,
                     detections: detections as u32,
                     entries: entries as u32,
@@ -334,6 +336,9 @@ macro_rules! impl_tracking_store {
                     }
                     if let Some(s) = f.shipment {
                         qb.push(" AND shipment_id = ").push_bind(s.0);
+                    }
+                    if let Some(pid) = f.partner {
+                        qb.push(" AND partner_id = ").push_bind(pid.0);
                     }
                     if let Some(t) = f.opened_from {
                         qb.push(" AND opened_at >= ").push_bind(us(t));
@@ -536,10 +541,13 @@ macro_rules! impl_tracking_store {
                     }
                     Ok(())
                 }
-                async fn open_carrier_cases(&mut self, tenant: TenantId) -> Result<Vec<Case>> {
-                    let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' AND shipment_id IS NULL");
+                async fn open_non_shipment_cases(&mut self, tenant: TenantId, case_type: &str) -> Result<Vec<Case>> {
+                    let sql = format!(
+                        "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' AND case_type = $2 AND shipment_id IS NULL"
+                    );
                     sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(tenant.0)
+                        .bind(case_type.to_string())
                         .fetch_all(&mut *self.tx)
                         .await?
                         .iter()
@@ -552,7 +560,7 @@ macro_rules! impl_tracking_store {
                     fetch_conn(&mut self.tx, id_queries(&head, tenant, "shipment_id", &ids, "")).await?.iter().map(case_row).collect()
                 }
                 async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
-                    for chunk in sized_chunks(cases, chunk_rows(17)) {
+                    for chunk in sized_chunks(cases, chunk_rows(19)) {
                         let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
                         qb.push_values(chunk, |mut b, c| {
                             b.push_bind(c.tenant_id.0)
@@ -566,6 +574,8 @@ macro_rules! impl_tracking_store {
                                 .push_bind(c.shipment_id.map(|s| s.0))
                                 .push_bind(c.order_id.map(|s| s.0))
                                 .push_bind(c.carrier_id.map(|s| s.0))
+                                .push_bind(c.partner_id.map(|s| s.0))
+                                .push_bind(c.edi_group.clone())
                                 .push_bind(c.rulebook_version)
                                 .push_bind(c.detections as i64)
                                 .push_bind(c.entries as i64)

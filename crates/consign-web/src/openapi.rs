@@ -413,6 +413,7 @@ fn params(path: &str, method: &str) -> Vec<Value> {
             "carrier",
             "accountable",
             "shipment",
+            "partner",
             "from",
             "to",
             "cursor",

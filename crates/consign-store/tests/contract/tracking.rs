@@ -53,6 +53,8 @@ fn case(tenant: TenantId, shipment: ShipmentId, ty: &str, n: u32) -> Case {
         shipment_id: Some(shipment),
         order_id: None,
         carrier_id: None,
+        partner_id: None,
+        edi_group: None,
         rulebook_version: 0,
         detections: 1,
         entries: 1,
@@ -354,6 +356,119 @@ async fn one_open_case_per_shipment_and_type_and_the_timeline_is_kept() {
         assert!(
             store.case(b.id, first.id).await.unwrap().is_none(),
             "tenant-scoped"
+        );
+    }
+}
+
+/// Carrier-level and EDI cases have no shipment: one open per (carrier, type) for the former,
+/// per (partner, group, type) for the latter, even when an EDI case also names its carrier.
+#[tokio::test]
+async fn cases_beyond_shipments_are_one_open_per_carrier_or_per_edi_group() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        let c = seed_carrier(&store, a.id, "ODFL").await;
+        let partner = PartnerId::random();
+        let about = |ty: &str, n: u32, group: Option<&str>| Case {
+            shipment_id: None,
+            carrier_id: Some(c.id),
+            partner_id: group.map(|_| partner),
+            edi_group: group.map(str::to_string),
+            ..case(a.id, ShipmentId::random(), ty, n)
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_cases(&[
+            about("carrier_silent", 1, None),
+            about("edi_unacknowledged", 2, Some("17")),
+            about("edi_unacknowledged", 3, Some("18")),
+        ])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        for dup in [
+            about("carrier_silent", 4, None),
+            about("edi_unacknowledged", 5, Some("17")),
+        ] {
+            let mut tx = store.begin().await.unwrap();
+            let err = tx.insert_cases(&[dup]).await.unwrap_err();
+            assert!(
+                matches!(err, StoreError::Duplicate(_)),
+                "{:?}: {err:?}",
+                store.engine()
+            );
+        }
+        let mut tx = store.begin().await.unwrap();
+        let edi = tx
+            .open_non_shipment_cases(a.id, "edi_unacknowledged")
+            .await
+            .unwrap();
+        let mut groups: Vec<_> = edi.iter().filter_map(|c| c.edi_group.clone()).collect();
+        groups.sort();
+        assert_eq!(groups, ["17", "18"], "{:?}", store.engine());
+        assert!(edi.iter().all(|c| c.partner_id == Some(partner)));
+        assert_eq!(
+            tx.open_non_shipment_cases(a.id, "carrier_silent")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        drop(tx);
+
+        // Groups we sent: unanswered ones past an instant come back oldest first, and a
+        // 997 takes a group out (returning when it was sent).
+        let t0 = now();
+        let mut tx = store.begin().await.unwrap();
+        for (control, hours_ago) in [("17", 30), ("18", 26), ("19", 2)] {
+            tx.insert_outbound_group(
+                a.id,
+                &consign_core::edi::OutboundGroup {
+                    partner_id: partner,
+                    group_control: control.into(),
+                    interchange_id: InterchangeId::random(),
+                    functional_id: "SM".into(),
+                    set_count: 1,
+                    sent_at: t0 - SignedDuration::from_hours(hours_ago),
+                    ack_status: None,
+                    ack_at: None,
+                    ack_detail: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let sent = tx
+            .acknowledge_group(a.id, partner, "18", "A", now(), "{}")
+            .await
+            .unwrap();
+        assert_eq!(sent, Some(t0 - SignedDuration::from_hours(26)));
+        assert_eq!(
+            tx.acknowledge_group(a.id, partner, "99", "A", now(), "{}")
+                .await
+                .unwrap(),
+            None
+        );
+        tx.commit().await.unwrap();
+        let late = store
+            .unanswered_groups(a.id, t0 - SignedDuration::from_hours(24))
+            .await
+            .unwrap();
+        assert_eq!(
+            late.iter()
+                .map(|g| g.group_control.as_str())
+                .collect::<Vec<_>>(),
+            ["17"],
+            "{:?}",
+            store.engine()
+        );
+        let g = store.outbound_group(a.id, partner, "18").await.unwrap();
+        assert_eq!(g.and_then(|g| g.ack_status).as_deref(), Some("A"));
+        let b = seed_tenant(&store, "beta").await;
+        assert!(
+            store
+                .unanswered_groups(b.id, now())
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 }

@@ -14,7 +14,7 @@ use consign_app::AppError;
 use consign_app::tracking::{IngestOutcome, crosswalks};
 use consign_core::FieldError;
 use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
-use consign_core::ids::{CaseId, ShipmentId};
+use consign_core::ids::{CaseId, PartnerId, ShipmentId};
 use consign_core::tracking::{NewTrackingEvent, TrackingEvent};
 use consign_store::{CaseFilter, TrackingQuality};
 use serde::{Deserialize, Serialize};
@@ -212,6 +212,7 @@ pub async fn list_cases(
             "from",
             "to",
             "shipment",
+            "partner",
         ],
     );
     let carrier_name = q.text("carrier");
@@ -223,6 +224,10 @@ pub async fn list_cases(
         shipment: q.parse("shipment", |s| {
             s.parse::<ShipmentId>()
                 .map_err(|_| format!("'{s}' is not a shipment id"))
+        }),
+        partner: q.parse("partner", |s| {
+            s.parse::<PartnerId>()
+                .map_err(|_| format!("'{s}' is not a trading partner id"))
         }),
         opened_from: q.time("from"),
         opened_to: q.time("to"),

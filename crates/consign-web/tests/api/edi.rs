@@ -36,6 +36,197 @@ async fn send(t: &TestApp, bytes: Vec<u8>) -> Value {
     res.json().await.unwrap()
 }
 
+/// The carrier's 997 (ISA 02:UPSN, control `control`) for the interchange we sent it,
+/// accepting it or rejecting its set.
+fn carrier_997(x12: &str, reject: bool, control: u32) -> Vec<u8> {
+    let doc = consign_edi::read(x12.as_bytes(), &consign_edi::ReadOptions::strict());
+    let g = &doc.interchanges[0].groups[0];
+    let mut result = consign_edi::GroupResult::from_group(g);
+    if reject {
+        result.sets[0].errors.push(consign_edi::EdiError::new(
+            consign_edi::ErrorKind::MissingSegment,
+            "test rejection",
+        ));
+    }
+    let ack = consign_edi::ack_997(g, &result, "0001");
+    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC);
+    let env = consign_edi::Envelope {
+        sender_qualifier: "02".into(),
+        sender_id: "UPSN".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "CONSIGN".into(),
+        application_sender: None,
+        application_receiver: None,
+        date: now.date(),
+        time: now.time(),
+        interchange_control: control,
+        group_control: control,
+        functional_id: "FA".into(),
+        version: consign_edi::X12Version::V004010,
+        usage: consign_edi::Usage::Production,
+        ack_requested: false,
+    };
+    consign_edi::write_interchange(&env, &[ack], &consign_edi::WriteOptions::default()).unwrap()
+}
+
+/// Tenders a new shipment with tracking number `tracking` to the UPSN partner: the 204's X12
+/// and its group control number.
+async fn tender(t: &TestApp, tracking: &str) -> (String, String) {
+    let s: Value = t
+        .post(
+            "/api/v1/tenants/alpha/shipments",
+            &t.admin_token,
+            &shipment_body(tracking, None),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = t
+        .post(
+            &format!(
+                "/api/v1/tenants/alpha/shipments/{}/tender",
+                s["id"].as_str().unwrap()
+            ),
+            &t.admin_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", t.engine);
+    let sent: Value = res.json().await.unwrap();
+    (
+        sent["x12"].as_str().unwrap().to_string(),
+        sent["group_control"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn edi_cases(t: &TestApp, query: &str) -> Vec<Value> {
+    let res = t
+        .get(
+            &format!("/api/v1/tenants/alpha/cases?type=edi_unacknowledged{query}"),
+            &t.admin_token,
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", t.engine);
+    let v: Value = res.json().await.unwrap();
+    v["items"].as_array().unwrap().clone()
+}
+
+/// SPEC §3 `edi_unacknowledged`: a tender without a 997 for 24 h gets one case, addressed to
+/// the partner and naming the group, which the partner's accepting 997 resolves; a rejecting
+/// 997 opens one at once, another rejection is a new detection on it, not a second case.
+#[tokio::test]
+async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_resolves() {
+    use consign_core::time::FixedClock;
+    use jiff::{SignedDuration, Timestamp};
+    use std::sync::Arc;
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let p = partner(&t, "02", "UPSN", false).await;
+        let pid = p["id"].as_str().unwrap();
+        let (x12, group) = tender(&t, "1ZSILENT").await;
+        let mut at = t.app.clone();
+        at.clock = Arc::new(FixedClock(
+            Timestamp::now() + SignedDuration::from_hours(23),
+        ));
+        assert_eq!(
+            at.sweep_edi_groups().await.unwrap().opened,
+            0,
+            "{}",
+            t.engine
+        );
+        at.clock = Arc::new(FixedClock(
+            Timestamp::now() + SignedDuration::from_hours(25),
+        ));
+        assert_eq!(
+            at.sweep_edi_groups().await.unwrap().opened,
+            1,
+            "{}",
+            t.engine
+        );
+        assert_eq!(
+            at.sweep_edi_groups().await.unwrap().opened,
+            0,
+            "{}",
+            t.engine
+        );
+        let open = edi_cases(&t, "&status=open").await;
+        assert_eq!(open.len(), 1, "{}", t.engine);
+        let case = &open[0];
+        assert_eq!(case["partner_id"], pid);
+        assert_eq!(case["edi_group"], group.as_str());
+        assert_eq!(case["accountable"], "carrier");
+        assert_eq!(case["severity"], "medium");
+        assert_eq!(case["owner_team"], "edi-desk");
+        assert!(case["shipment_id"].is_null());
+        // Filtered by partner and by carrier it is there; for another partner it is not.
+        assert_eq!(edi_cases(&t, &format!("&partner={pid}")).await.len(), 1);
+        assert_eq!(edi_cases(&t, "&carrier=UPSN").await.len(), 1);
+        let other = uuid::Uuid::now_v7();
+        assert!(edi_cases(&t, &format!("&partner={other}")).await.is_empty());
+        let bad = problem(
+            t.get("/api/v1/tenants/alpha/cases?partner=nope", &t.admin_token)
+                .await,
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&bad)[0].0, "partner", "{bad}");
+
+        // The 997 arrives late, accepting: the case resolves as it is received.
+        let report = send(&t, carrier_997(&x12, false, 501)).await;
+        assert_eq!(report["interchanges"][0]["status"], "accepted", "{report}");
+        assert!(
+            edi_cases(&t, "&status=open").await.is_empty(),
+            "{}",
+            t.engine
+        );
+        let id = case["id"].as_str().unwrap();
+        let view: Value = t
+            .get(&format!("/api/v1/tenants/alpha/cases/{id}"), &t.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["status"], "resolved", "{view}");
+        let kinds: Vec<&str> = view["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["created", "auto_resolved"], "{view}");
+
+        // A rejecting 997 opens a case at once, long before 24 h.
+        let (x12, group) = tender(&t, "1ZREJECT").await;
+        send(&t, carrier_997(&x12, true, 502)).await;
+        let open = edi_cases(&t, "&status=open").await;
+        assert_eq!(open.len(), 1, "{}", t.engine);
+        assert_eq!(open[0]["edi_group"], group.as_str());
+        // Rejected again (a second 997 for the group): the same case, detected again.
+        send(&t, carrier_997(&x12, true, 503)).await;
+        let open = edi_cases(&t, "&status=open").await;
+        assert_eq!(open.len(), 1, "{}", t.engine);
+        assert_eq!(open[0]["detections"], 2, "{}", t.engine);
+        // Re-delivering that interchange changes nothing.
+        send(&t, carrier_997(&x12, true, 503)).await;
+        assert_eq!(edi_cases(&t, "&status=open").await[0]["detections"], 2);
+        // The sweep leaves a rejected group's case as it is; acceptance resolves it.
+        assert_eq!(
+            at.sweep_edi_groups().await.unwrap().opened,
+            0,
+            "{}",
+            t.engine
+        );
+        send(&t, carrier_997(&x12, false, 504)).await;
+        assert!(
+            edi_cases(&t, "&status=open").await.is_empty(),
+            "{}",
+            t.engine
+        );
+        assert_eq!(edi_cases(&t, "&status=resolved").await.len(), 2);
+    }
+}
+
 #[tokio::test]
 async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
     for t in spawn_all().await {
@@ -300,12 +491,12 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
         let p = partner(&t, "02", "UPSN", false).await;
+        // A destination whose name is not ASCII: X12 carries it transliterated.
+        let mut body = shipment_body("1ZTENDER", None);
+        body["destination"] = json!({ "city": "Ciudad de México", "postal_code": "06600",
+            "country": "MX", "time_zone": "America/Mexico_City" });
         let s: Value = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZTENDER", None),
-            )
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
             .await
             .json()
             .await
@@ -343,6 +534,11 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
         assert_eq!(tender.scac.as_deref(), Some("UPSN"));
         assert_eq!(tender.shipment_id.as_deref(), s["number"].as_str());
         assert_eq!(tender.stops.len(), 2);
+        assert_eq!(
+            tender.stops[1].parties[0].city.as_deref(),
+            Some("Ciudad de Mexico"),
+            "{x12}"
+        );
         assert_eq!(tender.references[0].value, "1ZTENDER");
 
         let pid = p["id"].as_str().unwrap();
@@ -357,34 +553,7 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
             .unwrap();
         assert!(groups["items"][0]["ack_status"].is_null());
         // The carrier answers with a 997 rejecting the set: visible on the partner.
-        let g = &ic.groups[0];
-        let mut result = consign_edi::GroupResult::from_group(g);
-        result.sets[0].errors.push(consign_edi::EdiError::new(
-            consign_edi::ErrorKind::MissingSegment,
-            "test rejection",
-        ));
-        let ack = consign_edi::ack_997(g, &result, "0001");
-        let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC);
-        let env = consign_edi::Envelope {
-            sender_qualifier: "02".into(),
-            sender_id: "UPSN".into(),
-            receiver_qualifier: "ZZ".into(),
-            receiver_id: "CONSIGN".into(),
-            application_sender: None,
-            application_receiver: None,
-            date: now.date(),
-            time: now.time(),
-            interchange_control: 77,
-            group_control: 77,
-            functional_id: "FA".into(),
-            version: consign_edi::X12Version::V004010,
-            usage: consign_edi::Usage::Production,
-            ack_requested: false,
-        };
-        let bytes =
-            consign_edi::write_interchange(&env, &[ack], &consign_edi::WriteOptions::default())
-                .unwrap();
-        let report = send(&t, bytes).await;
+        let report = send(&t, carrier_997(&x12, true, 77)).await;
         assert_eq!(report["interchanges"][0]["status"], "accepted", "{report}");
         let groups: Value = t
             .get(
