@@ -395,10 +395,12 @@ impl App {
             .keys()
             .filter_map(|id| tracked.remove(id))
             .collect();
+        let undelivered = undelivered_orders(&touched);
         outcome.cases = self
             .judge_and_apply(tx, tenant, actor, book, &mut touched, &new_by_shipment, now)
             .await?;
         tx.update_tracked(&touched, now).await?;
+        deliver_orders(tx, tenant, actor, &undelivered, &touched, now).await?;
         if outcome.accepted + outcome.orphans > 0 {
             let first = events.first().map(|e| e.id.to_string()).unwrap_or_default();
             tx.append_audit(vec![
@@ -647,9 +649,11 @@ impl App {
         tracked.retain(|t| by_shipment.contains_key(&t.id));
         let book = self.rulebook_in_force(tenant).await?;
         let now = self.now();
+        let undelivered = undelivered_orders(&tracked);
         self.judge_and_apply(tx, tenant, actor, &book, &mut tracked, &by_shipment, now)
             .await?;
         tx.update_tracked(&tracked, now).await?;
+        deliver_orders(tx, tenant, actor, &undelivered, &tracked, now).await?;
         Ok(events.len() as u64)
     }
 
@@ -967,6 +971,67 @@ impl App {
 
 /// Numbers newly opened cases from the tenant's counter, records each in the audit trail and
 /// inserts them (the shipment rules and the carrier rule open cases the same way).
+/// Shipments of an order not delivered yet, before a batch is applied.
+fn undelivered_orders(tracked: &[TrackedShipment]) -> HashSet<ShipmentId> {
+    tracked
+        .iter()
+        .filter(|t| t.order_id.is_some() && t.state.delivered_at.is_none())
+        .map(|t| t.id)
+        .collect()
+}
+
+/// Orders whose shipments this batch delivered move to the status their fulfilment now
+/// implies (delivered once every line is), in the ingest transaction, with an audit record
+/// each. Locked after the shipments, in id order, so concurrent batches queue on an order
+/// rather than deadlock.
+async fn deliver_orders(
+    tx: &mut dyn Tx,
+    tenant: TenantId,
+    actor: &str,
+    undelivered: &HashSet<ShipmentId>,
+    after: &[TrackedShipment],
+    now: Timestamp,
+) -> AppResult<()> {
+    let orders: Vec<OrderId> = after
+        .iter()
+        .filter(|t| undelivered.contains(&t.id) && t.state.delivered_at.is_some())
+        .filter_map(|t| t.order_id)
+        .collect();
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let mut changed = Vec::new();
+    let mut audit = Vec::new();
+    for (order, shipped, delivered) in tx.lock_order_fulfilment(tenant, &orders).await? {
+        let status = consign_core::order::status_from_fulfilment(&order, &shipped, &delivered);
+        if status == order.status {
+            continue;
+        }
+        audit.push(
+            AuditEntry::new(
+                Some(tenant),
+                now,
+                actor.to_string(),
+                "order",
+                order.id,
+                "status_changed",
+            )
+            .before(&serde_json::json!({ "status": order.status }))
+            .after(&serde_json::json!({ "status": status, "by": "delivery" })),
+        );
+        let mut next = order;
+        next.status = status;
+        next.updated_at = now;
+        next.version += 1;
+        changed.push(next);
+    }
+    if !changed.is_empty() {
+        tx.update_orders(&changed).await?;
+        tx.append_audit(audit).await?;
+    }
+    Ok(())
+}
+
 /// Case changes for subjects other than a shipment (a carrier, an EDI group we sent), gathered
 /// by a rule's judgement and then written together: new cases numbered and audited, updated
 /// ones with their timeline entries.

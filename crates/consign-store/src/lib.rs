@@ -423,6 +423,14 @@ pub trait TrackingTx: Send {
         &mut self,
         events: &[&TrackingEvent],
     ) -> Result<HashSet<[u8; 16]>>;
+    /// Locks these orders (after the batch's shipments) and returns each with its lines and
+    /// the shipped and delivered quantity per line as this transaction sees them, for the
+    /// order status that deliveries imply.
+    async fn lock_order_fulfilment(
+        &mut self,
+        tenant: TenantId,
+        orders: &[OrderId],
+    ) -> Result<Vec<(Order, Vec<u32>, Vec<u32>)>>;
     /// Open cases of one type that belong to a carrier or to an EDI group, not to a shipment.
     async fn open_non_shipment_cases(
         &mut self,

@@ -117,6 +117,56 @@ macro_rules! impl_sql_store {
         const DOC_COLS: &str = "id, tenant_id, shipment_id, kind, filename, content_type, sha256, size_bytes, uploaded_at, uploaded_by";
         const AUDIT_COLS: &str = "seq, tenant_id, at, actor, entity, entity_id, action, before_json, after_json, prev_hash, hash";
 
+        const ORDER_LINES_HEAD: &str =
+            "SELECT order_id, line_no, sku, description, quantity, unit_price_minor FROM order_lines WHERE tenant_id = ";
+
+        /// Puts order-line rows (`ORDER_LINES_HEAD`) under their orders.
+        fn attach_order_lines(orders: &mut [Order], rows: &[DbRow]) -> Result<()> {
+            let index: HashMap<Uuid, usize> = orders.iter().enumerate().map(|(i, o)| (o.id.0, i)).collect();
+            for r in rows {
+                let oid: Uuid = r.try_get("order_id")?;
+                let Some(&i) = index.get(&oid) else { continue };
+                let o = &mut orders[i];
+                let line_no: i64 = r.try_get("line_no")?;
+                let qty: i64 = r.try_get("quantity")?;
+                let price: i64 = r.try_get("unit_price_minor")?;
+                o.lines.push(OrderLine {
+                    line_no: line_no as u32,
+                    sku: r.try_get("sku")?,
+                    description: r.try_get("description")?,
+                    quantity: qty as u32,
+                    unit_price: from_minor(price, &o.currency),
+                });
+            }
+            Ok(())
+        }
+
+        /// Shipped and delivered quantities per order line, from outbound shipments that are
+        /// not cancelled (delivered: their tracking state has a delivery). The caller adds the
+        /// order condition between head and tail.
+        const FULFILMENT_HEAD: &str = "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS BIGINT) AS shipped, \
+             CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
+             FROM shipment_lines sl JOIN shipments s ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id \
+             JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
+             WHERE sl.tenant_id = ";
+        const FULFILMENT_TAIL: &str = " AND s.direction = 'outbound' AND t.status <> 'cancelled' GROUP BY s.order_id, sl.line_no";
+
+        fn fold_fulfilment(rows: &[DbRow], out: &mut HashMap<OrderId, (Vec<u32>, Vec<u32>)>) -> Result<()> {
+            for r in rows {
+                let order = OrderId(r.try_get("order_id")?);
+                let line: i64 = r.try_get("line_no")?;
+                let i = (line.max(1) - 1) as usize;
+                let (shipped, delivered) = out.entry(order).or_default();
+                if shipped.len() <= i {
+                    shipped.resize(i + 1, 0);
+                    delivered.resize(i + 1, 0);
+                }
+                shipped[i] = r.try_get::<i64, _>("shipped")? as u32;
+                delivered[i] = r.try_get::<i64, _>("delivered")? as u32;
+            }
+            Ok(())
+        }
+
         fn tenant_row(r: &DbRow) -> Result<Tenant> {
             Ok(Tenant {
                 id: TenantId(r.try_get("id")?),
@@ -298,9 +348,7 @@ macro_rules! impl_sql_store {
                 if orders.is_empty() {
                     return Ok(orders);
                 }
-                let mut qb = QueryBuilder::<$db>::new(
-                    "SELECT order_id, line_no, sku, description, quantity, unit_price_minor FROM order_lines WHERE tenant_id = ",
-                );
+                let mut qb = QueryBuilder::<$db>::new(ORDER_LINES_HEAD);
                 qb.push_bind(tenant.0).push(" AND order_id IN (");
                 let mut sep = qb.separated(", ");
                 for o in &orders {
@@ -308,22 +356,7 @@ macro_rules! impl_sql_store {
                 }
                 qb.push(") ORDER BY order_id, line_no");
                 let rows = qb.build().fetch_all(&self.read).await?;
-                let index: HashMap<Uuid, usize> = orders.iter().enumerate().map(|(i, o)| (o.id.0, i)).collect();
-                for r in rows {
-                    let oid: Uuid = r.try_get("order_id")?;
-                    let Some(&i) = index.get(&oid) else { continue };
-                    let o = &mut orders[i];
-                    let line_no: i64 = r.try_get("line_no")?;
-                    let qty: i64 = r.try_get("quantity")?;
-                    let price: i64 = r.try_get("unit_price_minor")?;
-                    o.lines.push(OrderLine {
-                        line_no: line_no as u32,
-                        sku: r.try_get("sku")?,
-                        description: r.try_get("description")?,
-                        quantity: qty as u32,
-                        unit_price: from_minor(price, &o.currency),
-                    });
-                }
+                attach_order_lines(&mut orders, &rows)?;
                 Ok(orders)
             }
 
@@ -588,31 +621,14 @@ macro_rules! impl_sql_store {
             ) -> Result<HashMap<OrderId, (Vec<u32>, Vec<u32>)>> {
                 let mut out: HashMap<OrderId, (Vec<u32>, Vec<u32>)> = HashMap::new();
                 for chunk in orders.chunks(chunk_rows(1)) {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS BIGINT) AS shipped, \
-                         CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
-                         FROM shipment_lines sl JOIN shipments s ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id \
-                         JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
-                         WHERE sl.tenant_id = ",
-                    );
-                    qb.push_bind(tenant.0).push(" AND s.direction = 'outbound' AND t.status <> 'cancelled' AND s.order_id IN (");
+                    let mut qb = QueryBuilder::<$db>::new(FULFILMENT_HEAD);
+                    qb.push_bind(tenant.0).push(" AND s.order_id IN (");
                     let mut sep = qb.separated(", ");
                     for o in chunk {
                         sep.push_bind(o.0);
                     }
-                    qb.push(") GROUP BY s.order_id, sl.line_no");
-                    for r in qb.build().fetch_all(&self.read).await? {
-                        let order = OrderId(r.try_get("order_id")?);
-                        let line: i64 = r.try_get("line_no")?;
-                        let i = (line.max(1) - 1) as usize;
-                        let (shipped, delivered) = out.entry(order).or_default();
-                        if shipped.len() <= i {
-                            shipped.resize(i + 1, 0);
-                            delivered.resize(i + 1, 0);
-                        }
-                        shipped[i] = r.try_get::<i64, _>("shipped")? as u32;
-                        delivered[i] = r.try_get::<i64, _>("delivered")? as u32;
-                    }
+                    qb.push(")").push(FULFILMENT_TAIL);
+                    fold_fulfilment(&qb.build().fetch_all(&self.read).await?, &mut out)?;
                 }
                 Ok(out)
             }

@@ -554,6 +554,34 @@ macro_rules! impl_tracking_store {
                         .map(case_row)
                         .collect()
                 }
+                async fn lock_order_fulfilment(
+                    &mut self,
+                    tenant: TenantId,
+                    orders: &[OrderId],
+                ) -> Result<Vec<(consign_core::order::Order, Vec<u32>, Vec<u32>)>> {
+                    let mut ids: Vec<Uuid> = orders.iter().map(|o| o.0).collect();
+                    ids.sort();
+                    ids.dedup();
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // Locked in id order, after the batch's shipments (the ingest lock order).
+                    let head = format!("SELECT {} FROM orders WHERE tenant_id = ", super::ORDER_COLS);
+                    let rows = fetch_conn(&mut self.tx, id_queries(&head, tenant, "id", &ids, concat!(" ORDER BY id", $for_update))).await?;
+                    let mut found = rows.iter().map(super::order_row).collect::<Result<Vec<_>>>()?;
+                    let lines = fetch_conn(&mut self.tx, id_queries(super::ORDER_LINES_HEAD, tenant, "order_id", &ids, " ORDER BY order_id, line_no")).await?;
+                    super::attach_order_lines(&mut found, &lines)?;
+                    let rows = fetch_conn(&mut self.tx, id_queries(super::FULFILMENT_HEAD, tenant, "s.order_id", &ids, super::FULFILMENT_TAIL)).await?;
+                    let mut fulfilment = HashMap::new();
+                    super::fold_fulfilment(&rows, &mut fulfilment)?;
+                    Ok(found
+                        .into_iter()
+                        .map(|o| {
+                            let (shipped, delivered) = fulfilment.remove(&o.id).unwrap_or_default();
+                            (o, shipped, delivered)
+                        })
+                        .collect())
+                }
                 async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId]) -> Result<Vec<Case>> {
                     let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
                     let head = format!("SELECT {CASE_COLS} FROM cases WHERE status = 'open' AND tenant_id = ");

@@ -749,3 +749,71 @@ async fn a_customs_hold_released_within_one_batch_opens_and_resolves_its_case() 
         assert_eq!(tracking(&t, &id).await["status"], "in_transit");
     }
 }
+
+/// A delivery scan moves the order on: delivered once every line is, with an audit record;
+/// a re-delivered scan changes nothing.
+#[tokio::test]
+async fn deliveries_move_the_order_to_delivered_once_every_line_is() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let res = t
+            .post(
+                "/api/v1/tenants/alpha/orders",
+                &t.admin_token,
+                &order_body("PO-77"),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let order: Value = res.json().await.unwrap();
+        let base = format!(
+            "/api/v1/tenants/alpha/orders/{}",
+            order["id"].as_str().unwrap()
+        );
+        t.post(&format!("{base}/release"), &t.admin_token, &json!({}))
+            .await;
+        let mut first = shipment_body("1ZLINE1", Some("PO-77"));
+        first["lines"] = json!([{ "line_no": 1, "quantity": 2 }]);
+        for body in [first, shipment_body("1ZLINE2", Some("PO-77"))] {
+            let res = t
+                .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+                .await;
+            assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        }
+        let status = || {
+            let (t, base) = (&t, base.clone());
+            async move {
+                let o: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
+                o["status"].as_str().unwrap().to_string()
+            }
+        };
+        assert_eq!(status().await, "shipped", "{}", t.engine);
+        post_events(&t, json!([ev("1ZLINE1", 2, "delivered")])).await;
+        assert_eq!(status().await, "shipped", "{}: one line of two", t.engine);
+        let last = json!([ev("1ZLINE2", 1, "delivered")]);
+        post_events(&t, last.clone()).await;
+        assert_eq!(status().await, "delivered", "{}", t.engine);
+        let again = post_events(&t, last).await;
+        assert_eq!(again["duplicates"], 1);
+        let audit: Value = t
+            .get(
+                &format!(
+                    "/api/v1/tenants/alpha/audit/order/{}",
+                    order["id"].as_str().unwrap()
+                ),
+                &t.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let by_delivery: Vec<&Value> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "status_changed" && a["after"]["by"] == "delivery")
+            .collect();
+        assert_eq!(by_delivery.len(), 1, "{audit}");
+        assert_eq!(by_delivery[0]["after"]["status"], "delivered");
+        assert_eq!(by_delivery[0]["before"]["status"], "shipped");
+    }
+}
