@@ -751,7 +751,7 @@ fn answer_from(ak9: &str, ack: Option<&consign_edi::sets::FunctionalAck997>) -> 
 }
 
 /// The answer recorded for a stored group.
-fn stored_answer(g: &OutboundGroup) -> GroupAnswer {
+pub(crate) fn stored_answer(g: &OutboundGroup) -> GroupAnswer {
     match g.ack_status.as_deref() {
         None => GroupAnswer::Awaiting,
         Some(ak9) => {

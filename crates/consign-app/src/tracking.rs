@@ -927,7 +927,9 @@ pub struct ReplayReport {
 impl App {
     /// Runs `book` over the tenant's recorded events on a simulated clock (each event judged at
     /// its occurrence, time-based rules at their due instants) and counts the cases it would
-    /// have opened in `[from, to)`. Writes nothing.
+    /// have opened in `[from, to)`: the shipment rules per shipment, `carrier_silent` over each
+    /// carrier's scans, `edi_unacknowledged` over the groups sent and their (latest) 997.
+    /// Writes nothing.
     pub async fn replay(
         &self,
         tenant: TenantId,
@@ -936,6 +938,7 @@ impl App {
         to: Timestamp,
     ) -> AppResult<ReplayReport> {
         let mut report = ReplayReport::default();
+        let mut by_carrier: HashMap<CarrierId, Vec<(Timestamp, ShipmentId, bool)>> = HashMap::new();
         let mut after = None;
         loop {
             let ids = self.store.shipment_ids_page(tenant, after, 2_000).await?;
@@ -953,12 +956,55 @@ impl App {
                 let evs = by_shipment.remove(&t.id).unwrap_or_default();
                 report.shipments += 1;
                 report.events += evs.len() as u64;
+                if book.carrier_silent.is_some() {
+                    // The carrier rule sees each scan and whether its shipment is still under
+                    // way after it (picked up, not finished), as the live sweep does.
+                    let mut sorted = evs.clone();
+                    sorted.sort_by_key(|e| (e.occurred_at, e.id));
+                    let mut state = TrackingState::new(ShipmentStatus::InfoReceived);
+                    let scans = by_carrier.entry(t.carrier_id).or_default();
+                    for e in sorted {
+                        state.apply(&e.observation());
+                        let under_way = state.picked_up_at.is_some()
+                            && !matches!(
+                                state.status,
+                                ShipmentStatus::Delivered
+                                    | ShipmentStatus::ReturnedToSender
+                                    | ShipmentStatus::Cancelled
+                                    | ShipmentStatus::Lost
+                            );
+                        scans.push((e.occurred_at, t.id, under_way));
+                    }
+                }
                 for ty in simulate(book, t, &evs, to)
                     .into_iter()
                     .filter(|(_, at)| *at >= from && *at < to)
                     .map(|(ty, _)| ty)
                 {
                     report.by_type.entry(ty).or_default().0 += 1;
+                }
+            }
+        }
+        let mut count = |ty: &str, at: Timestamp| {
+            if at >= from && at < to {
+                report.by_type.entry(ty.to_string()).or_default().0 += 1;
+            }
+        };
+        if let Some(rule) = &book.carrier_silent {
+            for scans in by_carrier.values_mut() {
+                scans.sort_by_key(|s| s.0);
+                for at in rule.replay(scans, to) {
+                    count("carrier_silent", at);
+                }
+            }
+        }
+        if let Some(rule) = &book.edi_unacknowledged {
+            for partner in self.store.partners(tenant).await? {
+                for g in self.store.outbound_groups(tenant, partner.id).await? {
+                    let answer = crate::edi::stored_answer(&g);
+                    if let Some(at) = rule.replay(g.sent_at, &answer, g.ack_at) {
+                        count("edi_unacknowledged", at);
+                    }
                 }
             }
         }
@@ -969,8 +1015,6 @@ impl App {
     }
 }
 
-/// Numbers newly opened cases from the tenant's counter, records each in the audit trail and
-/// inserts them (the shipment rules and the carrier rule open cases the same way).
 /// Shipments of an order not delivered yet, before a batch is applied.
 fn undelivered_orders(tracked: &[TrackedShipment]) -> HashSet<ShipmentId> {
     tracked
@@ -1204,6 +1248,8 @@ impl SubjectCases {
     }
 }
 
+/// Numbers newly opened cases from the tenant's counter, records each in the audit trail and
+/// inserts them (the shipment, carrier and EDI rules open cases the same way).
 async fn file_new_cases(
     tx: &mut dyn Tx,
     tenant: TenantId,
@@ -1280,8 +1326,14 @@ pub fn simulate(
         }
         *next = v.next_check_at.filter(|n| *n > now);
     };
-    // Time-based checks before the first event start from the shipment's creation.
-    apply(&t, Trigger::Sweep, t.created_at, &mut open, &mut next);
+    // Time-based checks before the first event start from the shipment's creation, or from
+    // its first event if that came earlier (a shipment recorded after its carrier's first
+    // scans, as an import of history is): judging it at its creation with none of those
+    // events applied would find every such shipment not picked up.
+    let start = events
+        .first()
+        .map_or(t.created_at, |e| e.occurred_at.min(t.created_at));
+    apply(&t, Trigger::Sweep, start, &mut open, &mut next);
     for e in events {
         while let Some(n) = next.filter(|n| *n <= e.occurred_at && *n < until) {
             apply(&t, Trigger::Sweep, n, &mut open, &mut next);

@@ -74,6 +74,64 @@ impl CarrierSilence {
     }
 }
 
+impl CarrierSilence {
+    /// Replays the rule over one carrier's history for `rules replay`: `scans` are its events
+    /// in time order as (instant, shipment, whether that shipment is under way after it). The
+    /// carrier's last scan is the latest among shipments still under way, as the live sweep
+    /// reads it; returns the instants a case would have opened, before `until`.
+    pub fn replay<K: Copy + Eq + std::hash::Hash>(
+        &self,
+        scans: &[(Timestamp, K, bool)],
+        until: Timestamp,
+    ) -> Vec<Timestamp> {
+        use std::collections::{BTreeMap, HashMap};
+        let gap = hours(self.hours);
+        let mut last: HashMap<K, Timestamp> = HashMap::new();
+        let mut latest: BTreeMap<Timestamp, u32> = BTreeMap::new();
+        let (mut open, mut opened) = (false, Vec::new());
+        let mut i = 0;
+        loop {
+            let next = scans.get(i).map_or(until, |s| s.0.min(until));
+            if !open
+                && let Some(due) = latest
+                    .last_key_value()
+                    .and_then(|(t, _)| t.checked_add(gap).ok())
+                && due <= next
+                && due < until
+            {
+                opened.push(due);
+                open = true;
+            }
+            let Some(&(t, shipment, under_way)) = scans.get(i) else {
+                break;
+            };
+            if t >= until {
+                break;
+            }
+            if let Some(old) = last.remove(&shipment)
+                && let Some(n) = latest.get_mut(&old)
+            {
+                *n -= 1;
+                if *n == 0 {
+                    latest.remove(&old);
+                }
+            }
+            if under_way {
+                last.insert(shipment, t);
+                *latest.entry(t).or_default() += 1;
+            }
+            // Scans resumed, or nothing is under way any more: the case would resolve.
+            open = open
+                && latest
+                    .last_key_value()
+                    .and_then(|(l, _)| l.checked_add(gap).ok())
+                    .is_some_and(|due| due <= t);
+            i += 1;
+        }
+        opened
+    }
+}
+
 /// SPEC §3 `edi_unacknowledged`: a functional group we sent that has no 997 `hours` after it
 /// went out, or whose 997 rejected it (AK9 `R` or `P`, or any AK5 `R`), gets one open case
 /// addressed to the partner; an accepting 997 (AK9 `A` or `E`, no set rejected) resolves it.
@@ -152,6 +210,24 @@ impl EdiAcknowledgement {
                 detail: format!("acknowledged: 997 with AK9 {ak9}"),
             },
             GroupAnswer::Accepted { .. } => AckAction::Nothing,
+        }
+    }
+
+    /// For `rules replay`: when a case would have opened for a group sent at `sent_at` whose
+    /// (latest) answer came at `answered_at` — at the deadline if no answer came by then, at
+    /// the answer if it rejected the group, never if it accepted it in time.
+    pub fn replay(
+        &self,
+        sent_at: Timestamp,
+        answer: &GroupAnswer,
+        answered_at: Option<Timestamp>,
+    ) -> Option<Timestamp> {
+        let due = self.due(sent_at)?;
+        match (answer, answered_at) {
+            (GroupAnswer::Awaiting, _) | (_, None) => Some(due),
+            (_, Some(at)) if at >= due => Some(due),
+            (GroupAnswer::Rejected { .. }, Some(at)) => Some(at),
+            (GroupAnswer::Accepted { .. }, Some(_)) => None,
         }
     }
 
@@ -1156,6 +1232,37 @@ mod tests {
                 .any(|e| e.starts_with("edi_unacknowledged.owner_team")),
             "{bad:?}"
         );
+    }
+
+    #[test]
+    fn replays_of_the_carrier_and_edi_rules_open_when_the_live_rules_would() {
+        let book = Rulebook::default_rulebook();
+        let silent = book.carrier_silent.as_ref().unwrap();
+        // Shipment 1 picked up at 0 h, scanned at 5 h, then nothing until 30 h; shipment 2
+        // delivered at 6 h (no longer under way, so its scan does not count).
+        let scans = [
+            (t(0), 1, true),
+            (t(5), 1, true),
+            (t(6), 2, false),
+            (t(30), 1, true),
+            (t(31), 1, false),
+        ];
+        assert_eq!(silent.replay(&scans, t(100)), vec![t(17)]);
+        // Cut off before the silence is long enough: nothing.
+        assert!(silent.replay(&scans, t(16)).is_empty());
+        // A silence after the last shipment finished is not one.
+        assert!(silent.replay(&scans[..2], t(100)).len() == 1);
+        assert!(silent.replay(&[(t(0), 1, false)], t(100)).is_empty());
+
+        let edi = book.edi_unacknowledged.as_ref().unwrap();
+        let ok = GroupAnswer::Accepted { ak9: "A".into() };
+        let no = GroupAnswer::Rejected {
+            why: "AK9 R".into(),
+        };
+        assert_eq!(edi.replay(t(0), &ok, Some(t(1))), None);
+        assert_eq!(edi.replay(t(0), &ok, Some(t(30))), Some(t(24)));
+        assert_eq!(edi.replay(t(0), &no, Some(t(2))), Some(t(2)));
+        assert_eq!(edi.replay(t(0), &GroupAnswer::Awaiting, None), Some(t(24)));
     }
 
     #[test]

@@ -304,6 +304,36 @@ async fn the_demo_opens_cases_of_every_type_its_data_can_trigger() {
         (0.03..0.2).contains(&delayed),
         "delay_risk on {delayed:.3} of shipments"
     );
+
+    // The replay covers the carrier and EDI rules too: each would have opened cases.
+    let to = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24)).to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_consign"))
+        .args(["--database-url", &url, "--data-dir"])
+        .arg(dir.path())
+        .args([
+            "rules",
+            "replay",
+            "--from",
+            "2000-01-01",
+            "--to",
+            &to,
+            "--tenant",
+            "acme-industrial",
+        ])
+        .env_remove("CONSIGN_CONFIG")
+        .output()
+        .unwrap();
+    let so = text(&out.stdout);
+    assert!(out.status.success(), "{so}\n{}", text(&out.stderr));
+    for ty in ["carrier_silent", "edi_unacknowledged", "customs_hold"] {
+        let would: i64 = so
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(ty))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {ty} row in {so}"));
+        assert!(would > 0, "replay would open no {ty}: {so}");
+    }
 }
 
 struct Server(std::process::Child, String);
