@@ -838,27 +838,14 @@ impl App {
     pub async fn sweep_edi_groups(&self) -> AppResult<CaseChanges> {
         let now = self.now();
         let mut total = CaseChanges::default();
-        for tenant in self.store.tenants().await? {
-            let book = match self.rulebook_in_force(tenant.id).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(tenant = %tenant.slug, error = %e, "EDI sweep: no usable rulebook");
-                    continue;
-                }
-            };
+        for (tenant, book) in self.tenant_rulebooks("EDI sweep").await? {
             let Some(rule) = book.book.edi_unacknowledged.clone() else {
                 continue;
             };
-            match self
+            let r = self
                 .sweep_edi_groups_of(tenant.id, book.version, &rule, now)
-                .await
-            {
-                Ok(c) => total.add(&c),
-                // One tenant's trouble must not stop the others; it is tried next time.
-                Err(e) => {
-                    tracing::warn!(tenant = %tenant.slug, error = %e, "EDI sweep failed for tenant")
-                }
-            }
+                .await;
+            crate::tracking::tally(&mut total, &tenant, "EDI sweep", r);
         }
         Ok(total)
     }

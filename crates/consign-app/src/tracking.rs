@@ -751,26 +751,32 @@ impl App {
     pub async fn sweep_carriers(&self) -> AppResult<CaseChanges> {
         let now = self.now();
         let mut total = CaseChanges::default();
-        for tenant in self.store.tenants().await? {
-            let book = match self.rulebook_in_force(tenant.id).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::warn!(tenant = %tenant.slug, error = %e, "carrier sweep: no usable rulebook");
-                    continue;
-                }
-            };
+        for (tenant, book) in self.tenant_rulebooks("carrier sweep").await? {
             let Some(rule) = book.book.carrier_silent.clone() else {
                 continue;
             };
-            match self.sweep_carriers_of(tenant.id, &book, &rule, now).await {
-                Ok(c) => total.add(&c),
-                // One tenant's trouble must not stop the others; it is tried next time.
+            let r = self.sweep_carriers_of(tenant.id, &book, &rule, now).await;
+            tally(&mut total, &tenant, "carrier sweep", r);
+        }
+        Ok(total)
+    }
+
+    /// Every tenant with its rulebook in force, for the sweeps of rules beyond shipments; a
+    /// tenant whose rulebook cannot be read is logged and left for the next round.
+    pub(crate) async fn tenant_rulebooks(
+        &self,
+        what: &str,
+    ) -> AppResult<Vec<(Tenant, Arc<RulebookInForce>)>> {
+        let mut out = Vec::new();
+        for tenant in self.store.tenants().await? {
+            match self.rulebook_in_force(tenant.id).await {
+                Ok(b) => out.push((tenant, b)),
                 Err(e) => {
-                    tracing::warn!(tenant = %tenant.slug, error = %e, "carrier sweep failed for tenant")
+                    tracing::warn!(tenant = %tenant.slug, error = %e, "{what}: no usable rulebook")
                 }
             }
         }
-        Ok(total)
+        Ok(out)
     }
 
     async fn sweep_carriers_of(
@@ -1012,6 +1018,20 @@ impl App {
             report.by_type.entry(ty).or_default().1 = n;
         }
         Ok(report)
+    }
+}
+
+/// Adds one tenant's sweep result to the total. One tenant's trouble must not stop the
+/// others: a failure is logged and the tenant is tried again next round.
+pub(crate) fn tally(
+    total: &mut CaseChanges,
+    tenant: &Tenant,
+    what: &str,
+    r: AppResult<CaseChanges>,
+) {
+    match r {
+        Ok(c) => total.add(&c),
+        Err(e) => tracing::warn!(tenant = %tenant.slug, error = %e, "{what} failed for tenant"),
     }
 }
 

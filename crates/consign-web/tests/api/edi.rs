@@ -69,15 +69,11 @@ fn carrier_997(x12: &str, reject: bool, control: u32) -> Vec<u8> {
     consign_edi::write_interchange(&env, &[ack], &consign_edi::WriteOptions::default()).unwrap()
 }
 
-/// Tenders a new shipment with tracking number `tracking` to the UPSN partner: the 204's X12
-/// and its group control number.
-async fn tender(t: &TestApp, tracking: &str) -> (String, String) {
+/// Creates the shipment `body` and tenders it to its carrier's partner: the shipment and
+/// what the tender answered.
+async fn tender_shipment(t: &TestApp, body: &Value) -> (Value, Value) {
     let s: Value = t
-        .post(
-            "/api/v1/tenants/alpha/shipments",
-            &t.admin_token,
-            &shipment_body(tracking, None),
-        )
+        .post("/api/v1/tenants/alpha/shipments", &t.admin_token, body)
         .await
         .json()
         .await
@@ -93,7 +89,13 @@ async fn tender(t: &TestApp, tracking: &str) -> (String, String) {
         )
         .await;
     assert_eq!(res.status(), 201, "{}", t.engine);
-    let sent: Value = res.json().await.unwrap();
+    (s, res.json().await.unwrap())
+}
+
+/// Tenders a new shipment with tracking number `tracking` to the UPSN partner: the 204's X12
+/// and its group control number.
+async fn tender(t: &TestApp, tracking: &str) -> (String, String) {
+    let (_, sent) = tender_shipment(t, &shipment_body(tracking, None)).await;
     (
         sent["x12"].as_str().unwrap().to_string(),
         sent["group_control"].as_str().unwrap().to_string(),
@@ -495,24 +497,7 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
         let mut body = shipment_body("1ZTENDER", None);
         body["destination"] = json!({ "city": "Ciudad de México", "postal_code": "06600",
             "country": "MX", "time_zone": "America/Mexico_City" });
-        let s: Value = t
-            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let res = t
-            .post(
-                &format!(
-                    "/api/v1/tenants/alpha/shipments/{}/tender",
-                    s["id"].as_str().unwrap()
-                ),
-                &t.admin_token,
-                &json!({}),
-            )
-            .await;
-        assert_eq!(res.status(), 201, "{}", t.engine);
-        let sent: Value = res.json().await.unwrap();
+        let (s, sent) = tender_shipment(&t, &body).await;
         let x12 = sent["x12"].as_str().unwrap().to_string();
         // Our own reader reads it back, strictly, as the tender we meant.
         let doc = consign_edi::read(x12.as_bytes(), &consign_edi::ReadOptions::strict());
