@@ -863,7 +863,7 @@ impl App {
         else {
             return Ok(CaseChanges::default());
         };
-        let overdue = self.store.unanswered_groups(tenant, cutoff).await?;
+        let mut groups = self.store.unanswered_groups(tenant, cutoff).await?;
         let partners: HashMap<PartnerId, TradingPartner> = self
             .store
             .partners(tenant)
@@ -873,13 +873,19 @@ impl App {
             .collect();
         let mut tx = self.store.begin().await?;
         let mut open = open_group_cases(&mut *tx, tenant).await?;
+        // Besides the overdue groups, those with an open case: one accepted meanwhile resolves.
+        let overdue: HashSet<(PartnerId, String)> = groups
+            .iter()
+            .map(|g| (g.partner_id, g.group_control.clone()))
+            .collect();
+        for (partner, control) in open.keys().filter(|k| !overdue.contains(*k)) {
+            groups.extend(self.store.outbound_group(tenant, *partner, control).await?);
+        }
         let mut w = SubjectCases::new(tenant, "system:sweep", now);
-        let mut judged: HashSet<(PartnerId, String)> = HashSet::new();
-        for g in &overdue {
+        for g in &groups {
             let Some(partner) = partners.get(&g.partner_id) else {
                 continue;
             };
-            judged.insert((g.partner_id, g.group_control.clone()));
             judge_group(
                 &mut w,
                 &mut open,
@@ -888,33 +894,7 @@ impl App {
                 partner,
                 &g.group_control,
                 g.sent_at,
-                &GroupAnswer::Awaiting,
-                AckTrigger::Sweep,
-            );
-        }
-        let others: Vec<(PartnerId, String)> = open
-            .keys()
-            .filter(|k| !judged.contains(*k))
-            .cloned()
-            .collect();
-        for (partner_id, control) in others {
-            let (Some(partner), Some(g)) = (
-                partners.get(&partner_id),
-                self.store
-                    .outbound_group(tenant, partner_id, &control)
-                    .await?,
-            ) else {
-                continue;
-            };
-            judge_group(
-                &mut w,
-                &mut open,
-                rule,
-                rulebook_version,
-                partner,
-                &control,
-                g.sent_at,
-                &stored_answer(&g),
+                &stored_answer(g),
                 AckTrigger::Sweep,
             );
         }

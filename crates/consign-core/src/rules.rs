@@ -183,9 +183,7 @@ impl EdiAcknowledgement {
     ) -> AckAction {
         match answer {
             GroupAnswer::Awaiting => {
-                let overdue = sent_at
-                    .checked_add(hours(self.hours))
-                    .is_ok_and(|due| due <= now);
+                let overdue = self.due(sent_at).is_some_and(|due| due <= now);
                 if overdue && !open {
                     AckAction::Open {
                         detail: format!(

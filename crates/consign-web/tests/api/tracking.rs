@@ -486,6 +486,12 @@ async fn rulebooks_are_checked_before_they_are_stored_and_then_used() {
                 .any(|(_, reason)| reason.starts_with("carrier_silent.hours")),
             "{p}"
         );
+        let edi = "name = \"x\"\n[edi_unacknowledged]\nhours = 24\nseverity = \"medium\"\nowner_team = \"desk\"\nresend = true\n";
+        let p = problem(put(edi, &t.admin_token).await.unwrap(), 422).await;
+        assert!(
+            field_errors(&p)[0].1.contains("unknown field `resend`"),
+            "{p}"
+        );
         let current: Value = t
             .get("/api/v1/tenants/alpha/rulebook", &t.admin_token)
             .await
