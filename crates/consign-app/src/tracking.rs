@@ -359,15 +359,13 @@ impl App {
         let ids: Vec<ShipmentId> = candidates.iter().filter_map(|e| e.shipment_id).collect();
         // Lock the shipments first (in id order), then insert events in key order: two
         // writers with overlapping batches then queue rather than deadlock.
-        let mut tracked: BTreeMap<ShipmentId, TrackedShipment> = tx
-            .lock_tracked(tenant, &ids)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
         let mut sorted = candidates;
         sorted.sort_by_key(|e| e.dedup_key);
-        let inserted = tx.insert_tracking_events(&sorted).await?;
+        let (tracked, inserted) = tx
+            .lock_tracked_and_insert_events(tenant, &ids, &sorted)
+            .await?;
+        let mut tracked: BTreeMap<ShipmentId, TrackedShipment> =
+            tracked.into_iter().map(|t| (t.id, t)).collect();
         let mut new_by_shipment: BTreeMap<ShipmentId, Vec<&TrackingEvent>> = BTreeMap::new();
         for (e, first) in events.iter().zip(&fresh) {
             let new = *first && inserted.contains(&e.dedup_key);

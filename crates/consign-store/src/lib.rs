@@ -423,6 +423,18 @@ pub trait TrackingTx: Send {
         &mut self,
         events: &[&TrackingEvent],
     ) -> Result<HashSet<[u8; 16]>>;
+    /// [`lock_tracked`](Self::lock_tracked), then
+    /// [`insert_tracking_events`](Self::insert_tracking_events), in that order: the ingest
+    /// pipeline's first two steps, which an engine may overlap with its own work.
+    async fn lock_tracked_and_insert_events(
+        &mut self,
+        tenant: TenantId,
+        ids: &[ShipmentId],
+        events: &[&TrackingEvent],
+    ) -> Result<(Vec<TrackedShipment>, HashSet<[u8; 16]>)> {
+        let tracked = self.lock_tracked(tenant, ids).await?;
+        Ok((tracked, self.insert_tracking_events(events).await?))
+    }
     /// Locks these orders (after the batch's shipments) and returns each with its lines and
     /// the shipped and delivered quantity per line as this transaction sees them, for the
     /// order status that deliveries imply.

@@ -1075,7 +1075,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
             async fn begin(&self) -> Result<Box<dyn Tx>> {
-                Ok(Box::new($tx { tx: self.begin_write().await? }))
+                Ok(Box::new($tx { tx: self.begin_write().await?, read: self.read.clone() }))
             }
             async fn analyze(&self) -> Result<()> {
                 // SQLite plans these queries well without statistics (and measurably worse for
@@ -1092,6 +1092,9 @@ macro_rules! impl_sql_store {
 
         pub struct $tx {
             tx: sqlx::Transaction<'static, $db>,
+            /// The store's read pool, for reads that need not be inside the transaction and
+            /// can run beside it (the facts of shipments being locked, `lock_tracked`).
+            read: sqlx::Pool<$db>,
         }
 
         #[async_trait::async_trait]

@@ -8,7 +8,8 @@ macro_rules! impl_tracking_store {
     (
         $store:ident, $tx:ident, $db:ty, for_update = $for_update:literal,
         id_list = $id_list:path, id_chunk = $id_chunk:expr,
-        tracked_query = $tracked_query:path, by_tracking_number = $by_tracking_number:path
+        tracked_query = $tracked_query:path, by_tracking_number = $by_tracking_number:path,
+        update_tracked = $update_tracked:path, split_tracked_query = $split_tracked_query:path
     ) => {
         mod tracking_sql {
             use super::{$store, $tx};
@@ -35,6 +36,12 @@ macro_rules! impl_tracking_store {
                 t.status, t.status_at, t.reason, t.accountable, t.eta, t.eta_at, t.last_event_at, t.picked_up_at, t.delivered_at, \
                 t.next_check_at, \
                 t.pod_attached, t.documents_complete, t.open_cases AS has_open_cases";
+            /// `TRACKED_COLS` in two parts, for engines that read them apart (`lock_tracked`): the
+            /// shipment's facts, then its tracking state (checked against it by a test).
+            const FACTS_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, s.service_level, \
+                s.direction, s.international, s.pod_required, s.planned_pickup_at, s.promised_by, s.destination_json, s.created_at";
+            const STATE_COLS: &str = "t.status, t.status_at, t.reason, t.accountable, t.eta, t.eta_at, t.last_event_at, \
+                t.picked_up_at, t.delivered_at, t.next_check_at, t.pod_attached, t.documents_complete, t.open_cases AS has_open_cases";
             const CARRIER_MODES: &str = "SELECT id, COALESCE(scac, '') AS scac, mode FROM carriers WHERE tenant_id = $1";
 
             fn with_carriers(mut rows: Vec<TrackedShipment>, carriers: Vec<DbRow>) -> Result<Vec<TrackedShipment>> {
@@ -51,12 +58,12 @@ macro_rules! impl_tracking_store {
                 Ok(rows)
             }
 
-            fn accountable(s: Option<String>) -> Result<Option<Accountable>> {
-                s.map(|s| parsed(Accountable::parse(&s))).transpose()
+            fn accountable(s: Option<&str>) -> Result<Option<Accountable>> {
+                s.map(|s| parsed(Accountable::parse(s))).transpose()
             }
 
-            fn reason(s: Option<String>) -> Option<&'static str> {
-                s.as_deref().and_then(reason_static)
+            fn reason(s: Option<&str>) -> Option<&'static str> {
+                s.and_then(reason_static)
             }
 
             fn key16(v: Vec<u8>) -> Result<[u8; 16]> {
@@ -88,42 +95,75 @@ macro_rules! impl_tracking_store {
                 })
             }
 
+            /// Reads column `i` of a row by position and without the driver's per-value type
+            /// check: a batch's tracking rows are decoded by the thousand, and looking each
+            /// column up by name (a hash and a string comparison) and checking its type took
+            /// most of the decoding time (docs/performance.md). Only for queries whose column
+            /// list is the constant next to the decoder (`TRACKED_COLS`, checked by a test).
+            fn at<'r, T: sqlx::Decode<'r, $db>>(r: &'r DbRow, i: usize) -> Result<T> {
+                Ok(r.try_get_unchecked(i)?)
+            }
+
             fn tracked_row(r: &DbRow) -> Result<TrackedShipment> {
-                let status: String = r.try_get("status")?;
-                let direction: String = r.try_get("direction")?;
-                let dest: &str = r.try_get("destination_json")?;
-                let dest: crate::sql::DestinationZone = crate::sql::json_col(dest, "shipments.destination_json")?;
+                tracked_parts(r, r, 12)
+            }
+
+            /// A tracked shipment from its facts (`FACTS_COLS` from column 0 of `f`) and its
+            /// state (`STATE_COLS` from column `so` of `s`); one row holds both when read joined.
+            fn tracked_parts(f: &DbRow, s: &DbRow, so: usize) -> Result<TrackedShipment> {
+                let dest: crate::sql::DestinationZone = crate::sql::json_col(at(f, 10)?, "shipments.destination_json")?;
                 Ok(TrackedShipment {
-                    tenant_id: TenantId(r.try_get("tenant_id")?),
-                    id: ShipmentId(r.try_get("id")?),
-                    order_id: r.try_get::<Option<Uuid>, _>("order_id")?.map(OrderId),
-                    carrier_id: CarrierId(r.try_get("carrier_id")?),
+                    tenant_id: TenantId(at(f, 0)?),
+                    id: ShipmentId(at(f, 1)?),
+                    order_id: at::<Option<Uuid>>(f, 2)?.map(OrderId),
+                    carrier_id: CarrierId(at(f, 3)?),
                     carrier_scac: String::new(),
                     mode: String::new(),
-                    service: r.try_get("service_level")?,
-                    direction: parsed(Direction::parse(&direction))?,
-                    international: r.try_get("international")?,
-                    pod_required: r.try_get("pod_required")?,
-                    planned_pickup_at: ots(r.try_get("planned_pickup_at")?),
-                    promised_by: ots(r.try_get("promised_by")?),
+                    service: at(f, 4)?,
+                    direction: parsed(Direction::parse(at(f, 5)?))?,
+                    international: at(f, 6)?,
+                    pod_required: at(f, 7)?,
+                    planned_pickup_at: ots(at(f, 8)?),
+                    promised_by: ots(at(f, 9)?),
                     destination_tz: dest.time_zone,
-                    created_at: ts(r.try_get("created_at")?),
-                    pod_attached: r.try_get("pod_attached")?,
-                    documents_complete: r.try_get("documents_complete")?,
+                    created_at: ts(at(f, 11)?),
                     state: TrackingState {
-                        status: parsed(ShipmentStatus::parse(&status))?,
-                        status_at: ots(r.try_get("status_at")?),
-                        reason: reason(r.try_get("reason")?),
-                        accountable: accountable(r.try_get("accountable")?)?,
-                        eta: ots(r.try_get("eta")?),
-                        eta_at: ots(r.try_get("eta_at")?),
-                        last_event_at: ots(r.try_get("last_event_at")?),
-                        picked_up_at: ots(r.try_get("picked_up_at")?),
-                        delivered_at: ots(r.try_get("delivered_at")?),
+                        status: parsed(ShipmentStatus::parse(at(s, so)?))?,
+                        status_at: ots(at(s, so + 1)?),
+                        reason: reason(at(s, so + 2)?),
+                        accountable: accountable(at(s, so + 3)?)?,
+                        eta: ots(at(s, so + 4)?),
+                        eta_at: ots(at(s, so + 5)?),
+                        last_event_at: ots(at(s, so + 6)?),
+                        picked_up_at: ots(at(s, so + 7)?),
+                        delivered_at: ots(at(s, so + 8)?),
                     },
-                    next_check_at: ots(r.try_get("next_check_at")?),
-                    has_open_cases: r.try_get("has_open_cases")?,
+                    next_check_at: ots(at(s, so + 9)?),
+                    pod_attached: at(s, so + 10)?,
+                    documents_complete: at(s, so + 11)?,
+                    has_open_cases: at(s, so + 12)?,
                 })
+            }
+
+            #[cfg(test)]
+            #[test]
+            fn tracked_row_reads_the_columns_of_tracked_cols_in_their_order() {
+                let names: Vec<&str> = TRACKED_COLS
+                    .split(',')
+                    .map(|c| c.trim().rsplit(' ').next().unwrap().rsplit('.').next().unwrap())
+                    .collect();
+                assert_eq!(
+                    names,
+                    [
+                        "tenant_id", "id", "order_id", "carrier_id", "service_level", "direction", "international",
+                        "pod_required", "planned_pickup_at", "promised_by", "destination_json", "created_at", "status",
+                        "status_at", "reason", "accountable", "eta", "eta_at", "last_event_at", "picked_up_at",
+                        "delivered_at", "next_check_at", "pod_attached", "documents_complete", "has_open_cases",
+                    ]
+                );
+                let parts = format!("{FACTS_COLS}, {STATE_COLS}");
+                let squash = |c: &str| c.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert_eq!(squash(&parts), squash(TRACKED_COLS));
             }
 
             fn case_row(r: &DbRow) -> Result<Case> {
@@ -194,6 +234,102 @@ macro_rules! impl_tracking_store {
                     out.extend(qb.build().fetch_all(&mut *conn).await?);
                 }
                 Ok(out)
+            }
+
+            /// The batch's new tracking state as `UPDATE … FROM (VALUES …)`, one statement per
+            /// chunk of rows: SQLite's builder. (PostgreSQL passes its own, with one array per column.)
+            #[allow(dead_code)]
+            fn values_update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<$db>> {
+                sized_chunks(rows, chunk_rows(16)).into_iter().map(|chunk| {
+                    let mut qb = QueryBuilder::<$db>::new(
+                        "UPDATE shipment_tracking SET status = v.column3, status_at = v.column4, reason = v.column5, \
+                         accountable = v.column6, eta = v.column7, eta_at = v.column8, last_event_at = v.column9, \
+                         picked_up_at = v.column10, delivered_at = v.column11, next_check_at = v.column12, \
+                         due_at = CASE WHEN shipment_tracking.due_at IS NOT NULL \
+                             AND (v.column12 IS NULL OR shipment_tracking.due_at <= v.column12) \
+                             THEN shipment_tracking.due_at ELSE v.column12 END, \
+                         updated_at = v.column13, pod_attached = v.column14, documents_complete = v.column15, \
+                         open_cases = v.column16 FROM (",
+                    );
+                    qb.push_values(chunk, |mut b, s| {
+                        b.push_bind(s.tenant_id.0)
+                            .push_bind(s.id.0)
+                            .push_bind(s.state.status.as_str())
+                            .push_bind(ous(s.state.status_at))
+                            .push_bind(s.state.reason)
+                            .push_bind(s.state.accountable.map(|a| a.as_str()))
+                            .push_bind(ous(s.state.eta))
+                            .push_bind(ous(s.state.eta_at))
+                            .push_bind(ous(s.state.last_event_at))
+                            .push_bind(ous(s.state.picked_up_at))
+                            .push_bind(ous(s.state.delivered_at))
+                            .push_bind(ous(s.next_check_at))
+                            .push_bind(us(now))
+                            .push_bind(s.pod_attached)
+                            .push_bind(s.documents_complete)
+                            .push_bind(s.has_open_cases);
+                    });
+                    qb.push(") AS v WHERE shipment_tracking.tenant_id = v.column1 AND shipment_tracking.shipment_id = v.column2");
+                    qb
+                }).collect()
+            }
+
+            /// `lock_tracked`'s rows as read: one joined row per shipment, or the facts and the
+            /// state apart (`by_id` indexes the facts by shipment id).
+            enum RawTracked {
+                Joined(Vec<DbRow>),
+                Split { facts: Vec<DbRow>, by_id: HashMap<Uuid, usize>, state: Vec<DbRow> },
+            }
+
+            fn decode_tracked(raw: RawTracked) -> Result<Vec<TrackedShipment>> {
+                match raw {
+                    RawTracked::Joined(rows) => rows.iter().map(tracked_row).collect(),
+                    RawTracked::Split { facts, by_id, state } => {
+                        let mut rows = Vec::with_capacity(state.len());
+                        for s in &state {
+                            let id: Uuid = at(s, 0)?;
+                            let f = by_id.get(&id).map(|&i| &facts[i]).ok_or_else(|| {
+                                StoreError::Corrupt(format!("shipment_tracking row {id} has no shipment"))
+                            })?;
+                            rows.push(tracked_parts(f, s, 1)?);
+                        }
+                        Ok(rows)
+                    }
+                }
+            }
+
+            /// The statements inserting these events, new ones only (`ON CONFLICT` on the dedup
+            /// key), each returning the keys it inserted.
+            fn event_inserts(events: &[&TrackingEvent]) -> Vec<QueryBuilder<$db>> {
+                sized_chunks(events, chunk_rows(19))
+                    .into_iter()
+                    .map(|chunk| {
+                        let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO tracking_events ({EVENT_COLS}) "));
+                        qb.push_values(chunk, |mut b, e| {
+                            b.push_bind(e.tenant_id.0)
+                                .push_bind(e.id.0)
+                                .push_bind(e.dedup_key.to_vec())
+                                .push_bind(e.carrier_id.0)
+                                .push_bind(e.shipment_id.map(|s| s.0))
+                                .push_bind(e.tracking_number.clone())
+                                .push_bind(us(e.occurred_at))
+                                .push_bind(us(e.received_at))
+                                .push_bind(e.status.map(|s| s.as_str()))
+                                .push_bind(e.reason)
+                                .push_bind(e.accountable.map(|a| a.as_str()))
+                                .push_bind(ous(e.eta))
+                                .push_bind(e.source.clone())
+                                .push_bind(e.message_id.clone())
+                                .push_bind(e.raw_code.clone())
+                                .push_bind(e.raw_reason.clone())
+                                .push_bind(e.location.clone())
+                                .push_bind(e.description.clone())
+                                .push_bind(e.unmapped);
+                        });
+                        qb.push(" ON CONFLICT (tenant_id, dedup_key) DO NOTHING RETURNING dedup_key");
+                        qb
+                    })
+                    .collect()
             }
 
             #[async_trait::async_trait]
@@ -426,6 +562,67 @@ macro_rules! impl_tracking_store {
             }
 
             impl $tx {
+                /// The locking read of `lock_tracked`, its rows not yet decoded.
+                async fn fetch_tracked(&mut self, tenant: TenantId, ids: &[ShipmentId]) -> Result<RawTracked> {
+                    let mut sorted: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    // Only the tracking rows are locked (they are what the pipeline writes), in id
+                    // order so that two writers with overlapping batches queue instead of
+                    // deadlocking. SQLite's single writer needs no row locks.
+                    Ok(match $split_tracked_query(FACTS_COLS, STATE_COLS, tenant.0, &sorted) {
+                        // Read and locked in one statement.
+                        None => RawTracked::Joined(fetch_conn(&mut self.tx, $tracked_query(TRACKED_COLS, tenant.0, &sorted, true)).await?),
+                        // The facts on a pooled connection while the transaction locks the state:
+                        // the two run at once in two server processes. Reading the facts outside
+                        // the transaction sees what the joined read would (shipment rows are not
+                        // locked either way), except shipments this transaction created itself:
+                        // those are read again inside it.
+                        Some((facts, state)) => {
+                            let (facts, state) = tokio::join!(fetch_pool(&self.read, vec![facts]), fetch_conn(&mut self.tx, vec![state]));
+                            let (mut facts, state) = (facts?, state?);
+                            let mut by_id: HashMap<Uuid, usize> = HashMap::with_capacity(facts.len());
+                            for (i, f) in facts.iter().enumerate() {
+                                by_id.insert(at(f, 1)?, i);
+                            }
+                            let unseen: Vec<Uuid> = state
+                                .iter()
+                                .map(|s| at::<Uuid>(s, 0))
+                                .collect::<Result<Vec<_>>>()?
+                                .into_iter()
+                                .filter(|id| !by_id.contains_key(id))
+                                .collect();
+                            if !unseen.is_empty() {
+                                if let Some((q, _)) = $split_tracked_query(FACTS_COLS, STATE_COLS, tenant.0, &unseen) {
+                                    for f in fetch_conn(&mut self.tx, vec![q]).await? {
+                                        by_id.insert(at(&f, 1)?, facts.len());
+                                        facts.push(f);
+                                    }
+                                }
+                            }
+                            RawTracked::Split { facts, by_id, state }
+                        }
+                    })
+                }
+
+                async fn with_carrier_modes(&mut self, tenant: TenantId, rows: Vec<TrackedShipment>) -> Result<Vec<TrackedShipment>> {
+                    if rows.is_empty() {
+                        return Ok(rows);
+                    }
+                    let carriers = sqlx::query(CARRIER_MODES).bind(tenant.0).fetch_all(&mut *self.tx).await?;
+                    with_carriers(rows, carriers)
+                }
+
+                async fn run_event_inserts(&mut self, queries: Vec<QueryBuilder<$db>>) -> Result<HashSet<[u8; 16]>> {
+                    let mut inserted = HashSet::new();
+                    for mut qb in queries {
+                        for r in qb.build().fetch_all(&mut *self.tx).await? {
+                            inserted.insert(key16(r.try_get("dedup_key")?)?);
+                        }
+                    }
+                    Ok(inserted)
+                }
+
                 /// Orphan events and new shipments meet under one per-tenant lock (a
                 /// transaction-scoped advisory lock on PostgreSQL; SQLite's single writer
                 /// already serialises): either the shipment's attach sees the committed orphan,
@@ -443,87 +640,34 @@ macro_rules! impl_tracking_store {
             #[async_trait::async_trait]
             impl TrackingTx for $tx {
                 async fn lock_tracked(&mut self, tenant: TenantId, ids: &[ShipmentId]) -> Result<Vec<TrackedShipment>> {
-                    let mut sorted: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-                    sorted.sort_unstable();
-                    sorted.dedup();
-                    // Read and locked in one statement (PostgreSQL). Only the tracking rows are
-                    // locked (they are what the pipeline writes), in id order so that two writers
-                    // with overlapping batches queue instead of deadlocking. SQLite's single
-                    // writer needs no row locks.
-                    let rows = fetch_conn(&mut self.tx, $tracked_query(TRACKED_COLS, tenant.0, &sorted, true))
-                        .await?
-                        .iter()
-                        .map(tracked_row)
-                        .collect::<Result<Vec<_>>>()?;
-                    if rows.is_empty() {
-                        return Ok(rows);
-                    }
-                    let carriers = sqlx::query(CARRIER_MODES).bind(tenant.0).fetch_all(&mut *self.tx).await?;
-                    with_carriers(rows, carriers)
+                    let raw = self.fetch_tracked(tenant, ids).await?;
+                    let rows = decode_tracked(raw)?;
+                    self.with_carrier_modes(tenant, rows).await
                 }
                 async fn insert_tracking_events(&mut self, events: &[&TrackingEvent]) -> Result<HashSet<[u8; 16]>> {
-                    let mut inserted = HashSet::new();
-                    for chunk in sized_chunks(events, chunk_rows(19)) {
-                        let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO tracking_events ({EVENT_COLS}) "));
-                        qb.push_values(chunk, |mut b, e| {
-                            b.push_bind(e.tenant_id.0)
-                                .push_bind(e.id.0)
-                                .push_bind(e.dedup_key.to_vec())
-                                .push_bind(e.carrier_id.0)
-                                .push_bind(e.shipment_id.map(|s| s.0))
-                                .push_bind(e.tracking_number.clone())
-                                .push_bind(us(e.occurred_at))
-                                .push_bind(us(e.received_at))
-                                .push_bind(e.status.map(|s| s.as_str()))
-                                .push_bind(e.reason)
-                                .push_bind(e.accountable.map(|a| a.as_str()))
-                                .push_bind(ous(e.eta))
-                                .push_bind(e.source.clone())
-                                .push_bind(e.message_id.clone())
-                                .push_bind(e.raw_code.clone())
-                                .push_bind(e.raw_reason.clone())
-                                .push_bind(e.location.clone())
-                                .push_bind(e.description.clone())
-                                .push_bind(e.unmapped);
-                        });
-                        qb.push(" ON CONFLICT (tenant_id, dedup_key) DO NOTHING RETURNING dedup_key");
-                        for r in qb.build().fetch_all(&mut *self.tx).await? {
-                            inserted.insert(key16(r.try_get("dedup_key")?)?);
-                        }
-                    }
-                    Ok(inserted)
+                    let queries = event_inserts(events);
+                    self.run_event_inserts(queries).await
+                }
+                async fn lock_tracked_and_insert_events(
+                    &mut self,
+                    tenant: TenantId,
+                    ids: &[ShipmentId],
+                    events: &[&TrackingEvent],
+                ) -> Result<(Vec<TrackedShipment>, HashSet<[u8; 16]>)> {
+                    // The same two steps in the same order (rows locked, then events inserted),
+                    // with this process's share of each done while the engine works on the
+                    // other: the inserts' statements are built while the locking read runs, and
+                    // the read's rows decoded while the inserts run. A future that awaits the
+                    // engine returns as soon as its statement is sent, so `join!` runs the
+                    // other side in the meantime (docs/performance.md).
+                    let (raw, queries) = tokio::join!(self.fetch_tracked(tenant, ids), async { event_inserts(events) });
+                    let raw = raw?;
+                    let (inserted, rows) = tokio::join!(self.run_event_inserts(queries), async { decode_tracked(raw) });
+                    let (inserted, rows) = (inserted?, rows?);
+                    Ok((self.with_carrier_modes(tenant, rows).await?, inserted))
                 }
                 async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()> {
-                    for chunk in sized_chunks(rows, chunk_rows(16)) {
-                        let mut qb = QueryBuilder::<$db>::new(
-                            "UPDATE shipment_tracking SET status = v.column3, status_at = v.column4, reason = v.column5, \
-                             accountable = v.column6, eta = v.column7, eta_at = v.column8, last_event_at = v.column9, \
-                             picked_up_at = v.column10, delivered_at = v.column11, next_check_at = v.column12, \
-                             due_at = CASE WHEN shipment_tracking.due_at IS NOT NULL \
-                                 AND (v.column12 IS NULL OR shipment_tracking.due_at <= v.column12) \
-                                 THEN shipment_tracking.due_at ELSE v.column12 END, \
-                             updated_at = v.column13, pod_attached = v.column14, documents_complete = v.column15, \
-                             open_cases = v.column16 FROM (",
-                        );
-                        qb.push_values(chunk, |mut b, s| {
-                            b.push_bind(s.tenant_id.0)
-                                .push_bind(s.id.0)
-                                .push_bind(s.state.status.as_str())
-                                .push_bind(ous(s.state.status_at))
-                                .push_bind(s.state.reason)
-                                .push_bind(s.state.accountable.map(|a| a.as_str()))
-                                .push_bind(ous(s.state.eta))
-                                .push_bind(ous(s.state.eta_at))
-                                .push_bind(ous(s.state.last_event_at))
-                                .push_bind(ous(s.state.picked_up_at))
-                                .push_bind(ous(s.state.delivered_at))
-                                .push_bind(ous(s.next_check_at))
-                                .push_bind(us(now))
-                                .push_bind(s.pod_attached)
-                                .push_bind(s.documents_complete)
-                                .push_bind(s.has_open_cases);
-                        });
-                        qb.push(") AS v WHERE shipment_tracking.tenant_id = v.column1 AND shipment_tracking.shipment_id = v.column2");
+                    for mut qb in $update_tracked(rows, now) {
                         qb.build().execute(&mut *self.tx).await?;
                     }
                     Ok(())

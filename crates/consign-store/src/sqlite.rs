@@ -158,8 +158,25 @@ crate::sql_tracking::impl_tracking_store!(
     id_list = super::id_list,
     id_chunk = crate::sql::chunk_rows(1),
     tracked_query = super::tracked_query,
-    by_tracking_number = super::by_tracking_number
+    by_tracking_number = super::by_tracking_number,
+    update_tracked = self::values_update_tracked,
+    split_tracked_query = super::split_tracked_query
 );
+
+/// SQLite reads a batch's shipments and their tracking state in one joined query: its one
+/// writer connection would gain nothing from a second reader on the same few cores, and
+/// the webhook path is bound by CPU.
+fn split_tracked_query(
+    _facts: &str,
+    _state: &str,
+    _tenant: uuid::Uuid,
+    _ids: &[uuid::Uuid],
+) -> Option<(
+    sqlx::QueryBuilder<sqlx::Sqlite>,
+    sqlx::QueryBuilder<sqlx::Sqlite>,
+)> {
+    None
+}
 
 /// A batch's shipments with their tracking state (SQLite plans the `IN` list as lookups;
 /// its single writer needs no row locks, so `lock` changes nothing).
