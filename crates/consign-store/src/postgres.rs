@@ -85,6 +85,11 @@ impl PgStore {
         result
     }
 
+    /// Nothing waits on PostgreSQL's commits.
+    fn on_commit(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
         Ok(self.write.begin().await?)
     }

@@ -18,6 +18,10 @@ pub struct SqliteStore {
     pub(crate) write: SqlitePool,
     /// The background checkpointer (see `connect`), stopped with the store.
     checkpointer: tokio::task::AbortHandle,
+    /// Told by every commit, so that the checkpointer only wakes when there is WAL to copy.
+    committed: std::sync::Arc<tokio::sync::Notify>,
+    /// Background checkpoints run so far.
+    checkpoints: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Drop for SqliteStore {
@@ -30,23 +34,35 @@ impl Drop for SqliteStore {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
 
 /// Copies committed WAL frames into the database file on its own connection, off the
-/// writer's path (PASSIVE: it never waits for or blocks a writer). Errors are retried at the
-/// next tick; the writer's own checkpoint remains the backstop.
-async fn checkpoint_in_background(opts: SqliteConnectOptions) {
+/// writer's path (PASSIVE: it never waits for or blocks a writer), at most every
+/// [`CHECKPOINT_EVERY`] and only after a commit: an idle server does not wake for it. Errors
+/// are retried after the next commit; the writer's own checkpoint remains the backstop.
+async fn checkpoint_in_background(
+    opts: SqliteConnectOptions,
+    committed: std::sync::Arc<tokio::sync::Notify>,
+    checkpoints: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
     use sqlx::Connection;
     let mut conn = None;
     loop {
+        // A commit made while the last checkpoint ran leaves a permit, so none is missed.
+        committed.notified().await;
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if conn.is_none() {
             conn = sqlx::SqliteConnection::connect_with(&opts).await.ok();
         }
         let Some(c) = conn.as_mut() else { continue };
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&mut *c)
             .await
         {
-            tracing::debug!(error = %e, "background checkpoint failed");
-            conn = None;
+            Ok(_) => {
+                checkpoints.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "background checkpoint failed");
+                conn = None;
+            }
         }
     }
 }
@@ -93,11 +109,20 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(write_opts)
             .await?;
-        let checkpointer = tokio::spawn(checkpoint_in_background(opts.clone())).abort_handle();
+        let committed = std::sync::Arc::new(tokio::sync::Notify::new());
+        let checkpoints = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let checkpointer = tokio::spawn(checkpoint_in_background(
+            opts.clone(),
+            committed.clone(),
+            checkpoints.clone(),
+        ))
+        .abort_handle();
         let store = SqliteStore {
             read: SqlitePool::connect_lazy_with(read_opts),
             write,
             checkpointer,
+            committed,
+            checkpoints,
         };
         store.migrate().await?;
         // Reads are only opened after migration so they see the schema.
@@ -133,6 +158,15 @@ impl SqliteStore {
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// How many background checkpoints have run (for tests and diagnostics).
+    pub fn background_checkpoints(&self) -> u64 {
+        self.checkpoints.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn on_commit(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        Some(self.committed.clone())
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {

@@ -13,6 +13,39 @@ use consign_store::testing::engines;
 use consign_store::*;
 use fixtures::*;
 
+/// SQLite only: the background checkpointer runs after commits and sleeps while the store is
+/// idle (it used to wake every 20 ms whatever happened).
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background_only_after_commits() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("c.db").display());
+    let store = consign_store::sqlite::SqliteStore::connect(&url)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(store.background_checkpoints(), 0, "nothing committed yet");
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_tenant(&tenant("acme")).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut waited = 0;
+    while store.background_checkpoints() == 0 && waited < 5_000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 10;
+    }
+    assert!(
+        store.background_checkpoints() >= 1,
+        "a commit is checkpointed in the background"
+    );
+    let after = store.background_checkpoints();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        store.background_checkpoints(),
+        after,
+        "idle: no further checkpoints"
+    );
+}
+
 #[tokio::test]
 async fn tenants_are_unique_by_slug() {
     for (store, _guard) in engines().await {
