@@ -259,13 +259,28 @@ impl App {
         }
     }
 
-    /// One transaction for prepared events, retried on a PostgreSQL deadlock.
+    /// One transaction for prepared events, retried on a PostgreSQL deadlock; durable when it
+    /// returns.
     pub async fn commit_events(
         &self,
         tenant: TenantId,
         actor: &str,
-        mut events: Vec<TrackingEvent>,
+        events: Vec<TrackingEvent>,
     ) -> AppResult<IngestOutcome> {
+        let (outcome, durable) = self.commit_events_staged(tenant, actor, events).await?;
+        durable.wait().await?;
+        Ok(outcome)
+    }
+
+    /// [`commit_events`](Self::commit_events) with the wait for durability handed to the
+    /// caller (`Tx::commit_staged`): the group committer starts the next group before this
+    /// one is on disk and answers its requests only once it is.
+    pub async fn commit_events_staged(
+        &self,
+        tenant: TenantId,
+        actor: &str,
+        mut events: Vec<TrackingEvent>,
+    ) -> AppResult<(IngestOutcome, consign_store::Durable)> {
         let book = self.rulebook_in_force(tenant).await?;
         let keys = unresolved_keys(&events);
         // Looked up before the transaction: inside a long PostgreSQL transaction the planner
@@ -294,7 +309,11 @@ impl App {
                 .await;
             let t2 = t0.elapsed();
             let r = match r {
-                Ok(o) => tx.commit().await.map(|_| o).map_err(AppError::from),
+                Ok(o) => tx
+                    .commit_staged()
+                    .await
+                    .map(|d| (o, d))
+                    .map_err(AppError::from),
                 Err(e) => Err(e),
             };
             tracing::debug!(
@@ -1473,13 +1492,29 @@ async fn run_group(app: &App, tenant: TenantId, jobs: Vec<Job>) {
     };
     let all: Vec<TrackingEvent> = jobs.iter().flat_map(|j| j.2.iter().cloned()).collect();
     let started = std::time::Instant::now();
-    let result = app.commit_events(tenant, &actor, all).await;
-    tracing::debug!(
-        requests = jobs.len(),
-        events = sizes.iter().sum::<usize>(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
-        "group commit"
-    );
+    let result = app.commit_events_staged(tenant, &actor, all).await;
+    let committed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // The requests are answered once the commit is on disk, in a task of their own: the
+    // worker goes on to the next group meanwhile (on SQLite the sync then overlaps the next
+    // group's statements; on PostgreSQL the commit was durable already).
+    tokio::spawn(async move {
+        let result = match result {
+            Ok((o, durable)) => durable.wait().await.map(|_| o).map_err(AppError::from),
+            Err(e) => Err(e),
+        };
+        tracing::debug!(
+            requests = jobs.len(),
+            events = sizes.iter().sum::<usize>(),
+            committed_ms,
+            durable_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "group commit"
+        );
+        answer(jobs, sizes, result);
+    });
+}
+
+/// Gives each request of a group its own items of the group's outcome, or the group's error.
+fn answer(jobs: Vec<Job>, sizes: Vec<usize>, result: AppResult<IngestOutcome>) {
     match result {
         Ok(o) => {
             let mut items = o.items.into_iter();

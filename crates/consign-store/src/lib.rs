@@ -577,7 +577,40 @@ pub trait Tx: TrackingTx + Send {
     /// Appends entries to their chains (per tenant; provider-level when `tenant_id` is None).
     async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()>;
 
-    async fn commit(self: Box<Self>) -> Result<()>;
+    /// Commits and returns once the commit is durable (on disk, or flushed to PostgreSQL's WAL).
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.commit_staged().await?.wait().await
+    }
+
+    /// Commits, freeing the writer for the next transaction at once, and returns what to
+    /// await before acknowledging the commit: on SQLite the commit is visible when this
+    /// returns but on disk only once [`Durable::wait`] does (see `sqlite.rs`). The group
+    /// committer uses it to run the next group while this one's sync is under way.
+    async fn commit_staged(self: Box<Self>) -> Result<Durable>;
+}
+
+/// What a staged commit still owes: its sync to disk, if any.
+pub struct Durable(Option<std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>>);
+
+impl Durable {
+    /// Durable already (PostgreSQL flushes its WAL before a commit returns).
+    pub fn done() -> Durable {
+        Durable(None)
+    }
+
+    pub(crate) fn after(
+        sync: impl std::future::Future<Output = Result<()>> + Send + 'static,
+    ) -> Durable {
+        Durable(Some(Box::pin(sync)))
+    }
+
+    /// Returns once the commit is durable, or the error that kept it from being so.
+    pub async fn wait(self) -> Result<()> {
+        match self.0 {
+            Some(f) => f.await,
+            None => Ok(()),
+        }
+    }
 }
 
 pub type DynStore = Arc<dyn Store>;

@@ -85,8 +85,8 @@ impl PgStore {
         result
     }
 
-    /// Nothing waits on PostgreSQL's commits.
-    fn on_commit(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+    /// PostgreSQL's commits are durable when they return (`synchronous_commit`).
+    fn wal(&self) -> Option<std::sync::Arc<crate::sqlite::WalSync>> {
         None
     }
 

@@ -1075,7 +1075,7 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
             async fn begin(&self) -> Result<Box<dyn Tx>> {
-                Ok(Box::new($tx { tx: self.begin_write().await?, read: self.read.clone(), on_commit: self.on_commit() }))
+                Ok(Box::new($tx { tx: self.begin_write().await?, read: self.read.clone(), wal: self.wal() }))
             }
             async fn analyze(&self) -> Result<()> {
                 // SQLite plans these queries well without statistics (and measurably worse for
@@ -1095,8 +1095,8 @@ macro_rules! impl_sql_store {
             /// The store's read pool, for reads that need not be inside the transaction and
             /// can run beside it (the facts of shipments being locked, `lock_tracked`).
             read: sqlx::Pool<$db>,
-            /// Told after each commit (SQLite's background checkpointer waits on it).
-            on_commit: Option<std::sync::Arc<tokio::sync::Notify>>,
+            /// SQLite's WAL: each commit is counted there and synced to disk (`sqlite.rs`).
+            wal: Option<std::sync::Arc<crate::sqlite::WalSync>>,
         }
 
         #[async_trait::async_trait]
@@ -1623,13 +1623,13 @@ macro_rules! impl_sql_store {
                 }
                 Ok(())
             }
-            async fn commit(self: Box<Self>) -> Result<()> {
+            async fn commit_staged(self: Box<Self>) -> Result<Durable> {
                 let this = *self;
                 this.tx.commit().await?;
-                if let Some(n) = this.on_commit {
-                    n.notify_one();
-                }
-                Ok(())
+                Ok(match this.wal {
+                    Some(wal) => wal.committed(),
+                    None => Durable::done(),
+                })
             }
         }
     };

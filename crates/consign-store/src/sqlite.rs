@@ -1,9 +1,20 @@
-//! The embedded SQLite store: WAL journal, `synchronous=FULL` (a commit is on disk before it
-//! is acknowledged; group commits keep that affordable), foreign keys on, a busy
-//! timeout, and a single writer connection so write transactions queue in-process rather than
-//! contend for the file lock; reads use their own small pool and never block on the writer.
-//! The file is read through a memory map, and a background task checkpoints the WAL so the
-//! writer rarely has to.
+//! The embedded SQLite store: WAL journal, durable commits (a commit is on disk before it is
+//! acknowledged; group commits keep that affordable), foreign keys on, a busy timeout, and a
+//! single writer connection so write transactions queue in-process rather than contend for
+//! the file lock; reads use their own small pool and never block on the writer. The file is
+//! read through a memory map, and a background task checkpoints the WAL so the writer rarely
+//! has to.
+//!
+//! Durability: SQLite itself runs with `synchronous=NORMAL`, so `COMMIT` writes the
+//! transaction's WAL frames without waiting for the disk, and Consign then syncs the WAL file
+//! itself ([`WalSync`]) before the commit counts as done. `Tx::commit` waits for that sync, so
+//! every caller sees a durable commit as with `synchronous=FULL`. The difference is that the
+//! writer is free during the sync: the group committer (`Tx::commit_staged`) runs the next
+//! group's statements while the last group's frames go to disk, and acknowledges each group
+//! only after its sync. One sync covers every commit made before it began, so concurrent
+//! waiters share syncs. A reader can see a commit a few milliseconds before it is on disk
+//! (never one that was acknowledged and then lost: a later commit's sync covers all earlier
+//! frames, and WAL recovery keeps only an unbroken prefix).
 
 use crate::migrate::{CREATE_TABLE, SQLITE};
 use crate::{Result, StoreError};
@@ -11,6 +22,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub struct SqliteStore {
@@ -18,10 +31,71 @@ pub struct SqliteStore {
     pub(crate) write: SqlitePool,
     /// The background checkpointer (see `connect`), stopped with the store.
     checkpointer: tokio::task::AbortHandle,
+    /// Commits counted and synced; tells the checkpointer when there is WAL to copy.
+    wal: std::sync::Arc<WalSync>,
+}
+
+/// The WAL's durability bookkeeping (see the module notes): commits are numbered as they
+/// return, and `durable` is the highest number known to be on disk.
+pub(crate) struct WalSync {
+    path: std::path::PathBuf,
+    committed: AtomicU64,
+    durable: AtomicU64,
+    /// One sync at a time; a waiter that gets its turn after someone else's sync covered its
+    /// commit returns without another.
+    turn: tokio::sync::Mutex<()>,
+    syncs: AtomicU64,
     /// Told by every commit, so that the checkpointer only wakes when there is WAL to copy.
-    committed: std::sync::Arc<tokio::sync::Notify>,
-    /// Background checkpoints run so far.
-    checkpoints: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    checkpoint_due: tokio::sync::Notify,
+    checkpoints: AtomicU64,
+}
+
+impl WalSync {
+    /// Counts a commit that has just returned (its frames are written) and returns the wait
+    /// for its sync.
+    pub(crate) fn committed(self: &Arc<Self>) -> crate::Durable {
+        let n = self.committed.fetch_add(1, Ordering::SeqCst) + 1;
+        self.checkpoint_due.notify_one();
+        let wal = self.clone();
+        crate::Durable::after(async move { wal.sync_through(n).await })
+    }
+
+    async fn sync_through(&self, n: u64) -> Result<()> {
+        if self.durable.load(Ordering::SeqCst) >= n {
+            return Ok(());
+        }
+        let _turn = self.turn.lock().await;
+        if self.durable.load(Ordering::SeqCst) >= n {
+            return Ok(());
+        }
+        // Every commit counted so far has written its frames, so this sync covers them all.
+        let through = self.committed.load(Ordering::SeqCst);
+        let path = self.path.clone();
+        let synced = tokio::task::spawn_blocking(move || {
+            match std::fs::OpenOptions::new().write(true).open(&path) {
+                Ok(f) => f.sync_data(),
+                // No WAL file: SQLite removes it only after checkpointing everything into
+                // the database file, which it syncs first; an in-memory database has none.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Db(sqlx::Error::Io(std::io::Error::other(e))))?;
+        synced.map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        self.durable.fetch_max(through, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Commits returned, commits synced to disk, and syncs run, of one store (for tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalFigures {
+    pub committed: u64,
+    pub durable: u64,
+    pub syncs: u64,
+    pub background_checkpoints: u64,
 }
 
 impl Drop for SqliteStore {
@@ -37,16 +111,12 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
 /// writer's path (PASSIVE: it never waits for or blocks a writer), at most every
 /// [`CHECKPOINT_EVERY`] and only after a commit: an idle server does not wake for it. Errors
 /// are retried after the next commit; the writer's own checkpoint remains the backstop.
-async fn checkpoint_in_background(
-    opts: SqliteConnectOptions,
-    committed: std::sync::Arc<tokio::sync::Notify>,
-    checkpoints: std::sync::Arc<std::sync::atomic::AtomicU64>,
-) {
+async fn checkpoint_in_background(opts: SqliteConnectOptions, wal: Arc<WalSync>) {
     use sqlx::Connection;
     let mut conn = None;
     loop {
         // A commit made while the last checkpoint ran leaves a permit, so none is missed.
-        committed.notified().await;
+        wal.checkpoint_due.notified().await;
         tokio::time::sleep(CHECKPOINT_EVERY).await;
         if conn.is_none() {
             conn = sqlx::SqliteConnection::connect_with(&opts).await.ok();
@@ -57,7 +127,7 @@ async fn checkpoint_in_background(
             .await
         {
             Ok(_) => {
-                checkpoints.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                wal.checkpoints.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) => {
                 tracing::debug!(error = %e, "background checkpoint failed");
@@ -87,7 +157,8 @@ impl SqliteStore {
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            // Consign syncs the WAL itself after each commit (module notes, `WalSync`).
+            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             // Large stores are read through a memory map of the file (the OS page cache),
@@ -109,20 +180,22 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(write_opts)
             .await?;
-        let committed = std::sync::Arc::new(tokio::sync::Notify::new());
-        let checkpoints = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let checkpointer = tokio::spawn(checkpoint_in_background(
-            opts.clone(),
-            committed.clone(),
-            checkpoints.clone(),
-        ))
-        .abort_handle();
+        let wal = Arc::new(WalSync {
+            path: std::path::PathBuf::from(format!("{path}-wal")),
+            committed: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            turn: tokio::sync::Mutex::new(()),
+            syncs: AtomicU64::new(0),
+            checkpoint_due: tokio::sync::Notify::new(),
+            checkpoints: AtomicU64::new(0),
+        });
+        let checkpointer =
+            tokio::spawn(checkpoint_in_background(opts.clone(), wal.clone())).abort_handle();
         let store = SqliteStore {
             read: SqlitePool::connect_lazy_with(read_opts),
             write,
             checkpointer,
-            committed,
-            checkpoints,
+            wal,
         };
         store.migrate().await?;
         // Reads are only opened after migration so they see the schema.
@@ -160,13 +233,18 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// How many background checkpoints have run (for tests and diagnostics).
-    pub fn background_checkpoints(&self) -> u64 {
-        self.checkpoints.load(std::sync::atomic::Ordering::Relaxed)
+    /// The WAL's counters (for tests and diagnostics).
+    pub fn wal_figures(&self) -> WalFigures {
+        WalFigures {
+            committed: self.wal.committed.load(Ordering::SeqCst),
+            durable: self.wal.durable.load(Ordering::SeqCst),
+            syncs: self.wal.syncs.load(Ordering::Relaxed),
+            background_checkpoints: self.wal.checkpoints.load(Ordering::Relaxed),
+        }
     }
 
-    fn on_commit(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
-        Some(self.committed.clone())
+    fn wal(&self) -> Option<Arc<WalSync>> {
+        Some(self.wal.clone())
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {

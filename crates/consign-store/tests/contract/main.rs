@@ -23,27 +23,73 @@ async fn sqlite_checkpoints_in_the_background_only_after_commits() {
     let store = consign_store::sqlite::SqliteStore::connect(&url)
         .await
         .unwrap();
+    let checkpoints = || store.wal_figures().background_checkpoints;
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(store.background_checkpoints(), 0, "nothing committed yet");
+    assert_eq!(checkpoints(), 0, "nothing committed yet");
     let mut tx = store.begin().await.unwrap();
     tx.insert_tenant(&tenant("acme")).await.unwrap();
     tx.commit().await.unwrap();
     let mut waited = 0;
-    while store.background_checkpoints() == 0 && waited < 5_000 {
+    while checkpoints() == 0 && waited < 5_000 {
         tokio::time::sleep(Duration::from_millis(10)).await;
         waited += 10;
     }
     assert!(
-        store.background_checkpoints() >= 1,
+        checkpoints() >= 1,
         "a commit is checkpointed in the background"
     );
-    let after = store.background_checkpoints();
+    let after = checkpoints();
     tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(checkpoints(), after, "idle: no further checkpoints");
+}
+
+/// SQLite only: a commit is synced to disk before `commit` returns; a staged commit frees the
+/// writer at once and is synced when its wait is awaited, and one sync covers every commit
+/// made before it began.
+#[tokio::test]
+async fn sqlite_commits_are_synced_before_they_count_as_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("d.db").display());
+    let store = consign_store::sqlite::SqliteStore::connect(&url)
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_tenant(&tenant("t0")).await.unwrap();
+    tx.commit().await.unwrap();
+    let f = store.wal_figures();
+    assert!(f.committed >= 1 && f.durable == f.committed, "{f:?}");
+
+    // Five staged commits in a row: the writer is free after each, none is synced yet.
+    let mut waits = Vec::new();
+    for i in 1..=5 {
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_tenant(&tenant(&format!("t{i}"))).await.unwrap();
+        waits.push(tx.commit_staged().await.unwrap());
+    }
+    let staged = store.wal_figures();
+    assert_eq!(staged.committed, f.committed + 5, "{staged:?}");
     assert_eq!(
-        store.background_checkpoints(),
-        after,
-        "idle: no further checkpoints"
+        staged.durable, f.durable,
+        "not synced before its wait: {staged:?}"
     );
+    // Visible to readers already.
+    assert!(store.tenant_by_slug("t5").await.unwrap().is_some());
+
+    futures_join_all(waits).await;
+    let done = store.wal_figures();
+    assert_eq!(done.durable, done.committed, "{done:?}");
+    assert_eq!(
+        done.syncs,
+        staged.syncs + 1,
+        "one sync covers all five: {done:?}"
+    );
+}
+
+async fn futures_join_all(waits: Vec<Durable>) {
+    let tasks: Vec<_> = waits.into_iter().map(|w| tokio::spawn(w.wait())).collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
 }
 
 #[tokio::test]
