@@ -45,6 +45,8 @@ pub(crate) struct WalSync {
     /// commit returns without another.
     turn: tokio::sync::Mutex<()>,
     syncs: AtomicU64,
+    /// Set by a failed sync; see `sync_through`.
+    failed: std::sync::atomic::AtomicBool,
     /// Told by every commit, so that the checkpointer only wakes when there is WAL to copy.
     checkpoint_due: tokio::sync::Notify,
     checkpoints: AtomicU64,
@@ -68,6 +70,15 @@ impl WalSync {
         if self.durable.load(Ordering::SeqCst) >= n {
             return Ok(());
         }
+        // After a failed sync the kernel may have dropped the pages it could not write and
+        // a later sync would succeed without them, so nothing counts as durable again until
+        // the process restarts and SQLite recovers from what is really on disk (PostgreSQL
+        // stops for the same reason).
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(StoreError::Db(sqlx::Error::Io(std::io::Error::other(
+                "an earlier sync of the SQLite WAL failed; restart Consign to recover",
+            ))));
+        }
         // Every commit counted so far has written its frames, so this sync covers them all.
         let through = self.committed.load(Ordering::SeqCst);
         let path = self.path.clone();
@@ -81,8 +92,13 @@ impl WalSync {
             }
         })
         .await
-        .map_err(|e| StoreError::Db(sqlx::Error::Io(std::io::Error::other(e))))?;
-        synced.map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+        if let Err(e) = synced {
+            self.failed.store(true, Ordering::SeqCst);
+            tracing::error!(error = %e, wal = %self.path.display(), "syncing the SQLite WAL failed");
+            return Err(StoreError::Db(sqlx::Error::Io(e)));
+        }
         self.syncs.fetch_add(1, Ordering::Relaxed);
         self.durable.fetch_max(through, Ordering::SeqCst);
         Ok(())
@@ -186,6 +202,7 @@ impl SqliteStore {
             durable: AtomicU64::new(0),
             turn: tokio::sync::Mutex::new(()),
             syncs: AtomicU64::new(0),
+            failed: std::sync::atomic::AtomicBool::new(false),
             checkpoint_due: tokio::sync::Notify::new(),
             checkpoints: AtomicU64::new(0),
         });
@@ -342,4 +359,44 @@ fn id_list(qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>, col: &str, ids: &[uuid::Uu
         sep.push_bind(*id);
     }
     qb.push(")");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal_at(path: std::path::PathBuf) -> Arc<WalSync> {
+        Arc::new(WalSync {
+            path,
+            committed: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            turn: tokio::sync::Mutex::new(()),
+            syncs: AtomicU64::new(0),
+            failed: std::sync::atomic::AtomicBool::new(false),
+            checkpoint_due: tokio::sync::Notify::new(),
+            checkpoints: AtomicU64::new(0),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_failed_wal_sync_fails_every_later_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db-wal");
+        // A directory where the WAL should be: opening it for writing fails.
+        std::fs::create_dir(&path).unwrap();
+        let wal = wal_at(path.clone());
+        assert!(wal.committed().wait().await.is_err());
+        // The file is fine now, but what the failed sync should have written may be gone.
+        std::fs::remove_dir(&path).unwrap();
+        std::fs::write(&path, b"frames").unwrap();
+        let err = wal.committed().wait().await.unwrap_err();
+        assert!(err.to_string().contains("earlier sync"), "{err}");
+        assert_eq!(wal.durable.load(Ordering::SeqCst), 0);
+        // A healthy WAL syncs and counts its commits durable.
+        let ok = wal_at(path);
+        ok.committed().wait().await.unwrap();
+        ok.committed().wait().await.unwrap();
+        assert_eq!(ok.durable.load(Ordering::SeqCst), 2);
+        assert_eq!(ok.syncs.load(Ordering::Relaxed), 2);
+    }
 }
