@@ -53,6 +53,20 @@ pub(crate) struct WalSync {
 }
 
 impl WalSync {
+    /// Bookkeeping for the WAL file at `path`, nothing committed yet.
+    fn new(path: std::path::PathBuf) -> Arc<WalSync> {
+        Arc::new(WalSync {
+            path,
+            committed: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            turn: tokio::sync::Mutex::new(()),
+            syncs: AtomicU64::new(0),
+            failed: std::sync::atomic::AtomicBool::new(false),
+            checkpoint_due: tokio::sync::Notify::new(),
+            checkpoints: AtomicU64::new(0),
+        })
+    }
+
     /// Counts a commit that has just returned (its frames are written) and returns the wait
     /// for its sync.
     pub(crate) fn committed(self: &Arc<Self>) -> crate::Durable {
@@ -196,16 +210,7 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(write_opts)
             .await?;
-        let wal = Arc::new(WalSync {
-            path: std::path::PathBuf::from(format!("{path}-wal")),
-            committed: AtomicU64::new(0),
-            durable: AtomicU64::new(0),
-            turn: tokio::sync::Mutex::new(()),
-            syncs: AtomicU64::new(0),
-            failed: std::sync::atomic::AtomicBool::new(false),
-            checkpoint_due: tokio::sync::Notify::new(),
-            checkpoints: AtomicU64::new(0),
-        });
+        let wal = WalSync::new(std::path::PathBuf::from(format!("{path}-wal")));
         let checkpointer =
             tokio::spawn(checkpoint_in_background(opts.clone(), wal.clone())).abort_handle();
         let store = SqliteStore {
@@ -365,26 +370,13 @@ fn id_list(qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>, col: &str, ids: &[uuid::Uu
 mod tests {
     use super::*;
 
-    fn wal_at(path: std::path::PathBuf) -> Arc<WalSync> {
-        Arc::new(WalSync {
-            path,
-            committed: AtomicU64::new(0),
-            durable: AtomicU64::new(0),
-            turn: tokio::sync::Mutex::new(()),
-            syncs: AtomicU64::new(0),
-            failed: std::sync::atomic::AtomicBool::new(false),
-            checkpoint_due: tokio::sync::Notify::new(),
-            checkpoints: AtomicU64::new(0),
-        })
-    }
-
     #[tokio::test]
     async fn a_failed_wal_sync_fails_every_later_commit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db-wal");
         // A directory where the WAL should be: opening it for writing fails.
         std::fs::create_dir(&path).unwrap();
-        let wal = wal_at(path.clone());
+        let wal = WalSync::new(path.clone());
         assert!(wal.committed().wait().await.is_err());
         // The file is fine now, but what the failed sync should have written may be gone.
         std::fs::remove_dir(&path).unwrap();
@@ -393,7 +385,7 @@ mod tests {
         assert!(err.to_string().contains("earlier sync"), "{err}");
         assert_eq!(wal.durable.load(Ordering::SeqCst), 0);
         // A healthy WAL syncs and counts its commits durable.
-        let ok = wal_at(path);
+        let ok = WalSync::new(path);
         ok.committed().wait().await.unwrap();
         ok.committed().wait().await.unwrap();
         assert_eq!(ok.durable.load(Ordering::SeqCst), 2);
