@@ -195,20 +195,12 @@ fn update_tracked(
     let col = |f: &dyn Fn(&consign_core::tracking::TrackedShipment) -> Option<i64>| {
         rows.iter().map(f).collect::<Vec<_>>()
     };
-    let mut qb = sqlx::QueryBuilder::new(
-        "UPDATE shipment_tracking SET status = v.status, status_at = v.status_at, reason = v.reason, \
-         accountable = v.accountable, eta = v.eta, eta_at = v.eta_at, last_event_at = v.last_event_at, \
-         picked_up_at = v.picked_up_at, delivered_at = v.delivered_at, next_check_at = v.next_check_at, \
-         due_at = CASE WHEN shipment_tracking.due_at IS NOT NULL \
-             AND (v.next_check_at IS NULL OR shipment_tracking.due_at <= v.next_check_at) \
-             THEN shipment_tracking.due_at ELSE v.next_check_at END, \
-         updated_at = ",
-    );
+    let mut qb = sqlx::QueryBuilder::new(format!(
+        "UPDATE shipment_tracking SET {}, updated_at = ",
+        crate::sql::tracking_update_set(|c| format!("v.{c}"))
+    ));
     qb.push_bind(crate::sql::us(now));
-    qb.push(
-        ", pod_attached = v.pod_attached, documents_complete = v.documents_complete, open_cases = v.open_cases \
-         FROM unnest(",
-    );
+    qb.push(" FROM unnest(");
     qb.push_bind(rows.iter().map(|s| s.tenant_id.0).collect::<Vec<_>>())
         .push("::uuid[], ")
         .push_bind(rows.iter().map(|s| s.id.0).collect::<Vec<_>>())

@@ -60,6 +60,36 @@ pub(crate) fn chunk_rows(columns: usize) -> usize {
     (30_000 / columns).max(1)
 }
 
+/// The `SET` list of the tracking update, shared by both engines' statements; `v` names the
+/// incoming value of a column (`updated_at` is set by each statement itself). `due_at`, the
+/// sweep's index, keeps an earlier instant still owed a check: ingest never moves it later.
+pub(crate) fn tracking_update_set(v: impl Fn(&str) -> String) -> String {
+    let mut set: Vec<String> = [
+        "status",
+        "status_at",
+        "reason",
+        "accountable",
+        "eta",
+        "eta_at",
+        "last_event_at",
+        "picked_up_at",
+        "delivered_at",
+        "next_check_at",
+        "pod_attached",
+        "documents_complete",
+        "open_cases",
+    ]
+    .iter()
+    .map(|c| format!("{c} = {}", v(c)))
+    .collect();
+    let next = v("next_check_at");
+    set.push(format!(
+        "due_at = CASE WHEN shipment_tracking.due_at IS NOT NULL AND ({next} IS NULL OR shipment_tracking.due_at <= {next}) \
+         THEN shipment_tracking.due_at ELSE {next} END"
+    ));
+    set.join(", ")
+}
+
 /// Rows up to which a multi-row statement is sent whole, whatever its exact size.
 const EXACT_ROWS: usize = 128;
 

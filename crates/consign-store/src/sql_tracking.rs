@@ -241,16 +241,18 @@ macro_rules! impl_tracking_store {
             #[allow(dead_code)]
             fn values_update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<$db>> {
                 sized_chunks(rows, chunk_rows(16)).into_iter().map(|chunk| {
-                    let mut qb = QueryBuilder::<$db>::new(
-                        "UPDATE shipment_tracking SET status = v.column3, status_at = v.column4, reason = v.column5, \
-                         accountable = v.column6, eta = v.column7, eta_at = v.column8, last_event_at = v.column9, \
-                         picked_up_at = v.column10, delivered_at = v.column11, next_check_at = v.column12, \
-                         due_at = CASE WHEN shipment_tracking.due_at IS NOT NULL \
-                             AND (v.column12 IS NULL OR shipment_tracking.due_at <= v.column12) \
-                             THEN shipment_tracking.due_at ELSE v.column12 END, \
-                         updated_at = v.column13, pod_attached = v.column14, documents_complete = v.column15, \
-                         open_cases = v.column16 FROM (",
-                    );
+                    // `VALUES` columns in the order bound below.
+                    const ORDER: [&str; 16] = [
+                        "tenant_id", "shipment_id", "status", "status_at", "reason", "accountable", "eta", "eta_at",
+                        "last_event_at", "picked_up_at", "delivered_at", "next_check_at", "updated_at", "pod_attached",
+                        "documents_complete", "open_cases",
+                    ];
+                    let v = |c: &str| format!("v.column{}", ORDER.iter().position(|o| *o == c).expect("a tracking column") + 1);
+                    let mut qb = QueryBuilder::<$db>::new(format!(
+                        "UPDATE shipment_tracking SET {}, updated_at = {} FROM (",
+                        crate::sql::tracking_update_set(v),
+                        v("updated_at")
+                    ));
                     qb.push_values(chunk, |mut b, s| {
                         b.push_bind(s.tenant_id.0)
                             .push_bind(s.id.0)
