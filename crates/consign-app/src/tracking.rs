@@ -1405,65 +1405,35 @@ pub struct GroupCommitter {
 /// Events per group commit at most.
 const GROUP_MAX_EVENTS: usize = 20_000;
 
-/// How long a group waits for the callers of the previous one (see `GroupCommitter::start`).
+/// How long a group waits for the callers of the previous one (see `commit_groups`).
 const GROUP_LINGER: std::time::Duration = std::time::Duration::from_micros(1500);
 /// A pause in arrivals this long ends the wait early.
 const GROUP_QUIET: std::time::Duration = std::time::Duration::from_micros(300);
 
 impl GroupCommitter {
-    /// Starts the worker on the current tokio runtime.
+    /// Starts the worker: for SQLite on a thread of its own, otherwise on the current tokio
+    /// runtime.
+    ///
+    /// Why a thread for SQLite: each statement of a group is handed to the connection's own
+    /// thread and its result handed back, seven times per group. On the shared runtime each
+    /// hand-back queued behind the HTTP tasks of the 64 callers, so the one writer sat idle
+    /// between statements; on its own runtime the worker runs as soon as a result is back,
+    /// which raised webhook throughput by about a tenth (docs/performance.md). PostgreSQL
+    /// keeps the shared runtime: its pooled connections belong to the runtime that opened
+    /// them, and the pool is shared with the HTTP handlers.
     pub fn start(app: App) -> Arc<GroupCommitter> {
-        let (queue, mut rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(async move {
-            // Requests in the previous group: under load, its callers send their next request
-            // within a fraction of a millisecond of their answer.
-            let (mut last, mut before_last) = (0usize, 0usize);
-            while let Some(first) = rx.recv().await {
-                let mut jobs = vec![first];
-                let mut n = jobs[0].2.len();
-                let mut drain = |jobs: &mut Vec<Job>, n: &mut usize| {
-                    while *n < GROUP_MAX_EVENTS {
-                        match rx.try_recv() {
-                            Ok(j) => {
-                                *n += j.2.len();
-                                jobs.push(j);
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                };
-                drain(&mut jobs, &mut n);
-                // Without a pause, concurrent callers split into two cohorts that take turns:
-                // one waits for the fsync while the other's requests arrive. Lingering briefly
-                // when the last group was shared lets the cohort just answered join this
-                // commit, so each fsync carries twice the requests. A lone caller never waits.
-                if last > 1 {
-                    // Expected: the callers of the last two groups. Stop early once they are
-                    // all here, or once arrivals pause (the burst of answered callers is over).
-                    let start = std::time::Instant::now();
-                    let mut seen = (jobs.len(), start);
-                    while n < GROUP_MAX_EVENTS
-                        && jobs.len() < last + before_last
-                        && seen.1.elapsed() < GROUP_QUIET
-                        && start.elapsed() < GROUP_LINGER
-                    {
-                        tokio::task::yield_now().await;
-                        drain(&mut jobs, &mut n);
-                        if jobs.len() > seen.0 {
-                            seen = (jobs.len(), std::time::Instant::now());
-                        }
-                    }
-                }
-                (last, before_last) = (jobs.len(), last);
-                let mut by_tenant: BTreeMap<TenantId, Vec<Job>> = BTreeMap::new();
-                for j in jobs {
-                    by_tenant.entry(j.0).or_default().push(j);
-                }
-                for (tenant, jobs) in by_tenant {
-                    run_group(&app, tenant, jobs).await;
-                }
-            }
-        });
+        let (queue, rx) = mpsc::channel::<Job>(4096);
+        let sqlite = app.store.engine() == consign_store::Engine::Sqlite;
+        let work = commit_groups(app, rx, !sqlite);
+        // On SQLite the worker gets its own thread, or the shared runtime if none can be had.
+        let work = if sqlite {
+            own_thread(work).err()
+        } else {
+            Some(work)
+        };
+        if let Some(work) = work {
+            tokio::spawn(work);
+        }
         Arc::new(GroupCommitter { queue })
     }
 
@@ -1480,6 +1450,89 @@ impl GroupCommitter {
             .map_err(|_| AppError::Io(std::io::Error::other("the ingest worker stopped")))?;
         rx.await
             .map_err(|_| AppError::Io(std::io::Error::other("the ingest worker stopped")))?
+    }
+}
+
+/// Runs `work` on a new thread with a single-threaded runtime of its own, or hands it back if
+/// the thread cannot be started. The thread ends with the work (when the queue closes).
+fn own_thread<F>(work: F) -> Result<(), F>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Err(work);
+    };
+    let (hand, take) = std::sync::mpsc::sync_channel::<F>(1);
+    let started = std::thread::Builder::new()
+        .name("consign-commit".into())
+        .spawn(move || {
+            if let Ok(work) = take.recv() {
+                rt.block_on(work);
+            }
+        });
+    match started {
+        Ok(_) => hand.send(work).map_err(|e| e.0),
+        Err(_) => Err(work),
+    }
+}
+
+/// The group committer's worker: drains the queue into groups and commits them in turn.
+///
+/// `linger`: whether a group waits briefly for the callers just answered (below). On
+/// SQLite, where the worker has a thread of its own and the next group's statements overlap
+/// the last one's sync, lingering only left the writer idle: without it webhooks ran 4–15 %
+/// faster in five paired runs (docs/performance.md). PostgreSQL keeps it.
+async fn commit_groups(app: App, mut rx: mpsc::Receiver<Job>, linger: bool) {
+    // Requests in the previous group: under load, its callers send their next request
+    // within a fraction of a millisecond of their answer.
+    let (mut last, mut before_last) = (0usize, 0usize);
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        let mut n = jobs[0].2.len();
+        let mut drain = |jobs: &mut Vec<Job>, n: &mut usize| {
+            while *n < GROUP_MAX_EVENTS {
+                match rx.try_recv() {
+                    Ok(j) => {
+                        *n += j.2.len();
+                        jobs.push(j);
+                    }
+                    Err(_) => break,
+                }
+            }
+        };
+        drain(&mut jobs, &mut n);
+        // Without a pause, concurrent callers split into two cohorts that take turns:
+        // one waits for the fsync while the other's requests arrive. Lingering briefly
+        // when the last group was shared lets the cohort just answered join this
+        // commit, so each fsync carries twice the requests. A lone caller never waits.
+        if linger && last > 1 {
+            // Expected: the callers of the last two groups. Stop early once they are
+            // all here, or once arrivals pause (the burst of answered callers is over).
+            let start = std::time::Instant::now();
+            let mut seen = (jobs.len(), start);
+            while n < GROUP_MAX_EVENTS
+                && jobs.len() < last + before_last
+                && seen.1.elapsed() < GROUP_QUIET
+                && start.elapsed() < GROUP_LINGER
+            {
+                tokio::task::yield_now().await;
+                drain(&mut jobs, &mut n);
+                if jobs.len() > seen.0 {
+                    seen = (jobs.len(), std::time::Instant::now());
+                }
+            }
+        }
+        (last, before_last) = (jobs.len(), last);
+        let mut by_tenant: BTreeMap<TenantId, Vec<Job>> = BTreeMap::new();
+        for j in jobs {
+            by_tenant.entry(j.0).or_default().push(j);
+        }
+        for (tenant, jobs) in by_tenant {
+            run_group(&app, tenant, jobs).await;
+        }
     }
 }
 
