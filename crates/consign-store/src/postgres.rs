@@ -197,7 +197,7 @@ fn update_tracked(
     };
     let mut qb = sqlx::QueryBuilder::new(format!(
         "UPDATE shipment_tracking SET {}, updated_at = ",
-        crate::sql::tracking_update_set(|c| format!("v.{c}"))
+        crate::sql::tracking_update_set(|c| format!("v.{c}"), true)
     ));
     qb.push_bind(crate::sql::us(now));
     qb.push(" FROM unnest(");

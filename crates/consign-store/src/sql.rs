@@ -63,7 +63,9 @@ pub(crate) fn chunk_rows(columns: usize) -> usize {
 /// The `SET` list of the tracking update, shared by both engines' statements; `v` names the
 /// incoming value of a column (`updated_at` is set by each statement itself). `due_at`, the
 /// sweep's index, keeps an earlier instant still owed a check: ingest never moves it later.
-pub(crate) fn tracking_update_set(v: impl Fn(&str) -> String) -> String {
+/// Without `indexed`, the list leaves out the columns that indexes hold (`status`, `due_at`),
+/// for rows where they keep their values (`tracking_keys_kept`).
+pub(crate) fn tracking_update_set(v: impl Fn(&str) -> String, indexed: bool) -> String {
     let mut set: Vec<String> = [
         "status",
         "status_at",
@@ -80,14 +82,31 @@ pub(crate) fn tracking_update_set(v: impl Fn(&str) -> String) -> String {
         "open_cases",
     ]
     .iter()
+    .filter(|c| indexed || **c != "status")
     .map(|c| format!("{c} = {}", v(c)))
     .collect();
-    let next = v("next_check_at");
-    set.push(format!(
-        "due_at = CASE WHEN shipment_tracking.due_at IS NOT NULL AND ({next} IS NULL OR shipment_tracking.due_at <= {next}) \
-         THEN shipment_tracking.due_at ELSE {next} END"
-    ));
+    if indexed {
+        set.push(format!("due_at = {}", new_due_at(&v("next_check_at"))));
+    }
     set.join(", ")
+}
+
+/// The `due_at` a tracking update leaves, given the incoming `next_check_at`.
+fn new_due_at(next: &str) -> String {
+    format!(
+        "CASE WHEN shipment_tracking.due_at IS NOT NULL AND ({next} IS NULL OR shipment_tracking.due_at <= {next}) \
+         THEN shipment_tracking.due_at ELSE {next} END"
+    )
+}
+
+/// True (in SQL) for a tracking row whose indexed columns the update leaves as they are: the
+/// same status, and a `due_at` that stays.
+pub(crate) fn tracking_keys_kept(v: impl Fn(&str) -> String) -> String {
+    format!(
+        "shipment_tracking.status = {} AND ({}) IS shipment_tracking.due_at",
+        v("status"),
+        new_due_at(&v("next_check_at"))
+    )
 }
 
 /// Rows up to which a multi-row statement is sent whole, whatever its exact size.
@@ -1621,7 +1640,14 @@ macro_rules! impl_sql_store {
                     let seq: i64 = head.try_get("seq")?;
                     let hash = hash32(head.try_get("hash")?)?;
                     let records = consign_core::audit::chain(seq, hash, entries);
-                    for chunk in sized_chunks(&records, chunk_rows(12)) {
+                    let chunks = sized_chunks(&records, chunk_rows(12));
+                    let last_chunk = chunks.len().saturating_sub(1);
+                    // On SQLite the head's update rides in the last insert's statement text:
+                    // each statement is a round trip to the connection's thread, and on the
+                    // webhook path every group commit pays for this one. (PostgreSQL takes
+                    // one statement per bound query.)
+                    let head_inline = $for_update.is_empty();
+                    for (i, chunk) in chunks.into_iter().enumerate() {
                         let mut qb = QueryBuilder::<$db>::new(
                             "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, entity, entity_id, action, before_json, \
                              after_json, prev_hash, hash) ",
@@ -1640,9 +1666,17 @@ macro_rules! impl_sql_store {
                                 .push_bind(r.prev_hash.to_vec())
                                 .push_bind(r.hash.to_vec());
                         });
+                        if head_inline && i == last_chunk && let Some(last) = records.last() {
+                            qb.push("; UPDATE audit_heads SET seq = ")
+                                .push_bind(last.seq)
+                                .push(", hash = ")
+                                .push_bind(last.hash.to_vec())
+                                .push(" WHERE chain = ")
+                                .push_bind(chain);
+                        }
                         qb.build().execute(&mut *self.tx).await?;
                     }
-                    if let Some(last) = records.last() {
+                    if !head_inline && let Some(last) = records.last() {
                         sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1")
                             .bind(chain)
                             .bind(last.seq)

@@ -45,17 +45,28 @@ macro_rules! impl_tracking_store {
             const CARRIER_MODES: &str = "SELECT id, COALESCE(scac, '') AS scac, mode FROM carriers WHERE tenant_id = $1";
 
             fn with_carriers(mut rows: Vec<TrackedShipment>, carriers: Vec<DbRow>) -> Result<Vec<TrackedShipment>> {
+                fill_carriers(&mut rows, carriers)?;
+                Ok(rows)
+            }
+
+            /// Gives each row its carrier's SCAC and mode; false if some carrier was not among
+            /// `carriers`.
+            fn fill_carriers(rows: &mut [TrackedShipment], carriers: Vec<DbRow>) -> Result<bool> {
                 let mut by_id = HashMap::new();
                 for r in carriers {
                     by_id.insert(CarrierId(r.try_get("id")?), (r.try_get::<String, _>("scac")?, r.try_get::<String, _>("mode")?));
                 }
-                for t in &mut rows {
-                    if let Some((scac, mode)) = by_id.get(&t.carrier_id) {
-                        t.carrier_scac = scac.clone();
-                        t.mode = mode.clone();
+                let mut all = true;
+                for t in rows {
+                    match by_id.get(&t.carrier_id) {
+                        Some((scac, mode)) => {
+                            t.carrier_scac = scac.clone();
+                            t.mode = mode.clone();
+                        }
+                        None => all = false,
                     }
                 }
-                Ok(rows)
+                Ok(all)
             }
 
             fn accountable(s: Option<&str>) -> Result<Option<Accountable>> {
@@ -239,41 +250,59 @@ macro_rules! impl_tracking_store {
             /// The batch's new tracking state as `UPDATE … FROM (VALUES …)`, one statement per
             /// chunk of rows: SQLite's builder. (PostgreSQL passes its own, with one array per column.)
             #[allow(dead_code)]
+            /// The tracking update as `VALUES` statements, two per chunk of rows. SQLite
+            /// deletes and re-inserts a row's entry in every index over a column the `SET`
+            /// list names, changed or not, so the rows whose status and `due_at` stay (most
+            /// scans: another `in_transit`) are written by a statement that names neither, and
+            /// only the others by the full one: two random index pages fewer per such event
+            /// (docs/performance.md). That statement runs first; the full one then skips
+            /// the rows it wrote, as their keys still stay. (PostgreSQL compares the values
+            /// itself and leaves unchanged index entries alone.)
             fn values_update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<$db>> {
-                sized_chunks(rows, chunk_rows(16)).into_iter().map(|chunk| {
-                    // `VALUES` columns in the order bound below.
-                    const ORDER: [&str; 16] = [
-                        "tenant_id", "shipment_id", "status", "status_at", "reason", "accountable", "eta", "eta_at",
-                        "last_event_at", "picked_up_at", "delivered_at", "next_check_at", "updated_at", "pod_attached",
-                        "documents_complete", "open_cases",
-                    ];
-                    let v = |c: &str| format!("v.column{}", ORDER.iter().position(|o| *o == c).expect("a tracking column") + 1);
-                    let mut qb = QueryBuilder::<$db>::new(format!(
-                        "UPDATE shipment_tracking SET {}, updated_at = {} FROM (",
-                        crate::sql::tracking_update_set(v),
-                        v("updated_at")
-                    ));
-                    qb.push_values(chunk, |mut b, s| {
-                        b.push_bind(s.tenant_id.0)
-                            .push_bind(s.id.0)
-                            .push_bind(s.state.status.as_str())
-                            .push_bind(ous(s.state.status_at))
-                            .push_bind(s.state.reason)
-                            .push_bind(s.state.accountable.map(|a| a.as_str()))
-                            .push_bind(ous(s.state.eta))
-                            .push_bind(ous(s.state.eta_at))
-                            .push_bind(ous(s.state.last_event_at))
-                            .push_bind(ous(s.state.picked_up_at))
-                            .push_bind(ous(s.state.delivered_at))
-                            .push_bind(ous(s.next_check_at))
-                            .push_bind(us(now))
-                            .push_bind(s.pod_attached)
-                            .push_bind(s.documents_complete)
-                            .push_bind(s.has_open_cases);
-                    });
-                    qb.push(") AS v WHERE shipment_tracking.tenant_id = v.column1 AND shipment_tracking.shipment_id = v.column2");
-                    qb
-                }).collect()
+                // `VALUES` columns in the order bound below.
+                const ORDER: [&str; 16] = [
+                    "tenant_id", "shipment_id", "status", "status_at", "reason", "accountable", "eta", "eta_at",
+                    "last_event_at", "picked_up_at", "delivered_at", "next_check_at", "updated_at", "pod_attached",
+                    "documents_complete", "open_cases",
+                ];
+                let v = |c: &str| format!("v.column{}", ORDER.iter().position(|o| *o == c).expect("a tracking column") + 1);
+                let kept = crate::sql::tracking_keys_kept(v);
+                let mut out = Vec::new();
+                for chunk in sized_chunks(rows, chunk_rows(16)) {
+                    // Both statements in one text: one round trip to the connection's thread.
+                    let mut qb = QueryBuilder::<$db>::new("");
+                    for (indexed, filter) in [(false, kept.clone()), (true, format!("NOT ({kept})"))] {
+                        qb.push(format!(
+                            "{}UPDATE shipment_tracking SET {}, updated_at = {} FROM (",
+                            if indexed { "; " } else { "" },
+                            crate::sql::tracking_update_set(v, indexed),
+                            v("updated_at")
+                        ));
+                        qb.push_values(chunk, |mut b, s| {
+                            b.push_bind(s.tenant_id.0)
+                                .push_bind(s.id.0)
+                                .push_bind(s.state.status.as_str())
+                                .push_bind(ous(s.state.status_at))
+                                .push_bind(s.state.reason)
+                                .push_bind(s.state.accountable.map(|a| a.as_str()))
+                                .push_bind(ous(s.state.eta))
+                                .push_bind(ous(s.state.eta_at))
+                                .push_bind(ous(s.state.last_event_at))
+                                .push_bind(ous(s.state.picked_up_at))
+                                .push_bind(ous(s.state.delivered_at))
+                                .push_bind(ous(s.next_check_at))
+                                .push_bind(us(now))
+                                .push_bind(s.pod_attached)
+                                .push_bind(s.documents_complete)
+                                .push_bind(s.has_open_cases);
+                        });
+                        qb.push(format!(
+                            ") AS v WHERE shipment_tracking.tenant_id = v.column1 AND shipment_tracking.shipment_id = v.column2 AND {filter}"
+                        ));
+                    }
+                    out.push(qb);
+                }
+                out
             }
 
             /// `lock_tracked`'s rows as read: one joined row per shipment, or the facts and the
@@ -664,9 +693,18 @@ macro_rules! impl_tracking_store {
                     // other side in the meantime (docs/performance.md).
                     let (raw, queries) = tokio::join!(self.fetch_tracked(tenant, ids), async { event_inserts(events) });
                     let raw = raw?;
-                    let (inserted, rows) = tokio::join!(self.run_event_inserts(queries), async { decode_tracked(raw) });
-                    let (inserted, rows) = (inserted?, rows?);
-                    Ok((self.with_carrier_modes(tenant, rows).await?, inserted))
+                    // The carriers' modes come from a pooled connection meanwhile: on SQLite
+                    // that is a reader's thread, one statement fewer on the writer's.
+                    let read = self.read.clone();
+                    let modes = async move { sqlx::query(CARRIER_MODES).bind(tenant.0).fetch_all(&read).await };
+                    let (inserted, rows, carriers) =
+                        tokio::join!(self.run_event_inserts(queries), async { decode_tracked(raw) }, modes);
+                    let (inserted, mut rows, carriers) = (inserted?, rows?, carriers?);
+                    if !fill_carriers(&mut rows, carriers)? {
+                        // A carrier created by this transaction is not visible outside it yet.
+                        rows = self.with_carrier_modes(tenant, rows).await?;
+                    }
+                    Ok((rows, inserted))
                 }
                 async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()> {
                     for mut qb in $update_tracked(rows, now) {

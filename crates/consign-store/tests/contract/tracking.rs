@@ -3,6 +3,7 @@
 use crate::fixtures::*;
 use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
 use consign_core::ids::*;
+use consign_core::party::Carrier;
 use consign_core::shipment::ShipmentStatus;
 use consign_core::tracking::{Observation, TrackingEvent, dedup_key};
 use consign_store::testing::engines;
@@ -511,5 +512,132 @@ async fn rulebooks_are_versioned_per_tenant() {
             .await
             .unwrap_err();
         assert!(matches!(dup, StoreError::Duplicate(_)));
+    }
+}
+
+/// One tracking update for a batch whose rows keep their status and due instant (written by
+/// SQLite's narrower statement) and rows that change them (the full one): every row gets
+/// its new state, and the status index and the sweep's due index follow the changed rows.
+/// The batch's carriers, one created in the same transaction, are filled in either way.
+#[tokio::test]
+async fn a_tracking_update_writes_rows_that_keep_their_status_and_rows_that_change_it() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        let c = seed_carrier(&store, a.id, "UPSN").await;
+        let kept = shipment_fixture(a.id, c.id, "1ZK", None, vec![]);
+        let moved = shipment_fixture(a.id, c.id, "1ZM", None, vec![]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(&[kept.clone(), moved.clone()])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        // File both as checked until tomorrow, so neither is due now.
+        let tomorrow = now() + SignedDuration::from_hours(24);
+        let mut tx = store.begin().await.unwrap();
+        let mut t = tx.lock_tracked(a.id, &[kept.id, moved.id]).await.unwrap();
+        for x in &mut t {
+            x.next_check_at = Some(tomorrow);
+        }
+        tx.update_next_checks(&t).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        let late = Carrier {
+            id: CarrierId::random(),
+            tenant_id: a.id,
+            name: "Late Freight".into(),
+            scac: Some("LATE".into()),
+            mode: consign_core::party::Mode::Ltl,
+        };
+        tx.insert_carrier(&late).await.unwrap();
+        let third = shipment_fixture(a.id, late.id, "LT1", None, vec![]);
+        tx.insert_shipments(std::slice::from_ref(&third))
+            .await
+            .unwrap();
+        let t0 = now() - SignedDuration::from_hours(2);
+        let scan = event(
+            a.id,
+            c.id,
+            Some(moved.id),
+            "1ZM",
+            t0,
+            ShipmentStatus::InTransit,
+        );
+        let (mut t, inserted) = tx
+            .lock_tracked_and_insert_events(a.id, &[kept.id, moved.id, third.id], &[&scan])
+            .await
+            .unwrap();
+        assert_eq!(inserted.len(), 1);
+        t.sort_by_key(|x| (x.id != kept.id, x.id != moved.id));
+        assert_eq!(
+            (
+                t[0].carrier_scac.as_str(),
+                t[2].carrier_scac.as_str(),
+                t[2].mode.as_str()
+            ),
+            ("UPSN", "LATE", "ltl"),
+            "{:?}: carriers filled in, one created in this transaction",
+            store.engine()
+        );
+        // Kept: status as it was, but a new ETA and a later next check (ingest never moves
+        // the due instant later). Moved: in transit, and checked sooner than tomorrow.
+        t[0].state.eta = Some(now() + SignedDuration::from_hours(30));
+        t[0].state.last_event_at = Some(t0);
+        t[0].next_check_at = Some(tomorrow + SignedDuration::from_hours(24));
+        t[1].state.apply(&scan.observation());
+        t[1].next_check_at = Some(now() + SignedDuration::from_hours(1));
+        t.truncate(2);
+        tx.update_tracked(&t, now()).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut back = store
+            .tracked_shipments(a.id, &[kept.id, moved.id])
+            .await
+            .unwrap();
+        back.sort_by_key(|x| x.id != kept.id);
+        for (b, want) in back.iter().zip(&t) {
+            assert_eq!(b.state, want.state, "{:?}", store.engine());
+            assert_eq!(b.next_check_at, want.next_check_at, "{:?}", store.engine());
+        }
+        let listed = |status| {
+            let store = store.clone();
+            async move {
+                let f = ShipmentFilter {
+                    status: Some(status),
+                    limit: 10,
+                    ..Default::default()
+                };
+                let mut ids: Vec<ShipmentId> = store
+                    .shipments(a.id, &f)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| s.id)
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        let mut waiting = vec![kept.id, third.id];
+        waiting.sort();
+        assert_eq!(
+            listed(ShipmentStatus::InfoReceived).await,
+            waiting,
+            "{:?}",
+            store.engine()
+        );
+        assert_eq!(listed(ShipmentStatus::InTransit).await, vec![moved.id]);
+        // Due in two hours: the moved shipment (its check came sooner) and the one created
+        // just now; the kept one stays filed for tomorrow.
+        let due: Vec<ShipmentId> = store
+            .due_shipments(now() + SignedDuration::from_hours(2), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        assert!(due.contains(&moved.id), "{:?}: {due:?}", store.engine());
+        assert!(!due.contains(&kept.id), "{:?}: {due:?}", store.engine());
     }
 }
