@@ -442,7 +442,7 @@ async fn run_engine(
         // The bulk load's aftermath is settled first (its WAL copied into the database file
         // and synced; PostgreSQL's checkpoint flushes its dirty buffers), so the webhooks are
         // measured against the million events loaded, not against the disk still writing
-        // back a gigabyte from the phase before (which cost SQLite a fifth of its requests
+        // back a gigabyte from the phase before (which cost SQLite a tenth of its requests
         // in a run and varied from run to run). Not timed.
         let settle = match engine {
             "sqlite" => "PRAGMA wal_checkpoint(TRUNCATE)",

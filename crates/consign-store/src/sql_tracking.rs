@@ -247,17 +247,16 @@ macro_rules! impl_tracking_store {
                 Ok(out)
             }
 
-            /// The batch's new tracking state as `UPDATE … FROM (VALUES …)`, one statement per
-            /// chunk of rows: SQLite's builder. (PostgreSQL passes its own, with one array per column.)
+            /// The batch's new tracking state as `UPDATE … FROM (VALUES …)`: SQLite's builder
+            /// (PostgreSQL passes its own, with one array per column). Two statements per chunk
+            /// of rows, sent as one text. SQLite deletes and re-inserts a row's entry in every
+            /// index over a column the `SET` list names, changed or not, so the rows whose
+            /// status and `due_at` stay (most scans: another `in_transit`) are written by a
+            /// statement that names neither, and only the others by the full one: two random
+            /// index pages fewer per such event (docs/performance.md). That statement runs
+            /// first; the full one then skips the rows it wrote, as their keys still stay.
+            /// (PostgreSQL compares the values itself and leaves unchanged index entries alone.)
             #[allow(dead_code)]
-            /// The tracking update as `VALUES` statements, two per chunk of rows. SQLite
-            /// deletes and re-inserts a row's entry in every index over a column the `SET`
-            /// list names, changed or not, so the rows whose status and `due_at` stay (most
-            /// scans: another `in_transit`) are written by a statement that names neither, and
-            /// only the others by the full one: two random index pages fewer per such event
-            /// (docs/performance.md). That statement runs first; the full one then skips
-            /// the rows it wrote, as their keys still stay. (PostgreSQL compares the values
-            /// itself and leaves unchanged index entries alone.)
             fn values_update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<$db>> {
                 // `VALUES` columns in the order bound below.
                 const ORDER: [&str; 16] = [

@@ -23,7 +23,7 @@ use sqlx::sqlite::{
 };
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 pub struct SqliteStore {
@@ -32,7 +32,7 @@ pub struct SqliteStore {
     /// The background checkpointer (see `connect`), stopped with the store.
     checkpointer: tokio::task::AbortHandle,
     /// Commits counted and synced; tells the checkpointer when there is WAL to copy.
-    wal: std::sync::Arc<WalSync>,
+    wal: Arc<WalSync>,
 }
 
 /// The WAL's durability bookkeeping (see the module notes): commits are numbered as they
@@ -46,7 +46,7 @@ pub(crate) struct WalSync {
     turn: tokio::sync::Mutex<()>,
     syncs: AtomicU64,
     /// Set by a failed sync; see `sync_through`.
-    failed: std::sync::atomic::AtomicBool,
+    failed: AtomicBool,
     /// Told by every commit, so that the checkpointer only wakes when there is WAL to copy.
     checkpoint_due: tokio::sync::Notify,
     checkpoints: AtomicU64,
@@ -61,7 +61,7 @@ impl WalSync {
             durable: AtomicU64::new(0),
             turn: tokio::sync::Mutex::new(()),
             syncs: AtomicU64::new(0),
-            failed: std::sync::atomic::AtomicBool::new(false),
+            failed: AtomicBool::new(false),
             checkpoint_due: tokio::sync::Notify::new(),
             checkpoints: AtomicU64::new(0),
         })
@@ -96,6 +96,8 @@ impl WalSync {
         // Every commit counted so far has written its frames, so this sync covers them all.
         let through = self.committed.load(Ordering::SeqCst);
         let path = self.path.clone();
+        // Opened for each sync rather than kept open: SQLite may delete the WAL file (when
+        // its last connection closes) and create a new one, which a kept handle would miss.
         let synced = tokio::task::spawn_blocking(move || {
             match std::fs::OpenOptions::new().write(true).open(&path) {
                 Ok(f) => f.sync_data(),

@@ -13,16 +13,21 @@ use consign_store::testing::engines;
 use consign_store::*;
 use fixtures::*;
 
+/// A SQLite store of its own in `dir`, for the SQLite-only tests.
+async fn sqlite_store(dir: &tempfile::TempDir) -> consign_store::sqlite::SqliteStore {
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    consign_store::sqlite::SqliteStore::connect(&url)
+        .await
+        .unwrap()
+}
+
 /// SQLite only: the background checkpointer runs after commits and sleeps while the store is
 /// idle (it used to wake every 20 ms whatever happened).
 #[tokio::test]
 async fn sqlite_checkpoints_in_the_background_only_after_commits() {
     use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("c.db").display());
-    let store = consign_store::sqlite::SqliteStore::connect(&url)
-        .await
-        .unwrap();
+    let store = sqlite_store(&dir).await;
     let checkpoints = || store.wal_figures().background_checkpoints;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(checkpoints(), 0, "nothing committed yet");
@@ -49,10 +54,7 @@ async fn sqlite_checkpoints_in_the_background_only_after_commits() {
 #[tokio::test]
 async fn sqlite_commits_are_synced_before_they_count_as_done() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("d.db").display());
-    let store = consign_store::sqlite::SqliteStore::connect(&url)
-        .await
-        .unwrap();
+    let store = sqlite_store(&dir).await;
     let mut tx = store.begin().await.unwrap();
     tx.insert_tenant(&tenant("t0")).await.unwrap();
     tx.commit().await.unwrap();
