@@ -19,7 +19,7 @@ macro_rules! impl_tracking_store {
             use consign_core::shipment::{Direction, ShipmentStatus};
             use consign_core::tracking::{Accountable, TrackedShipment, TrackingEvent, TrackingState, reason_static};
             use sqlx::{QueryBuilder, Row};
-            use std::collections::{HashMap, HashSet};
+            use std::collections::{BTreeMap, HashMap, HashSet};
             use uuid::Uuid;
 
             type DbRow = <$db as sqlx::Database>::Row;
@@ -329,8 +329,8 @@ macro_rules! impl_tracking_store {
             }
 
             /// The statements inserting these events, new ones only (`ON CONFLICT` on the dedup
-            /// key), each returning the keys it inserted.
-            fn event_inserts(events: &[&TrackingEvent]) -> Vec<QueryBuilder<$db>> {
+            /// key), each with the events it carries.
+            fn event_inserts<'e>(events: &'e [&'e TrackingEvent]) -> Vec<(QueryBuilder<$db>, &'e [&'e TrackingEvent])> {
                 sized_chunks(events, chunk_rows(19))
                     .into_iter()
                     .map(|chunk| {
@@ -356,8 +356,8 @@ macro_rules! impl_tracking_store {
                                 .push_bind(e.description.clone())
                                 .push_bind(e.unmapped);
                         });
-                        qb.push(" ON CONFLICT (tenant_id, dedup_key) DO NOTHING RETURNING dedup_key");
-                        qb
+                        qb.push(" ON CONFLICT (tenant_id, dedup_key) DO NOTHING");
+                        (qb, chunk)
                     })
                     .collect()
             }
@@ -643,11 +643,32 @@ macro_rules! impl_tracking_store {
                     with_carriers(rows, carriers)
                 }
 
-                async fn run_event_inserts(&mut self, queries: Vec<QueryBuilder<$db>>) -> Result<HashSet<[u8; 16]>> {
+                /// Runs [`event_inserts`] and returns the dedup keys inserted.
+                ///
+                /// Why not `RETURNING dedup_key`: on SQLite every returned row is handed from
+                /// the connection's thread to the caller's on its own, a wake-up of each, and in
+                /// a busy webhook group nearly every event is new. So each statement only says
+                /// how many rows it wrote, and when that falls short of its events (a
+                /// re-delivery) the ones it did write are read back by id: an event's id is
+                /// made new for each delivery, so it is in the table only if this statement
+                /// put it there.
+                async fn run_event_inserts(&mut self, queries: Vec<(QueryBuilder<$db>, &[&TrackingEvent])>) -> Result<HashSet<[u8; 16]>> {
                     let mut inserted = HashSet::new();
-                    for mut qb in queries {
-                        for r in qb.build().fetch_all(&mut *self.tx).await? {
-                            inserted.insert(key16(r.try_get("dedup_key")?)?);
+                    for (mut qb, events) in queries {
+                        let written = qb.build().execute(&mut *self.tx).await?.rows_affected();
+                        if written == events.len() as u64 {
+                            inserted.extend(events.iter().map(|e| e.dedup_key));
+                        } else if written > 0 {
+                            let mut by_tenant: BTreeMap<TenantId, Vec<Uuid>> = BTreeMap::new();
+                            for e in events {
+                                by_tenant.entry(e.tenant_id).or_default().push(e.id.0);
+                            }
+                            let head = "SELECT dedup_key FROM tracking_events WHERE tenant_id = ";
+                            for (tenant, ids) in by_tenant {
+                                for r in fetch_conn(&mut self.tx, id_queries(head, tenant, "id", &ids, "")).await? {
+                                    inserted.insert(key16(r.try_get("dedup_key")?)?);
+                                }
+                            }
                         }
                     }
                     Ok(inserted)

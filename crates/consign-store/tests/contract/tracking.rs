@@ -165,6 +165,86 @@ async fn events_are_deduplicated_per_tenant_and_state_round_trips() {
     }
 }
 
+/// The insert reports exactly the events it wrote, whether all, none or some of a statement's
+/// events were new: the keys of the new ones, not merely how many (the pipeline applies only
+/// those to the shipment's state).
+#[tokio::test]
+async fn a_partly_redelivered_batch_reports_exactly_its_new_events() {
+    for (store, _guard) in engines().await {
+        let a = seed_tenant(&store, "alpha").await;
+        let ca = seed_carrier(&store, a.id, "UPSN").await;
+        let s = shipment_fixture(a.id, ca.id, "1Z9", None, vec![]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let t0 = now() - SignedDuration::from_hours(9);
+        let at = |h: i64| t0 + SignedDuration::from_hours(h);
+        let first: Vec<TrackingEvent> = (0..4)
+            .map(|h| {
+                event(
+                    a.id,
+                    ca.id,
+                    Some(s.id),
+                    "1Z9",
+                    at(h),
+                    ShipmentStatus::InTransit,
+                )
+            })
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        let refs: Vec<&TrackingEvent> = first.iter().collect();
+        let new = tx.insert_tracking_events(&refs).await.unwrap();
+        assert_eq!(new.len(), 4, "{:?}", store.engine());
+        tx.commit().await.unwrap();
+
+        // Re-delivered (new ids, same keys) in between events never seen.
+        let again = |e: &TrackingEvent| TrackingEvent {
+            id: EventId::random(),
+            ..e.clone()
+        };
+        let fresh: Vec<TrackingEvent> = (4..7)
+            .map(|h| {
+                event(
+                    a.id,
+                    ca.id,
+                    Some(s.id),
+                    "1Z9",
+                    at(h),
+                    ShipmentStatus::InTransit,
+                )
+            })
+            .collect();
+        let mixed = [
+            again(&first[1]),
+            fresh[0].clone(),
+            again(&first[3]),
+            fresh[1].clone(),
+            fresh[2].clone(),
+        ];
+        let mut tx = store.begin().await.unwrap();
+        let refs: Vec<&TrackingEvent> = mixed.iter().collect();
+        let new = tx.insert_tracking_events(&refs).await.unwrap();
+        let expected: std::collections::HashSet<[u8; 16]> =
+            fresh.iter().map(|e| e.dedup_key).collect();
+        assert_eq!(
+            new,
+            expected,
+            "{:?}: only the unseen events",
+            store.engine()
+        );
+
+        // All re-delivered: nothing new.
+        let all_again: Vec<TrackingEvent> = first.iter().chain(&fresh).map(again).collect();
+        let refs: Vec<&TrackingEvent> = all_again.iter().collect();
+        let new = tx.insert_tracking_events(&refs).await.unwrap();
+        assert!(new.is_empty(), "{:?}: {new:?}", store.engine());
+        tx.commit().await.unwrap();
+        let stored = store.tracking_events(a.id, &[s.id]).await.unwrap();
+        assert_eq!(stored.len(), 7, "{:?}", store.engine());
+    }
+}
+
 #[tokio::test]
 async fn orphans_attach_to_their_shipment_and_due_shipments_come_from_next_check_at() {
     for (store, _guard) in engines().await {
