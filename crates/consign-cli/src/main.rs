@@ -373,6 +373,10 @@ pub enum BenchCmd {
         /// Single-event webhook requests sent at concurrency 64 (0 skips).
         #[arg(long, default_value_t = 50_000)]
         webhooks: usize,
+        /// Rounds of --webhooks requests each; the median round is reported (identical rounds
+        /// vary by a tenth or more on a shared VM). Each round sends new events.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=9))]
+        webhook_rounds: u32,
         /// Active shipments for the sweep measurement, 1 % of them due (0 skips).
         #[arg(long, default_value_t = 1_000_000)]
         sweep_shipments: usize,

@@ -212,6 +212,8 @@ fn the_ingest_benchmark_prints_its_figures_and_ratio() {
             "100",
             "--webhooks",
             "200",
+            "--webhook-rounds",
+            "2",
             "--sweep-shipments",
             "500",
             "--sqlite-only",
@@ -230,6 +232,13 @@ fn the_ingest_benchmark_prints_its_figures_and_ratio() {
         so.contains("webhooks at concurrency 64") && so.contains("p99"),
         "{so}"
     );
+    // Each round is its own 200 requests; the summary names the median of both.
+    assert_eq!(
+        so.matches("webhooks: 200 single-event requests").count(),
+        2,
+        "{so}"
+    );
+    assert!(so.contains("webhooks: median of 2 rounds"), "{so}");
     assert!(
         so.contains("sweep judged 5 due shipments out of 500"),
         "{so}"
