@@ -179,19 +179,23 @@ async fn a_partly_redelivered_batch_reports_exactly_its_new_events() {
         tx.commit().await.unwrap();
 
         let t0 = now() - SignedDuration::from_hours(9);
-        let at = |h: i64| t0 + SignedDuration::from_hours(h);
-        let first: Vec<TrackingEvent> = (0..4)
-            .map(|h| {
-                event(
-                    a.id,
-                    ca.id,
-                    Some(s.id),
-                    "1Z9",
-                    at(h),
-                    ShipmentStatus::InTransit,
-                )
-            })
-            .collect();
+        // Hourly scans of the one shipment, hours `from..to` after t0.
+        let scans = |hours: std::ops::Range<i64>| -> Vec<TrackingEvent> {
+            hours
+                .map(|h| {
+                    let at = t0 + SignedDuration::from_hours(h);
+                    event(
+                        a.id,
+                        ca.id,
+                        Some(s.id),
+                        "1Z9",
+                        at,
+                        ShipmentStatus::InTransit,
+                    )
+                })
+                .collect()
+        };
+        let first = scans(0..4);
         let mut tx = store.begin().await.unwrap();
         let refs: Vec<&TrackingEvent> = first.iter().collect();
         let new = tx.insert_tracking_events(&refs).await.unwrap();
@@ -203,18 +207,7 @@ async fn a_partly_redelivered_batch_reports_exactly_its_new_events() {
             id: EventId::random(),
             ..e.clone()
         };
-        let fresh: Vec<TrackingEvent> = (4..7)
-            .map(|h| {
-                event(
-                    a.id,
-                    ca.id,
-                    Some(s.id),
-                    "1Z9",
-                    at(h),
-                    ShipmentStatus::InTransit,
-                )
-            })
-            .collect();
+        let fresh = scans(4..7);
         let mixed = [
             again(&first[1]),
             fresh[0].clone(),
