@@ -459,16 +459,15 @@ async fn run_engine(
         }
         let median = median_round(&rounds);
         if rounds.len() > 1 {
-            let list = |f: &dyn Fn(&(f64, f64, f64)) -> String| {
-                rounds.iter().map(f).collect::<Vec<_>>().join(", ")
-            };
+            let rps: Vec<String> = rounds.iter().map(|r| format!("{:.0}", r.0)).collect();
+            let p99: Vec<String> = rounds.iter().map(|r| format!("{:.1}", r.2)).collect();
             println!(
                 "webhooks: median of {} rounds {:.0} req/s, p99 {:.1} ms (rounds: {} req/s; p99 {} ms)",
                 rounds.len(),
                 median.0,
                 median.2,
-                list(&|r| format!("{:.0}", r.0)),
-                list(&|r| format!("{:.1}", r.2)),
+                rps.join(", "),
+                p99.join(", "),
             );
         }
         Some(median)

@@ -217,9 +217,9 @@ impl SqliteStore {
             .clone()
             .pragma("wal_autocheckpoint", "10000")
             .pragma("temp_store", "memory");
-        // No ping before each use: an embedded connection cannot have dropped like a network
-        // one, and each ping is a round trip to the connection's thread (the group committer
-        // acquires the writer once per group).
+        // Neither pool pings a connection before each use: an embedded connection cannot have
+        // dropped like a network one, and each ping is a round trip to the connection's
+        // thread (the group committer acquires the writer once per group).
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
