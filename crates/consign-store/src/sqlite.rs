@@ -50,6 +50,9 @@ pub(crate) struct WalSync {
     /// Told by every commit, so that the checkpointer only wakes when there is WAL to copy.
     checkpoint_due: tokio::sync::Notify,
     checkpoints: AtomicU64,
+    /// Checkpoints that copied the whole WAL while holding the writer, so that the next
+    /// write transaction starts the WAL over (see `checkpoint_in_background`).
+    rewinds: AtomicU64,
 }
 
 impl WalSync {
@@ -64,6 +67,7 @@ impl WalSync {
             failed: AtomicBool::new(false),
             checkpoint_due: tokio::sync::Notify::new(),
             checkpoints: AtomicU64::new(0),
+            rewinds: AtomicU64::new(0),
         })
     }
 
@@ -128,6 +132,8 @@ pub struct WalFigures {
     pub durable: u64,
     pub syncs: u64,
     pub background_checkpoints: u64,
+    /// Background checkpoints that copied the whole WAL with the writer held.
+    pub rewinds: u64,
 }
 
 impl Drop for SqliteStore {
@@ -139,11 +145,32 @@ impl Drop for SqliteStore {
 /// How often the background checkpointer copies committed WAL frames into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
 
+/// WAL frames (4 KB pages) past which the background checkpointer rewinds the WAL: 32 MB,
+/// below the writer's own threshold (`wal_autocheckpoint`, 40 MB), so the writer's inline
+/// checkpoint is only the backstop.
+pub const WAL_REWIND_FRAMES: i64 = 8192;
+
 /// Copies committed WAL frames into the database file on its own connection, off the
 /// writer's path (PASSIVE: it never waits for or blocks a writer), at most every
 /// [`CHECKPOINT_EVERY`] and only after a commit: an idle server does not wake for it. Errors
 /// are retried after the next commit; the writer's own checkpoint remains the backstop.
-async fn checkpoint_in_background(opts: SqliteConnectOptions, wal: Arc<WalSync>) {
+///
+/// Why it also rewinds the WAL: SQLite writes the WAL from its start again only when a write
+/// transaction begins with every frame already copied, which under steady load never
+/// happens (the writer commits every few milliseconds, while a checkpoint runs). The WAL then
+/// grew to the writer's own threshold, and the writer's inline checkpoint copied tens of
+/// milliseconds' worth of frames and synced the database file on the writer's thread: every
+/// ~0.3 s under webhook load, one group took 20–50 ms, which set the p99 acknowledgement
+/// latency (docs/performance.md). Now, once the WAL passes `rewind_at` frames, the
+/// checkpointer holds the writer connection (waiting for the transaction in progress to
+/// end), copies the few frames committed since its last pass, and lets go; the next write
+/// transaction starts the WAL over. The writer waits for that short copy only.
+async fn checkpoint_in_background(
+    opts: SqliteConnectOptions,
+    writer: SqlitePool,
+    wal: Arc<WalSync>,
+    rewind_at: i64,
+) {
     use sqlx::Connection;
     let mut conn = None;
     loop {
@@ -154,11 +181,12 @@ async fn checkpoint_in_background(opts: SqliteConnectOptions, wal: Arc<WalSync>)
             conn = sqlx::SqliteConnection::connect_with(&opts).await.ok();
         }
         let Some(c) = conn.as_mut() else { continue };
-        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut *c)
-            .await
-        {
-            Ok(_) => {
+        let copied = match passive_checkpoint(c).await {
+            Ok((log, _)) if log >= rewind_at => rewind(c, &writer, &wal).await,
+            other => other.map(|_| ()),
+        };
+        match copied {
+            Ok(()) => {
                 wal.checkpoints.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) => {
@@ -169,10 +197,46 @@ async fn checkpoint_in_background(opts: SqliteConnectOptions, wal: Arc<WalSync>)
     }
 }
 
+/// Copies the whole WAL into the database while holding the writer connection, so that the
+/// next write transaction starts the WAL over. It first catches up without holding the
+/// writer: each pass copies what was committed during the one before, a few times fewer
+/// frames each time, so the writer waits only for a short last copy.
+async fn rewind(
+    c: &mut sqlx::SqliteConnection,
+    writer: &SqlitePool,
+    wal: &WalSync,
+) -> sqlx::Result<()> {
+    for _ in 0..2 {
+        passive_checkpoint(c).await?;
+    }
+    // No write transaction can begin while the writer connection is held here.
+    let _held = writer.acquire().await?;
+    let (log, done) = passive_checkpoint(c).await?;
+    if log == done {
+        wal.rewinds.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// One PASSIVE checkpoint: (frames in the WAL, frames copied into the database). A reader
+/// still using older frames leaves the count short; SQLite then keeps appending.
+async fn passive_checkpoint(c: &mut sqlx::SqliteConnection) -> sqlx::Result<(i64, i64)> {
+    let (_busy, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut *c)
+        .await?;
+    Ok((log, done))
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `url` (`sqlite://path` or a
     /// plain path).
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_rewinding_at(url, WAL_REWIND_FRAMES).await
+    }
+
+    /// [`connect`](Self::connect) with the WAL rewound past `frames` frames instead of
+    /// [`WAL_REWIND_FRAMES`] (tests use a small WAL).
+    pub async fn connect_rewinding_at(url: &str, frames: i64) -> Result<Self> {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -204,9 +268,10 @@ impl SqliteStore {
             .statement_cache_capacity(1024);
         // Readers lose their cache whenever the writer commits (WAL mode), so a small one will do.
         let read_opts = opts.clone().pragma("cache_size", "-2000");
-        // The writer checkpoints itself only when the WAL passes 40 MB; the background
-        // checkpointer below has by then copied most frames, so that inline checkpoint (which
-        // stalls every commit queued behind it) is short.
+        // The writer checkpoints itself only when the WAL passes 40 MB, a backstop: the
+        // background checkpointer below copies frames as they come and rewinds the WAL at
+        // 32 MB, so that inline checkpoint (which stalls every commit queued behind it)
+        // rarely runs.
         //
         // A multi-row statement inside a transaction keeps a statement journal (the pages it
         // changed, to undo it alone on a constraint error). Past 64 KB SQLite spills that
@@ -226,8 +291,13 @@ impl SqliteStore {
             .connect_with(write_opts)
             .await?;
         let wal = WalSync::new(std::path::PathBuf::from(format!("{path}-wal")));
-        let checkpointer =
-            tokio::spawn(checkpoint_in_background(opts.clone(), wal.clone())).abort_handle();
+        let checkpointer = tokio::spawn(checkpoint_in_background(
+            opts.clone(),
+            write.clone(),
+            wal.clone(),
+            frames,
+        ))
+        .abort_handle();
         let store = SqliteStore {
             read: SqlitePoolOptions::new()
                 .test_before_acquire(false)
@@ -279,6 +349,7 @@ impl SqliteStore {
             durable: self.wal.durable.load(Ordering::SeqCst),
             syncs: self.wal.syncs.load(Ordering::Relaxed),
             background_checkpoints: self.wal.checkpoints.load(Ordering::Relaxed),
+            rewinds: self.wal.rewinds.load(Ordering::Relaxed),
         }
     }
 
