@@ -437,6 +437,32 @@ impl App {
         if bytes.len() > MAX_EDI_BYTES {
             return Err(Invalid::one("body", format!("larger than {MAX_EDI_BYTES} bytes")).into());
         }
+        let mut attempt = 0;
+        loop {
+            match self.receive_edi_once(p, tenant, bytes).await {
+                // A concurrent intake committed first: the same interchange delivered twice at
+                // once (a partner's retry, or two servers), or a case both went to open. The
+                // attempt was rolled back whole; read again, the interchange is a duplicate
+                // and the case one to update, as if the deliveries had come one after the
+                // other. Without this the second delivery got a 409 instead of its report.
+                // (A store's uniqueness refusal arrives as a conflict without field errors;
+                // the intake raises no conflict of its own.)
+                Err(AppError::Conflict { errors, .. }) if attempt < 3 && errors.is_empty() => {
+                    attempt += 1;
+                }
+                Err(AppError::Store(e)) if attempt < 3 && e.is_retryable() => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt of [`receive_edi`](Self::receive_edi): everything in one transaction.
+    async fn receive_edi_once(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        bytes: &[u8],
+    ) -> AppResult<EdiReport> {
         let now = self.now();
         // A lenient first pass only finds the interchanges and their senders; each is then read
         // again, on its own bytes, with its partner's own options.

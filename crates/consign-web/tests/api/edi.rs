@@ -229,6 +229,65 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
     }
 }
 
+/// Concurrent intake (as two servers on one PostgreSQL would see it): two rejecting 997s for
+/// one group arriving at the same instant open one case, detected twice, and both are
+/// answered; the same interchange delivered twice at once is taken once and the other
+/// delivery is reported a duplicate, not an error.
+#[tokio::test]
+async fn concurrent_997s_for_one_group_open_one_case_and_a_concurrent_redelivery_is_a_duplicate() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        partner(&t, "02", "UPSN", false).await;
+        let n = 6;
+        let mut groups = Vec::new();
+        for i in 0..n {
+            groups.push(tender(&t, &format!("1ZRACE{i}")).await);
+        }
+        let send_raw = |bytes: Vec<u8>| {
+            let req = t
+                .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
+                .header("content-type", "application/edi-x12")
+                .body(bytes);
+            async move {
+                let res = req.send().await.unwrap();
+                let status = res.status().as_u16();
+                (status, res.text().await.unwrap())
+            }
+        };
+        // Per group: two different rejecting 997s at once, then a third one delivered twice
+        // at once.
+        for (i, (x12, _)) in groups.iter().enumerate() {
+            let c = 700 + 10 * i as u32;
+            let (a, b) = tokio::join!(
+                send_raw(carrier_997(x12, true, c)),
+                send_raw(carrier_997(x12, true, c + 1))
+            );
+            assert_eq!((a.0, b.0), (200, 200), "{}: {a:?} {b:?}", t.engine);
+            let again = carrier_997(x12, true, c + 2);
+            let (a, b) = tokio::join!(send_raw(again.clone()), send_raw(again));
+            assert_eq!((a.0, b.0), (200, 200), "{}: {a:?} {b:?}", t.engine);
+            let mut statuses: Vec<String> = [&a.1, &b.1]
+                .iter()
+                .map(|r| {
+                    let v: Value = serde_json::from_str(r).unwrap();
+                    v["interchanges"][0]["status"].as_str().unwrap().to_string()
+                })
+                .collect();
+            statuses.sort();
+            assert_eq!(statuses, ["accepted", "duplicate"], "{}", t.engine);
+        }
+        let open = edi_cases(&t, "&status=open&limit=100").await;
+        assert_eq!(open.len(), n, "{}: one case per group: {open:?}", t.engine);
+        for (_, group) in &groups {
+            let case = open
+                .iter()
+                .find(|c| c["edi_group"] == group.as_str())
+                .unwrap_or_else(|| panic!("{}: no case for group {group}", t.engine));
+            assert_eq!(case["detections"], 3, "{}: {case}", t.engine);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
     for t in spawn_all().await {
