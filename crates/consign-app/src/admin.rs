@@ -44,6 +44,9 @@ pub struct NewToken {
     /// Narrow the role to these scopes (`orders:read`, …); absent = everything the role allows.
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// When the token stops working (RFC 3339, in the future); absent = never.
+    #[serde(default)]
+    pub expires_at: Option<jiff::Timestamp>,
 }
 
 /// Identities and tenants are managed only by an unrestricted administrator: a token narrowed
@@ -70,14 +73,14 @@ impl App {
                 format!("tenant '{}' already exists", tenant.slug),
             ));
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_tenant(&tenant).await?;
         tx.append_audit(vec![
             AuditEntry::new(None, now, p.actor.label(), "tenant", tenant.id, "created")
                 .after(&tenant),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(tenant)
     }
 
@@ -182,13 +185,13 @@ impl App {
             disabled: false,
         };
         let hash = hash_password(&password);
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_user(&user, &hash).await?;
         tx.append_audit(vec![
             AuditEntry::new(None, now, p.actor.label(), "user", user.id, "created").after(&user),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((user, generated))
     }
 
@@ -241,10 +244,15 @@ impl App {
                 }
             }
         }
+        let now = self.now();
+        if let Some(e) = new.expires_at
+            && e <= now
+        {
+            inv.push("expires_at", format!("{e} is not in the future"));
+        }
         if !inv.is_empty() {
             return Err(inv.into());
         }
-        let now = self.now();
         let token = ApiToken {
             id: TokenId::new_at(now, entropy()),
             name: new.name.trim().into(),
@@ -255,15 +263,16 @@ impl App {
             created_at: now,
             created_by: p.actor.label(),
             revoked_at: None,
+            expires_at: new.expires_at,
         };
         let (secret, hash) = new_secret(TOKEN_PREFIX);
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_token(&token, &hash).await?;
         tx.append_audit(vec![
             AuditEntry::new(None, now, p.actor.label(), "token", token.id, "created").after(&token),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((token, secret))
     }
 
@@ -275,7 +284,7 @@ impl App {
     pub async fn revoke_token(&self, p: &Principal, id: TokenId) -> AppResult<()> {
         require_full_admin(p, Capability::ManageTokens)?;
         let now = self.now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         if !tx.revoke_token(id, now).await? {
             return Err(AppError::NotFound(format!("active token {id}")));
         }
@@ -288,8 +297,8 @@ impl App {
             "revoked",
         )])
         .await?;
-        tx.commit().await?;
-        self.cache.forget_tokens();
+        let cache = self.cache.clone();
+        self.commit_then(tx, move || cache.forget_tokens()).await?;
         Ok(())
     }
 
@@ -315,7 +324,7 @@ impl App {
                 format!("carrier with SCAC {scac} already exists in {}", tenant.slug),
             ));
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_carrier(&carrier).await?;
         tx.append_audit(vec![
             AuditEntry::new(
@@ -329,8 +338,9 @@ impl App {
             .after(&carrier),
         ])
         .await?;
-        tx.commit().await?;
-        self.cache.forget_carriers(tenant.id);
+        let (cache, id) = (self.cache.clone(), tenant.id);
+        self.commit_then(tx, move || cache.forget_carriers(id))
+            .await?;
         Ok(carrier)
     }
 
@@ -364,7 +374,7 @@ impl App {
                 format!("warehouse {} already exists in {}", w.code, tenant.slug),
             ));
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_warehouse(&w).await?;
         tx.append_audit(vec![
             AuditEntry::new(
@@ -378,7 +388,7 @@ impl App {
             .after(&w),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(w)
     }
 

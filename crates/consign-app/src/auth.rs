@@ -61,23 +61,28 @@ pub fn validate_password(pw: &str) -> Result<(), String> {
 }
 
 impl App {
-    /// The principal behind a bearer token, if it exists and is not revoked.
+    /// The principal behind a bearer token, if it exists, is not revoked and has not expired.
     pub async fn principal_for_token(&self, token: &str) -> AppResult<Principal> {
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(AppError::Unauthenticated("unknown token format".into()));
         }
         let hash = hash_secret(token);
-        if let Some(p) = self.cache.token(&hash) {
+        let now = self.now();
+        if let Some(p) = self.cache.token(&hash, now) {
             return Ok(p);
         }
         match self.store.token_by_hash(&hash).await? {
-            Some(t) if t.revoked_at.is_none() => {
+            Some(t) if t.live_at(now) => {
                 let p = t.principal();
-                // A revocation made by another server takes effect within the cache's TTL.
-                self.cache.keep_token(hash.clone(), p.clone());
+                // A revocation made by another server takes effect within the cache's TTL;
+                // an expiry is checked on every use.
+                self.cache.keep_token(hash.clone(), p.clone(), t.expires_at);
                 Ok(p)
             }
-            Some(_) => Err(AppError::Unauthenticated("token revoked".into())),
+            Some(t) if t.revoked_at.is_some() => {
+                Err(AppError::Unauthenticated("token revoked".into()))
+            }
+            Some(_) => Err(AppError::Unauthenticated("token expired".into())),
             None => Err(AppError::Unauthenticated("unknown token".into())),
         }
     }
@@ -100,7 +105,7 @@ impl App {
         let (secret, hash) = new_secret("css_");
         let (csrf, _) = new_secret("");
         let now = self.now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_session(
             &hash,
             user.id,
@@ -109,7 +114,7 @@ impl App {
             now + jiff::SignedDuration::from_hours(SESSION_HOURS),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((secret, csrf, user))
     }
 
@@ -124,9 +129,9 @@ impl App {
     }
 
     pub async fn logout(&self, secret: &str) -> AppResult<()> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.delete_session(&hash_secret(secret)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

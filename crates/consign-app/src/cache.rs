@@ -17,10 +17,14 @@ pub const TTL: Duration = Duration::from_secs(5);
 /// A cached value and when it was read.
 type Dated<V> = (Instant, V);
 
+/// A live token's principal and when it expires.
+type LiveToken = (consign_core::access::Principal, Option<jiff::Timestamp>);
+
 #[derive(Default)]
 pub struct Caches {
     /// Bearer tokens by secret hash: only live ones; a revocation in this process clears them.
-    tokens: Mutex<HashMap<Vec<u8>, (Instant, consign_core::access::Principal)>>,
+    /// Each with the token's expiry, checked on every use.
+    tokens: Mutex<HashMap<Vec<u8>, Dated<LiveToken>>>,
     tenants: Mutex<HashMap<String, (Instant, Tenant)>>,
     carriers: Mutex<HashMap<TenantId, Dated<Arc<Vec<Carrier>>>>>,
     pub(crate) rulebooks: Mutex<HashMap<TenantId, Dated<Arc<crate::tracking::RulebookInForce>>>>,
@@ -69,17 +73,29 @@ impl Caches {
         Ok(c)
     }
 
-    pub fn token(&self, hash: &[u8]) -> Option<consign_core::access::Principal> {
+    /// The principal of a cached token that has not expired at `now`.
+    pub fn token(
+        &self,
+        hash: &[u8],
+        now: jiff::Timestamp,
+    ) -> Option<consign_core::access::Principal> {
         fresh(self.tokens.lock().expect("cache lock").get(hash))
+            .filter(|(_, expires)| expires.is_none_or(|e| now < e))
+            .map(|(p, _)| p)
     }
 
-    pub fn keep_token(&self, hash: Vec<u8>, p: consign_core::access::Principal) {
+    pub fn keep_token(
+        &self,
+        hash: Vec<u8>,
+        p: consign_core::access::Principal,
+        expires: Option<jiff::Timestamp>,
+    ) {
         let mut m = self.tokens.lock().expect("cache lock");
         // Bounded: a flood of distinct tokens must not grow memory without limit.
         if m.len() > 10_000 {
             m.clear();
         }
-        m.insert(hash, (Instant::now(), p));
+        m.insert(hash, (Instant::now(), (p, expires)));
     }
 
     /// The known shipments among `keys`; the rest must be looked up.

@@ -107,7 +107,7 @@ impl App {
             uploaded_at: now,
             uploaded_by: p.actor.label(),
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_document(&doc).await?;
         // A document can settle a case (proof of delivery, customs papers): judge the
         // shipment again with the document counted.
@@ -140,7 +140,7 @@ impl App {
             .after(&doc),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(doc)
     }
 

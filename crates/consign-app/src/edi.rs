@@ -387,7 +387,7 @@ impl App {
                 ),
             ));
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_partner(&partner).await?;
         tx.append_audit(vec![
             AuditEntry::new(
@@ -401,7 +401,7 @@ impl App {
             .after(&partner),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(partner)
     }
 
@@ -445,11 +445,7 @@ impl App {
                 // attempt was rolled back whole; read again, the interchange is a duplicate
                 // and the case one to update, as if the deliveries had come one after the
                 // other. Without this the second delivery got a 409 instead of its report.
-                // (A store's uniqueness refusal arrives as a conflict without field errors;
-                // the intake raises no conflict of its own.)
-                Err(AppError::Conflict { errors, .. }) if attempt < 3 && errors.is_empty() => {
-                    attempt += 1;
-                }
+                Err(AppError::Duplicate { .. }) if attempt < 3 => attempt += 1,
                 Err(AppError::Store(e)) if attempt < 3 && e.is_retryable() => attempt += 1,
                 other => return other,
             }
@@ -474,7 +470,7 @@ impl App {
         };
         let offsets: Vec<usize> = outline.interchanges.iter().map(|i| i.offset).collect();
         let carriers = self.store.carriers(tenant.id).await?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         let mut audit = Vec::new();
         let mut acks = Vec::new();
         // 997s that answered groups we sent: judged by `edi_unacknowledged` before commit.
@@ -726,7 +722,7 @@ impl App {
             }
         }
         tx.append_audit(audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         report.acknowledgements = String::from_utf8_lossy(&acks).into_owned();
         Ok(report)
     }
@@ -897,7 +893,7 @@ impl App {
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         let mut open = open_group_cases(&mut *tx, tenant).await?;
         // Besides the overdue groups, those with an open case: one accepted meanwhile resolves.
         let overdue: HashSet<(PartnerId, String)> = groups
@@ -925,7 +921,7 @@ impl App {
             );
         }
         w.write(&mut *tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(w.changes.clone())
     }
 }
@@ -1152,7 +1148,7 @@ impl App {
             .unwrap_or("ZZ")
             .to_string();
         let now = self.now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         let counter = format!("edi-out:{}", partner.id);
         let n = tx.next_numbers(tenant.id, &counter, 1).await?;
         let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
@@ -1211,7 +1207,7 @@ impl App {
                 .after(&serde_json::json!({ "partner": partner.name, "interchange": record.control_number })),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Sent {
             interchange: record,
             group_control: n.to_string(),

@@ -606,6 +606,24 @@ pub fn locate_order_error(
     }
 }
 
+/// The columns that describe an order rather than one of its lines.
+const ORDER_LEVEL_FIELDS: &[&str] = &[
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "ship_to_name",
+    "ship_to_line1",
+    "ship_to_line2",
+    "ship_to_city",
+    "ship_to_region",
+    "ship_to_postal_code",
+    "ship_to_country",
+    "channel",
+    "currency",
+    "ordered_at",
+    "promised_by",
+];
+
 /// Reads orders from CSV (rows with the same external_ref form one order) or JSON lines.
 /// Returns also a function naming the file's column for a field.
 pub fn read_orders(
@@ -633,6 +651,8 @@ pub fn read_orders(
     let mut orders: Vec<OrderRows> = Vec::new();
     let mut failed: Vec<bool> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    // Each order's first-row values of ORDER_LEVEL_FIELDS.
+    let mut heads: Vec<Vec<Option<String>>> = Vec::new();
     for (line, row) in &table.rows {
         let mut r = RowReader {
             table: &table,
@@ -650,6 +670,23 @@ pub fn read_orders(
             unit_price: unit_price.unwrap_or_default(),
         };
         if let Some(&i) = index.get(&external_ref) {
+            // A continuation row may leave the order's own columns blank, but what it fills
+            // in must agree with the order's first row: otherwise two different orders share
+            // a reference, and merging them would silently drop one customer or address.
+            for (f, first) in ORDER_LEVEL_FIELDS.iter().zip(&heads[i]) {
+                if let Some(v) = row.get(f).filter(|v| !v.is_empty())
+                    && first.as_ref() != Some(v)
+                {
+                    let was = first.as_deref().unwrap_or("");
+                    r.fail(
+                        f,
+                        format!(
+                            "'{v}' differs from line {} ('{was}') of order '{external_ref}': rows of one order must agree on its customer and address",
+                            orders[i].line
+                        ),
+                    );
+                }
+            }
             failed[i] |= !r.errors.is_empty();
             errors.extend(r.errors);
             orders[i].order.lines.push(order_line);
@@ -684,6 +721,12 @@ pub fn read_orders(
         };
         failed.push(!r.errors.is_empty());
         errors.extend(r.errors);
+        heads.push(
+            ORDER_LEVEL_FIELDS
+                .iter()
+                .map(|f| row.get(f).filter(|v| !v.is_empty()).cloned())
+                .collect(),
+        );
         if !external_ref.is_empty() {
             index.insert(external_ref, orders.len());
         }
@@ -933,6 +976,24 @@ mod tests {
         assert_eq!(orders[0].order.lines.len(), 2);
         assert_eq!(orders[0].line_rows, [2, 3]);
         assert_eq!(orders[1].line, 4);
+    }
+
+    #[test]
+    fn rows_of_one_reference_that_disagree_are_refused_by_line() {
+        let csv = format!(
+            "{HEADER}PO-1,Ann,ann@x.com,1 Main,Austin,TX,78701,US,b2c,A,2,9.99\nPO-1,Bob,,1 Main,Austin,TX,78701,US,b2c,B,1,5\nPO-1,,,9 Oak,Austin,TX,78701,US,,C,1,5\nPO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,10,9.99\n"
+        );
+        let file = read_orders(csv.as_bytes(), Format::Csv, None).unwrap();
+        let got: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            got,
+            [
+                "line 3, customer_name: 'Bob' differs from line 2 ('Ann') of order 'PO-1': rows of one order must agree on its customer and address",
+                "line 4, ship_to_line1: '9 Oak' differs from line 2 ('1 Main') of order 'PO-1': rows of one order must agree on its customer and address",
+            ]
+        );
+        assert_eq!(file.rows.len(), 1, "only PO-2 passes");
+        assert_eq!(file.rows[0].order.external_ref, "PO-2");
     }
 
     #[test]

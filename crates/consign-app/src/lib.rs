@@ -10,6 +10,7 @@ mod cache;
 pub mod documents;
 pub mod edi;
 pub mod events_file;
+pub mod idempotency;
 pub mod import;
 pub mod orders;
 pub mod shipments;
@@ -50,6 +51,11 @@ pub enum AppError {
         message: String,
         errors: Vec<FieldError>,
     },
+    /// 409: a uniqueness rule of the store refused the write, because a concurrent request
+    /// stored the same thing first (use cases that check before they write run once more on
+    /// this, so a caller gets the answer a request made a moment later would get).
+    #[error("{} already exists", field.unwrap_or("the record"))]
+    Duplicate { field: Option<&'static str> },
     #[error(transparent)]
     Store(StoreError),
     #[error("i/o: {0}")]
@@ -59,10 +65,13 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Duplicate(m) => AppError::Conflict {
-                message: format!("already exists ({m})"),
-                errors: vec![],
-            },
+            StoreError::Duplicate(ref detail) => {
+                // The database's own text names constraints: logged, never returned.
+                tracing::debug!(%detail, "uniqueness refusal");
+                AppError::Duplicate {
+                    field: e.duplicate_field(),
+                }
+            }
             StoreError::Concurrent(m) => AppError::Conflict {
                 message: format!("{m} was changed concurrently; reload and retry"),
                 errors: vec![],
@@ -84,6 +93,10 @@ impl AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// How often a use case that checks before it writes runs again after losing a race to a
+/// concurrent writer ([`AppError::Duplicate`]).
+pub(crate) const RACE_RETRIES: u32 = 2;
+
 /// The application: a store, a clock, and where document bytes live.
 #[derive(Clone)]
 pub struct App {
@@ -97,6 +110,8 @@ pub struct App {
     /// Short-lived copies of what every tracking request reads (tenant by slug, carriers,
     /// rulebook in force), so a burst of single-event webhooks does not re-read them each.
     pub(crate) cache: Arc<cache::Caches>,
+    /// How long an `Idempotency-Key` reservation holds without renewal (`idempotency`).
+    pub idempotency_lease: std::time::Duration,
 }
 
 impl App {
@@ -107,6 +122,7 @@ impl App {
             documents_dir,
             committer: None,
             cache: Arc::default(),
+            idempotency_lease: idempotency::DEFAULT_LEASE,
         }
     }
 

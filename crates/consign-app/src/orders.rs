@@ -82,8 +82,19 @@ impl App {
         let accepted = self
             .validate_orders(orders)
             .map_err(AppError::InvalidItems)?;
-        self.commit_orders(p, tenant, accepted, on_dup, progress)
-            .await
+        let mut raced = 0;
+        loop {
+            // A concurrent request stored one of these references between our check and
+            // our insert: checked again, the caller gets the same field-level answer as a
+            // request made a moment later (or, importing, the reference skipped).
+            match self
+                .commit_orders(p, tenant, accepted.clone(), on_dup, progress)
+                .await
+            {
+                Err(AppError::Duplicate { .. }) if raced < crate::RACE_RETRIES => raced += 1,
+                other => return other,
+            }
+        }
     }
 
     pub async fn commit_orders(
@@ -113,7 +124,7 @@ impl App {
                 format!("order '{r}' already exists in {}", tenant.slug),
             ));
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         let mut rest = accepted.into_iter();
         loop {
             let chunk: Vec<AcceptedOrder> = rest.by_ref().take(COMMIT_CHUNK).collect();
@@ -185,7 +196,7 @@ impl App {
             }
             progress(n);
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(out)
     }
 
@@ -290,7 +301,7 @@ impl App {
         action: &str,
         change: Option<OrderChange>,
     ) -> AppResult<()> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.update_order(after).await?;
         if let Some(c) = &change {
             tx.insert_order_change(tenant.id, c).await?;
@@ -308,7 +319,7 @@ impl App {
             .after(after),
         ])
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

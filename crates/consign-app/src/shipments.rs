@@ -291,10 +291,18 @@ impl App {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> AppResult<BatchOutcome<Shipment>> {
         require(p, Capability::WriteShipments)?;
-        let plan = self
-            .plan_shipments(tenant, items, on_dup, p.carrier)
-            .await?;
-        self.commit_shipments(p, tenant, plan, progress).await
+        let mut raced = 0;
+        loop {
+            // Lost a race for a tracking number or an order's lines: planned again, the
+            // caller gets the answer a request made a moment later would get.
+            let plan = self
+                .plan_shipments(tenant, items.clone(), on_dup, p.carrier)
+                .await?;
+            match self.commit_shipments(p, tenant, plan, progress).await {
+                Err(AppError::Duplicate { .. }) if raced < crate::RACE_RETRIES => raced += 1,
+                other => return other,
+            }
+        }
     }
 
     /// Stores planned shipments and order status changes in one transaction.
@@ -307,7 +315,7 @@ impl App {
     ) -> AppResult<BatchOutcome<Shipment>> {
         let now = self.now();
         let actor = p.actor.label();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         // Order rows first, audit chain head last, in every transaction: a fixed lock order, so
         // two writers cannot each hold what the other waits for.
         let updated: Vec<_> = plan
@@ -375,7 +383,7 @@ impl App {
             );
         }
         tx.append_audit(audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(BatchOutcome {
             created,
             skipped: plan.skipped,

@@ -239,6 +239,11 @@ impl App {
         source: &str,
         items: Vec<(String, MappedEvent)>,
     ) -> AppResult<IngestOutcome> {
+        if items.is_empty() {
+            // An empty batch is a client's mistake (a filter that matched nothing, a
+            // serialiser that dropped the list), not a successful delivery.
+            return Err(Invalid::one("events", "no events: send at least one").into());
+        }
         if items.len() > MAX_EVENTS_PER_REQUEST {
             return Err(Invalid::one(
                 "events",
@@ -302,7 +307,7 @@ impl App {
         let mut attempt = 0;
         loop {
             let t0 = std::time::Instant::now();
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.begin().await?;
             let t1 = t0.elapsed();
             let r = self
                 .apply_events(&mut *tx, tenant, actor, &book, &shipments, &mut events)
@@ -732,7 +737,7 @@ impl App {
         ids: &[ShipmentId],
         now: Timestamp,
     ) -> AppResult<(u64, u64, CaseChanges)> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         // Due by the index but not by their exact next check: ingest left the due instant
         // earlier (it never moves it later), or another sweeper judged them meanwhile. They
         // are only filed again under their exact instant.
@@ -757,7 +762,7 @@ impl App {
         tracked.extend(early);
         // A sweep changes no state, only when to look next.
         tx.update_next_checks(&tracked).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((judged, refiled, c))
     }
 
@@ -810,7 +815,7 @@ impl App {
             .await?
             .into_iter()
             .collect();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         let open: HashMap<CarrierId, Case> = tx
             .open_non_shipment_cases(tenant, "carrier_silent")
             .await?
@@ -843,7 +848,7 @@ impl App {
             }
         }
         w.write(&mut *tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(w.changes)
     }
 
@@ -876,7 +881,7 @@ impl App {
             created_at: now,
             created_by: p.actor.label(),
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin().await?;
         tx.insert_rulebook(tenant.id, &stored).await?;
         tx.append_audit(vec![
             AuditEntry::new(
@@ -890,8 +895,9 @@ impl App {
             .after(&serde_json::json!({ "name": book.name, "rules": book.rules.len() })),
         ])
         .await?;
-        tx.commit().await?;
-        self.cache.forget_rulebook(tenant.id);
+        let (cache, id) = (self.cache.clone(), tenant.id);
+        self.commit_then(tx, move || cache.forget_rulebook(id))
+            .await?;
         Ok(stored)
     }
 

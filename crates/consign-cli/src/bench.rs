@@ -540,6 +540,7 @@ async fn webhooks(
                 tenant: Some(tenant.slug.clone()),
                 carrier: None,
                 scopes: None,
+                expires_at: None,
             },
         )
         .await

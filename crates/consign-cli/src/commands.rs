@@ -36,11 +36,9 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     let store = consign_store::open(&cfg.database_url)
         .await
         .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))?;
-    Ok(App::new(
-        store,
-        Arc::new(SystemClock),
-        cfg.data_dir.join("documents"),
-    ))
+    let mut app = App::new(store, Arc::new(SystemClock), cfg.data_dir.join("documents"));
+    app.idempotency_lease = std::time::Duration::from_secs(cfg.idempotency_lease_secs);
+    Ok(app)
 }
 
 /// Database URLs can carry passwords; never print them.
@@ -283,8 +281,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             name,
             carrier,
             scopes,
+            expires_in_days,
         }) => {
             let app = open_app(&cfg).await?;
+            let expires_at = expires_in_days
+                .map(|d| app.now() + jiff::SignedDuration::from_hours(24 * i64::from(d)));
             let role = parse_role(&role)?;
             let scopes = if scopes.is_empty() {
                 None
@@ -300,11 +301,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         tenant,
                         carrier,
                         scopes,
+                        expires_at,
                     },
                 )
                 .await
                 .map_err(explain)?;
-            eprintln!("token {} ({}) created; it is shown once:", t.id, t.role);
+            match t.expires_at {
+                Some(e) => eprintln!(
+                    "token {} ({}) created, expires {e}; it is shown once:",
+                    t.id, t.role
+                ),
+                None => eprintln!("token {} ({}) created; it is shown once:", t.id, t.role),
+            }
             println!("{secret}");
         }
         Command::Import(ImportCmd::Orders(args)) => {

@@ -32,6 +32,9 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// Seconds between rule sweeps in `serve` (0 disables the worker).
     pub sweep_interval_secs: u64,
+    /// How long an `Idempotency-Key` reservation holds without renewal: after a crash, a
+    /// retry of a request that was running waits at most this long.
+    pub idempotency_lease_secs: u64,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             log_format: "text".into(),
             webhook_secret: None,
             sweep_interval_secs: 60,
+            idempotency_lease_secs: 10,
         }
     }
 }
@@ -83,6 +87,7 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
             "log_format",
             "webhook_secret",
             "sweep_interval_secs",
+            "idempotency_lease_secs",
         ]))
         .merge(Serialized::defaults(overrides))
         .extract()
@@ -91,6 +96,11 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
         cfg.log_format == "text" || cfg.log_format == "json",
         "configuration: log_format must be 'text' or 'json', got '{}'",
         cfg.log_format
+    );
+    anyhow::ensure!(
+        (1..=3600).contains(&cfg.idempotency_lease_secs),
+        "configuration: idempotency_lease_secs must be 1 to 3600, got {}",
+        cfg.idempotency_lease_secs
     );
     Ok(cfg)
 }

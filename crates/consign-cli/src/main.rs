@@ -176,7 +176,7 @@ pub enum UserCmd {
 pub enum TokenCmd {
     /// Create an API token and print it once.
     #[command(
-        after_help = "Example:\n  consign token create --role integration --tenant northwind --name wms --scope orders:write --scope shipments:write"
+        after_help = "Example:\n  consign token create --role integration --tenant northwind --name wms --scope orders:write --scope shipments:write --expires-in-days 90"
     )]
     Create {
         #[arg(long)]
@@ -190,6 +190,9 @@ pub enum TokenCmd {
         /// Narrow the role (repeatable): orders:read, orders:write, shipments:read, …
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// The token stops working this many days from now (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
     },
 }
 

@@ -353,9 +353,17 @@ pub struct ApiToken {
     pub created_at: jiff::Timestamp,
     pub created_by: String,
     pub revoked_at: Option<jiff::Timestamp>,
+    /// Past this instant the token answers 401 like a revoked one; `None` never expires.
+    #[serde(default)]
+    pub expires_at: Option<jiff::Timestamp>,
 }
 
 impl ApiToken {
+    /// Whether the token may still be used at `now`.
+    pub fn live_at(&self, now: jiff::Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+
     pub fn principal(&self) -> Principal {
         Principal {
             actor: Actor::Token(self.id),

@@ -219,6 +219,7 @@ pub const MAX_LINES: usize = 500;
 pub const MAX_QUANTITY: i64 = 1_000_000;
 
 /// Everything about an accepted order except what the store assigns (number, customer id).
+#[derive(Debug, Clone)]
 pub struct AcceptedOrder {
     pub external_ref: String,
     pub customer: CustomerInfo,

@@ -78,7 +78,35 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// The columns whose uniqueness a request can collide with, as the field names the API uses.
+const UNIQUE_FIELDS: &[&str] = &[
+    "external_ref",
+    "tracking_number",
+    "scac",
+    "slug",
+    "email",
+    "isa_id",
+    "code",
+    "number",
+];
+
 impl StoreError {
+    /// For a [`StoreError::Duplicate`], the field whose value collided, read from the
+    /// constraint's name (PostgreSQL: `orders_tenant_id_external_ref_key`) or the columns
+    /// SQLite lists (`UNIQUE constraint failed: orders.tenant_id, orders.external_ref`); the
+    /// database's own text is never shown to a caller.
+    pub fn duplicate_field(&self) -> Option<&'static str> {
+        let StoreError::Duplicate(detail) = self else {
+            return None;
+        };
+        let d = detail.as_str();
+        UNIQUE_FIELDS.iter().copied().find(|f| {
+            d.contains(&format!(".{f}"))
+                || d.contains(&format!("_{f}_key"))
+                || d.contains(&format!("_{f}\""))
+        })
+    }
+
     /// A PostgreSQL deadlock or serialisation failure: the transaction was rolled back and
     /// running it again is safe.
     pub fn is_retryable(&self) -> bool {
@@ -114,25 +142,35 @@ pub struct ShipmentFilter {
     pub limit: u32,
 }
 
-/// After this long an unfinished idempotency reservation is considered abandoned (longer than
-/// the HTTP request timeout).
-pub const STALE_RESERVATION_MICROS: i64 = 5 * 60 * 1_000_000;
-
 /// What an `Idempotency-Key` lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyState {
-    /// First use: the key is now reserved for this request.
-    Reserved,
+    /// First use, or a takeover of a reservation whose lease ran out: the key is now reserved
+    /// for this request under `attempt`, which its answer must name (see
+    /// [`Tx::complete_key`]).
+    Reserved { attempt: i64 },
     /// Same key, same request, already answered: replay this.
     Completed {
         status: u16,
         content_type: String,
         body: Vec<u8>,
     },
-    /// Same key, same request, still being processed by another call.
-    InFlight,
+    /// Same key, same request, still being processed by another call whose lease runs until
+    /// `lease_until`.
+    InFlight { lease_until: Timestamp },
     /// Same key, different request.
     Mismatch,
+}
+
+/// An answer to store under a reserved key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyAnswer<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub attempt: i64,
+    pub status: u16,
+    pub content_type: &'a str,
+    pub body: &'a [u8],
 }
 
 #[async_trait]
@@ -289,23 +327,31 @@ pub trait EdiStore {
 
 #[async_trait]
 pub trait IdempotencyStore {
+    /// Reserves `key` for a request until `lease_until`, or reports what holds it. A
+    /// reservation whose lease ran out (its process died, or stalled past its lease) is taken
+    /// over under a new attempt number.
     async fn reserve_key(
         &self,
         scope: &str,
         key: &str,
         request_hash: &[u8],
         now: Timestamp,
+        lease_until: Timestamp,
     ) -> Result<KeyState>;
-    async fn complete_key(
+    /// Extends a running request's lease; false when the reservation is no longer this
+    /// attempt's (answered, released, or taken over).
+    async fn renew_key(
         &self,
         scope: &str,
         key: &str,
-        status: u16,
-        content_type: &str,
-        body: &[u8],
-    ) -> Result<()>;
-    /// Forget a reservation whose request failed before producing a replayable answer.
-    async fn release_key(&self, scope: &str, key: &str) -> Result<()>;
+        attempt: i64,
+        lease_until: Timestamp,
+    ) -> Result<bool>;
+    /// Stores the answer of a request that changed nothing (its own short transaction);
+    /// false when the reservation is no longer this attempt's.
+    async fn complete_key(&self, answer: KeyAnswer<'_>) -> Result<bool>;
+    /// Forgets a reservation whose request failed before producing a replayable answer.
+    async fn release_key(&self, scope: &str, key: &str, attempt: i64) -> Result<()>;
     async fn purge_keys(&self, older_than: Timestamp) -> Result<u64>;
 }
 
@@ -576,6 +622,11 @@ pub trait Tx: TrackingTx + Send {
 
     /// Appends entries to their chains (per tenant; provider-level when `tenant_id` is None).
     async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()>;
+
+    /// Stores a request's answer under its reserved key in this transaction, so that its
+    /// changes and its answer commit together or not at all. False when the reservation is
+    /// no longer this attempt's: the caller must then roll back.
+    async fn complete_key(&mut self, answer: KeyAnswer<'_>) -> Result<bool>;
 
     /// Commits and returns once the commit is durable (on disk, or flushed to PostgreSQL's WAL).
     async fn commit(self: Box<Self>) -> Result<()> {

@@ -39,6 +39,16 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "edi_cases",
         sql: include_str!("../migrations/sqlite/0006_edi_cases.sql"),
     },
+    Migration {
+        version: 7,
+        name: "idempotency_leases",
+        sql: include_str!("../migrations/sqlite/0007_idempotency_leases.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "token_expiry",
+        sql: include_str!("../migrations/sqlite/0008_token_expiry.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -71,6 +81,16 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         name: "edi_cases",
         sql: include_str!("../migrations/postgres/0006_edi_cases.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "idempotency_leases",
+        sql: include_str!("../migrations/postgres/0007_idempotency_leases.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "token_expiry",
+        sql: include_str!("../migrations/postgres/0008_token_expiry.sql"),
     },
 ];
 

@@ -23,6 +23,26 @@ pub(crate) fn ous(t: Option<Timestamp>) -> Option<i64> {
     t.map(us)
 }
 
+/// A reservation's attempt number: 64 random bits (std's per-process random hash keys over a
+/// counter and the clock), so two takeovers of one key never share a number.
+pub(crate) fn new_attempt() -> i64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let mut h = KEYS.get_or_init(Default::default).build_hasher();
+    h.write_u64(SEQ.fetch_add(1, Ordering::Relaxed));
+    h.write_i128(Timestamp::now().as_nanosecond());
+    h.finish() as i64
+}
+
+/// Stores a request's answer under its key, only while the reservation is still this
+/// attempt's (see [`crate::KeyState::Reserved`]).
+pub(crate) const COMPLETE_KEY: &str = "UPDATE idempotency_keys \
+     SET status_code = $4, content_type = $5, response_body = $6 \
+     WHERE scope = $1 AND idem_key = $2 AND attempt = $3 AND status_code IS NULL";
+
 pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
@@ -137,7 +157,7 @@ pub(crate) fn sized_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
 
 macro_rules! impl_sql_store {
     ($store:ident, $tx:ident, $db:ty, $engine:expr, for_update = $for_update:literal) => {
-        use crate::sql::{chunk_rows, json_col, like_prefix, ots, ous, parsed, sized_chunks, to_json, ts, us};
+        use crate::sql::{chunk_rows, json_col, like_prefix, new_attempt, ots, ous, parsed, sized_chunks, to_json, ts, us, COMPLETE_KEY};
         use crate::*;
         use consign_core::access::{ApiToken, Role, User};
         use consign_core::audit::{AuditEntry, AuditRecord};
@@ -162,7 +182,7 @@ macro_rules! impl_sql_store {
             s.pod_required, t.status, t.picked_up_at, t.delivered_at, s.created_at, \
             CASE WHEN t.updated_at > s.updated_at THEN t.updated_at ELSE s.updated_at END AS updated_at, s.tenant_id";
         const SHIPMENT_FROM: &str = " FROM shipments s JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id";
-        const TOKEN_COLS: &str = "id, name, role, tenant_id, carrier_id, scopes, created_at, created_by, revoked_at";
+        const TOKEN_COLS: &str = "id, name, role, tenant_id, carrier_id, scopes, created_at, created_by, revoked_at, expires_at";
         const DOC_COLS: &str = "id, tenant_id, shipment_id, kind, filename, content_type, sha256, size_bytes, uploaded_at, uploaded_by";
         const AUDIT_COLS: &str = "seq, tenant_id, at, actor, entity, entity_id, action, before_json, after_json, prev_hash, hash";
 
@@ -253,6 +273,7 @@ macro_rules! impl_sql_store {
                 created_at: ts(r.try_get("created_at")?),
                 created_by: r.try_get("created_by")?,
                 revoked_at: ots(r.try_get("revoked_at")?),
+                expires_at: ots(r.try_get("expires_at")?),
             })
         }
 
@@ -1027,55 +1048,73 @@ macro_rules! impl_sql_store {
 
         #[async_trait::async_trait]
         impl IdempotencyStore for $store {
-            async fn reserve_key(&self, scope: &str, key: &str, request_hash: &[u8], now: Timestamp) -> Result<KeyState> {
+            async fn reserve_key(
+                &self,
+                scope: &str,
+                key: &str,
+                request_hash: &[u8],
+                now: Timestamp,
+                lease_until: Timestamp,
+            ) -> Result<KeyState> {
+                let attempt = new_attempt();
                 let inserted = sqlx::query(
-                    "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (scope, idem_key) DO NOTHING",
+                    "INSERT INTO idempotency_keys (scope, idem_key, request_hash, created_at, attempt, lease_until) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, idem_key) DO NOTHING",
                 )
                 .bind(scope.to_string())
                 .bind(key.to_string())
                 .bind(request_hash.to_vec())
                 .bind(us(now))
+                .bind(attempt)
+                .bind(us(lease_until))
                 .execute(&self.write)
                 .await?
                 .rows_affected();
                 if inserted == 1 {
-                    return Ok(KeyState::Reserved);
+                    return Ok(KeyState::Reserved { attempt });
                 }
                 let r = sqlx::query(
-                    "SELECT request_hash, status_code, content_type, response_body FROM idempotency_keys \
+                    "SELECT request_hash, status_code, content_type, response_body, lease_until FROM idempotency_keys \
                      WHERE scope = $1 AND idem_key = $2",
                 )
                 .bind(scope.to_string())
                 .bind(key.to_string())
-                .fetch_one(&self.write)
+                .fetch_optional(&self.write)
                 .await?;
+                let Some(r) = r else {
+                    // Released between our insert and this read: the next call reserves it.
+                    return Ok(KeyState::InFlight { lease_until: now });
+                };
                 let stored: Vec<u8> = r.try_get("request_hash")?;
                 if stored != request_hash {
                     return Ok(KeyState::Mismatch);
                 }
                 let status: Option<i64> = r.try_get("status_code")?;
-                if status.is_none() {
-                    // A reservation whose request never finished (the process died, the client
-                    // went away mid-request) is taken over once it is older than any request may
-                    // run, instead of blocking the key until it is purged.
+                let lease: i64 = r.try_get("lease_until")?;
+                if status.is_none() && lease <= us(now) {
+                    // A reservation whose lease ran out (the process died, or its request
+                    // stalled past the lease) is taken over under a new attempt: the old
+                    // attempt can then no longer store an answer, so its changes roll back.
                     let taken = sqlx::query(
-                        "UPDATE idempotency_keys SET created_at = $3 \
-                         WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL AND created_at < $4",
+                        "UPDATE idempotency_keys SET attempt = $3, lease_until = $4 \
+                         WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL AND lease_until <= $5",
                     )
                     .bind(scope.to_string())
                     .bind(key.to_string())
+                    .bind(attempt)
+                    .bind(us(lease_until))
                     .bind(us(now))
-                    .bind(us(now) - crate::STALE_RESERVATION_MICROS)
                     .execute(&self.write)
                     .await?
                     .rows_affected();
                     if taken == 1 {
-                        return Ok(KeyState::Reserved);
+                        return Ok(KeyState::Reserved { attempt });
                     }
+                    // Answered or renewed meanwhile: the caller asks again.
+                    return Ok(KeyState::InFlight { lease_until: now });
                 }
                 Ok(match status {
-                    None => KeyState::InFlight,
+                    None => KeyState::InFlight { lease_until: ts(lease) },
                     Some(s) => KeyState::Completed {
                         status: s as u16,
                         content_type: r.try_get::<Option<String>, _>("content_type")?.unwrap_or_default(),
@@ -1083,26 +1122,35 @@ macro_rules! impl_sql_store {
                     },
                 })
             }
-            async fn complete_key(&self, scope: &str, key: &str, status: u16, content_type: &str, body: &[u8]) -> Result<()> {
-                sqlx::query(
-                    "UPDATE idempotency_keys SET status_code = $3, content_type = $4, response_body = $5 \
-                     WHERE scope = $1 AND idem_key = $2",
+            async fn renew_key(&self, scope: &str, key: &str, attempt: i64, lease_until: Timestamp) -> Result<bool> {
+                let n = sqlx::query(
+                    "UPDATE idempotency_keys SET lease_until = $4 \
+                     WHERE scope = $1 AND idem_key = $2 AND attempt = $3 AND status_code IS NULL",
                 )
                 .bind(scope.to_string())
                 .bind(key.to_string())
-                .bind(status as i64)
-                .bind(content_type.to_string())
-                .bind(body.to_vec())
+                .bind(attempt)
+                .bind(us(lease_until))
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+            async fn complete_key(&self, a: KeyAnswer<'_>) -> Result<bool> {
+                let mut tx = self.begin().await?;
+                let stored = tx.complete_key(a).await?;
+                tx.commit().await?;
+                Ok(stored)
+            }
+            async fn release_key(&self, scope: &str, key: &str, attempt: i64) -> Result<()> {
+                sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND attempt = $3 AND status_code IS NULL",
+                )
+                .bind(scope.to_string())
+                .bind(key.to_string())
+                .bind(attempt)
                 .execute(&self.write)
                 .await?;
-                Ok(())
-            }
-            async fn release_key(&self, scope: &str, key: &str) -> Result<()> {
-                sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL")
-                    .bind(scope.to_string())
-                    .bind(key.to_string())
-                    .execute(&self.write)
-                    .await?;
                 Ok(())
             }
             async fn purge_keys(&self, older_than: Timestamp) -> Result<u64> {
@@ -1150,6 +1198,19 @@ macro_rules! impl_sql_store {
 
         #[async_trait::async_trait]
         impl Tx for $tx {
+            async fn complete_key(&mut self, a: KeyAnswer<'_>) -> Result<bool> {
+                let n = sqlx::query(COMPLETE_KEY)
+                    .bind(a.scope.to_string())
+                    .bind(a.key.to_string())
+                    .bind(a.attempt)
+                    .bind(a.status as i64)
+                    .bind(a.content_type.to_string())
+                    .bind(a.body.to_vec())
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            }
             async fn insert_tenant(&mut self, t: &Tenant) -> Result<()> {
                 sqlx::query("INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(t.id.0)
@@ -1187,8 +1248,8 @@ macro_rules! impl_sql_store {
             }
             async fn insert_token(&mut self, t: &ApiToken, hash: &[u8]) -> Result<()> {
                 sqlx::query(
-                    "INSERT INTO api_tokens (id, token_hash, name, role, tenant_id, carrier_id, scopes, created_at, created_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    "INSERT INTO api_tokens (id, token_hash, name, role, tenant_id, carrier_id, scopes, created_at, created_by, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(t.id.0)
                 .bind(hash.to_vec())
@@ -1199,6 +1260,7 @@ macro_rules! impl_sql_store {
                 .bind(t.scopes.as_ref().map(|s| s.join(" ")))
                 .bind(us(t.created_at))
                 .bind(t.created_by.clone())
+                .bind(t.expires_at.map(us))
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())

@@ -42,11 +42,13 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     if let Some(h) = req.headers().get(header::AUTHORIZATION) {
+        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are `Bearer`.
         let token = h
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(|v| v.trim_start().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         let Some(token) = token else {
             return ApiError::unauthenticated("Authorization must be 'Bearer <token>'")
                 .into_response();
@@ -108,23 +110,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 "send 'Authorization: Bearer <token>' or sign in",
             ));
         };
-        if let Via::Session { csrf, .. } = &auth.via
-            && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
-        {
-            let sent = parts
-                .headers
-                .get(CSRF_HEADER)
-                .map(|v| v.as_bytes())
-                .unwrap_or(b"");
-            if !bool::from(sent.ct_eq(csrf.as_bytes())) {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::FORBIDDEN,
-                    "csrf",
-                    "CSRF token missing or wrong",
-                    format!("cookie sessions must send the session's CSRF token in {CSRF_HEADER}"),
-                ));
-            }
-        }
+        check_csrf(&auth, &parts.method, &parts.headers)?;
         Ok(Caller(auth.principal))
     }
+}
+
+/// A cookie session's unsafe request must echo the session's CSRF token; bearer tokens are
+/// not sent by browsers on their own, so they need none.
+pub fn check_csrf(
+    auth: &Authenticated,
+    method: &Method,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), ApiError> {
+    if let Via::Session { csrf, .. } = &auth.via
+        && !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+    {
+        let sent = headers
+            .get(CSRF_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or(b"");
+        if !bool::from(sent.ct_eq(csrf.as_bytes())) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf",
+                "CSRF token missing or wrong",
+                format!("cookie sessions must send the session's CSRF token in {CSRF_HEADER}"),
+            ));
+        }
+    }
+    Ok(())
 }

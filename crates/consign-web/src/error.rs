@@ -112,6 +112,19 @@ impl From<AppError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict", message)
                     .with_errors(errors)
             }
+            AppError::Duplicate { field } => {
+                let field = field.unwrap_or("id");
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "Conflict",
+                    format!("{field} already exists"),
+                )
+                .with_errors(vec![FieldError::new(
+                    field,
+                    "already exists (stored by a concurrent request)",
+                )])
+            }
             other => {
                 tracing::error!(error = %other, "internal error");
                 ApiError::new(
@@ -143,6 +156,13 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"consign\""),
+            );
+        }
         if let Some(s) = self.retry_after {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(s));

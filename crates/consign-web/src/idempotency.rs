@@ -1,10 +1,12 @@
 //! `Idempotency-Key` for every POST: the same key with the same request replays the first
-//! response; the same key with a different request is a 409; a key still being processed is
-//! a 409 too (the client retries later). Keys are per caller and kept at least 24 hours.
+//! response; the same key with a different request is a 409; a key still being processed
+//! makes a repeat wait briefly for its answer, then answers 409 with `Retry-After`. Keys are
+//! per caller and kept at least 24 hours.
 //!
-//! The reservation is written before the handler runs, so two concurrent requests with one
-//! key cannot both execute. A handler that fails with a 5xx releases the key so the client
-//! can retry.
+//! The mechanism lives in `consign_app::idempotency`: the answer is stored in the same
+//! transaction as the request's changes, so a retry after a crash replays the first answer
+//! and never runs the request twice. This layer only hashes the request, hands the handler
+//! to it, and turns its outcomes into HTTP.
 
 use crate::AppState;
 use crate::auth::Authenticated;
@@ -15,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use consign_store::KeyState;
+use consign_app::idempotency::{Answer, KeyOutcome, KeyRequest};
 use sha2::{Digest, Sha256};
 
 pub const HEADER: &str = "idempotency-key";
@@ -59,70 +61,70 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
     h.update(parts.uri.to_string());
     h.update([0]);
     h.update(&bytes);
-    let hash = h.finalize();
-    let state = match st
-        .app
-        .store
-        .reserve_key(&scope, &key, &hash, st.app.now())
-        .await
-    {
-        Ok(s) => s,
-        Err(e) => return ApiError::from(consign_app::AppError::from(e)).into_response(),
+    let claim = KeyRequest {
+        scope,
+        key,
+        request_hash: h.finalize().to_vec(),
     };
-    match state {
-        KeyState::Completed {
-            status,
-            content_type,
-            body,
-        } => {
-            let mut res =
-                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-            if let Ok(v) = HeaderValue::from_str(&content_type) {
+    let run = async {
+        let res = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        let (parts, body) = res.into_parts();
+        let bytes = to_bytes(body, MAX_STORED_RESPONSE)
+            .await
+            .unwrap_or_default();
+        let answer = Answer {
+            status: parts.status.as_u16(),
+            content_type: parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string(),
+            body: bytes.to_vec(),
+        };
+        ((parts, bytes), answer)
+    };
+    match st.app.with_idempotency_key(&claim, run).await {
+        Ok(KeyOutcome::Ran((parts, bytes))) => Response::from_parts(parts, Body::from(bytes)),
+        Ok(KeyOutcome::Replay(a)) => {
+            let mut res = (
+                StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK),
+                a.body,
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&a.content_type) {
                 res.headers_mut().insert(header::CONTENT_TYPE, v);
             }
             res.headers_mut()
                 .insert(REPLAYED, HeaderValue::from_static("true"));
             res
         }
-        KeyState::Mismatch => ApiError::new(
+        Ok(KeyOutcome::Mismatch) => ApiError::new(
             StatusCode::CONFLICT,
             "idempotency-key-reused",
             "Idempotency-Key reused",
             "this Idempotency-Key was used for a different request".to_string(),
         )
         .into_response(),
-        KeyState::InFlight => ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency-key-in-flight",
-            "Request in progress",
-            "a request with this Idempotency-Key is still being processed; retry later".to_string(),
-        )
-        .into_response(),
-        KeyState::Reserved => {
-            let res = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
-            let (parts, body) = res.into_parts();
-            let bytes = to_bytes(body, MAX_STORED_RESPONSE)
-                .await
-                .unwrap_or_default();
-            let stored = if parts.status.is_server_error() {
-                st.app.store.release_key(&scope, &key).await
-            } else {
-                let ct = parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                st.app
-                    .store
-                    .complete_key(&scope, &key, parts.status.as_u16(), ct, &bytes)
-                    .await
-            };
-            if let Err(e) = stored {
-                tracing::error!(error = %e, "could not record idempotency key");
-            }
-            Response::from_parts(parts, Body::from(bytes))
+        Ok(KeyOutcome::InFlight { retry_after }) => {
+            let mut res = ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-in-flight",
+                "Request in progress",
+                format!(
+                    "a request with this Idempotency-Key is still being processed; retry in {} s",
+                    retry_after.as_secs()
+                ),
+            )
+            .into_response();
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after.as_secs()),
+            );
+            res
         }
+        Err(e) => ApiError::from(e).into_response(),
     }
 }

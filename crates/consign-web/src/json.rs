@@ -67,9 +67,63 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     .next()
                     .unwrap_or(&reason)
                     .to_string();
-                let field = if path == "." { String::new() } else { path };
-                ApiError::field(&field, reason)
+                let parent = if path == "." { String::new() } else { path };
+                ApiError::field(&field_of(&parent, &reason), reason)
             }
         }
     })
+}
+
+/// The field an error is about. serde reports a missing or repeated field at the path of the
+/// object that should hold it, naming the field only in its text (``missing field `x` ``):
+/// the name is taken from there, so the error points at `customer.name`, not at `customer`.
+fn field_of(parent: &str, reason: &str) -> String {
+    let named = ["missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|p| reason.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|name| !name.is_empty());
+    match named {
+        Some(name) if parent.is_empty() => name.to_string(),
+        Some(name) => format!("{parent}.{name}"),
+        None => parent.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        id: u32,
+        inner: Inner,
+    }
+
+    fn field(body: &str) -> String {
+        let e = parse::<Outer>(body.as_bytes()).unwrap_err();
+        let v = serde_json::to_value(&e.problem).unwrap();
+        v["errors"][0]["field"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn missing_and_repeated_fields_are_named() {
+        assert_eq!(field(r#"{"inner":{"name":"a"}}"#), "id");
+        assert_eq!(field(r#"{"id":1,"inner":{}}"#), "inner.name");
+        assert_eq!(field(r#"{"id":1,"id":2,"inner":{"name":"a"}}"#), "id");
+        assert_eq!(
+            field(r#"{"id":1,"inner":{"name":"a","name":"b"}}"#),
+            "inner.name"
+        );
+        assert_eq!(field(r#"{"id":"x","inner":{"name":"a"}}"#), "id");
+    }
 }

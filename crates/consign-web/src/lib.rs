@@ -12,6 +12,7 @@ pub mod json;
 pub mod limits;
 pub mod openapi;
 pub mod openapi_schemas;
+pub mod security;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -221,6 +222,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             )
             .into_response()
         }))
+        .layer(middleware::from_fn(security::security_headers))
         .with_state(state)
 }
 

@@ -1,6 +1,7 @@
 //! The `consign` binary end to end, on SQLite and PostgreSQL: administration, imports with
 //! their error reports, re-import as a no-op, and audit verification after tampering.
 
+mod crash;
 mod tracking;
 
 use consign_store::testing::fresh_postgres_url;
@@ -41,6 +42,45 @@ impl Env {
     async fn store(&self) -> consign_store::DynStore {
         consign_store::open(&self.url).await.unwrap()
     }
+}
+
+/// A `consign serve` child process and its base URL; dropped, it is killed with SIGKILL.
+struct Server(std::process::Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(e: &Env) -> Server {
+    serve_with(e, &[])
+}
+
+/// Starts `consign serve` on a free port with extra environment variables.
+fn serve_with(e: &Env, vars: &[(&str, String)]) -> Server {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consign"))
+        .args(["--database-url", &e.url, "--data-dir"])
+        .arg(e.dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("CONSIGN_CONFIG")
+        .env("CONSIGN_REQUESTS_PER_MINUTE", "0")
+        .envs(vars.iter().map(|(k, v)| (k, v)))
+        .current_dir(e.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let l = lines.next().expect("serve prints its address").unwrap();
+        if let Some(rest) = l.strip_prefix("Consign is serving on ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    Server(child, base)
 }
 
 fn text(b: &[u8]) -> String {

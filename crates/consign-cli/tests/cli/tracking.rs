@@ -3,8 +3,6 @@
 
 use super::*;
 use consign_core::tracking::FEED_LTL_TERMINAL_CODES;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 
 const SHIPMENT_HEADER: &str = "carrier,service_level,tracking_number,direction,order,lines,origin_name,origin_city,origin_region,origin_postal_code,origin_country,origin_time_zone,destination_name,destination_city,destination_region,destination_postal_code,destination_country,destination_time_zone,weight_kg,pieces,planned_pickup_at,promised_by,international,pod_required,picked_up_at,delivered_at\n";
 
@@ -344,37 +342,6 @@ async fn the_demo_opens_cases_of_every_type_its_data_can_trigger() {
         let would: i64 = rows.iter().sum();
         assert!(would > 0, "replay would open no {ty}: {so}");
     }
-}
-
-struct Server(std::process::Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(e: &Env) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consign"))
-        .args(["--database-url", &e.url, "--data-dir"])
-        .arg(e.dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("CONSIGN_CONFIG")
-        .env("CONSIGN_REQUESTS_PER_MINUTE", "0")
-        .current_dir(e.dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let l = lines.next().expect("serve prints its address").unwrap();
-        if let Some(rest) = l.strip_prefix("Consign is serving on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    Server(child, base)
 }
 
 /// Two `consign serve` processes on one PostgreSQL take overlapping event streams at the same

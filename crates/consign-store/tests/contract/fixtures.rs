@@ -203,6 +203,7 @@ pub async fn seed_access(store: &DynStore, tenant: TenantId) -> (User, ApiToken)
         created_at: now(),
         created_by: "system".into(),
         revoked_at: None,
+        expires_at: None,
     };
     let mut tx = store.begin().await.unwrap();
     tx.insert_user(&user, "argon2-hash-placeholder-for-store-test")

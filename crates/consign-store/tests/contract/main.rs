@@ -546,30 +546,50 @@ async fn audit_chain_verifies_and_names_the_edited_record() {
     }
 }
 
+fn reserved(s: KeyState) -> i64 {
+    match s {
+        KeyState::Reserved { attempt } => attempt,
+        other => panic!("expected a reservation, got {other:?}"),
+    }
+}
+
+fn answer<'a>(scope: &'a str, key: &'a str, attempt: i64, body: &'a [u8]) -> KeyAnswer<'a> {
+    KeyAnswer {
+        scope,
+        key,
+        attempt,
+        status: 201,
+        content_type: "application/json",
+        body,
+    }
+}
+
 #[tokio::test]
 async fn idempotency_keys_replay_and_refuse_other_bodies() {
     for (store, _guard) in engines().await {
-        assert_eq!(
+        let lease = |at: jiff::Timestamp| at + jiff::SignedDuration::from_secs(10);
+        let a1 = reserved(
             store
-                .reserve_key("token:1", "k1", b"hash-a", now())
+                .reserve_key("token:1", "k1", b"hash-a", now(), lease(now()))
                 .await
                 .unwrap(),
-            KeyState::Reserved
+        );
+        assert!(matches!(
+            store
+                .reserve_key("token:1", "k1", b"hash-a", now(), lease(now()))
+                .await
+                .unwrap(),
+            KeyState::InFlight { .. }
+        ));
+        assert!(
+            store
+                .complete_key(answer("token:1", "k1", a1, b"{\"id\":1}"))
+                .await
+                .unwrap()
         );
         assert_eq!(
             store
-                .reserve_key("token:1", "k1", b"hash-a", now())
-                .await
-                .unwrap(),
-            KeyState::InFlight
-        );
-        store
-            .complete_key("token:1", "k1", 201, "application/json", b"{\"id\":1}")
-            .await
-            .unwrap();
-        assert_eq!(
-            store
-                .reserve_key("token:1", "k1", b"hash-a", now())
+                .reserve_key("token:1", "k1", b"hash-a", now(), lease(now()))
                 .await
                 .unwrap(),
             KeyState::Completed {
@@ -580,49 +600,94 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
         );
         assert_eq!(
             store
-                .reserve_key("token:1", "k1", b"hash-b", now())
+                .reserve_key("token:1", "k1", b"hash-b", now(), lease(now()))
                 .await
                 .unwrap(),
             KeyState::Mismatch
         );
-        assert_eq!(
+        let k2 = reserved(
             store
-                .reserve_key("token:2", "k1", b"hash-b", now())
+                .reserve_key("token:2", "k1", b"hash-b", now(), lease(now()))
                 .await
                 .unwrap(),
-            KeyState::Reserved,
-            "keys are per caller"
         );
-        let later = now() + jiff::SignedDuration::from_mins(6);
-        assert_eq!(
+        // A lease that runs out is taken over under a new attempt; the old attempt can then
+        // neither renew nor answer, and the new one is in flight until its own lease ends.
+        let later = now() + jiff::SignedDuration::from_secs(11);
+        let old = reserved(
             store
-                .reserve_key("token:3", "k9", b"h", now())
+                .reserve_key("token:3", "k9", b"h", now(), lease(now()))
                 .await
                 .unwrap(),
-            KeyState::Reserved
         );
-        assert_eq!(
+        let new = reserved(
             store
-                .reserve_key("token:3", "k9", b"h", later)
+                .reserve_key("token:3", "k9", b"h", later, lease(later))
                 .await
                 .unwrap(),
-            KeyState::Reserved,
-            "an abandoned reservation is taken over"
         );
-        assert_eq!(
+        assert_ne!(old, new, "a takeover draws a new attempt");
+        assert!(matches!(
             store
-                .reserve_key("token:3", "k9", b"h", later)
+                .reserve_key("token:3", "k9", b"h", later, lease(later))
                 .await
                 .unwrap(),
-            KeyState::InFlight
+            KeyState::InFlight { .. }
+        ));
+        assert!(
+            !store
+                .renew_key("token:3", "k9", old, lease(later))
+                .await
+                .unwrap()
         );
-        store.release_key("token:2", "k1").await.unwrap();
-        assert_eq!(
-            store
-                .reserve_key("token:2", "k1", b"hash-c", now())
+        assert!(
+            !store
+                .complete_key(answer("token:3", "k9", old, b"old"))
                 .await
                 .unwrap(),
-            KeyState::Reserved
+            "the attempt that lost its lease cannot answer"
+        );
+        assert!(
+            store
+                .renew_key("token:3", "k9", new, lease(later))
+                .await
+                .unwrap()
+        );
+        // An answer stored inside a transaction commits with it or not at all.
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.complete_key(answer("token:3", "k9", new, b"in-tx"))
+                .await
+                .unwrap()
+        );
+        drop(tx);
+        assert!(matches!(
+            store
+                .reserve_key("token:3", "k9", b"h", later, lease(later))
+                .await
+                .unwrap(),
+            KeyState::InFlight { .. }
+        ));
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.complete_key(answer("token:3", "k9", new, b"in-tx"))
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        assert!(matches!(
+            store
+                .reserve_key("token:3", "k9", b"h", later, lease(later))
+                .await
+                .unwrap(),
+            KeyState::Completed { body, .. } if body == b"in-tx"
+        ));
+        store.release_key("token:2", "k1", k2).await.unwrap();
+        reserved(
+            store
+                .reserve_key("token:2", "k1", b"hash-c", now(), lease(now()))
+                .await
+                .unwrap(),
         );
         let purged = store
             .purge_keys(now() + jiff::SignedDuration::from_hours(1))

@@ -58,14 +58,16 @@ pub async fn login(
 pub async fn logout(
     State(st): State<AppState>,
     jar: CookieJar,
+    headers: axum::http::HeaderMap,
     auth: Option<axum::Extension<Authenticated>>,
 ) -> ApiResult<Response> {
-    if let Some(axum::Extension(Authenticated {
-        via: Via::Session { secret, .. },
-        ..
-    })) = auth
-    {
-        st.app.logout(&secret).await?;
+    if let Some(axum::Extension(auth)) = auth {
+        // Ending a session is an unsafe request like any other: a cross-site page must not be
+        // able to sign a user out.
+        crate::auth::check_csrf(&auth, &axum::http::Method::DELETE, &headers)?;
+        if let Via::Session { secret, .. } = auth.via {
+            st.app.logout(&secret).await?;
+        }
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/").build());
     Ok((StatusCode::NO_CONTENT, jar).into_response())

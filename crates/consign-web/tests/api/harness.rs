@@ -81,6 +81,7 @@ impl TestApp {
             tenant: tenant.map(String::from),
             carrier: None,
             scopes: scopes.map(|s| s.into_iter().map(String::from).collect()),
+            expires_at: None,
         };
         self.app
             .create_token(&Principal::system(), new)
@@ -112,6 +113,7 @@ pub async fn spawn_on(
                 tenant: None,
                 carrier: None,
                 scopes: None,
+                expires_at: None,
             },
         )
         .await

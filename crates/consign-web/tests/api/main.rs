@@ -3,6 +3,7 @@
 
 mod access;
 mod edi;
+mod hardening;
 mod harness;
 mod orders;
 mod shipments;

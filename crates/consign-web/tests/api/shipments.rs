@@ -215,6 +215,7 @@ async fn carrier_tokens_see_only_their_own_shipments() {
                     tenant: Some("alpha".into()),
                     carrier: Some("ODFL".into()),
                     scopes: None,
+                    expires_at: None,
                 },
             )
             .await
