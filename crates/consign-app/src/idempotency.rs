@@ -19,9 +19,10 @@
 //! transaction rolls back instead of committing a second copy of the change. A 5xx answer
 //! rolls the parked transaction back and frees the key, so the client can simply retry.
 //!
-//! Tracking events are committed by the group committer on a task of its own, outside the
-//! request's scope; their answer is stored after the commit. They need no more: every event
-//! carries its own deduplication key, so a retry after a crash changes nothing.
+//! Tracking events sent with a key are committed in the request's own transaction rather
+//! than by the group committer (which commits on a task of its own, for many requests at
+//! once), so their answer is atomic with them too. Keyless events keep the group commit:
+//! each carries its own deduplication key, so a re-delivery changes nothing anyway.
 
 use crate::{App, AppError, AppResult};
 use consign_store::{KeyAnswer, KeyState, Tx};
@@ -87,6 +88,12 @@ tokio::task_local! {
 
 fn current_scope() -> Option<Arc<KeyScope>> {
     KEYED.try_with(Arc::clone).ok()
+}
+
+/// Whether the caller runs inside a request with an `Idempotency-Key`, whose transaction
+/// [`App::commit`] parks.
+pub(crate) fn in_keyed_request() -> bool {
+    KEYED.try_with(|_| ()).is_ok()
 }
 
 /// Renews a lease until dropped.

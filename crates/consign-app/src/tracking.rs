@@ -256,8 +256,12 @@ impl App {
         }
         let events = self.prepare_events(p, tenant, source, items).await?;
         match &self.committer {
-            Some(c) => c.submit(tenant.id, p.actor.label(), events).await,
-            None => {
+            // A keyed request commits alone, so that its answer is stored in its own
+            // transaction (`idempotency`); the group committer answers after its commit.
+            Some(c) if !crate::idempotency::in_keyed_request() => {
+                c.submit(tenant.id, p.actor.label(), events).await
+            }
+            _ => {
                 self.commit_events(tenant.id, &p.actor.label(), events)
                     .await
             }
@@ -314,6 +318,11 @@ impl App {
                 .await;
             let t2 = t0.elapsed();
             let r = match r {
+                // Parked for its request's answer, committed by the request once answered.
+                Ok(o) if crate::idempotency::in_keyed_request() => self
+                    .commit(tx)
+                    .await
+                    .map(|_| (o, consign_store::Durable::done())),
                 Ok(o) => tx
                     .commit_staged()
                     .await

@@ -1,7 +1,8 @@
 //! Security headers on every answer, pages and API alike: a Content-Security-Policy that
-//! allows no inline or foreign script and no framing, `nosniff`, no referrer, and
-//! `Cache-Control: no-store` on anything answered to a request that carried credentials (a
-//! shared cache or a browser's back button must not keep a signed-in user's data).
+//! allows no inline or foreign script and no framing, `nosniff`, no referrer beyond our own
+//! origin, and `Cache-Control: no-store` on anything answered to a request that carried
+//! credentials (a shared cache or a browser's back button must not keep a signed-in user's
+//! data).
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -30,7 +31,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::REFERRER_POLICY, "no-referrer");
+    // Not `no-referrer`: under it browsers send `Origin: null` on our own form posts, and
+    // the sign-in form's same-origin check (`auth::same_origin`) would refuse them.
+    set(header::REFERRER_POLICY, "same-origin");
     if credentials {
         set(header::CACHE_CONTROL, "no-store");
     }

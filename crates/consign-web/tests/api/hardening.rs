@@ -216,7 +216,7 @@ async fn every_answer_carries_security_headers_and_authenticated_ones_are_not_ca
             assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
             assert_eq!(h["x-frame-options"], "DENY");
             assert_eq!(h["x-content-type-options"], "nosniff");
-            assert_eq!(h["referrer-policy"], "no-referrer");
+            assert_eq!(h["referrer-policy"], "same-origin");
             if token.is_some() {
                 assert_eq!(h["cache-control"], "no-store", "{path}");
             }
@@ -420,5 +420,59 @@ async fn a_token_stops_working_when_it_expires() {
             t.get("/api/v1/tenants/alpha/orders", &agent).await.status(),
             200
         );
+    }
+}
+
+#[tokio::test]
+async fn keyed_tracking_events_replay_their_first_answer() {
+    for t in spawn_all().await {
+        t.tenant("alpha").await;
+        let res = t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1ZKEYED", None),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let at = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
+        let batch = json!({"events": [
+            { "carrier": "UPSN", "tracking_number": "1ZKEYED", "occurred_at": at, "status": "picked_up", "location": "Dallas TX" }
+        ]});
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let res = t
+                .req(
+                    reqwest::Method::POST,
+                    "/api/v1/tenants/alpha/tracking-events",
+                    &t.admin_token,
+                )
+                .header("Idempotency-Key", "events-1")
+                .json(&batch)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            answers.push(res.text().await.unwrap());
+        }
+        assert_eq!(
+            answers[0], answers[1],
+            "the repeat replays the first answer"
+        );
+        let first: Value = serde_json::from_str(&answers[0]).unwrap();
+        assert_eq!(first["accepted"], 1, "{first}");
+        // Without the key the same event is a duplicate: the key's answer was replayed, not
+        // recomputed.
+        let again: Value = t
+            .post(
+                "/api/v1/tenants/alpha/tracking-events",
+                &t.admin_token,
+                &batch,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(again["duplicates"], 1, "{again}");
     }
 }
