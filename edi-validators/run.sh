@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks what consign-edi writes with independent X12 validators:
-#   - pyx12 (PyPI) validates the 997s we answer every shared sample's groups with;
+#   - pyx12 (PyPI) validates the 997s we answer every shared sample's groups with, and the 999s
+#     (005010X231A1) we would answer its 5010 groups with instead;
 #   - node-x12 (npm) parses our outbound 204, 214 and 940 interchanges in strict mode.
 # The write_samples example writes both into a temp dir (and itself checks that our reader reads
 # every outbound interchange back as exactly what was written).
@@ -27,6 +28,8 @@ fi
 status=0
 echo "== pyx12: the 997s we answer with"
 bash edi-validators/pyx12_997.sh "$out" || status=1
+echo "== pyx12: the 999s we answer 5010 groups with"
+bash edi-validators/pyx12_999.sh "$out" || status=1
 
 echo "== node-x12 strict: our outbound 204, 214 and 940"
 (cd edi-validators && X12_OUT_DIR="$out" node --test node_x12_strict.mjs) || status=1

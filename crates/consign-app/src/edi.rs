@@ -9,8 +9,8 @@ use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
 use consign_core::case::Case;
 use consign_core::edi::{
-    Direction, InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind, SetRecord,
-    TradingPartner,
+    Acknowledgement, Direction, InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind,
+    SetRecord, TradingPartner,
 };
 use consign_core::ids::*;
 use consign_core::rules::{AckAction, AckTrigger, EdiAcknowledgement, GroupAnswer};
@@ -245,22 +245,30 @@ fn reply_options() -> WriteOptions {
     }
 }
 
-/// The 997 interchange answering `group_index` of `ic`.
+/// The acknowledgement interchange answering `group_index` of `ic`: a 999 (GS08
+/// `005010X231A1`) when the partner asks for one and the group is 005010, else a 997.
 fn ack_interchange(
     ic: &Interchange<'_>,
     group_index: usize,
     result: &GroupResult,
     controls: (u32, u32),
     now: jiff::Timestamp,
+    kind: Acknowledgement,
 ) -> Result<Vec<u8>, String> {
     let g = &ic.groups[group_index];
-    let set = ack_997(g, result, "0001");
-    write_interchange(
-        &reply_envelope(ic, Some(g), controls, now),
-        &[set],
-        &reply_options(),
-    )
-    .map_err(|e| e.to_string())
+    let envelope = reply_envelope(ic, Some(g), controls, now);
+    let written = if kind == Acknowledgement::Ack999 && g.version.starts_with("005") {
+        let set = consign_edi::ack_999(g, result, "0001");
+        consign_edi::write_interchange_with_gs08(
+            &envelope,
+            consign_edi::X231A1,
+            &[set],
+            &reply_options(),
+        )
+    } else {
+        write_interchange(&envelope, &[ack_997(g, result, "0001")], &reply_options())
+    };
+    written.map_err(|e| e.to_string())
 }
 
 /// The TA1 interchange answering an interchange rejected at its envelope.
@@ -279,35 +287,52 @@ fn ta1_interchange(
 
 /// Reads a file with no database at all and tells what would be accepted and the 997s we would
 /// answer with (`consign edi check`).
-pub fn check(bytes: &[u8], lenient: bool, now: jiff::Timestamp) -> EdiReport {
+pub fn check(
+    bytes: &[u8],
+    lenient: bool,
+    acknowledgement: Acknowledgement,
+    now: jiff::Timestamp,
+) -> EdiReport {
     let options = if lenient {
         ReadOptions::lenient()
     } else {
         ReadOptions::strict()
     };
-    let doc = read(bytes, &options);
+    let prepared = consign_edi::prepare(bytes, &options);
+    let doc = prepared.read(&options);
     let mut acks = Vec::new();
     let mut interchanges = Vec::new();
     let mut control = 1u32;
     for ic in &doc.interchanges {
         let results = assess(ic, &options, true);
-        interchanges.push(report_for(ic, &results, &options));
+        let mut report = report_for(ic, &results, &options);
         if !ic.accepted {
-            if let Ok(t) = ta1_interchange(ic, control, now) {
-                acks.extend(t);
+            match ta1_interchange(ic, control, now) {
+                Ok(t) => acks.extend(t),
+                Err(e) => report
+                    .problems
+                    .push(format!("the TA1 could not be written: {e}")),
             }
             control += 1;
+            interchanges.push(report);
             continue;
         }
         for (i, r) in results.iter().enumerate() {
             if ic.groups[i].functional_id == "FA" {
                 continue; // acknowledgements are not acknowledged
             }
-            if let Ok(bytes) = ack_interchange(ic, i, r, (control, control), now) {
-                acks.extend(bytes);
+            // A readable group always gets its acknowledgement: one that cannot be written is
+            // a failure of the whole check, never a silently empty file.
+            match ack_interchange(ic, i, r, (control, control), now, acknowledgement) {
+                Ok(bytes) => acks.extend(bytes),
+                Err(e) => report.problems.push(format!(
+                    "group {}: the acknowledgement could not be written: {e}",
+                    ic.groups[i].control_number
+                )),
             }
             control += 1;
         }
+        interchanges.push(report);
     }
     EdiReport {
         problems: texts(&doc.errors),
@@ -538,8 +563,23 @@ impl App {
             } else {
                 ReadOptions::strict()
             };
-            let doc = read(slice, &options);
+            let prepared = consign_edi::prepare(slice, &options);
+            let doc = prepared.read(&options);
             let Some(ic) = doc.interchanges.first() else {
+                // Never silently: what made the partner's reading stop is reported.
+                report.interchanges.push(InterchangeReport {
+                    sender: format!("{q}:{id}"),
+                    receiver: format!(
+                        "{}:{}",
+                        ic0.header.receiver_qualifier.trim(),
+                        ic0.header.receiver_id.trim()
+                    ),
+                    control,
+                    status: "rejected".into(),
+                    problems: texts(&doc.errors),
+                    warnings: vec![],
+                    groups: vec![],
+                });
                 continue;
             };
             let results = assess(ic, &options, partner.allow_partial);
@@ -666,9 +706,9 @@ impl App {
                 let counter = format!("edi-out:{}", partner.id);
                 let n = tx.next_numbers(tenant.id, &counter, 1).await?;
                 let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
-                if let Ok(t) = ta1_interchange(ic, n, now) {
-                    acks.extend(t);
-                }
+                let t = ta1_interchange(ic, n, now)
+                    .map_err(|e| AppError::Invalid(Invalid::one("acknowledgement", e)))?;
+                acks.extend(t);
             } else {
                 for (i, r) in results.iter().enumerate() {
                     if ic.groups[i].functional_id == "FA" {
@@ -677,7 +717,7 @@ impl App {
                     let counter = format!("edi-out:{}", partner.id);
                     let n = tx.next_numbers(tenant.id, &counter, 1).await?;
                     let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
-                    let ack = ack_interchange(ic, i, r, (n, n), now)
+                    let ack = ack_interchange(ic, i, r, (n, n), now, partner.acknowledgement)
                         .map_err(|e| AppError::Invalid(Invalid::one("acknowledgement", e)))?;
                     let out = InterchangeRecord {
                         id: InterchangeId::new_at(now, entropy()),

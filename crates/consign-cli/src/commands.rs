@@ -417,8 +417,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(explain)?;
             print_edi_report(&report);
             if let Some(out) = ack_out {
-                std::fs::write(&out, &report.acknowledgements)
-                    .with_context(|| format!("writing {}", out.display()))?;
+                write_acks(&out, &report)?;
             }
             if report.has_rejections() {
                 return Ok(ExitCode::FAILURE);
@@ -428,19 +427,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
             lenient,
             ack_out,
+            acknowledgement,
             json,
         }) => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let report = consign_app::edi::check(&bytes, lenient, jiff::Timestamp::now());
+            let acknowledgement = consign_core::edi::Acknowledgement::parse(&acknowledgement)
+                .map_err(|e| anyhow::anyhow!("--acknowledgement: {e}"))?;
+            let report =
+                consign_app::edi::check(&bytes, lenient, acknowledgement, jiff::Timestamp::now());
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print_edi_report(&report);
             }
             if let Some(out) = ack_out {
-                std::fs::write(&out, &report.acknowledgements)
-                    .with_context(|| format!("writing {}", out.display()))?;
+                write_acks(&out, &report)?;
             }
             if report.has_rejections() {
                 return Ok(ExitCode::FAILURE);
@@ -459,6 +461,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lenient,
             allow_partial,
             time_zone,
+            acknowledgement,
         })) => {
             let app = open_app(&cfg).await?;
             let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
@@ -483,6 +486,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 time_zone,
                 tracking_qualifiers: vec!["CN".into(), "2I".into()],
                 pro_qualifiers: vec!["CN".into(), "P8".into()],
+                acknowledgement: consign_core::edi::Acknowledgement::parse(&acknowledgement)
+                    .map_err(|e| anyhow::anyhow!("--acknowledgement: {e}"))?,
             };
             let p = app
                 .create_partner(&system, &t, new)
@@ -498,8 +503,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
             for p in app.list_partners(&system, &t).await.map_err(explain)? {
                 println!(
-                    "{}\t{}:{}\t{:?}\tlenient={}\tpartial={}",
-                    p.name, p.isa_qualifier, p.isa_id, p.kind, p.lenient, p.allow_partial
+                    "{}\t{}:{}\t{:?}\tlenient={}\tpartial={}\tack={}",
+                    p.name,
+                    p.isa_qualifier,
+                    p.isa_id,
+                    p.kind,
+                    p.lenient,
+                    p.allow_partial,
+                    p.acknowledgement.as_str()
                 );
             }
         }
@@ -581,6 +592,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints what an EDI file yielded, interchange by interchange.
+/// Writes the acknowledgements, or — when nothing could be read, so there is nothing to
+/// acknowledge — says so instead of leaving an empty file that looks like an answer.
+fn write_acks(out: &std::path::Path, report: &consign_app::edi::EdiReport) -> anyhow::Result<()> {
+    if report.acknowledgements.is_empty() {
+        eprintln!(
+            "no acknowledgement written to {}: nothing in the input is acknowledged (no readable interchange header, or only acknowledgements)",
+            out.display()
+        );
+        return Ok(());
+    }
+    std::fs::write(out, &report.acknowledgements)
+        .with_context(|| format!("writing {}", out.display()))
+}
+
 fn print_edi_report(r: &consign_app::edi::EdiReport) {
     for p in &r.problems {
         println!("file: {p}");
@@ -598,7 +623,7 @@ fn print_edi_report(r: &consign_app::edi::EdiReport) {
         }
         for g in &ic.groups {
             println!(
-                "  group {} ({}): 997 AK9 {}",
+                "  group {} ({}): AK9 {}",
                 g.control, g.functional_id, g.ack_status
             );
             for p in &g.problems {

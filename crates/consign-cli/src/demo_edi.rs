@@ -96,6 +96,7 @@ impl DemoPartner {
                     time_zone: "America/New_York".into(),
                     tracking_qualifiers: vec!["CN".into(), "BM".into()],
                     pro_qualifiers: vec!["CN".into()],
+                    acknowledgement: Default::default(),
                 },
             )
             .await

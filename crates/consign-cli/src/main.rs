@@ -257,18 +257,22 @@ pub struct ImportArgs {
 #[derive(Subcommand)]
 pub enum EdiCmd {
     /// Read an X12 file with no database: print per interchange, group and set what would be
-    /// accepted, and the 997 we would answer with; exit 1 when anything is rejected.
+    /// accepted, and the 997 (or 999, or TA1) we would answer with; exit 1 when anything is
+    /// rejected or nothing could be read.
     #[command(
-        after_help = "Example:\n  consign edi check partner-sample.x12 --lenient --ack-out ack.x12"
+        after_help = "Example:\n  consign edi check partner-sample.x12 --lenient --ack-out ack.x12 --acknowledgement 999"
     )]
     Check {
         file: PathBuf,
         /// Accept envelope faults (counts, control numbers, unpadded ISA) with a warning.
         #[arg(long)]
         lenient: bool,
-        /// Write the 997s (and TA1s) to this file.
+        /// Write the 997s or 999s (and TA1s) to this file.
         #[arg(long)]
         ack_out: Option<PathBuf>,
+        /// Answer 005010 groups with a 999 (005010X231A1) instead of a 997.
+        #[arg(long, default_value = "997", value_parser = ["997", "999"])]
+        acknowledgement: String,
         /// Print the full report as JSON (typed content of every set included).
         #[arg(long)]
         json: bool,
@@ -284,7 +288,7 @@ pub enum EdiCmd {
 pub enum PartnerCmd {
     /// Add a trading partner: the ISA sender ids it uses, and the carrier or warehouse it is.
     #[command(
-        after_help = "Example:\n  consign edi partner add --tenant northwind --name \"ODFL EDI\" --isa-qualifier 02 --isa-id ODFL --our-isa-id NORTHWIND --kind carrier --carrier ODFL --lenient"
+        after_help = "Example:\n  consign edi partner add --tenant northwind --name \"ODFL EDI\" --isa-qualifier 02 --isa-id ODFL --our-isa-id NORTHWIND --kind carrier --carrier ODFL --lenient --acknowledgement 999"
     )]
     Add {
         #[arg(long)]
@@ -312,6 +316,9 @@ pub enum PartnerCmd {
         allow_partial: bool,
         #[arg(long, default_value = "UTC")]
         time_zone: String,
+        /// What the partner's 005010 groups are answered with: 997 or 999 (005010X231A1).
+        #[arg(long, default_value = "997", value_parser = ["997", "999"])]
+        acknowledgement: String,
     },
     /// List a tenant's trading partners.
     List {

@@ -16,6 +16,38 @@ pub enum PartnerKind {
     Warehouse,
 }
 
+/// Which acknowledgement a partner wants for the groups it sends. Partners on 005010 often
+/// ask for the 999 (implementation acknowledgement, 005010X231A1); it exists only for 005010,
+/// so a 004010 group from such a partner is still answered with a 997.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Acknowledgement {
+    #[default]
+    #[serde(rename = "997")]
+    Ack997,
+    #[serde(rename = "999")]
+    Ack999,
+}
+
+impl Acknowledgement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acknowledgement::Ack997 => "997",
+            Acknowledgement::Ack999 => "999",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "997" => Ok(Acknowledgement::Ack997),
+            "999" => Ok(Acknowledgement::Ack999),
+            other => Err(format!(
+                "unknown acknowledgement '{other}'; expected 997 or 999"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TradingPartner {
@@ -40,6 +72,9 @@ pub struct TradingPartner {
     /// Reference qualifiers (L11, N9, REF) that carry the tracking number / the PRO.
     pub tracking_qualifiers: Vec<String>,
     pub pro_qualifiers: Vec<String>,
+    /// What its 005010 groups are answered with (997 or 999).
+    #[serde(default)]
+    pub acknowledgement: Acknowledgement,
     pub created_at: Timestamp,
 }
 
@@ -70,6 +105,9 @@ pub struct NewTradingPartner {
     pub tracking_qualifiers: Vec<String>,
     #[serde(default = "default_pro")]
     pub pro_qualifiers: Vec<String>,
+    /// `997` (default) or `999` for the partner's 005010 groups.
+    #[serde(default)]
+    pub acknowledgement: Acknowledgement,
 }
 
 fn default_our_qualifier() -> String {
@@ -164,6 +202,7 @@ impl NewTradingPartner {
             time_zone: self.time_zone,
             tracking_qualifiers: self.tracking_qualifiers,
             pro_qualifiers: self.pro_qualifiers,
+            acknowledgement: self.acknowledgement,
             created_at: now,
         })
     }

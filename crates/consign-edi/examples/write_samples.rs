@@ -4,6 +4,9 @@
 //!   leniently too), the 997 we would answer each functional group with, as a complete
 //!   interchange: `997_<sample>_<mode>_<n>.x12`; an interchange rejected as a whole is also
 //!   answered with a TA1 interchange, `ta1_<sample>_<mode>_<n>.x12`;
+//! - for every such group of version 005010, the 999 (005010X231A1) we would answer with
+//!   instead, `999_<sample>_<mode>_<n>.x12`: partners on 5010 may ask for it rather than the
+//!   997, and it is a 5010-only document, so 4010 groups get none;
 //! - realistic outbound 204, 214 and 940 interchanges built with our writers, in 004010 and
 //!   005010: `out_<set>_<n>.x12`, each checked here to read back as exactly what was written, and
 //!   listed in `out_manifest.tsv` (file, set id, GS08, sets, segments) for the validators.
@@ -21,7 +24,8 @@ use std::process::ExitCode;
 use consign_edi::sets::s997;
 use consign_edi::{
     Document, Envelope, Group, GroupResult, Interchange, ReadOptions, Usage, WriteOptions,
-    X12Version, ack_997, read, ta1, write_interchange, write_ta1_interchange,
+    X12Version, X231A1, ack_997, ack_999, read, ta1, write_interchange,
+    write_interchange_with_gs08, write_ta1_interchange,
 };
 use jiff::civil::{date, time};
 
@@ -70,11 +74,83 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) {
 
 struct Counts {
     acks: usize,
+    acks_999: usize,
     ta1s: usize,
     control: u32,
 }
 
-/// Writes the 997 for every group of `doc` and a TA1 for every interchange it rejected.
+/// Panics unless our own reader takes `bytes` strictly without a single error or warning.
+fn check_clean(sample: &str, mode: &str, what: &str, bytes: &[u8]) {
+    let back = read(bytes, &ReadOptions::strict());
+    if !back.is_clean() {
+        let faults: Vec<String> = back
+            .all_errors()
+            .into_iter()
+            .chain(back.all_warnings())
+            .map(ToString::to_string)
+            .collect();
+        panic!(
+            "{sample} ({mode}): our reader faults the {what} we wrote:\n  {}",
+            faults.join("\n  ")
+        );
+    }
+}
+
+/// The 999 answering a 5010 group `g` in `env`, checked to read back as exactly the 999 of
+/// 005010X231A1 we built, acknowledging that group set for set.
+fn answer_999(
+    sample: &str,
+    mode: &str,
+    g: &Group<'_>,
+    result: &GroupResult,
+    mut env: Envelope,
+    write_options: &WriteOptions,
+) -> Vec<u8> {
+    let ack = ack_999(g, result, "0001");
+    env.version = X12Version::V005010;
+    let bytes =
+        write_interchange_with_gs08(&env, X231A1, std::slice::from_ref(&ack), write_options)
+            .unwrap_or_else(|e| panic!("{sample} ({mode}): cannot write the 999: {e}"));
+    check_clean(sample, mode, "999", &bytes);
+    let back = read(&bytes, &ReadOptions::strict());
+    let group = back.interchanges.first().and_then(|ic| ic.groups.first());
+    let shape = group.and_then(|bg| {
+        let set = bg.sets.first()?;
+        let ak1 = set.segments.first()?.to_owned_segment();
+        let ak2s = set.segments.iter().filter(|s| s.id() == "AK2").count();
+        let ik5s = set.segments.iter().filter(|s| s.id() == "IK5").count();
+        let same: bool = set
+            .segments
+            .iter()
+            .map(|s| s.to_owned_segment())
+            .eq(ack.segments.iter().cloned());
+        Some((
+            same,
+            bg.version.clone(),
+            set.id.clone(),
+            set.implementation_ref.clone(),
+            ak1.element(2).to_string(),
+            ak2s,
+            ik5s,
+        ))
+    });
+    let expected = (
+        true,
+        X231A1.to_string(),
+        "999".to_string(),
+        Some(X231A1.to_string()),
+        g.control_number.clone(),
+        g.sets.len(),
+        g.sets.len(),
+    );
+    if shape.as_ref() != Some(&expected) {
+        panic!("{sample} ({mode}): the 999 we wrote reads back as {shape:?}, not {expected:?}");
+    }
+    bytes
+}
+
+/// Writes the 997 (and, for a 5010 group, the 999) for every group of `doc` and a TA1 for every
+/// interchange it rejected.
 fn write_replies(
     sample: &str,
     mode: &str,
@@ -109,19 +185,8 @@ fn write_replies(
             let bytes = write_interchange(&env, std::slice::from_ref(&ack), &write_options)
                 .unwrap_or_else(|e| panic!("{sample} ({mode}): cannot write the 997: {e}"));
             // Our own reader must take what we send.
+            check_clean(sample, mode, "997", &bytes);
             let back = read(&bytes, &ReadOptions::strict());
-            if !back.is_clean() {
-                let faults: Vec<String> = back
-                    .all_errors()
-                    .into_iter()
-                    .chain(back.all_warnings())
-                    .map(ToString::to_string)
-                    .collect();
-                panic!(
-                    "{sample} ({mode}): our reader faults the 997 we wrote:\n  {}",
-                    faults.join("\n  ")
-                );
-            }
             let parsed = back
                 .sets()
                 .next()
@@ -133,6 +198,13 @@ fn write_replies(
             }
             write_file(out, &format!("997_{sample}_{mode}_{n}.x12"), &bytes);
             counts.acks += 1;
+            if g.version.starts_with("005") {
+                // The 999 is the same reply in another form, sent instead of the 997, so it
+                // keeps the 997's control numbers (and the 997 files stay as they were).
+                let bytes = answer_999(sample, mode, g, &result, env, &write_options);
+                write_file(out, &format!("999_{sample}_{mode}_{n}.x12"), &bytes);
+                counts.acks_999 += 1;
+            }
         }
     }
 }
@@ -173,6 +245,7 @@ fn main() -> ExitCode {
 
     let mut counts = Counts {
         acks: 0,
+        acks_999: 0,
         ta1s: 0,
         control: 0,
     };
@@ -223,8 +296,9 @@ fn main() -> ExitCode {
     }
     write_file(&out, "out_manifest.tsv", manifest.as_bytes());
     println!(
-        "wrote {} 997 and {} TA1 interchanges for {} sample files, and {} outbound interchanges (read back identically) to {}",
+        "wrote {} 997, {} 999 and {} TA1 interchanges for {} sample files, and {} outbound interchanges (read back identically) to {}",
         counts.acks,
+        counts.acks_999,
         counts.ta1s,
         files.len(),
         docs.len(),

@@ -1,5 +1,6 @@
-//! Acknowledgements we send: the 997 for a functional group (AK1/AK2/AK3/AK4/AK5/AK9) and the
-//! TA1 for an interchange, with our error kinds mapped onto the standard X12 code lists.
+//! Acknowledgements we send: the 997 for a functional group (AK1/AK2/AK3/AK4/AK5/AK9), its 5010
+//! alternative the 999 (AK1/AK2/IK3/IK4/IK5/AK9, 005010X231A1), and the TA1 for an interchange,
+//! with our error kinds mapped onto the standard X12 code lists.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,7 @@ use serde::Serialize;
 use crate::envelope::{Group, Interchange, ReadOptions};
 use crate::error::{EdiError, ErrorKind};
 use crate::sets::parse_any;
-use crate::writer::{OutgoingSet, OwnedSegment, pad_to_min_length};
+use crate::writer::{OutgoingSet, OwnedElement, OwnedSegment, pad_to_min_length};
 
 /// The outcome for one transaction set: envelope faults, plus whatever the caller adds (typed
 /// mapping faults, business rejections expressed as X12 faults).
@@ -203,22 +204,45 @@ fn push_codes(codes: &mut Vec<&'static str>, code: Option<&'static str>) {
     }
 }
 
-/// A 997 answering `group`, as the body of a set with control number `set_control`; wrap it
-/// with [`crate::write_interchange`] and functional identifier `FA`. Every set gets an AK2 and
-/// an AK5; segment and element faults become AK3/AK4 notes (at most 99 AK4 per AK3); AK9
-/// counts the sets claimed by GE01, received, and accepted (AK5 `A` or `E`). A copy of bad
-/// data (AK404) is kept only when it is letters, digits, space, `.`, `-` or `/`, so it cannot
-/// clash with the delimiters of the reply. A control number shorter than AK202's 4-character
-/// minimum is padded with trailing spaces, as X12 pads AN values.
-pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> OutgoingSet {
-    let v5010 = group.version.starts_with("005");
-    let mut body = Vec::new();
-    let mut ak1 = vec![group.functional_id.clone(), group.control_number.clone()];
-    if v5010 {
-        ak1.push(group.version.clone());
-    }
-    body.push(OwnedSegment::new("AK1", ak1));
+/// AK4/IK4: one element fault of a noted segment.
+struct ElementNote {
+    position: usize,
+    element_ref: Option<u16>,
+    code: &'static str,
+    bad_data: Option<String>,
+}
 
+/// AK3/IK3 and the element notes under it.
+struct SegmentNote {
+    segment_id: String,
+    position: usize,
+    code: &'static str,
+    elements: Vec<ElementNote>,
+}
+
+/// What AK2..AK5 (997) or AK2..IK5 (999) say about one set.
+struct SetAck {
+    set_id: String,
+    control: String,
+    implementation_ref: Option<String>,
+    notes: Vec<SegmentNote>,
+    status: AckCode,
+    codes: Vec<&'static str>,
+}
+
+/// The verdict a 997 and a 999 share: both acknowledgements render this, so the two can never
+/// disagree about which faults are reported or how they are coded.
+struct GroupAck {
+    sets: Vec<SetAck>,
+    included: usize,
+    received: usize,
+    accepted: usize,
+    status: AckCode,
+    codes: Vec<&'static str>,
+}
+
+fn acknowledge(group: &Group<'_>, result: &GroupResult) -> GroupAck {
+    let mut sets = Vec::with_capacity(group.sets.len());
     for (i, set) in group.sets.iter().enumerate() {
         // AK202 is element 329, AN 4/9: a partner's shorter ST02 is padded, not altered.
         let control = if set.control.is_empty() {
@@ -226,11 +250,6 @@ pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
         } else {
             pad_to_min_length(&set.control, 4)
         };
-        let mut ak2 = vec![set.id.clone(), control];
-        if v5010 && let Some(r) = &set.implementation_ref {
-            ak2.push(r.clone());
-        }
-        body.push(OwnedSegment::new("AK2", ak2));
         let empty = SetResult::default();
         let res = result.sets.get(i).unwrap_or(&empty);
         let findings: Vec<&EdiError> = res.errors.iter().chain(res.warnings.iter()).collect();
@@ -255,47 +274,46 @@ pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
                 entry.push(e);
             }
         }
+        let mut notes = Vec::new();
         for key in &segment_keys {
             let (pos, id) = *key;
             let here = per_segment.get(key).map(Vec::as_slice).unwrap_or(&[]);
-            let element_notes: Vec<&EdiError> = here
+            let element_notes: Vec<(&EdiError, &'static str)> = here
                 .iter()
                 .copied()
-                .filter(|e| e.element.is_some() && ak403_code(e.kind).is_some())
+                .filter(|e| e.element.is_some())
+                .filter_map(|e| ak403_code(e.kind).map(|code| (e, code)))
                 .collect();
             let segment_code = if element_notes.is_empty() {
                 here.iter().find_map(|e| ak304_code(e.kind)).unwrap_or("8")
             } else {
                 "8"
             };
-            let Some(ak_id) = segment_id_for_ack(id) else {
+            let Some(segment_id) = segment_id_for_ack(id) else {
                 // An unreadable segment id cannot be echoed; AK5 code 5 still reports it.
                 push_codes(&mut set_codes, Some("5"));
                 continue;
             };
-            body.push(OwnedSegment::new(
-                "AK3",
-                [
-                    ak_id,
-                    pos.to_string(),
-                    String::new(),
-                    segment_code.to_string(),
-                ],
-            ));
-            for e in element_notes.iter().take(99) {
-                let Some(element) = e.element.filter(|&n| n <= 99) else {
-                    continue;
-                };
-                body.push(OwnedSegment::new(
-                    "AK4",
-                    [
-                        Some(element.to_string()),
-                        e.element_ref.map(|r| r.to_string()),
-                        ak403_code(e.kind).map(str::to_string),
-                        e.data.as_deref().and_then(safe_copy),
-                    ],
-                ));
-            }
+            let elements = element_notes
+                .iter()
+                .take(99)
+                .filter_map(|&(e, code)| {
+                    // Element position is N0 1/2: a larger one cannot be written.
+                    let position = e.element.filter(|&n| n <= 99)?;
+                    Some(ElementNote {
+                        position,
+                        element_ref: e.element_ref,
+                        code,
+                        bad_data: e.data.as_deref().and_then(safe_copy),
+                    })
+                })
+                .collect();
+            notes.push(SegmentNote {
+                segment_id,
+                position: pos,
+                code: segment_code,
+                elements,
+            });
             push_codes(&mut set_codes, Some("5"));
         }
         if findings.iter().any(|e| ak5_code(e.kind).is_none())
@@ -304,9 +322,14 @@ pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
         {
             push_codes(&mut set_codes, Some("5"));
         }
-        let mut ak5 = vec![result.set_status(i).code().to_string()];
-        ak5.extend(set_codes.iter().map(|c| c.to_string()));
-        body.push(OwnedSegment::new("AK5", ak5));
+        sets.push(SetAck {
+            set_id: set.id.clone(),
+            control,
+            implementation_ref: set.implementation_ref.clone(),
+            notes,
+            status: result.set_status(i),
+            codes: set_codes,
+        });
     }
 
     let received = group.sets.len();
@@ -319,16 +342,153 @@ pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
     for e in result.errors.iter().chain(result.warnings.iter()) {
         push_codes(&mut group_codes, ak9_code(e.kind));
     }
-    let mut ak9 = vec![
-        result.group_status().code().to_string(),
-        included.to_string(),
-        received.to_string(),
-        result.accepted_sets().to_string(),
+    GroupAck {
+        sets,
+        included,
+        received,
+        accepted: result.accepted_sets(),
+        status: result.group_status(),
+        codes: group_codes,
+    }
+}
+
+/// A status code followed by its error codes: AK5, IK5 and AK9's tail.
+fn status_elements(status: AckCode, codes: &[&str]) -> Vec<String> {
+    let mut elements = vec![status.code().to_string()];
+    elements.extend(codes.iter().map(|c| c.to_string()));
+    elements
+}
+
+fn ak9(ack: &GroupAck) -> OwnedSegment {
+    let mut elements = vec![
+        ack.status.code().to_string(),
+        ack.included.to_string(),
+        ack.received.to_string(),
+        ack.accepted.to_string(),
     ];
-    ak9.extend(group_codes.iter().map(|c| c.to_string()));
-    body.push(OwnedSegment::new("AK9", ak9));
+    elements.extend(ack.codes.iter().map(|c| c.to_string()));
+    OwnedSegment::new("AK9", elements)
+}
+
+/// A 997 answering `group`, as the body of a set with control number `set_control`; wrap it
+/// with [`crate::write_interchange`] and functional identifier `FA`. Every set gets an AK2 and
+/// an AK5; segment and element faults become AK3/AK4 notes (at most 99 AK4 per AK3); AK9
+/// counts the sets claimed by GE01, received, and accepted (AK5 `A` or `E`). A copy of bad
+/// data (AK404) is kept only when it is letters, digits, space, `.`, `-` or `/`, so it cannot
+/// clash with the delimiters of the reply. A control number shorter than AK202's 4-character
+/// minimum is padded with trailing spaces, as X12 pads AN values.
+pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> OutgoingSet {
+    let v5010 = group.version.starts_with("005");
+    let ack = acknowledge(group, result);
+    let mut body = Vec::new();
+    let mut ak1 = vec![group.functional_id.clone(), group.control_number.clone()];
+    if v5010 {
+        ak1.push(group.version.clone());
+    }
+    body.push(OwnedSegment::new("AK1", ak1));
+
+    for set in &ack.sets {
+        let mut ak2 = vec![set.set_id.clone(), set.control.clone()];
+        if v5010 && let Some(r) = &set.implementation_ref {
+            ak2.push(r.clone());
+        }
+        body.push(OwnedSegment::new("AK2", ak2));
+        for note in &set.notes {
+            body.push(OwnedSegment::new(
+                "AK3",
+                [
+                    note.segment_id.clone(),
+                    note.position.to_string(),
+                    String::new(),
+                    note.code.to_string(),
+                ],
+            ));
+            for e in &note.elements {
+                body.push(OwnedSegment::new(
+                    "AK4",
+                    [
+                        Some(e.position.to_string()),
+                        e.element_ref.map(|r| r.to_string()),
+                        Some(e.code.to_string()),
+                        e.bad_data.clone(),
+                    ],
+                ));
+            }
+        }
+        body.push(OwnedSegment::new(
+            "AK5",
+            status_elements(set.status, &set.codes),
+        ));
+    }
+    body.push(ak9(&ack));
 
     OutgoingSet::new("997", set_control, body)
+}
+
+/// ST03 and GS08 of the 999 implementation acknowledgment guide that [`ack_999`] follows.
+pub const X231A1: &str = "005010X231A1";
+
+/// A 999 implementation acknowledgment (005010X231A1) answering `group`, as the body of a set
+/// with control number `set_control` and ST03 [`X231A1`]. It reports exactly what
+/// [`ack_997`] reports, in the 999's segments: AK1 always carries the received GS08 (AK103),
+/// each set gets an AK2 (AK203 echoing its ST03, if any), IK3/IK4 notes and an IK5 (`A`, `E`
+/// or `R`: the 999 has no partial acceptance of a set), and AK9 is the 997's. IK401 is the
+/// element's position (C030, without a component position: our faults locate elements, not
+/// components). The 999 is a 5010 document whatever version it answers: write it in a 005010
+/// envelope with functional identifier `FA` and GS08 [`X231A1`]
+/// ([`crate::write_interchange_with_gs08`]), or ST03 is dropped.
+pub fn ack_999(group: &Group<'_>, result: &GroupResult, set_control: &str) -> OutgoingSet {
+    let ack = acknowledge(group, result);
+    let mut body = Vec::new();
+    body.push(OwnedSegment::new(
+        "AK1",
+        [
+            group.functional_id.clone(),
+            group.control_number.clone(),
+            group.version.clone(),
+        ],
+    ));
+    for set in &ack.sets {
+        body.push(OwnedSegment::new(
+            "AK2",
+            [
+                Some(set.set_id.clone()),
+                Some(set.control.clone()),
+                set.implementation_ref.clone(),
+            ],
+        ));
+        for note in &set.notes {
+            body.push(OwnedSegment::new(
+                "IK3",
+                [
+                    note.segment_id.clone(),
+                    note.position.to_string(),
+                    String::new(),
+                    note.code.to_string(),
+                ],
+            ));
+            for e in &note.elements {
+                body.push(OwnedSegment::new(
+                    "IK4",
+                    [
+                        OwnedElement::composite([e.position.to_string()]),
+                        e.element_ref.map(|r| r.to_string()).into(),
+                        e.code.into(),
+                        e.bad_data.clone().into(),
+                    ],
+                ));
+            }
+        }
+        body.push(OwnedSegment::new(
+            "IK5",
+            status_elements(set.status, &set.codes),
+        ));
+    }
+    body.push(ak9(&ack));
+
+    let mut set = OutgoingSet::new("999", set_control, body);
+    set.implementation_ref = Some(X231A1.to_string());
+    set
 }
 
 /// The TA1 answering an interchange: `A`/000 when clean, `E` with the first warning's note
@@ -370,11 +530,9 @@ mod tests {
 
     const ISA: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200101*1200*^*00501*000000001*0*P*>~";
 
-    fn ack_lines(body: &str, options: ReadOptions) -> Vec<String> {
-        let text = format!("{ISA}{body}");
-        let doc = read(text.as_bytes(), &options);
-        let g = &doc.interchanges[0].groups[0];
-        let set = ack_997(g, &GroupResult::with_mappings(g, &options), "0001");
+    type Ack = fn(&Group<'_>, &GroupResult, &str) -> OutgoingSet;
+
+    fn lines_of(set: &OutgoingSet) -> Vec<String> {
         set.segments
             .iter()
             .map(|s| {
@@ -388,12 +546,23 @@ mod tests {
             .collect()
     }
 
+    fn answer(ack: Ack, body: &str, options: ReadOptions) -> OutgoingSet {
+        let text = format!("{ISA}{body}");
+        let doc = read(text.as_bytes(), &options);
+        let g = &doc.interchanges[0].groups[0];
+        ack(g, &GroupResult::with_mappings(g, &options), "0001")
+    }
+
+    fn ack_lines(body: &str, options: ReadOptions) -> Vec<String> {
+        lines_of(&answer(ack_997, body, options))
+    }
+
+    const CLEAN_214: &str = "GS*QM*S*R*20200101*1200*1*X*005010~ST*214*0001~B10*A*B*SCAC~LX*1~SE*4*0001~GE*1*1~IEA*1*000000001~";
+    const BAD_DATE_214: &str = "GS*QM*S*R*20200101*1200*1*X*005010~ST*214*0001~B10*A*B*SCAC~LX*1~AT7*X1*NS***20261345*0830*UT~SE*5*0001~GE*1*1~IEA*1*000000001~";
+
     #[test]
     fn bad_date_gives_ak3_ak4_and_rejects_the_set() {
-        let lines = ack_lines(
-            "GS*QM*S*R*20200101*1200*1*X*005010~ST*214*0001~B10*A*B*SCAC~LX*1~AT7*X1*NS***20261345*0830*UT~SE*5*0001~GE*1*1~IEA*1*000000001~",
-            ReadOptions::strict(),
-        );
+        let lines = ack_lines(BAD_DATE_214, ReadOptions::strict());
         assert_eq!(
             lines,
             vec![
@@ -415,6 +584,124 @@ mod tests {
         );
         assert_eq!(lines[2], "AK5*R*1");
         assert_eq!(lines[3], "AK9*R*1*1*0");
+    }
+
+    #[test]
+    fn clean_group_gives_an_accepting_999() {
+        let set = answer(ack_999, CLEAN_214, ReadOptions::strict());
+        assert_eq!((set.id.as_str(), set.control.as_str()), ("999", "0001"));
+        assert_eq!(set.implementation_ref.as_deref(), Some("005010X231A1"));
+        assert_eq!(
+            lines_of(&set),
+            vec!["AK1*QM*1*005010", "AK2*214*0001", "IK5*A", "AK9*A*1*1*1"]
+        );
+    }
+
+    #[test]
+    fn bad_date_gives_ik3_ik4_and_rejects_the_set_in_a_999() {
+        let set = answer(ack_999, BAD_DATE_214, ReadOptions::strict());
+        assert_eq!(
+            lines_of(&set),
+            vec![
+                "AK1*QM*1*005010",
+                "AK2*214*0001",
+                "IK3*AT7*4**8",
+                "IK4*5*373*8*20261345",
+                "IK5*R*5",
+                "AK9*R*1*1*0",
+            ]
+        );
+        // IK401 is the C030 composite; with no component position it holds the element alone.
+        let ik4 = &set.segments[3];
+        assert_eq!(ik4.elements[0], OwnedElement::composite(["5"]));
+    }
+
+    #[test]
+    fn a_4010_group_is_answered_with_its_version_in_ak103() {
+        let text = ISA.replace("*^*00501*", "*U*00401*")
+            + "GS*QM*S*R*20200101*1200*7*X*004010~ST*214*12~B10*A*B*SCAC~SE*3*12~GE*1*7~IEA*1*000000001~";
+        let doc = read(text.as_bytes(), &ReadOptions::strict());
+        let g = &doc.interchanges[0].groups[0];
+        let set = ack_999(g, &GroupResult::from_group(g), "0002");
+        assert_eq!(
+            lines_of(&set),
+            vec!["AK1*QM*7*004010", "AK2*214*12  ", "IK5*A", "AK9*A*1*1*1"]
+        );
+    }
+
+    #[test]
+    fn set_implementation_reference_is_echoed_in_ak203() {
+        let set = answer(
+            ack_999,
+            "GS*QM*S*R*20200101*1200*1*X*005010~ST*214*0001*005010X999~B10*A*B*SCAC~LX*1~SE*4*0001~GE*1*1~IEA*1*000000001~",
+            ReadOptions::strict(),
+        );
+        assert_eq!(lines_of(&set)[1], "AK2*214*0001*005010X999");
+    }
+
+    #[test]
+    fn the_999_is_written_as_005010x231a1_and_read_back_cleanly() {
+        use crate::writer::{
+            Envelope, Usage, WriteOptions, X12Version, write_interchange_with_gs08,
+        };
+
+        let set = answer(ack_999, BAD_DATE_214, ReadOptions::strict());
+        let envelope = Envelope {
+            sender_qualifier: "ZZ".into(),
+            sender_id: "CONSIGN".into(),
+            receiver_qualifier: "ZZ".into(),
+            receiver_id: "PARTNER".into(),
+            application_sender: None,
+            application_receiver: None,
+            date: jiff::civil::date(2026, 1, 2),
+            time: jiff::civil::time(3, 4, 0, 0),
+            interchange_control: 5,
+            group_control: 6,
+            functional_id: "FA".into(),
+            version: X12Version::V005010,
+            usage: Usage::Production,
+            ack_requested: false,
+        };
+        let bytes = write_interchange_with_gs08(
+            &envelope,
+            X231A1,
+            std::slice::from_ref(&set),
+            &WriteOptions::default(),
+        )
+        .unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(
+                "~GS*FA*CONSIGN*PARTNER*20260102*0304*6*X*005010X231A1~ST*999*0001*005010X231A1~AK1*QM*1*005010~AK2*214*0001~IK3*AT7*4**8~IK4*5*373*8*20261345~IK5*R*5~AK9*R*1*1*0~SE*8*0001~GE*1*6~"
+            ),
+            "{text}"
+        );
+        let back = read(&bytes, &ReadOptions::strict());
+        assert!(back.is_clean(), "{:?}", back.all_errors());
+        assert!(back.all_warnings().is_empty(), "{:?}", back.all_warnings());
+        let group = &back.interchanges[0].groups[0];
+        assert_eq!(group.functional_id, "FA");
+        assert_eq!(group.version, "005010X231A1");
+        let read_set = &group.sets[0];
+        assert_eq!(read_set.id, "999");
+        assert_eq!(read_set.implementation_ref.as_deref(), Some("005010X231A1"));
+        let read_lines: Vec<OwnedSegment> = read_set
+            .segments
+            .iter()
+            .map(|s| s.to_owned_segment())
+            .collect();
+        assert_eq!(read_lines, set.segments);
+
+        // A GS08 of another version than the envelope's is refused, not written.
+        let e = write_interchange_with_gs08(
+            &envelope,
+            "004010",
+            std::slice::from_ref(&set),
+            &WriteOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidValue);
+        assert!(e.reason.contains("GS08"), "{e}");
     }
 
     #[test]

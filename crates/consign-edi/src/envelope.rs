@@ -376,15 +376,20 @@ fn check_segment(seg: &Segment<'_>, position: usize) -> Vec<EdiError> {
         );
     }
     if let Some((element, byte, offset)) = bad_byte {
-        let mut e = EdiError::new(
-            ErrorKind::InvalidCharacter,
+        let reason = if byte == b'\r' || byte == b'\n' {
+            format!(
+                "line break {} inside the segment: it is wrapped over two lines (line breaks may only stand between segments)",
+                show_byte(byte)
+            )
+        } else {
             format!(
                 "invalid character {} (X12 data is printable ASCII)",
                 show_byte(byte)
-            ),
-        )
-        .segment(position, id)
-        .offset(offset);
+            )
+        };
+        let mut e = EdiError::new(ErrorKind::InvalidCharacter, reason)
+            .segment(position, id)
+            .offset(offset);
         if element > 0 {
             e = e.element(element);
             let value = seg.element(element).as_bytes();
@@ -617,6 +622,13 @@ impl<'a> Reader<'a, '_> {
         };
         let valid_id = id.len() == 3 && id.bytes().all(|c| c.is_ascii_digit());
         let invalid_id = (!valid_id).then(|| quoted(id.as_bytes()));
+        // A group holds sets of one functional identifier (GS01): an 856 in an `IN` group was
+        // routed or enveloped wrongly, whatever its content.
+        let misfiled = self.group.as_ref().and_then(|g| {
+            let wanted =
+                crate::writer::functional_id(&id).or_else(|| (id == "999").then_some("FA"))?;
+            (g.functional_id != wanted).then(|| (wanted, g.functional_id.clone()))
+        });
         self.set = Some(TransactionSet {
             id,
             control: control.clone(),
@@ -639,6 +651,20 @@ impl<'a> Reader<'a, '_> {
                 EdiError::new(
                     ErrorKind::InvalidSetId,
                     format!("ST01 {shown} is not a 3-digit transaction set identifier"),
+                )
+                .segment(1, "ST")
+                .element(1),
+            );
+        }
+        if let Some((wanted, gs01)) = misfiled {
+            let id = self.set.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+            self.set_fault(
+                EdiError::new(
+                    ErrorKind::InvalidSetId,
+                    format!(
+                        "a {id} belongs in a functional group with GS01 {wanted}, not in this {} group",
+                        quoted(gs01.as_bytes())
+                    ),
                 )
                 .segment(1, "ST")
                 .element(1),

@@ -226,12 +226,41 @@ pub(crate) fn parse_isa(input: &[u8], start: usize) -> Result<IsaParse, EdiError
             ),
         }
     }
-    let delimiters = Delimiters {
+    let mut delimiters = Delimiters {
         element,
         component,
         segment,
         repetition,
     };
+    // Some senders leave ISA16 out (`…*0*P*~`) and end every segment with `~` and a line
+    // break. Read literally, `~` is the component separator and the line break terminates
+    // segments, so every segment's last value would end in a stray `~` (a SCAC stored as
+    // `GORK~`). When the byte in ISA16 ends every following segment right before its line
+    // break, it is the terminator: read it as one, and report the missing ISA16 (a warning
+    // when lenient; strict reading rejects the interchange for it).
+    if (segment == b'\r' || segment == b'\n')
+        && component_field.len() == 1
+        && let Some(end) = ends_every_line(bytes, term_at + 1, component, segment)
+    {
+        let spare = unused_byte(bytes.get(..end).unwrap_or(bytes), &[element, component])
+            .filter(|&b| Some(b) != repetition);
+        if let Some(spare) = spare {
+            delimiters.segment = component;
+            delimiters.component = spare;
+            faults.push(
+                at(EdiError::new(
+                    ErrorKind::InvalidDelimiters,
+                    format!(
+                        "ISA16 (component separator) is missing: {} ends every segment right before its line break, so it is the segment terminator; read with {} as the terminator and {} as the component separator",
+                        show_byte(component),
+                        show_byte(component),
+                        show_byte(spare)
+                    ),
+                ))
+                .element(16),
+            );
+        }
+    }
     delimiters.validate().map_err(at)?;
 
     if fixed.is_some() {
@@ -304,6 +333,54 @@ pub(crate) fn parse_isa(input: &[u8], start: usize) -> Result<IsaParse, EdiError
     })
 }
 
+/// Whether `last` ends every segment after the ISA: each of its occurrences from `from` on is
+/// followed by a line break (or the end), up to the one that ends the IEA, and there are at
+/// least two (a group header and a trailer). Returns where the interchange ends. A component
+/// separator, which stands inside elements, is followed by data; line breaks that wrap a
+/// segment add no occurrence, so a wrapped file is recognised too.
+fn ends_every_line(bytes: &[u8], from: usize, last: u8, line_break: u8) -> Option<usize> {
+    let is_break = |b: &u8| *b == b'\r' || *b == b'\n' || *b == line_break;
+    let mut count = 0;
+    let mut segment_start = from;
+    let mut pos = from;
+    while let Some(i) = bytes
+        .get(pos..)
+        .and_then(|r| r.iter().position(|&b| b == last))
+    {
+        let at = pos + i;
+        if !bytes.get(at + 1).is_none_or(is_break) {
+            return None;
+        }
+        count += 1;
+        let segment = bytes.get(segment_start..at).unwrap_or(&[]);
+        let segment = segment
+            .iter()
+            .position(|b| !is_break(b))
+            .and_then(|s| segment.get(s..))
+            .unwrap_or(&[]);
+        if segment.starts_with(b"IEA") {
+            return (count >= 2).then_some(at + 1);
+        }
+        segment_start = at + 1;
+        pos = at + 1;
+    }
+    (count >= 2).then_some(bytes.len())
+}
+
+/// A punctuation byte that occurs nowhere in `bytes` and is none of `taken`, to stand in as a
+/// delimiter the sender did not give; when the data uses every one, the unit separator (a
+/// control character, which X12 data never holds).
+fn unused_byte(bytes: &[u8], taken: &[u8]) -> Option<u8> {
+    let mut seen = [false; 256];
+    for &b in bytes {
+        seen[usize::from(b)] = true;
+    }
+    b":>^|!\\<{}@$%&\x1f"
+        .iter()
+        .copied()
+        .find(|b| !seen[usize::from(*b)] && !taken.contains(b))
+}
+
 /// Field ranges when every separator sits at its fixed position and no field holds one.
 fn fixed_layout(bytes: &[u8], element: u8) -> Option<[(usize, usize); 16]> {
     let isa = bytes.get(..ISA_LEN)?;
@@ -362,6 +439,41 @@ mod tests {
         assert_eq!(p.faults.len(), 1);
         assert_eq!(p.faults[0].kind, ErrorKind::IsaNotFixedWidth);
         assert!(p.faults[0].reason.contains("ISA02 is 1 characters, not 10"));
+    }
+
+    #[test]
+    fn a_missing_isa16_before_line_breaks_is_read_as_the_terminator_and_flagged() {
+        let body = b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200101*1200*U*00401*000000001*0*P*~\nGS*SM*A*B*20200101*1200*1*X*004010~\nGE*0*1~\nIEA*1*000000001~\n";
+        let p = parse_isa(body, 0).unwrap();
+        assert_eq!(p.delimiters.segment, b'~');
+        assert_eq!(
+            p.delimiters.component, b':',
+            "a byte the interchange does not use"
+        );
+        assert_eq!(p.faults.len(), 1);
+        assert_eq!(p.faults[0].element, Some(16));
+        assert!(p.faults[0].reason.contains("ISA16"), "{}", p.faults[0]);
+        // CRLF line ends read the same.
+        let crlf: Vec<u8> = body
+            .iter()
+            .flat_map(|&b| {
+                if b == b'\n' {
+                    vec![b'\r', b'\n']
+                } else {
+                    vec![b]
+                }
+            })
+            .collect();
+        let p = parse_isa(&crlf, 0).unwrap();
+        assert_eq!(p.delimiters.segment, b'~');
+        // A line that does not end with it: ISA16 is what it says, the line break terminates.
+        let mixed = b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *200101*1200*U*00401*000000001*0*P*~\nGS*SM*A*B*20200101*1200*1*X*004010\nGE*0*1~\n";
+        let p = parse_isa(mixed, 0).unwrap();
+        assert_eq!(
+            (p.delimiters.segment, p.delimiters.component),
+            (b'\n', b'~')
+        );
+        assert!(p.faults.is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! - [`envelope`]: [`read`] builds [`Interchange`] / [`Group`] / [`TransactionSet`] and checks
 //!   every control number and count; [`ReadOptions`] chooses strict or lenient.
 //! - [`sets`]: typed mappings (204, 210, 214, 856, 940, 945, 990, 997) and their writers.
-//! - [`ack`]: the 997 and TA1 we answer with.
+//! - [`ack`]: the 997 (or 999) and TA1 we answer with.
 //! - [`writer`]: whole interchanges with fixed-width ISA and correct counts.
 //!
 //! Status and reason codes are kept raw: mapping them to Consign's canonical vocabulary is done
@@ -21,23 +21,26 @@ pub mod ack;
 pub mod envelope;
 pub mod error;
 pub mod isa;
+pub mod lines;
 pub mod sets;
 pub mod time;
 pub mod tokenizer;
 pub mod values;
 pub mod writer;
 
-pub use ack::{AckCode, GroupResult, SetResult, ack_997, ta1};
+pub use ack::{AckCode, GroupResult, SetResult, X231A1, ack_997, ack_999, ta1};
 pub use envelope::{
     Document, Group, GroupTrailer, Interchange, InterchangeTrailer, ReadOptions, SetTrailer,
     TransactionSet, read,
 };
 pub use error::{EdiError, ErrorKind};
 pub use isa::IsaHeader;
+pub use lines::{Prepared, prepare};
 pub use sets::{TypedSet, parse_any};
 pub use time::{InstantError, TimeCode, resolve_instant};
 pub use tokenizer::{Delimiters, Element, Segment, Tokenizer, tokenize_count};
 pub use writer::{
     Envelope, OutgoingSet, OwnedElement, OwnedSegment, Usage, WriteOptions, X12Version,
-    functional_id, write_interchange, write_segments, write_ta1_interchange,
+    functional_id, write_interchange, write_interchange_with_gs08, write_segments,
+    write_ta1_interchange,
 };

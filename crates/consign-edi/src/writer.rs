@@ -496,6 +496,27 @@ pub fn write_interchange(
     sets: &[OutgoingSet],
     options: &WriteOptions,
 ) -> Result<Vec<u8>, EdiError> {
+    write_interchange_with_gs08(envelope, envelope.version.gs08(), sets, options)
+}
+
+/// As [`write_interchange`], with GS08 naming an implementation guide of the envelope's version
+/// rather than the bare version: the 999 must be sent with GS08 `005010X231A1`
+/// ([`crate::ack::X231A1`]). `gs08` must begin with the envelope's version (`005010...` for
+/// 005010) and have at most 12 characters (element 480).
+pub fn write_interchange_with_gs08(
+    envelope: &Envelope,
+    gs08: &str,
+    sets: &[OutgoingSet],
+    options: &WriteOptions,
+) -> Result<Vec<u8>, EdiError> {
+    // A GS08 of another version would contradict ISA12 and the delimiters chosen for it.
+    if !gs08.starts_with(envelope.version.gs08()) || gs08.len() > 12 {
+        return Err(invalid(format!(
+            "GS08 {} is not an identifier of version {} of at most 12 characters",
+            quoted(gs08.as_bytes()),
+            envelope.version.gs08()
+        )));
+    }
     let d = interchange_delimiters(envelope, options)?;
     if envelope.group_control > 999_999_999 {
         return Err(invalid("control numbers have at most 9 digits".to_string()));
@@ -525,7 +546,7 @@ pub fn write_interchange(
             format!("{:02}{:02}", envelope.time.hour(), envelope.time.minute()),
             gs06.clone(),
             "X".to_string(),
-            envelope.version.gs08().to_string(),
+            gs08.to_string(),
         ],
     );
     push_segment(&mut out, &gs, &d, options.line_breaks)?;

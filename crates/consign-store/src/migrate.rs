@@ -49,6 +49,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "token_expiry",
         sql: include_str!("../migrations/sqlite/0008_token_expiry.sql"),
     },
+    Migration {
+        version: 9,
+        name: "partner_acknowledgement",
+        sql: include_str!("../migrations/sqlite/0009_partner_acknowledgement.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -91,6 +96,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 8,
         name: "token_expiry",
         sql: include_str!("../migrations/postgres/0008_token_expiry.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "partner_acknowledgement",
+        sql: include_str!("../migrations/postgres/0009_partner_acknowledgement.sql"),
     },
 ];
 

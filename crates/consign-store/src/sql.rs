@@ -861,7 +861,7 @@ macro_rules! impl_sql_store {
         }
 
 
-        const PARTNER_COLS: &str = "id, tenant_id, name, isa_qualifier, isa_id, our_isa_qualifier, our_isa_id, kind, carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, created_at";
+        const PARTNER_COLS: &str = "id, tenant_id, name, isa_qualifier, isa_id, our_isa_qualifier, our_isa_id, kind, carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, acknowledgement, created_at";
         const INTERCHANGE_COLS: &str = "id, tenant_id, partner_id, direction, control_number, status, at, sha256, summary_json";
 
         fn partner_row(r: &DbRow) -> Result<TradingPartner> {
@@ -883,6 +883,7 @@ macro_rules! impl_sql_store {
                 time_zone: r.try_get("time_zone")?,
                 tracking_qualifiers: words(r.try_get("tracking_qualifiers")?),
                 pro_qualifiers: words(r.try_get("pro_qualifiers")?),
+                acknowledgement: parsed(consign_core::edi::Acknowledgement::parse(&r.try_get::<String, _>("acknowledgement")?))?,
                 created_at: ts(r.try_get("created_at")?),
             })
         }
@@ -1561,8 +1562,8 @@ macro_rules! impl_sql_store {
             async fn insert_partner(&mut self, p: &TradingPartner) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO edi_partners (tenant_id, id, name, isa_qualifier, isa_id, our_isa_qualifier, our_isa_id, kind, \
-                     carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, created_at, \
+                     acknowledgement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
                 )
                 .bind(p.tenant_id.0)
                 .bind(p.id.0)
@@ -1580,6 +1581,7 @@ macro_rules! impl_sql_store {
                 .bind(p.tracking_qualifiers.join(" "))
                 .bind(p.pro_qualifiers.join(" "))
                 .bind(us(p.created_at))
+                .bind(p.acknowledgement.as_str())
                 .execute(&mut *self.tx)
                 .await?;
                 Ok(())

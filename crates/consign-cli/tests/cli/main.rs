@@ -2,6 +2,7 @@
 //! their error reports, re-import as a no-op, and audit verification after tampering.
 
 mod crash;
+mod edi_faults;
 mod tracking;
 
 use consign_store::testing::fresh_postgres_url;

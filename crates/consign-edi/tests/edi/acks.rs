@@ -1,10 +1,10 @@
-//! 997 and TA1 generation for the samples, with counts and codes checked, and the 997 we write
-//! read back by our own 997 reader.
+//! 997, 999 and TA1 generation for the samples, with counts and codes checked, and the 997 and
+//! 999 we write read back by our own reader.
 
 use consign_edi::sets::s997;
 use consign_edi::{
-    Envelope, GroupResult, OutgoingSet, Usage, WriteOptions, X12Version, ack_997, read, ta1,
-    write_interchange,
+    Envelope, GroupResult, OutgoingSet, Usage, WriteOptions, X12Version, X231A1, ack_997, ack_999,
+    read, ta1, write_interchange, write_interchange_with_gs08,
 };
 use jiff::civil::{date, time};
 
@@ -37,10 +37,16 @@ fn strict_997_for_every_sample_group() {
             "v004010_214_01",
             &["AK1*QM*2510", "AK2*214*0001", "AK5*A", "AK9*A*1*1*1"],
         ),
-        // GE01 claims 2 sets, 1 arrived: group rejected with code 5.
+        // GE01 claims 2 sets, 1 arrived: group rejected with code 5; and the 856 stands in a
+        // group with GS01 `IN` (invoices), not `SH`: set rejected with code 6.
         (
             "v004010_856_03",
-            &["AK1*IN*000000001", "AK2*856*0001", "AK5*A", "AK9*R*2*1*1*5"],
+            &[
+                "AK1*IN*000000001",
+                "AK2*856*0001",
+                "AK5*R*6",
+                "AK9*R*2*1*0*5",
+            ],
         ),
         (
             "v004010_940_02",
@@ -59,9 +65,10 @@ fn strict_997_for_every_sample_group() {
             "v005010_214_01",
             &["AK1*QM*1*005010", "AK2*214*0001", "AK5*R*4", "AK9*R*1*1*0"],
         ),
+        // A 990 belongs in a GF group, not SR: set rejected with code 6.
         (
             "v005010_990_01",
-            &["AK1*SR*1*005010", "AK2*990*0001", "AK5*A", "AK9*A*1*1*1"],
+            &["AK1*SR*1*005010", "AK2*990*0001", "AK5*R*6", "AK9*R*1*1*0"],
         ),
         (
             "v005010_997_01",
@@ -83,7 +90,12 @@ fn strict_997_for_every_sample_group() {
 fn lenient_997_accepts_with_errors_noted() {
     assert_eq!(
         envelope_ack("v004010_856_03", LENIENT),
-        ["AK1*IN*000000001", "AK2*856*0001", "AK5*A", "AK9*E*2*1*1*5"]
+        [
+            "AK1*IN*000000001",
+            "AK2*856*0001",
+            "AK5*E*6",
+            "AK9*E*2*1*1*5"
+        ]
     );
     assert_eq!(
         envelope_ack("v004010_945_03", LENIENT),
@@ -119,7 +131,7 @@ fn mapping_faults_become_ak3_ak4_notes() {
             "AK2*856*0001",
             "AK3*DTM*10**8",
             "AK4*2*373*8*200",
-            "AK5*R*5",
+            "AK5*R*6*5",
             "AK9*R*2*1*0*5"
         ]
     );
@@ -287,4 +299,115 @@ fn the_997_we_write_is_read_back_by_our_997_reader() {
     assert_eq!(note.elements[0].position, Some(2));
     assert_eq!(note.elements[0].code, "8");
     assert_eq!(note.elements[0].bad_data.as_deref(), Some("200"));
+}
+
+/// The 999 says what the 997 says: for a 5010 group segment for segment, with the 999's ids
+/// (AK3/AK4/AK5 become IK3/IK4/IK5); for a 4010 group AK1 also carries the version, which the
+/// 4010 997 has no element for.
+#[test]
+fn the_999_reports_what_the_997_reports_for_every_sample_group() {
+    let mut answered = 0;
+    for name in SAMPLES {
+        for options in [STRICT, LENIENT] {
+            let doc = read_sample(name, options);
+            for ic in &doc.interchanges {
+                for g in &ic.groups {
+                    let result = GroupResult::with_mappings(g, &options);
+                    let ack = ack_999(g, &result, "0001");
+                    assert_eq!(ack.id, "999");
+                    assert_eq!(ack.implementation_ref.as_deref(), Some("005010X231A1"));
+                    let mut expected = ack_lines(&ack_997(g, &result, "0001"));
+                    for l in &mut expected {
+                        for (from, to) in [("AK3*", "IK3*"), ("AK4*", "IK4*"), ("AK5*", "IK5*")] {
+                            if let Some(rest) = l.strip_prefix(from) {
+                                *l = format!("{to}{rest}");
+                            }
+                        }
+                    }
+                    if !g.version.starts_with("005") {
+                        expected[0] = format!("{}*{}", expected[0], g.version);
+                    }
+                    assert_eq!(ack_lines(&ack), expected, "{name}");
+                    answered += 1;
+                }
+            }
+        }
+    }
+    // Every sample but the unpadded ISA, whose group is read only leniently, in both modes.
+    assert_eq!(answered, 2 * SAMPLES.len() - 1);
+}
+
+#[test]
+fn the_999_for_a_mapping_fault_names_segment_and_element() {
+    let doc = read_sample("v005010_210_01", STRICT);
+    let g = &doc.interchanges[0].groups[0];
+    let lines = ack_lines(&ack_999(g, &GroupResult::with_mappings(g, &STRICT), "0001"));
+    assert_eq!(
+        lines,
+        [
+            "AK1*IM*1*005010",
+            "AK2*210*0001",
+            "IK3*B3*2**8",
+            "IK4*9*32*8*N",
+            "IK5*R*5",
+            "AK9*R*1*1*0"
+        ]
+    );
+}
+
+#[test]
+fn the_999_we_write_is_read_back_strictly_without_faults() {
+    for (name, options) in [
+        ("v005010_210_01", STRICT),
+        ("v005010_214_01", LENIENT),
+        ("v005010_997_01", STRICT),
+    ] {
+        let doc = read_sample(name, options);
+        let g = &doc.interchanges[0].groups[0];
+        let ack = ack_999(g, &GroupResult::with_mappings(g, &options), "0001");
+        let envelope = Envelope {
+            sender_qualifier: "ZZ".into(),
+            sender_id: "CONSIGN".into(),
+            receiver_qualifier: "ZZ".into(),
+            receiver_id: "PARTNER".into(),
+            application_sender: None,
+            application_receiver: None,
+            date: date(2026, 1, 2),
+            time: time(3, 4, 0, 0),
+            interchange_control: 5,
+            group_control: 6,
+            functional_id: "FA".into(),
+            version: X12Version::V005010,
+            usage: Usage::Production,
+            ack_requested: false,
+        };
+        let bytes = write_interchange_with_gs08(
+            &envelope,
+            X231A1,
+            std::slice::from_ref(&ack),
+            &WriteOptions::default(),
+        )
+        .unwrap();
+        let back = read(&bytes, &STRICT);
+        assert!(back.is_clean(), "{name}: {:?}", back.all_errors());
+        assert!(
+            back.all_warnings().is_empty(),
+            "{name}: {:?}",
+            back.all_warnings()
+        );
+        let group = &back.interchanges[0].groups[0];
+        assert_eq!(
+            (group.functional_id.as_str(), group.version.as_str()),
+            ("FA", "005010X231A1"),
+            "{name}"
+        );
+        let set = &group.sets[0];
+        assert_eq!(
+            (set.id.as_str(), set.implementation_ref.as_deref()),
+            ("999", Some("005010X231A1")),
+            "{name}"
+        );
+        let segments: Vec<_> = set.segments.iter().map(|s| s.to_owned_segment()).collect();
+        assert_eq!(segments, ack.segments, "{name}");
+    }
 }

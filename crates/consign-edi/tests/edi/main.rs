@@ -6,6 +6,7 @@ mod bad_input;
 mod fuzz_regressions;
 mod outbound;
 mod outbound_fixtures;
+mod partner_faults;
 mod props;
 mod roundtrip;
 mod samples;

@@ -266,3 +266,121 @@ proptest! {
         exercise(text.as_bytes());
     }
 }
+
+/// Every leaf value (component of a repetition of an element) of every accepted set is free
+/// of the interchange's delimiters and of CR and LF.
+fn accepted_values_are_clean(doc: &consign_edi::Document<'_>) -> Result<(), TestCaseError> {
+    for ic in &doc.interchanges {
+        let d = ic.delimiters;
+        for s in ic
+            .groups
+            .iter()
+            .flat_map(|g| &g.sets)
+            .filter(|s| s.accepted)
+        {
+            for seg in &s.segments {
+                for e in seg.elements() {
+                    for r in e.repetitions() {
+                        for c in r.components() {
+                            prop_assert!(
+                                !c.iter()
+                                    .any(|&b| d.is_delimiter(b) || b == b'\r' || b == b'\n'),
+                                "set {} segment {}: value {:?}",
+                                s.control,
+                                seg.id(),
+                                String::from_utf8_lossy(c)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    /// Written interchanges wrapped at random places (CR, LF or CRLF inside segments), or
+    /// written the way senders that leave ISA16 out do (`…*P*~` and a line break after every
+    /// `~`): read strictly or leniently, no accepted set holds a value with a delimiter, CR or
+    /// LF; and leniently every set is accepted.
+    #[test]
+    fn no_accepted_value_holds_a_delimiter_or_a_line_break(
+        (d, version, sets) in case(),
+        breaks in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3), 0..6),
+        isa16_missing in any::<bool>(),
+    ) {
+        let outgoing: Vec<OutgoingSet> = sets
+            .iter()
+            .enumerate()
+            .map(|(i, body)| OutgoingSet::new("214", format!("{:04}", i + 1), body.clone()))
+            .collect();
+        let options = WriteOptions { delimiters: d, line_breaks: true };
+        let mut bytes = write_interchange(&envelope(version), &outgoing, &options).unwrap();
+        if isa16_missing {
+            // ISA16 left out: the terminator stands where ISA16 should, a line break where
+            // the terminator should; every other segment keeps its terminator and line break.
+            let t = d.segment;
+            bytes[104] = t;
+            bytes[105] = b'\n';
+            let body: Vec<u8> = bytes[106..].iter().copied().filter(|&b| b != b'\n').collect();
+            bytes.truncate(106);
+            for seg in body.split(|&b| b == t).filter(|s| !s.is_empty()) {
+                bytes.extend_from_slice(seg);
+                bytes.extend_from_slice(&[t, b'\n']);
+            }
+        }
+        // Wrap segments: a line break inside a segment, never at one's start.
+        for (at, kind) in breaks {
+            let i = 107 + at.index(bytes.len() - 107);
+            if bytes[i - 1] == d.segment
+                || matches!(bytes[i - 1], b'\n' | b'\r')
+                || matches!(bytes[i], b'\n' | b'\r')
+            {
+                continue;
+            }
+            let wrap: &[u8] = match kind { 0 => b"\n", 1 => b"\r", _ => b"\r\n" };
+            bytes.splice(i..i, wrap.iter().copied());
+        }
+        for options in [ReadOptions::strict(), ReadOptions::lenient()] {
+            let prepared = consign_edi::prepare(&bytes, &options);
+            let doc = prepared.read(&options);
+            accepted_values_are_clean(&doc)?;
+            if options.lenient {
+                prop_assert_eq!(doc.interchanges.len(), 1);
+                prop_assert!(
+                    doc.sets().all(|s| s.accepted),
+                    "{:?}", doc.all_errors()
+                );
+                prop_assert_eq!(doc.sets().count(), sets.len());
+            }
+        }
+    }
+
+    /// Mutated shared samples, with line breaks and delimiter bytes among the edits.
+    #[test]
+    fn no_accepted_value_of_a_mutated_sample_holds_a_delimiter_or_a_line_break(
+        which in 0..SAMPLES.len(),
+        edits in proptest::collection::vec(
+            (any::<prop::sample::Index>(), 0u8..3, proptest::sample::select(b"\r\n~*:>^+\\|".to_vec())),
+            1..6,
+        ),
+    ) {
+        let mut bytes = sample(SAMPLES[which]);
+        for (at, kind, byte) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let i = at.index(bytes.len());
+            match kind {
+                0 => bytes[i] = byte,
+                1 => bytes.insert(i, byte),
+                _ => { bytes.remove(i); }
+            }
+        }
+        for options in [ReadOptions::strict(), ReadOptions::lenient()] {
+            let prepared = consign_edi::prepare(&bytes, &options);
+            accepted_values_are_clean(&prepared.read(&options))?;
+        }
+    }
+}

@@ -64,11 +64,19 @@ fn strict_expectations() -> Vec<(&'static str, Vec<(ErrorKind, &'static str)>)> 
             )],
         ),
         (
+            // The sample wraps its 856 in a group with GS01 `IN` (invoices): the set is
+            // rejected for it (AK5 6), besides the group's wrong set count.
             "v004010_856_03",
-            vec![(
-                ErrorKind::SetCountMismatch,
-                "interchange 000000263, group 000000001, segment 47 (GE), element 1: GE01 says 2 transaction sets, the group holds 1",
-            )],
+            vec![
+                (
+                    ErrorKind::SetCountMismatch,
+                    "interchange 000000263, group 000000001, segment 47 (GE), element 1: GE01 says 2 transaction sets, the group holds 1",
+                ),
+                (
+                    ErrorKind::InvalidSetId,
+                    "interchange 000000263, group 000000001, set 0001, segment 1 (ST), element 1: a 856 belongs in a functional group with GS01 SH, not in this 'IN' group",
+                ),
+            ],
         ),
         ("v004010_940_02", vec![]),
         (
@@ -86,7 +94,14 @@ fn strict_expectations() -> Vec<(&'static str, Vec<(ErrorKind, &'static str)>)> 
                 "interchange 000000001, group 1, set 0001, segment 4 (SE), element 1: SE01 says 3 segments, the set has 4 (ST through SE)",
             )],
         ),
-        ("v005010_990_01", vec![]),
+        // Its 990 comes in a group with GS01 `SR`; a 990's functional identifier is GF.
+        (
+            "v005010_990_01",
+            vec![(
+                ErrorKind::InvalidSetId,
+                "interchange 000000001, group 1, set 0001, segment 1 (ST), element 1: a 990 belongs in a functional group with GS01 GF, not in this 'SR' group",
+            )],
+        ),
         ("v005010_997_01", vec![]),
     ]
 }
@@ -129,9 +144,12 @@ fn strict_rejection_lands_on_the_faulty_level() {
     let ic = &read_sample("v004010_856_03", STRICT).interchanges[0];
     assert!(ic.accepted);
     assert!(!ic.groups[0].accepted);
-    assert!(ic.groups[0].sets[0].accepted);
+    assert!(
+        !ic.groups[0].sets[0].accepted,
+        "an 856 in an IN group is rejected"
+    );
 
-    for name in ["v004010_945_03", "v005010_214_01"] {
+    for name in ["v004010_945_03", "v005010_214_01", "v005010_990_01"] {
         let ic = &read_sample(name, STRICT).interchanges[0];
         assert!(ic.accepted && ic.groups[0].accepted, "{name}");
         assert!(!ic.groups[0].sets[0].accepted, "{name}");
@@ -142,7 +160,6 @@ fn strict_rejection_lands_on_the_faulty_level() {
         "v004010_204_02",
         "v004010_940_02",
         "v005010_210_01",
-        "v005010_990_01",
         "v005010_997_01",
     ] {
         let doc = read_sample(name, STRICT);
@@ -169,7 +186,10 @@ fn lenient_mode_loads_everything_and_warns_with_the_fault() {
             "v004010_214_02",
             &[ErrorKind::IsaNotFixedWidth, ErrorKind::SetControlMismatch],
         ),
-        ("v004010_856_03", &[ErrorKind::SetCountMismatch]),
+        (
+            "v004010_856_03",
+            &[ErrorKind::SetCountMismatch, ErrorKind::InvalidSetId],
+        ),
         ("v004010_940_02", &[]),
         ("v004010_945_03", &[ErrorKind::SegmentCountMismatch]),
         ("v005010_210_01", &[ErrorKind::InvalidDelimiters]),
@@ -180,7 +200,10 @@ fn lenient_mode_loads_everything_and_warns_with_the_fault() {
                 ErrorKind::SegmentCountMismatch,
             ],
         ),
-        ("v005010_990_01", &[ErrorKind::InvalidDelimiters]),
+        (
+            "v005010_990_01",
+            &[ErrorKind::InvalidDelimiters, ErrorKind::InvalidSetId],
+        ),
         ("v005010_997_01", &[ErrorKind::InvalidDelimiters]),
     ];
     for (name, kinds) in expected {
@@ -655,7 +678,8 @@ fn shipment_status_5010_214_01() {
 
 #[test]
 fn tender_response_990() {
-    let r = s990::parse(&only_set("v005010_990_01", STRICT), &STRICT).unwrap();
+    // Read leniently: the sample's group carries the wrong GS01 (see the strict expectations).
+    let r = s990::parse(&only_set("v005010_990_01", LENIENT), &LENIENT).unwrap();
     assert_eq!(r.scac.as_deref(), Some("SCAC"));
     assert_eq!(r.shipment_id, "SHIP123");
     assert_eq!(r.date, Some(date(2020, 1, 1)));

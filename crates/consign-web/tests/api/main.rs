@@ -3,6 +3,7 @@
 
 mod access;
 mod edi;
+mod edi_faults;
 mod hardening;
 mod harness;
 mod orders;
