@@ -7,7 +7,7 @@ use crate::{App, AppError, AppResult, entropy, require};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
-use consign_core::case::Case;
+use consign_core::case::{Case, CaseSubject};
 use consign_core::edi::{
     Acknowledgement, Direction, InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind,
     SetRecord, TradingPartner,
@@ -841,7 +841,10 @@ async fn open_group_cases(tx: &mut dyn Tx, tenant: TenantId) -> AppResult<GroupC
         .open_non_shipment_cases(tenant, "edi_unacknowledged")
         .await?
         .into_iter()
-        .filter_map(|c| Some(((c.partner_id?, c.edi_group.clone()?), c)))
+        .filter_map(|c| {
+            let (partner, group) = c.edi_group()?;
+            Some(((partner, group.to_string()), c))
+        })
         .collect())
 }
 
@@ -865,14 +868,16 @@ fn judge_group(
     match rule.judge(sent_at, answer, case.is_some(), trigger, w.now()) {
         AckAction::Open { detail } => {
             let mut c = w.new_case(
+                CaseSubject::EdiGroup {
+                    partner: partner.id,
+                    group: group.to_string(),
+                },
                 "edi_unacknowledged",
                 rule.severity,
                 partner_party(partner),
                 &rule.owner_team,
                 rulebook_version,
             );
-            c.partner_id = Some(partner.id);
-            c.edi_group = Some(group.to_string());
             c.carrier_id = partner.carrier_id;
             open.insert(key, c.clone());
             w.open(c, format!("{subject}: {detail}"));

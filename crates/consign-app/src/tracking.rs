@@ -13,7 +13,7 @@ use crate::{App, AppError, AppResult, entropy, require};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
-use consign_core::case::{Case, CaseStatus, TimelineEntry, TimelineKind};
+use consign_core::case::{Case, CaseStatus, CaseSubject, TimelineEntry, TimelineKind};
 use consign_core::ids::*;
 use consign_core::rules::{CaseAction, OpenCase, Rulebook, Trigger};
 use consign_core::shipment::ShipmentStatus;
@@ -485,7 +485,7 @@ impl App {
             tx.open_cases(tenant, &ids).await?
         };
         for c in loaded {
-            if let Some(s) = c.shipment_id {
+            if let Some(s) = c.shipment_id() {
                 open.insert((s, c.case_type.clone()), c.id);
                 cases.insert(c.id, c);
             }
@@ -571,11 +571,9 @@ impl App {
                                 accountable,
                                 owner_team,
                                 status: CaseStatus::Open,
-                                shipment_id: Some(t.id),
+                                subject: CaseSubject::Shipment(t.id),
                                 order_id: t.order_id,
                                 carrier_id: Some(t.carrier_id),
-                                partner_id: None,
-                                edi_group: None,
                                 rulebook_version: book.version,
                                 detections: 1,
                                 entries: 1,
@@ -829,7 +827,10 @@ impl App {
             .open_non_shipment_cases(tenant, "carrier_silent")
             .await?
             .into_iter()
-            .filter_map(|c| c.carrier_id.map(|id| (id, c)))
+            .filter_map(|c| match c.subject {
+                CaseSubject::Carrier(id) => Some((id, c)),
+                _ => None,
+            })
             .collect();
         let mut carriers: Vec<CarrierId> = activity.keys().chain(open.keys()).copied().collect();
         carriers.sort();
@@ -842,14 +843,14 @@ impl App {
                 now,
             ) {
                 SilenceAction::Open { detail } => {
-                    let mut c = w.new_case(
+                    let c = w.new_case(
+                        CaseSubject::Carrier(carrier),
                         "carrier_silent",
                         rule.severity,
                         "carrier",
                         &rule.owner_team,
                         book.version,
                     );
-                    c.carrier_id = Some(carrier);
                     w.open(c, detail);
                 }
                 SilenceAction::Resolve { detail } => w.resolve(&open[&carrier], detail),
@@ -1160,9 +1161,10 @@ impl SubjectCases {
         self.now
     }
 
-    /// An open case with no subject yet; the caller names its subject before `open`.
+    /// A new open case about `subject`; the caller adds its links before `open`.
     pub(crate) fn new_case(
         &self,
+        subject: CaseSubject,
         case_type: &str,
         severity: consign_core::case::Severity,
         accountable: &str,
@@ -1178,11 +1180,9 @@ impl SubjectCases {
             accountable: accountable.to_string(),
             owner_team: owner_team.to_string(),
             status: CaseStatus::Open,
-            shipment_id: None,
+            subject,
             order_id: None,
             carrier_id: None,
-            partner_id: None,
-            edi_group: None,
             rulebook_version,
             detections: 1,
             entries: 1,
@@ -1320,8 +1320,8 @@ async fn file_new_cases(
             AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened").after(
                 &serde_json::json!({
                     "number": c.number, "case_type": c.case_type, "severity": c.severity,
-                    "shipment": c.shipment_id, "carrier": c.carrier_id,
-                    "partner": c.partner_id, "edi_group": c.edi_group,
+                    "shipment": c.shipment_id(), "carrier": c.carrier_id,
+                    "partner": c.edi_group().map(|g| g.0), "edi_group": c.edi_group().map(|g| g.1),
                     "rulebook_version": c.rulebook_version,
                 }),
             ),

@@ -54,6 +54,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "partner_acknowledgement",
         sql: include_str!("../migrations/sqlite/0009_partner_acknowledgement.sql"),
     },
+    Migration {
+        version: 10,
+        name: "case_subject",
+        sql: include_str!("../migrations/sqlite/0010_case_subject.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -101,6 +106,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         name: "partner_acknowledgement",
         sql: include_str!("../migrations/postgres/0009_partner_acknowledgement.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "case_subject",
+        sql: include_str!("../migrations/postgres/0010_case_subject.sql"),
     },
 ];
 

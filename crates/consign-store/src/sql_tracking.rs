@@ -15,7 +15,7 @@ macro_rules! impl_tracking_store {
             use super::{$store, $tx};
             use crate::sql::{chunk_rows, ots, ous, parsed, sized_chunks, ts, us};
             use crate::*;
-            use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
+            use consign_core::case::{Case, CaseStatus, CaseSubject, Severity, TimelineEntry, TimelineKind};
             use consign_core::shipment::{Direction, ShipmentStatus};
             use consign_core::tracking::{Accountable, TrackedShipment, TrackingEvent, TrackingState, reason_static};
             use sqlx::{QueryBuilder, Row};
@@ -27,7 +27,7 @@ macro_rules! impl_tracking_store {
             const EVENT_COLS: &str = "tenant_id, id, dedup_key, carrier_id, shipment_id, tracking_number, occurred_at, received_at, \
                 status, reason, accountable, eta, source, message_id, raw_code, raw_reason, location, description, unmapped";
             const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, status, shipment_id, order_id, \
-                carrier_id, partner_id, edi_group, rulebook_version, detections, entries, opened_at, updated_at, resolved_at";
+                carrier_id, partner_id, edi_group, rulebook_version, detections, entries, opened_at, updated_at, resolved_at, subject_key";
             // No join with carriers: with stale statistics PostgreSQL would plan from the
             // carriers side and scan every shipment of each; the tenant's few carriers are read
             // separately and filled in.
@@ -191,11 +191,9 @@ macro_rules! impl_tracking_store {
                     accountable: r.try_get("accountable")?,
                     owner_team: r.try_get("owner_team")?,
                     status: parsed(CaseStatus::parse(&status))?,
-                    shipment_id: r.try_get::<Option<Uuid>, _>("shipment_id")?.map(ShipmentId),
+                    subject: parsed(CaseSubject::parse_key(&r.try_get::<String, _>("subject_key")?))?,
                     order_id: r.try_get::<Option<Uuid>, _>("order_id")?.map(OrderId),
                     carrier_id: r.try_get::<Option<Uuid>, _>("carrier_id")?.map(CarrierId),
-                    partner_id: r.try_get::<Option<Uuid>, _>("partner_id")?.map(PartnerId),
-                    edi_group: r.try_get("edi_group")?,
                     rulebook_version: r.try_get("rulebook_version")?,
                     detections: detections as u32,
                     entries: entries as u32,
@@ -792,9 +790,16 @@ macro_rules! impl_tracking_store {
                     fetch_conn(&mut self.tx, id_queries(&head, tenant, "shipment_id", &ids, "")).await?.iter().map(case_row).collect()
                 }
                 async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
-                    for chunk in sized_chunks(cases, chunk_rows(19)) {
+                    for chunk in sized_chunks(cases, chunk_rows(20)) {
                         let mut qb = QueryBuilder::<$db>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
                         qb.push_values(chunk, |mut b, c| {
+                            // The link columns, for lists and filters, follow from the subject.
+                            let (carrier, order) = match &c.subject {
+                                CaseSubject::Carrier(id) => (Some(id.0), c.order_id.map(|o| o.0)),
+                                CaseSubject::Order(id) => (c.carrier_id.map(|x| x.0), Some(id.0)),
+                                _ => (c.carrier_id.map(|x| x.0), c.order_id.map(|o| o.0)),
+                            };
+                            let group = c.edi_group();
                             b.push_bind(c.tenant_id.0)
                                 .push_bind(c.id.0)
                                 .push_bind(c.number.clone())
@@ -803,17 +808,18 @@ macro_rules! impl_tracking_store {
                                 .push_bind(c.accountable.clone())
                                 .push_bind(c.owner_team.clone())
                                 .push_bind(c.status.as_str())
-                                .push_bind(c.shipment_id.map(|s| s.0))
-                                .push_bind(c.order_id.map(|s| s.0))
-                                .push_bind(c.carrier_id.map(|s| s.0))
-                                .push_bind(c.partner_id.map(|s| s.0))
-                                .push_bind(c.edi_group.clone())
+                                .push_bind(c.shipment_id().map(|s| s.0))
+                                .push_bind(order)
+                                .push_bind(carrier)
+                                .push_bind(group.map(|(p, _)| p.0))
+                                .push_bind(group.map(|(_, g)| g.to_string()))
                                 .push_bind(c.rulebook_version)
                                 .push_bind(c.detections as i64)
                                 .push_bind(c.entries as i64)
                                 .push_bind(us(c.opened_at))
                                 .push_bind(us(c.updated_at))
-                                .push_bind(ous(c.resolved_at));
+                                .push_bind(ous(c.resolved_at))
+                                .push_bind(c.subject.key());
                         });
                         qb.build().execute(&mut *self.tx).await?;
                     }

@@ -59,3 +59,48 @@ pub async fn engines() -> Vec<(DynStore, Option<tempfile::TempDir>)> {
     }
     v
 }
+
+/// Builds the schema as migrations 1 to `last` left it, on the database at `url` (a SQLite
+/// file is created if missing), recording them as applied: [`crate::open`] then applies only
+/// the later ones. For tests that a migration carries existing rows over.
+pub async fn migrate_up_to(url: &str, last: i64) {
+    use crate::migrate::{CREATE_TABLE, POSTGRES, SQLITE};
+    // The same steps on either connection type (sqlx's generic executor bounds are longer
+    // than the code they would save).
+    macro_rules! apply {
+        ($conn:expr, $list:expr) => {{
+            let conn = &mut $conn;
+            sqlx::raw_sql(CREATE_TABLE)
+                .execute(&mut *conn)
+                .await
+                .expect("migrations table");
+            for m in $list.iter().filter(|m| m.version <= last) {
+                sqlx::raw_sql(m.sql)
+                    .execute(&mut *conn)
+                    .await
+                    .expect("migration");
+                sqlx::query(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)",
+                )
+                .bind(m.version)
+                .bind(m.name)
+                .execute(&mut *conn)
+                .await
+                .expect("record migration");
+            }
+        }};
+    }
+    if url.starts_with("sqlite:") {
+        use std::str::FromStr;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .expect("sqlite url")
+            .create_if_missing(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .expect("sqlite");
+        apply!(conn, SQLITE);
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("postgres");
+        apply!(conn, POSTGRES);
+    }
+}

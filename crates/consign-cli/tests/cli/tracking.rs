@@ -465,7 +465,7 @@ async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() 
         .unwrap();
     let mut per_shipment = std::collections::HashMap::new();
     for c in &cases {
-        *per_shipment.entry(c.shipment_id).or_insert(0) += 1;
+        *per_shipment.entry(c.shipment_id()).or_insert(0) += 1;
     }
     // Where the newest-first stream reached a shipment first, its delivery was known before
     // the attempts arrived, and an attempt older than the delivery opens nothing: so some

@@ -1,7 +1,7 @@
 //! Tracking events, shipment state, cases and rulebooks on both engines.
 
 use crate::fixtures::*;
-use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind};
+use consign_core::case::{Case, CaseStatus, CaseSubject, Severity, TimelineEntry, TimelineKind};
 use consign_core::ids::*;
 use consign_core::party::Carrier;
 use consign_core::shipment::ShipmentStatus;
@@ -51,11 +51,9 @@ fn case(tenant: TenantId, shipment: ShipmentId, ty: &str, n: u32) -> Case {
         accountable: "carrier".into(),
         owner_team: "carrier-desk".into(),
         status: CaseStatus::Open,
-        shipment_id: Some(shipment),
+        subject: CaseSubject::Shipment(shipment),
         order_id: None,
         carrier_id: None,
-        partner_id: None,
-        edi_group: None,
         rulebook_version: 0,
         detections: 1,
         entries: 1,
@@ -443,10 +441,14 @@ async fn cases_beyond_shipments_are_one_open_per_carrier_or_per_edi_group() {
         let c = seed_carrier(&store, a.id, "ODFL").await;
         let partner = PartnerId::random();
         let about = |ty: &str, n: u32, group: Option<&str>| Case {
-            shipment_id: None,
+            subject: match group {
+                Some(g) => CaseSubject::EdiGroup {
+                    partner,
+                    group: g.to_string(),
+                },
+                None => CaseSubject::Carrier(c.id),
+            },
             carrier_id: Some(c.id),
-            partner_id: group.map(|_| partner),
-            edi_group: group.map(str::to_string),
             ..case(a.id, ShipmentId::random(), ty, n)
         };
         let mut tx = store.begin().await.unwrap();
@@ -475,10 +477,16 @@ async fn cases_beyond_shipments_are_one_open_per_carrier_or_per_edi_group() {
             .open_non_shipment_cases(a.id, "edi_unacknowledged")
             .await
             .unwrap();
-        let mut groups: Vec<_> = edi.iter().filter_map(|c| c.edi_group.clone()).collect();
+        let mut groups: Vec<_> = edi
+            .iter()
+            .filter_map(|c| c.edi_group().map(|(_, g)| g.to_string()))
+            .collect();
         groups.sort();
         assert_eq!(groups, ["17", "18"], "{:?}", store.engine());
-        assert!(edi.iter().all(|c| c.partner_id == Some(partner)));
+        assert!(
+            edi.iter()
+                .all(|c| c.edi_group().map(|g| g.0) == Some(partner))
+        );
         assert_eq!(
             tx.open_non_shipment_cases(a.id, "carrier_silent")
                 .await
@@ -712,5 +720,168 @@ async fn a_tracking_update_writes_rows_that_keep_their_status_and_rows_that_chan
             .collect();
         assert!(due.contains(&moved.id), "{:?}: {due:?}", store.engine());
         assert!(!due.contains(&kept.id), "{:?}: {due:?}", store.engine());
+    }
+}
+
+/// Migration 10 carries every existing case over to one subject key: on a database built by
+/// the migrations before it, with open cases of every subject kind (a shipment, a carrier, an
+/// EDI group that also names its carrier) and a resolved one, each reads back with its
+/// subject, and the one index then refuses a second open case per subject and type.
+#[tokio::test]
+async fn the_case_subject_migration_carries_every_case_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!("sqlite://{}", dir.path().join("old.db").display())];
+    urls.extend(consign_store::testing::fresh_postgres_url().await);
+    for url in urls {
+        consign_store::testing::migrate_up_to(&url, 9).await;
+        let (tenant, shipment, order, carrier, partner) = (
+            TenantId::random(),
+            ShipmentId::random(),
+            OrderId::random(),
+            CarrierId::random(),
+            PartnerId::random(),
+        );
+        let ids: Vec<CaseId> = (0..4).map(|_| CaseId::random()).collect();
+        // (case, type, status, shipment, order, carrier, partner, group)
+        type Old = (
+            CaseId,
+            &'static str,
+            &'static str,
+            Option<ShipmentId>,
+            Option<OrderId>,
+            Option<CarrierId>,
+            Option<PartnerId>,
+            Option<&'static str>,
+        );
+        let old: [Old; 4] = [
+            (
+                ids[0],
+                "stalled",
+                "open",
+                Some(shipment),
+                Some(order),
+                Some(carrier),
+                None,
+                None,
+            ),
+            (
+                ids[1],
+                "stalled",
+                "resolved",
+                Some(shipment),
+                Some(order),
+                Some(carrier),
+                None,
+                None,
+            ),
+            (
+                ids[2],
+                "carrier_silent",
+                "open",
+                None,
+                None,
+                Some(carrier),
+                None,
+                None,
+            ),
+            (
+                ids[3],
+                "edi_unacknowledged",
+                "open",
+                None,
+                None,
+                Some(carrier),
+                Some(partner),
+                Some("17"),
+            ),
+        ];
+        const TENANT: &str = "INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, 'alpha', 'Alpha', 'UTC', 0)";
+        const CASE: &str = "INSERT INTO cases (tenant_id, id, number, case_type, severity, accountable, owner_team, \
+             status, shipment_id, order_id, carrier_id, partner_id, edi_group, rulebook_version, detections, \
+             entries, opened_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'high', 'carrier', 'carrier-desk', $5, $6, $7, $8, $9, $10, 0, 1, 1, 0, 0)";
+        macro_rules! seed {
+            ($conn:expr) => {{
+                let conn = &mut $conn;
+                sqlx::query(TENANT)
+                    .bind(tenant.0)
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                for (k, (id, ty, status, s, o, c, p, g)) in old.iter().enumerate() {
+                    sqlx::query(CASE)
+                        .bind(tenant.0)
+                        .bind(id.0)
+                        .bind(format!("CASE-{k:06}"))
+                        .bind(*ty)
+                        .bind(*status)
+                        .bind(s.map(|x| x.0))
+                        .bind(o.map(|x| x.0))
+                        .bind(c.map(|x| x.0))
+                        .bind(p.map(|x| x.0))
+                        .bind(g.map(str::to_string))
+                        .execute(&mut *conn)
+                        .await
+                        .unwrap();
+                }
+            }};
+        }
+        if url.starts_with("sqlite:") {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            seed!(conn);
+        } else {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            seed!(conn);
+        }
+
+        let store = consign_store::open(&url).await.unwrap();
+        let expect = [
+            CaseSubject::Shipment(shipment),
+            CaseSubject::Shipment(shipment),
+            CaseSubject::Carrier(carrier),
+            CaseSubject::EdiGroup {
+                partner,
+                group: "17".into(),
+            },
+        ];
+        for (id, subject) in ids.iter().zip(&expect) {
+            let c = store.case(tenant, *id).await.unwrap().unwrap();
+            assert_eq!(&c.subject, subject, "{url}");
+        }
+        let moved = store.case(tenant, ids[0]).await.unwrap().unwrap();
+        assert_eq!(
+            (moved.order_id, moved.carrier_id),
+            (Some(order), Some(carrier)),
+            "links stay"
+        );
+        // One open case per subject and type, whatever the subject's kind.
+        for (n, (subject, ty)) in [
+            (expect[0].clone(), "stalled"),
+            (expect[2].clone(), "carrier_silent"),
+            (expect[3].clone(), "edi_unacknowledged"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut tx = store.begin().await.unwrap();
+            let err = tx
+                .insert_cases(&[Case {
+                    subject,
+                    ..case(tenant, shipment, ty, 100 + n as u32)
+                }])
+                .await
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Duplicate(_)), "{url}: {err:?}");
+        }
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_cases(&[Case {
+            subject: expect[2].clone(),
+            ..case(tenant, shipment, "lost", 200)
+        }])
+        .await
+        .expect("another type on the same subject");
+        tx.commit().await.unwrap();
     }
 }
