@@ -303,7 +303,7 @@ pub fn read<'a>(input: &'a [u8], options: &ReadOptions) -> Document<'a> {
 }
 
 /// Is this segment the start of another interchange (possibly with other delimiters)?
-fn starts_interchange(seg: &Segment<'_>) -> bool {
+pub(crate) fn starts_interchange(seg: &Segment<'_>) -> bool {
     let raw = seg.raw();
     raw.starts_with(b"ISA") && raw.get(3).is_some_and(|b| !b.is_ascii_alphanumeric())
 }

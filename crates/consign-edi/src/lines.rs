@@ -61,8 +61,14 @@ pub fn prepare<'a>(input: &'a [u8], options: &ReadOptions) -> Prepared<'a> {
         let control = isa.header.control_number.clone();
         let mut tokens = Tokenizer::new(input, isa.next, isa.delimiters);
         let mut position = 1;
-        let mut ended = false;
+        let mut next = None;
         for seg in tokens.by_ref() {
+            // Another ISA before this one's IEA starts the next interchange there, as the
+            // reader has it (`envelope::read`).
+            if crate::envelope::starts_interchange(&seg) {
+                next = Some(seg.offset());
+                break;
+            }
             position += 1;
             let breaks: Vec<usize> = seg
                 .raw()
@@ -94,14 +100,14 @@ pub fn prepare<'a>(input: &'a [u8], options: &ReadOptions) -> Prepared<'a> {
                 stray.extend(breaks);
             }
             if seg.id_bytes() == b"IEA" {
-                ended = true;
+                next = Some(tokens.position());
                 break;
             }
         }
-        if !ended {
-            break;
+        match next {
+            Some(at) if at > pos => pos = skip_whitespace(input, at),
+            _ => break,
         }
-        pos = skip_whitespace(input, tokens.position());
     }
     if stray.is_empty() {
         return untouched(warnings);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use consign_edi::sets::{TypedSet, s940};
 use consign_edi::{
     Envelope, GroupResult, OutgoingSet, ReadOptions, Usage, WriteOptions, X12Version, ack_997,
-    parse_any, read, ta1, tokenize_count, write_interchange, write_segments,
+    ack_999, parse_any, prepare, read, ta1, tokenize_count, write_interchange, write_segments,
 };
 use jiff::civil::{date, time};
 
@@ -26,7 +26,8 @@ fn fuzz_input(name: &str) -> Vec<u8> {
 fn exercise_reader(data: &[u8]) {
     let _ = tokenize_count(data);
     for options in [ReadOptions::strict(), ReadOptions::lenient()] {
-        let doc = read(data, &options);
+        let prepared = prepare(data, &options);
+        let doc = prepared.read(&options);
         let _ = doc.is_clean();
         for e in doc.all_errors().into_iter().chain(doc.all_warnings()) {
             let _ = e.to_string();
@@ -36,6 +37,9 @@ fn exercise_reader(data: &[u8]) {
             for group in &ic.groups {
                 for set in &group.sets {
                     for seg in &set.segments {
+                        if set.accepted {
+                            assert_clean(ic.delimiters, seg);
+                        }
                         let _ = seg.to_owned_segment();
                         for element in seg.elements() {
                             let _ = element.component(2);
@@ -51,6 +55,26 @@ fn exercise_reader(data: &[u8]) {
                 let result = GroupResult::with_mappings(group, &options);
                 let ack = ack_997(group, &result, "0001");
                 let _ = write_segments(&ack.segments, &WriteOptions::default());
+                let ack = ack_999(group, &result, "0001");
+                let _ = write_segments(&ack.segments, &WriteOptions::default());
+            }
+        }
+    }
+}
+
+/// No value of an accepted set holds a delimiter, CR or LF (the `reader` target asserts it).
+fn assert_clean(d: consign_edi::Delimiters, seg: &consign_edi::Segment<'_>) {
+    for element in seg.elements() {
+        for rep in element.repetitions() {
+            for value in rep.components() {
+                assert!(
+                    !value
+                        .iter()
+                        .any(|&b| d.is_delimiter(b) || b == b'\r' || b == b'\n'),
+                    "segment {}: value {:?}",
+                    seg.id(),
+                    String::from_utf8_lossy(value)
+                );
             }
         }
     }
