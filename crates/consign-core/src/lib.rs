@@ -13,6 +13,7 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod party;
+pub mod reasons;
 pub mod rules;
 pub mod shipment;
 pub mod tenant;

@@ -10,59 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Who is accountable for a reason (and so for the exception it causes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Accountable {
-    Carrier,
-    Shipper,
-    Consignee,
-    Customs,
-    External,
-}
-
-impl Accountable {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Carrier => "carrier",
-            Self::Shipper => "shipper",
-            Self::Consignee => "consignee",
-            Self::Customs => "customs",
-            Self::External => "external",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "carrier" => Self::Carrier,
-            "shipper" => Self::Shipper,
-            "consignee" => Self::Consignee,
-            "customs" => Self::Customs,
-            "external" => Self::External,
-            _ => return Err(format!("unknown accountable party '{s}'")),
-        })
-    }
-}
-
-/// The canonical reasons (SPEC §2), each with its default accountable party.
-pub const REASONS: [(&str, Option<Accountable>); 17] = [
-    ("address_incorrect", Some(Accountable::Consignee)),
-    ("recipient_unavailable", Some(Accountable::Consignee)),
-    ("refused", Some(Accountable::Consignee)),
-    ("business_closed", Some(Accountable::Consignee)),
-    ("damaged", Some(Accountable::Carrier)),
-    ("missorted", Some(Accountable::Carrier)),
-    ("mechanical", Some(Accountable::Carrier)),
-    ("missed_pickup", Some(Accountable::Carrier)),
-    ("customs_documentation", Some(Accountable::Shipper)),
-    ("customs_inspection", Some(Accountable::Customs)),
-    ("duties_unpaid", Some(Accountable::Consignee)),
-    ("weather", Some(Accountable::External)),
-    ("held_per_shipper", Some(Accountable::Shipper)),
-    ("held_for_payment", Some(Accountable::Consignee)),
-    ("lost", Some(Accountable::Carrier)),
-    ("other", None),
-    ("normal", None),
-];
+pub use crate::reasons::{Accountable, REASONS};
 
 /// What a source code means in Consign's words.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -806,34 +754,6 @@ pub struct TrackedShipment {
     /// Whether any case of this shipment is open (as loaded): when none is, the case table
     /// need not be read to judge it.
     pub has_open_cases: bool,
-}
-
-impl TrackedShipment {
-    pub fn facts(&self) -> crate::rules::ShipmentFacts<'_> {
-        crate::rules::ShipmentFacts {
-            status: self.state.status,
-            status_at: self.state.status_at,
-            reason: self.state.reason,
-            accountable: self.state.accountable,
-            carrier: &self.carrier_scac,
-            service: &self.service,
-            mode: &self.mode,
-            direction: self.direction,
-            international: self.international,
-            planned_pickup_at: self.planned_pickup_at,
-            promised_by: self.promised_by,
-            destination_tz: &self.destination_tz,
-            eta: self.state.eta,
-            // A shipment picked up at creation and never scanned since has been silent since
-            // its pickup.
-            last_event_at: self.state.last_event_at.or(self.state.picked_up_at),
-            picked_up_at: self.state.picked_up_at,
-            delivered_at: self.state.delivered_at,
-            pod_required: self.pod_required,
-            pod_attached: self.pod_attached,
-            documents_complete: self.documents_complete || !self.international,
-        }
-    }
 }
 
 #[cfg(test)]
