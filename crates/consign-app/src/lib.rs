@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 mod cache;
+mod cases;
 pub mod documents;
 pub mod edi;
 pub mod events_file;

@@ -1,0 +1,261 @@
+//! Cases: the writer that gathers a batch's case changes (opened, detected again, escalated,
+//! resolved) with their timeline entries and audit records and files them in one transaction,
+//! and the case reads. Rules decide; this module records.
+
+use crate::{App, AppError, AppResult, entropy, require};
+use consign_core::access::{Capability, Principal};
+use consign_core::audit::AuditEntry;
+use consign_core::case::{Case, CaseStatus, CaseSubject, TimelineEntry, TimelineKind};
+use consign_core::ids::*;
+use consign_core::tenant::Tenant;
+use consign_store::{CaseFilter, Tx};
+use jiff::Timestamp;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseChanges {
+    pub opened: u64,
+    pub detected_again: u64,
+    pub escalated: u64,
+    pub resolved: u64,
+}
+
+impl CaseChanges {
+    pub(crate) fn add(&mut self, o: &CaseChanges) {
+        self.opened += o.opened;
+        self.detected_again += o.detected_again;
+        self.escalated += o.escalated;
+        self.resolved += o.resolved;
+    }
+}
+
+/// Case changes for subjects other than a shipment (a carrier, an EDI group we sent), gathered
+/// by a rule's judgement and then written together: new cases numbered and audited, updated
+/// ones with their timeline entries.
+pub(crate) struct SubjectCases {
+    tenant: TenantId,
+    actor: String,
+    now: Timestamp,
+    new_cases: Vec<Case>,
+    updated: Vec<Case>,
+    timeline: Vec<TimelineEntry>,
+    audit: Vec<AuditEntry>,
+    pub changes: CaseChanges,
+}
+
+impl SubjectCases {
+    pub(crate) fn new(tenant: TenantId, actor: impl Into<String>, now: Timestamp) -> Self {
+        SubjectCases {
+            tenant,
+            actor: actor.into(),
+            now,
+            new_cases: Vec::new(),
+            updated: Vec::new(),
+            timeline: Vec::new(),
+            audit: Vec::new(),
+            changes: CaseChanges::default(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// A new open case about `subject`; the caller adds its links before `open`.
+    pub(crate) fn new_case(
+        &self,
+        subject: CaseSubject,
+        case_type: &str,
+        severity: consign_core::case::Severity,
+        accountable: &str,
+        owner_team: &str,
+        rulebook_version: i64,
+    ) -> Case {
+        Case {
+            id: CaseId::new_at(self.now, entropy()),
+            tenant_id: self.tenant,
+            number: String::new(),
+            case_type: case_type.to_string(),
+            severity,
+            accountable: accountable.to_string(),
+            owner_team: owner_team.to_string(),
+            status: CaseStatus::Open,
+            subject,
+            order_id: None,
+            carrier_id: None,
+            rulebook_version,
+            detections: 1,
+            entries: 1,
+            opened_at: self.now,
+            updated_at: self.now,
+            resolved_at: None,
+        }
+    }
+
+    pub(crate) fn open(&mut self, case: Case, detail: String) {
+        self.timeline.push(TimelineEntry {
+            case_id: case.id,
+            seq: 1,
+            at: self.now,
+            kind: TimelineKind::Created,
+            detail,
+        });
+        self.new_cases.push(case);
+        self.changes.opened += 1;
+    }
+
+    /// The case as changed so far in this batch: one opened here is changed where it waits to
+    /// be inserted, and a stored one is updated once however often it changes.
+    fn slot(&mut self, case: &Case) -> &mut Case {
+        if let Some(k) = self.new_cases.iter().position(|c| c.id == case.id) {
+            return &mut self.new_cases[k];
+        }
+        let k = match self.updated.iter().position(|c| c.id == case.id) {
+            Some(k) => k,
+            None => {
+                self.updated.push(case.clone());
+                self.updated.len() - 1
+            }
+        };
+        &mut self.updated[k]
+    }
+
+    /// Whether this case is open as changed so far in the batch.
+    pub(crate) fn is_open(&self, case: &Case) -> bool {
+        self.new_cases
+            .iter()
+            .chain(&self.updated)
+            .find(|c| c.id == case.id)
+            .unwrap_or(case)
+            .status
+            == CaseStatus::Open
+    }
+
+    pub(crate) fn detected_again(&mut self, case: &Case, detail: String) {
+        let now = self.now;
+        let c = self.slot(case);
+        c.detections += 1;
+        c.entries += 1;
+        c.updated_at = now;
+        let entry = TimelineEntry {
+            case_id: c.id,
+            seq: c.entries,
+            at: now,
+            kind: TimelineKind::DetectedAgain,
+            detail,
+        };
+        self.timeline.push(entry);
+        self.changes.detected_again += 1;
+    }
+
+    pub(crate) fn resolve(&mut self, case: &Case, detail: String) {
+        let now = self.now;
+        let c = self.slot(case);
+        c.status = CaseStatus::Resolved;
+        c.resolved_at = Some(now);
+        c.updated_at = now;
+        c.entries += 1;
+        let (id, seq, case_type) = (c.id, c.entries, c.case_type.clone());
+        self.timeline.push(TimelineEntry {
+            case_id: id,
+            seq,
+            at: now,
+            kind: TimelineKind::AutoResolved,
+            detail: detail.clone(),
+        });
+        self.audit.push(
+            AuditEntry::new(
+                Some(self.tenant),
+                now,
+                self.actor.clone(),
+                "case",
+                id,
+                "auto_resolved",
+            )
+            .after(&serde_json::json!({ "case_type": case_type, "detail": detail })),
+        );
+        self.changes.resolved += 1;
+    }
+
+    /// Writes what was gathered into `tx` (the caller commits); nothing when nothing changed.
+    pub(crate) async fn write(&mut self, tx: &mut dyn Tx) -> AppResult<()> {
+        if self.new_cases.is_empty() && self.updated.is_empty() {
+            return Ok(());
+        }
+        tx.update_cases(&std::mem::take(&mut self.updated)).await?;
+        let mut audit = std::mem::take(&mut self.audit);
+        file_new_cases(
+            tx,
+            self.tenant,
+            &self.actor,
+            self.now,
+            std::mem::take(&mut self.new_cases),
+            &mut audit,
+        )
+        .await?;
+        tx.append_timeline(self.tenant, &std::mem::take(&mut self.timeline))
+            .await?;
+        tx.append_audit(audit).await?;
+        Ok(())
+    }
+}
+
+/// Numbers newly opened cases from the tenant's counter, records each in the audit trail and
+/// inserts them (the shipment, carrier and EDI rules open cases the same way).
+pub(crate) async fn file_new_cases(
+    tx: &mut dyn Tx,
+    tenant: TenantId,
+    actor: &str,
+    now: Timestamp,
+    mut cases: Vec<Case>,
+    audit: &mut Vec<AuditEntry>,
+) -> AppResult<()> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let first = tx.next_numbers(tenant, "case", cases.len() as u64).await?;
+    for (i, c) in cases.iter_mut().enumerate() {
+        c.number = format!("CASE-{:06}", first + i as i64);
+        audit.push(
+            AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened").after(
+                &serde_json::json!({
+                    "number": c.number, "case_type": c.case_type, "severity": c.severity,
+                    "shipment": c.shipment_id(), "carrier": c.carrier_id,
+                    "partner": c.edi_group().map(|g| g.0), "edi_group": c.edi_group().map(|g| g.1),
+                    "rulebook_version": c.rulebook_version,
+                }),
+            ),
+        );
+    }
+    // Resolved ones go in after the open ones: at most one open per (subject, type).
+    cases.sort_by_key(|c| c.status == CaseStatus::Resolved);
+    tx.insert_cases(&cases).await?;
+    Ok(())
+}
+
+impl App {
+    pub async fn list_cases(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        filter: &CaseFilter,
+    ) -> AppResult<Vec<Case>> {
+        require(p, Capability::ReadCases)?;
+        Ok(self.store.cases(tenant.id, filter).await?)
+    }
+
+    pub async fn get_case(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: CaseId,
+    ) -> AppResult<(Case, Vec<TimelineEntry>)> {
+        require(p, Capability::ReadCases)?;
+        let Some(c) = self.store.case(tenant.id, id).await? else {
+            return Err(AppError::NotFound(format!("case {id}")));
+        };
+        let timeline = self.store.case_timeline(tenant.id, id).await?;
+        Ok((c, timeline))
+    }
+}

@@ -1,0 +1,513 @@
+//! Intake: every interchange stored raw and taken once by its ISA13, accepted sets committed
+//! (214s as tracking events), received 997s matched to the groups we sent, and every group
+//! answered, all in one transaction.
+
+use super::acks::{ack_interchange, assess, report_for, strip_content, ta1_interchange};
+use super::unacknowledged::{judge_group, open_group_cases};
+use super::{EdiReport, InterchangeReport, MAX_EDI_BYTES, texts};
+use crate::cases::SubjectCases;
+use crate::{App, AppError, AppResult, entropy, require};
+use consign_core::Invalid;
+use consign_core::access::{Capability, Principal};
+use consign_core::audit::AuditEntry;
+use consign_core::edi::{Direction, InterchangeRecord, SetRecord, TradingPartner};
+use consign_core::ids::*;
+use consign_core::rules::{AckTrigger, GroupAnswer};
+use consign_core::tenant::Tenant;
+use consign_core::tracking::MappedEvent;
+use consign_edi::sets::ShipmentStatus214;
+use consign_edi::{ReadOptions, TypedSet, parse_any, read};
+use sha2::{Digest, Sha256};
+
+impl App {
+    /// Receives EDI: every interchange is matched to its trading partner by ISA sender, read
+    /// with that partner's leniency, stored raw, its accepted sets committed and its received
+    /// 997s matched to our groups, all in one transaction; the report carries the 997s.
+    pub async fn receive_edi(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        bytes: &[u8],
+    ) -> AppResult<EdiReport> {
+        require(p, Capability::PostEdi)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Invalid::one("body", "the EDI body is empty").into());
+        }
+        if bytes.len() > MAX_EDI_BYTES {
+            return Err(Invalid::one("body", format!("larger than {MAX_EDI_BYTES} bytes")).into());
+        }
+        let mut attempt = 0;
+        loop {
+            match self.receive_edi_once(p, tenant, bytes).await {
+                // A concurrent intake committed first: the same interchange delivered twice at
+                // once (a partner's retry, or two servers), or a case both went to open. The
+                // attempt was rolled back whole; read again, the interchange is a duplicate
+                // and the case one to update, as if the deliveries had come one after the
+                // other. Without this the second delivery got a 409 instead of its report.
+                Err(AppError::Duplicate { .. }) if attempt < 3 => attempt += 1,
+                Err(AppError::Store(e)) if attempt < 3 && e.is_retryable() => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt of [`receive_edi`](Self::receive_edi): everything in one transaction.
+    async fn receive_edi_once(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        bytes: &[u8],
+    ) -> AppResult<EdiReport> {
+        let now = self.now();
+        // A lenient first pass only finds the interchanges and their senders; each is then read
+        // again, on its own bytes, with its partner's own options.
+        let outline = read(bytes, &ReadOptions::lenient());
+        let mut report = EdiReport {
+            problems: texts(&outline.errors),
+            interchanges: vec![],
+            acknowledgements: String::new(),
+        };
+        let offsets: Vec<usize> = outline.interchanges.iter().map(|i| i.offset).collect();
+        let carriers = self.store.carriers(tenant.id).await?;
+        let mut tx = self.begin().await?;
+        let mut audit = Vec::new();
+        let mut acks = Vec::new();
+        // 997s that answered groups we sent: judged by `edi_unacknowledged` before commit.
+        let mut answered = Vec::new();
+        for (k, ic0) in outline.interchanges.iter().enumerate() {
+            let end = offsets.get(k + 1).copied().unwrap_or(bytes.len());
+            let slice = &bytes[ic0.offset.min(end)..end];
+            let (q, id) = (
+                ic0.header.sender_qualifier.trim(),
+                ic0.header.sender_id.trim(),
+            );
+            let partner = self
+                .store
+                .partner_by_isa(tenant.id, q, id)
+                .await?
+                .filter(|x| {
+                    // A carrier's own identity may only speak as that carrier.
+                    p.carrier.is_none_or(|c| x.carrier_id == Some(c))
+                });
+            let Some(partner) = partner else {
+                report.interchanges.push(InterchangeReport {
+                    sender: format!("{q}:{id}"),
+                    receiver: format!(
+                        "{}:{}",
+                        ic0.header.receiver_qualifier.trim(),
+                        ic0.header.receiver_id.trim()
+                    ),
+                    control: ic0.header.control_number.clone(),
+                    status: "rejected".into(),
+                    problems: vec![format!(
+                        "no trading partner with ISA sender {q}:{id} in tenant {}",
+                        tenant.slug
+                    )],
+                    warnings: vec![],
+                    groups: vec![],
+                });
+                continue;
+            };
+            let control = ic0.header.control_number.clone();
+            if let Some(prev) = self
+                .store
+                .interchange_by_control(tenant.id, partner.id, Direction::Inbound, &control)
+                .await?
+            {
+                report.interchanges.push(InterchangeReport {
+                    sender: format!("{q}:{id}"),
+                    receiver: format!(
+                        "{}:{}",
+                        ic0.header.receiver_qualifier.trim(),
+                        ic0.header.receiver_id.trim()
+                    ),
+                    control,
+                    status: "duplicate".into(),
+                    problems: vec![],
+                    warnings: vec![format!(
+                        "interchange already received at {}; nothing done",
+                        prev.at
+                    )],
+                    groups: vec![],
+                });
+                continue;
+            }
+            let options = if partner.lenient {
+                ReadOptions::lenient()
+            } else {
+                ReadOptions::strict()
+            };
+            let prepared = consign_edi::prepare(slice, &options);
+            let doc = prepared.read(&options);
+            let Some(ic) = doc.interchanges.first() else {
+                // Never silently: what made the partner's reading stop is reported.
+                report.interchanges.push(InterchangeReport {
+                    sender: format!("{q}:{id}"),
+                    receiver: format!(
+                        "{}:{}",
+                        ic0.header.receiver_qualifier.trim(),
+                        ic0.header.receiver_id.trim()
+                    ),
+                    control,
+                    status: "rejected".into(),
+                    problems: texts(&doc.errors),
+                    warnings: vec![],
+                    groups: vec![],
+                });
+                continue;
+            };
+            let results = assess(ic, &options, partner.allow_partial);
+            let mut ic_report = report_for(ic, &results, &options);
+            let interchange_id = InterchangeId::new_at(now, entropy());
+            let record = InterchangeRecord {
+                id: interchange_id,
+                tenant_id: tenant.id,
+                partner_id: partner.id,
+                direction: Direction::Inbound,
+                control_number: control.clone(),
+                status: ic_report.status.clone(),
+                at: now,
+                sha256: hex::encode(Sha256::digest(slice)),
+                summary: serde_json::to_value(strip_content(&ic_report)).unwrap_or_default(),
+            };
+            tx.insert_interchange(&record, slice).await?;
+            let mut sets = Vec::new();
+            for (g, gr) in ic.groups.iter().zip(&ic_report.groups) {
+                for s in &gr.sets {
+                    sets.push(SetRecord {
+                        id: EdiSetId::new_at(now, entropy()),
+                        interchange_id,
+                        partner_id: partner.id,
+                        direction: Direction::Inbound,
+                        group_control: g.control_number.clone(),
+                        set_control: s.control.clone(),
+                        set_id: s.id.clone(),
+                        status: s.status.clone(),
+                        content: s.content.clone(),
+                        problems: s.problems.iter().chain(&s.warnings).cloned().collect(),
+                        at: now,
+                    });
+                }
+                // Received 997s answer groups we sent.
+                for (set, sr) in g.sets.iter().zip(&gr.sets) {
+                    if sr.status == "rejected" {
+                        continue;
+                    }
+                    if let Ok(TypedSet::FunctionalAck997(ack)) = parse_any(set, &options) {
+                        let detail = serde_json::to_string(&ack).unwrap_or_default();
+                        if let Some(sent_at) = tx
+                            .acknowledge_group(
+                                tenant.id,
+                                partner.id,
+                                &ack.group_control,
+                                &ack.group_status,
+                                now,
+                                &detail,
+                            )
+                            .await?
+                        {
+                            answered.push((
+                                partner.clone(),
+                                ack.group_control.clone(),
+                                sent_at,
+                                answer_from(&ack.group_status, Some(&ack)),
+                            ));
+                        }
+                    }
+                }
+            }
+            tx.insert_edi_sets(tenant.id, &sets).await?;
+            // Accepted 214s become tracking events, in this same transaction: the interchange,
+            // its sets and their effect on shipments and cases commit together or not at all.
+            let status_sets: Vec<(String, ShipmentStatus214)> = ic_report
+                .groups
+                .iter()
+                .flat_map(|g| &g.sets)
+                .filter(|sr| sr.id == "214" && sr.status != "rejected")
+                .filter_map(|sr| {
+                    // Set content is the typed set under its variant's name.
+                    let c = sr.content.as_ref()?.get("ShipmentStatus214")?.clone();
+                    Some((sr.control.clone(), serde_json::from_value(c).ok()?))
+                })
+                .collect();
+            if !status_sets.is_empty() {
+                let (items, keys, skipped) = events_from_214(
+                    &partner,
+                    &carriers,
+                    &format!("{q}:{id}"),
+                    &control,
+                    &status_sets,
+                    now,
+                );
+                ic_report.warnings.extend(skipped);
+                let known = self
+                    .store
+                    .shipment_ids_by_tracking(tenant.id, &keys)
+                    .await?;
+                let items = choose_tracking_numbers(items, &known, &carriers);
+                let (mut events, bad) = crate::tracking::build_events(
+                    &carriers,
+                    p,
+                    tenant,
+                    now,
+                    "edi:214",
+                    items.clone(),
+                );
+                for (i, inv) in bad {
+                    ic_report.warnings.push(format!(
+                        "214 event {} not applied: {}",
+                        items.get(i).map(|x| x.0.as_str()).unwrap_or("?"),
+                        inv.summary()
+                    ));
+                }
+                let book = self.rulebook_in_force(tenant.id).await?;
+                let out = self
+                    .apply_events(
+                        &mut *tx,
+                        tenant.id,
+                        &p.actor.label(),
+                        &book,
+                        &known,
+                        &mut events,
+                    )
+                    .await?;
+                ic_report.warnings.push(format!(
+                    "214: {} event(s) applied, {} orphan(s), {} duplicate(s); cases opened {}, resolved {}",
+                    out.accepted, out.orphans, out.duplicates, out.cases.opened, out.cases.resolved
+                ));
+            }
+            if !ic.accepted {
+                let counter = format!("edi-out:{}", partner.id);
+                let n = tx.next_numbers(tenant.id, &counter, 1).await?;
+                let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
+                let t = ta1_interchange(ic, n, now)
+                    .map_err(|e| AppError::Invalid(Invalid::one("acknowledgement", e)))?;
+                acks.extend(t);
+            } else {
+                for (i, r) in results.iter().enumerate() {
+                    if ic.groups[i].functional_id == "FA" {
+                        continue;
+                    }
+                    let counter = format!("edi-out:{}", partner.id);
+                    let n = tx.next_numbers(tenant.id, &counter, 1).await?;
+                    let n = u32::try_from(n % 1_000_000_000).unwrap_or(1).max(1);
+                    let ack = ack_interchange(ic, i, r, (n, n), now, partner.acknowledgement)
+                        .map_err(|e| AppError::Invalid(Invalid::one("acknowledgement", e)))?;
+                    let out = InterchangeRecord {
+                        id: InterchangeId::new_at(now, entropy()),
+                        tenant_id: tenant.id,
+                        partner_id: partner.id,
+                        direction: Direction::Outbound,
+                        control_number: format!("{n:09}"),
+                        status: "sent".into(),
+                        at: now,
+                        sha256: hex::encode(Sha256::digest(&ack)),
+                        summary: serde_json::json!({ "acknowledges": { "interchange": control, "group": ic.groups[i].control_number } }),
+                    };
+                    tx.insert_interchange(&out, &ack).await?;
+                    acks.extend(ack);
+                }
+            }
+            audit.push(
+                AuditEntry::new(Some(tenant.id), now, p.actor.label(), "edi_interchange", interchange_id, "received")
+                    .after(&serde_json::json!({ "partner": partner.name, "control": control, "status": ic_report.status })),
+            );
+            report.interchanges.push(ic_report);
+        }
+        if !answered.is_empty() {
+            let book = self.rulebook_in_force(tenant.id).await?;
+            if let Some(rule) = &book.book.edi_unacknowledged {
+                let mut w = SubjectCases::new(tenant.id, p.actor.label(), now);
+                let mut open = open_group_cases(&mut *tx, tenant.id).await?;
+                for (partner, group, sent_at, answer) in answered {
+                    judge_group(
+                        &mut w,
+                        &mut open,
+                        rule,
+                        book.version,
+                        &partner,
+                        &group,
+                        sent_at,
+                        &answer,
+                        AckTrigger::AnswerArrived,
+                    );
+                }
+                w.write(&mut *tx).await?;
+            }
+        }
+        tx.append_audit(audit).await?;
+        self.commit(tx).await?;
+        report.acknowledgements = String::from_utf8_lossy(&acks).into_owned();
+        Ok(report)
+    }
+}
+
+/// What a 997 said of a group we sent, for `edi_unacknowledged`: rejected when AK9 is `R` or
+/// `P` or any AK5 rejects its set (the sets' detail comes from the stored 997 when there).
+pub(super) fn answer_from(
+    ak9: &str,
+    ack: Option<&consign_edi::sets::FunctionalAck997>,
+) -> GroupAnswer {
+    let rejected: Vec<String> = ack
+        .map(|a| {
+            a.sets
+                .iter()
+                .filter(|s| s.rejected())
+                .map(|s| {
+                    let codes = if s.errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (AK5 codes {})", s.errors.join(","))
+                    };
+                    format!("{} {} AK5 {}{codes}", s.set_id, s.control, s.status)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if ak9 == "R" || ak9 == "P" || !rejected.is_empty() {
+        let mut why = format!("AK9 {ak9}");
+        if !rejected.is_empty() {
+            why.push_str(&format!("; sets rejected: {}", rejected.join(", ")));
+        }
+        GroupAnswer::Rejected { why }
+    } else {
+        GroupAnswer::Accepted {
+            ak9: ak9.to_string(),
+        }
+    }
+}
+
+/// A mapped event with where it came from (`set 0001 AT7 2`).
+pub(super) type Labelled = (String, MappedEvent);
+
+/// Tracking events of accepted 214 sets, each with its candidate tracking numbers in order of
+/// preference (references with the partner's tracking or PRO qualifiers, then B10-01, then
+/// B10-02); the chosen one is settled by [`choose_tracking_numbers`]. Returns the events (the
+/// tracking number still holding all candidates, `|`-joined) and the lookup keys.
+pub(super) fn events_from_214(
+    partner: &TradingPartner,
+    carriers: &[consign_core::party::Carrier],
+    sender: &str,
+    control: &str,
+    sets: &[(String, ShipmentStatus214)],
+    now: jiff::Timestamp,
+) -> (Vec<Labelled>, Vec<(CarrierId, String)>, Vec<String>) {
+    let cw = crate::tracking::crosswalks();
+    let tz = jiff::tz::TimeZone::get(&partner.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let offset = tz.to_offset(now);
+    let wanted = |q: &str| {
+        partner
+            .tracking_qualifiers
+            .iter()
+            .chain(&partner.pro_qualifiers)
+            .any(|x| x == q)
+    };
+    let mut out = Vec::new();
+    let mut keys = Vec::new();
+    let mut skipped = Vec::new();
+    for (st02, s) in sets {
+        // The partner's own carrier, else the set's B10-03 SCAC.
+        let carrier = partner
+            .carrier_id
+            .or_else(|| crate::shipments::find_carrier(carriers, &s.scac).map(|c| c.id));
+        for (k, ev) in s.events.iter().enumerate() {
+            let status = ev.status_code.as_deref().unwrap_or_default().to_string();
+            let reason = ev.status_reason.as_deref().unwrap_or_default().to_string();
+            if status.is_empty() {
+                // Appointment records set appointment times, not status (SPEC §2).
+                continue;
+            }
+            let mapped = cw.x12(&status, &reason);
+            // Local times are read in the partner's zone at that date (daylight saving).
+            let offset = ev
+                .date
+                .and_then(|d| d.to_zoned(tz.clone()).ok())
+                .map_or(offset, |z| z.offset());
+            let at = match ev.instant(Some(offset)) {
+                Some(Ok(at)) => at,
+                Some(Err(e)) => {
+                    skipped.push(format!("214 set {st02} AT7 {}: not applied: {e}", k + 1));
+                    continue;
+                }
+                None => {
+                    skipped.push(format!(
+                        "214 set {st02} AT7 {}: not applied: no date and time (AT705/AT706)",
+                        k + 1
+                    ));
+                    continue;
+                }
+            };
+            let (occurred_at, eta) = if mapped.eta_update && mapped.status.is_none() {
+                // AG/X2: the AT7's date and time are the new estimate, reported now.
+                (now, Some(at))
+            } else {
+                (at, None)
+            };
+            let mut candidates: Vec<String> = ev
+                .references
+                .iter()
+                .chain(&s.references)
+                .filter(|r| wanted(&r.qualifier))
+                .map(|r| r.value.trim().to_string())
+                .collect();
+            candidates.extend(s.reference_id.iter().map(|r| r.trim().to_string()));
+            candidates.push(s.shipment_id.trim().to_string());
+            candidates.retain(|c| !c.is_empty());
+            candidates.dedup();
+            if let Some(c) = carrier {
+                keys.extend(candidates.iter().map(|t| (c, t.clone())));
+            }
+            let location = ev
+                .location
+                .as_ref()
+                .map(|l| {
+                    [l.city.as_deref(), l.state.as_deref(), l.country.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            out.push((
+                format!("set {st02} AT7 {}", k + 1),
+                MappedEvent {
+                    carrier: carrier
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| s.scac.to_string()),
+                    tracking_number: candidates.join("|"),
+                    occurred_at,
+                    mapped,
+                    eta,
+                    raw_code: status,
+                    raw_reason: reason,
+                    location,
+                    description: String::new(),
+                    message_id: Some(format!("{sender}/{control}/{st02}/{}", k + 1)),
+                },
+            ));
+        }
+    }
+    (out, keys, skipped)
+}
+
+/// Settles each event's tracking number: the first candidate a shipment has, else the first.
+pub(super) fn choose_tracking_numbers(
+    items: Vec<(String, MappedEvent)>,
+    known: &std::collections::HashMap<(CarrierId, String), ShipmentId>,
+    carriers: &[consign_core::party::Carrier],
+) -> Vec<(String, MappedEvent)> {
+    items
+        .into_iter()
+        .map(|(at, mut e)| {
+            let carrier = crate::shipments::find_carrier(carriers, &e.carrier).map(|c| c.id);
+            let candidates: Vec<String> = e.tracking_number.split('|').map(String::from).collect();
+            e.tracking_number = candidates
+                .iter()
+                .find(|t| carrier.is_some_and(|c| known.contains_key(&(c, (*t).clone()))))
+                .or(candidates.first())
+                .cloned()
+                .unwrap_or_default();
+            (at, e)
+        })
+        .collect()
+}

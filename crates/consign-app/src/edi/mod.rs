@@ -1,0 +1,139 @@
+//! The EDI gateway around the `consign-edi` reader, one file per direction of work: trading
+//! [`partners`], [`inbound`] intake (every interchange stored raw, accepted sets committed,
+//! received 997s matched to the groups we sent), the [`acks`] we answer with, [`outbound`]
+//! tenders and shipping orders, and [`unacknowledged`] (the `edi_unacknowledged` rule). This
+//! module holds the reports and `edi check`, which needs no database.
+
+mod acks;
+mod inbound;
+mod outbound;
+mod partners;
+mod unacknowledged;
+
+pub use outbound::{Sent, load_tender, shipping_order};
+pub(crate) use unacknowledged::stored_answer;
+
+use acks::{ack_interchange, assess, report_for, ta1_interchange};
+use consign_core::edi::Acknowledgement;
+use consign_edi::{EdiError, ReadOptions};
+use serde::Serialize;
+
+/// The largest EDI body accepted over HTTP and from files.
+pub const MAX_EDI_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SetReport {
+    pub id: String,
+    pub control: String,
+    /// `accepted`, `accepted_with_warnings` or `rejected`.
+    pub status: String,
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    pub functional_id: String,
+    pub control: String,
+    /// AK901 of the 997 we answer with: A, E, P or R.
+    pub ack_status: String,
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+    pub sets: Vec<SetReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InterchangeReport {
+    pub sender: String,
+    pub receiver: String,
+    pub control: String,
+    /// `accepted`, `partially_accepted`, `rejected`, or `duplicate` (already received: no-op).
+    pub status: String,
+    pub problems: Vec<String>,
+    pub warnings: Vec<String>,
+    pub groups: Vec<GroupReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EdiReport {
+    /// Problems with the input as a whole (empty, not X12, trailing data).
+    pub problems: Vec<String>,
+    pub interchanges: Vec<InterchangeReport>,
+    /// The 997 interchanges (and TA1s) we answer with, as X12 text.
+    pub acknowledgements: String,
+}
+
+impl EdiReport {
+    /// True when anything at all was rejected.
+    pub fn has_rejections(&self) -> bool {
+        !self.problems.is_empty()
+            || self.interchanges.iter().any(|i| {
+                i.status == "rejected"
+                    || i.groups.iter().any(|g| {
+                        g.ack_status == "R" || g.sets.iter().any(|s| s.status == "rejected")
+                    })
+            })
+    }
+}
+
+pub(super) fn texts(errors: &[EdiError]) -> Vec<String> {
+    errors.iter().map(|e| e.to_string()).collect()
+}
+
+/// Reads a file with no database at all and tells what would be accepted and the 997s we would
+/// answer with (`consign edi check`).
+pub fn check(
+    bytes: &[u8],
+    lenient: bool,
+    acknowledgement: Acknowledgement,
+    now: jiff::Timestamp,
+) -> EdiReport {
+    let options = if lenient {
+        ReadOptions::lenient()
+    } else {
+        ReadOptions::strict()
+    };
+    let prepared = consign_edi::prepare(bytes, &options);
+    let doc = prepared.read(&options);
+    let mut acks = Vec::new();
+    let mut interchanges = Vec::new();
+    let mut control = 1u32;
+    for ic in &doc.interchanges {
+        let results = assess(ic, &options, true);
+        let mut report = report_for(ic, &results, &options);
+        if !ic.accepted {
+            match ta1_interchange(ic, control, now) {
+                Ok(t) => acks.extend(t),
+                Err(e) => report
+                    .problems
+                    .push(format!("the TA1 could not be written: {e}")),
+            }
+            control += 1;
+            interchanges.push(report);
+            continue;
+        }
+        for (i, r) in results.iter().enumerate() {
+            if ic.groups[i].functional_id == "FA" {
+                continue; // acknowledgements are not acknowledged
+            }
+            // A readable group always gets its acknowledgement: one that cannot be written is
+            // a failure of the whole check, never a silently empty file.
+            match ack_interchange(ic, i, r, (control, control), now, acknowledgement) {
+                Ok(bytes) => acks.extend(bytes),
+                Err(e) => report.problems.push(format!(
+                    "group {}: the acknowledgement could not be written: {e}",
+                    ic.groups[i].control_number
+                )),
+            }
+            control += 1;
+        }
+        interchanges.push(report);
+    }
+    EdiReport {
+        problems: texts(&doc.errors),
+        interchanges,
+        acknowledgements: String::from_utf8_lossy(&acks).into_owned(),
+    }
+}
