@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::json::too_large;
+use axum::RequestExt;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -50,9 +51,9 @@ pub async fn idempotency(State(st): State<AppState>, req: Request, next: Next) -
         return next.run(req).await;
     };
     let scope = auth.principal.actor.label();
-    let (parts, body) = req.into_parts();
-    let limit = st.cfg.body_limit_for(parts.uri.path());
-    let Ok(bytes) = to_bytes(body, limit).await else {
+    // The route's own limit, as `routing::body_limit` set it for the handler's extractor.
+    let (parts, body) = req.with_limited_body().into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
         return too_large().into_response();
     };
     let mut h = Sha256::new();

@@ -12,14 +12,15 @@ pub mod json;
 pub mod limits;
 pub mod openapi;
 pub mod openapi_schemas;
+pub mod routing;
 pub mod security;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use consign_app::App;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::{Arc, OnceLock};
@@ -60,29 +61,14 @@ impl Default for WebConfig {
     }
 }
 
-impl WebConfig {
-    pub fn body_limit_for(&self, path: &str) -> usize {
-        if path.ends_with("/edi") {
-            consign_app::edi::MAX_EDI_BYTES
-        } else if path.ends_with("/tracking-events") || path.contains("/webhooks/") {
-            TRACKING_BODY_LIMIT
-        } else if path.ends_with("/documents") {
-            self.document_limit
-        } else {
-            self.body_limit
-        }
-    }
-}
-
-/// Event batches: 10,000 events of a few hundred bytes each.
-pub const TRACKING_BODY_LIMIT: usize = 16 * 1024 * 1024;
-
 #[derive(Clone)]
 pub struct AppState {
     pub app: App,
     pub cfg: Arc<WebConfig>,
     pub limiter: Arc<limits::RateLimiter>,
     pub metrics: PrometheusHandle,
+    /// Each API route's body limit, as its declaration in `api` names it.
+    pub body_limits: Arc<routing::BodyLimits>,
 }
 
 /// The process-wide Prometheus recorder (installed once; every router shares it).
@@ -101,93 +87,15 @@ fn metrics_handle() -> PrometheusHandle {
 }
 
 pub fn router(app: App, cfg: WebConfig) -> Router {
+    let (api, doc, body_limits) = api::routes().into_parts();
     let state = AppState {
         app,
         cfg: Arc::new(cfg.clone()),
         limiter: Arc::new(limits::RateLimiter::default()),
         metrics: metrics_handle(),
+        body_limits: Arc::new(body_limits),
     };
-    use api::{admin, edi, orders, session, shipments, tracking};
-    let tenant = Router::new()
-        .route("/", get(admin::get_tenant))
-        .route(
-            "/carriers",
-            get(admin::list_carriers).post(admin::create_carrier),
-        )
-        .route(
-            "/warehouses",
-            get(admin::list_warehouses).post(admin::create_warehouse),
-        )
-        .route("/customers", get(admin::list_customers))
-        .route("/audit/{entity}/{id}", get(admin::entity_audit))
-        .route("/orders", get(orders::list).post(orders::create))
-        .route("/orders/{id}", get(orders::get))
-        .route(
-            "/orders/{id}/changes",
-            get(orders::changes).post(orders::change),
-        )
-        .route("/orders/{id}/release", post(orders::release))
-        .route("/shipments", get(shipments::list).post(shipments::create))
-        .route("/shipments/{id}", get(shipments::get))
-        .route("/shipments/{id}/tracking", get(tracking::shipment_tracking))
-        .route(
-            "/tracking-events",
-            post(tracking::post_events).layer(DefaultBodyLimit::max(TRACKING_BODY_LIMIT)),
-        )
-        .route("/tracking/quality", get(tracking::quality))
-        .route(
-            "/webhooks/{format}",
-            post(tracking::webhook).layer(DefaultBodyLimit::max(TRACKING_BODY_LIMIT)),
-        )
-        .route("/cases", get(tracking::list_cases))
-        .route("/cases/{id}", get(tracking::get_case))
-        .route(
-            "/rulebook",
-            get(tracking::get_rulebook).put(tracking::put_rulebook),
-        )
-        .route(
-            "/shipments/{id}/documents",
-            get(shipments::list_documents)
-                .post(shipments::attach_document)
-                .layer(DefaultBodyLimit::max(cfg.document_limit)),
-        )
-        .route(
-            "/edi",
-            post(edi::receive).layer(DefaultBodyLimit::max(consign_app::edi::MAX_EDI_BYTES)),
-        )
-        .route(
-            "/edi/partners",
-            get(edi::list_partners).post(edi::create_partner),
-        )
-        .route("/shipments/{id}/tender", post(edi::tender))
-        .route("/orders/{id}/warehouse-order", post(edi::warehouse_order))
-        .route("/edi/partners/{id}/outbound", get(edi::outbound_groups))
-        .route("/edi/interchanges", get(edi::list_interchanges))
-        .route("/edi/interchanges/{id}", get(edi::get_interchange))
-        .route("/edi/interchanges/{id}/raw", get(edi::raw_interchange))
-        .route(
-            "/shipments/{id}/documents/{doc}",
-            get(shipments::download_document),
-        );
-    let v1 = Router::new()
-        .route(
-            "/session",
-            get(session::whoami)
-                .post(session::login)
-                .delete(session::logout),
-        )
-        .route(
-            "/tenants",
-            get(admin::list_tenants).post(admin::create_tenant),
-        )
-        .route("/users", get(admin::list_users).post(admin::create_user))
-        .route("/tokens", get(admin::list_tokens).post(admin::create_token))
-        .route("/tokens/{id}", axum::routing::delete(admin::revoke_token))
-        .nest("/tenants/{tenant}", tenant)
-        .fallback(|| async { error::ApiError::not_found("route") });
-    Router::new()
-        .nest("/api/v1", v1)
-        .merge(openapi::swagger_ui())
+    api.merge(openapi::swagger_ui(openapi::document(doc)))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route(
@@ -207,7 +115,10 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             state.clone(),
             limits::rate_limit,
         ))
-        .layer(DefaultBodyLimit::max(cfg.body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            routing::body_limit,
+        ))
         .layer(middleware::from_fn(track))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -1,474 +1,39 @@
-//! The OpenAPI 3.1 document, built from the route table below so every route the router serves
-//! is described, and served at `/api/openapi.json` with Swagger UI at `/api/docs` (vendored,
-//! no CDN). `consign export-openapi` writes the same document; CI diffs it against the
-//! committed `openapi.json`.
+//! The OpenAPI 3.1 document, served at `/api/openapi.json` with Swagger UI at `/api/docs`
+//! (vendored, no CDN). Its paths come from the same declarations as the router's API routes
+//! (`crate::api::routes`), so every route served is described. `consign export-openapi` writes
+//! the same document; CI diffs it against the committed `openapi.json`.
 
 use crate::AppState;
 use axum::Router;
 use serde_json::{Value, json};
 use utoipa_swagger_ui::SwaggerUi;
 
-/// (method, path, summary, capability or auth note, request body schema, success status, response schema)
-type Route = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    &'static str,
-    &'static str,
-);
-
-const T: &str = "/api/v1/tenants/{tenant}";
-
-fn routes() -> Vec<Route> {
-    vec![
-        (
-            "post",
-            "/api/v1/session",
-            "Sign in with e-mail and password; sets the session cookie and returns the CSRF token",
-            Some("Login"),
-            "201",
-            "Session",
-        ),
-        (
-            "get",
-            "/api/v1/session",
-            "Who is calling: actor, role, capabilities",
-            None,
-            "200",
-            "Whoami",
-        ),
-        ("delete", "/api/v1/session", "Sign out", None, "204", ""),
-        (
-            "get",
-            "/api/v1/tenants",
-            "Tenants the caller reaches",
-            None,
-            "200",
-            "TenantPage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants",
-            "Create a tenant (admin)",
-            Some("NewTenant"),
-            "201",
-            "Tenant",
-        ),
-        (
-            "get",
-            "/api/v1/users",
-            "Users (admin)",
-            None,
-            "200",
-            "UserPage",
-        ),
-        (
-            "post",
-            "/api/v1/users",
-            "Create a user; a generated password is returned once",
-            Some("NewUser"),
-            "201",
-            "User",
-        ),
-        (
-            "get",
-            "/api/v1/tokens",
-            "API tokens (admin); secrets are never returned",
-            None,
-            "200",
-            "TokenPage",
-        ),
-        (
-            "post",
-            "/api/v1/tokens",
-            "Create an API token; the secret is returned once",
-            Some("NewToken"),
-            "201",
-            "CreatedToken",
-        ),
-        (
-            "delete",
-            "/api/v1/tokens/{id}",
-            "Revoke a token",
-            None,
-            "204",
-            "",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}",
-            "One tenant",
-            None,
-            "200",
-            "Tenant",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/carriers",
-            "The tenant's carriers",
-            None,
-            "200",
-            "CarrierPage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/carriers",
-            "Add a carrier (admin)",
-            Some("NewCarrier"),
-            "201",
-            "Carrier",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/warehouses",
-            "The tenant's warehouses",
-            None,
-            "200",
-            "WarehousePage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/warehouses",
-            "Add a warehouse (admin)",
-            Some("NewWarehouse"),
-            "201",
-            "Warehouse",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/customers",
-            "The tenant's customers (cursor pagination)",
-            None,
-            "200",
-            "CustomerPage",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/edi/partners",
-            "EDI trading partners",
-            None,
-            "200",
-            "PartnerPage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/edi/partners",
-            "Add a trading partner (ISA ids, carrier or warehouse, strictness)",
-            Some("NewTradingPartner"),
-            "201",
-            "TradingPartner",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/edi/partners/{id}/outbound",
-            "Groups sent to the partner and the 997 that answered each",
-            None,
-            "200",
-            "OutboundGroupPage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/edi",
-            "Receive raw X12; answers with per-set verdicts and the 997s (Accept: application/edi-x12 for the 997s alone)",
-            Some("x12"),
-            "200",
-            "EdiReport",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/orders/{id}/warehouse-order",
-            "Send the order to a warehouse (?warehouse=CODE) as an EDI 940 (stored, awaiting its 997)",
-            None,
-            "201",
-            "Tender",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/shipments/{id}/tender",
-            "Tender the shipment to its carrier as an EDI 204 (stored, awaiting its 997)",
-            None,
-            "201",
-            "Tender",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/edi/interchanges",
-            "Stored interchanges, inbound and outbound, newest first",
-            None,
-            "200",
-            "InterchangePage",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/edi/interchanges/{id}",
-            "One interchange with its transaction sets",
-            None,
-            "200",
-            "InterchangeDetail",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/edi/interchanges/{id}/raw",
-            "The interchange's bytes as received or sent",
-            None,
-            "200",
-            "x12",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/audit/{entity}/{id}",
-            "Audit trail of one entity (admin)",
-            None,
-            "200",
-            "AuditPage",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/orders",
-            "Orders, newest first; filters status, from, to, q; cursor pagination",
-            None,
-            "200",
-            "OrderPage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/orders",
-            "Create an order (honours Idempotency-Key)",
-            Some("NewOrder"),
-            "201",
-            "Order",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/orders/{id}",
-            "One order",
-            None,
-            "200",
-            "Order",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/orders/{id}/changes",
-            "The order's change requests",
-            None,
-            "200",
-            "OrderChangePage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/orders/{id}/changes",
-            "Request an address change, cancellation or promise change (only before anything ships)",
-            Some("ChangeRequest"),
-            "200",
-            "Order",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/orders/{id}/release",
-            "Release a received order for fulfilment",
-            None,
-            "200",
-            "Order",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/shipments",
-            "Shipments, newest first; filters status, carrier, order, from, to, q; cursor pagination",
-            None,
-            "200",
-            "ShipmentPage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/shipments",
-            "Create a shipment (honours Idempotency-Key)",
-            Some("NewShipment"),
-            "201",
-            "Shipment",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/shipments/{id}",
-            "One shipment",
-            None,
-            "200",
-            "Shipment",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/shipments/{id}/documents",
-            "The shipment's documents",
-            None,
-            "200",
-            "DocumentPage",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/shipments/{id}/documents",
-            "Attach a document: raw body, ?kind=&filename=",
-            Some("binary"),
-            "201",
-            "Document",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/shipments/{id}/documents/{doc}",
-            "Download a document",
-            None,
-            "200",
-            "binary",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/tracking-events",
-            "Ingest up to 10,000 canonical tracking events; a result per item (accepted, duplicate, orphan) after the durable commit",
-            Some("EventBatch"),
-            "200",
-            "IngestOutcome",
-        ),
-        (
-            "post",
-            "/api/v1/tenants/{tenant}/webhooks/{format}",
-            "Tracking webhook (format open_source_12 or tracking_saas); X-Consign-Signature HMAC when a secret is configured",
-            Some("json"),
-            "200",
-            "IngestOutcome",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/shipments/{id}/tracking",
-            "A shipment's events, derived state and open cases",
-            None,
-            "200",
-            "TrackingView",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/tracking/quality",
-            "Tracking data quality: events, orphans, unmapped codes per source",
-            None,
-            "200",
-            "TrackingQuality",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/cases",
-            "Exception cases, newest first, filtered by type, status, severity, carrier, accountable party, opened date",
-            None,
-            "200",
-            "CasePage",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/cases/{id}",
-            "A case with its timeline",
-            None,
-            "200",
-            "CaseView",
-        ),
-        (
-            "get",
-            "/api/v1/tenants/{tenant}/rulebook",
-            "The rulebook in force (version 0 is the shipped default)",
-            None,
-            "200",
-            "RulebookView",
-        ),
-        (
-            "put",
-            "/api/v1/tenants/{tenant}/rulebook",
-            "Store a new rulebook version (TOML body); refused with every problem when invalid",
-            Some("toml"),
-            "201",
-            "RulebookView",
-        ),
-    ]
-}
-
-fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-fn params(path: &str, method: &str) -> Vec<Value> {
-    let mut v: Vec<Value> = path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-        .collect();
-    let list = |names: &[&str]| {
-        names.iter().map(|n| json!({ "name": n, "in": "query", "required": false, "schema": { "type": "string" } })).collect::<Vec<_>>()
-    };
-    if method == "get" && path.ends_with("/orders") {
-        v.extend(list(&["status", "from", "to", "q", "cursor", "limit"]));
-    } else if method == "get" && path.ends_with("/shipments") {
-        v.extend(list(&[
-            "status", "carrier", "order", "from", "to", "q", "cursor", "limit",
-        ]));
-    } else if method == "get" && path.ends_with("/cases") {
-        v.extend(list(&[
-            "type",
-            "status",
-            "severity",
-            "carrier",
-            "accountable",
-            "shipment",
-            "partner",
-            "from",
-            "to",
-            "cursor",
-            "limit",
-        ]));
-    } else if method == "post" && path.ends_with("/webhooks/{format}") {
-        v.extend(list(&["carrier"]));
-    } else if method == "get" && path.ends_with("/customers") {
-        v.extend(list(&["cursor", "limit"]));
-    } else if method == "post" && path.ends_with("/warehouse-order") {
-        v.extend(list(&["warehouse"]));
-    } else if method == "post" && path.ends_with("/documents") {
-        v.extend(list(&["kind", "filename"]));
-    }
-    if method == "post" {
-        v.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "maxLength": 255 } }));
-    }
-    v
-}
-
-/// The document.
+/// The document, as the router built from the same routes serves it.
 pub fn spec() -> Value {
-    let mut paths = serde_json::Map::new();
-    for (method, path, summary, body, status, response) in routes() {
-        let mut op = json!({
-            "summary": summary,
-            "operationId": format!("{method}{}", path.replace(T, "").replace(['/', '{', '}'], "_")),
-            "parameters": params(path, method),
-            "responses": {
-                status: if response.is_empty() { json!({ "description": "done" }) }
-                        else if response == "x12" { json!({ "description": "X12", "content": { "application/edi-x12": { "schema": { "type": "string" } } } }) }
-                        else if response == "binary" { json!({ "description": "the document", "content": { "application/octet-stream": {} } }) }
-                        else { json!({ "description": "success", "content": { "application/json": { "schema": schema_ref(response) } } }) },
-                "default": { "description": "RFC 9457 problem", "content": { "application/problem+json": { "schema": schema_ref("Problem") } } }
-            }
-        });
-        match body {
-            Some("x12") => {
-                op["requestBody"] = json!({ "required": true, "content": { "application/edi-x12": { "schema": { "type": "string" } } } })
-            }
-            Some("json") => {
-                op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })
-            }
-            Some("toml") => {
-                op["requestBody"] = json!({ "required": true, "content": { "application/toml": { "schema": { "type": "string" } } } })
-            }
-            Some("binary") => {
-                op["requestBody"] = json!({ "required": true, "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } } })
-            }
-            Some(b) => {
-                op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(b) } } })
-            }
-            None => {}
+    let (_, paths, _) = crate::api::routes().into_parts();
+    document(paths)
+}
+
+/// The full document around the paths the API routes declared: what every operation shares
+/// (error answers, the idempotency header), security, and the component schemas.
+pub fn document(api: utoipa::openapi::OpenApi) -> Value {
+    let mut paths = serde_json::to_value(&api.paths).unwrap_or_else(|_| json!({}));
+    for item in paths
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            shared_by_every_operation(method, op);
         }
-        paths.entry(path.to_string()).or_insert_with(|| json!({}))[method] = op;
+    }
+    let mut schemas = crate::openapi_schemas::schemas();
+    // Types a route names that are not listed there: derived by the same `ToSchema`, so the
+    // listed definition, where there is one, is the same schema.
+    for (name, schema) in api.components.map(|c| c.schemas).unwrap_or_default() {
+        if !schemas.contains_key(&name) {
+            schemas.insert(name, serde_json::to_value(schema).unwrap_or_default());
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -483,13 +48,92 @@ pub fn spec() -> Value {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "API token (cst_…)" },
                 "session": { "type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "Browser session; unsafe methods need X-CSRF-Token" }
             },
-            "schemas": crate::openapi_schemas::schemas()
+            "schemas": schemas
         },
         "security": [ { "bearer": [] }, { "session": [] } ]
     })
 }
 
-pub fn swagger_ui() -> Router<AppState> {
+/// Added here rather than in each `#[utoipa::path]` because layers around every route produce
+/// them: any request can be answered with a problem (401, 413, 429, …), and the idempotency
+/// middleware honours `Idempotency-Key` on every POST.
+fn shared_by_every_operation(method: &str, op: &mut Value) {
+    let Some(op) = op.as_object_mut() else {
+        return;
+    };
+    if method == "post" {
+        let params = op.entry("parameters").or_insert_with(|| json!([]));
+        if let Some(params) = params.as_array_mut() {
+            params.push(json!({
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "Replays the first answer to a repeat of this request by the same caller (kept at least 24 hours); the same key with a different request is a 409",
+                "schema": { "type": "string", "maxLength": 255 }
+            }));
+        }
+    }
+    let responses = op.entry("responses").or_insert_with(|| json!({}));
+    if let Some(responses) = responses.as_object_mut() {
+        responses.insert(
+            "default".into(),
+            json!({
+                "description": "RFC 9457 problem",
+                "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } }
+            }),
+        );
+    }
+}
+
+pub fn swagger_ui(doc: Value) -> Router<AppState> {
     Router::new()
-        .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", spec()))
+        .merge(SwaggerUi::new("/api/docs").external_url_unchecked("/api/openapi.json", doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a validator would refuse, checked where the declarations are: every `{param}` of a
+    /// path is declared by each of its operations, and every `$ref` names a component.
+    #[test]
+    fn path_parameters_are_declared_and_refs_resolve() {
+        let doc = spec();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let in_path: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            for (method, op) in item.as_object().unwrap() {
+                let declared: Vec<&str> = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "path")
+                    .filter_map(|p| p["name"].as_str())
+                    .collect();
+                assert_eq!(declared, in_path, "{method} {path}");
+            }
+        }
+        let mut refs = Vec::new();
+        collect_refs(&doc, &mut refs);
+        for r in refs {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or(&r);
+            assert!(schemas.contains_key(name), "dangling $ref {r}");
+        }
+    }
+
+    fn collect_refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| collect_refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+            _ => {}
+        }
+    }
 }

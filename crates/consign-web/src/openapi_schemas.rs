@@ -1,5 +1,7 @@
 //! Component schemas of the OpenAPI document, derived from the domain and request types
 //! themselves (utoipa), so the document cannot drift from what the API accepts and returns.
+//! The few answers built as ad hoc JSON (pages, reports) are written out here, each behind a
+//! type named like its schema so `#[utoipa::path]` can name it as a body.
 
 use crate::api::admin::{CreatedToken, CreatedUser};
 use crate::api::session::Login;
@@ -24,8 +26,11 @@ use consign_core::shipment::{
 };
 use consign_core::tenant::{NewTenant, Tenant};
 use consign_core::tracking::NewTrackingEvent;
-use serde_json::{Value, json};
-use utoipa::OpenApi;
+use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(components(schemas(
@@ -102,11 +107,20 @@ fn page(item: &str) -> Value {
     })
 }
 
-pub fn schemas() -> Value {
+/// The schemas of every type listed above, and of the written-out ones.
+pub fn schemas() -> Map<String, Value> {
     let doc = Schemas::openapi();
-    let mut map = serde_json::to_value(doc.components.map(|c| c.schemas).unwrap_or_default())
-        .unwrap_or_default();
-    let obj = map.as_object_mut().expect("schemas serialise to an object");
+    let mut map = match serde_json::to_value(doc.components.map(|c| c.schemas)) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    map.extend(written_out());
+    map
+}
+
+/// Schemas of answers that are built as JSON rather than from one Rust type.
+fn written_out() -> Map<String, Value> {
+    let mut obj = Map::new();
     for (page_name, item) in [
         ("TenantPage", "Tenant"),
         ("UserPage", "User"),
@@ -176,5 +190,97 @@ pub fn schemas() -> Value {
         json!({ "type": "object", "properties": { "actor": {}, "role": { "$ref": "#/components/schemas/Role" },
                  "capabilities": { "type": "array", "items": { "type": "string" } }, "csrf_token": { "type": ["string", "null"] } } }),
     );
-    map
+    obj
+}
+
+/// A type standing for a written-out schema, so a handler's `#[utoipa::path]` names its body
+/// as a type (a misspelt name does not compile) and the router collects the schema with it.
+macro_rules! written_out {
+    ($($name:ident),* $(,)?) => {$(
+        #[doc = concat!("The `", stringify!($name), "` schema of the OpenAPI document.")]
+        pub struct $name;
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let mut written = written_out()
+                    .remove(stringify!($name))
+                    .expect("every written-out type has its schema");
+                typeless_as_null(&mut written);
+                serde_json::from_value(written).expect("written-out schemas are valid schemas")
+            }
+        }
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    )*};
+}
+
+/// utoipa reads a schema's missing `type` as an error, not as "any value" (`{}`, which it
+/// writes for a typeless schema), so the written-out `{}`s are spelt `"type": null` for it.
+fn typeless_as_null(v: &mut Value) {
+    match v {
+        Value::Object(m) if m.is_empty() => {
+            m.insert("type".into(), Value::Null);
+        }
+        Value::Object(m) => m.values_mut().for_each(typeless_as_null),
+        Value::Array(a) => a.iter_mut().for_each(typeless_as_null),
+        _ => {}
+    }
+}
+
+written_out!(
+    TenantPage,
+    UserPage,
+    TokenPage,
+    CarrierPage,
+    WarehousePage,
+    CustomerPage,
+    OrderPage,
+    OrderChangePage,
+    ShipmentPage,
+    DocumentPage,
+    PartnerPage,
+    OutboundGroupPage,
+    InterchangePage,
+    CasePage,
+    AuditPage,
+    InterchangeDetail,
+    Tender,
+    EdiReport,
+    TrackingQuality,
+    Session,
+    Whoami,
+);
+
+/// Raw bytes of any media type (document uploads), as a request body.
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The router collects a written-out schema through its type; it must come out as written.
+    #[test]
+    fn written_out_schemas_survive_the_round_trip() {
+        let (_, doc, _) = crate::api::routes().into_parts();
+        let collected = doc.components.map(|c| c.schemas).unwrap_or_default();
+        for (name, written) in written_out() {
+            let schema = collected
+                .get(&name)
+                .unwrap_or_else(|| panic!("no route answers with {name}"));
+            assert_eq!(serde_json::to_value(schema).unwrap(), written, "{name}");
+        }
+    }
 }

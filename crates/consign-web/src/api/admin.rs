@@ -1,10 +1,14 @@
 //! Administration endpoints: tenants, users, tokens, carriers, warehouses, customers, audit.
 
 use crate::AppState;
-use crate::api::{ListQuery, Page};
+use crate::api::{ListQuery, Page, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::openapi_schemas::{
+    AuditPage, CarrierPage, CustomerPage, TenantPage, TokenPage, UserPage, WarehousePage,
+};
+use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,7 +21,34 @@ use consign_core::tenant::{NewTenant, Tenant};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
+use utoipa_axum::routes;
 
+/// Routes outside any tenant: tenants, users, tokens.
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(routes!(list_tenants, create_tenant))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+}
+
+/// Routes of one tenant: the tenant, its carriers, warehouses, customers and audit trail.
+pub fn tenant_routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(routes!(get_tenant))
+        .routes(routes!(list_carriers, create_carrier))
+        .routes(routes!(list_warehouses, create_warehouse))
+        .routes(routes!(list_customers))
+        .routes(routes!(entity_audit))
+}
+
+/// Tenants the caller reaches
+#[utoipa::path(
+    get,
+    path = "/tenants",
+    operation_id = "get_api_v1_tenants",
+    responses((status = 200, description = "Every tenant the caller reaches (one page)", body = TenantPage))
+)]
 pub async fn list_tenants(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -28,6 +59,14 @@ pub async fn list_tenants(
     }))
 }
 
+/// Create a tenant (admin)
+#[utoipa::path(
+    post,
+    path = "/tenants",
+    operation_id = "post_api_v1_tenants",
+    request_body = NewTenant,
+    responses((status = 201, description = "The tenant as created", body = Tenant))
+)]
 pub async fn create_tenant(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -39,6 +78,14 @@ pub async fn create_tenant(
     ))
 }
 
+/// One tenant
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "get",
+    params(TenantSlug),
+    responses((status = 200, description = "The tenant", body = Tenant))
+)]
 pub async fn get_tenant(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -47,6 +94,13 @@ pub async fn get_tenant(
     Ok(Json(st.app.tenant_for(&p, &slug).await?))
 }
 
+/// Users (admin)
+#[utoipa::path(
+    get,
+    path = "/users",
+    operation_id = "get_api_v1_users",
+    responses((status = 200, description = "Every user (one page)", body = UserPage))
+)]
 pub async fn list_users(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -66,6 +120,14 @@ pub struct CreatedUser {
     pub password: Option<String>,
 }
 
+/// Create a user; a generated password is returned once
+#[utoipa::path(
+    post,
+    path = "/users",
+    operation_id = "post_api_v1_users",
+    request_body = NewUser,
+    responses((status = 201, description = "The user as created, with `password` when the server generated it", body = CreatedUser))
+)]
 pub async fn create_user(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -75,6 +137,13 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(CreatedUser { user, password })))
 }
 
+/// API tokens (admin); secrets are never returned
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    operation_id = "get_api_v1_tokens",
+    responses((status = 200, description = "Every token (one page), without secrets", body = TokenPage))
+)]
 pub async fn list_tokens(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -93,6 +162,14 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
+/// Create an API token; the secret is returned once
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    operation_id = "post_api_v1_tokens",
+    request_body = NewToken,
+    responses((status = 201, description = "The token and its secret, shown this once", body = CreatedToken))
+)]
 pub async fn create_token(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -102,6 +179,14 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
 }
 
+/// Revoke a token
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    operation_id = "delete_api_v1_tokens__id_",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked: the token answers 401 from now on"))
+)]
 pub async fn revoke_token(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -112,6 +197,14 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The tenant's carriers
+#[utoipa::path(
+    get,
+    path = "/carriers",
+    operation_id = "get_carriers",
+    params(TenantSlug),
+    responses((status = 200, description = "Every carrier of the tenant (one page)", body = CarrierPage))
+)]
 pub async fn list_carriers(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -124,6 +217,15 @@ pub async fn list_carriers(
     }))
 }
 
+/// Add a carrier (admin)
+#[utoipa::path(
+    post,
+    path = "/carriers",
+    operation_id = "post_carriers",
+    params(TenantSlug),
+    request_body = NewCarrier,
+    responses((status = 201, description = "The carrier as created", body = Carrier))
+)]
 pub async fn create_carrier(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -137,6 +239,14 @@ pub async fn create_carrier(
     ))
 }
 
+/// The tenant's warehouses
+#[utoipa::path(
+    get,
+    path = "/warehouses",
+    operation_id = "get_warehouses",
+    params(TenantSlug),
+    responses((status = 200, description = "Every warehouse of the tenant (one page)", body = WarehousePage))
+)]
 pub async fn list_warehouses(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -149,6 +259,15 @@ pub async fn list_warehouses(
     }))
 }
 
+/// Add a warehouse (admin)
+#[utoipa::path(
+    post,
+    path = "/warehouses",
+    operation_id = "post_warehouses",
+    params(TenantSlug),
+    request_body = NewWarehouse,
+    responses((status = 201, description = "The warehouse as created", body = Warehouse))
+)]
 pub async fn create_warehouse(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -162,6 +281,18 @@ pub async fn create_warehouse(
     ))
 }
 
+/// The tenant's customers (cursor pagination)
+#[utoipa::path(
+    get,
+    path = "/customers",
+    operation_id = "get_customers",
+    params(
+        TenantSlug,
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+    ),
+    responses((status = 200, description = "A page of customers, newest first", body = CustomerPage))
+)]
 pub async fn list_customers(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -184,7 +315,20 @@ pub async fn list_customers(
     Ok(Json(Page { items, next_cursor }))
 }
 
-/// The audit trail of one entity, newest last: who changed what, before and after.
+/// Audit trail of one entity (admin)
+///
+/// Oldest first: who changed what, before and after, with each record's chain hash.
+#[utoipa::path(
+    get,
+    path = "/audit/{entity}/{id}",
+    operation_id = "get_audit__entity___id_",
+    params(
+        TenantSlug,
+        ("entity" = String, Path, description = "The entity type, e.g. `order` or `shipment`"),
+        ("id" = String, Path, description = "The entity's id"),
+    ),
+    responses((status = 200, description = "The entity's audit records", body = AuditPage))
+)]
 pub async fn entity_audit(
     State(st): State<AppState>,
     Caller(p): Caller,

@@ -1,10 +1,15 @@
 //! EDI endpoints: trading partners, intake of raw X12, and the stored interchanges.
 
 use crate::AppState;
-use crate::api::Page;
+use crate::api::{Page, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::openapi_schemas::{
+    EdiReport as EdiReportSchema, InterchangeDetail as InterchangeDetailSchema, InterchangePage,
+    OutboundGroupPage, PartnerPage, Tender,
+};
+use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,7 +23,28 @@ use consign_core::edi::{
 };
 use consign_core::ids::{InterchangeId, PartnerId};
 use serde::Serialize;
+use utoipa_axum::routes;
 
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .limited(BodyLimit::Edi, routes!(receive))
+        .routes(routes!(list_partners, create_partner))
+        .routes(routes!(outbound_groups))
+        .routes(routes!(list_interchanges))
+        .routes(routes!(get_interchange))
+        .routes(routes!(raw_interchange))
+        .routes(routes!(tender))
+        .routes(routes!(warehouse_order))
+}
+
+/// EDI trading partners
+#[utoipa::path(
+    get,
+    path = "/edi/partners",
+    operation_id = "get_edi_partners",
+    params(TenantSlug),
+    responses((status = 200, description = "Every trading partner the caller may see (one page)", body = PartnerPage))
+)]
 pub async fn list_partners(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -31,6 +57,15 @@ pub async fn list_partners(
     }))
 }
 
+/// Add a trading partner (ISA ids, carrier or warehouse, strictness)
+#[utoipa::path(
+    post,
+    path = "/edi/partners",
+    operation_id = "post_edi_partners",
+    params(TenantSlug),
+    request_body = NewTradingPartner,
+    responses((status = 201, description = "The trading partner as created", body = TradingPartner))
+)]
 pub async fn create_partner(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -44,7 +79,14 @@ pub async fn create_partner(
     ))
 }
 
-/// The groups we sent a partner and the 997 that answered each (`ack_status` null: none yet).
+/// Groups sent to the partner and the 997 that answered each
+#[utoipa::path(
+    get,
+    path = "/edi/partners/{id}/outbound",
+    operation_id = "get_edi_partners__id__outbound",
+    params(TenantSlug, ("id" = String, Path, description = "The trading partner's id")),
+    responses((status = 200, description = "Every group sent to the partner (one page); `ack_status` null: no 997 yet", body = OutboundGroupPage))
+)]
 pub async fn outbound_groups(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -73,9 +115,20 @@ pub async fn outbound_groups(
     }))
 }
 
-/// Receives raw X12 (any content type). Answers with what was accepted per interchange, group
-/// and set, and the 997s in `acknowledgements`; with `Accept: application/edi-x12` the body is
-/// the 997s themselves.
+/// Receive raw X12; answers with per-set verdicts and the 997s (Accept: application/edi-x12 for the 997s alone)
+///
+/// The body is read as X12 whatever its content type.
+#[utoipa::path(
+    post,
+    path = "/edi",
+    operation_id = "post_edi",
+    params(TenantSlug),
+    request_body(content = String, content_type = "application/edi-x12"),
+    responses((status = 200, description = "What was accepted per interchange, group and set, with the acknowledgements; or, when asked for with Accept, the acknowledgements alone as X12", content(
+        (EdiReportSchema = "application/json"),
+        (String = "application/edi-x12"),
+    )))
+)]
 pub async fn receive(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -109,6 +162,14 @@ pub async fn receive(
     Ok(Json(report).into_response())
 }
 
+/// Stored interchanges, inbound and outbound, newest first
+#[utoipa::path(
+    get,
+    path = "/edi/interchanges",
+    operation_id = "get_edi_interchanges",
+    params(TenantSlug),
+    responses((status = 200, description = "The latest 200 interchanges the caller may see", body = InterchangePage))
+)]
 pub async fn list_interchanges(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -173,6 +234,14 @@ async fn visible_interchange(
     Ok((t, found))
 }
 
+/// One interchange with its transaction sets
+#[utoipa::path(
+    get,
+    path = "/edi/interchanges/{id}",
+    operation_id = "get_edi_interchanges__id_",
+    params(TenantSlug, ("id" = String, Path, description = "The interchange's id")),
+    responses((status = 200, description = "The interchange and its sets", body = InterchangeDetailSchema))
+)]
 pub async fn get_interchange(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -188,6 +257,14 @@ pub async fn get_interchange(
     Ok(Json(InterchangeDetail { interchange, sets }))
 }
 
+/// The interchange's bytes as received or sent
+#[utoipa::path(
+    get,
+    path = "/edi/interchanges/{id}/raw",
+    operation_id = "get_edi_interchanges__id__raw",
+    params(TenantSlug, ("id" = String, Path, description = "The interchange's id")),
+    responses((status = 200, description = "X12", body = String, content_type = "application/edi-x12"))
+)]
 pub async fn raw_interchange(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -209,7 +286,16 @@ pub async fn raw_interchange(
     Ok(res)
 }
 
-/// Tenders a shipment to its carrier as an EDI 204 (needs a trading partner for the carrier).
+/// Tender the shipment to its carrier as an EDI 204 (stored, awaiting its 997)
+///
+/// Needs a trading partner for the shipment's carrier.
+#[utoipa::path(
+    post,
+    path = "/shipments/{id}/tender",
+    operation_id = "post_shipments__id__tender",
+    params(TenantSlug, ("id" = String, Path, description = "The shipment's id")),
+    responses((status = 201, description = "The interchange as sent", body = Tender))
+)]
 pub async fn tender(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -224,8 +310,20 @@ pub async fn tender(
     ))
 }
 
-/// Sends an order to a warehouse as an EDI 940 (`?warehouse=CODE`; needs a trading partner for
-/// the warehouse).
+/// Send the order to a warehouse (?warehouse=CODE) as an EDI 940 (stored, awaiting its 997)
+///
+/// Needs a trading partner for the warehouse.
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/warehouse-order",
+    operation_id = "post_orders__id__warehouse-order",
+    params(
+        TenantSlug,
+        ("id" = String, Path, description = "The order's id"),
+        ("warehouse" = String, Query, description = "The warehouse's code"),
+    ),
+    responses((status = 201, description = "The interchange as sent", body = Tender))
+)]
 pub async fn warehouse_order(
     State(st): State<AppState>,
     Caller(p): Caller,

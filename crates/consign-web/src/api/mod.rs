@@ -8,10 +8,36 @@ pub mod shipments;
 pub mod tracking;
 
 use crate::error::ApiError;
+use crate::routing::ApiRoutes;
 use consign_core::FieldError;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// Every API route, as served and as documented. Each module declares its own routes once;
+/// this only says where they hang.
+pub fn routes() -> ApiRoutes {
+    let tenant = ApiRoutes::new()
+        .merge(admin::tenant_routes())
+        .merge(orders::routes())
+        .merge(shipments::routes())
+        .merge(tracking::routes())
+        .merge(edi::routes());
+    let v1 = ApiRoutes::new()
+        .merge(session::routes())
+        .merge(admin::routes())
+        .nest("/tenants/{tenant}", tenant)
+        .fallback(|| async { ApiError::not_found("route") });
+    ApiRoutes::new().nest("/api/v1", v1)
+}
+
+/// The `{tenant}` segment that starts every tenant route.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TenantSlug {
+    /// The tenant's slug, as in `/api/v1/tenants/acme`.
+    pub tenant: String,
+}
 
 /// A page of a list: `next_cursor` is present when there may be more.
 #[derive(Debug, Serialize)]

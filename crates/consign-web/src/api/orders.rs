@@ -1,10 +1,12 @@
 //! Order endpoints.
 
 use crate::AppState;
-use crate::api::{ListQuery, Page};
+use crate::api::{ListQuery, Page, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, single};
 use crate::json::ApiJson;
+use crate::openapi_schemas::{OrderChangePage, OrderPage};
+use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,6 +15,15 @@ use consign_core::ids::OrderId;
 use consign_core::order::{ChangeRequest, NewOrder, Order, OrderChange, OrderStatus};
 use consign_store::OrderFilter;
 use std::collections::HashMap;
+use utoipa_axum::routes;
+
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get))
+        .routes(routes!(changes, change))
+        .routes(routes!(release))
+}
 
 fn order_id(s: &str) -> Result<OrderId, ApiError> {
     // A malformed id cannot name anything: answer as for a missing order.
@@ -20,6 +31,22 @@ fn order_id(s: &str) -> Result<OrderId, ApiError> {
         .map_err(|_| ApiError::not_found(&format!("order {s}")))
 }
 
+/// Orders, newest first; filters status, from, to, q; cursor pagination
+#[utoipa::path(
+    get,
+    path = "/orders",
+    operation_id = "get_orders",
+    params(
+        TenantSlug,
+        ("status" = Option<String>, Query, description = "Only orders in this status"),
+        ("from" = Option<String>, Query, description = "Ordered at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
+        ("to" = Option<String>, Query, description = "Ordered before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
+        ("q" = Option<String>, Query, description = "An exact order number or external reference, or the start of an external reference"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+    ),
+    responses((status = 200, description = "A page of orders", body = OrderPage))
+)]
 pub async fn list(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -42,6 +69,15 @@ pub async fn list(
     Ok(Json(Page { items, next_cursor }))
 }
 
+/// Create an order (honours Idempotency-Key)
+#[utoipa::path(
+    post,
+    path = "/orders",
+    operation_id = "post_orders",
+    params(TenantSlug),
+    request_body = NewOrder,
+    responses((status = 201, description = "The order as created", body = Order))
+)]
 pub async fn create(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -61,6 +97,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(order)))
 }
 
+/// One order
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    operation_id = "get_orders__id_",
+    params(TenantSlug, ("id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "The order", body = Order))
+)]
 pub async fn get(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -70,6 +114,14 @@ pub async fn get(
     Ok(Json(st.app.get_order(&p, &t, order_id(&id)?).await?))
 }
 
+/// The order's change requests
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/changes",
+    operation_id = "get_orders__id__changes",
+    params(TenantSlug, ("id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "Every change request of the order (one page)", body = OrderChangePage))
+)]
 pub async fn changes(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -82,6 +134,15 @@ pub async fn changes(
     }))
 }
 
+/// Request an address change, cancellation or promise change (only before anything ships)
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/changes",
+    operation_id = "post_orders__id__changes",
+    params(TenantSlug, ("id" = String, Path, description = "The order's id")),
+    request_body = ChangeRequest,
+    responses((status = 200, description = "The order with the change applied", body = Order))
+)]
 pub async fn change(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -94,6 +155,14 @@ pub async fn change(
     ))
 }
 
+/// Release a received order for fulfilment
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/release",
+    operation_id = "post_orders__id__release",
+    params(TenantSlug, ("id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "The order, released", body = Order))
+)]
 pub async fn release(
     State(st): State<AppState>,
     Caller(p): Caller,

@@ -5,6 +5,8 @@ use crate::AppState;
 use crate::auth::{Authenticated, SESSION_COOKIE, Via};
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::openapi_schemas::{Session, Whoami};
+use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,6 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::routes;
+
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new().routes(routes!(login, whoami, logout))
+}
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +38,16 @@ pub fn session_cookie(secret: String, secure: bool) -> Cookie<'static> {
         .build()
 }
 
+/// Sign in with e-mail and password; sets the session cookie and returns the CSRF token
+///
+/// Refused (403) when posted from another site.
+#[utoipa::path(
+    post,
+    path = "/session",
+    operation_id = "post_api_v1_session",
+    request_body = Login,
+    responses((status = 201, description = "Signed in: the session cookie is set; send `csrf_token` as X-CSRF-Token on unsafe requests", body = Session))
+)]
 pub async fn login(
     State(st): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -55,6 +72,15 @@ pub async fn login(
         .into_response())
 }
 
+/// Sign out
+///
+/// Ends the cookie session and clears the cookie; a cookie session must send its CSRF token.
+#[utoipa::path(
+    delete,
+    path = "/session",
+    operation_id = "delete_api_v1_session",
+    responses((status = 204, description = "Signed out"))
+)]
 pub async fn logout(
     State(st): State<AppState>,
     jar: CookieJar,
@@ -73,6 +99,13 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 
+/// Who is calling: actor, role, capabilities
+#[utoipa::path(
+    get,
+    path = "/session",
+    operation_id = "get_api_v1_session",
+    responses((status = 200, description = "The caller; `csrf_token` only for cookie sessions", body = Whoami))
+)]
 pub async fn whoami(
     auth: Option<axum::Extension<Authenticated>>,
 ) -> ApiResult<Json<serde_json::Value>> {

@@ -1,10 +1,12 @@
 //! Shipment and document endpoints.
 
 use crate::AppState;
-use crate::api::{ListQuery, Page};
+use crate::api::{ListQuery, Page, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, single};
 use crate::json::ApiJson;
+use crate::openapi_schemas::{Binary, DocumentPage, ShipmentPage};
+use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -15,12 +17,42 @@ use consign_core::ids::{DocumentId, ShipmentId};
 use consign_core::shipment::{Document, NewShipment, Shipment, ShipmentStatus};
 use consign_store::ShipmentFilter;
 use std::collections::HashMap;
+use utoipa_axum::routes;
+
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get))
+        .limited(
+            BodyLimit::Document,
+            routes!(list_documents, attach_document),
+        )
+        .routes(routes!(download_document))
+}
 
 fn shipment_id(s: &str) -> Result<ShipmentId, ApiError> {
     s.parse()
         .map_err(|_| ApiError::not_found(&format!("shipment {s}")))
 }
 
+/// Shipments, newest first; filters status, carrier, order, from, to, q; cursor pagination
+#[utoipa::path(
+    get,
+    path = "/shipments",
+    operation_id = "get_shipments",
+    params(
+        TenantSlug,
+        ("status" = Option<String>, Query, description = "Only shipments in this status"),
+        ("carrier" = Option<String>, Query, description = "Only this carrier's: SCAC, id or name"),
+        ("order" = Option<String>, Query, description = "Only this order's: its number or external reference (needs the right to read orders)"),
+        ("from" = Option<String>, Query, description = "Created at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
+        ("to" = Option<String>, Query, description = "Created before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
+        ("q" = Option<String>, Query, description = "An exact shipment or tracking number, or the start of a tracking number"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+    ),
+    responses((status = 200, description = "A page of shipments", body = ShipmentPage))
+)]
 pub async fn list(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -63,6 +95,15 @@ pub async fn list(
     Ok(Json(Page { items, next_cursor }))
 }
 
+/// Create a shipment (honours Idempotency-Key)
+#[utoipa::path(
+    post,
+    path = "/shipments",
+    operation_id = "post_shipments",
+    params(TenantSlug),
+    request_body = NewShipment,
+    responses((status = 201, description = "The shipment as created", body = Shipment))
+)]
 pub async fn create(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -82,6 +123,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(s)))
 }
 
+/// One shipment
+#[utoipa::path(
+    get,
+    path = "/shipments/{id}",
+    operation_id = "get_shipments__id_",
+    params(TenantSlug, ("id" = String, Path, description = "The shipment's id")),
+    responses((status = 200, description = "The shipment", body = Shipment))
+)]
 pub async fn get(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -91,6 +140,14 @@ pub async fn get(
     Ok(Json(st.app.get_shipment(&p, &t, shipment_id(&id)?).await?))
 }
 
+/// The shipment's documents
+#[utoipa::path(
+    get,
+    path = "/shipments/{id}/documents",
+    operation_id = "get_shipments__id__documents",
+    params(TenantSlug, ("id" = String, Path, description = "The shipment's id")),
+    responses((status = 200, description = "Every document of the shipment (one page)", body = DocumentPage))
+)]
 pub async fn list_documents(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -103,8 +160,23 @@ pub async fn list_documents(
     }))
 }
 
-/// Upload: the raw bytes as the body, `?kind=pod&filename=pod.pdf`, and the file's
-/// Content-Type (no multipart needed, so curl `--data-binary @file` works).
+/// Attach a document: raw body, ?kind=&filename=
+///
+/// The file's bytes are the body and its Content-Type the request's (no multipart, so
+/// `curl --data-binary @pod.pdf` works).
+#[utoipa::path(
+    post,
+    path = "/shipments/{id}/documents",
+    operation_id = "post_shipments__id__documents",
+    params(
+        TenantSlug,
+        ("id" = String, Path, description = "The shipment's id"),
+        ("kind" = String, Query, description = "bol, pod, commercial_invoice, customs or other"),
+        ("filename" = String, Query, description = "The file's name, given back on download"),
+    ),
+    request_body(content = inline(Binary), content_type = "*/*"),
+    responses((status = 201, description = "The document as stored", body = Document))
+)]
 pub async fn attach_document(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -143,6 +215,18 @@ pub async fn attach_document(
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
+/// Download a document
+#[utoipa::path(
+    get,
+    path = "/shipments/{id}/documents/{doc}",
+    operation_id = "get_shipments__id__documents__doc_",
+    params(
+        TenantSlug,
+        ("id" = String, Path, description = "The shipment's id"),
+        ("doc" = String, Path, description = "The document's id"),
+    ),
+    responses((status = 200, description = "The document's bytes as an attachment, with the Content-Type it was uploaded with", content(("application/octet-stream"))))
+)]
 pub async fn download_document(
     State(st): State<AppState>,
     Caller(p): Caller,

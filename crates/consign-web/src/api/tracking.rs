@@ -2,10 +2,12 @@
 //! and derived state, data quality (orphans, unmapped codes), cases, and the tenant rulebook.
 
 use crate::AppState;
-use crate::api::{ListQuery, Page};
+use crate::api::{ListQuery, Page, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
+use crate::openapi_schemas::{CasePage, TrackingQuality as TrackingQualitySchema};
+use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -19,6 +21,18 @@ use consign_core::tracking::{NewTrackingEvent, TrackingEvent};
 use consign_store::{CaseFilter, TrackingQuality};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use utoipa_axum::routes;
+
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .limited(BodyLimit::Events, routes!(post_events))
+        .limited(BodyLimit::Events, routes!(webhook))
+        .routes(routes!(shipment_tracking))
+        .routes(routes!(quality))
+        .routes(routes!(list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(get_rulebook, put_rulebook))
+}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +53,17 @@ fn items_error(e: AppError) -> ApiError {
     }
 }
 
+/// Ingest up to 10,000 canonical tracking events; a result per item (accepted, duplicate, orphan) after the durable commit
+///
+/// Any invalid item refuses the whole batch, with `events[i].field` errors.
+#[utoipa::path(
+    post,
+    path = "/tracking-events",
+    operation_id = "post_tracking-events",
+    params(TenantSlug),
+    request_body = EventBatch,
+    responses((status = 200, description = "One result per event, in order, once they are durable", body = IngestOutcome))
+)]
 pub async fn post_events(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -75,8 +100,22 @@ pub async fn post_events(
     Ok(Json(out))
 }
 
-/// Webhook intake for the JSON tracking vocabularies. `?carrier=SCAC` names the carrier when
-/// the payload's own carrier field is a slug Consign does not know.
+/// Tracking webhook (format open_source_12 or tracking_saas); X-Consign-Signature HMAC when a secret is configured
+///
+/// The body is the vocabulary's own JSON payload. When the server has a webhook secret, the
+/// request must carry `X-Consign-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body.
+#[utoipa::path(
+    post,
+    path = "/webhooks/{format}",
+    operation_id = "post_webhooks__format_",
+    params(
+        TenantSlug,
+        ("format" = String, Path, description = "The payload's vocabulary: open_source_12 or tracking_saas"),
+        ("carrier" = Option<String>, Query, description = "The carrier's SCAC, when the payload names the carrier by a slug Consign does not know"),
+    ),
+    request_body(content = Object, content_type = "application/json"),
+    responses((status = 200, description = "One result per event, in order, once they are durable", body = IngestOutcome))
+)]
 pub async fn webhook(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -133,6 +172,14 @@ pub struct TrackingView {
     pub open_cases: Vec<Case>,
 }
 
+/// A shipment's events, derived state and open cases
+#[utoipa::path(
+    get,
+    path = "/shipments/{id}/tracking",
+    operation_id = "get_shipments__id__tracking",
+    params(TenantSlug, ("id" = String, Path, description = "The shipment's id")),
+    responses((status = 200, description = "The shipment's tracking; `open_cases` only for callers who may read cases", body = TrackingView))
+)]
 pub async fn shipment_tracking(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -177,6 +224,14 @@ pub async fn shipment_tracking(
     }))
 }
 
+/// Tracking data quality: events, orphans, unmapped codes per source
+#[utoipa::path(
+    get,
+    path = "/tracking/quality",
+    operation_id = "get_tracking_quality",
+    params(TenantSlug),
+    responses((status = 200, description = "The tenant's tracking data quality", body = TrackingQualitySchema))
+)]
 pub async fn quality(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -194,6 +249,27 @@ pub async fn quality(
     ))
 }
 
+/// Exception cases, newest first, filtered by type, status, severity, carrier, accountable party, opened date
+#[utoipa::path(
+    get,
+    path = "/cases",
+    operation_id = "get_cases",
+    params(
+        TenantSlug,
+        ("type" = Option<String>, Query, description = "Only cases of this type, e.g. `late_delivery`"),
+        ("status" = Option<String>, Query, description = "Only cases in this status"),
+        ("severity" = Option<String>, Query, description = "Only cases of this severity"),
+        ("carrier" = Option<String>, Query, description = "Only this carrier's: SCAC, id or name"),
+        ("accountable" = Option<String>, Query, description = "Only cases this party is accountable for"),
+        ("shipment" = Option<String>, Query, description = "Only this shipment's (its id)"),
+        ("partner" = Option<String>, Query, description = "Only this trading partner's (its id)"),
+        ("from" = Option<String>, Query, description = "Opened at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
+        ("to" = Option<String>, Query, description = "Opened before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+    ),
+    responses((status = 200, description = "A page of cases", body = CasePage))
+)]
 pub async fn list_cases(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -251,6 +327,14 @@ pub struct CaseView {
     pub timeline: Vec<TimelineEntry>,
 }
 
+/// A case with its timeline
+#[utoipa::path(
+    get,
+    path = "/cases/{id}",
+    operation_id = "get_cases__id_",
+    params(TenantSlug, ("id" = String, Path, description = "The case's id")),
+    responses((status = 200, description = "The case and its timeline", body = CaseView))
+)]
 pub async fn get_case(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -272,6 +356,14 @@ pub struct RulebookView {
     pub source: String,
 }
 
+/// The rulebook in force (version 0 is the shipped default)
+#[utoipa::path(
+    get,
+    path = "/rulebook",
+    operation_id = "get_rulebook",
+    params(TenantSlug),
+    responses((status = 200, description = "The rulebook's version, name and TOML source", body = RulebookView))
+)]
 pub async fn get_rulebook(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -294,7 +386,15 @@ pub async fn get_rulebook(
     }))
 }
 
-/// Stores a new rulebook version: the body is the TOML text.
+/// Store a new rulebook version (TOML body); refused with every problem when invalid
+#[utoipa::path(
+    put,
+    path = "/rulebook",
+    operation_id = "put_rulebook",
+    params(TenantSlug),
+    request_body(content = String, content_type = "application/toml"),
+    responses((status = 201, description = "The new version, now in force", body = RulebookView))
+)]
 pub async fn put_rulebook(
     State(st): State<AppState>,
     Caller(p): Caller,

@@ -2,6 +2,7 @@
 //! (zero-to-production's `spawn_app` pattern: each test gets its own server and database).
 
 mod access;
+mod body_limits;
 mod edi;
 mod edi_faults;
 mod hardening;
