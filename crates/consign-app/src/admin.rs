@@ -49,6 +49,14 @@ pub struct NewToken {
     pub expires_at: Option<jiff::Timestamp>,
 }
 
+/// One tenant of the overview and its counts (see [`App::tenant_counts`]).
+#[derive(Debug, Clone)]
+pub struct TenantCounts {
+    pub tenant: Tenant,
+    pub orders: Option<i64>,
+    pub shipments: Option<i64>,
+}
+
 /// Identities and tenants are managed only by an unrestricted administrator: a token narrowed
 /// by scopes or bound to one tenant could otherwise mint an identity wider than itself.
 fn require_full_admin(p: &Principal, cap: Capability) -> AppResult<()> {
@@ -92,6 +100,34 @@ impl App {
             .into_iter()
             .filter(|t| p.reaches(t.id))
             .collect())
+    }
+
+    /// The caller's tenants with how many orders and shipments each holds, as far as the
+    /// caller may read them (`None` where it may not): the dashboard's overview.
+    pub async fn tenant_counts(&self, p: &Principal) -> AppResult<Vec<TenantCounts>> {
+        let mut out = Vec::new();
+        for tenant in self.list_tenants(p).await? {
+            let orders = match p.can(Capability::ReadOrders) {
+                true => Some(self.store.count_orders(tenant.id).await?),
+                false => None,
+            };
+            let shipments = match p.can(Capability::ReadShipments) {
+                true => Some(self.store.count_shipments(tenant.id).await?),
+                false => None,
+            };
+            out.push(TenantCounts {
+                tenant,
+                orders,
+                shipments,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether the store answers, and which engine it is (`/readyz`).
+    pub async fn readiness(&self) -> AppResult<&'static str> {
+        self.store.ping().await?;
+        Ok(self.store.engine().name())
     }
 
     async fn tenant_ids(

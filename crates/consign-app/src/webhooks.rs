@@ -55,6 +55,51 @@ fn carrier_of(given: Option<&str>, payload: Option<String>) -> Result<String, In
         })
 }
 
+/// One scan of a tracker, in the vocabulary-neutral form both adapters map to.
+struct Scan {
+    at: jiff::Timestamp,
+    mapped: consign_core::tracking::Mapped,
+    raw_code: String,
+    raw_reason: String,
+    location: String,
+    description: String,
+}
+
+/// A tracker's scans as mapped events, each named by its path in the payload
+/// (`{list}[i]`). The tracker's estimate is as of its newest scan, so only the last carries it.
+/// Trackers resend the whole history with each update under a new delivery id: scans are
+/// recognised by their natural key, not by a message id.
+fn tracker_events(
+    list: &str,
+    carrier: String,
+    tracking_number: String,
+    eta: Option<jiff::Timestamp>,
+    scans: Vec<Scan>,
+) -> Vec<(String, MappedEvent)> {
+    let n = scans.len();
+    scans
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                format!("{list}[{i}]"),
+                MappedEvent {
+                    carrier: carrier.clone(),
+                    tracking_number: tracking_number.clone(),
+                    occurred_at: s.at,
+                    mapped: s.mapped,
+                    eta: if i + 1 == n { eta } else { None },
+                    raw_code: s.raw_code,
+                    raw_reason: s.raw_reason,
+                    location: s.location,
+                    description: s.description,
+                    message_id: None,
+                },
+            )
+        })
+        .collect()
+}
+
 /// The 12-status plus incident-reason model of open-source multi-carrier APIs.
 pub mod open_source_12 {
     use super::*;
@@ -99,38 +144,29 @@ pub mod open_source_12 {
         cw: &Crosswalks,
     ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
         let carrier = carrier_of(carrier, p.data.carrier.clone())?;
-        let n = p.data.events.len();
-        Ok(p.data
+        let scans = p
+            .data
             .events
             .into_iter()
-            .enumerate()
-            .map(|(i, e)| {
+            .map(|e| {
                 let reason = e.reason.unwrap_or_default();
-                let mapped = cw.open_source(&e.status, &reason);
-                (
-                    format!("data.events[{i}]"),
-                    MappedEvent {
-                        carrier: carrier.clone(),
-                        tracking_number: p.data.tracking_number.clone(),
-                        occurred_at: e.timestamp,
-                        mapped,
-                        // The tracker's estimate is as of its newest event.
-                        eta: if i + 1 == n {
-                            p.data.estimated_delivery
-                        } else {
-                            None
-                        },
-                        raw_code: e.code.unwrap_or_else(|| e.status.clone()),
-                        raw_reason: reason,
-                        location: e.location.unwrap_or_default(),
-                        description: e.description.unwrap_or_default(),
-                        // Trackers resend the whole history with each update under a new
-                        // delivery id: scans are recognised by their natural key instead.
-                        message_id: None,
-                    },
-                )
+                Scan {
+                    at: e.timestamp,
+                    mapped: cw.open_source(&e.status, &reason),
+                    raw_code: e.code.unwrap_or_else(|| e.status.clone()),
+                    raw_reason: reason,
+                    location: e.location.unwrap_or_default(),
+                    description: e.description.unwrap_or_default(),
+                }
             })
-            .collect())
+            .collect();
+        Ok(tracker_events(
+            "data.events",
+            carrier,
+            p.data.tracking_number,
+            p.data.estimated_delivery,
+            scans,
+        ))
     }
 }
 
@@ -176,39 +212,29 @@ pub mod tracking_saas {
         cw: &Crosswalks,
     ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
         let carrier = carrier_of(carrier, p.msg.slug.clone())?;
-        let n = p.msg.checkpoints.len();
-        Ok(p.msg
+        let scans = p
+            .msg
             .checkpoints
             .into_iter()
-            .enumerate()
-            .map(|(i, c)| {
+            .map(|c| {
                 let subtag = c.subtag.unwrap_or_default();
-                let mapped = cw.tracking_saas(&c.tag, &subtag);
-                (
-                    format!("msg.checkpoints[{i}]"),
-                    MappedEvent {
-                        carrier: carrier.clone(),
-                        tracking_number: p.msg.tracking_number.clone(),
-                        occurred_at: c.checkpoint_time,
-                        mapped,
-                        eta: if i + 1 == n {
-                            p.msg.expected_delivery
-                        } else {
-                            None
-                        },
-                        raw_code: if subtag.is_empty() {
-                            c.tag.clone()
-                        } else {
-                            subtag
-                        },
-                        raw_reason: String::new(),
-                        location: c.location.unwrap_or_default(),
-                        description: c.message.unwrap_or_default(),
-                        message_id: None,
-                    },
-                )
+                Scan {
+                    at: c.checkpoint_time,
+                    mapped: cw.tracking_saas(&c.tag, &subtag),
+                    raw_code: if subtag.is_empty() { c.tag } else { subtag },
+                    raw_reason: String::new(),
+                    location: c.location.unwrap_or_default(),
+                    description: c.message.unwrap_or_default(),
+                }
             })
-            .collect())
+            .collect();
+        Ok(tracker_events(
+            "msg.checkpoints",
+            carrier,
+            p.msg.tracking_number,
+            p.msg.expected_delivery,
+            scans,
+        ))
     }
 }
 

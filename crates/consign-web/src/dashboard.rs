@@ -157,8 +157,8 @@ struct TenantCard {
     slug: String,
     name: String,
     time_zone: String,
-    orders: i64,
-    shipments: i64,
+    orders: String,
+    shipments: String,
 }
 
 #[derive(Template)]
@@ -175,18 +175,20 @@ async fn overview(State(st): State<AppState>, auth: Option<Extension<Authenticat
         Ok(v) => v,
         Err(r) => return r,
     };
-    let mut cards = Vec::new();
-    for t in &v.tenants {
-        let orders = st.app.store.count_orders(t.id).await.unwrap_or(0);
-        let shipments = st.app.store.count_shipments(t.id).await.unwrap_or(0);
-        cards.push(TenantCard {
-            slug: t.slug.clone(),
-            name: t.name.clone(),
-            time_zone: t.time_zone.clone(),
-            orders,
-            shipments,
-        });
-    }
+    // Counts the viewer may not read show as a dash, not as zero.
+    let cards = match st.app.tenant_counts(&v.principal).await {
+        Ok(counts) => counts
+            .into_iter()
+            .map(|c| TenantCard {
+                slug: c.tenant.slug,
+                name: c.tenant.name,
+                time_zone: c.tenant.time_zone,
+                orders: c.orders.map_or("—".into(), |n| n.to_string()),
+                shipments: c.shipments.map_or("—".into(), |n| n.to_string()),
+            })
+            .collect(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
     render(Overview {
         tenants: v.tenants,
         user_name: v.user_name,

@@ -138,12 +138,8 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
-    match st.app.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            format!("ready ({})", st.app.store.engine().name()),
-        )
-            .into_response(),
+    match st.app.readiness().await {
+        Ok(engine) => (StatusCode::OK, format!("ready ({engine})")).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "store not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()

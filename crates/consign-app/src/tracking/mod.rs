@@ -88,6 +88,16 @@ pub struct RulebookInForce {
 }
 
 impl App {
+    /// The tenant's stored rulebook (`None`: the shipped default is in force).
+    pub async fn rulebook(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<Option<StoredRulebook>> {
+        require(p, Capability::ReadCases)?;
+        Ok(self.store.rulebook(tenant.id).await?)
+    }
+
     pub async fn rulebook_in_force(&self, tenant: TenantId) -> AppResult<Arc<RulebookInForce>> {
         if let Some(b) = self.cache.rulebook(tenant) {
             return Ok(b);

@@ -108,6 +108,39 @@ pub(crate) fn read_n1(m: &mut Mapper<'_, '_>, index: usize, seg: &impl ReadEleme
     }
 }
 
+/// The header N1 loop of the warehouse sets (940, 945): an N1 opens a party, N2/N3/N4 add to
+/// it, and any other header segment closes it. Shared so both sets read parties alike.
+#[derive(Debug, Default)]
+pub(crate) struct PartyLoop {
+    open: Option<Party>,
+}
+
+impl PartyLoop {
+    /// Takes an N1, N2, N3 or N4 of the header; false (nothing taken) for any other segment.
+    pub(crate) fn take(
+        &mut self,
+        m: &mut Mapper<'_, '_>,
+        index: usize,
+        seg: &impl ReadElements,
+        parties: &mut Vec<Party>,
+    ) -> bool {
+        match (seg.id(), self.open.as_mut()) {
+            ("N1", _) => {
+                parties.extend(self.open.take());
+                self.open = Some(read_n1(m, index, seg));
+                true
+            }
+            ("N2" | "N3" | "N4", Some(p)) => extend_party(p, seg),
+            _ => false,
+        }
+    }
+
+    /// Ends the open party, if any: the loop is over.
+    pub(crate) fn close(&mut self, parties: &mut Vec<Party>) {
+        parties.extend(self.open.take());
+    }
+}
+
 /// Adds N2/N3/N4 to the party of the current loop; false for any other segment.
 pub(crate) fn extend_party(party: &mut Party, seg: &impl ReadElements) -> bool {
     match seg.id() {

@@ -4,8 +4,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DateTimeRef, Party, Reference, extend_party, finish, read_g62, read_n1, read_n9, write_g62,
-    write_n9, write_party,
+    DateTimeRef, Party, PartyLoop, Reference, finish, read_g62, read_n9, write_g62, write_n9,
+    write_party,
 };
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::EdiError;
@@ -96,10 +96,13 @@ pub fn parse(
     let mut m = Mapper::new(set, options, "940")?;
     let mut out = ShippingOrder940::default();
     let mut seen_w05 = false;
-    let mut party: Option<Party> = None;
+    let mut party = PartyLoop::default();
     let mut lx: Option<u32> = None;
     let mut in_detail = false;
     for (i, seg) in m.segments() {
+        if !in_detail && party.take(&mut m, i, seg, &mut out.parties) {
+            continue;
+        }
         match seg.id() {
             "W05" => {
                 seen_w05 = true;
@@ -111,15 +114,6 @@ pub fn parse(
                 out.master_reference = m.text(seg, 5);
                 out.transaction_type = m.text(seg, 6);
             }
-            "N1" if !in_detail => {
-                out.parties.extend(party.take());
-                party = Some(read_n1(&mut m, i, seg));
-            }
-            "N2" | "N3" | "N4" if party.is_some() => {
-                if let Some(p) = party.as_mut() {
-                    extend_party(p, seg);
-                }
-            }
             "N9" => {
                 let r = read_n9(seg);
                 match out.lines.last_mut().filter(|_| in_detail) {
@@ -128,12 +122,12 @@ pub fn parse(
                 }
             }
             "G62" if !in_detail => {
-                out.parties.extend(party.take());
+                party.close(&mut out.parties);
                 let d = read_g62(&mut m, i, seg);
                 out.dates.push(d);
             }
             "W66" => {
-                out.parties.extend(party.take());
+                party.close(&mut out.parties);
                 out.carrier = Some(CarrierInfo {
                     payment_method: m.required(i, seg, 1, 146, "W6601 shipment method of payment"),
                     transport_method: m.required(i, seg, 2, 91, "W6602 transportation method"),
@@ -142,12 +136,12 @@ pub fn parse(
                 });
             }
             "LX" => {
-                out.parties.extend(party.take());
+                party.close(&mut out.parties);
                 in_detail = true;
                 lx = m.count(i, seg, 1, 554);
             }
             "W01" => {
-                out.parties.extend(party.take());
+                party.close(&mut out.parties);
                 in_detail = true;
                 let quantity = m.decimal(i, seg, 1, 330);
                 let quantity = m.require(quantity, i, seg, 1, 330, "W0101 quantity ordered");
@@ -188,7 +182,7 @@ pub fn parse(
             _ => {}
         }
     }
-    out.parties.extend(party.take());
+    party.close(&mut out.parties);
     if !seen_w05 {
         m.missing_segment("W05", "shipping order identification");
     }

@@ -4,9 +4,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    DateTimeRef, Party, Reference, extend_party, finish, read_g62, read_n1, read_n9,
-};
+use super::common::{DateTimeRef, Party, PartyLoop, Reference, finish, read_g62, read_n9};
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::EdiError;
 use crate::values::Mapper;
@@ -92,10 +90,13 @@ pub fn parse(
     let mut m = Mapper::new(set, options, "945")?;
     let mut out = ShippingAdvice945::default();
     let mut seen_w06 = false;
-    let mut party: Option<Party> = None;
+    let mut party = PartyLoop::default();
     let mut lx: Option<u32> = None;
     let mut in_detail = false;
     for (i, seg) in m.segments() {
+        if !in_detail && party.take(&mut m, i, seg, &mut out.parties) {
+            continue;
+        }
         match seg.id() {
             "W06" => {
                 seen_w06 = true;
@@ -106,15 +107,6 @@ pub fn parse(
                 out.agent_shipment_id = m.text(seg, 5);
                 out.purchase_order_number = m.text(seg, 6);
             }
-            "N1" if !in_detail => {
-                out.parties.extend(party.take());
-                party = Some(read_n1(&mut m, i, seg));
-            }
-            "N2" | "N3" | "N4" if party.is_some() => {
-                if let Some(p) = party.as_mut() {
-                    extend_party(p, seg);
-                }
-            }
             "N9" => {
                 let r = read_n9(seg);
                 match out.lines.last_mut().filter(|_| in_detail) {
@@ -123,12 +115,12 @@ pub fn parse(
                 }
             }
             "G62" if !in_detail => {
-                out.parties.extend(party.take());
+                party.close(&mut out.parties);
                 let d = read_g62(&mut m, i, seg);
                 out.dates.push(d);
             }
             "W27" => {
-                out.parties.extend(party.take());
+                party.close(&mut out.parties);
                 out.carrier = Some(CarrierDetail {
                     transport_method: m.required(i, seg, 1, 91, "W2701 transportation method"),
                     scac: m.text(seg, 2),
@@ -137,7 +129,7 @@ pub fn parse(
                 });
             }
             "LX" => {
-                out.parties.extend(party.take());
+                party.close(&mut out.parties);
                 in_detail = true;
                 lx = m.count(i, seg, 1, 554);
             }
@@ -178,7 +170,7 @@ pub fn parse(
             _ => {}
         }
     }
-    out.parties.extend(party.take());
+    party.close(&mut out.parties);
     if !seen_w06 {
         m.missing_segment("W06", "warehouse shipment identification");
     }

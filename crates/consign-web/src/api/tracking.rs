@@ -370,8 +370,7 @@ pub async fn get_rulebook(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<RulebookView>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    consign_app::require(&p, consign_core::access::Capability::ReadCases)?;
-    let stored = st.app.store.rulebook(t.id).await.map_err(AppError::from)?;
+    let stored = st.app.rulebook(&p, &t).await?;
     Ok(Json(match stored {
         Some(r) => RulebookView {
             version: r.version,
