@@ -19,6 +19,7 @@ pub mod synth;
 pub mod synth_events;
 pub mod tracking;
 pub mod webhooks;
+pub mod workers;
 
 use consign_core::access::{Capability, Principal};
 use consign_core::tenant::Tenant;

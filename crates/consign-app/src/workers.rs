@@ -1,0 +1,92 @@
+//! The background work a server runs beside its HTTP handlers, started together with one
+//! call ([`start`]): the rule sweeps (time-based shipment rules every interval, the carrier and
+//! EDI rules every fifth round) and housekeeping (expired idempotency keys). The SLA timers and
+//! the message outbox of the case-work issues join here.
+//!
+//! Several servers may run them against one database: shipment rows are locked while judged
+//! and a shipment already judged by another sweeper is skipped; the case indexes refuse a
+//! second open case.
+
+use crate::App;
+use std::time::Duration;
+
+/// How often each worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Between rule sweeps; `None` runs no sweep (tests, or a server that only answers).
+    pub sweep_every: Option<Duration>,
+    /// Between purges of idempotency keys older than [`KEY_RETENTION`].
+    pub housekeeping_every: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            sweep_every: Some(Duration::from_secs(60)),
+            housekeeping_every: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// How long an answered `Idempotency-Key` is kept (clients retry within hours, not days).
+pub const KEY_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(48);
+
+/// Starts every worker on the current tokio runtime; they run until the runtime ends.
+pub fn start(app: &App, cfg: &WorkerConfig) {
+    tokio::spawn(housekeeping(app.clone(), cfg.housekeeping_every));
+    if let Some(every) = cfg.sweep_every {
+        tokio::spawn(sweeps(app.clone(), every));
+    }
+}
+
+async fn housekeeping(app: App, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let cutoff = app.now() - KEY_RETENTION;
+        match app.store.purge_keys(cutoff).await {
+            Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
+        }
+    }
+}
+
+async fn sweeps(app: App, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    // The carrier-level rule aggregates over every shipment under way, so it runs every
+    // fifth round (every five minutes at the default interval), not with every sweep; the
+    // EDI rule's 24-hour threshold needs no finer grain either.
+    let mut round = 0u64;
+    loop {
+        tick.tick().await;
+        if round.is_multiple_of(5) {
+            match app.sweep_carriers().await {
+                Ok(c) if c.opened + c.resolved > 0 => {
+                    tracing::info!(opened = c.opened, resolved = c.resolved, "carrier sweep")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "carrier sweep failed"),
+            }
+            match app.sweep_edi_groups().await {
+                Ok(c) if c.opened + c.resolved > 0 => {
+                    tracing::info!(opened = c.opened, resolved = c.resolved, "EDI sweep")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "EDI sweep failed"),
+            }
+        }
+        round += 1;
+        match app.sweep(2_000).await {
+            Ok((n, c)) if n > 0 => tracing::info!(
+                judged = n,
+                opened = c.opened,
+                escalated = c.escalated,
+                resolved = c.resolved,
+                "sweep"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweep failed"),
+        }
+    }
+}
