@@ -528,16 +528,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bail!("--days must be at least 1");
             }
             let start = Instant::now();
-            let gen_cfg = consign_app::synth::GenConfig {
+            let gen_cfg = consign_demo::dataset::GenConfig {
                 seed,
                 orders,
                 days,
                 now: jiff::Timestamp::now(),
             };
-            let s = consign_app::synth::generate(&gen_cfg, &out)
+            let s = consign_demo::dataset::generate(&gen_cfg, &out)
                 .with_context(|| format!("writing to {}", out.display()))?;
             let events: usize =
-                consign_app::synth_events::generate_events(&out, &s.tenants, seed, gen_cfg.now)
+                consign_demo::feed::generate_events(&out, &s.tenants, seed, gen_cfg.now)
                     .with_context(|| format!("writing events to {}", out.display()))?
                     .iter()
                     .map(|(_, f)| f.events.len())

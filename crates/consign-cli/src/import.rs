@@ -9,10 +9,7 @@ use anyhow::{Context, bail};
 use consign_app::App;
 use consign_app::import::{self, Format, Mapping, RowError};
 use consign_app::orders::OnDuplicate;
-use consign_app::synth::TenantPlan;
-use consign_core::access::{Principal, Role};
-use consign_core::party::{Mode, NewCarrier, NewWarehouse};
-use consign_core::tenant::NewTenant;
+use consign_core::access::Principal;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::process::ExitCode;
@@ -180,70 +177,10 @@ pub async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode>
 
 /// Creates what a generated `tenants.json` describes; anything already there is left alone.
 pub async fn setup(app: &App, file: &Path) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let plans: Vec<TenantPlan> = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a tenants.json", file.display()))?;
-    let system = Principal::system();
-    for p in plans {
-        let tenant = match app.store.tenant_by_slug(&p.slug).await? {
-            Some(t) => t,
-            None => app
-                .create_tenant(
-                    &system,
-                    NewTenant {
-                        slug: p.slug.clone(),
-                        name: p.name.clone(),
-                        time_zone: p.time_zone.clone(),
-                    },
-                )
-                .await
-                .map_err(explain)?,
-        };
-        let carriers = app.store.carriers(tenant.id).await?;
-        for c in &p.carriers {
-            if !carriers
-                .iter()
-                .any(|x| x.scac.as_deref() == Some(c.scac.as_str()))
-            {
-                let mode = Mode::parse(&c.mode).map_err(anyhow::Error::msg)?;
-                app.create_carrier(
-                    &system,
-                    &tenant,
-                    NewCarrier {
-                        name: c.name.clone(),
-                        scac: Some(c.scac.clone()),
-                        mode,
-                    },
-                )
-                .await
-                .map_err(explain)?;
-            }
-        }
-        let warehouses = app.store.warehouses(tenant.id).await?;
-        for w in &p.warehouses {
-            if !warehouses.iter().any(|x| x.code == w.code) {
-                app.create_warehouse(
-                    &system,
-                    &tenant,
-                    NewWarehouse {
-                        code: w.code.clone(),
-                        name: w.name.clone(),
-                        time_zone: w.time_zone.clone(),
-                    },
-                )
-                .await
-                .map_err(explain)?;
-            }
-        }
-        println!(
-            "tenant {} ready: {} carriers, {} warehouses",
-            tenant.slug,
-            p.carriers.len(),
-            p.warehouses.len()
-        );
-    }
-    Ok(())
+    let plans = consign_demo::plan::read_plans(file)?;
+    consign_demo::setup::setup_tenants(app, &plans, &Terminal)
+        .await
+        .map_err(explained)
 }
 
 /// A fresh demo database with realistic data, an administrator and a client login, then serve.
@@ -272,97 +209,16 @@ pub async fn demo(
     }
     cfg.database_url = format!("sqlite://{}", db.display());
     let app = open_app(&cfg).await?;
-    let gen_dir = cfg.data_dir.join("generated");
-    let now = jiff::Timestamp::now();
-    println!("generating {orders} orders over the last 60 days (seed {seed})…");
-    let summary = consign_app::synth::generate(
-        &consign_app::synth::GenConfig {
-            seed,
-            orders,
-            days: 60,
-            now,
-        },
-        &gen_dir,
-    )?;
-    setup(&app, &gen_dir.join("tenants.json")).await?;
-    // The carriers' feeds are generated from the shipments' milestones; the shipments are then
-    // imported without their pickup and delivery times, so both come from the feed as it is
-    // replayed: a pickup that slips shows as a late-pickup case until the scan arrives, and a
-    // shipment is not delivered (which would make every earlier hold or delay moot) before
-    // its delivery scan.
-    let feeds = consign_app::synth_events::generate_events(&gen_dir, &summary.tenants, seed, now)?;
-    for t in &summary.tenants {
-        without_milestones(
-            &gen_dir.join(&t.slug).join("shipments.csv"),
-            &gen_dir.join(&t.slug).join("shipments-planned.csv"),
-        )?;
-    }
-    for t in &summary.tenants {
-        for (kind, file) in [
-            ("orders", "orders.csv"),
-            ("shipments", "shipments-planned.csv"),
-        ] {
-            let args = ImportArgs {
-                file: gen_dir.join(&t.slug).join(file),
-                tenant: t.slug.clone(),
-                mapping: None,
-                format: None,
-            };
-            let code = if kind == "orders" {
-                orders_quiet(&app, &args).await?
-            } else {
-                shipments(&app, &args).await?
-            };
-            if code != ExitCode::SUCCESS {
-                bail!("the generated {kind} of {} did not import", t.slug);
-            }
-        }
-    }
-    // Carriers' event streams arrive day by day on a simulated clock, with the rule sweep at
-    // the end of each day, so cases open (and resolve) when they would have.
-    let mut events = 0;
-    let mut cases = consign_app::tracking::CaseChanges::default();
-    for (slug, feed) in feeds {
-        println!(
-            "replaying {} tracking events and {} POD uploads of {slug}…",
-            feed.events.len(),
-            feed.pods.len()
-        );
-        let (n, c) = crate::tracking::replay_history(&app, &slug, feed, now).await?;
-        events += n;
-        cases.opened += c.opened;
-        cases.resolved += c.resolved;
-    }
-    let system = Principal::system();
-    let password = consign_app::auth::generate_password();
-    let admin = consign_app::admin::NewUser {
-        email: "admin@consign.demo".into(),
-        name: "Demo Administrator".into(),
-        role: Role::Admin,
-        tenants: vec![],
-        carrier: None,
-        password: Some(password.clone()),
+    let options = consign_demo::run::DemoOptions {
+        orders,
+        seed,
+        now: jiff::Timestamp::now(),
     };
-    app.create_user(&system, admin).await.map_err(explain)?;
-    let first = &summary.tenants[0].slug;
-    let client = consign_app::admin::NewUser {
-        email: format!("manager@{first}.demo"),
-        name: "Client Manager".into(),
-        role: Role::ClientManager,
-        tenants: vec![first.clone()],
-        carrier: None,
-        password: Some(password.clone()),
-    };
-    app.create_user(&system, client).await.map_err(explain)?;
-    let banner = format!(
-        "\nDemo ready in {:.1}s: {} orders, {} shipments, {events} tracking events, {} tenants; {} exception cases opened, {} auto-resolved.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}",
-        start.elapsed().as_secs_f64(),
-        summary.orders,
-        summary.shipments,
-        summary.tenants.len(),
-        cases.opened,
-        cases.resolved
-    );
+    let ready =
+        consign_demo::run::prepare(&app, &cfg.data_dir.join("generated"), options, &Terminal)
+            .await
+            .map_err(explained)?;
+    let banner = ready.banner(start.elapsed());
     if no_serve {
         println!("{banner}");
         return Ok(ExitCode::SUCCESS);
@@ -371,35 +227,36 @@ pub async fn demo(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn orders_quiet(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    orders(app, args).await
+/// The demo's narration on a terminal: lines on stdout, progress bars on stderr.
+struct Terminal;
+
+struct Bar(ProgressBar);
+
+impl consign_demo::Narrator for Terminal {
+    fn say(&self, line: &str) {
+        println!("{line}");
+    }
+    fn progress(&self, what: &str, total: u64) -> Box<dyn consign_demo::Progress + '_> {
+        Box::new(Bar(progress(total, what)))
+    }
 }
 
-/// Copies a generated shipments file with the `picked_up_at` and `delivered_at` columns
-/// emptied.
-fn without_milestones(from: &Path, to: &Path) -> anyhow::Result<()> {
-    let mut r = csv::Reader::from_path(from)?;
-    let headers = r.headers()?.clone();
-    let cols: Vec<usize> = ["picked_up_at", "delivered_at"]
-        .iter()
-        .map(|name| {
-            headers
-                .iter()
-                .position(|h| h == *name)
-                .with_context(|| format!("generated shipments have a {name} column"))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    let mut w = csv::Writer::from_path(to)?;
-    w.write_record(&headers)?;
-    for rec in r.records() {
-        let rec = rec?;
-        let row: Vec<&str> = rec
-            .iter()
-            .enumerate()
-            .map(|(i, v)| if cols.contains(&i) { "" } else { v })
-            .collect();
-        w.write_record(&row)?;
+impl consign_demo::Progress for Bar {
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
     }
-    w.flush()?;
-    Ok(())
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// A use case's refusal reported from inside the demo, worded as the CLI words it elsewhere.
+fn explained(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<consign_app::AppError>() {
+        Ok(app) => explain(app),
+        Err(e) => e,
+    }
 }

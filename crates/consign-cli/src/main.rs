@@ -4,7 +4,6 @@
 mod bench;
 mod commands;
 mod config;
-mod demo_edi;
 mod import;
 mod tracking;
 
