@@ -3,8 +3,8 @@
 //! sweeps at the end of each day, so cases open (and resolve) when they would have and
 //! time-based rules fire in order.
 
-use crate::Narrator;
 use crate::feed::GenFeed;
+use crate::narrator::Narrator;
 use crate::partner::DemoPartner;
 use consign_app::App;
 use consign_app::tracking::{CaseChanges, MAX_EVENTS_PER_REQUEST};

@@ -3,9 +3,9 @@
 //! carriers' feeds and the EDI partner day by day, and create the demo's logins. Serving it
 //! is the caller's part.
 
-use crate::Narrator;
 use crate::dataset::{GenConfig, GenSummary, generate};
 use crate::feed::generate_events;
+use crate::narrator::Narrator;
 use crate::plan::read_plans;
 use crate::replay::replay_history;
 use crate::setup::setup_tenants;
@@ -272,4 +272,46 @@ fn without_milestones(from: &Path, to: &Path) -> anyhow::Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::narrator::Quiet;
+    use consign_core::time::SystemClock;
+    use std::sync::Arc;
+
+    async fn demo(dir: &Path, options: DemoOptions) -> DemoReady {
+        let url = format!("sqlite://{}", dir.join("demo.db").display());
+        let store = consign_store::open(&url).await.unwrap();
+        let app = App::new(store, Arc::new(SystemClock), dir.join("documents"));
+        prepare(&app, &dir.join("generated"), options, &Quiet)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_same_options_give_the_same_demo() {
+        let options = DemoOptions {
+            orders: 300,
+            seed: 7,
+            now: "2026-10-01T14:03:27Z".parse().unwrap(),
+        };
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let first = demo(a.path(), options).await;
+        let second = demo(b.path(), options).await;
+        assert_eq!(first.summary, second.summary);
+        assert_eq!(first.events, second.events);
+        assert_eq!(
+            (first.cases.opened, first.cases.resolved),
+            (second.cases.opened, second.cases.resolved)
+        );
+        assert!(first.events > 1000 && first.cases.opened > 0, "{first:?}");
+        let banner = first.banner(Duration::from_secs(3));
+        assert!(
+            banner.contains("Demo ready in 3.0s: 300 orders"),
+            "{banner}"
+        );
+        assert!(banner.contains("manager@northwind.demo"), "{banner}");
+    }
 }

@@ -1,7 +1,7 @@
 //! Creates the tenants, carriers and warehouses a generated dataset's plan describes;
 //! anything already there is left alone, so a plan can be applied again.
 
-use crate::Narrator;
+use crate::narrator::Narrator;
 use crate::plan::TenantPlan;
 use consign_app::{App, AppError};
 use consign_core::access::Principal;

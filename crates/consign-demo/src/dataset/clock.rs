@@ -1,7 +1,7 @@
 //! Local-time arithmetic on whole Unix seconds: promises at the end of a delivery day,
 //! deliveries in delivery hours, order days in the tenant's zone.
 
-use super::DAY;
+use super::model::DAY;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;

@@ -1,12 +1,14 @@
 //! Places with their time zones resolved once (zone lookups are far too slow to repeat per
 //! row), and the weighted picks the generator makes from its tables.
 
-use super::FOREIGN_SHARE;
 use crate::reference::{City, Rhythm, reference};
 use jiff::tz::TimeZone;
 use rand::Rng;
 use rand::rngs::StdRng;
 use std::io;
+
+/// Share of orders shipped to Canada or Mexico.
+pub(super) const FOREIGN_SHARE: f64 = 0.03;
 
 pub(super) struct Geo {
     pub cities: Vec<&'static City>,

@@ -10,10 +10,12 @@
 //! Split by what is generated: `orders` (when orders are placed, by whom, what they hold and
 //! how they will travel), `shipments` (what leaves the warehouse and when it arrives),
 //! `parties` (catalogue, business accounts, people and addresses), `tracking_numbers`, with
-//! `geo` and `clock` as the places and the local-time arithmetic they share.
+//! `geo` and `clock` as the places and the local-time arithmetic they share and `model` as
+//! the rows they pass along. This module runs them tenant by tenant.
 
 mod clock;
 mod geo;
+mod model;
 mod orders;
 mod parties;
 mod shipments;
@@ -23,17 +25,20 @@ mod tracking_numbers;
 mod tests;
 
 use crate::plan::TenantPlan;
-use crate::reference::reference;
-use geo::Geo;
-use orders::TenantGen;
-use rand::SeedableRng;
+use crate::reference::{Profile, reference};
+use clock::local_dates;
+use geo::{Geo, RhythmSampler, zone};
+use jiff::Timestamp;
+use model::{Channel, DAY, TenantGen, Warehouse};
+use parties::{accounts, catalogue, foreign_accounts};
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use tracking_numbers::Tracking;
-
-use jiff::Timestamp;
+// The importer's own field lists are the header: generated files are always importable.
+use consign_app::import::{ORDER_FIELDS as ORDER_COLUMNS, SHIPMENT_FIELDS as SHIPMENT_COLUMNS};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +61,6 @@ pub struct GenSummary {
     pub order_lines: usize,
     pub shipments: usize,
 }
-
-// The importer's own field lists are the header: generated files are always importable.
-use consign_app::import::{ORDER_FIELDS as ORDER_COLUMNS, SHIPMENT_FIELDS as SHIPMENT_COLUMNS};
 
 /// Writes `DIR/tenants.json` (a JSON array of [`TenantPlan`]) and, per tenant,
 /// `DIR/<slug>/orders.csv` and `DIR/<slug>/shipments.csv` in the `consign import` format,
@@ -98,15 +100,10 @@ pub fn generate(cfg: &GenConfig, dir: &Path) -> io::Result<GenSummary> {
         let tenant_dir = dir.join(&profile.plan.slug);
         fs::create_dir_all(&tenant_dir)?;
         let mut tenant = TenantGen::new(profile, &geo, &mut rng)?;
-        tenant.run(
-            count,
-            cfg.days,
-            now,
-            &tenant_dir,
-            &mut rng,
-            &mut tracking,
-            &mut summary,
-        )?;
+        let c = tenant.run(count, cfg.days, now, &tenant_dir, &mut rng, &mut tracking)?;
+        summary.orders += c.orders;
+        summary.order_lines += c.order_lines;
+        summary.shipments += c.shipments;
     }
     Ok(summary)
 }
@@ -141,69 +138,97 @@ fn invalid_input(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
-const HOUR: i64 = 3600;
-const DAY: i64 = 24 * HOUR;
-
-/// Share of orders shipped to Canada or Mexico.
-const FOREIGN_SHARE: f64 = 0.03;
-
-/// SKUs per tenant catalogue (fewer when its categories hold fewer product variants).
-const CATALOGUE_SIZE: usize = 200;
-
-/// The carriers whose services and tracking numbers the generator knows. Which companies a
-/// tenant ships with is data (`carriers.csv`); what a carrier's numbers look like is code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Carrier {
-    Ups,
-    Fedex,
-    Usps,
-    Odfl,
-    Jbht,
+/// What one tenant's run wrote.
+#[derive(Default)]
+struct Counts {
+    orders: usize,
+    order_lines: usize,
+    shipments: usize,
 }
 
-impl Carrier {
-    fn scac(self) -> &'static str {
-        match self {
-            Carrier::Ups => "UPSN",
-            Carrier::Fedex => "FDEG",
-            Carrier::Usps => "USPS",
-            Carrier::Odfl => "ODFL",
-            Carrier::Jbht => "JBHT",
-        }
+impl<'a> TenantGen<'a> {
+    fn new(profile: &'a Profile, geo: &'a Geo, rng: &mut StdRng) -> io::Result<Self> {
+        let tz = zone(&profile.plan.time_zone)?;
+        let warehouses = profile
+            .plan
+            .warehouses
+            .iter()
+            .map(|w| {
+                let city = geo.find(&w.city, &w.region).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("warehouse city {} not in the city table", w.city),
+                    )
+                })?;
+                Ok(Warehouse {
+                    plan: w.clone(),
+                    city,
+                })
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        let catalogue = catalogue(profile, rng);
+        let accounts = accounts(profile, geo, rng);
+        let foreign_accounts = foreign_accounts(profile).min(accounts.len());
+        Ok(Self {
+            profile,
+            geo,
+            tz,
+            catalogue,
+            accounts,
+            foreign_accounts,
+            warehouses,
+        })
     }
-}
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Channel {
-    B2c,
-    B2b,
-}
+    fn run(
+        &mut self,
+        count: usize,
+        days: i64,
+        now: i64,
+        dir: &Path,
+        rng: &mut StdRng,
+        tracking: &mut Tracking,
+    ) -> io::Result<Counts> {
+        let mut orders_csv =
+            csv::Writer::from_writer(BufWriter::new(File::create(dir.join("orders.csv"))?));
+        let mut shipments_csv =
+            csv::Writer::from_writer(BufWriter::new(File::create(dir.join("shipments.csv"))?));
+        orders_csv.write_record(ORDER_COLUMNS)?;
+        shipments_csv.write_record(SHIPMENT_COLUMNS)?;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Parcel,
-    Ltl,
-    Ftl,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Service {
-    Ground,
-    TwoDay,
-    Overnight,
-    Standard,
-    Truckload,
-}
-
-impl Service {
-    fn as_str(self) -> &'static str {
-        match self {
-            Service::Ground => "ground",
-            Service::TwoDay => "2day",
-            Service::Overnight => "overnight",
-            Service::Standard => "standard",
-            Service::Truckload => "truckload",
+        // Placing times first, then sorting, makes order numbers rise with time as a real
+        // order system's would; only the times are held, the orders themselves are streamed.
+        let mut placed: Vec<(i64, Channel)> = Vec::with_capacity(count);
+        let dates = local_dates(&self.tz, now, days);
+        let rhythms = &reference().rhythms;
+        let b2c = RhythmSampler::new(&rhythms.b2c);
+        let b2b = RhythmSampler::new(&rhythms.b2b);
+        for _ in 0..count {
+            let channel = if rng.random_bool(self.profile.b2c_share) {
+                Channel::B2c
+            } else {
+                Channel::B2b
+            };
+            let rhythm = if channel == Channel::B2c { &b2c } else { &b2b };
+            placed.push((self.order_time(rhythm, &dates, now, days, rng), channel));
         }
+        placed.sort_by_key(|&(t, _)| t);
+
+        let mut counts = Counts::default();
+        let mut next_ref = self.profile.first_ref;
+        for (ordered_at, channel) in placed {
+            let external_ref = format!("{}{next_ref}", self.profile.ref_prefix);
+            // Occasional gaps, as when an ERP burns numbers on abandoned carts.
+            next_ref += if rng.random_bool(0.03) { 2 } else { 1 };
+            let order = self.order(external_ref, channel, ordered_at, rng);
+            self.write_order(&order, &mut orders_csv)?;
+            counts.orders += 1;
+            counts.order_lines += order.lines.len();
+            counts.shipments += self.ship(&order, now, rng, tracking, &mut shipments_csv)?;
+        }
+        finish(orders_csv)?;
+        finish(shipments_csv)?;
+        Ok(counts)
     }
 }
 

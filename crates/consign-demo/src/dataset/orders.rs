@@ -2,178 +2,23 @@
 //! consumer, or one of the tenant's business accounts), what they hold, what they were
 //! promised, and how they will travel.
 
-use super::clock::{end_of_day, local_dates, local_instant, stamp};
-use super::geo::{Geo, RhythmSampler, km_between, pick, pick_cdf, zone};
+use super::clock::{end_of_day, local_instant, stamp};
+use super::geo::{FOREIGN_SHARE, RhythmSampler, km_between, pick, pick_cdf};
+use super::model::{
+    Carrier, Channel, DAY, Fulfilment, HOUR, Line, Mode, Order, Service, TenantGen,
+};
 use super::parties::{
-    accounts, apartment, catalogue, consumer_email, foreign_accounts, phone_number, postal_code,
-    quantity, street_address,
+    apartment, consumer_email, phone_number, postal_code, quantity, street_address,
 };
-use super::tracking_numbers::Tracking;
-use super::{
-    Carrier, Channel, DAY, FOREIGN_SHARE, GenSummary, HOUR, Mode, ORDER_COLUMNS, SHIPMENT_COLUMNS,
-    Service, finish,
-};
-use crate::plan::WarehousePlan;
-use crate::reference::{Profile, reference};
+use crate::reference::reference;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use rand::Rng;
 use rand::rngs::StdRng;
 use std::fs::File;
 use std::io::{self, BufWriter};
-use std::path::Path;
 
-pub(super) struct Item {
-    pub(super) sku: String,
-    pub(super) description: String,
-    pub(super) price: String,
-    pub(super) grams: u64,
-}
-
-/// A business customer: orders again and again to the same dock.
-pub(super) struct Account {
-    pub(super) name: String,
-    pub(super) email: Option<String>,
-    pub(super) phone: Option<String>,
-    pub(super) line1: String,
-    pub(super) line2: Option<String>,
-    pub(super) city: usize,
-    pub(super) postal_code: String,
-}
-
-pub(super) struct Warehouse {
-    pub(super) plan: WarehousePlan,
-    pub(super) city: usize,
-}
-
-pub(super) struct Line {
-    pub(super) item: usize,
-    pub(super) quantity: u32,
-}
-
-pub(super) struct Order {
-    pub(super) external_ref: String,
-    pub(super) channel: Channel,
-    pub(super) customer_name: String,
-    pub(super) email: Option<String>,
-    pub(super) phone: Option<String>,
-    pub(super) ship_to_name: String,
-    pub(super) line1: String,
-    pub(super) line2: Option<String>,
-    pub(super) city: usize,
-    pub(super) postal_code: String,
-    pub(super) ordered_at: i64,
-    pub(super) promised_by: i64,
-    pub(super) lines: Vec<Line>,
-    pub(super) plan: Fulfilment,
-}
-
-/// How the order will travel, decided when it is placed because the promise depends on it.
-pub(super) struct Fulfilment {
-    pub(super) warehouse: usize,
-    pub(super) mode: Mode,
-    pub(super) carrier: Carrier,
-    pub(super) service: Service,
-    pub(super) transit: i64,
-}
-
-pub(super) struct TenantGen<'a> {
-    pub(super) profile: &'a Profile,
-    pub(super) geo: &'a Geo,
-    pub(super) tz: TimeZone,
-    pub(super) catalogue: Vec<Item>,
-    /// Business customers, the first `foreign_accounts` of them outside the US.
-    pub(super) accounts: Vec<Account>,
-    pub(super) foreign_accounts: usize,
-    pub(super) warehouses: Vec<Warehouse>,
-}
-
-impl<'a> TenantGen<'a> {
-    pub(super) fn new(profile: &'a Profile, geo: &'a Geo, rng: &mut StdRng) -> io::Result<Self> {
-        let tz = zone(&profile.plan.time_zone)?;
-        let warehouses = profile
-            .plan
-            .warehouses
-            .iter()
-            .map(|w| {
-                let city = geo.find(&w.city, &w.region).ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("warehouse city {} not in the city table", w.city),
-                    )
-                })?;
-                Ok(Warehouse {
-                    plan: w.clone(),
-                    city,
-                })
-            })
-            .collect::<io::Result<Vec<_>>>()?;
-        let catalogue = catalogue(profile, rng);
-        let accounts = accounts(profile, geo, rng);
-        let foreign_accounts = foreign_accounts(profile).min(accounts.len());
-        Ok(Self {
-            profile,
-            geo,
-            tz,
-            catalogue,
-            accounts,
-            foreign_accounts,
-            warehouses,
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn run(
-        &mut self,
-        count: usize,
-        days: i64,
-        now: i64,
-        dir: &Path,
-        rng: &mut StdRng,
-        tracking: &mut Tracking,
-        summary: &mut GenSummary,
-    ) -> io::Result<()> {
-        let mut orders_csv =
-            csv::Writer::from_writer(BufWriter::new(File::create(dir.join("orders.csv"))?));
-        let mut shipments_csv =
-            csv::Writer::from_writer(BufWriter::new(File::create(dir.join("shipments.csv"))?));
-        orders_csv.write_record(ORDER_COLUMNS)?;
-        shipments_csv.write_record(SHIPMENT_COLUMNS)?;
-
-        // Placing times first, then sorting, makes order numbers rise with time as a real
-        // order system's would; only the times are held, the orders themselves are streamed.
-        let mut placed: Vec<(i64, Channel)> = Vec::with_capacity(count);
-        let dates = local_dates(&self.tz, now, days);
-        let rhythms = &reference().rhythms;
-        let b2c = RhythmSampler::new(&rhythms.b2c);
-        let b2b = RhythmSampler::new(&rhythms.b2b);
-        for _ in 0..count {
-            let channel = if rng.random_bool(self.profile.b2c_share) {
-                Channel::B2c
-            } else {
-                Channel::B2b
-            };
-            let rhythm = if channel == Channel::B2c { &b2c } else { &b2b };
-            placed.push((self.order_time(rhythm, &dates, now, days, rng), channel));
-        }
-        placed.sort_by_key(|&(t, _)| t);
-
-        let mut next_ref = self.profile.first_ref;
-        for (ordered_at, channel) in placed {
-            let external_ref = format!("{}{next_ref}", self.profile.ref_prefix);
-            // Occasional gaps, as when an ERP burns numbers on abandoned carts.
-            next_ref += if rng.random_bool(0.03) { 2 } else { 1 };
-            let order = self.order(external_ref, channel, ordered_at, rng);
-            self.write_order(&order, &mut orders_csv)?;
-            summary.orders += 1;
-            summary.order_lines += order.lines.len();
-            summary.shipments += self.ship(&order, now, rng, tracking, &mut shipments_csv)?;
-        }
-        finish(orders_csv)?;
-        finish(shipments_csv)
-    }
-
-    fn order_time(
+impl TenantGen<'_> {
+    pub(super) fn order_time(
         &self,
         rhythm: &RhythmSampler,
         dates: &[Date],
@@ -200,7 +45,7 @@ impl<'a> TenantGen<'a> {
         now - rng.random_range(1..=days * DAY - 1)
     }
 
-    fn order(
+    pub(super) fn order(
         &self,
         external_ref: String,
         channel: Channel,
@@ -414,7 +259,11 @@ impl<'a> TenantGen<'a> {
             .sum()
     }
 
-    fn write_order(&self, o: &Order, w: &mut csv::Writer<BufWriter<File>>) -> io::Result<()> {
+    pub(super) fn write_order(
+        &self,
+        o: &Order,
+        w: &mut csv::Writer<BufWriter<File>>,
+    ) -> io::Result<()> {
         let city = self.geo.cities[o.city];
         let ordered_at = stamp(o.ordered_at)?;
         let promised_by = stamp(o.promised_by)?;

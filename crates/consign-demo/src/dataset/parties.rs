@@ -3,13 +3,15 @@
 //! consumers.
 
 use super::geo::{Geo, log_uniform, pick};
-use super::orders::{Account, Item};
-use super::{CATALOGUE_SIZE, Channel};
+use super::model::{Account, Channel, Item};
 use crate::reference::{AccountStyle, City, Postal, Profile, reference};
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use std::collections::BTreeSet;
+
+/// SKUs per tenant catalogue (fewer when its categories hold fewer product variants).
+const CATALOGUE_SIZE: usize = 200;
 
 pub(super) fn catalogue(profile: &Profile, rng: &mut StdRng) -> Vec<Item> {
     // Every (product, variant) pair once, shuffled per category, then dealt round-robin so the

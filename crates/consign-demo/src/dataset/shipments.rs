@@ -2,9 +2,8 @@
 //! around its planned time and delivered (or not yet, or never) in delivery hours.
 
 use super::clock::{daytime, end_of_day, round_up, stamp};
-use super::orders::{Fulfilment, Line, Order, TenantGen};
+use super::model::{Channel, DAY, Fulfilment, HOUR, Line, Mode, Order, Service, TenantGen};
 use super::tracking_numbers::Tracking;
-use super::{Channel, DAY, HOUR, Mode, Service};
 use jiff::tz::TimeZone;
 use rand::Rng;
 use rand::rngs::StdRng;

@@ -1,7 +1,7 @@
 //! Tracking numbers in each carrier's real shape. Serials only ever increase, which makes them
 //! unique per carrier without remembering the ones already issued.
 
-use super::{Carrier, Service};
+use super::model::{Carrier, Service};
 use crate::reference::Profile;
 use rand::Rng;
 use rand::rngs::StdRng;
