@@ -203,8 +203,10 @@ impl Reference {
         names.check()?;
         let rhythms: Rhythms = toml::from_str(RHYTHMS).map_err(|e| format!("rhythms.toml: {e}"))?;
         for (channel, r) in [("b2c", &rhythms.b2c), ("b2b", &rhythms.b2b)] {
-            let weights = r.hours.iter().chain(&r.weekdays);
-            if weights.clone().any(|w| !(*w >= 0.0 && w.is_finite()))
+            if r.hours
+                .iter()
+                .chain(&r.weekdays)
+                .any(|w| !(*w >= 0.0 && w.is_finite()))
                 || r.hours.iter().sum::<f64>() <= 0.0
                 || r.weekdays.iter().sum::<f64>() <= 0.0
             {
