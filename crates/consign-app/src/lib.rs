@@ -15,8 +15,6 @@ pub mod idempotency;
 pub mod import;
 pub mod orders;
 pub mod shipments;
-pub mod synth;
-pub mod synth_events;
 pub mod tracking;
 pub mod webhooks;
 pub mod workers;

@@ -230,7 +230,7 @@ async fn tenant_with_carriers(
             },
         )
         .await
-        .map_err(crate::commands::explain)?;
+        .map_err(crate::common::explain)?;
     let mut carriers = Vec::new();
     for (scac, mode) in [
         ("UPSN", Mode::Parcel),
@@ -250,7 +250,7 @@ async fn tenant_with_carriers(
                 },
             )
             .await
-            .map_err(crate::commands::explain)?;
+            .map_err(crate::common::explain)?;
         carriers.push((scac.to_string(), c.id));
     }
     Ok((t, carriers))
@@ -414,7 +414,7 @@ async fn run_engine(
         let o = app
             .ingest_events(&system, &pipe, "bench", items)
             .await
-            .map_err(crate::commands::explain)?;
+            .map_err(crate::common::explain)?;
         secs += start.elapsed().as_secs_f64();
         cpu = cpu
             .zip(process_cpu_secs().zip(cpu0).map(|(a, b)| a - b))
@@ -544,7 +544,7 @@ async fn webhooks(
             },
         )
         .await
-        .map_err(crate::commands::explain)?;
+        .map_err(crate::common::explain)?;
     let cfg = consign_web::WebConfig {
         requests_per_minute: 0,
         ..Default::default()
@@ -646,7 +646,7 @@ async fn sweep(app: &App, n: usize) -> anyhow::Result<(u64, f64)> {
     let mut at = app.clone();
     at.clock = Arc::new(FixedClock(now));
     // Whatever else is due (the ingest tenant's shipments) is judged first, untimed.
-    at.sweep(5_000).await.map_err(crate::commands::explain)?;
+    at.sweep(5_000).await.map_err(crate::common::explain)?;
     insert_shipments(app, ships).await?;
     app.store.analyze().await?;
     println!(
@@ -654,7 +654,7 @@ async fn sweep(app: &App, n: usize) -> anyhow::Result<(u64, f64)> {
         setup.elapsed().as_secs_f64()
     );
     let start = Instant::now();
-    let (judged, c) = at.sweep(5_000).await.map_err(crate::commands::explain)?;
+    let (judged, c) = at.sweep(5_000).await.map_err(crate::common::explain)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "sweep: {judged} of {n} shipments due, judged in {secs:.3}s (cases opened {})",

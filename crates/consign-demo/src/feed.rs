@@ -6,8 +6,8 @@
 //!
 //! Deterministic: each shipment's stream derives from the seed and its tracking number.
 
-use crate::import::SHIPMENT_FIELDS;
-use crate::synth::TenantPlan;
+use crate::plan::TenantPlan;
+use consign_app::import::SHIPMENT_FIELDS;
 use consign_core::shipment::ShipmentStatus;
 use consign_core::tracking::{Mapped, MappedEvent, REASONS};
 use jiff::Timestamp;

@@ -18,8 +18,6 @@ use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::commands::explain;
-
 /// The carrier that trades EDI in the demo (the generator's LTL carrier).
 const EDI_CARRIER: &str = "ODFL";
 
@@ -68,7 +66,7 @@ impl DemoPartner {
     /// shipments four hours before the planned pickup. `None` when the tenant does not use it.
     pub async fn new(app: &App, tenant: &Tenant, now: Timestamp) -> anyhow::Result<Option<Self>> {
         let system = Principal::system();
-        let carriers = app.store.carriers(tenant.id).await?;
+        let carriers = app.list_carriers(&system, tenant).await?;
         let Some(carrier) = carriers
             .iter()
             .find(|c| c.scac.as_deref() == Some(EDI_CARRIER))
@@ -99,15 +97,14 @@ impl DemoPartner {
                     acknowledgement: Default::default(),
                 },
             )
-            .await
-            .map_err(explain)?;
+            .await?;
         let mut shipments = Vec::new();
         let mut after = None;
         loop {
             let page = app
-                .store
-                .shipments(
-                    tenant.id,
+                .list_shipments(
+                    &system,
+                    tenant,
                     &ShipmentFilter {
                         carrier: Some(carrier.id),
                         after,
@@ -166,10 +163,7 @@ impl DemoPartner {
             then.clock = Arc::new(FixedClock(at));
             match step {
                 Step::Tender(id, answer) => {
-                    let sent = then
-                        .tender_shipment(&system, &self.tenant, id)
-                        .await
-                        .map_err(explain)?;
+                    let sent = then.tender_shipment(&system, &self.tenant, id).await?;
                     self.tenders += 1;
                     let delay = match answer {
                         Answer::Prompt | Answer::Rejected => SignedDuration::from_mins(9),
@@ -180,9 +174,7 @@ impl DemoPartner {
                     self.plan(at + delay, Step::Reply(reply));
                 }
                 Step::Reply(bytes) => {
-                    then.receive_edi(&system, &self.tenant, &bytes)
-                        .await
-                        .map_err(explain)?;
+                    then.receive_edi(&system, &self.tenant, &bytes).await?;
                     self.replies_sent += 1;
                 }
             }

@@ -1,0 +1,75 @@
+//! `consign bench …`: benchmarks that print figures; nothing here asserts a time. One module
+//! per benchmark.
+
+mod ingest;
+
+use clap::Subcommand;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Durable end-to-end tracking ingest (parse, dedup, state, rules, cases, commit) against
+    /// the engine's own ceiling (a plain batched insert of the same rows, same dedup index),
+    /// single-event webhooks at concurrency 64, and a sweep where 1 % of shipments are due.
+    /// Runs on a fresh SQLite file and, when reachable, a fresh PostgreSQL database; with
+    /// --database-url, on that database only.
+    #[command(
+        after_help = "Example:\n  consign bench ingest --events 1000000 --shipments 100000\n  consign bench ingest --events 20000 --shipments 2000 --sweep-shipments 20000 --webhooks 2000"
+    )]
+    Ingest {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 100_000)]
+        shipments: usize,
+        /// Events per transaction for both the pipeline and the ceiling.
+        #[arg(long, default_value_t = 5_000)]
+        batch: usize,
+        /// Single-event webhook requests sent at concurrency 64 (0 skips).
+        #[arg(long, default_value_t = 50_000)]
+        webhooks: usize,
+        /// Rounds of --webhooks requests each; the median round is reported (identical rounds
+        /// vary by a tenth or more on a shared VM). Each round sends new events.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=9))]
+        webhook_rounds: u32,
+        /// Active shipments for the sweep measurement, 1 % of them due (0 skips).
+        #[arg(long, default_value_t = 1_000_000)]
+        sweep_shipments: usize,
+        /// Server for the PostgreSQL run (a throwaway database is created on it).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// Skip PostgreSQL.
+        #[arg(long, conflicts_with = "postgres_only")]
+        sqlite_only: bool,
+        /// Skip SQLite.
+        #[arg(long)]
+        postgres_only: bool,
+    },
+}
+
+/// `database_url` is the global `--database-url`: given, the benchmark runs on that database
+/// only.
+pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<ExitCode> {
+    let BenchCmd::Ingest {
+        events,
+        shipments,
+        batch,
+        webhooks,
+        webhook_rounds,
+        sweep_shipments,
+        postgres_url,
+        sqlite_only,
+        postgres_only,
+    } = cmd;
+    ingest::ingest(ingest::IngestBench {
+        events,
+        shipments,
+        batch,
+        webhooks,
+        webhook_rounds: webhook_rounds as usize,
+        sweep_shipments,
+        postgres_url: (!sqlite_only).then_some(postgres_url),
+        postgres_only,
+        database_url,
+    })
+    .await
+}

@@ -1,0 +1,317 @@
+//! The demo from an empty database to one with history: generate the dataset, set up its
+//! tenants, import its orders and shipments the way `consign import` does, replay the
+//! carriers' feeds and the EDI partner day by day, and create the demo's logins. Serving it
+//! is the caller's part.
+
+use crate::dataset::{GenConfig, GenSummary, generate};
+use crate::feed::generate_events;
+use crate::narrator::Narrator;
+use crate::plan::read_plans;
+use crate::replay::replay_history;
+use crate::setup::setup_tenants;
+use anyhow::Context;
+use consign_app::admin::NewUser;
+use consign_app::import::{self, Format, RowError};
+use consign_app::orders::OnDuplicate;
+use consign_app::tracking::CaseChanges;
+use consign_app::{App, AppError};
+use consign_core::access::{Principal, Role};
+use jiff::Timestamp;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Days of history the demo holds.
+const DAYS: i64 = 60;
+
+/// What the demo is made of; the same options and the same `now` give the same data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoOptions {
+    pub orders: usize,
+    pub seed: u64,
+    /// The instant the demo's history ends.
+    pub now: Timestamp,
+}
+
+/// A prepared demo: what it holds and how to sign in.
+#[derive(Debug, Clone)]
+pub struct DemoReady {
+    pub summary: GenSummary,
+    pub events: u64,
+    pub cases: CaseChanges,
+    /// Shared by the administrator and the client manager.
+    pub password: String,
+}
+
+impl DemoReady {
+    /// What the operator is told once the demo is ready (`elapsed`: since the run began).
+    pub fn banner(&self, elapsed: Duration) -> String {
+        let first = &self.summary.tenants[0].slug;
+        let password = &self.password;
+        format!(
+            "\nDemo ready in {:.1}s: {} orders, {} shipments, {} tracking events, {} tenants; {} exception cases opened, {} auto-resolved.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}",
+            elapsed.as_secs_f64(),
+            self.summary.orders,
+            self.summary.shipments,
+            self.events,
+            self.summary.tenants.len(),
+            self.cases.opened,
+            self.cases.resolved
+        )
+    }
+}
+
+/// Fills `app`'s (fresh) database with the demo, writing the generated files to `gen_dir`.
+pub async fn prepare(
+    app: &App,
+    gen_dir: &Path,
+    options: DemoOptions,
+    narrator: &dyn Narrator,
+) -> anyhow::Result<DemoReady> {
+    let DemoOptions { orders, seed, now } = options;
+    narrator.say(&format!(
+        "generating {orders} orders over the last {DAYS} days (seed {seed})…"
+    ));
+    let summary = generate(
+        &GenConfig {
+            seed,
+            orders,
+            days: DAYS,
+            now,
+        },
+        gen_dir,
+    )?;
+    setup_tenants(app, &read_plans(&gen_dir.join("tenants.json"))?, narrator).await?;
+    // The carriers' feeds are generated from the shipments' milestones; the shipments are then
+    // imported without their pickup and delivery times, so both come from the feed as it is
+    // replayed: a pickup that slips shows as a late-pickup case until the scan arrives, and a
+    // shipment is not delivered (which would make every earlier hold or delay moot) before
+    // its delivery scan.
+    let feeds = generate_events(gen_dir, &summary.tenants, seed, now)?;
+    for t in &summary.tenants {
+        without_milestones(
+            &gen_dir.join(&t.slug).join("shipments.csv"),
+            &gen_dir.join(&t.slug).join("shipments-planned.csv"),
+        )?;
+    }
+    for t in &summary.tenants {
+        let dir = gen_dir.join(&t.slug);
+        import_orders(app, &t.slug, &dir.join("orders.csv"), narrator).await?;
+        import_shipments(app, &t.slug, &dir.join("shipments-planned.csv"), narrator).await?;
+    }
+    let mut events = 0;
+    let mut cases = CaseChanges::default();
+    for (slug, feed) in feeds {
+        narrator.say(&format!(
+            "replaying {} tracking events and {} POD uploads of {slug}…",
+            feed.events.len(),
+            feed.pods.len()
+        ));
+        let (n, c) = replay_history(app, &slug, feed, now, narrator).await?;
+        events += n;
+        cases.opened += c.opened;
+        cases.resolved += c.resolved;
+    }
+    let system = Principal::system();
+    let password = consign_app::auth::generate_password();
+    let admin = NewUser {
+        email: "admin@consign.demo".into(),
+        name: "Demo Administrator".into(),
+        role: Role::Admin,
+        tenants: vec![],
+        carrier: None,
+        password: Some(password.clone()),
+    };
+    app.create_user(&system, admin).await?;
+    let first = &summary.tenants[0].slug;
+    let client = NewUser {
+        email: format!("manager@{first}.demo"),
+        name: "Client Manager".into(),
+        role: Role::ClientManager,
+        tenants: vec![first.clone()],
+        carrier: None,
+        password: Some(password.clone()),
+    };
+    app.create_user(&system, client).await?;
+    Ok(DemoReady {
+        summary,
+        events,
+        cases,
+        password,
+    })
+}
+
+/// The generated files are the importer's own format, so a refusal is a generator bug: it is
+/// reported with the first problems rather than row by row.
+fn refused(file: &Path, errors: &[RowError]) -> anyhow::Error {
+    let first: Vec<String> = errors.iter().take(5).map(|e| format!("  {e}")).collect();
+    anyhow::anyhow!(
+        "the generated {} did not import: {} problem(s)\n{}",
+        file.display(),
+        errors.len(),
+        first.join("\n")
+    )
+}
+
+async fn import_orders(
+    app: &App,
+    slug: &str,
+    file: &Path,
+    narrator: &dyn Narrator,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let system = Principal::system();
+    let tenant = app.tenant_for(&system, slug).await?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let read = import::read_orders(&bytes, Format::from_path(file), None)
+        .map_err(|errs| refused(file, &errs))?;
+    drop(bytes);
+    if !read.errors.is_empty() {
+        return Err(refused(file, &read.errors));
+    }
+    let orders: Vec<_> = read.rows.iter().map(|r| r.order.clone()).collect();
+    let accepted = app
+        .validate_orders(orders)
+        .map_err(|errs| refused(file, &import::order_errors(&read.rows, errs, &read.columns)))?;
+    let lines: usize = accepted.iter().map(|o| o.lines.len()).sum();
+    let progress = narrator.progress("orders", accepted.len() as u64);
+    let out = app
+        .commit_orders(&system, &tenant, accepted, OnDuplicate::Skip, &|n| {
+            progress.advance(n)
+        })
+        .await?;
+    drop(progress);
+    // A bulk load leaves the planner's statistics behind; refresh them now rather than
+    // whenever autovacuum gets there.
+    app.store.analyze().await?;
+    let secs = start.elapsed().as_secs_f64();
+    narrator.say(&format!(
+        "{}: imported {} orders ({} lines) into {}, skipped {} already present, in {:.1}s ({:.0} orders/s)",
+        file.display(),
+        out.created.len(),
+        lines,
+        tenant.slug,
+        out.skipped.len(),
+        secs,
+        read.rows.len() as f64 / secs.max(1e-9)
+    ));
+    Ok(())
+}
+
+async fn import_shipments(
+    app: &App,
+    slug: &str,
+    file: &Path,
+    narrator: &dyn Narrator,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let system = Principal::system();
+    let tenant = app.tenant_for(&system, slug).await?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let read = import::read_shipments(&bytes, Format::from_path(file), None)
+        .map_err(|errs| refused(file, &errs))?;
+    drop(bytes);
+    if !read.errors.is_empty() {
+        return Err(refused(file, &read.errors));
+    }
+    let n = read.rows.len();
+    let items: Vec<_> = read.rows.iter().map(|r| r.shipment.clone()).collect();
+    let plan = match app
+        .plan_shipments(&tenant, items, OnDuplicate::Skip, None)
+        .await
+    {
+        Ok(p) => p,
+        Err(AppError::InvalidItems(errs)) => {
+            let errors = import::shipment_errors(&read.rows, errs, &read.columns);
+            return Err(refused(file, &errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let progress = narrator.progress("shipments", plan.shipments.len() as u64);
+    let out = app
+        .commit_shipments(&system, &tenant, plan, &|k| progress.advance(k))
+        .await?;
+    drop(progress);
+    app.store.analyze().await?;
+    let secs = start.elapsed().as_secs_f64();
+    narrator.say(&format!(
+        "{}: imported {} shipments into {}, skipped {} already present, in {:.1}s ({:.0} rows/s)",
+        file.display(),
+        out.created.len(),
+        tenant.slug,
+        out.skipped.len(),
+        secs,
+        n as f64 / secs.max(1e-9)
+    ));
+    Ok(())
+}
+
+/// Copies a generated shipments file with the `picked_up_at` and `delivered_at` columns
+/// emptied.
+fn without_milestones(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let mut r = csv::Reader::from_path(from)?;
+    let headers = r.headers()?.clone();
+    let cols: Vec<usize> = ["picked_up_at", "delivered_at"]
+        .iter()
+        .map(|name| {
+            headers
+                .iter()
+                .position(|h| h == *name)
+                .with_context(|| format!("generated shipments have a {name} column"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut w = csv::Writer::from_path(to)?;
+    w.write_record(&headers)?;
+    for rec in r.records() {
+        let rec = rec?;
+        let row: Vec<&str> = rec
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if cols.contains(&i) { "" } else { v })
+            .collect();
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::narrator::Quiet;
+    use consign_core::time::SystemClock;
+    use std::sync::Arc;
+
+    async fn demo(dir: &Path, options: DemoOptions) -> DemoReady {
+        let url = format!("sqlite://{}", dir.join("demo.db").display());
+        let store = consign_store::open(&url).await.unwrap();
+        let app = App::new(store, Arc::new(SystemClock), dir.join("documents"));
+        prepare(&app, &dir.join("generated"), options, &Quiet)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_same_options_give_the_same_demo() {
+        let options = DemoOptions {
+            orders: 300,
+            seed: 7,
+            now: "2026-10-01T14:03:27Z".parse().unwrap(),
+        };
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let first = demo(a.path(), options).await;
+        let second = demo(b.path(), options).await;
+        assert_eq!(first.summary, second.summary);
+        assert_eq!(first.events, second.events);
+        assert_eq!(
+            (first.cases.opened, first.cases.resolved),
+            (second.cases.opened, second.cases.resolved)
+        );
+        assert!(first.events > 1000 && first.cases.opened > 0, "{first:?}");
+        let banner = first.banner(Duration::from_secs(3));
+        assert!(
+            banner.contains("Demo ready in 3.0s: 300 orders"),
+            "{banner}"
+        );
+        assert!(banner.contains("manager@northwind.demo"), "{banner}");
+    }
+}
