@@ -8,7 +8,7 @@ use consign_core::access::{
 };
 use consign_core::audit::AuditEntry;
 use consign_core::ids::*;
-use consign_core::party::{Carrier, NewCarrier, NewWarehouse, Warehouse};
+use consign_core::party::{Carrier, Customer, NewCarrier, NewWarehouse, Warehouse};
 use consign_core::tenant::{NewTenant, Tenant, validate_name};
 use serde::Deserialize;
 
@@ -122,6 +122,30 @@ impl App {
             });
         }
         Ok(out)
+    }
+
+    /// The tenant's customers, a page at a time.
+    pub async fn list_customers(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> AppResult<Vec<Customer>> {
+        require(p, Capability::ReadOrders)?;
+        Ok(self.store.customers(tenant.id, after, limit).await?)
+    }
+
+    /// The audit trail of one entity of the tenant, oldest first.
+    pub async fn entity_audit(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        entity: &str,
+        id: &str,
+    ) -> AppResult<Vec<consign_core::audit::AuditRecord>> {
+        require(p, Capability::ReadAudit)?;
+        Ok(self.store.audit_for_entity(tenant.id.0, entity, id).await?)
     }
 
     /// Whether the store answers, and which engine it is (`/readyz`).

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod import;
 pub mod orders;
 pub mod shipments;
+pub mod tools;
 pub mod tracking;
 pub mod webhooks;
 pub mod workers;
@@ -100,7 +101,9 @@ pub(crate) const RACE_RETRIES: u32 = 2;
 /// The application: a store, a clock, and where document bytes live.
 #[derive(Clone)]
 pub struct App {
-    pub store: DynStore,
+    /// Reached only through use cases (and [`tools`] for operator tools), so that every
+    /// request is authorised, validated and audited the same way.
+    pub(crate) store: DynStore,
     pub clock: Arc<dyn Clock>,
     /// Content-addressed document folder (beside the database by default).
     pub documents_dir: PathBuf,
@@ -131,6 +134,11 @@ impl App {
         let committer = tracking::GroupCommitter::start(self.clone());
         self.committer = Some(committer);
         self
+    }
+
+    /// `sqlite` or `postgres`: which engine the store runs on.
+    pub fn engine_name(&self) -> &'static str {
+        self.store.engine().name()
     }
 
     /// Now, truncated to the microsecond precision the store keeps, so what is returned

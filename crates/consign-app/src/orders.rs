@@ -200,6 +200,18 @@ impl App {
         Ok(out)
     }
 
+    /// The order with this external reference or number, if any (reads need `ReadOrders`:
+    /// the answer reveals whether the order exists).
+    pub async fn order_by_reference(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        reference: &str,
+    ) -> AppResult<Option<Order>> {
+        require(p, Capability::ReadOrders)?;
+        Ok(self.store.order_by_ref(tenant.id, reference).await?)
+    }
+
     pub async fn get_order(&self, p: &Principal, tenant: &Tenant, id: OrderId) -> AppResult<Order> {
         require(p, Capability::ReadOrders)?;
         self.store

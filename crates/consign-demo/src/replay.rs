@@ -78,7 +78,10 @@ pub async fn replay_history(
             .collect();
         let keys: Vec<_> = keyed.iter().map(|(k, _)| k.clone()).collect();
         // No use case resolves tracking numbers in bulk; the ingest reads the same index.
-        let ids = app.store.shipment_ids_by_tracking(tenant.id, &keys).await?;
+        let ids = app
+            .tools()
+            .shipment_ids_by_tracking(tenant.id, &keys)
+            .await?;
         for ((carrier, tracking), doc) in keyed {
             let Some(id) = ids.get(&(carrier, tracking.clone())) else {
                 continue;

@@ -182,7 +182,7 @@ async fn import_orders(
     drop(progress);
     // A bulk load leaves the planner's statistics behind; refresh them now rather than
     // whenever autovacuum gets there.
-    app.store.analyze().await?;
+    app.tools().analyze().await?;
     let secs = start.elapsed().as_secs_f64();
     narrator.say(&format!(
         "{}: imported {} orders ({} lines) into {}, skipped {} already present, in {:.1}s ({:.0} orders/s)",
@@ -231,7 +231,7 @@ async fn import_shipments(
         .commit_shipments(&system, &tenant, plan, &|k| progress.advance(k))
         .await?;
     drop(progress);
-    app.store.analyze().await?;
+    app.tools().analyze().await?;
     let secs = start.elapsed().as_secs_f64();
     narrator.say(&format!(
         "{}: imported {} shipments into {}, skipped {} already present, in {:.1}s ({:.0} rows/s)",

@@ -11,6 +11,7 @@ pub mod postgres;
 mod sql;
 mod sql_tracking;
 pub mod sqlite;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use async_trait::async_trait;
@@ -554,7 +555,11 @@ pub trait Store:
     /// SQLite): autovacuum gets there eventually, but until then a freshly loaded table is
     /// planned as if it were empty.
     async fn analyze(&self) -> Result<()>;
-    /// Test and tooling hook: runs raw SQL (used by `audit verify` tests to tamper with a row).
+    /// Writes everything committed back to the database files (SQLite: a `TRUNCATE` WAL
+    /// checkpoint; PostgreSQL: `CHECKPOINT`), for tools that measure the next phase alone.
+    async fn checkpoint(&self) -> Result<()>;
+    /// Test hook: runs raw SQL (the `audit verify` tests tamper with a row with it).
+    #[cfg(feature = "testing")]
     async fn execute_raw(&self, sql: &str) -> Result<u64>;
 }
 

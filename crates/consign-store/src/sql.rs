@@ -1183,6 +1183,12 @@ macro_rules! impl_sql_store {
                 }
                 Ok(())
             }
+            async fn checkpoint(&self) -> Result<()> {
+                let sql = if $for_update.is_empty() { "PRAGMA wal_checkpoint(TRUNCATE)" } else { "CHECKPOINT" };
+                sqlx::raw_sql(sql).execute(&self.write).await?;
+                Ok(())
+            }
+            #[cfg(feature = "testing")]
             async fn execute_raw(&self, sql: &str) -> Result<u64> {
                 Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&self.write).await?.rows_affected())
             }

@@ -13,8 +13,14 @@ mod unacknowledged;
 pub use outbound::{Sent, load_tender, shipping_order};
 pub(crate) use unacknowledged::stored_answer;
 
+use crate::{App, AppError, AppResult, require};
 use acks::{ack_interchange, assess, report_for, ta1_interchange};
-use consign_core::edi::Acknowledgement;
+use consign_core::access::{Capability, Principal};
+use consign_core::edi::{
+    Acknowledgement, InterchangeRecord, OutboundGroup, SetRecord, TradingPartner,
+};
+use consign_core::ids::{InterchangeId, PartnerId};
+use consign_core::tenant::Tenant;
 use consign_edi::{EdiError, ReadOptions};
 use serde::Serialize;
 
@@ -135,5 +141,104 @@ pub fn check(
         problems: texts(&doc.errors),
         interchanges,
         acknowledgements: String::from_utf8_lossy(&acks).into_owned(),
+    }
+}
+
+/// What a caller may see of the gateway's records: interchanges of the partners it may see
+/// (a carrier identity only its own), their sets and raw bytes, and the groups we sent.
+impl App {
+    /// Groups we sent `partner`, newest first (404 for a partner the caller may not see).
+    pub async fn outbound_groups(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        partner: PartnerId,
+    ) -> AppResult<Vec<OutboundGroup>> {
+        let partner = self.visible_partner(p, tenant, partner).await?;
+        Ok(self.store.outbound_groups(tenant.id, partner.id).await?)
+    }
+
+    /// The latest 200 interchanges, inbound and outbound, of the partners the caller may see.
+    pub async fn list_interchanges(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<Vec<InterchangeRecord>> {
+        require(p, Capability::ReadShipments)?;
+        let mut items = self.store.interchanges(tenant.id, None, 200).await?;
+        if p.carrier.is_some() {
+            let mine = self.visible_partner_ids(p, tenant).await?;
+            items.retain(|i| mine.contains(&i.partner_id));
+        }
+        Ok(items)
+    }
+
+    /// One interchange the caller may see, with its transaction sets.
+    pub async fn interchange(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: InterchangeId,
+    ) -> AppResult<(InterchangeRecord, Vec<SetRecord>)> {
+        let found = self.visible_interchange(p, tenant, id).await?;
+        let sets = self.store.edi_sets(tenant.id, found.id).await?;
+        Ok((found, sets))
+    }
+
+    /// The bytes of an interchange the caller may see, as received or sent.
+    pub async fn interchange_raw(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: InterchangeId,
+    ) -> AppResult<Vec<u8>> {
+        let found = self.visible_interchange(p, tenant, id).await?;
+        Ok(self
+            .store
+            .interchange_raw(tenant.id, found.id)
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn visible_partner(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: PartnerId,
+    ) -> AppResult<TradingPartner> {
+        self.list_partners(p, tenant)
+            .await?
+            .into_iter()
+            .find(|x| x.id == id)
+            .ok_or_else(|| AppError::NotFound("trading partner".into()))
+    }
+
+    async fn visible_partner_ids(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<Vec<PartnerId>> {
+        Ok(self
+            .list_partners(p, tenant)
+            .await?
+            .into_iter()
+            .map(|x| x.id)
+            .collect())
+    }
+
+    async fn visible_interchange(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: InterchangeId,
+    ) -> AppResult<InterchangeRecord> {
+        require(p, Capability::ReadShipments)?;
+        let mine = self.visible_partner_ids(p, tenant).await?;
+        self.store
+            .interchanges(tenant.id, None, u32::MAX)
+            .await?
+            .into_iter()
+            .find(|i| i.id == id && mine.contains(&i.partner_id))
+            .ok_or_else(|| AppError::NotFound("interchange".into()))
     }
 }

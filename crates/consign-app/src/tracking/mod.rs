@@ -88,6 +88,17 @@ pub struct RulebookInForce {
 }
 
 impl App {
+    /// Tenant-wide data quality of tracking: orphans and unmapped codes per source (every
+    /// carrier's, so not for carrier identities).
+    pub async fn tracking_quality(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<consign_store::TrackingQuality> {
+        require(p, Capability::ReadCases)?;
+        Ok(self.store.tracking_quality(tenant.id).await?)
+    }
+
     /// The tenant's stored rulebook (`None`: the shipped default is in force).
     pub async fn rulebook(
         &self,

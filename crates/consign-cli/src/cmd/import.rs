@@ -166,7 +166,7 @@ async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     pb.finish_and_clear();
     // A bulk load leaves the planner's statistics behind; refresh them now rather than
     // whenever autovacuum gets there.
-    app.store.analyze().await?;
+    app.tools().analyze().await?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{}: imported {} orders ({} lines) into {}, skipped {} already present, in {:.1}s ({:.0} orders/s)",
@@ -215,7 +215,7 @@ async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(explain)?;
     pb.finish_and_clear();
-    app.store.analyze().await?;
+    app.tools().analyze().await?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{}: imported {} shipments into {}, skipped {} already present, in {:.1}s ({:.0} rows/s)",

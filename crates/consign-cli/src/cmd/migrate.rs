@@ -8,7 +8,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let app = open_app(cfg).await?;
     println!(
         "{} database is at schema version {}",
-        app.store.engine().name(),
+        app.engine_name(),
         consign_store::MIGRATION_COUNT
     );
     Ok(ExitCode::SUCCESS)

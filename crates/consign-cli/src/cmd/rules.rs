@@ -117,7 +117,7 @@ async fn set(app: &App, tenant: &str, file: &Path) -> anyhow::Result<ExitCode> {
 async fn show(app: &App, tenant: &str) -> anyhow::Result<ExitCode> {
     let system = Principal::system();
     let t = app.tenant_for(&system, tenant).await.map_err(explain)?;
-    match app.store.rulebook(t.id).await? {
+    match app.rulebook(&system, &t).await.map_err(explain)? {
         Some(r) => print!(
             "# version {} of {}, stored {} by {}\n{}",
             r.version, t.slug, r.created_at, r.created_by, r.source
@@ -145,7 +145,7 @@ async fn replay(
     let system = Principal::system();
     let tenants = match tenant {
         Some(t) => vec![app.tenant_for(&system, t).await.map_err(explain)?],
-        None => app.store.tenants().await?,
+        None => app.list_tenants(&system).await.map_err(explain)?,
     };
     let (name, book) = match rulebook {
         Some(f) => {

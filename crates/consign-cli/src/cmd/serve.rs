@@ -51,69 +51,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Removes idempotency keys older than 48 hours (they must be kept at least 24).
-fn spawn_housekeeping(app: App) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            let cutoff = app.now() - jiff::SignedDuration::from_hours(48);
-            match app.store.purge_keys(cutoff).await {
-                Ok(n) if n > 0 => tracing::info!(purged = n, "expired idempotency keys removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
-            }
-        }
-    });
-}
-
-/// Runs the rule sweep every `interval` seconds (0 disables). Several servers may sweep the
-/// same database: shipment rows are locked while judged, and a shipment already judged by
-/// another sweeper is skipped.
-fn spawn_sweeper(app: App, interval: u64) {
-    if interval == 0 {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(interval));
-        // The carrier-level rule aggregates over every shipment under way, so it runs every
-        // fifth round (every five minutes at the default interval), not with every sweep; the
-        // EDI rule's 24-hour threshold needs no finer grain either.
-        let mut round = 0u64;
-        loop {
-            tick.tick().await;
-            if round.is_multiple_of(5) {
-                match app.sweep_carriers().await {
-                    Ok(c) if c.opened + c.resolved > 0 => {
-                        tracing::info!(opened = c.opened, resolved = c.resolved, "carrier sweep")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "carrier sweep failed"),
-                }
-                match app.sweep_edi_groups().await {
-                    Ok(c) if c.opened + c.resolved > 0 => {
-                        tracing::info!(opened = c.opened, resolved = c.resolved, "EDI sweep")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "EDI sweep failed"),
-                }
-            }
-            round += 1;
-            match app.sweep(2_000).await {
-                Ok((n, c)) if n > 0 => tracing::info!(
-                    judged = n,
-                    opened = c.opened,
-                    escalated = c.escalated,
-                    resolved = c.resolved,
-                    "sweep"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "sweep failed"),
-            }
-        }
-    });
-}
-
 pub async fn serve(
     cfg: &Config,
     app: App,
@@ -124,9 +61,15 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    spawn_housekeeping(app.clone());
     let app = app.with_group_commit();
-    spawn_sweeper(app.clone(), cfg.sweep_interval_secs);
+    consign_app::workers::start(
+        &app,
+        &consign_app::workers::WorkerConfig {
+            sweep_every: (cfg.sweep_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(cfg.sweep_interval_secs)),
+            ..Default::default()
+        },
+    );
     let router = consign_web::router(app.clone(), web_config(cfg));
     if let Some(b) = banner {
         println!("{b}");
@@ -134,7 +77,7 @@ pub async fn serve(
     println!(
         "Consign is serving on http://{addr}  (dashboard http://{addr}/app, API docs http://{addr}/api/docs)"
     );
-    tracing::info!(%addr, engine = app.store.engine().name(), "serving");
+    tracing::info!(%addr, engine = app.engine_name(), "serving");
     consign_web::serve(listener, router, shutdown_signal()).await?;
     Ok(())
 }

@@ -13,8 +13,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use consign_app::admin::{NewToken, NewUser};
-use consign_app::require;
-use consign_core::access::{ApiToken, Capability, User};
+use consign_core::access::{ApiToken, User};
 use consign_core::ids::{CustomerId, TokenId};
 use consign_core::party::{Carrier, Customer, NewCarrier, NewWarehouse, Warehouse};
 use consign_core::tenant::{NewTenant, Tenant};
@@ -300,17 +299,11 @@ pub async fn list_customers(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Page<Customer>>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    require(&p, Capability::ReadOrders)?;
     let mut q = ListQuery::new(q, &[]);
     let limit = q.limit();
     let after: Option<CustomerId> = q.cursor();
     q.finish()?;
-    let items = st
-        .app
-        .store
-        .customers(t.id, after, limit)
-        .await
-        .map_err(consign_app::AppError::from)?;
+    let items = st.app.list_customers(&p, &t, after, limit).await?;
     let next_cursor = consign_store::next_cursor(&items, limit, |c| c.id);
     Ok(Json(Page { items, next_cursor }))
 }
@@ -335,13 +328,7 @@ pub async fn entity_audit(
     Path((slug, entity, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    require(&p, Capability::ReadAudit)?;
-    let recs = st
-        .app
-        .store
-        .audit_for_entity(t.id.0, &entity, &id)
-        .await
-        .map_err(consign_app::AppError::from)?;
+    let recs = st.app.entity_audit(&p, &t, &entity, &id).await?;
     let items: Vec<_> = recs
         .into_iter()
         .map(|r| {

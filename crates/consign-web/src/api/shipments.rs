@@ -77,14 +77,9 @@ pub async fn list(
         filter.carrier = Some(crate::api::carrier_filter(&st, &p, &t, &c).await?);
     }
     if let Some(r) = order_ref {
-        // Filtering by order reveals whether the order exists: only for those who may read orders.
-        consign_app::require(&p, consign_core::access::Capability::ReadOrders)?;
-        let o = st
-            .app
-            .store
-            .order_by_ref(t.id, &r)
-            .await
-            .map_err(consign_app::AppError::from)?;
+        // Filtering by order reveals whether the order exists: only for those who may read
+        // orders (the use case checks).
+        let o = st.app.order_by_reference(&p, &t, &r).await?;
         filter.order = Some(
             o.ok_or_else(|| ApiError::field("order", format!("no order '{r}'")))?
                 .id,

@@ -238,15 +238,7 @@ pub async fn quality(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<TrackingQuality>> {
     let t = st.app.tenant_for(&p, &slug).await?;
-    // Tenant-wide figures (every carrier's orphans and codes): not for carrier identities.
-    consign_app::require(&p, consign_core::access::Capability::ReadCases)?;
-    Ok(Json(
-        st.app
-            .store
-            .tracking_quality(t.id)
-            .await
-            .map_err(AppError::from)?,
-    ))
+    Ok(Json(st.app.tracking_quality(&p, &t).await?))
 }
 
 /// Exception cases, newest first, filtered by type, status, severity, carrier, accountable party, opened date

@@ -455,7 +455,7 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
         t.tenant("alpha").await;
         let p = partner(&t, "ZZ", "SENDER", true).await;
         let partner_id: consign_core::ids::PartnerId = p["id"].as_str().unwrap().parse().unwrap();
-        let tenant = t.app.store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let tenant = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
         // The group the sample 997 acknowledges (AK1*HC*17456), as if we had sent it.
         let sent = OutboundGroup {
             partner_id,
@@ -468,7 +468,7 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
             ack_at: None,
             ack_detail: None,
         };
-        let mut tx = t.app.store.begin().await.unwrap();
+        let mut tx = t.store.begin().await.unwrap();
         tx.insert_outbound_group(tenant.id, &sent).await.unwrap();
         tx.commit().await.unwrap();
         let before: Value = t
@@ -611,7 +611,7 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
         assert_eq!(groups["items"][0]["ack_status"], "R", "{groups}");
 
         // A carrier without a trading partner cannot be tendered to.
-        let alpha = t.app.store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let alpha = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
         let od_carrier = consign_core::party::NewCarrier {
             name: "Old Dominion".into(),
             scac: Some("ODFL".into()),

@@ -150,8 +150,7 @@ async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_whe
             .actor
             .label();
         let now = t.app.now();
-        t.app
-            .store
+        t.store
             .reserve_key(
                 &scope,
                 "held",

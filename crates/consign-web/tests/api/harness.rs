@@ -16,6 +16,8 @@ pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub app: App,
+    /// The same store the app uses, for tests that set up or inspect state directly.
+    pub store: DynStore,
     pub admin_token: String,
     pub engine: &'static str,
     _guards: (Option<tempfile::TempDir>, tempfile::TempDir),
@@ -98,7 +100,11 @@ pub async fn spawn_on(
 ) -> TestApp {
     let docs = tempfile::tempdir().unwrap();
     let engine = store.engine().name();
-    let app = App::new(store, Arc::new(SystemClock), docs.path().to_path_buf());
+    let app = App::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        docs.path().to_path_buf(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // As `serve` runs it: tracking ingests go through the group committer.
@@ -126,6 +132,7 @@ pub async fn spawn_on(
             .build()
             .unwrap(),
         app,
+        store,
         admin_token,
         engine,
         _guards: (sqlite_guard, docs),

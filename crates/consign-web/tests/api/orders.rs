@@ -166,17 +166,9 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         assert_eq!(fields, ["colour", "limit", "status"]);
         assert_eq!(order_count(&t, "alpha").await, 0, "nothing was committed");
         assert_eq!(
-            t.app
-                .store
+            t.store
                 .audit_page(
-                    t.app
-                        .store
-                        .tenant_by_slug("alpha")
-                        .await
-                        .unwrap()
-                        .unwrap()
-                        .id
-                        .0,
+                    t.store.tenant_by_slug("alpha").await.unwrap().unwrap().id.0,
                     0,
                     100
                 )

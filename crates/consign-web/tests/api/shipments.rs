@@ -174,7 +174,7 @@ async fn carrier_tokens_see_only_their_own_shipments() {
     for t in spawn_all().await {
         t.tenant("alpha").await;
         let sys = Principal::system();
-        let alpha = t.app.store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let alpha = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
         t.app
             .create_carrier(
                 &sys,

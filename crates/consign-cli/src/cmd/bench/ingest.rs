@@ -208,7 +208,7 @@ fn shipments_for(
 
 async fn insert_shipments(app: &App, shipments: Vec<Shipment>) -> anyhow::Result<()> {
     for chunk in shipments.chunks(10_000) {
-        let mut tx = app.store.begin().await?;
+        let mut tx = app.tools().begin().await?;
         tx.insert_shipments(chunk).await?;
         tx.commit().await?;
     }
@@ -341,7 +341,7 @@ async fn run_engine(
     let stream = journeys(b.events, &shipments, &scac_of, t0);
     let setup = Instant::now();
     insert_shipments(&app, shipments.clone()).await?;
-    app.store.analyze().await?;
+    app.tools().analyze().await?;
     // The shipments are not due for the sweep during the measurement.
     println!(
         "setup: {} shipments in {:.1}s, {} events generated",
@@ -366,7 +366,7 @@ async fn run_engine(
             let batch: Batch = serde_json::from_slice(body)?;
             let items = mapped(batch.events)?;
             let (mut rows, _) = consign_app::tracking::build_events(
-                &app.store.carriers(pipe.id).await?,
+                &app.tools().carriers(pipe.id).await?,
                 &system,
                 &pipe,
                 now,
@@ -397,10 +397,10 @@ async fn run_engine(
         if i == bodies.len() / 10 {
             // From here on the statistics know the events table is large, as on a server
             // whose autovacuum has run (not timed).
-            app.store.analyze().await?;
+            app.tools().analyze().await?;
         }
         let start = Instant::now();
-        let mut tx = app.store.begin().await?;
+        let mut tx = app.tools().begin().await?;
         tx.insert_tracking_events(&chunk.iter().collect::<Vec<_>>())
             .await?;
         tx.commit().await?;
@@ -445,16 +445,13 @@ async fn run_engine(
         // measured against the million events loaded, not against the disk still writing
         // back a gigabyte from the phase before (which cost SQLite a tenth of its requests
         // in a run and varied from run to run). Not timed.
-        let settle = match engine {
-            "sqlite" => "PRAGMA wal_checkpoint(TRUNCATE)",
-            _ => "CHECKPOINT",
-        };
+
         // Several rounds, the median reported: identical runs on this kind of shared VM vary
         // by a tenth or more, so one round says as much about the neighbours as about
         // Consign. Every round is printed; each sends events not seen before.
         let mut rounds = Vec::new();
         for round in 0..b.webhook_rounds.max(1) {
-            app.store.execute_raw(settle).await?;
+            app.tools().checkpoint().await?;
             rounds.push(webhooks(&app, &pipe, &shipments, &scac_of, b.webhooks, round).await?);
         }
         let median = median_round(&rounds);
@@ -648,7 +645,7 @@ async fn sweep(app: &App, n: usize) -> anyhow::Result<(u64, f64)> {
     // Whatever else is due (the ingest tenant's shipments) is judged first, untimed.
     at.sweep(5_000).await.map_err(crate::common::explain)?;
     insert_shipments(app, ships).await?;
-    app.store.analyze().await?;
+    app.tools().analyze().await?;
     println!(
         "sweep setup: {n} shipments in {:.1}s",
         setup.elapsed().as_secs_f64()
