@@ -16,6 +16,7 @@ pub mod party;
 pub mod reasons;
 pub mod rules;
 pub mod shipment;
+pub mod sla;
 pub mod tenant;
 pub mod time;
 pub mod tracking;
