@@ -179,18 +179,21 @@ impl Calendar {
         }
         let mut total = 0;
         // One day of slack on each side: an interval closing at 24:00 belongs to its day.
-        let mut day = self.local_date(from).yesterday().unwrap_or(Date::MIN);
         let last = self.local_date(to);
-        while day <= last {
-            for (a, b) in self.day_intervals(day) {
+        let Some(mut days) =
+            Days::new(self, self.local_date(from).yesterday().unwrap_or(Date::MIN))
+        else {
+            return 0;
+        };
+        while days.day <= last {
+            let more = days.each(|a, b| {
                 let (s, e) = (a.max(from), b.min(to));
                 if s < e {
                     total += e.duration_since(s).as_secs();
                 }
-            }
-            match day.tomorrow() {
-                Ok(d) => day = d,
-                Err(_) => break,
+            });
+            if more.is_none() {
+                break;
             }
         }
         total
@@ -211,22 +214,108 @@ impl Calendar {
             return from.checked_add(SignedDuration::from_secs(seconds)).ok();
         }
         let mut left = seconds;
-        let mut day = self.local_date(from).yesterday().ok()?;
+        let mut reached = None;
+        let mut days = Days::new(self, self.local_date(from).yesterday().ok()?)?;
         for _ in 0..MAX_DAYS_AHEAD {
-            for (a, b) in self.day_intervals(day) {
+            days.each(|a, b| {
                 let s = a.max(from);
-                if s >= b {
-                    continue;
+                if reached.is_some() || s >= b {
+                    return;
                 }
                 let span = b.duration_since(s).as_secs();
                 if span >= left {
-                    return s.checked_add(SignedDuration::from_secs(left)).ok();
+                    reached = s.checked_add(SignedDuration::from_secs(left)).ok();
+                } else {
+                    left -= span;
                 }
-                left -= span;
+            })?;
+            if reached.is_some() {
+                return reached;
             }
-            day = day.tomorrow().ok()?;
         }
         None
+    }
+}
+
+/// Walks a calendar's local days, giving each day's opening intervals as instants. Away from
+/// the zone's offset changes an interval's instants are its local times less the offset in
+/// force (arithmetic); on the days around a change each is converted exactly
+/// (`day_intervals`). The SLA clock asks for thousands of days a second, and a conversion
+/// per interval end was most of its time.
+struct Days<'a> {
+    cal: &'a Calendar,
+    day: Date,
+    /// The day's local midnight in seconds since the epoch, as if local time were UTC.
+    civil_midnight: i64,
+    /// The zone's offset in seconds, and the next instant it changes (`None`: never again).
+    offset: i64,
+    change: Option<Timestamp>,
+}
+
+impl<'a> Days<'a> {
+    fn new(cal: &'a Calendar, day: Date) -> Option<Days<'a>> {
+        let mut d = Days {
+            cal,
+            day,
+            civil_midnight: day
+                .to_datetime(Time::midnight())
+                .to_zoned(TimeZone::UTC)
+                .ok()?
+                .timestamp()
+                .as_second(),
+            offset: 0,
+            change: None,
+        };
+        d.settle()?;
+        Some(d)
+    }
+
+    /// Reads the offset in force at the day's local midnight and the next change after it.
+    fn settle(&mut self) -> Option<()> {
+        let midnight = self
+            .cal
+            .tz
+            .to_ambiguous_timestamp(self.day.to_datetime(Time::midnight()))
+            .compatible()
+            .ok()?;
+        self.offset = i64::from(self.cal.tz.to_offset(midnight).seconds());
+        self.change = self
+            .cal
+            .tz
+            .following(midnight)
+            .next()
+            .map(|t| t.timestamp());
+        Some(())
+    }
+
+    /// Calls `f` with each opening interval of the current day, then moves to the next day;
+    /// `None` past the end of the calendar's range.
+    fn each(&mut self, mut f: impl FnMut(Timestamp, Timestamp)) -> Option<()> {
+        let start = self.civil_midnight - self.offset;
+        // A day's intervals reach at most to the next midnight; a day of margin covers any
+        // offset the zone could move to.
+        let near_change = self
+            .change
+            .is_some_and(|c| c.as_second() <= start + 2 * 86_400);
+        if near_change {
+            for (a, b) in self.cal.day_intervals(self.day) {
+                f(a, b);
+            }
+        } else if !self.cal.holidays.contains(&self.day) {
+            let weekday = self.day.weekday().to_monday_zero_offset() as usize;
+            for &(a, b) in &self.cal.open[weekday] {
+                let at = |secs: i32| Timestamp::from_second(start + i64::from(secs)).ok();
+                if let (Some(a), Some(b)) = (at(a), at(b)) {
+                    f(a, b);
+                }
+            }
+        }
+        self.day = self.day.tomorrow().ok()?;
+        self.civil_midnight += 86_400;
+        if near_change {
+            self.settle()?;
+        }
+        Some(())
     }
 }
 
@@ -359,7 +448,38 @@ mod tests {
         assert_eq!(cal.add_seconds(Timestamp::UNIX_EPOCH, 60), None);
     }
 
+    /// The exact reference: every interval converted from local time.
+    fn exact_open_seconds(cal: &Calendar, from: Timestamp, to: Timestamp) -> i64 {
+        let mut total = 0;
+        let mut day = cal.local_date(from).yesterday().unwrap();
+        while day <= cal.local_date(to) {
+            for (a, b) in cal.day_intervals(day) {
+                let (s, e) = (a.max(from), b.min(to));
+                if s < e {
+                    total += e.duration_since(s).as_secs();
+                }
+            }
+            day = day.tomorrow().unwrap();
+        }
+        total
+    }
+
     proptest! {
+        /// The arithmetic walk over days gives what converting every interval gives, in zones
+        /// with and without DST, over spans that cross their changes, with night hours too.
+        #[test]
+        fn the_day_walk_matches_exact_conversion(
+            zone in proptest::sample::select(vec!["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]),
+            start in 1_767_225_600i64..1_798_761_600,
+            len in 0i64..8_000_000,
+        ) {
+            let mut cal = office(zone, vec![]);
+            // Hours that straddle the usual change times (01:00-03:00) as well.
+            cal.open[6] = vec![(0, 4 * 3_600), (20 * 3_600, 86_400)];
+            let (a, b) = (Timestamp::from_second(start).unwrap(), Timestamp::from_second(start + len).unwrap());
+            prop_assert_eq!(cal.open_seconds(a, b), exact_open_seconds(&cal, a, b));
+        }
+
         /// Open time is additive over any split, and `add_seconds` is its inverse: adding the
         /// open time between two instants lands no later than the second, at an instant where
         /// exactly that much open time has passed. Across DST in both directions and holidays.
