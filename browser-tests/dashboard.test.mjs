@@ -156,6 +156,17 @@ test('b. admin signs in and sees a card per tenant with order counts', async () 
   tenantSlugs = cards.map((c) => c.slug);
   assert.equal(new Set(tenantSlugs).size, tenantSlugs.length, 'tenant slugs are unique');
   await screenshot(adminPage, 'overview');
+  // On a tablet and a phone the header wraps instead of widening the page.
+  for (const width of [768, 390]) {
+    await adminPage.setViewportSize({ width, height: 900 });
+    await adminPage.reload();
+    const scrolls = await adminPage.evaluate(
+      () => document.documentElement.scrollWidth > window.innerWidth,
+    );
+    assert.equal(scrolls, false, `the overview scrolls sideways at ${width} px`);
+    await screenshot(adminPage, `overview-${width}`);
+  }
+  await adminPage.setViewportSize({ width: 1360, height: 900 });
 });
 
 test('c. orders page: page size, status filter, search and pager', async () => {
