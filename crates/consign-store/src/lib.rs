@@ -148,7 +148,7 @@ pub struct ShipmentFilter {
 pub enum KeyState {
     /// First use, or a takeover of a reservation whose lease ran out: the key is now reserved
     /// for this request under `attempt`, which its answer must name (see
-    /// [`Tx::complete_key`]).
+    /// [`IdempotencyTx::complete_key`]).
     Reserved { attempt: i64 },
     /// Same key, same request, already answered: replay this.
     Completed {
@@ -563,10 +563,15 @@ pub trait Store:
     async fn execute_raw(&self, sql: &str) -> Result<u64>;
 }
 
-/// One write transaction. Dropped without `commit`, it rolls back.
+/// The writes of tenants (part of every [`Tx`]).
 #[async_trait]
-pub trait Tx: TrackingTx + Send {
+pub trait TenantTx: Send {
     async fn insert_tenant(&mut self, tenant: &Tenant) -> Result<()>;
+}
+
+/// The writes of users, API tokens and sessions (part of every [`Tx`]).
+#[async_trait]
+pub trait AccessTx: Send {
     async fn insert_user(&mut self, user: &User, password_hash: &str) -> Result<()>;
     async fn insert_token(&mut self, token: &ApiToken, hash: &[u8]) -> Result<()>;
     async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> Result<bool>;
@@ -579,7 +584,11 @@ pub trait Tx: TrackingTx + Send {
         expires: Timestamp,
     ) -> Result<()>;
     async fn delete_session(&mut self, hash: &[u8]) -> Result<()>;
+}
 
+/// The writes of carriers, warehouses and customers (part of every [`Tx`]).
+#[async_trait]
+pub trait PartyTx: Send {
     async fn insert_carrier(&mut self, carrier: &Carrier) -> Result<()>;
     async fn insert_warehouse(&mut self, warehouse: &Warehouse) -> Result<()>;
     /// Finds or creates the tenant's customers by key; returns their ids in input order.
@@ -590,7 +599,11 @@ pub trait Tx: TrackingTx + Send {
         customers: &[CustomerInfo],
         new_id: &mut (dyn FnMut() -> CustomerId + Send),
     ) -> Result<Vec<CustomerId>>;
+}
 
+/// The writes of orders, their numbers and changes (part of every [`Tx`]).
+#[async_trait]
+pub trait OrderTx: Send {
     /// Reserves `n` consecutive values of a per-tenant counter; returns the first.
     async fn next_numbers(&mut self, tenant: TenantId, counter: &str, n: u64) -> Result<i64>;
     async fn insert_orders(&mut self, orders: &[Order]) -> Result<()>;
@@ -601,10 +614,18 @@ pub trait Tx: TrackingTx + Send {
         self.update_orders(std::slice::from_ref(order)).await
     }
     async fn insert_order_change(&mut self, tenant: TenantId, change: &OrderChange) -> Result<()>;
+}
 
+/// The writes of shipments and their documents (part of every [`Tx`]).
+#[async_trait]
+pub trait ShipmentTx: Send {
     async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()>;
     async fn insert_document(&mut self, document: &Document) -> Result<()>;
+}
 
+/// The writes of EDI partners, interchanges, sets and groups (part of every [`Tx`]).
+#[async_trait]
+pub trait EdiTx: Send {
     async fn insert_partner(&mut self, partner: &TradingPartner) -> Result<()>;
     async fn insert_interchange(&mut self, record: &InterchangeRecord, raw: &[u8]) -> Result<()>;
     async fn insert_edi_sets(&mut self, tenant: TenantId, sets: &[SetRecord]) -> Result<()>;
@@ -624,15 +645,39 @@ pub trait Tx: TrackingTx + Send {
         at: Timestamp,
         detail: &str,
     ) -> Result<Option<Timestamp>>;
+}
 
+/// The appends to the audit chains (part of every [`Tx`]).
+#[async_trait]
+pub trait AuditTx: Send {
     /// Appends entries to their chains (per tenant; provider-level when `tenant_id` is None).
     async fn append_audit(&mut self, entries: Vec<AuditEntry>) -> Result<()>;
+}
 
+/// Answers stored under `Idempotency-Key` reservations (part of every [`Tx`]).
+#[async_trait]
+pub trait IdempotencyTx: Send {
     /// Stores a request's answer under its reserved key in this transaction, so that its
     /// changes and its answer commit together or not at all. False when the reservation is
     /// no longer this attempt's: the caller must then roll back.
     async fn complete_key(&mut self, answer: KeyAnswer<'_>) -> Result<bool>;
+}
 
+/// One write transaction: the write traits of every aggregate, combined as [`Store`] combines
+/// the read traits. Dropped without `commit`, it rolls back.
+#[async_trait]
+pub trait Tx:
+    TenantTx
+    + AccessTx
+    + PartyTx
+    + OrderTx
+    + ShipmentTx
+    + EdiTx
+    + AuditTx
+    + IdempotencyTx
+    + TrackingTx
+    + Send
+{
     /// Commits and returns once the commit is durable (on disk, or flushed to PostgreSQL's WAL).
     async fn commit(self: Box<Self>) -> Result<()> {
         self.commit_staged().await?.wait().await
@@ -640,7 +685,7 @@ pub trait Tx: TrackingTx + Send {
 
     /// Commits, freeing the writer for the next transaction at once, and returns what to
     /// await before acknowledging the commit: on SQLite the commit is visible when this
-    /// returns but on disk only once [`Durable::wait`] does (see `sqlite.rs`). The group
+    /// returns but on disk only once [`Durable::wait`] does (see `sqlite/durability.rs`). The group
     /// committer uses it to run the next group while this one's sync is under way.
     async fn commit_staged(self: Box<Self>) -> Result<Durable>;
 }

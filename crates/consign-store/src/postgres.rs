@@ -3,15 +3,19 @@
 //! audit chain heads are locked with `FOR UPDATE` so concurrent writers queue per chain.
 
 use crate::migrate::{CREATE_TABLE, POSTGRES};
-use crate::{Result, StoreError};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use crate::sql::SqlStore;
+use crate::sql::dialect::{Dialect, RowsAffected};
+use crate::{Durable, Engine, Result, StoreError};
+use consign_core::tracking::TrackedShipment;
+use jiff::Timestamp;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, PgConnection, Pool, Postgres, QueryBuilder};
 use std::str::FromStr;
 use std::time::Duration;
+use uuid::Uuid;
 
-pub struct PgStore {
-    pub(crate) read: PgPool,
-    pub(crate) write: PgPool,
-}
+/// The PostgreSQL store: the shared SQL (`crate::sql`) on one pool.
+pub type PgStore = SqlStore<Postgres>;
 
 /// Arbitrary constant naming Consign's migration lock.
 const MIGRATION_LOCK: i64 = 0x0C0_5161;
@@ -36,6 +40,8 @@ impl PgStore {
         let store = PgStore {
             read: pool.clone(),
             write: pool,
+            durability: (),
+            background: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -84,28 +90,76 @@ impl PgStore {
             .await?;
         result
     }
+}
 
-    /// PostgreSQL's commits are durable when they return (`synchronous_commit`).
-    fn wal(&self) -> Option<std::sync::Arc<crate::sqlite::WalSync>> {
-        None
-    }
-
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        Ok(self.write.begin().await?)
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::postgres::PgQueryResult::rows_affected(self)
     }
 }
 
-crate::sql::impl_sql_store!(
-    PgStore,
-    PgTx,
-    sqlx::Postgres,
-    Engine::Postgres,
-    for_update = " FOR UPDATE"
-);
+impl Dialect for Postgres {
+    const ENGINE: Engine = Engine::Postgres;
+    const CONCURRENT_WRITERS: bool = true;
+    const MULTI_STATEMENT: bool = false;
+    const BEGIN: Option<&'static str> = None;
+    const ANALYZE: Option<&'static str> = Some("ANALYZE");
+    const CHECKPOINT: &'static str = "CHECKPOINT";
+
+    type Durability = ();
+
+    /// PostgreSQL's commits are durable when they return (`synchronous_commit`).
+    fn committed(_: &()) -> Durable {
+        Durable::done()
+    }
+
+    fn pool<'c>(pool: &'c Pool<Postgres>) -> impl Executor<'c, Database = Postgres> {
+        pool
+    }
+
+    fn conn<'c>(conn: &'c mut PgConnection) -> impl Executor<'c, Database = Postgres> {
+        conn
+    }
+
+    /// All ids in one array parameter (see `id_list`).
+    fn id_chunk() -> usize {
+        0
+    }
+
+    fn id_list(qb: &mut QueryBuilder<Postgres>, col: &str, ids: &[Uuid]) {
+        id_list(qb, col, ids)
+    }
+
+    fn tracked_query(
+        cols: &str,
+        tenant: Uuid,
+        ids: &[Uuid],
+        lock: bool,
+    ) -> Vec<QueryBuilder<Postgres>> {
+        tracked_query(cols, tenant, ids, lock)
+    }
+
+    fn split_tracked_query(
+        facts: &str,
+        state: &str,
+        tenant: Uuid,
+        ids: &[Uuid],
+    ) -> Option<(QueryBuilder<Postgres>, QueryBuilder<Postgres>)> {
+        split_tracked_query(facts, state, tenant, ids)
+    }
+
+    fn by_tracking_number(tenant: Uuid, numbers: &[String]) -> Vec<QueryBuilder<Postgres>> {
+        by_tracking_number(tenant, numbers)
+    }
+
+    fn update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<Postgres>> {
+        update_tracked(rows, now)
+    }
+}
 
 crate::sql_tracking::impl_tracking_store!(
-    PgStore,
-    PgTx,
+    crate::sql::SqlStore<sqlx::Postgres>,
+    crate::sql::SqlTx<sqlx::Postgres>,
     sqlx::Postgres,
     for_update = " FOR UPDATE",
     id_list = super::id_list,

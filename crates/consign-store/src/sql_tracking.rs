@@ -6,13 +6,12 @@
 
 macro_rules! impl_tracking_store {
     (
-        $store:ident, $tx:ident, $db:ty, for_update = $for_update:literal,
+        $store:ty, $tx:ty, $db:ty, for_update = $for_update:literal,
         id_list = $id_list:path, id_chunk = $id_chunk:expr,
         tracked_query = $tracked_query:path, by_tracking_number = $by_tracking_number:path,
         update_tracked = $update_tracked:path, split_tracked_query = $split_tracked_query:path
     ) => {
         mod tracking_sql {
-            use super::{$store, $tx};
             use crate::sql::{chunk_rows, ots, ous, parsed, sized_chunks, ts, us};
             use crate::*;
             use consign_core::case::{Case, CaseStatus, CaseSubject, Severity, TimelineEntry, TimelineKind};
@@ -255,7 +254,7 @@ macro_rules! impl_tracking_store {
             /// first; the full one then skips the rows it wrote, as their keys still stay.
             /// (PostgreSQL compares the values itself and leaves unchanged index entries alone.)
             #[allow(dead_code)]
-            fn values_update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<$db>> {
+            pub(super) fn values_update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<$db>> {
                 // `VALUES` columns in the order bound below.
                 const ORDER: [&str; 16] = [
                     "tenant_id", "shipment_id", "status", "status_at", "reason", "accountable", "eta", "eta_at",
@@ -768,14 +767,14 @@ macro_rules! impl_tracking_store {
                         return Ok(Vec::new());
                     }
                     // Locked in id order, after the batch's shipments (the ingest lock order).
-                    let head = format!("SELECT {} FROM orders WHERE tenant_id = ", super::ORDER_COLS);
+                    let head = format!("SELECT {} FROM orders WHERE tenant_id = ", crate::sql::orders::ORDER_COLS);
                     let rows = fetch_conn(&mut self.tx, id_queries(&head, tenant, "id", &ids, concat!(" ORDER BY id", $for_update))).await?;
-                    let mut found = rows.iter().map(super::order_row).collect::<Result<Vec<_>>>()?;
-                    let lines = fetch_conn(&mut self.tx, id_queries(super::ORDER_LINES_HEAD, tenant, "order_id", &ids, " ORDER BY order_id, line_no")).await?;
-                    super::attach_order_lines(&mut found, &lines)?;
-                    let rows = fetch_conn(&mut self.tx, id_queries(super::FULFILMENT_HEAD, tenant, "s.order_id", &ids, super::FULFILMENT_TAIL)).await?;
+                    let mut found = rows.iter().map(crate::sql::orders::order_row::<$db>).collect::<Result<Vec<_>>>()?;
+                    let lines = fetch_conn(&mut self.tx, id_queries(crate::sql::orders::ORDER_LINES_HEAD, tenant, "order_id", &ids, " ORDER BY order_id, line_no")).await?;
+                    crate::sql::orders::attach_order_lines::<$db>(&mut found, &lines)?;
+                    let rows = fetch_conn(&mut self.tx, id_queries(crate::sql::orders::FULFILMENT_HEAD, tenant, "s.order_id", &ids, crate::sql::orders::FULFILMENT_TAIL)).await?;
                     let mut fulfilment = HashMap::new();
-                    super::fold_fulfilment(&rows, &mut fulfilment)?;
+                    crate::sql::orders::fold_fulfilment::<$db>(&rows, &mut fulfilment)?;
                     Ok(found
                         .into_iter()
                         .map(|o| {

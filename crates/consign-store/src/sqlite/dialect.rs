@@ -1,0 +1,148 @@
+//! SQLite's side of the [`Dialect`] seam: one writer, its own `BEGIN IMMEDIATE`, commits made
+//! durable by the WAL syncer, and its own statements for the tracking batch's reads and
+//! writes (no array parameters).
+
+use super::durability::WalSyncer;
+use crate::sql::dialect::{Dialect, RowsAffected};
+use crate::{Durable, Engine};
+use consign_core::tracking::TrackedShipment;
+use jiff::Timestamp;
+use sqlx::{Executor, Pool, QueryBuilder, Sqlite, SqliteConnection};
+use std::sync::Arc;
+use uuid::Uuid;
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        sqlx::sqlite::SqliteQueryResult::rows_affected(self)
+    }
+}
+
+impl Dialect for Sqlite {
+    const ENGINE: Engine = Engine::Sqlite;
+    const CONCURRENT_WRITERS: bool = false;
+    const MULTI_STATEMENT: bool = true;
+    // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+    // writes can fail with SQLITE_BUSY on upgrade, which busy_timeout does not cover.
+    const BEGIN: Option<&'static str> = Some("BEGIN IMMEDIATE");
+    // SQLite plans these queries well without statistics (and measurably worse for the
+    // webhook path with them).
+    const ANALYZE: Option<&'static str> = None;
+    const CHECKPOINT: &'static str = "PRAGMA wal_checkpoint(TRUNCATE)";
+
+    type Durability = Arc<WalSyncer>;
+
+    fn committed(wal: &Arc<WalSyncer>) -> Durable {
+        wal.committed()
+    }
+
+    fn pool<'c>(pool: &'c Pool<Sqlite>) -> impl Executor<'c, Database = Sqlite> {
+        pool
+    }
+
+    fn conn<'c>(conn: &'c mut SqliteConnection) -> impl Executor<'c, Database = Sqlite> {
+        conn
+    }
+
+    fn id_chunk() -> usize {
+        crate::sql::chunk_rows(1)
+    }
+
+    fn id_list(qb: &mut QueryBuilder<Sqlite>, col: &str, ids: &[Uuid]) {
+        id_list(qb, col, ids)
+    }
+
+    fn tracked_query(
+        cols: &str,
+        tenant: Uuid,
+        ids: &[Uuid],
+        lock: bool,
+    ) -> Vec<QueryBuilder<Sqlite>> {
+        tracked_query(cols, tenant, ids, lock)
+    }
+
+    fn split_tracked_query(
+        facts: &str,
+        state: &str,
+        tenant: Uuid,
+        ids: &[Uuid],
+    ) -> Option<(QueryBuilder<Sqlite>, QueryBuilder<Sqlite>)> {
+        split_tracked_query(facts, state, tenant, ids)
+    }
+
+    fn by_tracking_number(tenant: Uuid, numbers: &[String]) -> Vec<QueryBuilder<Sqlite>> {
+        by_tracking_number(tenant, numbers)
+    }
+
+    fn update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<Sqlite>> {
+        super::tracking_sql::values_update_tracked(rows, now)
+    }
+}
+
+/// SQLite reads a batch's shipments and their tracking state in one joined query: its one
+/// writer connection would gain nothing from a second reader on the same few cores, and
+/// the webhook path is bound by CPU.
+pub(super) fn split_tracked_query(
+    _facts: &str,
+    _state: &str,
+    _tenant: uuid::Uuid,
+    _ids: &[uuid::Uuid],
+) -> Option<(
+    sqlx::QueryBuilder<sqlx::Sqlite>,
+    sqlx::QueryBuilder<sqlx::Sqlite>,
+)> {
+    None
+}
+
+/// A batch's shipments with their tracking state (SQLite plans the `IN` list as lookups;
+/// its single writer needs no row locks, so `lock` changes nothing).
+pub(super) fn tracked_query(
+    cols: &str,
+    tenant: uuid::Uuid,
+    ids: &[uuid::Uuid],
+    _lock: bool,
+) -> Vec<sqlx::QueryBuilder<sqlx::Sqlite>> {
+    crate::sql::sized_chunks(ids, crate::sql::chunk_rows(1))
+        .into_iter()
+        .map(|chunk| {
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {cols} FROM shipments s JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
+                 WHERE t.tenant_id = "
+            ));
+            qb.push_bind(tenant).push(" AND ");
+            id_list(&mut qb, "t.shipment_id", chunk);
+            qb
+        })
+        .collect()
+}
+
+/// `id, carrier_id, tracking_number` of the tenant's shipments with these tracking numbers.
+pub(super) fn by_tracking_number(
+    tenant: uuid::Uuid,
+    numbers: &[String],
+) -> Vec<sqlx::QueryBuilder<sqlx::Sqlite>> {
+    crate::sql::sized_chunks(numbers, crate::sql::chunk_rows(1))
+        .into_iter()
+        .map(|chunk| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ",
+            );
+            qb.push_bind(tenant).push(" AND tracking_number IN (");
+            let mut sep = qb.separated(", ");
+            for t in chunk {
+                sep.push_bind(t.clone());
+            }
+            qb.push(")");
+            qb
+        })
+        .collect()
+}
+
+/// `<col> IN (…)`: SQLite has no array parameters.
+pub(super) fn id_list(qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>, col: &str, ids: &[uuid::Uuid]) {
+    qb.push(col).push(" IN (");
+    let mut sep = qb.separated(", ");
+    for id in ids {
+        sep.push_bind(*id);
+    }
+    qb.push(")");
+}
