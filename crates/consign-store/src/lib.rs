@@ -9,7 +9,6 @@
 mod migrate;
 pub mod postgres;
 mod sql;
-mod sql_tracking;
 pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -441,6 +440,10 @@ pub trait TrackingStore {
         after: Option<ShipmentId>,
         limit: u32,
     ) -> Result<Vec<ShipmentId>>;
+}
+
+#[async_trait]
+pub trait CaseStore {
     async fn cases(&self, tenant: TenantId, filter: &CaseFilter) -> Result<Vec<Case>>;
     async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>>;
     async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>>;
@@ -450,12 +453,16 @@ pub trait TrackingStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<(String, i64)>>;
+}
+
+#[async_trait]
+pub trait RulebookStore {
     /// The tenant's rulebook in force (its newest version), if it stored one.
     async fn rulebook(&self, tenant: TenantId) -> Result<Option<StoredRulebook>>;
     async fn rulebooks(&self, tenant: TenantId) -> Result<Vec<StoredRulebook>>;
 }
 
-/// The tracking pipeline's writes (part of every [`Tx`]).
+/// The tracking pipeline's writes of events and shipment state (part of every [`Tx`]).
 #[async_trait]
 pub trait TrackingTx: Send {
     /// Loads these shipments with their facts and state, locking them until commit on
@@ -490,12 +497,6 @@ pub trait TrackingTx: Send {
         tenant: TenantId,
         orders: &[OrderId],
     ) -> Result<Vec<(Order, Vec<u32>, Vec<u32>)>>;
-    /// Open cases of one type that belong to a carrier or to an EDI group, not to a shipment.
-    async fn open_non_shipment_cases(
-        &mut self,
-        tenant: TenantId,
-        case_type: &str,
-    ) -> Result<Vec<Case>>;
     /// Writes the derived state and `next_check_at`. The sweep's due instant is only moved
     /// earlier here, never later: a new scan pushes the stall deadline later on every event,
     /// and leaving the indexed instant alone lets PostgreSQL update the row in place.
@@ -503,12 +504,6 @@ pub trait TrackingTx: Send {
     /// Writes only `next_check_at`, setting the due instant to exactly it, and whether the
     /// shipment has open cases (a sweep changes nothing else of a shipment).
     async fn update_next_checks(&mut self, rows: &[TrackedShipment]) -> Result<()>;
-    async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId])
-    -> Result<Vec<Case>>;
-    async fn insert_cases(&mut self, cases: &[Case]) -> Result<()>;
-    /// Writes severity, status, counters and instants of existing cases.
-    async fn update_cases(&mut self, cases: &[Case]) -> Result<()>;
-    async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()>;
     /// Looks up, inside the transaction and under the tenant's orphan lock, shipments for
     /// events that found none before it began.
     async fn orphan_lookup(
@@ -528,6 +523,28 @@ pub trait TrackingTx: Send {
         tenant: TenantId,
         shipments: &[ShipmentId],
     ) -> Result<Vec<TrackingEvent>>;
+}
+
+/// The writes of cases and their timelines (part of every [`Tx`]).
+#[async_trait]
+pub trait CaseTx: Send {
+    /// Open cases of one type that belong to a carrier or to an EDI group, not to a shipment.
+    async fn open_non_shipment_cases(
+        &mut self,
+        tenant: TenantId,
+        case_type: &str,
+    ) -> Result<Vec<Case>>;
+    async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId])
+    -> Result<Vec<Case>>;
+    async fn insert_cases(&mut self, cases: &[Case]) -> Result<()>;
+    /// Writes severity, status, counters and instants of existing cases.
+    async fn update_cases(&mut self, cases: &[Case]) -> Result<()>;
+    async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()>;
+}
+
+/// The writes of rulebooks (part of every [`Tx`]).
+#[async_trait]
+pub trait RulebookTx: Send {
     async fn insert_rulebook(&mut self, tenant: TenantId, book: &StoredRulebook) -> Result<()>;
 }
 
@@ -543,6 +560,8 @@ pub trait Store:
     + IdempotencyStore
     + EdiStore
     + TrackingStore
+    + CaseStore
+    + RulebookStore
     + Send
     + Sync
 {
@@ -676,6 +695,8 @@ pub trait Tx:
     + AuditTx
     + IdempotencyTx
     + TrackingTx
+    + CaseTx
+    + RulebookTx
     + Send
 {
     /// Commits and returns once the commit is durable (on disk, or flushed to PostgreSQL's WAL).

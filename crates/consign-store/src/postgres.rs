@@ -157,19 +157,6 @@ impl Dialect for Postgres {
     }
 }
 
-crate::sql_tracking::impl_tracking_store!(
-    crate::sql::SqlStore<sqlx::Postgres>,
-    crate::sql::SqlTx<sqlx::Postgres>,
-    sqlx::Postgres,
-    for_update = " FOR UPDATE",
-    id_list = super::id_list,
-    id_chunk = 0,
-    tracked_query = super::tracked_query,
-    by_tracking_number = super::by_tracking_number,
-    update_tracked = super::update_tracked,
-    split_tracked_query = super::split_tracked_query
-);
-
 /// A batch's shipments with their tracking state, one index lookup per id: the ids come as
 /// one array and each is looked up in a `LATERAL` subquery (`OFFSET 0` or `FOR UPDATE` keeps
 /// the planner from flattening it into a hash join that scans every shipment of the tenant,

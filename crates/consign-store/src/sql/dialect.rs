@@ -121,7 +121,6 @@ pub trait RowExt: sqlx::Row {
 
     /// Column `i` by position and without the driver's per-value type check, for the few
     /// decoders whose column list is a constant next to them (see `tracking.rs`).
-    #[allow(dead_code)] // Until the tracking SQL leaves its macro.
     fn at<'r, T>(&'r self, i: usize) -> sqlx::Result<T>
     where
         Self: Column<'r, T>,

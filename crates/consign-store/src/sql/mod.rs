@@ -6,15 +6,18 @@
 
 mod access;
 mod audit;
+mod cases;
 pub(crate) mod dialect;
 mod edi;
 mod idempotency;
 pub(crate) mod orders;
 mod parties;
+mod rulebooks;
 mod shipments;
 mod tenants;
+mod tracking;
 
-use crate::{Durable, Engine, Result, Store, StoreError, TrackingStore, TrackingTx, Tx};
+use crate::{Durable, Engine, Result, Store, StoreError, Tx};
 use consign_core::time::from_micros;
 use dialect::Dialect;
 use dialect::RowsAffected;
@@ -128,7 +131,7 @@ const EXACT_ROWS: usize = 128;
 /// Splits `items` into chunks of `max`; a remainder of up to [`EXACT_ROWS`] stays whole, a
 /// larger one goes in powers of two (300 rows: 256, 32, 8, 4). A multi-row statement's text
 /// depends on its row count and the drivers cache prepared statements by text (capacity set
-/// in `sqlite.rs` and `postgres.rs`): small batches (group commits of webhooks) take one
+/// in `sqlite/mod.rs` and `postgres.rs`): small batches (group commits of webhooks) take one
 /// statement from a bounded set of sizes, and bulk batches a handful of sizes.
 pub(crate) fn sized_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
     let mut out = Vec::new();
@@ -198,12 +201,7 @@ pub struct SqlTx<DB: Dialect> {
 }
 
 #[async_trait::async_trait]
-impl<DB: Dialect> Store for SqlStore<DB>
-where
-    // Until the tracking SQL leaves its macro, each engine implements that part itself.
-    Self: TrackingStore,
-    SqlTx<DB>: TrackingTx,
-{
+impl<DB: Dialect> Store for SqlStore<DB> {
     fn engine(&self) -> Engine {
         DB::ENGINE
     }
@@ -247,10 +245,7 @@ where
 }
 
 #[async_trait::async_trait]
-impl<DB: Dialect> Tx for SqlTx<DB>
-where
-    Self: TrackingTx,
-{
+impl<DB: Dialect> Tx for SqlTx<DB> {
     async fn commit_staged(self: Box<Self>) -> Result<Durable> {
         (*self).stage_commit().await
     }

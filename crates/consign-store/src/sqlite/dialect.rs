@@ -74,7 +74,7 @@ impl Dialect for Sqlite {
     }
 
     fn update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<Sqlite>> {
-        super::tracking_sql::values_update_tracked(rows, now)
+        values_update_tracked(rows, now)
     }
 }
 
@@ -145,4 +145,85 @@ pub(super) fn id_list(qb: &mut sqlx::QueryBuilder<sqlx::Sqlite>, col: &str, ids:
         sep.push_bind(*id);
     }
     qb.push(")");
+}
+
+/// The batch's new tracking state as `UPDATE … FROM (VALUES …)`: SQLite's builder
+/// (PostgreSQL passes its own, with one array per column). Two statements per chunk
+/// of rows, sent as one text. SQLite deletes and re-inserts a row's entry in every
+/// index over a column the `SET` list names, changed or not, so the rows whose
+/// status and `due_at` stay (most scans: another `in_transit`) are written by a
+/// statement that names neither, and only the others by the full one: two random
+/// index pages fewer per such event (docs/performance.md). That statement runs
+/// first; the full one then skips the rows it wrote, as their keys still stay.
+/// (PostgreSQL compares the values itself and leaves unchanged index entries alone.)
+fn values_update_tracked(
+    rows: &[consign_core::tracking::TrackedShipment],
+    now: jiff::Timestamp,
+) -> Vec<QueryBuilder<Sqlite>> {
+    // `VALUES` columns in the order bound below.
+    const ORDER: [&str; 16] = [
+        "tenant_id",
+        "shipment_id",
+        "status",
+        "status_at",
+        "reason",
+        "accountable",
+        "eta",
+        "eta_at",
+        "last_event_at",
+        "picked_up_at",
+        "delivered_at",
+        "next_check_at",
+        "updated_at",
+        "pod_attached",
+        "documents_complete",
+        "open_cases",
+    ];
+    let v = |c: &str| {
+        format!(
+            "v.column{}",
+            ORDER
+                .iter()
+                .position(|o| *o == c)
+                .expect("a tracking column")
+                + 1
+        )
+    };
+    let kept = crate::sql::tracking_keys_kept(v);
+    let mut out = Vec::new();
+    for chunk in crate::sql::sized_chunks(rows, crate::sql::chunk_rows(16)) {
+        // Both statements in one text: one round trip to the connection's thread.
+        let mut qb = QueryBuilder::<Sqlite>::new("");
+        for (indexed, filter) in [(false, kept.clone()), (true, format!("NOT ({kept})"))] {
+            qb.push(format!(
+                "{}UPDATE shipment_tracking SET {}, updated_at = {} FROM (",
+                if indexed { "; " } else { "" },
+                crate::sql::tracking_update_set(v, indexed),
+                v("updated_at")
+            ));
+            qb.push_values(chunk, |mut b, s| {
+                b.push_bind(s.tenant_id.0)
+                    .push_bind(s.id.0)
+                    .push_bind(s.state.status.as_str())
+                    .push_bind(crate::sql::ous(s.state.status_at))
+                    .push_bind(s.state.reason)
+                    .push_bind(s.state.accountable.map(|a| a.as_str()))
+                    .push_bind(crate::sql::ous(s.state.eta))
+                    .push_bind(crate::sql::ous(s.state.eta_at))
+                    .push_bind(crate::sql::ous(s.state.last_event_at))
+                    .push_bind(crate::sql::ous(s.state.picked_up_at))
+                    .push_bind(crate::sql::ous(s.state.delivered_at))
+                    .push_bind(crate::sql::ous(s.next_check_at))
+                    .push_bind(crate::sql::us(now))
+                    .push_bind(s.pod_attached)
+                    .push_bind(s.documents_complete)
+                    .push_bind(s.has_open_cases);
+            });
+            qb.push(format!(
+                ") AS v WHERE shipment_tracking.tenant_id = v.column1 AND shipment_tracking.shipment_id = v.column2 AND {filter}"
+            ));
+        }
+        out.push(qb);
+    }
+    out
 }

@@ -50,7 +50,7 @@ impl SqliteStore {
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // Consign syncs the WAL itself after each commit (module notes, `WalSync`).
+            // Consign syncs the WAL itself after each commit (`durability.rs`, `WalSyncer`).
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
@@ -144,16 +144,3 @@ impl SqliteStore {
         self.durability.figures()
     }
 }
-
-crate::sql_tracking::impl_tracking_store!(
-    crate::sql::SqlStore<sqlx::Sqlite>,
-    crate::sql::SqlTx<sqlx::Sqlite>,
-    sqlx::Sqlite,
-    for_update = "",
-    id_list = super::dialect::id_list,
-    id_chunk = crate::sql::chunk_rows(1),
-    tracked_query = super::dialect::tracked_query,
-    by_tracking_number = super::dialect::by_tracking_number,
-    update_tracked = self::values_update_tracked,
-    split_tracked_query = super::dialect::split_tracked_query
-);
