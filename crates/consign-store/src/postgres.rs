@@ -179,8 +179,9 @@ fn tracked_query(
     let mut qb = sqlx::QueryBuilder::new("SELECT x.* FROM unnest(");
     qb.push_bind(ids.to_vec())
         .push(format!(
-            "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT {cols} FROM shipment_tracking t \
-             JOIN shipments s ON s.tenant_id = t.tenant_id AND s.id = t.shipment_id WHERE t.tenant_id = "
+            "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT {cols} FROM \
+             shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id AND s.id = \
+             t.shipment_id WHERE t.tenant_id = "
         ))
         .push_bind(tenant)
         .push(format!(" AND t.shipment_id = k.id{lock}) x ORDER BY k.n"));
@@ -204,15 +205,16 @@ fn split_tracked_query(
     let mut f = sqlx::QueryBuilder::new("SELECT x.* FROM unnest(");
     f.push_bind(ids.to_vec())
         .push(format!(
-            "::uuid[]) AS k(id) CROSS JOIN LATERAL (SELECT {facts} FROM shipments s WHERE s.tenant_id = "
+            "::uuid[]) AS k(id) CROSS JOIN LATERAL (SELECT {facts} FROM shipments s WHERE \
+             s.tenant_id = "
         ))
         .push_bind(tenant)
         .push(" AND s.id = k.id OFFSET 0) x");
     let mut s = sqlx::QueryBuilder::new("SELECT x.* FROM unnest(");
     s.push_bind(ids.to_vec())
         .push(format!(
-            "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT t.shipment_id, {state} FROM shipment_tracking t \
-             WHERE t.tenant_id = "
+            "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT t.shipment_id, \
+             {state} FROM shipment_tracking t WHERE t.tenant_id = "
         ))
         .push_bind(tenant)
         .push(" AND t.shipment_id = k.id FOR UPDATE) x ORDER BY k.n");
@@ -246,13 +248,21 @@ fn update_tracked(
         .push("::uuid[], ")
         .push_bind(rows.iter().map(|s| s.id.0).collect::<Vec<_>>())
         .push("::uuid[], ")
-        .push_bind(rows.iter().map(|s| s.state.status.as_str()).collect::<Vec<_>>())
+        .push_bind(
+            rows.iter()
+                .map(|s| s.state.status.as_str())
+                .collect::<Vec<_>>(),
+        )
         .push("::text[], ")
         .push_bind(col(&|s| ous(s.state.status_at)))
         .push("::int8[], ")
         .push_bind(rows.iter().map(|s| s.state.reason).collect::<Vec<_>>())
         .push("::text[], ")
-        .push_bind(rows.iter().map(|s| s.state.accountable.map(|a| a.as_str())).collect::<Vec<_>>())
+        .push_bind(
+            rows.iter()
+                .map(|s| s.state.accountable.map(|a| a.as_str()))
+                .collect::<Vec<_>>(),
+        )
         .push("::text[], ")
         .push_bind(col(&|s| ous(s.state.eta)))
         .push("::int8[], ")
@@ -268,13 +278,18 @@ fn update_tracked(
         .push("::int8[], ")
         .push_bind(rows.iter().map(|s| s.pod_attached).collect::<Vec<_>>())
         .push("::bool[], ")
-        .push_bind(rows.iter().map(|s| s.documents_complete).collect::<Vec<_>>())
+        .push_bind(
+            rows.iter()
+                .map(|s| s.documents_complete)
+                .collect::<Vec<_>>(),
+        )
         .push("::bool[], ")
         .push_bind(rows.iter().map(|s| s.has_open_cases).collect::<Vec<_>>())
         .push(
-            "::bool[]) AS v(tenant_id, shipment_id, status, status_at, reason, accountable, eta, eta_at, \
-             last_event_at, picked_up_at, delivered_at, next_check_at, pod_attached, documents_complete, open_cases) \
-             WHERE shipment_tracking.tenant_id = v.tenant_id AND shipment_tracking.shipment_id = v.shipment_id",
+            "::bool[]) AS v(tenant_id, shipment_id, status, status_at, reason, accountable, eta, \
+             eta_at, last_event_at, picked_up_at, delivered_at, next_check_at, pod_attached, \
+             documents_complete, open_cases) WHERE shipment_tracking.tenant_id = v.tenant_id AND \
+             shipment_tracking.shipment_id = v.shipment_id",
         );
     vec![qb]
 }
@@ -288,7 +303,10 @@ fn by_tracking_number(
     let mut qb =
         sqlx::QueryBuilder::new("SELECT s.id, s.carrier_id, s.tracking_number FROM unnest(");
     qb.push_bind(numbers.to_vec())
-        .push("::text[]) AS k(number) CROSS JOIN LATERAL (SELECT id, carrier_id, tracking_number FROM shipments WHERE tenant_id = ")
+        .push(
+            "::text[]) AS k(number) CROSS JOIN LATERAL (SELECT id, carrier_id, tracking_number \
+            FROM shipments WHERE tenant_id = ",
+        )
         .push_bind(tenant)
         .push(" AND tracking_number = k.number OFFSET 0) s");
     vec![qb]

@@ -155,8 +155,8 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
 impl<DB: Dialect> AccessTx for SqlTx<DB> {
     async fn insert_user(&mut self, u: &User, password_hash: &str) -> Result<()> {
         sqlx::query(
-            "INSERT INTO users (id, email, name, role, password_hash, carrier_id, created_at, disabled) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO users (id, email, name, role, password_hash, carrier_id, created_at, \
+             disabled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .arg(u.id.0)
         .arg(u.email.trim().to_lowercase())
@@ -179,8 +179,8 @@ impl<DB: Dialect> AccessTx for SqlTx<DB> {
     }
     async fn insert_token(&mut self, t: &ApiToken, hash: &[u8]) -> Result<()> {
         sqlx::query(
-            "INSERT INTO api_tokens (id, token_hash, name, role, tenant_id, carrier_id, scopes, created_at, created_by, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO api_tokens (id, token_hash, name, role, tenant_id, carrier_id, scopes, \
+             created_at, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .arg(t.id.0)
         .arg(hash.to_vec())
@@ -216,7 +216,8 @@ impl<DB: Dialect> AccessTx for SqlTx<DB> {
         expires: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES \
+             ($1, $2, $3, $4, $5)",
         )
         .arg(hash.to_vec())
         .arg(user.0)

@@ -8,7 +8,8 @@ use consign_core::ids::TenantId;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-const AUDIT_COLS: &str = "seq, tenant_id, at, actor, entity, entity_id, action, before_json, after_json, prev_hash, hash";
+const AUDIT_COLS: &str = "seq, tenant_id, at, actor, entity, entity_id, action, before_json, \
+    after_json, prev_hash, hash";
 
 fn hash32(v: Vec<u8>) -> Result<[u8; 32]> {
     v.try_into()
@@ -88,7 +89,8 @@ impl<DB: Dialect> AuditStore for SqlStore<DB> {
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>> {
         let sql = format!(
-            "SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND entity = $2 AND entity_id = $3 ORDER BY seq"
+            "SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND entity = $2 AND entity_id = \
+             $3 ORDER BY seq"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(chain)
@@ -126,11 +128,14 @@ impl<DB: Dialect> AuditTx for SqlTx<DB> {
             {
                 Some(h) => h,
                 None => {
-                    sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING")
-                        .arg(chain)
-                        .arg(consign_core::audit::GENESIS.to_vec())
-                        .execute(DB::conn(&mut self.tx))
-                        .await?;
+                    sqlx::query(
+                        "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON \
+                        CONFLICT (chain) DO NOTHING",
+                    )
+                    .arg(chain)
+                    .arg(consign_core::audit::GENESIS.to_vec())
+                    .execute(DB::conn(&mut self.tx))
+                    .await?;
                     sqlx::query(head_query::<DB>())
                         .arg(chain)
                         .fetch_one(DB::conn(&mut self.tx))
@@ -149,8 +154,8 @@ impl<DB: Dialect> AuditTx for SqlTx<DB> {
             let head_inline = DB::MULTI_STATEMENT;
             for (i, chunk) in chunks.into_iter().enumerate() {
                 let mut qb = QueryBuilder::<DB>::new(
-                    "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, entity, entity_id, action, before_json, \
-                     after_json, prev_hash, hash) ",
+                    "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, entity, entity_id, \
+                     action, before_json, after_json, prev_hash, hash) ",
                 );
                 qb.push_values(chunk, |mut b, r| {
                     b.push_arg(chain)

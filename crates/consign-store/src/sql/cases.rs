@@ -10,8 +10,9 @@ use jiff::Timestamp;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, status, shipment_id, order_id, \
-    carrier_id, partner_id, edi_group, rulebook_version, detections, entries, opened_at, updated_at, resolved_at, subject_key";
+const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, \
+    status, shipment_id, order_id, carrier_id, partner_id, edi_group, rulebook_version, \
+    detections, entries, opened_at, updated_at, resolved_at, subject_key";
 
 fn case_row<DB: Dialect>(r: &DB::Row) -> Result<Case> {
     let severity: String = r.col("severity")?;
@@ -95,7 +96,8 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
     }
     async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
-            "SELECT case_id, seq, at, kind, detail FROM case_timeline WHERE tenant_id = $1 AND case_id = $2 ORDER BY seq",
+            "SELECT case_id, seq, at, kind, detail FROM case_timeline WHERE tenant_id = $1 AND \
+             case_id = $2 ORDER BY seq",
         )
         .arg(tenant.0)
         .arg(id.0)
@@ -122,8 +124,8 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
         to: Timestamp,
     ) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(
-            "SELECT case_type, COUNT(*) AS n FROM cases WHERE tenant_id = $1 AND opened_at >= $2 AND opened_at < $3 \
-             GROUP BY case_type ORDER BY case_type",
+            "SELECT case_type, COUNT(*) AS n FROM cases WHERE tenant_id = $1 AND opened_at >= $2 \
+             AND opened_at < $3 GROUP BY case_type ORDER BY case_type",
         )
         .arg(tenant.0)
         .arg(us(from))
@@ -144,7 +146,8 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
         case_type: &str,
     ) -> Result<Vec<Case>> {
         let sql = format!(
-            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' AND case_type = $2 AND shipment_id IS NULL"
+            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' AND case_type \
+             = $2 AND shipment_id IS NULL"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -210,8 +213,9 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
     async fn update_cases(&mut self, cases: &[Case]) -> Result<()> {
         for chunk in sized_chunks(cases, chunk_rows(8)) {
             let mut qb = QueryBuilder::<DB>::new(
-                "UPDATE cases SET severity = v.column3, status = v.column4, detections = v.column5, entries = v.column6, \
-                 updated_at = v.column7, resolved_at = v.column8 FROM (",
+                "UPDATE cases SET severity = v.column3, status = v.column4, detections = \
+                 v.column5, entries = v.column6, updated_at = v.column7, resolved_at = v.column8 \
+                 FROM (",
             );
             qb.push_values(chunk, |mut b, c| {
                 b.push_arg(c.tenant_id.0)

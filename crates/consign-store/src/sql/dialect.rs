@@ -4,12 +4,14 @@
 //! The shared query code is generic over `DB: Dialect`. sqlx states what a database can bind,
 //! decode and execute on as where-clauses (`T: Encode<DB>`, `&mut DB::Connection: Executor`),
 //! and where-clauses are not implied: every generic function would have to repeat them. So the
-//! capabilities are supertraits of `Dialect` instead, which are implied wherever `DB: Dialect`
-//! is: [`Bind`] for every type the queries bind, [`Column`] (on the row type) for every type
-//! they read, [`RowsAffected`], and executor access through [`Dialect::pool`] and [`Dialect::conn`]. Queries
-//! bind with [`QueryExt::arg`] and [`PushArg::push_arg`] (sqlx's own `bind` and `push_bind`
-//! are inherent methods that ask for the where-clauses) and read with [`RowExt::col`] and
-//! [`RowExt::at`].
+//! capabilities are supertraits of `Dialect` instead (and bounds on its associated types),
+//! which are implied wherever `DB: Dialect` is: [`Bind`] for every type the queries bind,
+//! [`Column`] (on the row type) for every type they read, [`RowsAffected`] on the query
+//! result, and executor access through [`Dialect::pool`] and [`Dialect::conn`]. Queries bind
+//! with [`QueryExt::arg`] and [`PushArg::push_arg`] (sqlx's own `bind` and `push_bind` are
+//! inherent methods that ask for the where-clauses) and read with [`RowExt::col`] and
+//! [`RowExt::at`]. Adding a column or parameter of a new Rust type means adding that type to
+//! the lists below.
 
 use crate::{Durable, Engine};
 use consign_core::tracking::TrackedShipment;

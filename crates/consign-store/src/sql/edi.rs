@@ -13,7 +13,9 @@ use jiff::Timestamp;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-const PARTNER_COLS: &str = "id, tenant_id, name, isa_qualifier, isa_id, our_isa_qualifier, our_isa_id, kind, carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, acknowledgement, created_at";
+const PARTNER_COLS: &str = "id, tenant_id, name, isa_qualifier, isa_id, our_isa_qualifier, \
+    our_isa_id, kind, carrier_id, warehouse_id, lenient, allow_partial, time_zone, \
+    tracking_qualifiers, pro_qualifiers, acknowledgement, created_at";
 const INTERCHANGE_COLS: &str =
     "id, tenant_id, partner_id, direction, control_number, status, at, sha256, summary_json";
 
@@ -63,7 +65,8 @@ fn interchange_row<DB: Dialect>(r: &DB::Row) -> Result<InterchangeRecord> {
     })
 }
 
-const GROUP_COLS: &str = "partner_id, group_control, interchange_id, functional_id, set_count, sent_at, ack_status, ack_at, ack_detail";
+const GROUP_COLS: &str = "partner_id, group_control, interchange_id, functional_id, set_count, \
+    sent_at, ack_status, ack_at, ack_detail";
 
 fn group_row<DB: Dialect>(r: &DB::Row) -> Result<OutboundGroup> {
     let n: i64 = r.col("set_count")?;
@@ -100,7 +103,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         id: &str,
     ) -> Result<Option<TradingPartner>> {
         let sql = format!(
-            "SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 AND isa_qualifier = $2 AND isa_id = $3"
+            "SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 AND isa_qualifier = $2 \
+             AND isa_id = $3"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -119,8 +123,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         control: &str,
     ) -> Result<Option<InterchangeRecord>> {
         let sql = format!(
-            "SELECT {INTERCHANGE_COLS} FROM edi_interchanges WHERE tenant_id = $1 AND partner_id = $2 \
-             AND direction = $3 AND control_number = $4 AND status <> 'rejected'"
+            "SELECT {INTERCHANGE_COLS} FROM edi_interchanges WHERE tenant_id = $1 AND partner_id = \
+             $2 AND direction = $3 AND control_number = $4 AND status <> 'rejected'"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -174,8 +178,9 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         interchange: InterchangeId,
     ) -> Result<Vec<SetRecord>> {
         let rows = sqlx::query(
-            "SELECT id, interchange_id, partner_id, direction, group_control, set_control, set_id, status, \
-             content_json, problems_json, at FROM edi_sets WHERE tenant_id = $1 AND interchange_id = $2 ORDER BY id",
+            "SELECT id, interchange_id, partner_id, direction, group_control, set_control, set_id, \
+             status, content_json, problems_json, at FROM edi_sets WHERE tenant_id = $1 AND \
+             interchange_id = $2 ORDER BY id",
         )
         .arg(tenant.0)
         .arg(interchange.0)
@@ -210,7 +215,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         partner: PartnerId,
     ) -> Result<Vec<OutboundGroup>> {
         let sql = format!(
-            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 ORDER BY sent_at DESC"
+            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 \
+             ORDER BY sent_at DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -226,7 +232,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         group_control: &str,
     ) -> Result<Option<OutboundGroup>> {
         let sql = format!(
-            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 AND group_control = $3"
+            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 \
+             AND group_control = $3"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -245,7 +252,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         // The predicate repeats the partial index's own (`ack_status IS NULL`) so both
         // engines can use it.
         let sql = format!(
-            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND ack_status IS NULL AND sent_at <= $2 ORDER BY sent_at"
+            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND ack_status IS \
+             NULL AND sent_at <= $2 ORDER BY sent_at"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -260,9 +268,11 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
 impl<DB: Dialect> EdiTx for SqlTx<DB> {
     async fn insert_partner(&mut self, p: &TradingPartner) -> Result<()> {
         sqlx::query(
-            "INSERT INTO edi_partners (tenant_id, id, name, isa_qualifier, isa_id, our_isa_qualifier, our_isa_id, kind, \
-             carrier_id, warehouse_id, lenient, allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, created_at, \
-             acknowledgement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            "INSERT INTO edi_partners (tenant_id, id, name, isa_qualifier, isa_id, \
+             our_isa_qualifier, our_isa_id, kind, carrier_id, warehouse_id, lenient, \
+             allow_partial, time_zone, tracking_qualifiers, pro_qualifiers, created_at, \
+             acknowledgement) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17)",
         )
         .arg(p.tenant_id.0)
         .arg(p.id.0)
@@ -271,7 +281,10 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
         .arg(p.isa_id.clone())
         .arg(p.our_isa_qualifier.clone())
         .arg(p.our_isa_id.clone())
-        .arg(match p.kind { PartnerKind::Carrier => "carrier", PartnerKind::Warehouse => "warehouse" })
+        .arg(match p.kind {
+            PartnerKind::Carrier => "carrier",
+            PartnerKind::Warehouse => "warehouse",
+        })
         .arg(p.carrier_id.map(|c| c.0))
         .arg(p.warehouse_id.map(|w| w.0))
         .arg(p.lenient)
@@ -287,8 +300,9 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
     }
     async fn insert_interchange(&mut self, r: &InterchangeRecord, raw: &[u8]) -> Result<()> {
         sqlx::query(
-            "INSERT INTO edi_interchanges (tenant_id, id, partner_id, direction, control_number, status, at, sha256, raw, \
-             summary_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO edi_interchanges (tenant_id, id, partner_id, direction, control_number, \
+             status, at, sha256, raw, summary_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10)",
         )
         .arg(r.tenant_id.0)
         .arg(r.id.0)
@@ -307,8 +321,8 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
     async fn insert_edi_sets(&mut self, tenant: TenantId, sets: &[SetRecord]) -> Result<()> {
         for chunk in sets.chunks(chunk_rows(12)) {
             let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO edi_sets (tenant_id, id, interchange_id, partner_id, direction, group_control, set_control, \
-                 set_id, status, content_json, problems_json, at) ",
+                "INSERT INTO edi_sets (tenant_id, id, interchange_id, partner_id, direction, \
+                 group_control, set_control, set_id, status, content_json, problems_json, at) ",
             );
             qb.push_values(chunk, |mut b, s| {
                 b.push_arg(tenant.0)
@@ -330,8 +344,9 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
     }
     async fn insert_outbound_group(&mut self, tenant: TenantId, g: &OutboundGroup) -> Result<()> {
         sqlx::query(
-            "INSERT INTO edi_outbound_groups (tenant_id, partner_id, group_control, interchange_id, functional_id, \
-             set_count, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO edi_outbound_groups (tenant_id, partner_id, group_control, \
+             interchange_id, functional_id, set_count, sent_at) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7)",
         )
         .arg(tenant.0)
         .arg(g.partner_id.0)

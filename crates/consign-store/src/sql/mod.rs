@@ -110,8 +110,8 @@ pub(crate) fn tracking_update_set(v: impl Fn(&str) -> String, indexed: bool) -> 
 /// The `due_at` a tracking update leaves, given the incoming `next_check_at`.
 fn new_due_at(next: &str) -> String {
     format!(
-        "CASE WHEN shipment_tracking.due_at IS NOT NULL AND ({next} IS NULL OR shipment_tracking.due_at <= {next}) \
-         THEN shipment_tracking.due_at ELSE {next} END"
+        "CASE WHEN shipment_tracking.due_at IS NOT NULL AND ({next} IS NULL OR \
+         shipment_tracking.due_at <= {next}) THEN shipment_tracking.due_at ELSE {next} END"
     )
 }
 

@@ -12,9 +12,12 @@ use sqlx::QueryBuilder;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-pub(crate) const ORDER_COLS: &str = "id, number, external_ref, customer_id, customer_json, ship_to_json, channel, currency, promised_by, status, ordered_at, created_at, updated_at, version, tenant_id";
+pub(crate) const ORDER_COLS: &str = "id, number, external_ref, customer_id, customer_json, \
+    ship_to_json, channel, currency, promised_by, status, ordered_at, created_at, updated_at, \
+    version, tenant_id";
 
-pub(crate) const ORDER_LINES_HEAD: &str = "SELECT order_id, line_no, sku, description, quantity, unit_price_minor FROM order_lines WHERE tenant_id = ";
+pub(crate) const ORDER_LINES_HEAD: &str = "SELECT order_id, line_no, sku, description, quantity, \
+    unit_price_minor FROM order_lines WHERE tenant_id = ";
 
 /// Puts order-line rows (`ORDER_LINES_HEAD`) under their orders.
 pub(crate) fn attach_order_lines<DB: Dialect>(
@@ -47,11 +50,11 @@ pub(crate) fn attach_order_lines<DB: Dialect>(
 /// Shipped and delivered quantities per order line, from outbound shipments that are
 /// not cancelled (delivered: their tracking state has a delivery). The caller adds the
 /// order condition between head and tail.
-pub(crate) const FULFILMENT_HEAD: &str = "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS BIGINT) AS shipped, \
-     CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 END) AS BIGINT) AS delivered \
-     FROM shipment_lines sl JOIN shipments s ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id \
-     JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
-     WHERE sl.tenant_id = ";
+pub(crate) const FULFILMENT_HEAD: &str = "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS \
+     BIGINT) AS shipped, CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 \
+     END) AS BIGINT) AS delivered FROM shipment_lines sl JOIN shipments s ON s.tenant_id = \
+     sl.tenant_id AND s.id = sl.shipment_id JOIN shipment_tracking t ON t.tenant_id = s.tenant_id \
+     AND t.shipment_id = s.id WHERE sl.tenant_id = ";
 pub(crate) const FULFILMENT_TAIL: &str =
     " AND s.direction = 'outbound' AND t.status <> 'cancelled' GROUP BY s.order_id, sl.line_no";
 
@@ -287,8 +290,8 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
 impl<DB: Dialect> OrderTx for SqlTx<DB> {
     async fn next_numbers(&mut self, tenant: TenantId, counter: &str, n: u64) -> Result<i64> {
         let last: i64 = sqlx::query(
-            "INSERT INTO counters (tenant_id, name, value) VALUES ($1, $2, $3) \
-             ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + $3 RETURNING value",
+            "INSERT INTO counters (tenant_id, name, value) VALUES ($1, $2, $3) ON CONFLICT \
+             (tenant_id, name) DO UPDATE SET value = counters.value + $3 RETURNING value",
         )
         .arg(tenant.0)
         .arg(counter.to_string())
@@ -301,8 +304,9 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
     async fn insert_orders(&mut self, orders: &[Order]) -> Result<()> {
         for chunk in orders.chunks(chunk_rows(16)) {
             let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO orders (tenant_id, id, number, external_ref, customer_id, customer_json, ship_to_json, \
-                 channel, currency, total_minor, promised_by, status, ordered_at, created_at, updated_at, version) ",
+                "INSERT INTO orders (tenant_id, id, number, external_ref, customer_id, \
+                 customer_json, ship_to_json, channel, currency, total_minor, promised_by, status, \
+                 ordered_at, created_at, updated_at, version) ",
             );
             let mut bad = None;
             qb.push_values(chunk, |mut b, o| {
@@ -338,7 +342,8 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
             .collect();
         for chunk in lines.chunks(chunk_rows(7)) {
             let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO order_lines (tenant_id, order_id, line_no, sku, description, quantity, unit_price_minor) ",
+                "INSERT INTO order_lines (tenant_id, order_id, line_no, sku, description, \
+                 quantity, unit_price_minor) ",
             );
             let mut bad = None;
             qb.push_values(chunk, |mut b, (o, l)| {
@@ -366,8 +371,8 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
         // VALUES columns are named column1… on both (SQLite has no alias column lists).
         for chunk in orders.chunks(chunk_rows(8)) {
             let mut qb = QueryBuilder::<DB>::new(
-                "UPDATE orders SET ship_to_json = v.column3, promised_by = v.column4, status = v.column5, \
-                 updated_at = v.column6, version = v.column7 FROM (",
+                "UPDATE orders SET ship_to_json = v.column3, promised_by = v.column4, status = \
+                 v.column5, updated_at = v.column6, version = v.column7 FROM (",
             );
             qb.push_values(chunk, |mut b, o| {
                 b.push_arg(o.tenant_id.0)
@@ -379,7 +384,10 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
                     .push_arg(o.version)
                     .push_arg(o.version - 1);
             });
-            qb.push(") AS v WHERE orders.tenant_id = v.column1 AND orders.id = v.column2 AND orders.version = v.column8");
+            qb.push(
+                ") AS v WHERE orders.tenant_id = v.column1 AND orders.id = v.column2 AND \
+                orders.version = v.column8",
+            );
             let n = qb
                 .build()
                 .execute(DB::conn(&mut self.tx))
@@ -398,8 +406,8 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
     }
     async fn insert_order_change(&mut self, tenant: TenantId, c: &OrderChange) -> Result<()> {
         sqlx::query(
-            "INSERT INTO order_changes (tenant_id, id, order_id, kind, reason, request_json, actor, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO order_changes (tenant_id, id, order_id, kind, reason, request_json, \
+             actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .arg(tenant.0)
         .arg(c.id)

@@ -23,17 +23,21 @@ fn carrier_row<DB: Dialect>(r: &DB::Row) -> Result<Carrier> {
 #[async_trait::async_trait]
 impl<DB: Dialect> PartyStore for SqlStore<DB> {
     async fn carriers(&self, tenant: TenantId) -> Result<Vec<Carrier>> {
-        sqlx::query("SELECT id, tenant_id, name, scac, mode FROM carriers WHERE tenant_id = $1 ORDER BY name")
-            .arg(tenant.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(carrier_row::<DB>)
-            .collect()
+        sqlx::query(
+            "SELECT id, tenant_id, name, scac, mode FROM carriers WHERE tenant_id = $1 \
+            ORDER BY name",
+        )
+        .arg(tenant.0)
+        .fetch_all(DB::pool(&self.read))
+        .await?
+        .iter()
+        .map(carrier_row::<DB>)
+        .collect()
     }
     async fn warehouses(&self, tenant: TenantId) -> Result<Vec<Warehouse>> {
         let rows = sqlx::query(
-            "SELECT id, tenant_id, code, name, time_zone FROM warehouses WHERE tenant_id = $1 ORDER BY code",
+            "SELECT id, tenant_id, code, name, time_zone FROM warehouses WHERE tenant_id = $1 \
+             ORDER BY code",
         )
         .arg(tenant.0)
         .fetch_all(DB::pool(&self.read))
@@ -97,14 +101,17 @@ impl<DB: Dialect> PartyTx for SqlTx<DB> {
         Ok(())
     }
     async fn insert_warehouse(&mut self, w: &Warehouse) -> Result<()> {
-        sqlx::query("INSERT INTO warehouses (tenant_id, id, code, name, time_zone) VALUES ($1, $2, $3, $4, $5)")
-            .arg(w.tenant_id.0)
-            .arg(w.id.0)
-            .arg(w.code.clone())
-            .arg(w.name.clone())
-            .arg(w.time_zone.clone())
-            .execute(DB::conn(&mut self.tx))
-            .await?;
+        sqlx::query(
+            "INSERT INTO warehouses (tenant_id, id, code, name, time_zone) VALUES ($1, $2, \
+            $3, $4, $5)",
+        )
+        .arg(w.tenant_id.0)
+        .arg(w.id.0)
+        .arg(w.code.clone())
+        .arg(w.name.clone())
+        .arg(w.time_zone.clone())
+        .execute(DB::conn(&mut self.tx))
+        .await?;
         Ok(())
     }
     async fn upsert_customers(
@@ -136,9 +143,9 @@ impl<DB: Dialect> PartyTx for SqlTx<DB> {
                     .push_arg(c.phone.clone());
             });
             qb.push(
-                " ON CONFLICT (tenant_id, customer_key) DO UPDATE SET name = excluded.name, \
-                 email = COALESCE(excluded.email, customers.email), phone = COALESCE(excluded.phone, customers.phone) \
-                 RETURNING customer_key, id",
+                " ON CONFLICT (tenant_id, customer_key) DO UPDATE SET name = excluded.name, email \
+                 = COALESCE(excluded.email, customers.email), phone = COALESCE(excluded.phone, \
+                 customers.phone) RETURNING customer_key, id",
             );
             for r in qb.build().fetch_all(DB::conn(&mut self.tx)).await? {
                 ids.insert(r.col("customer_key")?, CustomerId(r.col("id")?));

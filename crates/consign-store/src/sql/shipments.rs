@@ -16,12 +16,15 @@ use uuid::Uuid;
 
 // A shipment's status and milestones live in `shipment_tracking` (written by every event;
 // see migration 0004), the rest in `shipments` (written when the shipment is).
-const SHIPMENT_COLS: &str = "s.id, s.number, s.carrier_id, s.service_level, s.tracking_number, s.direction, s.order_id, \
-    s.origin_json, s.destination_json, s.weight_g, s.pieces, s.planned_pickup_at, s.promised_by, s.international, \
-    s.pod_required, t.status, t.picked_up_at, t.delivered_at, s.created_at, \
-    CASE WHEN t.updated_at > s.updated_at THEN t.updated_at ELSE s.updated_at END AS updated_at, s.tenant_id";
-const SHIPMENT_FROM: &str = " FROM shipments s JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id";
-const DOC_COLS: &str = "id, tenant_id, shipment_id, kind, filename, content_type, sha256, size_bytes, uploaded_at, uploaded_by";
+const SHIPMENT_COLS: &str = "s.id, s.number, s.carrier_id, s.service_level, s.tracking_number, \
+    s.direction, s.order_id, s.origin_json, s.destination_json, s.weight_g, s.pieces, \
+    s.planned_pickup_at, s.promised_by, s.international, s.pod_required, t.status, t.picked_up_at, \
+    t.delivered_at, s.created_at, CASE WHEN t.updated_at > s.updated_at THEN t.updated_at ELSE \
+    s.updated_at END AS updated_at, s.tenant_id";
+const SHIPMENT_FROM: &str = " FROM shipments s JOIN shipment_tracking t ON t.tenant_id = \
+    s.tenant_id AND t.shipment_id = s.id";
+const DOC_COLS: &str = "id, tenant_id, shipment_id, kind, filename, content_type, sha256, \
+    size_bytes, uploaded_at, uploaded_by";
 
 fn shipment_row<DB: Dialect>(r: &DB::Row) -> Result<Shipment> {
     let direction: String = r.col("direction")?;
@@ -235,9 +238,10 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
         // scan that happened before them, arriving late, cannot replace it.
         for chunk in shipments.chunks(chunk_rows(23)) {
             let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO shipments (tenant_id, id, number, carrier_id, service_level, tracking_number, direction, \
-                 order_id, origin_json, destination_json, weight_g, pieces, planned_pickup_at, promised_by, international, \
-                 pod_required, created_at, updated_at) ",
+                "INSERT INTO shipments (tenant_id, id, number, carrier_id, service_level, \
+                 tracking_number, direction, order_id, origin_json, destination_json, weight_g, \
+                 pieces, planned_pickup_at, promised_by, international, pod_required, created_at, \
+                 updated_at) ",
             );
             qb.push_values(chunk, |mut b, s| {
                 let grams = (s.weight_kg * rust_decimal::Decimal::from(1000)).trunc();
@@ -264,8 +268,8 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
         }
         for chunk in shipments.chunks(chunk_rows(10)) {
             let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO shipment_tracking (tenant_id, shipment_id, status, status_at, picked_up_at, delivered_at, \
-                 next_check_at, due_at, updated_at) ",
+                "INSERT INTO shipment_tracking (tenant_id, shipment_id, status, status_at, \
+                 picked_up_at, delivered_at, next_check_at, due_at, updated_at) ",
             );
             qb.push_values(chunk, |mut b, s| {
                 b.push_arg(s.tenant_id.0)
@@ -300,8 +304,9 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
     }
     async fn insert_document(&mut self, d: &Document) -> Result<()> {
         sqlx::query(
-            "INSERT INTO documents (tenant_id, id, shipment_id, kind, filename, content_type, sha256, size_bytes, \
-             uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO documents (tenant_id, id, shipment_id, kind, filename, content_type, \
+             sha256, size_bytes, uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10)",
         )
         .arg(d.tenant_id.0)
         .arg(d.id.0)
