@@ -5,6 +5,7 @@
 use crate::migrate::{CREATE_TABLE, POSTGRES};
 use crate::sql::SqlStore;
 use crate::sql::dialect::{Dialect, RowsAffected};
+use crate::sql::{ous, tracking_update_set, us};
 use crate::{Durable, Engine, Result, StoreError};
 use consign_core::tracking::TrackedShipment;
 use jiff::Timestamp;
@@ -76,7 +77,7 @@ impl PgStore {
                 )
                 .bind(m.version)
                 .bind(m.name)
-                .bind(jiff::Timestamp::now().as_microsecond())
+                .bind(Timestamp::now().as_microsecond())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -126,199 +127,158 @@ impl Dialect for Postgres {
         0
     }
 
+    /// `<col> = ANY($n)`: the ids as one array parameter, so one statement (one text, one plan)
+    /// whatever their number (`id_chunk` is 0); used where `<col>` leads an index after the
+    /// tenant (events and open cases by shipment), so each id is an index probe. (The batch's
+    /// shipments themselves are read by `tracked_query`.)
     fn id_list(qb: &mut QueryBuilder<Postgres>, col: &str, ids: &[Uuid]) {
-        id_list(qb, col, ids)
+        qb.push(col)
+            .push(" = ANY(")
+            .push_bind(ids.to_vec())
+            .push(")");
     }
 
+    /// A batch's shipments with their tracking state, one index lookup per id: the ids come as
+    /// one array and each is looked up in a `LATERAL` subquery (`OFFSET 0` or `FOR UPDATE` keeps
+    /// the planner from flattening it into a hash join that scans every shipment of the tenant,
+    /// which it chose for batches of thousands and which grew with the table). The tracking row
+    /// and its shipment are joined inside the one subquery: with two subqueries the planner put
+    /// a `Memoize` over the shipments lookup, which cost 20 of 48 ms for 5,000 ids whose keys
+    /// never repeat (docs/performance.md). With `lock`, each tracking row is locked as it is
+    /// read, in the array's (sorted) order.
     fn tracked_query(
         cols: &str,
         tenant: Uuid,
         ids: &[Uuid],
         lock: bool,
     ) -> Vec<QueryBuilder<Postgres>> {
-        tracked_query(cols, tenant, ids, lock)
+        let lock = if lock {
+            " FOR UPDATE OF t"
+        } else {
+            " OFFSET 0"
+        };
+        let mut qb = QueryBuilder::new("SELECT x.* FROM unnest(");
+        qb.push_bind(ids.to_vec())
+            .push(format!(
+                "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT {cols} FROM \
+                 shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id AND s.id = \
+                 t.shipment_id WHERE t.tenant_id = "
+            ))
+            .push_bind(tenant)
+            .push(format!(" AND t.shipment_id = k.id{lock}) x ORDER BY k.n"));
+        vec![qb]
     }
 
+    /// A batch's shipment facts and its tracking state as two queries, which `lock_tracked` runs
+    /// at once on two connections: the facts on a pooled one, the state (locked) in the
+    /// transaction. Of the joined read's 35 ms for 5,000 shipments, the shipments half then
+    /// overlaps the tracking half instead of following it (docs/performance.md). The state
+    /// query leads with `t.shipment_id` to pair its rows with the facts.
     fn split_tracked_query(
         facts: &str,
         state: &str,
         tenant: Uuid,
         ids: &[Uuid],
     ) -> Option<(QueryBuilder<Postgres>, QueryBuilder<Postgres>)> {
-        split_tracked_query(facts, state, tenant, ids)
+        let mut f = QueryBuilder::new("SELECT x.* FROM unnest(");
+        f.push_bind(ids.to_vec())
+            .push(format!(
+                "::uuid[]) AS k(id) CROSS JOIN LATERAL (SELECT {facts} FROM shipments s WHERE \
+                 s.tenant_id = "
+            ))
+            .push_bind(tenant)
+            .push(" AND s.id = k.id OFFSET 0) x");
+        let mut s = QueryBuilder::new("SELECT x.* FROM unnest(");
+        s.push_bind(ids.to_vec())
+            .push(format!(
+                "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT t.shipment_id, \
+                 {state} FROM shipment_tracking t WHERE t.tenant_id = "
+            ))
+            .push_bind(tenant)
+            .push(" AND t.shipment_id = k.id FOR UPDATE) x ORDER BY k.n");
+        Some((f, s))
     }
 
+    /// `id, carrier_id, tracking_number` of the tenant's shipments with these tracking numbers,
+    /// one index lookup per number (see `tracked_query`).
     fn by_tracking_number(tenant: Uuid, numbers: &[String]) -> Vec<QueryBuilder<Postgres>> {
-        by_tracking_number(tenant, numbers)
+        let mut qb = QueryBuilder::new("SELECT s.id, s.carrier_id, s.tracking_number FROM unnest(");
+        qb.push_bind(numbers.to_vec())
+            .push(
+                "::text[]) AS k(number) CROSS JOIN LATERAL (SELECT id, carrier_id, tracking_number \
+                FROM shipments WHERE tenant_id = ",
+            )
+            .push_bind(tenant)
+            .push(" AND tracking_number = k.number OFFSET 0) s");
+        vec![qb]
     }
 
+    /// The batch's new tracking state in one statement whatever its size: each column is one
+    /// array parameter and `unnest` turns them back into rows. The `VALUES` form SQLite uses
+    /// costs PostgreSQL a parse and a plan of up to 30,000 parameters per statement, and the
+    /// client a statement text of as many placeholders; this one has 17 parameters, one cached
+    /// statement and one plan (a nested loop of primary-key probes, as the array's size is
+    /// unknown to the planner). `due_at` keeps an earlier instant still owed a check.
     fn update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<Postgres>> {
-        update_tracked(rows, now)
+        use ous;
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let col =
+            |f: &dyn Fn(&TrackedShipment) -> Option<i64>| rows.iter().map(f).collect::<Vec<_>>();
+        let mut qb = QueryBuilder::new(format!(
+            "UPDATE shipment_tracking SET {}, updated_at = ",
+            tracking_update_set(|c| format!("v.{c}"), true)
+        ));
+        qb.push_bind(us(now));
+        qb.push(" FROM unnest(");
+        qb.push_bind(rows.iter().map(|s| s.tenant_id.0).collect::<Vec<_>>())
+            .push("::uuid[], ")
+            .push_bind(rows.iter().map(|s| s.id.0).collect::<Vec<_>>())
+            .push("::uuid[], ")
+            .push_bind(
+                rows.iter()
+                    .map(|s| s.state.status.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .push("::text[], ")
+            .push_bind(col(&|s| ous(s.state.status_at)))
+            .push("::int8[], ")
+            .push_bind(rows.iter().map(|s| s.state.reason).collect::<Vec<_>>())
+            .push("::text[], ")
+            .push_bind(
+                rows.iter()
+                    .map(|s| s.state.accountable.map(|a| a.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+            .push("::text[], ")
+            .push_bind(col(&|s| ous(s.state.eta)))
+            .push("::int8[], ")
+            .push_bind(col(&|s| ous(s.state.eta_at)))
+            .push("::int8[], ")
+            .push_bind(col(&|s| ous(s.state.last_event_at)))
+            .push("::int8[], ")
+            .push_bind(col(&|s| ous(s.state.picked_up_at)))
+            .push("::int8[], ")
+            .push_bind(col(&|s| ous(s.state.delivered_at)))
+            .push("::int8[], ")
+            .push_bind(col(&|s| ous(s.next_check_at)))
+            .push("::int8[], ")
+            .push_bind(rows.iter().map(|s| s.pod_attached).collect::<Vec<_>>())
+            .push("::bool[], ")
+            .push_bind(
+                rows.iter()
+                    .map(|s| s.documents_complete)
+                    .collect::<Vec<_>>(),
+            )
+            .push("::bool[], ")
+            .push_bind(rows.iter().map(|s| s.has_open_cases).collect::<Vec<_>>())
+            .push(
+                "::bool[]) AS v(tenant_id, shipment_id, status, status_at, reason, accountable, eta, \
+                 eta_at, last_event_at, picked_up_at, delivered_at, next_check_at, pod_attached, \
+                 documents_complete, open_cases) WHERE shipment_tracking.tenant_id = v.tenant_id AND \
+                 shipment_tracking.shipment_id = v.shipment_id",
+            );
+        vec![qb]
     }
-}
-
-/// A batch's shipments with their tracking state, one index lookup per id: the ids come as
-/// one array and each is looked up in a `LATERAL` subquery (`OFFSET 0` or `FOR UPDATE` keeps
-/// the planner from flattening it into a hash join that scans every shipment of the tenant,
-/// which it chose for batches of thousands and which grew with the table). The tracking row
-/// and its shipment are joined inside the one subquery: with two subqueries the planner put
-/// a `Memoize` over the shipments lookup, which cost 20 of 48 ms for 5,000 ids whose keys
-/// never repeat (docs/performance.md). With `lock`, each tracking row is locked as it is
-/// read, in the array's (sorted) order.
-fn tracked_query(
-    cols: &str,
-    tenant: uuid::Uuid,
-    ids: &[uuid::Uuid],
-    lock: bool,
-) -> Vec<sqlx::QueryBuilder<sqlx::Postgres>> {
-    let lock = if lock {
-        " FOR UPDATE OF t"
-    } else {
-        " OFFSET 0"
-    };
-    let mut qb = sqlx::QueryBuilder::new("SELECT x.* FROM unnest(");
-    qb.push_bind(ids.to_vec())
-        .push(format!(
-            "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT {cols} FROM \
-             shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id AND s.id = \
-             t.shipment_id WHERE t.tenant_id = "
-        ))
-        .push_bind(tenant)
-        .push(format!(" AND t.shipment_id = k.id{lock}) x ORDER BY k.n"));
-    vec![qb]
-}
-
-/// A batch's shipment facts and its tracking state as two queries, which `lock_tracked` runs
-/// at once on two connections: the facts on a pooled one, the state (locked) in the
-/// transaction. Of the joined read's 35 ms for 5,000 shipments, the shipments half then
-/// overlaps the tracking half instead of following it (docs/performance.md). The state
-/// query leads with `t.shipment_id` to pair its rows with the facts.
-fn split_tracked_query(
-    facts: &str,
-    state: &str,
-    tenant: uuid::Uuid,
-    ids: &[uuid::Uuid],
-) -> Option<(
-    sqlx::QueryBuilder<sqlx::Postgres>,
-    sqlx::QueryBuilder<sqlx::Postgres>,
-)> {
-    let mut f = sqlx::QueryBuilder::new("SELECT x.* FROM unnest(");
-    f.push_bind(ids.to_vec())
-        .push(format!(
-            "::uuid[]) AS k(id) CROSS JOIN LATERAL (SELECT {facts} FROM shipments s WHERE \
-             s.tenant_id = "
-        ))
-        .push_bind(tenant)
-        .push(" AND s.id = k.id OFFSET 0) x");
-    let mut s = sqlx::QueryBuilder::new("SELECT x.* FROM unnest(");
-    s.push_bind(ids.to_vec())
-        .push(format!(
-            "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT t.shipment_id, \
-             {state} FROM shipment_tracking t WHERE t.tenant_id = "
-        ))
-        .push_bind(tenant)
-        .push(" AND t.shipment_id = k.id FOR UPDATE) x ORDER BY k.n");
-    Some((f, s))
-}
-
-/// The batch's new tracking state in one statement whatever its size: each column is one
-/// array parameter and `unnest` turns them back into rows. The `VALUES` form SQLite uses
-/// costs PostgreSQL a parse and a plan of up to 30,000 parameters per statement, and the
-/// client a statement text of as many placeholders; this one has 17 parameters, one cached
-/// statement and one plan (a nested loop of primary-key probes, as the array's size is
-/// unknown to the planner). `due_at` keeps an earlier instant still owed a check.
-fn update_tracked(
-    rows: &[consign_core::tracking::TrackedShipment],
-    now: jiff::Timestamp,
-) -> Vec<sqlx::QueryBuilder<sqlx::Postgres>> {
-    use crate::sql::ous;
-    if rows.is_empty() {
-        return Vec::new();
-    }
-    let col = |f: &dyn Fn(&consign_core::tracking::TrackedShipment) -> Option<i64>| {
-        rows.iter().map(f).collect::<Vec<_>>()
-    };
-    let mut qb = sqlx::QueryBuilder::new(format!(
-        "UPDATE shipment_tracking SET {}, updated_at = ",
-        crate::sql::tracking_update_set(|c| format!("v.{c}"), true)
-    ));
-    qb.push_bind(crate::sql::us(now));
-    qb.push(" FROM unnest(");
-    qb.push_bind(rows.iter().map(|s| s.tenant_id.0).collect::<Vec<_>>())
-        .push("::uuid[], ")
-        .push_bind(rows.iter().map(|s| s.id.0).collect::<Vec<_>>())
-        .push("::uuid[], ")
-        .push_bind(
-            rows.iter()
-                .map(|s| s.state.status.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .push("::text[], ")
-        .push_bind(col(&|s| ous(s.state.status_at)))
-        .push("::int8[], ")
-        .push_bind(rows.iter().map(|s| s.state.reason).collect::<Vec<_>>())
-        .push("::text[], ")
-        .push_bind(
-            rows.iter()
-                .map(|s| s.state.accountable.map(|a| a.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .push("::text[], ")
-        .push_bind(col(&|s| ous(s.state.eta)))
-        .push("::int8[], ")
-        .push_bind(col(&|s| ous(s.state.eta_at)))
-        .push("::int8[], ")
-        .push_bind(col(&|s| ous(s.state.last_event_at)))
-        .push("::int8[], ")
-        .push_bind(col(&|s| ous(s.state.picked_up_at)))
-        .push("::int8[], ")
-        .push_bind(col(&|s| ous(s.state.delivered_at)))
-        .push("::int8[], ")
-        .push_bind(col(&|s| ous(s.next_check_at)))
-        .push("::int8[], ")
-        .push_bind(rows.iter().map(|s| s.pod_attached).collect::<Vec<_>>())
-        .push("::bool[], ")
-        .push_bind(
-            rows.iter()
-                .map(|s| s.documents_complete)
-                .collect::<Vec<_>>(),
-        )
-        .push("::bool[], ")
-        .push_bind(rows.iter().map(|s| s.has_open_cases).collect::<Vec<_>>())
-        .push(
-            "::bool[]) AS v(tenant_id, shipment_id, status, status_at, reason, accountable, eta, \
-             eta_at, last_event_at, picked_up_at, delivered_at, next_check_at, pod_attached, \
-             documents_complete, open_cases) WHERE shipment_tracking.tenant_id = v.tenant_id AND \
-             shipment_tracking.shipment_id = v.shipment_id",
-        );
-    vec![qb]
-}
-
-/// `id, carrier_id, tracking_number` of the tenant's shipments with these tracking numbers,
-/// one index lookup per number (see `tracked_query`).
-fn by_tracking_number(
-    tenant: uuid::Uuid,
-    numbers: &[String],
-) -> Vec<sqlx::QueryBuilder<sqlx::Postgres>> {
-    let mut qb =
-        sqlx::QueryBuilder::new("SELECT s.id, s.carrier_id, s.tracking_number FROM unnest(");
-    qb.push_bind(numbers.to_vec())
-        .push(
-            "::text[]) AS k(number) CROSS JOIN LATERAL (SELECT id, carrier_id, tracking_number \
-            FROM shipments WHERE tenant_id = ",
-        )
-        .push_bind(tenant)
-        .push(" AND tracking_number = k.number OFFSET 0) s");
-    vec![qb]
-}
-
-/// `<col> = ANY($n)`: the ids as one array parameter, so one statement (one text, one plan)
-/// whatever their number (`id_chunk = 0`); used where `<col>` leads an index after the
-/// tenant (events and open cases by shipment), so each id is an index probe. (The batch's
-/// shipments themselves are read by `tracked_query`.)
-fn id_list(qb: &mut sqlx::QueryBuilder<sqlx::Postgres>, col: &str, ids: &[uuid::Uuid]) {
-    qb.push(col)
-        .push(" = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
 }

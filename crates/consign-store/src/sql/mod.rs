@@ -1,8 +1,14 @@
-//! The SQL both engines share. The schema is column-for-column the same on SQLite and
-//! PostgreSQL and `$N` placeholders work on both, so the query code is written once, generic
-//! over the engine's [`Dialect`](dialect::Dialect) (see `dialect.rs`), one file per aggregate;
-//! only connection setup, migrations, transaction start and row locking differ (see
-//! `sqlite/`, `postgres.rs`).
+//! The SQL both engines share, one file per aggregate (`tenants.rs`, `access.rs`,
+//! `parties.rs`, `orders.rs`, `shipments.rs`, `audit.rs`, `edi.rs`, `idempotency.rs`,
+//! `tracking.rs` and `ingest.rs`, `cases.rs`, `rulebooks.rs`), each with the aggregate's reads
+//! (its `…Store` trait on [`SqlStore`]) and writes (its `…Tx` trait on [`SqlTx`]).
+//!
+//! The schema is column-for-column the same on SQLite and PostgreSQL and `$N` placeholders
+//! work on both, so each query is written once, in a function generic over the engine's
+//! [`Dialect`](dialect::Dialect) (`dialect.rs`). The few places where the engines differ (row
+//! locks, how a transaction starts and becomes durable, the tracking batch's array or `IN`
+//! list queries) are the dialect's constants and methods, implemented in `sqlite/dialect.rs`
+//! and `postgres.rs` beside each engine's connection setup and migrations.
 
 mod access;
 mod audit;
@@ -10,6 +16,7 @@ mod cases;
 pub(crate) mod dialect;
 mod edi;
 mod idempotency;
+mod ingest;
 pub(crate) mod orders;
 mod parties;
 mod rulebooks;
@@ -20,7 +27,6 @@ mod tracking;
 use crate::{Durable, Engine, Result, Store, StoreError, Tx};
 use consign_core::time::from_micros;
 use dialect::Dialect;
-use dialect::RowsAffected;
 use jiff::Timestamp;
 
 pub(crate) fn ts(us: i64) -> Timestamp {
@@ -161,6 +167,16 @@ pub struct SqlStore<DB: Dialect> {
     pub(crate) background: Option<tokio::task::AbortHandle>,
 }
 
+/// One write transaction on either engine.
+pub struct SqlTx<DB: Dialect> {
+    pub(crate) tx: sqlx::Transaction<'static, DB>,
+    /// The store's read pool, for reads that need not be inside the transaction and can run
+    /// beside it (the facts of shipments being locked, `lock_tracked`).
+    pub(crate) read: sqlx::Pool<DB>,
+    /// Each commit is counted there and, on SQLite, synced to disk (`sqlite/durability.rs`).
+    pub(crate) durability: DB::Durability,
+}
+
 impl<DB: Dialect> Drop for SqlStore<DB> {
     fn drop(&mut self) {
         if let Some(task) = &self.background {
@@ -190,16 +206,6 @@ impl<DB: Dialect> SqlTx<DB> {
     }
 }
 
-/// One write transaction on either engine.
-pub struct SqlTx<DB: Dialect> {
-    pub(crate) tx: sqlx::Transaction<'static, DB>,
-    /// The store's read pool, for reads that need not be inside the transaction and can run
-    /// beside it (the facts of shipments being locked, `lock_tracked`).
-    pub(crate) read: sqlx::Pool<DB>,
-    /// Each commit is counted there and, on SQLite, synced to disk (`sqlite/durability.rs`).
-    pub(crate) durability: DB::Durability,
-}
-
 #[async_trait::async_trait]
 impl<DB: Dialect> Store for SqlStore<DB> {
     fn engine(&self) -> Engine {
@@ -218,8 +224,6 @@ impl<DB: Dialect> Store for SqlStore<DB> {
     }
 
     async fn analyze(&self) -> Result<()> {
-        // SQLite plans these queries well without statistics (and measurably worse for the
-        // webhook path with them), so only PostgreSQL is analysed.
         if let Some(analyze) = DB::ANALYZE {
             sqlx::raw_sql(analyze)
                 .execute(DB::pool(&self.write))
@@ -237,6 +241,7 @@ impl<DB: Dialect> Store for SqlStore<DB> {
 
     #[cfg(feature = "testing")]
     async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        use dialect::RowsAffected;
         Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
             .execute(DB::pool(&self.write))
             .await?
