@@ -160,9 +160,9 @@ impl Dialect for Postgres {
         let mut qb = QueryBuilder::new("SELECT x.* FROM unnest(");
         qb.push_bind(ids.to_vec())
             .push(format!(
-                "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT {cols} FROM \
-                 shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id AND s.id = \
-                 t.shipment_id WHERE t.tenant_id = "
+                "::uuid[]) WITH ORDINALITY AS k(id, n) CROSS JOIN LATERAL (SELECT {cols} \
+                 FROM shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id \
+                 AND s.id = t.shipment_id WHERE t.tenant_id = "
             ))
             .push_bind(tenant)
             .push(format!(" AND t.shipment_id = k.id{lock}) x ORDER BY k.n"));
@@ -183,8 +183,8 @@ impl Dialect for Postgres {
         let mut f = QueryBuilder::new("SELECT x.* FROM unnest(");
         f.push_bind(ids.to_vec())
             .push(format!(
-                "::uuid[]) AS k(id) CROSS JOIN LATERAL (SELECT {facts} FROM shipments s WHERE \
-                 s.tenant_id = "
+                "::uuid[]) AS k(id) CROSS JOIN LATERAL (SELECT {facts} FROM shipments s \
+                 WHERE s.tenant_id = "
             ))
             .push_bind(tenant)
             .push(" AND s.id = k.id OFFSET 0) x");
@@ -206,7 +206,7 @@ impl Dialect for Postgres {
         qb.push_bind(numbers.to_vec())
             .push(
                 "::text[]) AS k(number) CROSS JOIN LATERAL (SELECT id, carrier_id, tracking_number \
-                FROM shipments WHERE tenant_id = ",
+                 FROM shipments WHERE tenant_id = ",
             )
             .push_bind(tenant)
             .push(" AND tracking_number = k.number OFFSET 0) s");
@@ -274,10 +274,10 @@ impl Dialect for Postgres {
             .push("::bool[], ")
             .push_bind(rows.iter().map(|s| s.has_open_cases).collect::<Vec<_>>())
             .push(
-                "::bool[]) AS v(tenant_id, shipment_id, status, status_at, reason, accountable, eta, \
-                 eta_at, last_event_at, picked_up_at, delivered_at, next_check_at, pod_attached, \
-                 documents_complete, open_cases) WHERE shipment_tracking.tenant_id = v.tenant_id AND \
-                 shipment_tracking.shipment_id = v.shipment_id",
+                "::bool[]) AS v(tenant_id, shipment_id, status, status_at, reason, accountable, \
+                 eta, eta_at, last_event_at, picked_up_at, delivered_at, next_check_at, \
+                 pod_attached, documents_complete, open_cases) WHERE shipment_tracking.tenant_id = \
+                 v.tenant_id AND shipment_tracking.shipment_id = v.shipment_id",
             );
         vec![qb]
     }

@@ -216,8 +216,8 @@ impl<DB: Dialect> AccessTx for SqlTx<DB> {
         expires: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES \
-             ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .arg(hash.to_vec())
         .arg(user.0)

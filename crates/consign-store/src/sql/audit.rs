@@ -89,8 +89,8 @@ impl<DB: Dialect> AuditStore for SqlStore<DB> {
         entity_id: &str,
     ) -> Result<Vec<AuditRecord>> {
         let sql = format!(
-            "SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND entity = $2 AND entity_id = \
-             $3 ORDER BY seq"
+            "SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND entity = $2 \
+             AND entity_id = $3 ORDER BY seq"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(chain)
@@ -129,8 +129,8 @@ impl<DB: Dialect> AuditTx for SqlTx<DB> {
                 Some(h) => h,
                 None => {
                     sqlx::query(
-                        "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) ON \
-                        CONFLICT (chain) DO NOTHING",
+                        "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) \
+                         ON CONFLICT (chain) DO NOTHING",
                     )
                     .arg(chain)
                     .arg(consign_core::audit::GENESIS.to_vec())

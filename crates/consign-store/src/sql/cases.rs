@@ -96,8 +96,8 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
     }
     async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
-            "SELECT case_id, seq, at, kind, detail FROM case_timeline WHERE tenant_id = $1 AND \
-             case_id = $2 ORDER BY seq",
+            "SELECT case_id, seq, at, kind, detail FROM case_timeline WHERE tenant_id = $1 \
+             AND case_id = $2 ORDER BY seq",
         )
         .arg(tenant.0)
         .arg(id.0)
@@ -124,8 +124,8 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
         to: Timestamp,
     ) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(
-            "SELECT case_type, COUNT(*) AS n FROM cases WHERE tenant_id = $1 AND opened_at >= $2 \
-             AND opened_at < $3 GROUP BY case_type ORDER BY case_type",
+            "SELECT case_type, COUNT(*) AS n FROM cases WHERE tenant_id = $1 \
+             AND opened_at >= $2 AND opened_at < $3 GROUP BY case_type ORDER BY case_type",
         )
         .arg(tenant.0)
         .arg(us(from))
@@ -146,8 +146,8 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
         case_type: &str,
     ) -> Result<Vec<Case>> {
         let sql = format!(
-            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' AND case_type \
-             = $2 AND shipment_id IS NULL"
+            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' \
+             AND case_type = $2 AND shipment_id IS NULL"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)

@@ -103,8 +103,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         id: &str,
     ) -> Result<Option<TradingPartner>> {
         let sql = format!(
-            "SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 AND isa_qualifier = $2 \
-             AND isa_id = $3"
+            "SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 \
+             AND isa_qualifier = $2 AND isa_id = $3"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -123,8 +123,9 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         control: &str,
     ) -> Result<Option<InterchangeRecord>> {
         let sql = format!(
-            "SELECT {INTERCHANGE_COLS} FROM edi_interchanges WHERE tenant_id = $1 AND partner_id = \
-             $2 AND direction = $3 AND control_number = $4 AND status <> 'rejected'"
+            "SELECT {INTERCHANGE_COLS} FROM edi_interchanges WHERE tenant_id = $1 \
+             AND partner_id = $2 AND direction = $3 AND control_number = $4 \
+             AND status <> 'rejected'"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -179,8 +180,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
     ) -> Result<Vec<SetRecord>> {
         let rows = sqlx::query(
             "SELECT id, interchange_id, partner_id, direction, group_control, set_control, set_id, \
-             status, content_json, problems_json, at FROM edi_sets WHERE tenant_id = $1 AND \
-             interchange_id = $2 ORDER BY id",
+             status, content_json, problems_json, at FROM edi_sets WHERE tenant_id = $1 \
+             AND interchange_id = $2 ORDER BY id",
         )
         .arg(tenant.0)
         .arg(interchange.0)
@@ -215,8 +216,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         partner: PartnerId,
     ) -> Result<Vec<OutboundGroup>> {
         let sql = format!(
-            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 \
-             ORDER BY sent_at DESC"
+            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 \
+             AND partner_id = $2 ORDER BY sent_at DESC"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -232,8 +233,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         group_control: &str,
     ) -> Result<Option<OutboundGroup>> {
         let sql = format!(
-            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND partner_id = $2 \
-             AND group_control = $3"
+            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 \
+             AND partner_id = $2 AND group_control = $3"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -252,8 +253,8 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         // The predicate repeats the partial index's own (`ack_status IS NULL`) so both
         // engines can use it.
         let sql = format!(
-            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 AND ack_status IS \
-             NULL AND sent_at <= $2 ORDER BY sent_at"
+            "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 \
+             AND ack_status IS NULL AND sent_at <= $2 ORDER BY sent_at"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)

@@ -54,8 +54,8 @@ impl<DB: Dialect> IdempotencyStore for SqlStore<DB> {
             return Ok(KeyState::Reserved { attempt });
         }
         let r = sqlx::query(
-            "SELECT request_hash, status_code, content_type, response_body, lease_until FROM \
-             idempotency_keys WHERE scope = $1 AND idem_key = $2",
+            "SELECT request_hash, status_code, content_type, response_body, lease_until \
+             FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
         )
         .arg(scope.to_string())
         .arg(key.to_string())
@@ -134,8 +134,8 @@ impl<DB: Dialect> IdempotencyStore for SqlStore<DB> {
     }
     async fn release_key(&self, scope: &str, key: &str, attempt: i64) -> Result<()> {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND attempt = $3 AND \
-             status_code IS NULL",
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND attempt = $3 \
+             AND status_code IS NULL",
         )
         .arg(scope.to_string())
         .arg(key.to_string())

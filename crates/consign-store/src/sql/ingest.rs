@@ -305,8 +305,8 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
                     .push_arg(s.has_open_cases);
             });
             qb.push(
-                ") AS v WHERE shipment_tracking.tenant_id = v.column1 AND \
-                shipment_tracking.shipment_id = v.column2",
+                ") AS v WHERE shipment_tracking.tenant_id = v.column1 \
+                 AND shipment_tracking.shipment_id = v.column2",
             );
             qb.build().execute(DB::conn(&mut self.tx)).await?;
         }
@@ -415,10 +415,10 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
                     .push_arg(id.0);
             });
             qb.push(
-                ") AS v WHERE tracking_events.tenant_id = v.column1 AND \
-                 tracking_events.shipment_id IS NULL AND tracking_events.carrier_id = v.column2 \
-                 AND tracking_events.tracking_number = v.column3 RETURNING \
-                 tracking_events.shipment_id",
+                ") AS v WHERE tracking_events.tenant_id = v.column1 \
+                 AND tracking_events.shipment_id IS NULL AND tracking_events.carrier_id = \
+                 v.column2 AND tracking_events.tracking_number = v.column3 \
+                 RETURNING tracking_events.shipment_id",
             );
             for r in qb.build().fetch_all(DB::conn(&mut self.tx)).await? {
                 attached.insert(ShipmentId(r.col("shipment_id")?));

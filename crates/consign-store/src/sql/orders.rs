@@ -51,10 +51,10 @@ pub(crate) fn attach_order_lines<DB: Dialect>(
 /// not cancelled (delivered: their tracking state has a delivery). The caller adds the
 /// order condition between head and tail.
 pub(crate) const FULFILMENT_HEAD: &str = "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS \
-     BIGINT) AS shipped, CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity ELSE 0 \
-     END) AS BIGINT) AS delivered FROM shipment_lines sl JOIN shipments s ON s.tenant_id = \
-     sl.tenant_id AND s.id = sl.shipment_id JOIN shipment_tracking t ON t.tenant_id = s.tenant_id \
-     AND t.shipment_id = s.id WHERE sl.tenant_id = ";
+    BIGINT) AS shipped, CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity \
+    ELSE 0 END) AS BIGINT) AS delivered FROM shipment_lines sl JOIN shipments s \
+    ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id JOIN shipment_tracking t \
+    ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id WHERE sl.tenant_id = ";
 pub(crate) const FULFILMENT_TAIL: &str =
     " AND s.direction = 'outbound' AND t.status <> 'cancelled' GROUP BY s.order_id, sl.line_no";
 
@@ -290,8 +290,9 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
 impl<DB: Dialect> OrderTx for SqlTx<DB> {
     async fn next_numbers(&mut self, tenant: TenantId, counter: &str, n: u64) -> Result<i64> {
         let last: i64 = sqlx::query(
-            "INSERT INTO counters (tenant_id, name, value) VALUES ($1, $2, $3) ON CONFLICT \
-             (tenant_id, name) DO UPDATE SET value = counters.value + $3 RETURNING value",
+            "INSERT INTO counters (tenant_id, name, value) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, name) DO UPDATE SET value = counters.value + $3 \
+             RETURNING value",
         )
         .arg(tenant.0)
         .arg(counter.to_string())
@@ -385,8 +386,8 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
                     .push_arg(o.version - 1);
             });
             qb.push(
-                ") AS v WHERE orders.tenant_id = v.column1 AND orders.id = v.column2 AND \
-                orders.version = v.column8",
+                ") AS v WHERE orders.tenant_id = v.column1 AND orders.id = v.column2 \
+                 AND orders.version = v.column8",
             );
             let n = qb
                 .build()

@@ -25,7 +25,7 @@ impl<DB: Dialect> PartyStore for SqlStore<DB> {
     async fn carriers(&self, tenant: TenantId) -> Result<Vec<Carrier>> {
         sqlx::query(
             "SELECT id, tenant_id, name, scac, mode FROM carriers WHERE tenant_id = $1 \
-            ORDER BY name",
+             ORDER BY name",
         )
         .arg(tenant.0)
         .fetch_all(DB::pool(&self.read))
@@ -36,8 +36,8 @@ impl<DB: Dialect> PartyStore for SqlStore<DB> {
     }
     async fn warehouses(&self, tenant: TenantId) -> Result<Vec<Warehouse>> {
         let rows = sqlx::query(
-            "SELECT id, tenant_id, code, name, time_zone FROM warehouses WHERE tenant_id = $1 \
-             ORDER BY code",
+            "SELECT id, tenant_id, code, name, time_zone FROM warehouses \
+             WHERE tenant_id = $1 ORDER BY code",
         )
         .arg(tenant.0)
         .fetch_all(DB::pool(&self.read))
@@ -102,8 +102,8 @@ impl<DB: Dialect> PartyTx for SqlTx<DB> {
     }
     async fn insert_warehouse(&mut self, w: &Warehouse) -> Result<()> {
         sqlx::query(
-            "INSERT INTO warehouses (tenant_id, id, code, name, time_zone) VALUES ($1, $2, \
-            $3, $4, $5)",
+            "INSERT INTO warehouses (tenant_id, id, code, name, time_zone) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .arg(w.tenant_id.0)
         .arg(w.id.0)

@@ -20,8 +20,8 @@ fn rulebook_row<DB: Dialect>(r: &DB::Row) -> Result<StoredRulebook> {
 impl<DB: Dialect> RulebookStore for SqlStore<DB> {
     async fn rulebook(&self, tenant: TenantId) -> Result<Option<StoredRulebook>> {
         sqlx::query(
-            "SELECT version, name, source, created_at, created_by FROM rulebooks WHERE tenant_id = \
-             $1 ORDER BY version DESC LIMIT 1",
+            "SELECT version, name, source, created_at, created_by FROM rulebooks \
+             WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1",
         )
         .arg(tenant.0)
         .fetch_optional(DB::pool(&self.read))
@@ -31,8 +31,8 @@ impl<DB: Dialect> RulebookStore for SqlStore<DB> {
     }
     async fn rulebooks(&self, tenant: TenantId) -> Result<Vec<StoredRulebook>> {
         sqlx::query(
-            "SELECT version, name, source, created_at, created_by FROM rulebooks WHERE tenant_id = \
-             $1 ORDER BY version",
+            "SELECT version, name, source, created_at, created_by FROM rulebooks \
+             WHERE tenant_id = $1 ORDER BY version",
         )
         .arg(tenant.0)
         .fetch_all(DB::pool(&self.read))

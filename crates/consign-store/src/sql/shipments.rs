@@ -19,8 +19,8 @@ use uuid::Uuid;
 const SHIPMENT_COLS: &str = "s.id, s.number, s.carrier_id, s.service_level, s.tracking_number, \
     s.direction, s.order_id, s.origin_json, s.destination_json, s.weight_g, s.pieces, \
     s.planned_pickup_at, s.promised_by, s.international, s.pod_required, t.status, t.picked_up_at, \
-    t.delivered_at, s.created_at, CASE WHEN t.updated_at > s.updated_at THEN t.updated_at ELSE \
-    s.updated_at END AS updated_at, s.tenant_id";
+    t.delivered_at, s.created_at, CASE WHEN t.updated_at > s.updated_at THEN t.updated_at \
+    ELSE s.updated_at END AS updated_at, s.tenant_id";
 const SHIPMENT_FROM: &str = " FROM shipments s JOIN shipment_tracking t ON t.tenant_id = \
     s.tenant_id AND t.shipment_id = s.id";
 const DOC_COLS: &str = "id, tenant_id, shipment_id, kind, filename, content_type, sha256, \

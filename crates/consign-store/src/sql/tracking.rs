@@ -14,25 +14,25 @@ use sqlx::QueryBuilder;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-pub(super) const EVENT_COLS: &str = "tenant_id, id, dedup_key, carrier_id, shipment_id, tracking_number, \
-    occurred_at, received_at, status, reason, accountable, eta, source, message_id, raw_code, \
-    raw_reason, location, description, unmapped";
+pub(super) const EVENT_COLS: &str = "tenant_id, id, dedup_key, carrier_id, shipment_id, \
+    tracking_number, occurred_at, received_at, status, reason, accountable, eta, source, \
+    message_id, raw_code, raw_reason, location, description, unmapped";
 
 // No join with carriers: with stale statistics PostgreSQL would plan from the
 // carriers side and scan every shipment of each; the tenant's few carriers are read
 // separately and filled in.
-pub(super) const TRACKED_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, s.service_level, \
-    s.direction, s.international, s.pod_required, s.planned_pickup_at, s.promised_by, \
-    s.destination_json, s.created_at, t.status, t.status_at, t.reason, t.accountable, t.eta, \
-    t.eta_at, t.last_event_at, t.picked_up_at, t.delivered_at, t.next_check_at, t.pod_attached, \
-    t.documents_complete, t.open_cases AS has_open_cases";
+pub(super) const TRACKED_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, \
+    s.service_level, s.direction, s.international, s.pod_required, s.planned_pickup_at, \
+    s.promised_by, s.destination_json, s.created_at, t.status, t.status_at, t.reason, \
+    t.accountable, t.eta, t.eta_at, t.last_event_at, t.picked_up_at, t.delivered_at, \
+    t.next_check_at, t.pod_attached, t.documents_complete, t.open_cases AS has_open_cases";
 /// `TRACKED_COLS` in two parts, for engines that read them apart (`lock_tracked`): the
 /// shipment's facts, then its tracking state (checked against it by a test).
 pub(super) const FACTS_COLS: &str = "s.tenant_id, s.id, s.order_id, s.carrier_id, s.service_level, \
     s.direction, s.international, s.pod_required, s.planned_pickup_at, s.promised_by, \
     s.destination_json, s.created_at";
-pub(super) const STATE_COLS: &str = "t.status, t.status_at, t.reason, t.accountable, t.eta, t.eta_at, \
-    t.last_event_at, t.picked_up_at, t.delivered_at, t.next_check_at, t.pod_attached, \
+pub(super) const STATE_COLS: &str = "t.status, t.status_at, t.reason, t.accountable, t.eta, \
+    t.eta_at, t.last_event_at, t.picked_up_at, t.delivered_at, t.next_check_at, t.pod_attached, \
     t.documents_complete, t.open_cases AS has_open_cases";
 pub(super) const CARRIER_MODES: &str =
     "SELECT id, COALESCE(scac, '') AS scac, mode FROM carriers WHERE tenant_id = $1";
@@ -327,8 +327,8 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
     }
     async fn orphan_events(&self, tenant: TenantId, limit: u32) -> Result<Vec<TrackingEvent>> {
         let sql = format!(
-            "SELECT {EVENT_COLS} FROM tracking_events WHERE tenant_id = $1 AND shipment_id IS NULL \
-             ORDER BY id DESC LIMIT $2"
+            "SELECT {EVENT_COLS} FROM tracking_events WHERE tenant_id = $1 \
+             AND shipment_id IS NULL ORDER BY id DESC LIMIT $2"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -341,8 +341,8 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
     }
     async fn tracking_quality(&self, tenant: TenantId) -> Result<TrackingQuality> {
         let orphans: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM tracking_events WHERE tenant_id \
-            = $1 AND shipment_id IS NULL",
+            "SELECT COUNT(*) AS n FROM tracking_events WHERE tenant_id = $1 \
+             AND shipment_id IS NULL",
         )
         .arg(tenant.0)
         .fetch_one(DB::pool(&self.read))
@@ -355,9 +355,9 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
                 .await?
                 .col("n")?;
         let rows = sqlx::query(
-            "SELECT source, raw_code, raw_reason, COUNT(*) AS n FROM tracking_events WHERE \
-             tenant_id = $1 AND unmapped = $2 GROUP BY source, raw_code, raw_reason ORDER BY n \
-             DESC, source, raw_code LIMIT 200",
+            "SELECT source, raw_code, raw_reason, COUNT(*) AS n FROM tracking_events \
+             WHERE tenant_id = $1 AND unmapped = $2 GROUP BY source, raw_code, raw_reason \
+             ORDER BY n DESC, source, raw_code LIMIT 200",
         )
         .arg(tenant.0)
         .arg(true)
@@ -380,10 +380,11 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
     }
     async fn carrier_activity(&self, tenant: TenantId) -> Result<Vec<(CarrierId, Timestamp)>> {
         let rows = sqlx::query(
-            "SELECT s.carrier_id, MAX(COALESCE(t.last_event_at, t.picked_up_at)) AS last FROM \
-             shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id AND s.id = \
-             t.shipment_id WHERE t.tenant_id = $1 AND t.picked_up_at IS NOT NULL AND t.status NOT \
-             IN ('delivered', 'returned_to_sender', 'cancelled', 'lost') GROUP BY s.carrier_id",
+            "SELECT s.carrier_id, MAX(COALESCE(t.last_event_at, t.picked_up_at)) AS last \
+             FROM shipment_tracking t JOIN shipments s ON s.tenant_id = t.tenant_id \
+             AND s.id = t.shipment_id WHERE t.tenant_id = $1 AND t.picked_up_at IS NOT NULL \
+             AND t.status NOT IN ('delivered', 'returned_to_sender', 'cancelled', 'lost') \
+             GROUP BY s.carrier_id",
         )
         .arg(tenant.0)
         .fetch_all(DB::pool(&self.read))
@@ -400,8 +401,8 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
         // Provider-level worker query: it names no tenant because it serves all of
         // them; every row it returns is then processed under its own tenant id.
         let rows = sqlx::query(
-            "SELECT tenant_id, shipment_id AS id FROM shipment_tracking WHERE due_at IS NOT NULL \
-             AND due_at <= $1 ORDER BY due_at LIMIT $2",
+            "SELECT tenant_id, shipment_id AS id FROM shipment_tracking \
+             WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT $2",
         )
         .arg(us(now))
         .arg(limit as i64)

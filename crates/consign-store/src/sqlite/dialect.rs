@@ -70,8 +70,8 @@ impl Dialect for Sqlite {
             .into_iter()
             .map(|chunk| {
                 let mut qb = QueryBuilder::new(format!(
-                    "SELECT {cols} FROM shipments s JOIN shipment_tracking t ON t.tenant_id = \
-                     s.tenant_id AND t.shipment_id = s.id WHERE t.tenant_id = "
+                    "SELECT {cols} FROM shipments s JOIN shipment_tracking t \
+                     ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id WHERE t.tenant_id = "
                 ));
                 qb.push_bind(tenant).push(" AND ");
                 Self::id_list(&mut qb, "t.shipment_id", chunk);
@@ -181,8 +181,8 @@ impl Dialect for Sqlite {
                         .push_bind(s.has_open_cases);
                 });
                 qb.push(format!(
-                    ") AS v WHERE shipment_tracking.tenant_id = v.column1 AND \
-                     shipment_tracking.shipment_id = v.column2 AND {filter}"
+                    ") AS v WHERE shipment_tracking.tenant_id = v.column1 \
+                     AND shipment_tracking.shipment_id = v.column2 AND {filter}"
                 ));
             }
             out.push(qb);

@@ -100,8 +100,7 @@ impl WalSyncer {
         .and_then(|r| r);
         if let Err(e) = synced {
             self.failed.store(true, Ordering::SeqCst);
-            tracing::error!(error = %e, wal = %self.path.display(), "syncing the SQLite WAL \
-                failed");
+            tracing::error!(error = %e, wal = %self.path.display(), "syncing the SQLite WAL failed");
             return Err(StoreError::Db(sqlx::Error::Io(e)));
         }
         self.syncs.fetch_add(1, Ordering::Relaxed);
