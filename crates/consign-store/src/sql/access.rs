@@ -96,6 +96,7 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
         let mut users = self.users_from_rows(vec![row]).await?;
         Ok(users.pop().map(|u| (u, hash)))
     }
+
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -104,6 +105,7 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
             .await?;
         Ok(self.users_from_rows(rows).await?.pop())
     }
+
     async fn users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users u ORDER BY u.email");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -111,6 +113,7 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
             .await?;
         self.users_from_rows(rows).await
     }
+
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>> {
         let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -120,6 +123,7 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
             .map(|r| token_row::<DB>(&r))
             .transpose()
     }
+
     async fn tokens(&self) -> Result<Vec<ApiToken>> {
         let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -129,6 +133,7 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
             .map(token_row::<DB>)
             .collect()
     }
+
     async fn session(&self, hash: &[u8], now: Timestamp) -> Result<Option<(User, String)>> {
         let sql = format!(
             "SELECT {USER_COLS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -177,6 +182,7 @@ impl<DB: Dialect> AccessTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn insert_token(&mut self, t: &ApiToken, hash: &[u8]) -> Result<()> {
         sqlx::query(
             "INSERT INTO api_tokens (id, token_hash, name, role, tenant_id, carrier_id, scopes, \
@@ -196,6 +202,7 @@ impl<DB: Dialect> AccessTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
     async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> Result<bool> {
         let n = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
@@ -207,6 +214,7 @@ impl<DB: Dialect> AccessTx for SqlTx<DB> {
         .rows_affected();
         Ok(n == 1)
     }
+
     async fn insert_session(
         &mut self,
         hash: &[u8],
@@ -228,6 +236,7 @@ impl<DB: Dialect> AccessTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
     async fn delete_session(&mut self, hash: &[u8]) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .arg(hash.to_vec())

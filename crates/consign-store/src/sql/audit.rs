@@ -53,6 +53,7 @@ impl<DB: Dialect> AuditStore for SqlStore<DB> {
         .await?;
         rows.iter().map(|r| Ok(r.col("chain")?)).collect()
     }
+
     async fn audit_page(
         &self,
         chain: Uuid,
@@ -72,6 +73,7 @@ impl<DB: Dialect> AuditStore for SqlStore<DB> {
             .map(audit_row::<DB>)
             .collect()
     }
+
     async fn audit_head(&self, chain: Uuid) -> Result<Option<(i64, [u8; 32])>> {
         let row = sqlx::query("SELECT seq, hash FROM audit_heads WHERE chain = $1")
             .arg(chain)
@@ -82,6 +84,7 @@ impl<DB: Dialect> AuditStore for SqlStore<DB> {
             None => Ok(None),
         }
     }
+
     async fn audit_for_entity(
         &self,
         chain: Uuid,

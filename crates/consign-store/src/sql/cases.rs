@@ -84,6 +84,7 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .map(case_row::<DB>)
             .collect()
     }
+
     async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>> {
         let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND id = $2");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -94,6 +95,7 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .map(|r| case_row::<DB>(&r))
             .transpose()
     }
+
     async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
             "SELECT case_id, seq, at, kind, detail FROM case_timeline WHERE tenant_id = $1 \
@@ -117,6 +119,7 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             })
             .collect()
     }
+
     async fn cases_opened_by_type(
         &self,
         tenant: TenantId,
@@ -158,6 +161,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
             .map(case_row::<DB>)
             .collect()
     }
+
     async fn open_cases(
         &mut self,
         tenant: TenantId,
@@ -174,6 +178,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
         .map(case_row::<DB>)
         .collect()
     }
+
     async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
         for chunk in sized_chunks(cases, chunk_rows(20)) {
             let mut qb = QueryBuilder::<DB>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
@@ -210,6 +215,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn update_cases(&mut self, cases: &[Case]) -> Result<()> {
         for chunk in sized_chunks(cases, chunk_rows(8)) {
             let mut qb = QueryBuilder::<DB>::new(
@@ -232,6 +238,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()> {
         for chunk in sized_chunks(entries, chunk_rows(6)) {
             let mut qb = QueryBuilder::<DB>::new(

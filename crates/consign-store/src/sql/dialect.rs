@@ -37,9 +37,11 @@ impl<'t, DB: Database, T: Encode<'t, DB> + Type<DB>> Bind<'t, T> for DB {
     fn bind_to<'q>(query: DbQuery<'q, Self>, value: T) -> DbQuery<'q, Self> {
         query.bind(value)
     }
+
     fn push_to(qb: &mut QueryBuilder<Self>, value: T) {
         qb.push_bind(value);
     }
+
     fn push_separated<Sep: std::fmt::Display>(list: &mut Separated<'_, Self, Sep>, value: T) {
         list.push_bind(value);
     }
@@ -106,6 +108,7 @@ where
     fn decode_named(&'r self, name: &str) -> sqlx::Result<T> {
         self.try_get(name)
     }
+
     fn decode_at(&'r self, i: usize) -> sqlx::Result<T> {
         self.try_get_unchecked(i)
     }

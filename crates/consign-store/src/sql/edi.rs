@@ -96,6 +96,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             .map(partner_row::<DB>)
             .collect()
     }
+
     async fn partner_by_isa(
         &self,
         tenant: TenantId,
@@ -115,6 +116,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             .map(|r| partner_row::<DB>(&r))
             .transpose()
     }
+
     async fn interchange_by_control(
         &self,
         tenant: TenantId,
@@ -137,6 +139,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             .map(|r| interchange_row::<DB>(&r))
             .transpose()
     }
+
     async fn interchanges(
         &self,
         tenant: TenantId,
@@ -158,6 +161,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             .map(interchange_row::<DB>)
             .collect()
     }
+
     async fn interchange_raw(
         &self,
         tenant: TenantId,
@@ -173,6 +177,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             None => None,
         })
     }
+
     async fn edi_sets(
         &self,
         tenant: TenantId,
@@ -210,6 +215,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             })
             .collect()
     }
+
     async fn outbound_groups(
         &self,
         tenant: TenantId,
@@ -226,6 +232,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             .await?;
         rows.iter().map(group_row::<DB>).collect()
     }
+
     async fn outbound_group(
         &self,
         tenant: TenantId,
@@ -245,6 +252,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             .map(|r| group_row::<DB>(&r))
             .transpose()
     }
+
     async fn unanswered_groups(
         &self,
         tenant: TenantId,
@@ -299,6 +307,7 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
     async fn insert_interchange(&mut self, r: &InterchangeRecord, raw: &[u8]) -> Result<()> {
         sqlx::query(
             "INSERT INTO edi_interchanges (tenant_id, id, partner_id, direction, control_number, \
@@ -319,6 +328,7 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
     async fn insert_edi_sets(&mut self, tenant: TenantId, sets: &[SetRecord]) -> Result<()> {
         for chunk in sets.chunks(chunk_rows(12)) {
             let mut qb = QueryBuilder::<DB>::new(
@@ -343,6 +353,7 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn insert_outbound_group(&mut self, tenant: TenantId, g: &OutboundGroup) -> Result<()> {
         sqlx::query(
             "INSERT INTO edi_outbound_groups (tenant_id, partner_id, group_control, \
@@ -360,6 +371,7 @@ impl<DB: Dialect> EdiTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
     async fn acknowledge_group(
         &mut self,
         tenant: TenantId,

@@ -106,6 +106,7 @@ impl<DB: Dialect> IdempotencyStore for SqlStore<DB> {
             },
         })
     }
+
     async fn renew_key(
         &self,
         scope: &str,
@@ -126,12 +127,14 @@ impl<DB: Dialect> IdempotencyStore for SqlStore<DB> {
         .rows_affected();
         Ok(n == 1)
     }
+
     async fn complete_key(&self, a: KeyAnswer<'_>) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let stored = IdempotencyTx::complete_key(&mut tx, a).await?;
         tx.stage_commit().await?.wait().await?;
         Ok(stored)
     }
+
     async fn release_key(&self, scope: &str, key: &str, attempt: i64) -> Result<()> {
         sqlx::query(
             "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND attempt = $3 \
@@ -144,6 +147,7 @@ impl<DB: Dialect> IdempotencyStore for SqlStore<DB> {
         .await?;
         Ok(())
     }
+
     async fn purge_keys(&self, older_than: Timestamp) -> Result<u64> {
         Ok(
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")

@@ -242,6 +242,7 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
         let rows = decode_tracked(raw)?;
         self.with_carrier_modes(tenant, rows).await
     }
+
     async fn insert_tracking_events(
         &mut self,
         events: &[&TrackingEvent],
@@ -249,6 +250,7 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
         let queries = event_inserts::<DB>(events);
         self.run_event_inserts(queries).await
     }
+
     async fn lock_tracked_and_insert_events(
         &mut self,
         tenant: TenantId,
@@ -286,12 +288,14 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
         }
         Ok((rows, inserted))
     }
+
     async fn update_tracked(&mut self, rows: &[TrackedShipment], now: Timestamp) -> Result<()> {
         for mut qb in DB::update_tracked(rows, now) {
             qb.build().execute(DB::conn(&mut self.tx)).await?;
         }
         Ok(())
     }
+
     async fn update_next_checks(&mut self, rows: &[TrackedShipment]) -> Result<()> {
         for chunk in sized_chunks(rows, chunk_rows(4)) {
             let mut qb = QueryBuilder::<DB>::new(
@@ -312,6 +316,7 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn lock_order_fulfilment(
         &mut self,
         tenant: TenantId,
@@ -371,6 +376,7 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
             })
             .collect())
     }
+
     async fn orphan_lookup(
         &mut self,
         tenant: TenantId,
@@ -397,6 +403,7 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
         }
         Ok(found)
     }
+
     async fn attach_orphans(
         &mut self,
         tenant: TenantId,
@@ -426,6 +433,7 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
         }
         Ok(attached.into_iter().collect())
     }
+
     async fn events_of(
         &mut self,
         tenant: TenantId,

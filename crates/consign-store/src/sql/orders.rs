@@ -141,6 +141,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
             .collect::<Result<Vec<_>>>()?;
         Ok(self.with_order_lines(tenant, orders).await?.pop())
     }
+
     async fn order_by_ref(&self, tenant: TenantId, reference: &str) -> Result<Option<Order>> {
         let sql = format!(
             "SELECT {ORDER_COLS} FROM orders WHERE tenant_id = $1 AND external_ref = $2 \
@@ -157,6 +158,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
             .collect::<Result<Vec<_>>>()?;
         Ok(self.with_order_lines(tenant, orders).await?.pop())
     }
+
     async fn orders(&self, tenant: TenantId, f: &OrderFilter) -> Result<Vec<Order>> {
         let mut qb = QueryBuilder::<DB>::new(format!(
             "SELECT {ORDER_COLS} FROM orders WHERE tenant_id = "
@@ -189,6 +191,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
             .collect::<Result<Vec<_>>>()?;
         self.with_order_lines(tenant, orders).await
     }
+
     async fn order_changes(&self, tenant: TenantId, order: OrderId) -> Result<Vec<OrderChange>> {
         let rows = sqlx::query(
             "SELECT id, order_id, kind, reason, request_json, actor, at FROM order_changes \
@@ -213,6 +216,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
             })
             .collect()
     }
+
     async fn orders_by_refs(&self, tenant: TenantId, refs: &[String]) -> Result<Vec<Order>> {
         let mut out = Vec::with_capacity(refs.len());
         for chunk in refs.chunks(chunk_rows(1)) {
@@ -236,6 +240,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
         }
         Ok(out)
     }
+
     async fn fulfilment_many(
         &self,
         tenant: TenantId,
@@ -254,6 +259,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
         }
         Ok(out)
     }
+
     async fn existing_order_refs(
         &self,
         tenant: TenantId,
@@ -275,6 +281,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
         }
         Ok(found)
     }
+
     async fn count_orders(&self, tenant: TenantId) -> Result<i64> {
         Ok(
             sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE tenant_id = $1")
@@ -302,6 +309,7 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
         .col("value")?;
         Ok(last - n as i64 + 1)
     }
+
     async fn insert_orders(&mut self, orders: &[Order]) -> Result<()> {
         for chunk in orders.chunks(chunk_rows(16)) {
             let mut qb = QueryBuilder::<DB>::new(
@@ -367,6 +375,7 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn update_orders(&mut self, orders: &[Order]) -> Result<()> {
         // One statement per chunk: UPDATE … FROM (VALUES …) works on both engines, and
         // VALUES columns are named column1… on both (SQLite has no alias column lists).
@@ -405,6 +414,7 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn insert_order_change(&mut self, tenant: TenantId, c: &OrderChange) -> Result<()> {
         sqlx::query(
             "INSERT INTO order_changes (tenant_id, id, order_id, kind, reason, request_json, \

@@ -34,6 +34,7 @@ impl<DB: Dialect> PartyStore for SqlStore<DB> {
         .map(carrier_row::<DB>)
         .collect()
     }
+
     async fn warehouses(&self, tenant: TenantId) -> Result<Vec<Warehouse>> {
         let rows = sqlx::query(
             "SELECT id, tenant_id, code, name, time_zone FROM warehouses \
@@ -54,6 +55,7 @@ impl<DB: Dialect> PartyStore for SqlStore<DB> {
             })
             .collect()
     }
+
     async fn customers(
         &self,
         tenant: TenantId,
@@ -100,6 +102,7 @@ impl<DB: Dialect> PartyTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
     async fn insert_warehouse(&mut self, w: &Warehouse) -> Result<()> {
         sqlx::query(
             "INSERT INTO warehouses (tenant_id, id, code, name, time_zone) \
@@ -114,6 +117,7 @@ impl<DB: Dialect> PartyTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
     async fn upsert_customers(
         &mut self,
         tenant: TenantId,

@@ -29,6 +29,7 @@ impl<DB: Dialect> RulebookStore for SqlStore<DB> {
         .map(|r| rulebook_row::<DB>(&r))
         .transpose()
     }
+
     async fn rulebooks(&self, tenant: TenantId) -> Result<Vec<StoredRulebook>> {
         sqlx::query(
             "SELECT version, name, source, created_at, created_by FROM rulebooks \

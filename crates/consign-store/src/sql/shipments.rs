@@ -130,6 +130,7 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
             .collect::<Result<Vec<_>>>()?;
         Ok(self.with_shipment_lines(tenant, v).await?.pop())
     }
+
     async fn shipments(&self, tenant: TenantId, f: &ShipmentFilter) -> Result<Vec<Shipment>> {
         let mut qb = QueryBuilder::<DB>::new(format!(
             "SELECT {SHIPMENT_COLS}{SHIPMENT_FROM} WHERE s.tenant_id = "
@@ -171,6 +172,7 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
             .collect::<Result<Vec<_>>>()?;
         self.with_shipment_lines(tenant, v).await
     }
+
     async fn documents(&self, tenant: TenantId, shipment: ShipmentId) -> Result<Vec<Document>> {
         let sql = format!(
             "SELECT {DOC_COLS} FROM documents WHERE tenant_id = $1 AND shipment_id = $2 ORDER BY id"
@@ -184,6 +186,7 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
             .map(document_row::<DB>)
             .collect()
     }
+
     async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
         let sql = format!("SELECT {DOC_COLS} FROM documents WHERE tenant_id = $1 AND id = $2");
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -194,6 +197,7 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
             .map(|r| document_row::<DB>(&r))
             .transpose()
     }
+
     async fn existing_tracking(
         &self,
         tenant: TenantId,
@@ -218,6 +222,7 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
         found.retain(|k| wanted.contains(k));
         Ok(found)
     }
+
     async fn count_shipments(&self, tenant: TenantId) -> Result<i64> {
         Ok(
             sqlx::query("SELECT COUNT(*) AS n FROM shipments WHERE tenant_id = $1")
@@ -302,6 +307,7 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
         }
         Ok(())
     }
+
     async fn insert_document(&mut self, d: &Document) -> Result<()> {
         sqlx::query(
             "INSERT INTO documents (tenant_id, id, shipment_id, kind, filename, content_type, \

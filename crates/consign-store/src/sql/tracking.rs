@@ -287,6 +287,7 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
         }
         Ok(found)
     }
+
     async fn tracked_shipments(
         &self,
         tenant: TenantId,
@@ -307,6 +308,7 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
             .await?;
         with_carriers::<DB>(rows, carriers)
     }
+
     async fn tracking_events(
         &self,
         tenant: TenantId,
@@ -325,6 +327,7 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
         v.sort_by_key(|e| (e.occurred_at, e.id));
         Ok(v)
     }
+
     async fn orphan_events(&self, tenant: TenantId, limit: u32) -> Result<Vec<TrackingEvent>> {
         let sql = format!(
             "SELECT {EVENT_COLS} FROM tracking_events WHERE tenant_id = $1 \
@@ -339,6 +342,7 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
             .map(event_row::<DB>)
             .collect()
     }
+
     async fn tracking_quality(&self, tenant: TenantId) -> Result<TrackingQuality> {
         let orphans: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM tracking_events WHERE tenant_id = $1 \
@@ -378,6 +382,7 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
             unmapped,
         })
     }
+
     async fn carrier_activity(&self, tenant: TenantId) -> Result<Vec<(CarrierId, Timestamp)>> {
         let rows = sqlx::query(
             "SELECT s.carrier_id, MAX(COALESCE(t.last_event_at, t.picked_up_at)) AS last \
@@ -393,6 +398,7 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
             .map(|r| Ok((CarrierId(r.col("carrier_id")?), ts(r.col("last")?))))
             .collect()
     }
+
     async fn due_shipments(
         &self,
         now: Timestamp,
@@ -412,6 +418,7 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
             .map(|r| Ok((TenantId(r.col("tenant_id")?), ShipmentId(r.col("id")?))))
             .collect()
     }
+
     async fn shipment_ids_page(
         &self,
         tenant: TenantId,
