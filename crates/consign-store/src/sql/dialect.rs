@@ -189,7 +189,9 @@ pub trait Dialect:
     /// Called once a transaction's `COMMIT` has returned: what it still owes.
     fn committed(durability: &Self::Durability) -> Durable;
 
+    /// The pool as an executor (sqlx's impl for `&Pool<DB>` asks for a where-clause).
     fn pool<'c>(pool: &'c Pool<Self>) -> impl Executor<'c, Database = Self>;
+    /// A connection (or a transaction, through `DerefMut`) as an executor.
     fn conn<'c>(conn: &'c mut Self::Connection) -> impl Executor<'c, Database = Self>;
 
     /// Ids per statement for `id_list` (0: all in one).
