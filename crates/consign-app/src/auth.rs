@@ -87,6 +87,16 @@ impl App {
         }
     }
 
+    /// The principal of the user with this e-mail, for operator tools that act on a
+    /// person's behalf (`consign cases … --as`); a disabled or unknown user is refused.
+    pub async fn principal_for_email(&self, email: &str) -> AppResult<Principal> {
+        match self.store.user_by_email(email).await? {
+            Some((u, _)) if !u.disabled => Ok(u.principal()),
+            Some(_) => Err(AppError::Forbidden(format!("user {email} is disabled"))),
+            None => Err(AppError::NotFound(format!("user {email}"))),
+        }
+    }
+
     /// Checks e-mail and password and opens a session. Returns (session secret, CSRF token,
     /// user). The same error for an unknown e-mail and a wrong password.
     pub async fn login(&self, email: &str, password: &str) -> AppResult<(String, String, User)> {

@@ -3,6 +3,7 @@
 //! by another server is seen within [`TTL`]. Absent values are never cached, so a tenant or
 //! carrier created anywhere is found on the next request.
 
+use consign_core::case::settings::ActiveSettings;
 use consign_core::ids::{CarrierId, ShipmentId, TenantId};
 use consign_core::party::Carrier;
 use consign_core::tenant::Tenant;
@@ -28,6 +29,9 @@ pub struct Caches {
     tenants: Mutex<HashMap<String, (Instant, Tenant)>>,
     carriers: Mutex<HashMap<TenantId, Dated<Arc<Vec<Carrier>>>>>,
     pub(crate) rulebooks: Mutex<HashMap<TenantId, Dated<Arc<crate::tracking::RulebookInForce>>>>,
+    /// Each tenant's case settings in force, checked (calendars built): read by every batch
+    /// that files cases and by every case action.
+    case_settings: Mutex<HashMap<TenantId, Dated<Arc<ActiveSettings>>>>,
     /// Which shipment a (carrier, tracking number) belongs to. Kept without a TTL because
     /// the pairing never changes once a shipment exists (the number is unique per carrier
     /// and shipments are neither deleted nor renumbered); unknown numbers are not kept, so
@@ -133,6 +137,39 @@ impl Caches {
 
     pub fn forget_carriers(&self, tenant: TenantId) {
         self.carriers.lock().expect("cache lock").remove(&tenant);
+    }
+
+    /// The tenant's case settings in force (the defaults until it stores its own).
+    pub async fn case_settings(
+        &self,
+        store: &DynStore,
+        tenant: TenantId,
+    ) -> Result<Arc<ActiveSettings>> {
+        if let Some(s) = fresh(self.case_settings.lock().expect("cache lock").get(&tenant)) {
+            return Ok(s);
+        }
+        let active = match store.case_settings(tenant).await? {
+            None => ActiveSettings::defaults(),
+            Some(s) => {
+                let version = s.version;
+                s.settings.activate(version).map_err(|e| {
+                    consign_store::StoreError::Corrupt(format!("case settings v{version}: {e}"))
+                })?
+            }
+        };
+        let active = Arc::new(active);
+        self.case_settings
+            .lock()
+            .expect("cache lock")
+            .insert(tenant, (Instant::now(), active.clone()));
+        Ok(active)
+    }
+
+    pub fn forget_case_settings(&self, tenant: TenantId) {
+        self.case_settings
+            .lock()
+            .expect("cache lock")
+            .remove(&tenant);
     }
 
     pub fn forget_rulebook(&self, tenant: TenantId) {

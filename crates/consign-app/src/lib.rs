@@ -7,7 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 mod cache;
-mod cases;
+pub mod cases;
 pub mod documents;
 pub mod edi;
 pub mod events_file;
@@ -57,6 +57,12 @@ pub enum AppError {
     /// this, so a caller gets the answer a request made a moment later would get).
     #[error("{} already exists", field.unwrap_or("the record"))]
     Duplicate { field: Option<&'static str> },
+    /// An action sent for an older version of a case (`If-Match`): refused, with the case
+    /// as it stands so the caller can look again.
+    #[error("case {} changed meanwhile: it is at version {}", current.number, current.version)]
+    Stale {
+        current: Box<consign_core::case::Case>,
+    },
     #[error(transparent)]
     Store(StoreError),
     #[error("i/o: {0}")]

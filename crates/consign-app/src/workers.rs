@@ -1,11 +1,13 @@
 //! The background work a server runs beside its HTTP handlers, started together with one
 //! call ([`start`]): the rule sweeps (time-based shipment rules every interval, the carrier and
-//! EDI rules every fifth round) and housekeeping (expired idempotency keys). The SLA timers and
-//! the message outbox of the case-work issues join here.
+//! EDI rules every fifth round), the case timers (SLA warnings, breaches, escalations,
+//! automatic closes and assignment) and housekeeping (expired idempotency keys). The message
+//! outbox joins here.
 //!
 //! Several servers may run them against one database: shipment rows are locked while judged
 //! and a shipment already judged by another sweeper is skipped; the case indexes refuse a
-//! second open case.
+//! second open case; a due case timer is claimed by one server (`FOR UPDATE SKIP LOCKED`)
+//! and fires from its timeline, so it fires once.
 
 use crate::App;
 use std::time::Duration;
@@ -17,6 +19,8 @@ pub struct WorkerConfig {
     pub sweep_every: Option<Duration>,
     /// Between purges of idempotency keys older than [`KEY_RETENTION`].
     pub housekeeping_every: Duration,
+    /// Between case timer sweeps; `None` runs none.
+    pub case_timers_every: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -24,6 +28,7 @@ impl Default for WorkerConfig {
         WorkerConfig {
             sweep_every: Some(Duration::from_secs(60)),
             housekeeping_every: Duration::from_secs(3600),
+            case_timers_every: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -36,6 +41,34 @@ pub fn start(app: &App, cfg: &WorkerConfig) {
     tokio::spawn(housekeeping(app.clone(), cfg.housekeeping_every));
     if let Some(every) = cfg.sweep_every {
         tokio::spawn(sweeps(app.clone(), every));
+    }
+    if let Some(every) = cfg.case_timers_every {
+        tokio::spawn(case_timers(app.clone(), every));
+    }
+}
+
+/// Cases claimed per timer transaction: small enough that a sweep holds its row locks
+/// briefly, large enough that a backlog of due timers clears in a few rounds.
+pub const TIMER_BATCH: u32 = 500;
+
+async fn case_timers(app: App, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match app.sweep_all_case_timers(app.now(), TIMER_BATCH).await {
+            Ok(s) if s.warnings + s.breaches + s.escalations + s.closed + s.assigned > 0 => {
+                tracing::info!(
+                    warnings = s.warnings,
+                    breaches = s.breaches,
+                    escalations = s.escalations,
+                    closed = s.closed,
+                    assigned = s.assigned,
+                    "case timers"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "case timer sweep failed"),
+        }
     }
 }
 

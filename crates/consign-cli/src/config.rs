@@ -32,6 +32,9 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// Seconds between rule sweeps in `serve` (0 disables the worker).
     pub sweep_interval_secs: u64,
+    /// Seconds between case timer sweeps in `serve` (SLA warnings, breaches, escalations,
+    /// automatic closes and assignment; 0 disables the worker).
+    pub case_timer_interval_secs: u64,
     /// How long an `Idempotency-Key` reservation holds without renewal: after a crash, a
     /// retry of a request that was running waits at most this long.
     pub idempotency_lease_secs: u64,
@@ -50,6 +53,7 @@ impl Default for Config {
             log_format: "text".into(),
             webhook_secret: None,
             sweep_interval_secs: 60,
+            case_timer_interval_secs: 30,
             idempotency_lease_secs: 10,
         }
     }
@@ -87,6 +91,7 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
             "log_format",
             "webhook_secret",
             "sweep_interval_secs",
+            "case_timer_interval_secs",
             "idempotency_lease_secs",
         ]))
         .merge(Serialized::defaults(overrides))

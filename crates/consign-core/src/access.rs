@@ -69,6 +69,9 @@ impl Role {
                 PostEvents,
                 ReadCases,
                 ManageRules,
+                WorkCases,
+                SuperviseCases,
+                ManageCaseSettings,
             ],
             Role::Supervisor => &[
                 ReadOrders,
@@ -79,6 +82,8 @@ impl Role {
                 PostEdi,
                 PostEvents,
                 ReadCases,
+                WorkCases,
+                SuperviseCases,
             ],
             Role::Agent => &[
                 ReadOrders,
@@ -89,11 +94,20 @@ impl Role {
                 PostEdi,
                 PostEvents,
                 ReadCases,
+                WorkCases,
             ],
-            Role::ClientManager | Role::ClientViewer => &[ReadOrders, ReadShipments, ReadCases],
-            Role::Carrier | Role::Warehouse => {
-                &[ReadShipments, AttachDocuments, PostEdi, PostEvents]
-            }
+            Role::ClientManager => &[ReadOrders, ReadShipments, ReadCases, AnswerCases],
+            Role::ClientViewer => &[ReadOrders, ReadShipments, ReadCases],
+            // A carrier reads and answers the cases about its own carrier only.
+            Role::Carrier => &[
+                ReadShipments,
+                AttachDocuments,
+                PostEdi,
+                PostEvents,
+                ReadCases,
+                AnswerCases,
+            ],
+            Role::Warehouse => &[ReadShipments, AttachDocuments, PostEdi, PostEvents],
             Role::Integration => &[
                 ReadOrders,
                 WriteOrders,
@@ -149,10 +163,18 @@ pub enum Capability {
     ReadCases,
     /// Store a tenant's rulebook.
     ManageRules,
+    /// Work cases: open, acknowledge, take, note, change status, resolve, reopen.
+    WorkCases,
+    /// Reassign other people's cases and act in bulk.
+    SuperviseCases,
+    /// Answer on cases addressed to the caller (clients, carriers).
+    AnswerCases,
+    /// Teams, ownership matrices, calendars and SLA policies.
+    ManageCaseSettings,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 14] = [
+    pub const ALL: [Capability; 18] = [
         Capability::ReadOrders,
         Capability::WriteOrders,
         Capability::ReadShipments,
@@ -167,6 +189,10 @@ impl Capability {
         Capability::PostEvents,
         Capability::ReadCases,
         Capability::ManageRules,
+        Capability::WorkCases,
+        Capability::SuperviseCases,
+        Capability::AnswerCases,
+        Capability::ManageCaseSettings,
     ];
 
     pub fn scope_name(self) -> &'static str {
@@ -185,6 +211,10 @@ impl Capability {
             Capability::PostEvents => "events:write",
             Capability::ReadCases => "cases:read",
             Capability::ManageRules => "rules:manage",
+            Capability::WorkCases => "cases:work",
+            Capability::SuperviseCases => "cases:supervise",
+            Capability::AnswerCases => "cases:answer",
+            Capability::ManageCaseSettings => "cases:configure",
         }
     }
 

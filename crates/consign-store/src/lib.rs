@@ -6,6 +6,7 @@
 //! Every tenant-owned query takes a [`TenantId`] and filters on it: there is no method that
 //! reads tenant data without naming the tenant.
 
+mod cases;
 mod migrate;
 pub mod postgres;
 mod sql;
@@ -16,7 +17,6 @@ pub mod testing;
 use async_trait::async_trait;
 use consign_core::access::{ApiToken, User};
 use consign_core::audit::{AuditEntry, AuditRecord};
-use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
 use consign_core::edi::{
     Direction as EdiDirection, InterchangeRecord, OutboundGroup, SetRecord, TradingPartner,
 };
@@ -30,6 +30,7 @@ use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub use cases::{CaseFilter, CaseStore, CaseTx, StoredCaseSettings};
 pub use migrate::MIGRATION_COUNT;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,22 +356,6 @@ pub trait IdempotencyStore {
     async fn purge_keys(&self, older_than: Timestamp) -> Result<u64>;
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct CaseFilter {
-    pub case_type: Option<String>,
-    pub status: Option<CaseStatus>,
-    pub severity: Option<Severity>,
-    pub carrier: Option<CarrierId>,
-    pub accountable: Option<String>,
-    pub shipment: Option<ShipmentId>,
-    /// EDI cases about groups sent to this trading partner.
-    pub partner: Option<PartnerId>,
-    pub opened_from: Option<Timestamp>,
-    pub opened_to: Option<Timestamp>,
-    pub after: Option<CaseId>,
-    pub limit: u32,
-}
-
 /// One version of a tenant's rulebook, as stored (the TOML text is kept verbatim).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRulebook {
@@ -443,19 +428,6 @@ pub trait TrackingStore {
 }
 
 #[async_trait]
-pub trait CaseStore {
-    async fn cases(&self, tenant: TenantId, filter: &CaseFilter) -> Result<Vec<Case>>;
-    async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>>;
-    async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>>;
-    async fn cases_opened_by_type(
-        &self,
-        tenant: TenantId,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> Result<Vec<(String, i64)>>;
-}
-
-#[async_trait]
 pub trait RulebookStore {
     /// The tenant's rulebook in force (its newest version), if it stored one.
     async fn rulebook(&self, tenant: TenantId) -> Result<Option<StoredRulebook>>;
@@ -523,23 +495,6 @@ pub trait TrackingTx: Send {
         tenant: TenantId,
         shipments: &[ShipmentId],
     ) -> Result<Vec<TrackingEvent>>;
-}
-
-/// The writes of cases and their timelines (part of every [`Tx`]).
-#[async_trait]
-pub trait CaseTx: Send {
-    /// Open cases of one type that belong to a carrier or to an EDI group, not to a shipment.
-    async fn open_non_shipment_cases(
-        &mut self,
-        tenant: TenantId,
-        case_type: &str,
-    ) -> Result<Vec<Case>>;
-    async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId])
-    -> Result<Vec<Case>>;
-    async fn insert_cases(&mut self, cases: &[Case]) -> Result<()>;
-    /// Writes severity, status, counters and instants of existing cases.
-    async fn update_cases(&mut self, cases: &[Case]) -> Result<()>;
-    async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()>;
 }
 
 /// The writes of rulebooks (part of every [`Tx`]).

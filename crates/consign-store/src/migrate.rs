@@ -59,6 +59,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "case_subject",
         sql: include_str!("../migrations/sqlite/0010_case_subject.sql"),
     },
+    Migration {
+        version: 11,
+        name: "case_work",
+        sql: include_str!("../migrations/sqlite/0011_case_work.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -111,6 +116,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 10,
         name: "case_subject",
         sql: include_str!("../migrations/postgres/0010_case_subject.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "case_work",
+        sql: include_str!("../migrations/postgres/0011_case_work.sql"),
     },
 ];
 

@@ -17,6 +17,9 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a refused stale write (412): the record as it stands now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +45,7 @@ impl ApiError {
                 status: status.as_u16(),
                 detail: detail.into(),
                 errors: vec![],
+                current: None,
             }),
             retry_after: None,
         }
@@ -111,6 +115,19 @@ impl From<AppError> for ApiError {
             AppError::Conflict { message, errors } => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict", message)
                     .with_errors(errors)
+            }
+            AppError::Stale { current } => {
+                let mut e = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "stale",
+                    "Precondition failed",
+                    format!(
+                        "case {} changed meanwhile: it is at version {}; look at it again before acting",
+                        current.number, current.version
+                    ),
+                );
+                e.problem.current = serde_json::to_value(&*current).ok();
+                e
             }
             AppError::Duplicate { field } => {
                 let field = field.unwrap_or("id");

@@ -4,8 +4,9 @@
 //! type named like its schema so `#[utoipa::path]` can name it as a body.
 
 use crate::api::admin::{CreatedToken, CreatedUser};
+use crate::api::cases::CaseView;
 use crate::api::session::Login;
-use crate::api::tracking::{CaseView, EventBatch, RulebookView, TrackingView};
+use crate::api::tracking::{EventBatch, RulebookView, TrackingView};
 use crate::error::Problem;
 use consign_app::admin::{NewToken, NewUser};
 use consign_app::tracking::{CaseChanges, IngestOutcome, ItemOutcome, ItemResult};

@@ -317,7 +317,12 @@ impl App {
         if !answered.is_empty() {
             let book = self.rulebook_in_force(tenant.id).await?;
             if let Some(rule) = &book.book.edi_unacknowledged {
-                let mut w = SubjectCases::new(tenant.id, p.actor.label(), now);
+                let mut w = SubjectCases::new(
+                    tenant.id,
+                    p.actor.label(),
+                    now,
+                    crate::cases::settings::settings_for(self, tenant.id).await?,
+                );
                 let mut open = open_group_cases(&mut *tx, tenant.id).await?;
                 for (partner, group, sent_at, answer) in answered {
                     judge_group(

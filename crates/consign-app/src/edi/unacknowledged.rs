@@ -141,7 +141,12 @@ impl App {
         for (partner, control) in open.keys().filter(|k| !overdue.contains(*k)) {
             groups.extend(self.store.outbound_group(tenant, *partner, control).await?);
         }
-        let mut w = SubjectCases::new(tenant, "system:sweep", now);
+        let mut w = SubjectCases::new(
+            tenant,
+            "system:sweep",
+            now,
+            crate::cases::settings::settings_for(self, tenant).await?,
+        );
         for g in &groups {
             let Some(partner) = partners.get(&g.partner_id) else {
                 continue;

@@ -11,7 +11,7 @@ use crate::{App, AppError, AppResult, entropy, require};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
-use consign_core::case::{Case, CaseStatus, CaseSubject, TimelineEntry, TimelineKind};
+use consign_core::case::{Case, CaseStatus, CaseSubject, NewCase, TimelineEntry, TimelineKind};
 use consign_core::ids::*;
 use consign_core::rules::{CaseAction, OpenCase, Trigger};
 use consign_core::tenant::Tenant;
@@ -446,36 +446,29 @@ impl App {
                     } = action
                     {
                         let id = CaseId::new_at(now, entropy());
-                        timeline.push(TimelineEntry {
-                            case_id: id,
-                            seq: 1,
-                            at: now,
-                            kind: TimelineKind::Created,
-                            detail,
-                        });
+                        let mut created =
+                            TimelineEntry::system(id, now, TimelineKind::Created, detail);
+                        created.seq = 1;
+                        timeline.push(created);
                         open.insert((t.id, case_type.clone()), id);
-                        cases.insert(
+                        let mut case = Case::start(
                             id,
-                            Case {
-                                id,
-                                tenant_id: tenant,
-                                number: String::new(),
+                            tenant,
+                            NewCase {
+                                subject: CaseSubject::Shipment(t.id),
                                 case_type,
                                 severity,
                                 accountable,
                                 owner_team,
-                                status: CaseStatus::Open,
-                                subject: CaseSubject::Shipment(t.id),
-                                order_id: t.order_id,
-                                carrier_id: Some(t.carrier_id),
                                 rulebook_version: book.version,
-                                detections: 1,
-                                entries: 1,
-                                opened_at: now,
-                                updated_at: now,
-                                resolved_at: None,
                             },
+                            CaseStatus::New,
+                            now,
+                            judged_at,
                         );
+                        case.order_id = t.order_id;
+                        case.carrier_id = Some(t.carrier_id);
+                        cases.insert(id, case);
                         new_order.push(id);
                         changes.opened += 1;
                         continue;
@@ -486,44 +479,53 @@ impl App {
                     };
                     let c = cases.get_mut(&id).expect("open cases are loaded");
                     touched_cases.insert(id);
-                    c.entries += 1;
-                    c.updated_at = now;
-                    let (kind, detail) = match action {
+                    let entry = match action {
                         CaseAction::DetectedAgain { detail, .. } => {
                             c.detections += 1;
                             changes.detected_again += 1;
-                            (TimelineKind::DetectedAgain, detail)
+                            c.note_by_system(TimelineKind::DetectedAgain, detail, now)
                         }
                         CaseAction::Escalate {
                             from, to, detail, ..
                         } => {
                             c.severity = to;
                             changes.escalated += 1;
-                            (
+                            c.note_by_system(
                                 TimelineKind::Escalated,
                                 format!("{} → {}: {detail}", from.as_str(), to.as_str()),
+                                now,
+                            )
+                            .changing(
+                                "severity",
+                                Some(from.as_str().into()),
+                                Some(to.as_str().into()),
                             )
                         }
-                        CaseAction::Resolve { detail, .. } => {
-                            c.status = CaseStatus::Resolved;
-                            c.resolved_at = Some(now);
+                        CaseAction::Resolve {
+                            detail, resolution, ..
+                        } => {
                             changes.resolved += 1;
                             open.remove(&key);
                             audit.push(
-                                AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "auto_resolved")
-                                    .after(&serde_json::json!({ "case_type": c.case_type, "detail": detail })),
+                                AuditEntry::new(
+                                    Some(tenant),
+                                    now,
+                                    actor.to_string(),
+                                    "case",
+                                    c.id,
+                                    "auto_resolved",
+                                )
+                                .after(&serde_json::json!({
+                                    "case_type": c.case_type,
+                                    "resolution": resolution.as_str(),
+                                    "detail": detail,
+                                })),
                             );
-                            (TimelineKind::AutoResolved, detail)
+                            c.resolve_by_rule(resolution, detail, now, judged_at)
                         }
                         CaseAction::Open { .. } => unreachable!("handled above"),
                     };
-                    timeline.push(TimelineEntry {
-                        case_id: c.id,
-                        seq: c.entries,
-                        at: now,
-                        kind,
-                        detail,
-                    });
+                    timeline.push(entry);
                 }
             }
         }
@@ -543,7 +545,10 @@ impl App {
             .iter()
             .map(|id| cases.remove(id).expect("new cases are kept"))
             .collect();
-        file_new_cases(tx, tenant, actor, now, new_cases, &mut audit).await?;
+        if !new_cases.is_empty() {
+            let settings = crate::cases::settings::settings_for(self, tenant).await?;
+            file_new_cases(tx, &settings, tenant, actor, now, new_cases, &mut audit).await?;
+        }
         tx.append_timeline(tenant, &timeline).await?;
         tx.append_audit(audit).await?;
         Ok(changes)

@@ -162,7 +162,12 @@ impl App {
         let mut carriers: Vec<CarrierId> = activity.keys().chain(open.keys()).copied().collect();
         carriers.sort();
         carriers.dedup();
-        let mut w = SubjectCases::new(tenant, "system:sweep", now);
+        let mut w = SubjectCases::new(
+            tenant,
+            "system:sweep",
+            now,
+            crate::cases::settings::settings_for(self, tenant).await?,
+        );
         for carrier in carriers {
             match rule.judge(
                 activity.get(&carrier).copied(),

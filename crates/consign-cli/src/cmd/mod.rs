@@ -9,12 +9,14 @@
 mod audit;
 mod bench;
 mod carrier;
+mod cases;
 mod demo;
 mod edi;
 mod generate;
 mod import;
 mod migrate;
 mod openapi;
+mod report;
 mod rules;
 mod serve;
 mod sweep;
@@ -89,6 +91,13 @@ pub enum Command {
     /// every minute; `--at` runs one sweep as of a given instant, for deterministic runs.
     #[command(after_help = "Example:\n  consign sweep --at 2026-11-20T18:00:00Z")]
     Sweep(sweep::SweepArgs),
+    /// Cases: the queue, a case's timeline, opening by hand, actions as a user, SLA timers,
+    /// teams and case settings.
+    #[command(subcommand)]
+    Cases(cases::CasesCmd),
+    /// Reports: case KPIs for a period.
+    #[command(subcommand)]
+    Report(report::ReportCmd),
     /// Exception rulebooks: check, store per tenant, replay over recorded events.
     #[command(subcommand)]
     Rules(rules::RulesCmd),
@@ -128,6 +137,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => audit::run(cmd, &cfg).await,
         Command::Sweep(args) => sweep::run(args, &cfg).await,
         Command::Rules(cmd) => rules::run(cmd, &cfg).await,
+        Command::Cases(cmd) => cases::run(cmd, &cfg).await,
+        Command::Report(cmd) => report::run(cmd, &cfg).await,
         Command::Bench(cmd) => bench::run(cmd, cli.database_url).await,
         Command::ExportOpenapi(args) => openapi::run(args),
     }

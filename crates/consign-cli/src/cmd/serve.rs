@@ -67,6 +67,8 @@ pub async fn serve(
         &consign_app::workers::WorkerConfig {
             sweep_every: (cfg.sweep_interval_secs > 0)
                 .then(|| std::time::Duration::from_secs(cfg.sweep_interval_secs)),
+            case_timers_every: (cfg.case_timer_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(cfg.case_timer_interval_secs)),
             ..Default::default()
         },
     );

@@ -1,6 +1,7 @@
 //! The `consign` binary end to end, on SQLite and PostgreSQL: administration, imports with
 //! their error reports, re-import as a no-op, and audit verification after tampering.
 
+mod cases;
 mod crash;
 mod edi_faults;
 mod tracking;

@@ -2,7 +2,7 @@
 //! escalate or resolve for one shipment, and when to look at it again.
 
 use super::{Condition, Rulebook, ShipmentFacts};
-use crate::case::Severity;
+use crate::case::{ResolutionCode, Severity, default_resolution};
 use crate::reasons::Accountable;
 use crate::shipment::ShipmentStatus;
 use jiff::Timestamp;
@@ -26,6 +26,10 @@ pub struct Rule {
     pub resolve_when: Option<Condition>,
     #[serde(default = "yes")]
     pub auto_resolve: bool,
+    /// The resolution code an automatic resolution records; without it, the type's default
+    /// ([`default_resolution`]).
+    #[serde(default)]
+    pub resolution: Option<ResolutionCode>,
     #[serde(default)]
     pub escalate: Vec<Escalation>,
 }
@@ -81,6 +85,8 @@ pub enum CaseAction {
     },
     Resolve {
         case_type: String,
+        /// The code the resolution records: the rule's, or its type's default.
+        resolution: ResolutionCode,
         detail: String,
     },
 }
@@ -173,6 +179,9 @@ impl Rulebook {
                     if resolves {
                         v.actions.push(CaseAction::Resolve {
                             case_type: rule.case_type.clone(),
+                            resolution: rule
+                                .resolution
+                                .unwrap_or_else(|| default_resolution(&rule.case_type)),
                             detail: describe(f),
                         });
                         // Resolved now, it may come back by time alone (a new stall).

@@ -50,6 +50,7 @@ impl ClockEvent {
 
 /// A target: minutes of the calendar's open time, or of wall-clock time (24×7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Target {
     pub minutes: i64,
     #[serde(default = "yes")]
@@ -63,6 +64,7 @@ fn yes() -> bool {
 /// An SLA policy's clock settings (its matching on tenant, type and severity is the
 /// caller's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Policy {
     pub first_response: Option<Target>,
     pub resolution: Option<Target>,
@@ -89,14 +91,26 @@ fn default_warning() -> u8 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Metric {
     FirstResponse,
     Resolution,
     PeriodicUpdate,
 }
 
+impl Metric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::FirstResponse => "first_response",
+            Metric::Resolution => "resolution",
+            Metric::PeriodicUpdate => "periodic_update",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SlaState {
     /// Running, less than the warning share spent.
     Running,
@@ -110,6 +124,7 @@ pub enum SlaState {
 
 /// One metric as of `now`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricClock {
     pub metric: Metric,
     pub target_minutes: i64,

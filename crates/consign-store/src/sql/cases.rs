@@ -1,24 +1,45 @@
-//! Cases and their timelines: reads ([`CaseStore`]) and writes ([`CaseTx`]).
+//! Cases and their timelines: reads ([`CaseStore`]) and writes ([`CaseTx`]); teams and case
+//! settings are in `teams.rs`.
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::{fetch_conn, id_queries};
 use super::{SqlStore, SqlTx, chunk_rows, ots, ous, parsed, sized_chunks, ts, us};
-use crate::{CaseFilter, CaseStore, CaseTx, Result};
-use consign_core::case::{Case, CaseStatus, CaseSubject, Severity, TimelineEntry, TimelineKind};
-use consign_core::ids::{CarrierId, CaseId, OrderId, ShipmentId, TenantId};
+use crate::{CaseFilter, CaseStore, CaseTx, Result, StoredCaseSettings};
+use consign_core::case::ownership::Team;
+use consign_core::case::settings::CaseSettings;
+use consign_core::case::{
+    Case, CaseStatus, CaseSubject, Informs, ResolutionCode, Severity, TimelineEntry, TimelineKind,
+    Visibility,
+};
+use consign_core::ids::{CarrierId, CaseId, OrderId, ShipmentId, TenantId, UserId};
 use jiff::Timestamp;
 use sqlx::QueryBuilder;
+use std::collections::HashMap;
 use uuid::Uuid;
 
+/// Every column of `cases`, in the order `insert_cases` writes them.
 const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, \
     status, shipment_id, order_id, carrier_id, partner_id, edi_group, rulebook_version, \
-    detections, entries, opened_at, updated_at, resolved_at, subject_key";
+    detections, entries, opened_at, updated_at, resolved_at, subject_key, assignee, version, \
+    reopen_count, resolution, first_response_at, closed_at, condition_began_at, \
+    condition_ended_at, escalation_level, informs, sla_due_at, timer_at";
+
+/// The statuses before `resolved`, for `status IN (…)`.
+const OPEN: &str = CaseStatus::OPEN_SQL;
+
+const TIMELINE_COLS: &str =
+    "case_id, seq, at, kind, actor, visibility, detail, field, before_value, after_value";
 
 fn case_row<DB: Dialect>(r: &DB::Row) -> Result<Case> {
     let severity: String = r.col("severity")?;
     let status: String = r.col("status")?;
     let detections: i64 = r.col("detections")?;
     let entries: i64 = r.col("entries")?;
+    let reopen_count: i64 = r.col("reopen_count")?;
+    let escalation: i64 = r.col("escalation_level")?;
+    let resolution: Option<String> = r.col("resolution")?;
+    let informs: String = r.col("informs")?;
+    let opened_at = ts(r.col("opened_at")?);
     Ok(Case {
         id: CaseId(r.col("id")?),
         tenant_id: TenantId(r.col("tenant_id")?),
@@ -34,50 +55,134 @@ fn case_row<DB: Dialect>(r: &DB::Row) -> Result<Case> {
         rulebook_version: r.col("rulebook_version")?,
         detections: detections as u32,
         entries: entries as u32,
-        opened_at: ts(r.col("opened_at")?),
+        opened_at,
         updated_at: ts(r.col("updated_at")?),
         resolved_at: ots(r.col("resolved_at")?),
+        assignee: r.col::<Option<Uuid>>("assignee")?.map(UserId),
+        version: r.col("version")?,
+        reopen_count: reopen_count as u32,
+        resolution: resolution
+            .map(|s| parsed(ResolutionCode::parse(&s)))
+            .transpose()?,
+        first_response_at: ots(r.col("first_response_at")?),
+        closed_at: ots(r.col("closed_at")?),
+        condition_began_at: ots(r.col("condition_began_at")?).unwrap_or(opened_at),
+        condition_ended_at: ots(r.col("condition_ended_at")?),
+        escalation_level: escalation.clamp(0, 255) as u8,
+        informs: parsed(Informs::parse(&informs))?,
+        sla_due_at: ots(r.col("sla_due_at")?),
+        timer_at: ots(r.col("timer_at")?),
     })
+}
+
+fn timeline_row<DB: Dialect>(r: &DB::Row) -> Result<TimelineEntry> {
+    let kind: String = r.col("kind")?;
+    let visibility: String = r.col("visibility")?;
+    let seq: i64 = r.col("seq")?;
+    Ok(TimelineEntry {
+        case_id: CaseId(r.col("case_id")?),
+        seq: seq as u32,
+        at: ts(r.col("at")?),
+        kind: parsed(TimelineKind::parse(&kind))?,
+        actor: r.col("actor")?,
+        visibility: parsed(Visibility::parse(&visibility))?,
+        detail: r.col("detail")?,
+        field: r.col("field")?,
+        before: r.col("before_value")?,
+        after: r.col("after_value")?,
+    })
+}
+
+/// `SELECT` of the filter's cases (`cols`), in the filter's order.
+fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryBuilder<DB> {
+    let mut qb = QueryBuilder::<DB>::new(format!("SELECT {cols} FROM cases WHERE tenant_id = "));
+    qb.push_arg(tenant.0);
+    if let Some(t) = &f.case_type {
+        qb.push(" AND case_type = ").push_arg(t.clone());
+    }
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_arg(s.as_str());
+    }
+    if f.open_only {
+        qb.push(format!(" AND status IN ({OPEN})"));
+    }
+    if let Some(s) = f.severity {
+        qb.push(" AND severity = ").push_arg(s.as_str());
+    }
+    if let Some(c) = f.carrier {
+        qb.push(" AND carrier_id = ").push_arg(c.0);
+    }
+    if let Some(a) = &f.accountable {
+        qb.push(" AND accountable = ").push_arg(a.clone());
+    }
+    if let Some(t) = &f.team {
+        qb.push(" AND owner_team = ").push_arg(t.clone());
+    }
+    match f.assignee {
+        Some(Some(u)) => {
+            qb.push(" AND assignee = ").push_arg(u.0);
+        }
+        Some(None) => {
+            qb.push(" AND assignee IS NULL");
+        }
+        None => {}
+    }
+    if let Some(s) = f.shipment {
+        qb.push(" AND shipment_id = ").push_arg(s.0);
+    }
+    if let Some(pid) = f.partner {
+        qb.push(" AND partner_id = ").push_arg(pid.0);
+    }
+    if let Some(t) = f.opened_from {
+        qb.push(" AND opened_at >= ").push_arg(us(t));
+    }
+    if let Some(t) = f.opened_to {
+        qb.push(" AND opened_at < ").push_arg(us(t));
+    }
+    if f.by_sla {
+        // Cases with a deadline first, the nearest first (breached ones are in the past).
+        qb.push(
+            " ORDER BY CASE WHEN sla_due_at IS NULL THEN 1 ELSE 0 END, sla_due_at, id DESC \
+             LIMIT ",
+        )
+        .push_arg(f.limit as i64);
+    } else {
+        if let Some(a) = f.after {
+            qb.push(" AND id < ").push_arg(a.0);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ").push_arg(f.limit as i64);
+    }
+    qb
+}
+
+/// The timelines of these cases, grouped per case in `seq` order.
+fn group_timelines<DB: Dialect>(rows: &[DB::Row]) -> Result<HashMap<CaseId, Vec<TimelineEntry>>> {
+    let mut out: HashMap<CaseId, Vec<TimelineEntry>> = HashMap::new();
+    for r in rows {
+        let e = timeline_row::<DB>(r)?;
+        out.entry(e.case_id).or_default().push(e);
+    }
+    Ok(out)
+}
+
+/// Timeline queries for several cases: per tenant, the ids in chunks.
+fn timeline_queries<DB: Dialect>(cases: &[(TenantId, CaseId)]) -> Vec<QueryBuilder<DB>> {
+    let mut by_tenant: HashMap<TenantId, Vec<Uuid>> = HashMap::new();
+    for (t, c) in cases {
+        by_tenant.entry(*t).or_default().push(c.0);
+    }
+    let head = format!("SELECT {TIMELINE_COLS} FROM case_timeline WHERE tenant_id = ");
+    by_tenant
+        .into_iter()
+        .flat_map(|(t, ids)| id_queries::<DB>(&head, t, "case_id", &ids, " ORDER BY case_id, seq"))
+        .collect()
 }
 
 #[async_trait::async_trait]
 impl<DB: Dialect> CaseStore for SqlStore<DB> {
     async fn cases(&self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<Case>> {
-        let mut qb =
-            QueryBuilder::<DB>::new(format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = "));
-        qb.push_arg(tenant.0);
-        if let Some(t) = &f.case_type {
-            qb.push(" AND case_type = ").push_arg(t.clone());
-        }
-        if let Some(s) = f.status {
-            qb.push(" AND status = ").push_arg(s.as_str());
-        }
-        if let Some(s) = f.severity {
-            qb.push(" AND severity = ").push_arg(s.as_str());
-        }
-        if let Some(c) = f.carrier {
-            qb.push(" AND carrier_id = ").push_arg(c.0);
-        }
-        if let Some(a) = &f.accountable {
-            qb.push(" AND accountable = ").push_arg(a.clone());
-        }
-        if let Some(s) = f.shipment {
-            qb.push(" AND shipment_id = ").push_arg(s.0);
-        }
-        if let Some(pid) = f.partner {
-            qb.push(" AND partner_id = ").push_arg(pid.0);
-        }
-        if let Some(t) = f.opened_from {
-            qb.push(" AND opened_at >= ").push_arg(us(t));
-        }
-        if let Some(t) = f.opened_to {
-            qb.push(" AND opened_at < ").push_arg(us(t));
-        }
-        if let Some(a) = f.after {
-            qb.push(" AND id < ").push_arg(a.0);
-        }
-        qb.push(" ORDER BY id DESC LIMIT ").push_arg(f.limit as i64);
-        qb.build()
+        filtered::<DB>(CASE_COLS, tenant, f)
+            .build()
             .fetch_all(DB::pool(&self.read))
             .await?
             .iter()
@@ -96,28 +201,41 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .transpose()
     }
 
+    async fn case_by_number(&self, tenant: TenantId, number: &str) -> Result<Option<Case>> {
+        let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND number = $2");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(number.to_string())
+            .fetch_optional(DB::pool(&self.read))
+            .await?
+            .map(|r| case_row::<DB>(&r))
+            .transpose()
+    }
+
     async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {
-        let rows = sqlx::query(
-            "SELECT case_id, seq, at, kind, detail FROM case_timeline WHERE tenant_id = $1 \
-             AND case_id = $2 ORDER BY seq",
-        )
-        .arg(tenant.0)
-        .arg(id.0)
-        .fetch_all(DB::pool(&self.read))
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.col("kind")?;
-                let seq: i64 = r.col("seq")?;
-                Ok(TimelineEntry {
-                    case_id: CaseId(r.col("case_id")?),
-                    seq: seq as u32,
-                    at: ts(r.col("at")?),
-                    kind: parsed(TimelineKind::parse(&kind))?,
-                    detail: r.col("detail")?,
-                })
-            })
+        let sql = format!(
+            "SELECT {TIMELINE_COLS} FROM case_timeline WHERE tenant_id = $1 AND case_id = $2 \
+             ORDER BY seq"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(id.0)
+            .fetch_all(DB::pool(&self.read))
+            .await?
+            .iter()
+            .map(timeline_row::<DB>)
             .collect()
+    }
+
+    async fn case_timelines(
+        &self,
+        cases: &[(TenantId, CaseId)],
+    ) -> Result<HashMap<CaseId, Vec<TimelineEntry>>> {
+        let mut rows = Vec::new();
+        for mut qb in timeline_queries::<DB>(cases) {
+            rows.extend(qb.build().fetch_all(DB::pool(&self.read)).await?);
+        }
+        group_timelines::<DB>(&rows)
     }
 
     async fn cases_opened_by_type(
@@ -139,6 +257,83 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .map(|r| Ok((r.col("case_type")?, r.col("n")?)))
             .collect()
     }
+
+    async fn cases_in_period(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Case>> {
+        let sql = format!(
+            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND opened_at < $3 \
+             AND (status IN ({OPEN}) OR updated_at >= $2) ORDER BY id"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(us(from))
+            .arg(us(to))
+            .fetch_all(DB::pool(&self.read))
+            .await?
+            .iter()
+            .map(case_row::<DB>)
+            .collect()
+    }
+
+    async fn open_cases_per_assignee(&self) -> Result<Vec<(UserId, u32)>> {
+        let sql = format!(
+            "SELECT assignee, COUNT(*) AS n FROM cases WHERE assignee IS NOT NULL \
+             AND status IN ({OPEN}) GROUP BY assignee"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(DB::pool(&self.read))
+            .await?
+            .iter()
+            .map(|r| {
+                let n: i64 = r.col("n")?;
+                Ok((UserId(r.col("assignee")?), n as u32))
+            })
+            .collect()
+    }
+
+    async fn case_settings(&self, tenant: TenantId) -> Result<Option<StoredCaseSettings>> {
+        super::teams::case_settings::<DB>(&self.read, tenant).await
+    }
+
+    async fn teams(&self) -> Result<Vec<Team>> {
+        super::teams::teams::<DB>(&self.read).await
+    }
+}
+
+/// The columns `save_case` and `update_cases` write.
+const SAVE_SET: &str = "severity = $3, status = $4, detections = $5, entries = $6, \
+    updated_at = $7, resolved_at = $8, owner_team = $9, accountable = $10, assignee = $11, \
+    version = $12, reopen_count = $13, resolution = $14, first_response_at = $15, \
+    closed_at = $16, condition_ended_at = $17, escalation_level = $18, informs = $19, \
+    sla_due_at = $20, timer_at = $21";
+
+fn save_query<'q, DB: Dialect>(sql: &'q str, c: &'q Case) -> super::dialect::DbQuery<'q, DB> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .arg(c.tenant_id.0)
+        .arg(c.id.0)
+        .arg(c.severity.as_str())
+        .arg(c.status.as_str())
+        .arg(c.detections as i64)
+        .arg(c.entries as i64)
+        .arg(us(c.updated_at))
+        .arg(ous(c.resolved_at))
+        .arg(c.owner_team.as_str())
+        .arg(c.accountable.as_str())
+        .arg(c.assignee.map(|u| u.0))
+        .arg(c.version)
+        .arg(c.reopen_count as i64)
+        .arg(c.resolution.map(|r| r.as_str()))
+        .arg(ous(c.first_response_at))
+        .arg(ous(c.closed_at))
+        .arg(ous(c.condition_ended_at))
+        .arg(i64::from(c.escalation_level))
+        .arg(c.informs.as_str())
+        .arg(ous(c.sla_due_at))
+        .arg(ous(c.timer_at))
 }
 
 #[async_trait::async_trait]
@@ -148,9 +343,14 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
         tenant: TenantId,
         case_type: &str,
     ) -> Result<Vec<Case>> {
+        let lock = if DB::CONCURRENT_WRITERS {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status = 'open' \
-             AND case_type = $2 AND shipment_id IS NULL"
+            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status IN ({OPEN}) \
+             AND case_type = $2 AND shipment_id IS NULL ORDER BY id{lock}"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
@@ -168,10 +368,18 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
         shipments: &[ShipmentId],
     ) -> Result<Vec<Case>> {
         let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
-        let head = format!("SELECT {CASE_COLS} FROM cases WHERE status = 'open' AND tenant_id = ");
+        let head =
+            format!("SELECT {CASE_COLS} FROM cases WHERE status IN ({OPEN}) AND tenant_id = ");
+        // Locked in id order after the shipments' tracking rows: the order every writer of
+        // cases (ingest, sweeps, agents' actions, timers) takes them in.
+        let tail = if DB::CONCURRENT_WRITERS {
+            " ORDER BY id FOR UPDATE"
+        } else {
+            ""
+        };
         fetch_conn::<DB>(
             &mut self.tx,
-            id_queries::<DB>(&head, tenant, "shipment_id", &ids, ""),
+            id_queries::<DB>(&head, tenant, "shipment_id", &ids, tail),
         )
         .await?
         .iter()
@@ -180,7 +388,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
     }
 
     async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
-        for chunk in sized_chunks(cases, chunk_rows(20)) {
+        for chunk in sized_chunks(cases, chunk_rows(32)) {
             let mut qb = QueryBuilder::<DB>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
             qb.push_values(chunk, |mut b, c| {
                 // The link columns, for lists and filters, follow from the subject.
@@ -209,7 +417,19 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
                     .push_arg(us(c.opened_at))
                     .push_arg(us(c.updated_at))
                     .push_arg(ous(c.resolved_at))
-                    .push_arg(c.subject.key());
+                    .push_arg(c.subject.key())
+                    .push_arg(c.assignee.map(|u| u.0))
+                    .push_arg(c.version)
+                    .push_arg(c.reopen_count as i64)
+                    .push_arg(c.resolution.map(|r| r.as_str()))
+                    .push_arg(ous(c.first_response_at))
+                    .push_arg(ous(c.closed_at))
+                    .push_arg(Some(us(c.condition_began_at)))
+                    .push_arg(ous(c.condition_ended_at))
+                    .push_arg(i64::from(c.escalation_level))
+                    .push_arg(c.informs.as_str())
+                    .push_arg(ous(c.sla_due_at))
+                    .push_arg(ous(c.timer_at));
             });
             qb.build().execute(DB::conn(&mut self.tx)).await?;
         }
@@ -217,43 +437,151 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
     }
 
     async fn update_cases(&mut self, cases: &[Case]) -> Result<()> {
-        for chunk in sized_chunks(cases, chunk_rows(8)) {
-            let mut qb = QueryBuilder::<DB>::new(
-                "UPDATE cases SET severity = v.column3, status = v.column4, detections = \
-                 v.column5, entries = v.column6, updated_at = v.column7, resolved_at = v.column8 \
-                 FROM (",
-            );
-            qb.push_values(chunk, |mut b, c| {
-                b.push_arg(c.tenant_id.0)
-                    .push_arg(c.id.0)
-                    .push_arg(c.severity.as_str())
-                    .push_arg(c.status.as_str())
-                    .push_arg(c.detections as i64)
-                    .push_arg(c.entries as i64)
-                    .push_arg(us(c.updated_at))
-                    .push_arg(ous(c.resolved_at));
-            });
-            qb.push(") AS v WHERE cases.tenant_id = v.column1 AND cases.id = v.column2");
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        // One statement per case: the rule engine changes a handful of cases per batch, and
+        // the statement's text stays the same (prepared once).
+        let sql = format!("UPDATE cases SET {SAVE_SET} WHERE tenant_id = $1 AND id = $2");
+        for c in cases {
+            save_query::<DB>(&sql, c)
+                .execute(DB::conn(&mut self.tx))
+                .await?;
         }
         Ok(())
     }
 
     async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()> {
-        for chunk in sized_chunks(entries, chunk_rows(6)) {
-            let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO case_timeline (tenant_id, case_id, seq, at, kind, detail) ",
-            );
+        for chunk in sized_chunks(entries, chunk_rows(11)) {
+            let mut qb = QueryBuilder::<DB>::new(format!(
+                "INSERT INTO case_timeline (tenant_id, {TIMELINE_COLS}) "
+            ));
             qb.push_values(chunk, |mut b, e| {
                 b.push_arg(tenant.0)
                     .push_arg(e.case_id.0)
                     .push_arg(e.seq as i64)
                     .push_arg(us(e.at))
                     .push_arg(e.kind.as_str())
-                    .push_arg(e.detail.clone());
+                    .push_arg(e.actor.clone())
+                    .push_arg(e.visibility.as_str())
+                    .push_arg(e.detail.clone())
+                    .push_arg(e.field.clone())
+                    .push_arg(e.before.clone())
+                    .push_arg(e.after.clone());
             });
             qb.build().execute(DB::conn(&mut self.tx)).await?;
         }
+        Ok(())
+    }
+
+    async fn lock_case(&mut self, tenant: TenantId, id: CaseId) -> Result<Option<Case>> {
+        let lock = if DB::CONCURRENT_WRITERS {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND id = $2{lock}");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(id.0)
+            .fetch_optional(DB::conn(&mut self.tx))
+            .await?
+            .map(|r| case_row::<DB>(&r))
+            .transpose()
+    }
+
+    async fn save_case(&mut self, case: &Case, expected_version: i64) -> Result<bool> {
+        let sql = format!(
+            "UPDATE cases SET {SAVE_SET} WHERE tenant_id = $1 AND id = $2 AND version = $22"
+        );
+        let done = save_query::<DB>(&sql, case)
+            .arg(expected_version)
+            .execute(DB::conn(&mut self.tx))
+            .await?;
+        Ok(super::dialect::RowsAffected::rows_affected(&done) == 1)
+    }
+
+    async fn timeline_of(&mut self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {
+        let sql = format!(
+            "SELECT {TIMELINE_COLS} FROM case_timeline WHERE tenant_id = $1 AND case_id = $2 \
+             ORDER BY seq"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(id.0)
+            .fetch_all(DB::conn(&mut self.tx))
+            .await?
+            .iter()
+            .map(timeline_row::<DB>)
+            .collect()
+    }
+
+    async fn timelines_of(
+        &mut self,
+        cases: &[(TenantId, CaseId)],
+    ) -> Result<HashMap<CaseId, Vec<TimelineEntry>>> {
+        let rows = fetch_conn::<DB>(&mut self.tx, timeline_queries::<DB>(cases)).await?;
+        group_timelines::<DB>(&rows)
+    }
+
+    async fn case_ids(&mut self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<CaseId>> {
+        filtered::<DB>("id", tenant, f)
+            .build()
+            .fetch_all(DB::conn(&mut self.tx))
+            .await?
+            .iter()
+            .map(|r| Ok(CaseId(r.col("id")?)))
+            .collect()
+    }
+
+    async fn claim_due_cases(&mut self, now: Timestamp, limit: u32) -> Result<Vec<Case>> {
+        let lock = if DB::CONCURRENT_WRITERS {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {CASE_COLS} FROM cases WHERE timer_at IS NOT NULL AND timer_at <= $1 \
+             ORDER BY timer_at LIMIT $2{lock}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(us(now))
+            .arg(i64::from(limit))
+            .fetch_all(DB::conn(&mut self.tx))
+            .await?
+            .iter()
+            .map(case_row::<DB>)
+            .collect()
+    }
+
+    async fn replan_open_cases(&mut self, tenant: TenantId, now: Timestamp) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE cases SET timer_at = $2 WHERE tenant_id = $1 AND status <> 'closed'",
+        )
+        .arg(tenant.0)
+        .arg(us(now))
+        .execute(DB::conn(&mut self.tx))
+        .await?;
+        Ok(super::dialect::RowsAffected::rows_affected(&done))
+    }
+
+    async fn insert_case_settings(
+        &mut self,
+        tenant: TenantId,
+        settings: &CaseSettings,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<i64> {
+        super::teams::insert_case_settings::<DB>(&mut self.tx, tenant, settings, at, by).await
+    }
+
+    async fn put_team(&mut self, team: &Team, at: Timestamp) -> Result<()> {
+        super::teams::put_team::<DB>(&mut self.tx, team, at).await
+    }
+
+    async fn set_last_assigned(&mut self, team: &str, user: UserId) -> Result<()> {
+        sqlx::query("UPDATE teams SET last_assigned = $2 WHERE name = $1")
+            .arg(team.to_string())
+            .arg(user.0)
+            .execute(DB::conn(&mut self.tx))
+            .await?;
         Ok(())
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod orders;
 mod parties;
 mod rulebooks;
 mod shipments;
+mod teams;
 mod tenants;
 mod tracking;
 

@@ -1,7 +1,9 @@
 //! Tracking events, shipment state, cases and rulebooks on both engines.
 
 use crate::fixtures::*;
-use consign_core::case::{Case, CaseStatus, CaseSubject, Severity, TimelineEntry, TimelineKind};
+use consign_core::case::{
+    Case, CaseStatus, CaseSubject, NewCase, Severity, TimelineEntry, TimelineKind,
+};
 use consign_core::ids::*;
 use consign_core::party::Carrier;
 use consign_core::shipment::ShipmentStatus;
@@ -42,25 +44,29 @@ fn event(
 }
 
 fn case(tenant: TenantId, shipment: ShipmentId, ty: &str, n: u32) -> Case {
-    Case {
-        id: CaseId::random(),
-        tenant_id: tenant,
-        number: format!("CASE-{n:06}"),
-        case_type: ty.into(),
-        severity: Severity::High,
-        accountable: "carrier".into(),
-        owner_team: "carrier-desk".into(),
-        status: CaseStatus::Open,
-        subject: CaseSubject::Shipment(shipment),
-        order_id: None,
-        carrier_id: None,
-        rulebook_version: 0,
-        detections: 1,
-        entries: 1,
-        opened_at: now(),
-        updated_at: now(),
-        resolved_at: None,
-    }
+    let mut c = Case::start(
+        CaseId::random(),
+        tenant,
+        NewCase {
+            subject: CaseSubject::Shipment(shipment),
+            case_type: ty.into(),
+            severity: Severity::High,
+            accountable: "carrier".into(),
+            owner_team: "carrier-desk".into(),
+            rulebook_version: 0,
+        },
+        CaseStatus::Open,
+        now(),
+        now(),
+    );
+    c.number = format!("CASE-{n:06}");
+    c
+}
+
+fn entry(case: CaseId, seq: u32, kind: TimelineKind, detail: &str) -> TimelineEntry {
+    let mut e = TimelineEntry::system(case, now(), kind, detail.into());
+    e.seq = seq;
+    e
 }
 
 #[tokio::test]
@@ -338,13 +344,12 @@ async fn one_open_case_per_shipment_and_type_and_the_timeline_is_kept() {
         tx.insert_cases(std::slice::from_ref(&first)).await.unwrap();
         tx.append_timeline(
             a.id,
-            &[TimelineEntry {
-                case_id: first.id,
-                seq: 1,
-                at: now(),
-                kind: TimelineKind::Created,
-                detail: "status in_transit".into(),
-            }],
+            &[entry(
+                first.id,
+                1,
+                TimelineKind::Created,
+                "status in_transit",
+            )],
         )
         .await
         .unwrap();
@@ -376,13 +381,7 @@ async fn one_open_case_per_shipment_and_type_and_the_timeline_is_kept() {
             .unwrap();
         tx.append_timeline(
             a.id,
-            &[TimelineEntry {
-                case_id: first.id,
-                seq: 2,
-                at: now(),
-                kind: TimelineKind::AutoResolved,
-                detail: "new scan".into(),
-            }],
+            &[entry(first.id, 2, TimelineKind::Resolved, "new scan")],
         )
         .await
         .unwrap();
@@ -401,7 +400,7 @@ async fn one_open_case_per_shipment_and_type_and_the_timeline_is_kept() {
         let tl = store.case_timeline(a.id, first.id).await.unwrap();
         assert_eq!(
             tl.iter().map(|e| e.kind).collect::<Vec<_>>(),
-            vec![TimelineKind::Created, TimelineKind::AutoResolved]
+            vec![TimelineKind::Created, TimelineKind::Resolved]
         );
         let open = store
             .cases(

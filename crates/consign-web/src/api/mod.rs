@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Handlers only translate: HTTP in, a use case call, HTTP out.
 
 pub mod admin;
+pub mod cases;
 pub mod edi;
 pub mod orders;
 pub mod session;
@@ -22,10 +23,12 @@ pub fn routes() -> ApiRoutes {
         .merge(orders::routes())
         .merge(shipments::routes())
         .merge(tracking::routes())
+        .merge(cases::routes())
         .merge(edi::routes());
     let v1 = ApiRoutes::new()
         .merge(session::routes())
         .merge(admin::routes())
+        .merge(cases::provider_routes())
         .nest("/tenants/{tenant}", tenant)
         .fallback(|| async { ApiError::not_found("route") });
     ApiRoutes::new().nest("/api/v1", v1)

@@ -1,12 +1,12 @@
-//! Tracking and case endpoints: batch event intake, the webhook adapters, a shipment's events
-//! and derived state, data quality (orphans, unmapped codes), cases, and the tenant rulebook.
+//! Tracking endpoints: batch event intake, the webhook adapters, a shipment's events and
+//! derived state, data quality (orphans, unmapped codes), and the tenant rulebook.
 
 use crate::AppState;
-use crate::api::{ListQuery, Page, TenantSlug};
+use crate::api::TenantSlug;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
-use crate::openapi_schemas::{CasePage, TrackingQuality as TrackingQualitySchema};
+use crate::openapi_schemas::TrackingQuality as TrackingQualitySchema;
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use consign_app::AppError;
 use consign_app::tracking::{IngestOutcome, crosswalks};
 use consign_core::FieldError;
-use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
-use consign_core::ids::{CaseId, PartnerId, ShipmentId};
+use consign_core::case::Case;
+use consign_core::ids::ShipmentId;
 use consign_core::tracking::{NewTrackingEvent, TrackingEvent};
 use consign_store::{CaseFilter, TrackingQuality};
 use serde::{Deserialize, Serialize};
@@ -29,8 +29,6 @@ pub fn routes() -> ApiRoutes {
         .limited(BodyLimit::Events, routes!(webhook))
         .routes(routes!(shipment_tracking))
         .routes(routes!(quality))
-        .routes(routes!(list_cases))
-        .routes(routes!(get_case))
         .routes(routes!(get_rulebook, put_rulebook))
 }
 
@@ -198,7 +196,7 @@ pub async fn shipment_tracking(
                 &CaseFilter {
                     shipment: Some(id),
                     // Only the open ones: resolved cases are on `GET …/cases?shipment=`.
-                    status: Some(CaseStatus::Open),
+                    open_only: true,
                     limit: 100,
                     ..Default::default()
                 },
@@ -239,105 +237,6 @@ pub async fn quality(
 ) -> ApiResult<Json<TrackingQuality>> {
     let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(st.app.tracking_quality(&p, &t).await?))
-}
-
-/// Exception cases, newest first, filtered by type, status, severity, carrier, accountable party, opened date
-#[utoipa::path(
-    get,
-    path = "/cases",
-    operation_id = "get_cases",
-    params(
-        TenantSlug,
-        ("type" = Option<String>, Query, description = "Only cases of this type, e.g. `late_delivery`"),
-        ("status" = Option<String>, Query, description = "Only cases in this status"),
-        ("severity" = Option<String>, Query, description = "Only cases of this severity"),
-        ("carrier" = Option<String>, Query, description = "Only this carrier's: SCAC, id or name"),
-        ("accountable" = Option<String>, Query, description = "Only cases this party is accountable for"),
-        ("shipment" = Option<String>, Query, description = "Only this shipment's (its id)"),
-        ("partner" = Option<String>, Query, description = "Only this trading partner's (its id)"),
-        ("from" = Option<String>, Query, description = "Opened at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
-        ("to" = Option<String>, Query, description = "Opened before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
-    ),
-    responses((status = 200, description = "A page of cases", body = CasePage))
-)]
-pub async fn list_cases(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Page<Case>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
-    let mut q = ListQuery::new(
-        q,
-        &[
-            "type",
-            "status",
-            "severity",
-            "carrier",
-            "accountable",
-            "from",
-            "to",
-            "shipment",
-            "partner",
-        ],
-    );
-    let carrier_name = q.text("carrier");
-    let mut filter = CaseFilter {
-        case_type: q.text("type"),
-        status: q.parse("status", CaseStatus::parse),
-        severity: q.parse("severity", Severity::parse),
-        accountable: q.text("accountable"),
-        shipment: q.parse("shipment", |s| {
-            s.parse::<ShipmentId>()
-                .map_err(|_| format!("'{s}' is not a shipment id"))
-        }),
-        partner: q.parse("partner", |s| {
-            s.parse::<PartnerId>()
-                .map_err(|_| format!("'{s}' is not a trading partner id"))
-        }),
-        opened_from: q.time("from"),
-        opened_to: q.time("to"),
-        limit: q.limit(),
-        after: q.cursor(),
-        ..Default::default()
-    };
-    q.finish()?;
-    if let Some(c) = carrier_name {
-        filter.carrier = Some(crate::api::carrier_filter(&st, &p, &t, &c).await?);
-    }
-    let items = st.app.list_cases(&p, &t, &filter).await?;
-    let next_cursor = consign_store::next_cursor(&items, filter.limit, |c| c.id);
-    Ok(Json(Page { items, next_cursor }))
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CaseView {
-    #[serde(flatten)]
-    pub case: Case,
-    pub timeline: Vec<TimelineEntry>,
-}
-
-/// A case with its timeline
-#[utoipa::path(
-    get,
-    path = "/cases/{id}",
-    operation_id = "get_cases__id_",
-    params(TenantSlug, ("id" = String, Path, description = "The case's id")),
-    responses((status = 200, description = "The case and its timeline", body = CaseView))
-)]
-pub async fn get_case(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<CaseView>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
-    let id: CaseId = id
-        .parse()
-        .map_err(|_| ApiError::not_found(&format!("case {id}")))?;
-    let (case, timeline) = st.app.get_case(&p, &t, id).await?;
-    Ok(Json(CaseView { case, timeline }))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

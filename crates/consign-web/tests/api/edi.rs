@@ -152,7 +152,7 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
             "{}",
             t.engine
         );
-        let open = edi_cases(&t, "&status=open").await;
+        let open = edi_cases(&t, "&open=true").await;
         assert_eq!(open.len(), 1, "{}", t.engine);
         let case = &open[0];
         assert_eq!(case["partner_id"], pid);
@@ -177,11 +177,7 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
         // The 997 arrives late, accepting: the case resolves as it is received.
         let report = send(&t, carrier_997(&x12, false, 501)).await;
         assert_eq!(report["interchanges"][0]["status"], "accepted", "{report}");
-        assert!(
-            edi_cases(&t, "&status=open").await.is_empty(),
-            "{}",
-            t.engine
-        );
+        assert!(edi_cases(&t, "&open=true").await.is_empty(), "{}", t.engine);
         let id = case["id"].as_str().unwrap();
         let view: Value = t
             .get(&format!("/api/v1/tenants/alpha/cases/{id}"), &t.admin_token)
@@ -196,22 +192,26 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
             .iter()
             .map(|e| e["kind"].as_str().unwrap())
             .collect();
-        assert_eq!(kinds, ["created", "auto_resolved"], "{view}");
+        assert_eq!(kinds, ["created", "resolved"], "{view}");
+        // The rule's resolution names its code and is the system's doing.
+        assert_eq!(view["resolution"], "no_action_needed", "{view}");
+        assert_eq!(view["timeline"][1]["after"], "no_action_needed", "{view}");
+        assert_eq!(view["timeline"][1]["actor"], "system", "{view}");
 
         // A rejecting 997 opens a case at once, long before 24 h.
         let (x12, group) = tender(&t, "1ZREJECT").await;
         send(&t, carrier_997(&x12, true, 502)).await;
-        let open = edi_cases(&t, "&status=open").await;
+        let open = edi_cases(&t, "&open=true").await;
         assert_eq!(open.len(), 1, "{}", t.engine);
         assert_eq!(open[0]["edi_group"], group.as_str());
         // Rejected again (a second 997 for the group): the same case, detected again.
         send(&t, carrier_997(&x12, true, 503)).await;
-        let open = edi_cases(&t, "&status=open").await;
+        let open = edi_cases(&t, "&open=true").await;
         assert_eq!(open.len(), 1, "{}", t.engine);
         assert_eq!(open[0]["detections"], 2, "{}", t.engine);
         // Re-delivering that interchange changes nothing.
         send(&t, carrier_997(&x12, true, 503)).await;
-        assert_eq!(edi_cases(&t, "&status=open").await[0]["detections"], 2);
+        assert_eq!(edi_cases(&t, "&open=true").await[0]["detections"], 2);
         // The sweep leaves a rejected group's case as it is; acceptance resolves it.
         assert_eq!(
             at.sweep_edi_groups().await.unwrap().opened,
@@ -220,11 +220,7 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
             t.engine
         );
         send(&t, carrier_997(&x12, false, 504)).await;
-        assert!(
-            edi_cases(&t, "&status=open").await.is_empty(),
-            "{}",
-            t.engine
-        );
+        assert!(edi_cases(&t, "&open=true").await.is_empty(), "{}", t.engine);
         assert_eq!(edi_cases(&t, "&status=resolved").await.len(), 2);
     }
 }
@@ -276,7 +272,7 @@ async fn concurrent_997s_for_one_group_open_one_case_and_a_concurrent_redelivery
             statuses.sort();
             assert_eq!(statuses, ["accepted", "duplicate"], "{}", t.engine);
         }
-        let open = edi_cases(&t, "&status=open&limit=100").await;
+        let open = edi_cases(&t, "&open=true&limit=100").await;
         assert_eq!(open.len(), n, "{}: one case per group: {open:?}", t.engine);
         for (_, group) in &groups {
             let case = open

@@ -258,7 +258,7 @@ async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery()
         let attempt = |h: i64| json!({ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": ago(h), "status": "delivery_attempted", "reason": "recipient_unavailable" });
         let out = post_events(&t, json!([ev("1Z1", 40, "picked_up"), attempt(20)])).await;
         assert_eq!(out["cases"]["opened"], 1, "{}: {out}", t.engine);
-        let open = cases(&t, "?type=delivery_failed&status=open").await;
+        let open = cases(&t, "?type=delivery_failed&open=true").await;
         assert_eq!(open.len(), 1);
         let c = &open[0];
         assert_eq!(
@@ -294,11 +294,8 @@ async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery()
             .iter()
             .map(|e| e["kind"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            kinds,
-            ["created", "detected_again", "auto_resolved"],
-            "{detail}"
-        );
+        assert_eq!(kinds, ["created", "detected_again", "resolved"], "{detail}");
+        assert_eq!(detail["resolution"], "delivered", "{detail}");
         assert_eq!(detail["detections"], 2);
 
         // Filters are checked; another tenant's client sees nothing of it.
@@ -557,7 +554,7 @@ async fn the_sweep_opens_time_based_cases_as_of_its_instant() {
         at.clock = Arc::new(FixedClock(planned + SignedDuration::from_hours(5)));
         let (_, c) = at.sweep(100).await.unwrap();
         assert_eq!(c.opened, 1, "{}", t.engine);
-        assert_eq!(cases(&t, "?type=late_pickup&status=open").await.len(), 1);
+        assert_eq!(cases(&t, "?type=late_pickup&open=true").await.len(), 1);
         // Running the same sweep again changes nothing.
         let (n, c) = at.sweep(100).await.unwrap();
         assert_eq!((n, c.opened), (0, 0));
@@ -609,7 +606,7 @@ async fn documents_settle_the_cases_they_answer() {
         let intl = intl["id"].as_str().unwrap().to_string();
         let open = |ty: &'static str| {
             let t = &t;
-            async move { cases(t, &format!("?type={ty}&status=open")).await.len() }
+            async move { cases(t, &format!("?type={ty}&open=true")).await.len() }
         };
         let mut at = t.app.clone();
         at.clock = Arc::new(FixedClock(Timestamp::now() + SignedDuration::from_mins(1)));
@@ -653,7 +650,7 @@ async fn documents_settle_the_cases_they_answer() {
             "occurred_at": (Timestamp::now() - SignedDuration::from_hours(29)).to_string() }]),
         )
         .await;
-        let q = format!("?shipment={pod}&status=open");
+        let q = format!("?shipment={pod}&open=true");
         assert!(
             cases(&t, &q).await.is_empty(),
             "{}: {:?}",
@@ -661,7 +658,7 @@ async fn documents_settle_the_cases_they_answer() {
             cases(&t, &q).await
         );
         assert_eq!(
-            cases(&t, "?type=missing_documents&status=open").await.len(),
+            cases(&t, "?type=missing_documents&open=true").await.len(),
             0
         );
         assert!(
@@ -703,7 +700,7 @@ async fn a_silent_carrier_gets_one_case_that_resolves_when_scans_resume() {
         at.clock = Arc::new(FixedClock(Timestamp::now()));
         assert_eq!(at.sweep_carriers().await.unwrap().opened, 1, "{}", t.engine);
         assert_eq!(at.sweep_carriers().await.unwrap().opened, 0, "{}", t.engine);
-        let open = quiet("open").await;
+        let open = quiet("new").await;
         assert_eq!(open.len(), 1, "{}", t.engine);
         assert!(open[0]["shipment_id"].is_null());
         assert!(open[0]["carrier_id"].is_string());
@@ -717,7 +714,7 @@ async fn a_silent_carrier_gets_one_case_that_resolves_when_scans_resume() {
             "{}",
             t.engine
         );
-        assert!(quiet("open").await.is_empty());
+        assert!(quiet("new").await.is_empty());
         assert_eq!(quiet("resolved").await.len(), 1);
         // Delivered: nothing under way, so a long silence afterwards opens nothing.
         post_events(&t, scan("delivered", 0)).await;

@@ -1,16 +1,18 @@
-//! Cases: the writer that gathers a batch's case changes (opened, detected again, escalated,
-//! resolved) with their timeline entries and audit records and files them in one transaction,
-//! and the case reads. Rules decide; this module records.
+//! Filing what rules decide: the writer that gathers a batch's case changes (opened,
+//! detected again, escalated, resolved) with their timeline entries and audit records and
+//! files them in one transaction. Rules decide; this module records.
 
-use crate::{App, AppError, AppResult, entropy, require};
-use consign_core::access::{Capability, Principal};
+use crate::{AppResult, entropy};
 use consign_core::audit::AuditEntry;
-use consign_core::case::{Case, CaseStatus, CaseSubject, TimelineEntry, TimelineKind};
+use consign_core::case::settings::ActiveSettings;
+use consign_core::case::{
+    Case, CaseStatus, CaseSubject, NewCase, TimelineEntry, TimelineKind, default_resolution,
+};
 use consign_core::ids::*;
-use consign_core::tenant::Tenant;
-use consign_store::{CaseFilter, Tx};
+use consign_store::Tx;
 use jiff::Timestamp;
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -35,6 +37,7 @@ impl CaseChanges {
 /// ones with their timeline entries.
 pub(crate) struct SubjectCases {
     tenant: TenantId,
+    settings: Arc<ActiveSettings>,
     actor: String,
     now: Timestamp,
     new_cases: Vec<Case>,
@@ -45,9 +48,15 @@ pub(crate) struct SubjectCases {
 }
 
 impl SubjectCases {
-    pub(crate) fn new(tenant: TenantId, actor: impl Into<String>, now: Timestamp) -> Self {
+    pub(crate) fn new(
+        tenant: TenantId,
+        actor: impl Into<String>,
+        now: Timestamp,
+        settings: Arc<ActiveSettings>,
+    ) -> Self {
         SubjectCases {
             tenant,
+            settings,
             actor: actor.into(),
             now,
             new_cases: Vec::new(),
@@ -72,35 +81,27 @@ impl SubjectCases {
         owner_team: &str,
         rulebook_version: i64,
     ) -> Case {
-        Case {
-            id: CaseId::new_at(self.now, entropy()),
-            tenant_id: self.tenant,
-            number: String::new(),
-            case_type: case_type.to_string(),
-            severity,
-            accountable: accountable.to_string(),
-            owner_team: owner_team.to_string(),
-            status: CaseStatus::Open,
-            subject,
-            order_id: None,
-            carrier_id: None,
-            rulebook_version,
-            detections: 1,
-            entries: 1,
-            opened_at: self.now,
-            updated_at: self.now,
-            resolved_at: None,
-        }
+        Case::start(
+            CaseId::new_at(self.now, entropy()),
+            self.tenant,
+            NewCase {
+                subject,
+                case_type: case_type.to_string(),
+                severity,
+                accountable: accountable.to_string(),
+                owner_team: owner_team.to_string(),
+                rulebook_version,
+            },
+            CaseStatus::New,
+            self.now,
+            self.now,
+        )
     }
 
     pub(crate) fn open(&mut self, case: Case, detail: String) {
-        self.timeline.push(TimelineEntry {
-            case_id: case.id,
-            seq: 1,
-            at: self.now,
-            kind: TimelineKind::Created,
-            detail,
-        });
+        let mut created = TimelineEntry::system(case.id, self.now, TimelineKind::Created, detail);
+        created.seq = 1;
+        self.timeline.push(created);
         self.new_cases.push(case);
         self.changes.opened += 1;
     }
@@ -129,22 +130,14 @@ impl SubjectCases {
             .find(|c| c.id == case.id)
             .unwrap_or(case)
             .status
-            == CaseStatus::Open
+            .is_open()
     }
 
     pub(crate) fn detected_again(&mut self, case: &Case, detail: String) {
         let now = self.now;
         let c = self.slot(case);
         c.detections += 1;
-        c.entries += 1;
-        c.updated_at = now;
-        let entry = TimelineEntry {
-            case_id: c.id,
-            seq: c.entries,
-            at: now,
-            kind: TimelineKind::DetectedAgain,
-            detail,
-        };
+        let entry = c.note_by_system(TimelineKind::DetectedAgain, detail, now);
         self.timeline.push(entry);
         self.changes.detected_again += 1;
     }
@@ -152,18 +145,10 @@ impl SubjectCases {
     pub(crate) fn resolve(&mut self, case: &Case, detail: String) {
         let now = self.now;
         let c = self.slot(case);
-        c.status = CaseStatus::Resolved;
-        c.resolved_at = Some(now);
-        c.updated_at = now;
-        c.entries += 1;
-        let (id, seq, case_type) = (c.id, c.entries, c.case_type.clone());
-        self.timeline.push(TimelineEntry {
-            case_id: id,
-            seq,
-            at: now,
-            kind: TimelineKind::AutoResolved,
-            detail: detail.clone(),
-        });
+        let code = default_resolution(&c.case_type);
+        let entry = c.resolve_by_rule(code, detail.clone(), now, now);
+        let (id, case_type) = (c.id, c.case_type.clone());
+        self.timeline.push(entry);
         self.audit.push(
             AuditEntry::new(
                 Some(self.tenant),
@@ -187,6 +172,7 @@ impl SubjectCases {
         let mut audit = std::mem::take(&mut self.audit);
         file_new_cases(
             tx,
+            &self.settings,
             self.tenant,
             &self.actor,
             self.now,
@@ -205,6 +191,7 @@ impl SubjectCases {
 /// inserts them (the shipment, carrier and EDI rules open cases the same way).
 pub(crate) async fn file_new_cases(
     tx: &mut dyn Tx,
+    settings: &ActiveSettings,
     tenant: TenantId,
     actor: &str,
     now: Timestamp,
@@ -217,6 +204,19 @@ pub(crate) async fn file_new_cases(
     let first = tx.next_numbers(tenant, "case", cases.len() as u64).await?;
     for (i, c) in cases.iter_mut().enumerate() {
         c.number = format!("CASE-{:06}", first + i as i64);
+        // The tenant's ownership matrix takes precedence over the rule's defaults.
+        let own = settings
+            .settings
+            .ownership
+            .resolve(&c.case_type, &c.owner_team, &c.accountable);
+        c.owner_team = own.team;
+        c.accountable = own.accountable;
+        c.informs = own.informs;
+        // The timer sweep looks at every new open case at once: it plans its SLA clocks and
+        // hands it to a member of an automatic team.
+        if c.status.is_open() {
+            c.timer_at = Some(now);
+        }
         audit.push(
             AuditEntry::new(Some(tenant), now, actor.to_string(), "case", c.id, "opened").after(
                 &serde_json::json!({
@@ -229,33 +229,7 @@ pub(crate) async fn file_new_cases(
         );
     }
     // Resolved ones go in after the open ones: at most one open per (subject, type).
-    cases.sort_by_key(|c| c.status == CaseStatus::Resolved);
+    cases.sort_by_key(|c| !c.status.is_open());
     tx.insert_cases(&cases).await?;
     Ok(())
-}
-
-impl App {
-    pub async fn list_cases(
-        &self,
-        p: &Principal,
-        tenant: &Tenant,
-        filter: &CaseFilter,
-    ) -> AppResult<Vec<Case>> {
-        require(p, Capability::ReadCases)?;
-        Ok(self.store.cases(tenant.id, filter).await?)
-    }
-
-    pub async fn get_case(
-        &self,
-        p: &Principal,
-        tenant: &Tenant,
-        id: CaseId,
-    ) -> AppResult<(Case, Vec<TimelineEntry>)> {
-        require(p, Capability::ReadCases)?;
-        let Some(c) = self.store.case(tenant.id, id).await? else {
-            return Err(AppError::NotFound(format!("case {id}")));
-        };
-        let timeline = self.store.case_timeline(tenant.id, id).await?;
-        Ok((c, timeline))
-    }
 }

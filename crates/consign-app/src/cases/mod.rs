@@ -1,0 +1,95 @@
+//! Cases: what rules file ([`filing`]), the actions people take on them ([`actions`]), the
+//! teams and settings that decide who owns them and by when ([`settings`]), the timers that
+//! warn, breach, escalate and close ([`timers`]), and the figures measured from them
+//! ([`kpis`]). Client users and carriers read only what is addressed to them, and only the
+//! external part of a timeline.
+
+pub mod actions;
+mod filing;
+pub mod kpis;
+pub mod settings;
+pub mod timers;
+
+pub use filing::CaseChanges;
+pub(crate) use filing::{SubjectCases, file_new_cases};
+
+use crate::{App, AppError, AppResult, require};
+use consign_core::access::{Capability, Principal};
+use consign_core::case::{Case, TimelineEntry, Visibility};
+use consign_core::ids::CaseId;
+use consign_core::tenant::Tenant;
+use consign_store::CaseFilter;
+
+/// Whether `p` sees the internal side of cases: provider staff do; clients, carriers and
+/// integrations see external entries only.
+pub(crate) fn sees_internal(p: &Principal) -> bool {
+    p.role.is_provider()
+}
+
+/// Whether `p` may see `case` at all: a carrier identity only the cases about its carrier.
+pub(crate) fn addressed_to(p: &Principal, case: &Case) -> bool {
+    match p.carrier {
+        Some(carrier) => case.carrier_id == Some(carrier),
+        None => true,
+    }
+}
+
+/// The part of a timeline `p` may read.
+pub(crate) fn visible_timeline(p: &Principal, entries: Vec<TimelineEntry>) -> Vec<TimelineEntry> {
+    if sees_internal(p) {
+        return entries;
+    }
+    entries
+        .into_iter()
+        .filter(|e| e.visibility == Visibility::External)
+        .collect()
+}
+
+impl App {
+    pub async fn list_cases(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        filter: &CaseFilter,
+    ) -> AppResult<Vec<Case>> {
+        require(p, Capability::ReadCases)?;
+        let mut filter = filter.clone();
+        // A carrier's list is its own carrier's cases, whatever it asks for.
+        if let Some(c) = p.carrier {
+            filter.carrier = Some(c);
+        }
+        Ok(self.store.cases(tenant.id, &filter).await?)
+    }
+
+    /// The case numbered `number` (`CASE-000042`), if `p` may see it.
+    pub async fn case_by_number(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        number: &str,
+    ) -> AppResult<Option<Case>> {
+        require(p, Capability::ReadCases)?;
+        Ok(self
+            .store
+            .case_by_number(tenant.id, number)
+            .await?
+            .filter(|c| addressed_to(p, c)))
+    }
+
+    /// A case and the part of its timeline `p` may read; a case not addressed to `p` is
+    /// answered like one that does not exist.
+    pub async fn get_case(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: CaseId,
+    ) -> AppResult<(Case, Vec<TimelineEntry>)> {
+        require(p, Capability::ReadCases)?;
+        let c = match self.store.case(tenant.id, id).await? {
+            Some(c) if addressed_to(p, &c) => c,
+            _ => return Err(AppError::NotFound(format!("case {id}"))),
+        };
+        let timeline = self.store.case_timeline(tenant.id, id).await?;
+        Ok((c, visible_timeline(p, timeline)))
+    }
+}

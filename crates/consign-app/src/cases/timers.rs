@@ -1,0 +1,159 @@
+//! The SLA timer sweep: claims the cases whose `timer_at` is due (row leases on PostgreSQL,
+//! `FOR UPDATE SKIP LOCKED`, so two servers never claim one case), fires what the core's
+//! timer plan says is due (warnings, breaches, escalation steps, automatic closes), hands new
+//! cases of automatic teams to a member on shift, and sets each case's next `timer_at`.
+//! Firing is decided from the timeline, so a case swept twice fires once.
+
+use super::settings::{assigns_automatically, plan_timers, settings_for};
+use crate::{App, AppResult};
+use consign_core::audit::AuditEntry;
+use consign_core::case::TimelineEntry;
+use consign_core::case::ownership::{Candidate, pick_assignee};
+use consign_core::case::settings::ActiveSettings;
+use consign_core::case::work::{CaseAction, decide};
+use consign_core::ids::{TenantId, UserId};
+use consign_core::sla::timers::{TimerAction, apply};
+use jiff::Timestamp;
+use std::collections::HashMap;
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimerSweep {
+    pub claimed: u64,
+    pub warnings: u64,
+    pub breaches: u64,
+    pub escalations: u64,
+    pub closed: u64,
+    pub assigned: u64,
+}
+
+impl App {
+    /// Runs the timers of up to `limit` due cases at `now` in one transaction.
+    pub async fn sweep_case_timers(&self, now: Timestamp, limit: u32) -> AppResult<TimerSweep> {
+        let mut out = TimerSweep::default();
+        let mut tx = self.begin().await?;
+        let due = tx.claim_due_cases(now, limit).await?;
+        if due.is_empty() {
+            return Ok(out);
+        }
+        out.claimed = due.len() as u64;
+        let mut timelines = tx
+            .timelines_of(&due.iter().map(|c| (c.tenant_id, c.id)).collect::<Vec<_>>())
+            .await?;
+        let mut settings: HashMap<TenantId, std::sync::Arc<ActiveSettings>> = HashMap::new();
+        let mut teams = self.store.teams().await?;
+        let mut load: HashMap<UserId, u32> = self
+            .store
+            .open_cases_per_assignee()
+            .await?
+            .into_iter()
+            .collect();
+        let mut audit = Vec::new();
+        for case in due {
+            if let std::collections::hash_map::Entry::Vacant(v) = settings.entry(case.tenant_id) {
+                v.insert(settings_for(self, case.tenant_id).await?);
+            }
+            let s = &settings[&case.tenant_id];
+            let mut entries: Vec<TimelineEntry> = timelines.remove(&case.id).unwrap_or_default();
+            let before = case.clone();
+            let mut c = case;
+            let mut new_entries = Vec::new();
+            let p = plan_timers(s, &c, &entries, now);
+            if !p.fire.is_empty() {
+                let (rule, _) = s.policy_for(&c.case_type, c.severity);
+                let d = apply(&c, &p.fire, rule, now);
+                for f in &p.fire {
+                    match f {
+                        TimerAction::Warn(_) => out.warnings += 1,
+                        TimerAction::Breach(_) => out.breaches += 1,
+                        TimerAction::Escalate { .. } => out.escalations += 1,
+                        TimerAction::Close => out.closed += 1,
+                    }
+                }
+                c = d.case;
+                entries.extend(d.entries.iter().cloned());
+                new_entries.extend(d.entries);
+            }
+            // Automatic assignment: an unassigned open case of a team that hands them out.
+            if c.status.is_open()
+                && c.assignee.is_none()
+                && let Some(t) = teams
+                    .iter_mut()
+                    .find(|t| t.name == c.owner_team && assigns_automatically(t))
+            {
+                let members: Vec<Candidate> = t
+                    .members
+                    .iter()
+                    .map(|m| Candidate {
+                        user: m.user,
+                        on_shift: m.on_shift,
+                        open_cases: load.get(&m.user).copied().unwrap_or(0),
+                    })
+                    .collect();
+                if let Some(u) = pick_assignee(t.assignment, &members, t.last_assigned)
+                    && let Ok(d) = decide(
+                        &c,
+                        &CaseAction::Assign {
+                            team: None,
+                            assignee: Some(u),
+                        },
+                        "system",
+                        now,
+                    )
+                {
+                    t.last_assigned = Some(u);
+                    *load.entry(u).or_default() += 1;
+                    tx.set_last_assigned(&t.name, u).await?;
+                    out.assigned += 1;
+                    c = d.case;
+                    entries.extend(d.entries.iter().cloned());
+                    new_entries.extend(d.entries);
+                }
+            }
+            let next = plan_timers(s, &c, &entries, now);
+            // Never due again at the instant just swept: a batch loop would claim it forever.
+            c.timer_at = next
+                .next_at
+                .map(|t| t.max(now + jiff::SignedDuration::from_secs(1)));
+            c.sla_due_at = next.sla_due_at;
+            tx.save_case(&c, before.version).await?;
+            if !new_entries.is_empty() {
+                tx.append_timeline(c.tenant_id, &new_entries).await?;
+                audit.push(
+                    AuditEntry::new(
+                        Some(c.tenant_id),
+                        now,
+                        "system".to_string(),
+                        "case",
+                        c.id,
+                        "timers",
+                    )
+                    .before(&before)
+                    .after(&c),
+                );
+            }
+        }
+        tx.append_audit(audit).await?;
+        self.commit(tx).await?;
+        Ok(out)
+    }
+
+    /// Sweeps until nothing is due at `now` (in batches of `batch`).
+    pub async fn sweep_all_case_timers(&self, now: Timestamp, batch: u32) -> AppResult<TimerSweep> {
+        let mut total = TimerSweep::default();
+        loop {
+            let s = self.sweep_case_timers(now, batch).await?;
+            let done = s.claimed < u64::from(batch);
+            total.claimed += s.claimed;
+            total.warnings += s.warnings;
+            total.breaches += s.breaches;
+            total.escalations += s.escalations;
+            total.closed += s.closed;
+            total.assigned += s.assigned;
+            if done {
+                return Ok(total);
+            }
+        }
+    }
+}

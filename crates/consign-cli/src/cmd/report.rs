@@ -1,0 +1,120 @@
+//! `consign report …`: figures for a period, printed as a table or as JSON.
+
+use crate::common::{explain, open_app, parse_instant};
+use crate::config::Config;
+use clap::Subcommand;
+use consign_app::cases::kpis::GroupBy;
+use consign_core::access::Principal;
+use consign_core::case::kpi::{CaseKpis, Durations, Ratio};
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum ReportCmd {
+    /// Case KPIs (SPEC §10): MTTA and MTTR in business time, SLA attainment, reopen rate,
+    /// first-contact resolution and the backlog by age, per group.
+    #[command(
+        after_help = "Example:\n  consign report cases --tenant northwind --from 2026-10-01 --to 2026-11-01 --by type"
+    )]
+    Cases {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// tenant, type, carrier, accountable or team.
+        #[arg(long, default_value = "tenant")]
+        by: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cmd: ReportCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ReportCmd::Cases {
+            tenant,
+            from,
+            to,
+            by,
+            json,
+        } => {
+            let app = open_app(cfg).await?;
+            let p = Principal::system();
+            let t = app.tenant_for(&p, &tenant).await.map_err(explain)?;
+            let group = GroupBy::parse(&by).map_err(|e| anyhow::anyhow!("--by: {e}"))?;
+            let r = app
+                .case_kpis(
+                    &p,
+                    &t,
+                    parse_instant("--from", &from)?,
+                    parse_instant("--to", &to)?,
+                    group,
+                )
+                .await
+                .map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "case KPIs for {} from {} to {} (business time by case-settings version {})",
+                r.tenant, r.from, r.to, r.settings_version
+            );
+            println!(
+                "{:<22} {:>6} {:>8} {:>16} {:>16} {:>14} {:>12} {:>12} {:>7} <4h/<1d/<3d/<7d/>=7d",
+                r.group_by,
+                "opened",
+                "resolved",
+                "MTTA mean/med",
+                "MTTR mean/med",
+                "SLA met",
+                "reopened",
+                "FCR",
+                "backlog"
+            );
+            for (key, k) in r
+                .groups
+                .iter()
+                .map(|g| (g.key.as_str(), &g.kpis))
+                .chain([("(all)", &r.total)])
+            {
+                println!("{}", row(key, k));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn minutes(d: &Durations) -> String {
+    let f = |m: Option<f64>| m.map_or("-".to_string(), |m| format!("{:.0}m", m));
+    format!("{}/{}", f(d.mean_minutes), f(d.median_minutes))
+}
+
+fn ratio(r: &Ratio) -> String {
+    match r.value {
+        Some(v) => format!("{}/{} {:.0}%", r.numerator, r.denominator, v * 100.0),
+        None => "-".into(),
+    }
+}
+
+fn row(key: &str, k: &CaseKpis) -> String {
+    let b = &k.backlog;
+    format!(
+        "{:<22} {:>6} {:>8} {:>16} {:>16} {:>14} {:>12} {:>12} {:>7} {}/{}/{}/{}/{}",
+        key,
+        k.opened,
+        k.resolved,
+        minutes(&k.mtta),
+        minutes(&k.mttr),
+        ratio(&k.sla_attainment),
+        ratio(&k.reopen_rate),
+        ratio(&k.first_contact_resolution),
+        b.open,
+        b.under_4h,
+        b.under_1d,
+        b.under_3d,
+        b.under_7d,
+        b.over_7d
+    )
+}

@@ -1,0 +1,357 @@
+//! Timers: warnings, breaches, the ladder and the automatic close fire once each, at the
+//! instants the clock says, whatever pace the sweep runs at.
+
+use super::*;
+use crate::case::{ResolutionCode, Severity};
+use crate::sla::calendar::{CalendarSpec, OpeningHours};
+use crate::sla::clock::{Policy, Target};
+use crate::sla::policy::default_ladder;
+use proptest::prelude::*;
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn office() -> Calendar {
+    // Office hours in New York; 2026-11-26 (Thanksgiving) closed.
+    let hours = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .iter()
+        .map(|d| OpeningHours {
+            weekday: d.to_string(),
+            open: "09:00".into(),
+            close: "17:00".into(),
+        })
+        .collect();
+    Calendar::new(&CalendarSpec {
+        time_zone: "America/New_York".into(),
+        hours,
+        holidays: vec![jiff::civil::date(2026, 11, 26)],
+    })
+    .unwrap()
+}
+
+fn rule() -> PolicyRule {
+    PolicyRule {
+        name: "default".into(),
+        case_type: None,
+        severity: None,
+        calendar: Some("office".into()),
+        clock: Policy {
+            first_response: Some(Target {
+                minutes: 60,
+                business: true,
+            }),
+            resolution: Some(Target {
+                minutes: 8 * 60,
+                business: true,
+            }),
+            periodic_update: None,
+            pause_in: vec!["waiting_customer".into(), "waiting_client".into()],
+            warning_percent: 75,
+            automated_counts: false,
+        },
+        ladder: default_ladder(),
+        supervisor_team: "supervisors".into(),
+    }
+}
+
+/// A rule-opened case on Tuesday 2026-11-24 at 10:00 New York (15:00Z).
+fn opened() -> (Case, Vec<TimelineEntry>) {
+    let t = at("2026-11-24T15:00:00Z");
+    let mut case = crate::case::work::tests::sample();
+    case.opened_at = t;
+    case.updated_at = t;
+    case.condition_began_at = t;
+    let mut created = TimelineEntry::system(case.id, t, TimelineKind::Created, "opened".into());
+    created.seq = 1;
+    (case, vec![created])
+}
+
+/// Runs the sweep at each instant of `ticks` (ascending), applying what fires.
+fn sweep(
+    mut case: Case,
+    mut entries: Vec<TimelineEntry>,
+    ticks: &[Timestamp],
+) -> (Case, Vec<TimelineEntry>) {
+    let r = rule();
+    let cal = office();
+    for &now in ticks {
+        let p = plan(
+            &case,
+            &entries,
+            Some(&r),
+            &cal,
+            SignedDuration::from_hours(24 * 7),
+            now,
+        );
+        if !p.fire.is_empty() {
+            let d = apply(&case, &p.fire, Some(&r), now);
+            case = d.case;
+            entries.extend(d.entries);
+        }
+    }
+    (case, entries)
+}
+
+#[test]
+fn a_first_response_warns_breaches_and_climbs_the_ladder() {
+    let (case, entries) = opened();
+    let r = rule();
+    let cal = office();
+    let week = SignedDuration::from_hours(24 * 7);
+    let p = plan(
+        &case,
+        &entries,
+        Some(&r),
+        &cal,
+        week,
+        at("2026-11-24T15:10:00Z"),
+    );
+    assert!(p.fire.is_empty());
+    // 45 of 60 business minutes: 10:45 New York.
+    assert_eq!(p.next_at, Some(at("2026-11-24T15:45:00Z")));
+    assert_eq!(p.sla_due_at, Some(at("2026-11-24T16:00:00Z")));
+
+    let p = plan(
+        &case,
+        &entries,
+        Some(&r),
+        &cal,
+        week,
+        at("2026-11-24T15:45:00Z"),
+    );
+    assert_eq!(p.fire, vec![TimerAction::Warn(Metric::FirstResponse)]);
+    let d = apply(&case, &p.fire, Some(&r), at("2026-11-24T15:45:00Z"));
+    assert_eq!(d.entries[0].kind, TimelineKind::SlaWarning);
+    assert_eq!(d.entries[0].visibility, Visibility::Internal);
+    let (case, mut entries) = (d.case, [entries, d.entries].concat());
+    // Deciding again at the same instant fires nothing more.
+    let again = plan(
+        &case,
+        &entries,
+        Some(&r),
+        &cal,
+        week,
+        at("2026-11-24T15:45:00Z"),
+    );
+    assert!(again.fire.is_empty());
+    assert_eq!(again.next_at, Some(at("2026-11-24T16:00:00Z")));
+
+    let t = at("2026-11-24T16:00:01Z");
+    let p = plan(&case, &entries, Some(&r), &cal, week, t);
+    assert_eq!(
+        p.fire,
+        vec![
+            TimerAction::Breach(Metric::FirstResponse),
+            TimerAction::Escalate {
+                level: 1,
+                step: default_ladder()[0].clone()
+            }
+        ]
+    );
+    let d = apply(&case, &p.fire, Some(&r), t);
+    entries.extend(d.entries);
+    let case = d.case;
+    assert_eq!(case.escalation_level, 1);
+    let p = plan(&case, &entries, Some(&r), &cal, week, t);
+    assert!(p.fire.is_empty());
+    // Step 2 an hour after the breach.
+    assert_eq!(p.next_at, Some(at("2026-11-24T17:00:01Z")));
+    let t2 = at("2026-11-24T17:05:00Z");
+    let p = plan(&case, &entries, Some(&r), &cal, week, t2);
+    let d = apply(&case, &p.fire, Some(&r), t2);
+    assert_eq!(
+        (
+            d.case.escalation_level,
+            d.case.owner_team.as_str(),
+            d.case.severity
+        ),
+        (2, "supervisors", Severity::High)
+    );
+}
+
+#[test]
+fn a_paused_case_has_no_timer_and_a_resolved_one_closes_after_a_week() {
+    let (case, mut entries) = opened();
+    let cal = office();
+    let r = rule();
+    let week = SignedDuration::from_hours(24 * 7);
+    // Acknowledged at once, then waiting on the customer: the resolution clock stands still.
+    let ack = crate::case::work::decide(
+        &case,
+        &crate::case::work::CaseAction::Acknowledge,
+        "user:x",
+        at("2026-11-24T15:01:00Z"),
+    )
+    .unwrap();
+    entries.extend(ack.entries);
+    let wait = crate::case::work::decide(
+        &ack.case,
+        &crate::case::work::CaseAction::ChangeStatus {
+            to: CaseStatus::WaitingCustomer,
+        },
+        "user:x",
+        at("2026-11-24T15:02:00Z"),
+    )
+    .unwrap();
+    entries.extend(wait.entries);
+    let p = plan(
+        &wait.case,
+        &entries,
+        Some(&r),
+        &cal,
+        week,
+        at("2026-11-30T15:00:00Z"),
+    );
+    assert!(p.fire.is_empty() && p.next_at.is_none(), "{p:?}");
+
+    let res = crate::case::work::decide(
+        &wait.case,
+        &crate::case::work::CaseAction::Resolve {
+            code: ResolutionCode::CustomerInformed,
+            condition_ended_at: None,
+        },
+        "user:x",
+        at("2026-11-30T15:00:00Z"),
+    )
+    .unwrap();
+    entries.extend(res.entries);
+    let p = plan(
+        &res.case,
+        &entries,
+        Some(&r),
+        &cal,
+        week,
+        at("2026-12-01T00:00:00Z"),
+    );
+    assert_eq!(p.next_at, Some(at("2026-12-07T15:00:00Z")));
+    let p = plan(
+        &res.case,
+        &entries,
+        Some(&r),
+        &cal,
+        week,
+        at("2026-12-07T15:00:00Z"),
+    );
+    assert_eq!(p.fire, vec![TimerAction::Close]);
+    let closed = apply(&res.case, &p.fire, Some(&r), at("2026-12-07T15:00:00Z"));
+    assert_eq!(closed.case.status, CaseStatus::Closed);
+    assert_eq!(closed.entries[0].actor, "system");
+}
+
+#[test]
+fn timeline_entries_become_clock_events() {
+    let (case, mut entries) = opened();
+    let note = |actor: &str, v: Visibility| {
+        TimelineEntry::system(
+            case.id,
+            at("2026-11-24T16:00:00Z"),
+            TimelineKind::Note,
+            "n".into(),
+        )
+        .by(actor)
+        .visible(v)
+    };
+    entries.push(note("user:x", Visibility::Internal));
+    entries.push(note("user:x", Visibility::External));
+    entries.push(note("system", Visibility::External));
+    let ev = clock_events(&entries);
+    assert_eq!(ev.len(), 3);
+    assert_eq!(
+        ev[1],
+        ClockEvent::ExternalUpdate {
+            at: at("2026-11-24T16:00:00Z"),
+            automated: false
+        }
+    );
+    assert_eq!(
+        ev[2],
+        ClockEvent::ExternalUpdate {
+            at: at("2026-11-24T16:00:00Z"),
+            automated: true
+        }
+    );
+}
+
+proptest! {
+    /// Whatever pace the sweep runs at, over the same period the same warnings and breaches
+    /// fire, each once, and the ladder's steps are taken in order, each once.
+    #[test]
+    fn the_sweep_pace_does_not_change_what_fires(
+        gaps in proptest::collection::vec(1i64..=36 * 60, 1..40),
+    ) {
+        let (case, entries) = opened();
+        let end = at("2026-11-27T23:00:00Z");
+        let mut ticks = Vec::new();
+        let mut t = case.opened_at;
+        for g in gaps.iter().cycle() {
+            t += SignedDuration::from_mins(*g);
+            if t >= end {
+                break;
+            }
+            ticks.push(t);
+        }
+        ticks.push(end);
+        let (slow, slow_entries) = sweep(case.clone(), entries.clone(), &ticks);
+        let (_, fast_entries) = sweep(case, entries, &[end]);
+        let alarms = |e: &[TimelineEntry]| -> Vec<(&'static str, Option<String>)> {
+            let mut v: Vec<_> = e
+                .iter()
+                .filter(|e| matches!(e.kind, TimelineKind::SlaWarning | TimelineKind::SlaBreached))
+                .map(|e| (e.kind.as_str(), e.field.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        let expected = vec![
+            ("sla_breached", Some("first_response".to_string())),
+            ("sla_breached", Some("resolution".to_string())),
+            ("sla_warning", Some("first_response".to_string())),
+            ("sla_warning", Some("resolution".to_string())),
+        ];
+        prop_assert_eq!(alarms(&slow_entries), expected.clone());
+        prop_assert_eq!(alarms(&fast_entries), expected);
+        let levels: Vec<String> = slow_entries
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Escalated)
+            .filter_map(|e| e.after.clone())
+            .collect();
+        let climbed: Vec<String> = (1..=slow.escalation_level).map(|l| l.to_string()).collect();
+        prop_assert_eq!(levels, climbed);
+        prop_assert!(slow.escalation_level >= 1);
+    }
+}
+
+/// Swept every five minutes, the ladder reaches its top by the end of the day of the breach.
+#[test]
+fn a_regular_sweep_climbs_the_whole_ladder() {
+    let (case, entries) = opened();
+    let ticks: Vec<Timestamp> = (1..=12 * 12)
+        .map(|i| case.opened_at + SignedDuration::from_mins(5 * i))
+        .collect();
+    let (c, e) = sweep(case, entries, &ticks);
+    assert_eq!(c.escalation_level, 3);
+    let steps: Vec<(Timestamp, String)> = e
+        .iter()
+        .filter(|e| e.kind == TimelineKind::Escalated)
+        .map(|e| (e.at, e.detail.clone()))
+        .collect();
+    // First response due 11:00 New York (16:00Z), found by the 16:05Z sweep.
+    assert_eq!(
+        steps,
+        vec![
+            (
+                at("2026-11-24T16:05:00Z"),
+                "escalation step 1: notify_assignee".into()
+            ),
+            (
+                at("2026-11-24T17:05:00Z"),
+                "escalation step 2: move_to_supervisors".into()
+            ),
+            (
+                at("2026-11-24T20:05:00Z"),
+                "escalation step 3: notify_client_manager".into()
+            ),
+        ]
+    );
+}

@@ -1,0 +1,127 @@
+//! The case aggregate's storage contract: reads ([`CaseStore`]) and writes ([`CaseTx`]) of
+//! cases, their timelines, teams and each tenant's versioned case settings.
+
+use crate::Result;
+use async_trait::async_trait;
+use consign_core::case::ownership::Team;
+use consign_core::case::settings::CaseSettings;
+use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
+use consign_core::ids::{CarrierId, CaseId, PartnerId, ShipmentId, TenantId, UserId};
+use jiff::Timestamp;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub case_type: Option<String>,
+    pub status: Option<CaseStatus>,
+    /// Only cases before `resolved` (new, open, waiting).
+    pub open_only: bool,
+    pub severity: Option<Severity>,
+    pub carrier: Option<CarrierId>,
+    pub accountable: Option<String>,
+    /// The owner team's queue.
+    pub team: Option<String>,
+    /// `Some(None)`: unassigned cases only.
+    pub assignee: Option<Option<UserId>>,
+    pub shipment: Option<ShipmentId>,
+    /// EDI cases about groups sent to this trading partner.
+    pub partner: Option<PartnerId>,
+    pub opened_from: Option<Timestamp>,
+    pub opened_to: Option<Timestamp>,
+    /// The queue's order: the next SLA deadline first, then cases without one (no cursor).
+    pub by_sla: bool,
+    pub after: Option<CaseId>,
+    pub limit: u32,
+}
+
+/// One stored version of a tenant's case settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCaseSettings {
+    pub version: i64,
+    pub settings: CaseSettings,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+#[async_trait]
+pub trait CaseStore {
+    async fn cases(&self, tenant: TenantId, filter: &CaseFilter) -> Result<Vec<Case>>;
+    async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>>;
+    async fn case_by_number(&self, tenant: TenantId, number: &str) -> Result<Option<Case>>;
+    async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>>;
+    /// The timelines of several cases, each in `seq` order.
+    async fn case_timelines(
+        &self,
+        cases: &[(TenantId, CaseId)],
+    ) -> Result<HashMap<CaseId, Vec<TimelineEntry>>>;
+    async fn cases_opened_by_type(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, i64)>>;
+    /// The cases a report on `[from, to)` needs: opened before `to`, and still open or
+    /// changed since `from`.
+    async fn cases_in_period(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Case>>;
+    /// Open cases per assignee, across tenants (an agent's load is all of their work).
+    async fn open_cases_per_assignee(&self) -> Result<Vec<(UserId, u32)>>;
+    /// The tenant's case settings in force (its newest version), if it stored any.
+    async fn case_settings(&self, tenant: TenantId) -> Result<Option<StoredCaseSettings>>;
+    /// Every team with its members, by name.
+    async fn teams(&self) -> Result<Vec<Team>>;
+}
+
+/// The writes of cases, their timelines, teams and settings (part of every [`crate::Tx`]).
+#[async_trait]
+pub trait CaseTx: Send {
+    /// Open cases of one type that belong to a carrier or to an EDI group, not to a shipment.
+    async fn open_non_shipment_cases(
+        &mut self,
+        tenant: TenantId,
+        case_type: &str,
+    ) -> Result<Vec<Case>>;
+    /// The open cases of these shipments, locked until commit where writers run concurrently
+    /// (the rule engine then writes them whole, so an agent's change cannot slip between).
+    async fn open_cases(&mut self, tenant: TenantId, shipments: &[ShipmentId])
+    -> Result<Vec<Case>>;
+    async fn insert_cases(&mut self, cases: &[Case]) -> Result<()>;
+    /// Writes the changeable fields of existing cases (their rows are locked by this
+    /// transaction).
+    async fn update_cases(&mut self, cases: &[Case]) -> Result<()>;
+    async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()>;
+    /// The case, locked until commit.
+    async fn lock_case(&mut self, tenant: TenantId, id: CaseId) -> Result<Option<Case>>;
+    /// Writes the case if it is still at `expected_version`; false when someone else changed
+    /// it first.
+    async fn save_case(&mut self, case: &Case, expected_version: i64) -> Result<bool>;
+    async fn timeline_of(&mut self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>>;
+    async fn timelines_of(
+        &mut self,
+        cases: &[(TenantId, CaseId)],
+    ) -> Result<HashMap<CaseId, Vec<TimelineEntry>>>;
+    /// The ids the filter selects, read in this transaction (bulk actions).
+    async fn case_ids(&mut self, tenant: TenantId, filter: &CaseFilter) -> Result<Vec<CaseId>>;
+    /// Claims up to `limit` cases whose timer is due at `now`, oldest first, locked until
+    /// commit; where writers run concurrently, rows another transaction holds are skipped
+    /// (`FOR UPDATE SKIP LOCKED`), so two sweepers never claim one case.
+    async fn claim_due_cases(&mut self, now: Timestamp, limit: u32) -> Result<Vec<Case>>;
+    /// Puts every case of the tenant not yet closed under the sweep's eyes at `now` (new
+    /// settings re-plan their deadlines).
+    async fn replan_open_cases(&mut self, tenant: TenantId, now: Timestamp) -> Result<u64>;
+    /// Stores a new version of the tenant's settings and returns its number.
+    async fn insert_case_settings(
+        &mut self,
+        tenant: TenantId,
+        settings: &CaseSettings,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<i64>;
+    /// Creates or replaces a team and its member list.
+    async fn put_team(&mut self, team: &Team, at: Timestamp) -> Result<()>;
+    async fn set_last_assigned(&mut self, team: &str, user: UserId) -> Result<()>;
+}

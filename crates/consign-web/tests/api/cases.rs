@@ -1,0 +1,722 @@
+//! Case work over HTTP: the queue, opening by hand, taking, notes, waiting on the customer,
+//! resolving with a code, reopening; `If-Match` and 412; who sees and does what; bulk
+//! actions; settings and SLA timers; KPIs.
+
+use crate::harness::{TestApp, field_errors, problem, shipment_body, spawn_all};
+use reqwest::Response;
+use serde_json::{Value, json};
+
+/// A person signed in with a cookie session (what the dashboard uses), with their CSRF token.
+struct Person {
+    http: reqwest::Client,
+    csrf: String,
+    id: String,
+    base: String,
+}
+
+impl Person {
+    async fn new(t: &TestApp, email: &str, role: &str, tenants: &[&str]) -> Person {
+        let res = t
+            .post(
+                "/api/v1/users",
+                &t.admin_token,
+                &json!({"email": email, "name": email, "role": role, "tenants": tenants,
+                        "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let user: Value = res.json().await.unwrap();
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let res = http
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        Person {
+            http,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            id: user["id"].as_str().unwrap().to_string(),
+            base: t.base.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Response {
+        let mut r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(body);
+        if let Some(v) = if_match {
+            r = r.header("if-match", v);
+        }
+        r.send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Response {
+        self.send(reqwest::Method::POST, path, body, None).await
+    }
+
+    /// An action on a case; with `version`, sent with `If-Match`.
+    async fn act(&self, case: &str, body: Value, version: Option<i64>) -> Response {
+        let tag = version.map(|v| format!("\"{v}\""));
+        self.send(
+            reqwest::Method::POST,
+            &format!("/api/v1/tenants/alpha/cases/{case}/actions"),
+            &body,
+            tag.as_deref(),
+        )
+        .await
+    }
+}
+
+async fn ok(res: Response) -> Value {
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+fn kinds(view: &Value) -> Vec<String> {
+    view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+struct Desk {
+    agent: Person,
+    agent2: Person,
+    supervisor: Person,
+    client: Person,
+    shipment: String,
+}
+
+/// Tenant alpha with a shipment, two agents and a supervisor in team `exceptions`, and a
+/// client manager.
+async fn desk(t: &TestApp) -> Desk {
+    t.tenant("alpha").await;
+    let agent = Person::new(t, "ann@provider.test", "agent", &["alpha"]).await;
+    let agent2 = Person::new(t, "bob@provider.test", "agent", &["alpha"]).await;
+    let supervisor = Person::new(t, "sue@provider.test", "supervisor", &["alpha"]).await;
+    let client = Person::new(t, "cm@client.test", "client_manager", &["alpha"]).await;
+    for (team, members) in [
+        ("exceptions", vec![&agent.id, &agent2.id]),
+        ("supervisors", vec![&supervisor.id]),
+    ] {
+        let members: Vec<Value> = members
+            .into_iter()
+            .map(|u| json!({"user": u, "on_shift": true}))
+            .collect();
+        let res = t
+            .req(reqwest::Method::PUT, &format!("/api/v1/teams/{team}"), &t.admin_token)
+            .json(&json!({"name": team, "description": "desk", "assignment": "manual", "members": members}))
+            .send()
+            .await
+            .unwrap();
+        ok(res).await;
+    }
+    let s = ok(t
+        .post(
+            "/api/v1/tenants/alpha/shipments",
+            &t.admin_token,
+            &shipment_body("1ZCASE001", None),
+        )
+        .await)
+    .await;
+    Desk {
+        agent,
+        agent2,
+        supervisor,
+        client,
+        shipment: s["id"].as_str().unwrap().to_string(),
+    }
+}
+
+fn new_case(shipment: &str) -> Value {
+    json!({
+        "subject": {"shipment": shipment},
+        "case_type": "damaged",
+        "severity": "high",
+        "accountable": "carrier",
+        "team": "exceptions",
+        "description": "Customer reports a crushed box"
+    })
+}
+
+#[tokio::test]
+async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let res = d
+            .agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+            .await;
+        assert_eq!(res.status(), 201);
+        assert_eq!(res.headers()["etag"], "\"1\"");
+        let case = ok(res).await;
+        let id = case["id"].as_str().unwrap().to_string();
+        assert_eq!(case["status"], "open");
+        assert_eq!(case["timeline"][0]["actor"], format!("user:{}", d.agent.id));
+
+        // The team's queue, unassigned, by SLA deadline.
+        let queue = ok(d
+            .agent
+            .get("/api/v1/tenants/alpha/cases?open=true&team=exceptions&assignee=none&sort=sla")
+            .await)
+        .await;
+        assert_eq!(queue["items"][0]["id"], id.as_str(), "{queue}");
+
+        // Ann takes it; Bob, who saw version 1 too, is refused with the case as it is now.
+        let took = ok(d
+            .agent
+            .act(
+                &id,
+                json!({"action": "assign", "assignee": d.agent.id}),
+                Some(1),
+            )
+            .await)
+        .await;
+        assert_eq!(took["version"], 2);
+        let stale = problem(
+            d.agent2
+                .act(
+                    &id,
+                    json!({"action": "assign", "assignee": d.agent2.id}),
+                    Some(1),
+                )
+                .await,
+            412,
+        )
+        .await;
+        assert_eq!(stale["current"]["version"], 2, "{stale}");
+        assert_eq!(stale["current"]["assignee"], d.agent.id.as_str());
+        // Without If-Match Bob still may not take Ann's case: reassigning is a supervisor's.
+        problem(
+            d.agent2
+                .act(
+                    &id,
+                    json!({"action": "assign", "assignee": d.agent2.id}),
+                    None,
+                )
+                .await,
+            403,
+        )
+        .await;
+
+        ok(d.agent
+            .act(
+                &id,
+                json!({"action": "note", "text": "Depot says the box was wet"}),
+                Some(2),
+            )
+            .await)
+        .await;
+        let ext = ok(d
+            .agent
+            .act(
+                &id,
+                json!({"action": "note", "text": "We are on it", "visibility": "external"}),
+                None,
+            )
+            .await)
+        .await;
+        assert!(ext["first_response_at"].is_string(), "{ext}");
+        let waiting = ok(d
+            .agent
+            .act(
+                &id,
+                json!({"action": "change_status", "to": "waiting_customer"}),
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(waiting["status"], "waiting_customer");
+
+        // The client manager sees the external part only, and answers.
+        let seen = ok(d
+            .client
+            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
+            .await)
+        .await;
+        let text = seen.to_string();
+        assert!(
+            !text.contains("box was wet"),
+            "internal note leaked: {text}"
+        );
+        assert!(text.contains("We are on it"));
+        assert!(!kinds(&seen).contains(&"assigned".to_string()), "{seen}");
+        let answered = ok(d
+            .client
+            .act(
+                &id,
+                json!({"action": "answer", "text": "Photos attached to the e-mail"}),
+                None,
+            )
+            .await)
+        .await;
+        assert!(kinds(&answered).contains(&"message_in".to_string()));
+        problem(
+            d.client
+                .act(
+                    &id,
+                    json!({"action": "note", "text": "x", "visibility": "internal"}),
+                    None,
+                )
+                .await,
+            403,
+        )
+        .await;
+        problem(
+            d.client
+                .act(&id, json!({"action": "change_status", "to": "open"}), None)
+                .await,
+            403,
+        )
+        .await;
+
+        // Back to work, then resolved with a code (none: refused).
+        ok(d.agent
+            .act(&id, json!({"action": "change_status", "to": "open"}), None)
+            .await)
+        .await;
+        let p = problem(
+            d.agent.act(&id, json!({"action": "resolve"}), None).await,
+            422,
+        )
+        .await;
+        assert!(p.to_string().contains("code"), "{p}");
+        let p = problem(
+            d.agent
+                .act(&id, json!({"action": "resolve", "code": "fixed"}), None)
+                .await,
+            422,
+        )
+        .await;
+        assert!(p.to_string().contains("fixed"), "{p}");
+        let resolved = ok(d
+            .agent
+            .act(
+                &id,
+                json!({"action": "resolve", "code": "customer_informed"}),
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(resolved["status"], "resolved");
+        assert_eq!(resolved["resolution"], "customer_informed");
+        let p = problem(
+            d.agent
+                .act(
+                    &id,
+                    json!({"action": "change_status", "to": "waiting_carrier"}),
+                    None,
+                )
+                .await,
+            409,
+        )
+        .await;
+        assert_eq!(
+            p["detail"],
+            "a case in status resolved cannot change status to waiting_carrier"
+        );
+        let reopened = ok(d
+            .agent
+            .act(
+                &id,
+                json!({"action": "reopen", "reason": "Customer found a second damaged item"}),
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(
+            (
+                reopened["status"].as_str(),
+                reopened["reopen_count"].as_i64()
+            ),
+            (Some("open"), Some(1))
+        );
+        let kinds_now = kinds(&reopened);
+        for k in [
+            "created",
+            "assigned",
+            "note",
+            "status_changed",
+            "message_in",
+            "resolved",
+            "reopened",
+        ] {
+            assert!(
+                kinds_now.contains(&k.to_string()),
+                "{k} missing: {kinds_now:?}"
+            );
+        }
+
+        // A supervisor reassigns; an assignee outside the team is refused by name.
+        let p = problem(
+            d.supervisor
+                .act(
+                    &id,
+                    json!({"action": "assign", "team": "exceptions", "assignee": d.supervisor.id}),
+                    None,
+                )
+                .await,
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&p)[0].0, "assignee");
+        let moved = ok(d
+            .supervisor
+            .act(
+                &id,
+                json!({"action": "assign", "assignee": d.agent2.id}),
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(moved["assignee"], d.agent2.id.as_str());
+
+        // Every action is audited under its person.
+        let audit = ok(t
+            .get(
+                &format!("/api/v1/tenants/alpha/audit/case/{id}"),
+                &t.admin_token,
+            )
+            .await)
+        .await;
+        let actions: Vec<&str> = audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for a in [
+            "opened_by_hand",
+            "assign",
+            "note",
+            "change_status",
+            "resolve",
+            "reopen",
+        ] {
+            assert!(actions.contains(&a), "{a} not audited: {actions:?}");
+        }
+
+        // Another tenant's case is not found, whoever asks.
+        t.tenant("beta").await;
+        let other = ok(t
+            .post(
+                "/api/v1/tenants/beta/shipments",
+                &t.admin_token,
+                &shipment_body("1ZBETA01", None),
+            )
+            .await)
+        .await;
+        let beta_case = ok(t
+            .post(
+                "/api/v1/tenants/beta/cases",
+                &t.admin_token,
+                &json!({"subject": {"shipment": other["id"]}, "case_type": "damaged", "severity": "low",
+                        "accountable": "carrier", "description": "x"}),
+            )
+            .await)
+        .await;
+        let bid = beta_case["id"].as_str().unwrap();
+        problem(
+            d.agent
+                .get(&format!("/api/v1/tenants/alpha/cases/{bid}"))
+                .await,
+            404,
+        )
+        .await;
+        problem(
+            d.agent
+                .act(bid, json!({"action": "acknowledge"}), None)
+                .await,
+            404,
+        )
+        .await;
+        problem(
+            d.agent
+                .post("/api/v1/tenants/alpha/cases", &json!({"subject": {"shipment": other["id"]},
+                    "case_type": "damaged", "severity": "low", "accountable": "carrier", "description": "x"}))
+                .await,
+            404,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn two_agents_acting_at_once_lose_no_action() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let case = ok(d
+            .agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+            .await)
+        .await;
+        let id = case["id"].as_str().unwrap().to_string();
+        for round in 0..5 {
+            let view = ok(d
+                .agent
+                .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
+                .await)
+            .await;
+            let v = view["version"].as_i64().unwrap();
+            let (a, b) = tokio::join!(
+                d.agent.act(
+                    &id,
+                    json!({"action": "note", "text": format!("ann {round}")}),
+                    Some(v)
+                ),
+                d.agent2.act(
+                    &id,
+                    json!({"action": "note", "text": format!("bob {round}")}),
+                    Some(v)
+                ),
+            );
+            let mut codes = [a.status().as_u16(), b.status().as_u16()];
+            codes.sort();
+            assert_eq!(codes, [200, 412], "{}: round {round}", t.engine);
+            let after = ok(d
+                .agent
+                .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
+                .await)
+            .await;
+            assert_eq!(
+                after["version"].as_i64().unwrap(),
+                v + 1,
+                "exactly one write"
+            );
+            let notes = after["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "note")
+                .count();
+            assert_eq!(
+                notes,
+                round + 1,
+                "the winner's note is kept, the loser's not half-written"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn bulk_actions_are_all_or_nothing_over_the_selection_seen() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let s = ok(t
+                .post(
+                    "/api/v1/tenants/alpha/shipments",
+                    &t.admin_token,
+                    &shipment_body(&format!("1ZBULK{i}"), None),
+                )
+                .await)
+            .await;
+            let c = ok(d
+                .agent
+                .post(
+                    "/api/v1/tenants/alpha/cases",
+                    &new_case(s["id"].as_str().unwrap()),
+                )
+                .await)
+            .await;
+            ids.push(c["id"].as_str().unwrap().to_string());
+        }
+        let filter = json!({"team": "exceptions", "open": "true"});
+        // An agent may not act in bulk.
+        problem(
+            d.agent
+                .post(
+                    "/api/v1/tenants/alpha/cases/bulk",
+                    &json!({"filter": filter, "expected": ids,
+                    "action": {"action": "assign", "assignee": d.agent.id}}),
+                )
+                .await,
+            403,
+        )
+        .await;
+        // A selection that changed meanwhile changes nothing.
+        let p = problem(
+            d.supervisor
+                .post(
+                    "/api/v1/tenants/alpha/cases/bulk",
+                    &json!({"filter": filter, "expected": &ids[..2],
+                    "action": {"action": "assign", "assignee": d.agent2.id}}),
+                )
+                .await,
+            409,
+        )
+        .await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("selection changed"),
+            "{p}"
+        );
+        let unassigned = ok(d
+            .supervisor
+            .get("/api/v1/tenants/alpha/cases?assignee=none")
+            .await)
+        .await;
+        assert_eq!(unassigned["items"].as_array().unwrap().len(), 3);
+        let done = ok(d
+            .supervisor
+            .post(
+                "/api/v1/tenants/alpha/cases/bulk",
+                &json!({"filter": filter, "expected": ids,
+                "action": {"action": "assign", "assignee": d.agent2.id}}),
+            )
+            .await)
+        .await;
+        assert_eq!(done["changed"], 3);
+        let mine = ok(d
+            .agent2
+            .get(&format!(
+                "/api/v1/tenants/alpha/cases?assignee={}",
+                d.agent2.id
+            ))
+            .await)
+        .await;
+        assert_eq!(mine["items"].as_array().unwrap().len(), 3);
+        // Resolving is not a bulk action.
+        problem(
+            d.supervisor
+                .post(
+                    "/api/v1/tenants/alpha/cases/bulk",
+                    &json!({"filter": filter, "expected": ids,
+                    "action": {"action": "resolve", "code": "duplicate"}}),
+                )
+                .await,
+            422,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let put = |body: Value| {
+            t.req(
+                reqwest::Method::PUT,
+                "/api/v1/tenants/alpha/case-settings",
+                &t.admin_token,
+            )
+            .json(&body)
+            .send()
+        };
+        // Refused with every problem named.
+        let p = problem(
+            put(json!({
+                "calendars": {"office": {"time_zone": "Europe/Atlantis", "hours": [
+                    {"weekday": "monday", "open": "09:00", "close": "17:00"},
+                    {"weekday": "monday", "open": "12:00", "close": "18:00"}]}},
+                "policies": {"rules": [{"name": "p", "calendar": "office", "resolution": {"minutes": -5}}]},
+                "ownership": {"rows": [{"case_type": "damaged", "team": "nobody-here"}]}
+            }))
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        let fields: Vec<String> = field_errors(&p).into_iter().map(|(f, _)| f).collect();
+        for f in [
+            "calendars.office.time_zone",
+            "policies.rules[0].resolution.minutes",
+            "ownership.rows[0].team",
+        ] {
+            assert!(fields.contains(&f.to_string()), "{f} not named: {fields:?}");
+        }
+        assert!(
+            fields
+                .iter()
+                .any(|f| f.starts_with("calendars.office.hours")),
+            "{fields:?}"
+        );
+        // 24×7 targets of minutes, so the test does not wait on office hours.
+        let stored = ok(put(json!({
+            "policies": {"rules": [{"name": "fast", "first_response": {"minutes": 10, "business": false},
+                "resolution": {"minutes": 60, "business": false}}]}
+        }))
+        .await
+        .unwrap())
+        .await;
+        assert_eq!(stored["version"], 1);
+        let case = ok(d
+            .agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+            .await)
+        .await;
+        let id = case["id"].as_str().unwrap().to_string();
+        assert!(case["sla_due_at"].is_string(), "{case}");
+        let opened: jiff::Timestamp = case["opened_at"].as_str().unwrap().parse().unwrap();
+        // 8 minutes on: first response warned (75 % of 10); 11: breached, step 1; 72: two
+        // more steps, and the resolution breached too.
+        let at = |m: i64| opened + jiff::SignedDuration::from_mins(m);
+        let s = t.app.sweep_all_case_timers(at(8), 100).await.unwrap();
+        assert_eq!(s.warnings, 1);
+        let s = t.app.sweep_all_case_timers(at(8), 100).await.unwrap();
+        assert_eq!((s.warnings, s.breaches), (0, 0), "a timer fires once");
+        t.app.sweep_all_case_timers(at(11), 100).await.unwrap();
+        t.app.sweep_all_case_timers(at(72), 100).await.unwrap();
+        t.app.sweep_all_case_timers(at(400), 100).await.unwrap();
+        let view = ok(d
+            .supervisor
+            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
+            .await)
+        .await;
+        let k = kinds(&view);
+        let count = |name: &str| k.iter().filter(|x| *x == name).count();
+        assert_eq!(
+            (
+                count("sla_warning"),
+                count("sla_breached"),
+                count("escalated")
+            ),
+            (2, 2, 3),
+            "{k:?}"
+        );
+        assert_eq!(view["owner_team"], "supervisors");
+        assert_eq!(
+            view["severity"], "critical",
+            "raised one step by the ladder"
+        );
+        assert_eq!(view["escalation_level"], 3);
+        // The client does not see how the provider works the case.
+        let seen = ok(d
+            .client
+            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
+            .await)
+        .await;
+        assert!(
+            !kinds(&seen)
+                .iter()
+                .any(|k| k.starts_with("sla_") || k == "escalated")
+        );
+    }
+}
