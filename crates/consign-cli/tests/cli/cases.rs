@@ -78,7 +78,7 @@ async fn an_agent_works_a_case_and_the_report_counts_it() {
         assert!(e.ok(&["cases", "set-team", &team]).contains("2 member(s)"));
         let ships = e.write(
             "s.csv",
-            b"carrier,service_level,tracking_number,origin_city,origin_postal_code,origin_country,destination_city,destination_postal_code,destination_country,weight_kg,pieces\nUPSN,ground,1ZCLI1,Dallas,75201,US,Austin,78701,US,2.5,1\n",
+            b"carrier,service_level,tracking_number,origin_city,origin_postal_code,origin_country,origin_time_zone,destination_city,destination_postal_code,destination_country,destination_time_zone,weight_kg,pieces\nUPSN,ground,1ZCLI1,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,2.5,1\n",
         );
         e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
 
@@ -254,7 +254,7 @@ async fn settings_from_a_file_and_timers_at_an_instant() {
         ]);
         let ships = e.write(
             "s.csv",
-            b"carrier,service_level,tracking_number,origin_city,origin_postal_code,origin_country,destination_city,destination_postal_code,destination_country,weight_kg,pieces\nUPSN,ground,1ZCLI2,Dallas,75201,US,Austin,78701,US,2.5,1\n",
+            b"carrier,service_level,tracking_number,origin_city,origin_postal_code,origin_country,origin_time_zone,destination_city,destination_postal_code,destination_country,destination_time_zone,weight_kg,pieces\nUPSN,ground,1ZCLI2,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,2.5,1\n",
         );
         e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
         e.ok(&[

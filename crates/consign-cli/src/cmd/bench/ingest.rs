@@ -128,13 +128,13 @@ fn engine_of(url: &str) -> String {
     .into()
 }
 
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+pub(super) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let d = std::env::temp_dir().join(format!("consign-bench-{}", std::process::id()));
     std::fs::create_dir_all(&d)?;
     Ok(d)
 }
 
-async fn throwaway_pg(server: &str) -> anyhow::Result<(String, String, String)> {
+pub(super) async fn throwaway_pg(server: &str) -> anyhow::Result<(String, String, String)> {
     use sqlx::Connection;
     let name = format!("consign_bench_{}", std::process::id());
     let mut c = sqlx::PgConnection::connect(server)
@@ -147,7 +147,7 @@ async fn throwaway_pg(server: &str) -> anyhow::Result<(String, String, String)> 
     Ok((format!("{base}/{name}"), server.to_string(), name))
 }
 
-async fn drop_pg(server: &str, name: &str) {
+pub(super) async fn drop_pg(server: &str, name: &str) {
     use sqlx::Connection;
     if let Ok(mut c) = sqlx::PgConnection::connect(server).await {
         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
@@ -215,7 +215,7 @@ async fn insert_shipments(app: &App, shipments: Vec<Shipment>) -> anyhow::Result
     Ok(())
 }
 
-async fn tenant_with_carriers(
+pub(super) async fn tenant_with_carriers(
     app: &App,
     slug: &str,
 ) -> anyhow::Result<(Tenant, Vec<(String, CarrierId)>)> {

@@ -2,6 +2,7 @@
 //! per benchmark.
 
 mod ingest;
+mod timers;
 
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -44,32 +45,64 @@ pub enum BenchCmd {
         #[arg(long)]
         postgres_only: bool,
     },
+    /// The SLA timer sweep over many open cases on an office-hours calendar, a share of them
+    /// due, on a fresh SQLite file and, when reachable, a fresh PostgreSQL database.
+    #[command(after_help = "Example:\n  consign bench timers --cases 100000 --due-percent 1")]
+    Timers {
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        due_percent: u32,
+        /// Server for the PostgreSQL run (a throwaway database is created on it).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
+    },
 }
 
 /// `database_url` is the global `--database-url`: given, the benchmark runs on that database
 /// only.
 pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<ExitCode> {
-    let BenchCmd::Ingest {
-        events,
-        shipments,
-        batch,
-        webhooks,
-        webhook_rounds,
-        sweep_shipments,
-        postgres_url,
-        sqlite_only,
-        postgres_only,
-    } = cmd;
-    ingest::ingest(ingest::IngestBench {
-        events,
-        shipments,
-        batch,
-        webhooks,
-        webhook_rounds: webhook_rounds as usize,
-        sweep_shipments,
-        postgres_url: (!sqlite_only).then_some(postgres_url),
-        postgres_only,
-        database_url,
-    })
-    .await
+    match cmd {
+        BenchCmd::Timers {
+            cases,
+            due_percent,
+            postgres_url,
+            sqlite_only,
+        } => {
+            timers::timers(
+                cases,
+                due_percent,
+                (!sqlite_only).then_some(postgres_url),
+                database_url,
+            )
+            .await
+        }
+        BenchCmd::Ingest {
+            events,
+            shipments,
+            batch,
+            webhooks,
+            webhook_rounds,
+            sweep_shipments,
+            postgres_url,
+            sqlite_only,
+            postgres_only,
+        } => {
+            ingest::ingest(ingest::IngestBench {
+                events,
+                shipments,
+                batch,
+                webhooks,
+                webhook_rounds: webhook_rounds as usize,
+                sweep_shipments,
+                postgres_url: (!sqlite_only).then_some(postgres_url),
+                postgres_only,
+                database_url,
+            })
+            .await
+        }
+    }
 }
