@@ -38,7 +38,7 @@ struct Figures {
     sweep: Option<(u64, f64)>,
 }
 
-type Target = (String, String, Option<(String, String)>);
+pub(super) type Target = (String, String, Option<(String, String)>);
 
 pub async fn ingest(b: IngestBench) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;

@@ -1,7 +1,7 @@
 //! `consign bench timers`: the SLA timer sweep over many open cases of which a share is due,
 //! on business calendars, on each engine. Figures only; nothing here asserts a time.
 
-use super::ingest::{drop_pg, tempfile_dir, tenant_with_carriers, throwaway_pg};
+use super::ingest::{Target, drop_pg, tempfile_dir, tenant_with_carriers, throwaway_pg};
 use anyhow::Context;
 use consign_app::App;
 use consign_core::access::Principal;
@@ -44,7 +44,7 @@ pub async fn timers(
     database_url: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
-    let mut targets: Vec<(String, String, Option<(String, String)>)> = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
     match database_url {
         Some(url) => targets.push(("given".into(), url, None)),
         None => {
