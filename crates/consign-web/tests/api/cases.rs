@@ -720,3 +720,136 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
         );
     }
 }
+
+/// Two servers on one PostgreSQL sweep the same due timers at the same instants: every
+/// warning, breach, escalation step and automatic close is recorded exactly once.
+#[tokio::test]
+async fn two_servers_on_one_postgres_fire_every_timer_once() {
+    use consign_core::access::Principal;
+    use consign_core::time::SystemClock;
+    let Some(url) = consign_store::testing::fresh_postgres_url().await else {
+        eprintln!("SKIPPED: no PostgreSQL (required under CI=true)");
+        return;
+    };
+    let server = |store| {
+        consign_app::App::new(
+            store,
+            std::sync::Arc::new(SystemClock),
+            std::env::temp_dir(),
+        )
+    };
+    let a = server(consign_store::open(&url).await.unwrap());
+    let b = server(consign_store::open(&url).await.unwrap());
+    let sys = Principal::system();
+    let t = a
+        .create_tenant(
+            &sys,
+            consign_core::tenant::NewTenant {
+                slug: "alpha".into(),
+                name: "Alpha".into(),
+                time_zone: "UTC".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let carrier = a
+        .create_carrier(
+            &sys,
+            &t,
+            consign_core::party::NewCarrier {
+                name: "UPS".into(),
+                scac: Some("UPSN".into()),
+                mode: consign_core::party::Mode::Parcel,
+            },
+        )
+        .await
+        .unwrap();
+    let settings: consign_core::case::settings::CaseSettings = serde_json::from_value(json!({
+        "policies": {"rules": [{"name": "fast", "first_response": {"minutes": 10, "business": false},
+            "resolution": {"minutes": 60, "business": false}}]},
+        "close_after_days": 1
+    }))
+    .unwrap();
+    a.put_case_settings(&sys, &t, settings).await.unwrap();
+    let n = 60;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let (c, _) = a
+            .open_case(
+                &sys,
+                &t,
+                consign_app::cases::actions::ManualCase {
+                    subject: consign_core::case::CaseSubject::Carrier(carrier.id),
+                    case_type: format!("check_{i}"),
+                    severity: consign_core::case::Severity::Medium,
+                    accountable: "carrier".into(),
+                    team: None,
+                    assignee: None,
+                    description: "x".into(),
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(c.id);
+    }
+    // Half the cases are resolved at once, so the automatic close fires for them too.
+    for id in ids.iter().step_by(2) {
+        a.act_on_case(
+            &sys,
+            &t,
+            *id,
+            consign_core::case::work::CaseAction::Resolve {
+                code: consign_core::case::ResolutionCode::NoActionNeeded,
+                condition_ended_at: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let start = a.now();
+    for m in [8, 11, 50, 72, 140, 260, 2_000] {
+        let at = start + jiff::SignedDuration::from_mins(m);
+        // Small batches, so the two servers interleave over the same due rows.
+        let (ra, rb) = tokio::join!(
+            a.sweep_all_case_timers(at, 7),
+            b.sweep_all_case_timers(at, 7)
+        );
+        ra.unwrap();
+        rb.unwrap();
+    }
+    for (k, id) in ids.iter().enumerate() {
+        let (case, timeline) = a.get_case(&sys, &t, *id).await.unwrap();
+        let seqs: Vec<u32> = timeline.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=timeline.len() as u32).collect::<Vec<_>>(),
+            "no gap, no repeat"
+        );
+        let count = |kind: &str, field: Option<&str>| {
+            timeline
+                .iter()
+                .filter(|e| {
+                    e.kind.as_str() == kind && (field.is_none() || e.field.as_deref() == field)
+                })
+                .count()
+        };
+        if k % 2 == 0 {
+            assert_eq!(case.status.as_str(), "closed");
+            assert_eq!(count("closed", None), 1, "{timeline:?}");
+            assert_eq!(count("sla_warning", None), 0);
+        } else {
+            for m in ["first_response", "resolution"] {
+                assert_eq!(count("sla_warning", Some(m)), 1, "{m}: {timeline:?}");
+                assert_eq!(count("sla_breached", Some(m)), 1, "{m}: {timeline:?}");
+            }
+            let levels: Vec<String> = timeline
+                .iter()
+                .filter(|e| e.kind.as_str() == "escalated")
+                .filter_map(|e| e.after.clone())
+                .collect();
+            assert_eq!(levels, ["1", "2", "3"], "{timeline:?}");
+            assert_eq!(case.escalation_level, 3);
+        }
+    }
+}
