@@ -6,9 +6,8 @@ use consign_edi::{
     Envelope, GroupResult, OutgoingSet, Usage, WriteOptions, X12Version, X231A1, ack_997, ack_999,
     read, ta1, write_interchange, write_interchange_with_gs08,
 };
-use jiff::civil::{date, time};
 
-use crate::support::{LENIENT, SAMPLES, STRICT, line, read_sample};
+use crate::support::{LENIENT, SAMPLES, STRICT, line, partner_envelope, read_sample};
 
 fn ack_lines(set: &OutgoingSet) -> Vec<String> {
     set.segments.iter().map(line).collect()
@@ -216,24 +215,8 @@ fn the_997_we_write_is_read_back_by_our_997_reader() {
         let doc = read_sample(name, options);
         let g = &doc.interchanges[0].groups[0];
         let ack = ack_997(g, &GroupResult::with_mappings(g, &options), "0001");
-        let envelope = Envelope {
-            sender_qualifier: "ZZ".into(),
-            sender_id: "CONSIGN".into(),
-            receiver_qualifier: "ZZ".into(),
-            receiver_id: "PARTNER".into(),
-            application_sender: None,
-            application_receiver: None,
-            date: date(2026, 1, 2),
-            time: time(3, 4, 0, 0),
-            interchange_control: 5,
-            group_control: 6,
-            functional_id: "FA".into(),
-            version: X12Version::V005010,
-            usage: Usage::Production,
-            ack_requested: false,
-        };
         let bytes = write_interchange(
-            &envelope,
+            &partner_envelope(),
             std::slice::from_ref(&ack),
             &WriteOptions::default(),
         )
@@ -264,20 +247,13 @@ fn the_997_we_write_is_read_back_by_our_997_reader() {
     let ack = ack_997(g, &GroupResult::with_mappings(g, &STRICT), "0001");
     let bytes = write_interchange(
         &Envelope {
-            sender_qualifier: "ZZ".into(),
             sender_id: "A".into(),
-            receiver_qualifier: "ZZ".into(),
             receiver_id: "B".into(),
-            application_sender: None,
-            application_receiver: None,
-            date: date(2026, 1, 2),
-            time: time(3, 4, 0, 0),
             interchange_control: 1,
             group_control: 1,
-            functional_id: "FA".into(),
             version: X12Version::V004010,
             usage: Usage::Test,
-            ack_requested: false,
+            ..partner_envelope()
         },
         &[ack],
         &WriteOptions::default(),
@@ -365,24 +341,8 @@ fn the_999_we_write_is_read_back_strictly_without_faults() {
         let doc = read_sample(name, options);
         let g = &doc.interchanges[0].groups[0];
         let ack = ack_999(g, &GroupResult::with_mappings(g, &options), "0001");
-        let envelope = Envelope {
-            sender_qualifier: "ZZ".into(),
-            sender_id: "CONSIGN".into(),
-            receiver_qualifier: "ZZ".into(),
-            receiver_id: "PARTNER".into(),
-            application_sender: None,
-            application_receiver: None,
-            date: date(2026, 1, 2),
-            time: time(3, 4, 0, 0),
-            interchange_control: 5,
-            group_control: 6,
-            functional_id: "FA".into(),
-            version: X12Version::V005010,
-            usage: Usage::Production,
-            ack_requested: false,
-        };
         let bytes = write_interchange_with_gs08(
-            &envelope,
+            &partner_envelope(),
             X231A1,
             std::slice::from_ref(&ack),
             &WriteOptions::default(),

@@ -9,9 +9,8 @@ use consign_edi::{
     Envelope, GroupResult, OutgoingSet, ReadOptions, Usage, WriteOptions, X12Version, ack_997,
     ack_999, parse_any, prepare, read, ta1, tokenize_count, write_interchange, write_segments,
 };
-use jiff::civil::{date, time};
 
-use crate::support::STRICT;
+use crate::support::{STRICT, partner_envelope};
 
 fn fuzz_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/edi/fuzz")
@@ -94,20 +93,12 @@ fn every_saved_fuzz_input_reads_without_panicking() {
 
 fn envelope_940() -> Envelope {
     Envelope {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "CONSIGN".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "PARTNER".into(),
-        application_sender: None,
-        application_receiver: None,
-        date: date(2026, 1, 2),
-        time: time(3, 4, 0, 0),
         interchange_control: 7,
         group_control: 8,
         functional_id: "OW".into(),
         version: X12Version::V004010,
         usage: Usage::Test,
-        ack_requested: false,
+        ..partner_envelope()
     }
 }
 

@@ -240,6 +240,47 @@ fn party(
     }
 }
 
+/// A date, time and X12 time code written as `2026-03-10 07:52:00 PT`.
+fn moment(when: &str) -> (Date, Time, &str) {
+    let [d, t, zone] = when.split(' ').collect::<Vec<_>>()[..] else {
+        panic!("bad moment {when:?} in a fixture: want `date time zone`");
+    };
+    let date = Date::from_str(d).unwrap_or_else(|e| panic!("bad date {d:?} in a fixture: {e}"));
+    let time = Time::from_str(t).unwrap_or_else(|e| panic!("bad time {t:?} in a fixture: {e}"));
+    (date, time, zone)
+}
+
+/// A G62 with a time: see [`moment`].
+fn g62_at(qualifier: &str, time_qualifier: &str, when: &str) -> DateTimeRef {
+    let (d, t, zone) = moment(when);
+    g62(qualifier, d, Some((time_qualifier, t, zone)))
+}
+
+/// L3 of a tender: gross weight in pounds, pallets and charge.
+fn tender_totals(weight: &str, pallets: u32, charge: &str) -> Totals {
+    Totals {
+        weight: Some(dec(weight)),
+        weight_qualifier: s("G"),
+        charge: Some(dec(charge)),
+        lading_quantity: Some(pallets),
+        weight_unit: s("L"),
+        ..Totals::default()
+    }
+}
+
+/// A stop of `pallets` pallets weighing `weight` pounds.
+fn pallets(sequence: u32, reason: &str, weight: &str, pallets: &str) -> Stop {
+    Stop {
+        sequence: Some(sequence),
+        reason: reason.into(),
+        weight: Some(dec(weight)),
+        weight_unit: s("L"),
+        quantity: Some(dec(pallets)),
+        unit: s("PL"),
+        ..Stop::default()
+    }
+}
+
 fn g62(qualifier: &str, d: Date, at: Option<(&str, Time, &str)>) -> DateTimeRef {
     DateTimeRef {
         qualifier: s(qualifier),
@@ -269,14 +310,15 @@ fn envelope(set_id: &str, version: X12Version, control: u32, receiver: (&str, &s
     }
 }
 
-fn doc(
-    kind: &str,
-    n: u32,
-    version: X12Version,
-    receiver: (&str, &str),
-    line_breaks: bool,
-    sets: Vec<Body>,
-) -> OutboundDoc {
+/// Document `n` (1 to 4) of a kind: the odd ones in 004010, the even ones in 005010; 3 and 4
+/// with line breaks after the segment terminators.
+fn doc(kind: &str, n: u32, receiver: (&str, &str), sets: Vec<Body>) -> OutboundDoc {
+    let version = if n % 2 == 1 {
+        X12Version::V004010
+    } else {
+        X12Version::V005010
+    };
+    let line_breaks = n > 2;
     let base = match kind {
         "204" => 2040,
         "214" => 2140,
@@ -291,6 +333,20 @@ fn doc(
         },
         sets,
     }
+}
+
+/// The crossdock the multi-stop loads go to, as ship-to (`ST`) or consignee (`CN`).
+fn crossdock_torrance(entity: &str) -> Party {
+    party(
+        entity,
+        "PACIFIC GROCERY CROSSDOCK",
+        None,
+        &["2100 W 190TH ST"],
+        "TORRANCE",
+        "CA",
+        "90504",
+        "US",
+    )
 }
 
 fn warehouse_reno() -> Party {
@@ -351,55 +407,26 @@ fn tender_reno_sacramento() -> LoadTender204 {
             },
             Reference::new("CR", "ACME-77310"),
         ],
-        dates: vec![g62(
-            "64",
-            date(2026, 3, 9),
-            Some(("1", time(17, 0, 0, 0), "PT")),
-        )],
+        dates: vec![g62_at("64", "1", "2026-03-09 17:00:00 PT")],
         parties: vec![bill_to()],
         stops: vec![
             Stop {
-                sequence: Some(1),
-                reason: "CL".into(),
-                weight: Some(dec("38250")),
-                weight_unit: s("L"),
-                quantity: Some(dec("22")),
-                unit: s("PL"),
                 references: vec![Reference::new("DO", "PU-118")],
                 dates: vec![
-                    g62("37", date(2026, 3, 10), Some(("I", time(8, 0, 0, 0), "PT"))),
-                    g62(
-                        "38",
-                        date(2026, 3, 10),
-                        Some(("K", time(12, 0, 0, 0), "PT")),
-                    ),
+                    g62_at("37", "I", "2026-03-10 08:00:00 PT"),
+                    g62_at("38", "K", "2026-03-10 12:00:00 PT"),
                 ],
                 parties: vec![warehouse_reno()],
+                ..pallets(1, "CL", "38250", "22")
             },
             Stop {
-                sequence: Some(2),
-                reason: "CU".into(),
-                weight: Some(dec("38250")),
-                weight_unit: s("L"),
-                quantity: Some(dec("22")),
-                unit: s("PL"),
                 references: vec![Reference::new("AO", "APPT-5521")],
-                dates: vec![g62(
-                    "54",
-                    date(2026, 3, 11),
-                    Some(("L", time(6, 30, 0, 0), "PT")),
-                )],
+                dates: vec![g62_at("54", "L", "2026-03-11 06:30:00 PT")],
                 parties: vec![grocer_sacramento()],
+                ..pallets(2, "CU", "38250", "22")
             },
         ],
-        totals: Some(Totals {
-            weight: Some(dec("38250")),
-            weight_qualifier: s("G"),
-            charge: Some(dec("1875.00")),
-            lading_quantity: Some(22),
-            weight_unit: s("L"),
-            ..Totals::default()
-        }),
+        totals: Some(tender_totals("38250", 22, "1875.00")),
         warnings: vec![],
     }
 }
@@ -416,16 +443,7 @@ fn tender_multi_pick(purpose: &str, shipment: &str) -> LoadTender204 {
         "89431",
         "US",
     );
-    let drop = party(
-        "ST",
-        "PACIFIC GROCERY CROSSDOCK",
-        None,
-        &["2100 W 190TH ST"],
-        "TORRANCE",
-        "CA",
-        "90504",
-        "US",
-    );
+    let drop = crossdock_torrance("ST");
     LoadTender204 {
         scac: s("WXYZ"),
         shipment_id: s(shipment),
@@ -437,62 +455,26 @@ fn tender_multi_pick(purpose: &str, shipment: &str) -> LoadTender204 {
         parties: vec![bill_to()],
         stops: vec![
             Stop {
-                sequence: Some(1),
-                reason: "LD".into(),
-                weight: Some(dec("12000.5")),
-                weight_unit: s("L"),
-                quantity: Some(dec("10")),
-                unit: s("PL"),
-                dates: vec![g62(
-                    "37",
-                    date(2026, 3, 12),
-                    Some(("I", time(7, 0, 0, 0), "PT")),
-                )],
+                dates: vec![g62_at("37", "I", "2026-03-12 07:00:00 PT")],
                 parties: vec![warehouse_reno()],
-                ..Stop::default()
+                ..pallets(1, "LD", "12000.5", "10")
             },
             Stop {
-                sequence: Some(2),
-                reason: "LD".into(),
-                weight: Some(dec("8400")),
-                weight_unit: s("L"),
-                quantity: Some(dec("6")),
-                unit: s("PL"),
-                dates: vec![g62(
-                    "37",
-                    date(2026, 3, 12),
-                    Some(("I", time(10, 30, 0, 0), "PT")),
-                )],
+                dates: vec![g62_at("37", "I", "2026-03-12 10:30:00 PT")],
                 parties: vec![pick2],
-                ..Stop::default()
+                ..pallets(2, "LD", "8400", "6")
             },
             Stop {
-                sequence: Some(3),
-                reason: "UL".into(),
-                weight: Some(dec("20400.5")),
-                weight_unit: s("L"),
-                quantity: Some(dec("16")),
-                unit: s("PL"),
                 references: vec![Reference::new("DO", "RCV-88120")],
                 dates: vec![
-                    g62("53", date(2026, 3, 13), Some(("G", time(5, 0, 0, 0), "PT"))),
-                    g62(
-                        "54",
-                        date(2026, 3, 13),
-                        Some(("L", time(11, 0, 0, 0), "PT")),
-                    ),
+                    g62_at("53", "G", "2026-03-13 05:00:00 PT"),
+                    g62_at("54", "L", "2026-03-13 11:00:00 PT"),
                 ],
                 parties: vec![drop],
+                ..pallets(3, "UL", "20400.5", "16")
             },
         ],
-        totals: Some(Totals {
-            weight: Some(dec("20400.5")),
-            weight_qualifier: s("G"),
-            charge: Some(dec("2310.75")),
-            lading_quantity: Some(16),
-            weight_unit: s("L"),
-            ..Totals::default()
-        }),
+        totals: Some(tender_totals("20400.5", 16, "2310.75")),
         warnings: vec![],
     }
 }
@@ -546,36 +528,39 @@ fn location(city: &str, state: &str) -> Option<EventLocation> {
     })
 }
 
+/// An event's moment: see [`moment`].
+fn at(when: &str) -> StatusEvent {
+    let (date, time, zone) = moment(when);
+    StatusEvent {
+        date: Some(date),
+        time: Some(time),
+        time_code: s(zone),
+        ..StatusEvent::default()
+    }
+}
+
 fn status(
     lx: u32,
     code: &str,
     reason: &str,
-    d: Date,
-    t: Time,
-    zone: &str,
-    at: Option<EventLocation>,
+    when: &str,
+    location: Option<EventLocation>,
 ) -> StatusEvent {
     StatusEvent {
         lx: Some(lx),
         status_code: s(code),
         status_reason: s(reason),
-        date: Some(d),
-        time: Some(t),
-        time_code: s(zone),
-        location: at,
-        ..StatusEvent::default()
+        location,
+        ..at(when)
     }
 }
 
-fn appointment(lx: u32, code: &str, d: Date, t: Time, zone: &str) -> StatusEvent {
+fn appointment(lx: u32, code: &str, when: &str) -> StatusEvent {
     StatusEvent {
         lx: Some(lx),
         appointment_code: s(code),
         appointment_reason: s("NA"),
-        date: Some(d),
-        time: Some(t),
-        time_code: s(zone),
-        ..StatusEvent::default()
+        ..at(when)
     }
 }
 
@@ -602,14 +587,12 @@ fn status_truckload() -> ShipmentStatus214 {
     let mut events = Vec::new();
     events.extend(in_loop(
         vec![
-            appointment(1, "AA", date(2026, 3, 10), time(8, 0, 0, 0), "PT"),
+            appointment(1, "AA", "2026-03-10 08:00:00 PT"),
             status(
                 1,
                 "X3",
                 "NS",
-                date(2026, 3, 10),
-                time(7, 52, 0, 0),
-                "PT",
+                "2026-03-10 07:52:00 PT",
                 location("RENO", "NV"),
             ),
             StatusEvent {
@@ -618,9 +601,7 @@ fn status_truckload() -> ShipmentStatus214 {
                     1,
                     "AF",
                     "NS",
-                    date(2026, 3, 10),
-                    time(9, 41, 0, 0),
-                    "PT",
+                    "2026-03-10 09:41:00 PT",
                     location("RENO", "NV"),
                 )
             },
@@ -633,9 +614,7 @@ fn status_truckload() -> ShipmentStatus214 {
             2,
             "X6",
             "NS",
-            date(2026, 3, 10),
-            time(15, 20, 0, 0),
-            "PT",
+            "2026-03-10 15:20:00 PT",
             location("AUBURN", "CA"),
         )],
         &[],
@@ -643,14 +622,12 @@ fn status_truckload() -> ShipmentStatus214 {
     ));
     events.extend(in_loop(
         vec![
-            appointment(3, "AB", date(2026, 3, 11), time(6, 30, 0, 0), "PT"),
+            appointment(3, "AB", "2026-03-11 06:30:00 PT"),
             status(
                 3,
                 "X1",
                 "NS",
-                date(2026, 3, 11),
-                time(6, 12, 0, 0),
-                "PT",
+                "2026-03-11 06:12:00 PT",
                 location("SACRAMENTO", "CA"),
             ),
             StatusEvent {
@@ -659,9 +636,7 @@ fn status_truckload() -> ShipmentStatus214 {
                     3,
                     "D1",
                     "NS",
-                    date(2026, 3, 11),
-                    time(7, 48, 30, 0),
-                    "PT",
+                    "2026-03-11 07:48:30 PT",
                     location("SACRAMENTO", "CA"),
                 )
             },
@@ -693,29 +668,17 @@ fn status_delayed(pro: &str, shipment: &str) -> ShipmentStatus214 {
                 1,
                 "AF",
                 "NS",
-                date(2026, 3, 12),
-                time(18, 5, 0, 0),
-                "UT",
+                "2026-03-12 18:05:00 UT",
                 location("SPARKS", "NV"),
             ),
             status(
                 1,
                 "SD",
                 "AO",
-                date(2026, 3, 13),
-                time(2, 40, 0, 0),
-                "UT",
+                "2026-03-13 02:40:00 UT",
                 location("TRUCKEE", "CA"),
             ),
-            status(
-                1,
-                "AG",
-                "AO",
-                date(2026, 3, 13),
-                time(21, 0, 0, 0),
-                "UT",
-                None,
-            ),
+            status(1, "AG", "AO", "2026-03-13 21:00:00 UT", None),
         ],
         &[("CN", pro)],
         lading("1840.25", 4, 2),
@@ -725,9 +688,7 @@ fn status_delayed(pro: &str, shipment: &str) -> ShipmentStatus214 {
             2,
             "D1",
             "NS",
-            date(2026, 3, 13),
-            time(20, 15, 0, 0),
-            "UT",
+            "2026-03-13 20:15:00 UT",
             location("TORRANCE", "CA"),
         )],
         &[("CN", pro), ("DO", "RCV-88120")],
@@ -739,16 +700,7 @@ fn status_delayed(pro: &str, shipment: &str) -> ShipmentStatus214 {
         scac: "WXYZ".into(),
         references: vec![Reference::new("BM", format!("BOL{shipment}"))],
         dates: vec![],
-        parties: vec![party(
-            "CN",
-            "PACIFIC GROCERY CROSSDOCK",
-            None,
-            &["2100 W 190TH ST"],
-            "TORRANCE",
-            "CA",
-            "90504",
-            "US",
-        )],
+        parties: vec![crossdock_torrance("CN")],
         events,
         warnings: vec![],
     }
@@ -902,7 +854,6 @@ fn order_parcel(number: &str) -> ShippingOrder940 {
 /// Every outbound document, in file order: four of each set type, 004010 and 005010, one or two
 /// sets per group, with and without line breaks after the segment terminators.
 pub fn outbound_documents() -> Vec<OutboundDoc> {
-    use X12Version::{V004010, V005010};
     let carrier_a = ("02", "ABCD");
     let carrier_w = ("02", "WXYZ");
     let customer = ("ZZ", "ACMEFOODS");
@@ -911,25 +862,19 @@ pub fn outbound_documents() -> Vec<OutboundDoc> {
         doc(
             "204",
             1,
-            V004010,
             carrier_a,
-            false,
             vec![Body::Tender(tender_reno_sacramento())],
         ),
         doc(
             "204",
             2,
-            V005010,
             carrier_w,
-            false,
             vec![Body::Tender(tender_multi_pick("00", "LD260312007"))],
         ),
         doc(
             "204",
             3,
-            V004010,
             carrier_a,
-            true,
             vec![
                 Body::Tender(tender_cancellation()),
                 Body::Tender(tender_reno_sacramento()),
@@ -938,36 +883,23 @@ pub fn outbound_documents() -> Vec<OutboundDoc> {
         doc(
             "204",
             4,
-            V005010,
             carrier_w,
-            true,
             vec![
                 Body::Tender(tender_multi_pick("04", "LD260312007")),
                 Body::Tender(tender_multi_pick("00", "LD260312009")),
             ],
         ),
-        doc(
-            "214",
-            1,
-            V004010,
-            customer,
-            false,
-            vec![Body::Status(status_truckload())],
-        ),
+        doc("214", 1, customer, vec![Body::Status(status_truckload())]),
         doc(
             "214",
             2,
-            V005010,
             customer,
-            false,
             vec![Body::Status(status_delayed("PRO5501277", "LD260312007"))],
         ),
         doc(
             "214",
             3,
-            V004010,
             customer,
-            true,
             vec![
                 Body::Status(status_delayed("PRO5501277", "LD260312007")),
                 Body::Status(status_delayed("PRO5501290", "LD260312009")),
@@ -976,9 +908,7 @@ pub fn outbound_documents() -> Vec<OutboundDoc> {
         doc(
             "214",
             4,
-            V005010,
             customer,
-            true,
             vec![
                 Body::Status(status_truckload()),
                 Body::Status(status_delayed("PRO5501290", "LD260312009")),
@@ -987,9 +917,7 @@ pub fn outbound_documents() -> Vec<OutboundDoc> {
         doc(
             "940",
             1,
-            V004010,
             warehouse,
-            false,
             vec![Body::Order(order_replenishment(
                 "SO-260309-01",
                 "4500123987",
@@ -998,17 +926,13 @@ pub fn outbound_documents() -> Vec<OutboundDoc> {
         doc(
             "940",
             2,
-            V005010,
             warehouse,
-            false,
             vec![Body::Order(order_parcel("WEB-100233"))],
         ),
         doc(
             "940",
             3,
-            V004010,
             warehouse,
-            true,
             vec![
                 Body::Order(order_parcel("WEB-100234")),
                 Body::Order(order_parcel("WEB-100235")),
@@ -1017,9 +941,7 @@ pub fn outbound_documents() -> Vec<OutboundDoc> {
         doc(
             "940",
             4,
-            V005010,
             warehouse,
-            true,
             vec![
                 Body::Order(order_replenishment("SO-260309-02", "4500124001")),
                 Body::Order(order_parcel("WEB-100236")),
