@@ -113,8 +113,13 @@ fn check(
     } else {
         print_edi_report(&report);
     }
+    conclude(&report, ack_out)
+}
+
+/// Writes the acknowledgements where asked; the exit code fails when any level was rejected.
+pub fn conclude(report: &EdiReport, ack_out: Option<&Path>) -> anyhow::Result<ExitCode> {
     if let Some(out) = ack_out {
-        write_acks(out, &report)?;
+        write_acks(out, report)?;
     }
     if report.has_rejections() {
         return Ok(ExitCode::FAILURE);

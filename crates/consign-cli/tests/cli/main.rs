@@ -16,12 +16,10 @@ struct Env {
 
 impl Env {
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_consign"))
+        consign_in(self.dir.path())
             .args(["--database-url", &self.url, "--data-dir"])
             .arg(self.dir.path())
             .args(args)
-            .env_remove("CONSIGN_CONFIG")
-            .current_dir(self.dir.path())
             .output()
             .expect("run consign")
     }
@@ -43,6 +41,19 @@ impl Env {
     async fn store(&self) -> consign_store::DynStore {
         consign_store::open(&self.url).await.unwrap()
     }
+    /// The store and the tenant `alpha` every environment starts with.
+    async fn alpha(&self) -> (consign_store::DynStore, consign_core::tenant::Tenant) {
+        let store = self.store().await;
+        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        (store, t)
+    }
+}
+
+/// The `consign` binary run in `dir`, without a config file from the environment.
+fn consign_in(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_consign"));
+    c.env_remove("CONSIGN_CONFIG").current_dir(dir);
+    c
 }
 
 /// A `consign serve` child process and its base URL; dropped, it is killed with SIGKILL.
@@ -62,14 +73,12 @@ fn serve(e: &Env) -> Server {
 /// Starts `consign serve` on a free port with extra environment variables.
 fn serve_with(e: &Env, vars: &[(&str, String)]) -> Server {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consign"))
+    let mut child = consign_in(e.dir.path())
         .args(["--database-url", &e.url, "--data-dir"])
         .arg(e.dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("CONSIGN_CONFIG")
         .env("CONSIGN_REQUESTS_PER_MINUTE", "0")
         .envs(vars.iter().map(|(k, v)| (k, v)))
-        .current_dir(e.dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -132,8 +141,7 @@ PO-2,Bo Chan,,9 Elm St,Dallas,TX,75201,US,b2b,2026-01-06T10:00:00Z,,SKU-3,40,1.2
 }
 
 async fn orders_in(e: &Env) -> i64 {
-    let store = e.store().await;
-    let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    let (store, t) = e.alpha().await;
     store.count_orders(t.id).await.unwrap()
 }
 
@@ -209,8 +217,7 @@ UPSN,1Z0002,PO-2,Dallas,75201,US,America/Chicago,Dallas,75201,US,America/Chicago
             out.contains("imported 0 shipments") && out.contains("skipped 2"),
             "{out}"
         );
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let (store, t) = e.alpha().await;
         let po1 = store.order_by_ref(t.id, "PO-1").await.unwrap().unwrap();
         assert_eq!(
             po1.status.as_str(),
@@ -254,8 +261,7 @@ ignore = ["Notes"]
         let f = e.write("erp.csv", &csv);
         let out = e.ok(&["import", "orders", &f, "--tenant", "alpha", "--mapping", &m]);
         assert!(out.contains("imported 1 orders"), "{out}");
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let (store, t) = e.alpha().await;
         let o = store.order_by_ref(t.id, "E-1").await.unwrap().unwrap();
         assert_eq!(o.customer.name, "Café René");
         assert_eq!(o.ordered_at.to_string(), "2026-01-05T14:15:00Z");
@@ -347,8 +353,7 @@ async fn audit_verify_names_the_edited_record() {
         e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
         let out = e.ok(&["audit", "verify"]);
         assert!(out.starts_with("audit trail intact"), "{out}");
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let (store, t) = e.alpha().await;
         // Record 2 of the tenant's chain is the first order's creation.
         let chain = match store.engine() {
             consign_store::Engine::Sqlite => format!("X'{}'", t.id.0.simple()),
@@ -581,8 +586,7 @@ async fn importing_an_interchange_twice_stores_it_once() {
             "alpha",
         ]);
         assert!(again.contains(": duplicate"), "{again}");
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let (store, t) = e.alpha().await;
         let stored = store.interchanges(t.id, None, 10).await.unwrap();
         assert_eq!(
             stored

@@ -13,8 +13,7 @@ fn shipment_row(tracking: &str, planned: &str) -> String {
 }
 
 async fn quality(e: &Env) -> consign_store::TrackingQuality {
-    let store = e.store().await;
-    let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    let (store, t) = e.alpha().await;
     store.tracking_quality(t.id).await.unwrap()
 }
 
@@ -87,8 +86,7 @@ UPSN,PRO1,2026-11-21T09:00:00Z,XYZ,Memphis\n",
         e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
         let q = quality(&e).await;
         assert_eq!(q.orphans, 0);
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let (store, t) = e.alpha().await;
         let cases = store
             .cases(
                 t.id,
@@ -254,11 +252,9 @@ fn the_ingest_benchmark_prints_its_figures_and_ratio() {
 #[tokio::test]
 async fn the_demo_opens_cases_of_every_type_its_data_can_trigger() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_consign"))
+    let out = consign_in(dir.path())
         .args(["demo", "--orders", "4000", "--no-serve", "--data-dir"])
         .arg(dir.path())
-        .env_remove("CONSIGN_CONFIG")
-        .current_dir(dir.path())
         .output()
         .unwrap();
     let so = text(&out.stdout);
@@ -445,8 +441,7 @@ async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() 
     };
     tokio::join!(one, two);
 
-    let store = e.store().await;
-    let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    let (store, t) = e.alpha().await;
     assert_eq!(
         store.tracking_quality(t.id).await.unwrap().events,
         (n * 4) as i64,
@@ -496,13 +491,11 @@ async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() 
 #[test]
 fn a_bad_sweep_interval_is_refused_with_its_source() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_consign"))
+    let out = consign_in(dir.path())
         .args(["--data-dir"])
         .arg(dir.path())
         .arg("migrate")
-        .env_remove("CONSIGN_CONFIG")
         .env("CONSIGN_SWEEP_INTERVAL_SECS", "soon")
-        .current_dir(dir.path())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
