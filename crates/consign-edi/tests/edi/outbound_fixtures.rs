@@ -86,6 +86,16 @@ impl OutboundDoc {
         write_interchange(&self.envelope, &self.outgoing(), &self.options)
     }
 
+    /// The interchange written (panicking when the writer refuses it), and whether it reads
+    /// back as written (see [`check_read_back`]).
+    pub fn write_and_read_back(&self) -> (Vec<u8>, Result<(), String>) {
+        let bytes = self
+            .write()
+            .unwrap_or_else(|e| panic!("{}: cannot write: {e}", self.file));
+        let back = check_read_back(self, &bytes);
+        (bytes, back)
+    }
+
     /// Segments in the whole interchange: ISA, GS, each ST..SE, GE, IEA.
     pub fn segment_count(&self) -> usize {
         4 + self
@@ -241,7 +251,7 @@ fn party(
 }
 
 /// A date, time and X12 time code written as `2026-03-10 07:52:00 PT`.
-fn moment(when: &str) -> (Date, Time, &str) {
+pub(crate) fn moment(when: &str) -> (Date, Time, &str) {
     let [d, t, zone] = when.split(' ').collect::<Vec<_>>()[..] else {
         panic!("bad moment {when:?} in a fixture: want `date time zone`");
     };
@@ -509,7 +519,7 @@ fn tender_cancellation() -> LoadTender204 {
     }
 }
 
-fn lading(weight: &str, pieces: u32, handling_units: u32) -> Vec<Lading> {
+pub(crate) fn lading(weight: &str, pieces: u32, handling_units: u32) -> Vec<Lading> {
     vec![Lading {
         weight_qualifier: s("G"),
         weight_unit: s("L"),
@@ -519,7 +529,7 @@ fn lading(weight: &str, pieces: u32, handling_units: u32) -> Vec<Lading> {
     }]
 }
 
-fn location(city: &str, state: &str) -> Option<EventLocation> {
+pub(crate) fn location(city: &str, state: &str) -> Option<EventLocation> {
     Some(EventLocation {
         city: s(city),
         state: s(state),
@@ -539,7 +549,7 @@ fn at(when: &str) -> StatusEvent {
     }
 }
 
-fn status(
+pub(crate) fn status(
     lx: u32,
     code: &str,
     reason: &str,
@@ -555,7 +565,7 @@ fn status(
     }
 }
 
-fn appointment(lx: u32, code: &str, when: &str) -> StatusEvent {
+pub(crate) fn appointment(lx: u32, code: &str, when: &str) -> StatusEvent {
     StatusEvent {
         lx: Some(lx),
         appointment_code: s(code),
@@ -565,7 +575,7 @@ fn appointment(lx: u32, code: &str, when: &str) -> StatusEvent {
 }
 
 /// Events of one LX loop share the loop's L11 and AT8 (the reader copies them into each).
-fn in_loop(
+pub(crate) fn in_loop(
     mut events: Vec<StatusEvent>,
     refs: &[(&str, &str)],
     lad: Vec<Lading>,

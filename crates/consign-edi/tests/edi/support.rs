@@ -105,3 +105,13 @@ pub fn partner_envelope() -> Envelope {
         ack_requested: false,
     }
 }
+
+/// The 997 for group `g` from the envelope's verdict alone (ST02 `1`), as lines.
+pub fn envelope_ack_lines(g: &consign_edi::Group<'_>) -> Vec<String> {
+    let result = consign_edi::GroupResult::from_group(g);
+    consign_edi::ack_997(g, &result, "1")
+        .segments
+        .iter()
+        .map(line)
+        .collect()
+}
