@@ -394,15 +394,7 @@ pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
         }
         body.push(OwnedSegment::new("AK2", ak2));
         for note in &set.notes {
-            body.push(OwnedSegment::new(
-                "AK3",
-                [
-                    note.segment_id.clone(),
-                    note.position.to_string(),
-                    String::new(),
-                    note.code.to_string(),
-                ],
-            ));
+            body.push(note_segment("AK3", note));
             for e in &note.elements {
                 body.push(OwnedSegment::new(
                     "AK4",
@@ -423,6 +415,20 @@ pub fn ack_997(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
     body.push(ak9(&ack));
 
     OutgoingSet::new("997", set_control, body)
+}
+
+/// The segment noting a faulty segment: AK3 in the 997, IK3 in the 999, with the same
+/// elements (id, position, no loop id, the fault's code).
+fn note_segment(id: &str, note: &SegmentNote) -> OwnedSegment {
+    OwnedSegment::new(
+        id,
+        [
+            note.segment_id.clone(),
+            note.position.to_string(),
+            String::new(),
+            note.code.to_string(),
+        ],
+    )
 }
 
 /// ST03 and GS08 of the 999 implementation acknowledgment guide that [`ack_999`] follows.
@@ -458,15 +464,7 @@ pub fn ack_999(group: &Group<'_>, result: &GroupResult, set_control: &str) -> Ou
             ],
         ));
         for note in &set.notes {
-            body.push(OwnedSegment::new(
-                "IK3",
-                [
-                    note.segment_id.clone(),
-                    note.position.to_string(),
-                    String::new(),
-                    note.code.to_string(),
-                ],
-            ));
+            body.push(note_segment("IK3", note));
             for e in &note.elements {
                 body.push(OwnedSegment::new(
                     "IK4",

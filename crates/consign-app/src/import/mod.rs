@@ -20,6 +20,9 @@ pub use shipments::{
     SHIPMENT_FIELDS, ShipmentRow, locate_shipment_error, read_shipments, shipment_errors,
 };
 
+/// A reader of one record kind: [`read_orders`] or [`read_shipments`].
+pub type ReadFile<T> = fn(&[u8], Format, Option<&Mapping>) -> Result<FileRead<T>, Vec<RowError>>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,

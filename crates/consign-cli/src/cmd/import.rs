@@ -9,7 +9,7 @@ use crate::config::Config;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use consign_app::App;
-use consign_app::import::{self, FileRead, Format, Mapping, RowError};
+use consign_app::import::{self, FileRead, Format, Mapping, ReadFile, RowError};
 use consign_app::orders::OnDuplicate;
 use consign_core::access::Principal;
 use consign_core::tenant::Tenant;
@@ -146,7 +146,7 @@ struct Opened<T> {
 async fn open<T>(
     app: &App,
     args: &ImportArgs,
-    read: fn(&[u8], Format, Option<&Mapping>) -> Result<FileRead<T>, Vec<RowError>>,
+    read: ReadFile<T>,
 ) -> anyhow::Result<Result<Opened<T>, ExitCode>> {
     let start = Instant::now();
     let system = Principal::system();
