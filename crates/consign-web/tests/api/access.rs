@@ -254,15 +254,7 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
             .unwrap();
         assert_eq!(who["role"], "agent");
         // The audit names the person who did it.
-        let audit: Value = t
-            .get_json(
-                &format!(
-                    "/api/v1/tenants/alpha/audit/order/{}",
-                    order["id"].as_str().unwrap()
-                ),
-                &t.admin_token,
-            )
-            .await;
+        let audit: Value = t.order_audit(order["id"].as_str().unwrap()).await;
         assert!(
             audit["items"][0]["actor"]
                 .as_str()

@@ -675,13 +675,7 @@ async fn an_order_goes_to_its_warehouse_as_a_940() {
 async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
     for t in spawn_alpha().await {
         partner(&t, "ZZ", "ABCDEFGHIJKLMNO", true).await;
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("99948782", None),
-            )
-            .await;
+        let res = t.post_shipment(&shipment_body("99948782", None)).await;
         assert_eq!(res.status(), 201);
         let id = res.json::<Value>().await.unwrap()["id"]
             .as_str()

@@ -87,10 +87,8 @@ async fn a_lost_duplicate_race_answers_like_a_later_request() {
         problem(
             {
                 let s = shipment_body("1ZSEQ", None);
-                t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &s)
-                    .await;
-                t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &s)
-                    .await
+                t.post_shipment(&s).await;
+                t.post_shipment(&s).await
             },
             422,
         )
@@ -403,13 +401,7 @@ async fn a_token_stops_working_when_it_expires() {
 #[tokio::test]
 async fn keyed_tracking_events_replay_their_first_answer() {
     for t in spawn_alpha().await {
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZKEYED", None),
-            )
-            .await;
+        let res = t.post_shipment(&shipment_body("1ZKEYED", None)).await;
         assert_eq!(res.status(), 201);
         let at = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
         let batch = json!({"events": [

@@ -40,6 +40,16 @@ impl TestApp {
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         self.get(path, token).await.json().await.unwrap()
     }
+    /// The answer to the admin's creating a shipment in `alpha`.
+    pub async fn post_shipment(&self, body: &Value) -> Response {
+        let path = "/api/v1/tenants/alpha/shipments";
+        self.post(path, &self.admin_token, body).await
+    }
+    /// The audit trail of order `id` of `alpha`, as the admin sees it.
+    pub async fn order_audit(&self, id: &str) -> Value {
+        let path = format!("/api/v1/tenants/alpha/audit/order/{id}");
+        self.get_json(&path, &self.admin_token).await
+    }
     /// The JSON body of a POST, whatever its status.
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Value {
         self.post(path, token, body).await.json().await.unwrap()

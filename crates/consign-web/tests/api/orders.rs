@@ -254,13 +254,7 @@ async fn changes_are_allowed_until_something_ships() {
         assert_eq!(changes["items"][0]["reason"], "customer asked");
 
         // Ship the rest: the order is shipped.
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1Z002", Some("PO-1")),
-            )
-            .await;
+        let res = t.post_shipment(&shipment_body("1Z002", Some("PO-1"))).await;
         assert_eq!(res.status(), 201);
         let shipped: Value = res.json().await.unwrap();
         assert_eq!(
@@ -285,12 +279,7 @@ async fn changes_are_allowed_until_something_ships() {
             "{p}"
         );
         // Its audit trail shows every step with before and after.
-        let audit: Value = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/audit/order/{id}"),
-                &t.admin_token,
-            )
-            .await;
+        let audit: Value = t.order_audit(id).await;
         let actions: Vec<&str> = strs(&audit["items"], "action");
         assert_eq!(
             actions,

@@ -20,13 +20,7 @@ fn ev(tracking: &str, hours_ago: i64, status: &str) -> Value {
 }
 
 async fn shipment(t: &TestApp, tracking: &str) -> String {
-    let res = t
-        .post(
-            "/api/v1/tenants/alpha/shipments",
-            &t.admin_token,
-            &shipment_body(tracking, None),
-        )
-        .await;
+    let res = t.post_shipment(&shipment_body(tracking, None)).await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let s: Value = res.json().await.unwrap();
     s["id"].as_str().unwrap().to_string()
@@ -634,13 +628,7 @@ async fn documents_settle_the_cases_they_answer() {
 #[tokio::test]
 async fn a_silent_carrier_gets_one_case_that_resolves_when_scans_resume() {
     for t in spawn_alpha().await {
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZQUIET", None),
-            )
-            .await;
+        let res = t.post_shipment(&shipment_body("1ZQUIET", None)).await;
         assert_eq!(res.status(), 201);
         let scan = |status: &'static str, hours_ago: i64| {
             json!([{ "carrier": "UPSN", "tracking_number": "1ZQUIET", "status": status,
@@ -754,15 +742,7 @@ async fn deliveries_move_the_order_to_delivered_once_every_line_is() {
         assert_eq!(status().await, "delivered", "{}", t.engine);
         let again = post_events(&t, last).await;
         assert_eq!(again["duplicates"], 1);
-        let audit: Value = t
-            .get_json(
-                &format!(
-                    "/api/v1/tenants/alpha/audit/order/{}",
-                    order["id"].as_str().unwrap()
-                ),
-                &t.admin_token,
-            )
-            .await;
+        let audit: Value = t.order_audit(order["id"].as_str().unwrap()).await;
         let by_delivery: Vec<&Value> = audit["items"]
             .as_array()
             .unwrap()
