@@ -15,7 +15,7 @@
 //! `$CONSIGN_SAMPLES`, by default `shared/data/x12` beside the repository.
 
 // Shared with the integration tests, which read the same documents back.
-#[path = "../tests/edi/outbound_fixtures.rs"]
+#[path = "../tests/edi/outbound_fixtures/mod.rs"]
 mod outbound_fixtures;
 
 use std::path::{Path, PathBuf};

@@ -19,7 +19,8 @@ use consign_edi::{
 use jiff::civil::{date, time};
 use rust_decimal::Decimal;
 
-use crate::outbound_fixtures::{appointment, in_loop, lading, location, moment, status};
+use crate::outbound_fixtures::moment;
+use crate::outbound_fixtures::statuses::{appointment, in_loop, lading, location, status};
 use crate::support::{ISA_4010, LENIENT, SAMPLES, STRICT, read_sample, read_text};
 
 fn dec(s: &str) -> Decimal {
