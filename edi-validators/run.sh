@@ -27,9 +27,9 @@ fi
 
 status=0
 echo "== pyx12: the 997s we answer with"
-bash edi-validators/pyx12_997.sh "$out" || status=1
+bash edi-validators/pyx12.sh 997 "$out" || status=1
 echo "== pyx12: the 999s we answer 5010 groups with"
-bash edi-validators/pyx12_999.sh "$out" || status=1
+bash edi-validators/pyx12.sh 999 "$out" || status=1
 
 echo "== node-x12 strict: our outbound 204, 214 and 940"
 (cd edi-validators && X12_OUT_DIR="$out" node --test node_x12_strict.mjs) || status=1

@@ -1,7 +1,7 @@
 //! Administration: tenants, users, API tokens, carriers and warehouses.
 
 use crate::auth::{TOKEN_PREFIX, generate_password, hash_password, new_secret, validate_password};
-use crate::{App, AppError, AppResult, entropy, require};
+use crate::{App, AppError, AppResult, entropy, require, tenant_audit};
 use consign_core::Invalid;
 use consign_core::access::{
     ApiToken, Capability, Principal, Role, TenantReach, User, check_binding,
@@ -387,15 +387,7 @@ impl App {
         let mut tx = self.begin().await?;
         tx.insert_carrier(&carrier).await?;
         tx.append_audit(vec![
-            AuditEntry::new(
-                Some(tenant.id),
-                now,
-                p.actor.label(),
-                "carrier",
-                carrier.id,
-                "created",
-            )
-            .after(&carrier),
+            tenant_audit(tenant, p, now, "carrier", carrier.id, "created").after(&carrier),
         ])
         .await?;
         let (cache, id) = (self.cache.clone(), tenant.id);
@@ -437,15 +429,7 @@ impl App {
         let mut tx = self.begin().await?;
         tx.insert_warehouse(&w).await?;
         tx.append_audit(vec![
-            AuditEntry::new(
-                Some(tenant.id),
-                now,
-                p.actor.label(),
-                "warehouse",
-                w.id,
-                "created",
-            )
-            .after(&w),
+            tenant_audit(tenant, p, now, "warehouse", w.id, "created").after(&w),
         ])
         .await?;
         self.commit(tx).await?;

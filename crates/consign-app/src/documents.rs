@@ -2,10 +2,9 @@
 //! folder (`<dir>/<first two hex>/<sha256>`), so the same file uploaded twice is stored once;
 //! metadata and the audit record in the store.
 
-use crate::{App, AppError, AppResult, entropy, require};
+use crate::{App, AppError, AppResult, entropy, require, tenant_audit};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
-use consign_core::audit::AuditEntry;
 use consign_core::ids::*;
 use consign_core::shipment::{Document, DocumentKind};
 use consign_core::tenant::Tenant;
@@ -129,15 +128,7 @@ impl App {
         .await?;
         tx.update_tracked(&tracked, now).await?;
         tx.append_audit(vec![
-            AuditEntry::new(
-                Some(tenant.id),
-                now,
-                p.actor.label(),
-                "shipment",
-                s.id,
-                "document_attached",
-            )
-            .after(&doc),
+            tenant_audit(tenant, p, now, "shipment", s.id, "document_attached").after(&doc),
         ])
         .await?;
         self.commit(tx).await?;

@@ -177,6 +177,25 @@ pub fn require(p: &Principal, cap: Capability) -> AppResult<()> {
     }
 }
 
+/// An audit entry in `tenant`'s chain of what caller `p` did at `now` (see [`AuditEntry::new`]).
+pub(crate) fn tenant_audit(
+    tenant: &Tenant,
+    p: &Principal,
+    now: jiff::Timestamp,
+    entity: &str,
+    entity_id: impl ToString,
+    action: &str,
+) -> consign_core::audit::AuditEntry {
+    consign_core::audit::AuditEntry::new(
+        Some(tenant.id),
+        now,
+        p.actor.label(),
+        entity,
+        entity_id,
+        action,
+    )
+}
+
 /// Mints uuid v7 ids from an instant plus fresh randomness.
 pub(crate) fn entropy() -> u128 {
     rand::random::<u128>()

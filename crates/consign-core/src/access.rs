@@ -2,49 +2,10 @@
 //! tenant reach of a principal. Authorisation decisions are pure functions of a `Principal`.
 
 use crate::ids::{CarrierId, TenantId, TokenId, UserId};
+pub use crate::vocab::Role;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Supervisor,
-    Agent,
-    ClientManager,
-    ClientViewer,
-    Carrier,
-    Warehouse,
-    Integration,
-}
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Admin,
-        Role::Supervisor,
-        Role::Agent,
-        Role::ClientManager,
-        Role::ClientViewer,
-        Role::Carrier,
-        Role::Warehouse,
-        Role::Integration,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Agent => "agent",
-            Role::ClientManager => "client_manager",
-            Role::ClientViewer => "client_viewer",
-            Role::Carrier => "carrier",
-            Role::Warehouse => "warehouse",
-            Role::Integration => "integration",
-        }
-    }
-
     /// Provider roles work across the tenants they are granted; the others belong to one tenant.
     pub fn is_provider(self) -> bool {
         matches!(self, Role::Admin | Role::Supervisor | Role::Agent)
@@ -118,27 +79,6 @@ impl Role {
                 PostEvents,
             ],
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown role '{s}'; expected one of {}",
-                    Role::ALL.map(|r| r.as_str()).join(", ")
-                )
-            })
     }
 }
 

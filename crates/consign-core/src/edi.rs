@@ -5,48 +5,9 @@
 use crate::Invalid;
 use crate::ids::{CarrierId, InterchangeId, PartnerId, TenantId, WarehouseId};
 use crate::tenant::{validate_name, validate_time_zone};
+pub use crate::vocab::{Acknowledgement, PartnerKind};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PartnerKind {
-    Carrier,
-    Warehouse,
-}
-
-/// Which acknowledgement a partner wants for the groups it sends. Partners on 005010 often
-/// ask for the 999 (implementation acknowledgement, 005010X231A1); it exists only for 005010,
-/// so a 004010 group from such a partner is still answered with a 997.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum Acknowledgement {
-    #[default]
-    #[serde(rename = "997")]
-    Ack997,
-    #[serde(rename = "999")]
-    Ack999,
-}
-
-impl Acknowledgement {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Acknowledgement::Ack997 => "997",
-            Acknowledgement::Ack999 => "999",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "997" => Ok(Acknowledgement::Ack997),
-            "999" => Ok(Acknowledgement::Ack999),
-            other => Err(format!(
-                "unknown acknowledgement '{other}'; expected 997 or 999"
-            )),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -208,29 +169,13 @@ impl NewTradingPartner {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(as = EdiDirection))]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
+string_enum! {
+    #[cfg_attr(feature = "openapi", schema(as = EdiDirection))]
+    pub enum Direction (Exact) {
+        Inbound = "inbound",
+        Outbound = "outbound",
     }
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "inbound" => Ok(Direction::Inbound),
-            "outbound" => Ok(Direction::Outbound),
-            _ => Err(format!("unknown EDI direction '{s}'")),
-        }
-    }
+    unknown(s) => format!("unknown EDI direction '{s}'");
 }
 
 /// An interchange as stored: the raw bytes are kept beside it for audit and replay.

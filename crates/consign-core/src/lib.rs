@@ -4,6 +4,9 @@
 //! Everything that decides something lives here so it can be tested without a database; the
 //! store, web and CLI crates only translate to and from these types.
 
+#[macro_use]
+mod vocab;
+
 pub mod access;
 pub mod audit;
 pub mod case;

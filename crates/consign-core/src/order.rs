@@ -5,77 +5,13 @@ use crate::ids::{CustomerId, OrderId, TenantId};
 use crate::money::{Currency, to_minor};
 use crate::tenant::validate_name;
 use crate::time::check_plausible;
+pub use crate::vocab::{Channel, OrderStatus};
 use crate::{FieldError, Invalid};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    B2c,
-    B2b,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::B2c => "b2c",
-            Channel::B2b => "b2b",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "b2c" => Ok(Channel::B2c),
-            "b2b" => Ok(Channel::B2b),
-            _ => Err(format!("unknown channel '{s}'; expected b2c or b2b")),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Received,
-    Released,
-    PartiallyShipped,
-    Shipped,
-    Delivered,
-    Cancelled,
-}
-
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 6] = [
-        OrderStatus::Received,
-        OrderStatus::Released,
-        OrderStatus::PartiallyShipped,
-        OrderStatus::Shipped,
-        OrderStatus::Delivered,
-        OrderStatus::Cancelled,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Received => "received",
-            OrderStatus::Released => "released",
-            OrderStatus::PartiallyShipped => "partially_shipped",
-            OrderStatus::Shipped => "shipped",
-            OrderStatus::Delivered => "delivered",
-            OrderStatus::Cancelled => "cancelled",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Self, String> {
-        OrderStatus::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown order status '{s}'; expected one of {}",
-                    OrderStatus::ALL.map(|x| x.as_str()).join(", ")
-                )
-            })
-    }
     /// Nothing has left the warehouse yet: the only states in which changes are accepted.
     pub fn is_changeable(self) -> bool {
         matches!(self, OrderStatus::Received | OrderStatus::Released)

@@ -4,34 +4,8 @@
 use crate::Invalid;
 use crate::ids::{CarrierId, TenantId, WarehouseId};
 use crate::tenant::{validate_name, validate_time_zone};
+pub use crate::vocab::Mode;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    Parcel,
-    Ltl,
-    Ftl,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Parcel => "parcel",
-            Mode::Ltl => "ltl",
-            Mode::Ftl => "ftl",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "parcel" => Ok(Mode::Parcel),
-            "ltl" => Ok(Mode::Ltl),
-            "ftl" | "tl" => Ok(Mode::Ftl),
-            _ => Err(format!("unknown mode '{s}'; expected parcel, ltl or ftl")),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

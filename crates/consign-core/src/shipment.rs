@@ -7,109 +7,20 @@ use crate::ids::{CarrierId, DocumentId, OrderId, ShipmentId, TenantId};
 use crate::order::{validate_country, validate_reference};
 use crate::tenant::{validate_name, validate_time_zone};
 use crate::time::check_plausible;
+pub use crate::vocab::{DocumentKind, ShipmentStatus};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Outbound,
-    Return,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Outbound => "outbound",
-            Direction::Return => "return",
-        }
+string_enum! {
+    pub enum Direction (Trimmed) {
+        Outbound = "outbound",
+        Return = "return",
     }
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "outbound" => Ok(Direction::Outbound),
-            "return" => Ok(Direction::Return),
-            _ => Err(format!(
-                "unknown direction '{s}'; expected outbound or return"
-            )),
-        }
-    }
-}
-
-/// The canonical status vocabulary (SPEC §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ShipmentStatus {
-    InfoReceived,
-    PickedUp,
-    InTransit,
-    OutForDelivery,
-    AvailableForPickup,
-    DeliveryAttempted,
-    Delayed,
-    OnHold,
-    Exception,
-    ReturningToSender,
-    ReturnedToSender,
-    Delivered,
-    Cancelled,
-    Lost,
-    Unknown,
+    unknown(s) => format!("unknown direction '{s}'; expected outbound or return");
 }
 
 impl ShipmentStatus {
-    pub const ALL: [ShipmentStatus; 15] = [
-        ShipmentStatus::InfoReceived,
-        ShipmentStatus::PickedUp,
-        ShipmentStatus::InTransit,
-        ShipmentStatus::OutForDelivery,
-        ShipmentStatus::AvailableForPickup,
-        ShipmentStatus::DeliveryAttempted,
-        ShipmentStatus::Delayed,
-        ShipmentStatus::OnHold,
-        ShipmentStatus::Exception,
-        ShipmentStatus::ReturningToSender,
-        ShipmentStatus::ReturnedToSender,
-        ShipmentStatus::Delivered,
-        ShipmentStatus::Cancelled,
-        ShipmentStatus::Lost,
-        ShipmentStatus::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShipmentStatus::InfoReceived => "info_received",
-            ShipmentStatus::PickedUp => "picked_up",
-            ShipmentStatus::InTransit => "in_transit",
-            ShipmentStatus::OutForDelivery => "out_for_delivery",
-            ShipmentStatus::AvailableForPickup => "available_for_pickup",
-            ShipmentStatus::DeliveryAttempted => "delivery_attempted",
-            ShipmentStatus::Delayed => "delayed",
-            ShipmentStatus::OnHold => "on_hold",
-            ShipmentStatus::Exception => "exception",
-            ShipmentStatus::ReturningToSender => "returning_to_sender",
-            ShipmentStatus::ReturnedToSender => "returned_to_sender",
-            ShipmentStatus::Delivered => "delivered",
-            ShipmentStatus::Cancelled => "cancelled",
-            ShipmentStatus::Lost => "lost",
-            ShipmentStatus::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, String> {
-        ShipmentStatus::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown shipment status '{s}'; expected one of {}",
-                    ShipmentStatus::ALL.map(|x| x.as_str()).join(", ")
-                )
-            })
-    }
-
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -314,35 +225,6 @@ impl NewShipment {
         } else {
             ShipmentStatus::InfoReceived
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    Bol,
-    Pod,
-    CommercialInvoice,
-    Customs,
-    Other,
-}
-
-impl DocumentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DocumentKind::Bol => "bol",
-            DocumentKind::Pod => "pod",
-            DocumentKind::CommercialInvoice => "commercial_invoice",
-            DocumentKind::Customs => "customs",
-            DocumentKind::Other => "other",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Self, String> {
-        [Self::Bol, Self::Pod, Self::CommercialInvoice, Self::Customs, Self::Other]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown document kind '{s}'; expected bol, pod, commercial_invoice, customs or other"))
     }
 }
 

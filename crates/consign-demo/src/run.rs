@@ -11,7 +11,7 @@ use crate::replay::replay_history;
 use crate::setup::setup_tenants;
 use anyhow::Context;
 use consign_app::admin::NewUser;
-use consign_app::import::{self, Format, RowError};
+use consign_app::import::{self, FileRead, Format, ReadFile, RowError};
 use consign_app::orders::OnDuplicate;
 use consign_app::tracking::CaseChanges;
 use consign_app::{App, AppError};
@@ -152,6 +152,51 @@ fn refused(file: &Path, errors: &[RowError]) -> anyhow::Error {
     )
 }
 
+/// A generated file read with `read`, refused whole at its first problems: the generator
+/// writes only valid rows.
+fn read_clean<T>(file: &Path, read: ReadFile<T>) -> anyhow::Result<FileRead<T>> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let read = read(&bytes, Format::from_path(file), None).map_err(|errs| refused(file, &errs))?;
+    if !read.errors.is_empty() {
+        return Err(refused(file, &read.errors));
+    }
+    Ok(read)
+}
+
+/// What an import says when it is done.
+struct Summary<'a> {
+    file: &'a Path,
+    /// What was imported, e.g. `orders (12 lines)`.
+    imported: &'a str,
+    tenant: &'a str,
+    start: Instant,
+}
+
+impl Summary<'_> {
+    /// Refreshes the planner's statistics and says what was imported: `counts` are created and
+    /// skipped, `rate` the number the rate is of and its unit.
+    async fn say(
+        &self,
+        app: &App,
+        narrator: &dyn Narrator,
+        (created, skipped): (usize, usize),
+        (of, unit): (usize, &str),
+    ) -> anyhow::Result<()> {
+        // A bulk load leaves the planner's statistics behind; refresh them now rather than
+        // whenever autovacuum gets there.
+        app.tools().analyze().await?;
+        let secs = self.start.elapsed().as_secs_f64();
+        narrator.say(&format!(
+            "{}: imported {created} {} into {}, skipped {skipped} already present, in {secs:.1}s ({:.0} {unit}/s)",
+            self.file.display(),
+            self.imported,
+            self.tenant,
+            of as f64 / secs.max(1e-9)
+        ));
+        Ok(())
+    }
+}
+
 async fn import_orders(
     app: &App,
     slug: &str,
@@ -161,13 +206,7 @@ async fn import_orders(
     let start = Instant::now();
     let system = Principal::system();
     let tenant = app.tenant_for(&system, slug).await?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let read = import::read_orders(&bytes, Format::from_path(file), None)
-        .map_err(|errs| refused(file, &errs))?;
-    drop(bytes);
-    if !read.errors.is_empty() {
-        return Err(refused(file, &read.errors));
-    }
+    let read = read_clean(file, import::read_orders)?;
     let orders: Vec<_> = read.rows.iter().map(|r| r.order.clone()).collect();
     let accepted = app
         .validate_orders(orders)
@@ -180,21 +219,17 @@ async fn import_orders(
         })
         .await?;
     drop(progress);
-    // A bulk load leaves the planner's statistics behind; refresh them now rather than
-    // whenever autovacuum gets there.
-    app.tools().analyze().await?;
-    let secs = start.elapsed().as_secs_f64();
-    narrator.say(&format!(
-        "{}: imported {} orders ({} lines) into {}, skipped {} already present, in {:.1}s ({:.0} orders/s)",
-        file.display(),
-        out.created.len(),
-        lines,
-        tenant.slug,
-        out.skipped.len(),
-        secs,
-        read.rows.len() as f64 / secs.max(1e-9)
-    ));
-    Ok(())
+    let imported = format!("orders ({lines} lines)");
+    let counts = (out.created.len(), out.skipped.len());
+    let summary = Summary {
+        file,
+        imported: &imported,
+        tenant: &tenant.slug,
+        start,
+    };
+    summary
+        .say(app, narrator, counts, (read.rows.len(), "orders"))
+        .await
 }
 
 async fn import_shipments(
@@ -206,13 +241,7 @@ async fn import_shipments(
     let start = Instant::now();
     let system = Principal::system();
     let tenant = app.tenant_for(&system, slug).await?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let read = import::read_shipments(&bytes, Format::from_path(file), None)
-        .map_err(|errs| refused(file, &errs))?;
-    drop(bytes);
-    if !read.errors.is_empty() {
-        return Err(refused(file, &read.errors));
-    }
+    let read = read_clean(file, import::read_shipments)?;
     let n = read.rows.len();
     let items: Vec<_> = read.rows.iter().map(|r| r.shipment.clone()).collect();
     let plan = match app
@@ -231,18 +260,14 @@ async fn import_shipments(
         .commit_shipments(&system, &tenant, plan, &|k| progress.advance(k))
         .await?;
     drop(progress);
-    app.tools().analyze().await?;
-    let secs = start.elapsed().as_secs_f64();
-    narrator.say(&format!(
-        "{}: imported {} shipments into {}, skipped {} already present, in {:.1}s ({:.0} rows/s)",
-        file.display(),
-        out.created.len(),
-        tenant.slug,
-        out.skipped.len(),
-        secs,
-        n as f64 / secs.max(1e-9)
-    ));
-    Ok(())
+    let counts = (out.created.len(), out.skipped.len());
+    let summary = Summary {
+        file,
+        imported: "shipments",
+        tenant: &tenant.slug,
+        start,
+    };
+    summary.say(app, narrator, counts, (n, "rows")).await
 }
 
 /// Copies a generated shipments file with the `picked_up_at` and `delivered_at` columns

@@ -15,7 +15,7 @@
 //! `$CONSIGN_SAMPLES`, by default `shared/data/x12` beside the repository.
 
 // Shared with the integration tests, which read the same documents back.
-#[path = "../tests/edi/outbound_fixtures.rs"]
+#[path = "../tests/edi/outbound_fixtures/mod.rs"]
 mod outbound_fixtures;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +29,7 @@ use consign_edi::{
 };
 use jiff::civil::{date, time};
 
-use outbound_fixtures::{check_read_back, outbound_documents};
+use outbound_fixtures::outbound_documents;
 
 /// Replies are dated at a fixed instant so that runs are reproducible.
 fn reply_envelope(ic: &Interchange<'_>, group: Option<&Group<'_>>, control: u32) -> Envelope {
@@ -278,10 +278,8 @@ fn main() -> ExitCode {
     let mut manifest = String::from("file\tset\tversion\tsets\tsegments\n");
     let docs = outbound_documents();
     for doc in &docs {
-        let bytes = doc
-            .write()
-            .unwrap_or_else(|e| panic!("{}: cannot write: {e}", doc.file));
-        if let Err(difference) = check_read_back(doc, &bytes) {
+        let (bytes, back) = doc.write_and_read_back();
+        if let Err(difference) = back {
             panic!("read-back mismatch: {difference}");
         }
         write_file(&out, &doc.file, &bytes);

@@ -299,17 +299,29 @@ impl<'s, 'a> Mapper<'s, 'a> {
         match seg.opt_into(n) {
             Some(v) => v,
             None => {
-                self.element_fault(
-                    index,
-                    seg,
-                    n,
-                    element_ref,
-                    ErrorKind::MissingElement,
-                    format!("mandatory {name} is missing"),
-                );
+                self.missing(index, seg, n, element_ref, name);
                 S::default()
             }
         }
+    }
+
+    /// Reports mandatory element `n` (`name`) as missing.
+    fn missing(
+        &mut self,
+        index: usize,
+        seg: &impl ReadElements,
+        n: usize,
+        element_ref: u16,
+        name: &str,
+    ) {
+        self.element_fault(
+            index,
+            seg,
+            n,
+            element_ref,
+            ErrorKind::MissingElement,
+            format!("mandatory {name} is missing"),
+        );
     }
 
     /// Reports a mandatory element as missing when `value` is `None`.
@@ -323,14 +335,7 @@ impl<'s, 'a> Mapper<'s, 'a> {
         name: &str,
     ) -> Option<T> {
         if value.is_none() && seg.element(n).is_empty() {
-            self.element_fault(
-                index,
-                seg,
-                n,
-                element_ref,
-                ErrorKind::MissingElement,
-                format!("mandatory {name} is missing"),
-            );
+            self.missing(index, seg, n, element_ref, name);
         }
         value
     }

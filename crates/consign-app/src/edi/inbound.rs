@@ -4,7 +4,7 @@
 
 use super::acks::{ack_interchange, assess, report_for, strip_content, ta1_interchange};
 use super::unacknowledged::{judge_group, open_group_cases};
-use super::{EdiReport, InterchangeReport, MAX_EDI_BYTES, texts};
+use super::{EdiReport, InterchangeReport, MAX_EDI_BYTES, interchange_record, texts};
 use crate::cases::SubjectCases;
 use crate::{App, AppError, AppResult, entropy, require};
 use consign_core::Invalid;
@@ -17,7 +17,6 @@ use consign_core::tenant::Tenant;
 use consign_core::tracking::MappedEvent;
 use consign_edi::sets::ShipmentStatus214;
 use consign_edi::{ReadOptions, TypedSet, parse_any, read};
-use sha2::{Digest, Sha256};
 
 impl App {
     /// Receives EDI: every interchange is matched to its trading partner by ISA sender, read
@@ -90,22 +89,15 @@ impl App {
                     p.carrier.is_none_or(|c| x.carrier_id == Some(c))
                 });
             let Some(partner) = partner else {
-                report.interchanges.push(InterchangeReport {
-                    sender: format!("{q}:{id}"),
-                    receiver: format!(
-                        "{}:{}",
-                        ic0.header.receiver_qualifier.trim(),
-                        ic0.header.receiver_id.trim()
-                    ),
-                    control: ic0.header.control_number.clone(),
-                    status: "rejected".into(),
-                    problems: vec![format!(
+                report.interchanges.push(unread(
+                    &ic0.header,
+                    "rejected",
+                    vec![format!(
                         "no trading partner with ISA sender {q}:{id} in tenant {}",
                         tenant.slug
                     )],
-                    warnings: vec![],
-                    groups: vec![],
-                });
+                    vec![],
+                ));
                 continue;
             };
             let control = ic0.header.control_number.clone();
@@ -114,22 +106,15 @@ impl App {
                 .interchange_by_control(tenant.id, partner.id, Direction::Inbound, &control)
                 .await?
             {
-                report.interchanges.push(InterchangeReport {
-                    sender: format!("{q}:{id}"),
-                    receiver: format!(
-                        "{}:{}",
-                        ic0.header.receiver_qualifier.trim(),
-                        ic0.header.receiver_id.trim()
-                    ),
-                    control,
-                    status: "duplicate".into(),
-                    problems: vec![],
-                    warnings: vec![format!(
+                report.interchanges.push(unread(
+                    &ic0.header,
+                    "duplicate",
+                    vec![],
+                    vec![format!(
                         "interchange already received at {}; nothing done",
                         prev.at
                     )],
-                    groups: vec![],
-                });
+                ));
                 continue;
             }
             let options = if partner.lenient {
@@ -141,35 +126,29 @@ impl App {
             let doc = prepared.read(&options);
             let Some(ic) = doc.interchanges.first() else {
                 // Never silently: what made the partner's reading stop is reported.
-                report.interchanges.push(InterchangeReport {
-                    sender: format!("{q}:{id}"),
-                    receiver: format!(
-                        "{}:{}",
-                        ic0.header.receiver_qualifier.trim(),
-                        ic0.header.receiver_id.trim()
-                    ),
-                    control,
-                    status: "rejected".into(),
-                    problems: texts(&doc.errors),
-                    warnings: vec![],
-                    groups: vec![],
-                });
+                report.interchanges.push(unread(
+                    &ic0.header,
+                    "rejected",
+                    texts(&doc.errors),
+                    vec![],
+                ));
                 continue;
             };
             let results = assess(ic, &options, partner.allow_partial);
             let mut ic_report = report_for(ic, &results, &options);
-            let interchange_id = InterchangeId::new_at(now, entropy());
             let record = InterchangeRecord {
-                id: interchange_id,
-                tenant_id: tenant.id,
-                partner_id: partner.id,
-                direction: Direction::Inbound,
-                control_number: control.clone(),
-                status: ic_report.status.clone(),
-                at: now,
-                sha256: hex::encode(Sha256::digest(slice)),
                 summary: serde_json::to_value(strip_content(&ic_report)).unwrap_or_default(),
+                ..interchange_record(
+                    tenant,
+                    &partner,
+                    Direction::Inbound,
+                    control.clone(),
+                    ic_report.status.clone(),
+                    now,
+                    slice,
+                )
             };
+            let interchange_id = record.id;
             tx.insert_interchange(&record, slice).await?;
             let mut sets = Vec::new();
             for (g, gr) in ic.groups.iter().zip(&ic_report.groups) {
@@ -294,15 +273,16 @@ impl App {
                     let ack = ack_interchange(ic, i, r, (n, n), now, partner.acknowledgement)
                         .map_err(|e| AppError::Invalid(Invalid::one("acknowledgement", e)))?;
                     let out = InterchangeRecord {
-                        id: InterchangeId::new_at(now, entropy()),
-                        tenant_id: tenant.id,
-                        partner_id: partner.id,
-                        direction: Direction::Outbound,
-                        control_number: format!("{n:09}"),
-                        status: "sent".into(),
-                        at: now,
-                        sha256: hex::encode(Sha256::digest(&ack)),
                         summary: serde_json::json!({ "acknowledges": { "interchange": control, "group": ic.groups[i].control_number } }),
+                        ..interchange_record(
+                            tenant,
+                            &partner,
+                            Direction::Outbound,
+                            format!("{n:09}"),
+                            "sent".into(),
+                            now,
+                            &ack,
+                        )
                     };
                     tx.insert_interchange(&out, &ack).await?;
                     acks.extend(ack);
@@ -515,4 +495,27 @@ pub(super) fn choose_tracking_numbers(
             (at, e)
         })
         .collect()
+}
+
+/// The report of an interchange that was not read past its ISA: no partner, a duplicate, or
+/// what stopped its partner's reading.
+fn unread(
+    isa: &consign_edi::IsaHeader,
+    status: &str,
+    problems: Vec<String>,
+    warnings: Vec<String>,
+) -> InterchangeReport {
+    InterchangeReport {
+        sender: format!("{}:{}", isa.sender_qualifier.trim(), isa.sender_id.trim()),
+        receiver: format!(
+            "{}:{}",
+            isa.receiver_qualifier.trim(),
+            isa.receiver_id.trim()
+        ),
+        control: isa.control_number.clone(),
+        status: status.into(),
+        problems,
+        warnings,
+        groups: vec![],
+    }
 }

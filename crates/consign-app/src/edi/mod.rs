@@ -17,12 +17,13 @@ use crate::{App, AppError, AppResult, require};
 use acks::{ack_interchange, assess, report_for, ta1_interchange};
 use consign_core::access::{Capability, Principal};
 use consign_core::edi::{
-    Acknowledgement, InterchangeRecord, OutboundGroup, SetRecord, TradingPartner,
+    Acknowledgement, Direction, InterchangeRecord, OutboundGroup, SetRecord, TradingPartner,
 };
 use consign_core::ids::{InterchangeId, PartnerId};
 use consign_core::tenant::Tenant;
 use consign_edi::{EdiError, ReadOptions};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 /// The largest EDI body accepted over HTTP and from files.
 pub const MAX_EDI_BYTES: usize = 16 * 1024 * 1024;
@@ -81,6 +82,30 @@ impl EdiReport {
                         g.ack_status == "R" || g.sets.iter().any(|s| s.status == "rejected")
                     })
             })
+    }
+}
+
+/// The record of an interchange exchanged with `partner` (its bytes are stored beside it and
+/// known by their digest); the summary is left for the caller.
+pub(super) fn interchange_record(
+    tenant: &Tenant,
+    partner: &TradingPartner,
+    direction: Direction,
+    control_number: String,
+    status: String,
+    at: jiff::Timestamp,
+    bytes: &[u8],
+) -> InterchangeRecord {
+    InterchangeRecord {
+        id: InterchangeId::new_at(at, crate::entropy()),
+        tenant_id: tenant.id,
+        partner_id: partner.id,
+        direction,
+        control_number,
+        status,
+        at,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        summary: serde_json::Value::Null,
     }
 }
 

@@ -2,7 +2,8 @@
 //! recorded as groups awaiting their 997.
 
 use super::acks::reply_options;
-use crate::{App, AppError, AppResult, entropy, require};
+use super::interchange_record;
+use crate::{App, AppError, AppResult, require};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
@@ -11,7 +12,6 @@ use consign_core::ids::*;
 use consign_core::tenant::Tenant;
 use consign_edi::{Envelope, Usage, WriteOptions, X12Version, write_interchange};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// What an outbound tender produced: the stored interchange and its bytes.
 #[derive(Debug, Clone, Serialize)]
@@ -252,15 +252,16 @@ impl App {
         let bytes = write_interchange(&env, &[set], &reply_options())
             .map_err(|e| AppError::Invalid(Invalid::one(audit.1, e.to_string())))?;
         let record = InterchangeRecord {
-            id: InterchangeId::new_at(now, entropy()),
-            tenant_id: tenant.id,
-            partner_id: partner.id,
-            direction: Direction::Outbound,
-            control_number: format!("{n:09}"),
-            status: "sent".into(),
-            at: now,
-            sha256: hex::encode(Sha256::digest(&bytes)),
             summary,
+            ..interchange_record(
+                tenant,
+                partner,
+                Direction::Outbound,
+                format!("{n:09}"),
+                "sent".into(),
+                now,
+                &bytes,
+            )
         };
         tx.insert_interchange(&record, &bytes).await?;
         tx.insert_outbound_group(

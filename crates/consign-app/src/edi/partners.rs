@@ -1,9 +1,8 @@
 //! Trading partners: who sends us X12 under which ISA ids, and how strictly it is read.
 
-use crate::{App, AppError, AppResult, entropy, require};
+use crate::{App, AppError, AppResult, entropy, require, tenant_audit};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
-use consign_core::audit::AuditEntry;
 use consign_core::edi::{NewTradingPartner, PartnerKind, TradingPartner};
 use consign_core::ids::*;
 use consign_core::tenant::Tenant;
@@ -82,15 +81,7 @@ impl App {
         let mut tx = self.begin().await?;
         tx.insert_partner(&partner).await?;
         tx.append_audit(vec![
-            AuditEntry::new(
-                Some(tenant.id),
-                now,
-                p.actor.label(),
-                "edi_partner",
-                partner.id,
-                "created",
-            )
-            .after(&partner),
+            tenant_audit(tenant, p, now, "edi_partner", partner.id, "created").after(&partner),
         ])
         .await?;
         self.commit(tx).await?;

@@ -23,10 +23,9 @@ pub use ingest::build_events;
 pub use replay::{ReplayReport, simulate};
 pub(crate) use sweep::tally;
 
-use crate::{App, AppError, AppResult, require};
+use crate::{App, AppError, AppResult, require, tenant_audit};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
-use consign_core::audit::AuditEntry;
 use consign_core::ids::*;
 use consign_core::rules::Rulebook;
 use consign_core::tenant::Tenant;
@@ -169,15 +168,8 @@ impl App {
         let mut tx = self.begin().await?;
         tx.insert_rulebook(tenant.id, &stored).await?;
         tx.append_audit(vec![
-            AuditEntry::new(
-                Some(tenant.id),
-                now,
-                p.actor.label(),
-                "rulebook",
-                version,
-                "stored",
-            )
-            .after(&serde_json::json!({ "name": book.name, "rules": book.rules.len() })),
+            tenant_audit(tenant, p, now, "rulebook", version, "stored")
+                .after(&serde_json::json!({ "name": book.name, "rules": book.rules.len() })),
         ])
         .await?;
         let (cache, id) = (self.cache.clone(), tenant.id);

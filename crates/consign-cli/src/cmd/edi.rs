@@ -3,7 +3,7 @@
 
 use crate::common::{explain, open_app};
 use crate::config::Config;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Subcommand;
 use consign_app::edi::EdiReport;
 use consign_core::access::Principal;
@@ -113,8 +113,13 @@ fn check(
     } else {
         print_edi_report(&report);
     }
+    conclude(&report, ack_out)
+}
+
+/// Writes the acknowledgements where asked; the exit code fails when any level was rejected.
+pub fn conclude(report: &EdiReport, ack_out: Option<&Path>) -> anyhow::Result<ExitCode> {
     if let Some(out) = ack_out {
-        write_acks(out, &report)?;
+        write_acks(out, report)?;
     }
     if report.has_rejections() {
         return Ok(ExitCode::FAILURE);
@@ -142,13 +147,7 @@ async fn partner(cmd: PartnerCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             acknowledgement,
         } => {
             let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
-            let kind = match kind.as_str() {
-                "carrier" => PartnerKind::Carrier,
-                "warehouse" => PartnerKind::Warehouse,
-                other => {
-                    bail!("--kind: unknown partner kind '{other}'; expected carrier or warehouse")
-                }
-            };
+            let kind = PartnerKind::parse(&kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
             let new = NewTradingPartner {
                 name,
                 isa_qualifier,

@@ -3,15 +3,16 @@
 //! with a progress bar on stderr. EDI files are received as a trading partner sent them, and a
 //! generated `tenants.json` is set up through the demo crate that wrote it.
 
-use crate::cmd::edi::{print_edi_report, write_acks};
+use crate::cmd::edi::{conclude, print_edi_report};
 use crate::common::{Terminal, explain, explained, open_app, progress, report};
 use crate::config::Config;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use consign_app::App;
-use consign_app::import::{self, Format, Mapping, RowError};
+use consign_app::import::{self, FileRead, Format, Mapping, ReadFile, RowError};
 use consign_app::orders::OnDuplicate;
 use consign_core::access::Principal;
+use consign_core::tenant::Tenant;
 use consign_core::tracking::FeedCrosswalk;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -131,7 +132,22 @@ fn load(args: &ImportArgs) -> anyhow::Result<(Vec<u8>, Format, Option<Mapping>)>
     Ok((bytes, format, mapping))
 }
 
-async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+/// An import under way: who runs it, for which tenant, since when (for its rate), and what the
+/// file yielded.
+struct Opened<T> {
+    start: Instant,
+    system: Principal,
+    tenant: Tenant,
+    file: FileRead<T>,
+}
+
+/// Finds the tenant and reads the file with `read`, or gives the exit code once the file's
+/// errors are reported. The raw bytes are dropped before the caller goes on.
+async fn open<T>(
+    app: &App,
+    args: &ImportArgs,
+    read: ReadFile<T>,
+) -> anyhow::Result<Result<Opened<T>, ExitCode>> {
     let start = Instant::now();
     let system = Principal::system();
     let tenant = app
@@ -139,66 +155,89 @@ async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(explain)?;
     let (bytes, format, mapping) = load(args)?;
-    let file = match import::read_orders(&bytes, format, mapping.as_ref()) {
-        Ok(r) => r,
-        Err(errs) => return Ok(report(&args.file, &errs)),
+    Ok(match read(&bytes, format, mapping.as_ref()) {
+        Ok(file) => Ok(Opened {
+            start,
+            system,
+            tenant,
+            file,
+        }),
+        Err(errs) => Err(report(&args.file, &errs)),
+    })
+}
+
+impl<T> Opened<T> {
+    /// Refreshes the planner's statistics and prints what was imported: `counts` are created
+    /// and skipped, `rate` the number the rate is of and its unit.
+    async fn done(
+        &self,
+        app: &App,
+        args: &ImportArgs,
+        imported: &str,
+        (created, skipped): (usize, usize),
+        (of, unit): (usize, &str),
+    ) -> anyhow::Result<ExitCode> {
+        // A bulk load leaves the planner's statistics behind; refresh them now rather than
+        // whenever autovacuum gets there.
+        app.tools().analyze().await?;
+        let secs = self.start.elapsed().as_secs_f64();
+        println!(
+            "{}: imported {created} {imported} into {}, skipped {skipped} already present, in {secs:.1}s ({:.0} {unit}/s)",
+            args.file.display(),
+            self.tenant.slug,
+            of as f64 / secs.max(1e-9)
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+async fn orders(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let opened = match open(app, args, import::read_orders).await? {
+        Ok(opened) => opened,
+        Err(code) => return Ok(code),
     };
-    drop(bytes);
-    let rows = &file.rows;
-    let orders: Vec<_> = rows.iter().map(|r| r.order.clone()).collect();
+    let file = &opened.file;
+    let orders: Vec<_> = file.rows.iter().map(|r| r.order.clone()).collect();
     // Rows that parsed are validated even when others did not, so one run reports everything.
     let accepted = match app.validate_orders(orders) {
         Ok(a) if file.errors.is_empty() => a,
         Ok(_) => return Ok(report(&args.file, &file.errors)),
         Err(errs) => {
-            let all = file.all_errors(import::order_errors(rows, errs, &file.columns));
+            let all = file.all_errors(import::order_errors(&file.rows, errs, &file.columns));
             return Ok(report(&args.file, &all));
         }
     };
     let lines: usize = accepted.iter().map(|o| o.lines.len()).sum();
     let pb = progress(accepted.len() as u64, "orders");
     let out = app
-        .commit_orders(&system, &tenant, accepted, OnDuplicate::Skip, &|n| {
-            pb.inc(n)
-        })
+        .commit_orders(
+            &opened.system,
+            &opened.tenant,
+            accepted,
+            OnDuplicate::Skip,
+            &|n| pb.inc(n),
+        )
         .await
         .map_err(explain)?;
     pb.finish_and_clear();
-    // A bulk load leaves the planner's statistics behind; refresh them now rather than
-    // whenever autovacuum gets there.
-    app.tools().analyze().await?;
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{}: imported {} orders ({} lines) into {}, skipped {} already present, in {:.1}s ({:.0} orders/s)",
-        args.file.display(),
-        out.created.len(),
-        lines,
-        tenant.slug,
-        out.skipped.len(),
-        secs,
-        file.rows.len() as f64 / secs.max(1e-9)
-    );
-    Ok(ExitCode::SUCCESS)
+    let what = format!("orders ({lines} lines)");
+    let counts = (out.created.len(), out.skipped.len());
+    opened
+        .done(app, args, &what, counts, (file.rows.len(), "orders"))
+        .await
 }
 
 async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let start = Instant::now();
-    let system = Principal::system();
-    let tenant = app
-        .tenant_for(&system, &args.tenant)
-        .await
-        .map_err(explain)?;
-    let (bytes, format, mapping) = load(args)?;
-    let file = match import::read_shipments(&bytes, format, mapping.as_ref()) {
-        Ok(r) => r,
-        Err(errs) => return Ok(report(&args.file, &errs)),
+    let opened = match open(app, args, import::read_shipments).await? {
+        Ok(opened) => opened,
+        Err(code) => return Ok(code),
     };
-    drop(bytes);
+    let file = &opened.file;
     let rows = &file.rows;
     let n = rows.len() + file.errors.len();
     let items: Vec<_> = rows.iter().map(|r| r.shipment.clone()).collect();
     let plan = match app
-        .plan_shipments(&tenant, items, OnDuplicate::Skip, None)
+        .plan_shipments(&opened.tenant, items, OnDuplicate::Skip, None)
         .await
     {
         Ok(p) if file.errors.is_empty() => p,
@@ -211,22 +250,14 @@ async fn shipments(app: &App, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     };
     let pb = progress(plan.shipments.len() as u64, "shipments");
     let out = app
-        .commit_shipments(&system, &tenant, plan, &|k| pb.inc(k))
+        .commit_shipments(&opened.system, &opened.tenant, plan, &|k| pb.inc(k))
         .await
         .map_err(explain)?;
     pb.finish_and_clear();
-    app.tools().analyze().await?;
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{}: imported {} shipments into {}, skipped {} already present, in {:.1}s ({:.0} rows/s)",
-        args.file.display(),
-        out.created.len(),
-        tenant.slug,
-        out.skipped.len(),
-        secs,
-        n as f64 / secs.max(1e-9)
-    );
-    Ok(ExitCode::SUCCESS)
+    let counts = (out.created.len(), out.skipped.len());
+    opened
+        .done(app, args, "shipments", counts, (n, "rows"))
+        .await
 }
 
 async fn events(
@@ -335,13 +366,7 @@ async fn edi(
         .await
         .map_err(explain)?;
     print_edi_report(&report);
-    if let Some(out) = ack_out {
-        write_acks(out, &report)?;
-    }
-    if report.has_rejections() {
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    conclude(&report, ack_out)
 }
 
 /// Creates what a generated `tenants.json` describes; anything already there is left alone.

@@ -275,8 +275,7 @@ async fn cycles(e: &Env, engine: &str) -> Figures {
 
     // Every key's effect exists exactly once: one order per reference (the store's unique
     // reference guarantees that much), one change record and one audit record per change.
-    let store = e.store().await;
-    let tenant = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    let (store, tenant) = e.alpha().await;
     for s in &all {
         let order = store
             .order_by_ref(tenant.id, &s.reference)

@@ -1,6 +1,13 @@
 //! The `consign` binary end to end, on SQLite and PostgreSQL: administration, imports with
 //! their error reports, re-import as a no-op, and audit verification after tampering.
 
+/// Asserts that `text` holds `phrase`, showing the whole text when it does not.
+macro_rules! holds {
+    ($text:expr, $phrase:expr) => {
+        assert!($text.contains($phrase), "{}", $text)
+    };
+}
+
 mod cases;
 mod crash;
 mod edi_faults;
@@ -17,12 +24,10 @@ struct Env {
 
 impl Env {
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_consign"))
+        consign_in(self.dir.path())
             .args(["--database-url", &self.url, "--data-dir"])
             .arg(self.dir.path())
             .args(args)
-            .env_remove("CONSIGN_CONFIG")
-            .current_dir(self.dir.path())
             .output()
             .expect("run consign")
     }
@@ -44,6 +49,19 @@ impl Env {
     async fn store(&self) -> consign_store::DynStore {
         consign_store::open(&self.url).await.unwrap()
     }
+    /// The store and the tenant `alpha` every environment starts with.
+    async fn alpha(&self) -> (consign_store::DynStore, consign_core::tenant::Tenant) {
+        let store = self.store().await;
+        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        (store, t)
+    }
+}
+
+/// The `consign` binary run in `dir`, without a config file from the environment.
+fn consign_in(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_consign"));
+    c.env_remove("CONSIGN_CONFIG").current_dir(dir);
+    c
 }
 
 /// A `consign serve` child process and its base URL; dropped, it is killed with SIGKILL.
@@ -63,14 +81,12 @@ fn serve(e: &Env) -> Server {
 /// Starts `consign serve` on a free port with extra environment variables.
 fn serve_with(e: &Env, vars: &[(&str, String)]) -> Server {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consign"))
+    let mut child = consign_in(e.dir.path())
         .args(["--database-url", &e.url, "--data-dir"])
         .arg(e.dir.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("CONSIGN_CONFIG")
         .env("CONSIGN_REQUESTS_PER_MINUTE", "0")
         .envs(vars.iter().map(|(k, v)| (k, v)))
-        .current_dir(e.dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -133,8 +149,7 @@ PO-2,Bo Chan,,9 Elm St,Dallas,TX,75201,US,b2b,2026-01-06T10:00:00Z,,SKU-3,40,1.2
 }
 
 async fn orders_in(e: &Env) -> i64 {
-    let store = e.store().await;
-    let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    let (store, t) = e.alpha().await;
     store.count_orders(t.id).await.unwrap()
 }
 
@@ -151,14 +166,11 @@ PO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,20260107,,SKU-4,1,1.001\n"
         let out = e.run(&["import", "orders", &f, "--tenant", "alpha"]);
         assert_eq!(out.status.code(), Some(1));
         let err = text(&out.stderr);
-        assert!(err.contains("problem(s); nothing was imported"), "{err}");
-        assert!(
-            err.contains("line 3, channel: unknown channel 'b2x'"),
-            "{err}"
-        );
-        assert!(
-            err.contains("line 4, ordered_at: '20260107' is not an RFC 3339 timestamp"),
-            "{err}"
+        holds!(err, "problem(s); nothing was imported");
+        holds!(err, "line 3, channel: unknown channel 'b2x'");
+        holds!(
+            err,
+            "line 4, ordered_at: '20260107' is not an RFC 3339 timestamp"
         );
         // Value problems found by validation after parsing, with the file's line and column.
         let f2 = e.write(
@@ -168,19 +180,16 @@ PO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,20260107,,SKU-4,1,1.001\n"
         let out = e.run(&["import", "orders", &f2, "--tenant", "alpha"]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(
-            err.contains("line 2, quantity: must be at least 1, got -4"),
-            "{err}"
-        );
+        holds!(err, "line 2, quantity: must be at least 1, got -4");
         assert!(
             err.contains(
                 "line 3, ship_to_country: 'USA' is not an ISO 3166-1 alpha-2 country code"
             ),
             "{err}"
         );
-        assert!(
-            err.contains("line 3, unit_price: 1.001 has more than 2 decimal places"),
-            "{err}"
+        holds!(
+            err,
+            "line 3, unit_price: 1.001 has more than 2 decimal places"
         );
         assert_eq!(orders_in(&e).await, 0, "nothing was committed");
     }
@@ -191,7 +200,7 @@ async fn importing_the_same_file_twice_is_a_no_op() {
     for e in envs().await {
         let f = e.write("orders.csv", good_orders().as_bytes());
         let first = e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
-        assert!(first.contains("imported 2 orders (3 lines)"), "{first}");
+        holds!(first, "imported 2 orders (3 lines)");
         let again = e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
         assert!(
             again.contains("imported 0 orders") && again.contains("skipped 2 already present"),
@@ -204,14 +213,13 @@ UPSN,1Z0001,PO-1,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago
 UPSN,1Z0002,PO-2,Dallas,75201,US,America/Chicago,Dallas,75201,US,America/Chicago,30,2026-01-07T10:00:00Z,\n";
         let s = e.write("shipments.csv", shipments.as_bytes());
         let out = e.ok(&["import", "shipments", &s, "--tenant", "alpha"]);
-        assert!(out.contains("imported 2 shipments"), "{out}");
+        holds!(out, "imported 2 shipments");
         let out = e.ok(&["import", "shipments", &s, "--tenant", "alpha"]);
         assert!(
             out.contains("imported 0 shipments") && out.contains("skipped 2"),
             "{out}"
         );
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let (store, t) = e.alpha().await;
         let po1 = store.order_by_ref(t.id, "PO-1").await.unwrap().unwrap();
         assert_eq!(
             po1.status.as_str(),
@@ -254,9 +262,8 @@ ignore = ["Notes"]
         );
         let f = e.write("erp.csv", &csv);
         let out = e.ok(&["import", "orders", &f, "--tenant", "alpha", "--mapping", &m]);
-        assert!(out.contains("imported 1 orders"), "{out}");
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        holds!(out, "imported 1 orders");
+        let (store, t) = e.alpha().await;
         let o = store.order_by_ref(t.id, "E-1").await.unwrap().unwrap();
         assert_eq!(o.customer.name, "Café René");
         assert_eq!(o.ordered_at.to_string(), "2026-01-05T14:15:00Z");
@@ -276,9 +283,9 @@ ignore = ["Notes"]
         ]);
         assert_eq!(out.status.code(), Some(1));
         let err = text(&out.stderr);
-        assert!(
-            err.contains("mapping columns.\"Order Number\": the file has no column 'Order Number'"),
-            "{err}"
+        holds!(
+            err,
+            "mapping columns.\"Order Number\": the file has no column 'Order Number'"
         );
 
         // Without the mapping's encoding, the Windows-1252 bytes are refused, not mangled.
@@ -292,11 +299,7 @@ ignore = ["Notes"]
         );
         let out = e.run(&["import", "orders", &plain, "--tenant", "alpha"]);
         assert_eq!(out.status.code(), Some(1));
-        assert!(
-            text(&out.stderr).contains("line 2, customer_name: not valid UTF-8"),
-            "{}",
-            text(&out.stderr)
-        );
+        holds!(text(&out.stderr), "line 2, customer_name: not valid UTF-8");
         assert_eq!(orders_in(&e).await, 1);
 
         let bad_toml = e.write("bad.toml", b"[columns\n");
@@ -310,11 +313,7 @@ ignore = ["Notes"]
             &bad_toml,
         ]);
         assert!(!out.status.success());
-        assert!(
-            text(&out.stderr).contains("mapping file"),
-            "{}",
-            text(&out.stderr)
-        );
+        holds!(text(&out.stderr), "mapping file");
     }
 }
 
@@ -330,14 +329,8 @@ UPSN,,PO-404,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1\n
         let out = e.run(&["import", "shipments", &s, "--tenant", "alpha"]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(
-            err.contains("line 2, carrier: no carrier 'FDXX' in tenant alpha"),
-            "{err}"
-        );
-        assert!(
-            err.contains("line 3, tracking_number: is required"),
-            "{err}"
-        );
+        holds!(err, "line 2, carrier: no carrier 'FDXX' in tenant alpha");
+        holds!(err, "line 3, tracking_number: is required");
     }
 }
 
@@ -348,8 +341,7 @@ async fn audit_verify_names_the_edited_record() {
         e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
         let out = e.ok(&["audit", "verify"]);
         assert!(out.starts_with("audit trail intact"), "{out}");
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let (store, t) = e.alpha().await;
         // Record 2 of the tenant's chain is the first order's creation.
         let chain = match store.engine() {
             consign_store::Engine::Sqlite => format!("X'{}'", t.id.0.simple()),
@@ -364,8 +356,8 @@ async fn audit_verify_names_the_edited_record() {
         let out = e.run(&["audit", "verify"]);
         assert_eq!(out.status.code(), Some(2));
         let msg = text(&out.stdout);
-        assert!(msg.contains("chain 'alpha' at record 2 (order"), "{msg}");
-        assert!(msg.contains("the record was edited"), "{msg}");
+        holds!(msg, "chain 'alpha' at record 2 (order");
+        holds!(msg, "the record was edited");
         // Restore the record, then remove the chain's head row: still caught.
         store
             .execute_raw(&format!(
@@ -380,11 +372,7 @@ async fn audit_verify_names_the_edited_record() {
             .unwrap();
         let out = e.run(&["audit", "verify"]);
         assert_eq!(out.status.code(), Some(2));
-        assert!(
-            text(&out.stdout).contains("no head"),
-            "{}",
-            text(&out.stdout)
-        );
+        holds!(text(&out.stdout), "no head");
     }
 }
 
@@ -465,11 +453,7 @@ async fn administration_commands_print_secrets_once_and_refuse_bad_input() {
         assert!(text(&tenant.stderr).contains("tenant 'nope' not found"));
         let cfg = e.write("consign.toml", b"listen = 5\n");
         let out = e.run(&["--config", &cfg, "migrate"]);
-        assert!(
-            text(&out.stderr).contains("listen"),
-            "{}",
-            text(&out.stderr)
-        );
+        holds!(text(&out.stderr), "listen");
         let _ = Path::new(&cfg);
     }
 }
@@ -504,22 +488,17 @@ fn edi_check_reads_files_without_a_database_and_names_the_fault() {
         ack.to_str().unwrap(),
     ]);
     assert_eq!(bad.status.code(), Some(1));
-    assert!(
-        text(&bad.stdout).contains("GE01 says 2 transaction sets, the group holds 1"),
-        "{}",
-        text(&bad.stdout)
+    holds!(
+        text(&bad.stdout),
+        "GE01 says 2 transaction sets, the group holds 1"
     );
     let ack_text = std::fs::read_to_string(&ack).unwrap();
-    assert!(ack_text.contains("AK9*R*2*1*0*5~"), "{ack_text}");
+    holds!(ack_text, "AK9*R*2*1*0*5~");
 
     // The same file in lenient mode loads with a warning.
     let lenient = run(&["edi", "check", &sample("v004010_856_03"), "--lenient"]);
     assert_eq!(lenient.status.code(), Some(0), "{}", text(&lenient.stdout));
-    assert!(
-        text(&lenient.stdout).contains("warning: "),
-        "{}",
-        text(&lenient.stdout)
-    );
+    holds!(text(&lenient.stdout), "warning: ");
 
     let isa = run(&["edi", "check", &sample("v004010_214_02")]);
     assert_eq!(isa.status.code(), Some(1));
@@ -581,9 +560,8 @@ async fn importing_an_interchange_twice_stores_it_once() {
             "--tenant",
             "alpha",
         ]);
-        assert!(again.contains(": duplicate"), "{again}");
-        let store = e.store().await;
-        let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        holds!(again, ": duplicate");
+        let (store, t) = e.alpha().await;
         let stored = store.interchanges(t.id, None, 10).await.unwrap();
         assert_eq!(
             stored

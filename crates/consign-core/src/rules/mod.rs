@@ -26,6 +26,22 @@ pub use shipment::{CaseAction, Escalation, OpenCase, Rule, Trigger, Verdict};
 use crate::case::CASE_PARTIES;
 use serde::{Deserialize, Serialize};
 
+/// The case types of SPEC §3's shipment rules, each with a rule in the default rulebook.
+pub const SHIPMENT_CASE_TYPES: [&str; 12] = [
+    "late_pickup",
+    "stalled",
+    "delay_risk",
+    "late_delivery",
+    "delivery_failed",
+    "address_issue",
+    "damaged",
+    "lost",
+    "customs_hold",
+    "missing_documents",
+    "pod_missing",
+    "returned_to_sender",
+];
+
 /// The rulebook shipped with Consign: SPEC §3's table for the shipment-level rules.
 pub const DEFAULT_RULEBOOK: &str = include_str!("../../rulebooks/default.toml");
 
@@ -224,20 +240,7 @@ mod tests {
     #[test]
     fn the_default_rulebook_parses_and_covers_the_shipment_rules_of_spec_3() {
         let b = Rulebook::default_rulebook();
-        for ty in [
-            "late_pickup",
-            "stalled",
-            "delay_risk",
-            "late_delivery",
-            "delivery_failed",
-            "address_issue",
-            "damaged",
-            "lost",
-            "customs_hold",
-            "missing_documents",
-            "pod_missing",
-            "returned_to_sender",
-        ] {
+        for ty in SHIPMENT_CASE_TYPES {
             assert!(b.rule(ty).is_some(), "default rulebook lacks {ty}");
         }
     }

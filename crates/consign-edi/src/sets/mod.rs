@@ -35,6 +35,9 @@ pub use s945::ShippingAdvice945;
 pub use s990::TenderResponse990;
 pub use s997::FunctionalAck997;
 
+/// What mapping a set gives: its typed value, or every fault that stopped the mapping.
+pub type Mapped<T> = Result<T, Vec<EdiError>>;
+
 /// Any set with a typed mapping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum TypedSet {
@@ -53,10 +56,7 @@ pub const SUPPORTED: [&str; 8] = ["204", "210", "214", "856", "940", "945", "990
 
 /// Maps a set by its ST01; an unknown identifier gives one `UnsupportedSet` error (the raw set
 /// is still in the envelope, untouched).
-pub fn parse_any(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<TypedSet, Vec<EdiError>> {
+pub fn parse_any(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<TypedSet> {
     Ok(match set.id.as_str() {
         "204" => TypedSet::LoadTender204(s204::parse(set, options)?),
         "210" => TypedSet::FreightInvoice210(s210::parse(set, options)?),

@@ -4,6 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::{
     DateTimeRef, Party, Reference, Totals, extend_party, finish, read_g62, read_l3, read_l11,
     read_n1, write_g62, write_l3, write_l11, write_party,
@@ -61,10 +62,7 @@ pub struct Stop {
     pub parties: Vec<Party>,
 }
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<LoadTender204, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<LoadTender204> {
     let mut m = Mapper::new(set, options, "204")?;
     let mut out = LoadTender204::default();
     let (mut seen_b2, mut seen_b2a) = (false, false);

@@ -5,6 +5,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::{
     DateTimeRef, Party, Reference, Totals, extend_party, finish, read_g62, read_l3, read_n1,
     read_n9, write_g62, write_l3, write_n9, write_party,
@@ -141,10 +142,7 @@ pub struct TariffReference {
     pub freight_class: Option<String>,
 }
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<FreightInvoice210, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<FreightInvoice210> {
     let mut m = Mapper::new(set, options, "210")?;
     let mut out = FreightInvoice210::default();
     let mut seen_b3 = false;

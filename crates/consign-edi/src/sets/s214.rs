@@ -8,6 +8,7 @@ use jiff::tz::Offset;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::{
     DateTimeRef, Party, Reference, extend_party, finish, owned, read_g62, read_l11, read_n1,
     write_g62, write_l11, write_party,
@@ -173,10 +174,7 @@ fn flush(events: &mut [StatusEvent], lp: Option<Loop>) {
     last.references = references;
 }
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<ShipmentStatus214, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<ShipmentStatus214> {
     let mut m = Mapper::new(set, options, "214")?;
     // One AT7, one event: sizing the list up front spares regrowing it (its elements are large).
     let at7s = set

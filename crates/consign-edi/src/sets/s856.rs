@@ -7,6 +7,7 @@ use jiff::civil::{Date, Time};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::{Party, Reference, extend_party, finish, read_n1, read_n9};
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::{EdiError, ErrorKind, quoted};
@@ -212,10 +213,7 @@ struct Node {
     depth: usize,
 }
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<ShipNotice856, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<ShipNotice856> {
     let mut m = Mapper::new(set, options, "856")?;
     let mut out = ShipNotice856::default();
     let mut seen_bsn = false;

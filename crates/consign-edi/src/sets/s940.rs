@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::{
     DateTimeRef, Party, PartyLoop, Reference, finish, read_g62, read_n9, write_g62, write_n9,
     write_party,
@@ -89,10 +90,7 @@ pub struct OrderTotals {
 /// W01 positions of (qualifier, id) pairs.
 const PRODUCT_ID_PAIRS: [(usize, usize); 3] = [(4, 5), (6, 7), (15, 16)];
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<ShippingOrder940, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<ShippingOrder940> {
     let mut m = Mapper::new(set, options, "940")?;
     let mut out = ShippingOrder940::default();
     let mut seen_w05 = false;

@@ -4,6 +4,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::{DateTimeRef, Party, PartyLoop, Reference, finish, read_g62, read_n9};
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::EdiError;
@@ -83,10 +84,7 @@ pub struct ShipmentTotals {
     pub volume_unit: Option<String>,
 }
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<ShippingAdvice945, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<ShippingAdvice945> {
     let mut m = Mapper::new(set, options, "945")?;
     let mut out = ShippingAdvice945::default();
     let mut seen_w06 = false;

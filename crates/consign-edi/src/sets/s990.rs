@@ -3,6 +3,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::{Reference, finish, read_n9};
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::EdiError;
@@ -32,10 +33,7 @@ impl TenderResponse990 {
     }
 }
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<TenderResponse990, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<TenderResponse990> {
     let mut m = Mapper::new(set, options, "990")?;
     let mut out = TenderResponse990::default();
     let mut seen_b1 = false;

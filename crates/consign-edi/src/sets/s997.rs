@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Mapped;
 use super::common::finish;
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::{EdiError, ErrorKind};
@@ -124,10 +125,7 @@ fn codes(seg: &crate::Segment<'_>, from: usize, to: usize) -> Vec<String> {
     (from..=to).filter_map(|n| seg.element(n).opt()).collect()
 }
 
-pub fn parse(
-    set: &TransactionSet<'_>,
-    options: &ReadOptions,
-) -> Result<FunctionalAck997, Vec<EdiError>> {
+pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<FunctionalAck997> {
     let mut m = Mapper::new(set, options, "997")?;
     let mut out = FunctionalAck997::default();
     let (mut seen_ak1, mut seen_ak9) = (false, false);

@@ -3,12 +3,16 @@
 
 use consign_edi::sets::s997;
 use consign_edi::{
-    Envelope, GroupResult, OutgoingSet, Usage, WriteOptions, X12Version, X231A1, ack_997, ack_999,
-    read, ta1, write_interchange, write_interchange_with_gs08,
+    Envelope, ErrorKind, GroupResult, OutgoingSet, OwnedSegment, Usage, WriteOptions, X12Version,
+    X231A1, ack_997, ack_999, read, ta1, write_interchange, write_interchange_with_gs08,
 };
-use jiff::civil::{date, time};
 
-use crate::support::{LENIENT, SAMPLES, STRICT, line, read_sample};
+use crate::support::{
+    ISA_5010, LENIENT, SAMPLES, STRICT, line, partner_envelope, read_sample, read_text,
+};
+
+/// A 214 whose AT7 date is 2026-13-45.
+const BAD_DATE_214: &str = "GS*QM*S*R*20200101*1200*1*X*005010~ST*214*0001~B10*A*B*SCAC~LX*1~AT7*X1*NS***20261345*0830*UT~SE*5*0001~GE*1*1~IEA*1*000000001~";
 
 fn ack_lines(set: &OutgoingSet) -> Vec<String> {
     set.segments.iter().map(line).collect()
@@ -216,24 +220,8 @@ fn the_997_we_write_is_read_back_by_our_997_reader() {
         let doc = read_sample(name, options);
         let g = &doc.interchanges[0].groups[0];
         let ack = ack_997(g, &GroupResult::with_mappings(g, &options), "0001");
-        let envelope = Envelope {
-            sender_qualifier: "ZZ".into(),
-            sender_id: "CONSIGN".into(),
-            receiver_qualifier: "ZZ".into(),
-            receiver_id: "PARTNER".into(),
-            application_sender: None,
-            application_receiver: None,
-            date: date(2026, 1, 2),
-            time: time(3, 4, 0, 0),
-            interchange_control: 5,
-            group_control: 6,
-            functional_id: "FA".into(),
-            version: X12Version::V005010,
-            usage: Usage::Production,
-            ack_requested: false,
-        };
         let bytes = write_interchange(
-            &envelope,
+            &partner_envelope(),
             std::slice::from_ref(&ack),
             &WriteOptions::default(),
         )
@@ -264,20 +252,13 @@ fn the_997_we_write_is_read_back_by_our_997_reader() {
     let ack = ack_997(g, &GroupResult::with_mappings(g, &STRICT), "0001");
     let bytes = write_interchange(
         &Envelope {
-            sender_qualifier: "ZZ".into(),
             sender_id: "A".into(),
-            receiver_qualifier: "ZZ".into(),
             receiver_id: "B".into(),
-            application_sender: None,
-            application_receiver: None,
-            date: date(2026, 1, 2),
-            time: time(3, 4, 0, 0),
             interchange_control: 1,
             group_control: 1,
-            functional_id: "FA".into(),
             version: X12Version::V004010,
             usage: Usage::Test,
-            ack_requested: false,
+            ..partner_envelope()
         },
         &[ack],
         &WriteOptions::default(),
@@ -365,24 +346,8 @@ fn the_999_we_write_is_read_back_strictly_without_faults() {
         let doc = read_sample(name, options);
         let g = &doc.interchanges[0].groups[0];
         let ack = ack_999(g, &GroupResult::with_mappings(g, &options), "0001");
-        let envelope = Envelope {
-            sender_qualifier: "ZZ".into(),
-            sender_id: "CONSIGN".into(),
-            receiver_qualifier: "ZZ".into(),
-            receiver_id: "PARTNER".into(),
-            application_sender: None,
-            application_receiver: None,
-            date: date(2026, 1, 2),
-            time: time(3, 4, 0, 0),
-            interchange_control: 5,
-            group_control: 6,
-            functional_id: "FA".into(),
-            version: X12Version::V005010,
-            usage: Usage::Production,
-            ack_requested: false,
-        };
         let bytes = write_interchange_with_gs08(
-            &envelope,
+            &partner_envelope(),
             X231A1,
             std::slice::from_ref(&ack),
             &WriteOptions::default(),
@@ -410,4 +375,54 @@ fn the_999_we_write_is_read_back_strictly_without_faults() {
         let segments: Vec<_> = set.segments.iter().map(|s| s.to_owned_segment()).collect();
         assert_eq!(segments, ack.segments, "{name}");
     }
+}
+
+/// The 999 goes out in a 5010 `FA` group with GS08 and ST03 005010X231A1 and reads back clean;
+/// a GS08 of another version than the envelope is refused.
+#[test]
+fn the_999_is_written_as_005010x231a1_and_read_back_cleanly() {
+    let doc = read_text(&format!("{ISA_5010}{BAD_DATE_214}"), STRICT);
+    let g = &doc.interchanges[0].groups[0];
+    let set = ack_999(g, &GroupResult::with_mappings(g, &STRICT), "0001");
+    let envelope = partner_envelope();
+    let bytes = write_interchange_with_gs08(
+        &envelope,
+        X231A1,
+        std::slice::from_ref(&set),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        text.contains(
+            "~GS*FA*CONSIGN*PARTNER*20260102*0304*6*X*005010X231A1~ST*999*0001*005010X231A1~AK1*QM*1*005010~AK2*214*0001~IK3*AT7*4**8~IK4*5*373*8*20261345~IK5*R*5~AK9*R*1*1*0~SE*8*0001~GE*1*6~"
+        ),
+        "{text}"
+    );
+    let back = read(&bytes, &STRICT);
+    assert!(back.is_clean(), "{:?}", back.all_errors());
+    assert!(back.all_warnings().is_empty(), "{:?}", back.all_warnings());
+    let group = &back.interchanges[0].groups[0];
+    assert_eq!(group.functional_id, "FA");
+    assert_eq!(group.version, "005010X231A1");
+    let read_set = &group.sets[0];
+    assert_eq!(read_set.id, "999");
+    assert_eq!(read_set.implementation_ref.as_deref(), Some("005010X231A1"));
+    let read_lines: Vec<OwnedSegment> = read_set
+        .segments
+        .iter()
+        .map(|s| s.to_owned_segment())
+        .collect();
+    assert_eq!(read_lines, set.segments);
+
+    // A GS08 of another version than the envelope's is refused, not written.
+    let e = write_interchange_with_gs08(
+        &envelope,
+        "004010",
+        std::slice::from_ref(&set),
+        &WriteOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidValue);
+    assert!(e.reason.contains("GS08"), "{e}");
 }

@@ -6,7 +6,8 @@ use consign_edi::sets::{s214, s856};
 use consign_edi::{ErrorKind, GroupResult, ack_997, parse_any};
 
 use crate::support::{
-    ISA_4010, ISA_5010, LENIENT, STRICT, error_kinds, line, read_text, warning_kinds, wrap_214,
+    ISA_4010, ISA_5010, LENIENT, STRICT, envelope_ack_lines, error_kinds, line, read_text,
+    warning_kinds, wrap_214,
 };
 
 fn only_error(text: &str) -> consign_edi::EdiError {
@@ -96,11 +97,7 @@ fn mismatched_control_numbers() {
         ]
     );
     let g = &doc.interchanges[0].groups[0];
-    let ack: Vec<String> = ack_997(g, &GroupResult::from_group(g), "1")
-        .segments
-        .iter()
-        .map(line)
-        .collect();
+    let ack = envelope_ack_lines(g);
     assert_eq!(
         ack,
         [
@@ -152,11 +149,7 @@ fn duplicate_control_numbers() {
         ]
     );
     let g = &doc.interchanges[0].groups[0];
-    let ack: Vec<String> = ack_997(g, &GroupResult::from_group(g), "1")
-        .segments
-        .iter()
-        .map(line)
-        .collect();
+    let ack = envelope_ack_lines(g);
     assert_eq!(ack[4], "AK5*R*23");
 }
 
@@ -271,11 +264,7 @@ fn non_ascii_and_control_bytes() {
     );
     assert!(!doc.interchanges[0].groups[0].sets[0].accepted);
     let g = &doc.interchanges[0].groups[0];
-    let ack: Vec<String> = ack_997(g, &GroupResult::from_group(g), "1")
-        .segments
-        .iter()
-        .map(line)
-        .collect();
+    let ack = envelope_ack_lines(g);
     assert_eq!(ack[2..5], ["AK3*N1*3**8", "AK4*2**6", "AK5*R*5"]);
     // Lenient keeps the data (lossily decoded) with a warning.
     let doc = read_text(&text, LENIENT);

@@ -4,14 +4,16 @@
 
 use std::path::PathBuf;
 
-use consign_edi::sets::{TypedSet, s940};
+use consign_edi::sets::s940;
 use consign_edi::{
-    Envelope, GroupResult, OutgoingSet, ReadOptions, Usage, WriteOptions, X12Version, ack_997,
-    ack_999, parse_any, prepare, read, ta1, tokenize_count, write_interchange, write_segments,
+    Envelope, OutgoingSet, Usage, WriteOptions, X12Version, read, write_interchange,
 };
-use jiff::civil::{date, time};
 
-use crate::support::STRICT;
+use crate::support::{STRICT, partner_envelope};
+
+#[path = "../../../../fuzz/fuzz_targets/read_everything.rs"]
+mod read_everything;
+use read_everything::read_everything;
 
 fn fuzz_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/edi/fuzz")
@@ -22,71 +24,13 @@ fn fuzz_input(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// The body of the `reader` fuzz target.
-fn exercise_reader(data: &[u8]) {
-    let _ = tokenize_count(data);
-    for options in [ReadOptions::strict(), ReadOptions::lenient()] {
-        let prepared = prepare(data, &options);
-        let doc = prepared.read(&options);
-        let _ = doc.is_clean();
-        for e in doc.all_errors().into_iter().chain(doc.all_warnings()) {
-            let _ = e.to_string();
-        }
-        for ic in &doc.interchanges {
-            let _ = write_segments(&[ta1(ic)], &WriteOptions::default());
-            for group in &ic.groups {
-                for set in &group.sets {
-                    for seg in &set.segments {
-                        if set.accepted {
-                            assert_clean(ic.delimiters, seg);
-                        }
-                        let _ = seg.to_owned_segment();
-                        for element in seg.elements() {
-                            let _ = element.component(2);
-                        }
-                    }
-                    if let Ok(TypedSet::ShipmentStatus214(status)) = parse_any(set, &options) {
-                        for event in &status.events {
-                            let _ = event.instant(None);
-                            let _ = event.instant(Some(jiff::tz::Offset::constant(-6)));
-                        }
-                    }
-                }
-                let result = GroupResult::with_mappings(group, &options);
-                let ack = ack_997(group, &result, "0001");
-                let _ = write_segments(&ack.segments, &WriteOptions::default());
-                let ack = ack_999(group, &result, "0001");
-                let _ = write_segments(&ack.segments, &WriteOptions::default());
-            }
-        }
-    }
-}
-
-/// No value of an accepted set holds a delimiter, CR or LF (the `reader` target asserts it).
-fn assert_clean(d: consign_edi::Delimiters, seg: &consign_edi::Segment<'_>) {
-    for element in seg.elements() {
-        for rep in element.repetitions() {
-            for value in rep.components() {
-                assert!(
-                    !value
-                        .iter()
-                        .any(|&b| d.is_delimiter(b) || b == b'\r' || b == b'\n'),
-                    "segment {}: value {:?}",
-                    seg.id(),
-                    String::from_utf8_lossy(value)
-                );
-            }
-        }
-    }
-}
-
 #[test]
 fn every_saved_fuzz_input_reads_without_panicking() {
     let mut count = 0;
     for entry in std::fs::read_dir(fuzz_dir()).expect("tests/edi/fuzz") {
         let path = entry.expect("directory entry").path();
         let data = std::fs::read(&path).expect("fuzz input");
-        exercise_reader(&data);
+        read_everything(&data);
         count += 1;
     }
     assert!(count > 0, "no saved fuzz inputs");
@@ -94,20 +38,12 @@ fn every_saved_fuzz_input_reads_without_panicking() {
 
 fn envelope_940() -> Envelope {
     Envelope {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "CONSIGN".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "PARTNER".into(),
-        application_sender: None,
-        application_receiver: None,
-        date: date(2026, 1, 2),
-        time: time(3, 4, 0, 0),
         interchange_control: 7,
         group_control: 8,
         functional_id: "OW".into(),
         version: X12Version::V004010,
         usage: Usage::Test,
-        ack_requested: false,
+        ..partner_envelope()
     }
 }
 

@@ -192,14 +192,39 @@ fn mapping_segment() -> impl Strategy<Value = String> {
 }
 
 // Default config: 256 cases, more with PROPTEST_CASES in a longer run.
+/// The 214 bodies as sets with ST02 `0001`, `0002`, ...
+fn numbered_214s(sets: &[Vec<OwnedSegment>]) -> Vec<OutgoingSet> {
+    sets.iter()
+        .enumerate()
+        .map(|(i, body)| OutgoingSet::new("214", format!("{:04}", i + 1), body.clone()))
+        .collect()
+}
+
+/// Sample `name` with `edits` applied in order: at an index, kind 0 overwrites the byte, 1
+/// inserts it, 2 removes the byte there, 3 cuts the rest off; an emptied input takes no more.
+fn mutated(name: &str, edits: &[(prop::sample::Index, u8, u8)]) -> Vec<u8> {
+    let mut bytes = sample(name);
+    for (at, kind, byte) in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        let i = at.index(bytes.len());
+        match kind {
+            0 => bytes[i] = *byte,
+            1 => bytes.insert(i, *byte),
+            2 => {
+                bytes.remove(i);
+            }
+            _ => bytes.truncate(i),
+        }
+    }
+    bytes
+}
+
 proptest! {
     #[test]
     fn write_then_read_gives_the_same_segments((d, version, sets) in case()) {
-        let outgoing: Vec<OutgoingSet> = sets
-            .iter()
-            .enumerate()
-            .map(|(i, body)| OutgoingSet::new("214", format!("{:04}", i + 1), body.clone()))
-            .collect();
+        let outgoing = numbered_214s(&sets);
         let options = WriteOptions { delimiters: d, line_breaks: false };
         let bytes = write_interchange(&envelope(version), &outgoing, &options).unwrap();
         prop_assert_eq!(bytes.get(105).copied(), Some(d.segment));
@@ -237,20 +262,7 @@ proptest! {
         which in 0..SAMPLES.len(),
         edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..8),
     ) {
-        let mut bytes = sample(SAMPLES[which]);
-        for (at, kind, byte) in edits {
-            if bytes.is_empty() {
-                break;
-            }
-            let i = at.index(bytes.len());
-            match kind {
-                0 => bytes[i] = byte,
-                1 => bytes.insert(i, byte),
-                2 => { bytes.remove(i); }
-                _ => bytes.truncate(i),
-            }
-        }
-        exercise(&bytes);
+        exercise(&mutated(SAMPLES[which], &edits));
     }
 
     #[test]
@@ -310,11 +322,7 @@ proptest! {
         breaks in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..3), 0..6),
         isa16_missing in any::<bool>(),
     ) {
-        let outgoing: Vec<OutgoingSet> = sets
-            .iter()
-            .enumerate()
-            .map(|(i, body)| OutgoingSet::new("214", format!("{:04}", i + 1), body.clone()))
-            .collect();
+        let outgoing = numbered_214s(&sets);
         let options = WriteOptions { delimiters: d, line_breaks: true };
         let mut bytes = write_interchange(&envelope(version), &outgoing, &options).unwrap();
         if isa16_missing {
@@ -366,18 +374,7 @@ proptest! {
             1..6,
         ),
     ) {
-        let mut bytes = sample(SAMPLES[which]);
-        for (at, kind, byte) in edits {
-            if bytes.is_empty() {
-                break;
-            }
-            let i = at.index(bytes.len());
-            match kind {
-                0 => bytes[i] = byte,
-                1 => bytes.insert(i, byte),
-                _ => { bytes.remove(i); }
-            }
-        }
+        let bytes = mutated(SAMPLES[which], &edits);
         for options in [ReadOptions::strict(), ReadOptions::lenient()] {
             let prepared = consign_edi::prepare(&bytes, &options);
             accepted_values_are_clean(&prepared.read(&options))?;

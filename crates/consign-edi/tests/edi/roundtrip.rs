@@ -9,7 +9,7 @@ use consign_edi::sets::s210::{
     FreightInvoice210, InvoiceLine, LadingDescription, LineCharge, LineQuantity, Measurement,
     TariffReference,
 };
-use consign_edi::sets::s214::{Equipment, EventLocation, Lading, ShipmentStatus214, StatusEvent};
+use consign_edi::sets::s214::{Equipment, ShipmentStatus214, StatusEvent};
 use consign_edi::sets::s940::{CarrierInfo, OrderLine, OrderTotals, ShippingOrder940};
 use consign_edi::sets::{s204, s210, s214, s940};
 use consign_edi::{
@@ -19,6 +19,8 @@ use consign_edi::{
 use jiff::civil::{date, time};
 use rust_decimal::Decimal;
 
+use crate::outbound_fixtures::moment;
+use crate::outbound_fixtures::statuses::{appointment, in_loop, lading, location, status};
 use crate::support::{ISA_4010, LENIENT, SAMPLES, STRICT, read_sample, read_text};
 
 fn dec(s: &str) -> Decimal {
@@ -140,27 +142,23 @@ fn typed_sample_roundtrip<T: PartialEq + std::fmt::Debug>(
 
 #[test]
 fn typed_samples_round_trip() {
-    typed_sample_roundtrip("v004010_204_01", STRICT, s204::parse, s204::write, |v| {
-        v.warnings.clear()
-    });
-    typed_sample_roundtrip("v004010_204_02", STRICT, s204::parse, s204::write, |v| {
-        v.warnings.clear()
-    });
-    typed_sample_roundtrip("v004010_214_01", STRICT, s214::parse, s214::write, |v| {
-        v.warnings.clear()
-    });
-    typed_sample_roundtrip("v004010_214_02", LENIENT, s214::parse, s214::write, |v| {
-        v.warnings.clear()
-    });
-    typed_sample_roundtrip("v005010_214_01", LENIENT, s214::parse, s214::write, |v| {
-        v.warnings.clear()
-    });
-    typed_sample_roundtrip("v004010_940_02", STRICT, s940::parse, s940::write, |v| {
-        v.warnings.clear()
-    });
-    typed_sample_roundtrip("v005010_210_01", LENIENT, s210::parse, s210::write, |v| {
-        v.warnings.clear()
-    });
+    // The warnings of lenient reading are not part of the value written.
+    macro_rules! each {
+        ($(($name:literal, $options:expr, $set:ident),)+) => {$(
+            typed_sample_roundtrip($name, $options, $set::parse, $set::write, |v| {
+                v.warnings.clear()
+            });
+        )+};
+    }
+    each! {
+        ("v004010_204_01", STRICT, s204),
+        ("v004010_204_02", STRICT, s204),
+        ("v004010_214_01", STRICT, s214),
+        ("v004010_214_02", LENIENT, s214),
+        ("v005010_214_01", LENIENT, s214),
+        ("v004010_940_02", STRICT, s940),
+        ("v005010_210_01", LENIENT, s210),
+    }
 }
 
 fn party(entity: &str, name: &str) -> Party {
@@ -193,6 +191,12 @@ fn g62(
         time: t,
         time_code: code.map(Into::into),
     }
+}
+
+/// A G62 with a time (qualifier `U`): see [`moment`].
+fn g62_at(q: &str, when: &str) -> DateTimeRef {
+    let (d, t, code) = moment(when);
+    g62(q, d, Some(t), Some(code))
 }
 
 fn typed_roundtrip<T: PartialEq + std::fmt::Debug>(
@@ -229,12 +233,7 @@ fn load_tender_written_and_read_back() {
                 description: Some("customer order".into()),
             },
         ],
-        dates: vec![g62(
-            "64",
-            date(2026, 3, 1),
-            Some(time(17, 0, 0, 0)),
-            Some("ET"),
-        )],
+        dates: vec![g62_at("64", "2026-03-01 17:00:00 ET")],
         parties: vec![party("BT", "CONSIGN CLIENT")],
         stops: vec![
             Stop {
@@ -245,12 +244,7 @@ fn load_tender_written_and_read_back() {
                 quantity: Some(dec("24")),
                 unit: Some("PLT".into()),
                 references: vec![Reference::new("DO", "D-1")],
-                dates: vec![g62(
-                    "37",
-                    date(2026, 3, 2),
-                    Some(time(8, 0, 0, 0)),
-                    Some("LT"),
-                )],
+                dates: vec![g62_at("37", "2026-03-02 08:00:00 LT")],
                 parties: vec![party("SF", "WAREHOUSE ONE")],
             },
             Stop {
@@ -286,62 +280,31 @@ fn shipment_status_written_and_read_back() {
         references: vec![Reference::new("BM", "BOL-77")],
         dates: vec![],
         parties: vec![party("SH", "SHIPPER"), party("CN", "CONSIGNEE")],
-        events: vec![
-            StatusEvent {
-                lx: Some(1),
-                status_code: Some("X3".into()),
-                status_reason: Some("NS".into()),
-                date: Some(date(2026, 3, 2)),
-                time: Some(time(8, 5, 30, 250_000_000)),
-                time_code: Some("CT".into()),
-                location: Some(EventLocation {
-                    city: Some("CHICAGO".into()),
-                    state: Some("IL".into()),
-                    country: Some("US".into()),
-                    ..EventLocation::default()
-                }),
-                equipment: Some(Equipment {
-                    owner: Some("ABCD".into()),
-                    number: Some("TRL-9".into()),
-                    description_code: Some("TL".into()),
-                }),
-                lading: vec![Lading {
-                    weight_qualifier: Some("G".into()),
-                    weight_unit: Some("L".into()),
-                    weight: Some(dec("350.25")),
-                    lading_quantity: Some(3),
-                    handling_units: Some(1),
-                }],
-                references: vec![Reference::new("CN", "PRO123")],
-                ..StatusEvent::default()
-            },
-            StatusEvent {
-                lx: Some(1),
-                appointment_code: Some("AB".into()),
-                appointment_reason: Some("NA".into()),
-                date: Some(date(2026, 3, 3)),
-                time: Some(time(9, 0, 0, 0)),
-                time_code: Some("LT".into()),
-                lading: vec![Lading {
-                    weight_qualifier: Some("G".into()),
-                    weight_unit: Some("L".into()),
-                    weight: Some(dec("350.25")),
-                    lading_quantity: Some(3),
-                    handling_units: Some(1),
-                }],
-                references: vec![Reference::new("CN", "PRO123")],
-                ..StatusEvent::default()
-            },
-            StatusEvent {
-                lx: Some(2),
-                status_code: Some("D1".into()),
-                status_reason: Some("NS".into()),
-                date: Some(date(2026, 3, 3)),
-                time: Some(time(14, 12, 0, 0)),
-                time_code: Some("UT".into()),
-                ..StatusEvent::default()
-            },
-        ],
+        events: [
+            in_loop(
+                vec![
+                    StatusEvent {
+                        equipment: Some(Equipment {
+                            owner: Some("ABCD".into()),
+                            number: Some("TRL-9".into()),
+                            description_code: Some("TL".into()),
+                        }),
+                        ..status(
+                            1,
+                            "X3",
+                            "NS",
+                            "2026-03-02 08:05:30.25 CT",
+                            location("CHICAGO", "IL"),
+                        )
+                    },
+                    appointment(1, "AB", "2026-03-03 09:00:00 LT"),
+                ],
+                &[("CN", "PRO123")],
+                lading("350.25", 3, 1),
+            ),
+            vec![status(2, "D1", "NS", "2026-03-03 14:12:00 UT", None)],
+        ]
+        .concat(),
         warnings: vec![],
     };
     typed_roundtrip("214", &status, s214::parse, s214::write);

@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use consign_edi::{Document, ErrorKind, OwnedSegment, ReadOptions, read};
+use consign_edi::{
+    Document, Envelope, ErrorKind, OwnedSegment, ReadOptions, Usage, X12Version, read,
+};
+use jiff::civil::{date, time};
 
 /// The shared samples live beside the repository (`/work/shared` next to `/work/main`), as in CI.
 pub fn sample_dir() -> PathBuf {
@@ -79,4 +82,36 @@ pub fn line(seg: &OwnedSegment) -> String {
         s.push_str(&reps.join("^"));
     }
     s
+}
+
+/// The envelope the tests send acknowledgements to a partner in: CONSIGN to PARTNER (both
+/// `ZZ`), group FA in 005010, interchange 5 and group 6, on 2026-01-02 at 03:04, production.
+/// Tests that need another field set it with struct update syntax.
+pub fn partner_envelope() -> Envelope {
+    Envelope {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "CONSIGN".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "PARTNER".into(),
+        application_sender: None,
+        application_receiver: None,
+        date: date(2026, 1, 2),
+        time: time(3, 4, 0, 0),
+        interchange_control: 5,
+        group_control: 6,
+        functional_id: "FA".into(),
+        version: X12Version::V005010,
+        usage: Usage::Production,
+        ack_requested: false,
+    }
+}
+
+/// The 997 for group `g` from the envelope's verdict alone (ST02 `1`), as lines.
+pub fn envelope_ack_lines(g: &consign_edi::Group<'_>) -> Vec<String> {
+    let result = consign_edi::GroupResult::from_group(g);
+    consign_edi::ack_997(g, &result, "1")
+        .segments
+        .iter()
+        .map(line)
+        .collect()
 }

@@ -8,38 +8,27 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn no_credentials_is_401_and_a_bad_token_is_not_anonymous() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
-        let res = t
-            .http
+    for t in spawn_alpha().await {
+        t.http
             .get(t.url("/api/v1/tenants/alpha/orders"))
-            .send()
-            .await
-            .unwrap();
-        problem(res, 401).await;
-        let res = t
-            .http
+            .problem(401)
+            .await;
+        t.http
             .get(t.url("/api/v1/tenants/alpha/orders"))
             .bearer_auth("cst_0000")
-            .send()
-            .await
-            .unwrap();
-        problem(res, 401).await;
-        let res = t
-            .http
+            .problem(401)
+            .await;
+        t.http
             .get(t.url("/api/v1/tenants/alpha/orders"))
             .header("authorization", "Basic abc")
-            .send()
-            .await
-            .unwrap();
-        problem(res, 401).await;
+            .problem(401)
+            .await;
     }
 }
 
 #[tokio::test]
 async fn a_client_token_sees_404_for_another_tenants_order() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         t.tenant("beta").await;
         let res = t
             .post(
@@ -76,12 +65,7 @@ async fn a_client_token_sees_404_for_another_tenants_order() {
         .await;
         assert_eq!(r["title"], p["title"]);
         // And the listing does not leak it.
-        let list: Value = t
-            .get("/api/v1/tenants", &alpha_viewer)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = t.get_json("/api/v1/tenants", &alpha_viewer).await;
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
         assert_eq!(list["items"][0]["slug"], "alpha");
         // The admin reaches it.
@@ -96,8 +80,7 @@ async fn a_client_token_sees_404_for_another_tenants_order() {
 
 #[tokio::test]
 async fn roles_and_scopes_are_403() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let viewer = t.token(Role::ClientViewer, Some("alpha"), None).await;
         let p = problem(
             t.post("/api/v1/tenants/alpha/orders", &viewer, &order_body("X-1"))
@@ -156,8 +139,7 @@ async fn roles_and_scopes_are_403() {
 
 #[tokio::test]
 async fn tokens_are_shown_once_and_revocation_takes_effect() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let res = t
             .post(
                 "/api/v1/tokens",
@@ -189,9 +171,8 @@ async fn tokens_are_shown_once_and_revocation_takes_effect() {
                 &format!("/api/v1/tokens/{id}"),
                 &t.admin_token,
             )
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(res.status(), 204);
         problem(t.get("/api/v1/tenants/alpha/orders", &secret).await, 401).await;
     }
@@ -199,8 +180,7 @@ async fn tokens_are_shown_once_and_revocation_takes_effect() {
 
 #[tokio::test]
 async fn sessions_need_the_csrf_token_on_unsafe_requests() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let res = t
             .post("/api/v1/users", &t.admin_token, &json!({"email": "Agent@Example.com", "name": "Agent", "role": "agent", "tenants": ["alpha"], "password": "a long enough password"}))
             .await;
@@ -212,16 +192,14 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
         let bad = jar
             .post(t.url("/api/v1/session"))
             .json(&json!({"email": "agent@example.com", "password": "wrong password!!"}))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         problem(bad, 401).await;
         let res = jar
             .post(t.url("/api/v1/session"))
             .json(&json!({"email": "agent@example.com", "password": "a long enough password"}))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(res.status(), 201);
         let cookie = res
             .headers()
@@ -239,9 +217,8 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
 
         assert_eq!(
             jar.get(t.url("/api/v1/tenants/alpha/orders"))
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .status(),
             200,
             "reads need no CSRF token"
@@ -249,50 +226,35 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
         let no_csrf = jar
             .post(t.url("/api/v1/tenants/alpha/orders"))
             .json(&order_body("S-1"))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let p = problem(no_csrf, 403).await;
         assert_eq!(p["type"], "urn:consign:problem:csrf");
         let wrong = jar
             .post(t.url("/api/v1/tenants/alpha/orders"))
             .header("x-csrf-token", "nope")
             .json(&order_body("S-1"))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         problem(wrong, 403).await;
         let ok = jar
             .post(t.url("/api/v1/tenants/alpha/orders"))
             .header("x-csrf-token", &csrf)
             .json(&order_body("S-1"))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(ok.status(), 201);
         let order: Value = ok.json().await.unwrap();
         let who: Value = jar
             .get(t.url("/api/v1/session"))
-            .send()
+            .sent()
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
         assert_eq!(who["role"], "agent");
         // The audit names the person who did it.
-        let audit: Value = t
-            .get(
-                &format!(
-                    "/api/v1/tenants/alpha/audit/order/{}",
-                    order["id"].as_str().unwrap()
-                ),
-                &t.admin_token,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let audit: Value = t.order_audit(order["id"].as_str().unwrap()).await;
         assert!(
             audit["items"][0]["actor"]
                 .as_str()
@@ -304,15 +266,11 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
         let out = jar
             .delete(t.url("/api/v1/session"))
             .header("x-csrf-token", &csrf)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(out.status(), 204);
         problem(
-            jar.get(t.url("/api/v1/tenants/alpha/orders"))
-                .send()
-                .await
-                .unwrap(),
+            jar.get(t.url("/api/v1/tenants/alpha/orders")).sent().await,
             401,
         )
         .await;
@@ -325,9 +283,8 @@ async fn health_readiness_metrics_and_openapi() {
         assert_eq!(
             t.http
                 .get(t.url("/healthz"))
-                .send()
+                .sent()
                 .await
-                .unwrap()
                 .text()
                 .await
                 .unwrap(),
@@ -340,9 +297,8 @@ async fn health_readiness_metrics_and_openapi() {
         let metrics = t
             .http
             .get(t.url("/metrics"))
-            .send()
+            .sent()
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -350,9 +306,8 @@ async fn health_readiness_metrics_and_openapi() {
         let doc: Value = t
             .http
             .get(t.url("/api/openapi.json"))
-            .send()
+            .sent()
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -387,8 +342,7 @@ async fn rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn narrowed_admin_tokens_cannot_mint_identities_and_cross_site_sign_in_is_refused() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let scoped = t.token(Role::Admin, None, Some(vec!["users:manage"])).await;
         let body = json!({"email": "boss@example.com", "name": "Boss", "role": "admin", "password": "a long enough password"});
         let p = problem(t.post("/api/v1/users", &scoped, &body).await, 403).await;
@@ -423,18 +377,16 @@ async fn narrowed_admin_tokens_cannot_mint_identities_and_cross_site_sign_in_is_
             .post(t.url("/api/v1/session"))
             .header("origin", "https://evil.example")
             .json(&json!({"email": "boss@example.com", "password": "a long enough password"}))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         problem(cross, 403).await;
         let same = t
             .http
             .post(t.url("/api/v1/session"))
             .header("origin", t.base.clone())
             .json(&json!({"email": "boss@example.com", "password": "a long enough password"}))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(same.status(), 201);
         let form = t
             .http
@@ -444,9 +396,8 @@ async fn narrowed_admin_tokens_cannot_mint_identities_and_cross_site_sign_in_is_
                 ("email", "boss@example.com"),
                 ("password", "a long enough password"),
             ])
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(form.status(), 403);
     }
 }

@@ -29,9 +29,8 @@ async fn send(t: &TestApp, bytes: Vec<u8>) -> Value {
         .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
         .header("content-type", "application/edi-x12")
         .body(bytes)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(res.status(), 200, "{}", t.engine);
     res.json().await.unwrap()
 }
@@ -73,11 +72,8 @@ fn carrier_997(x12: &str, reject: bool, control: u32) -> Vec<u8> {
 /// what the tender answered.
 async fn tender_shipment(t: &TestApp, body: &Value) -> (Value, Value) {
     let s: Value = t
-        .post("/api/v1/tenants/alpha/shipments", &t.admin_token, body)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, body)
+        .await;
     let res = t
         .post(
             &format!(
@@ -122,8 +118,7 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
     use consign_core::time::FixedClock;
     use jiff::{SignedDuration, Timestamp};
     use std::sync::Arc;
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let p = partner(&t, "02", "UPSN", false).await;
         let pid = p["id"].as_str().unwrap();
         let (x12, group) = tender(&t, "1ZSILENT").await;
@@ -180,18 +175,10 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
         assert!(edi_cases(&t, "&open=true").await.is_empty(), "{}", t.engine);
         let id = case["id"].as_str().unwrap();
         let view: Value = t
-            .get(&format!("/api/v1/tenants/alpha/cases/{id}"), &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/api/v1/tenants/alpha/cases/{id}"), &t.admin_token)
+            .await;
         assert_eq!(view["status"], "resolved", "{view}");
-        let kinds: Vec<&str> = view["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap())
-            .collect();
+        let kinds: Vec<&str> = strs(&view["timeline"], "kind");
         assert_eq!(kinds, ["created", "resolved"], "{view}");
         // The rule's resolution names its code and is the system's doing.
         assert_eq!(view["resolution"], "no_action_needed", "{view}");
@@ -231,8 +218,7 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
 /// delivery is reported a duplicate, not an error.
 #[tokio::test]
 async fn concurrent_997s_for_one_group_open_one_case_and_a_concurrent_redelivery_is_a_duplicate() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         partner(&t, "02", "UPSN", false).await;
         let n = 6;
         let mut groups = Vec::new();
@@ -286,8 +272,7 @@ async fn concurrent_997s_for_one_group_open_one_case_and_a_concurrent_redelivery
 
 #[tokio::test]
 async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         partner(&t, "ZZ", "ABCDEFGHIJKLMNO", true).await;
         let raw = sample("v004010_214_01");
         let report = send(&t, raw.clone()).await;
@@ -325,11 +310,8 @@ async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
         assert_eq!(again["interchanges"][0]["status"], "duplicate");
         assert_eq!(again["acknowledgements"], "");
         let list: Value = t
-            .get("/api/v1/tenants/alpha/edi/interchanges", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/edi/interchanges", &t.admin_token)
+            .await;
         let items = list["items"].as_array().unwrap();
         assert_eq!(
             items.len(),
@@ -349,14 +331,11 @@ async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
             .unwrap();
         assert_eq!(stored.to_vec(), raw, "stored raw, byte for byte");
         let detail: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/edi/interchanges/{id}"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(detail["sets"][0]["set_id"], "214");
         assert_eq!(detail["sets"][0]["status"], "accepted");
     }
@@ -364,8 +343,7 @@ async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
 
 #[tokio::test]
 async fn a_strict_partner_gets_rejections_with_the_fault_named_and_nothing_committed() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         partner(&t, "ZZ", "SENDER", false).await;
         let report = send(&t, sample("v004010_945_03")).await;
         let ic = &report["interchanges"][0];
@@ -394,9 +372,8 @@ async fn a_strict_partner_gets_rejections_with_the_fault_named_and_nothing_commi
             .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
             .header("accept", "application/edi-x12")
             .body(sample("v004010_945_03"))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(
             res.headers().get("content-type").unwrap(),
             "application/edi-x12"
@@ -416,9 +393,8 @@ async fn a_strict_partner_gets_rejections_with_the_fault_named_and_nothing_commi
         let p = problem(
             t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
                 .body("hello")
-                .send()
-                .await
-                .unwrap(),
+                .sent()
+                .await,
             422,
         )
         .await;
@@ -426,29 +402,24 @@ async fn a_strict_partner_gets_rejections_with_the_fault_named_and_nothing_commi
         let p = problem(
             t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
                 .body("")
-                .send()
-                .await
-                .unwrap(),
+                .sent()
+                .await,
             422,
         )
         .await;
         assert_eq!(field_errors(&p)[0].0, "body");
         // A 50 MB body is refused before it is read.
         let huge = vec![b'A'; 50 * 1024 * 1024];
-        let res = t
-            .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
+        t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
             .body(huge)
-            .send()
-            .await
-            .unwrap();
-        problem(res, 413).await;
+            .problem(413)
+            .await;
     }
 }
 
 #[tokio::test]
 async fn received_997s_are_matched_to_the_groups_we_sent() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let p = partner(&t, "ZZ", "SENDER", true).await;
         let partner_id: consign_core::ids::PartnerId = p["id"].as_str().unwrap().parse().unwrap();
         let tenant = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
@@ -468,14 +439,11 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
         tx.insert_outbound_group(tenant.id, &sent).await.unwrap();
         tx.commit().await.unwrap();
         let before: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/edi/partners/{partner_id}/outbound"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert!(
             before["items"][0]["ack_status"].is_null(),
             "awaiting its 997"
@@ -484,14 +452,11 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
         assert_eq!(report["interchanges"][0]["status"], "accepted");
         assert_eq!(report["acknowledgements"], "", "a 997 is not acknowledged");
         let after: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/edi/partners/{partner_id}/outbound"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(after["items"][0]["ack_status"], "A", "{after}");
         let _ = PartnerKind::Carrier;
     }
@@ -499,8 +464,7 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
 
 #[tokio::test]
 async fn partner_input_is_checked() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let bad = json!({"name": "", "isa_qualifier": "Z", "isa_id": "WAY*TOO*LONG*FOR*ISA", "our_isa_id": "X", "kind": "carrier", "carrier": "NOPE"});
         let p = problem(
             t.post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &bad)
@@ -534,9 +498,8 @@ async fn partner_input_is_checked() {
         problem(
             t.req(Method::POST, "/api/v1/tenants/alpha/edi", &viewer)
                 .body(sample("v004010_214_01"))
-                .send()
-                .await
-                .unwrap(),
+                .sent()
+                .await,
             403,
         )
         .await;
@@ -545,8 +508,7 @@ async fn partner_input_is_checked() {
 
 #[tokio::test]
 async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let p = partner(&t, "02", "UPSN", false).await;
         // A destination whose name is not ASCII: X12 carries it transliterated.
         let mut body = shipment_body("1ZTENDER", None);
@@ -583,27 +545,21 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
 
         let pid = p["id"].as_str().unwrap();
         let groups: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/edi/partners/{pid}/outbound"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert!(groups["items"][0]["ack_status"].is_null());
         // The carrier answers with a 997 rejecting the set: visible on the partner.
         let report = send(&t, carrier_997(&x12, true, 77)).await;
         assert_eq!(report["interchanges"][0]["status"], "accepted", "{report}");
         let groups: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/edi/partners/{pid}/outbound"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(groups["items"][0]["ack_status"], "R", "{groups}");
 
         // A carrier without a trading partner cannot be tendered to.
@@ -624,11 +580,8 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
         let mut body = shipment_body("PRO1", None);
         body["carrier"] = json!("ODFL");
         let od: Value = t
-            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await;
         let p = problem(
             t.post(
                 &format!(
@@ -654,8 +607,7 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
 
 #[tokio::test]
 async fn an_order_goes_to_its_warehouse_as_a_940() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let w = json!({"code": "DAL1", "name": "Dallas DC", "time_zone": "America/Chicago"});
         assert_eq!(
             t.post("/api/v1/tenants/alpha/warehouses", &t.admin_token, &w)
@@ -671,15 +623,12 @@ async fn an_order_goes_to_its_warehouse_as_a_940() {
             201
         );
         let order: Value = t
-            .post(
+            .post_json(
                 "/api/v1/tenants/alpha/orders",
                 &t.admin_token,
                 &order_body("PO-940"),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let url = format!(
             "/api/v1/tenants/alpha/orders/{}/warehouse-order",
             order["id"].as_str().unwrap()
@@ -720,16 +669,9 @@ async fn an_order_goes_to_its_warehouse_as_a_940() {
 /// (B10's shipment id matches ours here), and re-sending the interchange changes nothing.
 #[tokio::test]
 async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         partner(&t, "ZZ", "ABCDEFGHIJKLMNO", true).await;
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("99948782", None),
-            )
-            .await;
+        let res = t.post_shipment(&shipment_body("99948782", None)).await;
         assert_eq!(res.status(), 201);
         let id = res.json::<Value>().await.unwrap()["id"]
             .as_str()
@@ -739,14 +681,11 @@ async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
         let warnings = report["interchanges"][0]["warnings"].to_string();
         assert!(warnings.contains("214:"), "{warnings}");
         let st: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/shipments/{id}/tracking"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         // AT7 X3, CP, X1, D1 per LX loop (the appointment-only AT7s set no status), times in
         // Pacific Standard (PS): the status is the latest (D1 of 2011-12-22 07:45), the
         // delivery instant the first D1 (2011-12-19 04:30).
@@ -762,11 +701,8 @@ async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
             .collect();
         assert!(codes.contains(&"D1") && codes.contains(&"CP"), "{codes:?}");
         let quality: Value = t
-            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await;
         // Three LX loops of four status AT7s each; the shipment id in B10 claims them all.
         let stored = quality["events"].as_i64().unwrap();
         assert_eq!(
@@ -777,11 +713,8 @@ async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
         // The same interchange again is a duplicate: no event stored twice.
         send(&t, sample("v004010_214_01")).await;
         let again: Value = t
-            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await;
         assert_eq!(again["events"].as_i64(), Some(stored));
     }
 }

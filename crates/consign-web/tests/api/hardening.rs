@@ -36,8 +36,7 @@ async fn at_once(
 
 #[tokio::test]
 async fn a_lost_duplicate_race_answers_like_a_later_request() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let sequential = problem(
             {
                 t.post(
@@ -88,10 +87,8 @@ async fn a_lost_duplicate_race_answers_like_a_later_request() {
         problem(
             {
                 let s = shipment_body("1ZSEQ", None);
-                t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &s)
-                    .await;
-                t.post("/api/v1/tenants/alpha/shipments", &t.admin_token, &s)
-                    .await
+                t.post_shipment(&s).await;
+                t.post_shipment(&s).await
             },
             422,
         )
@@ -116,8 +113,7 @@ async fn a_lost_duplicate_race_answers_like_a_later_request() {
 
 #[tokio::test]
 async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_when_to_retry() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let answers = at_once(
             &t,
             "/api/v1/tenants/alpha/orders",
@@ -165,9 +161,8 @@ async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_whe
             .req(reqwest::Method::POST, path, &t.admin_token)
             .header("Idempotency-Key", "held")
             .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let retry_after: u64 = res.headers()["retry-after"]
             .to_str()
             .unwrap()
@@ -185,9 +180,8 @@ async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_whe
             .req(reqwest::Method::POST, path, &t.admin_token)
             .header("Idempotency-Key", "held")
             .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(res.status(), 201, "a lapsed lease is taken over");
     }
 }
@@ -236,9 +230,8 @@ async fn a_401_names_its_scheme_and_the_scheme_is_case_insensitive() {
             .http
             .get(t.url("/api/v1/tenants"))
             .header("authorization", "Bearer cst_not_a_real_token")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert!(res.headers().contains_key("www-authenticate"));
         problem(res, 401).await;
         for scheme in ["bearer", "BEARER", "Bearer"] {
@@ -246,9 +239,8 @@ async fn a_401_names_its_scheme_and_the_scheme_is_case_insensitive() {
                 .http
                 .get(t.url("/api/v1/tenants"))
                 .header("authorization", format!("{scheme} {}", t.admin_token))
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(res.status(), 200, "{scheme}");
         }
     }
@@ -256,8 +248,7 @@ async fn a_401_names_its_scheme_and_the_scheme_is_case_insensitive() {
 
 #[tokio::test]
 async fn ending_a_cookie_session_needs_its_csrf_token() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let res = t
             .post("/api/v1/users", &t.admin_token, &json!({"email": "agent@example.com", "name": "Agent", "role": "agent", "tenants": ["alpha"], "password": "a long enough password"}))
             .await;
@@ -269,9 +260,8 @@ async fn ending_a_cookie_session_needs_its_csrf_token() {
         let body: Value = jar
             .post(t.url("/api/v1/session"))
             .json(&json!({"email": "agent@example.com", "password": "a long enough password"}))
-            .send()
+            .sent()
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -284,23 +274,17 @@ async fn ending_a_cookie_session_needs_its_csrf_token() {
         let res = jar
             .delete(t.url("/api/v1/session"))
             .header("x-csrf-token", &csrf)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(res.status(), 204);
-        let res = jar
-            .get(t.url("/api/v1/tenants/alpha/orders"))
-            .send()
-            .await
-            .unwrap();
+        let res = jar.get(t.url("/api/v1/tenants/alpha/orders")).sent().await;
         problem(res, 401).await;
     }
 }
 
 #[tokio::test]
 async fn an_empty_event_batch_and_unnamed_fields_are_refused_precisely() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let p = problem(
             t.post(
                 "/api/v1/tenants/alpha/tracking-events",
@@ -337,7 +321,7 @@ async fn an_empty_event_batch_and_unnamed_fields_are_refused_precisely() {
             "\"external_ref\":\"F-3\",\"external_ref\":\"F-4\"",
             1,
         );
-        let res = t
+        let p = t
             .req(
                 reqwest::Method::POST,
                 "/api/v1/tenants/alpha/orders",
@@ -345,18 +329,15 @@ async fn an_empty_event_batch_and_unnamed_fields_are_refused_precisely() {
             )
             .header("content-type", "application/json")
             .body(raw)
-            .send()
-            .await
-            .unwrap();
-        let p = problem(res, 422).await;
+            .problem(422)
+            .await;
         assert_eq!(field_errors(&p)[0].0, "external_ref", "{p}");
     }
 }
 
 #[tokio::test]
 async fn a_token_stops_working_when_it_expires() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let past = (t.app.now() - jiff::SignedDuration::from_mins(1)).to_string();
         let p = problem(
             t.post(
@@ -387,12 +368,7 @@ async fn a_token_stops_working_when_it_expires() {
                 .status(),
             200
         );
-        let listed: Value = t
-            .get("/api/v1/tokens", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let listed: Value = t.get_json("/api/v1/tokens", &t.admin_token).await;
         let mine = listed["items"]
             .as_array()
             .unwrap()
@@ -424,15 +400,8 @@ async fn a_token_stops_working_when_it_expires() {
 
 #[tokio::test]
 async fn keyed_tracking_events_replay_their_first_answer() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZKEYED", None),
-            )
-            .await;
+    for t in spawn_alpha().await {
+        let res = t.post_shipment(&shipment_body("1ZKEYED", None)).await;
         assert_eq!(res.status(), 201);
         let at = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
         let batch = json!({"events": [
@@ -448,9 +417,8 @@ async fn keyed_tracking_events_replay_their_first_answer() {
                 )
                 .header("Idempotency-Key", "events-1")
                 .json(&batch)
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(res.status(), 200);
             answers.push(res.text().await.unwrap());
         }
@@ -463,15 +431,12 @@ async fn keyed_tracking_events_replay_their_first_answer() {
         // Without the key the same event is a duplicate: the key's answer was replayed, not
         // recomputed.
         let again: Value = t
-            .post(
+            .post_json(
                 "/api/v1/tenants/alpha/tracking-events",
                 &t.admin_token,
                 &batch,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(again["duplicates"], 1, "{again}");
     }
 }

@@ -31,17 +31,28 @@ impl TestApp {
         self.http.request(method, self.url(path)).bearer_auth(token)
     }
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.req(Method::GET, path, token)
-            .send()
-            .await
-            .expect("request")
+        self.req(Method::GET, path, token).sent().await
     }
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.req(Method::POST, path, token)
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.req(Method::POST, path, token).json(body).sent().await
+    }
+    /// The JSON body of a GET, whatever its status.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path, token).await.json().await.unwrap()
+    }
+    /// The answer to the admin's creating a shipment in `alpha`.
+    pub async fn post_shipment(&self, body: &Value) -> Response {
+        let path = "/api/v1/tenants/alpha/shipments";
+        self.post(path, &self.admin_token, body).await
+    }
+    /// The audit trail of order `id` of `alpha`, as the admin sees it.
+    pub async fn order_audit(&self, id: &str) -> Value {
+        let path = format!("/api/v1/tenants/alpha/audit/order/{id}");
+        self.get_json(&path, &self.admin_token).await
+    }
+    /// The JSON body of a POST, whatever its status.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Value {
+        self.post(path, token, body).await.json().await.unwrap()
     }
     /// Creates a tenant with one carrier (SCAC `UPSN`).
     pub async fn tenant(&self, slug: &str) {
@@ -144,6 +155,33 @@ pub async fn spawn_all() -> Vec<TestApp> {
     spawn_all_with(WebConfig::default()).await
 }
 
+/// [`spawn_all`], each server with the tenant `alpha` (see [`TestApp::tenant`]): where most
+/// tests start.
+pub async fn spawn_alpha() -> Vec<TestApp> {
+    let apps = spawn_all().await;
+    for t in &apps {
+        t.tenant("alpha").await;
+    }
+    apps
+}
+
+/// Sends a request the test expects an answer to: a transport failure panics.
+pub trait Sent {
+    /// The answer, whatever its status.
+    fn sent(self) -> impl std::future::Future<Output = Response>;
+    /// The answer's problem+json body, asserting it has `status` (see [`problem`]).
+    fn problem(self, status: u16) -> impl std::future::Future<Output = Value>;
+}
+
+impl Sent for RequestBuilder {
+    async fn sent(self) -> Response {
+        self.send().await.expect("request")
+    }
+    async fn problem(self, status: u16) -> Value {
+        problem(self.sent().await, status).await
+    }
+}
+
 pub async fn spawn_all_with(cfg: WebConfig) -> Vec<TestApp> {
     let mut v = Vec::new();
     for (store, guard) in consign_store::testing::engines().await {
@@ -211,4 +249,13 @@ pub fn field_errors(p: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The string field `key` of every item of the JSON array `list`.
+pub fn strs<'v>(list: &'v Value, key: &str) -> Vec<&'v str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap())
+        .collect()
 }

@@ -6,21 +6,17 @@ use serde_json::{Value, json};
 
 async fn order_count(t: &TestApp, tenant: &str) -> usize {
     let v: Value = t
-        .get(
+        .get_json(
             &format!("/api/v1/tenants/{tenant}/orders?limit=500"),
             &t.admin_token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     v["items"].as_array().unwrap().len()
 }
 
 #[tokio::test]
 async fn replaying_a_post_with_the_same_idempotency_key_creates_one_order() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let send = |body: Value, key: &'static str| {
             t.req(Method::POST, "/api/v1/tenants/alpha/orders", &t.admin_token)
                 .header("Idempotency-Key", key)
@@ -67,44 +63,35 @@ async fn replaying_a_post_with_the_same_idempotency_key_creates_one_order() {
             "true"
         );
         let long_key = "k".repeat(300);
-        let res = t
-            .req(Method::POST, "/api/v1/tenants/alpha/orders", &t.admin_token)
+        t.req(Method::POST, "/api/v1/tenants/alpha/orders", &t.admin_token)
             .header("Idempotency-Key", long_key)
             .json(&order_body("PO-3"))
-            .send()
-            .await
-            .unwrap();
-        problem(res, 400).await;
+            .problem(400)
+            .await;
     }
 }
 
 #[tokio::test]
 async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let url = "/api/v1/tenants/alpha/orders";
         // Malformed JSON: 400 with line and column.
-        let res = t
+        let p = t
             .req(Method::POST, url, &t.admin_token)
             .header("content-type", "application/json")
             .body("{\"external_ref\": ")
-            .send()
-            .await
-            .unwrap();
-        let p = problem(res, 400).await;
+            .problem(400)
+            .await;
         assert!(
             p["detail"].as_str().unwrap().contains("line 1 column"),
             "{p}"
         );
         // Wrong content type: 415.
-        let res = t
-            .req(Method::POST, url, &t.admin_token)
+        t.req(Method::POST, url, &t.admin_token)
             .header("content-type", "text/plain")
             .body("hi")
-            .send()
-            .await
-            .unwrap();
-        problem(res, 415).await;
+            .problem(415)
+            .await;
         // Unknown field in our own body: named.
         let mut b = order_body("PO-1");
         b["colour"] = json!("red");
@@ -183,18 +170,14 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
 
 #[tokio::test]
 async fn changes_are_allowed_until_something_ships() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let order: Value = t
-            .post(
+            .post_json(
                 "/api/v1/tenants/alpha/orders",
                 &t.admin_token,
                 &order_body("PO-1"),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let id = order["id"].as_str().unwrap();
         let base = format!("/api/v1/tenants/alpha/orders/{id}");
         assert_eq!(order["status"], "received");
@@ -237,11 +220,8 @@ async fn changes_are_allowed_until_something_ships() {
         assert!(field_errors(&p)[0].1.contains("unknown variant"), "{p}");
 
         let released: Value = t
-            .post(&format!("{base}/release"), &t.admin_token, &json!({}))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .post_json(&format!("{base}/release"), &t.admin_token, &json!({}))
+            .await;
         assert_eq!(released["status"], "released");
         // Ship one of the two lines.
         let mut s = shipment_body("1Z001", Some("PO-1"));
@@ -250,7 +230,7 @@ async fn changes_are_allowed_until_something_ships() {
             .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &s)
             .await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-        let now_order: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
+        let now_order: Value = t.get_json(&base, &t.admin_token).await;
         assert_eq!(now_order["status"], "partially_shipped");
 
         let addr = json!({"kind": "address_change", "reason": "moved", "ship_to": {"name": "Ann", "line1": "9 Elm", "city": "Waco", "postal_code": "76701", "country": "US"}});
@@ -264,28 +244,17 @@ async fn changes_are_allowed_until_something_ships() {
             p["detail"].as_str().unwrap().contains("partially_shipped"),
             "{p}"
         );
-        let after: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
+        let after: Value = t.get_json(&base, &t.admin_token).await;
         assert_eq!(
             after["ship_to"]["city"], "Austin",
             "the refused change left the order as it was"
         );
-        let changes: Value = t
-            .get(&format!("{base}/changes"), &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let changes: Value = t.get_json(&format!("{base}/changes"), &t.admin_token).await;
         assert_eq!(changes["items"].as_array().unwrap().len(), 1);
         assert_eq!(changes["items"][0]["reason"], "customer asked");
 
         // Ship the rest: the order is shipped.
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1Z002", Some("PO-1")),
-            )
-            .await;
+        let res = t.post_shipment(&shipment_body("1Z002", Some("PO-1"))).await;
         assert_eq!(res.status(), 201);
         let shipped: Value = res.json().await.unwrap();
         assert_eq!(
@@ -293,7 +262,7 @@ async fn changes_are_allowed_until_something_ships() {
             json!([{ "line_no": 2, "quantity": 1 }]),
             "omitted lines mean everything still unshipped"
         );
-        let done: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
+        let done: Value = t.get_json(&base, &t.admin_token).await;
         assert_eq!(done["status"], "shipped");
         let p = problem(
             t.post(
@@ -310,21 +279,8 @@ async fn changes_are_allowed_until_something_ships() {
             "{p}"
         );
         // Its audit trail shows every step with before and after.
-        let audit: Value = t
-            .get(
-                &format!("/api/v1/tenants/alpha/audit/order/{id}"),
-                &t.admin_token,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let actions: Vec<&str> = audit["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["action"].as_str().unwrap())
-            .collect();
+        let audit: Value = t.order_audit(id).await;
+        let actions: Vec<&str> = strs(&audit["items"], "action");
         assert_eq!(
             actions,
             [
@@ -340,8 +296,7 @@ async fn changes_are_allowed_until_something_ships() {
 
 #[tokio::test]
 async fn lists_paginate_filter_and_search() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         for i in 0..7 {
             assert_eq!(
                 t.post(
@@ -362,11 +317,8 @@ async fn lists_paginate_filter_and_search() {
                 None => "?limit=3".into(),
             };
             let page: Value = t
-                .get(&format!("/api/v1/tenants/alpha/orders{q}"), &t.admin_token)
-                .await
-                .json()
-                .await
-                .unwrap();
+                .get_json(&format!("/api/v1/tenants/alpha/orders{q}"), &t.admin_token)
+                .await;
             for o in page["items"].as_array().unwrap() {
                 seen.push(o["external_ref"].as_str().unwrap().to_string());
             }
@@ -380,38 +332,26 @@ async fn lists_paginate_filter_and_search() {
             ["PO-6", "PO-5", "PO-4", "PO-3", "PO-2", "PO-1", "PO-0"]
         );
         let hit: Value = t
-            .get("/api/v1/tenants/alpha/orders?q=PO-3", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/orders?q=PO-3", &t.admin_token)
+            .await;
         assert_eq!(hit["items"].as_array().unwrap().len(), 1);
         let by_number: Value = t
-            .get("/api/v1/tenants/alpha/orders?q=ORD-000002", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/orders?q=ORD-000002", &t.admin_token)
+            .await;
         assert_eq!(by_number["items"][0]["external_ref"], "PO-1");
         let future: Value = t
-            .get(
+            .get_json(
                 "/api/v1/tenants/alpha/orders?from=2999-01-01",
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert!(future["items"].as_array().unwrap().is_empty());
         let received: Value = t
-            .get(
+            .get_json(
                 "/api/v1/tenants/alpha/orders?status=received",
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(received["items"].as_array().unwrap().len(), 7);
         problem(
             t.get("/api/v1/tenants/alpha/orders/not-a-uuid", &t.admin_token)

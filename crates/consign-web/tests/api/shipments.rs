@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn shipment_input_errors_name_the_field() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let url = "/api/v1/tenants/alpha/shipments";
         let mut s = shipment_body("1Z1", Some("PO-404"));
         s["carrier"] = json!("NOPE");
@@ -47,25 +46,21 @@ async fn shipment_input_errors_name_the_field() {
             field_errors(&p)[0].1.contains("already exists"),
             "tracking numbers are unique per carrier: {p}"
         );
-        let list: Value = t.get(url, &t.admin_token).await.json().await.unwrap();
+        let list: Value = t.get_json(url, &t.admin_token).await;
         assert_eq!(list["items"].as_array().unwrap().len(), 1);
     }
 }
 
 #[tokio::test]
 async fn documents_are_stored_by_content_and_served_back() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let s: Value = t
-            .post(
+            .post_json(
                 "/api/v1/tenants/alpha/shipments",
                 &t.admin_token,
                 &shipment_body("1Z9", None),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let base = format!(
             "/api/v1/tenants/alpha/shipments/{}/documents",
             s["id"].as_str().unwrap()
@@ -79,9 +74,8 @@ async fn documents_are_stored_by_content_and_served_back() {
             )
             .header("content-type", "application/pdf")
             .body(pdf.clone())
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(res.status(), 201);
         let doc: Value = res.json().await.unwrap();
         assert_eq!(doc["kind"], "pod");
@@ -123,12 +117,11 @@ async fn documents_are_stored_by_content_and_served_back() {
             )
             .header("content-type", "text/html")
             .body("<script>alert(1)</script>")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let p = problem(sneaky, 422).await;
         assert_eq!(field_errors(&p)[0].0, "filename");
-        let listed: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
+        let listed: Value = t.get_json(&base, &t.admin_token).await;
         assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 
         let bad = t
@@ -138,9 +131,8 @@ async fn documents_are_stored_by_content_and_served_back() {
                 &t.admin_token,
             )
             .body("x")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let p = problem(bad, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         assert_eq!(fields, ["kind", "filename"]);
@@ -151,9 +143,8 @@ async fn documents_are_stored_by_content_and_served_back() {
                 &t.admin_token,
             )
             .body("")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         problem(empty, 422).await;
         let huge = t
             .req(
@@ -162,17 +153,15 @@ async fn documents_are_stored_by_content_and_served_back() {
                 &t.admin_token,
             )
             .body(vec![0u8; 21 * 1024 * 1024])
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         problem(huge, 413).await;
     }
 }
 
 #[tokio::test]
 async fn carrier_tokens_see_only_their_own_shipments() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let sys = Principal::system();
         let alpha = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
         t.app
@@ -188,23 +177,17 @@ async fn carrier_tokens_see_only_their_own_shipments() {
             .await
             .unwrap();
         let ups: Value = t
-            .post(
+            .post_json(
                 "/api/v1/tenants/alpha/shipments",
                 &t.admin_token,
                 &shipment_body("1ZUPS", None),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let mut od = shipment_body("PRO123", None);
         od["carrier"] = json!("ODFL");
         let od: Value = t
-            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &od)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &od)
+            .await;
         let (_, secret) = t
             .app
             .create_token(
@@ -220,18 +203,8 @@ async fn carrier_tokens_see_only_their_own_shipments() {
             )
             .await
             .unwrap();
-        let list: Value = t
-            .get("/api/v1/tenants/alpha/shipments", &secret)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let ids: Vec<&str> = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["id"].as_str().unwrap())
-            .collect();
+        let list: Value = t.get_json("/api/v1/tenants/alpha/shipments", &secret).await;
+        let ids: Vec<&str> = strs(&list["items"], "id");
         assert_eq!(ids, [od["id"].as_str().unwrap()]);
         problem(
             t.get(

@@ -20,13 +20,7 @@ fn ev(tracking: &str, hours_ago: i64, status: &str) -> Value {
 }
 
 async fn shipment(t: &TestApp, tracking: &str) -> String {
-    let res = t
-        .post(
-            "/api/v1/tenants/alpha/shipments",
-            &t.admin_token,
-            &shipment_body(tracking, None),
-        )
-        .await;
+    let res = t.post_shipment(&shipment_body(tracking, None)).await;
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let s: Value = res.json().await.unwrap();
     s["id"].as_str().unwrap().to_string()
@@ -80,8 +74,7 @@ fn results(out: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn redelivery_is_a_no_op_and_a_late_in_transit_leaves_the_shipment_delivered() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let id = shipment(&t, "1Z1").await;
         let batch = json!([
             ev("1Z1", 30, "picked_up"),
@@ -113,14 +106,11 @@ async fn redelivery_is_a_no_op_and_a_late_in_transit_leaves_the_shipment_deliver
         );
         assert!(st["picked_up_at"].is_string() && st["delivered_at"].is_string());
         let s: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/shipments/{id}"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(s["status"], "delivered");
 
         // Same message id with different content is still the same message.
@@ -133,8 +123,7 @@ async fn redelivery_is_a_no_op_and_a_late_in_transit_leaves_the_shipment_deliver
 
 #[tokio::test]
 async fn events_for_an_unknown_tracking_number_wait_as_orphans() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let out = post_events(
             &t,
             json!([ev("1Z9", 5, "picked_up"), ev("1Z9", 3, "out_for_delivery")]),
@@ -142,11 +131,8 @@ async fn events_for_an_unknown_tracking_number_wait_as_orphans() {
         .await;
         assert_eq!(results(&out), ["orphan", "orphan"], "{}", t.engine);
         let q: Value = t
-            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await;
         assert_eq!(
             (q["events"].as_i64(), q["orphans"].as_i64()),
             (Some(2), Some(2)),
@@ -158,19 +144,15 @@ async fn events_for_an_unknown_tracking_number_wait_as_orphans() {
         assert_eq!(st["status"], "out_for_delivery", "{}: {st}", t.engine);
         assert_eq!(st["events"].as_array().unwrap().len(), 2);
         let q: Value = t
-            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await;
         assert_eq!(q["orphans"], 0);
     }
 }
 
 #[tokio::test]
 async fn a_bad_batch_is_refused_whole_with_each_item_named() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         shipment(&t, "1Z1").await;
         let far = (Timestamp::now() + SignedDuration::from_hours(24 * 30)).to_string();
         let batch = json!({ "events": [
@@ -190,11 +172,8 @@ async fn a_bad_batch_is_refused_whole_with_each_item_named() {
         // Status words are checked first; the rest in a second round, once the words are
         // right. Either way nothing was stored.
         let q: Value = t
-            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await;
         assert_eq!(q["events"], 0);
 
         let mut fixed = batch.clone();
@@ -214,11 +193,8 @@ async fn a_bad_batch_is_refused_whole_with_each_item_named() {
         assert!(errs[0].1.contains("unknown carrier 'NOPE'"));
         assert!(errs[2].1.contains("ahead of now"), "{}", errs[2].1);
         let q: Value = t
-            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await;
         assert_eq!(q["events"], 0, "nothing partial committed");
 
         // Unparseable timestamps are caught with their path; so is a batch over the limit.
@@ -251,8 +227,7 @@ async fn a_bad_batch_is_refused_whole_with_each_item_named() {
 
 #[tokio::test]
 async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         t.tenant("beta").await;
         let id = shipment(&t, "1Z1").await;
         let attempt = |h: i64| json!({ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": ago(h), "status": "delivery_attempted", "reason": "recipient_unavailable" });
@@ -280,20 +255,12 @@ async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery()
         assert_eq!(resolved.len(), 1, "{}", t.engine);
         let case_id = resolved[0]["id"].as_str().unwrap();
         let detail: Value = t
-            .get(
+            .get_json(
                 &format!("/api/v1/tenants/alpha/cases/{case_id}"),
                 &t.admin_token,
             )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let kinds: Vec<&str> = detail["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap())
-            .collect();
+            .await;
+        let kinds: Vec<&str> = strs(&detail["timeline"], "kind");
         assert_eq!(kinds, ["created", "detected_again", "resolved"], "{detail}");
         assert_eq!(detail["resolution"], "delivered", "{detail}");
         assert_eq!(detail["detections"], 2);
@@ -418,11 +385,8 @@ async fn webhooks_map_both_vocabularies_and_require_a_valid_signature_when_confi
         assert_eq!(results(&out), ["accepted", "accepted"], "{out}");
         assert_eq!(cases(&t, "?type=damaged").await.len(), 1, "{}", t.engine);
         let q: Value = t
-            .get("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/tracking/quality", &t.admin_token)
+            .await;
         assert_eq!(
             q["unmapped"][0]["raw_code"], "Teleported",
             "an unmapped tag is kept and counted: {q}"
@@ -453,8 +417,7 @@ async fn webhooks_map_both_vocabularies_and_require_a_valid_signature_when_confi
 
 #[tokio::test]
 async fn rulebooks_are_checked_before_they_are_stored_and_then_used() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let put = |body: &str, token: &str| {
             t.req(Method::PUT, "/api/v1/tenants/alpha/rulebook", token)
                 .header("content-type", "application/toml")
@@ -490,11 +453,8 @@ async fn rulebooks_are_checked_before_they_are_stored_and_then_used() {
             "{p}"
         );
         let current: Value = t
-            .get("/api/v1/tenants/alpha/rulebook", &t.admin_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/tenants/alpha/rulebook", &t.admin_token)
+            .await;
         assert_eq!(
             current["version"], 0,
             "nothing stored: the default is in force"
@@ -535,8 +495,7 @@ async fn rulebooks_are_checked_before_they_are_stored_and_then_used() {
 
 #[tokio::test]
 async fn the_sweep_opens_time_based_cases_as_of_its_instant() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let mut body = shipment_body("1Z1", None);
         let planned = Timestamp::now() + SignedDuration::from_hours(2);
         body["planned_pickup_at"] = json!(planned.to_string());
@@ -573,8 +532,7 @@ async fn the_sweep_opens_time_based_cases_as_of_its_instant() {
 /// "proof of delivery on file" from the shipment's tracking state, which the upload updates.
 #[tokio::test]
 async fn documents_settle_the_cases_they_answer() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let upload = |id: String, kind: &'static str| {
             let t = &t;
             async move {
@@ -586,9 +544,8 @@ async fn documents_settle_the_cases_they_answer() {
                     )
                     .header("content-type", "application/pdf")
                     .body(format!("%PDF-1.4 {kind}").into_bytes())
-                    .send()
-                    .await
-                    .unwrap();
+                    .sent()
+                    .await;
                 assert_eq!(res.status(), 201, "{}", t.engine);
             }
         };
@@ -598,11 +555,8 @@ async fn documents_settle_the_cases_they_answer() {
         body["planned_pickup_at"] =
             json!((Timestamp::now() + SignedDuration::from_hours(12)).to_string());
         let intl: Value = t
-            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await;
         let intl = intl["id"].as_str().unwrap().to_string();
         let open = |ty: &'static str| {
             let t = &t;
@@ -624,11 +578,8 @@ async fn documents_settle_the_cases_they_answer() {
         let mut body = shipment_body("1ZPOD", None);
         body["pod_required"] = json!(true);
         let pod: Value = t
-            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await;
         let pod = pod["id"].as_str().unwrap().to_string();
         post_events(
             &t,
@@ -673,15 +624,8 @@ async fn documents_settle_the_cases_they_answer() {
 /// case addressed to it (not to the shipment), which resolves when its scans resume.
 #[tokio::test]
 async fn a_silent_carrier_gets_one_case_that_resolves_when_scans_resume() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZQUIET", None),
-            )
-            .await;
+    for t in spawn_alpha().await {
+        let res = t.post_shipment(&shipment_body("1ZQUIET", None)).await;
         assert_eq!(res.status(), 201);
         let scan = |status: &'static str, hours_ago: i64| {
             json!([{ "carrier": "UPSN", "tracking_number": "1ZQUIET", "status": status,
@@ -729,8 +673,7 @@ async fn a_silent_carrier_gets_one_case_that_resolves_when_scans_resume() {
 /// stood until the release), and the release resolves it: a backlog does not hide problems.
 #[tokio::test]
 async fn a_customs_hold_released_within_one_batch_opens_and_resolves_its_case() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let id = shipment(&t, "1ZCUSTOMS").await;
         let out = post_events(
             &t,
@@ -757,8 +700,7 @@ async fn a_customs_hold_released_within_one_batch_opens_and_resolves_its_case() 
 /// a re-delivered scan changes nothing.
 #[tokio::test]
 async fn deliveries_move_the_order_to_delivered_once_every_line_is() {
-    for t in spawn_all().await {
-        t.tenant("alpha").await;
+    for t in spawn_alpha().await {
         let res = t
             .post(
                 "/api/v1/tenants/alpha/orders",
@@ -785,7 +727,7 @@ async fn deliveries_move_the_order_to_delivered_once_every_line_is() {
         let status = || {
             let (t, base) = (&t, base.clone());
             async move {
-                let o: Value = t.get(&base, &t.admin_token).await.json().await.unwrap();
+                let o: Value = t.get_json(&base, &t.admin_token).await;
                 o["status"].as_str().unwrap().to_string()
             }
         };
@@ -797,18 +739,7 @@ async fn deliveries_move_the_order_to_delivered_once_every_line_is() {
         assert_eq!(status().await, "delivered", "{}", t.engine);
         let again = post_events(&t, last).await;
         assert_eq!(again["duplicates"], 1);
-        let audit: Value = t
-            .get(
-                &format!(
-                    "/api/v1/tenants/alpha/audit/order/{}",
-                    order["id"].as_str().unwrap()
-                ),
-                &t.admin_token,
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let audit: Value = t.order_audit(order["id"].as_str().unwrap()).await;
         let by_delivery: Vec<&Value> = audit["items"]
             .as_array()
             .unwrap()
