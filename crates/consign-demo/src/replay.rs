@@ -1,8 +1,13 @@
-//! The demo's history: the carriers' generated feeds arrive day by day on a simulated clock,
-//! with the EDI partner's tenders and answers, the documents uploaded that day, and the rule
-//! sweeps at the end of each day, so cases open (and resolve) when they would have and
-//! time-based rules fire in order.
+//! The demo's history as it would have arrived: the carriers' generated feeds are received
+//! in half-hour windows on a simulated clock (each event minutes to hours after it
+//! occurred, as the generator lagged it), with the EDI partner's tenders and answers and
+//! the documents uploaded in each window. The rule sweeps run every window and the carrier
+//! and EDI sweeps every hour — `serve`'s one-minute pace coarsened to half an hour, so a
+//! time-based case opens within half an hour of its threshold — and the case timers and the
+//! service desk work through the day, so cases open, are worked and resolve when they would
+//! have.
 
+use crate::desk::Desk;
 use crate::feed::GenFeed;
 use crate::narrator::Narrator;
 use crate::partner::DemoPartner;
@@ -10,8 +15,11 @@ use consign_app::App;
 use consign_app::tracking::{CaseChanges, MAX_EVENTS_PER_REQUEST};
 use consign_core::access::Principal;
 use consign_core::time::FixedClock;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
+
+/// One step of the simulated clock.
+const WINDOW: SignedDuration = SignedDuration::from_mins(30);
 
 /// Replays one tenant's feed up to `now`; returns the events applied and the case changes.
 pub async fn replay_history(
@@ -19,6 +27,7 @@ pub async fn replay_history(
     tenant_slug: &str,
     feed: GenFeed,
     now: Timestamp,
+    desk: &mut Desk,
     narrator: &dyn Narrator,
 ) -> anyhow::Result<(u64, CaseChanges)> {
     let system = Principal::system();
@@ -29,88 +38,56 @@ pub async fn replay_history(
     let mut partner = DemoPartner::new(app, &tenant, now).await?;
     let mut total = CaseChanges::default();
     let mut applied = 0u64;
+    let Some(first) = events.first().map(|e| e.received_at) else {
+        return Ok((0, total));
+    };
+    // Windows start on the hour before the first event.
+    let mut end =
+        Timestamp::from_second(first.as_second() - first.as_second().rem_euclid(3600))? + WINDOW;
     let mut i = 0;
-    while i < events.len() {
-        let day_end = {
-            let t = events[i].received_at;
-            let z = t.to_zoned(jiff::tz::TimeZone::UTC);
-            z.date()
-                .tomorrow()
-                .ok()
-                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-                .map(|z| z.timestamp())
-                .unwrap_or(now)
-                .min(now)
-        };
+    let mut round = 0u64;
+    while end <= now + WINDOW {
+        let window_end = end.min(now);
         let mut j = i;
-        while j < events.len() && events[j].received_at < day_end {
+        while j < events.len() && events[j].received_at < window_end {
             j += 1;
         }
         if let Some(p) = partner.as_mut() {
-            p.run_until(app, day_end).await?;
+            p.run_until(app, window_end).await?;
         }
-        let mut day = app.clone();
-        day.clock = Arc::new(FixedClock(day_end));
+        let mut at = app.clone();
+        at.clock = Arc::new(FixedClock(window_end));
         let items: Vec<_> = events[i..j]
             .iter()
             .map(|e| (String::new(), e.event.clone()))
             .collect();
         for chunk in items.chunks(MAX_EVENTS_PER_REQUEST) {
-            let prepared = day
+            let prepared = at
                 .prepare_events(&system, &tenant, "demo", chunk.to_vec())
                 .await?;
-            let o = day.commit_events(tenant.id, "demo", prepared).await?;
+            let o = at.commit_events(tenant.id, "demo", prepared).await?;
             applied += o.accepted;
             total.opened += o.cases.opened;
             total.resolved += o.cases.resolved;
         }
-        // Documents uploaded that day (a shipment may get both kinds on different days).
-        let mut today = Vec::new();
-        while let Some(p) = pods.next_if(|p| p.at < day_end) {
-            today.push(p);
-        }
-        let keyed: Vec<_> = today
-            .iter()
-            .filter_map(|p| {
-                consign_app::shipments::find_carrier(&carriers, &p.carrier)
-                    .map(|c| ((c.id, p.tracking_number.clone()), p.kind))
-            })
-            .collect();
-        let keys: Vec<_> = keyed.iter().map(|(k, _)| k.clone()).collect();
-        // No use case resolves tracking numbers in bulk; the ingest reads the same index.
-        let ids = app
-            .tools()
-            .shipment_ids_by_tracking(tenant.id, &keys)
-            .await?;
-        for ((carrier, tracking), doc) in keyed {
-            let Some(id) = ids.get(&(carrier, tracking.clone())) else {
-                continue;
-            };
-            let body = if doc == "pod" {
-                format!("Proof of delivery\nTracking {tracking}\nSigned by consignee\n")
-            } else {
-                format!("Commercial invoice\nShipment {tracking}\n")
-            };
-            day.attach_document(
-                &system,
-                &tenant,
-                *id,
-                consign_app::documents::Upload {
-                    kind: doc,
-                    filename: &format!("{}-{tracking}.txt", doc.to_uppercase()),
-                    content_type: "text/plain",
-                    bytes: body.as_bytes(),
-                },
-            )
-            .await?;
-        }
-        let (_, c) = day.sweep(5_000).await?;
-        let k = day.sweep_carriers().await?;
-        let e = day.sweep_edi_groups().await?;
-        total.opened += c.opened + k.opened + e.opened;
-        total.resolved += c.resolved + k.resolved + e.resolved;
+        upload_documents(&at, &tenant, &carriers, &mut pods, window_end).await?;
+        let (_, c) = at.sweep(5_000).await?;
+        total.opened += c.opened;
+        total.resolved += c.resolved;
         total.escalated += c.escalated;
+        if round % 2 == 1 {
+            let k = at.sweep_carriers().await?;
+            let e = at.sweep_edi_groups().await?;
+            total.opened += k.opened + e.opened;
+            total.resolved += k.resolved + e.resolved;
+        }
+        at.sweep_all_case_timers(window_end, 1_000).await?;
+        if round % 2 == 1 {
+            desk.work(&at, &tenant).await?;
+        }
         i = j;
+        round += 1;
+        end += WINDOW;
     }
     if let Some(p) = partner.as_mut() {
         p.run_until(app, now).await?;
@@ -124,7 +101,63 @@ pub async fn replay_history(
     let (_, c) = last.sweep(5_000).await?;
     let k = last.sweep_carriers().await?;
     let e = last.sweep_edi_groups().await?;
+    last.sweep_all_case_timers(now, 1_000).await?;
     total.opened += c.opened + k.opened + e.opened;
     total.resolved += c.resolved + k.resolved + e.resolved;
     Ok((applied, total))
+}
+
+/// Documents uploaded in the window ending at `until` (a shipment may get both kinds in
+/// different windows).
+async fn upload_documents(
+    at: &App,
+    tenant: &consign_core::tenant::Tenant,
+    carriers: &[consign_core::party::Carrier],
+    pods: &mut std::iter::Peekable<std::vec::IntoIter<crate::feed::GenPod>>,
+    until: Timestamp,
+) -> anyhow::Result<()> {
+    let system = Principal::system();
+    let mut today = Vec::new();
+    while let Some(p) = pods.next_if(|p| p.at < until) {
+        today.push(p);
+    }
+    if today.is_empty() {
+        return Ok(());
+    }
+    let keyed: Vec<_> = today
+        .iter()
+        .filter_map(|p| {
+            consign_app::shipments::find_carrier(carriers, &p.carrier)
+                .map(|c| ((c.id, p.tracking_number.clone()), p.kind))
+        })
+        .collect();
+    let keys: Vec<_> = keyed.iter().map(|(k, _)| k.clone()).collect();
+    // No use case resolves tracking numbers in bulk; the ingest reads the same index.
+    let ids = at
+        .tools()
+        .shipment_ids_by_tracking(tenant.id, &keys)
+        .await?;
+    for ((carrier, tracking), doc) in keyed {
+        let Some(id) = ids.get(&(carrier, tracking.clone())) else {
+            continue;
+        };
+        let body = if doc == "pod" {
+            format!("Proof of delivery\nTracking {tracking}\nSigned by consignee\n")
+        } else {
+            format!("Commercial invoice\nShipment {tracking}\n")
+        };
+        at.attach_document(
+            &system,
+            tenant,
+            *id,
+            consign_app::documents::Upload {
+                kind: doc,
+                filename: &format!("{}-{tracking}.txt", doc.to_uppercase()),
+                content_type: "text/plain",
+                bytes: body.as_bytes(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

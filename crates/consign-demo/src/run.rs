@@ -4,6 +4,7 @@
 //! is the caller's part.
 
 use crate::dataset::{GenConfig, GenSummary, generate};
+use crate::desk::Desk;
 use crate::feed::generate_events;
 use crate::narrator::Narrator;
 use crate::plan::read_plans;
@@ -80,7 +81,18 @@ pub async fn prepare(
         },
         gen_dir,
     )?;
-    setup_tenants(app, &read_plans(&gen_dir.join("tenants.json"))?, narrator).await?;
+    // The tenants, their parties and the desk exist from before the history begins, so no
+    // case is opened before its tenant was.
+    let mut early = app.clone();
+    early.clock = std::sync::Arc::new(consign_core::time::FixedClock(
+        now - jiff::SignedDuration::from_hours(24 * (DAYS + 1)),
+    ));
+    setup_tenants(
+        &early,
+        &read_plans(&gen_dir.join("tenants.json"))?,
+        narrator,
+    )
+    .await?;
     // The carriers' feeds are generated from the shipments' milestones; the shipments are then
     // imported without their pickup and delivery times, so both come from the feed as it is
     // replayed: a pickup that slips shows as a late-pickup case until the scan arrives, and a
@@ -98,6 +110,16 @@ pub async fn prepare(
         import_orders(app, &t.slug, &dir.join("orders.csv"), narrator).await?;
         import_shipments(app, &t.slug, &dir.join("shipments-planned.csv"), narrator).await?;
     }
+    // One password for every demo login, set before the history so the desk's people exist
+    // while it is replayed.
+    let password = consign_app::auth::generate_password();
+    let system = Principal::system();
+    let tenants = app.list_tenants(&system).await?;
+    let mut desk = Desk::setup(&early, &tenants, &password).await?;
+    narrator.say(&format!(
+        "service desk ready: {} people in 7 teams, office hours and SLA policies per tenant",
+        7
+    ));
     let mut events = 0;
     let mut cases = CaseChanges::default();
     for (slug, feed) in feeds {
@@ -106,13 +128,16 @@ pub async fn prepare(
             feed.events.len(),
             feed.pods.len()
         ));
-        let (n, c) = replay_history(app, &slug, feed, now, narrator).await?;
+        let (n, c) = replay_history(app, &slug, feed, now, &mut desk, narrator).await?;
         events += n;
         cases.opened += c.opened;
         cases.resolved += c.resolved;
     }
-    let system = Principal::system();
-    let password = consign_app::auth::generate_password();
+    let w = desk.work;
+    narrator.say(&format!(
+        "  the desk took {} cases from manual queues, answered {} ({} with an update to the client), waited on customers {} times, resolved {} and reopened {}",
+        w.taken, w.acknowledged, w.updates, w.waits, w.resolved, w.reopened
+    ));
     let admin = NewUser {
         email: "admin@consign.demo".into(),
         name: "Demo Administrator".into(),

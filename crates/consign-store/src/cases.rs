@@ -124,4 +124,9 @@ pub trait CaseTx: Send {
     /// Creates or replaces a team and its member list.
     async fn put_team(&mut self, team: &Team, at: Timestamp) -> Result<()>;
     async fn set_last_assigned(&mut self, team: &str, user: UserId) -> Result<()>;
+    /// Tells the ingest that this shipment has an open case again (a case opened by hand,
+    /// or reopened), so its next batch reads its open cases instead of trusting the flag
+    /// that spares the read. Takes the shipment's tracking row lock: call it before locking
+    /// the case, the order the ingest takes them in.
+    async fn flag_open_cases(&mut self, tenant: TenantId, shipment: ShipmentId) -> Result<()>;
 }

@@ -165,6 +165,11 @@ impl App {
         case.timer_at = plan.next_at;
         case.sla_due_at = plan.sla_due_at;
         let mut tx = self.begin().await?;
+        // The shipment's tracking row before the case counter: the order the ingest takes
+        // them in, so the two never wait on each other.
+        if let CaseSubject::Shipment(s) = case.subject {
+            tx.flag_open_cases(tenant.id, s).await?;
+        }
         let number = tx.next_numbers(tenant.id, "case", 1).await?;
         case.number = format!("CASE-{number:06}");
         tx.insert_cases(std::slice::from_ref(&case)).await?;
@@ -234,6 +239,12 @@ impl App {
         let now = self.now();
         let actor = p.actor.label();
         let mut tx = self.begin().await?;
+        if matches!(action, CaseAction::Reopen { .. })
+            && let Some(CaseSubject::Shipment(s)) =
+                self.store.case(tenant.id, id).await?.map(|c| c.subject)
+        {
+            tx.flag_open_cases(tenant.id, s).await?;
+        }
         let case = match tx.lock_case(tenant.id, id).await? {
             Some(c) if addressed_to(p, &c) => c,
             _ => return Err(AppError::NotFound(format!("case {id}"))),

@@ -61,6 +61,30 @@ impl App {
         Ok(self.store.cases(tenant.id, &filter).await?)
     }
 
+    /// Where the case's SLA clocks stand now, metric by metric (elapsed, remaining, state,
+    /// due), under the policy and calendar in force; empty when no policy covers the case.
+    pub async fn sla_clocks(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        case: &Case,
+    ) -> AppResult<Vec<consign_core::sla::MetricClock>> {
+        require(p, Capability::ReadCases)?;
+        let settings = settings::settings_for(self, tenant.id).await?;
+        let (rule, cal) = settings.policy_for(&case.case_type, case.severity);
+        let Some(rule) = rule else {
+            return Ok(Vec::new());
+        };
+        let timeline = self.store.case_timeline(tenant.id, case.id).await?;
+        let events = consign_core::sla::timers::clock_events(&timeline);
+        Ok(consign_core::sla::evaluate(
+            &events,
+            cal,
+            &rule.clock,
+            self.now(),
+        ))
+    }
+
     /// The case numbered `number` (`CASE-000042`), if `p` may see it.
     pub async fn case_by_number(
         &self,

@@ -245,6 +245,7 @@ async fn the_demo_opens_cases_of_every_type_its_data_can_trigger() {
     assert!(out.status.success(), "{so}\n{}", text(&out.stderr));
     holds!(so, "load tenders (204) sent");
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    the_demo_is_worked_like_a_service_desk(&url).await;
     let store = consign_store::open(&url).await.unwrap();
     let (from, to) = (
         jiff::Timestamp::UNIX_EPOCH,
@@ -480,4 +481,81 @@ fn a_bad_sweep_interval_is_refused_with_its_source() {
         !dir.path().join("consign-data/consign.db").exists(),
         "nothing was created"
     );
+}
+
+/// The demo's feed arrives as it would have (not in midnight batches), and its cases are
+/// worked: assigned, answered, waited on, resolved by people with codes, a few reopened,
+/// warned and breached — so the case KPIs have something to say.
+async fn the_demo_is_worked_like_a_service_desk(url: &str) {
+    use sqlx::Row;
+    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    let one = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    let events = one("SELECT COUNT(*) FROM tracking_events").await;
+    let instants = one("SELECT COUNT(DISTINCT received_at) FROM tracking_events").await;
+    let at_midnight =
+        one("SELECT COUNT(*) FROM tracking_events WHERE received_at % 86400000000 = 0").await;
+    assert!(
+        instants > 1_000,
+        "{events} events received on {instants} instants"
+    );
+    assert!(
+        at_midnight * 20 < events,
+        "{at_midnight} of {events} received at midnight"
+    );
+    let lag = one("SELECT COUNT(*) FROM tracking_events WHERE received_at > occurred_at").await;
+    assert!(
+        lag * 10 > events * 9,
+        "{lag} of {events} received after they occurred"
+    );
+
+    let assigned = one("SELECT COUNT(*) FROM cases WHERE assignee IS NOT NULL").await;
+    let by_people =
+        one("SELECT COUNT(*) FROM case_timeline WHERE actor LIKE 'user:%' AND kind = 'resolved'")
+            .await;
+    let reopened = one("SELECT COUNT(*) FROM case_timeline WHERE kind = 'reopened'").await;
+    let waits =
+        one("SELECT COUNT(*) FROM case_timeline WHERE after_value = 'waiting_customer'").await;
+    let warnings = one("SELECT COUNT(*) FROM case_timeline WHERE kind = 'sla_warning'").await;
+    let breaches = one("SELECT COUNT(*) FROM case_timeline WHERE kind = 'sla_breached'").await;
+    let notes =
+        one("SELECT COUNT(*) FROM case_timeline WHERE kind = 'note' AND visibility = 'external'")
+            .await;
+    for (what, n) in [
+        ("assigned cases", assigned),
+        ("resolutions by people", by_people),
+        ("reopenings", reopened),
+        ("waits on the customer", waits),
+        ("SLA warnings", warnings),
+        ("SLA breaches", breaches),
+        ("updates to the client", notes),
+    ] {
+        assert!(n > 0, "the demo has no {what}");
+    }
+    let coded = one(
+        "SELECT COUNT(*) FROM cases WHERE status IN ('resolved', 'closed') AND resolution IS NULL",
+    )
+    .await;
+    assert_eq!(coded, 0, "every resolved case names its resolution");
+    // Opened and resolved by the same batch at the same instant: rare now that the feed
+    // arrives over the day (it was 954 of the resolved cases with midnight batches).
+    let resolved = one("SELECT COUNT(*) FROM cases WHERE resolved_at IS NOT NULL").await;
+    let instant = one("SELECT COUNT(*) FROM cases WHERE resolved_at = opened_at").await;
+    assert!(
+        instant * 20 < resolved,
+        "{instant} of {resolved} resolved the instant they opened"
+    );
+    let before_tenant = one(
+        "SELECT COUNT(*) FROM cases c JOIN tenants t ON t.id = c.tenant_id WHERE c.opened_at < t.created_at",
+    )
+    .await;
+    assert_eq!(before_tenant, 0, "cases opened before their tenant existed");
 }

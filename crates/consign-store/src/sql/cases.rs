@@ -584,4 +584,16 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
             .await?;
         Ok(())
     }
+
+    async fn flag_open_cases(&mut self, tenant: TenantId, shipment: ShipmentId) -> Result<()> {
+        sqlx::query(
+            "UPDATE shipment_tracking SET open_cases = true \
+             WHERE tenant_id = $1 AND shipment_id = $2",
+        )
+        .arg(tenant.0)
+        .arg(shipment.0)
+        .execute(DB::conn(&mut self.tx))
+        .await?;
+        Ok(())
+    }
 }

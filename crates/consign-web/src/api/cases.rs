@@ -23,6 +23,7 @@ use consign_core::case::{
     Case, CaseStatus, CaseSubject, ResolutionCode, Severity, TimelineEntry, Visibility,
 };
 use consign_core::ids::{CarrierId, CaseId, OrderId, PartnerId, ShipmentId, UserId};
+use consign_core::sla::MetricClock;
 use consign_store::CaseFilter;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -167,6 +168,26 @@ pub struct CaseView {
     pub case: Case,
     /// What the caller may read of it: client users and carriers see external entries only.
     pub timeline: Vec<TimelineEntry>,
+    /// The SLA clocks under the policy in force, per metric: business minutes elapsed and
+    /// remaining, state, and when it falls due if nothing changes.
+    pub sla: Vec<MetricClock>,
+}
+
+impl CaseView {
+    async fn of(
+        st: &AppState,
+        p: &consign_core::access::Principal,
+        t: &consign_core::tenant::Tenant,
+        case: Case,
+        timeline: Vec<TimelineEntry>,
+    ) -> ApiResult<CaseView> {
+        let sla = st.app.sla_clocks(p, t, &case).await?;
+        Ok(CaseView {
+            case,
+            timeline,
+            sla,
+        })
+    }
 }
 
 /// The case's version as an entity tag: what `If-Match` names.
@@ -198,7 +219,10 @@ pub async fn get_case(
 ) -> ApiResult<Response> {
     let t = st.app.tenant_for(&p, &slug).await?;
     let (case, timeline) = st.app.get_case(&p, &t, case_id(&id)?).await?;
-    Ok(with_etag(case.version, Json(CaseView { case, timeline })))
+    Ok(with_etag(
+        case.version,
+        Json(CaseView::of(&st, &p, &t, case, timeline).await?),
+    ))
 }
 
 /// What a case opened by hand is about: exactly one subject.
@@ -292,7 +316,10 @@ pub async fn open_case(
     let (case, timeline) = st.app.open_case(&p, &t, m).await?;
     Ok(with_etag(
         case.version,
-        (StatusCode::CREATED, Json(CaseView { case, timeline })),
+        (
+            StatusCode::CREATED,
+            Json(CaseView::of(&st, &p, &t, case, timeline).await?),
+        ),
     ))
 }
 
@@ -402,7 +429,10 @@ pub async fn act_on_case(
     let id = case_id(&id)?;
     let version = if_match(&headers)?;
     let (case, timeline) = st.app.act_on_case(&p, &t, id, req.into(), version).await?;
-    Ok(with_etag(case.version, Json(CaseView { case, timeline })))
+    Ok(with_etag(
+        case.version,
+        Json(CaseView::of(&st, &p, &t, case, timeline).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -674,6 +674,15 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
         .await;
         let id = case["id"].as_str().unwrap().to_string();
         assert!(case["sla_due_at"].is_string(), "{case}");
+        let metrics: Vec<&str> = case["sla"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["metric"].as_str().unwrap())
+            .collect();
+        assert_eq!(metrics, ["first_response", "resolution"], "{case}");
+        assert_eq!(case["sla"][0]["state"], "running");
+        assert_eq!(case["sla"][0]["target_minutes"], 10);
         let opened: jiff::Timestamp = case["opened_at"].as_str().unwrap().parse().unwrap();
         // 8 minutes on: first response warned (75 % of 10); 11: breached, step 1; 72: two
         // more steps, and the resolution breached too.
@@ -707,6 +716,8 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
             "raised one step by the ladder"
         );
         assert_eq!(view["escalation_level"], 3);
+        // Real time has not moved: the clocks the API shows are as of now, not the sweeps'.
+        assert_eq!(view["sla"][0]["state"], "running", "{view}");
         // The client does not see how the provider works the case.
         let seen = ok(d
             .client
