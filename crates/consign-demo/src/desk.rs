@@ -480,21 +480,16 @@ impl Desk {
         } else {
             plan.resolves_after.map(|(h, c)| (case.opened_at, h, c))
         };
-        if let Some((from, hours, code)) = resolution {
-            if case.status == CaseStatus::Open && now >= from + SignedDuration::from_hours(hours) {
-                self.act(
-                    app,
-                    t,
-                    &who,
-                    &case,
-                    CaseAction::Resolve {
-                        code,
-                        condition_ended_at: None,
-                    },
-                )
-                .await?;
-                self.work.resolved += 1;
-            }
+        if let Some((from, hours, code)) = resolution
+            && case.status == CaseStatus::Open
+            && now >= from + SignedDuration::from_hours(hours)
+        {
+            let resolve = CaseAction::Resolve {
+                code,
+                condition_ended_at: None,
+            };
+            self.act(app, t, &who, &case, resolve).await?;
+            self.work.resolved += 1;
         }
         Ok(())
     }
