@@ -884,3 +884,142 @@ async fn the_case_subject_migration_carries_every_case_over() {
         tx.commit().await.unwrap();
     }
 }
+
+/// Migration 0011 (case work) on a database built by the migrations before it: resolved
+/// cases get the code their rule's automatic resolution means, `auto_resolved` entries become
+/// `resolved` ones naming it, the facts' instants start as Consign's, open cases are put
+/// under the timer sweep, and "open" for uniqueness now spans every status before resolved.
+#[tokio::test]
+async fn the_case_work_migration_carries_cases_and_timelines_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!("sqlite://{}", dir.path().join("old.db").display())];
+    urls.extend(consign_store::testing::fresh_postgres_url().await);
+    for url in urls {
+        consign_store::testing::migrate_up_to(&url, 10).await;
+        let tenant = TenantId::random();
+        let (open, resolved) = (CaseId::random(), CaseId::random());
+        let shipment = ShipmentId::random();
+        let key = format!("shipment:{shipment}");
+        const TENANT: &str = "INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, 'alpha', 'Alpha', 'UTC', 0)";
+        const CASE: &str = "INSERT INTO cases (tenant_id, id, number, case_type, severity, accountable, owner_team, \
+             status, shipment_id, rulebook_version, detections, entries, opened_at, updated_at, resolved_at, subject_key) \
+             VALUES ($1, $2, $3, $4, 'medium', 'carrier', 'carrier-desk', $5, $6, 1, 1, $7, 1000, $8, $9, $10)";
+        const ENTRY: &str = "INSERT INTO case_timeline (tenant_id, case_id, seq, at, kind, detail) VALUES ($1, $2, $3, $4, $5, 'x')";
+        macro_rules! seed {
+            ($conn:expr) => {{
+                let conn = &mut $conn;
+                sqlx::query(TENANT)
+                    .bind(tenant.0)
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+                for (id, n, ty, status, entries, updated, resolved_at) in [
+                    (
+                        open,
+                        "CASE-000001",
+                        "late_pickup",
+                        "open",
+                        1i64,
+                        2000i64,
+                        None::<i64>,
+                    ),
+                    (
+                        resolved,
+                        "CASE-000002",
+                        "stalled",
+                        "resolved",
+                        2,
+                        3000,
+                        Some(3000i64),
+                    ),
+                ] {
+                    sqlx::query(CASE)
+                        .bind(tenant.0)
+                        .bind(id.0)
+                        .bind(n)
+                        .bind(ty)
+                        .bind(status)
+                        .bind(shipment.0)
+                        .bind(entries)
+                        .bind(updated)
+                        .bind(resolved_at)
+                        .bind(key.clone())
+                        .execute(&mut *conn)
+                        .await
+                        .unwrap();
+                }
+                for (id, seq, at, kind) in [
+                    (open, 1i64, 1000i64, "created"),
+                    (resolved, 1, 1000, "created"),
+                    (resolved, 2, 3000, "auto_resolved"),
+                ] {
+                    sqlx::query(ENTRY)
+                        .bind(tenant.0)
+                        .bind(id.0)
+                        .bind(seq)
+                        .bind(at)
+                        .bind(kind)
+                        .execute(&mut *conn)
+                        .await
+                        .unwrap();
+                }
+            }};
+        }
+        if url.starts_with("sqlite:") {
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            seed!(conn);
+        } else {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            seed!(conn);
+        }
+
+        let store = consign_store::open(&url).await.unwrap();
+        let o = store.case(tenant, open).await.unwrap().unwrap();
+        assert_eq!(o.status, CaseStatus::Open, "{url}");
+        assert_eq!(
+            o.timer_at,
+            Some(o.updated_at),
+            "{url}: open cases go to the sweep"
+        );
+        assert_eq!((o.version, o.reopen_count, o.assignee), (1, 0, None));
+        assert_eq!(o.condition_began_at, o.opened_at);
+        let r = store.case(tenant, resolved).await.unwrap().unwrap();
+        assert_eq!(
+            r.resolution,
+            Some(consign_core::case::ResolutionCode::CarrierResolved),
+            "{url}"
+        );
+        assert_eq!(r.condition_ended_at, r.resolved_at);
+        assert_eq!(r.timer_at, None);
+        let tl = store.case_timeline(tenant, resolved).await.unwrap();
+        assert_eq!(
+            tl.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            vec![TimelineKind::Created, TimelineKind::Resolved],
+            "{url}"
+        );
+        assert_eq!(
+            (
+                tl[1].actor.as_str(),
+                tl[1].after.as_deref(),
+                tl[1].visibility
+            ),
+            (
+                "system",
+                Some("carrier_resolved"),
+                consign_core::case::Visibility::External
+            )
+        );
+        // A waiting case is still open: a rule cannot file a second one beside it.
+        let mut tx = store.begin().await.unwrap();
+        let mut waiting = o.clone();
+        waiting.status = CaseStatus::WaitingCustomer;
+        waiting.version = 2;
+        assert!(tx.save_case(&waiting, 1).await.unwrap());
+        let mut again = case(tenant, shipment, "late_pickup", 9);
+        again.status = CaseStatus::New;
+        let err = tx.insert_cases(&[again]).await.unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate(_)), "{url}: {err:?}");
+    }
+}
