@@ -49,7 +49,7 @@ impl DemoReady {
         let first = &self.summary.tenants[0].slug;
         let password = &self.password;
         format!(
-            "\nDemo ready in {:.1}s: {} orders, {} shipments, {} tracking events, {} tenants; {} exception cases opened, {} auto-resolved.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}",
+            "\nDemo ready in {:.1}s: {} orders, {} shipments, {} tracking events, {} tenants; {} exception cases opened, {} auto-resolved.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}\n  agent: ava@provider.demo / {password} (team carrier-desk; supervisor sam@provider.demo)\n  work a case: consign cases list --tenant {first} --team carrier-desk, then consign cases act --tenant {first} --as ava@provider.demo CASE-… take",
             elapsed.as_secs_f64(),
             self.summary.orders,
             self.summary.shipments,
