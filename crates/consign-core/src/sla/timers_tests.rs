@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::case::{ResolutionCode, Severity};
-use crate::sla::calendar::{CalendarSpec, OpeningHours};
 use crate::sla::clock::{Policy, Target};
 use crate::sla::policy::default_ladder;
 use proptest::prelude::*;
@@ -14,20 +13,7 @@ fn at(s: &str) -> Timestamp {
 
 fn office() -> Calendar {
     // Office hours in New York; 2026-11-26 (Thanksgiving) closed.
-    let hours = ["monday", "tuesday", "wednesday", "thursday", "friday"]
-        .iter()
-        .map(|d| OpeningHours {
-            weekday: d.to_string(),
-            open: "09:00".into(),
-            close: "17:00".into(),
-        })
-        .collect();
-    Calendar::new(&CalendarSpec {
-        time_zone: "America/New_York".into(),
-        hours,
-        holidays: vec![jiff::civil::date(2026, 11, 26)],
-    })
-    .unwrap()
+    crate::sla::calendar::office("America/New_York", vec![jiff::civil::date(2026, 11, 26)])
 }
 
 fn rule() -> PolicyRule {
