@@ -305,7 +305,8 @@ impl App {
         if let Some(c) = &change {
             tx.insert_order_change(tenant.id, c).await?;
         }
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(
                 Some(tenant.id),
                 after.updated_at,
@@ -316,9 +317,8 @@ impl App {
             )
             .before(before)
             .after(after),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -143,7 +143,8 @@ impl App {
         let now = self.now();
         let mut tx = self.begin().await?;
         tx.put_team(&team, now).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(
                 None,
                 now,
@@ -153,9 +154,8 @@ impl App {
                 "stored",
             )
             .after(&team),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(team)
     }
 
@@ -192,7 +192,8 @@ impl App {
         let now = self.now();
         let mut tx = self.begin().await?;
         tx.put_team(&t, now).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(
                 None,
                 now,
@@ -202,9 +203,8 @@ impl App {
                 if on_shift { "on_shift" } else { "off_shift" },
             )
             .after(&serde_json::json!({ "user": user })),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(t)
     }
 }
