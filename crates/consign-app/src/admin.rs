@@ -83,12 +83,12 @@ impl App {
         }
         let mut tx = self.begin().await?;
         tx.insert_tenant(&tenant).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(None, now, p.actor.label(), "tenant", tenant.id, "created")
                 .after(&tenant),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(tenant)
     }
 
@@ -247,11 +247,11 @@ impl App {
         let hash = hash_password(&password);
         let mut tx = self.begin().await?;
         tx.insert_user(&user, &hash).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(None, now, p.actor.label(), "user", user.id, "created").after(&user),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok((user, generated))
     }
 
@@ -328,11 +328,11 @@ impl App {
         let (secret, hash) = new_secret(TOKEN_PREFIX);
         let mut tx = self.begin().await?;
         tx.insert_token(&token, &hash).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(None, now, p.actor.label(), "token", token.id, "created").after(&token),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok((token, secret))
     }
 
@@ -428,11 +428,11 @@ impl App {
         }
         let mut tx = self.begin().await?;
         tx.insert_warehouse(&w).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             tenant_audit(tenant, p, now, "warehouse", w.id, "created").after(&w),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(w)
     }
 

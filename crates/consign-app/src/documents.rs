@@ -127,11 +127,11 @@ impl App {
         )
         .await?;
         tx.update_tracked(&tracked, now).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             tenant_audit(tenant, p, now, "shipment", s.id, "document_attached").after(&doc),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(doc)
     }
 

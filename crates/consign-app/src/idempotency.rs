@@ -129,6 +129,17 @@ impl App {
         self.commit_then(tx, || {}).await
     }
 
+    /// Appends the change's audit record, then [`commit`](Self::commit)s: how most single
+    /// changes end.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: Box<dyn Tx>,
+        entry: consign_core::audit::AuditEntry,
+    ) -> AppResult<()> {
+        tx.append_audit(vec![entry]).await?;
+        self.commit(tx).await
+    }
+
     /// [`commit`](Self::commit), then `after` once the changes are committed (cache
     /// invalidation: run before the commit, a concurrent reader could cache the old value).
     pub(crate) async fn commit_then(

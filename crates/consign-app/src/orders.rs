@@ -156,24 +156,11 @@ impl App {
                     .into_iter()
                     .zip(customer_ids)
                     .enumerate()
-                    .map(|(i, (a, customer_id))| Order {
+                    .map(|(i, (a, customer_id))| {
                         // Ids carry the order date, so newest-first lists follow order dates.
-                        id: OrderId::new_at(a.ordered_at, entropy()),
-                        tenant_id: tenant.id,
-                        number: format!("ORD-{:06}", first + i as i64),
-                        external_ref: a.external_ref,
-                        customer_id,
-                        customer: a.customer,
-                        ship_to: a.ship_to,
-                        channel: a.channel,
-                        currency: a.currency,
-                        lines: a.lines,
-                        promised_by: a.promised_by,
-                        status: OrderStatus::Received,
-                        ordered_at: a.ordered_at,
-                        created_at: now,
-                        updated_at: now,
-                        version: 1,
+                        let id = OrderId::new_at(a.ordered_at, entropy());
+                        let number = format!("ORD-{:06}", first + i as i64);
+                        a.into_order(id, tenant.id, number, customer_id, now)
                     })
                     .collect();
                 tx.insert_orders(&orders).await?;
@@ -318,7 +305,8 @@ impl App {
         if let Some(c) = &change {
             tx.insert_order_change(tenant.id, c).await?;
         }
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(
                 Some(tenant.id),
                 after.updated_at,
@@ -329,9 +317,8 @@ impl App {
             )
             .before(before)
             .after(after),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(())
     }
 }

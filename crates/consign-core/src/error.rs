@@ -68,6 +68,11 @@ impl Invalid {
         self.errors.extend(other.errors);
     }
 
+    /// The fields named, in order: what tests of a validation compare.
+    pub fn fields(self) -> Vec<String> {
+        self.errors.into_iter().map(|e| e.field).collect()
+    }
+
     pub fn summary(&self) -> String {
         self.errors
             .iter()

@@ -167,6 +167,38 @@ pub struct AcceptedOrder {
     pub ordered_at: Timestamp,
 }
 
+impl AcceptedOrder {
+    /// The order as received, under the id, number and customer the store gave it; `now` is
+    /// when it was recorded.
+    pub fn into_order(
+        self,
+        id: OrderId,
+        tenant_id: TenantId,
+        number: String,
+        customer_id: CustomerId,
+        now: Timestamp,
+    ) -> Order {
+        Order {
+            id,
+            tenant_id,
+            number,
+            external_ref: self.external_ref,
+            customer_id,
+            customer: self.customer,
+            ship_to: self.ship_to,
+            channel: self.channel,
+            currency: self.currency,
+            lines: self.lines,
+            promised_by: self.promised_by,
+            status: OrderStatus::Received,
+            ordered_at: self.ordered_at,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
 pub fn validate_reference(r: &str, field: &str, inv: &mut Invalid) {
     if r.trim().is_empty() {
         inv.push(field, "must not be empty");
@@ -474,24 +506,14 @@ mod tests {
     }
 
     fn order_from(a: AcceptedOrder) -> Order {
-        Order {
-            id: OrderId::random(),
-            tenant_id: TenantId::random(),
-            number: "ORD-000001".into(),
-            external_ref: a.external_ref,
-            customer_id: CustomerId::random(),
-            customer: a.customer,
-            ship_to: a.ship_to,
-            channel: a.channel,
-            currency: a.currency,
-            lines: a.lines,
-            promised_by: a.promised_by,
-            status: OrderStatus::Received,
-            ordered_at: a.ordered_at,
-            created_at: a.ordered_at,
-            updated_at: a.ordered_at,
-            version: 1,
-        }
+        let at = a.ordered_at;
+        a.into_order(
+            OrderId::random(),
+            TenantId::random(),
+            "ORD-000001".into(),
+            CustomerId::random(),
+            at,
+        )
     }
 
     #[test]
@@ -585,22 +607,18 @@ mod tests {
         });
         let mut order = order_from(o.accept(now).ok().unwrap());
         order.status = OrderStatus::Released;
-        assert_eq!(
-            status_from_fulfilment(&order, &[0, 0], &[0, 0]),
-            OrderStatus::Released
-        );
-        assert_eq!(
-            status_from_fulfilment(&order, &[2, 0], &[0, 0]),
-            OrderStatus::PartiallyShipped
-        );
-        assert_eq!(
-            status_from_fulfilment(&order, &[2, 1], &[2, 0]),
-            OrderStatus::Shipped
-        );
-        assert_eq!(
-            status_from_fulfilment(&order, &[2, 1], &[2, 1]),
-            OrderStatus::Delivered
-        );
+        for (shipped, delivered, want) in [
+            ([0, 0], [0, 0], OrderStatus::Released),
+            ([2, 0], [0, 0], OrderStatus::PartiallyShipped),
+            ([2, 1], [2, 0], OrderStatus::Shipped),
+            ([2, 1], [2, 1], OrderStatus::Delivered),
+        ] {
+            assert_eq!(
+                status_from_fulfilment(&order, &shipped, &delivered),
+                want,
+                "shipped {shipped:?}, delivered {delivered:?}"
+            );
+        }
         let errs = check_shipment_lines(&order, &[2, 0], &[(1, 1), (3, 1), (2, 1)]);
         assert_eq!(
             errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),

@@ -8,121 +8,37 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-pub(crate) const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "edi",
-        sql: include_str!("../migrations/sqlite/0002_edi.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "tracking",
-        sql: include_str!("../migrations/sqlite/0003_tracking.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "tracking_state",
-        sql: include_str!("../migrations/sqlite/0004_tracking_state.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "carrier_cases",
-        sql: include_str!("../migrations/sqlite/0005_carrier_cases.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "edi_cases",
-        sql: include_str!("../migrations/sqlite/0006_edi_cases.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "idempotency_leases",
-        sql: include_str!("../migrations/sqlite/0007_idempotency_leases.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "token_expiry",
-        sql: include_str!("../migrations/sqlite/0008_token_expiry.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "partner_acknowledgement",
-        sql: include_str!("../migrations/sqlite/0009_partner_acknowledgement.sql"),
-    },
-    Migration {
-        version: 10,
-        name: "case_subject",
-        sql: include_str!("../migrations/sqlite/0010_case_subject.sql"),
-    },
-    Migration {
-        version: 11,
-        name: "case_work",
-        sql: include_str!("../migrations/sqlite/0011_case_work.sql"),
-    },
-];
+/// Both engines' lists from one: each migration has a file of the same name under
+/// `migrations/sqlite` and `migrations/postgres`.
+macro_rules! migrations {
+    ($($version:literal, $name:literal, $file:literal;)*) => {
+        pub(crate) const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/sqlite/", $file, ".sql")),
+        },)*];
 
-pub(crate) const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("../migrations/postgres/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "edi",
-        sql: include_str!("../migrations/postgres/0002_edi.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "tracking",
-        sql: include_str!("../migrations/postgres/0003_tracking.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "tracking_state",
-        sql: include_str!("../migrations/postgres/0004_tracking_state.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "carrier_cases",
-        sql: include_str!("../migrations/postgres/0005_carrier_cases.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "edi_cases",
-        sql: include_str!("../migrations/postgres/0006_edi_cases.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "idempotency_leases",
-        sql: include_str!("../migrations/postgres/0007_idempotency_leases.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "token_expiry",
-        sql: include_str!("../migrations/postgres/0008_token_expiry.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "partner_acknowledgement",
-        sql: include_str!("../migrations/postgres/0009_partner_acknowledgement.sql"),
-    },
-    Migration {
-        version: 10,
-        name: "case_subject",
-        sql: include_str!("../migrations/postgres/0010_case_subject.sql"),
-    },
-    Migration {
-        version: 11,
-        name: "case_work",
-        sql: include_str!("../migrations/postgres/0011_case_work.sql"),
-    },
-];
+        pub(crate) const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/postgres/", $file, ".sql")),
+        },)*];
+    };
+}
+
+migrations! {
+    1, "foundation", "0001_foundation";
+    2, "edi", "0002_edi";
+    3, "tracking", "0003_tracking";
+    4, "tracking_state", "0004_tracking_state";
+    5, "carrier_cases", "0005_carrier_cases";
+    6, "edi_cases", "0006_edi_cases";
+    7, "idempotency_leases", "0007_idempotency_leases";
+    8, "token_expiry", "0008_token_expiry";
+    9, "partner_acknowledgement", "0009_partner_acknowledgement";
+    10, "case_subject", "0010_case_subject";
+    11, "case_work", "0011_case_work";
+}
 
 /// How many migrations each engine has (they must stay in step).
 pub const MIGRATION_COUNT: usize = SQLITE.len();

@@ -174,11 +174,11 @@ impl App {
         case.number = format!("CASE-{number:06}");
         tx.insert_cases(std::slice::from_ref(&case)).await?;
         tx.append_timeline(tenant.id, &entries).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(Some(tenant.id), now, actor, "case", id, "opened_by_hand").after(&case),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok((case, entries))
     }
 

@@ -140,22 +140,7 @@ impl App {
         if !bad.is_empty() {
             return Err(AppError::Invalid(bad));
         }
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        tx.put_team(&team, now).await?;
-        tx.append_audit(vec![
-            AuditEntry::new(
-                None,
-                now,
-                p.actor.label(),
-                "team",
-                team.name.clone(),
-                "stored",
-            )
-            .after(&team),
-        ])
-        .await?;
-        self.commit(tx).await?;
+        self.save_team(p, &team, "stored", &team).await?;
         Ok(team)
     }
 
@@ -189,23 +174,32 @@ impl App {
             )));
         };
         *m = TeamMember { user, on_shift };
+        let action = if on_shift { "on_shift" } else { "off_shift" };
+        self.save_team(p, &t, action, &serde_json::json!({ "user": user }))
+            .await?;
+        Ok(t)
+    }
+
+    /// Stores a team with its audit record: `action`, and `after` as what changed.
+    async fn save_team(
+        &self,
+        p: &Principal,
+        team: &Team,
+        action: &str,
+        after: &impl serde::Serialize,
+    ) -> AppResult<()> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        tx.put_team(&t, now).await?;
-        tx.append_audit(vec![
-            AuditEntry::new(
-                None,
-                now,
-                p.actor.label(),
-                "team",
-                t.name.clone(),
-                if on_shift { "on_shift" } else { "off_shift" },
-            )
-            .after(&serde_json::json!({ "user": user })),
-        ])
-        .await?;
-        self.commit(tx).await?;
-        Ok(t)
+        tx.put_team(team, now).await?;
+        let entry = AuditEntry::new(
+            None,
+            now,
+            p.actor.label(),
+            "team",
+            team.name.clone(),
+            action,
+        );
+        self.commit_audited(tx, entry.after(after)).await
     }
 }
 

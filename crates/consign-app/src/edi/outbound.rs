@@ -279,12 +279,12 @@ impl App {
             },
         )
         .await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             AuditEntry::new(Some(tenant.id), now, p.actor.label(), audit.1, audit.0, audit.2)
                 .after(&serde_json::json!({ "partner": partner.name, "interchange": record.control_number })),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(Sent {
             interchange: record,
             group_control: n.to_string(),

@@ -80,11 +80,11 @@ impl App {
         }
         let mut tx = self.begin().await?;
         tx.insert_partner(&partner).await?;
-        tx.append_audit(vec![
+        self.commit_audited(
+            tx,
             tenant_audit(tenant, p, now, "edi_partner", partner.id, "created").after(&partner),
-        ])
+        )
         .await?;
-        self.commit(tx).await?;
         Ok(partner)
     }
 

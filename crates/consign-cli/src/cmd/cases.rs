@@ -209,8 +209,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CasesCmd::Settings { tenant } => {
-            let app = open_app(cfg).await?;
-            let t = tenant_of(&app, &tenant).await?;
+            let (app, t) = app_and_tenant(cfg, &tenant).await?;
             let s = app
                 .case_settings(&Principal::system(), &t)
                 .await
@@ -219,8 +218,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CasesCmd::SetSettings { tenant, file } => {
-            let app = open_app(cfg).await?;
-            let t = tenant_of(&app, &tenant).await?;
+            let (app, t) = app_and_tenant(cfg, &tenant).await?;
             let settings: CaseSettings = read_doc(&file)?;
             let v = app
                 .put_case_settings(&Principal::system(), &t, settings)
@@ -240,8 +238,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             case_type,
             limit,
         } => {
-            let app = open_app(cfg).await?;
-            let t = tenant_of(&app, &tenant).await?;
+            let (app, t) = app_and_tenant(cfg, &tenant).await?;
             let assignee = match assignee.as_deref() {
                 None => None,
                 Some("none") => Some(None),
@@ -275,10 +272,9 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             case,
             as_user,
         } => {
-            let app = open_app(cfg).await?;
-            let t = tenant_of(&app, &tenant).await?;
+            let (app, t) = app_and_tenant(cfg, &tenant).await?;
             let p = match as_user {
-                Some(e) => app.principal_for_email(&e).await.map_err(explain)?,
+                Some(e) => principal(&app, &e).await?,
                 None => Principal::system(),
             };
             let id = case_ref(&app, &t, &case).await?;
@@ -298,9 +294,8 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             team,
             description,
         } => {
-            let app = open_app(cfg).await?;
-            let t = tenant_of(&app, &tenant).await?;
-            let p = app.principal_for_email(&as_user).await.map_err(explain)?;
+            let (app, t) = app_and_tenant(cfg, &tenant).await?;
+            let p = principal(&app, &as_user).await?;
             let subject = if let Some(s) = shipment {
                 CaseSubject::Shipment(shipment_ref(&app, &t, &s).await?)
             } else if let Some(o) = order {
@@ -344,9 +339,8 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             case,
             action,
         } => {
-            let app = open_app(cfg).await?;
-            let t = tenant_of(&app, &tenant).await?;
-            let p = app.principal_for_email(&as_user).await.map_err(explain)?;
+            let (app, t) = app_and_tenant(cfg, &tenant).await?;
+            let p = principal(&app, &as_user).await?;
             let id = case_ref(&app, &t, &case).await?;
             let me = user_id(&app, &as_user).await?;
             let actions = match action {
@@ -438,6 +432,18 @@ fn read_doc<T: serde::de::DeserializeOwned>(file: &PathBuf) -> anyhow::Result<T>
     }
 }
 
+/// The application and the tenant a command names, opened and looked up as the system.
+async fn app_and_tenant(cfg: &Config, slug: &str) -> anyhow::Result<(App, Tenant)> {
+    let app = open_app(cfg).await?;
+    let t = tenant_of(&app, slug).await?;
+    Ok((app, t))
+}
+
+/// The person `--as-user` names, acting with their own rights.
+async fn principal(app: &App, email: &str) -> anyhow::Result<Principal> {
+    app.principal_for_email(email).await.map_err(explain)
+}
+
 async fn tenant_of(app: &App, slug: &str) -> anyhow::Result<Tenant> {
     app.tenant_for(&Principal::system(), slug)
         .await
@@ -445,7 +451,7 @@ async fn tenant_of(app: &App, slug: &str) -> anyhow::Result<Tenant> {
 }
 
 async fn user_id(app: &App, email: &str) -> anyhow::Result<consign_core::ids::UserId> {
-    match app.principal_for_email(email).await.map_err(explain)?.actor {
+    match principal(app, email).await?.actor {
         consign_core::access::Actor::User(u) => Ok(u),
         _ => bail!("{email} is not a user"),
     }

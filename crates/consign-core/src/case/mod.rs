@@ -103,58 +103,125 @@ pub const CASE_PARTIES: [&str; 8] = [
     "partner",
 ];
 
-/// A case. Its JSON keeps the flat link fields the API has always had (`shipment_id`,
-/// `order_id`, `carrier_id`, `partner_id`, `edi_group`), filled from the subject; it is only
-/// ever written, never read back from JSON (the store reads the subject key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(into = "CaseWire")]
-pub struct Case {
-    pub id: CaseId,
-    pub tenant_id: TenantId,
-    /// Human reference from the tenant's counter (`CASE-000042`).
-    pub number: String,
-    pub case_type: String,
-    pub severity: Severity,
-    pub accountable: String,
-    pub owner_team: String,
-    pub status: CaseStatus,
-    pub subject: CaseSubject,
-    /// The order a shipment case's shipment belongs to, if any (a link for lists).
-    pub order_id: Option<OrderId>,
-    /// The carrier a case concerns: its subject, or the carrier of its shipment or partner.
-    pub carrier_id: Option<CarrierId>,
-    /// Rulebook version whose rule opened the case.
-    pub rulebook_version: i64,
-    pub detections: u32,
-    /// Timeline entries so far (the next entry's sequence number is this plus one).
-    pub entries: u32,
-    pub opened_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub resolved_at: Option<Timestamp>,
-    /// The person working the case, a member of its owner team.
-    pub assignee: Option<UserId>,
-    /// Raised by every change; an action sent against an older version is refused.
-    pub version: i64,
-    pub reopen_count: u32,
-    pub resolution: Option<ResolutionCode>,
-    /// When the case was first answered: its first external note or message, or an explicit
-    /// acknowledgement by a person.
-    pub first_response_at: Option<Timestamp>,
-    pub closed_at: Option<Timestamp>,
-    /// When its condition began and ended by the facts' own time (an event's occurrence, a
-    /// deadline passing), which can be long before Consign learned of them (`opened_at`,
-    /// `resolved_at`) when the facts arrive late.
-    pub condition_began_at: Timestamp,
-    pub condition_ended_at: Option<Timestamp>,
-    /// Escalation ladder steps taken since the last breach began.
-    pub escalation_level: u8,
-    /// Who tells the customer, from the tenant's ownership matrix.
-    pub informs: Informs,
-    /// The next SLA deadline of a running metric (lists sort by it).
-    pub sla_due_at: Option<Timestamp>,
-    /// When the timer sweep next has something to do for this case (a warning, a breach, an
-    /// escalation step, the automatic close).
-    pub timer_at: Option<Timestamp>,
+/// Declares [`Case`] and its JSON form `CaseWire` from one list of the fields they share,
+/// `head` before the links and `tail` after them, so that the two cannot drift apart: the case
+/// keeps its subject, the JSON spells it out as the flat link fields the API has always had.
+macro_rules! case_and_wire {
+    (
+        head { $($(#[$hm:meta])* $h:ident: $ht:ty,)* }
+        tail { $($(#[$tm:meta])* $t:ident: $tt:ty,)* }
+    ) => {
+        /// A case. Its JSON keeps the flat link fields the API has always had (`shipment_id`,
+        /// `order_id`, `carrier_id`, `partner_id`, `edi_group`), filled from the subject; it is
+        /// only ever written, never read back from JSON (the store reads the subject key).
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[serde(into = "CaseWire")]
+        pub struct Case {
+            $($(#[$hm])* pub $h: $ht,)*
+            pub subject: CaseSubject,
+            /// The order a shipment case's shipment belongs to, if any (a link for lists).
+            pub order_id: Option<OrderId>,
+            /// The carrier a case concerns: its subject, or the carrier of its shipment or
+            /// partner.
+            pub carrier_id: Option<CarrierId>,
+            $($(#[$tm])* pub $t: $tt,)*
+        }
+
+        /// An exception case: what it is about (a shipment, a carrier or an EDI group we sent, with
+        /// its order and carrier as links), its type, severity and status, and how often it was
+        /// detected.
+        #[derive(Debug, Clone, Serialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "openapi", schema(as = Case))]
+        pub struct CaseWire {
+            $($(#[$hm])* pub $h: $ht,)*
+            pub shipment_id: Option<ShipmentId>,
+            pub order_id: Option<OrderId>,
+            pub carrier_id: Option<CarrierId>,
+            /// EDI cases: the trading partner and the control number (GS06) of the functional group
+            /// we sent it.
+            pub partner_id: Option<PartnerId>,
+            pub edi_group: Option<String>,
+            $($(#[$tm])* pub $t: $tt,)*
+        }
+
+        impl From<Case> for CaseWire {
+            fn from(c: Case) -> Self {
+                let (shipment_id, partner_id, edi_group) = match &c.subject {
+                    CaseSubject::Shipment(id) => (Some(*id), None, None),
+                    CaseSubject::EdiGroup { partner, group } => {
+                        (None, Some(*partner), Some(group.clone()))
+                    }
+                    CaseSubject::Order(_) | CaseSubject::Carrier(_) => (None, None, None),
+                };
+                let order_id = match &c.subject {
+                    CaseSubject::Order(id) => Some(*id),
+                    _ => c.order_id,
+                };
+                let carrier_id = match &c.subject {
+                    CaseSubject::Carrier(id) => Some(*id),
+                    _ => c.carrier_id,
+                };
+                CaseWire {
+                    $($h: c.$h,)*
+                    shipment_id,
+                    order_id,
+                    carrier_id,
+                    partner_id,
+                    edi_group,
+                    $($t: c.$t,)*
+                }
+            }
+        }
+    };
+}
+
+case_and_wire! {
+    head {
+        id: CaseId,
+        tenant_id: TenantId,
+        /// Human reference from the tenant's counter (`CASE-000042`).
+        number: String,
+        case_type: String,
+        severity: Severity,
+        accountable: String,
+        owner_team: String,
+        status: CaseStatus,
+    }
+    tail {
+        /// Rulebook version whose rule opened the case.
+        rulebook_version: i64,
+        detections: u32,
+        /// Timeline entries so far (the next entry's sequence number is this plus one).
+        entries: u32,
+        opened_at: Timestamp,
+        updated_at: Timestamp,
+        resolved_at: Option<Timestamp>,
+        /// The person working the case, a member of its owner team.
+        assignee: Option<UserId>,
+        /// Raised by every change; an action sent against an older version is refused.
+        version: i64,
+        reopen_count: u32,
+        resolution: Option<ResolutionCode>,
+        /// When the case was first answered: its first external note or message, or an explicit
+        /// acknowledgement by a person.
+        first_response_at: Option<Timestamp>,
+        closed_at: Option<Timestamp>,
+        /// When its condition began and ended by the facts' own time (an event's occurrence, a
+        /// deadline passing), which can be long before Consign learned of them (`opened_at`,
+        /// `resolved_at`) when the facts arrive late.
+        condition_began_at: Timestamp,
+        condition_ended_at: Option<Timestamp>,
+        /// Escalation ladder steps taken since the last breach began.
+        escalation_level: u8,
+        /// Who tells the customer, from the tenant's ownership matrix.
+        informs: Informs,
+        /// The next SLA deadline of a running metric (lists sort by it).
+        sla_due_at: Option<Timestamp>,
+        /// When the timer sweep next has something to do for this case (a warning, a breach, an
+        /// escalation step, the automatic close).
+        timer_at: Option<Timestamp>,
+    }
 }
 
 /// What a new case is, before it gets an id, a number and its links.
@@ -269,114 +336,6 @@ impl Case {
         match &self.subject {
             CaseSubject::EdiGroup { partner, group } => Some((*partner, group.as_str())),
             _ => None,
-        }
-    }
-}
-
-/// An exception case: what it is about (a shipment, a carrier or an EDI group we sent, with
-/// its order and carrier as links), its type, severity and status, and how often it was
-/// detected.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(as = Case))]
-pub struct CaseWire {
-    pub id: CaseId,
-    pub tenant_id: TenantId,
-    /// Human reference from the tenant's counter (`CASE-000042`).
-    pub number: String,
-    pub case_type: String,
-    pub severity: Severity,
-    pub accountable: String,
-    pub owner_team: String,
-    pub status: CaseStatus,
-    pub shipment_id: Option<ShipmentId>,
-    pub order_id: Option<OrderId>,
-    pub carrier_id: Option<CarrierId>,
-    /// EDI cases: the trading partner and the control number (GS06) of the functional group
-    /// we sent it.
-    pub partner_id: Option<PartnerId>,
-    pub edi_group: Option<String>,
-    /// Rulebook version whose rule opened the case.
-    pub rulebook_version: i64,
-    pub detections: u32,
-    /// Timeline entries so far (the next entry's sequence number is this plus one).
-    pub entries: u32,
-    pub opened_at: Timestamp,
-    pub updated_at: Timestamp,
-    pub resolved_at: Option<Timestamp>,
-    /// The person working the case, a member of its owner team.
-    pub assignee: Option<UserId>,
-    /// Raised by every change; an action sent against an older version is refused.
-    pub version: i64,
-    pub reopen_count: u32,
-    pub resolution: Option<ResolutionCode>,
-    /// When the case was first answered: its first external note or message, or an explicit
-    /// acknowledgement by a person.
-    pub first_response_at: Option<Timestamp>,
-    pub closed_at: Option<Timestamp>,
-    /// When its condition began and ended by the facts' own time (an event's occurrence, a
-    /// deadline passing), which can be long before Consign learned of them (`opened_at`,
-    /// `resolved_at`) when the facts arrive late.
-    pub condition_began_at: Timestamp,
-    pub condition_ended_at: Option<Timestamp>,
-    /// Escalation ladder steps taken since the last breach began.
-    pub escalation_level: u8,
-    /// Who tells the customer, from the tenant's ownership matrix.
-    pub informs: Informs,
-    /// The next SLA deadline of a running metric (lists sort by it).
-    pub sla_due_at: Option<Timestamp>,
-    /// When the timer sweep next has something to do for this case (a warning, a breach, an
-    /// escalation step, the automatic close).
-    pub timer_at: Option<Timestamp>,
-}
-
-impl From<Case> for CaseWire {
-    fn from(c: Case) -> Self {
-        let (shipment_id, partner_id, edi_group) = match &c.subject {
-            CaseSubject::Shipment(id) => (Some(*id), None, None),
-            CaseSubject::EdiGroup { partner, group } => (None, Some(*partner), Some(group.clone())),
-            CaseSubject::Order(_) | CaseSubject::Carrier(_) => (None, None, None),
-        };
-        let order_id = match &c.subject {
-            CaseSubject::Order(id) => Some(*id),
-            _ => c.order_id,
-        };
-        let carrier_id = match &c.subject {
-            CaseSubject::Carrier(id) => Some(*id),
-            _ => c.carrier_id,
-        };
-        CaseWire {
-            id: c.id,
-            tenant_id: c.tenant_id,
-            number: c.number,
-            case_type: c.case_type,
-            severity: c.severity,
-            accountable: c.accountable,
-            owner_team: c.owner_team,
-            status: c.status,
-            shipment_id,
-            order_id,
-            carrier_id,
-            partner_id,
-            edi_group,
-            rulebook_version: c.rulebook_version,
-            detections: c.detections,
-            entries: c.entries,
-            opened_at: c.opened_at,
-            updated_at: c.updated_at,
-            resolved_at: c.resolved_at,
-            assignee: c.assignee,
-            version: c.version,
-            reopen_count: c.reopen_count,
-            resolution: c.resolution,
-            first_response_at: c.first_response_at,
-            closed_at: c.closed_at,
-            condition_began_at: c.condition_began_at,
-            condition_ended_at: c.condition_ended_at,
-            escalation_level: c.escalation_level,
-            informs: c.informs,
-            sla_due_at: c.sla_due_at,
-            timer_at: c.timer_at,
         }
     }
 }

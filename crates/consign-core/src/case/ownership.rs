@@ -298,13 +298,7 @@ mod tests {
                 },
             ],
         };
-        let fields: Vec<String> = bad
-            .validate(&["claims".into()])
-            .unwrap_err()
-            .errors
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<String> = bad.validate(&["claims".into()]).unwrap_err().fields();
         assert_eq!(
             fields,
             vec!["rows[0].team", "rows[0].accountable", "rows[1].case_type"]

@@ -136,13 +136,7 @@ mod tests {
             "close_after_days": 0
         }))
         .unwrap();
-        let fields: Vec<String> = s
-            .validate(&[])
-            .unwrap_err()
-            .errors
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<String> = s.validate(&[]).unwrap_err().fields();
         assert!(
             fields.contains(&"calendars.office.time_zone".to_string()),
             "{fields:?}"

@@ -319,27 +319,30 @@ impl<'a> Days<'a> {
     }
 }
 
+/// Office hours, Monday to Friday 09:00 to 17:00 in `tz`: the calendar the SLA tests measure
+/// against.
+#[cfg(test)]
+pub(crate) fn office(tz: &str, holidays: Vec<Date>) -> Calendar {
+    let hours = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .iter()
+        .map(|d| OpeningHours {
+            weekday: d.to_string(),
+            open: "09:00".into(),
+            close: "17:00".into(),
+        })
+        .collect();
+    Calendar::new(&CalendarSpec {
+        time_zone: tz.into(),
+        hours,
+        holidays,
+    })
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    fn office(tz: &str, holidays: Vec<Date>) -> Calendar {
-        let hours = ["monday", "tuesday", "wednesday", "thursday", "friday"]
-            .iter()
-            .map(|d| OpeningHours {
-                weekday: d.to_string(),
-                open: "09:00".into(),
-                close: "17:00".into(),
-            })
-            .collect();
-        Calendar::new(&CalendarSpec {
-            time_zone: tz.into(),
-            hours,
-            holidays,
-        })
-        .unwrap()
-    }
 
     fn at(s: &str, tz: &str) -> Timestamp {
         s.parse::<jiff::civil::DateTime>()

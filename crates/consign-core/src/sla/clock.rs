@@ -36,7 +36,7 @@ pub enum ClockEvent {
 }
 
 impl ClockEvent {
-    fn at(&self) -> Timestamp {
+    pub(crate) fn at(&self) -> Timestamp {
         match self {
             ClockEvent::Opened { at }
             | ClockEvent::StatusChanged { at, .. }
@@ -361,7 +361,6 @@ pub fn evaluate(
 
 #[cfg(test)]
 mod tests {
-    use super::super::calendar::{CalendarSpec, OpeningHours};
     use super::*;
     use jiff::tz::TimeZone;
     use proptest::prelude::*;
@@ -377,20 +376,7 @@ mod tests {
     }
 
     fn office() -> Calendar {
-        let hours = ["monday", "tuesday", "wednesday", "thursday", "friday"]
-            .iter()
-            .map(|d| OpeningHours {
-                weekday: d.to_string(),
-                open: "09:00".into(),
-                close: "17:00".into(),
-            })
-            .collect();
-        Calendar::new(&CalendarSpec {
-            time_zone: NY.into(),
-            hours,
-            holidays: vec![jiff::civil::date(2026, 11, 26)],
-        })
-        .unwrap()
+        crate::sla::calendar::office(NY, vec![jiff::civil::date(2026, 11, 26)])
     }
 
     fn policy() -> Policy {

@@ -221,13 +221,7 @@ mod tests {
             ladder = [{ after_minutes = 60, action = "notify_assignee" }, { after_minutes = 0, action = "move_to_supervisors" }]
             "#,
         );
-        let fields: Vec<String> = set
-            .validate(&[])
-            .unwrap_err()
-            .errors
-            .into_iter()
-            .map(|e| e.field)
-            .collect();
+        let fields: Vec<String> = set.validate(&[]).unwrap_err().fields();
         assert_eq!(
             fields,
             vec![

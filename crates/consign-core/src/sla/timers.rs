@@ -71,7 +71,7 @@ pub struct TimerPlan {
 /// The instant from which a metric's warnings and breaches count: the periodic update
 /// starts over with every external update, the other metrics run once per case.
 fn episode_start(metric: Metric, events: &[ClockEvent], now: Timestamp) -> Timestamp {
-    let first = events.first().map_or(now, at_of);
+    let first = events.first().map_or(now, ClockEvent::at);
     if metric != Metric::PeriodicUpdate {
         return first;
     }
@@ -83,17 +83,6 @@ fn episode_start(metric: Metric, events: &[ClockEvent], now: Timestamp) -> Times
         })
         .max()
         .unwrap_or(first)
-}
-
-fn at_of(e: &ClockEvent) -> Timestamp {
-    match e {
-        ClockEvent::Opened { at }
-        | ClockEvent::StatusChanged { at, .. }
-        | ClockEvent::ExternalUpdate { at, .. }
-        | ClockEvent::Acknowledged { at }
-        | ClockEvent::Resolved { at }
-        | ClockEvent::Reopened { at } => *at,
-    }
 }
 
 fn recorded(

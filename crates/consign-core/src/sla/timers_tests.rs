@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::case::{ResolutionCode, Severity};
-use crate::sla::calendar::{CalendarSpec, OpeningHours};
 use crate::sla::clock::{Policy, Target};
 use crate::sla::policy::default_ladder;
 use proptest::prelude::*;
@@ -14,20 +13,7 @@ fn at(s: &str) -> Timestamp {
 
 fn office() -> Calendar {
     // Office hours in New York; 2026-11-26 (Thanksgiving) closed.
-    let hours = ["monday", "tuesday", "wednesday", "thursday", "friday"]
-        .iter()
-        .map(|d| OpeningHours {
-            weekday: d.to_string(),
-            open: "09:00".into(),
-            close: "17:00".into(),
-        })
-        .collect();
-    Calendar::new(&CalendarSpec {
-        time_zone: "America/New_York".into(),
-        hours,
-        holidays: vec![jiff::civil::date(2026, 11, 26)],
-    })
-    .unwrap()
+    crate::sla::calendar::office("America/New_York", vec![jiff::civil::date(2026, 11, 26)])
 }
 
 fn rule() -> PolicyRule {
@@ -67,6 +53,14 @@ fn opened() -> (Case, Vec<TimelineEntry>) {
     (case, vec![created])
 }
 
+/// What the sweep plans for the case at `now`, under [`rule`], [`office`] hours and a week's
+/// automatic close.
+fn plan_at(case: &Case, entries: &[TimelineEntry], now: Timestamp) -> TimerPlan {
+    plan(case, entries, Some(&rule()), &office(), WEEK, now)
+}
+
+const WEEK: SignedDuration = SignedDuration::from_hours(24 * 7);
+
 /// Runs the sweep at each instant of `ticks` (ascending), applying what fires.
 fn sweep(
     mut case: Case,
@@ -74,16 +68,8 @@ fn sweep(
     ticks: &[Timestamp],
 ) -> (Case, Vec<TimelineEntry>) {
     let r = rule();
-    let cal = office();
     for &now in ticks {
-        let p = plan(
-            &case,
-            &entries,
-            Some(&r),
-            &cal,
-            SignedDuration::from_hours(24 * 7),
-            now,
-        );
+        let p = plan_at(&case, &entries, now);
         if !p.fire.is_empty() {
             let d = apply(&case, &p.fire, Some(&r), now);
             case = d.case;
@@ -97,48 +83,25 @@ fn sweep(
 fn a_first_response_warns_breaches_and_climbs_the_ladder() {
     let (case, entries) = opened();
     let r = rule();
-    let cal = office();
-    let week = SignedDuration::from_hours(24 * 7);
-    let p = plan(
-        &case,
-        &entries,
-        Some(&r),
-        &cal,
-        week,
-        at("2026-11-24T15:10:00Z"),
-    );
+    let p = plan_at(&case, &entries, at("2026-11-24T15:10:00Z"));
     assert!(p.fire.is_empty());
     // 45 of 60 business minutes: 10:45 New York.
     assert_eq!(p.next_at, Some(at("2026-11-24T15:45:00Z")));
     assert_eq!(p.sla_due_at, Some(at("2026-11-24T16:00:00Z")));
 
-    let p = plan(
-        &case,
-        &entries,
-        Some(&r),
-        &cal,
-        week,
-        at("2026-11-24T15:45:00Z"),
-    );
+    let p = plan_at(&case, &entries, at("2026-11-24T15:45:00Z"));
     assert_eq!(p.fire, vec![TimerAction::Warn(Metric::FirstResponse)]);
     let d = apply(&case, &p.fire, Some(&r), at("2026-11-24T15:45:00Z"));
     assert_eq!(d.entries[0].kind, TimelineKind::SlaWarning);
     assert_eq!(d.entries[0].visibility, Visibility::Internal);
     let (case, mut entries) = (d.case, [entries, d.entries].concat());
     // Deciding again at the same instant fires nothing more.
-    let again = plan(
-        &case,
-        &entries,
-        Some(&r),
-        &cal,
-        week,
-        at("2026-11-24T15:45:00Z"),
-    );
+    let again = plan_at(&case, &entries, at("2026-11-24T15:45:00Z"));
     assert!(again.fire.is_empty());
     assert_eq!(again.next_at, Some(at("2026-11-24T16:00:00Z")));
 
     let t = at("2026-11-24T16:00:01Z");
-    let p = plan(&case, &entries, Some(&r), &cal, week, t);
+    let p = plan_at(&case, &entries, t);
     assert_eq!(
         p.fire,
         vec![
@@ -153,12 +116,12 @@ fn a_first_response_warns_breaches_and_climbs_the_ladder() {
     entries.extend(d.entries);
     let case = d.case;
     assert_eq!(case.escalation_level, 1);
-    let p = plan(&case, &entries, Some(&r), &cal, week, t);
+    let p = plan_at(&case, &entries, t);
     assert!(p.fire.is_empty());
     // Step 2 an hour after the breach.
     assert_eq!(p.next_at, Some(at("2026-11-24T17:00:01Z")));
     let t2 = at("2026-11-24T17:05:00Z");
-    let p = plan(&case, &entries, Some(&r), &cal, week, t2);
+    let p = plan_at(&case, &entries, t2);
     let d = apply(&case, &p.fire, Some(&r), t2);
     assert_eq!(
         (
@@ -173,66 +136,32 @@ fn a_first_response_warns_breaches_and_climbs_the_ladder() {
 #[test]
 fn a_paused_case_has_no_timer_and_a_resolved_one_closes_after_a_week() {
     let (case, mut entries) = opened();
-    let cal = office();
     let r = rule();
-    let week = SignedDuration::from_hours(24 * 7);
+    let act = |c: &Case, action: CaseAction, t: &str| {
+        crate::case::work::decide(c, &action, "user:x", at(t)).unwrap()
+    };
     // Acknowledged at once, then waiting on the customer: the resolution clock stands still.
-    let ack = crate::case::work::decide(
-        &case,
-        &crate::case::work::CaseAction::Acknowledge,
-        "user:x",
-        at("2026-11-24T15:01:00Z"),
-    )
-    .unwrap();
+    let ack = act(&case, CaseAction::Acknowledge, "2026-11-24T15:01:00Z");
     entries.extend(ack.entries);
-    let wait = crate::case::work::decide(
+    let to = CaseStatus::WaitingCustomer;
+    let wait = act(
         &ack.case,
-        &crate::case::work::CaseAction::ChangeStatus {
-            to: CaseStatus::WaitingCustomer,
-        },
-        "user:x",
-        at("2026-11-24T15:02:00Z"),
-    )
-    .unwrap();
-    entries.extend(wait.entries);
-    let p = plan(
-        &wait.case,
-        &entries,
-        Some(&r),
-        &cal,
-        week,
-        at("2026-11-30T15:00:00Z"),
+        CaseAction::ChangeStatus { to },
+        "2026-11-24T15:02:00Z",
     );
+    entries.extend(wait.entries);
+    let p = plan_at(&wait.case, &entries, at("2026-11-30T15:00:00Z"));
     assert!(p.fire.is_empty() && p.next_at.is_none(), "{p:?}");
 
-    let res = crate::case::work::decide(
-        &wait.case,
-        &crate::case::work::CaseAction::Resolve {
-            code: ResolutionCode::CustomerInformed,
-            condition_ended_at: None,
-        },
-        "user:x",
-        at("2026-11-30T15:00:00Z"),
-    )
-    .unwrap();
+    let resolve = CaseAction::Resolve {
+        code: ResolutionCode::CustomerInformed,
+        condition_ended_at: None,
+    };
+    let res = act(&wait.case, resolve, "2026-11-30T15:00:00Z");
     entries.extend(res.entries);
-    let p = plan(
-        &res.case,
-        &entries,
-        Some(&r),
-        &cal,
-        week,
-        at("2026-12-01T00:00:00Z"),
-    );
+    let p = plan_at(&res.case, &entries, at("2026-12-01T00:00:00Z"));
     assert_eq!(p.next_at, Some(at("2026-12-07T15:00:00Z")));
-    let p = plan(
-        &res.case,
-        &entries,
-        Some(&r),
-        &cal,
-        week,
-        at("2026-12-07T15:00:00Z"),
-    );
+    let p = plan_at(&res.case, &entries, at("2026-12-07T15:00:00Z"));
     assert_eq!(p.fire, vec![TimerAction::Close]);
     let closed = apply(&res.case, &p.fire, Some(&r), at("2026-12-07T15:00:00Z"));
     assert_eq!(closed.case.status, CaseStatus::Closed);

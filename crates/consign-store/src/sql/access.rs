@@ -1,7 +1,7 @@
 //! Users, API tokens and sessions: reads ([`AccessStore`]) and writes ([`AccessTx`]).
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt, RowsAffected};
-use super::{SqlStore, SqlTx, ots, parsed, ts, us};
+use super::{SqlStore, SqlTx, fetch_row, ots, parsed, ts, us};
 use crate::{AccessStore, AccessTx, Result};
 use consign_core::access::{ApiToken, Role, User};
 use consign_core::ids::{CarrierId, TenantId, TokenId, UserId};
@@ -116,12 +116,12 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
 
     async fn token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>> {
         let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(hash.to_vec())
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| token_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql)).arg(hash.to_vec()),
+            &self.read,
+            token_row::<DB>,
+        )
+        .await
     }
 
     async fn tokens(&self) -> Result<Vec<ApiToken>> {

@@ -3,7 +3,7 @@
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::{fetch_conn, id_queries};
-use super::{SqlStore, SqlTx, chunk_rows, ots, ous, parsed, sized_chunks, ts, us};
+use super::{SqlStore, SqlTx, chunk_rows, fetch_row, ots, ous, parsed, sized_chunks, ts, us};
 use crate::{CaseFilter, CaseStore, CaseTx, Result, StoredCaseSettings};
 use consign_core::case::ownership::Team;
 use consign_core::case::settings::CaseSettings;
@@ -192,24 +192,26 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
 
     async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>> {
         let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND id = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(id.0)
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| case_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(id.0),
+            &self.read,
+            case_row::<DB>,
+        )
+        .await
     }
 
     async fn case_by_number(&self, tenant: TenantId, number: &str) -> Result<Option<Case>> {
         let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND number = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(number.to_string())
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| case_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(number.to_string()),
+            &self.read,
+            case_row::<DB>,
+        )
+        .await
     }
 
     async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {

@@ -2,7 +2,7 @@
 //! writes ([`EdiTx`]).
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, chunk_rows, json_col, ots, parsed, to_json, ts, us};
+use super::{SqlStore, SqlTx, chunk_rows, fetch_row, json_col, ots, parsed, to_json, ts, us};
 use crate::{EdiStore, EdiTx, Result};
 use consign_core::edi::{
     Direction as EdiDirection, InterchangeRecord, OutboundGroup, PartnerKind, SetRecord,
@@ -107,14 +107,15 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             "SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 \
              AND isa_qualifier = $2 AND isa_id = $3"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(qualifier.trim().to_string())
-            .arg(id.trim().to_string())
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| partner_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(qualifier.trim().to_string())
+                .arg(id.trim().to_string()),
+            &self.read,
+            partner_row::<DB>,
+        )
+        .await
     }
 
     async fn interchange_by_control(
@@ -129,15 +130,16 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
              AND partner_id = $2 AND direction = $3 AND control_number = $4 \
              AND status <> 'rejected'"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(partner.0)
-            .arg(direction.as_str())
-            .arg(control.to_string())
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| interchange_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(partner.0)
+                .arg(direction.as_str())
+                .arg(control.to_string()),
+            &self.read,
+            interchange_row::<DB>,
+        )
+        .await
     }
 
     async fn interchanges(
@@ -243,14 +245,15 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 \
              AND partner_id = $2 AND group_control = $3"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(partner.0)
-            .arg(group_control.to_string())
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| group_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(partner.0)
+                .arg(group_control.to_string()),
+            &self.read,
+            group_row::<DB>,
+        )
+        .await
     }
 
     async fn unanswered_groups(

@@ -10,8 +10,9 @@ use super::orders::{
     fold_fulfilment, order_row,
 };
 use super::tracking::{
-    CARRIER_MODES, EVENT_COLS, FACTS_COLS, STATE_COLS, TRACKED_COLS, event_row, fetch_conn,
-    fetch_pool, fill_carriers, id_queries, key16, tracked_parts, tracked_row, with_carriers,
+    CARRIER_MODES, EVENT_COLS, FACTS_COLS, STATE_COLS, TRACKED_COLS, distinct_numbers, event_row,
+    fetch_conn, fetch_pool, fill_carriers, found_by_number, id_queries, key16, tracked_parts,
+    tracked_row, with_carriers,
 };
 use super::{SqlTx, chunk_rows, ous, sized_chunks, us};
 use crate::{Result, StoreError, TrackingTx};
@@ -384,21 +385,9 @@ impl<DB: Dialect> TrackingTx for SqlTx<DB> {
     ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
         self.lock_orphans(tenant).await?;
         let mut found = HashMap::new();
-        let numbers: Vec<String> = keys
-            .iter()
-            .map(|(_, t)| t.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        for mut qb in DB::by_tracking_number(tenant.0, &numbers) {
+        for mut qb in DB::by_tracking_number(tenant.0, &distinct_numbers(keys)) {
             for r in qb.build().fetch_all(DB::conn(&mut self.tx)).await? {
-                found.insert(
-                    (
-                        CarrierId(r.col("carrier_id")?),
-                        r.col::<String>("tracking_number")?,
-                    ),
-                    ShipmentId(r.col("id")?),
-                );
+                found_by_number::<DB>(&r, &mut found)?;
             }
         }
         Ok(found)

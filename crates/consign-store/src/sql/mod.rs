@@ -30,6 +30,19 @@ use consign_core::time::from_micros;
 use dialect::Dialect;
 use jiff::Timestamp;
 
+/// The one row `q` finds on `pool`, decoded by `row`, or `None`: the shape of every lookup by
+/// key.
+pub(crate) async fn fetch_row<DB: Dialect, T>(
+    q: dialect::DbQuery<'_, DB>,
+    pool: &sqlx::Pool<DB>,
+    row: impl FnOnce(&DB::Row) -> Result<T>,
+) -> Result<Option<T>> {
+    q.fetch_optional(DB::pool(pool))
+        .await?
+        .map(|r| row(&r))
+        .transpose()
+}
+
 pub(crate) fn ts(us: i64) -> Timestamp {
     from_micros(us)
 }

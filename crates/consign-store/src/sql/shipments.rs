@@ -3,7 +3,8 @@
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::{
-    SqlStore, SqlTx, chunk_rows, json_col, like_prefix, ots, ous, parsed, to_json, ts, us,
+    SqlStore, SqlTx, chunk_rows, fetch_row, json_col, like_prefix, ots, ous, parsed, to_json, ts,
+    us,
 };
 use crate::{Result, ShipmentFilter, ShipmentStore, ShipmentTx};
 use consign_core::ids::{CarrierId, DocumentId, OrderId, ShipmentId, TenantId};
@@ -189,13 +190,14 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
 
     async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
         let sql = format!("SELECT {DOC_COLS} FROM documents WHERE tenant_id = $1 AND id = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(id.0)
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| document_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(id.0),
+            &self.read,
+            document_row::<DB>,
+        )
+        .await
     }
 
     async fn existing_tracking(

@@ -1,7 +1,7 @@
 //! Tenants: reads ([`TenantStore`]) and writes ([`TenantTx`]).
 
 use super::dialect::{Dialect, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, ts, us};
+use super::{SqlStore, SqlTx, fetch_row, ts, us};
 use crate::{Result, TenantStore, TenantTx};
 use consign_core::ids::TenantId;
 use consign_core::tenant::Tenant;
@@ -19,21 +19,25 @@ fn tenant_row<DB: Dialect>(r: &DB::Row) -> Result<Tenant> {
 #[async_trait::async_trait]
 impl<DB: Dialect> TenantStore for SqlStore<DB> {
     async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
-        sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants WHERE id = $1")
-            .arg(id.0)
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| tenant_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants WHERE id = $1")
+                .arg(id.0),
+            &self.read,
+            tenant_row::<DB>,
+        )
+        .await
     }
 
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
-        sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants WHERE slug = $1")
-            .arg(slug.to_string())
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| tenant_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(
+                "SELECT id, slug, name, time_zone, created_at FROM tenants WHERE slug = $1",
+            )
+            .arg(slug.to_string()),
+            &self.read,
+            tenant_row::<DB>,
+        )
+        .await
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>> {

@@ -260,6 +260,30 @@ pub(super) async fn fetch_conn<DB: Dialect>(
     Ok(out)
 }
 
+/// The distinct tracking numbers of `keys`, for the lookup by number.
+pub(crate) fn distinct_numbers(keys: &[(CarrierId, String)]) -> Vec<String> {
+    keys.iter()
+        .map(|(_, t)| t.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Adds a row of the lookup by tracking number to what was found.
+pub(crate) fn found_by_number<DB: Dialect>(
+    r: &DB::Row,
+    found: &mut HashMap<(CarrierId, String), ShipmentId>,
+) -> Result<()> {
+    found.insert(
+        (
+            CarrierId(r.col("carrier_id")?),
+            r.col::<String>("tracking_number")?,
+        ),
+        ShipmentId(r.col("id")?),
+    );
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl<DB: Dialect> TrackingStore for SqlStore<DB> {
     async fn shipment_ids_by_tracking(
@@ -268,21 +292,9 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
         keys: &[(CarrierId, String)],
     ) -> Result<HashMap<(CarrierId, String), ShipmentId>> {
         let mut found = HashMap::new();
-        let numbers: Vec<String> = keys
-            .iter()
-            .map(|(_, t)| t.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        for mut qb in DB::by_tracking_number(tenant.0, &numbers) {
+        for mut qb in DB::by_tracking_number(tenant.0, &distinct_numbers(keys)) {
             for r in qb.build().fetch_all(DB::pool(&self.read)).await? {
-                found.insert(
-                    (
-                        CarrierId(r.col("carrier_id")?),
-                        r.col::<String>("tracking_number")?,
-                    ),
-                    ShipmentId(r.col("id")?),
-                );
+                found_by_number::<DB>(&r, &mut found)?;
             }
         }
         Ok(found)

@@ -2,6 +2,7 @@
 
 use crate::AppState;
 use crate::api::{ListQuery, Page, TenantSlug};
+use crate::api::{Tenanted, TenantedJson};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
@@ -85,12 +86,8 @@ pub async fn create_tenant(
     params(TenantSlug),
     responses((status = 200, description = "The tenant", body = Tenant))
 )]
-pub async fn get_tenant(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Tenant>> {
-    Ok(Json(st.app.tenant_for(&p, &slug).await?))
+pub async fn get_tenant(Tenanted { t, .. }: Tenanted) -> ApiResult<Json<Tenant>> {
+    Ok(Json(t))
 }
 
 /// Users (admin)
@@ -204,12 +201,7 @@ pub async fn revoke_token(
     params(TenantSlug),
     responses((status = 200, description = "Every carrier of the tenant (one page)", body = CarrierPage))
 )]
-pub async fn list_carriers(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<Page<Carrier>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
+pub async fn list_carriers(Tenanted { st, p, t, .. }: Tenanted) -> ApiResult<Json<Page<Carrier>>> {
     Ok(Json(Page {
         items: st.app.list_carriers(&p, &t).await?,
         next_cursor: None,
@@ -226,12 +218,8 @@ pub async fn list_carriers(
     responses((status = 201, description = "The carrier as created", body = Carrier))
 )]
 pub async fn create_carrier(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(body): ApiJson<NewCarrier>,
+    TenantedJson { st, p, t, body, .. }: TenantedJson<NewCarrier>,
 ) -> ApiResult<(StatusCode, Json<Carrier>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok((
         StatusCode::CREATED,
         Json(st.app.create_carrier(&p, &t, body).await?),
@@ -247,11 +235,8 @@ pub async fn create_carrier(
     responses((status = 200, description = "Every warehouse of the tenant (one page)", body = WarehousePage))
 )]
 pub async fn list_warehouses(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<Warehouse>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(Page {
         items: st.app.list_warehouses(&p, &t).await?,
         next_cursor: None,
@@ -268,12 +253,8 @@ pub async fn list_warehouses(
     responses((status = 201, description = "The warehouse as created", body = Warehouse))
 )]
 pub async fn create_warehouse(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(body): ApiJson<NewWarehouse>,
+    TenantedJson { st, p, t, body, .. }: TenantedJson<NewWarehouse>,
 ) -> ApiResult<(StatusCode, Json<Warehouse>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok((
         StatusCode::CREATED,
         Json(st.app.create_warehouse(&p, &t, body).await?),
@@ -293,12 +274,9 @@ pub async fn create_warehouse(
     responses((status = 200, description = "A page of customers, newest first", body = CustomerPage))
 )]
 pub async fn list_customers(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Page<Customer>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let mut q = ListQuery::new(q, &[]);
     let limit = q.limit();
     let after: Option<CustomerId> = q.cursor();
@@ -323,11 +301,13 @@ pub async fn list_customers(
     responses((status = 200, description = "The entity's audit records", body = AuditPage))
 )]
 pub async fn entity_audit(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, entity, id)): Path<(String, String, String)>,
+    Tenanted {
+        st,
+        p,
+        t,
+        path: (entity, id),
+    }: Tenanted<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let recs = st.app.entity_audit(&p, &t, &entity, &id).await?;
     let items: Vec<_> = recs
         .into_iter()

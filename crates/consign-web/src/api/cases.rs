@@ -4,6 +4,7 @@
 
 use crate::AppState;
 use crate::api::{ListQuery, Page, TenantSlug};
+use crate::api::{Tenanted, TenantedJson};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
@@ -146,12 +147,9 @@ async fn case_filter(
     responses((status = 200, description = "A page of cases", body = CasePage))
 )]
 pub async fn list_cases(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Page<Case>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let filter = case_filter(&st, &p, &t, q).await?;
     let items = st.app.list_cases(&p, &t, &filter).await?;
     let next_cursor = if filter.by_sla {
@@ -212,12 +210,7 @@ fn case_id(id: &str) -> ApiResult<CaseId> {
     params(TenantSlug, ("id" = String, Path, description = "The case's id")),
     responses((status = 200, description = "The case and the part of its timeline the caller may read", body = CaseView))
 )]
-pub async fn get_case(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let t = st.app.tenant_for(&p, &slug).await?;
+pub async fn get_case(Tenanted { st, p, t, path: id }: Tenanted<String>) -> ApiResult<Response> {
     let (case, timeline) = st.app.get_case(&p, &t, case_id(&id)?).await?;
     Ok(with_etag(
         case.version,
@@ -298,12 +291,14 @@ fn subject(s: SubjectRef) -> ApiResult<CaseSubject> {
     responses((status = 201, description = "The case, open, with its first entries", body = CaseView))
 )]
 pub async fn open_case(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(req): ApiJson<NewCaseRequest>,
+    TenantedJson {
+        st,
+        p,
+        t,
+        body: req,
+        ..
+    }: TenantedJson<NewCaseRequest>,
 ) -> ApiResult<Response> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let m = ManualCase {
         subject: subject(req.subject)?,
         case_type: req.case_type,
@@ -419,13 +414,15 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     )
 )]
 pub async fn act_on_case(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<ActionRequest>,
+    TenantedJson {
+        st,
+        p,
+        t,
+        body: req,
+        path: id,
+    }: TenantedJson<ActionRequest, String>,
 ) -> ApiResult<Response> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let id = case_id(&id)?;
     let version = if_match(&headers)?;
     let (case, timeline) = st.app.act_on_case(&p, &t, id, req.into(), version).await?;
@@ -466,12 +463,14 @@ pub struct BulkResult {
     )
 )]
 pub async fn bulk_act(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(req): ApiJson<BulkRequest>,
+    TenantedJson {
+        st,
+        p,
+        t,
+        body: req,
+        ..
+    }: TenantedJson<BulkRequest>,
 ) -> ApiResult<Json<BulkResult>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let action: CaseAction = req.action.into();
     if !matches!(
         action,
@@ -505,11 +504,8 @@ pub async fn bulk_act(
     responses((status = 200, description = "The version in force (0: the defaults)", body = SettingsVersion))
 )]
 pub async fn get_case_settings(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<SettingsVersion>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(st.app.case_settings(&p, &t).await?))
 }
 
@@ -523,12 +519,14 @@ pub async fn get_case_settings(
     responses((status = 201, description = "The new version, now in force", body = SettingsVersion))
 )]
 pub async fn put_case_settings(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(settings): ApiJson<CaseSettings>,
+    TenantedJson {
+        st,
+        p,
+        t,
+        body: settings,
+        ..
+    }: TenantedJson<CaseSettings>,
 ) -> ApiResult<(StatusCode, Json<SettingsVersion>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok((
         StatusCode::CREATED,
         Json(st.app.put_case_settings(&p, &t, settings).await?),
@@ -549,12 +547,9 @@ pub async fn put_case_settings(
     responses((status = 200, description = "The figures, each with numerator and denominator", body = CaseKpiReport))
 )]
 pub async fn case_kpis(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<CaseKpiReport>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let mut q = ListQuery::new(q, &["from", "to", "group_by"]);
     let from = q.time("from");
     let to = q.time("to");

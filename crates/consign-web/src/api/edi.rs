@@ -1,10 +1,8 @@
 //! EDI endpoints: trading partners, intake of raw X12, and the stored interchanges.
 
-use crate::AppState;
 use crate::api::{Page, TenantSlug};
-use crate::auth::Caller;
+use crate::api::{Tenanted, TenantedJson};
 use crate::error::{ApiError, ApiResult};
-use crate::json::ApiJson;
 use crate::openapi_schemas::{
     EdiReport as EdiReportSchema, InterchangeDetail as InterchangeDetailSchema, InterchangePage,
     OutboundGroupPage, PartnerPage, Tender,
@@ -12,7 +10,6 @@ use crate::openapi_schemas::{
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use consign_app::edi::EdiReport;
@@ -44,11 +41,8 @@ pub fn routes() -> ApiRoutes {
     responses((status = 200, description = "Every trading partner the caller may see (one page)", body = PartnerPage))
 )]
 pub async fn list_partners(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<TradingPartner>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(Page {
         items: st.app.list_partners(&p, &t).await?,
         next_cursor: None,
@@ -65,12 +59,8 @@ pub async fn list_partners(
     responses((status = 201, description = "The trading partner as created", body = TradingPartner))
 )]
 pub async fn create_partner(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(body): ApiJson<NewTradingPartner>,
+    TenantedJson { st, p, t, body, .. }: TenantedJson<NewTradingPartner>,
 ) -> ApiResult<(StatusCode, Json<TradingPartner>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok((
         StatusCode::CREATED,
         Json(st.app.create_partner(&p, &t, body).await?),
@@ -86,11 +76,8 @@ pub async fn create_partner(
     responses((status = 200, description = "Every group sent to the partner (one page); `ack_status` null: no 997 yet", body = OutboundGroupPage))
 )]
 pub async fn outbound_groups(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<Page<OutboundGroup>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let id: PartnerId = id
         .parse()
         .map_err(|_| ApiError::not_found("trading partner"))?;
@@ -116,13 +103,10 @@ pub async fn outbound_groups(
     )))
 )]
 pub async fn receive(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Response> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let body = body.map_err(|_| crate::json::too_large())?;
     let report: EdiReport = st.app.receive_edi(&p, &t, &body).await?;
     if report.interchanges.is_empty() {
@@ -157,11 +141,8 @@ pub async fn receive(
     responses((status = 200, description = "The latest 200 interchanges the caller may see", body = InterchangePage))
 )]
 pub async fn list_interchanges(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<InterchangeRecord>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let items = st.app.list_interchanges(&p, &t).await?;
     Ok(Json(Page {
         items,
@@ -176,16 +157,9 @@ pub struct InterchangeDetail {
     pub sets: Vec<SetRecord>,
 }
 
-/// The tenant and the interchange id of a request (404 for an id that cannot be one).
-async fn interchange_of(
-    st: &AppState,
-    p: &consign_core::access::Principal,
-    slug: &str,
-    id: &str,
-) -> ApiResult<(consign_core::tenant::Tenant, InterchangeId)> {
-    let t = st.app.tenant_for(p, slug).await?;
-    let id: InterchangeId = id.parse().map_err(|_| ApiError::not_found("interchange"))?;
-    Ok((t, id))
+/// The interchange id of a request (404 for an id that cannot be one).
+fn interchange_id(id: &str) -> ApiResult<InterchangeId> {
+    id.parse().map_err(|_| ApiError::not_found("interchange"))
 }
 
 /// One interchange with its transaction sets
@@ -197,11 +171,9 @@ async fn interchange_of(
     responses((status = 200, description = "The interchange and its sets", body = InterchangeDetailSchema))
 )]
 pub async fn get_interchange(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<InterchangeDetail>> {
-    let (t, id) = interchange_of(&st, &p, &slug, &id).await?;
+    let id = interchange_id(&id)?;
     let (interchange, sets) = st.app.interchange(&p, &t, id).await?;
     Ok(Json(InterchangeDetail { interchange, sets }))
 }
@@ -215,11 +187,9 @@ pub async fn get_interchange(
     responses((status = 200, description = "X12", body = String, content_type = "application/edi-x12"))
 )]
 pub async fn raw_interchange(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Response> {
-    let (t, id) = interchange_of(&st, &p, &slug, &id).await?;
+    let id = interchange_id(&id)?;
     let raw = st.app.interchange_raw(&p, &t, id).await?;
     let mut res = raw.into_response();
     res.headers_mut().insert(
@@ -240,11 +210,8 @@ pub async fn raw_interchange(
     responses((status = 201, description = "The interchange as sent", body = Tender))
 )]
 pub async fn tender(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<(StatusCode, Json<consign_app::edi::Sent>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let id: consign_core::ids::ShipmentId =
         id.parse().map_err(|_| ApiError::not_found("shipment"))?;
     Ok((
@@ -268,12 +235,9 @@ pub async fn tender(
     responses((status = 201, description = "The interchange as sent", body = Tender))
 )]
 pub async fn warehouse_order(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> ApiResult<(StatusCode, Json<consign_app::edi::Sent>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let id: consign_core::ids::OrderId = id.parse().map_err(|_| ApiError::not_found("order"))?;
     let lq = crate::api::ListQuery::new(q, &["warehouse"]);
     let warehouse = lq.text("warehouse");

@@ -6,7 +6,10 @@ pub mod edi;
 pub mod orders;
 pub mod session;
 pub mod shipments;
+mod tenanted;
 pub mod tracking;
+
+pub use tenanted::{Tenanted, TenantedJson};
 
 use crate::error::ApiError;
 use crate::routing::ApiRoutes;

@@ -1,14 +1,12 @@
 //! Order endpoints.
 
-use crate::AppState;
 use crate::api::{ListQuery, Page, TenantSlug};
-use crate::auth::Caller;
+use crate::api::{Tenanted, TenantedJson};
 use crate::error::{ApiError, ApiResult, single};
-use crate::json::ApiJson;
 use crate::openapi_schemas::{OrderChangePage, OrderPage};
 use crate::routing::ApiRoutes;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use consign_app::orders::OnDuplicate;
 use consign_core::ids::OrderId;
@@ -48,12 +46,9 @@ fn order_id(s: &str) -> Result<OrderId, ApiError> {
     responses((status = 200, description = "A page of orders", body = OrderPage))
 )]
 pub async fn list(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Page<Order>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let mut q = ListQuery::new(q, &["status", "from", "to", "q"]);
     let filter = OrderFilter {
         status: q.parse("status", OrderStatus::parse),
@@ -79,12 +74,8 @@ pub async fn list(
     responses((status = 201, description = "The order as created", body = Order))
 )]
 pub async fn create(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(body): ApiJson<NewOrder>,
+    TenantedJson { st, p, t, body, .. }: TenantedJson<NewOrder>,
 ) -> ApiResult<(StatusCode, Json<Order>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let mut out = st
         .app
         .create_orders(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
@@ -105,12 +96,7 @@ pub async fn create(
     params(TenantSlug, ("id" = String, Path, description = "The order's id")),
     responses((status = 200, description = "The order", body = Order))
 )]
-pub async fn get(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<Order>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
+pub async fn get(Tenanted { st, p, t, path: id }: Tenanted<String>) -> ApiResult<Json<Order>> {
     Ok(Json(st.app.get_order(&p, &t, order_id(&id)?).await?))
 }
 
@@ -123,11 +109,8 @@ pub async fn get(
     responses((status = 200, description = "Every change request of the order (one page)", body = OrderChangePage))
 )]
 pub async fn changes(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<Page<OrderChange>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(Page {
         items: st.app.order_changes(&p, &t, order_id(&id)?).await?,
         next_cursor: None,
@@ -144,12 +127,14 @@ pub async fn changes(
     responses((status = 200, description = "The order with the change applied", body = Order))
 )]
 pub async fn change(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<ChangeRequest>,
+    TenantedJson {
+        st,
+        p,
+        t,
+        body,
+        path: id,
+    }: TenantedJson<ChangeRequest, String>,
 ) -> ApiResult<Json<Order>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(
         st.app.change_order(&p, &t, order_id(&id)?, body).await?,
     ))
@@ -163,11 +148,6 @@ pub async fn change(
     params(TenantSlug, ("id" = String, Path, description = "The order's id")),
     responses((status = 200, description = "The order, released", body = Order))
 )]
-pub async fn release(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<Order>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
+pub async fn release(Tenanted { st, p, t, path: id }: Tenanted<String>) -> ApiResult<Json<Order>> {
     Ok(Json(st.app.release_order(&p, &t, order_id(&id)?).await?))
 }

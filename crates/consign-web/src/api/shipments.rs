@@ -1,15 +1,13 @@
 //! Shipment and document endpoints.
 
-use crate::AppState;
 use crate::api::{ListQuery, Page, TenantSlug};
-use crate::auth::Caller;
+use crate::api::{Tenanted, TenantedJson};
 use crate::error::{ApiError, ApiResult, single};
-use crate::json::ApiJson;
 use crate::openapi_schemas::{Binary, DocumentPage, ShipmentPage};
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use consign_app::orders::OnDuplicate;
@@ -54,12 +52,9 @@ fn shipment_id(s: &str) -> Result<ShipmentId, ApiError> {
     responses((status = 200, description = "A page of shipments", body = ShipmentPage))
 )]
 pub async fn list(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Page<Shipment>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let mut q = ListQuery::new(q, &["status", "carrier", "order", "from", "to", "q"]);
     let carrier_name = q.text("carrier");
     let order_ref = q.text("order");
@@ -100,12 +95,8 @@ pub async fn list(
     responses((status = 201, description = "The shipment as created", body = Shipment))
 )]
 pub async fn create(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(body): ApiJson<NewShipment>,
+    TenantedJson { st, p, t, body, .. }: TenantedJson<NewShipment>,
 ) -> ApiResult<(StatusCode, Json<Shipment>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let mut out = st
         .app
         .create_shipments(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
@@ -126,12 +117,7 @@ pub async fn create(
     params(TenantSlug, ("id" = String, Path, description = "The shipment's id")),
     responses((status = 200, description = "The shipment", body = Shipment))
 )]
-pub async fn get(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
-) -> ApiResult<Json<Shipment>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
+pub async fn get(Tenanted { st, p, t, path: id }: Tenanted<String>) -> ApiResult<Json<Shipment>> {
     Ok(Json(st.app.get_shipment(&p, &t, shipment_id(&id)?).await?))
 }
 
@@ -144,11 +130,8 @@ pub async fn get(
     responses((status = 200, description = "Every document of the shipment (one page)", body = DocumentPage))
 )]
 pub async fn list_documents(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<Page<Document>>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     Ok(Json(Page {
         items: st.app.list_documents(&p, &t, shipment_id(&id)?).await?,
         next_cursor: None,
@@ -173,14 +156,11 @@ pub async fn list_documents(
     responses((status = 201, description = "The document as stored", body = Document))
 )]
 pub async fn attach_document(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Document>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let body = body.map_err(|_| crate::json::too_large())?;
     let lq = ListQuery::new(q, &["kind", "filename"]);
     let kind = lq.text("kind");
@@ -223,11 +203,13 @@ pub async fn attach_document(
     responses((status = 200, description = "The document's bytes as an attachment, with the Content-Type it was uploaded with", content(("application/octet-stream"))))
 )]
 pub async fn download_document(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id, doc)): Path<(String, String, String)>,
+    Tenanted {
+        st,
+        p,
+        t,
+        path: (id, doc),
+    }: Tenanted<(String, String)>,
 ) -> ApiResult<Response> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let doc_id: DocumentId = doc.parse().map_err(|_| ApiError::not_found("document"))?;
     let (d, bytes) = st
         .app

@@ -1,16 +1,14 @@
 //! Tracking endpoints: batch event intake, the webhook adapters, a shipment's events and
 //! derived state, data quality (orphans, unmapped codes), and the tenant rulebook.
 
-use crate::AppState;
 use crate::api::TenantSlug;
-use crate::auth::Caller;
+use crate::api::{Tenanted, TenantedJson};
 use crate::error::{ApiError, ApiResult};
-use crate::json::ApiJson;
 use crate::openapi_schemas::TrackingQuality as TrackingQualitySchema;
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::Query;
 use axum::http::{HeaderMap, StatusCode};
 use consign_app::AppError;
 use consign_app::tracking::{IngestOutcome, crosswalks};
@@ -63,12 +61,8 @@ fn items_error(e: AppError) -> ApiError {
     responses((status = 200, description = "One result per event, in order, once they are durable", body = IngestOutcome))
 )]
 pub async fn post_events(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-    ApiJson(body): ApiJson<EventBatch>,
+    TenantedJson { st, p, t, body, .. }: TenantedJson<EventBatch>,
 ) -> ApiResult<Json<IngestOutcome>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     if body.events.len() > consign_app::tracking::MAX_EVENTS_PER_REQUEST {
         return Err(ApiError::field(
             "events",
@@ -115,14 +109,16 @@ pub async fn post_events(
     responses((status = 200, description = "One result per event, in order, once they are durable", body = IngestOutcome))
 )]
 pub async fn webhook(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, format)): Path<(String, String)>,
+    Tenanted {
+        st,
+        p,
+        t,
+        path: format,
+    }: Tenanted<String>,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<IngestOutcome>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let body = body.map_err(|_| crate::json::too_large())?;
     if let Some(secret) = &st.cfg.webhook_secret {
         let sig = headers
@@ -179,11 +175,8 @@ pub struct TrackingView {
     responses((status = 200, description = "The shipment's tracking; `open_cases` only for callers who may read cases", body = TrackingView))
 )]
 pub async fn shipment_tracking(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path((slug, id)): Path<(String, String)>,
+    Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<TrackingView>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let id: ShipmentId = id
         .parse()
         .map_err(|_| ApiError::not_found(&format!("shipment {id}")))?;
@@ -230,12 +223,7 @@ pub async fn shipment_tracking(
     params(TenantSlug),
     responses((status = 200, description = "The tenant's tracking data quality", body = TrackingQualitySchema))
 )]
-pub async fn quality(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<TrackingQuality>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
+pub async fn quality(Tenanted { st, p, t, .. }: Tenanted) -> ApiResult<Json<TrackingQuality>> {
     Ok(Json(st.app.tracking_quality(&p, &t).await?))
 }
 
@@ -255,12 +243,7 @@ pub struct RulebookView {
     params(TenantSlug),
     responses((status = 200, description = "The rulebook's version, name and TOML source", body = RulebookView))
 )]
-pub async fn get_rulebook(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
-) -> ApiResult<Json<RulebookView>> {
-    let t = st.app.tenant_for(&p, &slug).await?;
+pub async fn get_rulebook(Tenanted { st, p, t, .. }: Tenanted) -> ApiResult<Json<RulebookView>> {
     let stored = st.app.rulebook(&p, &t).await?;
     Ok(Json(match stored {
         Some(r) => RulebookView {
@@ -286,12 +269,9 @@ pub async fn get_rulebook(
     responses((status = 201, description = "The new version, now in force", body = RulebookView))
 )]
 pub async fn put_rulebook(
-    State(st): State<AppState>,
-    Caller(p): Caller,
-    Path(slug): Path<String>,
+    Tenanted { st, p, t, .. }: Tenanted,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<RulebookView>)> {
-    let t = st.app.tenant_for(&p, &slug).await?;
     let body = body.map_err(|_| crate::json::too_large())?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::field("body", format!("not UTF-8: {e}")))?;
