@@ -6,7 +6,7 @@
 //! goes through `App`'s case use cases as the named people, so the timelines, the audit
 //! trail and the case KPIs are those of real work.
 //!
-//! Deterministic: what happens to a case is drawn from its id.
+//! Deterministic: what happens to a case is drawn from its tenant and number.
 
 use consign_app::App;
 use consign_app::admin::NewUser;
@@ -128,9 +128,15 @@ struct Plan {
     reopens: bool,
 }
 
-fn draw(id: CaseId, case_type: &str) -> Plan {
-    // splitmix64 over the id's bits: stable across runs and engines.
-    let mut x = id.0.as_u128() as u64 ^ (id.0.as_u128() >> 64) as u64;
+fn draw(tenant: &str, number: &str, case_type: &str) -> Plan {
+    // splitmix64 seeded by FNV-1a of the tenant and the case number (ids are random; the
+    // numbers follow the replay, which is deterministic).
+    let mut x = tenant
+        .bytes()
+        .chain(number.bytes())
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+        });
     let mut next = move || {
         x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = x;
@@ -294,7 +300,7 @@ impl Desk {
             let plan = *self
                 .plans
                 .entry(case.id)
-                .or_insert_with(|| draw(case.id, &case.case_type));
+                .or_insert_with(|| draw(&t.slug, &case.number, &case.case_type));
             let due = case
                 .resolved_at
                 .is_some_and(|r| now >= r + SignedDuration::from_hours(20));
@@ -344,7 +350,7 @@ impl Desk {
         let plan = *self
             .plans
             .entry(case.id)
-            .or_insert_with(|| draw(case.id, &case.case_type));
+            .or_insert_with(|| draw(&t.slug, &case.number, &case.case_type));
         let opened = case.opened_at;
         let Some(cal) = self.calendars.get(&t.id) else {
             return Ok(());

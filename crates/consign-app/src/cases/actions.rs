@@ -275,6 +275,8 @@ impl App {
             let timeline = self.store.case_timeline(tenant.id, id).await?;
             return Ok((case, super::visible_timeline(p, timeline)));
         }
+        let reopening = matches!(action, CaseAction::Reopen { .. });
+        let number = case.number.clone();
         let case = self
             .write_decision(
                 &mut *tx,
@@ -286,7 +288,18 @@ impl App {
                 action.name(),
                 now,
             )
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // At most one open case per subject and type: a rule may have opened a newer
+                // one since this one was resolved.
+                AppError::Duplicate { .. } if reopening => AppError::conflict(
+                    "status",
+                    format!(
+                        "case {number} cannot be reopened: a newer open case of its type covers the same subject; work that one"
+                    ),
+                ),
+                other => other,
+            })?;
         self.commit(tx).await?;
         let timeline = self.store.case_timeline(tenant.id, id).await?;
         Ok((case, super::visible_timeline(p, timeline)))
