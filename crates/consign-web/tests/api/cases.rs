@@ -864,3 +864,58 @@ async fn two_servers_on_one_postgres_fire_every_timer_once() {
         }
     }
 }
+
+/// A resolved case cannot come back beside a newer open case of its type on the same
+/// subject: the reopening is refused by name, and nothing changes.
+#[tokio::test]
+async fn a_reopening_is_refused_when_a_newer_case_covers_the_subject() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let first = ok(d
+            .agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+            .await)
+        .await;
+        let id = first["id"].as_str().unwrap().to_string();
+        ok(d.agent
+            .act(
+                &id,
+                json!({"action": "resolve", "code": "claim_filed"}),
+                None,
+            )
+            .await)
+        .await;
+        // A second damage report on the same shipment: a new case, allowed now.
+        ok(d.agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+            .await)
+        .await;
+        let p = problem(
+            d.agent
+                .act(
+                    &id,
+                    json!({"action": "reopen", "reason": "more damage found"}),
+                    None,
+                )
+                .await,
+            409,
+        )
+        .await;
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("cannot be reopened: a newer open case"),
+            "{p}"
+        );
+        let still = ok(d
+            .agent
+            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
+            .await)
+        .await;
+        assert_eq!(
+            (still["status"].as_str(), still["reopen_count"].as_i64()),
+            (Some("resolved"), Some(0))
+        );
+    }
+}
