@@ -33,6 +33,7 @@ impl Role {
                 WorkCases,
                 SuperviseCases,
                 ManageCaseSettings,
+                OverrideShipments,
             ],
             Role::Supervisor => &[
                 ReadOrders,
@@ -45,6 +46,7 @@ impl Role {
                 ReadCases,
                 WorkCases,
                 SuperviseCases,
+                OverrideShipments,
             ],
             Role::Agent => &[
                 ReadOrders,
@@ -56,6 +58,7 @@ impl Role {
                 PostEvents,
                 ReadCases,
                 WorkCases,
+                OverrideShipments,
             ],
             Role::ClientManager => &[ReadOrders, ReadShipments, ReadCases, AnswerCases],
             Role::ClientViewer => &[ReadOrders, ReadShipments, ReadCases],
@@ -111,10 +114,12 @@ pub enum Capability {
     AnswerCases,
     /// Teams, ownership matrices, calendars and SLA policies.
     ManageCaseSettings,
+    /// Set a shipment's status or promised date by hand, with a reason (people, not feeds).
+    OverrideShipments,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 18] = [
+    pub const ALL: [Capability; 19] = [
         Capability::ReadOrders,
         Capability::WriteOrders,
         Capability::ReadShipments,
@@ -133,6 +138,7 @@ impl Capability {
         Capability::SuperviseCases,
         Capability::AnswerCases,
         Capability::ManageCaseSettings,
+        Capability::OverrideShipments,
     ];
 
     pub fn scope_name(self) -> &'static str {
@@ -155,6 +161,7 @@ impl Capability {
             Capability::SuperviseCases => "cases:supervise",
             Capability::AnswerCases => "cases:answer",
             Capability::ManageCaseSettings => "cases:configure",
+            Capability::OverrideShipments => "shipments:override",
         }
     }
 

@@ -595,6 +595,15 @@ pub trait OrderTx: Send {
 pub trait ShipmentTx: Send {
     async fn insert_shipments(&mut self, shipments: &[Shipment]) -> Result<()>;
     async fn insert_document(&mut self, document: &Document) -> Result<()>;
+    /// Sets a shipment's promised delivery instant (a manual override; the event that records
+    /// it is written beside). False when the tenant has no such shipment.
+    async fn set_promise(
+        &mut self,
+        tenant: TenantId,
+        id: ShipmentId,
+        promised_by: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool>;
 }
 
 /// The writes of EDI partners, interchanges, sets and groups (part of every [`Tx`]).

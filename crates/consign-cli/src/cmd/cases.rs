@@ -440,11 +440,11 @@ async fn app_and_tenant(cfg: &Config, slug: &str) -> anyhow::Result<(App, Tenant
 }
 
 /// The person `--as-user` names, acting with their own rights.
-async fn principal(app: &App, email: &str) -> anyhow::Result<Principal> {
+pub(super) async fn principal(app: &App, email: &str) -> anyhow::Result<Principal> {
     app.principal_for_email(email).await.map_err(explain)
 }
 
-async fn tenant_of(app: &App, slug: &str) -> anyhow::Result<Tenant> {
+pub(super) async fn tenant_of(app: &App, slug: &str) -> anyhow::Result<Tenant> {
     app.tenant_for(&Principal::system(), slug)
         .await
         .map_err(explain)
@@ -458,7 +458,7 @@ async fn user_id(app: &App, email: &str) -> anyhow::Result<consign_core::ids::Us
 }
 
 /// A shipment by its number or id.
-async fn shipment_ref(
+pub(super) async fn shipment_ref(
     app: &App,
     t: &Tenant,
     s: &str,

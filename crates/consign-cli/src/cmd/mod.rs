@@ -19,6 +19,7 @@ mod openapi;
 mod report;
 mod rules;
 mod serve;
+mod shipments;
 mod sweep;
 mod tenant;
 mod token;
@@ -95,6 +96,9 @@ pub enum Command {
     /// teams and case settings.
     #[command(subcommand)]
     Cases(cases::CasesCmd),
+    /// Shipments: a shipment's tracking, and manual overrides of its status or promise.
+    #[command(subcommand)]
+    Shipments(shipments::ShipmentsCmd),
     /// Reports: case KPIs for a period.
     #[command(subcommand)]
     Report(report::ReportCmd),
@@ -138,6 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sweep(args) => sweep::run(args, &cfg).await,
         Command::Rules(cmd) => rules::run(cmd, &cfg).await,
         Command::Cases(cmd) => cases::run(cmd, &cfg).await,
+        Command::Shipments(cmd) => shipments::run(cmd, &cfg).await,
         Command::Report(cmd) => report::run(cmd, &cfg).await,
         Command::Bench(cmd) => bench::run(cmd, cli.database_url).await,
         Command::ExportOpenapi(args) => openapi::run(args),

@@ -288,3 +288,63 @@ async fn settings_from_a_file_and_timers_at_an_instant() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_agent_overrides_a_delivered_shipment_and_its_history_shows_it() {
+    for e in envs().await {
+        e.ok(&[
+            "user",
+            "add",
+            "ann@provider.test",
+            "--name",
+            "Ann",
+            "--role",
+            "agent",
+            "--tenant",
+            "alpha",
+            "--password",
+            "a long enough password",
+        ]);
+        let ships = e.write(
+            "s.csv",
+            b"carrier,service_level,tracking_number,origin_city,origin_postal_code,origin_country,origin_time_zone,destination_city,destination_postal_code,destination_country,destination_time_zone,weight_kg,pieces,picked_up_at,delivered_at\nUPSN,ground,1ZOVR1,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,2.5,1,2026-11-18T15:00:00Z,2026-11-20T15:00:00Z\n",
+        );
+        e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
+        let over = |extra: &[&str]| {
+            let mut args = vec![
+                "shipments",
+                "override",
+                "--tenant",
+                "alpha",
+                "--as",
+                "ann@provider.test",
+                "1ZOVR1",
+            ];
+            args.extend_from_slice(extra);
+            e.run(&args)
+        };
+        let refused = over(&["--status", "lost", "--reason", " "]);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(
+            text(&refused.stderr).contains("reason"),
+            "{}",
+            text(&refused.stderr)
+        );
+        let done = over(&[
+            "--status",
+            "lost",
+            "--reason",
+            "Customer has nothing; the POD shows another street",
+        ]);
+        assert!(done.status.success(), "{}", text(&done.stderr));
+        let out = text(&done.stdout);
+        assert!(out.starts_with("status lost"), "{out}");
+        let shown = e.ok(&["shipments", "show", "--tenant", "alpha", "1ZOVR1"]);
+        assert!(
+            shown.contains("manual") && shown.contains("the POD shows another street"),
+            "{shown}"
+        );
+        let trail = e.ok(&["audit", "verify"]);
+        assert!(!trail.contains("broken"), "{trail}");
+    }
+}

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 pub use crate::reasons::{Accountable, REASONS};
 
 mod crosswalk;
+mod overrides;
 mod state;
 
 use crosswalk::reason_word;
 pub use crosswalk::*;
+pub use overrides::*;
 pub use state::*;
 
 /// The natural key of an event without a source message id (SPEC §2): re-delivery of the same
@@ -231,6 +233,7 @@ impl TrackingEvent {
             eta: self.eta,
             reason: self.reason,
             accountable: self.accountable,
+            manual: self.source == MANUAL_SOURCE,
         }
     }
 }

@@ -13,6 +13,9 @@ pub struct Observation {
     pub eta: Option<Timestamp>,
     pub reason: Option<&'static str>,
     pub accountable: Option<Accountable>,
+    /// A person's statement (a manual override), not a carrier's scan: it sets the status it
+    /// states but does not count as the carrier having been heard from.
+    pub manual: bool,
 }
 
 impl Observation {
@@ -23,6 +26,7 @@ impl Observation {
             eta: None,
             reason: None,
             accountable: None,
+            manual: false,
         }
     }
 }
@@ -64,7 +68,9 @@ impl TrackingState {
     /// Folds one event in. Returns whether anything changed.
     pub fn apply(&mut self, e: &Observation) -> bool {
         let before = self.clone();
-        self.last_event_at = self.last_event_at.max(Some(e.occurred_at));
+        if !e.manual {
+            self.last_event_at = self.last_event_at.max(Some(e.occurred_at));
+        }
         if let Some(eta) = e.eta
             && self.eta_at.is_none_or(|a| e.occurred_at >= a)
         {

@@ -107,7 +107,9 @@ impl<DB: Dialect> SqlTx<DB> {
         // order so that two writers with overlapping batches queue instead of
         // deadlocking. SQLite's single writer needs no row locks.
         Ok(
-            match DB::split_tracked_query(FACTS_COLS, STATE_COLS, tenant.0, &sorted) {
+            match DB::split_tracked_query(FACTS_COLS, STATE_COLS, tenant.0, &sorted)
+                .filter(|_| !self.changed_facts)
+            {
                 // Read and locked in one statement.
                 None => RawTracked::Joined(
                     fetch_conn::<DB>(

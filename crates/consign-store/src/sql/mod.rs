@@ -189,6 +189,9 @@ pub struct SqlTx<DB: Dialect> {
     pub(crate) read: sqlx::Pool<DB>,
     /// Each commit is counted there and, on SQLite, synced to disk (`sqlite/durability.rs`).
     pub(crate) durability: DB::Durability,
+    /// Whether this transaction changed a shipment's facts (a manual promise): the facts
+    /// are then read inside it, not beside it on the pool, which cannot see the change.
+    pub(crate) changed_facts: bool,
 }
 
 impl<DB: Dialect> Drop for SqlStore<DB> {
@@ -209,6 +212,7 @@ impl<DB: Dialect> SqlStore<DB> {
             tx,
             read: self.read.clone(),
             durability: self.durability.clone(),
+            changed_facts: false,
         })
     }
 }

@@ -330,4 +330,24 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+
+    async fn set_promise(
+        &mut self,
+        tenant: TenantId,
+        id: ShipmentId,
+        promised_by: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> Result<bool> {
+        self.changed_facts = true;
+        let done = sqlx::query(
+            "UPDATE shipments SET promised_by = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .arg(us(promised_by))
+        .arg(us(now))
+        .arg(tenant.0)
+        .arg(id.0)
+        .execute(DB::conn(&mut self.tx))
+        .await?;
+        Ok(super::dialect::RowsAffected::rows_affected(&done) == 1)
+    }
 }

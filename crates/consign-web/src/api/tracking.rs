@@ -15,7 +15,7 @@ use consign_app::tracking::{IngestOutcome, crosswalks};
 use consign_core::FieldError;
 use consign_core::case::Case;
 use consign_core::ids::ShipmentId;
-use consign_core::tracking::{NewTrackingEvent, TrackingEvent};
+use consign_core::tracking::{NewTrackingEvent, ShipmentOverride, TrackingEvent};
 use consign_store::{CaseFilter, TrackingQuality};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -26,6 +26,7 @@ pub fn routes() -> ApiRoutes {
         .limited(BodyLimit::Events, routes!(post_events))
         .limited(BodyLimit::Events, routes!(webhook))
         .routes(routes!(shipment_tracking))
+        .routes(routes!(override_shipment))
         .routes(routes!(quality))
         .routes(routes!(get_rulebook, put_rulebook))
 }
@@ -177,15 +178,58 @@ pub struct TrackingView {
 pub async fn shipment_tracking(
     Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<TrackingView>> {
-    let id: ShipmentId = id
-        .parse()
-        .map_err(|_| ApiError::not_found(&format!("shipment {id}")))?;
+    let id = shipment_id(&id)?;
     let (s, events) = st.app.shipment_tracking(&p, &t, id).await?;
+    tracking_view(&st, &p, &t, s, events).await
+}
+
+fn shipment_id(id: &str) -> ApiResult<ShipmentId> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(&format!("shipment {id}")))
+}
+
+/// Set a shipment's status or promised date by hand, with a reason
+///
+/// Recorded as a manual event (`source: manual`) in the shipment's history and audited; the
+/// rulebook judges the shipment at once. Allowed after the shipment has left. A status dated
+/// before the latest scan is recorded but does not replace it (the latest occurrence wins).
+#[utoipa::path(
+    post,
+    path = "/shipments/{id}/overrides",
+    operation_id = "post_shipments__id__overrides",
+    params(TenantSlug, ("id" = String, Path, description = "The shipment's id")),
+    request_body = ShipmentOverride,
+    responses((status = 200, description = "The shipment's tracking after the override", body = TrackingView))
+)]
+pub async fn override_shipment(
+    TenantedJson {
+        st,
+        p,
+        t,
+        body,
+        path: id,
+    }: TenantedJson<ShipmentOverride, String>,
+) -> ApiResult<Json<TrackingView>> {
+    let (s, events) = st
+        .app
+        .override_shipment(&p, &t, shipment_id(&id)?, body)
+        .await?;
+    tracking_view(&st, &p, &t, s, events).await
+}
+
+async fn tracking_view(
+    st: &crate::AppState,
+    p: &consign_core::access::Principal,
+    t: &consign_core::tenant::Tenant,
+    s: consign_core::tracking::TrackedShipment,
+    events: Vec<TrackingEvent>,
+) -> ApiResult<Json<TrackingView>> {
+    let id = s.id;
     let open_cases = if p.can(consign_core::access::Capability::ReadCases) {
         st.app
             .list_cases(
-                &p,
-                &t,
+                p,
+                t,
                 &CaseFilter {
                     shipment: Some(id),
                     // Only the open ones: resolved cases are on `GET …/cases?shipment=`.

@@ -9,5 +9,6 @@ mod edi_faults;
 mod hardening;
 mod harness;
 mod orders;
+mod overrides;
 mod shipments;
 mod tracking;

@@ -1,6 +1,8 @@
 //! Shipment use cases: create (one or a batch, resolving carrier and order by the names
 //! integrations use), read and list (carrier users see only their own), and the order status
-//! that follows from what has shipped.
+//! that follows from what has shipped; manual overrides in [`overrides`].
+
+mod overrides;
 
 use crate::orders::{BatchOutcome, COMMIT_CHUNK, OnDuplicate};
 use crate::{App, AppError, AppResult, entropy, require};
