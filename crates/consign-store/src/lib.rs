@@ -7,6 +7,7 @@
 //! reads tenant data without naming the tenant.
 
 mod cases;
+mod messages;
 mod migrate;
 pub mod postgres;
 mod sql;
@@ -31,6 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use cases::{CaseFilter, CaseStore, CaseTx, StoredCaseSettings};
+pub use messages::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter};
 pub use migrate::MIGRATION_COUNT;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -517,6 +519,7 @@ pub trait Store:
     + TrackingStore
     + CaseStore
     + RulebookStore
+    + MessageStore
     + Send
     + Sync
 {
@@ -661,6 +664,7 @@ pub trait Tx:
     + TrackingTx
     + CaseTx
     + RulebookTx
+    + MessageTx
     + Send
 {
     /// Commits and returns once the commit is durable (on disk, or flushed to PostgreSQL's WAL).

@@ -38,6 +38,7 @@ migrations! {
     9, "partner_acknowledgement", "0009_partner_acknowledgement";
     10, "case_subject", "0010_case_subject";
     11, "case_work", "0011_case_work";
+    12, "outbox", "0012_outbox";
 }
 
 /// How many migrations each engine has (they must stay in step).

@@ -1,4 +1,4 @@
-//! Message templates (SPEC §6): what a case's e-mails and text messages say, per tenant,
+//! Messages (SPEC §6). Templates: what a case's e-mails and text messages say, per tenant,
 //! case type, audience, channel and language, rendered with MiniJinja from a fixed set of
 //! variables.
 //!
@@ -12,17 +12,24 @@
 //!   [`pick`], the choice between a tenant's templates and those.
 //! - [`sample`]: sample contexts for checks and previews.
 //!
+//! Delivery (SPEC §6): [`outbox`] holds what one message to deliver is, the event types and the
+//! retry schedule; [`endpoint`] the webhook endpoints and the addresses they may not reach;
+//! [`webhook`] the Standard Webhooks signature.
+//!
 //! Undefined is an error, absent is not: a name outside [`ALLOWED_VARIABLES`] is refused when
 //! the template is saved and fails if rendered anyway (strict undefined), while a variable the
 //! case simply has no value for (no shipment, no ETA) is `none`, prints as nothing and is false
 //! in `{% if %}`.
 
 pub mod defaults;
+pub mod endpoint;
+pub mod outbox;
 pub mod render;
 pub mod sample;
 mod syntax;
 pub mod template;
 pub mod variables;
+pub mod webhook;
 
 pub use defaults::{defaults, pick};
 pub use render::{RenderError, Rendered, render};

@@ -1,6 +1,6 @@
 //! The SQL both engines share, one file per aggregate (`tenants.rs`, `access.rs`,
 //! `parties.rs`, `orders.rs`, `shipments.rs`, `audit.rs`, `edi.rs`, `idempotency.rs`,
-//! `tracking.rs` and `ingest.rs`, `cases.rs`, `rulebooks.rs`), each with the aggregate's reads
+//! `tracking.rs` and `ingest.rs`, `cases.rs`, `rulebooks.rs`, `messages.rs`), each with the aggregate's reads
 //! (its `…Store` trait on [`SqlStore`]) and writes (its `…Tx` trait on [`SqlTx`]).
 //!
 //! The schema is column-for-column the same on SQLite and PostgreSQL and `$N` placeholders
@@ -17,6 +17,7 @@ pub(crate) mod dialect;
 mod edi;
 mod idempotency;
 mod ingest;
+mod messages;
 pub(crate) mod orders;
 mod parties;
 mod rulebooks;

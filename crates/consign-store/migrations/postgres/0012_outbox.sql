@@ -1,0 +1,63 @@
+-- Messages (SPEC §6): webhook endpoints and the transactional outbox.
+--
+-- An endpoint keeps its signing secrets (HMAC keys cannot be stored hashed: they sign) as a
+-- JSON list, newest first, more than one during a rotation.
+CREATE TABLE webhook_endpoints (
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    id UUID NOT NULL PRIMARY KEY,
+    url TEXT NOT NULL,
+    description TEXT NOT NULL,
+    -- Event types, space-separated.
+    events TEXT NOT NULL,
+    secrets_json TEXT NOT NULL,
+    disabled_at BIGINT,
+    disabled_reason TEXT,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant_id, created_at);
+
+-- One row per message, written in the transaction of the change that caused it. `seq` orders
+-- delivery: a message waits while an earlier pending one has the same ordering key (which
+-- starts with its route, the endpoint or the address). A worker's claim is a lease
+-- (`lease_until`), so a worker that dies mid-delivery leaves the message to be claimed again.
+CREATE TABLE outbox (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id UUID NOT NULL UNIQUE,
+    tenant_id UUID NOT NULL REFERENCES tenants(id),
+    transport TEXT NOT NULL,
+    endpoint_id UUID,
+    recipient TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    ordering_key TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    body_html TEXT,
+    case_id UUID,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_until BIGINT,
+    last_error TEXT,
+    last_status BIGINT,
+    created_at BIGINT NOT NULL,
+    delivered_at BIGINT
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_in_order ON outbox (ordering_key, seq) WHERE state = 'pending';
+CREATE INDEX outbox_by_tenant ON outbox (tenant_id, state, seq);
+CREATE INDEX outbox_by_endpoint ON outbox (endpoint_id, seq) WHERE endpoint_id IS NOT NULL;
+CREATE INDEX outbox_by_case ON outbox (case_id, seq) WHERE case_id IS NOT NULL;
+
+-- Every attempt, for the endpoint's delivery log.
+CREATE TABLE outbox_attempts (
+    message_id UUID NOT NULL,
+    attempt BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    status BIGINT,
+    error TEXT,
+    duration_ms BIGINT NOT NULL,
+    PRIMARY KEY (message_id, attempt)
+);
