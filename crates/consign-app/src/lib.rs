@@ -13,6 +13,7 @@ pub mod edi;
 pub mod events_file;
 pub mod idempotency;
 pub mod import;
+pub mod messages;
 pub mod orders;
 pub mod shipments;
 pub mod tools;
@@ -121,6 +122,8 @@ pub struct App {
     pub(crate) cache: Arc<cache::Caches>,
     /// How long an `Idempotency-Key` reservation holds without renewal (`idempotency`).
     pub idempotency_lease: std::time::Duration,
+    /// The outbox's delivery machinery and the tenants' endpoint subscriptions.
+    pub messaging: Arc<messages::Messaging>,
 }
 
 impl App {
@@ -132,7 +135,14 @@ impl App {
             committer: None,
             cache: Arc::default(),
             idempotency_lease: idempotency::DEFAULT_LEASE,
+            messaging: Arc::default(),
         }
+    }
+
+    /// Delivers messages as `config` says (installations set it from their configuration).
+    pub fn with_messaging(mut self, config: messages::MessagingConfig) -> Self {
+        self.messaging = Arc::new(messages::Messaging::new(config));
+        self
     }
 
     /// Starts a group-commit worker for tracking ingests (needs a tokio runtime).

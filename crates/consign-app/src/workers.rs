@@ -1,13 +1,14 @@
 //! The background work a server runs beside its HTTP handlers, started together with one
 //! call ([`start`]): the rule sweeps (time-based shipment rules every interval, the carrier and
 //! EDI rules every fifth round), the case timers (SLA warnings, breaches, escalations,
-//! automatic closes and assignment) and housekeeping (expired idempotency keys). The message
-//! outbox joins here.
+//! automatic closes and assignment), the outbox's delivery (webhooks to subscribed endpoints,
+//! see `messages::delivery`) and housekeeping (expired idempotency keys).
 //!
 //! Several servers may run them against one database: shipment rows are locked while judged
 //! and a shipment already judged by another sweeper is skipped; the case indexes refuse a
 //! second open case; a due case timer is claimed by one server (`FOR UPDATE SKIP LOCKED`)
-//! and fires from its timeline, so it fires once.
+//! and fires from its timeline, so it fires once; a due message is leased to one server the
+//! same way, so it is delivered once (a server killed mid-delivery lets its lease lapse).
 
 use crate::App;
 use std::time::Duration;
@@ -21,6 +22,9 @@ pub struct WorkerConfig {
     pub housekeeping_every: Duration,
     /// Between case timer sweeps; `None` runs none.
     pub case_timers_every: Option<Duration>,
+    /// How long the delivery worker sleeps when the outbox has nothing due (it is woken at
+    /// once when a message is enqueued); `None` runs no delivery worker.
+    pub outbox_idle: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -29,6 +33,7 @@ impl Default for WorkerConfig {
             sweep_every: Some(Duration::from_secs(60)),
             housekeeping_every: Duration::from_secs(3600),
             case_timers_every: Some(Duration::from_secs(30)),
+            outbox_idle: Some(Duration::from_millis(500)),
         }
     }
 }
@@ -44,6 +49,34 @@ pub fn start(app: &App, cfg: &WorkerConfig) {
     }
     if let Some(every) = cfg.case_timers_every {
         tokio::spawn(case_timers(app.clone(), every));
+    }
+    if let Some(idle) = cfg.outbox_idle {
+        tokio::spawn(outbox(app.clone(), idle));
+    }
+}
+
+async fn outbox(app: App, idle: Duration) {
+    loop {
+        match app.deliver_due().await {
+            // A full round: more may be due at once.
+            Ok(r) if r.claimed as u32 >= app.messaging.config.batch => continue,
+            Ok(r) => {
+                if r.dead + r.endpoints_disabled > 0 {
+                    tracing::warn!(
+                        dead = r.dead,
+                        endpoints_disabled = r.endpoints_disabled,
+                        "outbox: messages dead-lettered"
+                    );
+                }
+                if r.claimed == 0 {
+                    let _ = tokio::time::timeout(idle, app.messaging.wake.notified()).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox delivery round failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
 }
 

@@ -35,6 +35,14 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))?;
     let mut app = App::new(store, Arc::new(SystemClock), cfg.data_dir.join("documents"));
     app.idempotency_lease = std::time::Duration::from_secs(cfg.idempotency_lease_secs);
+    let app = app.with_messaging(consign_app::messages::MessagingConfig {
+        allow_private_targets: cfg.webhooks_allow_private,
+        retry: consign_core::message::outbox::RetrySchedule {
+            delays_secs: cfg.outbox_retry_secs.clone(),
+        },
+        attempt_timeout: std::time::Duration::from_secs(cfg.outbox_timeout_secs),
+        ..Default::default()
+    });
     Ok(app)
 }
 

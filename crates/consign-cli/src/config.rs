@@ -38,6 +38,16 @@ pub struct Config {
     /// How long an `Idempotency-Key` reservation holds without renewal: after a crash, a
     /// retry of a request that was running waits at most this long.
     pub idempotency_lease_secs: u64,
+    /// Let webhook endpoints reach loopback, private and link-local addresses. Off: an
+    /// endpoint may not point the server at its own network.
+    pub webhooks_allow_private: bool,
+    /// Seconds to wait before each retry of a failed delivery; after the last, the message
+    /// is a dead letter (default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+    pub outbox_retry_secs: Vec<u64>,
+    /// One delivery attempt's budget in seconds (connect, send, answer).
+    pub outbox_timeout_secs: u64,
+    /// Run the outbox's delivery worker in `serve`.
+    pub outbox_worker: bool,
 }
 
 impl Default for Config {
@@ -55,6 +65,10 @@ impl Default for Config {
             sweep_interval_secs: 60,
             case_timer_interval_secs: 30,
             idempotency_lease_secs: 10,
+            webhooks_allow_private: false,
+            outbox_retry_secs: consign_core::message::outbox::RetrySchedule::default().delays_secs,
+            outbox_timeout_secs: 10,
+            outbox_worker: true,
         }
     }
 }
@@ -93,6 +107,9 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
             "sweep_interval_secs",
             "case_timer_interval_secs",
             "idempotency_lease_secs",
+            "webhooks_allow_private",
+            "outbox_timeout_secs",
+            "outbox_worker",
         ]))
         .merge(Serialized::defaults(overrides))
         .extract()
@@ -106,6 +123,16 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
         (1..=3600).contains(&cfg.idempotency_lease_secs),
         "configuration: idempotency_lease_secs must be 1 to 3600, got {}",
         cfg.idempotency_lease_secs
+    );
+    consign_core::message::outbox::RetrySchedule {
+        delays_secs: cfg.outbox_retry_secs.clone(),
+    }
+    .validate("outbox_retry_secs")
+    .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    anyhow::ensure!(
+        (1..=300).contains(&cfg.outbox_timeout_secs),
+        "configuration: outbox_timeout_secs must be 1 to 300, got {}",
+        cfg.outbox_timeout_secs
     );
     Ok(cfg)
 }

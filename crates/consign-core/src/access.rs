@@ -34,6 +34,8 @@ impl Role {
                 SuperviseCases,
                 ManageCaseSettings,
                 OverrideShipments,
+                ManageWebhooks,
+                ManageOutbox,
             ],
             Role::Supervisor => &[
                 ReadOrders,
@@ -60,7 +62,13 @@ impl Role {
                 WorkCases,
                 OverrideShipments,
             ],
-            Role::ClientManager => &[ReadOrders, ReadShipments, ReadCases, AnswerCases],
+            Role::ClientManager => &[
+                ReadOrders,
+                ReadShipments,
+                ReadCases,
+                AnswerCases,
+                ManageWebhooks,
+            ],
             Role::ClientViewer => &[ReadOrders, ReadShipments, ReadCases],
             // A carrier reads and answers the cases about its own carrier only.
             Role::Carrier => &[
@@ -70,6 +78,7 @@ impl Role {
                 PostEvents,
                 ReadCases,
                 AnswerCases,
+                ManageWebhooks,
             ],
             Role::Warehouse => &[ReadShipments, AttachDocuments, PostEdi, PostEvents],
             Role::Integration => &[
@@ -80,6 +89,7 @@ impl Role {
                 AttachDocuments,
                 PostEdi,
                 PostEvents,
+                ManageWebhooks,
             ],
         }
     }
@@ -116,10 +126,15 @@ pub enum Capability {
     ManageCaseSettings,
     /// Set a shipment's status or promised date by hand, with a reason (people, not feeds).
     OverrideShipments,
+    /// Register webhook endpoints for the caller's tenant (a carrier's: for its own
+    /// shipments), rotate their secrets, read their delivery logs and replay deliveries.
+    ManageWebhooks,
+    /// Read every message of a tenant's outbox, its dead letters, and retry them by hand.
+    ManageOutbox,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 19] = [
+    pub const ALL: [Capability; 21] = [
         Capability::ReadOrders,
         Capability::WriteOrders,
         Capability::ReadShipments,
@@ -139,6 +154,8 @@ impl Capability {
         Capability::AnswerCases,
         Capability::ManageCaseSettings,
         Capability::OverrideShipments,
+        Capability::ManageWebhooks,
+        Capability::ManageOutbox,
     ];
 
     pub fn scope_name(self) -> &'static str {
@@ -162,6 +179,8 @@ impl Capability {
             Capability::AnswerCases => "cases:answer",
             Capability::ManageCaseSettings => "cases:configure",
             Capability::OverrideShipments => "shipments:override",
+            Capability::ManageWebhooks => "webhooks:manage",
+            Capability::ManageOutbox => "outbox:manage",
         }
     }
 

@@ -9,6 +9,8 @@ use crate::api::session::Login;
 use crate::api::tracking::{EventBatch, RulebookView, TrackingView};
 use crate::error::Problem;
 use consign_app::admin::{NewToken, NewUser};
+use consign_app::messages::endpoints::EndpointView;
+use consign_app::messages::outbox::Delivery;
 use consign_app::tracking::{CaseChanges, IngestOutcome, ItemOutcome, ItemResult};
 use consign_core::FieldError;
 use consign_core::access::{ApiToken, Role, User};
@@ -16,6 +18,7 @@ use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind
 use consign_core::edi::{
     InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind, SetRecord, TradingPartner,
 };
+use consign_core::message::outbox::{DeliveryAttempt, DeliveryState, OutboxMessage, Transport};
 use consign_core::order::{
     Address, ChangeKind, ChangeRequest, Channel, CustomerInfo, NewOrder, NewOrderLine, Order,
     OrderChange, OrderLine, OrderStatus,
@@ -93,6 +96,12 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
     CaseView,
     TrackingView,
     RulebookView,
+    EndpointView,
+    Delivery,
+    OutboxMessage,
+    DeliveryAttempt,
+    DeliveryState,
+    Transport,
 )))]
 struct Schemas;
 
@@ -137,6 +146,8 @@ fn written_out() -> Map<String, Value> {
         ("OutboundGroupPage", "OutboundGroup"),
         ("InterchangePage", "InterchangeRecord"),
         ("CasePage", "Case"),
+        ("EndpointPage", "EndpointView"),
+        ("DeliveryPage", "Delivery"),
     ] {
         obj.insert(page_name.into(), page(item));
     }
@@ -245,6 +256,8 @@ written_out!(
     OutboundGroupPage,
     InterchangePage,
     CasePage,
+    EndpointPage,
+    DeliveryPage,
     AuditPage,
     InterchangeDetail,
     Tender,

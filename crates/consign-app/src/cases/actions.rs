@@ -174,6 +174,9 @@ impl App {
         case.number = format!("CASE-{number:06}");
         tx.insert_cases(std::slice::from_ref(&case)).await?;
         tx.append_timeline(tenant.id, &entries).await?;
+        let mut emit = self.emitter(tenant.id, now).await?;
+        emit.cases_opened(std::slice::from_ref(&case));
+        self.write_messages(emit, &mut *tx).await?;
         self.commit_audited(
             tx,
             AuditEntry::new(Some(tenant.id), now, actor, "case", id, "opened_by_hand").after(&case),
@@ -379,6 +382,9 @@ impl App {
             });
         }
         tx.append_timeline(tenant.id, &entries).await?;
+        let mut emit = self.emitter(tenant.id, now).await?;
+        emit.case_changed(before, &case);
+        self.write_messages(emit, tx).await?;
         tx.append_audit(vec![
             AuditEntry::new(
                 Some(tenant.id),

@@ -42,6 +42,8 @@ pub(crate) struct SubjectCases {
     now: Timestamp,
     new_cases: Vec<Case>,
     updated: Vec<Case>,
+    /// The updated cases as they were, for their events.
+    before: std::collections::HashMap<CaseId, Case>,
     timeline: Vec<TimelineEntry>,
     audit: Vec<AuditEntry>,
     pub changes: CaseChanges,
@@ -61,6 +63,7 @@ impl SubjectCases {
             now,
             new_cases: Vec::new(),
             updated: Vec::new(),
+            before: std::collections::HashMap::new(),
             timeline: Vec::new(),
             audit: Vec::new(),
             changes: CaseChanges::default(),
@@ -115,6 +118,7 @@ impl SubjectCases {
         let k = match self.updated.iter().position(|c| c.id == case.id) {
             Some(k) => k,
             None => {
+                self.before.insert(case.id, case.clone());
                 self.updated.push(case.clone());
                 self.updated.len() - 1
             }
@@ -163,14 +167,21 @@ impl SubjectCases {
         self.changes.resolved += 1;
     }
 
-    /// Writes what was gathered into `tx` (the caller commits); nothing when nothing changed.
-    pub(crate) async fn write(&mut self, tx: &mut dyn Tx) -> AppResult<()> {
+    /// Writes what was gathered into `tx` (the caller commits), with the events subscribed
+    /// endpoints get; nothing when nothing changed.
+    pub(crate) async fn write(&mut self, app: &crate::App, tx: &mut dyn Tx) -> AppResult<()> {
         if self.new_cases.is_empty() && self.updated.is_empty() {
             return Ok(());
         }
-        tx.update_cases(&std::mem::take(&mut self.updated)).await?;
+        let mut emit = app.emitter(self.tenant, self.now).await?;
+        let updated = std::mem::take(&mut self.updated);
+        tx.update_cases(&updated).await?;
+        for c in &updated {
+            // Detected again or resolved by the rule: the change is the case's new state.
+            emit.case_changed(&self.before[&c.id], c);
+        }
         let mut audit = std::mem::take(&mut self.audit);
-        file_new_cases(
+        let filed = file_new_cases(
             tx,
             &self.settings,
             self.tenant,
@@ -180,10 +191,11 @@ impl SubjectCases {
             &mut audit,
         )
         .await?;
+        emit.cases_opened(&filed);
         tx.append_timeline(self.tenant, &std::mem::take(&mut self.timeline))
             .await?;
         tx.append_audit(audit).await?;
-        Ok(())
+        app.write_messages(emit, tx).await
     }
 }
 
@@ -197,9 +209,9 @@ pub(crate) async fn file_new_cases(
     now: Timestamp,
     mut cases: Vec<Case>,
     audit: &mut Vec<AuditEntry>,
-) -> AppResult<()> {
+) -> AppResult<Vec<Case>> {
     if cases.is_empty() {
-        return Ok(());
+        return Ok(cases);
     }
     let first = tx.next_numbers(tenant, "case", cases.len() as u64).await?;
     for (i, c) in cases.iter_mut().enumerate() {
@@ -231,5 +243,5 @@ pub(crate) async fn file_new_cases(
     // Resolved ones go in after the open ones: at most one open per (subject, type).
     cases.sort_by_key(|c| !c.status.is_open());
     tx.insert_cases(&cases).await?;
-    Ok(())
+    Ok(cases)
 }

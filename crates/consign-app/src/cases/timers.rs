@@ -50,6 +50,7 @@ impl App {
             .into_iter()
             .collect();
         let mut audit = Vec::new();
+        let mut emitters: HashMap<TenantId, crate::messages::emit::Emitter> = HashMap::new();
         for case in due {
             if let std::collections::hash_map::Entry::Vacant(v) = settings.entry(case.tenant_id) {
                 v.insert(settings_for(self, case.tenant_id).await?);
@@ -119,6 +120,12 @@ impl App {
             c.sla_due_at = next.sla_due_at;
             tx.save_case(&c, before.version).await?;
             if !new_entries.is_empty() {
+                if let std::collections::hash_map::Entry::Vacant(v) = emitters.entry(c.tenant_id) {
+                    v.insert(self.emitter(c.tenant_id, now).await?);
+                }
+                if let Some(e) = emitters.get_mut(&c.tenant_id) {
+                    e.case_changed(&before, &c);
+                }
                 tx.append_timeline(c.tenant_id, &new_entries).await?;
                 audit.push(
                     AuditEntry::new(
@@ -135,6 +142,9 @@ impl App {
             }
         }
         tx.append_audit(audit).await?;
+        for (_, e) in emitters {
+            self.write_messages(e, &mut *tx).await?;
+        }
         self.commit(tx).await?;
         Ok(out)
     }

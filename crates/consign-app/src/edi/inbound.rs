@@ -70,6 +70,7 @@ impl App {
         let carriers = self.store.carriers(tenant.id).await?;
         let mut tx = self.begin().await?;
         let mut audit = Vec::new();
+        let mut emit = self.emitter(tenant.id, now).await?;
         let mut acks = Vec::new();
         // 997s that answered groups we sent: judged by `edi_unacknowledged` before commit.
         let mut answered = Vec::new();
@@ -126,12 +127,9 @@ impl App {
             let doc = prepared.read(&options);
             let Some(ic) = doc.interchanges.first() else {
                 // Never silently: what made the partner's reading stop is reported.
-                report.interchanges.push(unread(
-                    &ic0.header,
-                    "rejected",
-                    texts(&doc.errors),
-                    vec![],
-                ));
+                let r = unread(&ic0.header, "rejected", texts(&doc.errors), vec![]);
+                edi_rejected(&mut emit, &partner, None, &r);
+                report.interchanges.push(r);
                 continue;
             };
             let results = assess(ic, &options, partner.allow_partial);
@@ -288,6 +286,14 @@ impl App {
                     acks.extend(ack);
                 }
             }
+            if ic_report.status == "rejected"
+                || ic_report
+                    .groups
+                    .iter()
+                    .any(|g| g.ack_status == "R" || g.sets.iter().any(|s| s.status == "rejected"))
+            {
+                edi_rejected(&mut emit, &partner, Some(interchange_id), &ic_report);
+            }
             audit.push(
                 AuditEntry::new(Some(tenant.id), now, p.actor.label(), "edi_interchange", interchange_id, "received")
                     .after(&serde_json::json!({ "partner": partner.name, "control": control, "status": ic_report.status })),
@@ -317,10 +323,11 @@ impl App {
                         AckTrigger::AnswerArrived,
                     );
                 }
-                w.write(&mut *tx).await?;
+                w.write(self, &mut *tx).await?;
             }
         }
         tx.append_audit(audit).await?;
+        self.write_messages(emit, &mut *tx).await?;
         self.commit(tx).await?;
         report.acknowledgements = String::from_utf8_lossy(&acks).into_owned();
         Ok(report)
@@ -518,4 +525,32 @@ fn unread(
         warnings,
         groups: vec![],
     }
+}
+
+/// `edi.rejected` for an interchange of `partner` we refused in whole or in part.
+fn edi_rejected(
+    emit: &mut crate::messages::emit::Emitter,
+    partner: &consign_core::edi::TradingPartner,
+    interchange_id: Option<InterchangeId>,
+    r: &InterchangeReport,
+) {
+    emit.emit(
+        consign_core::message::outbox::EventType::EdiRejected,
+        partner.carrier_id,
+        &format!("edi:{}", partner.id),
+        || {
+            serde_json::json!({
+                "partner": partner.name, "partner_id": partner.id,
+                "interchange_id": interchange_id, "control": r.control,
+                "status": r.status, "problems": r.problems,
+                "groups": r.groups.iter().map(|g| serde_json::json!({
+                    "functional_id": g.functional_id, "control": g.control,
+                    "ack_status": g.ack_status, "problems": g.problems,
+                    "rejected_sets": g.sets.iter().filter(|s| s.status == "rejected")
+                        .map(|s| serde_json::json!({"id": s.id, "control": s.control, "problems": s.problems}))
+                        .collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })
+        },
+    );
 }

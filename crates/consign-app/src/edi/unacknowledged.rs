@@ -163,7 +163,7 @@ impl App {
                 AckTrigger::Sweep,
             );
         }
-        w.write(&mut *tx).await?;
+        w.write(self, &mut *tx).await?;
         self.commit(tx).await?;
         Ok(w.changes.clone())
     }

@@ -14,6 +14,7 @@ use consign_core::audit::AuditEntry;
 use consign_core::case::{Case, CaseStatus, CaseSubject, NewCase, TimelineEntry, TimelineKind};
 use consign_core::ids::*;
 use consign_core::rules::{CaseAction, OpenCase, Trigger};
+use consign_core::shipment::ShipmentStatus;
 use consign_core::tenant::Tenant;
 use consign_core::tracking::{MappedEvent, TrackedShipment, TrackingEvent, dedup_key};
 use consign_store::Tx;
@@ -365,6 +366,9 @@ impl App {
         events: &BTreeMap<ShipmentId, Vec<&TrackingEvent>>,
         now: Timestamp,
     ) -> AppResult<CaseChanges> {
+        let mut emit = self.emitter(tenant, now).await?;
+        // The statuses before this call, for `shipment.status_changed`.
+        let before: Vec<ShipmentStatus> = tracked.iter().map(|t| t.state.status).collect();
         let ids: Vec<ShipmentId> = tracked
             .iter()
             .filter(|t| t.has_open_cases)
@@ -385,6 +389,12 @@ impl App {
             }
         }
         let existing: HashSet<CaseId> = cases.keys().copied().collect();
+        // As loaded, for the events of the ones that change (only kept when someone listens).
+        let existing_before: HashMap<CaseId, Case> = if emit.listens_to_cases() {
+            cases.clone()
+        } else {
+            HashMap::new()
+        };
         let mut touched_cases: HashSet<CaseId> = HashSet::new();
         let mut new_order: Vec<CaseId> = Vec::new();
         let mut changes = CaseChanges::default();
@@ -541,16 +551,27 @@ impl App {
             .filter_map(|id| cases.get(id).cloned())
             .collect();
         tx.update_cases(&updated).await?;
+        for c in &updated {
+            if let Some(b) = existing_before.get(&c.id) {
+                emit.case_changed(b, c);
+            }
+        }
         let new_cases: Vec<Case> = new_order
             .iter()
             .map(|id| cases.remove(id).expect("new cases are kept"))
             .collect();
         if !new_cases.is_empty() {
             let settings = crate::cases::settings::settings_for(self, tenant).await?;
-            file_new_cases(tx, &settings, tenant, actor, now, new_cases, &mut audit).await?;
+            let filed =
+                file_new_cases(tx, &settings, tenant, actor, now, new_cases, &mut audit).await?;
+            emit.cases_opened(&filed);
         }
         tx.append_timeline(tenant, &timeline).await?;
         tx.append_audit(audit).await?;
+        for (t, b) in tracked.iter().zip(before) {
+            emit.shipment_status(t, b);
+        }
+        self.write_messages(emit, tx).await?;
         Ok(changes)
     }
 

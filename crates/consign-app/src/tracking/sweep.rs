@@ -189,7 +189,7 @@ impl App {
                 SilenceAction::Nothing => {}
             }
         }
-        w.write(&mut *tx).await?;
+        w.write(self, &mut *tx).await?;
         self.commit(tx).await?;
         Ok(w.changes)
     }

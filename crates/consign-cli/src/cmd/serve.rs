@@ -69,6 +69,9 @@ pub async fn serve(
                 .then(|| std::time::Duration::from_secs(cfg.sweep_interval_secs)),
             case_timers_every: (cfg.case_timer_interval_secs > 0)
                 .then(|| std::time::Duration::from_secs(cfg.case_timer_interval_secs)),
+            outbox_idle: cfg
+                .outbox_worker
+                .then(|| std::time::Duration::from_millis(500)),
             ..Default::default()
         },
     );

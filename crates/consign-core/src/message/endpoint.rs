@@ -6,7 +6,7 @@
 use super::outbox::EventType;
 use super::webhook::WebhookSecret;
 use crate::Invalid;
-use crate::ids::TenantId;
+use crate::ids::{CarrierId, TenantId};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -19,6 +19,8 @@ pub struct WebhookEndpoint {
     pub tenant_id: TenantId,
     pub url: String,
     pub description: String,
+    /// A carrier's endpoint: only events about that carrier's shipments and cases.
+    pub carrier: Option<CarrierId>,
     pub events: Vec<EventType>,
     /// Every secret in force, newest first; more than one during a rotation.
     pub secrets: Vec<EndpointSecret>,
@@ -37,8 +39,11 @@ pub struct EndpointSecret {
 }
 
 impl WebhookEndpoint {
-    pub fn wants(&self, event: EventType) -> bool {
-        self.disabled_at.is_none() && self.events.contains(&event)
+    /// Whether this endpoint gets `event` about a subject of `carrier`.
+    pub fn wants(&self, event: EventType, carrier: Option<CarrierId>) -> bool {
+        self.disabled_at.is_none()
+            && self.events.contains(&event)
+            && self.carrier.is_none_or(|own| carrier == Some(own))
     }
 
     /// The secrets that sign a delivery at `now`.

@@ -7,6 +7,8 @@ CREATE TABLE webhook_endpoints (
     id BLOB NOT NULL PRIMARY KEY,
     url TEXT NOT NULL,
     description TEXT NOT NULL,
+    -- A carrier's endpoint receives only the events about that carrier's shipments and cases.
+    carrier_id BLOB,
     -- Event types, space-separated.
     events TEXT NOT NULL,
     secrets_json TEXT NOT NULL,

@@ -4,7 +4,7 @@
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt, RowsAffected};
 use super::{SqlStore, SqlTx, chunk_rows, fetch_row, ots, ous, sized_chunks, ts, us};
 use crate::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter, Result, StoreError};
-use consign_core::ids::{CaseId, TenantId};
+use consign_core::ids::{CarrierId, CaseId, TenantId};
 use consign_core::message::endpoint::{EndpointSecret, WebhookEndpoint};
 use consign_core::message::outbox::{
     DeliveryAttempt, DeliveryState, EventType, OutboxMessage, Transport,
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-const ENDPOINT_COLS: &str = "tenant_id, id, url, description, events, secrets_json, \
+const ENDPOINT_COLS: &str = "tenant_id, id, url, description, carrier_id, events, secrets_json, \
     disabled_at, disabled_reason, created_at, created_by";
 const MESSAGE_COLS: &str = "seq, id, tenant_id, transport, endpoint_id, recipient, kind, \
     dedup_key, ordering_key, subject, body, body_html, case_id, state, attempts, \
@@ -70,6 +70,7 @@ fn endpoint_row<DB: Dialect>(r: &DB::Row) -> Result<WebhookEndpoint> {
         tenant_id: TenantId(r.col("tenant_id")?),
         url: r.col("url")?,
         description: r.col("description")?,
+        carrier: r.col::<Option<Uuid>>("carrier_id")?.map(CarrierId),
         events: events
             .split_whitespace()
             .map(EventType::parse)
@@ -266,8 +267,8 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
     async fn insert_webhook_endpoint(&mut self, e: &WebhookEndpoint) -> Result<()> {
         sqlx::query(
             "INSERT INTO webhook_endpoints (tenant_id, id, url, description, events, \
-             secrets_json, disabled_at, disabled_reason, created_at, created_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)",
+             secrets_json, disabled_at, disabled_reason, created_at, created_by, updated_at, \
+             carrier_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, $11)",
         )
         .arg(e.tenant_id.0)
         .arg(e.id)
@@ -279,6 +280,7 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
         .arg(e.disabled_reason.clone())
         .arg(us(e.created_at))
         .arg(e.created_by.clone())
+        .arg(e.carrier.map(|c| c.0))
         .execute(DB::conn(&mut self.tx))
         .await?;
         Ok(())

@@ -20,6 +20,7 @@ fn endpoint(tenant: TenantId) -> WebhookEndpoint {
         tenant_id: tenant,
         url: "https://hooks.example.com/in".into(),
         description: "ERP".into(),
+        carrier: None,
         events: vec![EventType::CaseOpened, EventType::ShipmentDelivered],
         secrets: vec![EndpointSecret {
             secret: WebhookSecret::from_random([9; 24]),

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod cases;
 pub mod edi;
+pub mod messages;
 pub mod orders;
 pub mod session;
 pub mod shipments;
@@ -27,6 +28,7 @@ pub fn routes() -> ApiRoutes {
         .merge(shipments::routes())
         .merge(tracking::routes())
         .merge(cases::routes())
+        .merge(messages::routes())
         .merge(edi::routes());
     let v1 = ApiRoutes::new()
         .merge(session::routes())

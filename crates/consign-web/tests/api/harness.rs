@@ -2,6 +2,7 @@
 
 use consign_app::App;
 use consign_app::admin::NewToken;
+use consign_app::messages::MessagingConfig;
 use consign_core::access::{Principal, Role};
 use consign_core::party::{Mode, NewCarrier};
 use consign_core::tenant::NewTenant;
@@ -109,13 +110,25 @@ pub async fn spawn_on(
     sqlite_guard: Option<tempfile::TempDir>,
     cfg: WebConfig,
 ) -> TestApp {
+    spawn_messaging_on(store, sqlite_guard, cfg, MessagingConfig::default()).await
+}
+
+/// [`spawn_on`] with the outbox's delivery settings (no delivery worker runs: tests run
+/// delivery rounds themselves, or start the workers).
+pub async fn spawn_messaging_on(
+    store: DynStore,
+    sqlite_guard: Option<tempfile::TempDir>,
+    cfg: WebConfig,
+    messaging: MessagingConfig,
+) -> TestApp {
     let docs = tempfile::tempdir().unwrap();
     let engine = store.engine().name();
     let app = App::new(
         store.clone(),
         Arc::new(SystemClock),
         docs.path().to_path_buf(),
-    );
+    )
+    .with_messaging(messaging);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     // As `serve` runs it: tracking ingests go through the group committer.
