@@ -41,6 +41,8 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
             delays_secs: cfg.outbox_retry_secs.clone(),
         },
         attempt_timeout: std::time::Duration::from_secs(cfg.outbox_timeout_secs),
+        smtp_url: cfg.smtp_url.clone(),
+        email_from: cfg.email_from.clone(),
         ..Default::default()
     });
     Ok(app)

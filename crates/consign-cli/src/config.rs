@@ -48,6 +48,13 @@ pub struct Config {
     pub outbox_timeout_secs: u64,
     /// Run the outbox's delivery worker in `serve`.
     pub outbox_worker: bool,
+    /// Where e-mail goes: `smtp://host:port` (STARTTLS when offered), `smtp://…?tls=required`,
+    /// `smtps://host:465`, with `user:password@` to authenticate. Unset, e-mails wait in the
+    /// outbox as dead letters that say so.
+    #[serde(default)]
+    pub smtp_url: Option<String>,
+    /// The From of tenants that set none in their case settings.
+    pub email_from: String,
 }
 
 impl Default for Config {
@@ -69,6 +76,8 @@ impl Default for Config {
             outbox_retry_secs: consign_core::message::outbox::RetrySchedule::default().delays_secs,
             outbox_timeout_secs: 10,
             outbox_worker: true,
+            smtp_url: None,
+            email_from: "consign@localhost.localdomain".into(),
         }
     }
 }
@@ -110,6 +119,8 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
             "webhooks_allow_private",
             "outbox_timeout_secs",
             "outbox_worker",
+            "smtp_url",
+            "email_from",
         ]))
         .merge(Serialized::defaults(overrides))
         .extract()
@@ -129,6 +140,14 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
     }
     .validate("outbox_retry_secs")
     .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    if let Some(url) = &cfg.smtp_url {
+        // Checked here, so a typo stops the start rather than every e-mail.
+        consign_app::messages::delivery::smtp_transport(url, std::time::Duration::from_secs(1))
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    }
+    let mut bad = consign_core::Invalid::default();
+    consign_core::case::settings::check_address("email_from", &cfg.email_from, &mut bad);
+    anyhow::ensure!(bad.is_empty(), "configuration: {bad}");
     anyhow::ensure!(
         (1..=300).contains(&cfg.outbox_timeout_secs),
         "configuration: outbox_timeout_secs must be 1 to 300, got {}",

@@ -36,6 +36,7 @@ impl Role {
                 OverrideShipments,
                 ManageWebhooks,
                 ManageOutbox,
+                RelayMessages,
             ],
             Role::Supervisor => &[
                 ReadOrders,
@@ -90,6 +91,7 @@ impl Role {
                 PostEdi,
                 PostEvents,
                 ManageWebhooks,
+                RelayMessages,
             ],
         }
     }
@@ -131,10 +133,12 @@ pub enum Capability {
     ManageWebhooks,
     /// Read every message of a tenant's outbox, its dead letters, and retry them by hand.
     ManageOutbox,
+    /// Post inbound replies to cases (a mail relay), matched by their reply token.
+    RelayMessages,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 21] = [
+    pub const ALL: [Capability; 22] = [
         Capability::ReadOrders,
         Capability::WriteOrders,
         Capability::ReadShipments,
@@ -156,6 +160,7 @@ impl Capability {
         Capability::OverrideShipments,
         Capability::ManageWebhooks,
         Capability::ManageOutbox,
+        Capability::RelayMessages,
     ];
 
     pub fn scope_name(self) -> &'static str {
@@ -181,6 +186,7 @@ impl Capability {
             Capability::OverrideShipments => "shipments:override",
             Capability::ManageWebhooks => "webhooks:manage",
             Capability::ManageOutbox => "outbox:manage",
+            Capability::RelayMessages => "messages:relay",
         }
     }
 

@@ -9,6 +9,7 @@
 use crate::Result;
 use async_trait::async_trait;
 use consign_core::ids::{CaseId, TenantId};
+use consign_core::message::Template;
 use consign_core::message::endpoint::WebhookEndpoint;
 use consign_core::message::outbox::{DeliveryAttempt, DeliveryState, OutboxMessage};
 use jiff::Timestamp;
@@ -55,6 +56,8 @@ pub trait MessageStore {
     ) -> Result<Vec<DeliveryAttempt>>;
     /// How many messages are in each state (all tenants), for metrics and benchmarks.
     async fn outbox_counts(&self) -> Result<Vec<(DeliveryState, i64)>>;
+    /// The tenant's own templates (not the product's defaults), by name and language.
+    async fn message_templates(&self, tenant: TenantId) -> Result<Vec<Template>>;
 }
 
 #[async_trait]
@@ -83,6 +86,21 @@ pub trait MessageTx: Send {
     /// dedup key. False when the tenant has no such message or it is pending already.
     async fn requeue_message(&mut self, tenant: TenantId, id: Uuid, now: Timestamp)
     -> Result<bool>;
+    /// Stores a tenant's template, replacing the one of the same name and language.
+    async fn put_template(
+        &mut self,
+        tenant: TenantId,
+        template: &Template,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<()>;
+    /// Removes one; false when the tenant had none of that name and language.
+    async fn delete_template(
+        &mut self,
+        tenant: TenantId,
+        name: &str,
+        language: &str,
+    ) -> Result<bool>;
     /// Dead-letters every pending message of an endpoint (it was disabled); returns how many.
     async fn kill_endpoint_messages(
         &mut self,

@@ -11,6 +11,7 @@ use crate::error::Problem;
 use consign_app::admin::{NewToken, NewUser};
 use consign_app::messages::endpoints::EndpointView;
 use consign_app::messages::outbox::Delivery;
+use consign_app::messages::templates::TemplateView;
 use consign_app::tracking::{CaseChanges, IngestOutcome, ItemOutcome, ItemResult};
 use consign_core::FieldError;
 use consign_core::access::{ApiToken, Role, User};
@@ -18,6 +19,7 @@ use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry, TimelineKind
 use consign_core::edi::{
     InterchangeRecord, NewTradingPartner, OutboundGroup, PartnerKind, SetRecord, TradingPartner,
 };
+use consign_core::message::Template;
 use consign_core::message::outbox::{DeliveryAttempt, DeliveryState, OutboxMessage, Transport};
 use consign_core::order::{
     Address, ChangeKind, ChangeRequest, Channel, CustomerInfo, NewOrder, NewOrderLine, Order,
@@ -102,6 +104,8 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
     DeliveryAttempt,
     DeliveryState,
     Transport,
+    TemplateView,
+    Template,
 )))]
 struct Schemas;
 
@@ -148,6 +152,7 @@ fn written_out() -> Map<String, Value> {
         ("CasePage", "Case"),
         ("EndpointPage", "EndpointView"),
         ("DeliveryPage", "Delivery"),
+        ("TemplatePage", "TemplateView"),
     ] {
         obj.insert(page_name.into(), page(item));
     }
@@ -258,6 +263,7 @@ written_out!(
     CasePage,
     EndpointPage,
     DeliveryPage,
+    TemplatePage,
     AuditPage,
     InterchangeDetail,
     Tender,

@@ -46,8 +46,15 @@ fn refusal(r: Refusal) -> AppError {
 /// Which capability an action needs of `p`, given the case.
 fn check_may(p: &Principal, case: &Case, action: &CaseAction) -> AppResult<()> {
     match action {
-        // Clients and carriers answer; the answer is theirs to give on what is theirs.
-        CaseAction::Answer { .. } => require(p, Capability::AnswerCases),
+        // Clients and carriers answer; the answer is theirs to give on what is theirs. An agent
+        // records a reply that came by phone; a mail relay posts e-mailed ones.
+        CaseAction::Answer { .. } => {
+            if p.can(Capability::WorkCases) || p.can(Capability::RelayMessages) {
+                Ok(())
+            } else {
+                require(p, Capability::AnswerCases)
+            }
+        }
         // Taking an unassigned case, or giving one's own away, is an agent's; moving someone
         // else's case is a supervisor's.
         CaseAction::Assign { assignee, .. } => {
@@ -236,7 +243,25 @@ impl App {
         action: CaseAction,
         if_match: Option<i64>,
     ) -> AppResult<(Case, Vec<TimelineEntry>)> {
-        require(p, Capability::ReadCases)?;
+        self.act_with_messages(p, tenant, id, action, if_match, Vec::new())
+            .await
+    }
+
+    /// [`act_on_case`](Self::act_on_case), with messages the action sends written into its
+    /// transaction (an e-mail on the case: no timeline entry without its message, and no
+    /// message without its entry).
+    pub(crate) async fn act_with_messages(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: CaseId,
+        action: CaseAction,
+        if_match: Option<i64>,
+        messages: Vec<consign_core::message::outbox::OutboxMessage>,
+    ) -> AppResult<(Case, Vec<TimelineEntry>)> {
+        if !p.can(Capability::RelayMessages) {
+            require(p, Capability::ReadCases)?;
+        }
         let settings = settings_for(self, tenant.id).await?;
         self.validate_assignment(&action).await?;
         let now = self.now();
@@ -303,7 +328,13 @@ impl App {
                 ),
                 other => other,
             })?;
+        if !messages.is_empty() {
+            tx.enqueue(&messages).await?;
+        }
         self.commit(tx).await?;
+        if !messages.is_empty() {
+            self.messaging.wake.notify_one();
+        }
         let timeline = self.store.case_timeline(tenant.id, id).await?;
         Ok((case, super::visible_timeline(p, timeline)))
     }

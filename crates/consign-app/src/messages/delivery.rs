@@ -75,6 +75,81 @@ pub(crate) fn http_client(cfg: &MessagingConfig) -> reqwest::Client {
         .expect("the webhook HTTP client's settings are valid")
 }
 
+/// The SMTP transport a URL names (checked by the configuration loader with this too).
+pub fn smtp_transport(
+    url: &str,
+    timeout: std::time::Duration,
+) -> Result<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>, String> {
+    let builder = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+        .map_err(|e| format!("smtp_url: {e}"))?;
+    Ok(builder.timeout(Some(timeout)).build())
+}
+
+/// One attempt at one e-mail: the message written with its Message-ID (the dedup key, the
+/// same on every retry), From, Reply-To and a text and an HTML part.
+async fn send_email(
+    smtp: &lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    m: &OutboxMessage,
+) -> Outcome {
+    use lettre::AsyncTransport;
+    use lettre::message::{Mailbox, MultiPart, header::ContentType};
+    let refuse = |error: String| Outcome::Refused {
+        status: None,
+        error,
+        disable_endpoint: false,
+    };
+    let parse = |what: &str, a: &str| {
+        a.parse::<Mailbox>()
+            .map_err(|e| format!("{what} '{a}' is not an address: {e}"))
+    };
+    let from = match parse("From", m.sender.as_deref().unwrap_or_default()) {
+        Ok(f) => f,
+        Err(e) => return refuse(e),
+    };
+    let to = match parse("To", &m.recipient) {
+        Ok(t) => t,
+        Err(e) => return refuse(e),
+    };
+    let mut b = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(m.subject.clone())
+        .message_id(Some(m.dedup_key.clone()));
+    if let Some(r) = &m.reply_to {
+        match parse("Reply-To", r) {
+            Ok(r) => b = b.reply_to(r),
+            Err(e) => return refuse(e),
+        }
+    }
+    let built = match &m.body_html {
+        Some(html) => b.multipart(MultiPart::alternative_plain_html(
+            m.body.clone(),
+            html.clone(),
+        )),
+        None => b.header(ContentType::TEXT_PLAIN).body(m.body.clone()),
+    };
+    let email = match built {
+        Ok(e) => e,
+        Err(e) => return refuse(format!("the e-mail cannot be written: {e}")),
+    };
+    match smtp.send(email).await {
+        Ok(r) => Outcome::Delivered {
+            status: Some(u16::from(r.code())),
+        },
+        // 5xx: the server refuses this message for good; anything else may pass later.
+        Err(e) if e.is_permanent() => Outcome::Refused {
+            status: e.status().map(u16::from),
+            error: format!("the SMTP server refused it: {e}"),
+            disable_endpoint: false,
+        },
+        Err(e) => Outcome::Failed {
+            status: e.status().map(u16::from),
+            error: format!("SMTP: {e}"),
+            retry_after: None,
+        },
+    }
+}
+
 /// The most of a receiver's answer that is read (and then dropped): enough to reuse the
 /// connection after a short answer, never a receiver's whole stream.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -192,6 +267,7 @@ impl App {
             let (http, endpoints, gate) =
                 (self.messaging.http.clone(), endpoints.clone(), gate.clone());
             let allow = cfg.allow_private_targets;
+            let smtp = self.messaging.smtp.clone();
             let clock = self.clock.clone();
             tasks.spawn(async move {
                 let _permit = gate
@@ -211,10 +287,13 @@ impl App {
                         error: "the endpoint is disabled or gone".into(),
                         disable_endpoint: false,
                     },
-                    (Transport::Email, _) => Outcome::Refused {
-                        status: None,
-                        error: "no e-mail transport is configured".into(),
-                        disable_endpoint: false,
+                    (Transport::Email, _) => match &smtp {
+                        Some(smtp) => send_email(smtp, &m).await,
+                        None => Outcome::Refused {
+                            status: None,
+                            error: "no SMTP server is configured (smtp_url)".into(),
+                            disable_endpoint: false,
+                        },
                     },
                 };
                 (m, at, started.elapsed(), outcome)

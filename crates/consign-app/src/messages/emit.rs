@@ -77,6 +77,8 @@ impl Emitter {
                 kind: event.as_str().to_string(),
                 dedup_key: format!("msg_{}", id.simple()),
                 ordering_key: format!("{}|{subject}", e.id),
+                sender: None,
+                reply_to: None,
                 subject: String::new(),
                 body: body.clone(),
                 body_html: None,

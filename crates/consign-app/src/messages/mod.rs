@@ -15,6 +15,8 @@ pub mod delivery;
 pub mod emit;
 pub mod endpoints;
 pub mod outbox;
+pub mod send;
+pub mod templates;
 
 use consign_core::ids::TenantId;
 use consign_core::message::endpoint::WebhookEndpoint;
@@ -39,6 +41,12 @@ pub struct MessagingConfig {
     /// Messages claimed per round, and how many are in flight at once.
     pub batch: u32,
     pub concurrency: usize,
+    /// Where e-mail goes: `smtp://host:port` (STARTTLS when offered), `smtp://…?tls=required`,
+    /// `smtps://host:465`, with `user:password@` for authentication; `None` keeps e-mails in
+    /// the outbox as dead letters that say so.
+    pub smtp_url: Option<String>,
+    /// The From of tenants that set none.
+    pub email_from: String,
 }
 
 impl Default for MessagingConfig {
@@ -50,6 +58,8 @@ impl Default for MessagingConfig {
             lease: Duration::from_secs(60),
             batch: 400,
             concurrency: 64,
+            smtp_url: None,
+            email_from: "consign@localhost.localdomain".into(),
         }
     }
 }
@@ -65,6 +75,8 @@ type Subscribed = (Instant, Arc<Vec<WebhookEndpoint>>);
 pub struct Messaging {
     pub config: MessagingConfig,
     pub(crate) http: reqwest::Client,
+    /// `None` when no SMTP server is configured.
+    pub(crate) smtp: Option<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>>,
     /// Wakes the delivery worker when a message was enqueued.
     pub(crate) wake: tokio::sync::Notify,
     subscriptions: Mutex<HashMap<TenantId, Subscribed>>,
@@ -72,10 +84,23 @@ pub struct Messaging {
 
 impl Messaging {
     pub fn new(config: MessagingConfig) -> Self {
+        // One crypto provider for every TLS connection the process makes (webhooks, SMTP);
+        // a second call finds it installed.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = delivery::http_client(&config);
+        let smtp = config.smtp_url.as_deref().and_then(|url| {
+            match delivery::smtp_transport(url, config.attempt_timeout) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    tracing::error!(error = %e, "the SMTP URL is unusable; e-mails stay in the outbox");
+                    None
+                }
+            }
+        });
         Messaging {
             config,
             http,
+            smtp,
             wake: tokio::sync::Notify::new(),
             subscriptions: Mutex::new(HashMap::new()),
         }

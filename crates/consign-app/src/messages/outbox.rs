@@ -123,6 +123,28 @@ impl App {
         Ok(self.with_attempts(tenant, vec![m]).await?.remove(0))
     }
 
+    /// The messages sent on a case, newest first, for whoever may read the case.
+    pub async fn case_messages(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: consign_core::ids::CaseId,
+    ) -> AppResult<Vec<Delivery>> {
+        self.get_case(p, tenant, id).await?;
+        let messages = self
+            .store
+            .outbox_messages(
+                tenant.id,
+                &OutboxFilter {
+                    case: Some(id),
+                    limit: 500,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        self.with_attempts(tenant, messages).await
+    }
+
     /// An endpoint's delivery log, newest first.
     pub async fn endpoint_deliveries(
         &self,

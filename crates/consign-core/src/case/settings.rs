@@ -27,6 +27,9 @@ pub struct CaseSettings {
     /// Days a resolved case waits for a reopening before it closes (SPEC §4: 7).
     #[serde(default = "seven")]
     pub close_after_days: u32,
+    /// How the tenant's e-mails go out.
+    #[serde(default)]
+    pub email: EmailSettings,
 }
 
 impl Default for CaseSettings {
@@ -36,7 +39,57 @@ impl Default for CaseSettings {
             calendars: BTreeMap::new(),
             policies: PolicySet::default(),
             close_after_days: seven(),
+            email: EmailSettings::default(),
         }
+    }
+}
+
+/// A tenant's e-mail identity: the From its customers see (the installation's when unset),
+/// the domain replies go to (`reply+<token>@domain`, which the mail relay posts back), and
+/// the language its messages are written in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub reply_domain: Option<String>,
+    #[serde(default = "english")]
+    pub language: String,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        EmailSettings {
+            from: None,
+            reply_domain: None,
+            language: english(),
+        }
+    }
+}
+
+fn english() -> String {
+    "en".into()
+}
+
+/// A plain `local@domain` address (display names are added when a message is written).
+pub fn check_address(field: &str, a: &str, bad: &mut Invalid) {
+    let ok = a.len() <= 254
+        && a.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty()
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && !a
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+        });
+    if !ok {
+        bad.push(
+            field,
+            format!("'{a}' is not an e-mail address (local@domain)"),
+        );
     }
 }
 
@@ -65,6 +118,14 @@ impl CaseSettings {
         let names: Vec<String> = self.calendars.keys().cloned().collect();
         if let Err(e) = self.policies.validate(&names) {
             bad.extend(e.prefixed("policies"));
+        }
+        if let Some(f) = &self.email.from {
+            check_address("email.from", f, &mut bad);
+        }
+        if let Some(d) = &self.email.reply_domain
+            && (d.is_empty() || !d.contains('.') || d.contains('@') || d.contains(' '))
+        {
+            bad.push("email.reply_domain", format!("'{d}' is not a domain name"));
         }
         if !(1..=365).contains(&self.close_after_days) {
             bad.push(

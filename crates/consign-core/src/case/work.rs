@@ -27,9 +27,16 @@ pub enum CaseAction {
         text: String,
         visibility: Visibility,
     },
-    /// A reply by the client or the carrier the case is addressed to.
+    /// A reply by the client or the carrier the case is addressed to, or by the customer
+    /// (through the mail relay): a case waiting on someone is open again, so its clocks run.
     Answer {
         text: String,
+    },
+    /// A message the provider sends (an e-mail through the outbox): `summary` is what the
+    /// timeline shows (recipient and subject); it is an external update and a first
+    /// response when a person sends it.
+    SendMessage {
+        summary: String,
     },
     Resolve {
         code: ResolutionCode,
@@ -55,6 +62,7 @@ impl CaseAction {
             CaseAction::ChangeStatus { .. } => "change_status",
             CaseAction::Note { .. } => "note",
             CaseAction::Answer { .. } => "answer",
+            CaseAction::SendMessage { .. } => "send_message",
             CaseAction::Resolve { .. } => "resolve",
             CaseAction::Reopen { .. } => "reopen",
             CaseAction::Close => "close",
@@ -244,6 +252,23 @@ pub fn decide(
             }
             let t = text("text", t)?;
             out.push(entry(TimelineKind::MessageIn, t));
+            if c.status.is_waiting() {
+                out.push(status_entry(c.status, CaseStatus::Open));
+                c.status = CaseStatus::Open;
+            }
+        }
+        CaseAction::SendMessage { summary } => {
+            if !c.status.is_open() {
+                return Err(transition(case, "send a message (it is not open)"));
+            }
+            let summary = text("summary", summary)?;
+            out.push(entry(TimelineKind::MessageOut, summary).visible(Visibility::External));
+            if actor != "system" {
+                if c.first_response_at.is_none() {
+                    c.first_response_at = Some(now);
+                }
+                take(&mut c, &mut out);
+            }
         }
         CaseAction::Resolve {
             code,

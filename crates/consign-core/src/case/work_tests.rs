@@ -226,3 +226,69 @@ fn assignment_records_team_and_assignee_changes() {
     assert_eq!(s.entries[0].before.as_deref(), Some("medium"));
     assert_eq!(s.case.severity, Severity::Critical);
 }
+
+#[test]
+fn a_message_sent_by_a_person_is_a_first_response_and_a_reply_ends_the_wait() {
+    let c = sample();
+    let sent = run(
+        &c,
+        CaseAction::SendMessage {
+            summary: "email to ann@example.com: Your delivery is delayed".into(),
+        },
+    );
+    assert_eq!(
+        kinds(&sent),
+        vec![TimelineKind::MessageOut, TimelineKind::StatusChanged]
+    );
+    assert_eq!(sent.entries[0].visibility, Visibility::External);
+    assert_eq!(
+        sent.case.first_response_at,
+        Some(at("2026-03-02T09:00:00Z"))
+    );
+    // Sent by the system (a proactive notice): not a first response, the case stays new.
+    let notice = decide(
+        &c,
+        &CaseAction::SendMessage {
+            summary: "email to ann@example.com: notice".into(),
+        },
+        "system",
+        at("2026-03-02T09:00:00Z"),
+    )
+    .unwrap();
+    assert_eq!(notice.case.status, CaseStatus::New);
+    assert_eq!(notice.case.first_response_at, None);
+    // Waiting on the customer, a reply opens the case again (its clock runs again).
+    let waiting = run(
+        &sent.case,
+        CaseAction::ChangeStatus {
+            to: CaseStatus::WaitingCustomer,
+        },
+    );
+    let reply = run(
+        &waiting.case,
+        CaseAction::Answer {
+            text: "Leave it with the neighbour".into(),
+        },
+    );
+    assert_eq!(
+        kinds(&reply),
+        vec![TimelineKind::MessageIn, TimelineKind::StatusChanged]
+    );
+    assert_eq!(reply.case.status, CaseStatus::Open);
+    let resolved = run(
+        &reply.case,
+        CaseAction::Resolve {
+            code: ResolutionCode::CustomerInformed,
+            condition_ended_at: None,
+        },
+    );
+    let refused = decide(
+        &resolved.case,
+        &CaseAction::SendMessage {
+            summary: "x".into(),
+        },
+        AGENT,
+        at("2026-03-02T10:00:00Z"),
+    );
+    assert!(matches!(refused, Err(Refusal::Transition { .. })));
+}

@@ -68,6 +68,10 @@ pub struct OutboxMessage {
     /// Messages with the same key for the same endpoint are delivered in the order they
     /// were written (`shipment:<id>`, `case:<id>`).
     pub ordering_key: String,
+    /// E-mail: the From and Reply-To addresses (the tenant's, and the reply address that
+    /// carries the case's token).
+    pub sender: Option<String>,
+    pub reply_to: Option<String>,
     /// E-mail subject (empty for webhooks).
     pub subject: String,
     /// The webhook's JSON body, or the e-mail's text body.

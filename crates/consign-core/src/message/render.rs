@@ -36,7 +36,8 @@ pub const TESTS: &[&str] = &["defined", "undefined", "none"];
 const FUEL: u64 = 200_000;
 
 /// A message ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rendered {
     /// One line (line breaks from values become spaces); `None` for text messages.
     pub subject: Option<String>,
@@ -164,6 +165,12 @@ fn tidy(text: &str) -> String {
 /// The text body as HTML: blank lines separate paragraphs, other line breaks become `<br>`,
 /// and every character that means something in HTML is escaped, whether it came from a value
 /// (a customer named `<script>`) or from the template's own text (`< 5 kg`).
+/// A plain-text body as the HTML fragment an e-mail's HTML part carries (escaped, paragraphs
+/// and line breaks kept): for free text an agent writes.
+pub fn html_of_text(text: &str) -> String {
+    to_html(text)
+}
+
 fn to_html(text: &str) -> String {
     text.split("\n\n")
         .map(|paragraph| {

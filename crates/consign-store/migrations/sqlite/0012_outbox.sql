@@ -34,6 +34,8 @@ CREATE TABLE outbox (
     kind TEXT NOT NULL,
     dedup_key TEXT NOT NULL,
     ordering_key TEXT NOT NULL,
+    sender TEXT,
+    reply_to TEXT,
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
     body_html TEXT,
@@ -62,4 +64,20 @@ CREATE TABLE outbox_attempts (
     error TEXT,
     duration_ms INTEGER NOT NULL,
     PRIMARY KEY (message_id, attempt)
+);
+
+-- A tenant's own message templates (the product's defaults are in the binary); one per name
+-- and language, checked when saved.
+CREATE TABLE message_templates (
+    tenant_id BLOB NOT NULL REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    case_type TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    subject TEXT,
+    body TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, name, language)
 );

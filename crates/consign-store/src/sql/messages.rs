@@ -10,6 +10,7 @@ use consign_core::message::outbox::{
     DeliveryAttempt, DeliveryState, EventType, OutboxMessage, Transport,
 };
 use consign_core::message::webhook::WebhookSecret;
+use consign_core::message::{Audience, Channel, Template};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
@@ -18,8 +19,8 @@ use uuid::Uuid;
 const ENDPOINT_COLS: &str = "tenant_id, id, url, description, carrier_id, events, secrets_json, \
     disabled_at, disabled_reason, created_at, created_by";
 const MESSAGE_COLS: &str = "seq, id, tenant_id, transport, endpoint_id, recipient, kind, \
-    dedup_key, ordering_key, subject, body, body_html, case_id, state, attempts, \
-    next_attempt_at, last_error, last_status, created_at, delivered_at";
+    dedup_key, ordering_key, sender, reply_to, subject, body, body_html, case_id, state, \
+    attempts, next_attempt_at, last_error, last_status, created_at, delivered_at";
 
 /// A secret as stored in `secrets_json`.
 #[derive(Serialize, Deserialize)]
@@ -106,6 +107,8 @@ fn message_row<DB: Dialect>(r: &DB::Row) -> Result<OutboxMessage> {
         kind: r.col("kind")?,
         dedup_key: r.col("dedup_key")?,
         ordering_key: r.col("ordering_key")?,
+        sender: r.col("sender")?,
+        reply_to: r.col("reply_to")?,
         subject: r.col("subject")?,
         body: r.col("body")?,
         body_html: r.col("body_html")?,
@@ -246,6 +249,33 @@ impl<DB: Dialect> MessageStore for SqlStore<DB> {
         Ok(out)
     }
 
+    async fn message_templates(&self, tenant: TenantId) -> Result<Vec<Template>> {
+        let rows = sqlx::query(
+            "SELECT name, language, case_type, audience, channel, subject, body \
+             FROM message_templates WHERE tenant_id = $1 ORDER BY name, language",
+        )
+        .arg(tenant.0)
+        .fetch_all(DB::pool(&self.read))
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let audience: String = r.col("audience")?;
+                let channel: String = r.col("channel")?;
+                Ok(Template {
+                    name: r.col("name")?,
+                    language: r.col("language")?,
+                    case_type: r.col("case_type")?,
+                    audience: Audience::parse(&audience)
+                        .map_err(|e| corrupt("message_templates.audience", e))?,
+                    channel: Channel::parse(&channel)
+                        .map_err(|e| corrupt("message_templates.channel", e))?,
+                    subject: r.col("subject")?,
+                    body: r.col("body")?,
+                })
+            })
+            .collect()
+    }
+
     async fn outbox_counts(&self) -> Result<Vec<(DeliveryState, i64)>> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
             .fetch_all(DB::pool(&self.read))
@@ -307,11 +337,12 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
     }
 
     async fn enqueue(&mut self, messages: &[OutboxMessage]) -> Result<()> {
-        for chunk in messages.chunks(chunk_rows(19)) {
+        for chunk in messages.chunks(chunk_rows(21)) {
             let mut qb = QueryBuilder::<DB>::new(
                 "INSERT INTO outbox (id, tenant_id, transport, endpoint_id, recipient, kind, \
-                 dedup_key, ordering_key, subject, body, body_html, case_id, state, attempts, \
-                 next_attempt_at, last_error, last_status, created_at, delivered_at) ",
+                 dedup_key, ordering_key, sender, reply_to, subject, body, body_html, case_id, \
+                 state, attempts, next_attempt_at, last_error, last_status, created_at, \
+                 delivered_at) ",
             );
             qb.push_values(chunk, |mut b, m| {
                 b.push_arg(m.id)
@@ -322,6 +353,8 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
                     .push_arg(m.kind.clone())
                     .push_arg(m.dedup_key.clone())
                     .push_arg(m.ordering_key.clone())
+                    .push_arg(m.sender.clone())
+                    .push_arg(m.reply_to.clone())
                     .push_arg(m.subject.clone())
                     .push_arg(m.body.clone())
                     .push_arg(m.body_html.clone())
@@ -431,6 +464,53 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
         .arg(tenant.0)
         .arg(id)
         .arg(us(now))
+        .execute(DB::conn(&mut self.tx))
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn put_template(
+        &mut self,
+        tenant: TenantId,
+        t: &Template,
+        at: Timestamp,
+        by: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO message_templates (tenant_id, name, language, case_type, audience, \
+             channel, subject, body, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (tenant_id, name, language) DO UPDATE SET case_type = excluded.case_type, \
+             audience = excluded.audience, channel = excluded.channel, subject = excluded.subject, \
+             body = excluded.body, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .arg(tenant.0)
+        .arg(t.name.clone())
+        .arg(t.language.clone())
+        .arg(t.case_type.clone())
+        .arg(t.audience.as_str())
+        .arg(t.channel.as_str())
+        .arg(t.subject.clone())
+        .arg(t.body.clone())
+        .arg(us(at))
+        .arg(by.to_string())
+        .execute(DB::conn(&mut self.tx))
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_template(
+        &mut self,
+        tenant: TenantId,
+        name: &str,
+        language: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM message_templates WHERE tenant_id = $1 AND name = $2 AND language = $3",
+        )
+        .arg(tenant.0)
+        .arg(name.to_string())
+        .arg(language.to_string())
         .execute(DB::conn(&mut self.tx))
         .await?;
         Ok(done.rows_affected() == 1)

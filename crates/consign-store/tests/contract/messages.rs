@@ -45,6 +45,8 @@ fn message(tenant: TenantId, endpoint: Uuid, key: &str, n: u32) -> OutboxMessage
         kind: "case.opened".into(),
         dedup_key: format!("msg_{}", id.simple()),
         ordering_key: format!("{endpoint}|{key}"),
+        sender: None,
+        reply_to: None,
         subject: String::new(),
         body: format!("{{\"n\":{n}}}"),
         body_html: None,
@@ -278,5 +280,52 @@ async fn concurrent_claimers_never_take_one_message_twice() {
             (300, 300),
             "every message claimed exactly once"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_template_replaces_its_name_and_language_only() {
+    use consign_core::message::{Audience, Channel, Template};
+    for (store, _dir) in engines().await {
+        let t = seed_tenant(&store, "acme").await;
+        let other = seed_tenant(&store, "other").await;
+        let mut tpl = Template {
+            name: "delay_notice".into(),
+            case_type: "delay_risk".into(),
+            audience: Audience::Customer,
+            channel: Channel::Email,
+            language: "en".into(),
+            subject: Some("Your delivery {{ shipment.number }}".into()),
+            body: "Hello".into(),
+        };
+        let de = Template {
+            language: "de".into(),
+            body: "Hallo".into(),
+            ..tpl.clone()
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.put_template(t.id, &tpl, now(), "user:x").await.unwrap();
+        tx.put_template(t.id, &de, now(), "user:x").await.unwrap();
+        tpl.body = "Hello again".into();
+        tx.put_template(t.id, &tpl, now(), "user:x").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.message_templates(t.id).await.unwrap(),
+            vec![de.clone(), tpl.clone()]
+        );
+        assert!(store.message_templates(other.id).await.unwrap().is_empty());
+        let mut tx = store.begin().await.unwrap();
+        assert!(
+            tx.delete_template(t.id, "delay_notice", "de")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !tx.delete_template(t.id, "delay_notice", "de")
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(store.message_templates(t.id).await.unwrap(), vec![tpl]);
     }
 }

@@ -172,7 +172,7 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    async fn of(
+    pub(crate) async fn of(
         st: &AppState,
         p: &consign_core::access::Principal,
         t: &consign_core::tenant::Tenant,
@@ -189,7 +189,7 @@ impl CaseView {
 }
 
 /// The case's version as an entity tag: what `If-Match` names.
-fn with_etag(version: i64, body: impl IntoResponse) -> Response {
+pub(crate) fn with_etag(version: i64, body: impl IntoResponse) -> Response {
     let mut res = body.into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         res.headers_mut().insert(header::ETAG, v);
@@ -197,7 +197,7 @@ fn with_etag(version: i64, body: impl IntoResponse) -> Response {
     res
 }
 
-fn case_id(id: &str) -> ApiResult<CaseId> {
+pub(crate) fn case_id(id: &str) -> ApiResult<CaseId> {
     id.parse()
         .map_err(|_| ApiError::not_found(&format!("case {id}")))
 }
@@ -379,7 +379,7 @@ impl From<ActionRequest> for CaseAction {
 }
 
 /// `If-Match: "7"` (or `W/"7"`, or a bare `7`): the version the action was decided on.
-fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(v) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Handlers only translate: HTTP in, a use case call, HTTP out.
 
 pub mod admin;
+pub mod case_messages;
 pub mod cases;
 pub mod edi;
 pub mod messages;
@@ -29,6 +30,7 @@ pub fn routes() -> ApiRoutes {
         .merge(tracking::routes())
         .merge(cases::routes())
         .merge(messages::routes())
+        .merge(case_messages::routes())
         .merge(edi::routes());
     let v1 = ApiRoutes::new()
         .merge(session::routes())

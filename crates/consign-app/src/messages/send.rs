@@ -1,0 +1,346 @@
+//! Messages on a case: an agent sends a templated or free-text e-mail to the customer, the
+//! client or the carrier (a `message_out` entry and an outbox message, in one transaction);
+//! replies come back as `message_in` — posted on the case, or e-mailed to its reply address
+//! and handed over by a mail relay, which finds the case by the reply token.
+
+use crate::{App, AppError, AppResult, require};
+use consign_core::Invalid;
+use consign_core::access::{Capability, Principal};
+use consign_core::case::settings::check_address;
+use consign_core::case::work::CaseAction;
+use consign_core::case::{Case, TimelineEntry};
+use consign_core::ids::CaseId;
+use consign_core::message::outbox::{DeliveryState, OutboxMessage, Transport};
+use consign_core::message::{Audience, Channel, Template, defaults, pick, render};
+use consign_core::tenant::Tenant;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What an agent sends.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OutgoingMessage {
+    /// `customer`, `client` or `carrier`.
+    pub to: String,
+    /// A template's name (the tenant's own or a default, e.g. `delay_notice`); or give
+    /// `subject` and `body` as free text.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// The template's language (default: the tenant's).
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The recipient's address; for the customer, the order's e-mail when left out.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A reply to a case.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InboundMessage {
+    /// Who wrote it (an address or a name).
+    pub from: String,
+    pub text: String,
+}
+
+/// An e-mail a mail relay received at a reply address.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InboundEmail {
+    /// The address it was sent to (`reply+<token>@…`).
+    pub to: String,
+    pub from: String,
+    #[serde(default)]
+    pub subject: String,
+    pub text: String,
+}
+
+/// The case a reply address or subject names: `reply+<32 hex>@…`, or `[CASE-000042]`.
+fn reply_token(to: &str) -> Option<CaseId> {
+    let at = to.find("reply+")? + "reply+".len();
+    let hex: String = to[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    (hex.len() == 32)
+        .then(|| Uuid::parse_str(&hex).ok())
+        .flatten()
+        .map(CaseId)
+}
+
+fn case_number_in(subject: &str) -> Option<String> {
+    let start = subject.find("[CASE-")? + 1;
+    let rest = &subject[start..];
+    let end = rest.find(']')?;
+    let n = &rest[..end];
+    (n.len() > 5 && n[5..].chars().all(|c| c.is_ascii_digit())).then(|| n.to_string())
+}
+
+impl App {
+    /// Sends an e-mail on a case (see the module's documentation); answers the case, its
+    /// timeline and the message as queued.
+    pub async fn send_case_message(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: CaseId,
+        msg: OutgoingMessage,
+        if_match: Option<i64>,
+    ) -> AppResult<(Case, Vec<TimelineEntry>, OutboxMessage)> {
+        require(p, Capability::WorkCases)?;
+        let audience = Audience::parse(&msg.to).map_err(|e| Invalid::one("to", e))?;
+        let settings = crate::cases::settings::settings_for(self, tenant.id).await?;
+        let email = &settings.settings.email;
+        let (case, _) = self.get_case(p, tenant, id).await?;
+        let ctx0 = self.message_context(p, tenant, &case, None).await?;
+        let address = match (&msg.address, audience) {
+            (Some(a), _) => a.trim().to_string(),
+            (None, Audience::Customer) => {
+                match ctx0.order.as_ref().and_then(|o| o.customer_email.clone()) {
+                    Some(a) => a,
+                    None => {
+                        return Err(Invalid::one(
+                        "address",
+                        format!(
+                            "no e-mail address is on file for the customer of case {}; give `address`",
+                            case.number
+                        ),
+                    )
+                    .into());
+                    }
+                }
+            }
+            (None, _) => {
+                return Err(Invalid::one(
+                    "address",
+                    format!("give the {} contact's `address`", audience.as_str()),
+                )
+                .into());
+            }
+        };
+        let mut bad = Invalid::default();
+        check_address("address", &address, &mut bad);
+        if !bad.is_empty() {
+            return Err(bad.into());
+        }
+        let reply_to = email
+            .reply_domain
+            .as_ref()
+            .map(|d| format!("reply+{}@{d}", case.id.0.simple()));
+        let ctx = self
+            .message_context(p, tenant, &case, reply_to.as_deref())
+            .await?;
+        let language = msg
+            .language
+            .clone()
+            .unwrap_or_else(|| email.language.clone());
+        let (name, subject, text, html) = match (&msg.template, &msg.subject, &msg.body) {
+            (Some(name), None, None) => {
+                let own = self.store.message_templates(tenant.id).await?;
+                let named: Vec<Template> = own
+                    .iter()
+                    .chain(defaults())
+                    .filter(|t| &t.name == name && t.channel == Channel::Email)
+                    .cloned()
+                    .collect();
+                let t = pick(
+                    &named,
+                    &[],
+                    &case.case_type,
+                    audience,
+                    Channel::Email,
+                    &language,
+                )
+                .or_else(|| named.first())
+                .ok_or_else(|| {
+                    Invalid::one(
+                        "template",
+                        format!("no e-mail template named '{name}' (see GET …/message-templates)"),
+                    )
+                })?
+                .clone();
+                let r = render(&t, &ctx).map_err(|e| Invalid::one(e.field, e.reason))?;
+                (
+                    t.name.clone(),
+                    r.subject.unwrap_or_default(),
+                    r.body_text,
+                    r.body_html,
+                )
+            }
+            (None, Some(s), Some(b)) => {
+                let (s, b) = (s.trim(), b.trim());
+                let mut bad = Invalid::default();
+                if s.is_empty() || s.chars().count() > 200 || s.contains(['\r', '\n']) {
+                    bad.push("subject", "1 to 200 characters on one line");
+                }
+                if b.is_empty() || b.chars().count() > 20_000 {
+                    bad.push("body", "1 to 20,000 characters");
+                }
+                if !bad.is_empty() {
+                    return Err(bad.into());
+                }
+                (
+                    "message".to_string(),
+                    s.to_string(),
+                    b.to_string(),
+                    Some(consign_core::message::render::html_of_text(b)),
+                )
+            }
+            _ => {
+                return Err(Invalid::one(
+                    "template",
+                    "give either `template`, or `subject` and `body` (free text)",
+                )
+                .into());
+            }
+        };
+        // The case number in the subject lets a reply find its case even when a mail client
+        // drops the reply address.
+        let subject = if subject.contains(&case.number) {
+            subject
+        } else {
+            format!("{subject} [{}]", case.number)
+        };
+        let now = self.now();
+        let mid = Uuid::now_v7();
+        let sender = email
+            .from
+            .clone()
+            .unwrap_or_else(|| self.messaging.config.email_from.clone());
+        let domain = sender
+            .rsplit('@')
+            .next()
+            .unwrap_or("consign.invalid")
+            .to_string();
+        let message = OutboxMessage {
+            id: mid,
+            tenant_id: tenant.id,
+            transport: Transport::Email,
+            endpoint_id: None,
+            recipient: address.clone(),
+            kind: name,
+            dedup_key: format!("<{}@{domain}>", mid.simple()),
+            ordering_key: format!("email:{address}|case:{}", case.id),
+            sender: Some(sender),
+            reply_to,
+            subject: subject.clone(),
+            body: text,
+            body_html: html,
+            case_id: Some(case.id),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            last_status: None,
+            created_at: now,
+            delivered_at: None,
+        };
+        let (case, timeline) = self
+            .act_with_messages(
+                p,
+                tenant,
+                id,
+                CaseAction::SendMessage {
+                    summary: format!("e-mail to {address} ({}): {subject}", audience.as_str()),
+                },
+                if_match,
+                vec![message.clone()],
+            )
+            .await?;
+        Ok((case, timeline, message))
+    }
+
+    /// A reply posted on the case (by the client or carrier it is addressed to, an agent
+    /// recording a phone call, or the mail relay).
+    pub async fn receive_case_message(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: CaseId,
+        msg: InboundMessage,
+    ) -> AppResult<(Case, Vec<TimelineEntry>)> {
+        let from = msg.from.trim();
+        if from.is_empty() || from.chars().count() > 254 {
+            return Err(Invalid::one("from", "1 to 254 characters").into());
+        }
+        self.act_on_case(
+            p,
+            tenant,
+            id,
+            CaseAction::Answer {
+                text: format!("from {from}: {}", msg.text.trim()),
+            },
+            None,
+        )
+        .await
+    }
+
+    /// An e-mail the mail relay received: matched to its case by the reply token in the
+    /// address, else by the case number in the subject, within the tenant only.
+    pub async fn receive_email(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        mail: InboundEmail,
+    ) -> AppResult<(Case, Vec<TimelineEntry>)> {
+        require(p, Capability::RelayMessages)?;
+        let case = match reply_token(&mail.to) {
+            Some(id) => self.store.case(tenant.id, id).await?,
+            None => match case_number_in(&mail.subject) {
+                Some(n) => self.store.case_by_number(tenant.id, &n).await?,
+                None => {
+                    return Err(Invalid::one(
+                        "to",
+                        "no reply token (reply+<token>@…) in the address and no [CASE-…] in the subject",
+                    )
+                    .into());
+                }
+            },
+        };
+        let case = case.ok_or_else(|| AppError::NotFound("the case this reply answers".into()))?;
+        let text = if mail.subject.trim().is_empty() {
+            mail.text
+        } else {
+            format!("{}\n\n{}", mail.subject.trim(), mail.text.trim())
+        };
+        self.receive_case_message(
+            p,
+            tenant,
+            case.id,
+            InboundMessage {
+                from: mail.from,
+                text,
+            },
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_find_their_case_by_token_or_number() {
+        let id = Uuid::from_u128(0x0192_f7a0_0000_7000_8000_0000_0000_0042);
+        assert_eq!(
+            reply_token(&format!("Desk <reply+{}@replies.example.com>", id.simple())),
+            Some(CaseId(id))
+        );
+        assert_eq!(reply_token("reply+1234@x.example"), None);
+        assert_eq!(reply_token("desk@x.example"), None);
+        assert_eq!(
+            case_number_in("Re: Your delivery is delayed [CASE-000042]"),
+            Some("CASE-000042".into())
+        );
+        assert_eq!(case_number_in("Re: [CASE-]"), None);
+        assert_eq!(case_number_in("Re: [CASE-12x]"), None);
+    }
+}

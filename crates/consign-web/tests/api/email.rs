@@ -1,0 +1,403 @@
+//! E-mail on cases, on both engines, through a real SMTP server on loopback: an agent sends
+//! the templated delay notice to the customer, it arrives once with its Message-ID, From,
+//! Reply-To and the case number; the customer's reply, handed over by a mail relay, lands on
+//! the case as `message_in` and ends the wait; templates are checked and previewed; refusals
+//! and an unreachable server are dead letters or retries.
+
+use crate::harness::*;
+use crate::smtp::SmtpSink;
+use consign_app::messages::MessagingConfig;
+use consign_core::access::Role;
+use consign_core::message::outbox::RetrySchedule;
+use consign_web::WebConfig;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const T: &str = "/api/v1/tenants/alpha";
+
+fn mail_config(smtp: &str) -> MessagingConfig {
+    MessagingConfig {
+        allow_private_targets: true,
+        retry: RetrySchedule {
+            delays_secs: vec![1],
+        },
+        attempt_timeout: Duration::from_secs(3),
+        smtp_url: Some(smtp.to_string()),
+        email_from: "consign@provider.example".into(),
+        ..Default::default()
+    }
+}
+
+async fn spawn_mail(smtp: &str) -> Vec<TestApp> {
+    let mut v = Vec::new();
+    for (store, guard) in consign_store::testing::engines().await {
+        let t = spawn_messaging_on(store, guard, WebConfig::default(), mail_config(smtp)).await;
+        t.tenant("alpha").await;
+        v.push(t);
+    }
+    v
+}
+
+async fn drain(t: &TestApp) {
+    for _ in 0..50 {
+        if t.app.deliver_due().await.unwrap().claimed == 0 {
+            return;
+        }
+    }
+}
+
+/// An order for `email`, its shipment, and a delay case opened by hand on the shipment.
+async fn case_for(t: &TestApp, reference: &str, email: &str) -> (String, String) {
+    let mut order = order_body(reference);
+    order["customer"]["email"] = json!(email);
+    let res = t.post(&format!("{T}/orders"), &t.admin_token, &order).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let tracking = format!("1Z{reference}");
+    let res = t
+        .post_shipment(&shipment_body(&tracking, Some(reference)))
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let s: Value = res.json().await.unwrap();
+    let res = t
+        .post(
+            &format!("{T}/cases"),
+            &t.admin_token,
+            &json!({ "subject": { "shipment": s["id"] }, "case_type": "delay_risk", "severity": "medium",
+                     "accountable": "carrier", "description": "The carrier reports a delay at the hub" }),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let c: Value = res.json().await.unwrap();
+    (c["id"].as_str().unwrap().to_string(), tracking)
+}
+
+#[tokio::test]
+async fn an_agent_emails_the_customer_and_the_reply_comes_back_through_the_relay() {
+    let smtp = SmtpSink::start();
+    for t in spawn_mail(&smtp.url).await {
+        let customer = format!("ann.{}@customer.example", t.engine);
+        let put = t
+            .req(reqwest::Method::PUT, &format!("{T}/case-settings"), &t.admin_token)
+            .json(&json!({ "email": { "from": "desk@alpha.example", "reply_domain": "replies.alpha.example" } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 201, "{}", put.text().await.unwrap());
+        let (case, tracking) = case_for(&t, &format!("E{}", t.engine), &customer).await;
+        let agent = t.token(Role::Agent, Some("alpha"), None).await;
+
+        let res = t
+            .post(
+                &format!("{T}/cases/{case}/messages/send"),
+                &agent,
+                &json!({ "to": "customer", "template": "delay_notice" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let sent: Value = res.json().await.unwrap();
+        let message = &sent["message"];
+        assert_eq!(
+            message["state"], "pending",
+            "queued, not sent in the request"
+        );
+        let number = sent["case"]["number"].as_str().unwrap().to_string();
+        let out = sent["case"]["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "message_out")
+            .unwrap_or_else(|| panic!("no message_out: {sent}"))
+            .clone();
+        assert_eq!(out["visibility"], "external");
+        assert!(
+            sent["case"]["first_response_at"].is_string(),
+            "a first response"
+        );
+
+        drain(&t).await;
+        let mails = smtp.to(&customer);
+        assert_eq!(mails.len(), 1, "{}: delivered once", t.engine);
+        let m = &mails[0];
+        assert!(m.from.contains("desk@alpha.example"), "{}", m.from);
+        assert_eq!(
+            m.header("Message-ID").as_deref(),
+            message["dedup_key"].as_str()
+        );
+        let reply_to = m.header("Reply-To").unwrap();
+        assert!(
+            reply_to.contains("@replies.alpha.example") && reply_to.contains("reply+"),
+            "{reply_to}"
+        );
+        let subject = m.header("Subject").unwrap();
+        assert!(subject.contains(&number), "{subject}");
+        assert!(
+            m.data.contains(&tracking),
+            "the body names the shipment: {}",
+            m.data
+        );
+        assert!(m.data.contains("text/html"), "an HTML part beside the text");
+        let log = t
+            .get_json(&format!("{T}/cases/{case}/messages"), &agent)
+            .await;
+        assert_eq!(log["items"][0]["state"], "delivered", "{log}");
+        assert_eq!(log["items"][0]["attempts_log"][0]["status"], 250);
+
+        // The customer's reply, through the mail relay, ends the wait on the customer.
+        let res = t
+            .post(
+                &format!("{T}/cases/{case}/actions"),
+                &agent,
+                &json!({ "action": "change_status", "to": "waiting_customer" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let relay = t.token(Role::Integration, Some("alpha"), None).await;
+        let token_to = reply_to
+            .trim_start_matches(|c| c != 'r')
+            .trim_end_matches('>')
+            .to_string();
+        let res = t
+            .post(
+                &format!("{T}/inbound-email"),
+                &relay,
+                &json!({ "to": token_to, "from": customer, "subject": format!("Re: {subject}"),
+                         "text": "Please leave it with the neighbour at no. 3" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let receipt: Value = res.json().await.unwrap();
+        assert_eq!(receipt["number"], number.as_str());
+        assert_eq!(receipt["status"], "open", "{}: {receipt}", t.engine);
+        let back = t.get_json(&format!("{T}/cases/{case}"), &agent).await;
+        let last_in = back["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|e| e["kind"] == "message_in")
+            .unwrap()
+            .clone();
+        assert!(
+            last_in["detail"].as_str().unwrap().contains("neighbour"),
+            "{last_in}"
+        );
+        // Matched by the case number alone when the address lost its token.
+        let res = t
+            .post(
+                &format!("{T}/inbound-email"),
+                &relay,
+                &json!({ "to": "desk@alpha.example", "from": customer, "subject": format!("Re: [{number}]"), "text": "Thanks" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        // A client manager reads both messages on the case.
+        let client = t.token(Role::ClientManager, Some("alpha"), None).await;
+        let seen = t.get_json(&format!("{T}/cases/{case}"), &client).await;
+        let kinds: Vec<&str> = seen["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert!(
+            kinds.contains(&"message_out") && kinds.contains(&"message_in"),
+            "{kinds:?}"
+        );
+        assert!(
+            !kinds.contains(&"assigned"),
+            "internal entries stay internal"
+        );
+
+        // Another tenant's relay cannot reach the case.
+        t.tenant("beta").await;
+        let other = t.token(Role::Integration, Some("beta"), None).await;
+        problem(
+            t.post(
+                "/api/v1/tenants/beta/inbound-email",
+                &other,
+                &json!({ "to": token_to, "from": customer, "subject": "", "text": "x" }),
+            )
+            .await,
+            404,
+        )
+        .await;
+        problem(
+            t.post(
+                &format!("{T}/inbound-email"),
+                &relay,
+                &json!({ "to": "desk@alpha.example", "from": customer, "subject": "hello", "text": "x" }),
+            )
+            .await,
+            422,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn templates_are_checked_previewed_and_refusals_are_precise() {
+    let smtp = SmtpSink::start();
+    for t in spawn_mail(&smtp.url).await {
+        let (case, tracking) =
+            case_for(&t, &format!("P{}", t.engine), "bob@customer.example").await;
+        let agent = t.token(Role::Agent, Some("alpha"), None).await;
+        let bad = json!({ "name": "delay_notice", "case_type": "delay_risk", "audience": "customer",
+                          "channel": "email", "language": "en", "subject": "About {{ shipment.number }}",
+                          "body": "Hello {{ order.customer_name }},\n\nYour parcel {{ shipment.trackingnumber }} is late." });
+        let p = problem(
+            t.req(
+                reqwest::Method::PUT,
+                &format!("{T}/message-templates"),
+                &t.admin_token,
+            )
+            .json(&bad)
+            .send()
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        let errs = field_errors(&p);
+        assert!(
+            errs.iter()
+                .any(|(f, r)| f == "body" && r.contains("shipment.trackingnumber")),
+            "{p}"
+        );
+        let mut broken = bad.clone();
+        broken["body"] = json!("Hello\n\n{% if shipment.eta %}\nsoon");
+        let p = problem(
+            t.req(
+                reqwest::Method::PUT,
+                &format!("{T}/message-templates"),
+                &t.admin_token,
+            )
+            .json(&broken)
+            .send()
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        assert!(p.to_string().contains("line 3"), "{p}");
+        let mut good = bad.clone();
+        good["body"] = json!(
+            "Hello {{ order.customer_name }}, parcel {{ shipment.tracking_number }} ({{ case.number }})."
+        );
+        let res = t
+            .req(
+                reqwest::Method::PUT,
+                &format!("{T}/message-templates"),
+                &t.admin_token,
+            )
+            .json(&good)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let list = t.get_json(&format!("{T}/message-templates"), &agent).await;
+        let items = list["items"].as_array().unwrap();
+        assert!(
+            items
+                .iter()
+                .any(|i| i["name"] == "delay_notice" && i["source"] == "tenant")
+        );
+        assert!(items.iter().any(|i| i["name"] == "delay_notice"
+            && i["source"] == "default"
+            && i["overridden"] == true));
+        let preview = t
+            .post(&format!("{T}/cases/{case}/messages/preview"), &agent, &good)
+            .await;
+        assert_eq!(preview.status(), 200);
+        let r: Value = preview.json().await.unwrap();
+        assert!(r["body_text"].as_str().unwrap().contains(&tracking), "{r}");
+        assert!(r["body_text"].as_str().unwrap().contains("Ann Lee"), "{r}");
+        assert!(
+            smtp.to("bob@customer.example").is_empty(),
+            "a preview sends nothing"
+        );
+
+        for (body, field) in [
+            (
+                json!({ "to": "customer", "template": "no_such_template" }),
+                "template",
+            ),
+            (json!({ "to": "customer", "subject": "Hi" }), "template"),
+            (
+                json!({ "to": "carrier", "subject": "Chase", "body": "Any news?" }),
+                "address",
+            ),
+            (
+                json!({ "to": "customer", "subject": "Hi", "body": "x", "address": "not-an-address" }),
+                "address",
+            ),
+            (
+                json!({ "to": "the moon", "subject": "Hi", "body": "x" }),
+                "to",
+            ),
+        ] {
+            let p = problem(
+                t.post(&format!("{T}/cases/{case}/messages/send"), &agent, &body)
+                    .await,
+                422,
+            )
+            .await;
+            assert!(
+                field_errors(&p).iter().any(|(f, _)| f == field),
+                "{body}: {p}"
+            );
+        }
+        // The SMTP server refuses the recipient: a dead letter that says so, at once.
+        let res = t
+            .post(
+                &format!("{T}/cases/{case}/messages/send"),
+                &agent,
+                &json!({ "to": "carrier", "subject": "Chase", "body": "Any news?", "address": "ops@bounce.example" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        drain(&t).await;
+        let dead = t
+            .get_json(&format!("{T}/outbox?state=dead"), &t.admin_token)
+            .await;
+        let d = &dead["items"][0];
+        assert_eq!(d["recipient"], "ops@bounce.example", "{}: {dead}", t.engine);
+        assert!(d["last_error"].as_str().unwrap().contains("refused"), "{d}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_smtp_server_is_retried_not_lost() {
+    // A port nothing listens on.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("smtp://{}", l.local_addr().unwrap())
+    };
+    for t in spawn_mail(&closed).await {
+        let (case, _) = case_for(&t, &format!("U{}", t.engine), "cy@customer.example").await;
+        let res = t
+            .post(
+                &format!("{T}/cases/{case}/messages/send"),
+                &t.admin_token,
+                &json!({ "to": "customer", "template": "delay_notice" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let round = t.app.deliver_due().await.unwrap();
+        assert_eq!(
+            (round.claimed, round.retrying),
+            (1, 1),
+            "{}: {round:?}",
+            t.engine
+        );
+        let pending = t
+            .get_json(&format!("{T}/outbox?state=pending"), &t.admin_token)
+            .await;
+        assert!(
+            pending["items"][0]["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("SMTP"),
+            "{pending}"
+        );
+    }
+}
