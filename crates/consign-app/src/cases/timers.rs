@@ -26,6 +26,8 @@ pub struct TimerSweep {
     pub escalations: u64,
     pub closed: u64,
     pub assigned: u64,
+    /// E-mails the ladder's notify steps queued (to the assignee, to client managers).
+    pub notices: u64,
 }
 
 impl App {
@@ -51,6 +53,8 @@ impl App {
             .collect();
         let mut audit = Vec::new();
         let mut emitters: HashMap<TenantId, crate::messages::emit::Emitter> = HashMap::new();
+        let mut notices = Vec::new();
+        let mut users: Option<Vec<consign_core::access::User>> = None;
         for case in due {
             if let std::collections::hash_map::Entry::Vacant(v) = settings.entry(case.tenant_id) {
                 v.insert(settings_for(self, case.tenant_id).await?);
@@ -68,7 +72,28 @@ impl App {
                     match f {
                         TimerAction::Warn(_) => out.warnings += 1,
                         TimerAction::Breach(_) => out.breaches += 1,
-                        TimerAction::Escalate { .. } => out.escalations += 1,
+                        TimerAction::Escalate { level, step } => {
+                            out.escalations += 1;
+                            if users.is_none() {
+                                users = Some(self.store.users().await?);
+                            }
+                            let to = notice_recipients(
+                                &c,
+                                step.action,
+                                users.as_deref().unwrap_or_default(),
+                            );
+                            for address in to {
+                                notices.push(crate::messages::send::staff_notice(
+                                    self,
+                                    s,
+                                    &c,
+                                    &address,
+                                    *level,
+                                    step.action,
+                                    now,
+                                ));
+                            }
+                        }
                         TimerAction::Close => out.closed += 1,
                     }
                 }
@@ -145,6 +170,11 @@ impl App {
         for (_, e) in emitters {
             self.write_messages(e, &mut *tx).await?;
         }
+        out.notices = notices.len() as u64;
+        if !notices.is_empty() {
+            tx.enqueue(&notices).await?;
+            self.messaging.wake.notify_one();
+        }
         self.commit(tx).await?;
         Ok(out)
     }
@@ -165,5 +195,32 @@ impl App {
                 return Ok(total);
             }
         }
+    }
+}
+
+/// Who a notify step of the ladder tells: the case's assignee, or the client managers of its
+/// tenant (active users only). A step with nobody to tell sends nothing; the `escalated`
+/// entry on the timeline records the step either way.
+fn notice_recipients(
+    c: &consign_core::case::Case,
+    action: consign_core::sla::LadderAction,
+    users: &[consign_core::access::User],
+) -> Vec<String> {
+    use consign_core::access::Role;
+    use consign_core::sla::LadderAction;
+    match action {
+        LadderAction::NotifyAssignee => users
+            .iter()
+            .filter(|u| Some(u.id) == c.assignee && !u.disabled)
+            .map(|u| u.email.clone())
+            .collect(),
+        LadderAction::NotifyClientManager => users
+            .iter()
+            .filter(|u| {
+                u.role == Role::ClientManager && !u.disabled && u.tenants.contains(&c.tenant_id)
+            })
+            .map(|u| u.email.clone())
+            .collect(),
+        LadderAction::MoveToSupervisors => Vec::new(),
     }
 }

@@ -323,6 +323,72 @@ impl App {
     }
 }
 
+/// An escalation notice to the provider's or the client's own staff: plain words about the
+/// case, from the tenant's address, written as an outbox e-mail on the case (it is not a
+/// message to the customer, so it adds no timeline entry; `escalated` records the step).
+pub(crate) fn staff_notice(
+    app: &App,
+    settings: &consign_core::case::settings::ActiveSettings,
+    c: &Case,
+    address: &str,
+    level: u8,
+    action: consign_core::sla::LadderAction,
+    now: jiff::Timestamp,
+) -> OutboxMessage {
+    let sender = settings
+        .settings
+        .email
+        .from
+        .clone()
+        .unwrap_or_else(|| app.messaging.config.email_from.clone());
+    let domain = sender.rsplit('@').next().unwrap_or("consign.invalid").to_string();
+    let id = Uuid::now_v7();
+    let who = match action {
+        consign_core::sla::LadderAction::NotifyAssignee => "you are its assignee",
+        _ => "you manage this client's account",
+    };
+    let subject = format!(
+        "[{}] SLA breached: escalation step {level} ({} {})",
+        c.number,
+        c.severity.as_str(),
+        c.case_type.replace('_', " ")
+    );
+    let body = format!(
+        "Case {} ({}, severity {}) has breached its SLA and reached escalation step {level}.\n\n\
+         Status: {}\nOwner team: {}\nOpened: {}\n\n\
+         You receive this because {who}. Open the case in Consign to act on it.",
+        c.number,
+        c.case_type,
+        c.severity.as_str(),
+        c.status.as_str(),
+        c.owner_team,
+        c.opened_at,
+    );
+    OutboxMessage {
+        id,
+        tenant_id: c.tenant_id,
+        transport: Transport::Email,
+        endpoint_id: None,
+        recipient: address.to_string(),
+        kind: "escalation_notice".into(),
+        dedup_key: format!("<{}@{domain}>", id.simple()),
+        ordering_key: format!("email:{address}|case:{}", c.id),
+        sender: Some(sender),
+        reply_to: None,
+        subject,
+        body_html: Some(consign_core::message::render::html_of_text(&body)),
+        body,
+        case_id: Some(c.id),
+        state: DeliveryState::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        last_status: None,
+        created_at: now,
+        delivered_at: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

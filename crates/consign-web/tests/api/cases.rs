@@ -714,6 +714,28 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
             "raised one step by the ladder"
         );
         assert_eq!(view["escalation_level"], 3);
+        // Step 3 told the client manager, through the outbox (the case had no assignee for
+        // step 1 to tell).
+        let sent = ok(d
+            .supervisor
+            .get(&format!("/api/v1/tenants/alpha/cases/{id}/messages"))
+            .await)
+        .await;
+        let notices: Vec<&Value> = sent["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "escalation_notice")
+            .collect();
+        assert_eq!(notices.len(), 1, "{sent}");
+        assert_eq!(notices[0]["recipient"], "cm@client.test");
+        assert!(
+            notices[0]["subject"]
+                .as_str()
+                .unwrap()
+                .contains("escalation step 3"),
+            "{sent}"
+        );
         // Real time has not moved: the clocks the API shows are as of now, not the sweeps'.
         assert_eq!(view["sla"][0]["state"], "running", "{view}");
         // The client does not see how the provider works the case.
