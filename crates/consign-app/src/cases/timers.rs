@@ -137,6 +137,16 @@ impl App {
                     new_entries.extend(d.entries);
                 }
             }
+            // A rule's customer notice for a case it opened (once: the timeline says).
+            if c.status.is_open()
+                && let Some((msg, summary)) = self.proactive_notice(s, &c, &entries).await?
+                && let Ok(d) = decide(&c, &CaseAction::SendMessage { summary }, "system", now)
+            {
+                c = d.case;
+                entries.extend(d.entries.iter().cloned());
+                new_entries.extend(d.entries);
+                notices.push(msg);
+            }
             let next = plan_timers(s, &c, &entries, now);
             // Never due again at the instant just swept: a batch loop would claim it forever.
             c.timer_at = next

@@ -83,27 +83,47 @@ fn case_number_in(subject: &str) -> Option<String> {
     (n.len() > 5 && n[5..].chars().all(|c| c.is_ascii_digit())).then(|| n.to_string())
 }
 
+/// What an e-mail says: a template by name, the case type's template for the audience, or
+/// free text.
+enum Content {
+    Named(String),
+    ForCaseType,
+    Free { subject: String, body: String },
+}
+
+/// A written e-mail and the line the case's timeline shows for it.
+struct Composed {
+    message: OutboxMessage,
+    summary: String,
+}
+
 impl App {
-    /// Sends an e-mail on a case (see the module's documentation); answers the case, its
-    /// timeline and the message as queued.
-    pub async fn send_case_message(
+    /// Writes an e-mail on `case` for `audience` at `address` (for the customer, the order's
+    /// e-mail when `None`), rendered in the tenant's language unless `language` says another.
+    #[allow(clippy::too_many_arguments)]
+    async fn compose(
         &self,
         p: &Principal,
         tenant: &Tenant,
-        id: CaseId,
-        msg: OutgoingMessage,
-        if_match: Option<i64>,
-    ) -> AppResult<(Case, Vec<TimelineEntry>, OutboxMessage)> {
-        require(p, Capability::WorkCases)?;
-        let audience = Audience::parse(&msg.to).map_err(|e| Invalid::one("to", e))?;
-        let settings = crate::cases::settings::settings_for(self, tenant.id).await?;
+        settings: &consign_core::case::settings::ActiveSettings,
+        case: &Case,
+        audience: Audience,
+        address: Option<String>,
+        content: Content,
+        language: Option<String>,
+    ) -> AppResult<Composed> {
         let email = &settings.settings.email;
-        let (case, _) = self.get_case(p, tenant, id).await?;
-        let ctx0 = self.message_context(p, tenant, &case, None).await?;
-        let address = match (&msg.address, audience) {
+        let reply_to = email
+            .reply_domain
+            .as_ref()
+            .map(|d| format!("reply+{}@{d}", case.id.0.simple()));
+        let ctx = self
+            .message_context(p, tenant, case, reply_to.as_deref())
+            .await?;
+        let address = match (address, audience) {
             (Some(a), _) => a.trim().to_string(),
             (None, Audience::Customer) => {
-                match ctx0.order.as_ref().and_then(|o| o.customer_email.clone()) {
+                match ctx.order.as_ref().and_then(|o| o.customer_email.clone()) {
                     Some(a) => a,
                     None => {
                         return Err(Invalid::one(
@@ -130,42 +150,48 @@ impl App {
         if !bad.is_empty() {
             return Err(bad.into());
         }
-        let reply_to = email
-            .reply_domain
-            .as_ref()
-            .map(|d| format!("reply+{}@{d}", case.id.0.simple()));
-        let ctx = self
-            .message_context(p, tenant, &case, reply_to.as_deref())
-            .await?;
-        let language = msg
-            .language
-            .clone()
-            .unwrap_or_else(|| email.language.clone());
-        let (name, subject, text, html) = match (&msg.template, &msg.subject, &msg.body) {
-            (Some(name), None, None) => {
+        let language = language.unwrap_or_else(|| email.language.clone());
+        let (name, subject, text, html) = match content {
+            Content::Named(_) | Content::ForCaseType => {
                 let own = self.store.message_templates(tenant.id).await?;
-                let named: Vec<Template> = own
-                    .iter()
-                    .chain(defaults())
-                    .filter(|t| &t.name == name && t.channel == Channel::Email)
-                    .cloned()
-                    .collect();
-                let t = pick(
-                    &named,
-                    &[],
-                    &case.case_type,
-                    audience,
-                    Channel::Email,
-                    &language,
-                )
-                .or_else(|| named.first())
-                .ok_or_else(|| {
-                    Invalid::one(
-                        "template",
-                        format!("no e-mail template named '{name}' (see GET …/message-templates)"),
+                let t = match &content {
+                    Content::Named(name) => {
+                        let named: Vec<Template> = own
+                            .iter()
+                            .chain(defaults())
+                            .filter(|t| &t.name == name && t.channel == Channel::Email)
+                            .cloned()
+                            .collect();
+                        pick(&named, &[], &case.case_type, audience, Channel::Email, &language)
+                            .or_else(|| named.first())
+                            .cloned()
+                            .ok_or_else(|| {
+                                Invalid::one(
+                                    "template",
+                                    format!("no e-mail template named '{name}' (see GET …/message-templates)"),
+                                )
+                            })?
+                    }
+                    _ => pick(
+                        &own,
+                        defaults(),
+                        &case.case_type,
+                        audience,
+                        Channel::Email,
+                        &language,
                     )
-                })?
-                .clone();
+                    .cloned()
+                    .ok_or_else(|| {
+                        Invalid::one(
+                            "template",
+                            format!(
+                                "no {} e-mail template for case type {}",
+                                audience.as_str(),
+                                case.case_type
+                            ),
+                        )
+                    })?,
+                };
                 let r = render(&t, &ctx).map_err(|e| Invalid::one(e.field, e.reason))?;
                 (
                     t.name.clone(),
@@ -174,8 +200,8 @@ impl App {
                     r.body_html,
                 )
             }
-            (None, Some(s), Some(b)) => {
-                let (s, b) = (s.trim(), b.trim());
+            Content::Free { subject, body } => {
+                let (s, b) = (subject.trim(), body.trim());
                 let mut bad = Invalid::default();
                 if s.is_empty() || s.chars().count() > 200 || s.contains(['\r', '\n']) {
                     bad.push("subject", "1 to 200 characters on one line");
@@ -192,13 +218,6 @@ impl App {
                     b.to_string(),
                     Some(consign_core::message::render::html_of_text(b)),
                 )
-            }
-            _ => {
-                return Err(Invalid::one(
-                    "template",
-                    "give either `template`, or `subject` and `body` (free text)",
-                )
-                .into());
             }
         };
         // The case number in the subject lets a reply find its case even when a mail client
@@ -219,42 +238,146 @@ impl App {
             .next()
             .unwrap_or("consign.invalid")
             .to_string();
-        let message = OutboxMessage {
-            id: mid,
-            tenant_id: tenant.id,
-            transport: Transport::Email,
-            endpoint_id: None,
-            recipient: address.clone(),
-            kind: name,
-            dedup_key: format!("<{}@{domain}>", mid.simple()),
-            ordering_key: format!("email:{address}|case:{}", case.id),
-            sender: Some(sender),
-            reply_to,
-            subject: subject.clone(),
-            body: text,
-            body_html: html,
-            case_id: Some(case.id),
-            state: DeliveryState::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            last_status: None,
-            created_at: now,
-            delivered_at: None,
+        let summary = format!("e-mail to {address} ({}): {subject}", audience.as_str());
+        Ok(Composed {
+            message: OutboxMessage {
+                id: mid,
+                tenant_id: tenant.id,
+                transport: Transport::Email,
+                endpoint_id: None,
+                recipient: address.clone(),
+                kind: name,
+                dedup_key: format!("<{}@{domain}>", mid.simple()),
+                ordering_key: format!("email:{address}|case:{}", case.id),
+                sender: Some(sender),
+                reply_to,
+                subject,
+                body: text,
+                body_html: html,
+                case_id: Some(case.id),
+                state: DeliveryState::Pending,
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                last_status: None,
+                created_at: now,
+                delivered_at: None,
+            },
+            summary,
+        })
+    }
+
+    /// Sends an e-mail on a case (see the module's documentation); answers the case, its
+    /// timeline and the message as queued.
+    pub async fn send_case_message(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        id: CaseId,
+        msg: OutgoingMessage,
+        if_match: Option<i64>,
+    ) -> AppResult<(Case, Vec<TimelineEntry>, OutboxMessage)> {
+        require(p, Capability::WorkCases)?;
+        let audience = Audience::parse(&msg.to).map_err(|e| Invalid::one("to", e))?;
+        let settings = crate::cases::settings::settings_for(self, tenant.id).await?;
+        let (case, _) = self.get_case(p, tenant, id).await?;
+        let content = match (msg.template, msg.subject, msg.body) {
+            (Some(name), None, None) => Content::Named(name),
+            (None, Some(subject), Some(body)) => Content::Free { subject, body },
+            _ => {
+                return Err(Invalid::one(
+                    "template",
+                    "give either `template`, or `subject` and `body` (free text)",
+                )
+                .into());
+            }
         };
+        let c = self
+            .compose(
+                p,
+                tenant,
+                &settings,
+                &case,
+                audience,
+                msg.address,
+                content,
+                msg.language,
+            )
+            .await?;
         let (case, timeline) = self
             .act_with_messages(
                 p,
                 tenant,
                 id,
-                CaseAction::SendMessage {
-                    summary: format!("e-mail to {address} ({}): {subject}", audience.as_str()),
-                },
+                CaseAction::SendMessage { summary: c.summary },
                 if_match,
-                vec![message.clone()],
+                vec![c.message.clone()],
             )
             .await?;
-        Ok((case, timeline, message))
+        Ok((case, timeline, c.message))
+    }
+
+    /// The customer notice a rule asks for (`notify_customer`) when its case opened: sent
+    /// when the tenant's ownership matrix says the provider informs the customer, the
+    /// shipment is not delivered, the order has an e-mail and the type has a customer
+    /// template; at most once per case (the timeline says whether it was). `None` when any
+    /// of that is missing. The timer sweep, which looks at every new case at once, sends it.
+    pub(crate) async fn proactive_notice(
+        &self,
+        settings: &consign_core::case::settings::ActiveSettings,
+        case: &Case,
+        timeline: &[TimelineEntry],
+    ) -> AppResult<Option<(OutboxMessage, String)>> {
+        use consign_core::case::Informs;
+        if case.informs != Informs::Provider
+            || timeline
+                .iter()
+                .any(|e| e.kind == consign_core::case::TimelineKind::MessageOut)
+        {
+            return Ok(None);
+        }
+        let book = self.rulebook_in_force(case.tenant_id).await?;
+        if !book
+            .book
+            .rules
+            .iter()
+            .any(|r| r.case_type == case.case_type && r.notify_customer)
+        {
+            return Ok(None);
+        }
+        let Some(s) = case.shipment_id() else {
+            return Ok(None);
+        };
+        let delivered = self
+            .store
+            .tracked_shipments(case.tenant_id, &[s])
+            .await?
+            .first()
+            .is_none_or(|t| t.state.delivered_at.is_some());
+        let Some(tenant) = self.store.tenant(case.tenant_id).await? else {
+            return Ok(None);
+        };
+        if delivered {
+            return Ok(None);
+        }
+        match self
+            .compose(
+                &Principal::system(),
+                &tenant,
+                settings,
+                case,
+                Audience::Customer,
+                None,
+                Content::ForCaseType,
+                None,
+            )
+            .await
+        {
+            Ok(c) => Ok(Some((c.message, format!("notice {}", c.summary)))),
+            // No address or no template: nobody to tell, nothing to send.
+            Err(AppError::Invalid(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// A reply posted on the case (by the client or carrier it is addressed to, an agent
@@ -341,7 +464,11 @@ pub(crate) fn staff_notice(
         .from
         .clone()
         .unwrap_or_else(|| app.messaging.config.email_from.clone());
-    let domain = sender.rsplit('@').next().unwrap_or("consign.invalid").to_string();
+    let domain = sender
+        .rsplit('@')
+        .next()
+        .unwrap_or("consign.invalid")
+        .to_string();
     let id = Uuid::now_v7();
     let who = match action {
         consign_core::sla::LadderAction::NotifyAssignee => "you are its assignee",

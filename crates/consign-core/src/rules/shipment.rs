@@ -32,6 +32,11 @@ pub struct Rule {
     pub resolution: Option<ResolutionCode>,
     #[serde(default)]
     pub escalate: Vec<Escalation>,
+    /// Tell the customer when the case opens (the type's customer e-mail template), where the
+    /// tenant's ownership matrix says the provider informs the customer; never for a
+    /// delivered shipment, at most once per case.
+    #[serde(default)]
+    pub notify_customer: bool,
 }
 
 fn yes() -> bool {

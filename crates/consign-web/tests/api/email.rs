@@ -401,3 +401,97 @@ async fn an_unreachable_smtp_server_is_retried_not_lost() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_rule_tells_the_customer_once_when_the_provider_informs() {
+    let smtp = SmtpSink::start();
+    for t in spawn_mail(&smtp.url).await {
+        let notify = async |reference: &str, email: &str, eta_hours: i64| {
+            let mut order = order_body(reference);
+            order["customer"]["email"] = json!(email);
+            let res = t.post(&format!("{T}/orders"), &t.admin_token, &order).await;
+            assert_eq!(res.status(), 201);
+            let tracking = format!("1Z{reference}");
+            let res = t
+                .post_shipment(&shipment_body(&tracking, Some(reference)))
+                .await;
+            assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+            let eta =
+                (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(eta_hours)).to_string();
+            let at = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1)).to_string();
+            let res = t
+                .post(
+                    &format!("{T}/tracking-events"),
+                    &t.admin_token,
+                    &json!({ "events": [{ "carrier": "UPSN", "tracking_number": tracking, "occurred_at": at, "status": "in_transit", "eta": eta }] }),
+                )
+                .await;
+            assert_eq!(res.status(), 200);
+            // The timer sweep looks at new cases at once; twice, to show it tells once.
+            for _ in 0..2 {
+                t.app.sweep_all_case_timers(t.app.now(), 100).await.unwrap();
+            }
+            drain(&t).await;
+            smtp.to(email)
+        };
+        // The order's promise is 72 h out; an ETA five days out misses it: delay_risk.
+        let told = notify(
+            &format!("N{}", t.engine),
+            &format!("dee.{}@customer.example", t.engine),
+            120,
+        )
+        .await;
+        assert_eq!(told.len(), 1, "{}: told once", t.engine);
+        let subject = told[0].header("Subject").unwrap();
+        assert!(subject.contains("CASE-"), "{subject}");
+        let cases = t
+            .get_json(
+                &format!("{T}/cases?type=delay_risk&open=true"),
+                &t.admin_token,
+            )
+            .await;
+        let case = &cases["items"][0];
+        assert_eq!(
+            case["status"], "new",
+            "an automated notice is no first response: {case}"
+        );
+        assert!(case["first_response_at"].is_null());
+        let view = t
+            .get_json(
+                &format!("{T}/cases/{}", case["id"].as_str().unwrap()),
+                &t.admin_token,
+            )
+            .await;
+        let out: Vec<&Value> = view["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "message_out")
+            .collect();
+        assert_eq!(out.len(), 1, "{view}");
+        assert_eq!(out[0]["actor"], "system");
+
+        // Where the client informs its customers, the provider sends nothing.
+        let team = t
+            .req(reqwest::Method::PUT, "/api/v1/teams/customer-care", &t.admin_token)
+            .json(&json!({ "name": "customer-care", "description": "desk", "assignment": "manual", "members": [] }))
+            .send()
+            .await
+            .unwrap();
+        assert!(team.status().is_success(), "{}", team.text().await.unwrap());
+        let put = t
+            .req(reqwest::Method::PUT, &format!("{T}/case-settings"), &t.admin_token)
+            .json(&json!({ "ownership": { "rows": [{ "case_type": "delay_risk", "team": "customer-care", "accountable": "carrier", "informs": "client" }] } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 201, "{}", put.text().await.unwrap());
+        let quiet = notify(
+            &format!("Q{}", t.engine),
+            &format!("eve.{}@customer.example", t.engine),
+            120,
+        )
+        .await;
+        assert!(quiet.is_empty(), "{}: the client informs", t.engine);
+    }
+}
