@@ -41,6 +41,17 @@ pub struct DemoReady {
     pub cases: CaseChanges,
     /// Shared by the administrator and the client manager.
     pub password: String,
+    /// What reached the demo's receivers before it was ready (with sinks only).
+    pub delivered: Delivered,
+}
+
+/// Messages the demo's receivers took: e-mails (customer notices, escalations) and the first
+/// tenant's webhook deliveries, every signature checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub emails: u64,
+    pub webhooks: u64,
+    pub bad_signatures: u64,
 }
 
 impl DemoReady {
@@ -57,16 +68,29 @@ impl DemoReady {
             self.summary.tenants.len(),
             self.cases.opened,
             self.cases.resolved
-        )
+        ) + &if self.delivered.emails + self.delivered.webhooks > 0 {
+            format!(
+                "\n  messages: {} e-mails to the demo's mail sink, {} signed webhooks to {first}'s endpoint ({} signatures failed); see …/cases/{{id}}/messages and …/webhook-endpoints",
+                self.delivered.emails, self.delivered.webhooks, self.delivered.bad_signatures
+            )
+        } else {
+            String::new()
+        }
     }
 }
 
 /// Fills `app`'s (fresh) database with the demo, writing the generated files to `gen_dir`.
+///
+/// With `sinks`, the first tenant's client has a webhook endpoint at the demo's receiver
+/// (case opened and resolved, shipment delivered) from before the history, e-mails go to the
+/// demo's mail sink (`app` must be configured with its SMTP URL and private targets allowed),
+/// and the outbox is delivered before the demo counts as ready.
 pub async fn prepare(
     app: &App,
     gen_dir: &Path,
     options: DemoOptions,
     narrator: &dyn Narrator,
+    sinks: Option<&crate::sink::Sinks>,
 ) -> anyhow::Result<DemoReady> {
     let DemoOptions { orders, seed, now } = options;
     narrator.say(&format!(
@@ -98,6 +122,27 @@ pub async fn prepare(
     // replayed: a pickup that slips shows as a late-pickup case until the scan arrives, and a
     // shipment is not delivered (which would make every earlier hold or delay moot) before
     // its delivery scan.
+    if let Some(sinks) = sinks {
+        let slug = &summary.tenants[0].slug;
+        let system = Principal::system();
+        let tenant = early.tenant_for(&system, slug).await?;
+        let issued = early
+            .create_endpoint(
+                &system,
+                &tenant,
+                consign_core::message::endpoint::NewEndpoint {
+                    url: format!("{}/{slug}", sinks.webhook_base),
+                    description: "The client's ERP (the demo's receiver)".into(),
+                    events: vec![
+                        "case.opened".into(),
+                        "case.resolved".into(),
+                        "shipment.delivered".into(),
+                    ],
+                },
+            )
+            .await?;
+        sinks.trust(slug, &issued.secret);
+    }
     let feeds = generate_events(gen_dir, &summary.tenants, seed, now)?;
     for t in &summary.tenants {
         without_milestones(
@@ -157,11 +202,28 @@ pub async fn prepare(
         password: Some(password.clone()),
     };
     app.create_user(&system, client).await?;
+    let mut delivered = Delivered::default();
+    if let Some(sinks) = sinks {
+        let mut rounds = 0;
+        while app.deliver_due().await?.claimed > 0 && rounds < 10_000 {
+            rounds += 1;
+        }
+        delivered = Delivered {
+            emails: sinks.emails(),
+            webhooks: sinks.webhooks(),
+            bad_signatures: sinks.bad_signatures(),
+        };
+        narrator.say(&format!(
+            "  outbox delivered: {} e-mails to the mail sink, {} signed webhooks",
+            delivered.emails, delivered.webhooks
+        ));
+    }
     Ok(DemoReady {
         summary,
         events,
         cases,
         password,
+        delivered,
     })
 }
 
@@ -334,8 +396,15 @@ mod tests {
     async fn demo(dir: &Path, options: DemoOptions) -> DemoReady {
         let url = format!("sqlite://{}", dir.join("demo.db").display());
         let store = consign_store::open(&url).await.unwrap();
-        let app = App::new(store, Arc::new(SystemClock), dir.join("documents"));
-        prepare(&app, &dir.join("generated"), options, &Quiet)
+        let sinks = crate::sink::Sinks::start().await.unwrap();
+        let app = App::new(store, Arc::new(SystemClock), dir.join("documents")).with_messaging(
+            consign_app::messages::MessagingConfig {
+                allow_private_targets: true,
+                smtp_url: Some(sinks.smtp_url.clone()),
+                ..Default::default()
+            },
+        );
+        prepare(&app, &dir.join("generated"), options, &Quiet, Some(&sinks))
             .await
             .unwrap()
     }
@@ -357,6 +426,12 @@ mod tests {
             (second.cases.opened, second.cases.resolved)
         );
         assert!(first.events > 1000 && first.cases.opened > 0, "{first:?}");
+        // The client's endpoint got its events, every signature verifying; the customers
+        // their notices.
+        assert!(first.delivered.webhooks > 0, "{:?}", first.delivered);
+        assert!(first.delivered.emails > 0, "{:?}", first.delivered);
+        assert_eq!(first.delivered.bad_signatures, 0);
+        assert_eq!(first.delivered.webhooks, second.delivered.webhooks);
         let banner = first.banner(Duration::from_secs(3));
         assert!(
             banner.contains("Demo ready in 3.0s: 300 orders"),

@@ -42,15 +42,27 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> anyhow::Result<ExitCode> {
         }
     }
     cfg.database_url = format!("sqlite://{}", db.display());
+    // The demo's messages go to receivers inside this process: nothing leaves the machine.
+    let sinks = consign_demo::sink::Sinks::start()
+        .await
+        .context("starting the demo's mail and webhook receivers")?;
+    cfg.smtp_url = Some(sinks.smtp_url.clone());
+    cfg.webhooks_allow_private = true;
     let app = open_app(&cfg).await?;
     let options = DemoOptions {
         orders: args.orders,
         seed: args.seed,
         now: jiff::Timestamp::now(),
     };
-    let ready = prepare(&app, &cfg.data_dir.join("generated"), options, &Terminal)
-        .await
-        .map_err(explained)?;
+    let ready = prepare(
+        &app,
+        &cfg.data_dir.join("generated"),
+        options,
+        &Terminal,
+        Some(&sinks),
+    )
+    .await
+    .map_err(explained)?;
     let banner = ready.banner(start.elapsed());
     if args.no_serve {
         println!("{banner}");
