@@ -16,6 +16,7 @@ mod generate;
 mod import;
 mod migrate;
 mod openapi;
+mod outbox;
 mod report;
 mod rules;
 mod serve;
@@ -99,6 +100,9 @@ pub enum Command {
     /// Shipments: a shipment's tracking, and manual overrides of its status or promise.
     #[command(subcommand)]
     Shipments(shipments::ShipmentsCmd),
+    /// The outbox: messages and their delivery, dead letters retried by hand.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCmd),
     /// Reports: case KPIs for a period.
     #[command(subcommand)]
     Report(report::ReportCmd),
@@ -143,6 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(cmd) => rules::run(cmd, &cfg).await,
         Command::Cases(cmd) => cases::run(cmd, &cfg).await,
         Command::Shipments(cmd) => shipments::run(cmd, &cfg).await,
+        Command::Outbox(cmd) => outbox::run(cmd, &cfg).await,
         Command::Report(cmd) => report::run(cmd, &cfg).await,
         Command::Bench(cmd) => bench::run(cmd, cli.database_url).await,
         Command::ExportOpenapi(args) => openapi::run(args),
