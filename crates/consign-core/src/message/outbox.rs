@@ -17,11 +17,10 @@ string_enum! {
         ShipmentStatusChanged = "shipment.status_changed",
         ShipmentDelivered = "shipment.delivered",
         EdiRejected = "edi.rejected",
-        MessageSent = "message.sent",
     }
     unknown(s) => format!(
         "unknown event type '{s}'; expected one of case.opened, case.updated, case.resolved, \
-         shipment.status_changed, shipment.delivered, edi.rejected, message.sent"
+         shipment.status_changed, shipment.delivered, edi.rejected"
     );
 }
 

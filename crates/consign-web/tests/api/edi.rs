@@ -7,12 +7,17 @@ use consign_core::edi::{OutboundGroup, PartnerKind};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn sample(name: &str) -> Vec<u8> {
+pub(crate) fn sample(name: &str) -> Vec<u8> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/x12");
     std::fs::read(dir.join(format!("{name}.x12-types-0.12.0.x12"))).expect("shared sample")
 }
 
-async fn partner(t: &TestApp, isa_qualifier: &str, isa_id: &str, lenient: bool) -> Value {
+pub(crate) async fn partner(
+    t: &TestApp,
+    isa_qualifier: &str,
+    isa_id: &str,
+    lenient: bool,
+) -> Value {
     let body = json!({
         "name": format!("{isa_id} EDI"), "isa_qualifier": isa_qualifier, "isa_id": isa_id,
         "our_isa_id": "CONSIGN", "kind": "carrier", "carrier": "UPSN", "lenient": lenient
@@ -24,7 +29,7 @@ async fn partner(t: &TestApp, isa_qualifier: &str, isa_id: &str, lenient: bool) 
     res.json().await.unwrap()
 }
 
-async fn send(t: &TestApp, bytes: Vec<u8>) -> Value {
+pub(crate) async fn send(t: &TestApp, bytes: Vec<u8>) -> Value {
     let res = t
         .req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
         .header("content-type", "application/edi-x12")

@@ -550,3 +550,25 @@ async fn two_servers_deliver_every_message_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_rejected_interchange_is_an_edi_rejected_event() {
+    let r = Receiver::start().await;
+    for t in spawn_quick().await {
+        let path = format!("edi-{}", t.engine);
+        let (_, secret) = endpoint(&t, &t.admin_token, &r.url(&path), &["edi.rejected"]).await;
+        r.trust(&secret);
+        crate::edi::partner(&t, "ZZ", "SENDER", false).await;
+        let report = crate::edi::send(&t, crate::edi::sample("v004010_945_03")).await;
+        assert_eq!(report["interchanges"][0]["status"], "rejected", "{report}");
+        drain(&t.app).await;
+        let got = r.delivered(&path);
+        assert_eq!(got.len(), 1, "{}", t.engine);
+        let data = &got[0].body["data"];
+        assert_eq!(got[0].body["type"], "edi.rejected");
+        assert_eq!(data["status"], "rejected");
+        assert_eq!(data["partner"], "SENDER EDI");
+        let problems = data["groups"][0]["rejected_sets"][0]["problems"].to_string();
+        assert!(problems.contains("SE01"), "{data}");
+    }
+}
