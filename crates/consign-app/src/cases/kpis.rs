@@ -19,6 +19,10 @@ pub enum GroupBy {
     Carrier,
     Accountable,
     Team,
+    /// ISO weeks (`2026-W48`) of the tenant's time zone, by when the case opened.
+    Week,
+    /// Calendar months (`2026-11`) of the tenant's time zone.
+    Month,
 }
 
 impl GroupBy {
@@ -29,9 +33,11 @@ impl GroupBy {
             "carrier" => GroupBy::Carrier,
             "accountable" => GroupBy::Accountable,
             "team" => GroupBy::Team,
+            "week" => GroupBy::Week,
+            "month" => GroupBy::Month,
             _ => {
                 return Err(format!(
-                    "unknown grouping '{s}'; expected tenant, type, carrier, accountable or team"
+                    "unknown grouping '{s}'; expected tenant, type, carrier, accountable, team, week or month"
                 ));
             }
         })
@@ -44,6 +50,8 @@ impl GroupBy {
             GroupBy::Carrier => "carrier",
             GroupBy::Accountable => "accountable",
             GroupBy::Team => "team",
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
         }
     }
 }
@@ -52,8 +60,13 @@ impl GroupBy {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiGroup {
-    /// The group's key: a case type, a carrier's name, a party, a team, or the tenant slug.
+    /// The group's key: a case type, a carrier's name, a party, a team, the tenant slug, a
+    /// week (`2026-W48`) or a month (`2026-11`).
     pub key: String,
+    /// The window the group's figures cover (a week or month clipped to the report's
+    /// period; the report's period for the other groupings).
+    pub from: Timestamp,
+    pub to: Timestamp,
     #[serde(flatten)]
     pub kpis: CaseKpis,
 }
@@ -112,6 +125,7 @@ impl App {
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
+        let tz = jiff::tz::TimeZone::get(&tenant.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
         let empty = Vec::new();
         let records: Vec<(String, CaseRecord<'_>)> = cases
             .iter()
@@ -126,6 +140,7 @@ impl App {
                         .unwrap_or_else(|| "(none)".into()),
                     GroupBy::Accountable => c.accountable.clone(),
                     GroupBy::Team => c.owner_team.clone(),
+                    GroupBy::Week | GroupBy::Month => period_of(group_by, c.opened_at, &tz).0,
                 };
                 (
                     key,
@@ -153,11 +168,77 @@ impl App {
             total: case_kpis(&all, from, to, now),
             groups: groups
                 .into_iter()
-                .map(|(key, rs)| KpiGroup {
-                    key,
-                    kpis: case_kpis(&rs, from, to, now),
+                .map(|(key, rs)| {
+                    // A week's or month's backlog and rates are its own, not the report's.
+                    let (gfrom, gto) = match group_by {
+                        GroupBy::Week | GroupBy::Month => {
+                            let (_, a, b) = period_of(group_by, rs[0].case.opened_at, &tz);
+                            (a.max(from), b.min(to))
+                        }
+                        _ => (from, to),
+                    };
+                    KpiGroup {
+                        key,
+                        from: gfrom,
+                        to: gto,
+                        kpis: case_kpis(&rs, gfrom, gto, now),
+                    }
                 })
                 .collect(),
         })
+    }
+}
+
+/// The week or month `at` falls in, in `tz`: its key and its bounds.
+fn period_of(
+    group_by: GroupBy,
+    at: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> (String, Timestamp, Timestamp) {
+    use jiff::ToSpan;
+    let date = at.to_zoned(tz.clone()).date();
+    let (key, start, end) = match group_by {
+        GroupBy::Month => {
+            let start = date.first_of_month();
+            (
+                format!("{:04}-{:02}", date.year(), date.month()),
+                start,
+                start.checked_add(1.month()).unwrap_or(start),
+            )
+        }
+        _ => {
+            let w = date.iso_week_date();
+            let start = date
+                .checked_sub((i64::from(date.weekday().to_monday_one_offset()) - 1).days())
+                .unwrap_or(date);
+            (
+                format!("{:04}-W{:02}", w.year(), w.week()),
+                start,
+                start.checked_add(7.days()).unwrap_or(start),
+            )
+        }
+    };
+    let ts = |d: jiff::civil::Date| d.to_zoned(tz.clone()).map(|z| z.timestamp()).unwrap_or(at);
+    (key, ts(start), ts(end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_and_months_are_the_tenant_zone_s() {
+        let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+        // Sunday 29 Nov 2026, 23:30 in Chicago is Monday 05:30 UTC: still ISO week 48 there.
+        let at: Timestamp = "2026-11-30T05:30:00Z".parse().unwrap();
+        let (key, from, to) = period_of(GroupBy::Week, at, &tz);
+        assert_eq!(key, "2026-W48");
+        assert_eq!(from, "2026-11-23T06:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(to, "2026-11-30T06:00:00Z".parse::<Timestamp>().unwrap());
+        let (key, from, to) = period_of(GroupBy::Month, at, &tz);
+        assert_eq!(key, "2026-11");
+        // November starts in daylight time (UTC−5) and ends in standard time (UTC−6).
+        assert_eq!(from, "2026-11-01T05:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(to, "2026-12-01T06:00:00Z".parse::<Timestamp>().unwrap());
     }
 }

@@ -13,7 +13,7 @@ pub enum ReportCmd {
     /// Case KPIs (SPEC §10): MTTA and MTTR in business time, SLA attainment, reopen rate,
     /// first-contact resolution and the backlog by age, per group.
     #[command(
-        after_help = "Example:\n  consign report cases --tenant northwind --from 2026-10-01 --to 2026-11-01 --by type"
+        after_help = "Example:\n  consign report cases --tenant northwind --from 2026-10-01 --to 2026-11-01 --by type\n  consign report cases --tenant northwind --from 2026-09-01 --to 2026-12-01 --by week"
     )]
     Cases {
         #[arg(long)]
@@ -22,7 +22,7 @@ pub enum ReportCmd {
         from: String,
         #[arg(long)]
         to: String,
-        /// tenant, type, carrier, accountable or team.
+        /// tenant, type, carrier, accountable, team, week or month (the tenant's time zone).
         #[arg(long, default_value = "tenant")]
         by: String,
         #[arg(long)]

@@ -211,6 +211,16 @@ async fn an_agent_works_a_case_and_the_report_counts_it() {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["total"]["first_contact_resolution"]["denominator"], 1);
         assert_eq!(v["total"]["reopen_rate"]["numerator"], 0);
+        // By week: the one case in this week's row, whose window is the week's.
+        let weekly = e.ok(&[
+            "report", "cases", "--tenant", "alpha", "--from", &today, "--to", &tomorrow, "--by",
+            "week", "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&weekly).unwrap();
+        let groups = v["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "{v}");
+        assert!(groups[0]["key"].as_str().unwrap().contains("-W"), "{v}");
+        assert_eq!(groups[0]["first_contact_resolution"]["denominator"], 1);
     }
 }
 

@@ -542,7 +542,7 @@ pub async fn put_case_settings(
         TenantSlug,
         ("from" = String, Query, description = "Start of the period: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = String, Query, description = "End of the period (exclusive)"),
-        ("group_by" = Option<String>, Query, description = "tenant (default), type, carrier, accountable or team"),
+        ("group_by" = Option<String>, Query, description = "tenant (default), type, carrier, accountable, team, or week or month (periods of the tenant's time zone, by opening)"),
     ),
     responses((status = 200, description = "The figures, each with numerator and denominator", body = CaseKpiReport))
 )]
