@@ -24,6 +24,8 @@ pub struct CaseFilter {
     /// `Some(None)`: unassigned cases only.
     pub assignee: Option<Option<UserId>>,
     pub shipment: Option<ShipmentId>,
+    /// Cases carrying this tag.
+    pub tag: Option<String>,
     /// EDI cases about groups sent to this trading partner.
     pub partner: Option<PartnerId>,
     pub opened_from: Option<Timestamp>,

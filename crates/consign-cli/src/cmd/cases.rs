@@ -42,6 +42,9 @@ pub enum CasesCmd {
         assignee: Option<String>,
         #[arg(long, name = "type")]
         case_type: Option<String>,
+        /// Only cases carrying this tag.
+        #[arg(long)]
+        tag: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -84,7 +87,7 @@ pub enum CasesCmd {
         description: String,
     },
     /// Act on a case as a user: take, acknowledge, assign, status, note, answer, resolve,
-    /// reopen, close, severity.
+    /// reopen, close, severity, tags.
     #[command(
         after_help = "Examples:\n  consign cases act --tenant northwind --as agent@example.com CASE-000042 take\n  consign cases act --tenant northwind --as agent@example.com CASE-000042 note 'Called the depot' \n  consign cases act --tenant northwind --as agent@example.com CASE-000042 status waiting_customer\n  consign cases act --tenant northwind --as agent@example.com --if-version 5 CASE-000042 resolve delivered"
     )]
@@ -162,6 +165,10 @@ pub enum ActionCmd {
     Severity {
         severity: String,
     },
+    /// Replace the case's tags (none: clear them).
+    Tags {
+        tags: Vec<String>,
+    },
 }
 
 pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
@@ -236,6 +243,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             team,
             assignee,
             case_type,
+            tag,
             limit,
         } => {
             let (app, t) = app_and_tenant(cfg, &tenant).await?;
@@ -250,6 +258,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
                 team,
                 assignee,
                 case_type,
+                tag,
                 limit: limit.clamp(1, 500),
                 ..Default::default()
             };
@@ -382,6 +391,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
                     severity: Severity::parse(&severity)
                         .map_err(|e| anyhow::anyhow!("severity: {e}"))?,
                 }],
+                ActionCmd::Tags { tags } => vec![CaseAction::SetTags { tags }],
             };
             let mut version = if_version;
             let mut last = None;

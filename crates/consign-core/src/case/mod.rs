@@ -221,6 +221,8 @@ case_and_wire! {
         /// When the timer sweep next has something to do for this case (a warning, a breach, an
         /// escalation step, the automatic close).
         timer_at: Option<Timestamp>,
+        /// Labels people file and filter cases by (`vip`, `claim-filed`): lower case, sorted, unique.
+        tags: Vec<String>,
     }
 }
 
@@ -278,6 +280,7 @@ impl Case {
             informs: Informs::Provider,
             sla_due_at: None,
             timer_at: None,
+            tags: Vec::new(),
         }
     }
 

@@ -51,6 +51,10 @@ pub enum CaseAction {
     SetSeverity {
         severity: Severity,
     },
+    /// Replaces the case's tags (their change is an internal timeline entry).
+    SetTags {
+        tags: Vec<String>,
+    },
 }
 
 impl CaseAction {
@@ -67,6 +71,7 @@ impl CaseAction {
             CaseAction::Reopen { .. } => "reopen",
             CaseAction::Close => "close",
             CaseAction::SetSeverity { .. } => "set_severity",
+            CaseAction::SetTags { .. } => "set_tags",
         }
     }
 }
@@ -124,6 +129,34 @@ fn transition(case: &Case, action: &str) -> Refusal {
         action: action.into(),
         allowed: case.status.next_statuses(),
     }
+}
+
+/// Tags as stored: trimmed, lower case, unique and sorted; each 1 to 40 of `a-z 0-9 - _`, at
+/// most 20 of them.
+pub fn normalise_tags(tags: &[String]) -> Result<Vec<String>, Refusal> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, t) in tags.iter().enumerate() {
+        let t = t.trim().to_lowercase();
+        if t.is_empty()
+            || t.len() > 40
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(field(
+                &format!("tags[{i}]"),
+                format!("'{t}' is not a tag: 1 to 40 of a-z, 0-9, - and _"),
+            ));
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > 20 {
+        return Err(field("tags", "at most 20 tags"));
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Longest note or answer accepted, in characters.
@@ -344,6 +377,33 @@ pub fn decide(
                     ),
                 );
                 c.severity = *severity;
+            }
+        }
+        CaseAction::SetTags { tags } => {
+            let tags = normalise_tags(tags)?;
+            if c.status == CaseStatus::Closed {
+                return Err(transition(case, "be tagged (it is closed)"));
+            }
+            if tags != c.tags {
+                let show = |t: &[String]| {
+                    if t.is_empty() {
+                        "none".to_string()
+                    } else {
+                        t.join(", ")
+                    }
+                };
+                out.push(
+                    entry(
+                        TimelineKind::FieldChanged,
+                        format!("tags {} → {}", show(&c.tags), show(&tags)),
+                    )
+                    .changing(
+                        "tags",
+                        Some(c.tags.join(" ")),
+                        Some(tags.join(" ")),
+                    ),
+                );
+                c.tags = tags;
             }
         }
     }

@@ -292,3 +292,37 @@ fn a_message_sent_by_a_person_is_a_first_response_and_a_reply_ends_the_wait() {
     );
     assert!(matches!(refused, Err(Refusal::Transition { .. })));
 }
+
+#[test]
+fn tags_are_normalised_recorded_and_refused_by_name() {
+    let c = sample();
+    let d = run(
+        &c,
+        CaseAction::SetTags {
+            tags: vec!["VIP".into(), " claim-filed ".into(), "vip".into()],
+        },
+    );
+    assert_eq!(d.case.tags, vec!["claim-filed".to_string(), "vip".into()]);
+    assert_eq!(kinds(&d), vec![TimelineKind::FieldChanged]);
+    assert_eq!(d.entries[0].visibility, Visibility::Internal);
+    assert_eq!(d.entries[0].after.as_deref(), Some("claim-filed vip"));
+    // The same set again changes nothing.
+    assert!(
+        run(
+            &d.case,
+            CaseAction::SetTags {
+                tags: vec!["vip".into(), "claim-filed".into()]
+            }
+        )
+        .is_noop()
+    );
+    let bad = decide(
+        &c,
+        &CaseAction::SetTags {
+            tags: vec!["ok".into(), "no spaces".into()],
+        },
+        AGENT,
+        at("2026-03-02T09:00:00Z"),
+    );
+    assert!(matches!(bad, Err(Refusal::Field { field, .. }) if field == "tags[1]"));
+}

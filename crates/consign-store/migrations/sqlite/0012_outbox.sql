@@ -81,3 +81,6 @@ CREATE TABLE message_templates (
     updated_by TEXT NOT NULL,
     PRIMARY KEY (tenant_id, name, language)
 );
+
+-- Cases carry the provider's tags (SPEC §4), space-separated, lower case, sorted.
+ALTER TABLE cases ADD COLUMN tags TEXT NOT NULL DEFAULT '';

@@ -22,7 +22,7 @@ const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable
     status, shipment_id, order_id, carrier_id, partner_id, edi_group, rulebook_version, \
     detections, entries, opened_at, updated_at, resolved_at, subject_key, assignee, version, \
     reopen_count, resolution, first_response_at, closed_at, condition_began_at, \
-    condition_ended_at, escalation_level, informs, sla_due_at, timer_at";
+    condition_ended_at, escalation_level, informs, sla_due_at, timer_at, tags";
 
 /// The statuses before `resolved`, for `status IN (…)`.
 const OPEN: &str = CaseStatus::OPEN_SQL;
@@ -72,6 +72,11 @@ fn case_row<DB: Dialect>(r: &DB::Row) -> Result<Case> {
         informs: parsed(Informs::parse(&informs))?,
         sla_due_at: ots(r.col("sla_due_at")?),
         timer_at: ots(r.col("timer_at")?),
+        tags: r
+            .col::<String>("tags")?
+            .split_whitespace()
+            .map(String::from)
+            .collect(),
     })
 }
 
@@ -129,6 +134,10 @@ fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryB
     }
     if let Some(s) = f.shipment {
         qb.push(" AND shipment_id = ").push_arg(s.0);
+    }
+    if let Some(t) = &f.tag {
+        qb.push(" AND (' ' || tags || ' ') LIKE ")
+            .push_arg(format!("% {} %", t.trim().to_lowercase()));
     }
     if let Some(pid) = f.partner {
         qb.push(" AND partner_id = ").push_arg(pid.0);
@@ -311,7 +320,7 @@ const SAVE_SET: &str = "severity = $3, status = $4, detections = $5, entries = $
     updated_at = $7, resolved_at = $8, owner_team = $9, accountable = $10, assignee = $11, \
     version = $12, reopen_count = $13, resolution = $14, first_response_at = $15, \
     closed_at = $16, condition_ended_at = $17, escalation_level = $18, informs = $19, \
-    sla_due_at = $20, timer_at = $21";
+    sla_due_at = $20, timer_at = $21, tags = $22";
 
 fn save_query<'q, DB: Dialect>(sql: &'q str, c: &'q Case) -> super::dialect::DbQuery<'q, DB> {
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -336,6 +345,7 @@ fn save_query<'q, DB: Dialect>(sql: &'q str, c: &'q Case) -> super::dialect::DbQ
         .arg(c.informs.as_str())
         .arg(ous(c.sla_due_at))
         .arg(ous(c.timer_at))
+        .arg(c.tags.join(" "))
 }
 
 #[async_trait::async_trait]
@@ -390,7 +400,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
     }
 
     async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
-        for chunk in sized_chunks(cases, chunk_rows(32)) {
+        for chunk in sized_chunks(cases, chunk_rows(33)) {
             let mut qb = QueryBuilder::<DB>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
             qb.push_values(chunk, |mut b, c| {
                 // The link columns, for lists and filters, follow from the subject.
@@ -431,7 +441,8 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
                     .push_arg(i64::from(c.escalation_level))
                     .push_arg(c.informs.as_str())
                     .push_arg(ous(c.sla_due_at))
-                    .push_arg(ous(c.timer_at));
+                    .push_arg(ous(c.timer_at))
+                    .push_arg(c.tags.join(" "));
             });
             qb.build().execute(DB::conn(&mut self.tx)).await?;
         }
@@ -491,7 +502,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
 
     async fn save_case(&mut self, case: &Case, expected_version: i64) -> Result<bool> {
         let sql = format!(
-            "UPDATE cases SET {SAVE_SET} WHERE tenant_id = $1 AND id = $2 AND version = $22"
+            "UPDATE cases SET {SAVE_SET} WHERE tenant_id = $1 AND id = $2 AND version = $23"
         );
         let done = save_query::<DB>(&sql, case)
             .arg(expected_version)

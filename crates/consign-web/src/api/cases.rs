@@ -61,6 +61,7 @@ const FILTERS: &[&str] = &[
     "to",
     "shipment",
     "partner",
+    "tag",
     "sort",
 ];
 
@@ -93,6 +94,7 @@ async fn case_filter(
                 .map(Some)
                 .map_err(|_| format!("'{s}' is not a user id or 'none'")),
         }),
+        tag: q.text("tag"),
         shipment: q.parse("shipment", |s| {
             s.parse::<ShipmentId>()
                 .map_err(|_| format!("'{s}' is not a shipment id"))
@@ -137,6 +139,7 @@ async fn case_filter(
         ("team" = Option<String>, Query, description = "Only cases in this team's queue"),
         ("assignee" = Option<String>, Query, description = "Only cases assigned to this user (an id), or `none` for unassigned"),
         ("shipment" = Option<String>, Query, description = "Only this shipment's (its id)"),
+        ("tag" = Option<String>, Query, description = "Only cases carrying this tag"),
         ("partner" = Option<String>, Query, description = "Only this trading partner's (its id)"),
         ("from" = Option<String>, Query, description = "Opened at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = Option<String>, Query, description = "Opened before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
@@ -353,6 +356,10 @@ pub enum ActionRequest {
     SetSeverity {
         severity: Severity,
     },
+    /// Replace the case's tags (lower case `a-z 0-9 - _`, at most 20).
+    SetTags {
+        tags: Vec<String>,
+    },
 }
 
 fn internal() -> Visibility {
@@ -374,6 +381,7 @@ impl From<ActionRequest> for CaseAction {
             ActionRequest::Reopen { reason } => CaseAction::Reopen { reason },
             ActionRequest::Close => CaseAction::Close,
             ActionRequest::SetSeverity { severity } => CaseAction::SetSeverity { severity },
+            ActionRequest::SetTags { tags } => CaseAction::SetTags { tags },
         }
     }
 }

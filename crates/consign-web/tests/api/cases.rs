@@ -939,3 +939,57 @@ async fn a_reopening_is_refused_when_a_newer_case_covers_the_subject() {
         );
     }
 }
+
+#[tokio::test]
+async fn tagged_cases_are_found_by_their_tag() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let case = ok(d
+            .agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+            .await)
+        .await;
+        let id = case["id"].as_str().unwrap().to_string();
+        let tagged = ok(d
+            .agent
+            .act(
+                &id,
+                json!({"action": "set_tags", "tags": ["VIP", "claim-filed"]}),
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(
+            tagged["tags"],
+            json!(["claim-filed", "vip"]),
+            "{}",
+            t.engine
+        );
+        let found = ok(d.agent.get("/api/v1/tenants/alpha/cases?tag=vip").await).await;
+        assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+        let none = ok(d.agent.get("/api/v1/tenants/alpha/cases?tag=vi").await).await;
+        assert!(
+            none["items"].as_array().unwrap().is_empty(),
+            "whole tags only: {none}"
+        );
+        let p = problem(
+            d.agent
+                .act(
+                    &id,
+                    json!({"action": "set_tags", "tags": ["ok", "two words"]}),
+                    None,
+                )
+                .await,
+            422,
+        )
+        .await;
+        assert!(field_errors(&p).iter().any(|(f, _)| f == "tags[1]"), "{p}");
+        problem(
+            d.client
+                .act(&id, json!({"action": "set_tags", "tags": []}), None)
+                .await,
+            403,
+        )
+        .await;
+    }
+}
