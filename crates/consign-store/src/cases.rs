@@ -30,7 +30,7 @@ pub struct CaseFilter {
     pub partner: Option<PartnerId>,
     pub opened_from: Option<Timestamp>,
     pub opened_to: Option<Timestamp>,
-    /// The queue's order: the next SLA deadline first, then cases without one (no cursor).
+    /// The queue's order: the next SLA deadline first, then cases without one (`after` pages on).
     pub by_sla: bool,
     pub after: Option<CaseId>,
     pub limit: u32,

@@ -149,12 +149,28 @@ fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryB
         qb.push(" AND opened_at < ").push_arg(us(t));
     }
     if f.by_sla {
-        // Cases with a deadline first, the nearest first (breached ones are in the past).
-        qb.push(
-            " ORDER BY CASE WHEN sla_due_at IS NULL THEN 1 ELSE 0 END, sla_due_at, id DESC \
-             LIMIT ",
-        )
-        .push_arg(f.limit as i64);
+        // Cases with a deadline first, the nearest first (breached ones are in the past),
+        // then those without; pages continue after the cursor's case by the same key.
+        const DUE: &str = "COALESCE(sla_due_at, 9223372036854775807)";
+        if let Some(a) = f.after {
+            qb.push(format!(
+                " AND ({DUE} > (SELECT {DUE} FROM cases WHERE tenant_id = "
+            ))
+            .push_arg(tenant.0)
+            .push(" AND id = ")
+            .push_arg(a.0)
+            .push(format!(
+                ") OR ({DUE} = (SELECT {DUE} FROM cases WHERE tenant_id = "
+            ))
+            .push_arg(tenant.0)
+            .push(" AND id = ")
+            .push_arg(a.0)
+            .push(") AND id < ")
+            .push_arg(a.0)
+            .push("))");
+        }
+        qb.push(format!(" ORDER BY {DUE}, id DESC LIMIT "))
+            .push_arg(f.limit as i64);
     } else {
         if let Some(a) = f.after {
             qb.push(" AND id < ").push_arg(a.0);

@@ -143,7 +143,7 @@ async fn case_filter(
         ("partner" = Option<String>, Query, description = "Only this trading partner's (its id)"),
         ("from" = Option<String>, Query, description = "Opened at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = Option<String>, Query, description = "Opened before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
-        ("sort" = Option<String>, Query, description = "`newest` (default, paged by cursor) or `sla`: the next SLA deadline first, then cases without one (one page, up to `limit`)"),
+        ("sort" = Option<String>, Query, description = "`newest` (default) or `sla`: the next SLA deadline first, then cases without one; both paged by cursor"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
     ),
@@ -155,11 +155,7 @@ pub async fn list_cases(
 ) -> ApiResult<Json<Page<Case>>> {
     let filter = case_filter(&st, &p, &t, q).await?;
     let items = st.app.list_cases(&p, &t, &filter).await?;
-    let next_cursor = if filter.by_sla {
-        None
-    } else {
-        consign_store::next_cursor(&items, filter.limit, |c| c.id)
-    };
+    let next_cursor = consign_store::next_cursor(&items, filter.limit, |c| c.id);
     Ok(Json(Page { items, next_cursor }))
 }
 
