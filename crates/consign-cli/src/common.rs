@@ -41,6 +41,7 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
             delays_secs: cfg.outbox_retry_secs.clone(),
         },
         attempt_timeout: std::time::Duration::from_secs(cfg.outbox_timeout_secs),
+        lease: std::time::Duration::from_secs(cfg.outbox_lease_secs),
         ..Default::default()
     });
     Ok(app)

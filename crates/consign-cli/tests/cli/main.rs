@@ -11,6 +11,7 @@ macro_rules! holds {
 mod cases;
 mod crash;
 mod edi_faults;
+mod outbox_crash;
 mod tracking;
 
 use consign_store::testing::fresh_postgres_url;
