@@ -39,6 +39,13 @@ impl Tools<'_> {
         Ok(self.0.store.carriers(tenant).await?)
     }
 
+    /// How many outbox messages are in each state, all tenants together.
+    pub async fn outbox_counts(
+        &self,
+    ) -> AppResult<Vec<(consign_core::message::outbox::DeliveryState, i64)>> {
+        Ok(self.0.store.outbox_counts().await?)
+    }
+
     /// The shipments of many (carrier, tracking number) pairs at once.
     pub async fn shipment_ids_by_tracking(
         &self,

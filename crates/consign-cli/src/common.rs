@@ -43,6 +43,7 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         attempt_timeout: std::time::Duration::from_secs(cfg.outbox_timeout_secs),
         smtp_url: cfg.smtp_url.clone(),
         email_from: cfg.email_from.clone(),
+        lease: std::time::Duration::from_secs(cfg.outbox_lease_secs),
         ..Default::default()
     });
     Ok(app)

@@ -46,6 +46,11 @@ pub struct Config {
     pub outbox_retry_secs: Vec<u64>,
     /// One delivery attempt's budget in seconds (connect, send, answer).
     pub outbox_timeout_secs: u64,
+    /// How long a claimed message stays the claiming server's, in seconds: a server killed
+    /// mid-delivery leaves its messages to be delivered by the next after this. Longer than
+    /// a round can take (`outbox_timeout_secs` and the record), or a slow round's messages
+    /// are sent twice.
+    pub outbox_lease_secs: u64,
     /// Run the outbox's delivery worker in `serve`.
     pub outbox_worker: bool,
     /// Where e-mail goes: `smtp://host:port` (STARTTLS when offered), `smtp://…?tls=required`,
@@ -75,6 +80,9 @@ impl Default for Config {
             webhooks_allow_private: false,
             outbox_retry_secs: consign_core::message::outbox::RetrySchedule::default().delays_secs,
             outbox_timeout_secs: 10,
+            outbox_lease_secs: consign_app::messages::MessagingConfig::default()
+                .lease
+                .as_secs(),
             outbox_worker: true,
             smtp_url: None,
             email_from: "consign@localhost.localdomain".into(),
@@ -118,6 +126,7 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
             "idempotency_lease_secs",
             "webhooks_allow_private",
             "outbox_timeout_secs",
+            "outbox_lease_secs",
             "outbox_worker",
             "smtp_url",
             "email_from",
@@ -152,6 +161,11 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
         (1..=300).contains(&cfg.outbox_timeout_secs),
         "configuration: outbox_timeout_secs must be 1 to 300, got {}",
         cfg.outbox_timeout_secs
+    );
+    anyhow::ensure!(
+        (1..=3600).contains(&cfg.outbox_lease_secs),
+        "configuration: outbox_lease_secs must be 1 to 3600, got {}",
+        cfg.outbox_lease_secs
     );
     Ok(cfg)
 }

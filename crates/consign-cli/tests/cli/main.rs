@@ -12,6 +12,7 @@ mod cases;
 mod crash;
 mod edi_faults;
 mod outbox;
+mod outbox_crash;
 mod tracking;
 
 use consign_store::testing::fresh_postgres_url;

@@ -14,6 +14,7 @@
 //! the lists below.
 
 use crate::{Durable, Engine};
+use consign_core::message::outbox::OutboxMessage;
 use consign_core::tracking::TrackedShipment;
 use jiff::Timestamp;
 use sqlx::query::Query;
@@ -213,4 +214,6 @@ pub trait Dialect:
     fn by_tracking_number(tenant: Uuid, numbers: &[String]) -> Vec<QueryBuilder<Self>>;
     /// Writes a batch's new tracking state (see `TrackingTx::update_tracked`).
     fn update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<Self>>;
+    /// Inserts outbox messages (see `MessageTx::enqueue`).
+    fn enqueue_outbox(messages: &[OutboxMessage]) -> Vec<QueryBuilder<Self>>;
 }

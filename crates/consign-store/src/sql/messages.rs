@@ -138,6 +138,46 @@ fn attempt_row<DB: Dialect>(r: &DB::Row) -> Result<DeliveryAttempt> {
     })
 }
 
+/// The columns `enqueue` writes, in the order both engines' statements bind them.
+pub(crate) const ENQUEUE_COLS: &str = "id, tenant_id, transport, endpoint_id, recipient, kind, \
+    dedup_key, ordering_key, sender, reply_to, subject, body, body_html, case_id, state, \
+    attempts, next_attempt_at, last_error, last_status, created_at, delivered_at";
+
+/// Outbox rows as multi-row `VALUES` inserts (SQLite's form; PostgreSQL binds one array per
+/// column instead, see its `Dialect::enqueue_outbox`).
+pub(crate) fn enqueue_values<DB: Dialect>(messages: &[OutboxMessage]) -> Vec<QueryBuilder<DB>> {
+    messages
+        .chunks(chunk_rows(21))
+        .map(|chunk| {
+            let mut qb = QueryBuilder::<DB>::new(format!("INSERT INTO outbox ({ENQUEUE_COLS}) "));
+            qb.push_values(chunk, |mut b, m| {
+                b.push_arg(m.id)
+                    .push_arg(m.tenant_id.0)
+                    .push_arg(m.transport.as_str())
+                    .push_arg(m.endpoint_id)
+                    .push_arg(m.recipient.clone())
+                    .push_arg(m.kind.clone())
+                    .push_arg(m.dedup_key.clone())
+                    .push_arg(m.ordering_key.clone())
+                    .push_arg(m.sender.clone())
+                    .push_arg(m.reply_to.clone())
+                    .push_arg(m.subject.clone())
+                    .push_arg(m.body.clone())
+                    .push_arg(m.body_html.clone())
+                    .push_arg(m.case_id.map(|c| c.0))
+                    .push_arg(m.state.as_str())
+                    .push_arg(i64::from(m.attempts))
+                    .push_arg(us(m.next_attempt_at))
+                    .push_arg(m.last_error.clone())
+                    .push_arg(m.last_status.map(i64::from))
+                    .push_arg(us(m.created_at))
+                    .push_arg(ous(m.delivered_at));
+            });
+            qb
+        })
+        .collect()
+}
+
 #[async_trait::async_trait]
 impl<DB: Dialect> MessageStore for SqlStore<DB> {
     async fn webhook_endpoints(&self, tenant: TenantId) -> Result<Vec<WebhookEndpoint>> {
@@ -337,36 +377,7 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
     }
 
     async fn enqueue(&mut self, messages: &[OutboxMessage]) -> Result<()> {
-        for chunk in messages.chunks(chunk_rows(21)) {
-            let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO outbox (id, tenant_id, transport, endpoint_id, recipient, kind, \
-                 dedup_key, ordering_key, sender, reply_to, subject, body, body_html, case_id, \
-                 state, attempts, next_attempt_at, last_error, last_status, created_at, \
-                 delivered_at) ",
-            );
-            qb.push_values(chunk, |mut b, m| {
-                b.push_arg(m.id)
-                    .push_arg(m.tenant_id.0)
-                    .push_arg(m.transport.as_str())
-                    .push_arg(m.endpoint_id)
-                    .push_arg(m.recipient.clone())
-                    .push_arg(m.kind.clone())
-                    .push_arg(m.dedup_key.clone())
-                    .push_arg(m.ordering_key.clone())
-                    .push_arg(m.sender.clone())
-                    .push_arg(m.reply_to.clone())
-                    .push_arg(m.subject.clone())
-                    .push_arg(m.body.clone())
-                    .push_arg(m.body_html.clone())
-                    .push_arg(m.case_id.map(|c| c.0))
-                    .push_arg(m.state.as_str())
-                    .push_arg(i64::from(m.attempts))
-                    .push_arg(us(m.next_attempt_at))
-                    .push_arg(m.last_error.clone())
-                    .push_arg(m.last_status.map(i64::from))
-                    .push_arg(us(m.created_at))
-                    .push_arg(ous(m.delivered_at));
-            });
+        for mut qb in DB::enqueue_outbox(messages) {
             qb.build().execute(DB::conn(&mut self.tx)).await?;
         }
         Ok(())

@@ -17,7 +17,7 @@ pub(crate) mod dialect;
 mod edi;
 mod idempotency;
 mod ingest;
-mod messages;
+pub(crate) mod messages;
 pub(crate) mod orders;
 mod parties;
 mod rulebooks;

@@ -6,6 +6,7 @@ use super::durability::WalSyncer;
 use crate::sql::dialect::{Dialect, RowsAffected};
 use crate::sql::{chunk_rows, ous, sized_chunks, tracking_keys_kept, tracking_update_set, us};
 use crate::{Durable, Engine};
+use consign_core::message::outbox::OutboxMessage;
 use consign_core::tracking::TrackedShipment;
 use jiff::Timestamp;
 use sqlx::{Executor, Pool, QueryBuilder, Sqlite, SqliteConnection};
@@ -120,6 +121,10 @@ impl Dialect for Sqlite {
     /// index pages fewer per such event (docs/performance.md). That statement runs
     /// first; the full one then skips the rows it wrote, as their keys still stay.
     /// (PostgreSQL compares the values itself and leaves unchanged index entries alone.)
+    fn enqueue_outbox(messages: &[OutboxMessage]) -> Vec<QueryBuilder<Sqlite>> {
+        crate::sql::messages::enqueue_values(messages)
+    }
+
     fn update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<Sqlite>> {
         // `VALUES` columns in the order bound below.
         const ORDER: [&str; 16] = [

@@ -119,7 +119,7 @@ fn process_cpu_secs() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
-fn engine_of(url: &str) -> String {
+pub(super) fn engine_of(url: &str) -> String {
     if url.starts_with("postgres") {
         "postgres"
     } else {
@@ -169,7 +169,7 @@ fn place(city: &str, tz: &str) -> Place {
     }
 }
 
-fn shipments_for(
+pub(super) fn shipments_for(
     tenant: &Tenant,
     carriers: &[CarrierId],
     n: usize,
@@ -206,7 +206,7 @@ fn shipments_for(
         .collect()
 }
 
-async fn insert_shipments(app: &App, shipments: Vec<Shipment>) -> anyhow::Result<()> {
+pub(super) async fn insert_shipments(app: &App, shipments: Vec<Shipment>) -> anyhow::Result<()> {
     for chunk in shipments.chunks(10_000) {
         let mut tx = app.tools().begin().await?;
         tx.insert_shipments(chunk).await?;
@@ -492,7 +492,7 @@ struct Batch {
     events: Vec<NewTrackingEvent>,
 }
 
-fn mapped(
+pub(super) fn mapped(
     evs: Vec<NewTrackingEvent>,
 ) -> anyhow::Result<Vec<(String, consign_core::tracking::MappedEvent)>> {
     let mut inv = consign_core::Invalid::default();

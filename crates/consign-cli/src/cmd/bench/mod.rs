@@ -2,6 +2,7 @@
 //! per benchmark.
 
 mod ingest;
+mod outbox;
 mod timers;
 
 use clap::Subcommand;
@@ -60,6 +61,26 @@ pub enum BenchCmd {
         #[arg(long)]
         sqlite_only: bool,
     },
+    /// The transactional outbox (issue 18): tracking ingest with and without a subscribed
+    /// webhook endpoint (one status change per shipment, interleaved batch by batch), then
+    /// delivery rounds into a local receiver answering 204 until the outbox is empty, with a
+    /// breakdown of each round's claim, HTTP and record phases. On a fresh SQLite file and,
+    /// when reachable, a fresh PostgreSQL database; with --database-url, on that one only.
+    #[command(after_help = "Example:\n  consign bench outbox --shipments 20000 --batch 500")]
+    Outbox {
+        /// Shipments per run; each gets one status change, so as many messages.
+        #[arg(long, default_value_t = 20_000)]
+        shipments: usize,
+        /// Events per ingest call (one transaction).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Server for the PostgreSQL run (a throwaway database is created on it).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
+    },
 }
 
 /// `database_url` is the global `--database-url`: given, the benchmark runs on that database
@@ -78,6 +99,20 @@ pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<
                 (!sqlite_only).then_some(postgres_url),
                 database_url,
             )
+            .await
+        }
+        BenchCmd::Outbox {
+            shipments,
+            batch,
+            postgres_url,
+            sqlite_only,
+        } => {
+            outbox::outbox(outbox::OutboxBench {
+                shipments,
+                batch,
+                postgres_url: (!sqlite_only).then_some(postgres_url),
+                database_url,
+            })
             .await
         }
         BenchCmd::Ingest {
