@@ -39,6 +39,7 @@ migrations! {
     10, "case_subject", "0010_case_subject";
     11, "case_work", "0011_case_work";
     12, "outbox", "0012_outbox";
+    13, "outbox_pending", "0013_outbox_pending";
 }
 
 /// How many migrations each engine has (they must stay in step).

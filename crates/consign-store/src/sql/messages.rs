@@ -396,7 +396,8 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
         };
         // A message waits while an earlier one with its ordering key is still pending (in
         // flight under a lease, or waiting to be retried): per endpoint and subject, events
-        // arrive in the order they happened.
+        // arrive in the order they happened. The walk in `seq` order reads `outbox_pending`
+        // (pending rows only), so delivered history is never stepped over (migration 0013).
         let sql = format!(
             "UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE seq IN (\
              SELECT o.seq FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= $1 \

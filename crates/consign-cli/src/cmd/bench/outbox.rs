@@ -100,10 +100,10 @@ fn print_table(f: &Figures) {
     let total = ms(f.phases.claim) + ms(f.phases.send) + ms(f.phases.record);
     let share = |d: Duration| 100.0 * ms(d) / total.max(1e-9);
     println!("\n{}", f.engine);
-    println!("  {:<34} {:>16}   {:<22}", "", "measured", "target");
-    println!("  {:<34} {:>10.0} ev/s", "ingest, no endpoint", f.plain);
+    println!("  {:<34} {:>16}   target", "", "measured");
+    println!("  {:<34} {:>11.0} ev/s", "ingest, no endpoint", f.plain);
     println!(
-        "  {:<34} {:>10.0} ev/s",
+        "  {:<34} {:>11.0} ev/s",
         "ingest, endpoint subscribed", f.subscribed
     );
     println!(
