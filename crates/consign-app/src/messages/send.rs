@@ -83,6 +83,56 @@ fn case_number_in(subject: &str) -> Option<String> {
     (n.len() > 5 && n[5..].chars().all(|c| c.is_ascii_digit())).then(|| n.to_string())
 }
 
+/// The parts of an e-mail on a case that every e-mail shares.
+struct CaseEmail {
+    case: CaseId,
+    tenant: consign_core::ids::TenantId,
+    sender: String,
+    address: String,
+    reply_to: Option<String>,
+    kind: String,
+    subject: String,
+    text: String,
+    html: Option<String>,
+}
+
+impl CaseEmail {
+    /// The outbox row: its Message-ID (the dedup key) under the sender's domain, ordered per
+    /// address and case.
+    fn into_message(self, now: jiff::Timestamp) -> OutboxMessage {
+        let id = Uuid::now_v7();
+        let domain = self
+            .sender
+            .rsplit('@')
+            .next()
+            .unwrap_or("consign.invalid")
+            .to_string();
+        OutboxMessage {
+            id,
+            tenant_id: self.tenant,
+            transport: Transport::Email,
+            endpoint_id: None,
+            dedup_key: format!("<{}@{domain}>", id.simple()),
+            ordering_key: format!("email:{}|case:{}", self.address, self.case),
+            recipient: self.address,
+            kind: self.kind,
+            sender: Some(self.sender),
+            reply_to: self.reply_to,
+            subject: self.subject,
+            body: self.text,
+            body_html: self.html,
+            case_id: Some(self.case),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            last_status: None,
+            created_at: now,
+            delivered_at: None,
+        }
+    }
+}
+
 /// What an e-mail says: a template by name, the case type's template for the audience, or
 /// free text.
 enum Content {
@@ -227,42 +277,24 @@ impl App {
         } else {
             format!("{subject} [{}]", case.number)
         };
-        let now = self.now();
-        let mid = Uuid::now_v7();
         let sender = email
             .from
             .clone()
             .unwrap_or_else(|| self.messaging.config.email_from.clone());
-        let domain = sender
-            .rsplit('@')
-            .next()
-            .unwrap_or("consign.invalid")
-            .to_string();
         let summary = format!("e-mail to {address} ({}): {subject}", audience.as_str());
         Ok(Composed {
-            message: OutboxMessage {
-                id: mid,
-                tenant_id: tenant.id,
-                transport: Transport::Email,
-                endpoint_id: None,
-                recipient: address.clone(),
-                kind: name,
-                dedup_key: format!("<{}@{domain}>", mid.simple()),
-                ordering_key: format!("email:{address}|case:{}", case.id),
-                sender: Some(sender),
+            message: CaseEmail {
+                case: case.id,
+                tenant: tenant.id,
+                sender,
+                address,
                 reply_to,
+                kind: name,
                 subject,
-                body: text,
-                body_html: html,
-                case_id: Some(case.id),
-                state: DeliveryState::Pending,
-                attempts: 0,
-                next_attempt_at: now,
-                last_error: None,
-                last_status: None,
-                created_at: now,
-                delivered_at: None,
-            },
+                text,
+                html,
+            }
+            .into_message(self.now()),
             summary,
         })
     }
@@ -464,12 +496,6 @@ pub(crate) fn staff_notice(
         .from
         .clone()
         .unwrap_or_else(|| app.messaging.config.email_from.clone());
-    let domain = sender
-        .rsplit('@')
-        .next()
-        .unwrap_or("consign.invalid")
-        .to_string();
-    let id = Uuid::now_v7();
     let who = match action {
         consign_core::sla::LadderAction::NotifyAssignee => "you are its assignee",
         _ => "you manage this client's account",
@@ -491,29 +517,18 @@ pub(crate) fn staff_notice(
         c.owner_team,
         c.opened_at,
     );
-    OutboxMessage {
-        id,
-        tenant_id: c.tenant_id,
-        transport: Transport::Email,
-        endpoint_id: None,
-        recipient: address.to_string(),
-        kind: "escalation_notice".into(),
-        dedup_key: format!("<{}@{domain}>", id.simple()),
-        ordering_key: format!("email:{address}|case:{}", c.id),
-        sender: Some(sender),
+    CaseEmail {
+        case: c.id,
+        tenant: c.tenant_id,
+        sender,
+        address: address.to_string(),
         reply_to: None,
+        kind: "escalation_notice".into(),
         subject,
-        body_html: Some(consign_core::message::render::html_of_text(&body)),
-        body,
-        case_id: Some(c.id),
-        state: DeliveryState::Pending,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        last_status: None,
-        created_at: now,
-        delivered_at: None,
+        html: Some(consign_core::message::render::html_of_text(&body)),
+        text: body,
     }
+    .into_message(now)
 }
 
 #[cfg(test)]
