@@ -151,7 +151,7 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
     .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     if let Some(url) = &cfg.smtp_url {
         // Checked here, so a typo stops the start rather than every e-mail.
-        consign_app::messages::delivery::smtp_transport(url, std::time::Duration::from_secs(1))
+        consign_app::messages::delivery::check_smtp_url(url)
             .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     }
     let mut bad = consign_core::Invalid::default();
@@ -200,5 +200,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn message_settings_are_checked_and_name_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        for (text, key) in [
+            ("smtp_url = \"ftp://mail.example.com\"\n", "smtp_url"),
+            ("email_from = \"not an address\"\n", "email_from"),
+            ("outbox_timeout_secs = 0\n", "outbox_timeout_secs"),
+            ("outbox_retry_secs = [5, 9999999]\n", "outbox_retry_secs"),
+            ("outbox_lease_secs = 0\n", "outbox_lease_secs"),
+        ] {
+            std::fs::write(&f, text).unwrap();
+            let e = load(Some(&f), Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        std::fs::write(
+            &f,
+            "smtp_url = \"smtp://127.0.0.1:2525\"\nemail_from = \"care@alpha.example\"\n",
+        )
+        .unwrap();
+        let c = load(Some(&f), Overrides::default()).unwrap();
+        assert_eq!(c.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
     }
 }

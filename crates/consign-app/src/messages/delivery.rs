@@ -86,7 +86,15 @@ pub(crate) fn http_client(cfg: &MessagingConfig) -> reqwest::Client {
         .expect("the webhook HTTP client's settings are valid")
 }
 
-/// The SMTP transport a URL names (checked by the configuration loader with this too).
+/// Whether `url` names an SMTP server lettre can reach: checked by the configuration loader
+/// without building the transport (whose connection pool needs a running runtime).
+pub fn check_smtp_url(url: &str) -> Result<(), String> {
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+        .map(|_| ())
+        .map_err(|e| format!("smtp_url: {e}"))
+}
+
+/// The SMTP transport a URL names.
 pub fn smtp_transport(
     url: &str,
     timeout: std::time::Duration,
