@@ -81,7 +81,15 @@ impl Role {
                 AnswerCases,
                 ManageWebhooks,
             ],
-            Role::Warehouse => &[ReadShipments, AttachDocuments, PostEdi, PostEvents],
+            // A warehouse reads and answers the cases that face the warehouse.
+            Role::Warehouse => &[
+                ReadShipments,
+                AttachDocuments,
+                PostEdi,
+                PostEvents,
+                ReadCases,
+                AnswerCases,
+            ],
             Role::Integration => &[
                 ReadOrders,
                 WriteOrders,

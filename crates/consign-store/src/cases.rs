@@ -19,6 +19,9 @@ pub struct CaseFilter {
     pub severity: Option<Severity>,
     pub carrier: Option<CarrierId>,
     pub accountable: Option<String>,
+    /// Only the cases addressed to a warehouse: the warehouse is accountable, or the case
+    /// waits on the warehouse's answer (what a warehouse identity may see).
+    pub warehouse_facing: bool,
     /// The owner team's queue.
     pub team: Option<String>,
     /// `Some(None)`: unassigned cases only.

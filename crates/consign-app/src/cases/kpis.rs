@@ -4,7 +4,7 @@
 use super::settings::settings_for;
 use crate::{App, AppError, AppResult, require};
 use consign_core::Invalid;
-use consign_core::access::{Capability, Principal};
+use consign_core::access::{Capability, Principal, Role};
 use consign_core::case::kpi::{CaseKpis, CaseRecord, case_kpis};
 use consign_core::tenant::Tenant;
 use jiff::Timestamp;
@@ -99,7 +99,7 @@ impl App {
         group_by: GroupBy,
     ) -> AppResult<CaseKpiReport> {
         require(p, Capability::ReadCases)?;
-        if !p.role.is_provider() && p.carrier.is_some() {
+        if matches!(p.role, Role::Carrier | Role::Warehouse) {
             return Err(AppError::Forbidden(
                 "case KPIs are the provider's and the client's".into(),
             ));

@@ -14,7 +14,8 @@ pub use filing::CaseChanges;
 pub(crate) use filing::{SubjectCases, file_new_cases};
 
 use crate::{App, AppError, AppResult, require};
-use consign_core::access::{Capability, Principal};
+use consign_core::access::{Capability, Principal, Role};
+use consign_core::case::CaseStatus;
 use consign_core::case::{Case, TimelineEntry, Visibility};
 use consign_core::ids::CaseId;
 use consign_core::tenant::Tenant;
@@ -26,12 +27,23 @@ pub(crate) fn sees_internal(p: &Principal) -> bool {
     p.role.is_provider()
 }
 
-/// Whether `p` may see `case` at all: a carrier identity only the cases about its carrier.
+/// Whether `p` may see `case` at all: a carrier identity only the cases about its carrier; a
+/// warehouse identity only the cases the warehouse is accountable for or that wait on its
+/// answer. (Cases name no warehouse, so every warehouse identity of a tenant sees the same
+/// ones; tenants run one warehouse partner each today.)
 pub(crate) fn addressed_to(p: &Principal, case: &Case) -> bool {
+    if p.role == Role::Warehouse {
+        return warehouse_facing(case);
+    }
     match p.carrier {
         Some(carrier) => case.carrier_id == Some(carrier),
         None => true,
     }
+}
+
+/// The store's `warehouse_facing` filter, for one case.
+fn warehouse_facing(case: &Case) -> bool {
+    case.accountable == "warehouse" || case.status == CaseStatus::WaitingWarehouse
 }
 
 /// The part of a timeline `p` may read.
@@ -57,6 +69,10 @@ impl App {
         // A carrier's list is its own carrier's cases, whatever it asks for.
         if let Some(c) = p.carrier {
             filter.carrier = Some(c);
+        }
+        // And a warehouse's, the cases that face the warehouse.
+        if p.role == Role::Warehouse {
+            filter.warehouse_facing = true;
         }
         Ok(self.store.cases(tenant.id, &filter).await?)
     }

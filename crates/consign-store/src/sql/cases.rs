@@ -120,6 +120,9 @@ fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryB
     if let Some(a) = &f.accountable {
         qb.push(" AND accountable = ").push_arg(a.clone());
     }
+    if f.warehouse_facing {
+        qb.push(" AND (accountable = 'warehouse' OR status = 'waiting_warehouse')");
+    }
     if let Some(t) = &f.team {
         qb.push(" AND owner_team = ").push_arg(t.clone());
     }

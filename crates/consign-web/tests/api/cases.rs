@@ -993,3 +993,119 @@ async fn tagged_cases_are_found_by_their_tag() {
         .await;
     }
 }
+
+/// A warehouse identity sees the cases the warehouse is accountable for, and those that
+/// wait on its answer; nothing else, and only their external side. It answers; it does not
+/// work cases or read the tenant's KPIs.
+#[tokio::test]
+async fn a_warehouse_sees_and_answers_only_the_cases_facing_it() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let dock = Person::new(&t, "dock@warehouse.test", "warehouse", &["alpha"]).await;
+        let carriers = ok(d
+            .agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+            .await)
+        .await;
+        let mut short = new_case(&d.shipment);
+        short["case_type"] = json!("short_shipped");
+        short["accountable"] = json!("warehouse");
+        let ours = ok(d.agent.post("/api/v1/tenants/alpha/cases", &short).await).await;
+        let (carriers, ours) = (
+            carriers["id"].as_str().unwrap().to_string(),
+            ours["id"].as_str().unwrap().to_string(),
+        );
+        ok(d.agent
+            .act(
+                &ours,
+                json!({"action": "note", "text": "Picker on leave", "visibility": "internal"}),
+                None,
+            )
+            .await)
+        .await;
+
+        let list = ok(dock.get("/api/v1/tenants/alpha/cases").await).await;
+        let ids: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![ours.as_str()], "{}: {list}", t.engine);
+        // Asking for the carrier's case by filter or by id changes nothing.
+        let list = ok(dock
+            .get("/api/v1/tenants/alpha/cases?accountable=carrier")
+            .await)
+        .await;
+        assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
+        problem(
+            dock.get(&format!("/api/v1/tenants/alpha/cases/{carriers}"))
+                .await,
+            404,
+        )
+        .await;
+        let seen = ok(dock
+            .get(&format!("/api/v1/tenants/alpha/cases/{ours}"))
+            .await)
+        .await;
+        assert!(
+            !seen.to_string().contains("Picker on leave"),
+            "internal note leaked: {seen}"
+        );
+
+        // Once the agent waits on the warehouse for the carrier's case, it faces the
+        // warehouse too; the warehouse's answer ends the wait.
+        ok(d.agent
+            .act(
+                &carriers,
+                json!({"action": "change_status", "to": "waiting_warehouse"}),
+                None,
+            )
+            .await)
+        .await;
+        let answered = ok(dock
+            .act(
+                &carriers,
+                json!({"action": "answer", "text": "Loaded at door 4, photo on file"}),
+                None,
+            )
+            .await)
+        .await;
+        assert_eq!(answered["status"], "open", "{answered}");
+        assert!(kinds(&answered).contains(&"message_in".to_string()));
+        // Open again, and the carrier's: out of the warehouse's sight once more.
+        problem(
+            dock.get(&format!("/api/v1/tenants/alpha/cases/{carriers}"))
+                .await,
+            404,
+        )
+        .await;
+
+        problem(
+            dock.act(
+                &ours,
+                json!({"action": "change_status", "to": "waiting_carrier"}),
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        problem(
+            dock.act(
+                &ours,
+                json!({"action": "note", "text": "x", "visibility": "internal"}),
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        problem(
+            dock.get("/api/v1/tenants/alpha/kpis/cases?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z")
+                .await,
+            403,
+        )
+        .await;
+    }
+}
