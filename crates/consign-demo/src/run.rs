@@ -165,19 +165,17 @@ pub async fn prepare(
         "service desk ready: {} people in 7 teams, office hours and SLA policies per tenant",
         7
     ));
-    let mut events = 0;
-    let mut cases = CaseChanges::default();
-    for (slug, feed) in feeds {
-        narrator.say(&format!(
-            "replaying {} tracking events and {} POD uploads of {slug}…",
-            feed.events.len(),
-            feed.pods.len()
-        ));
-        let (n, c) = replay_history(app, &slug, feed, now, &mut desk, narrator).await?;
-        events += n;
-        cases.opened += c.opened;
-        cases.resolved += c.resolved;
-    }
+    narrator.say(&format!(
+        "replaying {} tracking events and {} POD uploads of {}, on one clock…",
+        feeds.iter().map(|(_, f)| f.events.len()).sum::<usize>(),
+        feeds.iter().map(|(_, f)| f.pods.len()).sum::<usize>(),
+        feeds
+            .iter()
+            .map(|(slug, _)| slug.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ));
+    let (events, cases) = replay_history(app, feeds, now, &mut desk, narrator).await?;
     let w = desk.work;
     narrator.say(&format!(
         "  the desk took {} cases from manual queues, answered {} ({} with an update to the client), waited on customers {} times, resolved {} and reopened {}",

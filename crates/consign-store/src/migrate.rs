@@ -40,6 +40,7 @@ migrations! {
     11, "case_work", "0011_case_work";
     12, "outbox", "0012_outbox";
     13, "outbox_pending", "0013_outbox_pending";
+    14, "open_case_indexes", "0014_open_case_indexes";
 }
 
 /// How many migrations each engine has (they must stay in step).

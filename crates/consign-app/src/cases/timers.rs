@@ -44,13 +44,11 @@ impl App {
             .timelines_of(&due.iter().map(|c| (c.tenant_id, c.id)).collect::<Vec<_>>())
             .await?;
         let mut settings: HashMap<TenantId, std::sync::Arc<ActiveSettings>> = HashMap::new();
-        let mut teams = self.store.teams().await?;
-        let mut load: HashMap<UserId, u32> = self
-            .store
-            .open_cases_per_assignee()
-            .await?
-            .into_iter()
-            .collect();
+        // Teams and the open-case load are read when the first case to assign needs them:
+        // most rounds fire warnings and breaches only, and the load is a count over every
+        // tenant's cases.
+        let mut teams = None;
+        let mut load: Option<HashMap<UserId, u32>> = None;
         let mut audit = Vec::new();
         let mut emitters: HashMap<TenantId, crate::messages::emit::Emitter> = HashMap::new();
         let mut notices = Vec::new();
@@ -102,12 +100,26 @@ impl App {
                 new_entries.extend(d.entries);
             }
             // Automatic assignment: an unassigned open case of a team that hands them out.
+            if c.status.is_open() && c.assignee.is_none() && teams.is_none() {
+                teams = Some(self.store.teams().await?);
+            }
             if c.status.is_open()
                 && c.assignee.is_none()
                 && let Some(t) = teams
                     .iter_mut()
+                    .flatten()
                     .find(|t| t.name == c.owner_team && assigns_automatically(t))
             {
+                if load.is_none() {
+                    load = Some(
+                        self.store
+                            .open_cases_per_assignee()
+                            .await?
+                            .into_iter()
+                            .collect(),
+                    );
+                }
+                let load = load.get_or_insert_default();
                 let members: Vec<Candidate> = t
                     .members
                     .iter()

@@ -50,11 +50,16 @@ pub(crate) fn attach_order_lines<DB: Dialect>(
 /// Shipped and delivered quantities per order line, from outbound shipments that are
 /// not cancelled (delivered: their tracking state has a delivery). The caller adds the
 /// order condition between head and tail.
+///
+/// `CROSS JOIN` with the join conditions in `WHERE` is an inner join on both engines, but
+/// SQLite also keeps the tables in the written order: without it, its planner (with no
+/// statistics) started from the tenant's every shipment line and the query grew with the
+/// tenant rather than with the orders asked for — 5 ms a call on the demo's ingest path.
 pub(crate) const FULFILMENT_HEAD: &str = "SELECT s.order_id, sl.line_no, CAST(SUM(sl.quantity) AS \
     BIGINT) AS shipped, CAST(SUM(CASE WHEN t.delivered_at IS NOT NULL THEN sl.quantity \
-    ELSE 0 END) AS BIGINT) AS delivered FROM shipment_lines sl JOIN shipments s \
-    ON s.tenant_id = sl.tenant_id AND s.id = sl.shipment_id JOIN shipment_tracking t \
-    ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id WHERE sl.tenant_id = ";
+    ELSE 0 END) AS BIGINT) AS delivered FROM shipments s CROSS JOIN shipment_lines sl \
+    CROSS JOIN shipment_tracking t WHERE sl.tenant_id = s.tenant_id AND sl.shipment_id = s.id \
+    AND t.tenant_id = s.tenant_id AND t.shipment_id = s.id AND s.tenant_id = ";
 pub(crate) const FULFILMENT_TAIL: &str =
     " AND s.direction = 'outbound' AND t.status <> 'cancelled' GROUP BY s.order_id, sl.line_no";
 
