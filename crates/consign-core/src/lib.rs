@@ -13,6 +13,7 @@ pub mod case;
 pub mod edi;
 pub mod error;
 pub mod ids;
+pub mod kpi;
 pub mod message;
 pub mod money;
 pub mod order;

@@ -19,7 +19,7 @@ pub struct Ratio {
 }
 
 impl Ratio {
-    fn of(numerator: u64, denominator: u64) -> Ratio {
+    pub fn of(numerator: u64, denominator: u64) -> Ratio {
         Ratio {
             numerator,
             denominator,
