@@ -13,6 +13,7 @@ pub mod edi;
 pub mod events_file;
 pub mod idempotency;
 pub mod import;
+pub mod kpis;
 pub mod messages;
 pub mod orders;
 pub mod shipments;

@@ -7,6 +7,7 @@
 //! reads tenant data without naming the tenant.
 
 mod cases;
+mod kpis;
 mod messages;
 mod migrate;
 pub mod postgres;
@@ -32,6 +33,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use cases::{CaseFilter, CaseStore, CaseTx, StoredCaseSettings};
+pub use kpis::{KpiStore, KpiTx, StoredKpiDefinitions};
 pub use messages::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter};
 pub use migrate::MIGRATION_COUNT;
 
@@ -520,6 +522,7 @@ pub trait Store:
     + CaseStore
     + RulebookStore
     + MessageStore
+    + KpiStore
     + Send
     + Sync
 {
@@ -665,6 +668,7 @@ pub trait Tx:
     + CaseTx
     + RulebookTx
     + MessageTx
+    + KpiTx
     + Send
 {
     /// Commits and returns once the commit is durable (on disk, or flushed to PostgreSQL's WAL).

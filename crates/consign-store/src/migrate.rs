@@ -41,6 +41,7 @@ migrations! {
     12, "outbox", "0012_outbox";
     13, "outbox_pending", "0013_outbox_pending";
     14, "open_case_indexes", "0014_open_case_indexes";
+    15, "kpi_definitions", "0015_kpi_definitions";
 }
 
 /// How many migrations each engine has (they must stay in step).

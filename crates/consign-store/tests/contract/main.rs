@@ -2,6 +2,7 @@
 //! (a fresh database per test), so both implementations are held to the same behaviour.
 
 mod fixtures;
+mod kpis;
 mod messages;
 mod schema;
 mod tracking;

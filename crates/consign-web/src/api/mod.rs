@@ -4,6 +4,7 @@ pub mod admin;
 pub mod case_messages;
 pub mod cases;
 pub mod edi;
+pub mod kpis;
 pub mod messages;
 pub mod orders;
 pub mod session;
@@ -31,6 +32,7 @@ pub fn routes() -> ApiRoutes {
         .merge(cases::routes())
         .merge(messages::routes())
         .merge(case_messages::routes())
+        .merge(kpis::routes())
         .merge(edi::routes());
     let v1 = ApiRoutes::new()
         .merge(session::routes())

@@ -9,6 +9,7 @@ mod edi_faults;
 mod email;
 mod hardening;
 mod harness;
+mod kpis;
 mod messages;
 mod orders;
 mod overrides;
