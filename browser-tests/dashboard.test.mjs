@@ -7,7 +7,7 @@
 //   CONSIGN_ADMIN_PASSWORD
 //   CONSIGN_CLIENT_EMAIL     client manager login (reaches one tenant only: the demo's first, northwind)
 //   CONSIGN_CLIENT_PASSWORD
-//   CONSIGN_SCREENSHOT_DIR   optional: PNG screenshots of the overview and orders page go here
+//   CONSIGN_SCREENSHOT_DIR   optional: PNG screenshots of the overview, orders and scorecard pages go here
 //
 // Uses Debian's Chromium (/usr/bin/chromium) through playwright-core; no browser download.
 
@@ -253,6 +253,70 @@ test('e. client manager reaches only their tenant', async () => {
     const denied = await page.goto(url(`/app/${other}/orders`));
     assert.equal(denied.status(), 404, `/app/${other}/orders answers 404 to the client manager`);
     assert.equal(await page.$('#orders'), null, 'no orders table of the other tenant is shown');
+  } finally {
+    await context.close();
+  }
+});
+
+test('e2. the client manager reads their scorecard: figures, trends, bars, on every width', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, CLIENT);
+    const own = (await tenantCards(page))[0].slug;
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === `/app/${own}/scorecard`),
+      page.click(`.card[data-tenant="${own}"] a[data-link=scorecard]`),
+    ]);
+    const title = await page.textContent('h1');
+    assert.match(title, /scorecard \d{4}-W\d{2}/, `the last complete week: ${title}`);
+    const cards = await page.$$eval('section.card', (cs) =>
+      cs.map((c) => ({
+        label: c.querySelector('h3').textContent.trim(),
+        value: c.querySelector('.num').textContent.trim(),
+        counts: c.querySelector('.basis').textContent.trim(),
+        trend: !!c.querySelector('svg.chart'),
+      })),
+    );
+    const byLabel = Object.fromEntries(cards.map((c) => [c.label, c]));
+    for (const label of ['On-time delivery', 'OTIF', 'Perfect order', 'Exception rate']) {
+      const c = byLabel[label];
+      assert.ok(c, `a ${label} card`);
+      assert.ok(c.trend, `${label} has its trend chart`);
+      const m = c.counts.match(/^(\d+) of (\d+)/);
+      assert.ok(m, `${label} says what it counts: ${c.counts}`);
+      assert.ok(Number(m[2]) > 0, `${label} counted something in the demo's last week: ${c.counts}`);
+      assert.match(c.value, /^\d+\.\d %$/, `${label} shows a percentage: ${c.value}`);
+    }
+    // Each trend has a dot per period that counted something, the current one marked.
+    const dots = await page.$$eval('svg.chart', (ss) => ss.map((s) => s.querySelectorAll('circle').length));
+    assert.ok(dots.slice(0, 4).every((n) => n >= 6), `weeks of history in every trend: ${dots}`);
+    const bars = await page.$$eval('svg.bars', (ss) => ss.map((s) => s.querySelectorAll('rect.bar').length));
+    assert.ok(bars.length === 5 && bars[0] >= 2, `bars by carrier and party: ${bars}`);
+    await screenshot(page, 'scorecard');
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(scrolls, false, `the scorecard scrolls sideways at ${width} px`);
+      await screenshot(page, `scorecard-${width}`);
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.isVisible('nav.toolbar'), false, 'the toolbar is not printed');
+    await screenshot(page, 'scorecard-print');
+    await page.emulateMedia({ media: 'screen' });
+    // The week before, and the CSV of the same scorecard.
+    const before = await page.textContent('h1');
+    await Promise.all([page.waitForLoadState('load'), page.click('nav.toolbar a[rel=prev]')]);
+    assert.notEqual(await page.textContent('h1'), before, 'previous goes to another week');
+    const csvHref = await page.getAttribute('nav.toolbar a[download]', 'href');
+    const csv = await page.request.get(url(csvHref));
+    assert.equal(csv.status(), 200);
+    assert.match(await csv.text(), /^section,item,period,numerator,denominator,value/);
+    // Another tenant's scorecard is not there for this manager.
+    const other = tenantSlugs.find((x) => x !== own);
+    const denied = await page.goto(url(`/app/${other}/scorecard`));
+    assert.equal(denied.status(), 404);
   } finally {
     await context.close();
   }

@@ -98,7 +98,8 @@ fi
 
 step "dashboard in headless Chromium"
 if command -v node >/dev/null && command -v npm >/dev/null; then
-  CONSIGN_BIN=target/debug/consign bash browser-tests/run.sh
+  # Screenshots of every page the tests open stay in target/screenshots for review.
+  CONSIGN_SCREENSHOT_DIR=target/screenshots CONSIGN_BIN=target/debug/consign bash browser-tests/run.sh
 elif in_ci; then
   echo "CI=true but node/npm are missing: the browser tests cannot run" >&2
   exit 1

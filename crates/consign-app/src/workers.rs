@@ -2,7 +2,8 @@
 //! call ([`start`]): the rule sweeps (time-based shipment rules every interval, the carrier and
 //! EDI rules every fifth round), the case timers (SLA warnings, breaches, escalations,
 //! automatic closes and assignment), the outbox's delivery (webhooks to subscribed endpoints,
-//! see `messages::delivery`) and housekeeping (expired idempotency keys).
+//! see `messages::delivery`), the KPI rollup's refresh (`kpis::refresh`) and housekeeping
+//! (expired idempotency keys).
 //!
 //! Several servers may run them against one database: shipment rows are locked while judged
 //! and a shipment already judged by another sweeper is skipped; the case indexes refuse a
@@ -25,6 +26,8 @@ pub struct WorkerConfig {
     /// How long the delivery worker sleeps when the outbox has nothing due (it is woken at
     /// once when a message is enqueued); `None` runs no delivery worker.
     pub outbox_idle: Option<Duration>,
+    /// Between KPI rollup refreshes (each drains what is stale); `None` runs none.
+    pub kpi_refresh_every: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -34,6 +37,7 @@ impl Default for WorkerConfig {
             housekeeping_every: Duration::from_secs(3600),
             case_timers_every: Some(Duration::from_secs(30)),
             outbox_idle: Some(Duration::from_millis(500)),
+            kpi_refresh_every: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -52,6 +56,21 @@ pub fn start(app: &App, cfg: &WorkerConfig) {
     }
     if let Some(idle) = cfg.outbox_idle {
         tokio::spawn(outbox(app.clone(), idle));
+    }
+    if let Some(every) = cfg.kpi_refresh_every {
+        tokio::spawn(kpi_refresh(app.clone(), every));
+    }
+}
+
+async fn kpi_refresh(app: App, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match app.refresh_kpis_until_done().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(changes = n, "KPI rollup refreshed"),
+            Err(e) => tracing::warn!(error = %e, "KPI rollup refresh failed"),
+        }
     }
 }
 

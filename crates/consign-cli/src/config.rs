@@ -35,6 +35,9 @@ pub struct Config {
     /// Seconds between case timer sweeps in `serve` (SLA warnings, breaches, escalations,
     /// automatic closes and assignment; 0 disables the worker).
     pub case_timer_interval_secs: u64,
+    /// Seconds between refreshes of the KPI rollup in `serve` (0 disables the worker; the
+    /// scorecards then lag until `consign kpis refresh`).
+    pub kpi_refresh_interval_secs: u64,
     /// How long an `Idempotency-Key` reservation holds without renewal: after a crash, a
     /// retry of a request that was running waits at most this long.
     pub idempotency_lease_secs: u64,
@@ -76,6 +79,7 @@ impl Default for Config {
             webhook_secret: None,
             sweep_interval_secs: 60,
             case_timer_interval_secs: 30,
+            kpi_refresh_interval_secs: 10,
             idempotency_lease_secs: 10,
             webhooks_allow_private: false,
             outbox_retry_secs: consign_core::message::outbox::RetrySchedule::default().delays_secs,
@@ -123,6 +127,7 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
             "webhook_secret",
             "sweep_interval_secs",
             "case_timer_interval_secs",
+            "kpi_refresh_interval_secs",
             "idempotency_lease_secs",
             "webhooks_allow_private",
             "outbox_timeout_secs",

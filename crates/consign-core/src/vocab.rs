@@ -36,7 +36,7 @@ macro_rules! string_enum {
         }
         unknown($s:ident) => $unknown:expr;
     ) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         $(#[$attr])*
         $vis enum $name {

@@ -181,6 +181,11 @@ pub async fn prepare(
         "  the desk took {} cases from manual queues, answered {} ({} with an update to the client), waited on customers {} times, resolved {} and reopened {}",
         w.taken, w.acknowledged, w.updates, w.waits, w.resolved, w.reopened
     ));
+    // The scorecards read the KPI rollup; count the whole history before serving it.
+    let counted = app.refresh_kpis_until_done().await?;
+    narrator.say(&format!(
+        "  KPI rollup counted {counted} shipment and order changes: scorecards for every week are ready"
+    ));
     let admin = NewUser {
         email: "admin@consign.demo".into(),
         name: "Demo Administrator".into(),

@@ -1,10 +1,43 @@
-//! KPI definitions, every version kept: reads ([`KpiStore`]) and writes ([`KpiTx`]).
+//! KPI definitions, every version kept, and the scorecard's rollup (the facts rows, the
+//! daily counts, and the stale marks the database's triggers leave for the refresh worker):
+//! reads ([`KpiStore`]) and writes ([`KpiTx`]).
 
 use crate::Result;
 use async_trait::async_trait;
-use consign_core::ids::TenantId;
+use consign_core::ids::{OrderId, ShipmentId, TenantId};
 use consign_core::kpi::KpiDefinitions;
+use consign_core::kpi::facts::ShipmentRecord;
+use consign_core::kpi::rollup::{DailyCount, OrderRow, ShipmentRow};
+use consign_core::order::Channel;
 use jiff::Timestamp;
+use jiff::civil::Date;
+
+/// An order as its KPI facts need it: lines, and what each of its shipments carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderSource {
+    pub order: OrderId,
+    pub channel: Channel,
+    pub promised_by: Option<Timestamp>,
+    pub cancelled: bool,
+    /// (line number, quantity), by line number.
+    pub lines: Vec<(i64, u32)>,
+    /// Each shipment of the order with its (line number, quantity).
+    pub shipments: Vec<(ShipmentId, Vec<(i64, u32)>)>,
+}
+
+/// Something whose KPI facts must be recomputed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stale {
+    Shipment(ShipmentId),
+    Order(OrderId),
+}
+
+/// Which local days a read of rollup rows covers.
+#[derive(Debug, Clone, Copy)]
+pub enum Days<'a> {
+    These(&'a [Date]),
+    Between(Date, Date),
+}
 
 /// One stored version of a tenant's KPI definitions.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +58,52 @@ pub trait KpiStore {
         tenant: TenantId,
         version: i64,
     ) -> Result<Option<StoredKpiDefinitions>>;
+
+    /// The shipments as recorded, with every case ever opened about them.
+    async fn kpi_shipment_records(
+        &self,
+        tenant: TenantId,
+        ids: &[ShipmentId],
+    ) -> Result<Vec<ShipmentRecord>>;
+    /// The orders as recorded, with their lines and their shipments' lines.
+    async fn kpi_order_sources(
+        &self,
+        tenant: TenantId,
+        ids: &[OrderId],
+    ) -> Result<Vec<OrderSource>>;
+    /// The facts rows counting on these days (shipped or delivered on one; orders due on one).
+    async fn kpi_rows(
+        &self,
+        tenant: TenantId,
+        days: Days<'_>,
+    ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)>;
+    /// The stored facts rows of these shipments and orders.
+    async fn kpi_rows_of(
+        &self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+        orders: &[OrderId],
+    ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)>;
+    /// The rollup's counts of the days from `first` to `last`, sorted.
+    async fn kpi_daily(&self, tenant: TenantId, first: Date, last: Date)
+    -> Result<Vec<DailyCount>>;
+    /// The first and last day any facts row or count of the tenant is on.
+    async fn kpi_day_span(&self, tenant: TenantId) -> Result<Option<(Date, Date)>>;
+    /// A page of the tenant's shipment ids, then order ids, after `after` (for a full check).
+    async fn kpi_shipment_ids(
+        &self,
+        tenant: TenantId,
+        after: Option<ShipmentId>,
+        limit: i64,
+    ) -> Result<Vec<ShipmentId>>;
+    async fn kpi_order_ids(
+        &self,
+        tenant: TenantId,
+        after: Option<OrderId>,
+        limit: i64,
+    ) -> Result<Vec<OrderId>>;
+    /// How many marks wait for the refresh worker (of one tenant, or of all).
+    async fn kpi_stale_count(&self, tenant: Option<TenantId>) -> Result<u64>;
 }
 
 #[async_trait]
@@ -37,4 +116,43 @@ pub trait KpiTx {
         at: Timestamp,
         by: &str,
     ) -> Result<i64>;
+
+    /// Takes up to `limit` stale marks (deleting them in this transaction: a change
+    /// committed after this point marks its record again).
+    async fn take_kpi_stale(&mut self, limit: i64) -> Result<Vec<(TenantId, Stale)>>;
+    /// Empties the tenant's rollup and marks every shipment and order, so the refresh
+    /// rebuilds it from the records (after `kpis verify` found drift). Returns the marks.
+    async fn reset_kpi_rollup(&mut self, tenant: TenantId) -> Result<u64>;
+    /// Marks every order of the tenant (its definitions changed).
+    async fn mark_kpi_orders_stale(&mut self, tenant: TenantId) -> Result<u64>;
+    /// The days these records' stored rows count on, before they are replaced.
+    async fn kpi_days_of(
+        &mut self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+        orders: &[OrderId],
+    ) -> Result<Vec<Date>>;
+    /// Replaces the rows of these shipments and orders with `shipment_rows` and
+    /// `order_rows` (a record without a new row loses its row).
+    async fn put_kpi_rows(
+        &mut self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+        orders: &[OrderId],
+        shipment_rows: &[ShipmentRow],
+        order_rows: &[OrderRow],
+    ) -> Result<()>;
+    /// The facts rows counting on these days, as this transaction sees them.
+    async fn kpi_rows_for_update(
+        &mut self,
+        tenant: TenantId,
+        days: &[Date],
+    ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)>;
+    /// Replaces the counts of these days.
+    async fn replace_kpi_daily(
+        &mut self,
+        tenant: TenantId,
+        days: &[Date],
+        counts: &[DailyCount],
+    ) -> Result<()>;
 }

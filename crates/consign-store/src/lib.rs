@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use cases::{CaseFilter, CaseStore, CaseTx, StoredCaseSettings};
-pub use kpis::{KpiStore, KpiTx, StoredKpiDefinitions};
+pub use kpis::{Days, KpiStore, KpiTx, OrderSource, Stale, StoredKpiDefinitions};
 pub use messages::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter};
 pub use migrate::MIGRATION_COUNT;
 
@@ -541,6 +541,10 @@ pub trait Store:
     /// Test hook: runs raw SQL (the `audit verify` tests tamper with a row with it).
     #[cfg(feature = "testing")]
     async fn execute_raw(&self, sql: &str) -> Result<u64>;
+    /// Test hook: the integers of the first row of a raw query (the KPI tests' independent
+    /// computations), each column read as a 64-bit integer.
+    #[cfg(feature = "testing")]
+    async fn query_integers_raw(&self, sql: &str) -> Result<Vec<i64>>;
 }
 
 /// The writes of tenants (part of every [`Tx`]).

@@ -42,6 +42,7 @@ migrations! {
     13, "outbox_pending", "0013_outbox_pending";
     14, "open_case_indexes", "0014_open_case_indexes";
     15, "kpi_definitions", "0015_kpi_definitions";
+    16, "kpi_rollups", "0016_kpi_rollups";
 }
 
 /// How many migrations each engine has (they must stay in step).

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app", get(overview))
         .route("/app/{tenant}/orders", get(orders))
         .route("/app/{tenant}/shipments", get(shipments))
+        .route("/app/{tenant}/scorecard", get(scorecard))
 }
 
 fn render(t: impl Template) -> Response {
@@ -429,4 +430,47 @@ async fn shipments(
         rows,
         next_cursor,
     })
+}
+
+/// The tenant's scorecard page; without `period`, the last complete week in the tenant's
+/// zone.
+async fn scorecard(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match viewer(&st, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let t = match page_tenant(&st, &v, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let period = match q.get("period") {
+        Some(p) => p.clone(),
+        None => {
+            let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+            let today = st.app.now().to_zoned(tz).date();
+            consign_core::kpi::Period::week_of(today)
+                .previous()
+                .to_string()
+        }
+    };
+    let s = match st.app.scorecard(&v.principal, &t, &period, None).await {
+        Ok(s) => s,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    match crate::scorecard_page::render(&s, crate::scorecard_page::Links::for_page(&s, true)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "scorecard page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "page could not be rendered",
+            )
+                .into_response()
+        }
+    }
 }

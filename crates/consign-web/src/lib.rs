@@ -13,6 +13,7 @@ pub mod limits;
 pub mod openapi;
 pub mod openapi_schemas;
 pub mod routing;
+pub mod scorecard_page;
 pub mod security;
 
 use axum::Router;

@@ -14,6 +14,7 @@ mod demo;
 mod edi;
 mod generate;
 mod import;
+mod kpis;
 mod migrate;
 mod openapi;
 mod outbox;
@@ -106,6 +107,8 @@ pub enum Command {
     /// Reports: case KPIs for a period.
     #[command(subcommand)]
     Report(report::ReportCmd),
+    #[command(subcommand)]
+    Kpis(kpis::KpisCmd),
     /// Exception rulebooks: check, store per tenant, replay over recorded events.
     #[command(subcommand)]
     Rules(rules::RulesCmd),
@@ -149,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Shipments(cmd) => shipments::run(cmd, &cfg).await,
         Command::Outbox(cmd) => outbox::run(cmd, &cfg).await,
         Command::Report(cmd) => report::run(cmd, &cfg).await,
+        Command::Kpis(cmd) => kpis::run(cmd, &cfg).await,
         Command::Bench(cmd) => bench::run(cmd, cli.database_url).await,
         Command::ExportOpenapi(args) => openapi::run(args),
     }

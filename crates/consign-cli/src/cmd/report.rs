@@ -1,4 +1,5 @@
-//! `consign report …`: figures for a period, printed as a table or as JSON.
+//! `consign report …`: figures for a period — the case KPIs as a table or JSON, the client
+//! scorecard as a table, JSON, CSV or the printable page.
 
 use crate::common::{explain, open_app, parse_instant};
 use crate::config::Config;
@@ -28,10 +29,67 @@ pub enum ReportCmd {
         #[arg(long)]
         json: bool,
     },
+    /// A tenant's KPI scorecard (SPEC §10) for a week, a month or a range of days.
+    #[command(
+        after_help = "Example:\n  consign report scorecard --tenant northwind --period 2026-W48\n  consign report scorecard --tenant northwind --period 2026-11 --format html --out nov.html"
+    )]
+    Scorecard {
+        #[arg(long)]
+        tenant: String,
+        /// 2026-W48, 2026-11 or 2026-11-01..2026-11-15 (the tenant's time zone).
+        #[arg(long)]
+        period: String,
+        /// text, json, csv or html.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Recompute under this KPI definitions version instead of the one in force.
+        #[arg(long)]
+        definitions: Option<i64>,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 pub async fn run(cmd: ReportCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
     match cmd {
+        ReportCmd::Scorecard {
+            tenant,
+            period,
+            format,
+            definitions,
+            out,
+        } => {
+            anyhow::ensure!(
+                matches!(format.as_str(), "text" | "json" | "csv" | "html"),
+                "--format: '{format}' is not text, json, csv or html"
+            );
+            let app = open_app(cfg).await?;
+            let p = Principal::system();
+            let t = app.tenant_for(&p, &tenant).await.map_err(explain)?;
+            let s = app
+                .scorecard(&p, &t, &period, definitions)
+                .await
+                .map_err(explain)?;
+            let text = match format.as_str() {
+                "json" => serde_json::to_string_pretty(&s)? + "\n",
+                "csv" => s.to_csv(),
+                "html" => consign_web::scorecard_page::render(
+                    &s,
+                    consign_web::scorecard_page::Links::for_page(&s, false),
+                )?,
+                _ => scorecard_text(&s),
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .map_err(|e| anyhow::anyhow!("--out {}: {e}", path.display()))?;
+                    println!("scorecard written to {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         ReportCmd::Cases {
             tenant,
             from,
@@ -117,4 +175,44 @@ fn row(key: &str, k: &CaseKpis) -> String {
         b.under_7d,
         b.over_7d
     )
+}
+
+fn scorecard_text(s: &consign_app::kpis::Scorecard) -> String {
+    let mut out = format!(
+        "scorecard for {} ({}) {}: {} to {} in {}, KPI definitions version {}, {}{}\n",
+        s.tenant_name,
+        s.tenant,
+        s.period,
+        s.first_day,
+        s.last_day,
+        s.time_zone,
+        s.definitions_version,
+        s.source,
+        if s.pending_changes > 0 {
+            format!(" ({} changes not yet counted)", s.pending_changes)
+        } else {
+            String::new()
+        }
+    );
+    for f in &s.figures {
+        let r = Ratio::of(f.numerator, f.denominator);
+        out.push_str(&format!(
+            "  {:<26} {:>18}   {}\n",
+            f.label,
+            ratio(&r),
+            f.basis
+        ));
+    }
+    out.push_str("  trend (on time / OTIF / perfect order / exception rate):\n");
+    for t in &s.trend {
+        out.push_str(&format!(
+            "    {:<24} {:>18} {:>18} {:>18} {:>18}\n",
+            t.period,
+            ratio(&t.on_time_delivery),
+            ratio(&t.otif),
+            ratio(&t.perfect_order),
+            ratio(&t.exception_rate)
+        ));
+    }
+    out
 }

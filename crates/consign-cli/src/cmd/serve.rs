@@ -72,6 +72,8 @@ pub async fn serve(
             outbox_idle: cfg
                 .outbox_worker
                 .then(|| std::time::Duration::from_millis(500)),
+            kpi_refresh_every: (cfg.kpi_refresh_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(cfg.kpi_refresh_interval_secs)),
             ..Default::default()
         },
     );

@@ -11,6 +11,7 @@ macro_rules! holds {
 mod cases;
 mod crash;
 mod edi_faults;
+mod kpis;
 mod outbox;
 mod outbox_crash;
 mod tracking;

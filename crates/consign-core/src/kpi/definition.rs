@@ -145,6 +145,10 @@ impl KpiDefinitions {
         inv.into_result(())
     }
 
+    pub fn excludes_channel(&self, channel: Channel) -> bool {
+        self.exclude_channels.contains(&channel)
+    }
+
     pub fn excludes(&self, carrier: CarrierId, channel: Option<Channel>) -> bool {
         self.exclude_carriers.contains(&carrier)
             || channel.is_some_and(|c| self.exclude_channels.contains(&c))

@@ -5,8 +5,10 @@
 
 use crate::ids::{CarrierId, OrderId, ShipmentId};
 use crate::order::Channel;
+use crate::shipment::{Place, ShipmentStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 
 /// One outbound shipment, as the delivery figures see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,4 +63,119 @@ pub struct OrderFact {
     /// The order's outbound shipments that were not cancelled, with the quantity of each
     /// line they carry (same order as `ordered`).
     pub shipments: Vec<(ShipmentFact, Vec<u32>)>,
+}
+
+/// The lane between two places: `US-IL>US-CA` (country and region, or the city where a
+/// region is missing).
+pub fn lane(origin: &Place, destination: &Place) -> String {
+    let end = |p: &Place| format!("{}-{}", p.country, p.region.as_deref().unwrap_or(&p.city));
+    format!("{}>{}", end(origin), end(destination))
+}
+
+/// A shipment as the store records it, before its facts are judged.
+#[derive(Debug, Clone)]
+pub struct ShipmentRecord {
+    pub shipment: ShipmentId,
+    pub order: Option<OrderId>,
+    pub carrier: CarrierId,
+    pub origin: Place,
+    pub destination: Place,
+    /// The order's channel, if the shipment fulfils one.
+    pub channel: Option<Channel>,
+    pub created_at: Timestamp,
+    pub planned_pickup_at: Option<Timestamp>,
+    pub picked_up_at: Option<Timestamp>,
+    /// The shipment's own promise, else its order's.
+    pub promised_by: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub status: ShipmentStatus,
+    pub pod_required: bool,
+    pub pod_attached: bool,
+    pub international: bool,
+    pub documents_complete: bool,
+    /// Every case ever opened about it: (case type, accountable party).
+    pub cases: Vec<(String, String)>,
+}
+
+/// The case types that say a shipment's documents were not accurate.
+const DOCUMENT_CASES: [&str; 2] = ["missing_documents", "pod_missing"];
+
+impl ShipmentRecord {
+    /// The facts the figures read, with the promise and the delivery as dates where the
+    /// goods go.
+    pub fn fact(&self) -> ShipmentFact {
+        let tz = TimeZone::get(&self.destination.time_zone).unwrap_or(TimeZone::UTC);
+        let date = |t: Timestamp| t.to_zoned(tz.clone()).date();
+        let has_case = |ty: &str| self.cases.iter().any(|(t, _)| t == ty);
+        let mut cases = self.cases.clone();
+        cases.sort();
+        cases.dedup();
+        ShipmentFact {
+            shipment: self.shipment,
+            order: self.order,
+            carrier: self.carrier,
+            lane: lane(&self.origin, &self.destination),
+            channel: self.channel,
+            shipped_at: self
+                .picked_up_at
+                .or(self.planned_pickup_at)
+                .unwrap_or(self.created_at),
+            delivered_at: self.delivered_at,
+            promised_on: self.promised_by.map(date),
+            delivered_on: self.delivered_at.map(date),
+            cancelled: self.status == ShipmentStatus::Cancelled,
+            damaged: has_case("damaged"),
+            documents_accurate: (!self.pod_required || self.pod_attached)
+                && (!self.international || self.documents_complete)
+                && !DOCUMENT_CASES.iter().any(|t| has_case(t)),
+            cases,
+        }
+    }
+}
+
+/// An order as the store records it: its lines' quantities and, per shipment, what the
+/// shipment carries of each line.
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub order: OrderId,
+    pub channel: Channel,
+    pub promised_by: Option<Timestamp>,
+    pub cancelled: bool,
+    /// (line number, quantity ordered).
+    pub lines: Vec<(i64, u32)>,
+    /// Each shipment's facts and its (line number, quantity).
+    pub shipments: Vec<(ShipmentFact, Vec<(i64, u32)>)>,
+    /// The zone the promise is judged in when no shipment says where the goods go.
+    pub fallback_zone: String,
+}
+
+impl OrderRecord {
+    /// The order's facts: quantities by line position, the promise as a date in the zone of
+    /// its first shipment's destination.
+    pub fn fact(&self, destination_zone: Option<&str>) -> OrderFact {
+        let zone = destination_zone.unwrap_or(&self.fallback_zone);
+        let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
+        let position = |line: i64| self.lines.iter().position(|(n, _)| *n == line);
+        OrderFact {
+            order: self.order,
+            channel: self.channel,
+            promised_at: self.promised_by,
+            promised_on: self.promised_by.map(|t| t.to_zoned(tz.clone()).date()),
+            cancelled: self.cancelled,
+            ordered: self.lines.iter().map(|(_, q)| *q).collect(),
+            shipments: self
+                .shipments
+                .iter()
+                .map(|(s, lines)| {
+                    let mut by_position = vec![0u32; self.lines.len()];
+                    for (n, q) in lines {
+                        if let Some(i) = position(*n) {
+                            by_position[i] = by_position[i].saturating_add(*q);
+                        }
+                    }
+                    (s.clone(), by_position)
+                })
+                .collect(),
+        }
+    }
 }

@@ -7,6 +7,7 @@
 pub mod definition;
 pub mod facts;
 pub mod period;
+pub mod rollup;
 pub mod scorecard;
 #[cfg(test)]
 mod tests;

@@ -137,6 +137,19 @@ impl Period {
     }
 
     /// `n` periods ending with this one, oldest first (a scorecard's trend).
+    /// The period of the same kind that follows (a range: as many days after it).
+    pub fn next(&self) -> Period {
+        let after = self.last_day().saturating_add(1.day());
+        match *self {
+            Period::Week { .. } => Period::week_of(after),
+            Period::Month { .. } => Period::month_of(after),
+            Period::Days { .. } => Period::Days {
+                first: after,
+                last: after.saturating_add((self.days() - 1).days()),
+            },
+        }
+    }
+
     pub fn trend(&self, n: usize) -> Vec<Period> {
         let mut out = vec![*self];
         while out.len() < n {

@@ -123,43 +123,13 @@ pub fn delivery_figures(
     let mut otif = Tally::default();
     let mut perfect = Tally::default();
     for o in orders {
-        let Some(due) = o.promised_at else { continue };
-        if o.cancelled || !within(due, bounds) || def.exclude_channels.contains(&o.channel) {
+        if !o.promised_at.is_some_and(|due| within(due, bounds)) {
             continue;
         }
-        // An order carried by an excluded carrier is the carrier's, and left out with it.
-        if o.shipments
-            .iter()
-            .any(|(s, _)| def.exclude_carriers.contains(&s.carrier))
-        {
-            continue;
+        if let Some(outcome) = order_outcome(def, o) {
+            otif.add(outcome.otif);
+            perfect.add(outcome.perfect);
         }
-        let in_time = |s: &ShipmentFact| match (o.promised_on, s.delivered_on) {
-            (Some(p), Some(d)) => p
-                .until(d)
-                .ok()
-                .is_some_and(|span| def.on_time.on_time(i64::from(span.get_days()))),
-            _ => false,
-        };
-        let mut delivered = vec![0u32; o.ordered.len()];
-        for (s, lines) in &o.shipments {
-            if s.cancelled || !in_time(s) {
-                continue;
-            }
-            for (i, q) in lines.iter().enumerate() {
-                if let Some(d) = delivered.get_mut(i) {
-                    *d = d.saturating_add(*q);
-                }
-            }
-        }
-        let ot_if = !o.ordered.is_empty() && def.in_full.in_full(&o.ordered, &delivered);
-        otif.add(ot_if);
-        let clean = o
-            .shipments
-            .iter()
-            .filter(|(s, _)| !s.cancelled)
-            .all(|(s, _)| !s.damaged && s.documents_accurate);
-        perfect.add(ot_if && clean);
     }
 
     DeliveryFigures {
@@ -174,4 +144,57 @@ pub fn delivery_figures(
         exceptions_by_reason: per_shipment(by_reason),
         exceptions_by_accountable: per_shipment(by_accountable),
     }
+}
+
+/// How one due order scores under a definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderOutcome {
+    /// Every line delivered in full (by the in-full rule) within the on-time window.
+    pub otif: bool,
+    /// OTIF, and no shipment of it damaged or with inaccurate documents.
+    pub perfect: bool,
+}
+
+/// The order's OTIF and perfect-order outcome, or `None` when the order is not counted:
+/// no promise, cancelled, or left out by the definition's exclusions.
+pub fn order_outcome(def: &KpiDefinitions, o: &OrderFact) -> Option<OrderOutcome> {
+    o.promised_at?;
+    if o.cancelled || def.exclude_channels.contains(&o.channel) {
+        return None;
+    }
+    // An order carried by an excluded carrier is the carrier's, and left out with it.
+    if o.shipments
+        .iter()
+        .any(|(s, _)| def.exclude_carriers.contains(&s.carrier))
+    {
+        return None;
+    }
+    let in_time = |s: &ShipmentFact| match (o.promised_on, s.delivered_on) {
+        (Some(p), Some(d)) => p
+            .until(d)
+            .ok()
+            .is_some_and(|span| def.on_time.on_time(i64::from(span.get_days()))),
+        _ => false,
+    };
+    let mut delivered = vec![0u32; o.ordered.len()];
+    for (s, lines) in &o.shipments {
+        if s.cancelled || !in_time(s) {
+            continue;
+        }
+        for (i, q) in lines.iter().enumerate() {
+            if let Some(d) = delivered.get_mut(i) {
+                *d = d.saturating_add(*q);
+            }
+        }
+    }
+    let otif = !o.ordered.is_empty() && def.in_full.in_full(&o.ordered, &delivered);
+    let clean = o
+        .shipments
+        .iter()
+        .filter(|(s, _)| !s.cancelled)
+        .all(|(s, _)| !s.damaged && s.documents_accurate);
+    Some(OrderOutcome {
+        otif,
+        perfect: otif && clean,
+    })
 }

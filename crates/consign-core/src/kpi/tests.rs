@@ -69,6 +69,25 @@ fn a_week_with_a_dst_change_is_a_local_week() {
 }
 
 #[test]
+fn next_undoes_previous() {
+    for p in [
+        "2026-W01",
+        "2026-W53",
+        "2026-12",
+        "2026-01",
+        "2026-02-27..2026-03-02",
+    ] {
+        let p = Period::parse(p, 400).unwrap();
+        assert_eq!(p.previous().next(), p, "{p}");
+        assert_eq!(p.next().previous(), p, "{p}");
+    }
+    assert_eq!(
+        Period::parse("2026-W53", 400).unwrap().next().to_string(),
+        "2027-W01"
+    );
+}
+
+#[test]
 fn previous_periods_cross_years_and_keep_a_range_length() {
     let w = Period::parse("2026-W01", 400).unwrap();
     assert_eq!(w.first_day(), date(2025, 12, 29));
@@ -351,4 +370,241 @@ fn the_exception_rate_counts_a_shipment_once_per_breakdown() {
         !f.exceptions_by_reason.contains_key("lost"),
         "shipped the week before"
     );
+}
+
+/// A varied, deterministic set of facts around the end of US daylight time (1 November
+/// 2026): promises and deliveries on either side of midnight in two zones, cancellations,
+/// partial and split orders, cases of every kind, two channels, four carriers.
+fn generated_facts() -> (Vec<ShipmentFact>, Vec<OrderFact>) {
+    let zones = ["America/Los_Angeles", "America/New_York"];
+    let start = ts("2026-10-20T00:00:00Z");
+    let mut shipments = Vec::new();
+    let mut orders = Vec::new();
+    let mut seed: u64 = 0x9e37_79b9;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for o in 0..300u128 {
+        let zone = zones[(o % 2) as usize];
+        let shipped_at = start + jiff::SignedDuration::from_mins(193 * o as i64);
+        let promise = (next(10) > 0).then(|| {
+            local_date(shipped_at, zone)
+                .unwrap()
+                .saturating_add(jiff::Span::new().days(next(5) as i64 + 1))
+        });
+        let lines: Vec<u32> = (0..next(3) + 1).map(|_| next(4) as u32 + 1).collect();
+        let parts = next(2) + 1;
+        let mut carried = Vec::new();
+        for p in 0..parts {
+            let n = o * 10 + p as u128;
+            let delivered_at = (next(8) > 0)
+                .then(|| shipped_at + jiff::SignedDuration::from_mins(60 * (next(150) as i64 + 6)));
+            let mut cases = Vec::new();
+            for (ty, who) in [
+                ("damaged", "carrier"),
+                ("late_delivery", "carrier"),
+                ("pod_missing", "carrier"),
+                ("address_issue", "customer"),
+            ] {
+                if next(9) == 0 {
+                    cases.push((ty.to_string(), who.to_string()));
+                }
+            }
+            let s = ShipmentFact {
+                shipment: ShipmentId(id(n)),
+                order: Some(OrderId(id(o))),
+                carrier: CarrierId(id(100 + u128::from(next(4) as u8))),
+                lane: format!("US-IL>US-{}", ["CA", "NY", "TX"][next(3) as usize]),
+                channel: Some(if o % 3 == 0 {
+                    Channel::B2b
+                } else {
+                    Channel::B2c
+                }),
+                shipped_at,
+                delivered_at,
+                promised_on: promise,
+                delivered_on: delivered_at.map(|t| local_date(t, zone).unwrap()),
+                cancelled: next(20) == 0,
+                damaged: cases.iter().any(|(t, _)| t == "damaged"),
+                documents_accurate: !cases.iter().any(|(t, _)| t == "pod_missing"),
+                cases,
+            };
+            // The last part carries what the others did not; a part may carry a line short.
+            let share: Vec<u32> = lines
+                .iter()
+                .map(|q| {
+                    if p + 1 == parts {
+                        q / parts as u32 + q % parts as u32
+                    } else {
+                        q / parts as u32
+                    }
+                })
+                .map(|q| q.saturating_sub(u32::from(next(12) == 0)))
+                .collect();
+            carried.push((s.clone(), share));
+            shipments.push(s);
+        }
+        orders.push(OrderFact {
+            order: OrderId(id(o)),
+            channel: if o % 3 == 0 {
+                Channel::B2b
+            } else {
+                Channel::B2c
+            },
+            promised_at: promise.map(|d| {
+                d.to_zoned(TimeZone::get(zone).unwrap())
+                    .unwrap()
+                    .timestamp()
+                    .saturating_add(jiff::SignedDuration::from_hours(20))
+                    .unwrap()
+            }),
+            promised_on: promise,
+            cancelled: next(25) == 0,
+            ordered: lines,
+            shipments: carried,
+        });
+    }
+    (shipments, orders)
+}
+
+#[test]
+fn a_period_summed_from_daily_counts_equals_the_figures_over_its_facts() {
+    use super::rollup::{OrderRow, ShipmentRow, daily_counts, figures_from_daily, order_row};
+    let (shipments, orders) = generated_facts();
+    let chicago = TimeZone::get("America/Chicago").unwrap();
+    let rows: Vec<ShipmentRow> = shipments
+        .iter()
+        .map(|s| ShipmentRow::of(s, &chicago))
+        .collect();
+    let lax = KpiDefinitions {
+        on_time: OnTimeWindow {
+            days_early: 1,
+            days_late: 2,
+            early_counts: false,
+        },
+        in_full: InFullRule {
+            basis: InFullBasis::Units,
+            threshold_percent: 90.0,
+        },
+        exclude_carriers: vec![CarrierId(id(101))],
+        exclude_channels: vec![Channel::B2b],
+    };
+    for (version, def) in [(0, KpiDefinitions::default()), (3, lax)] {
+        let order_rows: Vec<OrderRow> = orders
+            .iter()
+            .filter_map(|o| order_row(&def, version, o, &chicago))
+            .collect();
+        let counts = daily_counts(|_| true, &rows, &order_rows);
+        // Counting day by day gives the same counts as counting everything at once.
+        let mut by_day = Vec::new();
+        let mut day = date(2026, 10, 15);
+        while day < date(2027, 1, 31) {
+            by_day.extend(daily_counts(|d| d == day, &rows, &order_rows));
+            day = day.tomorrow().unwrap();
+        }
+        by_day.sort();
+        assert!(
+            by_day == counts,
+            "day-by-day counts differ from counting at once"
+        );
+        for p in [
+            "2026-W43",
+            "2026-W44",
+            "2026-W45",
+            "2026-W46",
+            "2026-11",
+            "2026-10-28..2026-11-03",
+        ] {
+            let period = Period::parse(p, 400).unwrap();
+            let expected = delivery_figures(&def, period.bounds(&chicago), &shipments, &orders);
+            let summed = figures_from_daily(&def, version, &period, &counts);
+            assert_eq!(summed, expected, "{p} under version {version}");
+        }
+        // Counts under another version are not this version's order outcomes.
+        let other = figures_from_daily(
+            &def,
+            version + 1,
+            &Period::parse("2026-11", 400).unwrap(),
+            &counts,
+        );
+        assert_eq!(other.otif.denominator, 0);
+    }
+    // The data has what the test is about.
+    let nov = Period::parse("2026-11", 400).unwrap();
+    let f = delivery_figures(
+        &KpiDefinitions::default(),
+        nov.bounds(&chicago),
+        &shipments,
+        &orders,
+    );
+    assert!(f.on_time_delivery.denominator > 100 && f.on_time_delivery.numerator > 10);
+    assert!(f.on_time_delivery.numerator < f.on_time_delivery.denominator);
+    assert!(
+        f.otif.denominator > 50 && f.otif.numerator > 0 && f.otif.numerator < f.otif.denominator
+    );
+    assert!(f.perfect_order.numerator < f.otif.numerator);
+    assert!(f.delivered_without_promise > 0);
+    assert!(f.exceptions_by_reason.len() == 4 && f.exceptions_by_accountable.len() == 2);
+}
+
+#[test]
+fn records_become_facts_judged_where_the_goods_go() {
+    use super::facts::{ShipmentRecord, lane};
+    use crate::shipment::{Place, ShipmentStatus};
+    let place = |city: &str, region: Option<&str>, zone: &str| Place {
+        name: None,
+        city: city.into(),
+        region: region.map(Into::into),
+        postal_code: "00000".into(),
+        country: "US".into(),
+        time_zone: zone.into(),
+    };
+    let origin = place("Chicago", Some("IL"), "America/Chicago");
+    let dest = place("Los Angeles", None, "America/Los_Angeles");
+    assert_eq!(lane(&origin, &dest), "US-IL>US-Los Angeles");
+    let mut r = ShipmentRecord {
+        shipment: ShipmentId(id(1)),
+        order: None,
+        carrier: CarrierId(id(2)),
+        origin,
+        destination: dest,
+        channel: None,
+        created_at: ts("2026-11-20T10:00:00Z"),
+        planned_pickup_at: Some(ts("2026-11-21T10:00:00Z")),
+        picked_up_at: None,
+        promised_by: Some(ts("2026-11-26T07:00:00Z")),
+        delivered_at: Some(ts("2026-11-26T07:30:00Z")),
+        status: ShipmentStatus::Delivered,
+        pod_required: true,
+        pod_attached: true,
+        international: false,
+        documents_complete: false,
+        cases: vec![("late_delivery".into(), "carrier".into())],
+    };
+    let f = r.fact();
+    // 07:00Z and 07:30Z on the 26th are the 25th in Los Angeles: on the promise day.
+    assert_eq!(f.promised_on, Some(date(2026, 11, 25)));
+    assert_eq!(f.days_late(), Some(0));
+    assert_eq!(f.shipped_at, ts("2026-11-21T10:00:00Z"));
+    assert!(f.documents_accurate && !f.damaged && !f.cancelled);
+    r.picked_up_at = Some(ts("2026-11-22T10:00:00Z"));
+    r.cases.push(("pod_missing".into(), "carrier".into()));
+    r.cases.push(("damaged".into(), "carrier".into()));
+    let f = r.fact();
+    assert_eq!(f.shipped_at, ts("2026-11-22T10:00:00Z"));
+    assert!(!f.documents_accurate && f.damaged);
+    r.cases.clear();
+    r.pod_attached = false;
+    assert!(!r.fact().documents_accurate, "a required POD not on file");
+    r.pod_attached = true;
+    r.international = true;
+    assert!(
+        !r.fact().documents_accurate,
+        "an international shipment without its papers"
+    );
+    r.status = ShipmentStatus::Cancelled;
+    assert!(r.fact().cancelled);
 }

@@ -1,12 +1,158 @@
-//! KPI definitions in SQL: a row per version, the definitions as JSON (checked by the core
-//! before they are written, read back strictly).
+//! KPIs in SQL: the definitions (a row per version, the definitions as JSON, checked by the
+//! core before they are written and read back strictly), the records the facts are computed
+//! from, the facts rows and the daily counts of the rollup, and the stale marks.
+//!
+//! Days are `YYYY-MM-DD` text on both engines: they sort as dates, compare with `BETWEEN`,
+//! and read the same in a plain SQL check as in the code.
 
-use super::dialect::{Dialect, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, json_col, to_json, ts, us};
-use crate::{KpiStore, KpiTx, Result, StoredKpiDefinitions};
-use consign_core::ids::TenantId;
+use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
+use super::tracking::{fetch_conn, fetch_pool, id_queries};
+use super::{SqlStore, SqlTx, chunk_rows, json_col, ots, parsed, sized_chunks, to_json, ts, us};
+use crate::{Days, KpiStore, KpiTx, OrderSource, Result, Stale, StoreError, StoredKpiDefinitions};
+use consign_core::ids::{CarrierId, OrderId, ShipmentId, TenantId};
 use consign_core::kpi::KpiDefinitions;
+use consign_core::kpi::facts::ShipmentRecord;
+use consign_core::kpi::rollup::{DailyCount, Measure, OrderRow, ShipmentRow};
+use consign_core::order::{Channel, OrderStatus};
+use consign_core::shipment::{Place, ShipmentStatus};
 use jiff::Timestamp;
+use jiff::civil::Date;
+use sqlx::QueryBuilder;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use uuid::Uuid;
+
+fn day(s: &str) -> Result<Date> {
+    s.parse()
+        .map_err(|e| StoreError::Corrupt(format!("'{s}' is not a day: {e}")))
+}
+
+fn list(v: &[String]) -> String {
+    v.join(",")
+}
+
+fn unlist(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+const SHIPMENT_ROW_COLS: &str = "shipment_id, order_id, carrier_id, lane, channel, shipped_on, \
+     delivered_on, days_late, cancelled, damaged, documents_accurate, case_types, accountables";
+
+fn shipment_row<DB: Dialect>(r: &DB::Row) -> Result<ShipmentRow> {
+    Ok(ShipmentRow {
+        shipment: ShipmentId(r.col("shipment_id")?),
+        order: r.col::<Option<Uuid>>("order_id")?.map(OrderId),
+        carrier: CarrierId(r.col("carrier_id")?),
+        lane: r.col("lane")?,
+        channel: r
+            .col::<Option<String>>("channel")?
+            .map(|c| parsed(Channel::parse(&c)))
+            .transpose()?,
+        shipped_day: day(r.col("shipped_on")?)?,
+        delivered_day: r
+            .col::<Option<&str>>("delivered_on")?
+            .map(day)
+            .transpose()?,
+        days_late: r.col("days_late")?,
+        cancelled: r.col("cancelled")?,
+        damaged: r.col("damaged")?,
+        documents_accurate: r.col("documents_accurate")?,
+        case_types: unlist(r.col("case_types")?),
+        accountables: unlist(r.col("accountables")?),
+    })
+}
+
+const ORDER_ROW_COLS: &str =
+    "order_id, due_on, channel, definitions_version, counted, otif, perfect";
+
+fn order_row<DB: Dialect>(r: &DB::Row) -> Result<OrderRow> {
+    Ok(OrderRow {
+        order: OrderId(r.col("order_id")?),
+        due_day: day(r.col("due_on")?)?,
+        channel: parsed(Channel::parse(r.col("channel")?))?,
+        definitions_version: r.col("definitions_version")?,
+        counted: r.col("counted")?,
+        otif: r.col("otif")?,
+        perfect: r.col("perfect")?,
+    })
+}
+
+fn daily_row<DB: Dialect>(r: &DB::Row) -> Result<DailyCount> {
+    let measure: String = r.col("measure")?;
+    let carrier: Uuid = r.col("carrier_id")?;
+    let channel: &str = r.col("channel")?;
+    Ok(DailyCount {
+        day: day(r.col("day")?)?,
+        measure: Measure::parse(&measure)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown KPI measure '{measure}'")))?,
+        carrier: (!carrier.is_nil()).then_some(CarrierId(carrier)),
+        channel: (!channel.is_empty())
+            .then(|| parsed(Channel::parse(channel)))
+            .transpose()?,
+        key: r.col("key")?,
+        hits: r.col::<i64>("hits")? as u64,
+        total: r.col::<i64>("total")? as u64,
+    })
+}
+
+/// The queries for the rows counting on `days`: shipments shipped on one, shipments
+/// delivered on one, orders due on one.
+fn rows_queries<DB: Dialect>(
+    tenant: TenantId,
+    days: Days<'_>,
+) -> (Vec<QueryBuilder<DB>>, QueryBuilder<DB>) {
+    let on = |qb: &mut QueryBuilder<DB>, col: &str| match days {
+        Days::These(d) => {
+            qb.push(format!(" AND {col} IN ("));
+            let mut sep = qb.separated(", ");
+            for x in d {
+                sep.push_arg(x.to_string());
+            }
+            qb.push(")");
+        }
+        Days::Between(a, b) => {
+            qb.push(format!(" AND {col} BETWEEN "))
+                .push_arg(a.to_string())
+                .push(" AND ")
+                .push_arg(b.to_string());
+        }
+    };
+    let shipments = ["shipped_on", "delivered_on"]
+        .into_iter()
+        .map(|col| {
+            let mut qb = QueryBuilder::<DB>::new(format!(
+                "SELECT {SHIPMENT_ROW_COLS} FROM kpi_shipment_facts WHERE tenant_id = "
+            ));
+            qb.push_arg(tenant.0);
+            on(&mut qb, col);
+            qb
+        })
+        .collect();
+    let mut orders = QueryBuilder::<DB>::new(format!(
+        "SELECT {ORDER_ROW_COLS} FROM kpi_order_facts WHERE tenant_id = "
+    ));
+    orders.push_arg(tenant.0);
+    on(&mut orders, "due_on");
+    (shipments, orders)
+}
+
+/// Decodes shipment rows read by several queries, each shipment once.
+fn distinct_shipments<DB: Dialect>(rows: &[DB::Row]) -> Result<Vec<ShipmentRow>> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let row = shipment_row::<DB>(r)?;
+        out.insert(row.shipment, row);
+    }
+    Ok(out.into_values().collect())
+}
+
+const RECORD_COLS: &str = "s.id, s.order_id, s.carrier_id, s.origin_json, s.destination_json, \
+     o.channel, s.created_at, s.planned_pickup_at, t.picked_up_at, \
+     COALESCE(s.promised_by, o.promised_by) AS promised_by, t.delivered_at, t.status, \
+     s.pod_required, COALESCE(t.pod_attached, FALSE) AS pod_attached, s.international, \
+     COALESCE(t.documents_complete, FALSE) AS documents_complete";
 
 fn definitions_row<DB: Dialect>(r: &DB::Row) -> Result<StoredKpiDefinitions> {
     let json: String = r.col("definitions_json")?;
@@ -50,6 +196,256 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
             .map(|r| definitions_row::<DB>(&r))
             .transpose()
     }
+
+    async fn kpi_shipment_records(
+        &self,
+        tenant: TenantId,
+        ids: &[ShipmentId],
+    ) -> Result<Vec<ShipmentRecord>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let head = format!(
+            "SELECT {RECORD_COLS} FROM shipments s \
+             LEFT JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
+             LEFT JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id \
+             WHERE s.tenant_id = "
+        );
+        let rows = self.by_ids(&head, tenant, "s.id", &ids, "").await?;
+        let mut out: Vec<ShipmentRecord> =
+            rows.iter().map(record_row::<DB>).collect::<Result<_>>()?;
+        let cases = self
+            .by_ids(
+                "SELECT shipment_id, case_type, accountable FROM cases WHERE tenant_id = ",
+                tenant,
+                "shipment_id",
+                &ids,
+                "",
+            )
+            .await?;
+        let mut by_shipment: HashMap<Uuid, Vec<(String, String)>> = HashMap::new();
+        for r in &cases {
+            by_shipment
+                .entry(r.col("shipment_id")?)
+                .or_default()
+                .push((r.col("case_type")?, r.col("accountable")?));
+        }
+        for rec in &mut out {
+            rec.cases = by_shipment.remove(&rec.shipment.0).unwrap_or_default();
+        }
+        Ok(out)
+    }
+
+    async fn kpi_order_sources(
+        &self,
+        tenant: TenantId,
+        ids: &[OrderId],
+    ) -> Result<Vec<OrderSource>> {
+        let ids: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let orders = self
+            .by_ids(
+                "SELECT id, channel, promised_by, status FROM orders WHERE tenant_id = ",
+                tenant,
+                "id",
+                &ids,
+                "",
+            )
+            .await?;
+        let lines = self
+            .by_ids(
+                "SELECT order_id, line_no, quantity FROM order_lines WHERE tenant_id = ",
+                tenant,
+                "order_id",
+                &ids,
+                " ORDER BY order_id, line_no",
+            )
+            .await?;
+        let shipments = self
+            .by_ids(
+                "SELECT order_id, id FROM shipments WHERE tenant_id = ",
+                tenant,
+                "order_id",
+                &ids,
+                " ORDER BY id",
+            )
+            .await?;
+        let shipment_ids: Vec<Uuid> = shipments
+            .iter()
+            .map(|r| r.col::<Uuid>("id").map_err(StoreError::from))
+            .collect::<Result<_>>()?;
+        let shipped = self
+            .by_ids(
+                "SELECT shipment_id, line_no, quantity FROM shipment_lines WHERE tenant_id = ",
+                tenant,
+                "shipment_id",
+                &shipment_ids,
+                " ORDER BY shipment_id, line_no",
+            )
+            .await?;
+        let mut lines_of: HashMap<Uuid, Vec<(i64, u32)>> = HashMap::new();
+        for r in &lines {
+            lines_of
+                .entry(r.col("order_id")?)
+                .or_default()
+                .push((r.col("line_no")?, quantity(r.col("quantity")?)));
+        }
+        let mut carried: HashMap<Uuid, Vec<(i64, u32)>> = HashMap::new();
+        for r in &shipped {
+            carried
+                .entry(r.col("shipment_id")?)
+                .or_default()
+                .push((r.col("line_no")?, quantity(r.col("quantity")?)));
+        }
+        let mut shipments_of: HashMap<Uuid, Vec<(ShipmentId, Vec<(i64, u32)>)>> = HashMap::new();
+        for r in &shipments {
+            let id: Uuid = r.col("id")?;
+            shipments_of
+                .entry(r.col("order_id")?)
+                .or_default()
+                .push((ShipmentId(id), carried.remove(&id).unwrap_or_default()));
+        }
+        orders
+            .iter()
+            .map(|r| {
+                let id: Uuid = r.col("id")?;
+                let status = parsed(OrderStatus::parse(r.col("status")?))?;
+                Ok(OrderSource {
+                    order: OrderId(id),
+                    channel: parsed(Channel::parse(r.col("channel")?))?,
+                    promised_by: ots(r.col("promised_by")?),
+                    cancelled: status == OrderStatus::Cancelled,
+                    lines: lines_of.remove(&id).unwrap_or_default(),
+                    shipments: shipments_of.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn kpi_rows(
+        &self,
+        tenant: TenantId,
+        days: Days<'_>,
+    ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)> {
+        let (shipments, mut orders) = rows_queries::<DB>(tenant, days);
+        let rows = fetch_pool(&self.read, shipments).await?;
+        let orders = orders.build().fetch_all(DB::pool(&self.read)).await?;
+        Ok((
+            distinct_shipments::<DB>(&rows)?,
+            orders.iter().map(order_row::<DB>).collect::<Result<_>>()?,
+        ))
+    }
+
+    async fn kpi_rows_of(
+        &self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+        orders: &[OrderId],
+    ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)> {
+        let s: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
+        let o: Vec<Uuid> = orders.iter().map(|i| i.0).collect();
+        let head = format!("SELECT {SHIPMENT_ROW_COLS} FROM kpi_shipment_facts WHERE tenant_id = ");
+        let rows = self.by_ids(&head, tenant, "shipment_id", &s, "").await?;
+        let head = format!("SELECT {ORDER_ROW_COLS} FROM kpi_order_facts WHERE tenant_id = ");
+        let orows = self.by_ids(&head, tenant, "order_id", &o, "").await?;
+        Ok((
+            distinct_shipments::<DB>(&rows)?,
+            orows.iter().map(order_row::<DB>).collect::<Result<_>>()?,
+        ))
+    }
+
+    async fn kpi_daily(
+        &self,
+        tenant: TenantId,
+        first: Date,
+        last: Date,
+    ) -> Result<Vec<DailyCount>> {
+        let rows = sqlx::query(
+            "SELECT day, measure, carrier_id, channel, key, hits, total FROM kpi_daily \
+             WHERE tenant_id = $1 AND day BETWEEN $2 AND $3",
+        )
+        .arg(tenant.0)
+        .arg(first.to_string())
+        .arg(last.to_string())
+        .fetch_all(DB::pool(&self.read))
+        .await?;
+        let mut out: Vec<DailyCount> = rows.iter().map(daily_row::<DB>).collect::<Result<_>>()?;
+        out.sort();
+        Ok(out)
+    }
+
+    async fn kpi_day_span(&self, tenant: TenantId) -> Result<Option<(Date, Date)>> {
+        let r = sqlx::query(
+            "SELECT MIN(d) AS first, MAX(d) AS last FROM ( \
+               SELECT MIN(shipped_on) AS d FROM kpi_shipment_facts WHERE tenant_id = $1 \
+               UNION ALL SELECT MAX(shipped_on) FROM kpi_shipment_facts WHERE tenant_id = $1 \
+               UNION ALL SELECT MAX(delivered_on) FROM kpi_shipment_facts WHERE tenant_id = $1 \
+               UNION ALL SELECT MIN(due_on) FROM kpi_order_facts WHERE tenant_id = $1 \
+               UNION ALL SELECT MAX(due_on) FROM kpi_order_facts WHERE tenant_id = $1 \
+               UNION ALL SELECT MIN(day) FROM kpi_daily WHERE tenant_id = $1 \
+               UNION ALL SELECT MAX(day) FROM kpi_daily WHERE tenant_id = $1) AS spans",
+        )
+        .arg(tenant.0)
+        .fetch_one(DB::pool(&self.read))
+        .await?;
+        match (
+            r.col::<Option<&str>>("first")?,
+            r.col::<Option<&str>>("last")?,
+        ) {
+            (Some(a), Some(b)) => Ok(Some((day(a)?, day(b)?))),
+            _ => Ok(None),
+        }
+    }
+
+    async fn kpi_shipment_ids(
+        &self,
+        tenant: TenantId,
+        after: Option<ShipmentId>,
+        limit: i64,
+    ) -> Result<Vec<ShipmentId>> {
+        sqlx::query(
+            "SELECT id FROM shipments WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .arg(tenant.0)
+        .arg(after.map(|a| a.0).unwrap_or(Uuid::nil()))
+        .arg(limit)
+        .fetch_all(DB::pool(&self.read))
+        .await?
+        .iter()
+        .map(|r| Ok(ShipmentId(r.col("id")?)))
+        .collect()
+    }
+
+    async fn kpi_order_ids(
+        &self,
+        tenant: TenantId,
+        after: Option<OrderId>,
+        limit: i64,
+    ) -> Result<Vec<OrderId>> {
+        sqlx::query("SELECT id FROM orders WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+            .arg(tenant.0)
+            .arg(after.map(|a| a.0).unwrap_or(Uuid::nil()))
+            .arg(limit)
+            .fetch_all(DB::pool(&self.read))
+            .await?
+            .iter()
+            .map(|r| Ok(OrderId(r.col("id")?)))
+            .collect()
+    }
+
+    async fn kpi_stale_count(&self, tenant: Option<TenantId>) -> Result<u64> {
+        let r = match tenant {
+            Some(t) => {
+                sqlx::query("SELECT COUNT(*) AS n FROM kpi_stale WHERE tenant_id = $1")
+                    .arg(t.0)
+                    .fetch_one(DB::pool(&self.read))
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT COUNT(*) AS n FROM kpi_stale")
+                    .fetch_one(DB::pool(&self.read))
+                    .await?
+            }
+        };
+        Ok(r.col::<i64>("n")? as u64)
+    }
 }
 
 #[async_trait::async_trait]
@@ -83,4 +479,289 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
         .await?;
         Ok(version)
     }
+
+    async fn take_kpi_stale(&mut self, limit: i64) -> Result<Vec<(TenantId, Stale)>> {
+        // Deleted first and returned: a writer that marks one of these again while this
+        // transaction is open waits for it, and its mark then survives for the next round.
+        // Two servers' workers skip each other's marks on PostgreSQL.
+        let skip = if DB::CONCURRENT_WRITERS {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "DELETE FROM kpi_stale WHERE (tenant_id, kind, id) IN \
+             (SELECT tenant_id, kind, id FROM kpi_stale LIMIT $1{skip}) \
+             RETURNING tenant_id, kind, id"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(limit)
+            .fetch_all(DB::conn(&mut self.tx))
+            .await?
+            .iter()
+            .map(|r| {
+                let tenant = TenantId(r.col("tenant_id")?);
+                let id: Uuid = r.col("id")?;
+                let kind: &str = r.col("kind")?;
+                let stale = match kind {
+                    "s" => Stale::Shipment(ShipmentId(id)),
+                    "o" => Stale::Order(OrderId(id)),
+                    other => {
+                        return Err(StoreError::Corrupt(format!("unknown KPI mark '{other}'")));
+                    }
+                };
+                Ok((tenant, stale))
+            })
+            .collect()
+    }
+
+    async fn reset_kpi_rollup(&mut self, tenant: TenantId) -> Result<u64> {
+        for table in ["kpi_daily", "kpi_shipment_facts", "kpi_order_facts"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE tenant_id = $1"
+            )))
+            .arg(tenant.0)
+            .execute(DB::conn(&mut self.tx))
+            .await?;
+        }
+        let mut marked = 0;
+        for (kind, table) in [("s", "shipments"), ("o", "orders")] {
+            let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO kpi_stale (tenant_id, kind, id) SELECT tenant_id, '{kind}', id \
+                 FROM {table} WHERE tenant_id = $1 ON CONFLICT DO NOTHING"
+            )))
+            .arg(tenant.0)
+            .execute(DB::conn(&mut self.tx))
+            .await?;
+            marked += super::dialect::RowsAffected::rows_affected(&r);
+        }
+        Ok(marked)
+    }
+
+    async fn mark_kpi_orders_stale(&mut self, tenant: TenantId) -> Result<u64> {
+        let r = sqlx::query(
+            "INSERT INTO kpi_stale (tenant_id, kind, id) SELECT tenant_id, 'o', id FROM orders \
+             WHERE tenant_id = $1 AND promised_by IS NOT NULL ON CONFLICT DO NOTHING",
+        )
+        .arg(tenant.0)
+        .execute(DB::conn(&mut self.tx))
+        .await?;
+        Ok(super::dialect::RowsAffected::rows_affected(&r))
+    }
+
+    async fn kpi_days_of(
+        &mut self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+        orders: &[OrderId],
+    ) -> Result<Vec<Date>> {
+        let s: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
+        let o: Vec<Uuid> = orders.iter().map(|i| i.0).collect();
+        let mut days = BTreeSet::new();
+        let rows = fetch_conn::<DB>(
+            &mut self.tx,
+            id_queries::<DB>(
+                "SELECT shipped_on, delivered_on FROM kpi_shipment_facts WHERE tenant_id = ",
+                tenant,
+                "shipment_id",
+                &s,
+                "",
+            ),
+        )
+        .await?;
+        for r in &rows {
+            days.insert(day(r.col("shipped_on")?)?);
+            if let Some(d) = r.col::<Option<&str>>("delivered_on")? {
+                days.insert(day(d)?);
+            }
+        }
+        let rows = fetch_conn::<DB>(
+            &mut self.tx,
+            id_queries::<DB>(
+                "SELECT due_on FROM kpi_order_facts WHERE tenant_id = ",
+                tenant,
+                "order_id",
+                &o,
+                "",
+            ),
+        )
+        .await?;
+        for r in &rows {
+            days.insert(day(r.col("due_on")?)?);
+        }
+        Ok(days.into_iter().collect())
+    }
+
+    async fn put_kpi_rows(
+        &mut self,
+        tenant: TenantId,
+        shipments: &[ShipmentId],
+        orders: &[OrderId],
+        shipment_rows: &[ShipmentRow],
+        order_rows: &[OrderRow],
+    ) -> Result<()> {
+        let s: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
+        let o: Vec<Uuid> = orders.iter().map(|i| i.0).collect();
+        for mut qb in id_queries::<DB>(
+            "DELETE FROM kpi_shipment_facts WHERE tenant_id = ",
+            tenant,
+            "shipment_id",
+            &s,
+            "",
+        ) {
+            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        }
+        for mut qb in id_queries::<DB>(
+            "DELETE FROM kpi_order_facts WHERE tenant_id = ",
+            tenant,
+            "order_id",
+            &o,
+            "",
+        ) {
+            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        }
+        for chunk in sized_chunks(shipment_rows, chunk_rows(14)) {
+            let mut qb = QueryBuilder::<DB>::new(format!(
+                "INSERT INTO kpi_shipment_facts (tenant_id, {SHIPMENT_ROW_COLS}) "
+            ));
+            qb.push_values(chunk, |mut b, r| {
+                b.push_arg(tenant.0)
+                    .push_arg(r.shipment.0)
+                    .push_arg(r.order.map(|o| o.0))
+                    .push_arg(r.carrier.0)
+                    .push_arg(r.lane.clone())
+                    .push_arg(r.channel.map(|c| c.as_str()))
+                    .push_arg(r.shipped_day.to_string())
+                    .push_arg(r.delivered_day.map(|d| d.to_string()))
+                    .push_arg(r.days_late)
+                    .push_arg(r.cancelled)
+                    .push_arg(r.damaged)
+                    .push_arg(r.documents_accurate)
+                    .push_arg(list(&r.case_types))
+                    .push_arg(list(&r.accountables));
+            });
+            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        }
+        for chunk in sized_chunks(order_rows, chunk_rows(8)) {
+            let mut qb = QueryBuilder::<DB>::new(format!(
+                "INSERT INTO kpi_order_facts (tenant_id, {ORDER_ROW_COLS}) "
+            ));
+            qb.push_values(chunk, |mut b, r| {
+                b.push_arg(tenant.0)
+                    .push_arg(r.order.0)
+                    .push_arg(r.due_day.to_string())
+                    .push_arg(r.channel.as_str())
+                    .push_arg(r.definitions_version)
+                    .push_arg(r.counted)
+                    .push_arg(r.otif)
+                    .push_arg(r.perfect);
+            });
+            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        }
+        Ok(())
+    }
+
+    async fn kpi_rows_for_update(
+        &mut self,
+        tenant: TenantId,
+        days: &[Date],
+    ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)> {
+        if days.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let (shipments, mut orders) = rows_queries::<DB>(tenant, Days::These(days));
+        let rows = fetch_conn::<DB>(&mut self.tx, shipments).await?;
+        let orders = orders.build().fetch_all(DB::conn(&mut self.tx)).await?;
+        Ok((
+            distinct_shipments::<DB>(&rows)?,
+            orders.iter().map(order_row::<DB>).collect::<Result<_>>()?,
+        ))
+    }
+
+    async fn replace_kpi_daily(
+        &mut self,
+        tenant: TenantId,
+        days: &[Date],
+        counts: &[DailyCount],
+    ) -> Result<()> {
+        for chunk in days.chunks(500) {
+            let mut qb = QueryBuilder::<DB>::new("DELETE FROM kpi_daily WHERE tenant_id = ");
+            qb.push_arg(tenant.0).push(" AND day IN (");
+            let mut sep = qb.separated(", ");
+            for d in chunk {
+                sep.push_arg(d.to_string());
+            }
+            qb.push(")");
+            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        }
+        for chunk in sized_chunks(counts, chunk_rows(8)) {
+            let mut qb = QueryBuilder::<DB>::new(
+                "INSERT INTO kpi_daily (tenant_id, day, measure, carrier_id, channel, key, hits, \
+                 total) ",
+            );
+            qb.push_values(chunk, |mut b, c| {
+                b.push_arg(tenant.0)
+                    .push_arg(c.day.to_string())
+                    .push_arg(c.measure.as_str())
+                    .push_arg(c.carrier.map(|x| x.0).unwrap_or(Uuid::nil()))
+                    .push_arg(c.channel.map(|x| x.as_str()).unwrap_or(""))
+                    .push_arg(c.key.clone())
+                    .push_arg(c.hits as i64)
+                    .push_arg(c.total as i64);
+            });
+            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        }
+        Ok(())
+    }
+}
+
+impl<DB: Dialect> SqlStore<DB> {
+    /// The rows of `head` for these ids on the read pool (`… AND col IN (…) tail`, one query
+    /// per chunk of ids).
+    async fn by_ids(
+        &self,
+        head: &str,
+        tenant: TenantId,
+        col: &str,
+        ids: &[Uuid],
+        tail: &str,
+    ) -> Result<Vec<DB::Row>> {
+        fetch_pool(&self.read, id_queries::<DB>(head, tenant, col, ids, tail)).await
+    }
+}
+
+fn record_row<DB: Dialect>(r: &DB::Row) -> Result<ShipmentRecord> {
+    let origin: String = r.col("origin_json")?;
+    let destination: String = r.col("destination_json")?;
+    Ok(ShipmentRecord {
+        shipment: ShipmentId(r.col("id")?),
+        order: r.col::<Option<Uuid>>("order_id")?.map(OrderId),
+        carrier: CarrierId(r.col("carrier_id")?),
+        origin: json_col::<Place>(&origin, "shipments.origin_json")?,
+        destination: json_col::<Place>(&destination, "shipments.destination_json")?,
+        channel: r
+            .col::<Option<String>>("channel")?
+            .map(|c| parsed(Channel::parse(&c)))
+            .transpose()?,
+        created_at: ts(r.col("created_at")?),
+        planned_pickup_at: ots(r.col("planned_pickup_at")?),
+        picked_up_at: ots(r.col("picked_up_at")?),
+        promised_by: ots(r.col("promised_by")?),
+        delivered_at: ots(r.col("delivered_at")?),
+        // A shipment without a tracking row has heard nothing yet.
+        status: r
+            .col::<Option<String>>("status")?
+            .map(|s| parsed(ShipmentStatus::parse(&s)))
+            .transpose()?
+            .unwrap_or(ShipmentStatus::InfoReceived),
+        pod_required: r.col("pod_required")?,
+        pod_attached: r.col("pod_attached")?,
+        international: r.col("international")?,
+        documents_complete: r.col("documents_complete")?,
+        cases: Vec::new(),
+    })
+}
+
+fn quantity(r: i64) -> u32 {
+    u32::try_from(r.max(0)).unwrap_or(u32::MAX)
 }

@@ -267,6 +267,26 @@ impl<DB: Dialect> Store for SqlStore<DB> {
             .await?
             .rows_affected())
     }
+
+    #[cfg(feature = "testing")]
+    async fn query_integers_raw(&self, sql: &str) -> Result<Vec<i64>> {
+        use dialect::RowExt;
+        use sqlx::{Column as _, Row};
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(DB::pool(&self.read))
+            .await?;
+        let names: Vec<String> = row.columns().iter().map(|c| c.name().to_string()).collect();
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = names.iter().find(|n| !seen.insert(*n)) {
+            return Err(StoreError::Corrupt(format!(
+                "column '{dup}' is named twice; name each column of the query"
+            )));
+        }
+        names
+            .iter()
+            .map(|name| Ok(row.col::<Option<i64>>(name)?.unwrap_or(0)))
+            .collect()
+    }
 }
 
 #[async_trait::async_trait]

@@ -1,10 +1,17 @@
 //! KPI definitions: versions count up per tenant, each kept and read back whole, and one
-//! tenant's never show in another's.
+//! tenant's never show in another's. The rollup: the triggers' marks, the records, the
+//! facts rows and the daily counts.
 
-use crate::fixtures::{now, seed_tenant};
+use crate::fixtures::*;
+use consign_core::ids::TenantId;
 use consign_core::kpi::KpiDefinitions;
 use consign_core::kpi::definition::InFullBasis;
+use consign_core::kpi::rollup::{OrderRow, ShipmentRow, daily_counts};
+use consign_core::shipment::ShipmentStatus;
+use consign_core::tracking::Observation;
 use consign_store::testing::engines;
+use consign_store::{Days, Stale};
+use jiff::{SignedDuration, Timestamp};
 
 #[tokio::test]
 async fn kpi_definitions_are_versioned_per_tenant() {
@@ -59,5 +66,218 @@ async fn kpi_definitions_are_versioned_per_tenant() {
             store.kpi_definitions(a.id).await.unwrap().unwrap().version,
             2
         );
+    }
+}
+
+fn marks(taken: &[(TenantId, Stale)]) -> Vec<Stale> {
+    let mut v: Vec<Stale> = taken.iter().map(|(_, s)| *s).collect();
+    v.sort_by_key(|s| match s {
+        Stale::Shipment(id) => (0, id.0),
+        Stale::Order(id) => (1, id.0),
+    });
+    v
+}
+
+/// The triggers mark what a figure reads and nothing else; marks taken in a transaction
+/// that rolls back stay; the records, facts rows and daily counts read back as written.
+#[tokio::test]
+async fn the_rollup_is_marked_by_triggers_and_round_trips() {
+    for (store, _guard) in engines().await {
+        let engine = store.engine();
+        let a = seed_tenant(&store, "alpha").await;
+        let carrier = seed_carrier(&store, a.id, "UPSN").await;
+        let order = insert_orders(&store, a.id, &["PO-1"]).await.remove(0);
+        let s = shipment_fixture(
+            a.id,
+            carrier.id,
+            "1Z1",
+            Some(order.id),
+            vec![(1, 2), (2, 1)],
+        );
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
+        tx.commit().await.unwrap();
+        // The migration's own marks (nothing existed) and the inserts' marks.
+        assert_eq!(
+            store.kpi_stale_count(Some(a.id)).await.unwrap(),
+            2,
+            "{engine:?}"
+        );
+
+        let mut tx = store.begin().await.unwrap();
+        let taken = tx.take_kpi_stale(10).await.unwrap();
+        drop(tx);
+        assert_eq!(taken.len(), 2, "{engine:?}");
+        assert_eq!(
+            store.kpi_stale_count(None).await.unwrap(),
+            2,
+            "{engine:?}: a rolled-back take leaves the marks"
+        );
+        let mut tx = store.begin().await.unwrap();
+        let taken = tx.take_kpi_stale(10).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            marks(&taken),
+            vec![Stale::Shipment(s.id), Stale::Order(order.id)],
+            "{engine:?}"
+        );
+        assert_eq!(store.kpi_stale_count(None).await.unwrap(), 0);
+
+        // The first scan is the pickup (the day an exception rate counts the shipment on) …
+        let scan = |at: Timestamp, status: ShipmentStatus| {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let mut tracked = tx.lock_tracked(a.id, &[s.id]).await.unwrap();
+                tracked[0].state.apply(&Observation::status(at, status));
+                tracked[0].next_check_at = Some(now() + SignedDuration::from_hours(8));
+                tx.update_tracked(&tracked, now()).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        scan(
+            now() - SignedDuration::from_hours(4),
+            ShipmentStatus::PickedUp,
+        )
+        .await;
+        assert_eq!(store.kpi_stale_count(None).await.unwrap(), 1, "{engine:?}");
+        let mut tx = store.begin().await.unwrap();
+        tx.take_kpi_stale(10).await.unwrap();
+        tx.commit().await.unwrap();
+        // … a scan that changes nothing a figure reads leaves no mark …
+        scan(
+            now() - SignedDuration::from_hours(3),
+            ShipmentStatus::InTransit,
+        )
+        .await;
+        assert_eq!(store.kpi_stale_count(None).await.unwrap(), 0, "{engine:?}");
+        // … a delivery does.
+        let delivered = now() - SignedDuration::from_hours(1);
+        let mut tx = store.begin().await.unwrap();
+        let mut tracked = tx.lock_tracked(a.id, &[s.id]).await.unwrap();
+        tracked[0]
+            .state
+            .apply(&Observation::status(delivered, ShipmentStatus::Delivered));
+        tx.update_tracked(&tracked, now()).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let taken = tx.take_kpi_stale(10).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(marks(&taken), vec![Stale::Shipment(s.id)], "{engine:?}");
+
+        // The records the facts are judged from.
+        let rec = store
+            .kpi_shipment_records(a.id, &[s.id])
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(rec.status, ShipmentStatus::Delivered);
+        assert!(rec.delivered_at.is_some() && rec.pod_required && !rec.pod_attached);
+        assert_eq!(rec.order, Some(order.id));
+        assert_eq!(rec.channel, Some(consign_core::order::Channel::B2c));
+        assert_eq!(rec.destination.time_zone, "America/Chicago");
+        let src = store
+            .kpi_order_sources(a.id, &[order.id])
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(src.lines, vec![(1, 2), (2, 3)]);
+        assert_eq!(src.shipments, vec![(s.id, vec![(1, 2), (2, 1)])]);
+        assert!(!src.cancelled && src.promised_by.is_some());
+        // Another tenant's ids read nothing.
+        let b = seed_tenant(&store, "beta").await;
+        assert!(
+            store
+                .kpi_shipment_records(b.id, &[s.id])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Facts rows and counts round-trip.
+        let day = |d: i8| jiff::civil::date(2026, 11, d);
+        let row = ShipmentRow {
+            shipment: s.id,
+            order: Some(order.id),
+            carrier: carrier.id,
+            lane: "US-Dallas>US-Austin".into(),
+            channel: Some(consign_core::order::Channel::B2c),
+            shipped_day: day(20),
+            delivered_day: Some(day(23)),
+            days_late: Some(-1),
+            cancelled: false,
+            damaged: true,
+            documents_accurate: false,
+            case_types: vec!["damaged".into(), "pod_missing".into()],
+            accountables: vec!["carrier".into()],
+        };
+        let orow = OrderRow {
+            order: order.id,
+            due_day: day(24),
+            channel: consign_core::order::Channel::B2c,
+            definitions_version: 3,
+            counted: true,
+            otif: true,
+            perfect: false,
+        };
+        let counts = daily_counts(
+            |_| true,
+            std::slice::from_ref(&row),
+            std::slice::from_ref(&orow),
+        );
+        let days = [day(20), day(23), day(24)];
+        let mut tx = store.begin().await.unwrap();
+        tx.put_kpi_rows(
+            a.id,
+            &[s.id],
+            &[order.id],
+            std::slice::from_ref(&row),
+            std::slice::from_ref(&orow),
+        )
+        .await
+        .unwrap();
+        tx.replace_kpi_daily(a.id, &days, &counts).await.unwrap();
+        assert_eq!(
+            tx.kpi_days_of(a.id, &[s.id], &[order.id]).await.unwrap(),
+            days
+        );
+        let (rs, os) = tx.kpi_rows_for_update(a.id, &[day(23)]).await.unwrap();
+        assert_eq!((rs, os), (vec![row.clone()], vec![]));
+        tx.commit().await.unwrap();
+        let (rs, os) = store
+            .kpi_rows(a.id, Days::Between(day(1), day(30)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (rs, os),
+            (vec![row.clone()], vec![orow.clone()]),
+            "{engine:?}"
+        );
+        assert_eq!(
+            store.kpi_daily(a.id, day(1), day(30)).await.unwrap(),
+            counts
+        );
+        assert_eq!(
+            store.kpi_daily(a.id, day(21), day(22)).await.unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            store.kpi_day_span(a.id).await.unwrap(),
+            Some((day(20), day(24)))
+        );
+        assert_eq!(store.kpi_day_span(b.id).await.unwrap(), None);
+        // Replacing a day's counts leaves the other days'.
+        let mut tx = store.begin().await.unwrap();
+        tx.replace_kpi_daily(a.id, &[day(20)], &[]).await.unwrap();
+        tx.commit().await.unwrap();
+        let left = store.kpi_daily(a.id, day(1), day(30)).await.unwrap();
+        assert!(left.iter().all(|c| c.day != day(20)) && !left.is_empty());
+        // A new definitions version marks the tenant's promised orders.
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.mark_kpi_orders_stale(a.id).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        assert_eq!(store.kpi_stale_count(Some(a.id)).await.unwrap(), 1);
     }
 }

@@ -7,6 +7,7 @@ pub mod edi;
 pub mod kpis;
 pub mod messages;
 pub mod orders;
+pub mod scorecards;
 pub mod session;
 pub mod shipments;
 mod tenanted;
@@ -33,6 +34,7 @@ pub fn routes() -> ApiRoutes {
         .merge(messages::routes())
         .merge(case_messages::routes())
         .merge(kpis::routes())
+        .merge(scorecards::routes())
         .merge(edi::routes());
     let v1 = ApiRoutes::new()
         .merge(session::routes())

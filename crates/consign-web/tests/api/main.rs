@@ -14,6 +14,7 @@ mod messages;
 mod orders;
 mod overrides;
 mod receiver;
+mod scorecards;
 mod shipments;
 mod smtp;
 mod tracking;

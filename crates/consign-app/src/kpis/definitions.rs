@@ -1,10 +1,10 @@
-//! KPI scorecards: a tenant's definitions (its contract's on-time window, in-full rule and
-//! exclusions), every version kept. The delivery figures themselves are
-//! `consign_core::kpi::scorecard`; the scorecard's rollups and outputs come next (issue 19).
+//! A tenant's KPI definitions (its contract's on-time window, in-full rule and exclusions),
+//! every version kept; a change marks the tenant's orders for the rollup to judge again.
 
+use super::may_read;
 use crate::{App, AppError, AppResult, require};
 use consign_core::Invalid;
-use consign_core::access::{Capability, Principal, Role};
+use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
 use consign_core::kpi::KpiDefinitions;
 use consign_core::tenant::Tenant;
@@ -18,18 +18,6 @@ pub struct DefinitionsVersion {
     pub definitions: KpiDefinitions,
 }
 
-/// Scorecards are the provider's and the client's; carriers and warehouses are measured by
-/// them, and do not read the contract's terms.
-fn may_read(p: &Principal) -> AppResult<()> {
-    require(p, Capability::ReadShipments)?;
-    if matches!(p.role, Role::Carrier | Role::Warehouse) {
-        return Err(AppError::Forbidden(
-            "KPI definitions are the provider's and the client's".into(),
-        ));
-    }
-    Ok(())
-}
-
 impl App {
     /// The definitions in force: the newest stored version, or the defaults (version 0).
     pub async fn kpi_definitions(
@@ -38,6 +26,14 @@ impl App {
         tenant: &Tenant,
     ) -> AppResult<DefinitionsVersion> {
         may_read(p)?;
+        self.definitions_in_force(tenant).await
+    }
+
+    /// The newest stored version, or the defaults (version 0).
+    pub(crate) async fn definitions_in_force(
+        &self,
+        tenant: &Tenant,
+    ) -> AppResult<DefinitionsVersion> {
         Ok(match self.store.kpi_definitions(tenant.id).await? {
             Some(s) => DefinitionsVersion {
                 version: s.version,
@@ -116,6 +112,8 @@ impl App {
             .after(&serde_json::json!({ "version": version, "definitions": definitions })),
         ])
         .await?;
+        // The order outcomes in the rollup were judged under the old version.
+        tx.mark_kpi_orders_stale(tenant.id).await?;
         self.commit(tx).await?;
         Ok(DefinitionsVersion {
             version,

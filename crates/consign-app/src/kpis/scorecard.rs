@@ -1,0 +1,306 @@
+//! A tenant's scorecard for a period: the delivery figures summed from the rollup's daily
+//! counts (with a 12-period trend of the headline figures), the case figures of the period,
+//! and the definitions version it was judged under. Asked for another version than the one
+//! in force, it is recomputed from the records under that version (slower, on request).
+
+use super::may_read;
+use super::refresh::zone_of;
+use crate::cases::kpis::GroupBy;
+use crate::{App, AppError, AppResult};
+use consign_core::access::{Capability, Principal};
+use consign_core::case::kpi::CaseKpis;
+use consign_core::ids::{OrderId, ShipmentId};
+use consign_core::kpi::Period;
+use consign_core::kpi::Ratio;
+use consign_core::kpi::period::DEFAULT_MAX_DAYS;
+use consign_core::kpi::rollup::{DailyCount, daily_counts, figures_from_daily};
+use consign_core::kpi::scorecard::{Breakdown, DeliveryFigures};
+use consign_core::tenant::Tenant;
+use consign_store::Days;
+use jiff::civil::Date;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Periods in a headline figure's trend, the scorecard's own last.
+pub const TREND_PERIODS: usize = 12;
+
+/// A headline figure with what it is made of.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Figure {
+    /// `on_time_delivery`, `otif`, `perfect_order`, `exception_rate`, `sla_attainment`, …
+    pub key: String,
+    pub label: String,
+    pub numerator: u64,
+    pub denominator: u64,
+    /// `numerator / denominator`, absent when nothing was counted.
+    pub value: Option<f64>,
+    /// What the figure counts, in words.
+    pub basis: String,
+}
+
+/// One period of the trend.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrendPoint {
+    pub period: String,
+    pub on_time_delivery: Ratio,
+    pub otif: Ratio,
+    pub perfect_order: Ratio,
+    pub exception_rate: Ratio,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Scorecard {
+    pub tenant: String,
+    pub tenant_name: String,
+    /// As asked for: `2026-W48`, `2026-11` or `2026-11-01..2026-11-15`.
+    pub period: String,
+    pub first_day: Date,
+    pub last_day: Date,
+    /// The tenant's zone, in which the period's days are counted.
+    pub time_zone: String,
+    pub definitions_version: i64,
+    /// `rollup` (the definitions in force, from the daily counts) or `recomputed` (another
+    /// version, from the records).
+    pub source: String,
+    /// Changes not yet counted when the scorecard was read (the refresh worker's backlog).
+    pub pending_changes: u64,
+    /// The headline figures, delivery then cases.
+    pub figures: Vec<Figure>,
+    /// Every delivery figure with its breakdowns (carriers by name).
+    pub delivery: DeliveryFigures,
+    /// The period's case figures; absent for a caller who may not read cases.
+    pub cases: Option<CaseKpis>,
+    /// The headline delivery figures over the last 12 periods of the same kind.
+    pub trend: Vec<TrendPoint>,
+}
+
+fn figure(key: &str, label: &str, r: Ratio, basis: &str) -> Figure {
+    Figure {
+        key: key.into(),
+        label: label.into(),
+        numerator: r.numerator,
+        denominator: r.denominator,
+        value: r.value,
+        basis: basis.into(),
+    }
+}
+
+/// Renames breakdown keys that are carrier ids to the carriers' names.
+fn by_name(b: Breakdown, names: &BTreeMap<String, String>) -> Breakdown {
+    b.into_iter()
+        .map(|(k, v)| (names.get(&k).cloned().unwrap_or(k), v))
+        .collect()
+}
+
+impl App {
+    /// The scorecard of `tenant` for `period`, under the definitions in force or under
+    /// `version` when asked.
+    pub async fn scorecard(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        period: &str,
+        version: Option<i64>,
+    ) -> AppResult<Scorecard> {
+        may_read(p)?;
+        let period = Period::parse(period, DEFAULT_MAX_DAYS).map_err(AppError::Invalid)?;
+        let in_force = self.definitions_in_force(tenant).await?;
+        let def = match version {
+            Some(v) if v != in_force.version => self.kpi_definitions_version(p, tenant, v).await?,
+            _ => in_force.clone(),
+        };
+        let trend = period.trend(TREND_PERIODS);
+        let first = trend[0].first_day();
+        let last = period.last_day();
+        let pending = self.store.kpi_stale_count(Some(tenant.id)).await?;
+        let recomputed = def.version != in_force.version;
+        let counts = if recomputed {
+            self.recount(tenant, &def, first, last).await?
+        } else {
+            self.store.kpi_daily(tenant.id, first, last).await?
+        };
+        let figures = |p: &Period| figures_from_daily(&def.definitions, def.version, p, &counts);
+        let points: Vec<TrendPoint> = trend
+            .iter()
+            .map(|p| {
+                let f = figures(p);
+                TrendPoint {
+                    period: p.to_string(),
+                    on_time_delivery: f.on_time_delivery,
+                    otif: f.otif,
+                    perfect_order: f.perfect_order,
+                    exception_rate: f.exception_rate,
+                }
+            })
+            .collect();
+        let names: BTreeMap<String, String> = self
+            .store
+            .carriers(tenant.id)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name))
+            .collect();
+        let mut d = figures(&period);
+        d.on_time_by_carrier = by_name(d.on_time_by_carrier, &names);
+        d.exceptions_by_carrier = by_name(d.exceptions_by_carrier, &names);
+        let cases = if p.can(Capability::ReadCases) {
+            let (from, to) = period.bounds(&zone_of(tenant));
+            Some(
+                self.case_kpis(p, tenant, from, to, GroupBy::Tenant)
+                    .await?
+                    .total,
+            )
+        } else {
+            None
+        };
+        let mut headline = vec![
+            figure(
+                "on_time_delivery",
+                "On-time delivery",
+                d.on_time_delivery,
+                "shipments delivered by the promise ÷ shipments delivered with a promise",
+            ),
+            figure(
+                "otif",
+                "OTIF",
+                d.otif,
+                "orders delivered in full by the promise ÷ orders due",
+            ),
+            figure(
+                "perfect_order",
+                "Perfect order",
+                d.perfect_order,
+                "orders on time, in full, undamaged, documents accurate ÷ orders due",
+            ),
+            figure(
+                "exception_rate",
+                "Exception rate",
+                d.exception_rate,
+                "shipments with at least one case ÷ shipments that left",
+            ),
+        ];
+        if let Some(c) = &cases {
+            headline.extend([
+                figure(
+                    "sla_attainment",
+                    "SLA attainment",
+                    c.sla_attainment,
+                    "SLA targets met ÷ SLA targets applied",
+                ),
+                figure(
+                    "reopen_rate",
+                    "Reopen rate",
+                    c.reopen_rate,
+                    "cases reopened ÷ cases resolved",
+                ),
+                figure(
+                    "first_contact_resolution",
+                    "First-contact resolution",
+                    c.first_contact_resolution,
+                    "cases resolved with at most one outbound message and no reopening ÷ cases resolved",
+                ),
+            ]);
+        }
+        Ok(Scorecard {
+            tenant: tenant.slug.clone(),
+            tenant_name: tenant.name.clone(),
+            period: period.to_string(),
+            first_day: period.first_day(),
+            last_day: period.last_day(),
+            time_zone: tenant.time_zone.clone(),
+            definitions_version: def.version,
+            source: if recomputed { "recomputed" } else { "rollup" }.into(),
+            pending_changes: pending,
+            figures: headline,
+            delivery: d,
+            cases,
+            trend: points,
+        })
+    }
+
+    /// The daily counts from `first` to `last` computed afresh from the records under
+    /// `def`: the records are those the facts rows say count on those days.
+    async fn recount(
+        &self,
+        tenant: &Tenant,
+        def: &super::DefinitionsVersion,
+        first: Date,
+        last: Date,
+    ) -> AppResult<Vec<DailyCount>> {
+        let (rows, orders) = self
+            .store
+            .kpi_rows(tenant.id, Days::Between(first, last))
+            .await?;
+        let shipments: Vec<ShipmentId> = rows.iter().map(|r| r.shipment).collect();
+        let orders: Vec<OrderId> = orders.iter().map(|o| o.order).collect();
+        let c = self
+            .compute_kpi_rows(tenant, &def.definitions, def.version, &shipments, &orders)
+            .await?;
+        Ok(daily_counts(
+            |d| first <= d && d <= last,
+            &c.shipments,
+            &c.orders,
+        ))
+    }
+}
+
+impl Scorecard {
+    /// The scorecard as one CSV table a spreadsheet opens: `section, item, period,
+    /// numerator, denominator, value`, the value a fraction (empty when nothing was
+    /// counted). Sections: the headline figures, each breakdown, the trend.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record([
+            "section",
+            "item",
+            "period",
+            "numerator",
+            "denominator",
+            "value",
+        ]);
+        let mut row = |section: &str, item: &str, period: &str, r: Ratio| {
+            let v = r.value.map(|v| format!("{v:.4}")).unwrap_or_default();
+            let (n, d) = (r.numerator.to_string(), r.denominator.to_string());
+            // Writing to a Vec cannot fail.
+            let _ = w.write_record([section, item, period, &n, &d, &v]);
+        };
+        let period = self.period.as_str();
+        for f in &self.figures {
+            let r = Ratio::of(f.numerator, f.denominator);
+            row("figure", &f.key, period, r);
+        }
+        let d = &self.delivery;
+        for (section, b) in [
+            ("on_time_by_carrier", &d.on_time_by_carrier),
+            ("exceptions_by_carrier", &d.exceptions_by_carrier),
+            ("exceptions_by_lane", &d.exceptions_by_lane),
+            ("exceptions_by_reason", &d.exceptions_by_reason),
+            ("exceptions_by_accountable", &d.exceptions_by_accountable),
+        ] {
+            for (k, r) in b {
+                row(section, k, period, *r);
+            }
+        }
+        row(
+            "delivered_without_promise",
+            "shipments",
+            period,
+            Ratio::of(d.delivered_without_promise, 0),
+        );
+        for t in &self.trend {
+            for (item, r) in [
+                ("on_time_delivery", t.on_time_delivery),
+                ("otif", t.otif),
+                ("perfect_order", t.perfect_order),
+                ("exception_rate", t.exception_rate),
+            ] {
+                row("trend", item, &t.period, r);
+            }
+        }
+        let bytes = w.into_inner().unwrap_or_default();
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+}

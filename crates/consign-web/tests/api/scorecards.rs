@@ -1,0 +1,442 @@
+//! Scorecards over HTTP on a dataset built for the edge cases: a delivery on the promise day
+//! in another time zone that is already the next day for the client, the week US daylight
+//! time ends, a partial shipment, a cancelled order, a shipment without a promise, a damaged
+//! one. Every figure is checked against numbers worked out by hand and, on PostgreSQL,
+//! against a plain SQL computation written here over the recorded tables (`AT TIME ZONE`
+//! for the local days); both engines must agree with both.
+
+use crate::harness::{TestApp, field_errors, problem, spawn_alpha};
+use consign_core::access::Role;
+use serde_json::{Value, json};
+
+const LA: &str = "America/Los_Angeles";
+const NY: &str = "America/New_York";
+
+async fn order(t: &TestApp, reference: &str, quantities: &[u32], promised: &str) -> String {
+    let lines: Vec<Value> = quantities
+        .iter()
+        .enumerate()
+        .map(|(i, q)| json!({ "sku": format!("SKU-{i}"), "quantity": q, "unit_price": "5.00" }))
+        .collect();
+    let body = json!({
+        "external_ref": reference,
+        "customer": { "name": "Ann Lee", "email": "ann@example.com" },
+        "ship_to": { "name": "Ann Lee", "line1": "1 Main St", "city": "Los Angeles", "region": "CA", "postal_code": "90001", "country": "US" },
+        "channel": "b2c",
+        "lines": lines,
+        "ordered_at": "2026-10-25T12:00:00Z",
+        "promised_by": promised,
+    });
+    let o = t
+        .post_json("/api/v1/tenants/alpha/orders", &t.admin_token, &body)
+        .await;
+    o["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{o}"))
+        .to_string()
+}
+
+async fn shipment(
+    t: &TestApp,
+    tracking: &str,
+    order: Option<&str>,
+    lines: &[(u32, u32)],
+    zone: &str,
+    promised: Option<&str>,
+) {
+    let mut body = json!({
+        "carrier": "UPSN",
+        "tracking_number": tracking,
+        "origin": { "city": "Dallas", "region": "TX", "postal_code": "75201", "country": "US", "time_zone": "America/Chicago" },
+        "destination": { "city": "Far", "region": if zone == LA { "CA" } else { "NY" }, "postal_code": "10001", "country": "US", "time_zone": zone },
+        "weight_kg": "2.5",
+    });
+    if let Some(o) = order {
+        body["order"] = json!(o);
+        body["lines"] = json!(
+            lines
+                .iter()
+                .map(|(l, q)| json!({ "line_no": l, "quantity": q }))
+                .collect::<Vec<_>>()
+        );
+    }
+    if let Some(p) = promised {
+        body["promised_by"] = json!(p);
+    }
+    let res = t.post_shipment(&body).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+}
+
+async fn events(t: &TestApp, list: &[(&str, &str, &str, Option<&str>)]) {
+    let events: Vec<Value> = list
+        .iter()
+        .map(|(n, at, status, reason)| {
+            let mut e = json!({ "carrier": "UPSN", "tracking_number": n, "occurred_at": at, "status": status });
+            if let Some(r) = reason {
+                e["reason"] = json!(r);
+            }
+            e
+        })
+        .collect();
+    let res = t
+        .post(
+            "/api/v1/tenants/alpha/tracking-events",
+            &t.admin_token,
+            &json!({ "events": events }),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+}
+
+/// The dataset; the comments give each record's part in the figures of 2026-W44 (26 October
+/// to 1 November in Chicago, the tenant's zone; daylight time ends there on 1 November).
+async fn load(t: &TestApp) {
+    // O1: promised by 23:00 on 28 Oct in Los Angeles, delivered 22:30 that evening there,
+    // 00:30 on the 29th in Chicago: on time, in full.
+    order(t, "O1", &[2, 1], "2026-10-29T06:00:00Z").await;
+    shipment(t, "S1", Some("O1"), &[(1, 2), (2, 1)], LA, None).await;
+    // O2: four units in two parts; the second part two days late: not in full on time.
+    order(t, "O2", &[4], "2026-10-30T03:00:00Z").await;
+    shipment(t, "S2A", Some("O2"), &[(1, 2)], LA, None).await;
+    shipment(t, "S2B", Some("O2"), &[(1, 2)], LA, None).await;
+    // O3: cancelled: not due.
+    let o3 = order(t, "O3", &[1], "2026-10-30T12:00:00Z").await;
+    let res = t
+        .post(
+            &format!("/api/v1/tenants/alpha/orders/{o3}/changes"),
+            &t.admin_token,
+            &json!({ "kind": "cancel", "reason": "customer cancelled" }),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    // S4: no order, no promise: delivered, judged by nothing.
+    shipment(t, "S4", None, &[], NY, None).await;
+    // O5: due 23:00 on 1 Nov in New York (22:00 in Chicago, still W44), delivered on the
+    // promise day but damaged on the way: OTIF, not perfect.
+    order(t, "O5", &[1], "2026-11-02T04:00:00Z").await;
+    shipment(t, "S5", Some("O5"), &[(1, 1)], NY, None).await;
+    // S6: delivered 23:30 on 1 Nov in Chicago (after the clocks went back: a fixed -5 h
+    // offset would put it in W45), 00:30 on 2 Nov in New York, its promise day.
+    shipment(t, "S6", None, &[], NY, Some("2026-11-03T04:59:00Z")).await;
+    // S7: the week after, two days late.
+    shipment(t, "S7", None, &[], LA, Some("2026-11-05T07:00:00Z")).await;
+    events(
+        t,
+        &[
+            ("S1", "2026-10-26T15:00:00Z", "picked_up", None),
+            ("S1", "2026-10-29T05:30:00Z", "delivered", None),
+            ("S2A", "2026-10-27T15:00:00Z", "picked_up", None),
+            ("S2A", "2026-10-29T18:00:00Z", "delivered", None),
+            ("S2B", "2026-10-27T16:00:00Z", "picked_up", None),
+            ("S2B", "2026-10-31T18:00:00Z", "delivered", None),
+            ("S4", "2026-10-27T15:00:00Z", "picked_up", None),
+            ("S4", "2026-10-28T15:00:00Z", "delivered", None),
+            ("S5", "2026-10-28T15:00:00Z", "picked_up", None),
+            ("S5", "2026-10-29T12:00:00Z", "exception", Some("damaged")),
+            ("S5", "2026-11-02T04:30:00Z", "delivered", None),
+            ("S6", "2026-10-31T15:00:00Z", "picked_up", None),
+            ("S6", "2026-11-02T05:30:00Z", "delivered", None),
+            ("S7", "2026-11-03T15:00:00Z", "picked_up", None),
+            ("S7", "2026-11-06T20:00:00Z", "delivered", None),
+        ],
+    )
+    .await;
+    t.app.refresh_kpis_until_done().await.unwrap();
+}
+
+/// (numerator, denominator) of on-time delivery, OTIF, perfect order and exception rate.
+type Four = [(u64, u64); 4];
+
+fn delivery(s: &Value) -> Four {
+    let f = |k: &str| {
+        let x = s["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == k)
+            .unwrap_or_else(|| panic!("no figure {k} in {s}"));
+        (
+            x["numerator"].as_u64().unwrap(),
+            x["denominator"].as_u64().unwrap(),
+        )
+    };
+    [
+        f("on_time_delivery"),
+        f("otif"),
+        f("perfect_order"),
+        f("exception_rate"),
+    ]
+}
+
+/// The same four figures computed by plain SQL over the recorded tables (PostgreSQL).
+async fn independent(t: &TestApp, first: &str, last: &str) -> Four {
+    let tenant = t.store.tenant_by_slug("alpha").await.unwrap().unwrap().id.0;
+    let local = |micros: &str, zone: &str| {
+        format!("(to_timestamp(({micros}) / 1e6) AT TIME ZONE {zone})::date")
+    };
+    let dest = "(s.destination_json::jsonb ->> 'time_zone')";
+    let chicago = "'America/Chicago'";
+    let joined = "shipments s JOIN shipment_tracking t ON t.tenant_id = s.tenant_id \
+         AND t.shipment_id = s.id LEFT JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id";
+    let on_time = format!(
+        "WITH d AS (SELECT {} AS tenant_day, {} AS dest_day, {} AS promise_day FROM {joined} \
+         WHERE s.tenant_id = '{tenant}' AND t.delivered_at IS NOT NULL AND t.status <> 'cancelled') \
+         SELECT COUNT(*) FILTER (WHERE promise_day IS NOT NULL AND dest_day <= promise_day) AS hit, \
+         COUNT(*) FILTER (WHERE promise_day IS NOT NULL) AS total FROM d \
+         WHERE tenant_day BETWEEN '{first}' AND '{last}'",
+        local("t.delivered_at", chicago),
+        local("t.delivered_at", dest),
+        local("COALESCE(s.promised_by, o.promised_by)", dest),
+    );
+    let exceptions = format!(
+        "WITH d AS (SELECT {} AS day, EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = s.tenant_id \
+         AND c.shipment_id = s.id) AS cased FROM {joined} \
+         WHERE s.tenant_id = '{tenant}' AND t.status <> 'cancelled') \
+         SELECT COUNT(*) FILTER (WHERE cased) AS hit, COUNT(*) AS total FROM d WHERE day BETWEEN '{first}' AND '{last}'",
+        local(
+            "COALESCE(t.picked_up_at, s.planned_pickup_at, s.created_at)",
+            chicago
+        ),
+    );
+    let orders = format!(
+        "WITH due AS (SELECT o.id, o.promised_by FROM orders o WHERE o.tenant_id = '{tenant}' \
+           AND o.status <> 'cancelled' AND o.promised_by IS NOT NULL \
+           AND {} BETWEEN '{first}' AND '{last}'), \
+         line AS (SELECT due.id, l.quantity, COALESCE((SELECT SUM(sl.quantity) FROM shipments s \
+           JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
+           JOIN shipment_lines sl ON sl.tenant_id = s.tenant_id AND sl.shipment_id = s.id \
+             AND sl.line_no = l.line_no \
+           WHERE s.tenant_id = '{tenant}' AND s.order_id = due.id AND t.status <> 'cancelled' \
+             AND t.delivered_at IS NOT NULL AND {} <= {}), 0) AS got \
+           FROM due JOIN order_lines l ON l.tenant_id = '{tenant}' AND l.order_id = due.id), \
+         otif AS (SELECT id, bool_and(got >= quantity) AS ok FROM line GROUP BY id), \
+         clean AS (SELECT due.id, NOT EXISTS (SELECT 1 FROM shipments s \
+           JOIN shipment_tracking t ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id \
+           WHERE s.tenant_id = '{tenant}' AND s.order_id = due.id AND t.status <> 'cancelled' AND ( \
+             EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = s.tenant_id AND c.shipment_id = s.id \
+               AND c.case_type IN ('damaged', 'missing_documents', 'pod_missing')) \
+             OR (s.pod_required AND NOT t.pod_attached) \
+             OR (s.international AND NOT t.documents_complete))) AS ok FROM due) \
+         SELECT COUNT(*) FILTER (WHERE otif.ok) AS otif, \
+           COUNT(*) FILTER (WHERE otif.ok AND clean.ok) AS perfect, COUNT(*) AS due \
+           FROM otif JOIN clean USING (id)",
+        local("o.promised_by", chicago),
+        local("t.delivered_at", dest),
+        local("due.promised_by", dest),
+    );
+    let q = |sql: String| async move { t.store.query_integers_raw(&sql).await.unwrap() };
+    let a = q(on_time).await;
+    let e = q(exceptions).await;
+    let o = q(orders).await;
+    let u = |x: i64| x as u64;
+    [
+        (u(a[0]), u(a[1])),
+        (u(o[0]), u(o[2])),
+        (u(o[1]), u(o[2])),
+        (u(e[0]), u(e[1])),
+    ]
+}
+
+const PERIODS: [(&str, &str, &str); 4] = [
+    ("2026-W44", "2026-10-26", "2026-11-01"),
+    ("2026-W45", "2026-11-02", "2026-11-08"),
+    ("2026-10", "2026-10-01", "2026-10-31"),
+    ("2026-10-29..2026-11-02", "2026-10-29", "2026-11-02"),
+];
+
+#[tokio::test]
+async fn scorecard_figures_match_the_hand_count_and_an_independent_sql_on_both_engines() {
+    let apps = spawn_alpha().await;
+    let mut by_engine: Vec<(&str, Vec<Four>)> = Vec::new();
+    for t in &apps {
+        load(t).await;
+        let mut figures = Vec::new();
+        for (period, ..) in PERIODS {
+            let s = t
+                .get_json(
+                    &format!("/api/v1/tenants/alpha/scorecards/{period}"),
+                    &t.admin_token,
+                )
+                .await;
+            assert_eq!(s["source"], "rollup", "{}: {s}", t.engine);
+            assert_eq!(s["pending_changes"], 0);
+            assert_eq!(s["trend"].as_array().unwrap().len(), 12);
+            assert_eq!(s["trend"][11]["period"], period);
+            figures.push(delivery(&s));
+            if period == "2026-W44" {
+                let [on_time, otif, perfect, _] = delivery(&s);
+                // Worked out by hand from the comments in `load`.
+                assert_eq!(on_time, (4, 5), "{}: {s}", t.engine);
+                assert_eq!(otif, (2, 3), "{}", t.engine);
+                assert_eq!(perfect, (1, 3), "{}", t.engine);
+                assert_eq!(s["delivery"]["delivered_without_promise"], 1);
+                assert_eq!(
+                    s["delivery"]["exceptions_by_reason"]["damaged"]["numerator"],
+                    1
+                );
+                assert_eq!(s["delivery"]["on_time_by_carrier"]["UPS"]["denominator"], 5);
+                assert_eq!(s["first_day"], "2026-10-26");
+                assert_eq!(s["time_zone"], "America/Chicago");
+            }
+            if period == "2026-W45" {
+                assert_eq!(delivery(&s)[0], (0, 1), "{}: S7 only", t.engine);
+            }
+        }
+        // The rollup equals a full recomputation.
+        let tenant = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
+        let check = t.app.verify_kpis(&tenant).await.unwrap();
+        assert!(check.ok(), "{}: {:?}", t.engine, check.listed);
+        assert_eq!((check.shipments, check.orders), (7, 4));
+        by_engine.push((t.engine, figures));
+    }
+    match apps.iter().find(|t| t.engine == "postgres") {
+        Some(pg) => {
+            let expected: Vec<Four> = {
+                let mut v = Vec::new();
+                for (_, first, last) in PERIODS {
+                    v.push(independent(pg, first, last).await);
+                }
+                v
+            };
+            for (engine, figures) in &by_engine {
+                for (i, (period, ..)) in PERIODS.iter().enumerate() {
+                    assert_eq!(
+                        figures[i], expected[i],
+                        "{engine} {period}: [on time, OTIF, perfect, exception rate]"
+                    );
+                }
+            }
+        }
+        None => eprintln!(
+            "SKIPPED: the independent SQL check needs PostgreSQL (set CONSIGN_TEST_DATABASE_URL)"
+        ),
+    }
+}
+
+#[tokio::test]
+async fn scorecards_export_recompute_and_refuse_what_they_should() {
+    for t in spawn_alpha().await {
+        t.tenant("beta").await;
+        load(&t).await;
+        let base = "/api/v1/tenants/alpha/scorecards/2026-W44";
+
+        // CSV and the printable page.
+        let res = t.get(&format!("{base}?format=csv"), &t.admin_token).await;
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("scorecard-alpha-2026-W44.csv")
+        );
+        let csv = res.text().await.unwrap();
+        assert!(
+            csv.contains("figure,on_time_delivery,2026-W44,4,5,0.8000"),
+            "{csv}"
+        );
+        assert!(csv.contains("figure,otif,2026-W44,2,3,0.6667"), "{csv}");
+        let res = t.get(&format!("{base}?format=html"), &t.admin_token).await;
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = res.text().await.unwrap();
+        assert!(html.contains("ALPHA — scorecard 2026-W44"), "{html}");
+        assert_eq!(
+            html.matches("<svg").count(),
+            4 + 5,
+            "four trends and five bar charts"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "nothing fetched"
+        );
+
+        // A new definition (two days' grace, half the units) is counted under its version;
+        // the old one is recomputed on request.
+        let res = t
+            .req(
+                reqwest::Method::PUT,
+                "/api/v1/tenants/alpha/kpi-definitions",
+                &t.admin_token,
+            )
+            .json(&json!({
+                "on_time": {"days_early": 0, "days_late": 2, "early_counts": true},
+                "in_full": {"basis": "units", "threshold_percent": 50}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let s = t.get_json(base, &t.admin_token).await;
+        assert!(
+            s["pending_changes"].as_u64().unwrap() > 0,
+            "orders wait to be judged again"
+        );
+        t.app.refresh_kpis_until_done().await.unwrap();
+        let s = t.get_json(base, &t.admin_token).await;
+        assert_eq!(s["definitions_version"], 1);
+        assert_eq!(
+            delivery(&s)[0],
+            (5, 5),
+            "{}: S2B within the grace",
+            t.engine
+        );
+        assert_eq!(delivery(&s)[1], (3, 3), "{}: O2 in full by units", t.engine);
+        let old = t
+            .get_json(&format!("{base}?definitions=0"), &t.admin_token)
+            .await;
+        assert_eq!(old["source"], "recomputed");
+        assert_eq!(old["definitions_version"], 0);
+        assert_eq!(delivery(&old)[0], (4, 5));
+        assert_eq!(delivery(&old)[1], (2, 3));
+
+        // Bad input, each with its field.
+        for (path, field) in [
+            ("/api/v1/tenants/alpha/scorecards/2026-W60", "period"),
+            ("/api/v1/tenants/alpha/scorecards/last-week", "period"),
+            (
+                "/api/v1/tenants/alpha/scorecards/2024-01-01..2026-01-01",
+                "period",
+            ),
+            (
+                "/api/v1/tenants/alpha/scorecards/2026-W44?format=pdf",
+                "format",
+            ),
+            (
+                "/api/v1/tenants/alpha/scorecards/2026-W44?definitions=x",
+                "definitions",
+            ),
+            (
+                "/api/v1/tenants/alpha/scorecards/2026-W44?colour=red",
+                "colour",
+            ),
+        ] {
+            let p = problem(t.get(path, &t.admin_token).await, 422).await;
+            assert_eq!(field_errors(&p)[0].0, field, "{path}: {p}");
+        }
+        let res = t
+            .get(&format!("{base}?definitions=9"), &t.admin_token)
+            .await;
+        assert_eq!(res.status(), 404);
+
+        // A client manager reads their own tenant's, not another's; warehouses (like
+        // carriers, who are measured by it) read none.
+        let client = t.token(Role::ClientManager, Some("alpha"), None).await;
+        assert_eq!(t.get(base, &client).await.status(), 200);
+        let other = t
+            .get("/api/v1/tenants/beta/scorecards/2026-W44", &client)
+            .await;
+        assert_eq!(other.status(), 404);
+        let warehouse = t.token(Role::Warehouse, Some("alpha"), None).await;
+        assert_eq!(t.get(base, &warehouse).await.status(), 403);
+    }
+}
