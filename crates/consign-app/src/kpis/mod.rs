@@ -10,7 +10,7 @@ mod scorecard;
 mod verify;
 
 pub use definitions::DefinitionsVersion;
-pub use scorecard::{Figure, Scorecard, TrendPoint};
+pub use scorecard::{Figure, Scorecard, ScorecardOverview, TenantHeadline, TrendPoint};
 pub use verify::KpiCheck;
 
 use crate::{AppError, AppResult, require};

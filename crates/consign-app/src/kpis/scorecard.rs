@@ -95,7 +95,63 @@ fn by_name(b: Breakdown, names: &BTreeMap<String, String>) -> Breakdown {
         .collect()
 }
 
+/// One tenant's headline delivery figures for a period (the provider's overview).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantHeadline {
+    pub tenant: String,
+    pub tenant_name: String,
+    pub definitions_version: i64,
+    pub pending_changes: u64,
+    pub on_time_delivery: Ratio,
+    pub otif: Ratio,
+    pub perfect_order: Ratio,
+    pub exception_rate: Ratio,
+}
+
+/// The headline figures of every tenant the caller reaches for one period.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScorecardOverview {
+    pub period: String,
+    pub tenants: Vec<TenantHeadline>,
+}
+
 impl App {
+    /// Every reachable tenant's headline figures for `period` (each in its own zone, under
+    /// its definitions in force), from the rollup.
+    pub async fn scorecard_overview(
+        &self,
+        p: &Principal,
+        period: &str,
+    ) -> AppResult<ScorecardOverview> {
+        may_read(p)?;
+        let period = Period::parse(period, DEFAULT_MAX_DAYS).map_err(AppError::Invalid)?;
+        let mut tenants = Vec::new();
+        for t in self.list_tenants(p).await? {
+            let def = self.definitions_in_force(&t).await?;
+            let counts = self
+                .store
+                .kpi_daily(t.id, period.first_day(), period.last_day())
+                .await?;
+            let f = figures_from_daily(&def.definitions, def.version, &period, &counts);
+            tenants.push(TenantHeadline {
+                pending_changes: self.store.kpi_stale_count(Some(t.id)).await?,
+                tenant: t.slug,
+                tenant_name: t.name,
+                definitions_version: def.version,
+                on_time_delivery: f.on_time_delivery,
+                otif: f.otif,
+                perfect_order: f.perfect_order,
+                exception_rate: f.exception_rate,
+            });
+        }
+        Ok(ScorecardOverview {
+            period: period.to_string(),
+            tenants,
+        })
+    }
+
     /// The scorecard of `tenant` for `period`, under the definitions in force or under
     /// `version` when asked.
     pub async fn scorecard(
@@ -136,16 +192,7 @@ impl App {
                 }
             })
             .collect();
-        let names: BTreeMap<String, String> = self
-            .store
-            .carriers(tenant.id)
-            .await?
-            .into_iter()
-            .map(|c| (c.id.to_string(), c.name))
-            .collect();
-        let mut d = figures(&period);
-        d.on_time_by_carrier = by_name(d.on_time_by_carrier, &names);
-        d.exceptions_by_carrier = by_name(d.exceptions_by_carrier, &names);
+        let d = self.with_carrier_names(tenant, figures(&period)).await?;
         let cases = if p.can(Capability::ReadCases) {
             let (from, to) = period.bounds(&zone_of(tenant));
             Some(
@@ -219,6 +266,24 @@ impl App {
             cases,
             trend: points,
         })
+    }
+
+    /// The figures with the carrier breakdowns keyed by the carriers' names.
+    pub(super) async fn with_carrier_names(
+        &self,
+        tenant: &Tenant,
+        mut d: DeliveryFigures,
+    ) -> AppResult<DeliveryFigures> {
+        let names: BTreeMap<String, String> = self
+            .store
+            .carriers(tenant.id)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name))
+            .collect();
+        d.on_time_by_carrier = by_name(d.on_time_by_carrier, &names);
+        d.exceptions_by_carrier = by_name(d.exceptions_by_carrier, &names);
+        Ok(d)
     }
 
     /// The daily counts from `first` to `last` computed afresh from the records under

@@ -6,7 +6,9 @@
 use super::refresh::Computed;
 use crate::{App, AppResult};
 use consign_core::ids::{OrderId, ShipmentId};
-use consign_core::kpi::rollup::{DailyCount, daily_counts};
+use consign_core::kpi::Period;
+use consign_core::kpi::rollup::{DailyCount, daily_counts, figures_from_daily};
+use consign_core::kpi::scorecard::DeliveryFigures;
 use consign_core::tenant::Tenant;
 use consign_store::Days;
 use jiff::ToSpan;
@@ -76,6 +78,60 @@ fn count_key(c: &DailyCount) -> String {
 }
 
 impl App {
+    /// A period's delivery figures recomputed from every record of the tenant, as a scorecard
+    /// would be without the rollup (the benchmark's comparison; slow by design).
+    pub async fn recompute_delivery_figures(
+        &self,
+        tenant: &Tenant,
+        period: &Period,
+    ) -> AppResult<DeliveryFigures> {
+        let def = self.definitions_in_force(tenant).await?;
+        let on = |d| period.contains(d);
+        let mut sums: BTreeMap<DailyCount, (u64, u64)> = BTreeMap::new();
+        let mut add = |counts: Vec<DailyCount>| {
+            for c in counts {
+                let (h, t) = (c.hits, c.total);
+                let e = sums
+                    .entry(DailyCount {
+                        hits: 0,
+                        total: 0,
+                        ..c
+                    })
+                    .or_default();
+                e.0 += h;
+                e.1 += t;
+            }
+        };
+        let mut after: Option<ShipmentId> = None;
+        while let Some(last) = {
+            let ids = self.store.kpi_shipment_ids(tenant.id, after, PAGE).await?;
+            let c = self
+                .compute_kpi_rows(tenant, &def.definitions, def.version, &ids, &[])
+                .await?;
+            add(daily_counts(on, &c.shipments, &[]));
+            ids.last().copied()
+        } {
+            after = Some(last);
+        }
+        let mut after: Option<OrderId> = None;
+        while let Some(last) = {
+            let ids = self.store.kpi_order_ids(tenant.id, after, PAGE).await?;
+            let c = self
+                .compute_kpi_rows(tenant, &def.definitions, def.version, &[], &ids)
+                .await?;
+            add(daily_counts(on, &[], &c.orders));
+            ids.last().copied()
+        } {
+            after = Some(last);
+        }
+        let counts: Vec<DailyCount> = sums
+            .into_iter()
+            .map(|(c, (hits, total))| DailyCount { hits, total, ..c })
+            .collect();
+        let f = figures_from_daily(&def.definitions, def.version, period, &counts);
+        self.with_carrier_names(tenant, f).await
+    }
+
     /// Checks one tenant's rollup against a full recomputation (an operator's tool: it reads
     /// every record of the tenant).
     pub async fn verify_kpis(&self, tenant: &Tenant) -> AppResult<KpiCheck> {

@@ -40,6 +40,7 @@ pub fn routes() -> ApiRoutes {
         .merge(session::routes())
         .merge(admin::routes())
         .merge(cases::provider_routes())
+        .merge(scorecards::provider_routes())
         .nest("/tenants/{tenant}", tenant)
         .fallback(|| async { ApiError::not_found("route") });
     ApiRoutes::new().nest("/api/v1", v1)

@@ -1,19 +1,42 @@
 //! Scorecard endpoints: a tenant's scorecard for a period as JSON, CSV or a printable page.
 
+use crate::AppState;
 use crate::api::TenantSlug;
 use crate::api::Tenanted;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::routing::ApiRoutes;
 use axum::Json;
-use axum::extract::Query;
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use consign_app::kpis::Scorecard;
+use consign_app::kpis::{Scorecard, ScorecardOverview};
 use std::collections::HashMap;
 use utoipa_axum::routes;
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new().routes(routes!(get_scorecard))
+}
+
+/// Routes outside a tenant: the provider's overview.
+pub fn provider_routes() -> ApiRoutes {
+    ApiRoutes::new().routes(routes!(get_scorecard_overview))
+}
+
+/// Headline figures of every tenant the caller reaches, for one period
+#[utoipa::path(
+    get,
+    path = "/scorecards/{period}",
+    operation_id = "get_scorecard_overview",
+    params(("period" = String, Path, description = "2026-W48, 2026-11 or 2026-11-01..2026-11-15, in each tenant's time zone")),
+    responses((status = 200, description = "Each tenant's on-time delivery, OTIF, perfect order and exception rate", body = ScorecardOverview))
+)]
+pub async fn get_scorecard_overview(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(period): Path<String>,
+) -> ApiResult<Json<ScorecardOverview>> {
+    Ok(Json(st.app.scorecard_overview(&p, &period).await?))
 }
 
 /// The query a scorecard takes (read by hand, so a bad value gets a field error).

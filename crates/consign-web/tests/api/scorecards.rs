@@ -428,10 +428,32 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
             .await;
         assert_eq!(res.status(), 404);
 
+        // The provider's overview: every tenant's headline figures for the period.
+        let all = t
+            .get_json("/api/v1/scorecards/2026-W44", &t.admin_token)
+            .await;
+        let slugs: Vec<&str> = all["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["tenant"].as_str().unwrap())
+            .collect();
+        assert_eq!(slugs, ["alpha", "beta"], "{all}");
+        assert_eq!(all["tenants"][0]["on_time_delivery"]["numerator"], 5);
+        assert_eq!(all["tenants"][1]["on_time_delivery"]["denominator"], 0);
+        let p = problem(
+            t.get("/api/v1/scorecards/2026-13", &t.admin_token).await,
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&p)[0].0, "period");
+
         // A client manager reads their own tenant's, not another's; warehouses (like
         // carriers, who are measured by it) read none.
         let client = t.token(Role::ClientManager, Some("alpha"), None).await;
         assert_eq!(t.get(base, &client).await.status(), 200);
+        let mine = t.get_json("/api/v1/scorecards/2026-W44", &client).await;
+        assert_eq!(mine["tenants"].as_array().unwrap().len(), 1, "{mine}");
         let other = t
             .get("/api/v1/tenants/beta/scorecards/2026-W44", &client)
             .await;

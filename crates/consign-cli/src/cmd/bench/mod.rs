@@ -2,6 +2,7 @@
 //! per benchmark.
 
 mod ingest;
+mod kpis;
 mod outbox;
 mod timers;
 
@@ -46,6 +47,31 @@ pub enum BenchCmd {
         #[arg(long)]
         postgres_only: bool,
     },
+    /// KPI scorecards (issue 19): a tenant with many shipments, their events and cases; the
+    /// rollup built by the refresh worker; the scorecard and the all-tenant overview timed,
+    /// against the naive full recomputation from every record. On a fresh SQLite file and,
+    /// when reachable, a fresh PostgreSQL database; with --database-url, on that one only.
+    #[command(
+        after_help = "Example:\n  consign bench kpis --shipments 1000000 --events-per-shipment 10\n  consign bench kpis --shipments 20000 --rounds 5"
+    )]
+    Kpis {
+        #[arg(long, default_value_t = 1_000_000)]
+        shipments: usize,
+        #[arg(long, default_value_t = 10)]
+        events_per_shipment: usize,
+        /// Days the shipments are spread over, ending now.
+        #[arg(long, default_value_t = 60)]
+        days: i64,
+        /// Timed scorecards (and overviews); the median and the largest are reported.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Server for the PostgreSQL run (a throwaway database is created on it).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
+    },
     /// The SLA timer sweep over many open cases on an office-hours calendar, a share of them
     /// due, on a fresh SQLite file and, when reachable, a fresh PostgreSQL database.
     #[command(after_help = "Example:\n  consign bench timers --cases 100000 --due-percent 1")]
@@ -87,6 +113,24 @@ pub enum BenchCmd {
 /// only.
 pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<ExitCode> {
     match cmd {
+        BenchCmd::Kpis {
+            shipments,
+            events_per_shipment,
+            days,
+            rounds,
+            postgres_url,
+            sqlite_only,
+        } => {
+            kpis::kpis(kpis::KpiBench {
+                shipments,
+                events_per_shipment,
+                days,
+                rounds: rounds.max(1),
+                postgres_url: (!sqlite_only).then_some(postgres_url),
+                database_url,
+            })
+            .await
+        }
         BenchCmd::Timers {
             cases,
             due_percent,

@@ -1,0 +1,318 @@
+//! `consign bench kpis`: a tenant with many shipments (delivered over the last weeks, a share
+//! late, a share with a case) and many tracking events, its KPI rollup built by the refresh
+//! worker, then the scorecard, the provider's overview and — for comparison — the naive
+//! full recomputation from every record, each timed on each engine. Figures only.
+
+use super::ingest::{
+    Target, drop_pg, insert_shipments, shipments_for, tempfile_dir, tenant_with_carriers,
+    throwaway_pg,
+};
+use anyhow::Context;
+use consign_app::App;
+use consign_core::access::Principal;
+use consign_core::case::{
+    Case, CaseStatus, CaseSubject, NewCase, Severity, TimelineEntry, TimelineKind,
+};
+use consign_core::ids::{CaseId, EventId};
+use consign_core::kpi::Period;
+use consign_core::shipment::ShipmentStatus;
+use consign_core::time::SystemClock;
+use consign_core::tracking::{TrackingEvent, dedup_key};
+use jiff::{SignedDuration, Timestamp};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct KpiBench {
+    pub shipments: usize,
+    pub events_per_shipment: usize,
+    pub days: i64,
+    pub rounds: usize,
+    pub postgres_url: Option<String>,
+    pub database_url: Option<String>,
+}
+
+pub async fn kpis(b: KpiBench) -> anyhow::Result<ExitCode> {
+    let dir = tempfile_dir()?;
+    let mut targets: Vec<Target> = Vec::new();
+    match &b.database_url {
+        Some(url) => targets.push(("given".into(), url.clone(), None)),
+        None => {
+            targets.push((
+                "sqlite".into(),
+                format!("sqlite://{}", dir.join("kpis.db").display()),
+                None,
+            ));
+            if let Some(pg) = &b.postgres_url {
+                match throwaway_pg(pg).await {
+                    Ok((url, admin, name)) => {
+                        targets.push(("postgres".into(), url, Some((admin, name))))
+                    }
+                    Err(e) => println!("postgres: skipped ({e:#})"),
+                }
+            }
+        }
+    }
+    println!(
+        "bench kpis: {} shipments over {} days, {} events each, {} scorecard rounds",
+        b.shipments, b.days, b.events_per_shipment, b.rounds
+    );
+    let mut lines = Vec::new();
+    for (engine, url, cleanup) in &targets {
+        let r = run(&b, engine, url).await;
+        if let Some((admin, name)) = cleanup {
+            drop_pg(admin, name).await;
+        }
+        lines.push(r.with_context(|| format!("{engine} run"))?);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!();
+    for l in lines {
+        println!("{l}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ms(d: f64) -> String {
+    format!("{:.1} ms", d * 1000.0)
+}
+
+/// Median and largest of some timings, in seconds.
+fn spread(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    (v[v.len() / 2], v[v.len() - 1])
+}
+
+async fn run(b: &KpiBench, engine: &str, url: &str) -> anyhow::Result<String> {
+    println!("\n== {engine} ==");
+    let store = consign_store::open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock), std::env::temp_dir());
+    let (t, carriers) = tenant_with_carriers(&app, "bench-kpis").await?;
+    let carrier_ids: Vec<_> = carriers.iter().map(|c| c.1).collect();
+    let now = Timestamp::now();
+    let span = SignedDuration::from_hours(24 * b.days);
+    let first = now - span;
+    let step = span.as_secs_f64() / b.shipments.max(1) as f64;
+    let created = |i: usize| first + SignedDuration::from_secs_f64(step * i as f64);
+
+    // Shipments in chunks, each chunk with its events and cases, so memory stays flat.
+    let setup = Instant::now();
+    let chunk = 10_000;
+    let mut events_total = 0usize;
+    let mut cases_total = 0usize;
+    let mut start = 0;
+    while start < b.shipments {
+        let n = chunk.min(b.shipments - start);
+        let mut ships = shipments_for(&t, &carrier_ids, start + n, created);
+        ships.drain(..start);
+        for (k, s) in ships.iter_mut().enumerate() {
+            let i = start + k;
+            s.number = format!("SHP-K{i:08}");
+            s.tracking_number = format!("KT{i:010}");
+            s.id = consign_core::ids::ShipmentId::new_at(s.created_at, i as u128 ^ 0x6b70);
+            let picked = s.created_at + SignedDuration::from_hours(6);
+            // Most take two to four days; one in five a day or two more than promised (96 h).
+            let hours = 48 + (i % 7) as i64 * 8 + if i % 5 == 0 { 60 } else { 0 };
+            let delivered = picked + SignedDuration::from_hours(hours);
+            s.picked_up_at = Some(picked);
+            if delivered < now {
+                s.status = ShipmentStatus::Delivered;
+                s.delivered_at = Some(delivered);
+            } else {
+                s.status = ShipmentStatus::InTransit;
+            }
+        }
+        let mut events: Vec<TrackingEvent> = Vec::with_capacity(n * b.events_per_shipment);
+        for s in &ships {
+            for k in 0..b.events_per_shipment {
+                let at = s.created_at + SignedDuration::from_mins(30 + 300 * k as i64);
+                let status = match k {
+                    0 => ShipmentStatus::InfoReceived,
+                    1 => ShipmentStatus::PickedUp,
+                    _ => ShipmentStatus::InTransit,
+                };
+                let location = format!("Hub {}", k % 9);
+                events.push(TrackingEvent {
+                    id: EventId::new_at(at, (k as u128) << 64 | s.id.0.as_u128() & 0xffff_ffff),
+                    tenant_id: t.id,
+                    carrier_id: s.carrier_id,
+                    shipment_id: Some(s.id),
+                    tracking_number: s.tracking_number.clone(),
+                    occurred_at: at,
+                    received_at: at,
+                    status: Some(status),
+                    reason: None,
+                    accountable: None,
+                    eta: None,
+                    source: "bench".into(),
+                    message_id: None,
+                    raw_code: status.as_str().into(),
+                    raw_reason: String::new(),
+                    dedup_key: dedup_key(
+                        s.carrier_id,
+                        None,
+                        &s.tracking_number,
+                        status.as_str(),
+                        at,
+                        &location,
+                    ),
+                    location,
+                    description: String::new(),
+                    unmapped: false,
+                });
+            }
+        }
+        // One shipment in twelve has a case; nine in ten of those are resolved.
+        let mut cases = Vec::new();
+        let mut entries = Vec::new();
+        for (k, s) in ships.iter().enumerate() {
+            let i = start + k;
+            if i % 12 != 0 {
+                continue;
+            }
+            let opened = s.created_at + SignedDuration::from_hours(30);
+            if opened > now {
+                continue;
+            }
+            let id = CaseId::new_at(opened, i as u128 ^ 0x6361);
+            let (case_type, accountable) = [
+                ("late_delivery", "carrier"),
+                ("damaged", "carrier"),
+                ("address_issue", "consignee"),
+            ][i % 3];
+            let mut c = Case::start(
+                id,
+                t.id,
+                NewCase {
+                    subject: CaseSubject::Shipment(s.id),
+                    case_type: case_type.into(),
+                    severity: Severity::Medium,
+                    accountable: accountable.into(),
+                    owner_team: "carrier-desk".into(),
+                    rulebook_version: 1,
+                },
+                CaseStatus::New,
+                opened,
+                opened,
+            );
+            c.number = format!("CASE-K{i:07}");
+            c.carrier_id = Some(s.carrier_id);
+            let mut e = TimelineEntry::system(id, opened, TimelineKind::Created, "opened".into());
+            e.seq = 1;
+            entries.push(e);
+            let resolved = opened + SignedDuration::from_hours(8);
+            if i % 10 != 0 && resolved < now {
+                c.status = CaseStatus::Resolved;
+                c.resolved_at = Some(resolved);
+                c.first_response_at = Some(opened + SignedDuration::from_mins(45));
+                c.updated_at = resolved;
+            }
+            cases.push(c);
+        }
+        insert_shipments(&app, ships).await?;
+        for part in events.chunks(20_000) {
+            let mut tx = app.tools().begin().await?;
+            tx.insert_tracking_events(&part.iter().collect::<Vec<_>>())
+                .await?;
+            tx.commit().await?;
+        }
+        let mut tx = app.tools().begin().await?;
+        tx.insert_cases(&cases).await?;
+        tx.append_timeline(t.id, &entries).await?;
+        tx.commit().await?;
+        events_total += events.len();
+        cases_total += cases.len();
+        start += n;
+        if start % 100_000 == 0 || start == b.shipments {
+            println!(
+                "{engine}: {start} shipments, {events_total} events, {cases_total} cases written ({:.0} s)",
+                setup.elapsed().as_secs_f64()
+            );
+        }
+    }
+    app.tools().analyze().await?;
+    let setup_secs = setup.elapsed().as_secs_f64();
+
+    let refresh = Instant::now();
+    let counted = app
+        .refresh_kpis_until_done()
+        .await
+        .map_err(crate::common::explain)?;
+    let refresh_secs = refresh.elapsed().as_secs_f64();
+    app.tools().analyze().await?;
+    app.tools().checkpoint().await?;
+    println!(
+        "{engine}: rollup built from {counted} changes in {refresh_secs:.1} s ({:.0} shipments/s)",
+        counted as f64 / refresh_secs.max(1e-9)
+    );
+
+    let system = Principal::system();
+    let zone = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let week = Period::week_of(now.to_zoned(zone).date()).previous();
+    let period = week.to_string();
+    let mut card = Vec::new();
+    let mut last = None;
+    for _ in 0..b.rounds {
+        let s = Instant::now();
+        last = Some(
+            app.scorecard(&system, &t, &period, None)
+                .await
+                .map_err(crate::common::explain)?,
+        );
+        card.push(s.elapsed().as_secs_f64());
+    }
+    let mut overview = Vec::new();
+    for _ in 0..b.rounds {
+        let s = Instant::now();
+        app.scorecard_overview(&system, &period)
+            .await
+            .map_err(crate::common::explain)?;
+        overview.push(s.elapsed().as_secs_f64());
+    }
+    let mut case_part = Vec::new();
+    let (from, to) = week.bounds(&jiff::tz::TimeZone::UTC);
+    for _ in 0..b.rounds {
+        let s = Instant::now();
+        app.case_kpis(
+            &system,
+            &t,
+            from,
+            to,
+            consign_app::cases::kpis::GroupBy::Tenant,
+        )
+        .await
+        .map_err(crate::common::explain)?;
+        case_part.push(s.elapsed().as_secs_f64());
+    }
+    let naive = Instant::now();
+    let full = app
+        .recompute_delivery_figures(&t, &week)
+        .await
+        .map_err(crate::common::explain)?;
+    let naive_secs = naive.elapsed().as_secs_f64();
+    let s = last.context("no scorecard round")?;
+    anyhow::ensure!(
+        full == s.delivery,
+        "the full recomputation differs from the rollup's figures"
+    );
+    let (card_med, card_max) = spread(card);
+    let (over_med, over_max) = spread(overview);
+    let (case_med, _) = spread(case_part);
+    Ok(format!(
+        "{engine}: {} shipments, {events_total} events, {cases_total} cases (setup {setup_secs:.0} s, rollup {refresh_secs:.0} s); \
+         scorecard {period}: median {} (max {}), of which case figures {}; overview of all tenants: median {} (max {}); \
+         naive full recomputation from every record: {} ({:.0}x the scorecard); on time {}/{}, exception rate {}/{}",
+        b.shipments,
+        ms(card_med),
+        ms(card_max),
+        ms(case_med),
+        ms(over_med),
+        ms(over_max),
+        ms(naive_secs),
+        naive_secs / card_med.max(1e-9),
+        s.delivery.on_time_delivery.numerator,
+        s.delivery.on_time_delivery.denominator,
+        s.delivery.exception_rate.numerator,
+        s.delivery.exception_rate.denominator,
+    ))
+}
