@@ -125,6 +125,9 @@ pub struct App {
     pub idempotency_lease: std::time::Duration,
     /// The outbox's delivery machinery and the tenants' endpoint subscriptions.
     pub messaging: Arc<messages::Messaging>,
+    /// A PostgreSQL read replica for scorecards and lists (`read_database_url`), if any:
+    /// reads that may lag the primary by the replication delay, off the primary's load.
+    pub(crate) replica: Option<DynStore>,
 }
 
 impl App {
@@ -137,7 +140,20 @@ impl App {
             cache: Arc::default(),
             idempotency_lease: idempotency::DEFAULT_LEASE,
             messaging: Arc::default(),
+            replica: None,
         }
+    }
+
+    /// Sends scorecards and lists to `replica` (everything else, and every write, stays on
+    /// the primary).
+    pub fn with_read_replica(mut self, replica: DynStore) -> Self {
+        self.replica = Some(replica);
+        self
+    }
+
+    /// Where reports and lists read: the replica when one is configured, else the primary.
+    pub(crate) fn reads(&self) -> &DynStore {
+        self.replica.as_ref().unwrap_or(&self.store)
     }
 
     /// Delivers messages as `config` says (installations set it from their configuration).

@@ -214,7 +214,7 @@ impl App {
         filter: &OrderFilter,
     ) -> AppResult<Vec<Order>> {
         require(p, Capability::ReadOrders)?;
-        Ok(self.store.orders(tenant.id, filter).await?)
+        Ok(self.reads().orders(tenant.id, filter).await?)
     }
 
     pub async fn order_changes(

@@ -34,6 +34,12 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
         .await
         .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))?;
     let mut app = App::new(store, Arc::new(SystemClock), cfg.data_dir.join("documents"));
+    if let Some(url) = &cfg.read_database_url {
+        let replica = consign_store::open_replica(url)
+            .await
+            .with_context(|| format!("opening the read replica {}", redact(url)))?;
+        app = app.with_read_replica(replica);
+    }
     app.idempotency_lease = std::time::Duration::from_secs(cfg.idempotency_lease_secs);
     let app = app.with_messaging(consign_app::messages::MessagingConfig {
         allow_private_targets: cfg.webhooks_allow_private,

@@ -12,6 +12,10 @@ use std::path::PathBuf;
 pub struct Config {
     /// `sqlite://PATH` (default, created on first run) or `postgres://…`.
     pub database_url: String,
+    /// A PostgreSQL read replica (`postgres://…`) for scorecards and lists; unset, they read
+    /// the primary. Never migrated: its schema must match this build's.
+    #[serde(default)]
+    pub read_database_url: Option<String>,
     /// Where documents (and the default SQLite file) live.
     pub data_dir: PathBuf,
     /// Address `serve` listens on.
@@ -69,6 +73,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             database_url: "sqlite://consign-data/consign.db".into(),
+            read_database_url: None,
             data_dir: "consign-data".into(),
             listen: "127.0.0.1:8080".into(),
             body_limit: 1024 * 1024,
@@ -117,6 +122,7 @@ pub fn load(file: Option<&PathBuf>, overrides: Overrides) -> anyhow::Result<Conf
     let cfg: Config = fig
         .merge(Env::prefixed("CONSIGN_").only(&[
             "database_url",
+            "read_database_url",
             "data_dir",
             "listen",
             "body_limit",

@@ -723,6 +723,19 @@ pub async fn open(url: &str) -> Result<DynStore> {
     }
 }
 
+/// Opens a PostgreSQL read replica for reports and lists (`read_database_url`): not
+/// migrated, its schema checked against this build. Only PostgreSQL has replicas.
+pub async fn open_replica(url: &str) -> Result<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect_replica(url).await?))
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "a read replica is a PostgreSQL database (postgres://…), not '{}'",
+            url.split("://").next().unwrap_or(url)
+        )))
+    }
+}
+
 /// The chain an entry belongs to.
 pub fn chain_of(tenant: Option<TenantId>) -> uuid::Uuid {
     tenant.map(|t| t.0).unwrap_or(uuid::Uuid::nil())

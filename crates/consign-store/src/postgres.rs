@@ -49,6 +49,41 @@ impl PgStore {
         Ok(store)
     }
 
+    /// A read replica (a hot standby, or any copy kept current): connected like the primary
+    /// but never migrated (a standby refuses writes); its schema must be the one this build
+    /// expects, or the replica's reads would not fit the code.
+    pub async fn connect_replica(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)?
+            .options([("random_page_cost", "1.1")])
+            .statement_cache_capacity(1024);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let at: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "the read replica has no Consign schema ({e}); point read_database_url at a copy of the primary"
+                ))
+            })?;
+        let want = POSTGRES.len() as i64;
+        if at != Some(want) {
+            return Err(StoreError::Corrupt(format!(
+                "the read replica's schema is at migration {}, this build needs {want}; let it catch up with the primary",
+                at.unwrap_or(0)
+            )));
+        }
+        Ok(PgStore {
+            read: pool.clone(),
+            write: pool,
+            durability: (),
+            background: None,
+        })
+    }
+
     async fn migrate(&self) -> Result<()> {
         let mut conn = self.write.acquire().await?;
         sqlx::query("SELECT pg_advisory_lock($1)")

@@ -115,11 +115,11 @@ impl App {
         }
         let now = self.now();
         let settings = settings_for(self, tenant.id).await?;
-        let cases = self.store.cases_in_period(tenant.id, from, to).await?;
+        let cases = self.reads().cases_in_period(tenant.id, from, to).await?;
         let ids: Vec<_> = cases.iter().map(|c| (c.tenant_id, c.id)).collect();
-        let timelines = self.store.case_timelines(&ids).await?;
+        let timelines = self.reads().case_timelines(&ids).await?;
         let carriers: BTreeMap<_, _> = self
-            .store
+            .reads()
             .carriers(tenant.id)
             .await?
             .into_iter()

@@ -74,7 +74,7 @@ impl App {
         if p.role == Role::Warehouse {
             filter.warehouse_facing = true;
         }
-        Ok(self.store.cases(tenant.id, &filter).await?)
+        Ok(self.reads().cases(tenant.id, &filter).await?)
     }
 
     /// Where the case's SLA clocks stand now, metric by metric (elapsed, remaining, state,

@@ -131,12 +131,12 @@ impl App {
         for t in self.list_tenants(p).await? {
             let def = self.definitions_in_force(&t).await?;
             let counts = self
-                .store
+                .reads()
                 .kpi_daily(t.id, period.first_day(), period.last_day())
                 .await?;
             let f = figures_from_daily(&def.definitions, def.version, &period, &counts);
             tenants.push(TenantHeadline {
-                pending_changes: self.store.kpi_stale_count(Some(t.id)).await?,
+                pending_changes: self.reads().kpi_stale_count(Some(t.id)).await?,
                 tenant: t.slug,
                 tenant_name: t.name,
                 definitions_version: def.version,
@@ -171,12 +171,12 @@ impl App {
         let trend = period.trend(TREND_PERIODS);
         let first = trend[0].first_day();
         let last = period.last_day();
-        let pending = self.store.kpi_stale_count(Some(tenant.id)).await?;
+        let pending = self.reads().kpi_stale_count(Some(tenant.id)).await?;
         let recomputed = def.version != in_force.version;
         let counts = if recomputed {
             self.recount(tenant, &def, first, last).await?
         } else {
-            self.store.kpi_daily(tenant.id, first, last).await?
+            self.reads().kpi_daily(tenant.id, first, last).await?
         };
         let figures = |p: &Period| figures_from_daily(&def.definitions, def.version, p, &counts);
         let points: Vec<TrendPoint> = trend
@@ -275,7 +275,7 @@ impl App {
         mut d: DeliveryFigures,
     ) -> AppResult<DeliveryFigures> {
         let names: BTreeMap<String, String> = self
-            .store
+            .reads()
             .carriers(tenant.id)
             .await?
             .into_iter()
@@ -296,7 +296,7 @@ impl App {
         last: Date,
     ) -> AppResult<Vec<DailyCount>> {
         let (rows, orders) = self
-            .store
+            .reads()
             .kpi_rows(tenant.id, Days::Between(first, last))
             .await?;
         let shipments: Vec<ShipmentId> = rows.iter().map(|r| r.shipment).collect();

@@ -420,6 +420,6 @@ impl App {
             }
             f.carrier = Some(own);
         }
-        Ok(self.store.shipments(tenant.id, &f).await?)
+        Ok(self.reads().shipments(tenant.id, &f).await?)
     }
 }

@@ -462,3 +462,93 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
         assert_eq!(t.get(base, &warehouse).await.status(), 403);
     }
 }
+
+/// `read_database_url`: a second PostgreSQL database stands in for the replica, holding the
+/// same tenant with other orders, so every read shows which database answered it.
+#[tokio::test]
+async fn lists_and_scorecards_read_the_replica_when_one_is_configured() {
+    use consign_app::App;
+    use consign_app::orders::OnDuplicate;
+    use consign_core::access::Principal;
+    use consign_core::tenant::NewTenant;
+    use consign_store::testing::{fresh_postgres_url, migrate_up_to};
+    use std::sync::Arc;
+
+    let (Some(primary_url), Some(replica_url)) =
+        (fresh_postgres_url().await, fresh_postgres_url().await)
+    else {
+        eprintln!("SKIPPED: the replica test needs PostgreSQL");
+        return;
+    };
+    let system = Principal::system();
+    let app_on = |store| App::new(store, Arc::new(consign_core::time::SystemClock), std::env::temp_dir());
+    let primary = app_on(consign_store::open(&primary_url).await.unwrap());
+    let copy = app_on(consign_store::open(&replica_url).await.unwrap());
+    let t = primary
+        .create_tenant(
+            &system,
+            NewTenant {
+                slug: "alpha".into(),
+                name: "Alpha".into(),
+                time_zone: "America/Chicago".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let mut tx = copy.tools().begin().await.unwrap();
+    tx.insert_tenant(&t).await.unwrap();
+    tx.commit().await.unwrap();
+    let orders = |refs: &[&str]| -> Vec<consign_core::order::NewOrder> {
+        refs.iter()
+            .map(|r| serde_json::from_value(crate::harness::order_body(r)).unwrap())
+            .collect()
+    };
+    primary
+        .create_orders(&system, &t, orders(&["P1"]), OnDuplicate::Reject, &|_| {})
+        .await
+        .unwrap();
+    copy.create_orders(&system, &t, orders(&["R1", "R2"]), OnDuplicate::Reject, &|_| {})
+        .await
+        .unwrap();
+
+    let app = app_on(consign_store::open(&primary_url).await.unwrap())
+        .with_read_replica(consign_store::open_replica(&replica_url).await.unwrap());
+    let listed: Vec<String> = app
+        .list_orders(&system, &t, &consign_store::OrderFilter { limit: 50, ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.external_ref)
+        .collect();
+    assert_eq!(listed, ["R2", "R1"], "the list comes from the replica");
+    // A write goes to the primary (and shows in the replica's lists once replicated).
+    app.create_orders(&system, &t, orders(&["P2"]), OnDuplicate::Reject, &|_| {})
+        .await
+        .unwrap();
+    let on_primary = primary
+        .list_orders(&system, &t, &consign_store::OrderFilter { limit: 50, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(on_primary.len(), 2);
+    // The scorecard reads the replica's rollup: its two orders wait to be counted there.
+    let s = app.scorecard(&system, &t, "2026-W44", None).await.unwrap();
+    assert_eq!(s.pending_changes, 2, "the replica's marks, not the primary's");
+    let o = app.scorecard_overview(&system, "2026-W44").await.unwrap();
+    assert_eq!(o.tenants[0].pending_changes, 2);
+
+    // What is not a replica is refused with the reason.
+    let e = consign_store::open_replica("sqlite://replica.db").await.err().unwrap();
+    assert!(e.to_string().contains("a read replica is a PostgreSQL database"), "{e}");
+    let empty = fresh_postgres_url().await.unwrap();
+    let e = consign_store::open_replica(&empty).await.err().unwrap();
+    assert!(e.to_string().contains("has no Consign schema"), "{e}");
+    let behind = fresh_postgres_url().await.unwrap();
+    let last = consign_store::MIGRATION_COUNT as i64;
+    migrate_up_to(&behind, last - 1).await;
+    let e = consign_store::open_replica(&behind).await.err().unwrap();
+    assert!(
+        e.to_string()
+            .contains(&format!("is at migration {}, this build needs {last}", last - 1)),
+        "{e}"
+    );
+}
