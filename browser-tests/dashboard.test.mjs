@@ -293,6 +293,22 @@ test('e2. the client manager reads their scorecard: figures, trends, bars, on ev
     const bars = await page.$$eval('svg.bars', (ss) => ss.map((s) => s.querySelectorAll('rect.bar').length));
     assert.ok(bars.length === 5 && bars[0] >= 2, `bars by carrier and party: ${bars}`);
     await screenshot(page, 'scorecard');
+    // The figure's records: its numerator opens the dashboard's list of the shipments it
+    // counted as on time, narrowed and labelled.
+    const onTime = await page.$$eval('section.card', (cs) => {
+      const c = cs.find((x) => x.querySelector('h3').textContent.trim() === 'On-time delivery');
+      const a = c.querySelector('a[data-records=hits]');
+      return { href: a.getAttribute('href'), n: Number(a.textContent) };
+    });
+    assert.match(onTime.href, new RegExp(`^/app/${own}/shipments\\?kpi=on_time_delivery&kpi_period=`));
+    const back = page.url();
+    await page.goto(url(onTime.href));
+    const banner = await page.textContent('p.records');
+    assert.match(banner, /on time delivery, the ones it counted as met in \d{4}-W\d{2}/);
+    const rows = (await tableRows(page, 'table')).length;
+    assert.equal(rows, Math.min(onTime.n, 50), `the list holds the ${onTime.n} shipments counted as on time (a page of 50)`);
+    await screenshot(page, 'scorecard-records');
+    await page.goto(back);
     for (const width of [768, 390]) {
       await page.setViewportSize({ width, height: 900 });
       await page.reload();

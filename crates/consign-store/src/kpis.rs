@@ -102,6 +102,14 @@ pub trait KpiStore {
         after: Option<OrderId>,
         limit: i64,
     ) -> Result<Vec<OrderId>>;
+    /// Order turnaround in minutes: received (ordered) to released for the orders released
+    /// in `[from, to)`, and released to shipped for those that first shipped in it.
+    async fn order_turnaround(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<(Vec<i64>, Vec<i64>)>;
     /// How many marks wait for the refresh worker (of one tenant, or of all).
     async fn kpi_stale_count(&self, tenant: Option<TenantId>) -> Result<u64>;
 }

@@ -130,6 +130,8 @@ pub struct OrderFilter {
     pub ordered_to: Option<Timestamp>,
     /// Exact external reference or order number, or a prefix of the external reference.
     pub q: Option<String>,
+    /// Only the orders behind a scorecard figure.
+    pub kpi: Option<consign_core::kpi::records::RecordFilter>,
     pub after: Option<OrderId>,
     pub limit: u32,
 }
@@ -143,6 +145,8 @@ pub struct ShipmentFilter {
     pub created_to: Option<Timestamp>,
     /// Exact tracking number or shipment number, or a prefix of the tracking number.
     pub q: Option<String>,
+    /// Only the shipments behind a scorecard figure.
+    pub kpi: Option<consign_core::kpi::records::RecordFilter>,
     pub after: Option<ShipmentId>,
     pub limit: u32,
 }

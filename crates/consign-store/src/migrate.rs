@@ -43,6 +43,7 @@ migrations! {
     14, "open_case_indexes", "0014_open_case_indexes";
     15, "kpi_definitions", "0015_kpi_definitions";
     16, "kpi_rollups", "0016_kpi_rollups";
+    17, "order_milestones", "0017_order_milestones";
 }
 
 /// How many migrations each engine has (they must stay in step).

@@ -233,6 +233,8 @@ struct OrdersPage {
     statuses: Vec<String>,
     rows: Vec<OrderRow>,
     next_cursor: Option<String>,
+    kpi_query: String,
+    kpi_label: Option<String>,
 }
 
 /// What every tenant list page starts from: the viewer, the tenant (404 outside their reach),
@@ -243,6 +245,47 @@ struct ListPage {
     tz: jiff::tz::TimeZone,
     text: String,
     status: String,
+    /// A scorecard figure whose records the list is narrowed to (its `kpi…` parameters).
+    records: Option<consign_app::kpis::RecordsQuery>,
+}
+
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
+fn query_value(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The `kpi…` parameters again, for the pager's link, and the banner that says what the
+/// list holds.
+fn records_view(r: &Option<consign_app::kpis::RecordsQuery>) -> (String, Option<String>) {
+    let Some(r) = r else {
+        return (String::new(), None);
+    };
+    let mut q = format!("&kpi={}", query_value(&r.figure));
+    let mut label = format!("The records behind {}", r.figure.replace('_', " "));
+    if let Some(k) = &r.key {
+        q.push_str(&format!("&kpi_key={}", query_value(k)));
+        label.push_str(&format!(" ({k})"));
+    }
+    if let Some(o) = &r.outcome {
+        q.push_str(&format!("&kpi_outcome={}", query_value(o)));
+        label.push_str(match o.as_str() {
+            "hit" => ", the ones it counted as met",
+            _ => ", the ones it counted as missed",
+        });
+    }
+    if let Some(p) = &r.period {
+        q.push_str(&format!("&kpi_period={}", query_value(p)));
+        label.push_str(&format!(" in {p}"));
+    }
+    (q, Some(label))
 }
 
 async fn list_page(
@@ -260,6 +303,12 @@ async fn list_page(
         tz,
         text: q.get("q").cloned().unwrap_or_default(),
         status: q.get("status").cloned().unwrap_or_default(),
+        records: q.get("kpi").map(|figure| consign_app::kpis::RecordsQuery {
+            figure: figure.clone(),
+            period: q.get("kpi_period").cloned(),
+            outcome: q.get("kpi_outcome").cloned(),
+            key: q.get("kpi_key").cloned(),
+        }),
     })
 }
 
@@ -282,11 +331,21 @@ async fn orders(
         tz,
         text,
         status,
+        records,
     } = match list_page(&st, auth, &slug, &q).await {
         Ok(p) => p,
         Err(r) => return r,
     };
+    let kpi = match &records {
+        Some(r) => match st.app.kpi_records(&v.principal, &t, r, true).await {
+            Ok(f) => Some(f),
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        },
+        None => None,
+    };
+    let (kpi_query, kpi_label) = records_view(&records);
     let filter = OrderFilter {
+        kpi,
         status: OrderStatus::parse(&status).ok(),
         q: Some(text.clone()).filter(|s| !s.is_empty()),
         after: q.get("cursor").and_then(|c| c.parse().ok()),
@@ -332,6 +391,8 @@ async fn orders(
             .collect(),
         rows,
         next_cursor,
+        kpi_query,
+        kpi_label,
     })
 }
 
@@ -361,6 +422,8 @@ struct ShipmentsPage {
     statuses: Vec<String>,
     rows: Vec<ShipmentRow>,
     next_cursor: Option<String>,
+    kpi_query: String,
+    kpi_label: Option<String>,
 }
 
 async fn shipments(
@@ -375,11 +438,21 @@ async fn shipments(
         tz,
         text,
         status,
+        records,
     } = match list_page(&st, auth, &slug, &q).await {
         Ok(p) => p,
         Err(r) => return r,
     };
+    let kpi = match &records {
+        Some(r) => match st.app.kpi_records(&v.principal, &t, r, false).await {
+            Ok(f) => Some(f),
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        },
+        None => None,
+    };
+    let (kpi_query, kpi_label) = records_view(&records);
     let filter = ShipmentFilter {
+        kpi,
         status: ShipmentStatus::parse(&status).ok(),
         q: Some(text.clone()).filter(|s| !s.is_empty()),
         after: q.get("cursor").and_then(|c| c.parse().ok()),
@@ -429,6 +502,8 @@ async fn shipments(
             .collect(),
         rows,
         next_cursor,
+        kpi_query,
+        kpi_label,
     })
 }
 

@@ -155,7 +155,11 @@ fn top(b: &Breakdown, max: usize) -> Vec<(String, Ratio)> {
 struct Headline {
     label: String,
     value: String,
-    counts: String,
+    numerator: u64,
+    denominator: u64,
+    /// Where the numerator's and the denominator's records are listed.
+    hits: Option<String>,
+    records: Option<String>,
     basis: String,
     chart: String,
 }
@@ -169,6 +173,8 @@ struct Section {
 /// Where the page's toolbar leads (it is not printed): the periods either side, the same
 /// scorecard as CSV and JSON, and back.
 pub struct Links {
+    /// Whether the page is the dashboard's (its record links open the dashboard's lists).
+    pub dashboard: bool,
     pub previous: String,
     pub next: String,
     pub week: String,
@@ -205,6 +211,7 @@ impl Links {
         let week = consign_core::kpi::Period::week_of(s.last_day).to_string();
         let month = consign_core::kpi::Period::month_of(s.last_day).to_string();
         Links {
+            dashboard,
             previous: page(&period.previous().to_string()),
             next: page(&period.next().to_string()),
             week: page(&week),
@@ -225,6 +232,7 @@ impl Links {
 struct ScorecardPage<'a> {
     s: &'a Scorecard,
     links: Links,
+    turnaround: Vec<(String, String, String)>,
     headlines: Vec<Headline>,
     sections: Vec<Section>,
     cases: Vec<(String, String, String)>,
@@ -265,10 +273,27 @@ pub fn render(s: &Scorecard, links: Links) -> Result<String, askama::Error> {
                 continue;
             }
         };
+        // The dashboard's lists for a person, the API's for the API's page.
+        let list = |u: &Option<String>| {
+            u.as_ref().map(|u| {
+                if links.dashboard {
+                    u.replacen(
+                        &format!("/api/v1/tenants/{}/", s.tenant),
+                        &format!("/app/{}/", s.tenant),
+                        1,
+                    )
+                } else {
+                    u.clone()
+                }
+            })
+        };
         headlines.push(Headline {
             label: f.label.clone(),
             value: percent(f.value),
-            counts: format!("{} of {}", f.numerator, f.denominator),
+            numerator: f.numerator,
+            denominator: f.denominator,
+            hits: list(&f.hits),
+            records: list(&f.records),
             basis: f.basis.clone(),
             chart,
         });
@@ -353,9 +378,36 @@ pub fn render(s: &Scorecard, links: Links) -> Result<String, askama::Error> {
         ),
         None => (Vec::new(), Vec::new()),
     };
+    let t = &s.turnaround;
+    let turnaround = [
+        (
+            "Received → released",
+            t.received_to_released,
+            "orders released in the period",
+        ),
+        (
+            "Released → shipped",
+            t.released_to_shipped,
+            "orders that first shipped in the period",
+        ),
+    ]
+    .into_iter()
+    .map(|(label, d, basis)| {
+        (
+            label.to_string(),
+            format!(
+                "{} / {}",
+                minutes(d.median_minutes),
+                minutes(d.mean_minutes)
+            ),
+            format!("{} {basis}", d.count),
+        )
+    })
+    .collect();
     ScorecardPage {
         s,
         links,
+        turnaround,
         headlines,
         sections,
         cases,

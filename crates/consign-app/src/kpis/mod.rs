@@ -1,15 +1,17 @@
 //! KPI scorecards (SPEC §10), one module per part: the tenant's versioned `definitions`,
 //! the rollup's `refresh` (the worker that turns stale marks into facts rows and daily
 //! counts), the `scorecard` read from the rollup (or recomputed from the records under
-//! another definitions version on request), and `verify`, which recomputes everything and
-//! compares. The figures themselves are `consign_core::kpi`.
+//! another definitions version on request), `records` the filters that list the records
+//! behind a figure, and `verify`, which recomputes everything and compares. The figures themselves are `consign_core::kpi`.
 
 mod definitions;
+mod records;
 mod refresh;
 mod scorecard;
 mod verify;
 
 pub use definitions::DefinitionsVersion;
+pub use records::RecordsQuery;
 pub use scorecard::{Figure, Scorecard, ScorecardOverview, TenantHeadline, TrendPoint};
 pub use verify::KpiCheck;
 

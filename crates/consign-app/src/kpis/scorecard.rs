@@ -14,7 +14,7 @@ use consign_core::kpi::Period;
 use consign_core::kpi::Ratio;
 use consign_core::kpi::period::DEFAULT_MAX_DAYS;
 use consign_core::kpi::rollup::{DailyCount, daily_counts, figures_from_daily};
-use consign_core::kpi::scorecard::{Breakdown, DeliveryFigures};
+use consign_core::kpi::scorecard::{Breakdown, DeliveryFigures, OrderTurnaround, order_turnaround};
 use consign_core::tenant::Tenant;
 use consign_store::Days;
 use jiff::civil::Date;
@@ -37,6 +37,11 @@ pub struct Figure {
     pub value: Option<f64>,
     /// What the figure counts, in words.
     pub basis: String,
+    /// The list of the records it counted (its denominator), and of those it counted as
+    /// hits (its numerator); absent for the case figures, and for a scorecard recomputed
+    /// under another definitions version than the one in force.
+    pub records: Option<String>,
+    pub hits: Option<String>,
 }
 
 /// One period of the trend.
@@ -71,6 +76,8 @@ pub struct Scorecard {
     pub figures: Vec<Figure>,
     /// Every delivery figure with its breakdowns (carriers by name).
     pub delivery: DeliveryFigures,
+    /// How long the period's orders waited to be released and then to ship.
+    pub turnaround: OrderTurnaround,
     /// The period's case figures; absent for a caller who may not read cases.
     pub cases: Option<CaseKpis>,
     /// The headline delivery figures over the last 12 periods of the same kind.
@@ -85,7 +92,24 @@ fn figure(key: &str, label: &str, r: Ratio, basis: &str) -> Figure {
         denominator: r.denominator,
         value: r.value,
         basis: basis.into(),
+        records: None,
+        hits: None,
     }
+}
+
+/// Links each delivery figure to its records: `…/shipments?kpi=…` or `…/orders?kpi=…`.
+fn link_records(f: &mut Figure, tenant: &str, period: &str) {
+    let list = match f.key.as_str() {
+        "on_time_delivery" | "exception_rate" => "shipments",
+        "otif" | "perfect_order" => "orders",
+        _ => return,
+    };
+    let base = format!(
+        "/api/v1/tenants/{tenant}/{list}?kpi={}&kpi_period={period}",
+        f.key
+    );
+    f.hits = Some(format!("{base}&kpi_outcome=hit"));
+    f.records = Some(base);
 }
 
 /// Renames breakdown keys that are carrier ids to the carriers' names.
@@ -193,8 +217,9 @@ impl App {
             })
             .collect();
         let d = self.with_carrier_names(tenant, figures(&period)).await?;
+        let (from, to) = period.bounds(&zone_of(tenant));
+        let (released, shipped) = self.reads().order_turnaround(tenant.id, from, to).await?;
         let cases = if p.can(Capability::ReadCases) {
-            let (from, to) = period.bounds(&zone_of(tenant));
             Some(
                 self.case_kpis(p, tenant, from, to, GroupBy::Tenant)
                     .await?
@@ -229,6 +254,11 @@ impl App {
                 "shipments with at least one case ÷ shipments that left",
             ),
         ];
+        if !recomputed {
+            for f in &mut headline {
+                link_records(f, &tenant.slug, &period.to_string());
+            }
+        }
         if let Some(c) = &cases {
             headline.extend([
                 figure(
@@ -263,6 +293,7 @@ impl App {
             pending_changes: pending,
             figures: headline,
             delivery: d,
+            turnaround: order_turnaround(released, shipped),
             cases,
             trend: points,
         })
@@ -315,7 +346,8 @@ impl App {
 impl Scorecard {
     /// The scorecard as one CSV table a spreadsheet opens: `section, item, period,
     /// numerator, denominator, value`, the value a fraction (empty when nothing was
-    /// counted). Sections: the headline figures, each breakdown, the trend.
+    /// counted). Sections: the headline figures, each breakdown, the trend; last the
+    /// turnaround, whose rows carry the median minutes, the orders counted and the mean.
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let _ = w.write_record([
@@ -364,6 +396,20 @@ impl Scorecard {
             ] {
                 row("trend", item, &t.period, r);
             }
+        }
+        for (item, d) in [
+            ("received_to_released", self.turnaround.received_to_released),
+            ("released_to_shipped", self.turnaround.released_to_shipped),
+        ] {
+            let f = |m: Option<f64>| m.map(|m| format!("{m:.1}")).unwrap_or_default();
+            let _ = w.write_record([
+                "turnaround_minutes",
+                item,
+                period,
+                &f(d.median_minutes),
+                &d.count.to_string(),
+                &f(d.mean_minutes),
+            ]);
         }
         let bytes = w.into_inner().unwrap_or_default();
         String::from_utf8(bytes).unwrap_or_default()

@@ -203,6 +203,18 @@ fn scorecard_text(s: &consign_app::kpis::Scorecard) -> String {
             f.basis
         ));
     }
+    let t = &s.turnaround;
+    let m = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0} min"));
+    out.push_str(&format!(
+        "  {:<26} median {} (mean {}, {} orders); released to shipped median {} (mean {}, {} orders)\n",
+        "Order turnaround",
+        m(t.received_to_released.median_minutes),
+        m(t.received_to_released.mean_minutes),
+        t.received_to_released.count,
+        m(t.released_to_shipped.median_minutes),
+        m(t.released_to_shipped.mean_minutes),
+        t.released_to_shipped.count
+    ));
     out.push_str("  trend (on time / OTIF / perfect order / exception rate):\n");
     for t in &s.trend {
         out.push_str(&format!(

@@ -38,7 +38,8 @@ pub struct Durations {
 }
 
 impl Durations {
-    fn of(mut minutes: Vec<i64>) -> Durations {
+    /// The count, mean and median of these minutes.
+    pub fn of(mut minutes: Vec<i64>) -> Durations {
         minutes.sort_unstable();
         let n = minutes.len();
         let median = match n {

@@ -7,6 +7,7 @@
 pub mod definition;
 pub mod facts;
 pub mod period;
+pub mod records;
 pub mod rollup;
 pub mod scorecard;
 #[cfg(test)]

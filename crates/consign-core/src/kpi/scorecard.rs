@@ -198,3 +198,21 @@ pub fn order_outcome(def: &KpiDefinitions, o: &OrderFact) -> Option<OrderOutcome
         perfect: otif && clean,
     })
 }
+
+/// Order turnaround (SPEC §10): how long orders waited to be released, and then to ship, in
+/// wall-clock minutes, for the orders released (shipped) in the period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderTurnaround {
+    pub received_to_released: crate::case::kpi::Durations,
+    pub released_to_shipped: crate::case::kpi::Durations,
+}
+
+/// The turnaround from each order's minutes (negative ones, a clock's error, count as 0).
+pub fn order_turnaround(released: Vec<i64>, shipped: Vec<i64>) -> OrderTurnaround {
+    let clamp = |v: Vec<i64>| v.into_iter().map(|m| m.max(0)).collect();
+    OrderTurnaround {
+        received_to_released: crate::case::kpi::Durations::of(clamp(released)),
+        released_to_shipped: crate::case::kpi::Durations::of(clamp(shipped)),
+    }
+}

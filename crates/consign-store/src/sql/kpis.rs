@@ -12,6 +12,7 @@ use crate::{Days, KpiStore, KpiTx, OrderSource, Result, Stale, StoreError, Store
 use consign_core::ids::{CarrierId, OrderId, ShipmentId, TenantId};
 use consign_core::kpi::KpiDefinitions;
 use consign_core::kpi::facts::ShipmentRecord;
+use consign_core::kpi::records::RecordFilter;
 use consign_core::kpi::rollup::{DailyCount, Measure, OrderRow, ShipmentRow};
 use consign_core::order::{Channel, OrderStatus};
 use consign_core::shipment::{Place, ShipmentStatus};
@@ -430,6 +431,38 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
             .collect()
     }
 
+    async fn order_turnaround(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<(Vec<i64>, Vec<i64>)> {
+        let minutes = |sql: &'static str| async move {
+            sqlx::query(sql)
+                .arg(tenant.0)
+                .arg(us(from))
+                .arg(us(to))
+                .fetch_all(DB::pool(&self.read))
+                .await?
+                .iter()
+                .map(|r| Ok(r.col::<i64>("m")?))
+                .collect::<Result<Vec<i64>>>()
+        };
+        Ok((
+            minutes(
+                "SELECT (released_at - ordered_at) / 60000000 AS m FROM orders \
+                 WHERE tenant_id = $1 AND released_at >= $2 AND released_at < $3",
+            )
+            .await?,
+            minutes(
+                "SELECT (shipped_at - released_at) / 60000000 AS m FROM orders \
+                 WHERE tenant_id = $1 AND shipped_at >= $2 AND shipped_at < $3 \
+                 AND released_at IS NOT NULL",
+            )
+            .await?,
+        ))
+    }
+
     async fn kpi_stale_count(&self, tenant: Option<TenantId>) -> Result<u64> {
         let r = match tenant {
             Some(t) => {
@@ -764,4 +797,122 @@ fn record_row<DB: Dialect>(r: &DB::Row) -> Result<ShipmentRecord> {
 
 fn quantity(r: i64) -> u32 {
     u32::try_from(r.max(0)).unwrap_or(u32::MAX)
+}
+
+/// `value` for a `LIKE` that matches it exactly inside a comma-separated list (`_` and `%`
+/// in a case type are letters, not wildcards).
+fn listed_like(value: &str) -> String {
+    let mut s = String::from("%,");
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push_str(",%");
+    s
+}
+
+/// Appends ` AND <id_col> IN (…)`: the records behind a scorecard figure, from the facts
+/// rows (the same rows the figure was counted from).
+pub(super) fn push_records<DB: Dialect>(
+    qb: &mut QueryBuilder<DB>,
+    tenant: TenantId,
+    f: &RecordFilter,
+    id_col: &str,
+) {
+    use consign_core::kpi::records::{Outcome, RecordKind};
+    let (table, id, day) = match f.kind {
+        RecordKind::OnTime(_) | RecordKind::WithoutPromise => {
+            ("kpi_shipment_facts", "shipment_id", "delivered_on")
+        }
+        RecordKind::Exceptions { .. } => ("kpi_shipment_facts", "shipment_id", "shipped_on"),
+        RecordKind::Otif { .. } | RecordKind::Perfect { .. } => {
+            ("kpi_order_facts", "order_id", "due_on")
+        }
+    };
+    qb.push(format!(
+        " AND {id_col} IN (SELECT k.{id} FROM {table} k WHERE k.tenant_id = "
+    ))
+    .push_arg(tenant.0)
+    .push(format!(" AND k.{day} BETWEEN "))
+    .push_arg(f.first.to_string())
+    .push(" AND ")
+    .push_arg(f.last.to_string());
+    let hit: Option<bool> = f.outcome.map(|o| o == Outcome::Hit);
+    let judged = |qb: &mut QueryBuilder<DB>, cond: &str| {
+        if let Some(h) = hit {
+            qb.push(format!(" AND {}({cond})", if h { "" } else { "NOT " }));
+        }
+    };
+    if table == "kpi_shipment_facts" {
+        qb.push(" AND k.cancelled = FALSE");
+        if !f.exclude_carriers.is_empty() {
+            qb.push(" AND k.carrier_id NOT IN (");
+            let mut sep = qb.separated(", ");
+            for c in &f.exclude_carriers {
+                sep.push_arg(c.0);
+            }
+            qb.push(")");
+        }
+        if !f.exclude_channels.is_empty() {
+            qb.push(" AND (k.channel IS NULL OR k.channel NOT IN (");
+            let mut sep = qb.separated(", ");
+            for c in &f.exclude_channels {
+                sep.push_arg(c.as_str());
+            }
+            qb.push("))");
+        }
+    }
+    match &f.kind {
+        RecordKind::OnTime(w) => {
+            qb.push(" AND k.days_late IS NOT NULL");
+            let mut cond = format!("k.days_late <= {}", w.days_late);
+            if !w.early_counts {
+                cond.push_str(&format!(" AND k.days_late >= {}", -w.days_early));
+            }
+            judged(qb, &cond);
+        }
+        RecordKind::WithoutPromise => {
+            qb.push(" AND k.days_late IS NULL");
+        }
+        RecordKind::Exceptions {
+            case_type,
+            party,
+            lane,
+        } => {
+            if let Some(l) = lane {
+                qb.push(" AND k.lane = ").push_arg(l.clone());
+            }
+            if let Some(h) = hit {
+                let not = if h { "" } else { "NOT " };
+                match (case_type, party) {
+                    (Some(v), _) | (None, Some(v)) => {
+                        let col = if case_type.is_some() {
+                            "case_types"
+                        } else {
+                            "accountables"
+                        };
+                        qb.push(format!(" AND {not}((',' || k.{col} || ',') LIKE "))
+                            .push_arg(listed_like(v))
+                            .push(" ESCAPE '\\')");
+                    }
+                    (None, None) => {
+                        qb.push(format!(" AND {not}(k.case_types <> '')"));
+                    }
+                }
+            }
+        }
+        RecordKind::Otif { version } | RecordKind::Perfect { version } => {
+            qb.push(" AND k.counted = TRUE AND k.definitions_version = ")
+                .push_arg(*version);
+            let col = if matches!(f.kind, RecordKind::Otif { .. }) {
+                "otif"
+            } else {
+                "perfect"
+            };
+            judged(qb, &format!("k.{col} = TRUE"));
+        }
+    }
+    qb.push(")");
 }

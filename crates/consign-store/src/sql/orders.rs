@@ -185,6 +185,9 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
                 .push_arg(like_prefix(q))
                 .push(" ESCAPE '\\')");
         }
+        if let Some(r) = &f.kpi {
+            super::kpis::push_records::<DB>(&mut qb, tenant, r, "id");
+        }
         if let Some(a) = f.after {
             qb.push(" AND id < ").push_arg(a.0);
         }

@@ -161,6 +161,9 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
                 .push_arg(like_prefix(q))
                 .push(" ESCAPE '\\')");
         }
+        if let Some(r) = &f.kpi {
+            super::kpis::push_records::<DB>(&mut qb, tenant, r, "s.id");
+        }
         if let Some(a) = f.after {
             qb.push(" AND s.id < ").push_arg(a.0);
         }

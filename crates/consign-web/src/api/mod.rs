@@ -15,7 +15,7 @@ pub mod tracking;
 
 pub use tenanted::{Tenanted, TenantedJson};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::routing::ApiRoutes;
 use consign_core::FieldError;
 use jiff::Timestamp;
@@ -154,4 +154,27 @@ pub async fn carrier_filter(
     Ok(consign_app::shipments::find_carrier(&carriers, name)
         .ok_or_else(|| ApiError::field("carrier", format!("no carrier '{name}'")))?
         .id)
+}
+
+/// The `kpi…` parameters of a list: the records behind a scorecard figure, if asked for.
+pub(crate) fn records_query(
+    q: &mut ListQuery,
+) -> ApiResult<Option<consign_app::kpis::RecordsQuery>> {
+    let figure = q.text("kpi");
+    let period = q.text("kpi_period");
+    let outcome = q.text("kpi_outcome");
+    let key = q.text("kpi_key");
+    match figure {
+        Some(figure) => Ok(Some(consign_app::kpis::RecordsQuery {
+            figure,
+            period,
+            outcome,
+            key,
+        })),
+        None if period.is_some() || outcome.is_some() || key.is_some() => Err(ApiError::field(
+            "kpi",
+            "kpi_period, kpi_outcome and kpi_key narrow a figure's records: name the figure",
+        )),
+        None => Ok(None),
+    }
 }

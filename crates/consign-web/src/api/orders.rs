@@ -40,6 +40,10 @@ fn order_id(s: &str) -> Result<OrderId, ApiError> {
         ("from" = Option<String>, Query, description = "Ordered at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = Option<String>, Query, description = "Ordered before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("q" = Option<String>, Query, description = "An exact order number or external reference, or the start of an external reference"),
+        ("kpi" = Option<String>, Query, description = "Only the records behind a scorecard figure: on_time_delivery, delivered_without_promise, exception_rate, exceptions_by_reason, exceptions_by_accountable, exceptions_by_lane (shipments); otif, perfect_order (orders)"),
+        ("kpi_period" = Option<String>, Query, description = "The figure's period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15"),
+        ("kpi_outcome" = Option<String>, Query, description = "hit (the numerator) or miss (the rest of the denominator); absent, the whole denominator"),
+        ("kpi_key" = Option<String>, Query, description = "The breakdown's entry: a case type, an accountable party or a lane"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
     ),
@@ -49,16 +53,33 @@ pub async fn list(
     Tenanted { st, p, t, .. }: Tenanted,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Page<Order>>> {
-    let mut q = ListQuery::new(q, &["status", "from", "to", "q"]);
-    let filter = OrderFilter {
+    let mut q = ListQuery::new(
+        q,
+        &[
+            "status",
+            "from",
+            "to",
+            "q",
+            "kpi",
+            "kpi_period",
+            "kpi_outcome",
+            "kpi_key",
+        ],
+    );
+    let records = crate::api::records_query(&mut q)?;
+    let mut filter = OrderFilter {
         status: q.parse("status", OrderStatus::parse),
         ordered_from: q.time("from"),
         ordered_to: q.time("to"),
         q: q.text("q"),
         limit: q.limit(),
         after: q.cursor(),
+        kpi: None,
     };
     q.finish()?;
+    if let Some(r) = records {
+        filter.kpi = Some(st.app.kpi_records(&p, &t, &r, true).await?);
+    }
     let items = st.app.list_orders(&p, &t, &filter).await?;
     let next_cursor = consign_store::next_cursor(&items, filter.limit, |o| o.id);
     Ok(Json(Page { items, next_cursor }))

@@ -46,6 +46,10 @@ fn shipment_id(s: &str) -> Result<ShipmentId, ApiError> {
         ("from" = Option<String>, Query, description = "Created at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = Option<String>, Query, description = "Created before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("q" = Option<String>, Query, description = "An exact shipment or tracking number, or the start of a tracking number"),
+        ("kpi" = Option<String>, Query, description = "Only the records behind a scorecard figure: on_time_delivery, delivered_without_promise, exception_rate, exceptions_by_reason, exceptions_by_accountable, exceptions_by_lane (shipments); otif, perfect_order (orders)"),
+        ("kpi_period" = Option<String>, Query, description = "The figure's period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15"),
+        ("kpi_outcome" = Option<String>, Query, description = "hit (the numerator) or miss (the rest of the denominator); absent, the whole denominator"),
+        ("kpi_key" = Option<String>, Query, description = "The breakdown's entry: a case type, an accountable party or a lane"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
     ),
@@ -55,7 +59,22 @@ pub async fn list(
     Tenanted { st, p, t, .. }: Tenanted,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Page<Shipment>>> {
-    let mut q = ListQuery::new(q, &["status", "carrier", "order", "from", "to", "q"]);
+    let mut q = ListQuery::new(
+        q,
+        &[
+            "status",
+            "carrier",
+            "order",
+            "from",
+            "to",
+            "q",
+            "kpi",
+            "kpi_period",
+            "kpi_outcome",
+            "kpi_key",
+        ],
+    );
+    let records = crate::api::records_query(&mut q)?;
     let carrier_name = q.text("carrier");
     let order_ref = q.text("order");
     let mut filter = ShipmentFilter {
@@ -79,6 +98,9 @@ pub async fn list(
             o.ok_or_else(|| ApiError::field("order", format!("no order '{r}'")))?
                 .id,
         );
+    }
+    if let Some(r) = records {
+        filter.kpi = Some(st.app.kpi_records(&p, &t, &r, false).await?);
     }
     let items = st.app.list_shipments(&p, &t, &filter).await?;
     let next_cursor = consign_store::next_cursor(&items, filter.limit, |s| s.id);

@@ -282,6 +282,105 @@ async fn scorecard_figures_match_the_hand_count_and_an_independent_sql_on_both_e
                 assert_eq!(delivery(&s)[0], (0, 1), "{}: S7 only", t.engine);
             }
         }
+        // Every delivery figure links to exactly the records it counted.
+        let w44 = t
+            .get_json("/api/v1/tenants/alpha/scorecards/2026-W44", &t.admin_token)
+            .await;
+        let listed = |path: String| {
+            let t = &t;
+            async move {
+                let page = t.get_json(&path, &t.admin_token).await;
+                let mut v: Vec<String> = page["items"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{path}: {page}"))
+                    .iter()
+                    .map(|x| {
+                        x.get("tracking_number")
+                            .unwrap_or(&x["external_ref"])
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        for f in w44["figures"].as_array().unwrap().iter().take(4) {
+            let hits = listed(f["hits"].as_str().unwrap().to_string()).await;
+            let all = listed(f["records"].as_str().unwrap().to_string()).await;
+            assert_eq!(
+                hits.len() as u64,
+                f["numerator"].as_u64().unwrap(),
+                "{}: {f}",
+                t.engine
+            );
+            assert_eq!(
+                all.len() as u64,
+                f["denominator"].as_u64().unwrap(),
+                "{}: {f}",
+                t.engine
+            );
+        }
+        let list = "/api/v1/tenants/alpha/shipments?kpi_period=2026-W44&kpi=";
+        assert_eq!(
+            listed(format!("{list}on_time_delivery&kpi_outcome=hit")).await,
+            ["S1", "S2A", "S5", "S6"]
+        );
+        assert_eq!(
+            listed(format!("{list}on_time_delivery&kpi_outcome=miss")).await,
+            ["S2B"]
+        );
+        assert_eq!(
+            listed(format!("{list}delivered_without_promise")).await,
+            ["S4"]
+        );
+        assert_eq!(
+            listed(format!(
+                "{list}exceptions_by_reason&kpi_key=damaged&kpi_outcome=hit"
+            ))
+            .await,
+            ["S5"]
+        );
+        let orders = "/api/v1/tenants/alpha/orders?kpi_period=2026-W44&kpi=";
+        assert_eq!(
+            listed(format!("{orders}otif&kpi_outcome=hit")).await,
+            ["O1", "O5"]
+        );
+        assert_eq!(
+            listed(format!("{orders}otif&kpi_outcome=miss")).await,
+            ["O2"]
+        );
+        assert_eq!(
+            listed(format!("{orders}perfect_order&kpi_outcome=hit")).await,
+            ["O1"]
+        );
+        for (path, field) in [
+            (format!("{orders}on_time_delivery"), "kpi"),
+            (format!("{list}otif"), "kpi"),
+            (
+                format!("{list}on_time_delivery&kpi_outcome=maybe"),
+                "kpi_outcome",
+            ),
+            (format!("{list}exceptions_by_reason"), "kpi_key"),
+            (format!("{list}nonsense"), "kpi"),
+            (
+                "/api/v1/tenants/alpha/shipments?kpi=otif".to_string(),
+                "kpi_period",
+            ),
+            (
+                "/api/v1/tenants/alpha/shipments?kpi_period=2026-W44".to_string(),
+                "kpi",
+            ),
+            (
+                "/api/v1/tenants/alpha/shipments?kpi=exception_rate&kpi_period=W44".to_string(),
+                "kpi_period",
+            ),
+        ] {
+            let p = problem(t.get(&path, &t.admin_token).await, 422).await;
+            assert_eq!(field_errors(&p)[0].0, field, "{path}: {p}");
+        }
+
         // The rollup equals a full recomputation.
         let tenant = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
         let check = t.app.verify_kpis(&tenant).await.unwrap();
@@ -428,6 +527,65 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
             .await;
         assert_eq!(res.status(), 404);
 
+        // Order turnaround: the shipments above drew on O1, O2 and O5 just now (released and
+        // shipped at once, 41 days after they were ordered); O6, ordered two hours ago, is
+        // released by hand. Counted over the days around today in Chicago.
+        let two_hours_ago =
+            (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
+        let mut o6 = crate::harness::order_body("O6");
+        o6["ordered_at"] = json!(two_hours_ago);
+        let o6 = t
+            .post_json("/api/v1/tenants/alpha/orders", &t.admin_token, &o6)
+            .await;
+        let res = t
+            .post(
+                &format!(
+                    "/api/v1/tenants/alpha/orders/{}/release",
+                    o6["id"].as_str().unwrap()
+                ),
+                &t.admin_token,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let today = jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::get("America/Chicago").unwrap())
+            .date();
+        let around = format!(
+            "{}..{}",
+            today.yesterday().unwrap(),
+            today.tomorrow().unwrap()
+        );
+        let s = t
+            .get_json(
+                &format!("/api/v1/tenants/alpha/scorecards/{around}"),
+                &t.admin_token,
+            )
+            .await;
+        let ta = &s["turnaround"];
+        assert_eq!(ta["received_to_released"]["count"], 4, "{}: {ta}", t.engine);
+        let median = ta["received_to_released"]["median_minutes"]
+            .as_f64()
+            .unwrap();
+        assert!(median > 40.0 * 24.0 * 60.0, "{median}");
+        assert_eq!(ta["released_to_shipped"]["count"], 3);
+        assert_eq!(ta["released_to_shipped"]["median_minutes"], 0.0);
+        let csv = t
+            .get(
+                &format!("/api/v1/tenants/alpha/scorecards/{around}?format=csv"),
+                &t.admin_token,
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            csv.contains(&format!(
+                "turnaround_minutes,released_to_shipped,{around},0.0,3,"
+            )),
+            "{csv}"
+        );
+
         // The provider's overview: every tenant's headline figures for the period.
         let all = t
             .get_json("/api/v1/scorecards/2026-W44", &t.admin_token)
@@ -481,7 +639,13 @@ async fn lists_and_scorecards_read_the_replica_when_one_is_configured() {
         return;
     };
     let system = Principal::system();
-    let app_on = |store| App::new(store, Arc::new(consign_core::time::SystemClock), std::env::temp_dir());
+    let app_on = |store| {
+        App::new(
+            store,
+            Arc::new(consign_core::time::SystemClock),
+            std::env::temp_dir(),
+        )
+    };
     let primary = app_on(consign_store::open(&primary_url).await.unwrap());
     let copy = app_on(consign_store::open(&replica_url).await.unwrap());
     let t = primary
@@ -507,38 +671,69 @@ async fn lists_and_scorecards_read_the_replica_when_one_is_configured() {
         .create_orders(&system, &t, orders(&["P1"]), OnDuplicate::Reject, &|_| {})
         .await
         .unwrap();
-    copy.create_orders(&system, &t, orders(&["R1", "R2"]), OnDuplicate::Reject, &|_| {})
-        .await
-        .unwrap();
+    copy.create_orders(
+        &system,
+        &t,
+        orders(&["R1", "R2"]),
+        OnDuplicate::Reject,
+        &|_| {},
+    )
+    .await
+    .unwrap();
 
     let app = app_on(consign_store::open(&primary_url).await.unwrap())
         .with_read_replica(consign_store::open_replica(&replica_url).await.unwrap());
-    let listed: Vec<String> = app
-        .list_orders(&system, &t, &consign_store::OrderFilter { limit: 50, ..Default::default() })
+    let mut listed: Vec<String> = app
+        .list_orders(
+            &system,
+            &t,
+            &consign_store::OrderFilter {
+                limit: 50,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .into_iter()
         .map(|o| o.external_ref)
         .collect();
-    assert_eq!(listed, ["R2", "R1"], "the list comes from the replica");
+    listed.sort();
+    assert_eq!(listed, ["R1", "R2"], "the list comes from the replica");
     // A write goes to the primary (and shows in the replica's lists once replicated).
     app.create_orders(&system, &t, orders(&["P2"]), OnDuplicate::Reject, &|_| {})
         .await
         .unwrap();
     let on_primary = primary
-        .list_orders(&system, &t, &consign_store::OrderFilter { limit: 50, ..Default::default() })
+        .list_orders(
+            &system,
+            &t,
+            &consign_store::OrderFilter {
+                limit: 50,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(on_primary.len(), 2);
     // The scorecard reads the replica's rollup: its two orders wait to be counted there.
     let s = app.scorecard(&system, &t, "2026-W44", None).await.unwrap();
-    assert_eq!(s.pending_changes, 2, "the replica's marks, not the primary's");
+    assert_eq!(
+        s.pending_changes, 2,
+        "the replica's marks, not the primary's"
+    );
     let o = app.scorecard_overview(&system, "2026-W44").await.unwrap();
     assert_eq!(o.tenants[0].pending_changes, 2);
 
     // What is not a replica is refused with the reason.
-    let e = consign_store::open_replica("sqlite://replica.db").await.err().unwrap();
-    assert!(e.to_string().contains("a read replica is a PostgreSQL database"), "{e}");
+    let e = consign_store::open_replica("sqlite://replica.db")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string()
+            .contains("a read replica is a PostgreSQL database"),
+        "{e}"
+    );
     let empty = fresh_postgres_url().await.unwrap();
     let e = consign_store::open_replica(&empty).await.err().unwrap();
     assert!(e.to_string().contains("has no Consign schema"), "{e}");
@@ -547,8 +742,10 @@ async fn lists_and_scorecards_read_the_replica_when_one_is_configured() {
     migrate_up_to(&behind, last - 1).await;
     let e = consign_store::open_replica(&behind).await.err().unwrap();
     assert!(
-        e.to_string()
-            .contains(&format!("is at migration {}, this build needs {last}", last - 1)),
+        e.to_string().contains(&format!(
+            "is at migration {}, this build needs {last}",
+            last - 1
+        )),
         "{e}"
     );
 }
