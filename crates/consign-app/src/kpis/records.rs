@@ -43,7 +43,7 @@ impl App {
             AppError::Invalid(e)
         })?;
         let def = self.definitions_in_force(tenant).await?;
-        let f = RecordFilter::parse(
+        let mut f = RecordFilter::parse(
             &q.figure,
             q.key.as_deref(),
             q.outcome.as_deref(),
@@ -52,6 +52,11 @@ impl App {
             def.version,
         )
         .map_err(AppError::Invalid)?;
+        if f.lists_orders() {
+            // As the figures count them: orders due before today (the rest are not due yet).
+            let today = self.now().to_zoned(super::refresh::zone_of(tenant)).date();
+            f.last = f.last.min(today.yesterday().unwrap_or(today));
+        }
         if f.lists_orders() != orders {
             let listed = FIGURES
                 .iter()

@@ -72,6 +72,9 @@ pub struct Scorecard {
     pub source: String,
     /// Changes not yet counted when the scorecard was read (the refresh worker's backlog).
     pub pending_changes: u64,
+    /// OTIF and perfect order count the orders due before this day (the tenant's today when
+    /// the period runs into it): an order due later is not due yet.
+    pub orders_due_before: Date,
     /// The headline figures, delivery then cases.
     pub figures: Vec<Figure>,
     /// Every delivery figure with its breakdowns (carriers by name).
@@ -158,7 +161,8 @@ impl App {
                 .reads()
                 .kpi_daily(t.id, period.first_day(), period.last_day())
                 .await?;
-            let f = figures_from_daily(&def.definitions, def.version, &period, &counts);
+            let today = self.now().to_zoned(zone_of(&t)).date();
+            let f = figures_from_daily(&def.definitions, def.version, &period, &counts, today);
             tenants.push(TenantHeadline {
                 pending_changes: self.reads().kpi_stale_count(Some(t.id)).await?,
                 tenant: t.slug,
@@ -202,7 +206,9 @@ impl App {
         } else {
             self.reads().kpi_daily(tenant.id, first, last).await?
         };
-        let figures = |p: &Period| figures_from_daily(&def.definitions, def.version, p, &counts);
+        let today = self.now().to_zoned(zone_of(tenant)).date();
+        let figures =
+            |p: &Period| figures_from_daily(&def.definitions, def.version, p, &counts, today);
         let points: Vec<TrendPoint> = trend
             .iter()
             .map(|p| {
@@ -291,6 +297,7 @@ impl App {
             definitions_version: def.version,
             source: if recomputed { "recomputed" } else { "rollup" }.into(),
             pending_changes: pending,
+            orders_due_before: today,
             figures: headline,
             delivery: d,
             turnaround: order_turnaround(released, shipped),

@@ -128,7 +128,8 @@ impl App {
             .into_iter()
             .map(|(c, (hits, total))| DailyCount { hits, total, ..c })
             .collect();
-        let f = figures_from_daily(&def.definitions, def.version, period, &counts);
+        let today = self.now().to_zoned(super::refresh::zone_of(tenant)).date();
+        let f = figures_from_daily(&def.definitions, def.version, period, &counts, today);
         self.with_carrier_names(tenant, f).await
     }
 

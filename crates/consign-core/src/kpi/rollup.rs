@@ -248,12 +248,15 @@ fn ratios(m: BTreeMap<String, Sum>) -> Breakdown {
 }
 
 /// A period's delivery figures from its days' counts, under `def` for the window and the
-/// exclusions and under definitions `version` for the order outcomes.
+/// exclusions and under definitions `version` for the order outcomes. Orders count only on
+/// days before `due_before` (the tenant's today): an order due later is not due yet, and
+/// counting it would show as a miss what may still arrive on time.
 pub fn figures_from_daily(
     def: &KpiDefinitions,
     version: i64,
     period: &Period,
     counts: &[DailyCount],
+    due_before: Date,
 ) -> DeliveryFigures {
     let version = version.to_string();
     let mut on_time = Sum::default();
@@ -298,8 +301,10 @@ pub fn figures_from_daily(
             }
             Measure::ExceptionReason => *by_reason.entry(c.key.clone()).or_default() += c.total,
             Measure::ExceptionParty => *by_party.entry(c.key.clone()).or_default() += c.total,
-            Measure::Otif if c.key == version => otif.add(c.hits, c.total),
-            Measure::PerfectOrder if c.key == version => perfect.add(c.hits, c.total),
+            Measure::Otif if c.key == version && c.day < due_before => otif.add(c.hits, c.total),
+            Measure::PerfectOrder if c.key == version && c.day < due_before => {
+                perfect.add(c.hits, c.total)
+            }
             Measure::Otif | Measure::PerfectOrder => {}
         }
     }

@@ -520,7 +520,7 @@ fn a_period_summed_from_daily_counts_equals_the_figures_over_its_facts() {
         ] {
             let period = Period::parse(p, 400).unwrap();
             let expected = delivery_figures(&def, period.bounds(&chicago), &shipments, &orders);
-            let summed = figures_from_daily(&def, version, &period, &counts);
+            let summed = figures_from_daily(&def, version, &period, &counts, Date::MAX);
             assert_eq!(summed, expected, "{p} under version {version}");
         }
         // Counts under another version are not this version's order outcomes.
@@ -529,6 +529,7 @@ fn a_period_summed_from_daily_counts_equals_the_figures_over_its_facts() {
             version + 1,
             &Period::parse("2026-11", 400).unwrap(),
             &counts,
+            Date::MAX,
         );
         assert_eq!(other.otif.denominator, 0);
     }
@@ -607,4 +608,31 @@ fn records_become_facts_judged_where_the_goods_go() {
     );
     r.status = ShipmentStatus::Cancelled;
     assert!(r.fact().cancelled);
+}
+
+#[test]
+fn orders_not_due_yet_are_not_counted() {
+    use super::rollup::{OrderRow, daily_counts, figures_from_daily};
+    let row = |n: u128, d: Date, otif: bool| OrderRow {
+        order: OrderId(id(n)),
+        due_day: d,
+        channel: Channel::B2c,
+        definitions_version: 0,
+        counted: true,
+        otif,
+        perfect: otif,
+    };
+    let rows = [
+        row(1, date(2026, 12, 1), true),
+        row(2, date(2026, 12, 2), false),
+        row(3, date(2026, 12, 4), false),
+    ];
+    let counts = daily_counts(|_| true, &[], &rows);
+    let week = Period::parse("2026-W49", 400).unwrap();
+    let def = KpiDefinitions::default();
+    // On the 4th, the order due that day may still arrive: two orders are due so far.
+    let f = figures_from_daily(&def, 0, &week, &counts, date(2026, 12, 4));
+    assert_eq!((f.otif.numerator, f.otif.denominator), (1, 2));
+    let f = figures_from_daily(&def, 0, &week, &counts, date(2026, 12, 7));
+    assert_eq!((f.otif.numerator, f.otif.denominator), (1, 3));
 }
