@@ -24,21 +24,7 @@ const MIGRATION_LOCK: i64 = 0x0C0_5161;
 
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self> {
-        // PostgreSQL's default `random_page_cost` (4) prices an index lookup for a spinning
-        // disk. Consign's hot rows (tracking state, recent events) are in memory or on SSD,
-        // and with the default the planner turned each batch's update and read of a few
-        // thousand shipments into a hash join over a scan of every shipment, a cost that
-        // grew with the table (docs/performance.md). 1.1 is the usual SSD setting; it only
-        // applies to Consign's own connections.
-        let options = PgConnectOptions::from_str(url)?
-            .options([("random_page_cost", "1.1")])
-            // Every multi-row statement size up to 128 rows, per statement kind (`sized_chunks`).
-            .statement_cache_capacity(1024);
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
+        let pool = pool(url).await?;
         let store = PgStore {
             read: pool.clone(),
             write: pool,
@@ -53,14 +39,7 @@ impl PgStore {
     /// but never migrated (a standby refuses writes); its schema must be the one this build
     /// expects, or the replica's reads would not fit the code.
     pub async fn connect_replica(url: &str) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url)?
-            .options([("random_page_cost", "1.1")])
-            .statement_cache_capacity(1024);
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
+        let pool = pool(url).await?;
         let at: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
             .fetch_one(&pool)
             .await
@@ -386,4 +365,24 @@ impl Dialect for Postgres {
             );
         vec![qb]
     }
+}
+
+/// A pool of Consign's connections to `url` (the primary's, or a replica's).
+async fn pool(url: &str) -> Result<sqlx::PgPool> {
+    // PostgreSQL's default `random_page_cost` (4) prices an index lookup for a spinning
+    // disk. Consign's hot rows (tracking state, recent events) are in memory or on SSD,
+    // and with the default the planner turned each batch's update and read of a few
+    // thousand shipments into a hash join over a scan of every shipment, a cost that
+    // grew with the table (docs/performance.md). 1.1 is the usual SSD setting; it only
+    // applies to Consign's own connections.
+    let options = PgConnectOptions::from_str(url)?
+        .options([("random_page_cost", "1.1")])
+        // Every multi-row statement size up to 128 rows, per statement kind (`sized_chunks`).
+        .statement_cache_capacity(1024);
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
 }

@@ -103,26 +103,28 @@ impl App {
             }
         };
         let mut after: Option<ShipmentId> = None;
-        while let Some(last) = {
+        loop {
             let ids = self.store.kpi_shipment_ids(tenant.id, after, PAGE).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = Some(last);
             let c = self
                 .compute_kpi_rows(tenant, &def.definitions, def.version, &ids, &[])
                 .await?;
             add(daily_counts(on, &c.shipments, &[]));
-            ids.last().copied()
-        } {
-            after = Some(last);
         }
         let mut after: Option<OrderId> = None;
-        while let Some(last) = {
+        loop {
             let ids = self.store.kpi_order_ids(tenant.id, after, PAGE).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = Some(last);
             let c = self
                 .compute_kpi_rows(tenant, &def.definitions, def.version, &[], &ids)
                 .await?;
             add(daily_counts(on, &[], &c.orders));
-            ids.last().copied()
-        } {
-            after = Some(last);
         }
         let counts: Vec<DailyCount> = sums
             .into_iter()

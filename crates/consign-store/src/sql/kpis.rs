@@ -401,17 +401,10 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
         after: Option<ShipmentId>,
         limit: i64,
     ) -> Result<Vec<ShipmentId>> {
-        sqlx::query(
-            "SELECT id FROM shipments WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .arg(tenant.0)
-        .arg(after.map(|a| a.0).unwrap_or(Uuid::nil()))
-        .arg(limit)
-        .fetch_all(DB::pool(&self.read))
-        .await?
-        .iter()
-        .map(|r| Ok(ShipmentId(r.col("id")?)))
-        .collect()
+        let ids = self
+            .ids_after("shipments", tenant, after.map(|a| a.0), limit)
+            .await?;
+        Ok(ids.into_iter().map(ShipmentId).collect())
     }
 
     async fn kpi_order_ids(
@@ -420,15 +413,10 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
         after: Option<OrderId>,
         limit: i64,
     ) -> Result<Vec<OrderId>> {
-        sqlx::query("SELECT id FROM orders WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-            .arg(tenant.0)
-            .arg(after.map(|a| a.0).unwrap_or(Uuid::nil()))
-            .arg(limit)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(|r| Ok(OrderId(r.col("id")?)))
-            .collect()
+        let ids = self
+            .ids_after("orders", tenant, after.map(|a| a.0), limit)
+            .await?;
+        Ok(ids.into_iter().map(OrderId).collect())
     }
 
     async fn order_turnaround(
@@ -749,6 +737,27 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
 }
 
 impl<DB: Dialect> SqlStore<DB> {
+    /// A page of a tenant's ids in `table` (`shipments` or `orders`), in id order after `after`.
+    async fn ids_after(
+        &self,
+        table: &'static str,
+        tenant: TenantId,
+        after: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<Uuid>> {
+        let sql =
+            format!("SELECT id FROM {table} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(after.unwrap_or(Uuid::nil()))
+            .arg(limit)
+            .fetch_all(DB::pool(&self.read))
+            .await?
+            .iter()
+            .map(|r| Ok(r.col::<Uuid>("id")?))
+            .collect()
+    }
+
     /// The rows of `head` for these ids on the read pool (`… AND col IN (…) tail`, one query
     /// per chunk of ids).
     async fn by_ids(

@@ -38,32 +38,50 @@ struct Figures {
     sweep: Option<(u64, f64)>,
 }
 
+/// (engine, URL, throwaway PostgreSQL database to drop: (server URL, name)).
 pub(super) type Target = (String, String, Option<(String, String)>);
+
+/// Where a benchmark runs: the given database only; else a fresh SQLite file `file` in `dir`
+/// (unless `sqlite` is false) and, when `postgres` names a reachable server, a throwaway
+/// database on it (reported as skipped when it is not).
+pub(super) async fn targets(
+    dir: &std::path::Path,
+    file: &str,
+    sqlite: bool,
+    postgres: Option<&str>,
+    database_url: Option<&str>,
+) -> Vec<Target> {
+    let mut targets: Vec<Target> = Vec::new();
+    if let Some(url) = database_url {
+        targets.push((engine_of(url), url.to_string(), None));
+        return targets;
+    }
+    if sqlite {
+        targets.push((
+            "sqlite".into(),
+            format!("sqlite://{}", dir.join(file).display()),
+            None,
+        ));
+    }
+    if let Some(pg) = postgres {
+        match throwaway_pg(pg).await {
+            Ok((url, admin, name)) => targets.push(("postgres".into(), url, Some((admin, name)))),
+            Err(e) => println!("postgres: skipped ({e:#})"),
+        }
+    }
+    targets
+}
 
 pub async fn ingest(b: IngestBench) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
-    // (engine, URL, throwaway PostgreSQL database to drop: (server URL, name)).
-    let mut targets: Vec<Target> = Vec::new();
-    match &b.database_url {
-        Some(url) => targets.push((engine_of(url), url.clone(), None)),
-        None => {
-            if !b.postgres_only {
-                targets.push((
-                    "sqlite".into(),
-                    format!("sqlite://{}", dir.join("bench.db").display()),
-                    None,
-                ));
-            }
-            if let Some(pg) = &b.postgres_url {
-                match throwaway_pg(pg).await {
-                    Ok((url, admin, name)) => {
-                        targets.push(("postgres".into(), url, Some((admin, name))))
-                    }
-                    Err(e) => println!("postgres: skipped ({e:#})"),
-                }
-            }
-        }
-    }
+    let targets = targets(
+        &dir,
+        "bench.db",
+        !b.postgres_only,
+        b.postgres_url.as_deref(),
+        b.database_url.as_deref(),
+    )
+    .await;
     println!(
         "bench ingest: {} events over {} shipments, {} per transaction; webhooks {}; sweep over {} shipments",
         b.events, b.shipments, b.batch, b.webhooks, b.sweep_shipments

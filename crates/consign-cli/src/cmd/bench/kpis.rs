@@ -4,8 +4,7 @@
 //! full recomputation from every record, each timed on each engine. Figures only.
 
 use super::ingest::{
-    Target, drop_pg, insert_shipments, shipments_for, tempfile_dir, tenant_with_carriers,
-    throwaway_pg,
+    drop_pg, insert_shipments, shipments_for, targets, tempfile_dir, tenant_with_carriers,
 };
 use anyhow::Context;
 use consign_app::App;
@@ -34,25 +33,14 @@ pub struct KpiBench {
 
 pub async fn kpis(b: KpiBench) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
-    let mut targets: Vec<Target> = Vec::new();
-    match &b.database_url {
-        Some(url) => targets.push(("given".into(), url.clone(), None)),
-        None => {
-            targets.push((
-                "sqlite".into(),
-                format!("sqlite://{}", dir.join("kpis.db").display()),
-                None,
-            ));
-            if let Some(pg) = &b.postgres_url {
-                match throwaway_pg(pg).await {
-                    Ok((url, admin, name)) => {
-                        targets.push(("postgres".into(), url, Some((admin, name))))
-                    }
-                    Err(e) => println!("postgres: skipped ({e:#})"),
-                }
-            }
-        }
-    }
+    let targets = targets(
+        &dir,
+        "kpis.db",
+        true,
+        b.postgres_url.as_deref(),
+        b.database_url.as_deref(),
+    )
+    .await;
     println!(
         "bench kpis: {} shipments over {} days, {} events each, {} scorecard rounds",
         b.shipments, b.days, b.events_per_shipment, b.rounds

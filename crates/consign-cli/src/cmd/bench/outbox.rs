@@ -3,8 +3,7 @@
 //! only; nothing here asserts a time.
 
 use super::ingest::{
-    Target, drop_pg, engine_of, insert_shipments, mapped, shipments_for, tempfile_dir,
-    tenant_with_carriers, throwaway_pg,
+    drop_pg, insert_shipments, mapped, shipments_for, targets, tempfile_dir, tenant_with_carriers,
 };
 use anyhow::Context;
 use consign_app::App;
@@ -49,25 +48,14 @@ struct Figures {
 
 pub async fn outbox(b: OutboxBench) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
-    let mut targets: Vec<Target> = Vec::new();
-    match &b.database_url {
-        Some(url) => targets.push((engine_of(url), url.clone(), None)),
-        None => {
-            targets.push((
-                "sqlite".into(),
-                format!("sqlite://{}", dir.join("outbox.db").display()),
-                None,
-            ));
-            if let Some(pg) = &b.postgres_url {
-                match throwaway_pg(pg).await {
-                    Ok((url, admin, name)) => {
-                        targets.push(("postgres".into(), url, Some((admin, name))))
-                    }
-                    Err(e) => println!("postgres: skipped ({e:#})"),
-                }
-            }
-        }
-    }
+    let targets = targets(
+        &dir,
+        "outbox.db",
+        true,
+        b.postgres_url.as_deref(),
+        b.database_url.as_deref(),
+    )
+    .await;
     let defaults = MessagingConfig::default();
     println!(
         "bench outbox: {} shipments per run, one status change each, {} events per ingest; \

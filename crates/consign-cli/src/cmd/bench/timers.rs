@@ -1,7 +1,7 @@
 //! `consign bench timers`: the SLA timer sweep over many open cases of which a share is due,
 //! on business calendars, on each engine. Figures only; nothing here asserts a time.
 
-use super::ingest::{Target, drop_pg, tempfile_dir, tenant_with_carriers, throwaway_pg};
+use super::ingest::{drop_pg, targets, tempfile_dir, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
 use consign_core::access::Principal;
@@ -44,25 +44,14 @@ pub async fn timers(
     database_url: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let dir = tempfile_dir()?;
-    let mut targets: Vec<Target> = Vec::new();
-    match database_url {
-        Some(url) => targets.push(("given".into(), url, None)),
-        None => {
-            targets.push((
-                "sqlite".into(),
-                format!("sqlite://{}", dir.join("timers.db").display()),
-                None,
-            ));
-            if let Some(pg) = postgres_url {
-                match throwaway_pg(&pg).await {
-                    Ok((url, admin, name)) => {
-                        targets.push(("postgres".into(), url, Some((admin, name))))
-                    }
-                    Err(e) => println!("postgres: skipped ({e:#})"),
-                }
-            }
-        }
-    }
+    let targets = targets(
+        &dir,
+        "timers.db",
+        true,
+        postgres_url.as_deref(),
+        database_url.as_deref(),
+    )
+    .await;
     println!("bench timers: {cases} open cases, {due_percent} % due, office-hours calendar");
     let mut lines = Vec::new();
     for (engine, url, cleanup) in &targets {
