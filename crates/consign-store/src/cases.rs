@@ -3,6 +3,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
+use consign_core::case::kpi::Backlog;
 use consign_core::case::ownership::Team;
 use consign_core::case::settings::CaseSettings;
 use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
@@ -33,6 +34,8 @@ pub struct CaseFilter {
     pub partner: Option<PartnerId>,
     pub opened_from: Option<Timestamp>,
     pub opened_to: Option<Timestamp>,
+    /// Only these cases (the cases behind a scorecard figure).
+    pub ids: Option<Vec<CaseId>>,
     /// The queue's order: the next SLA deadline first, then cases without one (`after` pages on).
     pub by_sla: bool,
     pub after: Option<CaseId>,
@@ -73,6 +76,18 @@ pub trait CaseStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Case>>;
+    /// These cases (the KPI refresh judges them).
+    async fn cases_by_ids(&self, tenant: TenantId, ids: &[CaseId]) -> Result<Vec<Case>>;
+    /// The reopened cases that may have been open at `end` (their timelines decide): opened
+    /// before it, and open now or changed since.
+    async fn reopened_cases_open_after(
+        &self,
+        tenant: TenantId,
+        end: Timestamp,
+    ) -> Result<Vec<Case>>;
+    /// The cases never reopened that were open at `end`, counted by age from their columns
+    /// alone (for them, `resolved_at` is when the one resolution happened).
+    async fn unreopened_backlog_at(&self, tenant: TenantId, end: Timestamp) -> Result<Backlog>;
     /// Open cases per assignee, across tenants (an agent's load is all of their work).
     async fn open_cases_per_assignee(&self) -> Result<Vec<(UserId, u32)>>;
     /// The tenant's case settings in force (its newest version), if it stored any.

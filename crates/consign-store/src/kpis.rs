@@ -4,7 +4,8 @@
 
 use crate::Result;
 use async_trait::async_trait;
-use consign_core::ids::{OrderId, ShipmentId, TenantId};
+use consign_core::case::kpi::CaseFact;
+use consign_core::ids::{CaseId, OrderId, ShipmentId, TenantId};
 use consign_core::kpi::KpiDefinitions;
 use consign_core::kpi::facts::ShipmentRecord;
 use consign_core::kpi::rollup::{DailyCount, OrderRow, ShipmentRow};
@@ -30,6 +31,7 @@ pub struct OrderSource {
 pub enum Stale {
     Shipment(ShipmentId),
     Order(OrderId),
+    Case(CaseId),
 }
 
 /// Which local days a read of rollup rows covers.
@@ -128,7 +130,7 @@ pub trait KpiTx {
     /// Takes up to `limit` stale marks (deleting them in this transaction: a change
     /// committed after this point marks its record again).
     async fn take_kpi_stale(&mut self, limit: i64) -> Result<Vec<(TenantId, Stale)>>;
-    /// Empties the tenant's rollup and marks every shipment and order, so the refresh
+    /// Empties the tenant's rollup and marks every shipment, order and case, so the refresh
     /// rebuilds it from the records (after `kpis verify` found drift). Returns the marks.
     async fn reset_kpi_rollup(&mut self, tenant: TenantId) -> Result<u64>;
     /// Marks every order of the tenant (its definitions changed).
@@ -163,4 +165,40 @@ pub trait KpiTx {
         days: &[Date],
         counts: &[DailyCount],
     ) -> Result<()>;
+}
+
+/// The rollup's case facts (`kpi_case_facts`, one per case): reads.
+#[async_trait]
+pub trait KpiCaseStore {
+    /// The facts of the cases opened, first answered or resolved within `[from, to)`.
+    async fn kpi_case_facts_in(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<CaseFact>>;
+    /// The stored facts of these cases (`kpis verify` compares them with a recomputation).
+    async fn kpi_case_facts_of(&self, tenant: TenantId, cases: &[CaseId]) -> Result<Vec<CaseFact>>;
+    /// A page of the tenant's case ids, in id order after `after`.
+    async fn kpi_case_ids(
+        &self,
+        tenant: TenantId,
+        after: Option<CaseId>,
+        limit: i64,
+    ) -> Result<Vec<CaseId>>;
+}
+
+/// The rollup's case facts: writes.
+#[async_trait]
+pub trait KpiCaseTx: Send {
+    /// Replaces the facts of these cases with `facts` (a case without one loses its row).
+    async fn put_kpi_case_facts(
+        &mut self,
+        tenant: TenantId,
+        cases: &[CaseId],
+        facts: &[CaseFact],
+    ) -> Result<()>;
+    /// Marks every case of the tenant (its case settings, which measure business time,
+    /// changed).
+    async fn mark_kpi_cases_stale(&mut self, tenant: TenantId) -> Result<u64>;
 }

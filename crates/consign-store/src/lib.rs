@@ -33,7 +33,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use cases::{CaseFilter, CaseStore, CaseTx, StoredCaseSettings};
-pub use kpis::{Days, KpiStore, KpiTx, OrderSource, Stale, StoredKpiDefinitions};
+pub use kpis::{
+    Days, KpiCaseStore, KpiCaseTx, KpiStore, KpiTx, OrderSource, Stale, StoredKpiDefinitions,
+};
 pub use messages::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter};
 pub use migrate::MIGRATION_COUNT;
 
@@ -527,6 +529,7 @@ pub trait Store:
     + RulebookStore
     + MessageStore
     + KpiStore
+    + KpiCaseStore
     + Send
     + Sync
 {
@@ -677,6 +680,7 @@ pub trait Tx:
     + RulebookTx
     + MessageTx
     + KpiTx
+    + KpiCaseTx
     + Send
 {
     /// Commits and returns once the commit is durable (on disk, or flushed to PostgreSQL's WAL).

@@ -44,6 +44,7 @@ migrations! {
     15, "kpi_definitions", "0015_kpi_definitions";
     16, "kpi_rollups", "0016_kpi_rollups";
     17, "order_milestones", "0017_order_milestones";
+    18, "kpi_case_facts", "0018_kpi_case_facts";
 }
 
 /// How many migrations each engine has (they must stay in step).

@@ -80,6 +80,9 @@ impl App {
         // The sweep re-plans every open case at its next run, so new calendars and policies
         // apply to them at once.
         tx.replan_open_cases(tenant.id, now).await?;
+        // Business minutes are measured on the calendars and targets of these settings: the
+        // KPI rollup judges every case of the tenant again.
+        tx.mark_kpi_cases_stale(tenant.id).await?;
         tx.append_audit(vec![
             AuditEntry::new(
                 Some(tenant.id),

@@ -2,14 +2,16 @@
 //! the rollup's `refresh` (the worker that turns stale marks into facts rows and daily
 //! counts), the `scorecard` read from the rollup (or recomputed from the records under
 //! another definitions version on request), `records` the filters that list the records
-//! behind a figure, and `verify`, which recomputes everything and compares. The figures themselves are `consign_core::kpi`.
+//! behind a figure, `cases` the case figures from the cases a period touched, and `verify`, which recomputes everything and compares. The figures themselves are `consign_core::kpi`.
 
+mod cases;
 mod definitions;
 mod records;
 mod refresh;
 mod scorecard;
 mod verify;
 
+pub use cases::CASE_FIGURES;
 pub use definitions::DefinitionsVersion;
 pub use records::RecordsQuery;
 pub use scorecard::{Figure, Scorecard, ScorecardOverview, TenantHeadline, TrendPoint};

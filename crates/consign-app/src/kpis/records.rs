@@ -19,6 +19,24 @@ pub struct RecordsQuery {
     pub key: Option<String>,
 }
 
+impl RecordsQuery {
+    /// The period asked for (`kpi_period`), required.
+    pub(super) fn period(&self) -> AppResult<Period> {
+        let period = self.period.as_deref().ok_or_else(|| {
+            AppError::Invalid(consign_core::Invalid::one(
+                "kpi_period",
+                "a figure's records are of a period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15",
+            ))
+        })?;
+        Period::parse(period, DEFAULT_MAX_DAYS).map_err(|mut e| {
+            for f in &mut e.errors {
+                f.field = "kpi_period".into();
+            }
+            AppError::Invalid(e)
+        })
+    }
+}
+
 impl App {
     /// The filter for the records of a figure; `orders` says which list asks (a figure of
     /// orders on the shipment list is refused, and the other way round).
@@ -30,18 +48,7 @@ impl App {
         orders: bool,
     ) -> AppResult<RecordFilter> {
         may_read(p)?;
-        let period = q.period.as_deref().ok_or_else(|| {
-            AppError::Invalid(consign_core::Invalid::one(
-                "kpi_period",
-                "a figure's records are of a period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15",
-            ))
-        })?;
-        let period = Period::parse(period, DEFAULT_MAX_DAYS).map_err(|mut e| {
-            for f in &mut e.errors {
-                f.field = "kpi_period".into();
-            }
-            AppError::Invalid(e)
-        })?;
+        let period = q.period()?;
         let def = self.definitions_in_force(tenant).await?;
         let mut f = RecordFilter::parse(
             &q.figure,

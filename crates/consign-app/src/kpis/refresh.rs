@@ -1,5 +1,5 @@
-//! The rollup's refresh. The database's triggers mark every shipment and order whose facts
-//! may have changed; a round takes a batch of marks, recomputes those records' facts rows
+//! The rollup's refresh. The database's triggers mark every shipment, order and case whose
+//! facts may have changed; a round takes a batch of marks, recomputes those records' facts rows
 //! from what is recorded (the core judges them), and recounts every local day an old or a
 //! new row counts on. Marks are taken in the round's transaction, so a change committed
 //! meanwhile marks its record again and the next round sees it.
@@ -11,7 +11,7 @@
 //! marks were still waiting when it was read.
 
 use crate::{App, AppResult};
-use consign_core::ids::{OrderId, ShipmentId, TenantId};
+use consign_core::ids::{CaseId, OrderId, ShipmentId, TenantId};
 use consign_core::kpi::KpiDefinitions;
 use consign_core::kpi::facts::{OrderRecord, ShipmentFact, ShipmentRecord};
 use consign_core::kpi::rollup::{OrderRow, ShipmentRow, daily_counts, order_row};
@@ -20,6 +20,14 @@ use consign_store::Stale;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A tenant's marks in one round.
+#[derive(Default)]
+struct Marked {
+    shipments: Vec<ShipmentId>,
+    orders: Vec<OrderId>,
+    cases: Vec<CaseId>,
+}
 
 /// Marks one round takes.
 const ROUND: i64 = 2_000;
@@ -114,15 +122,28 @@ impl App {
         if taken.is_empty() {
             return Ok(0);
         }
-        let mut by_tenant: BTreeMap<TenantId, (Vec<ShipmentId>, Vec<OrderId>)> = BTreeMap::new();
+        let mut by_tenant: BTreeMap<TenantId, Marked> = BTreeMap::new();
         for (tenant, stale) in &taken {
             let e = by_tenant.entry(*tenant).or_default();
             match stale {
-                Stale::Shipment(id) => e.0.push(*id),
-                Stale::Order(id) => e.1.push(*id),
+                Stale::Shipment(id) => e.shipments.push(*id),
+                Stale::Order(id) => e.orders.push(*id),
+                Stale::Case(id) => e.cases.push(*id),
             }
         }
-        for (tenant_id, (shipments, orders)) in by_tenant {
+        for (tenant_id, marked) in by_tenant {
+            let Marked {
+                shipments,
+                orders,
+                cases,
+            } = marked;
+            if !cases.is_empty() {
+                let facts = self.compute_case_facts(tenant_id, &cases).await?;
+                tx.put_kpi_case_facts(tenant_id, &cases, &facts).await?;
+            }
+            if shipments.is_empty() && orders.is_empty() {
+                continue;
+            }
             // A tenant is never deleted; a mark without one has nothing to count.
             let Some(tenant) = self.store.tenant(tenant_id).await? else {
                 continue;
@@ -153,7 +174,7 @@ impl App {
     }
 
     /// Rebuilds a tenant's rollup from its records (after `kpis verify` found drift):
-    /// empties it, marks every shipment and order, and refreshes until done.
+    /// empties it, marks every shipment, order and case, and refreshes until done.
     pub async fn rebuild_kpis(&self, tenant: &Tenant) -> AppResult<usize> {
         let mut tx = self.begin().await?;
         tx.reset_kpi_rollup(tenant.id).await?;

@@ -5,7 +5,6 @@
 
 use super::may_read;
 use super::refresh::zone_of;
-use crate::cases::kpis::GroupBy;
 use crate::{App, AppError, AppResult};
 use consign_core::access::{Capability, Principal};
 use consign_core::case::kpi::CaseKpis;
@@ -38,7 +37,8 @@ pub struct Figure {
     /// What the figure counts, in words.
     pub basis: String,
     /// The list of the records it counted (its denominator), and of those it counted as
-    /// hits (its numerator); absent for the case figures, and for a scorecard recomputed
+    /// hits (its numerator; for SLA attainment, which counts targets, the cases that met
+    /// every target they had); absent for the delivery figures of a scorecard recomputed
     /// under another definitions version than the one in force.
     pub records: Option<String>,
     pub hits: Option<String>,
@@ -100,11 +100,13 @@ fn figure(key: &str, label: &str, r: Ratio, basis: &str) -> Figure {
     }
 }
 
-/// Links each delivery figure to its records: `…/shipments?kpi=…` or `…/orders?kpi=…`.
+/// Links each figure to its records: `…/shipments?kpi=…`, `…/orders?kpi=…` or
+/// `…/cases?kpi=…`.
 fn link_records(f: &mut Figure, tenant: &str, period: &str) {
     let list = match f.key.as_str() {
         "on_time_delivery" | "exception_rate" => "shipments",
         "otif" | "perfect_order" => "orders",
+        k if super::CASE_FIGURES.contains(&k) => "cases",
         _ => return,
     };
     let base = format!(
@@ -226,11 +228,7 @@ impl App {
         let (from, to) = period.bounds(&zone_of(tenant));
         let (released, shipped) = self.reads().order_turnaround(tenant.id, from, to).await?;
         let cases = if p.can(Capability::ReadCases) {
-            Some(
-                self.case_kpis(p, tenant, from, to, GroupBy::Tenant)
-                    .await?
-                    .total,
-            )
+            Some(self.case_figures(tenant, from, to).await?)
         } else {
             None
         };
@@ -286,6 +284,10 @@ impl App {
                     "cases resolved with at most one outbound message and no reopening ÷ cases resolved",
                 ),
             ]);
+            // The case figures do not depend on the definitions: always linked.
+            for f in headline.iter_mut().skip(4) {
+                link_records(f, &tenant.slug, &period.to_string());
+            }
         }
         Ok(Scorecard {
             tenant: tenant.slug.clone(),

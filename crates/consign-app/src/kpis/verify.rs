@@ -1,11 +1,12 @@
-//! `consign kpis verify`: recomputes every facts row of a tenant from its records and every
+//! `consign kpis verify`: recomputes every facts row of a tenant (shipments, orders, cases)
+//! from its records and every
 //! daily count from the facts rows, and compares them with what the rollup holds. A rollup
 //! that drifted (a write path that escaped the triggers, a bug in the refresh, a hand edit)
 //! shows up here as the records and days that differ.
 
 use super::refresh::Computed;
 use crate::{App, AppResult};
-use consign_core::ids::{OrderId, ShipmentId};
+use consign_core::ids::{CaseId, OrderId, ShipmentId};
 use consign_core::kpi::Period;
 use consign_core::kpi::rollup::{DailyCount, daily_counts, figures_from_daily};
 use consign_core::kpi::scorecard::DeliveryFigures;
@@ -26,6 +27,7 @@ pub struct KpiCheck {
     pub tenant: String,
     pub shipments: u64,
     pub orders: u64,
+    pub cases: u64,
     pub days: u64,
     /// Marks still waiting for the refresh: differences they explain are not drift.
     pub pending_changes: u64,
@@ -180,6 +182,23 @@ impl App {
                 "order",
                 stored.into_iter().map(|r| (r.order, r)).collect(),
                 c.orders.into_iter().map(|r| (r.order, r)).collect(),
+            );
+        }
+        let mut after: Option<CaseId> = None;
+        loop {
+            let ids = self.store.kpi_case_ids(tenant.id, after, PAGE).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            after = Some(last);
+            check.cases += ids.len() as u64;
+            let computed = self.compute_case_facts(tenant.id, &ids).await?;
+            let stored = self.store.kpi_case_facts_of(tenant.id, &ids).await?;
+            compare(
+                &mut check,
+                "case",
+                stored.into_iter().map(|f| (f.case, f)).collect(),
+                computed.into_iter().map(|f| (f.case, f)).collect(),
             );
         }
         if let Some((first, last)) = self.store.kpi_day_span(tenant.id).await? {

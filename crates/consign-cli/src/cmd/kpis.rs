@@ -61,8 +61,8 @@ pub async fn run(cmd: KpisCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
                 let c = app.verify_kpis(t).await.map_err(explain)?;
                 let state = if c.ok() { "matches" } else { "DIFFERS from" };
                 println!(
-                    "{}: rollup {state} a full recomputation ({} shipments, {} orders, {} days; {} changes waiting)",
-                    c.tenant, c.shipments, c.orders, c.days, c.pending_changes
+                    "{}: rollup {state} a full recomputation ({} shipments, {} orders, {} cases, {} days; {} changes waiting)",
+                    c.tenant, c.shipments, c.orders, c.cases, c.days, c.pending_changes
                 );
                 if !c.ok() {
                     broken = true;

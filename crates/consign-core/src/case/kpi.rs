@@ -4,6 +4,7 @@
 //! (by tenant, type, carrier, accountable party, team) and asks for each group.
 
 use super::{Case, TimelineEntry, TimelineKind, Visibility};
+use crate::ids::CaseId;
 use crate::sla::{Calendar, Policy, SlaState};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -68,7 +69,8 @@ pub struct Backlog {
 }
 
 impl Backlog {
-    fn add(&mut self, age_hours: i64) {
+    /// Counts one open case of this age.
+    pub fn add(&mut self, age_hours: i64) {
         self.open += 1;
         match age_hours {
             ..4 => self.under_4h += 1,
@@ -114,6 +116,147 @@ fn minutes(cal: &Calendar, from: Timestamp, to: Timestamp) -> i64 {
     cal.open_seconds(from, to) / 60
 }
 
+/// What one case contributes to a period's figures: the pure judgement the figures fold, and
+/// what a drill-down lists (the cases behind a rate are those judged a hit or a miss).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseJudgement {
+    /// Opened within the period.
+    pub opened: bool,
+    /// Business minutes to the first response, when that response fell in the period.
+    pub tta_minutes: Option<i64>,
+    /// Its last resolution fell in the period (and it is not open again).
+    pub resolved: Option<Resolution>,
+    /// Open at the end of the period: its age then, in whole hours.
+    pub open_at_end_hours: Option<i64>,
+}
+
+/// A resolution that counts in the period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resolution {
+    /// Business minutes open, less the stretches resolved before a reopening.
+    pub open_minutes: i64,
+    pub reopened: bool,
+    pub first_contact: bool,
+    /// SLA targets met and applied (first response, resolution) at the resolution.
+    pub sla_met: u64,
+    pub sla_applied: u64,
+}
+
+/// What a case contributes to any period's figures, whatever the period: when it opened,
+/// its first response, and its last resolution if it is not open again. The KPI rollup keeps
+/// one per case (`kpi_case_facts`), recomputed when the case or the tenant's case settings
+/// change; a period's flow figures are read from these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseFact {
+    pub case: CaseId,
+    pub opened_at: Timestamp,
+    /// When it was first answered, and the business minutes to it.
+    pub answered: Option<(Timestamp, i64)>,
+    /// Its last resolution (not followed by a reopening), and what it counts.
+    pub resolved: Option<(Timestamp, Resolution)>,
+}
+
+impl CaseFact {
+    /// How the fact counts in `[from, to)` (all but the backlog, which needs the timeline).
+    pub fn judged(&self, from: Timestamp, to: Timestamp) -> CaseJudgement {
+        let in_period = |t: Timestamp| t >= from && t < to;
+        CaseJudgement {
+            opened: in_period(self.opened_at),
+            tta_minutes: self.answered.filter(|(t, _)| in_period(*t)).map(|(_, m)| m),
+            resolved: self.resolved.filter(|(t, _)| in_period(*t)).map(|(_, r)| r),
+            open_at_end_hours: None,
+        }
+    }
+}
+
+/// The period-free part of the case's figures.
+pub fn case_fact(r: &CaseRecord<'_>) -> CaseFact {
+    let c = r.case;
+    let mut fact = CaseFact {
+        case: c.id,
+        opened_at: c.opened_at,
+        answered: c
+            .first_response_at
+            .map(|t| (t, minutes(r.calendar, c.opened_at, t))),
+        resolved: None,
+    };
+    // The resolution that counts is the last one, of a case not open again.
+    let Some(last) = r
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == TimelineKind::Resolved)
+        .filter(|_| !c.status.is_open())
+    else {
+        return fact;
+    };
+    // Time open: opening to last resolution, less each resolved stretch before a reopening.
+    let mut open_minutes = minutes(r.calendar, c.opened_at, last.at);
+    let mut resolved_since: Option<Timestamp> = None;
+    for e in r.entries.iter().filter(|e| e.at <= last.at) {
+        match e.kind {
+            TimelineKind::Resolved => resolved_since = Some(e.at),
+            TimelineKind::Reopened => {
+                if let Some(s) = resolved_since.take() {
+                    open_minutes -= minutes(r.calendar, s, e.at);
+                }
+            }
+            _ => {}
+        }
+    }
+    let outbound = r
+        .entries
+        .iter()
+        .filter(|e| {
+            e.kind == TimelineKind::MessageOut
+                || (e.kind == TimelineKind::Note && e.visibility == Visibility::External)
+        })
+        .count();
+    let (mut met, mut applied) = (0, 0);
+    if let Some(p) = r.policy {
+        let events = crate::sla::timers::clock_events(r.entries);
+        for clock in crate::sla::evaluate(&events, r.calendar, p, last.at) {
+            match clock.state {
+                SlaState::Met => {
+                    met += 1;
+                    applied += 1;
+                }
+                SlaState::Breached => applied += 1,
+                _ => {}
+            }
+        }
+    }
+    fact.resolved = Some((
+        last.at,
+        Resolution {
+            open_minutes,
+            reopened: c.reopen_count > 0,
+            first_contact: outbound <= 1 && c.reopen_count == 0,
+            sla_met: met,
+            sla_applied: applied,
+        },
+    ));
+    fact
+}
+
+/// How one case counts in the period `[from, to)` as known at `now`.
+pub fn judge(r: &CaseRecord<'_>, from: Timestamp, to: Timestamp, now: Timestamp) -> CaseJudgement {
+    let mut j = case_fact(r).judged(from, to);
+    // Open at the end of the period: opened before it, and not resolved by then.
+    let end = to.min(now);
+    let resolved_by_end = r
+        .entries
+        .iter()
+        .filter(|e| e.at < end)
+        .rev()
+        .find(|e| matches!(e.kind, TimelineKind::Resolved | TimelineKind::Reopened))
+        .is_some_and(|e| e.kind == TimelineKind::Resolved);
+    if r.case.opened_at < end && !resolved_by_end {
+        j.open_at_end_hours = Some(end.duration_since(r.case.opened_at).as_hours());
+    }
+    j
+}
+
 /// The figures for the period `[from, to)` as known at `now`.
 pub fn case_kpis(
     records: &[CaseRecord<'_>],
@@ -121,89 +264,35 @@ pub fn case_kpis(
     to: Timestamp,
     now: Timestamp,
 ) -> CaseKpis {
-    let in_period = |t: Timestamp| t >= from && t < to;
-    let end = to.min(now);
+    let judged: Vec<CaseJudgement> = records.iter().map(|r| judge(r, from, to, now)).collect();
+    let mut k = fold(&judged);
+    for j in &judged {
+        if let Some(age) = j.open_at_end_hours {
+            k.backlog.add(age);
+        }
+    }
+    k
+}
+
+/// The figures of some judgements, all but the backlog (which a caller may count apart: a
+/// store counts the open cases that were never reopened without reading their timelines).
+pub fn fold(judged: &[CaseJudgement]) -> CaseKpis {
     let mut opened = 0;
-    let mut resolved = 0;
     let (mut tta, mut ttr) = (Vec::new(), Vec::new());
     let (mut met, mut applied) = (0, 0);
     let (mut reopened, mut fcr) = (0, 0);
-    let mut backlog = Backlog::default();
-    for r in records {
-        let c = r.case;
-        if in_period(c.opened_at) {
-            opened += 1;
-        }
-        if let Some(t) = c.first_response_at
-            && in_period(t)
-        {
-            tta.push(minutes(r.calendar, c.opened_at, t));
-        }
-        // Open at the end of the period: opened before it, and not resolved by then.
-        let resolved_by_end = r
-            .entries
-            .iter()
-            .filter(|e| e.at < end)
-            .rev()
-            .find(|e| matches!(e.kind, TimelineKind::Resolved | TimelineKind::Reopened))
-            .is_some_and(|e| e.kind == TimelineKind::Resolved);
-        if c.opened_at < end && !resolved_by_end {
-            backlog.add(end.duration_since(c.opened_at).as_hours());
-        }
-        // The resolution that counts is the last one, if it falls in the period.
-        let Some(last) = r
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.kind == TimelineKind::Resolved)
-            .filter(|e| in_period(e.at) && !c.status.is_open())
-        else {
-            continue;
-        };
-        resolved += 1;
-        // Time open: opening to last resolution, less each resolved stretch before a reopening.
-        let mut open_minutes = minutes(r.calendar, c.opened_at, last.at);
-        let mut resolved_since: Option<Timestamp> = None;
-        for e in r.entries.iter().filter(|e| e.at <= last.at) {
-            match e.kind {
-                TimelineKind::Resolved => resolved_since = Some(e.at),
-                TimelineKind::Reopened => {
-                    if let Some(s) = resolved_since.take() {
-                        open_minutes -= minutes(r.calendar, s, e.at);
-                    }
-                }
-                _ => {}
-            }
-        }
-        ttr.push(open_minutes);
-        if c.reopen_count > 0 {
-            reopened += 1;
-        }
-        let outbound = r
-            .entries
-            .iter()
-            .filter(|e| {
-                e.kind == TimelineKind::MessageOut
-                    || (e.kind == TimelineKind::Note && e.visibility == Visibility::External)
-            })
-            .count();
-        if outbound <= 1 && c.reopen_count == 0 {
-            fcr += 1;
-        }
-        if let Some(p) = r.policy {
-            let events = crate::sla::timers::clock_events(r.entries);
-            for clock in crate::sla::evaluate(&events, r.calendar, p, last.at) {
-                match clock.state {
-                    SlaState::Met => {
-                        met += 1;
-                        applied += 1;
-                    }
-                    SlaState::Breached => applied += 1,
-                    _ => {}
-                }
-            }
+    for j in judged {
+        opened += u64::from(j.opened);
+        tta.extend(j.tta_minutes);
+        if let Some(r) = j.resolved {
+            ttr.push(r.open_minutes);
+            reopened += u64::from(r.reopened);
+            fcr += u64::from(r.first_contact);
+            met += r.sla_met;
+            applied += r.sla_applied;
         }
     }
+    let resolved = ttr.len() as u64;
     CaseKpis {
         opened,
         resolved,
@@ -212,7 +301,7 @@ pub fn case_kpis(
         sla_attainment: Ratio::of(met, applied),
         reopen_rate: Ratio::of(reopened, resolved),
         first_contact_resolution: Ratio::of(fcr, resolved),
-        backlog,
+        backlog: Backlog::default(),
     }
 }
 

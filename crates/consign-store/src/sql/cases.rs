@@ -5,6 +5,7 @@ use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::{fetch_conn, id_queries};
 use super::{SqlStore, SqlTx, chunk_rows, fetch_row, ots, ous, parsed, sized_chunks, ts, us};
 use crate::{CaseFilter, CaseStore, CaseTx, Result, StoredCaseSettings};
+use consign_core::case::kpi::Backlog;
 use consign_core::case::ownership::Team;
 use consign_core::case::settings::CaseSettings;
 use consign_core::case::{
@@ -150,6 +151,13 @@ fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryB
     }
     if let Some(t) = f.opened_to {
         qb.push(" AND opened_at < ").push_arg(us(t));
+    }
+    if let Some(ids) = &f.ids {
+        qb.push(" AND id IN (NULL");
+        for id in ids {
+            qb.push(", ").push_arg(id.0);
+        }
+        qb.push(")");
     }
     if f.by_sla {
         // Cases with a deadline first, the nearest first (breached ones are in the past),
@@ -307,6 +315,71 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .iter()
             .map(case_row::<DB>)
             .collect()
+    }
+
+    async fn cases_by_ids(&self, tenant: TenantId, ids: &[CaseId]) -> Result<Vec<Case>> {
+        let ids: Vec<Uuid> = ids.iter().map(|c| c.0).collect();
+        let head = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = ");
+        let mut cases = Vec::with_capacity(ids.len());
+        for mut qb in id_queries::<DB>(&head, tenant, "id", &ids, "") {
+            for r in qb.build().fetch_all(DB::pool(&self.read)).await? {
+                cases.push(case_row::<DB>(&r)?);
+            }
+        }
+        Ok(cases)
+    }
+
+    async fn reopened_cases_open_after(
+        &self,
+        tenant: TenantId,
+        end: Timestamp,
+    ) -> Result<Vec<Case>> {
+        let sql = format!(
+            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND reopen_count > 0 \
+             AND opened_at < $2 AND (status IN ({OPEN}) OR updated_at >= $2) ORDER BY id"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(us(end))
+            .fetch_all(DB::pool(&self.read))
+            .await?
+            .iter()
+            .map(case_row::<DB>)
+            .collect()
+    }
+
+    async fn unreopened_backlog_at(&self, tenant: TenantId, end: Timestamp) -> Result<Backlog> {
+        // The core's buckets are whole hours of age at `end`: younger than 4 h means opened
+        // after `end - 4 h`, and so on.
+        let before = |hours: i64| us(end - jiff::SignedDuration::from_hours(hours));
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS open, \
+               COALESCE(SUM(CASE WHEN opened_at > $3 THEN 1 ELSE 0 END), 0) AS h4, \
+               COALESCE(SUM(CASE WHEN opened_at > $4 AND opened_at <= $3 THEN 1 ELSE 0 END), 0) AS d1, \
+               COALESCE(SUM(CASE WHEN opened_at > $5 AND opened_at <= $4 THEN 1 ELSE 0 END), 0) AS d3, \
+               COALESCE(SUM(CASE WHEN opened_at > $6 AND opened_at <= $5 THEN 1 ELSE 0 END), 0) AS d7 \
+             FROM cases WHERE tenant_id = $1 AND reopen_count = 0 AND opened_at < $2 \
+               AND (resolved_at IS NULL OR resolved_at >= $2)",
+        )
+        .arg(tenant.0)
+        .arg(us(end))
+        .arg(before(4))
+        .arg(before(24))
+        .arg(before(72))
+        .arg(before(168))
+        .fetch_one(DB::pool(&self.read))
+        .await?;
+        let n = |c: &str| -> Result<u64> { Ok(row.col::<i64>(c)? as u64) };
+        let open = n("open")?;
+        let (h4, d1, d3, d7) = (n("h4")?, n("d1")?, n("d3")?, n("d7")?);
+        Ok(Backlog {
+            open,
+            under_4h: h4,
+            under_1d: d1,
+            under_3d: d3,
+            under_7d: d7,
+            over_7d: open - h4 - d1 - d3 - d7,
+        })
     }
 
     async fn open_cases_per_assignee(&self) -> Result<Vec<(UserId, u32)>> {

@@ -527,6 +527,7 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
                 let stale = match kind {
                     "s" => Stale::Shipment(ShipmentId(id)),
                     "o" => Stale::Order(OrderId(id)),
+                    "c" => Stale::Case(consign_core::ids::CaseId(id)),
                     other => {
                         return Err(StoreError::Corrupt(format!("unknown KPI mark '{other}'")));
                     }
@@ -537,7 +538,12 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
     }
 
     async fn reset_kpi_rollup(&mut self, tenant: TenantId) -> Result<u64> {
-        for table in ["kpi_daily", "kpi_shipment_facts", "kpi_order_facts"] {
+        for table in [
+            "kpi_daily",
+            "kpi_shipment_facts",
+            "kpi_order_facts",
+            "kpi_case_facts",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE tenant_id = $1"
             )))
@@ -546,7 +552,7 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
             .await?;
         }
         let mut marked = 0;
-        for (kind, table) in [("s", "shipments"), ("o", "orders")] {
+        for (kind, table) in [("s", "shipments"), ("o", "orders"), ("c", "cases")] {
             let r = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO kpi_stale (tenant_id, kind, id) SELECT tenant_id, '{kind}', id \
                  FROM {table} WHERE tenant_id = $1 ON CONFLICT DO NOTHING"
@@ -738,7 +744,7 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
 
 impl<DB: Dialect> SqlStore<DB> {
     /// A page of a tenant's ids in `table` (`shipments` or `orders`), in id order after `after`.
-    async fn ids_after(
+    pub(super) async fn ids_after(
         &self,
         table: &'static str,
         tenant: TenantId,
@@ -760,7 +766,7 @@ impl<DB: Dialect> SqlStore<DB> {
 
     /// The rows of `head` for these ids on the read pool (`… AND col IN (…) tail`, one query
     /// per chunk of ids).
-    async fn by_ids(
+    pub(super) async fn by_ids(
         &self,
         head: &str,
         tenant: TenantId,

@@ -17,6 +17,7 @@ pub(crate) mod dialect;
 mod edi;
 mod idempotency;
 mod ingest;
+mod kpi_cases;
 mod kpis;
 pub(crate) mod messages;
 pub(crate) mod orders;

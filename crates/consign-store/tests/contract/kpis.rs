@@ -74,6 +74,7 @@ fn marks(taken: &[(TenantId, Stale)]) -> Vec<Stale> {
     v.sort_by_key(|s| match s {
         Stale::Shipment(id) => (0, id.0),
         Stale::Order(id) => (1, id.0),
+        Stale::Case(id) => (2, id.0),
     });
     v
 }
@@ -472,4 +473,160 @@ async fn order_milestones_come_from_the_audit_trail_and_then_from_the_triggers()
 
 fn url_is_pg(store: &consign_store::DynStore) -> bool {
     store.engine() == consign_store::Engine::Postgres
+}
+
+/// A case is marked when its timeline grows or what picks its policy changes, not when the
+/// timer sweep re-plans it; its facts round-trip and are found by the period they count in;
+/// a settings change and a reset mark every case of the tenant.
+#[tokio::test]
+async fn case_facts_are_marked_by_triggers_and_read_by_period() {
+    use consign_core::case::kpi::{CaseFact, Resolution};
+    use consign_core::case::{Case, CaseStatus, CaseSubject, NewCase, Severity};
+    use consign_core::ids::{CaseId, ShipmentId};
+    for (store, _guard) in engines().await {
+        let engine = store.engine();
+        let a = seed_tenant(&store, "alpha").await;
+        let b = seed_tenant(&store, "beta").await;
+        let opened = now() - SignedDuration::from_hours(30);
+        let subject = ShipmentId::random();
+        let mut c = Case::start(
+            CaseId::new_at(opened, 7),
+            a.id,
+            NewCase {
+                subject: CaseSubject::Shipment(subject),
+                case_type: "damaged".into(),
+                severity: Severity::High,
+                accountable: "carrier".into(),
+                owner_team: "carrier-desk".into(),
+                rulebook_version: 0,
+            },
+            CaseStatus::Open,
+            opened,
+            opened,
+        );
+        c.number = "CASE-000001".into();
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_cases(std::slice::from_ref(&c)).await.unwrap();
+        tx.commit().await.unwrap();
+        let take = || {
+            let store = store.clone();
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                let taken = tx.take_kpi_stale(100).await.unwrap();
+                tx.commit().await.unwrap();
+                marks(&taken)
+            }
+        };
+        // Its shipment's exception rate changed too.
+        assert_eq!(
+            take().await,
+            vec![Stale::Shipment(subject), Stale::Case(c.id)],
+            "{engine:?}"
+        );
+        // The timer sweep's bookkeeping marks nothing …
+        let mut timed = c.clone();
+        timed.timer_at = Some(now() + SignedDuration::from_hours(1));
+        timed.version += 1;
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.save_case(&timed, c.version).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(take().await, vec![], "{engine:?}");
+        // … a new timeline entry does.
+        let mut noted = timed.clone();
+        noted.entries += 1;
+        noted.version += 1;
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.save_case(&noted, timed.version).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(take().await, vec![Stale::Case(c.id)], "{engine:?}");
+
+        // Facts round-trip, and a period finds a case by any of its three instants.
+        let answered = opened + SignedDuration::from_hours(2);
+        let resolved = opened + SignedDuration::from_hours(26);
+        let fact = CaseFact {
+            case: c.id,
+            opened_at: opened,
+            answered: Some((answered, 120)),
+            resolved: Some((
+                resolved,
+                Resolution {
+                    open_minutes: 1_500,
+                    reopened: true,
+                    first_contact: false,
+                    sla_met: 1,
+                    sla_applied: 2,
+                },
+            )),
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.put_kpi_case_facts(a.id, &[c.id], &[fact]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.kpi_case_facts_of(a.id, &[c.id]).await.unwrap(),
+            vec![fact],
+            "{engine:?}"
+        );
+        let minute = SignedDuration::from_mins(1);
+        for (what, at) in [
+            ("opened", opened),
+            ("answered", answered),
+            ("resolved", resolved),
+        ] {
+            let found = store
+                .kpi_case_facts_in(a.id, at, at + minute)
+                .await
+                .unwrap();
+            assert_eq!(found, vec![fact], "{engine:?}: by {what}");
+        }
+        let between = store
+            .kpi_case_facts_in(a.id, answered + minute, resolved)
+            .await
+            .unwrap();
+        assert!(between.is_empty(), "{engine:?}: {between:?}");
+        assert!(
+            store
+                .kpi_case_facts_in(b.id, opened, resolved + minute)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{engine:?}: another tenant's facts"
+        );
+        // Replaced, not added to; a case without a fact loses its row.
+        let mut tx = store.begin().await.unwrap();
+        tx.put_kpi_case_facts(a.id, &[c.id], &[]).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            store
+                .kpi_case_facts_of(a.id, &[c.id])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.mark_kpi_cases_stale(a.id).await.unwrap(),
+            1,
+            "{engine:?}"
+        );
+        assert_eq!(
+            tx.mark_kpi_cases_stale(b.id).await.unwrap(),
+            0,
+            "{engine:?}"
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(take().await, vec![Stale::Case(c.id)], "{engine:?}");
+        assert_eq!(
+            store.kpi_case_ids(a.id, None, 10).await.unwrap(),
+            vec![c.id],
+            "{engine:?}"
+        );
+        assert!(
+            store
+                .kpi_case_ids(a.id, Some(c.id), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

@@ -63,6 +63,10 @@ const FILTERS: &[&str] = &[
     "partner",
     "tag",
     "sort",
+    "kpi",
+    "kpi_period",
+    "kpi_outcome",
+    "kpi_key",
 ];
 
 /// Reads the case filters of a query string (shared by the list and bulk actions).
@@ -73,6 +77,7 @@ async fn case_filter(
     raw: HashMap<String, String>,
 ) -> ApiResult<CaseFilter> {
     let mut q = ListQuery::new(raw, FILTERS);
+    let records = crate::api::records_query(&mut q)?;
     let carrier_name = q.text("carrier");
     let mut filter = CaseFilter {
         case_type: q.text("type"),
@@ -120,6 +125,9 @@ async fn case_filter(
     if let Some(c) = carrier_name {
         filter.carrier = Some(crate::api::carrier_filter(st, p, t, &c).await?);
     }
+    if let Some(r) = records {
+        filter.ids = Some(st.app.kpi_case_ids(p, t, &r).await?);
+    }
     Ok(filter)
 }
 
@@ -144,6 +152,10 @@ async fn case_filter(
         ("from" = Option<String>, Query, description = "Opened at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = Option<String>, Query, description = "Opened before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("sort" = Option<String>, Query, description = "`newest` (default) or `sla`: the next SLA deadline first, then cases without one; both paged by cursor"),
+        ("kpi" = Option<String>, Query, description = "Only the cases behind a scorecard figure: sla_attainment, reopen_rate, first_contact_resolution (the cases resolved in the period)"),
+        ("kpi_period" = Option<String>, Query, description = "The figure's period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15"),
+        ("kpi_outcome" = Option<String>, Query, description = "hit (reopened; resolved at first contact; every SLA target met) or miss; absent, every case the figure counted"),
+        ("kpi_key" = Option<String>, Query, description = "Not used by the case figures (they have no breakdown); refused"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
     ),

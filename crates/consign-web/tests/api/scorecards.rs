@@ -749,3 +749,280 @@ async fn lists_and_scorecards_read_the_replica_when_one_is_configured() {
         "{e}"
     );
 }
+
+/// Cases opened every 13 hours over five weeks and worked through every path a case can
+/// take (answered, resolved, reopened, closed, left open), each timeline made by the case
+/// actions themselves at their instants.
+async fn worked_cases(t: &TestApp) -> consign_core::tenant::Tenant {
+    use consign_core::case::work::{CaseAction, decide};
+    use consign_core::case::{
+        Case, CaseStatus, CaseSubject, NewCase, ResolutionCode, Severity, TimelineEntry,
+        TimelineKind, Visibility,
+    };
+    use consign_core::ids::{CaseId, ShipmentId};
+    use jiff::{SignedDuration, Timestamp};
+    let tenant = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
+    let res = t
+        .req(
+            reqwest::Method::PUT,
+            "/api/v1/tenants/alpha/case-settings",
+            &t.admin_token,
+        )
+        .json(&json!({"policies": {"rules": [{"name": "day",
+            "first_response": {"minutes": 60, "business": false},
+            "resolution": {"minutes": 1440, "business": false}}]}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let now = Timestamp::now();
+    let h = SignedDuration::from_hours;
+    let resolve = || CaseAction::Resolve {
+        code: ResolutionCode::Delivered,
+        condition_ended_at: None,
+    };
+    let reopen = || CaseAction::Reopen {
+        reason: "it came back".into(),
+    };
+    let note = |text: &str| CaseAction::Note {
+        text: text.into(),
+        visibility: Visibility::External,
+    };
+    let (mut cases, mut entries) = (Vec::new(), Vec::new());
+    for i in 0..64u32 {
+        let opened = now - h(35 * 24) + h(13 * i as i64);
+        let id = CaseId::new_at(opened, u128::from(i) ^ 0x5ca1e);
+        let case_type = ["late_delivery", "damaged", "address_issue"][i as usize % 3];
+        let mut c = Case::start(
+            id,
+            tenant.id,
+            NewCase {
+                subject: CaseSubject::Shipment(ShipmentId::new_at(opened, u128::from(i))),
+                case_type: case_type.into(),
+                severity: Severity::Medium,
+                accountable: "carrier".into(),
+                owner_team: "carrier-desk".into(),
+                rulebook_version: 1,
+            },
+            CaseStatus::New,
+            opened,
+            opened,
+        );
+        c.number = format!("CASE-T{i:04}");
+        let mut created = TimelineEntry::system(id, opened, TimelineKind::Created, "opened".into());
+        created.seq = 1;
+        entries.push(created);
+        let steps: Vec<(SignedDuration, CaseAction)> = match i % 7 {
+            // Left open, answered or not.
+            0 => vec![(h(2), CaseAction::Acknowledge)],
+            // Answered within the hour, resolved the same day: first contact, on time.
+            1 => vec![
+                (SignedDuration::from_mins(30), CaseAction::Acknowledge),
+                (h(3), resolve()),
+            ],
+            // Two messages, resolved, reopened the next day, resolved again.
+            2 => vec![
+                (SignedDuration::from_mins(10), note("on it")),
+                (h(1), note("found it")),
+                (h(5), resolve()),
+                (h(29), reopen()),
+                (h(50), resolve()),
+            ],
+            // Resolved late (two days), closed after five.
+            3 => vec![
+                (h(3), note("asked the carrier")),
+                (h(48), resolve()),
+                (h(120), CaseAction::Close),
+            ],
+            // Resolved within hours, reopened and still open.
+            4 => vec![(h(1), resolve()), (h(3), reopen())],
+            // Resolved after six days, reopened after eight, resolved after nine.
+            5 => vec![(h(144), resolve()), (h(192), reopen()), (h(216), resolve())],
+            // Never answered, resolved the next week.
+            _ => vec![(h(170), resolve())],
+        };
+        for (after, action) in steps {
+            let at = opened + after;
+            if at >= now {
+                break;
+            }
+            let d = decide(&c, &action, "user:agent", at).unwrap();
+            c = d.case;
+            entries.extend(d.entries);
+        }
+        cases.push(c);
+    }
+    let mut tx = t.store.begin().await.unwrap();
+    tx.insert_cases(&cases).await.unwrap();
+    tx.append_timeline(tenant.id, &entries).await.unwrap();
+    tx.commit().await.unwrap();
+    t.app.refresh_kpis_until_done().await.unwrap();
+    tenant
+}
+
+/// How many cases a list link holds (one page of up to 500).
+async fn listed(t: &TestApp, url: &str) -> u64 {
+    let page = t
+        .get_json(&format!("{url}&limit=500"), &t.admin_token)
+        .await;
+    page["items"].as_array().unwrap().len() as u64
+}
+
+#[tokio::test]
+async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_cases() {
+    use consign_core::kpi::Period;
+    for t in spawn_alpha().await {
+        let tenant = worked_cases(&t).await;
+        let zone = jiff::tz::TimeZone::get(&tenant.time_zone).unwrap();
+        let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
+        let this_week = Period::week_of(today);
+        let mut periods: Vec<Period> = vec![this_week.previous()];
+        for _ in 0..4 {
+            let p = periods.last().unwrap().previous();
+            periods.push(p);
+        }
+        periods.push(
+            Period::parse(&today.strftime("%Y-%m").to_string(), 400)
+                .unwrap()
+                .previous(),
+        );
+        let (mut reopened, mut resolved, mut backlog, mut met) = (0, 0, 0, 0);
+        for period in &periods {
+            let card = t
+                .get_json(
+                    &format!("/api/v1/tenants/alpha/scorecards/{period}"),
+                    &t.admin_token,
+                )
+                .await;
+            let (from, to) = period.bounds(&zone);
+            let report = t
+                .get_json(
+                    &format!("/api/v1/tenants/alpha/kpis/cases?from={from}&to={to}"),
+                    &t.admin_token,
+                )
+                .await;
+            // The report reads every case open or changed since the period began and judges
+            // it whole; the scorecard reads the rollup's case facts of the period and counts
+            // the backlog apart.
+            assert_eq!(card["cases"], report["total"], "{}: {period}", t.engine);
+            let c = &card["cases"];
+            reopened += c["reopen_rate"]["numerator"].as_u64().unwrap();
+            resolved += c["resolved"].as_u64().unwrap();
+            backlog += c["backlog"]["open"].as_u64().unwrap();
+            met += c["sla_attainment"]["numerator"].as_u64().unwrap();
+
+            // Each case figure lists exactly the cases it counted.
+            let figures = card["figures"].as_array().unwrap();
+            for key in ["reopen_rate", "first_contact_resolution", "sla_attainment"] {
+                let f = figures.iter().find(|f| f["key"] == key).unwrap();
+                let link = f["records"].as_str().unwrap();
+                assert_eq!(
+                    link,
+                    format!("/api/v1/tenants/alpha/cases?kpi={key}&kpi_period={period}")
+                );
+                let all = listed(&t, link).await;
+                let hits = listed(&t, f["hits"].as_str().unwrap()).await;
+                let misses = listed(&t, &format!("{link}&kpi_outcome=miss")).await;
+                assert_eq!(hits + misses, all, "{key} {period}");
+                if key == "sla_attainment" {
+                    // Targets counted, cases listed: each case had one or two targets.
+                    let (n, d) = (
+                        f["numerator"].as_u64().unwrap(),
+                        f["denominator"].as_u64().unwrap(),
+                    );
+                    assert!(
+                        all <= d && d <= 2 * all,
+                        "{key} {period}: {all} cases, {d} targets"
+                    );
+                    assert!(
+                        hits <= n,
+                        "{key} {period}: {hits} cases met all, {n} targets met"
+                    );
+                } else {
+                    assert_eq!(all, f["denominator"].as_u64().unwrap(), "{key} {period}");
+                    assert_eq!(hits, f["numerator"].as_u64().unwrap(), "{key} {period}");
+                }
+            }
+        }
+        // The dataset reaches every path: reopenings, resolutions, a backlog, targets met.
+        assert!(reopened > 0 && resolved > reopened && backlog > 0 && met > 0);
+
+        // New SLA targets judge every case again: the rollup follows the settings.
+        let res = t
+            .req(
+                reqwest::Method::PUT,
+                "/api/v1/tenants/alpha/case-settings",
+                &t.admin_token,
+            )
+            .json(&json!({"policies": {"rules": [{"name": "strict",
+                "first_response": {"minutes": 15, "business": false},
+                "resolution": {"minutes": 120, "business": false}}]}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+        t.app.refresh_kpis_until_done().await.unwrap();
+        let mut after = 0;
+        for period in &periods {
+            let (from, to) = period.bounds(&zone);
+            let card = t
+                .get_json(
+                    &format!("/api/v1/tenants/alpha/scorecards/{period}"),
+                    &t.admin_token,
+                )
+                .await;
+            let report = t
+                .get_json(
+                    &format!("/api/v1/tenants/alpha/kpis/cases?from={from}&to={to}"),
+                    &t.admin_token,
+                )
+                .await;
+            assert_eq!(
+                card["cases"], report["total"],
+                "{}: {period} under new targets",
+                t.engine
+            );
+            after += card["cases"]["sla_attainment"]["numerator"]
+                .as_u64()
+                .unwrap();
+        }
+        assert!(
+            after < met,
+            "{after} targets met under stricter ones, {met} before"
+        );
+
+        // `kpis verify` holds the case facts to a recomputation, and sees one broken.
+        let check = t.app.verify_kpis(&tenant).await.unwrap();
+        assert!(check.ok() && check.cases == 64, "{check:?}");
+        let broken = t
+            .store
+            .execute_raw("UPDATE kpi_case_facts SET ttr_minutes = ttr_minutes + 1 WHERE ttr_minutes IS NOT NULL")
+            .await
+            .unwrap();
+        let check = t.app.verify_kpis(&tenant).await.unwrap();
+        assert_eq!(check.differences, broken, "{check:?}");
+        assert!(check.listed[0].starts_with("case "), "{check:?}");
+
+        // Asked wrongly, the list says what is wrong.
+        let p = problem(
+            t.get(
+                "/api/v1/tenants/alpha/cases?kpi=otif&kpi_period=2026-W40",
+                &t.admin_token,
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&p)[0].0, "kpi", "{p}");
+        let p = problem(
+            t.get(
+                "/api/v1/tenants/alpha/cases?kpi=reopen_rate&kpi_period=2026-W40&kpi_key=x",
+                &t.admin_token,
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(field_errors(&p)[0].0, "kpi_key", "{p}");
+    }
+}

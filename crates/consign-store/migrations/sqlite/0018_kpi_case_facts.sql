@@ -1,0 +1,56 @@
+-- The case figures of a scorecard (issue 19) from the rollup, as the delivery figures are.
+--
+-- kpi_case_facts: one row per case, what it contributes to any period (`case::kpi::CaseFact`):
+-- when it opened, its first response and the business minutes to it, and its last resolution
+-- (of a case not open again) with what that counts. A period's flow figures (opened, MTTA,
+-- MTTR, SLA attainment, reopen rate, first-contact resolution) are read from the rows whose
+-- instants fall in it, exactly (medians from the minutes, not from buckets). Business minutes
+-- depend on the tenant's calendars and policies: a new case-settings version marks every case
+-- of the tenant again.
+CREATE TABLE kpi_case_facts (
+    tenant_id BLOB NOT NULL,
+    case_id BLOB NOT NULL,
+    opened_at INTEGER NOT NULL,
+    answered_at INTEGER,
+    tta_minutes INTEGER,
+    resolved_at INTEGER,
+    ttr_minutes INTEGER,
+    reopened INTEGER NOT NULL,
+    first_contact INTEGER NOT NULL,
+    sla_met INTEGER NOT NULL,
+    sla_applied INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, case_id)
+);
+CREATE INDEX kpi_case_facts_opened ON kpi_case_facts (tenant_id, opened_at);
+CREATE INDEX kpi_case_facts_answered ON kpi_case_facts (tenant_id, answered_at)
+    WHERE answered_at IS NOT NULL;
+CREATE INDEX kpi_case_facts_resolved ON kpi_case_facts (tenant_id, resolved_at)
+    WHERE resolved_at IS NOT NULL;
+
+-- A case is marked ('c') when something its fact reads changes: every timeline entry raises
+-- `entries` (a message, a note, a status change, a resolution, a reopening), and the type and
+-- severity choose its SLA policy. The timer sweep's own bookkeeping (`timer_at`,
+-- `sla_due_at`) marks nothing.
+CREATE TRIGGER kpi_stale_case_fact_insert AFTER INSERT ON cases
+BEGIN
+    INSERT OR IGNORE INTO kpi_stale (tenant_id, kind, id) VALUES (NEW.tenant_id, 'c', NEW.id);
+END;
+
+CREATE TRIGGER kpi_stale_case_fact_update AFTER UPDATE ON cases
+WHEN OLD.entries <> NEW.entries
+    OR OLD.status <> NEW.status
+    OR OLD.case_type <> NEW.case_type
+    OR OLD.severity <> NEW.severity
+    OR OLD.first_response_at IS NOT NEW.first_response_at
+BEGIN
+    INSERT OR IGNORE INTO kpi_stale (tenant_id, kind, id) VALUES (NEW.tenant_id, 'c', NEW.id);
+END;
+
+-- The backlog at a period's end is counted from the cases themselves: those never reopened
+-- by their `resolved_at` (the one resolution, or none yet), the reopened few from their
+-- timelines.
+CREATE INDEX cases_by_resolved ON cases (tenant_id, resolved_at);
+CREATE INDEX cases_reopened ON cases (tenant_id, opened_at) WHERE reopen_count > 0;
+
+-- What exists already is computed by the worker's first rounds.
+INSERT INTO kpi_stale (tenant_id, kind, id) SELECT tenant_id, 'c', id FROM cases;
