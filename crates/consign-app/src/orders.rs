@@ -270,25 +270,60 @@ impl App {
         tenant: &Tenant,
         id: OrderId,
     ) -> AppResult<Order> {
+        let mut released = self.release_orders(p, tenant, &[id]).await?;
+        released
+            .pop()
+            .ok_or_else(|| AppError::NotFound(format!("order {id}")))
+    }
+
+    /// A wave of releases (a warehouse releases its orders to the floor in waves): every
+    /// order `received` → `released` in one transaction, each audited, or none when one of
+    /// them is missing or no longer received.
+    pub async fn release_orders(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        ids: &[OrderId],
+    ) -> AppResult<Vec<Order>> {
         require(p, Capability::WriteOrders)?;
-        let order = self.get_order(p, tenant, id).await?;
-        if order.status != OrderStatus::Received {
-            return Err(AppError::conflict(
-                "status",
-                format!(
-                    "order {} is {}, not received",
-                    order.number,
-                    order.status.as_str()
-                ),
-            ));
+        let now = self.now();
+        let mut released = Vec::with_capacity(ids.len());
+        let mut audit = Vec::with_capacity(ids.len());
+        for id in ids {
+            let order = self.get_order(p, tenant, *id).await?;
+            if order.status != OrderStatus::Received {
+                return Err(AppError::conflict(
+                    "status",
+                    format!(
+                        "order {} is {}, not received",
+                        order.number,
+                        order.status.as_str()
+                    ),
+                ));
+            }
+            let mut next = order.clone();
+            next.status = OrderStatus::Released;
+            next.updated_at = now;
+            next.version += 1;
+            audit.push(
+                AuditEntry::new(
+                    Some(tenant.id),
+                    now,
+                    p.actor.label(),
+                    "order",
+                    next.id,
+                    "released",
+                )
+                .before(&order)
+                .after(&next),
+            );
+            released.push(next);
         }
-        let mut next = order.clone();
-        next.status = OrderStatus::Released;
-        next.updated_at = self.now();
-        next.version += 1;
-        self.store_order_update(tenant, p.actor.label(), &order, &next, "released", None)
-            .await?;
-        Ok(next)
+        let mut tx = self.begin().await?;
+        tx.update_orders(&released).await?;
+        tx.append_audit(audit).await?;
+        self.commit(tx).await?;
+        Ok(released)
     }
 
     async fn store_order_update(

@@ -17,7 +17,11 @@ use consign_app::orders::OnDuplicate;
 use consign_app::tracking::CaseChanges;
 use consign_app::{App, AppError};
 use consign_core::access::{Principal, Role};
+use consign_core::ids::OrderId;
+use consign_core::order::{Order, OrderStatus};
+use consign_core::time::FixedClock;
 use jiff::Timestamp;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -150,10 +154,22 @@ pub async fn prepare(
             &gen_dir.join(&t.slug).join("shipments-planned.csv"),
         )?;
     }
+    // Orders arrive with their history; the warehouse releases them in two-hourly waves and
+    // each shipment is created at the wave before its planned pickup, on that wave's clock,
+    // so the orders' released and shipped instants (the scorecard's order turnaround) fall
+    // where they would have, not all on the moment the demo starts.
     for t in &summary.tenants {
         let dir = gen_dir.join(&t.slug);
-        import_orders(app, &t.slug, &dir.join("orders.csv"), narrator).await?;
-        import_shipments(app, &t.slug, &dir.join("shipments-planned.csv"), narrator).await?;
+        let orders = import_orders(app, &t.slug, &dir.join("orders.csv"), narrator).await?;
+        release_in_waves(app, &t.slug, &orders, now).await?;
+        import_shipments(
+            app,
+            &t.slug,
+            &dir.join("shipments-planned.csv"),
+            now,
+            narrator,
+        )
+        .await?;
     }
     // One password for every demo login, set before the history so the desk's people exist
     // while it is replayed.
@@ -292,7 +308,7 @@ async fn import_orders(
     slug: &str,
     file: &Path,
     narrator: &dyn Narrator,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Order>> {
     let start = Instant::now();
     let system = Principal::system();
     let tenant = app.tenant_for(&system, slug).await?;
@@ -319,13 +335,53 @@ async fn import_orders(
     };
     summary
         .say(app, narrator, counts, (read.rows.len(), "orders"))
-        .await
+        .await?;
+    Ok(out.created)
+}
+
+/// The warehouses' release waves: every two hours on the hour (UTC).
+const WAVE: i64 = 2 * 3600;
+
+fn wave_at_or_after(t: Timestamp) -> Timestamp {
+    let s = t.as_second();
+    Timestamp::from_second(s + (WAVE - s.rem_euclid(WAVE)) % WAVE).unwrap_or(t)
+}
+
+fn wave_at_or_before(t: Timestamp) -> Timestamp {
+    let s = t.as_second();
+    Timestamp::from_second(s - s.rem_euclid(WAVE)).unwrap_or(t)
+}
+
+/// Releases each order at the first wave after it was placed, on that wave's clock; orders
+/// whose wave is still to come stay received.
+async fn release_in_waves(
+    app: &App,
+    slug: &str,
+    orders: &[Order],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let system = Principal::system();
+    let tenant = app.tenant_for(&system, slug).await?;
+    let mut waves: BTreeMap<Timestamp, Vec<OrderId>> = BTreeMap::new();
+    for o in orders.iter().filter(|o| o.status == OrderStatus::Received) {
+        let wave = wave_at_or_after(o.ordered_at);
+        if wave <= now {
+            waves.entry(wave).or_default().push(o.id);
+        }
+    }
+    for (wave, ids) in waves {
+        let mut at = app.clone();
+        at.clock = std::sync::Arc::new(FixedClock(wave));
+        at.release_orders(&system, &tenant, &ids).await?;
+    }
+    Ok(())
 }
 
 async fn import_shipments(
     app: &App,
     slug: &str,
     file: &Path,
+    now: Timestamp,
     narrator: &dyn Narrator,
 ) -> anyhow::Result<()> {
     let start = Instant::now();
@@ -333,24 +389,45 @@ async fn import_shipments(
     let tenant = app.tenant_for(&system, slug).await?;
     let read = read_clean(file, import::read_shipments)?;
     let n = read.rows.len();
-    let items: Vec<_> = read.rows.iter().map(|r| r.shipment.clone()).collect();
-    let plan = match app
-        .plan_shipments(&tenant, items, OnDuplicate::Skip, None)
-        .await
-    {
-        Ok(p) => p,
-        Err(AppError::InvalidItems(errs)) => {
-            let errors = import::shipment_errors(&read.rows, errs, &read.columns);
-            return Err(refused(file, &errors));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let progress = narrator.progress("shipments", plan.shipments.len() as u64);
-    let out = app
-        .commit_shipments(&system, &tenant, plan, &|k| progress.advance(k))
-        .await?;
+    // Each shipment is created at the wave before its planned pickup (never in the future).
+    let mut waves: BTreeMap<Timestamp, Vec<usize>> = BTreeMap::new();
+    for (i, r) in read.rows.iter().enumerate() {
+        let wave = r
+            .shipment
+            .planned_pickup_at
+            .map_or(now, |t| wave_at_or_before(t).min(now));
+        waves.entry(wave).or_default().push(i);
+    }
+    let progress = narrator.progress("shipments", n as u64);
+    let (mut created, mut skipped) = (0, 0);
+    for (wave, rows) in waves {
+        let mut at = app.clone();
+        at.clock = std::sync::Arc::new(FixedClock(wave));
+        let items: Vec<_> = rows
+            .iter()
+            .map(|&i| read.rows[i].shipment.clone())
+            .collect();
+        let plan = match at
+            .plan_shipments(&tenant, items, OnDuplicate::Skip, None)
+            .await
+        {
+            Ok(p) => p,
+            Err(AppError::InvalidItems(errs)) => {
+                // Item positions are the wave's: name the file's rows.
+                let errs = errs.into_iter().map(|(k, e)| (rows[k], e)).collect();
+                let errors = import::shipment_errors(&read.rows, errs, &read.columns);
+                return Err(refused(file, &errors));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let out = at
+            .commit_shipments(&system, &tenant, plan, &|k| progress.advance(k))
+            .await?;
+        created += out.created.len();
+        skipped += out.skipped.len();
+    }
     drop(progress);
-    let counts = (out.created.len(), out.skipped.len());
+    let counts = (created, skipped);
     let summary = Summary {
         file,
         imported: "shipments",

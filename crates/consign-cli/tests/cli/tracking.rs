@@ -558,4 +558,38 @@ async fn the_demo_is_worked_like_a_service_desk(url: &str) {
     )
     .await;
     assert_eq!(before_tenant, 0, "cases opened before their tenant existed");
+
+    // Orders are released in waves and shipments created before their pickups over the
+    // whole history, so every past week has an order turnaround (they were all stamped with
+    // the moment the demo started).
+    let release_days = one(
+        "SELECT COUNT(DISTINCT released_at / 86400000000) FROM orders WHERE released_at IS NOT NULL",
+    )
+    .await;
+    let ship_days = one(
+        "SELECT COUNT(DISTINCT shipped_at / 86400000000) FROM orders WHERE shipped_at IS NOT NULL",
+    )
+    .await;
+    let created_days = one("SELECT COUNT(DISTINCT created_at / 86400000000) FROM shipments").await;
+    assert!(
+        release_days > 40 && ship_days > 40 && created_days > 40,
+        "released on {release_days} days, shipped on {ship_days}, shipments created on {created_days}"
+    );
+    let backwards = one(
+        "SELECT COUNT(*) FROM orders WHERE shipped_at < released_at OR released_at < ordered_at",
+    )
+    .await;
+    assert_eq!(
+        backwards, 0,
+        "orders shipped before released, or released before ordered"
+    );
+    let waited = one(
+        "SELECT COUNT(*) FROM orders WHERE released_at > ordered_at AND shipped_at > released_at",
+    )
+    .await;
+    let shipped = one("SELECT COUNT(*) FROM orders WHERE shipped_at IS NOT NULL").await;
+    assert!(
+        waited * 10 > shipped * 9,
+        "{waited} of {shipped} shipped orders waited to be released and then to ship"
+    );
 }
