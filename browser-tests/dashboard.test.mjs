@@ -7,6 +7,7 @@
 //   CONSIGN_ADMIN_PASSWORD
 //   CONSIGN_CLIENT_EMAIL     client manager login (reaches one tenant only: the demo's first, northwind)
 //   CONSIGN_CLIENT_PASSWORD
+//   CONSIGN_AGENT_EMAIL      optional: an agent of the demo's desk (ava@provider.demo), same password
 //   CONSIGN_SCREENSHOT_DIR   optional: PNG screenshots of the overview, orders and scorecard pages go here
 //
 // Uses Debian's Chromium (/usr/bin/chromium) through playwright-core; no browser download.
@@ -26,6 +27,8 @@ function required(name) {
 const BASE = required('CONSIGN_URL').replace(/\/+$/, '');
 const ADMIN = { email: required('CONSIGN_ADMIN_EMAIL'), password: required('CONSIGN_ADMIN_PASSWORD') };
 const CLIENT = { email: required('CONSIGN_CLIENT_EMAIL'), password: required('CONSIGN_CLIENT_PASSWORD') };
+// The demo's agents share the demo's one password (see `consign demo`'s summary).
+const AGENT = { email: process.env.CONSIGN_AGENT_EMAIL || 'ava@provider.demo', password: ADMIN.password };
 const SCREENSHOT_DIR = process.env.CONSIGN_SCREENSHOT_DIR || '';
 const CHROMIUM = process.env.CONSIGN_CHROMIUM || '/usr/bin/chromium';
 
@@ -335,6 +338,107 @@ test('e2. the client manager reads their scorecard: figures, trends, bars, on ev
     assert.equal(denied.status(), 404);
   } finally {
     await context.close();
+  }
+});
+
+test('g. an agent works a case from the queue to resolution; the client sees only what is external', async () => {
+  const { context, page } = await newPage();
+  const client = await newPage();
+  try {
+    await signIn(page, AGENT);
+    const slug = 'northwind';
+    // Ava works in the carrier desk: her team's queue is one of her tabs.
+    await page.goto(url(`/app/${slug}/cases?scope=team&team=carrier-desk`));
+    assert.equal((await page.textContent('nav.tabs a.current')).trim(), 'Team carrier-desk');
+    const rows = await tableRows(page, '#cases');
+    assert.ok(rows.length > 0, 'the demo has open cases in the queue');
+    // The queue is ordered by the next SLA deadline: breached first, then due soonest.
+    const dues = rows.map((r) => r[1]);
+    const firstDue = dues.findIndex((d) => d.startsWith('due in'));
+    if (firstDue >= 0) {
+      assert.ok(dues.slice(firstDue).every((d) => !d.startsWith('breached')), `breached before due: ${dues}`);
+    }
+    await screenshot(page, 'cases-queue');
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(scrolls, false, `the queue scrolls sideways at ${width} px`);
+      await screenshot(page, `cases-queue-${width}`);
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.reload();
+
+    // The first case of the queue, through its link (htmx swaps the page, no reload).
+    const link = page.locator('#cases tbody tr a').first();
+    const number = (await link.textContent()).trim();
+    await Promise.all([page.waitForURL((u) => /\/cases\/[0-9a-f-]+$/.test(u.pathname)), link.click()]);
+    const casePath = pathOf(page);
+    assert.match(await page.textContent('h1'), new RegExp(number));
+    const marker = await page.evaluate(() => (window.__noReload = Math.random()));
+
+    // Take it, answer the client with an external note, leave an internal one, resolve.
+    const onTimeline = (text) =>
+      page.waitForFunction((t) => document.querySelector('#timeline')?.textContent.includes(t), text);
+    if (await page.isVisible('#take')) {
+      await page.click('#take');
+      await page.waitForFunction(() => document.querySelector('#assignee')?.textContent.trim() === 'me');
+    }
+    assert.equal((await page.textContent('#assignee')).trim(), 'me', 'the case is the agent\'s');
+    const external = `Carrier confirmed a new delivery date ${Date.now()}`;
+    const internal = `Depot manager is slow to answer ${Date.now()}`;
+    await page.fill('#note-text', external);
+    await page.check('input[name=visibility][value=external]');
+    await page.click('#add-note');
+    await onTimeline(external);
+    await page.fill('#note-text', internal);
+    await page.click('#add-note');
+    await onTimeline(internal);
+    const timeline = await page.textContent('#timeline');
+    assert.ok(timeline.includes(external) && timeline.includes(internal), 'both notes are on the timeline');
+    assert.equal(await page.evaluate(() => window.__noReload), marker, 'the actions did not reload the page');
+    await screenshot(page, 'case-page');
+
+    // A stale form is refused and explained, not applied over the newer case.
+    const version = await page.getAttribute('form:has(#resolve) input[name=version]', 'value');
+    await page.evaluate(() => {
+      for (const i of document.querySelectorAll('form:has(#resolve) input[name=version]')) i.value = String(Number(i.value) - 1);
+    });
+    await page.selectOption('#code-pick', 'customer_informed');
+    await page.click('#resolve');
+    await page.waitForSelector('#problem');
+    assert.match(await page.textContent('#problem'), /changed while you had it open/);
+    assert.notEqual((await page.textContent('#case-status')).trim(), 'resolved');
+    assert.ok(Number(version) > 1);
+
+    await page.selectOption('#code-pick', 'customer_informed');
+    await page.click('#resolve');
+    await page.waitForFunction(() => document.querySelector('#case-status')?.textContent.trim() === 'resolved');
+    assert.ok(await page.isVisible('#reopen'), 'a resolved case can be reopened');
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(scrolls, false, `the case page scrolls sideways at ${width} px`);
+      await screenshot(page, `case-page-${width}`);
+    }
+
+    // The client manager reads the same case: the external note, not the internal one,
+    // and no desk controls.
+    await signIn(client.page, CLIENT);
+    const res = await client.page.goto(url(casePath));
+    assert.equal(res.status(), 200);
+    const seen = await client.page.textContent('#timeline');
+    assert.ok(seen.includes(external), 'the client sees the external note');
+    assert.ok(!seen.includes(internal), 'the client does not see the internal note');
+    assert.equal(await client.page.$('#resolve'), null, 'no desk actions for the client');
+    await screenshot(client.page, 'case-page-client');
+    // A case id that is not there is a 404 page, not a blank one.
+    const missing = await client.page.goto(url(`/app/${slug}/cases/01a24288-b3dd-7000-8000-000000000007`));
+    assert.equal(missing.status(), 404);
+  } finally {
+    await context.close();
+    await client.context.close();
   }
 });
 

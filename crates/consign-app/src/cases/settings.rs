@@ -110,6 +110,27 @@ impl App {
         Ok(self.store.teams().await?)
     }
 
+    /// The provider's people who work cases (agents, supervisors, administrators), by name:
+    /// the names on a queue and the choices of an assignment.
+    pub async fn case_workers(&self, p: &Principal) -> AppResult<Vec<(UserId, String)>> {
+        require(p, Capability::ReadCases)?;
+        if !p.role.is_provider() {
+            return Err(AppError::Forbidden(
+                "the desk's people are the provider's".into(),
+            ));
+        }
+        let mut people: Vec<(UserId, String)> = self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.role.is_provider() && !u.disabled)
+            .map(|u| (u.id, u.name))
+            .collect();
+        people.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(people)
+    }
+
     /// Creates or changes a team: its description, assignment mode and members. Members must
     /// be provider staff (agents, supervisors, admins).
     pub async fn put_team(&self, p: &Principal, team: Team) -> AppResult<Team> {

@@ -2,6 +2,9 @@
 //! order and shipment lists with search and status filters. Pages are askama templates with
 //! inline CSS (no CDN); times are shown in the tenant's time zone.
 
+mod assets;
+mod cases;
+
 use crate::AppState;
 use crate::api::session::session_cookie;
 use crate::auth::{Authenticated, SESSION_COOKIE, Via};
@@ -34,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/app/{tenant}/orders", get(orders))
         .route("/app/{tenant}/shipments", get(shipments))
         .route("/app/{tenant}/scorecard", get(scorecard))
+        .merge(cases::routes())
+        .merge(assets::routes())
 }
 
 fn render(t: impl Template) -> Response {
@@ -312,6 +317,17 @@ async fn list_page(
     })
 }
 
+/// The viewer and the tenant a page is of (the same 404 outside their reach as for none).
+async fn tenant_page(
+    st: &AppState,
+    auth: Option<Extension<Authenticated>>,
+    slug: &str,
+) -> Result<(Viewer, Tenant), Response> {
+    let v = viewer(st, auth).await?;
+    let t = page_tenant(st, &v, slug).await?;
+    Ok((v, t))
+}
+
 async fn page_tenant(st: &AppState, v: &Viewer, slug: &str) -> Result<Tenant, Response> {
     st.app
         .tenant_for(&v.principal, slug)
@@ -515,12 +531,8 @@ async fn scorecard(
     Path(slug): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let t = match page_tenant(&st, &v, &slug).await {
-        Ok(t) => t,
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let period = match q.get("period") {

@@ -1,0 +1,787 @@
+//! The case workspace: a tenant's queue (mine, unassigned, every open case, all) by the next
+//! SLA deadline with countdowns, and the case page — the subject with its own history beside
+//! the case timeline, the SLA clocks, and every action as one short form. Forms post back
+//! to the case page with the version the person saw: a case that changed meanwhile is not
+//! overwritten, the page says what happened instead.
+
+use super::{Viewer, local, query_value, render, tenant_page};
+use crate::AppState;
+use crate::auth::{Authenticated, Via};
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use consign_app::AppError;
+use consign_core::access::{Actor, Capability, Principal};
+use consign_core::case::work::CaseAction;
+use consign_core::case::{
+    Case, CaseStatus, CaseSubject, ResolutionCode, Severity, TimelineEntry, Visibility,
+};
+use consign_core::ids::{CaseId, UserId};
+use consign_core::sla::{MetricClock, SlaState};
+use consign_core::tenant::Tenant;
+use consign_store::CaseFilter;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/app/{tenant}/cases", get(queue))
+        .route("/app/{tenant}/cases/{id}", get(case_page).post(act))
+}
+
+/// "in 2 h 10 min", "3 d 4 h ago": how far an instant is from now, to the minute.
+fn span(minutes: i64) -> String {
+    let m = minutes.abs();
+    let (d, h, min) = (m / 1440, m % 1440 / 60, m % 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h {min} min")
+    } else {
+        format!("{min} min")
+    }
+}
+
+/// The next SLA deadline as a countdown, and how urgent it is (`breached`, `at-risk`).
+fn countdown(due: Option<Timestamp>, now: Timestamp) -> (String, &'static str) {
+    let Some(due) = due else {
+        return ("—".into(), "");
+    };
+    let minutes = due.duration_since(now).as_mins();
+    if minutes < 0 {
+        (format!("breached {} ago", span(minutes)), "breached")
+    } else if minutes < 120 {
+        (format!("due in {}", span(minutes)), "at-risk")
+    } else {
+        (format!("due in {}", span(minutes)), "")
+    }
+}
+
+fn me(p: &Principal) -> Option<UserId> {
+    match p.actor {
+        Actor::User(u) => Some(u),
+        _ => None,
+    }
+}
+
+/// Names of the desk's people, for a provider viewer (others see "assigned").
+async fn people(st: &AppState, p: &Principal) -> HashMap<UserId, String> {
+    if !p.role.is_provider() {
+        return HashMap::new();
+    }
+    st.app
+        .case_workers(p)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+fn assignee_name(c: &Case, names: &HashMap<UserId, String>, me: Option<UserId>) -> String {
+    match c.assignee {
+        None => "unassigned".into(),
+        Some(u) if Some(u) == me => "me".into(),
+        Some(u) => names.get(&u).cloned().unwrap_or_else(|| "assigned".into()),
+    }
+}
+
+fn subject_label(s: &CaseSubject) -> &'static str {
+    match s {
+        CaseSubject::Shipment(_) => "shipment",
+        CaseSubject::Order(_) => "order",
+        CaseSubject::Carrier(_) => "carrier",
+        CaseSubject::EdiGroup { .. } => "EDI group",
+    }
+}
+
+struct QueueRow {
+    id: String,
+    number: String,
+    case_type: String,
+    severity: &'static str,
+    status: &'static str,
+    subject: &'static str,
+    accountable: String,
+    team: String,
+    assignee: String,
+    opened: String,
+    due: String,
+    due_at: String,
+    urgency: &'static str,
+}
+
+/// A queue's tab: where it goes, what it says, whether it is the one shown.
+struct Tab {
+    href: String,
+    label: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct QueuePage {
+    tenants: Vec<Tenant>,
+    user_name: String,
+    csrf: String,
+    slug: String,
+    tenant_name: String,
+    zone: String,
+    tabs: Vec<Tab>,
+    scope: String,
+    team: String,
+    case_type: String,
+    severity: String,
+    severities: Vec<&'static str>,
+    rows: Vec<QueueRow>,
+    next_cursor: Option<String>,
+    /// The query string without the cursor, for the pager.
+    query: String,
+    kpi_label: Option<String>,
+}
+
+async fn queue(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path(slug): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
+    let p = &v.principal;
+    let provider = p.role.is_provider();
+    let records = q.get("kpi").map(|figure| consign_app::kpis::RecordsQuery {
+        figure: figure.clone(),
+        period: q.get("kpi_period").cloned(),
+        outcome: q.get("kpi_outcome").cloned(),
+        key: q.get("kpi_key").cloned(),
+    });
+    // The teams the viewer works in: each has its queue.
+    let my_teams: Vec<String> = match (provider, me(p)) {
+        (true, Some(u)) => st
+            .app
+            .teams(p)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t.has_member(u))
+            .map(|t| t.name)
+            .collect(),
+        _ => Vec::new(),
+    };
+    // A person with work of their own starts on it; everyone else on the open queue.
+    let default_scope = if provider && me(p).is_some() {
+        "mine"
+    } else {
+        "open"
+    };
+    let scope = match q.get("scope").map(String::as_str) {
+        Some(s @ ("mine" | "team" | "unassigned" | "open" | "all")) => s,
+        _ if records.is_some() => "all",
+        _ => default_scope,
+    }
+    .to_string();
+    let team = q
+        .get("team")
+        .cloned()
+        .filter(|t| !t.is_empty())
+        .or_else(|| my_teams.first().cloned())
+        .unwrap_or_default();
+    let case_type = q.get("type").cloned().unwrap_or_default();
+    let severity = q.get("severity").cloned().unwrap_or_default();
+    let mut filter = CaseFilter {
+        case_type: Some(case_type.clone()).filter(|s| !s.is_empty()),
+        severity: Severity::parse(&severity).ok(),
+        open_only: scope != "all",
+        by_sla: scope != "all",
+        team: Some(team.clone()).filter(|t| scope == "team" && !t.is_empty()),
+        assignee: match scope.as_str() {
+            "mine" => me(p).map(Some),
+            "unassigned" => Some(None),
+            _ => None,
+        },
+        after: q.get("cursor").and_then(|c| c.parse().ok()),
+        limit: 50,
+        ..Default::default()
+    };
+    let mut kpi_label = None;
+    if let Some(r) = &records {
+        match st.app.kpi_case_ids(p, &t, r).await {
+            Ok(ids) => filter.ids = Some(ids),
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        }
+        kpi_label = Some(format!(
+            "The cases behind {} in {}{}",
+            r.figure.replace('_', " "),
+            r.period.clone().unwrap_or_default(),
+            match r.outcome.as_deref() {
+                Some("hit") => ", the ones it counted as met",
+                Some(_) => ", the ones it counted as missed",
+                None => "",
+            }
+        ));
+    }
+    let list = match st.app.list_cases(p, &t, &filter).await {
+        Ok(l) => l,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let next_cursor = consign_store::next_cursor(&list, filter.limit, |c| c.id);
+    let names = people(&st, p).await;
+    let now = st.app.now();
+    let rows = list
+        .iter()
+        .map(|c| {
+            let (due, urgency) = countdown(c.sla_due_at.filter(|_| c.status.is_open()), now);
+            QueueRow {
+                id: c.id.to_string(),
+                number: c.number.clone(),
+                case_type: c.case_type.replace('_', " "),
+                severity: c.severity.as_str(),
+                status: c.status.as_str(),
+                subject: subject_label(&c.subject),
+                accountable: c.accountable.clone(),
+                team: c.owner_team.clone(),
+                assignee: assignee_name(c, &names, me(p)),
+                opened: local(Some(c.opened_at), &tz),
+                due,
+                due_at: local(c.sla_due_at, &tz),
+                urgency,
+            }
+        })
+        .collect();
+    let filters = format!(
+        "&type={}&severity={}",
+        query_value(&case_type),
+        query_value(&severity)
+    );
+    let mut tabs = Vec::new();
+    let mut tab = |key: &str, team_name: Option<&str>, label: String| {
+        let current = scope == key && team_name.is_none_or(|n| n == team);
+        let team_q = team_name.map(|n| format!("&team={}", query_value(n)));
+        tabs.push(Tab {
+            href: format!("?scope={key}{}{filters}", team_q.unwrap_or_default()),
+            label,
+            current,
+        });
+    };
+    if provider && me(p).is_some() {
+        tab("mine", None, "My cases".into());
+    }
+    for name in &my_teams {
+        tab("team", Some(name), format!("Team {name}"));
+    }
+    tab("unassigned", None, "Unassigned".into());
+    tab("open", None, "All open".into());
+    tab("all", None, "Every case".into());
+    let mut query = format!(
+        "scope={}&team={}{filters}",
+        query_value(&scope),
+        query_value(&team),
+    );
+    for k in ["kpi", "kpi_period", "kpi_outcome"] {
+        if let Some(x) = q.get(k) {
+            query.push_str(&format!("&{k}={}", query_value(x)));
+        }
+    }
+    render(QueuePage {
+        tenants: v.tenants,
+        user_name: v.user_name,
+        csrf: v.csrf,
+        slug: t.slug,
+        tenant_name: t.name,
+        zone: t.time_zone,
+        tabs,
+        scope,
+        team,
+        case_type,
+        severity,
+        severities: ["low", "medium", "high", "critical"].to_vec(),
+        rows,
+        next_cursor,
+        query,
+        kpi_label,
+    })
+}
+
+struct EntryView {
+    at: String,
+    actor: String,
+    kind: String,
+    external: bool,
+    detail: String,
+}
+
+struct ClockView {
+    metric: &'static str,
+    state: &'static str,
+    elapsed: String,
+    remaining: String,
+    due: String,
+}
+
+struct EventView {
+    at: String,
+    status: String,
+    location: String,
+    detail: String,
+    source: String,
+}
+
+/// What the case is about, with its own history.
+struct SubjectView {
+    kind: &'static str,
+    title: String,
+    link: Option<String>,
+    facts: Vec<(&'static str, String)>,
+    events: Vec<EventView>,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    tenants: Vec<Tenant>,
+    user_name: String,
+    csrf: String,
+    slug: String,
+    tenant_name: String,
+    zone: String,
+    number: String,
+    version: i64,
+    case_type: String,
+    severity: &'static str,
+    status: &'static str,
+    open: bool,
+    resolved: bool,
+    accountable: String,
+    team: String,
+    assignee: String,
+    assigned_to_me: bool,
+    /// The viewer is in the case's team and may take it.
+    can_take: bool,
+    opened: String,
+    resolved_at: String,
+    tags: String,
+    clocks: Vec<ClockView>,
+    subject: SubjectView,
+    timeline: Vec<EntryView>,
+    /// What the viewer may do here.
+    can_work: bool,
+    can_answer: bool,
+    people: Vec<(String, String)>,
+    statuses: Vec<&'static str>,
+    codes: Vec<&'static str>,
+    /// What went wrong with the last form, in words.
+    problem: Option<String>,
+    /// What the last form did.
+    done: Option<String>,
+}
+
+fn clock_view(c: &MetricClock, tz: &TimeZone) -> ClockView {
+    ClockView {
+        metric: match c.metric {
+            consign_core::sla::Metric::FirstResponse => "First response",
+            consign_core::sla::Metric::Resolution => "Resolution",
+            consign_core::sla::Metric::PeriodicUpdate => "Periodic update",
+        },
+        state: match c.state {
+            SlaState::Running => "running",
+            SlaState::Paused => "paused",
+            SlaState::Warning => "warning",
+            SlaState::Breached => "breached",
+            SlaState::Met => "met",
+        },
+        elapsed: span(c.elapsed_minutes),
+        remaining: if c.remaining_minutes < 0 {
+            format!("over by {}", span(c.remaining_minutes))
+        } else {
+            format!("{} left", span(c.remaining_minutes))
+        },
+        due: local(c.due_at, tz),
+    }
+}
+
+fn entry_view(e: &TimelineEntry, names: &HashMap<UserId, String>, tz: &TimeZone) -> EntryView {
+    // Actors are labels (`user:<id>`, `token:<id>`, `system`); people by name where known.
+    let actor = e
+        .actor
+        .strip_prefix("user:")
+        .and_then(|id| id.parse::<UserId>().ok())
+        .and_then(|u| names.get(&u).cloned())
+        .unwrap_or_else(|| e.actor.clone());
+    // Details name people as the actors do (`assigned to user:<id> in …`).
+    let mut detail = e.detail.clone();
+    if detail.contains("user:") {
+        for (id, name) in names {
+            detail = detail.replace(&format!("user:{id}"), name);
+        }
+    }
+    EntryView {
+        at: local(Some(e.at), tz),
+        actor,
+        kind: e.kind.as_str().replace('_', " "),
+        external: e.visibility == Visibility::External,
+        detail,
+    }
+}
+
+async fn subject_view(st: &AppState, p: &Principal, t: &Tenant, c: &Case) -> SubjectView {
+    let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
+    match &c.subject {
+        CaseSubject::Shipment(id) => match st.app.get_shipment(p, t, *id).await {
+            Ok(s) => {
+                let events = match st.app.shipment_tracking(p, t, *id).await {
+                    Ok((_, mut events)) => {
+                        events.sort_by_key(|e| std::cmp::Reverse(e.occurred_at));
+                        events
+                            .iter()
+                            .map(|e| EventView {
+                                at: local(Some(e.occurred_at), &tz),
+                                status: e.status.map(|s| s.as_str()).unwrap_or("—").into(),
+                                location: e.location.clone(),
+                                detail: [e.raw_code.as_str(), e.description.as_str()]
+                                    .iter()
+                                    .filter(|x| !x.is_empty())
+                                    .cloned()
+                                    .collect::<Vec<_>>()
+                                    .join(" · "),
+                                source: e.source.clone(),
+                            })
+                            .collect()
+                    }
+                    Err(_) => Vec::new(),
+                };
+                SubjectView {
+                    kind: "Shipment",
+                    title: s.number.clone(),
+                    link: Some(format!(
+                        "/app/{}/shipments?q={}",
+                        t.slug,
+                        query_value(&s.number)
+                    )),
+                    facts: vec![
+                        ("Status", s.status.as_str().to_string()),
+                        ("Tracking", s.tracking_number.clone()),
+                        ("Service", s.service_level.clone()),
+                        (
+                            "Route",
+                            format!(
+                                "{} {} → {} {}",
+                                s.origin.city,
+                                s.origin.country,
+                                s.destination.city,
+                                s.destination.country
+                            ),
+                        ),
+                        ("Promised by", local(s.promised_by, &tz)),
+                        ("Delivered", local(s.delivered_at, &tz)),
+                    ],
+                    events,
+                }
+            }
+            Err(_) => SubjectView {
+                kind: "Shipment",
+                title: "(not visible to you)".into(),
+                link: None,
+                facts: vec![],
+                events: vec![],
+            },
+        },
+        CaseSubject::Order(id) => match st.app.get_order(p, t, *id).await {
+            Ok(o) => SubjectView {
+                kind: "Order",
+                title: o.number.clone(),
+                link: Some(format!(
+                    "/app/{}/orders?q={}",
+                    t.slug,
+                    query_value(&o.number)
+                )),
+                facts: vec![
+                    ("Status", o.status.as_str().to_string()),
+                    ("Client reference", o.external_ref.clone()),
+                    ("Customer", o.customer.name.clone()),
+                    ("Ordered", local(Some(o.ordered_at), &tz)),
+                    ("Promised by", local(o.promised_by, &tz)),
+                ],
+                events: vec![],
+            },
+            Err(_) => SubjectView {
+                kind: "Order",
+                title: "(not visible to you)".into(),
+                link: None,
+                facts: vec![],
+                events: vec![],
+            },
+        },
+        CaseSubject::Carrier(id) => {
+            let name = st
+                .app
+                .list_carriers(p, t)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .find(|k| k.id == *id)
+                .map(|k| k.name)
+                .unwrap_or_else(|| id.to_string());
+            SubjectView {
+                kind: "Carrier",
+                title: name,
+                link: None,
+                facts: vec![],
+                events: vec![],
+            }
+        }
+        CaseSubject::EdiGroup { partner, group } => SubjectView {
+            kind: "EDI group",
+            title: format!("group {group}"),
+            link: None,
+            facts: vec![("Trading partner", partner.to_string())],
+            events: vec![],
+        },
+    }
+}
+
+/// Renders the case page for `id` with an optional note about the last form.
+async fn show(
+    st: &AppState,
+    v: Viewer,
+    t: Tenant,
+    id: CaseId,
+    problem: Option<String>,
+    done: Option<String>,
+) -> Response {
+    let p = &v.principal;
+    let (c, timeline) = match st.app.get_case(p, &t, id).await {
+        Ok(x) => x,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
+    let clocks = st.app.sla_clocks(p, &t, &c).await.unwrap_or_default();
+    let names = people(st, p).await;
+    let subject = subject_view(st, p, &t, &c).await;
+    let mut timeline: Vec<EntryView> = timeline
+        .iter()
+        .map(|e| entry_view(e, &names, &tz))
+        .collect();
+    timeline.reverse();
+    let can_work = p.can(Capability::WorkCases);
+    // A case is assigned within its owner team: the picker offers its members, and "take"
+    // is for a member.
+    let team = if p.role.is_provider() {
+        st.app
+            .teams(p)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .find(|t| t.name == c.owner_team)
+    } else {
+        None
+    };
+    let mut people: Vec<(String, String)> = team
+        .iter()
+        .flat_map(|t| t.members.iter())
+        .map(|m| {
+            let name = names
+                .get(&m.user)
+                .cloned()
+                .unwrap_or_else(|| m.user.to_string());
+            let shift = if m.on_shift { "" } else { " (off shift)" };
+            (m.user.to_string(), format!("{name}{shift}"))
+        })
+        .collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    let can_take = me(p).is_some_and(|u| team.as_ref().is_some_and(|t| t.has_member(u)));
+    render(CasePage {
+        slug: t.slug.clone(),
+        tenant_name: t.name.clone(),
+        zone: t.time_zone.clone(),
+        number: c.number.clone(),
+        version: c.version,
+        case_type: c.case_type.replace('_', " "),
+        severity: c.severity.as_str(),
+        status: c.status.as_str(),
+        open: c.status.is_open(),
+        resolved: c.status == CaseStatus::Resolved,
+        accountable: c.accountable.clone(),
+        team: c.owner_team.clone(),
+        assignee: assignee_name(&c, &names, me(p)),
+        assigned_to_me: c.assignee.is_some() && c.assignee == me(p),
+        can_take,
+        opened: local(Some(c.opened_at), &tz),
+        resolved_at: local(c.resolved_at, &tz),
+        tags: c.tags.join(", "),
+        clocks: clocks.iter().map(|k| clock_view(k, &tz)).collect(),
+        subject,
+        timeline,
+        can_work,
+        can_answer: !can_work && p.can(Capability::AnswerCases),
+        people,
+        statuses: [
+            CaseStatus::Open,
+            CaseStatus::WaitingCustomer,
+            CaseStatus::WaitingCarrier,
+            CaseStatus::WaitingClient,
+            CaseStatus::WaitingWarehouse,
+        ]
+        .iter()
+        .map(|s| s.as_str())
+        .collect(),
+        codes: ResolutionCode::ALL.iter().map(|c| c.as_str()).collect(),
+        problem,
+        done,
+        tenants: v.tenants,
+        user_name: v.user_name,
+        csrf: v.csrf,
+    })
+}
+
+fn case_id(id: &str) -> Option<CaseId> {
+    id.parse().ok()
+}
+
+async fn case_page(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path((slug, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(id) = case_id(&id) else {
+        return crate::error::ApiError::from(AppError::NotFound(format!("case {id}")))
+            .into_response();
+    };
+    // After a form: what it did (the redirect carries it, so a reload does not repeat it).
+    let done = q.get("done").map(|d| d.replace('_', " "));
+    show(&st, v, t, id, None, done).await
+}
+
+/// One form of the case page: `action` names it, `version` is the case as the person saw it.
+#[derive(serde::Deserialize)]
+struct ActForm {
+    csrf: String,
+    version: i64,
+    action: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    assignee: String,
+}
+
+/// The action a form asks for, or what is wrong with it.
+fn action_of(f: &ActForm, me: Option<UserId>) -> Result<CaseAction, String> {
+    Ok(match f.action.as_str() {
+        "acknowledge" => CaseAction::Acknowledge,
+        "take" => CaseAction::Assign {
+            team: None,
+            assignee: Some(me.ok_or("only a person can take a case")?),
+        },
+        "assign" => CaseAction::Assign {
+            team: None,
+            assignee: match f.assignee.as_str() {
+                "" => None,
+                id => Some(
+                    id.parse()
+                        .map_err(|_| "choose someone from the list".to_string())?,
+                ),
+            },
+        },
+        "status" => CaseAction::ChangeStatus {
+            to: CaseStatus::parse(&f.status)?,
+        },
+        "note" => CaseAction::Note {
+            text: f.text.clone(),
+            visibility: if f.visibility == "external" {
+                Visibility::External
+            } else {
+                Visibility::Internal
+            },
+        },
+        "answer" => CaseAction::Answer {
+            text: f.text.clone(),
+        },
+        "resolve" => CaseAction::Resolve {
+            code: ResolutionCode::parse(&f.code)?,
+            condition_ended_at: None,
+        },
+        "reopen" => CaseAction::Reopen {
+            reason: f.text.clone(),
+        },
+        "close" => CaseAction::Close,
+        other => return Err(format!("'{other}' is not an action of this page")),
+    })
+}
+
+async fn act(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path((slug, id)): Path<(String, String)>,
+    Form(f): Form<ActForm>,
+) -> Response {
+    let csrf_ok = match &auth {
+        Some(Extension(Authenticated {
+            via: Via::Session { csrf, .. },
+            ..
+        })) => bool::from(f.csrf.as_bytes().ct_eq(csrf.as_bytes())),
+        _ => false,
+    };
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !csrf_ok {
+        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    }
+    let Some(case) = case_id(&id) else {
+        return crate::error::ApiError::from(AppError::NotFound(format!("case {id}")))
+            .into_response();
+    };
+    let action = match action_of(&f, me(&v.principal)) {
+        Ok(a) => a,
+        Err(why) => return show(&st, v, t, case, Some(why), None).await,
+    };
+    let name = action.name();
+    match st
+        .app
+        .act_on_case(&v.principal, &t, case, action, Some(f.version))
+        .await
+    {
+        // Post, redirect, get: a reload shows the case, it does not act again.
+        Ok(_) => {
+            Redirect::to(&format!("/app/{}/cases/{}?done={name}", t.slug, case)).into_response()
+        }
+        Err(AppError::Stale { .. }) => {
+            let why = "The case changed while you had it open (someone else acted on it, or a \
+                       rule or timer did). Your action was not applied: read the case as it \
+                       is now and try again."
+                .to_string();
+            (
+                StatusCode::CONFLICT,
+                show(&st, v, t, case, Some(why), None).await,
+            )
+                .into_response()
+        }
+        Err(AppError::NotFound(m)) => {
+            crate::error::ApiError::from(AppError::NotFound(m)).into_response()
+        }
+        Err(e) => {
+            let why = e.to_string();
+            let status = crate::error::ApiError::from(e).status;
+            (status, show(&st, v, t, case, Some(why), None).await).into_response()
+        }
+    }
+}
