@@ -8,6 +8,7 @@
 //   CONSIGN_CLIENT_EMAIL     client manager login (reaches one tenant only: the demo's first, northwind)
 //   CONSIGN_CLIENT_PASSWORD
 //   CONSIGN_AGENT_EMAIL      optional: an agent of the demo's desk (ava@provider.demo), same password
+//   CONSIGN_SUPERVISOR_EMAIL optional: the desk's supervisor (sam@provider.demo), same password
 //   CONSIGN_SCREENSHOT_DIR   optional: PNG screenshots of the overview, orders and scorecard pages go here
 //
 // Uses Debian's Chromium (/usr/bin/chromium) through playwright-core; no browser download.
@@ -29,6 +30,7 @@ const ADMIN = { email: required('CONSIGN_ADMIN_EMAIL'), password: required('CONS
 const CLIENT = { email: required('CONSIGN_CLIENT_EMAIL'), password: required('CONSIGN_CLIENT_PASSWORD') };
 // The demo's agents share the demo's one password (see `consign demo`'s summary).
 const AGENT = { email: process.env.CONSIGN_AGENT_EMAIL || 'ava@provider.demo', password: ADMIN.password };
+const SUPERVISOR = { email: process.env.CONSIGN_SUPERVISOR_EMAIL || 'sam@provider.demo', password: ADMIN.password };
 const SCREENSHOT_DIR = process.env.CONSIGN_SCREENSHOT_DIR || '';
 const CHROMIUM = process.env.CONSIGN_CHROMIUM || '/usr/bin/chromium';
 
@@ -152,9 +154,10 @@ test('b. admin signs in and sees a card per tenant with order counts', async () 
   assert.ok(cards.length >= 2, `expected at least 2 tenant cards, got ${cards.length}`);
   for (const c of cards) {
     assert.match(c.slug, /^[a-z0-9-]+$/, `card slug ${c.slug}`);
-    assert.match(c.orders, /^\d+$/, `orders KPI of ${c.slug} is numeric: '${c.orders}'`);
-    assert.ok(Number(c.orders) > 0, `orders KPI of ${c.slug} is > 0: ${c.orders}`);
-    assert.match(c.shipments, /^\d+$/, `shipments KPI of ${c.slug} is numeric: '${c.shipments}'`);
+    // Counts carry thousands separators (12,345).
+    assert.match(c.orders, /^\d{1,3}(,\d{3})*$/, `orders KPI of ${c.slug} is a number: '${c.orders}'`);
+    assert.ok(Number(c.orders.replace(/,/g, '')) > 0, `orders KPI of ${c.slug} is > 0: ${c.orders}`);
+    assert.match(c.shipments, /^\d{1,3}(,\d{3})*$/, `shipments KPI of ${c.slug} is a number: '${c.shipments}'`);
   }
   tenantSlugs = cards.map((c) => c.slug);
   assert.equal(new Set(tenantSlugs).size, tenantSlugs.length, 'tenant slugs are unique');
@@ -233,6 +236,32 @@ test('d. shipments page lists shipments with a carrier', async () => {
   const rows = await tableRows(page, '#shipments');
   assert.ok(rows.length > 0, 'shipments are listed');
   for (const r of rows) assert.ok(r[CARRIER_COL].length > 0, `shipment ${r[0]} has a carrier`);
+  // A row opens the shipment's page: its facts, its events with their source and raw code
+  // (a delivered one: the newest may not have been picked up yet).
+  await page.goto(url(`/app/${tenantSlugs[0]}/shipments?status=delivered`));
+  const delivered = await tableRows(page, '#shipments');
+  await Promise.all([
+    page.waitForURL((u) => /\/shipments\/[0-9a-f-]+$/.test(u.pathname)),
+    page.click('#shipments tbody tr a'),
+  ]);
+  assert.match(await page.textContent('h1'), new RegExp(`Shipment ${delivered[0][0]}`));
+  const events = await tableRows(page, '#events');
+  assert.ok(events.length > 0, 'the shipment page lists its tracking events');
+  assert.ok(events.every((e) => e[5].length > 0), 'every event names its source');
+  await screenshot(page, 'shipment');
+  for (const width of [768, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.reload();
+    const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    assert.equal(scrolls, false, `the shipment page scrolls sideways at ${width} px`);
+    await screenshot(page, `shipment-${width}`);
+  }
+  await page.setViewportSize({ width: 1360, height: 900 });
+  // A shipment that is not there answers with the 404 page, in HTML.
+  const missing = await page.goto(url(`/app/${tenantSlugs[0]}/shipments/01a24288-b3dd-7000-8000-000000000007`));
+  assert.equal(missing.status(), 404);
+  assert.match(await page.textContent('h1'), /404 · Not found/);
+  await screenshot(page, 'not-found');
 });
 
 test('e. client manager reaches only their tenant', async () => {
@@ -347,9 +376,12 @@ test('g. an agent works a case from the queue to resolution; the client sees onl
   try {
     await signIn(page, AGENT);
     const slug = 'northwind';
-    // Ava works in the carrier desk: her team's queue is one of her tabs.
-    await page.goto(url(`/app/${slug}/cases?scope=team&team=carrier-desk`));
-    assert.equal((await page.textContent('nav.tabs a.current')).trim(), 'Team carrier-desk');
+    // Ava works in the carrier desk, which hands out cases round-robin: she starts on her
+    // own cases, and her team's queue is one of her tabs.
+    await page.goto(url(`/app/${slug}/cases`));
+    assert.equal((await page.textContent('nav.tabs a.current')).trim(), 'My cases');
+    const tabs = await page.$$eval('nav.tabs a', (as) => as.map((a) => a.textContent.trim()));
+    assert.ok(tabs.includes('Team carrier-desk'), `her team's queue: ${tabs}`);
     const rows = await tableRows(page, '#cases');
     assert.ok(rows.length > 0, 'the demo has open cases in the queue');
     // The queue is ordered by the next SLA deadline: breached first, then due soonest.
@@ -378,22 +410,35 @@ test('g. an agent works a case from the queue to resolution; the client sees onl
     const marker = await page.evaluate(() => (window.__noReload = Math.random()));
 
     // Take it, answer the client with an external note, leave an internal one, resolve.
-    const onTimeline = (text) =>
-      page.waitForFunction((t) => document.querySelector('#timeline')?.textContent.includes(t), text);
+    // The server's own workers (SLA timers, sweeps) may change the case between loading the
+    // page and a click; the page then says so and shows the case as it is, and the agent acts
+    // again. `act` clicks, waits for the change or that explanation, and retries on it.
+    const act = async (selector, done, arg) => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        // An explanation still on the page is the last form's, not this one's.
+        await page.evaluate(() => document.querySelector('#problem')?.remove());
+        await page.click(selector);
+        const outcome = await Promise.race([
+          page.waitForFunction(done, arg).then(() => 'done'),
+          page.waitForSelector('#problem').then(async () => (await page.textContent('#problem')).trim()),
+        ]);
+        if (outcome === 'done') return;
+        assert.match(outcome, /changed while you had it open/, `the action was refused: ${outcome}`);
+      }
+      assert.fail(`${selector} kept meeting a changed case`);
+    };
     if (await page.isVisible('#take')) {
-      await page.click('#take');
-      await page.waitForFunction(() => document.querySelector('#assignee')?.textContent.trim() === 'me');
+      await act('#take', () => document.querySelector('#assignee')?.textContent.trim() === 'me');
     }
+    assert.ok(await page.isVisible('#assignee-pick'), 'her own case she may hand to a teammate');
     assert.equal((await page.textContent('#assignee')).trim(), 'me', 'the case is the agent\'s');
     const external = `Carrier confirmed a new delivery date ${Date.now()}`;
     const internal = `Depot manager is slow to answer ${Date.now()}`;
     await page.fill('#note-text', external);
     await page.check('input[name=visibility][value=external]');
-    await page.click('#add-note');
-    await onTimeline(external);
+    await act('#add-note', (t) => document.querySelector('#timeline')?.textContent.includes(t), external);
     await page.fill('#note-text', internal);
-    await page.click('#add-note');
-    await onTimeline(internal);
+    await act('#add-note', (t) => document.querySelector('#timeline')?.textContent.includes(t), internal);
     const timeline = await page.textContent('#timeline');
     assert.ok(timeline.includes(external) && timeline.includes(internal), 'both notes are on the timeline');
     assert.equal(await page.evaluate(() => window.__noReload), marker, 'the actions did not reload the page');
@@ -412,8 +457,7 @@ test('g. an agent works a case from the queue to resolution; the client sees onl
     assert.ok(Number(version) > 1);
 
     await page.selectOption('#code-pick', 'customer_informed');
-    await page.click('#resolve');
-    await page.waitForFunction(() => document.querySelector('#case-status')?.textContent.trim() === 'resolved');
+    await act('#resolve', () => document.querySelector('#case-status')?.textContent.trim() === 'resolved');
     assert.ok(await page.isVisible('#reopen'), 'a resolved case can be reopened');
     for (const width of [768, 390]) {
       await page.setViewportSize({ width, height: 900 });
@@ -439,6 +483,46 @@ test('g. an agent works a case from the queue to resolution; the client sees onl
   } finally {
     await context.close();
     await client.context.close();
+  }
+});
+
+test('h. a supervisor assigns several cases at once; a stale selection changes nothing', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, SUPERVISOR);
+    await page.goto(url('/app/northwind/cases?scope=open'));
+    const boxes = page.locator('#cases tbody input[type=checkbox]');
+    assert.ok((await boxes.count()) >= 2, 'the open queue has cases to select');
+    const picked = [await boxes.nth(0).getAttribute('value'), await boxes.nth(1).getAttribute('value')];
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.selectOption('#bulk-team', 'carrier-desk');
+    await page.selectOption('#bulk-person', { label: 'Ben Okafor' });
+    await page.click('#bulk-submit');
+    await page.waitForSelector('#done');
+    assert.match(await page.textContent('#done'), /assign on 2 cases/);
+    await screenshot(page, 'cases-bulk');
+    for (const id of picked) {
+      await page.goto(url(`/app/northwind/cases/${id}`));
+      assert.equal((await page.textContent('#assignee')).trim(), 'Ben Okafor', `case ${id} went to Ben`);
+    }
+    // A case id that is not in this tenant: the whole selection is refused, nothing changes.
+    await page.goto(url('/app/northwind/cases?scope=open'));
+    await page.locator('#cases tbody input[type=checkbox]').first().check();
+    await page.evaluate(() => {
+      const i = document.querySelector('#cases tbody input[type=checkbox]');
+      const extra = i.cloneNode();
+      extra.value = '01a24288-b3dd-7000-8000-000000000007';
+      extra.checked = true;
+      i.parentElement.appendChild(extra);
+    });
+    await page.selectOption('#bulk-person', { label: 'Cleo Nguyen' });
+    await page.selectOption('#bulk-team', 'customer-care');
+    await page.click('#bulk-submit');
+    await page.waitForSelector('#problem');
+    assert.match(await page.textContent('#problem'), /selection|changed|not/i);
+  } finally {
+    await context.close();
   }
 });
 

@@ -42,6 +42,16 @@ pub struct CaseFilter {
     pub limit: u32,
 }
 
+/// A tenant's open cases at a glance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenCaseCounts {
+    pub open: u64,
+    pub unassigned: u64,
+    /// Past their next SLA deadline.
+    pub overdue: u64,
+    pub mine: u64,
+}
+
 /// One stored version of a tenant's case settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCaseSettings {
@@ -76,6 +86,14 @@ pub trait CaseStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Case>>;
+    /// A tenant's open cases counted for a home page: all, unassigned, past their SLA
+    /// deadline at `now`, and assigned to `me`.
+    async fn open_case_counts(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+        me: Option<UserId>,
+    ) -> Result<OpenCaseCounts>;
     /// These cases (the KPI refresh judges them).
     async fn cases_by_ids(&self, tenant: TenantId, ids: &[CaseId]) -> Result<Vec<Case>>;
     /// The reopened cases that may have been open at `end` (their timelines decide): opened

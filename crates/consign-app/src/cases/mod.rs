@@ -77,6 +77,29 @@ impl App {
         Ok(self.reads().cases(tenant.id, &filter).await?)
     }
 
+    /// A tenant's open cases at a glance (a home page's tiles): the provider's and the
+    /// client's; carriers and warehouses see only what is addressed to them, so no totals.
+    pub async fn open_case_counts(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<consign_store::OpenCaseCounts> {
+        require(p, Capability::ReadCases)?;
+        if matches!(p.role, Role::Carrier | Role::Warehouse) {
+            return Err(AppError::Forbidden(
+                "case totals are the provider's and the client's".into(),
+            ));
+        }
+        let me = match p.actor {
+            consign_core::access::Actor::User(u) => Some(u),
+            _ => None,
+        };
+        Ok(self
+            .reads()
+            .open_case_counts(tenant.id, self.now(), me)
+            .await?)
+    }
+
     /// Where the case's SLA clocks stand now, metric by metric (elapsed, remaining, state,
     /// due), under the policy and calendar in force; empty when no policy covers the case.
     pub async fn sla_clocks(

@@ -4,7 +4,7 @@
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::{fetch_conn, id_queries};
 use super::{SqlStore, SqlTx, chunk_rows, fetch_row, ots, ous, parsed, sized_chunks, ts, us};
-use crate::{CaseFilter, CaseStore, CaseTx, Result, StoredCaseSettings};
+use crate::{CaseFilter, CaseStore, CaseTx, OpenCaseCounts, Result, StoredCaseSettings};
 use consign_core::case::kpi::Backlog;
 use consign_core::case::ownership::Team;
 use consign_core::case::settings::CaseSettings;
@@ -315,6 +315,34 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .iter()
             .map(case_row::<DB>)
             .collect()
+    }
+
+    async fn open_case_counts(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+        me: Option<UserId>,
+    ) -> Result<OpenCaseCounts> {
+        let sql = format!(
+            "SELECT COUNT(*) AS open, \
+               COALESCE(SUM(CASE WHEN assignee IS NULL THEN 1 ELSE 0 END), 0) AS unassigned, \
+               COALESCE(SUM(CASE WHEN sla_due_at < $2 THEN 1 ELSE 0 END), 0) AS overdue, \
+               COALESCE(SUM(CASE WHEN assignee = $3 THEN 1 ELSE 0 END), 0) AS mine \
+             FROM cases WHERE tenant_id = $1 AND status IN ({OPEN})"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .arg(tenant.0)
+            .arg(us(now))
+            .arg(me.map(|u| u.0))
+            .fetch_one(DB::pool(&self.read))
+            .await?;
+        let n = |c: &str| -> Result<u64> { Ok(row.col::<i64>(c)? as u64) };
+        Ok(OpenCaseCounts {
+            open: n("open")?,
+            unassigned: n("unassigned")?,
+            overdue: n("overdue")?,
+            mine: n("mine")?,
+        })
     }
 
     async fn cases_by_ids(&self, tenant: TenantId, ids: &[CaseId]) -> Result<Vec<Case>> {

@@ -1081,3 +1081,45 @@ async fn the_sla_queue_pages_by_deadline_then_newest() {
         assert_eq!(paged, whole, "pages together are the whole queue in order");
     }
 }
+
+/// The home page's counts: open cases of the tenant only, with the unassigned, the overdue
+/// and the viewer's own among them.
+#[tokio::test]
+async fn open_case_counts_count_what_a_home_page_shows() {
+    for (store, _guard) in engines().await {
+        let engine = store.engine();
+        let a = seed_tenant(&store, "alpha").await;
+        let b = seed_tenant(&store, "beta").await;
+        let (me, _) = seed_access(&store, a.id).await;
+        let mut cases = Vec::new();
+        for n in 0..4u32 {
+            cases.push(case(a.id, ShipmentId::random(), "late_delivery", n + 1));
+        }
+        cases[0].assignee = Some(me.id);
+        cases[1].sla_due_at = Some(now() - SignedDuration::from_hours(1));
+        cases[2].sla_due_at = Some(now() + SignedDuration::from_hours(1));
+        cases[3].status = CaseStatus::Resolved;
+        cases[3].resolved_at = Some(now());
+        let other = case(b.id, ShipmentId::random(), "late_delivery", 9);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_cases(&cases).await.unwrap();
+        tx.insert_cases(std::slice::from_ref(&other)).await.unwrap();
+        tx.commit().await.unwrap();
+        let counts = store
+            .open_case_counts(a.id, now(), Some(me.id))
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            OpenCaseCounts {
+                open: 3,
+                unassigned: 2,
+                overdue: 1,
+                mine: 1
+            },
+            "{engine:?}"
+        );
+        let nobody = store.open_case_counts(a.id, now(), None).await.unwrap();
+        assert_eq!(nobody.mine, 0, "{engine:?}");
+    }
+}

@@ -4,7 +4,7 @@
 //! to the case page with the version the person saw: a case that changed meanwhile is not
 //! overwritten, the page says what happened instead.
 
-use super::{Viewer, local, query_value, render, tenant_page};
+use super::{Viewer, error_page, local, query_value, render, tenant_page};
 use crate::AppState;
 use crate::auth::{Authenticated, Via};
 use askama::Template;
@@ -30,9 +30,18 @@ use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/app/{tenant}/cases", get(queue))
+        .route("/app/{tenant}/cases", get(queue).post(bulk))
         .route("/app/{tenant}/cases/{id}", get(case_page).post(act))
 }
+
+/// The statuses a person sets by hand while working a case.
+const WORK_STATUSES: [CaseStatus; 5] = [
+    CaseStatus::Open,
+    CaseStatus::WaitingCustomer,
+    CaseStatus::WaitingCarrier,
+    CaseStatus::WaitingClient,
+    CaseStatus::WaitingWarehouse,
+];
 
 /// "in 2 h 10 min", "3 d 4 h ago": how far an instant is from now, to the minute.
 fn span(minutes: i64) -> String {
@@ -55,6 +64,8 @@ fn countdown(due: Option<Timestamp>, now: Timestamp) -> (String, &'static str) {
     let minutes = due.duration_since(now).as_mins();
     if minutes < 0 {
         (format!("breached {} ago", span(minutes)), "breached")
+    } else if minutes < 1 {
+        ("due within a minute".into(), "at-risk")
     } else if minutes < 120 {
         (format!("due in {}", span(minutes)), "at-risk")
     } else {
@@ -142,6 +153,14 @@ struct QueuePage {
     /// The query string without the cursor, for the pager.
     query: String,
     kpi_label: Option<String>,
+    /// A supervisor selects rows and acts on them together.
+    supervise: bool,
+    people: Vec<(String, String)>,
+    teams: Vec<String>,
+    statuses: Vec<&'static str>,
+    /// What the last bulk form did, or what was wrong with it.
+    done: Option<String>,
+    problem: Option<String>,
 }
 
 async fn queue(
@@ -154,6 +173,19 @@ async fn queue(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let done = q.get("done").cloned();
+    queue_page(&st, v, t, &q, done, None).await
+}
+
+/// Renders a queue for the query `q`, with what the last bulk form did or why it did not.
+async fn queue_page(
+    st: &AppState,
+    v: Viewer,
+    t: Tenant,
+    q: &HashMap<String, String>,
+    done: Option<String>,
+    problem: Option<String>,
+) -> Response {
     let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
     let p = &v.principal;
     let provider = p.role.is_provider();
@@ -163,16 +195,17 @@ async fn queue(
         outcome: q.get("kpi_outcome").cloned(),
         key: q.get("kpi_key").cloned(),
     });
+    let all_teams = if provider {
+        st.app.teams(p).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     // The teams the viewer works in: each has its queue.
     let my_teams: Vec<String> = match (provider, me(p)) {
-        (true, Some(u)) => st
-            .app
-            .teams(p)
-            .await
-            .unwrap_or_default()
-            .into_iter()
+        (true, Some(u)) => all_teams
+            .iter()
             .filter(|t| t.has_member(u))
-            .map(|t| t.name)
+            .map(|t| t.name.clone())
             .collect(),
         _ => Vec::new(),
     };
@@ -215,7 +248,7 @@ async fn queue(
     if let Some(r) = &records {
         match st.app.kpi_case_ids(p, &t, r).await {
             Ok(ids) => filter.ids = Some(ids),
-            Err(e) => return crate::error::ApiError::from(e).into_response(),
+            Err(e) => return error_page(e),
         }
         kpi_label = Some(format!(
             "The cases behind {} in {}{}",
@@ -230,10 +263,10 @@ async fn queue(
     }
     let list = match st.app.list_cases(p, &t, &filter).await {
         Ok(l) => l,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+        Err(e) => return error_page(e),
     };
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |c| c.id);
-    let names = people(&st, p).await;
+    let names = people(st, p).await;
     let now = st.app.now();
     let rows = list
         .iter()
@@ -307,6 +340,19 @@ async fn queue(
         next_cursor,
         query,
         kpi_label,
+        supervise: p.can(Capability::SuperviseCases),
+        people: {
+            let mut v: Vec<(String, String)> = names
+                .iter()
+                .map(|(id, n)| (id.to_string(), n.clone()))
+                .collect();
+            v.sort_by(|a, b| a.1.cmp(&b.1));
+            v
+        },
+        teams: all_teams.into_iter().map(|t| t.name).collect(),
+        statuses: WORK_STATUSES.iter().map(|s| s.as_str()).collect(),
+        done,
+        problem,
     })
 }
 
@@ -365,6 +411,8 @@ struct CasePage {
     assigned_to_me: bool,
     /// The viewer is in the case's team and may take it.
     can_take: bool,
+    /// The viewer may hand the case to someone (a supervisor, or its assignee).
+    can_assign: bool,
     opened: String,
     resolved_at: String,
     tags: String,
@@ -460,11 +508,7 @@ async fn subject_view(st: &AppState, p: &Principal, t: &Tenant, c: &Case) -> Sub
                 SubjectView {
                     kind: "Shipment",
                     title: s.number.clone(),
-                    link: Some(format!(
-                        "/app/{}/shipments?q={}",
-                        t.slug,
-                        query_value(&s.number)
-                    )),
+                    link: Some(format!("/app/{}/shipments/{}", t.slug, s.id)),
                     facts: vec![
                         ("Status", s.status.as_str().to_string()),
                         ("Tracking", s.tracking_number.clone()),
@@ -559,7 +603,7 @@ async fn show(
     let p = &v.principal;
     let (c, timeline) = match st.app.get_case(p, &t, id).await {
         Ok(x) => x,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+        Err(e) => return error_page(e),
     };
     let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
     let clocks = st.app.sla_clocks(p, &t, &c).await.unwrap_or_default();
@@ -596,7 +640,12 @@ async fn show(
         })
         .collect();
     people.sort_by(|a, b| a.1.cmp(&b.1));
-    let can_take = me(p).is_some_and(|u| team.as_ref().is_some_and(|t| t.has_member(u)));
+    // An agent takes an unassigned case of their team, or gives their own away; anything
+    // else is a supervisor's reassignment.
+    let supervise = p.can(Capability::SuperviseCases);
+    let member = me(p).is_some_and(|u| team.as_ref().is_some_and(|t| t.has_member(u)));
+    let can_take = member && (c.assignee.is_none() || supervise);
+    let can_assign = supervise || (c.assignee.is_some() && c.assignee == me(p));
     render(CasePage {
         slug: t.slug.clone(),
         tenant_name: t.name.clone(),
@@ -613,6 +662,7 @@ async fn show(
         assignee: assignee_name(&c, &names, me(p)),
         assigned_to_me: c.assignee.is_some() && c.assignee == me(p),
         can_take,
+        can_assign,
         opened: local(Some(c.opened_at), &tz),
         resolved_at: local(c.resolved_at, &tz),
         tags: c.tags.join(", "),
@@ -622,16 +672,7 @@ async fn show(
         can_work,
         can_answer: !can_work && p.can(Capability::AnswerCases),
         people,
-        statuses: [
-            CaseStatus::Open,
-            CaseStatus::WaitingCustomer,
-            CaseStatus::WaitingCarrier,
-            CaseStatus::WaitingClient,
-            CaseStatus::WaitingWarehouse,
-        ]
-        .iter()
-        .map(|s| s.as_str())
-        .collect(),
+        statuses: WORK_STATUSES.iter().map(|s| s.as_str()).collect(),
         codes: ResolutionCode::ALL.iter().map(|c| c.as_str()).collect(),
         problem,
         done,
@@ -656,8 +697,7 @@ async fn case_page(
         Err(r) => return r,
     };
     let Some(id) = case_id(&id) else {
-        return crate::error::ApiError::from(AppError::NotFound(format!("case {id}")))
-            .into_response();
+        return error_page(AppError::NotFound(format!("case {id}")));
     };
     // After a form: what it did (the redirect carries it, so a reload does not repeat it).
     let done = q.get("done").map(|d| d.replace('_', " "));
@@ -747,8 +787,7 @@ async fn act(
         return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
     }
     let Some(case) = case_id(&id) else {
-        return crate::error::ApiError::from(AppError::NotFound(format!("case {id}")))
-            .into_response();
+        return error_page(AppError::NotFound(format!("case {id}")));
     };
     let action = match action_of(&f, me(&v.principal)) {
         Ok(a) => a,
@@ -775,13 +814,131 @@ async fn act(
             )
                 .into_response()
         }
-        Err(AppError::NotFound(m)) => {
-            crate::error::ApiError::from(AppError::NotFound(m)).into_response()
-        }
+        Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
         Err(e) => {
             let why = e.to_string();
             let status = crate::error::ApiError::from(e).status;
             (status, show(&st, v, t, case, Some(why), None).await).into_response()
+        }
+    }
+}
+
+/// The bulk form of the queue: the selected cases (`ids`, repeated), one action, and the
+/// queue's own query to come back to. All or nothing: the app re-checks the selection.
+async fn bulk(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path(slug): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let csrf_expected = match &auth {
+        Some(Extension(Authenticated {
+            via: Via::Session { csrf, .. },
+            ..
+        })) => Some(csrf.clone()),
+        _ => None,
+    };
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut form: HashMap<String, String> = HashMap::new();
+    let mut ids = Vec::new();
+    for (k, val) in form_urlencoded::parse(&body) {
+        if k == "ids" {
+            ids.push(val.into_owned());
+        } else {
+            form.insert(k.into_owned(), val.into_owned());
+        }
+    }
+    let csrf_ok = csrf_expected.is_some_and(|c| {
+        bool::from(
+            form.get("csrf")
+                .map(String::as_bytes)
+                .unwrap_or_default()
+                .ct_eq(c.as_bytes()),
+        )
+    });
+    if !csrf_ok {
+        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    }
+    // The queue the form was on, to show again.
+    let back: HashMap<String, String> =
+        form_urlencoded::parse(form.get("back").map(String::as_bytes).unwrap_or_default())
+            .into_owned()
+            .collect();
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let ids: Result<Vec<CaseId>, _> = ids.iter().map(|i| i.parse::<CaseId>()).collect();
+    let action = match (ids, field("bulk").as_str()) {
+        (Err(_), _) => Err("a selected case is not a case id".to_string()),
+        (Ok(ids), _) if ids.is_empty() => Err("select the cases to act on first".to_string()),
+        (Ok(ids), "assign") => {
+            let team = Some(field("team")).filter(|t| !t.is_empty());
+            match field("assignee").as_str() {
+                "" => Ok((
+                    ids,
+                    CaseAction::Assign {
+                        team,
+                        assignee: None,
+                    },
+                )),
+                u => u
+                    .parse()
+                    .map(|u| {
+                        (
+                            ids,
+                            CaseAction::Assign {
+                                team,
+                                assignee: Some(u),
+                            },
+                        )
+                    })
+                    .map_err(|_| "choose someone from the list".to_string()),
+            }
+        }
+        (Ok(ids), "status") => {
+            CaseStatus::parse(&field("status")).map(|to| (ids, CaseAction::ChangeStatus { to }))
+        }
+        (Ok(ids), "note") => Ok((
+            ids,
+            CaseAction::Note {
+                text: field("text"),
+                visibility: Visibility::Internal,
+            },
+        )),
+        (Ok(_), other) => Err(format!("'{other}' is not a bulk action")),
+    };
+    let (ids, action) = match action {
+        Ok(x) => x,
+        Err(why) => return queue_page(&st, v, t, &back, None, Some(why)).await,
+    };
+    let filter = CaseFilter {
+        ids: Some(ids.clone()),
+        ..Default::default()
+    };
+    let name = action.name();
+    match st
+        .app
+        .bulk_act_on_cases(&v.principal, &t, &filter, &ids, action)
+        .await
+    {
+        Ok(changed) => {
+            let mut to = format!("/app/{}/cases?", t.slug);
+            for (k, val) in &back {
+                if k != "done" {
+                    to.push_str(&format!("{k}={}&", query_value(val)));
+                }
+            }
+            to.push_str(&format!(
+                "done={}",
+                query_value(&format!("{name} on {} cases", changed.len()))
+            ));
+            Redirect::to(&to).into_response()
+        }
+        Err(e) => {
+            let why = e.to_string();
+            let status = crate::error::ApiError::from(e).status;
+            (status, queue_page(&st, v, t, &back, None, Some(why)).await).into_response()
         }
     }
 }

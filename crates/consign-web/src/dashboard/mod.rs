@@ -4,6 +4,7 @@
 
 mod assets;
 mod cases;
+mod shipment;
 
 use crate::AppState;
 use crate::api::session::session_cookie;
@@ -38,7 +39,21 @@ pub fn routes() -> Router<AppState> {
         .route("/app/{tenant}/shipments", get(shipments))
         .route("/app/{tenant}/scorecard", get(scorecard))
         .merge(cases::routes())
+        .merge(shipment::routes())
+        .layer(axum::middleware::from_fn(server_timing))
         .merge(assets::routes())
+}
+
+/// `Server-Timing: app;dur=…` on every page: the server's share of a slow page, visible in
+/// the browser's developer tools and to the browser tests.
+async fn server_timing(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("app;dur={ms:.1}")) {
+        res.headers_mut().insert("server-timing", v);
+    }
+    res
 }
 
 fn render(t: impl Template) -> Response {
@@ -53,6 +68,48 @@ fn render(t: impl Template) -> Response {
                 .into_response()
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    title: String,
+    detail: String,
+    fields: Vec<(String, String)>,
+}
+
+/// A use case's refusal as a page: the API's status and words, in HTML (a person asked, not
+/// a program); a record outside the viewer's reach is the same 404 page as a missing one.
+pub(crate) fn error_page(e: consign_app::AppError) -> Response {
+    let api = crate::error::ApiError::from(e);
+    let p = &api.problem;
+    let title = match api.status {
+        StatusCode::NOT_FOUND => "Not found".to_string(),
+        StatusCode::FORBIDDEN => "Not allowed".to_string(),
+        _ => p.title.clone(),
+    };
+    let detail = match api.status {
+        StatusCode::NOT_FOUND => {
+            "There is nothing here, or nothing you may see. Check the address, or start again from the overview.".to_string()
+        }
+        StatusCode::FORBIDDEN => format!(
+            "Your role does not allow this. {}",
+            p.detail.clone().unwrap_or_default()
+        ),
+        _ => p.detail.clone().unwrap_or_default(),
+    };
+    let page = ErrorPage {
+        status: api.status.as_u16(),
+        title,
+        detail,
+        fields: p
+            .errors
+            .iter()
+            .map(|f| (f.field.clone(), f.reason.clone()))
+            .collect(),
+    };
+    (api.status, render(page)).into_response()
 }
 
 #[derive(Template)]
@@ -146,11 +203,7 @@ async fn viewer(st: &AppState, auth: Option<Extension<Authenticated>>) -> Result
     else {
         return Err(Redirect::to("/login").into_response());
     };
-    let tenants = st
-        .app
-        .list_tenants(&principal)
-        .await
-        .map_err(|e| crate::error::ApiError::from(e).into_response())?;
+    let tenants = st.app.list_tenants(&principal).await.map_err(error_page)?;
     Ok(Viewer {
         principal,
         user_name,
@@ -165,6 +218,10 @@ struct TenantCard {
     time_zone: String,
     orders: String,
     shipments: String,
+    /// The open cases at a glance, for those who may count them.
+    cases: Option<consign_store::OpenCaseCounts>,
+    /// Whether the viewer has a queue of their own (provider staff).
+    mine: bool,
 }
 
 #[derive(Template)]
@@ -182,25 +239,42 @@ async fn overview(State(st): State<AppState>, auth: Option<Extension<Authenticat
         Err(r) => return r,
     };
     // Counts the viewer may not read show as a dash, not as zero.
-    let cards = match st.app.tenant_counts(&v.principal).await {
-        Ok(counts) => counts
-            .into_iter()
-            .map(|c| TenantCard {
-                slug: c.tenant.slug,
-                name: c.tenant.name,
-                time_zone: c.tenant.time_zone,
-                orders: c.orders.map_or("—".into(), |n| n.to_string()),
-                shipments: c.shipments.map_or("—".into(), |n| n.to_string()),
-            })
-            .collect(),
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    let counts = match st.app.tenant_counts(&v.principal).await {
+        Ok(counts) => counts,
+        Err(e) => return error_page(e),
     };
+    let mut cards = Vec::with_capacity(counts.len());
+    for c in counts {
+        let cases = st.app.open_case_counts(&v.principal, &c.tenant).await.ok();
+        cards.push(TenantCard {
+            cases,
+            mine: v.principal.role.is_provider(),
+            slug: c.tenant.slug,
+            name: c.tenant.name,
+            time_zone: c.tenant.time_zone,
+            orders: c.orders.map_or("—".into(), |n| thousands(n as u64)),
+            shipments: c.shipments.map_or("—".into(), |n| thousands(n as u64)),
+        });
+    }
     render(Overview {
         tenants: v.tenants,
         user_name: v.user_name,
         csrf: v.csrf,
         cards,
     })
+}
+
+/// `12,345`: counts people read at a glance.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 fn local(t: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> String {
@@ -332,7 +406,7 @@ async fn page_tenant(st: &AppState, v: &Viewer, slug: &str) -> Result<Tenant, Re
     st.app
         .tenant_for(&v.principal, slug)
         .await
-        .map_err(|e| crate::error::ApiError::from(e).into_response())
+        .map_err(error_page)
 }
 
 async fn orders(
@@ -355,7 +429,7 @@ async fn orders(
     let kpi = match &records {
         Some(r) => match st.app.kpi_records(&v.principal, &t, r, true).await {
             Ok(f) => Some(f),
-            Err(e) => return crate::error::ApiError::from(e).into_response(),
+            Err(e) => return error_page(e),
         },
         None => None,
     };
@@ -370,7 +444,7 @@ async fn orders(
     };
     let list = match st.app.list_orders(&v.principal, &t, &filter).await {
         Ok(l) => l,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+        Err(e) => return error_page(e),
     };
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |o| o.id);
     let rows = list
@@ -413,6 +487,7 @@ async fn orders(
 }
 
 struct ShipmentRow {
+    id: String,
     number: String,
     carrier: String,
     service: String,
@@ -462,7 +537,7 @@ async fn shipments(
     let kpi = match &records {
         Some(r) => match st.app.kpi_records(&v.principal, &t, r, false).await {
             Ok(f) => Some(f),
-            Err(e) => return crate::error::ApiError::from(e).into_response(),
+            Err(e) => return error_page(e),
         },
         None => None,
     };
@@ -477,7 +552,7 @@ async fn shipments(
     };
     let list = match st.app.list_shipments(&v.principal, &t, &filter).await {
         Ok(l) => l,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+        Err(e) => return error_page(e),
     };
     let carriers: HashMap<_, _> = st
         .app
@@ -492,6 +567,7 @@ async fn shipments(
     let rows = list
         .into_iter()
         .map(|s| ShipmentRow {
+            id: s.id.to_string(),
             carrier: carriers.get(&s.carrier_id).cloned().unwrap_or_default(),
             origin: place(&s.origin),
             destination: place(&s.destination),
@@ -547,7 +623,7 @@ async fn scorecard(
     };
     let s = match st.app.scorecard(&v.principal, &t, &period, None).await {
         Ok(s) => s,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
+        Err(e) => return error_page(e),
     };
     match crate::scorecard_page::render(&s, crate::scorecard_page::Links::for_page(&s, true)) {
         Ok(html) => Html(html).into_response(),

@@ -1,0 +1,234 @@
+//! The shipment page: its derived state and milestones, every tracking event with its source
+//! and the carrier's raw code, its documents (proof of delivery among them), and the cases
+//! opened on it. Reached from the shipment list, a case's subject, and by its id.
+
+use super::{error_page, local, render, tenant_page};
+use crate::AppState;
+use crate::auth::Authenticated;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use consign_app::AppError;
+use consign_core::access::Capability;
+use consign_core::ids::ShipmentId;
+use consign_core::tenant::Tenant;
+use consign_store::CaseFilter;
+use jiff::tz::TimeZone;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/app/{tenant}/shipments/{id}", get(shipment_page))
+}
+
+struct EventRow {
+    at: String,
+    received: String,
+    status: String,
+    reason: String,
+    location: String,
+    raw: String,
+    source: String,
+}
+
+struct DocumentRow {
+    kind: &'static str,
+    filename: String,
+    size: String,
+    uploaded: String,
+    by: String,
+    href: String,
+}
+
+struct CaseRow {
+    id: String,
+    number: String,
+    case_type: String,
+    status: &'static str,
+    opened: String,
+}
+
+#[derive(Template)]
+#[template(path = "shipment.html")]
+struct ShipmentPage {
+    tenants: Vec<Tenant>,
+    user_name: String,
+    csrf: String,
+    slug: String,
+    tenant_name: String,
+    zone: String,
+    number: String,
+    status: &'static str,
+    /// The promise passed without a delivery, or a case is open: the page says so first.
+    warning: Option<String>,
+    facts: Vec<(&'static str, String)>,
+    events: Vec<EventRow>,
+    documents: Vec<DocumentRow>,
+    cases: Option<Vec<CaseRow>>,
+}
+
+async fn shipment_page(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path((slug, id)): Path<(String, String)>,
+) -> Response {
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<ShipmentId>() else {
+        return error_page(AppError::NotFound(format!("shipment {id}")));
+    };
+    let p = &v.principal;
+    let s = match st.app.get_shipment(p, &t, id).await {
+        Ok(s) => s,
+        Err(e) => return error_page(e),
+    };
+    let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
+    let (tracked, mut events) = match st.app.shipment_tracking(p, &t, id).await {
+        Ok((tracked, events)) => (Some(tracked), events),
+        Err(_) => (None, Vec::new()),
+    };
+    events.sort_by_key(|e| std::cmp::Reverse(e.occurred_at));
+    let carrier = st
+        .app
+        .list_carriers(p, &t)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.id == s.carrier_id)
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let documents = st
+        .app
+        .list_documents(p, &t, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| DocumentRow {
+            kind: d.kind.as_str(),
+            size: format!("{:.1} kB", d.size_bytes as f64 / 1000.0),
+            uploaded: local(Some(d.uploaded_at), &tz),
+            by: d.uploaded_by.clone(),
+            href: format!(
+                "/api/v1/tenants/{}/shipments/{}/documents/{}",
+                t.slug, s.id, d.id
+            ),
+            filename: d.filename,
+        })
+        .collect();
+    // Cases are for those who read them; carriers see their own carrier's.
+    let cases = if p.can(Capability::ReadCases) {
+        let filter = CaseFilter {
+            shipment: Some(id),
+            limit: 100,
+            ..Default::default()
+        };
+        st.app.list_cases(p, &t, &filter).await.ok().map(|list| {
+            list.into_iter()
+                .map(|c| CaseRow {
+                    id: c.id.to_string(),
+                    number: c.number,
+                    case_type: c.case_type.replace('_', " "),
+                    status: c.status.as_str(),
+                    opened: local(Some(c.opened_at), &tz),
+                })
+                .collect::<Vec<_>>()
+        })
+    } else {
+        None
+    };
+    let now = st.app.now();
+    let open_cases = cases.as_ref().map_or(0, |cs| {
+        cs.iter()
+            .filter(|c| !matches!(c.status, "resolved" | "closed"))
+            .count()
+    });
+    let late = s.delivered_at.is_none()
+        && s.status != consign_core::shipment::ShipmentStatus::Cancelled
+        && s.promised_by.is_some_and(|p| p < now);
+    let warning = match (late, open_cases) {
+        (true, 0) => Some("The promise has passed and it is not delivered.".to_string()),
+        (true, n) => Some(format!(
+            "The promise has passed and it is not delivered; {n} case(s) open."
+        )),
+        (false, 0) => None,
+        (false, n) => Some(format!("{n} case(s) open on this shipment.")),
+    };
+    let place = |pl: &consign_core::shipment::Place| {
+        format!(
+            "{}{}, {} ({})",
+            pl.city,
+            pl.region
+                .as_ref()
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default(),
+            pl.country,
+            pl.time_zone
+        )
+    };
+    let mut facts = vec![
+        ("Carrier", carrier),
+        ("Service", s.service_level.clone()),
+        ("Tracking number", s.tracking_number.clone()),
+        ("From", place(&s.origin)),
+        ("To", place(&s.destination)),
+        (
+            "Weight",
+            format!("{} kg, {} piece(s)", s.weight_kg, s.pieces),
+        ),
+        ("Planned pickup", local(s.planned_pickup_at, &tz)),
+        ("Picked up", local(s.picked_up_at, &tz)),
+        ("Promised by", local(s.promised_by, &tz)),
+        ("Delivered", local(s.delivered_at, &tz)),
+        (
+            "Proof of delivery",
+            if s.pod_required {
+                "required"
+            } else {
+                "not required"
+            }
+            .into(),
+        ),
+        ("Created", local(Some(s.created_at), &tz)),
+    ];
+    if let Some(tr) = &tracked {
+        facts.push(("Last carrier scan", local(tr.state.last_event_at, &tz)));
+        facts.push(("ETA", local(tr.state.eta, &tz)));
+    }
+    render(ShipmentPage {
+        slug: t.slug.clone(),
+        tenant_name: t.name.clone(),
+        zone: t.time_zone.clone(),
+        number: s.number.clone(),
+        status: s.status.as_str(),
+        warning,
+        facts,
+        events: events
+            .iter()
+            .map(|e| EventRow {
+                at: local(Some(e.occurred_at), &tz),
+                received: local(Some(e.received_at), &tz),
+                status: e.status.map(|x| x.as_str()).unwrap_or("—").into(),
+                reason: e.reason.unwrap_or_default().to_string(),
+                location: e.location.clone(),
+                raw: [
+                    e.raw_code.as_str(),
+                    e.raw_reason.as_str(),
+                    e.description.as_str(),
+                ]
+                .iter()
+                .filter(|x| !x.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" · "),
+                source: e.source.clone(),
+            })
+            .collect(),
+        documents,
+        cases,
+        tenants: v.tenants,
+        user_name: v.user_name,
+        csrf: v.csrf,
+    })
+}
