@@ -167,6 +167,16 @@ pub trait KpiTx {
     ) -> Result<()>;
 }
 
+/// What a period's resolutions add up to (SPEC §10's case rates are ratios of these).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResolutionSums {
+    pub resolved: u64,
+    pub reopened: u64,
+    pub first_contact: u64,
+    pub sla_met: u64,
+    pub sla_applied: u64,
+}
+
 /// The rollup's case facts (`kpi_case_facts`, one per case): reads.
 #[async_trait]
 pub trait KpiCaseStore {
@@ -179,6 +189,13 @@ pub trait KpiCaseStore {
     ) -> Result<Vec<CaseFact>>;
     /// The stored facts of these cases (`kpis verify` compares them with a recomputation).
     async fn kpi_case_facts_of(&self, tenant: TenantId, cases: &[CaseId]) -> Result<Vec<CaseFact>>;
+    /// The resolutions' counts in each of the consecutive periods `bounds` delimits
+    /// (`bounds[i]..bounds[i + 1]`): the sums a trend of the case rates is drawn from.
+    async fn kpi_case_rates(
+        &self,
+        tenant: TenantId,
+        bounds: &[Timestamp],
+    ) -> Result<Vec<ResolutionSums>>;
     /// A page of the tenant's case ids, in id order after `after`.
     async fn kpi_case_ids(
         &self,

@@ -34,7 +34,8 @@ use std::sync::Arc;
 
 pub use cases::{CaseFilter, CaseStore, CaseTx, OpenCaseCounts, StoredCaseSettings};
 pub use kpis::{
-    Days, KpiCaseStore, KpiCaseTx, KpiStore, KpiTx, OrderSource, Stale, StoredKpiDefinitions,
+    Days, KpiCaseStore, KpiCaseTx, KpiStore, KpiTx, OrderSource, ResolutionSums, Stale,
+    StoredKpiDefinitions,
 };
 pub use messages::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter};
 pub use migrate::MIGRATION_COUNT;

@@ -1,6 +1,6 @@
 //! The printable scorecard page: one self-contained HTML document (inline CSS and SVG, no
 //! script, nothing fetched) that prints on A4 as it shows on screen. The charts are drawn
-//! here as SVG: a 12-period trend for each headline delivery figure, and bars by carrier,
+//! here as SVG: a 12-period trend for each headline figure, and bars by carrier,
 //! by accountable party and by reason.
 
 use askama::Template;
@@ -255,6 +255,14 @@ pub fn render(s: &Scorecard, links: Links) -> Result<String, askama::Error> {
             .map(|t| (t.period.clone(), pick(t)))
             .collect()
     };
+    // The case rates' trends, when the scorecard has them (a reader of cases).
+    let case_trend =
+        |pick: fn(&consign_app::kpis::TrendPoint) -> Option<Ratio>| -> Option<Vec<(String, Ratio)>> {
+            s.trend
+                .iter()
+                .map(|t| pick(t).map(|r| (t.period.clone(), r)))
+                .collect()
+        };
     let mut headlines = Vec::new();
     let mut case_rates = Vec::new();
     for f in &s.figures {
@@ -263,15 +271,23 @@ pub fn render(s: &Scorecard, links: Links) -> Result<String, askama::Error> {
             "otif" => trend_svg(&f.label, &trend(|t| t.otif)),
             "perfect_order" => trend_svg(&f.label, &trend(|t| t.perfect_order)),
             "exception_rate" => trend_svg(&f.label, &trend(|t| t.exception_rate)),
-            // The case rates have no trend: they go in the case work table.
-            _ => {
-                case_rates.push((
-                    f.label.clone(),
-                    percent(f.value),
-                    format!("{} of {}: {}", f.numerator, f.denominator, f.basis),
-                ));
-                continue;
-            }
+            key => match match key {
+                "sla_attainment" => case_trend(|t| t.sla_attainment),
+                "reopen_rate" => case_trend(|t| t.reopen_rate),
+                "first_contact_resolution" => case_trend(|t| t.first_contact_resolution),
+                _ => None,
+            } {
+                Some(points) => trend_svg(&f.label, &points),
+                // Without a trend, a figure goes in the case work table.
+                None => {
+                    case_rates.push((
+                        f.label.clone(),
+                        percent(f.value),
+                        format!("{} of {}: {}", f.numerator, f.denominator, f.basis),
+                    ));
+                    continue;
+                }
+            },
         };
         // The dashboard's lists for a person, the API's for the API's page.
         let list = |u: &Option<String>| {

@@ -53,6 +53,14 @@ pub struct TrendPoint {
     pub otif: Ratio,
     pub perfect_order: Ratio,
     pub exception_rate: Ratio,
+    /// The case rates of the period (by when the cases were resolved); absent for a caller
+    /// who may not read cases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_attainment: Option<Ratio>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reopen_rate: Option<Ratio>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_contact_resolution: Option<Ratio>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,7 +91,7 @@ pub struct Scorecard {
     pub turnaround: OrderTurnaround,
     /// The period's case figures; absent for a caller who may not read cases.
     pub cases: Option<CaseKpis>,
-    /// The headline delivery figures over the last 12 periods of the same kind.
+    /// The headline figures over the last 12 periods of the same kind.
     pub trend: Vec<TrendPoint>,
 }
 
@@ -211,23 +219,40 @@ impl App {
         let today = self.now().to_zoned(zone_of(tenant)).date();
         let figures =
             |p: &Period| figures_from_daily(&def.definitions, def.version, p, &counts, today);
+        // The case rates of every period of the trend, in one read of the case facts.
+        let reads_cases = p.can(Capability::ReadCases);
+        let case_rates = if reads_cases {
+            let zone = zone_of(tenant);
+            let mut bounds: Vec<_> = trend.iter().map(|x| x.bounds(&zone).0).collect();
+            if let Some(last) = trend.last() {
+                bounds.push(last.bounds(&zone).1);
+            }
+            self.reads().kpi_case_rates(tenant.id, &bounds).await?
+        } else {
+            Vec::new()
+        };
         let points: Vec<TrendPoint> = trend
             .iter()
-            .map(|p| {
+            .enumerate()
+            .map(|(i, p)| {
                 let f = figures(p);
+                let c = case_rates.get(i);
                 TrendPoint {
                     period: p.to_string(),
                     on_time_delivery: f.on_time_delivery,
                     otif: f.otif,
                     perfect_order: f.perfect_order,
                     exception_rate: f.exception_rate,
+                    sla_attainment: c.map(|c| Ratio::of(c.sla_met, c.sla_applied)),
+                    reopen_rate: c.map(|c| Ratio::of(c.reopened, c.resolved)),
+                    first_contact_resolution: c.map(|c| Ratio::of(c.first_contact, c.resolved)),
                 }
             })
             .collect();
         let d = self.with_carrier_names(tenant, figures(&period)).await?;
         let (from, to) = period.bounds(&zone_of(tenant));
         let (released, shipped) = self.reads().order_turnaround(tenant.id, from, to).await?;
-        let cases = if p.can(Capability::ReadCases) {
+        let cases = if reads_cases {
             Some(self.case_figures(tenant, from, to).await?)
         } else {
             None

@@ -24,7 +24,10 @@ CREATE TABLE kpi_case_facts (
 CREATE INDEX kpi_case_facts_opened ON kpi_case_facts (tenant_id, opened_at);
 CREATE INDEX kpi_case_facts_answered ON kpi_case_facts (tenant_id, answered_at)
     WHERE answered_at IS NOT NULL;
-CREATE INDEX kpi_case_facts_resolved ON kpi_case_facts (tenant_id, resolved_at)
+-- The resolutions' counts ride in the index, so a 12-period trend of the case rates is read
+-- from the index alone.
+CREATE INDEX kpi_case_facts_resolved
+    ON kpi_case_facts (tenant_id, resolved_at, reopened, first_contact, sla_met, sla_applied)
     WHERE resolved_at IS NOT NULL;
 
 -- A case is marked ('c') when something its fact reads changes: every timeline entry raises

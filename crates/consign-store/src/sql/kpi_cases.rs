@@ -5,7 +5,7 @@
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::id_queries;
 use super::{SqlStore, SqlTx, chunk_rows, ots, sized_chunks, ts, us};
-use crate::{KpiCaseStore, KpiCaseTx, Result};
+use crate::{KpiCaseStore, KpiCaseTx, ResolutionSums, Result};
 use consign_core::case::kpi::{CaseFact, Resolution};
 use consign_core::ids::{CaseId, TenantId};
 use jiff::Timestamp;
@@ -84,6 +84,51 @@ impl<DB: Dialect> KpiCaseStore for SqlStore<DB> {
             .iter()
             .map(fact_row::<DB>)
             .collect()
+    }
+
+    async fn kpi_case_rates(
+        &self,
+        tenant: TenantId,
+        bounds: &[Timestamp],
+    ) -> Result<Vec<ResolutionSums>> {
+        let n = bounds.len().saturating_sub(1);
+        let mut sums = vec![ResolutionSums::default(); n];
+        if n == 0 {
+            return Ok(sums);
+        }
+        // One pass over the resolutions of the whole span, each put in its period's bucket.
+        let mut qb = QueryBuilder::<DB>::new("SELECT CAST(CASE");
+        for (i, b) in bounds[1..n].iter().enumerate() {
+            qb.push(" WHEN resolved_at < ").push_arg(us(*b));
+            qb.push(format!(" THEN {i}"));
+        }
+        qb.push(format!(
+            " ELSE {} END AS BIGINT) AS bucket, COUNT(*) AS resolved, \
+             CAST(SUM(CASE WHEN reopened THEN 1 ELSE 0 END) AS BIGINT) AS reopened, \
+             CAST(SUM(CASE WHEN first_contact THEN 1 ELSE 0 END) AS BIGINT) AS first_contact, \
+             CAST(SUM(sla_met) AS BIGINT) AS sla_met, \
+             CAST(SUM(sla_applied) AS BIGINT) AS sla_applied \
+             FROM kpi_case_facts WHERE tenant_id = ",
+            n - 1
+        ));
+        qb.push_arg(tenant.0);
+        qb.push(" AND resolved_at >= ").push_arg(us(bounds[0]));
+        qb.push(" AND resolved_at < ").push_arg(us(bounds[n]));
+        qb.push(" GROUP BY 1");
+        for r in qb.build().fetch_all(DB::pool(&self.read)).await? {
+            let bucket: i64 = r.col("bucket")?;
+            let n = |c: &str| -> Result<u64> { Ok(r.col::<i64>(c)? as u64) };
+            if let Some(s) = sums.get_mut(bucket as usize) {
+                *s = ResolutionSums {
+                    resolved: n("resolved")?,
+                    reopened: n("reopened")?,
+                    first_contact: n("first_contact")?,
+                    sla_met: n("sla_met")?,
+                    sla_applied: n("sla_applied")?,
+                };
+            }
+        }
+        Ok(sums)
     }
 
     async fn kpi_case_ids(

@@ -451,8 +451,8 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
         assert!(html.contains("ALPHA — scorecard 2026-W44"), "{html}");
         assert_eq!(
             html.matches("<svg").count(),
-            4 + 5,
-            "four trends and five bar charts"
+            4 + 3 + 5,
+            "trends of the four delivery figures and the three case rates, and five bar charts"
         );
         assert!(
             !html.contains("http://") && !html.contains("https://"),
@@ -887,6 +887,7 @@ async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_
                 .previous(),
         );
         let (mut reopened, mut resolved, mut backlog, mut met) = (0, 0, 0, 0);
+        let mut weekly = Vec::new();
         for period in &periods {
             let card = t
                 .get_json(
@@ -906,6 +907,7 @@ async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_
             // the backlog apart.
             assert_eq!(card["cases"], report["total"], "{}: {period}", t.engine);
             let c = &card["cases"];
+            weekly.push((period.to_string(), c.clone(), card["trend"].clone()));
             reopened += c["reopen_rate"]["numerator"].as_u64().unwrap();
             resolved += c["resolved"].as_u64().unwrap();
             backlog += c["backlog"]["open"].as_u64().unwrap();
@@ -942,6 +944,23 @@ async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_
                     assert_eq!(all, f["denominator"].as_u64().unwrap(), "{key} {period}");
                     assert_eq!(hits, f["numerator"].as_u64().unwrap(), "{key} {period}");
                 }
+            }
+        }
+        // The last week's trend holds each earlier week's case rates as that week's own
+        // scorecard has them.
+        let trend = weekly[0].2.as_array().unwrap();
+        assert_eq!(trend.len(), 12);
+        for (period, c, _) in weekly.iter().filter(|w| w.0.contains('W')) {
+            let point = trend
+                .iter()
+                .find(|p| p["period"] == period.as_str())
+                .unwrap_or_else(|| panic!("{period} in the trend"));
+            for key in ["sla_attainment", "reopen_rate", "first_contact_resolution"] {
+                assert_eq!(
+                    point[key], c[key],
+                    "{}: {key} of {period} in the trend",
+                    t.engine
+                );
             }
         }
         // The dataset reaches every path: reopenings, resolutions, a backlog, targets met.
