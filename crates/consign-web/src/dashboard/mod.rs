@@ -4,6 +4,7 @@
 
 mod assets;
 mod cases;
+mod queue;
 mod shipment;
 
 use crate::AppState;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app/{tenant}/shipments", get(shipments))
         .route("/app/{tenant}/scorecard", get(scorecard))
         .merge(cases::routes())
+        .merge(queue::routes())
         .merge(shipment::routes())
         .layer(axum::middleware::from_fn(server_timing))
         .merge(assets::routes())

@@ -2,7 +2,7 @@
 //! resolving with a code, reopening; `If-Match` and 412; who sees and does what; bulk
 //! actions; settings and SLA timers; KPIs.
 
-use crate::harness::{TestApp, field_errors, problem, shipment_body, spawn_all};
+use crate::harness::{Sent, TestApp, field_errors, problem, shipment_body, spawn_all};
 use reqwest::Response;
 use serde_json::{Value, json};
 
@@ -1107,5 +1107,139 @@ async fn a_warehouse_sees_and_answers_only_the_cases_facing_it() {
             403,
         )
         .await;
+    }
+}
+
+/// The dashboard's case forms (the case page's actions and the queue's bulk form) take a
+/// session's CSRF token, name what is wrong with a form, and change nothing when refused.
+#[tokio::test]
+async fn the_dashboard_forms_refuse_bad_input_and_change_nothing() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let case = t
+            .post_json(
+                "/api/v1/tenants/alpha/cases",
+                &t.admin_token,
+                &new_case(&d.shipment),
+            )
+            .await;
+        let id = case["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{case}"))
+            .to_string();
+        let res = t
+            .post(
+                "/api/v1/users",
+                &t.admin_token,
+                &json!({"email": "boss@provider.test", "name": "Boss", "role": "admin", "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = browser
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"email": "boss@provider.test", "password": "a long enough password"}))
+            .sent()
+            .await;
+        assert_eq!(res.status(), 201);
+        let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let version = || async {
+            t.get_json(&format!("/api/v1/tenants/alpha/cases/{id}"), &t.admin_token)
+                .await["version"]
+                .as_i64()
+                .unwrap()
+        };
+        let v0 = version().await;
+        let page = format!("/app/alpha/cases/{id}");
+        let v0s = v0.to_string();
+        let form =
+            |fields: Vec<(&'static str, String)>| browser.post(t.url(&page)).form(&fields).sent();
+
+        // No token, a wrong one: refused before anything is read.
+        let res = form(vec![("version", v0s.clone()), ("action", "close".into())]).await;
+        assert_eq!(res.status(), 403, "{}", t.engine);
+        let res = form(vec![
+            ("csrf", "nope".into()),
+            ("version", v0s.clone()),
+            ("action", "acknowledge".into()),
+        ])
+        .await;
+        assert_eq!(res.status(), 403);
+        // An action the page does not have, an empty note, a stale version: each explained
+        // on the page.
+        let res = form(vec![
+            ("csrf", csrf.clone()),
+            ("version", v0s.clone()),
+            ("action", "delete".into()),
+        ])
+        .await;
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("delete") && body.contains("is not an action of this page"),
+            "{body}"
+        );
+        let res = form(vec![
+            ("csrf", csrf.clone()),
+            ("version", v0s.clone()),
+            ("action", "note".into()),
+            ("text", "   ".into()),
+        ])
+        .await;
+        assert_eq!(res.status(), 422, "{}", t.engine);
+        assert!(res.text().await.unwrap().contains("id=\"problem\""));
+        let res = form(vec![
+            ("csrf", csrf.clone()),
+            ("version", (v0 - 1).to_string()),
+            ("action", "acknowledge".into()),
+        ])
+        .await;
+        assert_eq!(res.status(), 409);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("changed while you had it open")
+        );
+        assert_eq!(
+            version().await,
+            v0,
+            "{}: a refused form changed the case",
+            t.engine
+        );
+
+        // The bulk form: no token refused; a selection that is not case ids explained.
+        let bulk = |body: String| {
+            browser
+                .post(t.url("/app/alpha/cases"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .sent()
+        };
+        let res = bulk(format!("ids={id}&bulk=note&text=x")).await;
+        assert_eq!(res.status(), 403);
+        let res = bulk(format!("csrf={csrf}&ids=CASE-1&bulk=note&text=x")).await;
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("a selected case is not a case id")
+        );
+        assert_eq!(version().await, v0);
+        // A good one acts and sends the person back to the queue.
+        let res = bulk(format!(
+            "csrf={csrf}&ids={id}&bulk=note&text=checked&back=scope%3Dopen"
+        ))
+        .await;
+        assert_eq!(res.status(), 303, "{}", t.engine);
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.starts_with("/app/alpha/cases?scope=open&done="), "{to}");
+        assert_eq!(version().await, v0 + 1);
     }
 }
