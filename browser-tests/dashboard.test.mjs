@@ -31,6 +31,7 @@ const CLIENT = { email: required('CONSIGN_CLIENT_EMAIL'), password: required('CO
 // The demo's agents share the demo's one password (see `consign demo`'s summary).
 const AGENT = { email: process.env.CONSIGN_AGENT_EMAIL || 'ava@provider.demo', password: ADMIN.password };
 const SUPERVISOR = { email: process.env.CONSIGN_SUPERVISOR_EMAIL || 'sam@provider.demo', password: ADMIN.password };
+const CARRIER = { email: required('CONSIGN_CARRIER_EMAIL'), password: ADMIN.password };
 const SCREENSHOT_DIR = process.env.CONSIGN_SCREENSHOT_DIR || '';
 const CHROMIUM = process.env.CONSIGN_CHROMIUM || '/usr/bin/chromium';
 
@@ -444,6 +445,21 @@ test('g. an agent works a case from the queue to resolution; the client sees onl
     assert.equal(await page.evaluate(() => window.__noReload), marker, 'the actions did not reload the page');
     await screenshot(page, 'case-page');
 
+    // A message from a template, previewed against the case, then sent (it goes to the
+    // outbox; the timeline shows it as external).
+    const choices = await page.$$eval('#msg-template option', (os) => os.map((o) => ({ value: o.value, audience: o.dataset.audience })));
+    const templated = choices.find((o) => o.value && o.audience === 'customer') || choices.find((o) => o.value);
+    assert.ok(templated, `templates are offered for the case: ${JSON.stringify(choices)}`);
+    await page.selectOption('#msg-template', templated.value);
+    await page.fill('#msg-address', 'ops-test@customer.example');
+    await page.click('#msg-preview');
+    await page.waitForSelector('#preview');
+    assert.ok((await page.textContent('#preview-body')).trim().length > 20, 'the preview shows the rendered text');
+    await screenshot(page, 'case-page-preview');
+    await page.selectOption('#msg-template', templated.value);
+    await page.fill('#msg-address', 'ops-test@customer.example');
+    await act('#msg-send', () => document.querySelector('#timeline')?.textContent.includes('message out'));
+
     // A stale form is refused and explained, not applied over the newer case.
     const version = await page.getAttribute('form:has(#resolve) input[name=version]', 'value');
     await page.evaluate(() => {
@@ -521,6 +537,127 @@ test('h. a supervisor assigns several cases at once; a stale selection changes n
     await page.click('#bulk-submit');
     await page.waitForSelector('#problem');
     assert.match(await page.textContent('#problem'), /selection|changed|not/i);
+  } finally {
+    await context.close();
+  }
+});
+
+test('i. home is the work: each role\'s counts open exactly their cases; the queue works by keyboard', async () => {
+  const noSideScroll = async (page, what) => {
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(scrolls, false, `${what} scrolls sideways at ${width} px`);
+      await screenshot(page, `${what}-${width}`);
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.reload();
+  };
+  const count = async (page, selector) => Number((await page.textContent(selector)).replace(/,/g, '').trim());
+  const agent = await newPage();
+  const boss = await newPage();
+  const client = await newPage();
+  try {
+    // The agent: her own cases lead the page, and the tile's count is her queue's length.
+    const page = agent.page;
+    await signIn(page, AGENT);
+    const mine = await count(page, '#tiles a[href="/app/cases?scope=mine"] .num');
+    assert.ok(mine > 0, 'the demo gives the agent cases of her own');
+    const firstOfMine = await page.$$eval('section.work', (s) => s[0].querySelector('h2').textContent);
+    assert.match(firstOfMine, /My cases/);
+    await screenshot(page, 'home-agent');
+    await noSideScroll(page, 'home-agent');
+    await Promise.all([page.waitForURL((u) => u.search === '?scope=mine'), page.click('#tiles a[href="/app/cases?scope=mine"]')]);
+    const rows = await tableRows(page, '#cases');
+    assert.equal(rows.length, Math.min(mine, 50), 'the tile counts what its queue lists');
+    // Both demo tenants in one queue, with the client named on each row.
+    await page.goto(url('/app/cases?scope=open'));
+    const clients = new Set((await tableRows(page, '#cases')).map((r) => r[2]));
+    assert.ok(clients.size >= 2, `one queue across the clients: ${[...clients]}`);
+    await screenshot(page, 'queue-all-clients');
+    await noSideScroll(page, 'queue-all-clients');
+
+    // Keyboard: j and k move through the rows with a visible focus, Enter opens the case.
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await page.keyboard.press('k');
+    const current = await page.$$eval('#cases tbody tr', (trs) => trs.findIndex((tr) => tr.classList.contains('kb-current')));
+    assert.equal(current, 0, 'j j k lands on the first row');
+    const focused = await page.evaluate(() => document.activeElement?.textContent.trim());
+    const number = (await page.locator('#cases tbody tr a').first().textContent()).trim();
+    assert.equal(focused, number, 'the current row\'s case link has the focus');
+    await Promise.all([page.waitForURL((u) => /\/cases\/[0-9a-f-]+$/.test(u.pathname)), page.keyboard.press('Enter')]);
+    assert.match(await page.textContent('h1'), new RegExp(number));
+    // On the case page, n puts the cursor in the note; q goes back to the queue.
+    await page.keyboard.press('n');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'note-text');
+    await page.keyboard.press('Escape');
+    await Promise.all([page.waitForURL((u) => u.pathname === '/app/cases'), page.keyboard.press('q')]);
+
+    // The supervisor: the backlog grid; a team's count is what its link lists.
+    await signIn(boss.page, SUPERVISOR);
+    assert.ok(await boss.page.isVisible('#backlog'), 'the backlog grid');
+    await screenshot(boss.page, 'home-supervisor');
+    const cell = boss.page.locator('#backlog tr[data-team] td a').first();
+    const n = await count(boss.page, '#backlog tr[data-team] td a >> nth=0');
+    await Promise.all([boss.page.waitForURL((u) => u.pathname === '/app/cases'), cell.click()]);
+    const listed = await boss.page.locator('#cases tbody tr').count();
+    assert.equal(listed, Math.min(n, 50), 'the grid counts what its link lists');
+    await boss.page.goto(url('/app'));
+    await noSideScroll(boss.page, 'home-supervisor');
+
+    // The client manager: her scorecard headline and open cases, nothing of another tenant.
+    await signIn(client.page, CLIENT);
+    assert.ok(await client.page.isVisible('[data-headline]'), 'the scorecard headline');
+    const links = await client.page.$$eval('a[href^="/app/"]', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(links.every((h) => !h.startsWith('/app/acme-industrial')), 'nothing of another tenant');
+    const denied = await client.page.goto(url('/app/cases?tenant=acme-industrial'));
+    assert.equal(denied.status(), 404);
+    await client.page.goto(url('/app'));
+    await screenshot(client.page, 'home-client');
+    await noSideScroll(client.page, 'home-client');
+  } finally {
+    await agent.context.close();
+    await boss.context.close();
+    await client.context.close();
+  }
+});
+
+test('j. a carrier answers a case addressed to it and posts a scan on its shipment', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, CARRIER);
+    assert.equal(await page.$('#backlog'), null, 'no tenant totals for a carrier');
+    const link = page.locator('section.work tbody tr a').first();
+    assert.ok((await link.count()) > 0, 'the demo has open cases addressed to the carrier');
+    await screenshot(page, 'home-carrier');
+    await Promise.all([page.waitForURL((u) => /\/cases\/[0-9a-f-]+$/.test(u.pathname)), link.click()]);
+    assert.equal(await page.$('#resolve'), null, 'no desk actions for a carrier');
+    const answer = `Driver re-attempts tomorrow before noon ${Date.now()}`;
+    await page.fill('#answer-text', answer);
+    await page.click('#answer');
+    await page.waitForFunction((t) => document.querySelector('#timeline')?.textContent.includes(t), answer);
+    await screenshot(page, 'case-page-carrier');
+    // The case's shipment: a scan typed in from the carrier's side.
+    const subject = page.locator('a[href*="/shipments/"]').first();
+    if ((await subject.count()) > 0) {
+      await Promise.all([page.waitForURL((u) => /\/shipments\/[0-9a-f-]+$/.test(u.pathname)), subject.click()]);
+      const before = await page.locator('#events tbody tr').count();
+      await page.selectOption('#ev-status', 'in_transit');
+      await page.fill('#ev-location', 'Carrier hub, browser test');
+      await Promise.all([page.waitForURL((u) => u.search.includes('done=event')), page.click('#post-event')]);
+      assert.equal(await page.locator('#events tbody tr').count(), before + 1, 'one more event');
+      assert.ok((await page.textContent('#events')).includes('Carrier hub, browser test'));
+      await screenshot(page, 'shipment-page-carrier');
+      for (const width of [768, 390]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.reload();
+        const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+        assert.equal(scrolls, false, `the shipment page scrolls sideways at ${width} px`);
+        await screenshot(page, `shipment-page-carrier-${width}`);
+      }
+    }
   } finally {
     await context.close();
   }

@@ -63,7 +63,8 @@ login_of() { # $1: line prefix (regex); prints "EMAIL PASSWORD"
 }
 read -r admin_email admin_password <<<"$(login_of 'administrator')" || true
 read -r client_email client_password <<<"$(login_of 'client manager')" || true
-if [[ -z "${admin_email:-}" || -z "${admin_password:-}" || -z "${client_email:-}" || -z "${client_password:-}" ]]; then
+read -r carrier_email carrier_password <<<"$(login_of 'carrier')" || true
+if [[ -z "${admin_email:-}" || -z "${admin_password:-}" || -z "${client_email:-}" || -z "${client_password:-}" || -z "${carrier_email:-}" ]]; then
   echo "run.sh: could not read the demo logins from:" >&2
   cat "$TMP/demo.out" >&2
   exit 1
@@ -95,6 +96,7 @@ echo "run.sh: server at $url (pid $server_pid)" >&2
 export CONSIGN_URL="$url"
 export CONSIGN_ADMIN_EMAIL="$admin_email" CONSIGN_ADMIN_PASSWORD="$admin_password"
 export CONSIGN_CLIENT_EMAIL="$client_email" CONSIGN_CLIENT_PASSWORD="$client_password"
+export CONSIGN_CARRIER_EMAIL="$carrier_email"
 
 status=0
 node --test browser-tests/dashboard.test.mjs || status=$?

@@ -55,6 +55,31 @@ pub async fn open_app(cfg: &Config) -> anyhow::Result<App> {
     Ok(app)
 }
 
+/// Tells on stderr that the SQLite database `cfg` names does not exist yet and is about to
+/// be created, naming the demo's database when there is one nearby.
+pub fn note_new_database(cfg: &Config) {
+    let Some(path) = cfg
+        .database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| cfg.database_url.strip_prefix("sqlite:"))
+    else {
+        return;
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path == ":memory:" || std::path::Path::new(path).exists() {
+        return;
+    }
+    eprintln!("note: {path} does not exist yet; creating a new, empty database there");
+    let demo = std::path::Path::new("consign-demo/demo.db");
+    if demo.exists() {
+        eprintln!(
+            "note: the demo's database is {}; to work on it, pass --database-url sqlite://{}",
+            demo.display(),
+            demo.display()
+        );
+    }
+}
+
 /// Database URLs can carry passwords; never print them.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -47,6 +47,14 @@ pub struct DemoReady {
     pub password: String,
     /// What reached the demo's receivers before it was ready (with sinks only).
     pub delivered: Delivered,
+    /// Per tenant: its slug, the cases it holds and how many are open, read back from the
+    /// database once the demo is done (what the API then lists).
+    pub held: Vec<(String, u64, u64)>,
+    /// An administrator's API token for the demo's database, shown once.
+    pub api_token: String,
+    /// A carrier's dispatcher (e-mail, carrier name) for the first tenant, if any carrier
+    /// there has open cases.
+    pub carrier_login: Option<(String, String)>,
 }
 
 /// Messages the demo's receivers took: e-mails (customer notices, escalations) and the first
@@ -60,17 +68,36 @@ pub struct Delivered {
 
 impl DemoReady {
     /// What the operator is told once the demo is ready (`elapsed`: since the run began).
-    pub fn banner(&self, elapsed: Duration) -> String {
+    ///
+    /// `database` is the demo's database URL and `listen` the address it is served on: the
+    /// banner tells how to reach both from other commands and from the API.
+    pub fn banner(&self, elapsed: Duration, database: &str, listen: &str) -> String {
         let first = &self.summary.tenants[0].slug;
         let password = &self.password;
+        let token = &self.api_token;
+        let (cases, open) = self
+            .held
+            .iter()
+            .fold((0, 0), |(c, o), (_, tc, to)| (c + tc, o + to));
+        let carrier = match &self.carrier_login {
+            Some((email, name)) => {
+                format!("\n  carrier ({name} at {first}): {email} / {password}")
+            }
+            None => String::new(),
+        };
+        let per_tenant: Vec<String> = self
+            .held
+            .iter()
+            .map(|(slug, c, o)| format!("{slug} {c} ({o} open)"))
+            .collect();
         format!(
-            "\nDemo ready in {:.1}s: {} orders, {} shipments, {} tracking events, {} tenants; {} exception cases opened, {} auto-resolved.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}\n  agent: ava@provider.demo / {password} (team carrier-desk; supervisor sam@provider.demo)\n  work a case: consign cases list --tenant {first} --team carrier-desk, then consign cases act --tenant {first} --as ava@provider.demo CASE-… take",
+            "\nDemo ready in {:.1}s: {} orders, {} shipments, {} tracking events, {} tenants; {cases} exception cases, {open} of them open ({}); {} closed by the rules themselves.\n  administrator: admin@consign.demo / {password}\n  client manager ({first} only): manager@{first}.demo / {password}\n  agent: ava@provider.demo / {password} (team carrier-desk; supervisor sam@provider.demo){carrier}\n  database: {database}\n    other commands work on it with --database-url {database}, e.g. consign --database-url {database} cases list --tenant {first} --team carrier-desk\n  API token (administrator, shown once): {token}\n    curl -H 'Authorization: Bearer {token}' http://{listen}/api/v1/tenants/{first}/cases",
             elapsed.as_secs_f64(),
             self.summary.orders,
             self.summary.shipments,
             self.events,
             self.summary.tenants.len(),
-            self.cases.opened,
+            per_tenant.join(", "),
             self.cases.resolved
         ) + &if self.delivered.emails + self.delivered.webhooks > 0 {
             format!(
@@ -221,6 +248,50 @@ pub async fn prepare(
         password: Some(password.clone()),
     };
     app.create_user(&system, client).await?;
+    // A carrier's dispatcher for the first tenant: of the carrier with the most open cases
+    // there, so the carrier's view has work in it.
+    let t0 = app.tenant_for(&system, first).await?;
+    let open = app
+        .list_cases(
+            &system,
+            &t0,
+            &consign_store::CaseFilter {
+                open_only: true,
+                limit: 10_000,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut per_carrier: BTreeMap<consign_core::ids::CarrierId, usize> = BTreeMap::new();
+    for c in open.iter().filter_map(|c| c.carrier_id) {
+        *per_carrier.entry(c).or_default() += 1;
+    }
+    let busiest = per_carrier.iter().max_by_key(|(_, n)| **n).map(|(c, _)| *c);
+    let mut carrier_login = None;
+    if let Some(carrier) = busiest {
+        let c = app
+            .list_carriers(&system, &t0)
+            .await?
+            .into_iter()
+            .find(|c| c.id == carrier);
+        if let Some(c) = c {
+            let code = c.scac.clone().unwrap_or_else(|| c.id.to_string());
+            let email = format!("dispatch@{}.demo", code.to_lowercase());
+            app.create_user(
+                &system,
+                NewUser {
+                    email: email.clone(),
+                    name: format!("{} dispatch", c.name),
+                    role: Role::Carrier,
+                    tenants: vec![first.clone()],
+                    carrier: Some(code.clone()),
+                    password: Some(password.clone()),
+                },
+            )
+            .await?;
+            carrier_login = Some((email, c.name));
+        }
+    }
     let mut delivered = Delivered::default();
     if let Some(sinks) = sinks {
         let mut rounds = 0;
@@ -237,12 +308,35 @@ pub async fn prepare(
             delivered.emails, delivered.webhooks
         ));
     }
+    // The banner's case counts are read back, not added up on the way: the desk and the
+    // timers open and close cases too, and the operator will compare them with the API.
+    let mut held = Vec::new();
+    for t in app.list_tenants(&system).await? {
+        let (total, open) = app.case_totals(&system, &t).await?;
+        held.push((t.slug, total, open));
+    }
+    let (_, api_token) = app
+        .create_token(
+            &system,
+            consign_app::admin::NewToken {
+                name: "demo".into(),
+                role: Role::Admin,
+                tenant: None,
+                carrier: None,
+                scopes: None,
+                expires_at: None,
+            },
+        )
+        .await?;
     Ok(DemoReady {
         summary,
         events,
         cases,
         password,
         delivered,
+        held,
+        api_token,
+        carrier_login,
     })
 }
 
@@ -474,6 +568,10 @@ mod tests {
     use std::sync::Arc;
 
     async fn demo(dir: &Path, options: DemoOptions) -> DemoReady {
+        demo_app(dir, options).await.0
+    }
+
+    async fn demo_app(dir: &Path, options: DemoOptions) -> (DemoReady, App) {
         let url = format!("sqlite://{}", dir.join("demo.db").display());
         let store = consign_store::open(&url).await.unwrap();
         let sinks = crate::sink::Sinks::start().await.unwrap();
@@ -484,9 +582,10 @@ mod tests {
                 ..Default::default()
             },
         );
-        prepare(&app, &dir.join("generated"), options, &Quiet, Some(&sinks))
+        let ready = prepare(&app, &dir.join("generated"), options, &Quiet, Some(&sinks))
             .await
-            .unwrap()
+            .unwrap();
+        (ready, app)
     }
 
     #[tokio::test]
@@ -497,7 +596,7 @@ mod tests {
             now: "2026-10-01T14:03:27Z".parse().unwrap(),
         };
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let first = demo(a.path(), options).await;
+        let (first, app) = demo_app(a.path(), options).await;
         let second = demo(b.path(), options).await;
         assert_eq!(first.summary, second.summary);
         assert_eq!(first.events, second.events);
@@ -512,11 +611,47 @@ mod tests {
         assert!(first.delivered.emails > 0, "{:?}", first.delivered);
         assert_eq!(first.delivered.bad_signatures, 0);
         assert_eq!(first.delivered.webhooks, second.delivered.webhooks);
-        let banner = first.banner(Duration::from_secs(3));
+        let banner = first.banner(
+            Duration::from_secs(3),
+            "sqlite://x/demo.db",
+            "127.0.0.1:8080",
+        );
         assert!(
             banner.contains("Demo ready in 3.0s: 300 orders"),
             "{banner}"
         );
         assert!(banner.contains("manager@northwind.demo"), "{banner}");
+        assert!(
+            banner.contains("--database-url sqlite://x/demo.db"),
+            "{banner}"
+        );
+        assert!(banner.contains(&first.api_token), "{banner}");
+        // The banner's counts are what the case list pages through, and its token opens the
+        // API of this database.
+        let as_token = app.principal_for_token(&first.api_token).await.unwrap();
+        for (slug, total, open) in &first.held {
+            let t = app.tenant_for(&as_token, slug).await.unwrap();
+            let (mut listed, mut open_listed, mut after) = (0u64, 0u64, None);
+            loop {
+                let filter = consign_store::CaseFilter {
+                    after,
+                    limit: 200,
+                    ..Default::default()
+                };
+                let page = app.list_cases(&as_token, &t, &filter).await.unwrap();
+                listed += page.len() as u64;
+                open_listed += page.iter().filter(|c| c.status.is_open()).count() as u64;
+                match consign_store::next_cursor(&page, filter.limit, |c| c.id) {
+                    Some(c) => after = Some(c.parse().unwrap()),
+                    None => break,
+                }
+            }
+            assert_eq!((listed, open_listed), (*total, *open), "{slug}");
+        }
+        assert!(
+            first.held.iter().any(|(_, total, _)| *total > 0),
+            "{:?}",
+            first.held
+        );
     }
 }

@@ -5,6 +5,7 @@ use crate::Result;
 use async_trait::async_trait;
 use consign_core::case::kpi::Backlog;
 use consign_core::case::ownership::Team;
+use consign_core::case::queue::DueWindow;
 use consign_core::case::settings::CaseSettings;
 use consign_core::case::{Case, CaseStatus, Severity, TimelineEntry};
 use consign_core::ids::{CarrierId, CaseId, PartnerId, ShipmentId, TenantId, UserId};
@@ -34,6 +35,8 @@ pub struct CaseFilter {
     pub partner: Option<PartnerId>,
     pub opened_from: Option<Timestamp>,
     pub opened_to: Option<Timestamp>,
+    /// The next SLA deadline's window (a queue's SLA-state filter, [`DueState::window`]).
+    pub due: Option<DueWindow>,
     /// Only these cases (the cases behind a scorecard figure).
     pub ids: Option<Vec<CaseId>>,
     /// The queue's order: the next SLA deadline first, then cases without one (`after` pages on).
@@ -42,14 +45,22 @@ pub struct CaseFilter {
     pub limit: u32,
 }
 
-/// A tenant's open cases at a glance.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OpenCaseCounts {
+/// One row of the backlog a home page shows: the open cases of one tenant and owner team,
+/// counted by age bucket, by the state of their next deadline, and by who holds them.
+/// Every count is what the queue lists under the same filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BacklogRow {
+    pub tenant: TenantId,
+    pub team: String,
     pub open: u64,
+    /// In `AgeBucket::ALL`'s order.
+    pub ages: [u64; 5],
+    /// In `DueState::ALL`'s order.
+    pub dues: [u64; 4],
     pub unassigned: u64,
-    /// Past their next SLA deadline.
-    pub overdue: u64,
+    /// Assigned to the person asking, and of those, past their deadline.
     pub mine: u64,
+    pub mine_breached: u64,
 }
 
 /// One stored version of a tenant's case settings.
@@ -64,6 +75,17 @@ pub struct StoredCaseSettings {
 #[async_trait]
 pub trait CaseStore {
     async fn cases(&self, tenant: TenantId, filter: &CaseFilter) -> Result<Vec<Case>>;
+    /// The filter's cases across these tenants (a provider's queue over every client it
+    /// serves), in the filter's order.
+    async fn cases_across(&self, tenants: &[TenantId], filter: &CaseFilter) -> Result<Vec<Case>>;
+    /// The open cases of these tenants counted per tenant and owner team (see
+    /// [`BacklogRow`]), ages and deadlines taken at `now`, `me` the person asking.
+    async fn backlog(
+        &self,
+        tenants: &[TenantId],
+        now: Timestamp,
+        me: Option<UserId>,
+    ) -> Result<Vec<BacklogRow>>;
     async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>>;
     async fn case_by_number(&self, tenant: TenantId, number: &str) -> Result<Option<Case>>;
     async fn case_timeline(&self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>>;
@@ -86,14 +108,8 @@ pub trait CaseStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Case>>;
-    /// A tenant's open cases counted for a home page: all, unassigned, past their SLA
-    /// deadline at `now`, and assigned to `me`.
-    async fn open_case_counts(
-        &self,
-        tenant: TenantId,
-        now: Timestamp,
-        me: Option<UserId>,
-    ) -> Result<OpenCaseCounts>;
+    /// How many cases the tenant holds, and how many of them are open.
+    async fn case_totals(&self, tenant: TenantId) -> Result<(u64, u64)>;
     /// These cases (the KPI refresh judges them).
     async fn cases_by_ids(&self, tenant: TenantId, ids: &[CaseId]) -> Result<Vec<Case>>;
     /// The reopened cases that may have been open at `end` (their timelines decide): opened

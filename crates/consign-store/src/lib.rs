@@ -32,7 +32,7 @@ use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-pub use cases::{CaseFilter, CaseStore, CaseTx, OpenCaseCounts, StoredCaseSettings};
+pub use cases::{BacklogRow, CaseFilter, CaseStore, CaseTx, StoredCaseSettings};
 pub use kpis::{
     Days, KpiCaseStore, KpiCaseTx, KpiStore, KpiTx, OrderSource, ResolutionSums, Stale,
     StoredKpiDefinitions,

@@ -45,6 +45,7 @@ migrations! {
     16, "kpi_rollups", "0016_kpi_rollups";
     17, "order_milestones", "0017_order_milestones";
     18, "kpi_case_facts", "0018_kpi_case_facts";
+    19, "queue_by_deadline", "0019_queue_by_deadline";
 }
 
 /// How many migrations each engine has (they must stay in step).

@@ -1,12 +1,13 @@
 //! Cases: what rules file ([`filing`]), the actions people take on them ([`actions`]), the
 //! teams and settings that decide who owns them and by when ([`settings`]), the timers that
 //! warn, breach, escalate and close ([`timers`]), and the figures measured from them
-//! ([`kpis`]). Client users and carriers read only what is addressed to them, and only the
+//! ([`kpis`]), and the queue across tenants (`queue`). Client users and carriers read only what is addressed to them, and only the
 //! external part of a timeline.
 
 pub mod actions;
 mod filing;
 pub mod kpis;
+mod queue;
 pub mod settings;
 pub mod timers;
 
@@ -41,6 +42,19 @@ pub(crate) fn addressed_to(p: &Principal, case: &Case) -> bool {
     }
 }
 
+/// `filter` narrowed to what `p` may list: a carrier's list is its own carrier's cases, and
+/// a warehouse's the cases that face the warehouse, whatever they ask for.
+pub(crate) fn addressed_filter(p: &Principal, filter: &CaseFilter) -> CaseFilter {
+    let mut filter = filter.clone();
+    if let Some(c) = p.carrier {
+        filter.carrier = Some(c);
+    }
+    if p.role == Role::Warehouse {
+        filter.warehouse_facing = true;
+    }
+    filter
+}
+
 /// The store's `warehouse_facing` filter, for one case.
 fn warehouse_facing(case: &Case) -> bool {
     case.accountable == "warehouse" || case.status == CaseStatus::WaitingWarehouse
@@ -65,39 +79,8 @@ impl App {
         filter: &CaseFilter,
     ) -> AppResult<Vec<Case>> {
         require(p, Capability::ReadCases)?;
-        let mut filter = filter.clone();
-        // A carrier's list is its own carrier's cases, whatever it asks for.
-        if let Some(c) = p.carrier {
-            filter.carrier = Some(c);
-        }
-        // And a warehouse's, the cases that face the warehouse.
-        if p.role == Role::Warehouse {
-            filter.warehouse_facing = true;
-        }
+        let filter = addressed_filter(p, filter);
         Ok(self.reads().cases(tenant.id, &filter).await?)
-    }
-
-    /// A tenant's open cases at a glance (a home page's tiles): the provider's and the
-    /// client's; carriers and warehouses see only what is addressed to them, so no totals.
-    pub async fn open_case_counts(
-        &self,
-        p: &Principal,
-        tenant: &Tenant,
-    ) -> AppResult<consign_store::OpenCaseCounts> {
-        require(p, Capability::ReadCases)?;
-        if matches!(p.role, Role::Carrier | Role::Warehouse) {
-            return Err(AppError::Forbidden(
-                "case totals are the provider's and the client's".into(),
-            ));
-        }
-        let me = match p.actor {
-            consign_core::access::Actor::User(u) => Some(u),
-            _ => None,
-        };
-        Ok(self
-            .reads()
-            .open_case_counts(tenant.id, self.now(), me)
-            .await?)
     }
 
     /// Where the case's SLA clocks stand now, metric by metric (elapsed, remaining, state,

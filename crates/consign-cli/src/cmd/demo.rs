@@ -63,7 +63,7 @@ pub async fn run(args: DemoArgs, mut cfg: Config) -> anyhow::Result<ExitCode> {
     )
     .await
     .map_err(explained)?;
-    let banner = ready.banner(start.elapsed());
+    let banner = ready.banner(start.elapsed(), &cfg.database_url, &args.listen);
     if args.no_serve {
         println!("{banner}");
         return Ok(ExitCode::SUCCESS);

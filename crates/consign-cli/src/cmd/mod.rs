@@ -134,6 +134,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
     )?;
     init_logging(&cfg);
+    // Commands that work on an existing database say so when there is none: SQLite would
+    // otherwise create an empty one silently (a token made there opens nothing).
+    if !matches!(
+        cli.command,
+        Command::Demo(_) | Command::Gen(_) | Command::Bench(_) | Command::ExportOpenapi(_)
+    ) {
+        crate::common::note_new_database(&cfg);
+    }
     match cli.command {
         Command::Serve(_) => serve::run(&cfg).await,
         Command::Migrate => migrate::run(&cfg).await,

@@ -575,3 +575,32 @@ async fn importing_an_interchange_twice_stores_it_once() {
         );
     }
 }
+
+/// A command run where no database exists yet says it is creating one, and names the demo's
+/// database when it is there (a token made in the demo's folder used to open nothing, with
+/// no word said); where the database exists, nothing is said.
+#[test]
+fn a_command_on_a_missing_database_says_so_and_names_the_demos() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("consign-demo")).unwrap();
+    std::fs::write(dir.path().join("consign-demo/demo.db"), b"").unwrap();
+    let create = || {
+        consign_in(dir.path())
+            .args(["token", "create", "--role", "admin"])
+            .output()
+            .unwrap()
+    };
+    let out = create();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("consign-data/consign.db does not exist yet"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--database-url sqlite://consign-demo/demo.db"),
+        "{err}"
+    );
+    let again = text(&create().stderr);
+    assert!(!again.contains("does not exist yet"), "{again}");
+}

@@ -3,6 +3,7 @@
 
 pub mod kpi;
 pub mod ownership;
+pub mod queue;
 pub mod settings;
 mod status;
 mod subject;

@@ -4,9 +4,10 @@
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::{fetch_conn, id_queries};
 use super::{SqlStore, SqlTx, chunk_rows, fetch_row, ots, ous, parsed, sized_chunks, ts, us};
-use crate::{CaseFilter, CaseStore, CaseTx, OpenCaseCounts, Result, StoredCaseSettings};
+use crate::{BacklogRow, CaseFilter, CaseStore, CaseTx, Result, StoredCaseSettings};
 use consign_core::case::kpi::Backlog;
 use consign_core::case::ownership::Team;
+use consign_core::case::queue::{AT_RISK, DueWindow};
 use consign_core::case::settings::CaseSettings;
 use consign_core::case::{
     Case, CaseStatus, CaseSubject, Informs, ResolutionCode, Severity, TimelineEntry, TimelineKind,
@@ -99,10 +100,76 @@ fn timeline_row<DB: Dialect>(r: &DB::Row) -> Result<TimelineEntry> {
     })
 }
 
-/// `SELECT` of the filter's cases (`cols`), in the filter's order.
-fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryBuilder<DB> {
-    let mut qb = QueryBuilder::<DB>::new(format!("SELECT {cols} FROM cases WHERE tenant_id = "));
-    qb.push_arg(tenant.0);
+/// The queue's order: the next SLA deadline, none last (the index `cases_open_by_due`).
+const DUE: &str = "COALESCE(sla_due_at, 9223372036854775807)";
+
+/// Most tenants a queue across tenants reads as one run each (SQLite allows 500 arms in a
+/// compound query); beyond, one query over them all.
+const MAX_RUNS: usize = 400;
+
+/// `SELECT` of the filter's cases (`cols`, which must name `id` and `sla_due_at` for a queue
+/// across tenants), in the filter's order.
+fn filtered<DB: Dialect>(cols: &str, tenants: &[TenantId], f: &CaseFilter) -> QueryBuilder<DB> {
+    // A queue across tenants by deadline: each tenant's run is the first rows of its part of
+    // `cases_open_by_due`, and the runs are merged. One query over all tenants would sort
+    // every open case they hold (SQLite, without statistics, reads them by status) to show
+    // a page.
+    if f.by_sla && tenants.len() > 1 && tenants.len() <= MAX_RUNS {
+        let mut qb = QueryBuilder::<DB>::new(format!("SELECT {cols} FROM ("));
+        for (k, t) in tenants.iter().enumerate() {
+            if k > 0 {
+                qb.push(" UNION ALL ");
+            }
+            qb.push("SELECT * FROM (");
+            push_filtered(&mut qb, cols, &[*t], f);
+            qb.push(format!(") AS run{k}"));
+        }
+        qb.push(format!(") AS runs ORDER BY {DUE}, id DESC LIMIT "))
+            .push_arg(f.limit as i64);
+        return qb;
+    }
+    let mut qb = QueryBuilder::<DB>::new("");
+    push_filtered(&mut qb, cols, tenants, f);
+    qb
+}
+
+/// Appends the `SELECT` of the filter's cases of `tenants`, ordered and limited.
+fn push_filtered<DB: Dialect>(
+    qb: &mut QueryBuilder<DB>,
+    cols: &str,
+    tenants: &[TenantId],
+    f: &CaseFilter,
+) {
+    // SQLite plans without statistics and would read a tenant's open cases by status and
+    // sort them; the deadline index gives the page directly. Not for one person's cases
+    // (their own index is narrower) nor for named cases or a shipment's.
+    let by_due_index = matches!(DB::ENGINE, crate::Engine::Sqlite)
+        && f.by_sla
+        && f.open_only
+        && !matches!(f.assignee, Some(Some(_)))
+        && f.ids.is_none()
+        && f.shipment.is_none();
+    qb.push(format!(
+        "SELECT {cols} FROM cases{} WHERE ",
+        if by_due_index {
+            " INDEXED BY cases_open_by_due"
+        } else {
+            ""
+        }
+    ));
+    match tenants {
+        [one] => {
+            qb.push("tenant_id = ").push_arg(one.0);
+        }
+        many => {
+            // No tenant reached is no case, not every case.
+            qb.push("tenant_id IN (NULL");
+            for t in many {
+                qb.push(", ").push_arg(t.0);
+            }
+            qb.push(")");
+        }
+    }
     if let Some(t) = &f.case_type {
         qb.push(" AND case_type = ").push_arg(t.clone());
     }
@@ -152,6 +219,21 @@ fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryB
     if let Some(t) = f.opened_to {
         qb.push(" AND opened_at < ").push_arg(us(t));
     }
+    match f.due {
+        Some(DueWindow::NoDeadline) => {
+            qb.push(" AND sla_due_at IS NULL");
+        }
+        Some(DueWindow::Between { from, before }) => {
+            qb.push(" AND sla_due_at IS NOT NULL");
+            if let Some(t) = from {
+                qb.push(" AND sla_due_at >= ").push_arg(us(t));
+            }
+            if let Some(t) = before {
+                qb.push(" AND sla_due_at < ").push_arg(us(t));
+            }
+        }
+        None => {}
+    }
     if let Some(ids) = &f.ids {
         qb.push(" AND id IN (NULL");
         for id in ids {
@@ -162,19 +244,16 @@ fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryB
     if f.by_sla {
         // Cases with a deadline first, the nearest first (breached ones are in the past),
         // then those without; pages continue after the cursor's case by the same key.
-        const DUE: &str = "COALESCE(sla_due_at, 9223372036854775807)";
+        // (The cursor's case is read by id alone: the rows it is compared with are already
+        // held to the tenants above, so a foreign id only misplaces the page, never leaks.)
         if let Some(a) = f.after {
             qb.push(format!(
-                " AND ({DUE} > (SELECT {DUE} FROM cases WHERE tenant_id = "
+                " AND ({DUE} > (SELECT {DUE} FROM cases WHERE id = "
             ))
-            .push_arg(tenant.0)
-            .push(" AND id = ")
             .push_arg(a.0)
             .push(format!(
-                ") OR ({DUE} = (SELECT {DUE} FROM cases WHERE tenant_id = "
+                ") OR ({DUE} = (SELECT {DUE} FROM cases WHERE id = "
             ))
-            .push_arg(tenant.0)
-            .push(" AND id = ")
             .push_arg(a.0)
             .push(") AND id < ")
             .push_arg(a.0)
@@ -188,7 +267,6 @@ fn filtered<DB: Dialect>(cols: &str, tenant: TenantId, f: &CaseFilter) -> QueryB
         }
         qb.push(" ORDER BY id DESC LIMIT ").push_arg(f.limit as i64);
     }
-    qb
 }
 
 /// The timelines of these cases, grouped per case in `seq` order.
@@ -217,12 +295,98 @@ fn timeline_queries<DB: Dialect>(cases: &[(TenantId, CaseId)]) -> Vec<QueryBuild
 #[async_trait::async_trait]
 impl<DB: Dialect> CaseStore for SqlStore<DB> {
     async fn cases(&self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<Case>> {
-        filtered::<DB>(CASE_COLS, tenant, f)
+        self.cases_across(&[tenant], f).await
+    }
+
+    async fn cases_across(&self, tenants: &[TenantId], f: &CaseFilter) -> Result<Vec<Case>> {
+        filtered::<DB>(CASE_COLS, tenants, f)
             .build()
             .fetch_all(DB::pool(&self.read))
             .await?
             .iter()
             .map(case_row::<DB>)
+            .collect()
+    }
+
+    async fn backlog(
+        &self,
+        tenants: &[TenantId],
+        now: Timestamp,
+        me: Option<UserId>,
+    ) -> Result<Vec<BacklogRow>> {
+        if tenants.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The buckets are the core's (`AgeBucket::of`, `DueState::of`); the database only
+        // counts, one row per tenant and team, from `cases_open_backlog` alone. A count per
+        // marginal, not per cell: a temporary B-tree over five grouping columns cost SQLite
+        // three times the scan.
+        let ago = |h: i64| us(now - jiff::SignedDuration::from_hours(h));
+        let (at, risk) = (us(now), us(now + AT_RISK));
+        let edges = [ago(4), ago(24), ago(72), ago(168)];
+        let mut qb = QueryBuilder::<DB>::new("SELECT tenant_id, owner_team, COUNT(*) AS n");
+        let count = |qb: &mut QueryBuilder<DB>, name: &str, parts: &[(&str, Option<i64>)]| {
+            qb.push(", COALESCE(SUM(CASE WHEN ");
+            for (k, (sql, arg)) in parts.iter().enumerate() {
+                if k > 0 {
+                    qb.push(" AND ");
+                }
+                qb.push(*sql);
+                if let Some(a) = arg {
+                    qb.push_arg(*a);
+                }
+            }
+            qb.push(format!(" THEN 1 ELSE 0 END), 0) AS {name}"));
+        };
+        count(&mut qb, "age0", &[("opened_at > ", Some(edges[0]))]);
+        for k in 1..4 {
+            count(
+                &mut qb,
+                &format!("age{k}"),
+                &[
+                    ("opened_at <= ", Some(edges[k - 1])),
+                    ("opened_at > ", Some(edges[k])),
+                ],
+            );
+        }
+        count(&mut qb, "age4", &[("opened_at <= ", Some(edges[3]))]);
+        count(&mut qb, "due0", &[("sla_due_at < ", Some(at))]);
+        count(
+            &mut qb,
+            "due1",
+            &[("sla_due_at >= ", Some(at)), ("sla_due_at < ", Some(risk))],
+        );
+        count(&mut qb, "due2", &[("sla_due_at >= ", Some(risk))]);
+        count(&mut qb, "due3", &[("sla_due_at IS NULL", None)]);
+        count(&mut qb, "unassigned", &[("assignee IS NULL", None)]);
+        qb.push(", COALESCE(SUM(CASE WHEN assignee = ")
+            .push_arg(me.map(|u| u.0))
+            .push(" THEN 1 ELSE 0 END), 0) AS mine, COALESCE(SUM(CASE WHEN assignee = ")
+            .push_arg(me.map(|u| u.0))
+            .push(" AND sla_due_at < ")
+            .push_arg(at)
+            .push(" THEN 1 ELSE 0 END), 0) AS mine_breached FROM cases WHERE tenant_id IN (NULL");
+        for t in tenants {
+            qb.push(", ").push_arg(t.0);
+        }
+        qb.push(format!(
+            ") AND status IN ({OPEN}) GROUP BY tenant_id, owner_team"
+        ));
+        let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
+        rows.iter()
+            .map(|r| {
+                let n = |c: &str| -> Result<u64> { Ok(r.col::<i64>(c)? as u64) };
+                Ok(BacklogRow {
+                    tenant: TenantId(r.col("tenant_id")?),
+                    team: r.col("owner_team")?,
+                    open: n("n")?,
+                    ages: [n("age0")?, n("age1")?, n("age2")?, n("age3")?, n("age4")?],
+                    dues: [n("due0")?, n("due1")?, n("due2")?, n("due3")?],
+                    unassigned: n("unassigned")?,
+                    mine: n("mine")?,
+                    mine_breached: n("mine_breached")?,
+                })
+            })
             .collect()
     }
 
@@ -317,32 +481,20 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .collect()
     }
 
-    async fn open_case_counts(
-        &self,
-        tenant: TenantId,
-        now: Timestamp,
-        me: Option<UserId>,
-    ) -> Result<OpenCaseCounts> {
+    async fn case_totals(&self, tenant: TenantId) -> Result<(u64, u64)> {
         let sql = format!(
-            "SELECT COUNT(*) AS open, \
-               COALESCE(SUM(CASE WHEN assignee IS NULL THEN 1 ELSE 0 END), 0) AS unassigned, \
-               COALESCE(SUM(CASE WHEN sla_due_at < $2 THEN 1 ELSE 0 END), 0) AS overdue, \
-               COALESCE(SUM(CASE WHEN assignee = $3 THEN 1 ELSE 0 END), 0) AS mine \
-             FROM cases WHERE tenant_id = $1 AND status IN ({OPEN})"
+            "SELECT COUNT(*) AS total, \
+               COALESCE(SUM(CASE WHEN status IN ({OPEN}) THEN 1 ELSE 0 END), 0) AS open \
+             FROM cases WHERE tenant_id = $1"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
-            .arg(us(now))
-            .arg(me.map(|u| u.0))
             .fetch_one(DB::pool(&self.read))
             .await?;
-        let n = |c: &str| -> Result<u64> { Ok(row.col::<i64>(c)? as u64) };
-        Ok(OpenCaseCounts {
-            open: n("open")?,
-            unassigned: n("unassigned")?,
-            overdue: n("overdue")?,
-            mine: n("mine")?,
-        })
+        Ok((
+            row.col::<i64>("total")? as u64,
+            row.col::<i64>("open")? as u64,
+        ))
     }
 
     async fn cases_by_ids(&self, tenant: TenantId, ids: &[CaseId]) -> Result<Vec<Case>> {
@@ -655,7 +807,7 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
     }
 
     async fn case_ids(&mut self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<CaseId>> {
-        filtered::<DB>("id", tenant, f)
+        filtered::<DB>("id", &[tenant], f)
             .build()
             .fetch_all(DB::conn(&mut self.tx))
             .await?

@@ -4,6 +4,7 @@
 mod fixtures;
 mod kpis;
 mod messages;
+mod queue;
 mod schema;
 mod tracking;
 

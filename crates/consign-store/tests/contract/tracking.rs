@@ -43,7 +43,7 @@ fn event(
     }
 }
 
-fn case(tenant: TenantId, shipment: ShipmentId, ty: &str, n: u32) -> Case {
+pub(crate) fn case(tenant: TenantId, shipment: ShipmentId, ty: &str, n: u32) -> Case {
     let mut c = Case::start(
         CaseId::random(),
         tenant,
@@ -1021,105 +1021,5 @@ async fn the_case_work_migration_carries_cases_and_timelines_over() {
         again.status = CaseStatus::New;
         let err = tx.insert_cases(&[again]).await.unwrap_err();
         assert!(matches!(err, StoreError::Duplicate(_)), "{url}: {err:?}");
-    }
-}
-
-/// The queue by SLA deadline pages on with a cursor: the nearest deadlines first, then the
-/// cases without one, and the pages together are the whole queue in that order.
-#[tokio::test]
-async fn the_sla_queue_pages_by_deadline_then_newest() {
-    for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let ca = seed_carrier(&store, a.id, "UPSN").await;
-        let mut cases = Vec::new();
-        let mut shipments = Vec::new();
-        for (i, due) in [Some(30), None, Some(10), Some(10), None, Some(20), None]
-            .into_iter()
-            .enumerate()
-        {
-            let s = shipment_fixture(a.id, ca.id, &format!("1ZQ{i}"), None, vec![]);
-            shipments.push(s.clone());
-            let mut c = case(a.id, s.id, "stalled", i as u32 + 1);
-            c.sla_due_at = due.map(|m| now() + SignedDuration::from_mins(m));
-            cases.push(c);
-        }
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(&shipments).await.unwrap();
-        tx.insert_cases(&cases).await.unwrap();
-        tx.commit().await.unwrap();
-        let filter = |after, limit| CaseFilter {
-            open_only: true,
-            by_sla: true,
-            after,
-            limit,
-            ..Default::default()
-        };
-        let whole: Vec<CaseId> = store
-            .cases(a.id, &filter(None, 100))
-            .await
-            .unwrap()
-            .iter()
-            .map(|c| c.id)
-            .collect();
-        assert_eq!(whole.len(), 7);
-        let dues: Vec<Option<Timestamp>> = whole
-            .iter()
-            .map(|id| cases.iter().find(|c| c.id == *id).unwrap().sla_due_at)
-            .collect();
-        assert!(dues[..4].iter().all(|d| d.is_some()) && dues[4..].iter().all(|d| d.is_none()));
-        assert!(dues[..4].windows(2).all(|w| w[0] <= w[1]), "{dues:?}");
-        let mut paged = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store.cases(a.id, &filter(after, 2)).await.unwrap();
-            if page.is_empty() {
-                break;
-            }
-            after = page.last().map(|c| c.id);
-            paged.extend(page.iter().map(|c| c.id));
-        }
-        assert_eq!(paged, whole, "pages together are the whole queue in order");
-    }
-}
-
-/// The home page's counts: open cases of the tenant only, with the unassigned, the overdue
-/// and the viewer's own among them.
-#[tokio::test]
-async fn open_case_counts_count_what_a_home_page_shows() {
-    for (store, _guard) in engines().await {
-        let engine = store.engine();
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
-        let (me, _) = seed_access(&store, a.id).await;
-        let mut cases = Vec::new();
-        for n in 0..4u32 {
-            cases.push(case(a.id, ShipmentId::random(), "late_delivery", n + 1));
-        }
-        cases[0].assignee = Some(me.id);
-        cases[1].sla_due_at = Some(now() - SignedDuration::from_hours(1));
-        cases[2].sla_due_at = Some(now() + SignedDuration::from_hours(1));
-        cases[3].status = CaseStatus::Resolved;
-        cases[3].resolved_at = Some(now());
-        let other = case(b.id, ShipmentId::random(), "late_delivery", 9);
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_cases(&cases).await.unwrap();
-        tx.insert_cases(std::slice::from_ref(&other)).await.unwrap();
-        tx.commit().await.unwrap();
-        let counts = store
-            .open_case_counts(a.id, now(), Some(me.id))
-            .await
-            .unwrap();
-        assert_eq!(
-            counts,
-            OpenCaseCounts {
-                open: 3,
-                unassigned: 2,
-                overdue: 1,
-                mine: 1
-            },
-            "{engine:?}"
-        );
-        let nobody = store.open_case_counts(a.id, now(), None).await.unwrap();
-        assert_eq!(nobody.mine, 0, "{engine:?}");
     }
 }

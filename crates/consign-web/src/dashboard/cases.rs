@@ -3,6 +3,7 @@
 //! to the case page with the version the person saw: a case that changed meanwhile is not
 //! overwritten, the page says what happened instead.
 
+use super::compose::Draft;
 use super::{Viewer, error_page, local, query_value, render, tenant_page};
 use crate::AppState;
 use crate::auth::{Authenticated, Via};
@@ -152,6 +153,10 @@ struct CasePage {
     people: Vec<(String, String)>,
     statuses: Vec<&'static str>,
     codes: Vec<&'static str>,
+    /// Messages: the templates that fit, what is being written, and its preview.
+    can_message: bool,
+    choices: Vec<super::compose::Choice>,
+    draft: Draft,
     /// What went wrong with the last form, in words.
     problem: Option<String>,
     /// What the last form did.
@@ -326,6 +331,7 @@ async fn show(
     id: CaseId,
     problem: Option<String>,
     done: Option<String>,
+    draft: Draft,
 ) -> Response {
     let p = &v.principal;
     let (c, timeline) = match st.app.get_case(p, &t, id).await {
@@ -373,7 +379,15 @@ async fn show(
     let member = me(p).is_some_and(|u| team.as_ref().is_some_and(|t| t.has_member(u)));
     let can_take = member && (c.assignee.is_none() || supervise);
     let can_assign = supervise || (c.assignee.is_some() && c.assignee == me(p));
+    let choices = if can_work {
+        super::compose::choices(st, p, &t, &c).await
+    } else {
+        Vec::new()
+    };
     render(CasePage {
+        can_message: can_work,
+        choices,
+        draft,
         slug: t.slug.clone(),
         tenant_name: t.name.clone(),
         zone: t.time_zone.clone(),
@@ -428,7 +442,7 @@ async fn case_page(
     };
     // After a form: what it did (the redirect carries it, so a reload does not repeat it).
     let done = q.get("done").map(|d| d.replace('_', " "));
-    show(&st, v, t, id, None, done).await
+    show(&st, v, t, id, None, done, Draft::default()).await
 }
 
 /// One form of the case page: `action` names it, `version` is the case as the person saw it.
@@ -449,6 +463,18 @@ struct ActForm {
     code: String,
     #[serde(default)]
     assignee: String,
+    /// A message: the template chosen (`name|language`, empty for free text), whom free
+    /// text is for, its subject and body.
+    #[serde(default)]
+    template: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    address: String,
 }
 
 /// The action a form asks for, or what is wrong with it.
@@ -518,9 +544,12 @@ async fn act(
     let Some(case) = case_id(&id) else {
         return error_page(AppError::NotFound(format!("case {id}")));
     };
+    if f.action == "preview" || f.action == "message" {
+        return message(&st, v, t, case, &f).await;
+    }
     let action = match action_of(&f, me(&v.principal)) {
         Ok(a) => a,
-        Err(why) => return show(&st, v, t, case, Some(why), None).await,
+        Err(why) => return show(&st, v, t, case, Some(why), None, Draft::default()).await,
     };
     let name = action.name();
     match st
@@ -539,7 +568,7 @@ async fn act(
                 .to_string();
             (
                 StatusCode::CONFLICT,
-                show(&st, v, t, case, Some(why), None).await,
+                show(&st, v, t, case, Some(why), None, Draft::default()).await,
             )
                 .into_response()
         }
@@ -547,7 +576,58 @@ async fn act(
         Err(e) => {
             let why = e.to_string();
             let status = crate::error::ApiError::from(e).status;
-            (status, show(&st, v, t, case, Some(why), None).await).into_response()
+            (
+                status,
+                show(&st, v, t, case, Some(why), None, Draft::default()).await,
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The message form: `preview` renders the draft against the case and shows it beside the
+/// form, `message` sends it (refused, and the draft kept, when the case changed meanwhile).
+async fn message(st: &AppState, v: Viewer, t: Tenant, case: CaseId, f: &ActForm) -> Response {
+    let mut draft = Draft {
+        choice: f.template.clone(),
+        to: f.to.clone(),
+        subject: f.subject.clone(),
+        body: f.body.clone(),
+        address: f.address.clone(),
+        preview: None,
+    };
+    let p = v.principal.clone();
+    let outcome = if f.action == "preview" {
+        super::compose::preview(st, &p, &t, case, &draft)
+            .await
+            .map(|r| draft.preview = Some(r))
+    } else {
+        match super::compose::send(st, &p, &t, case, &draft, f.version).await {
+            Ok(()) => {
+                return Redirect::to(&format!("/app/{}/cases/{}?done=message", t.slug, case))
+                    .into_response();
+            }
+            Err(e) => Err(e),
+        }
+    };
+    match outcome {
+        Ok(()) => show(st, v, t, case, None, None, draft).await,
+        Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
+        Err(e) => {
+            let why = match &e {
+                AppError::Stale { .. } => "The case changed while you had it open. Your message \
+                     was not sent: read the case as it is now, then send it again (it is \
+                     still in the form)."
+                    .to_string(),
+                other => other.to_string(),
+            };
+            // A stale page is a conflict for a person (409), as the other forms answer,
+            // not the API's failed precondition.
+            let status = match &e {
+                AppError::Stale { .. } => StatusCode::CONFLICT,
+                _ => crate::error::ApiError::from(e).status,
+            };
+            (status, show(st, v, t, case, Some(why), None, draft).await).into_response()
         }
     }
 }

@@ -4,8 +4,11 @@
 
 mod assets;
 mod cases;
+mod compose;
+mod home;
 mod queue;
 mod shipment;
+mod shipment_actions;
 
 use crate::AppState;
 use crate::api::session::session_cookie;
@@ -35,14 +38,16 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout))
-        .route("/app", get(overview))
+        .route("/app", get(home::home))
         .route("/app/{tenant}/orders", get(orders))
         .route("/app/{tenant}/shipments", get(shipments))
         .route("/app/{tenant}/scorecard", get(scorecard))
         .merge(cases::routes())
         .merge(queue::routes())
         .merge(shipment::routes())
+        .merge(shipment_actions::routes())
         .layer(axum::middleware::from_fn(server_timing))
+        .layer(axum::middleware::from_fn(return_to_page))
         .merge(assets::routes())
 }
 
@@ -56,6 +61,33 @@ async fn server_timing(req: axum::extract::Request, next: axum::middleware::Next
         res.headers_mut().insert("server-timing", v);
     }
     res
+}
+
+/// A page asked for without a (live) session sends the person to sign in and, once signed
+/// in, back to that page: the sign-in redirect of a `GET` carries the page as `next`.
+async fn return_to_page(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let wanted = (req.method() == axum::http::Method::GET)
+        .then(|| req.uri().path_and_query().map(|p| p.as_str().to_string()))
+        .flatten();
+    let mut res = next.run(req).await;
+    let to_login = res.status() == StatusCode::SEE_OTHER
+        && res.headers().get("location").is_some_and(|l| l == "/login");
+    if let (true, Some(page)) = (to_login, wanted)
+        && page != "/"
+        && page != "/app"
+        && let Ok(v) =
+            axum::http::HeaderValue::from_str(&format!("/login?next={}", query_value(&page)))
+    {
+        res.headers_mut().insert("location", v);
+    }
+    res
+}
+
+/// Where a sign-in may send the person on: a path of this site only (`/app…`), never
+/// another origin (`//evil`, `https://…`) — an open redirect would make the login page a
+/// phishing tool.
+fn local_page(next: &str) -> Option<&str> {
+    (next.starts_with("/app") && !next.starts_with("//") && !next.contains('\\')).then_some(next)
 }
 
 fn render(t: impl Template) -> Response {
@@ -119,12 +151,19 @@ pub(crate) fn error_page(e: consign_app::AppError) -> Response {
 struct LoginPage {
     error: Option<String>,
     email: String,
+    /// The page to go on to after signing in (empty: the home page).
+    next: String,
 }
 
-async fn login_page() -> Response {
+async fn login_page(Query(q): Query<HashMap<String, String>>) -> Response {
     render(LoginPage {
         error: None,
         email: String::new(),
+        next: q
+            .get("next")
+            .and_then(|n| local_page(n))
+            .unwrap_or_default()
+            .to_string(),
     })
 }
 
@@ -132,6 +171,8 @@ async fn login_page() -> Response {
 struct LoginForm {
     email: String,
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn login_submit(
@@ -146,12 +187,13 @@ async fn login_submit(
     match st.app.login(&f.email, &f.password).await {
         Ok((secret, _, _)) => (
             jar.add(session_cookie(secret, st.cfg.secure_cookies)),
-            Redirect::to("/app"),
+            Redirect::to(local_page(&f.next).unwrap_or("/app")),
         )
             .into_response(),
         Err(_) => {
             let page = render(LoginPage {
                 error: Some("E-mail or password is wrong.".into()),
+                next: local_page(&f.next).unwrap_or_default().to_string(),
                 email: f.email,
             });
             (StatusCode::UNAUTHORIZED, page).into_response()
@@ -214,58 +256,6 @@ async fn viewer(st: &AppState, auth: Option<Extension<Authenticated>>) -> Result
     })
 }
 
-struct TenantCard {
-    slug: String,
-    name: String,
-    time_zone: String,
-    orders: String,
-    shipments: String,
-    /// The open cases at a glance, for those who may count them.
-    cases: Option<consign_store::OpenCaseCounts>,
-    /// Whether the viewer has a queue of their own (provider staff).
-    mine: bool,
-}
-
-#[derive(Template)]
-#[template(path = "overview.html")]
-struct Overview {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
-    cards: Vec<TenantCard>,
-}
-
-async fn overview(State(st): State<AppState>, auth: Option<Extension<Authenticated>>) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    // Counts the viewer may not read show as a dash, not as zero.
-    let counts = match st.app.tenant_counts(&v.principal).await {
-        Ok(counts) => counts,
-        Err(e) => return error_page(e),
-    };
-    let mut cards = Vec::with_capacity(counts.len());
-    for c in counts {
-        let cases = st.app.open_case_counts(&v.principal, &c.tenant).await.ok();
-        cards.push(TenantCard {
-            cases,
-            mine: v.principal.role.is_provider(),
-            slug: c.tenant.slug,
-            name: c.tenant.name,
-            time_zone: c.tenant.time_zone,
-            orders: c.orders.map_or("—".into(), |n| thousands(n as u64)),
-            shipments: c.shipments.map_or("—".into(), |n| thousands(n as u64)),
-        });
-    }
-    render(Overview {
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
-        cards,
-    })
-}
-
 /// `12,345`: counts people read at a glance.
 fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -283,6 +273,16 @@ fn local(t: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> String {
     t.map(|t| {
         t.to_zoned(tz.clone())
             .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
+}
+
+/// A time with its zone's abbreviation (`2026-12-01 14:05 EST`), where a page mixes zones.
+fn local_zoned(t: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> String {
+    t.map(|t| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
             .to_string()
     })
     .unwrap_or_default()

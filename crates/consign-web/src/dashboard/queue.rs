@@ -1,9 +1,11 @@
-//! A tenant's case queue: my cases, each of my teams', unassigned, every open case, every
-//! case — open queues by the next SLA deadline with countdowns — and the supervisor's bulk
-//! form over the selected rows (all or nothing: the app re-checks the selection).
+//! The case queue: my cases, each of my teams', unassigned, every open case, every case —
+//! open queues by the next SLA deadline with countdowns — over every tenant the viewer
+//! serves (`/app/cases`) or one (`/app/{tenant}/cases`), with filters on everything a desk
+//! sorts its work by, and the supervisor's bulk form over the selected rows (all or nothing
+//! per tenant: the app re-checks the selection).
 
 use super::cases::{WORK_STATUSES, assignee_name, me, people, span};
-use super::{Viewer, error_page, local, query_value, render, tenant_page};
+use super::{Viewer, error_page, local_zoned, query_value, render, tenant_page, viewer};
 use crate::AppState;
 use crate::auth::{Authenticated, Via};
 use askama::Template;
@@ -13,9 +15,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use consign_core::access::Capability;
+use consign_core::case::queue::{AgeBucket, DueState};
 use consign_core::case::work::CaseAction;
 use consign_core::case::{CaseStatus, CaseSubject, Severity, Visibility};
-use consign_core::ids::CaseId;
+use consign_core::ids::{CarrierId, CaseId, TenantId};
 use consign_core::tenant::Tenant;
 use consign_store::CaseFilter;
 use jiff::Timestamp;
@@ -24,23 +27,26 @@ use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/app/{tenant}/cases", get(queue).post(bulk))
+    Router::new()
+        .route("/app/cases", get(all_queue).post(all_bulk))
+        .route("/app/{tenant}/cases", get(queue).post(bulk))
 }
 
-/// The next SLA deadline as a countdown, and how urgent it is (`breached`, `at-risk`).
-fn countdown(due: Option<Timestamp>, now: Timestamp) -> (String, &'static str) {
-    let Some(due) = due else {
+/// The next SLA deadline as a countdown, and how urgent it is (`breached`, `at-risk`): the
+/// core's deadline states, so a row's colour and the SLA filter agree.
+pub(super) fn countdown(due: Option<Timestamp>, now: Timestamp) -> (String, &'static str) {
+    let Some(at) = due else {
         return ("—".into(), "");
     };
-    let minutes = due.duration_since(now).as_mins();
-    if minutes < 0 {
-        (format!("breached {} ago", span(minutes)), "breached")
-    } else if minutes < 1 {
-        ("due within a minute".into(), "at-risk")
-    } else if minutes < 120 {
-        (format!("due in {}", span(minutes)), "at-risk")
-    } else {
-        (format!("due in {}", span(minutes)), "")
+    let minutes = at.duration_since(now).as_mins();
+    match DueState::of(due, now) {
+        DueState::Breached => (
+            format!("breached {} ago", span(minutes.min(-1))),
+            "breached",
+        ),
+        DueState::AtRisk if minutes < 1 => ("due within a minute".into(), "at-risk"),
+        DueState::AtRisk => (format!("due in {}", span(minutes)), "at-risk"),
+        _ => (format!("due in {}", span(minutes)), ""),
     }
 }
 
@@ -55,10 +61,13 @@ fn subject_label(s: &CaseSubject) -> &'static str {
 
 struct QueueRow {
     id: String,
+    slug: String,
+    tenant: String,
     number: String,
     case_type: String,
     severity: &'static str,
     status: &'static str,
+    status_label: String,
     subject: &'static str,
     accountable: String,
     team: String,
@@ -76,21 +85,124 @@ struct Tab {
     current: bool,
 }
 
+/// What a queue shows: its scope tab and every filter, read from the query string and
+/// written back into every link (tabs, pager, the bulk form's way back), so a filter chosen
+/// once stays while the agent pages, switches tabs and acts.
+#[derive(Default, Clone)]
+pub(super) struct QueueQuery {
+    scope: String,
+    team: String,
+    /// A tenant's slug on the all-tenants queue (empty: every one).
+    tenant: String,
+    case_type: String,
+    severity: String,
+    status: String,
+    sla: String,
+    age: String,
+    accountable: String,
+    /// A person's id, or `none` for the unassigned.
+    assignee: String,
+    carrier: String,
+    kpi: Vec<(String, String)>,
+}
+
+impl QueueQuery {
+    fn read(q: &HashMap<String, String>) -> QueueQuery {
+        let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+        QueueQuery {
+            scope: get("scope"),
+            team: get("team"),
+            tenant: get("tenant"),
+            case_type: get("type"),
+            severity: get("severity"),
+            status: get("status"),
+            sla: get("sla"),
+            age: get("age"),
+            accountable: get("accountable"),
+            assignee: get("assignee"),
+            carrier: get("carrier"),
+            kpi: ["kpi", "kpi_period", "kpi_outcome"]
+                .into_iter()
+                .filter_map(|k| q.get(k).map(|v| (k.to_string(), v.clone())))
+                .collect(),
+        }
+    }
+
+    /// The filters (everything but the scope and team), as `&k=v` pairs.
+    fn filters(&self) -> String {
+        let mut out = String::new();
+        for (k, v) in [
+            ("tenant", &self.tenant),
+            ("type", &self.case_type),
+            ("severity", &self.severity),
+            ("status", &self.status),
+            ("sla", &self.sla),
+            ("age", &self.age),
+            ("accountable", &self.accountable),
+            ("assignee", &self.assignee),
+            ("carrier", &self.carrier),
+        ] {
+            if !v.is_empty() {
+                out.push_str(&format!("&{k}={}", query_value(v)));
+            }
+        }
+        for (k, v) in &self.kpi {
+            out.push_str(&format!("&{k}={}", query_value(v)));
+        }
+        out
+    }
+
+    fn query(&self) -> String {
+        format!(
+            "scope={}&team={}{}",
+            query_value(&self.scope),
+            query_value(&self.team),
+            self.filters()
+        )
+    }
+
+    /// How many filters narrow the queue beyond its tab (shown on the filter bar).
+    fn narrowing(&self) -> usize {
+        [
+            &self.case_type,
+            &self.severity,
+            &self.status,
+            &self.sla,
+            &self.age,
+            &self.accountable,
+            &self.assignee,
+            &self.carrier,
+        ]
+        .iter()
+        .filter(|v| !v.is_empty())
+        .count()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "cases.html")]
 struct QueuePage {
     tenants: Vec<Tenant>,
     user_name: String,
     csrf: String,
-    slug: String,
-    tenant_name: String,
-    zone: String,
+    /// Where the queue lives: `/app/cases` or `/app/{tenant}/cases`.
+    base: String,
+    title: String,
+    /// The tenant the page is of, on a tenant's own queue.
+    slug: Option<String>,
+    /// Several tenants are listed (a tenant column, a tenant filter).
+    across: bool,
     tabs: Vec<Tab>,
-    scope: String,
-    team: String,
-    case_type: String,
-    severity: String,
+    f: QueueQuery,
+    tenant_choices: Vec<(String, String)>,
+    case_types: Vec<&'static str>,
     severities: Vec<&'static str>,
+    statuses: Vec<(&'static str, String)>,
+    slas: Vec<(&'static str, &'static str)>,
+    ages: Vec<(&'static str, &'static str)>,
+    accountables: Vec<&'static str>,
+    carriers: Vec<(String, String)>,
+    narrowing: usize,
     rows: Vec<QueueRow>,
     next_cursor: Option<String>,
     /// The query string without the cursor, for the pager.
@@ -100,7 +212,7 @@ struct QueuePage {
     supervise: bool,
     people: Vec<(String, String)>,
     teams: Vec<String>,
-    statuses: Vec<&'static str>,
+    work_statuses: Vec<(&'static str, String)>,
     /// What the last bulk form did, or what was wrong with it.
     done: Option<String>,
     problem: Option<String>,
@@ -117,21 +229,65 @@ async fn queue(
         Err(r) => return r,
     };
     let done = q.get("done").cloned();
-    queue_page(&st, v, t, &q, done, None).await
+    queue_page(&st, v, Some(t), &q, done, None).await
 }
 
-/// Renders a queue for the query `q`, with what the last bulk form did or why it did not.
+async fn all_queue(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match viewer(&st, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let done = q.get("done").cloned();
+    queue_page(&st, v, None, &q, done, None).await
+}
+
+/// The accountable parties of SPEC §2 and the ownership matrix.
+const ACCOUNTABLE: [&str; 6] = [
+    "carrier",
+    "shipper",
+    "consignee",
+    "customs",
+    "external",
+    "warehouse",
+];
+
+/// Renders a queue for the query `q` — of one tenant, or of every tenant the viewer serves
+/// (narrowed by `tenant=`) — with what the last bulk form did or why it did not.
 async fn queue_page(
     st: &AppState,
     v: Viewer,
-    t: Tenant,
+    one: Option<Tenant>,
     q: &HashMap<String, String>,
     done: Option<String>,
     problem: Option<String>,
 ) -> Response {
-    let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
     let p = &v.principal;
     let provider = p.role.is_provider();
+    let mut f = QueueQuery::read(q);
+    let base = match &one {
+        Some(t) => format!("/app/{}/cases", t.slug),
+        None => "/app/cases".to_string(),
+    };
+    // The tenants listed: the page's own, or the chosen one, or every one served.
+    let listed: Vec<Tenant> = match &one {
+        Some(t) => vec![t.clone()],
+        None if !f.tenant.is_empty() => {
+            match v.tenants.iter().find(|t| t.slug == f.tenant) {
+                Some(t) => vec![t.clone()],
+                // A tenant outside the viewer's reach is the same 404 as a missing one.
+                None => return error_page(consign_app::AppError::NotFound("tenant".into())),
+            }
+        }
+        None => v.tenants.clone(),
+    };
+    if one.is_some() {
+        f.tenant.clear();
+    }
+    let single = (listed.len() == 1).then(|| listed[0].clone());
     let records = q.get("kpi").map(|figure| consign_app::kpis::RecordsQuery {
         figure: figure.clone(),
         period: q.get("kpi_period").cloned(),
@@ -158,38 +314,53 @@ async fn queue_page(
     } else {
         "open"
     };
-    let scope = match q.get("scope").map(String::as_str) {
-        Some(s @ ("mine" | "team" | "unassigned" | "open" | "all")) => s,
+    f.scope = match f.scope.as_str() {
+        s @ ("mine" | "team" | "unassigned" | "open" | "all") => s,
         _ if records.is_some() => "all",
         _ => default_scope,
     }
     .to_string();
-    let team = q
-        .get("team")
-        .cloned()
-        .filter(|t| !t.is_empty())
-        .or_else(|| my_teams.first().cloned())
-        .unwrap_or_default();
-    let case_type = q.get("type").cloned().unwrap_or_default();
-    let severity = q.get("severity").cloned().unwrap_or_default();
+    if f.scope == "team" && f.team.is_empty() {
+        f.team = my_teams.first().cloned().unwrap_or_default();
+    }
+    let now = st.app.now();
     let mut filter = CaseFilter {
-        case_type: Some(case_type.clone()).filter(|s| !s.is_empty()),
-        severity: Severity::parse(&severity).ok(),
-        open_only: scope != "all",
-        by_sla: scope != "all",
-        team: Some(team.clone()).filter(|t| scope == "team" && !t.is_empty()),
-        assignee: match scope.as_str() {
+        case_type: Some(f.case_type.clone()).filter(|s| !s.is_empty()),
+        severity: Severity::parse(&f.severity).ok(),
+        status: CaseStatus::parse(&f.status).ok(),
+        open_only: f.scope != "all",
+        by_sla: f.scope != "all",
+        team: Some(f.team.clone()).filter(|t| !t.is_empty() && f.scope != "mine"),
+        accountable: Some(f.accountable.clone()).filter(|s| !s.is_empty()),
+        due: DueState::parse(&f.sla).map(|d| d.window(now)),
+        assignee: match f.scope.as_str() {
             "mine" => me(p).map(Some),
             "unassigned" => Some(None),
-            _ => None,
+            _ => match f.assignee.as_str() {
+                "" => None,
+                "none" => Some(None),
+                id => id.parse().ok().map(Some),
+            },
         },
         after: q.get("cursor").and_then(|c| c.parse().ok()),
         limit: 50,
         ..Default::default()
     };
+    if let Some(age) = AgeBucket::parse(&f.age) {
+        (filter.opened_from, filter.opened_to) = age.opened_window(now);
+    }
+    if !f.carrier.is_empty() {
+        filter.carrier = f.carrier.parse().ok().map(CarrierId);
+    }
     let mut kpi_label = None;
     if let Some(r) = &records {
-        match st.app.kpi_case_ids(p, &t, r).await {
+        let Some(t) = &single else {
+            return error_page(consign_app::AppError::Invalid(consign_core::Invalid::one(
+                "tenant",
+                "a scorecard figure's cases are one tenant's: choose the tenant",
+            )));
+        };
+        match st.app.kpi_case_ids(p, t, r).await {
             Ok(ids) => filter.ids = Some(ids),
             Err(e) => return error_page(e),
         }
@@ -204,45 +375,48 @@ async fn queue_page(
             }
         ));
     }
-    let list = match st.app.list_cases(p, &t, &filter).await {
+    let list = match st.app.work_queue(p, &listed, &filter).await {
         Ok(l) => l,
         Err(e) => return error_page(e),
     };
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |c| c.id);
     let names = people(st, p).await;
-    let now = st.app.now();
+    let by_id: HashMap<TenantId, &Tenant> = listed.iter().map(|t| (t.id, t)).collect();
     let rows = list
         .iter()
         .map(|c| {
+            let t = by_id.get(&c.tenant_id);
+            let tz = t
+                .and_then(|t| TimeZone::get(&t.time_zone).ok())
+                .unwrap_or(TimeZone::UTC);
             let (due, urgency) = countdown(c.sla_due_at.filter(|_| c.status.is_open()), now);
             QueueRow {
                 id: c.id.to_string(),
+                slug: t.map(|t| t.slug.clone()).unwrap_or_default(),
+                tenant: t.map(|t| t.name.clone()).unwrap_or_default(),
                 number: c.number.clone(),
                 case_type: c.case_type.replace('_', " "),
                 severity: c.severity.as_str(),
                 status: c.status.as_str(),
+                status_label: c.status.as_str().replace('_', " "),
                 subject: subject_label(&c.subject),
                 accountable: c.accountable.clone(),
                 team: c.owner_team.clone(),
                 assignee: assignee_name(c, &names, me(p)),
-                opened: local(Some(c.opened_at), &tz),
+                opened: local_zoned(Some(c.opened_at), &tz),
                 due,
-                due_at: local(c.sla_due_at, &tz),
+                due_at: local_zoned(c.sla_due_at, &tz),
                 urgency,
             }
         })
         .collect();
-    let filters = format!(
-        "&type={}&severity={}",
-        query_value(&case_type),
-        query_value(&severity)
-    );
+    let filters = f.filters();
     let mut tabs = Vec::new();
     let mut tab = |key: &str, team_name: Option<&str>, label: String| {
-        let current = scope == key && team_name.is_none_or(|n| n == team);
+        let current = f.scope == key && team_name.is_none_or(|n| n == f.team);
         let team_q = team_name.map(|n| format!("&team={}", query_value(n)));
         tabs.push(Tab {
-            href: format!("?scope={key}{}{filters}", team_q.unwrap_or_default()),
+            href: format!("{base}?scope={key}{}{filters}", team_q.unwrap_or_default()),
             label,
             current,
         });
@@ -256,32 +430,64 @@ async fn queue_page(
     tab("unassigned", None, "Unassigned".into());
     tab("open", None, "All open".into());
     tab("all", None, "Every case".into());
-    let mut query = format!(
-        "scope={}&team={}{filters}",
-        query_value(&scope),
-        query_value(&team),
-    );
-    for k in ["kpi", "kpi_period", "kpi_outcome"] {
-        if let Some(x) = q.get(k) {
-            query.push_str(&format!("&{k}={}", query_value(x)));
-        }
-    }
+    let carriers = match &single {
+        Some(t) => st
+            .app
+            .list_carriers(p, t)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c.id.0.to_string(), c.scac.unwrap_or(c.name)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let title = match (&one, &single) {
+        (Some(t), _) => format!("Cases · {}", t.name),
+        (None, Some(t)) if v.tenants.len() > 1 => format!("Cases · {} (of all clients)", t.name),
+        (None, Some(t)) => format!("Cases · {}", t.name),
+        (None, None) => "Cases · all clients".to_string(),
+    };
     render(QueuePage {
+        across: single.is_none(),
+        slug: one.as_ref().map(|t| t.slug.clone()),
+        tenant_choices: if one.is_none() && v.tenants.len() > 1 {
+            v.tenants
+                .iter()
+                .map(|t| (t.slug.clone(), t.name.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         tenants: v.tenants,
         user_name: v.user_name,
         csrf: v.csrf,
-        slug: t.slug,
-        tenant_name: t.name,
-        zone: t.time_zone,
+        base,
+        title,
         tabs,
-        scope,
-        team,
-        case_type,
-        severity,
+        query: f.query(),
+        narrowing: f.narrowing(),
+        f,
+        case_types: consign_core::rules::SHIPMENT_CASE_TYPES
+            .into_iter()
+            .chain(["carrier_silent", "edi_unacknowledged"])
+            .collect(),
         severities: ["low", "medium", "high", "critical"].to_vec(),
+        statuses: CaseStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.as_str().replace('_', " ")))
+            .collect(),
+        slas: DueState::ALL
+            .iter()
+            .map(|d| (d.as_str(), d.label()))
+            .collect(),
+        ages: AgeBucket::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.label()))
+            .collect(),
+        accountables: ACCOUNTABLE.to_vec(),
+        carriers,
         rows,
         next_cursor,
-        query,
         kpi_label,
         supervise: p.can(Capability::SuperviseCases),
         people: {
@@ -293,18 +499,42 @@ async fn queue_page(
             v
         },
         teams: all_teams.into_iter().map(|t| t.name).collect(),
-        statuses: WORK_STATUSES.iter().map(|s| s.as_str()).collect(),
+        work_statuses: WORK_STATUSES
+            .iter()
+            .map(|s| (s.as_str(), s.as_str().replace('_', " ")))
+            .collect(),
         done,
         problem,
     })
 }
 
-/// The bulk form of the queue: the selected cases (`ids`, repeated), one action, and the
-/// queue's own query to come back to. All or nothing: the app re-checks the selection.
+/// The bulk form of a tenant's queue.
 async fn bulk(
     State(st): State<AppState>,
     auth: Option<Extension<Authenticated>>,
     Path(slug): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    bulk_form(st, auth, Some(slug), body).await
+}
+
+/// The bulk form of the queue across tenants.
+async fn all_bulk(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    body: axum::body::Bytes,
+) -> Response {
+    bulk_form(st, auth, None, body).await
+}
+
+/// The bulk form: the selected cases (`ids`, repeated), one action, and the queue's own
+/// query to come back to. All or nothing per tenant: the app re-checks each tenant's
+/// selection in one transaction; across tenants, the tenants are acted on in turn and the
+/// page says which were changed if one refuses.
+async fn bulk_form(
+    st: AppState,
+    auth: Option<Extension<Authenticated>>,
+    slug: Option<String>,
     body: axum::body::Bytes,
 ) -> Response {
     let csrf_expected = match &auth {
@@ -314,9 +544,15 @@ async fn bulk(
         })) => Some(csrf.clone()),
         _ => None,
     };
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
+    let (v, one) = match &slug {
+        Some(slug) => match tenant_page(&st, auth, slug).await {
+            Ok((v, t)) => (v, Some(t)),
+            Err(r) => return r,
+        },
+        None => match viewer(&st, auth).await {
+            Ok(v) => (v, None),
+            Err(r) => return r,
+        },
     };
     let mut form: HashMap<String, String> = HashMap::new();
     let mut ids = Vec::new();
@@ -386,35 +622,97 @@ async fn bulk(
     };
     let (ids, action) = match action {
         Ok(x) => x,
-        Err(why) => return queue_page(&st, v, t, &back, None, Some(why)).await,
+        Err(why) => return queue_page(&st, v, one, &back, None, Some(why)).await,
     };
-    let filter = CaseFilter {
-        ids: Some(ids.clone()),
-        ..Default::default()
+    // The selection's tenants: the page's own, or, across tenants, the ones the selected
+    // cases belong to (read within the viewer's reach: a foreign id finds nothing).
+    let groups: Vec<(Tenant, Vec<CaseId>)> = match &one {
+        Some(t) => vec![(t.clone(), ids.clone())],
+        None => {
+            let found = st
+                .app
+                .work_queue(
+                    &v.principal,
+                    &v.tenants,
+                    &CaseFilter {
+                        ids: Some(ids.clone()),
+                        limit: ids.len() as u32 + 1,
+                        ..Default::default()
+                    },
+                )
+                .await;
+            let found = match found {
+                Ok(f) => f,
+                Err(e) => return error_page(e),
+            };
+            if found.len() != ids.len() {
+                let why = "a selected case is not one you may act on (or no longer exists)";
+                return (
+                    StatusCode::NOT_FOUND,
+                    queue_page(&st, v, one, &back, None, Some(why.into())).await,
+                )
+                    .into_response();
+            }
+            v.tenants
+                .iter()
+                .map(|t| {
+                    let mine: Vec<CaseId> = found
+                        .iter()
+                        .filter(|c| c.tenant_id == t.id)
+                        .map(|c| c.id)
+                        .collect();
+                    (t.clone(), mine)
+                })
+                .filter(|(_, ids)| !ids.is_empty())
+                .collect()
+        }
     };
     let name = action.name();
-    match st
-        .app
-        .bulk_act_on_cases(&v.principal, &t, &filter, &ids, action)
-        .await
-    {
-        Ok(changed) => {
-            let mut to = format!("/app/{}/cases?", t.slug);
-            for (k, val) in &back {
-                if k != "done" {
-                    to.push_str(&format!("{k}={}&", query_value(val)));
-                }
+    let mut changed = 0;
+    let mut done_in = Vec::new();
+    for (t, ids) in groups {
+        let filter = CaseFilter {
+            ids: Some(ids.clone()),
+            ..Default::default()
+        };
+        match st
+            .app
+            .bulk_act_on_cases(&v.principal, &t, &filter, &ids, action.clone())
+            .await
+        {
+            Ok(c) => {
+                changed += c.len();
+                done_in.push(t.name.clone());
             }
-            to.push_str(&format!(
-                "done={}",
-                query_value(&format!("{name} on {} cases", changed.len()))
-            ));
-            Redirect::to(&to).into_response()
-        }
-        Err(e) => {
-            let why = e.to_string();
-            let status = crate::error::ApiError::from(e).status;
-            (status, queue_page(&st, v, t, &back, None, Some(why)).await).into_response()
+            Err(e) => {
+                let mut why = format!("{}: {e}", t.name);
+                if !done_in.is_empty() {
+                    why.push_str(&format!(
+                        " ({name} was done on {changed} cases of {} first)",
+                        done_in.join(", ")
+                    ));
+                }
+                let status = crate::error::ApiError::from(e).status;
+                return (
+                    status,
+                    queue_page(&st, v, one, &back, None, Some(why)).await,
+                )
+                    .into_response();
+            }
         }
     }
+    let mut to = match &one {
+        Some(t) => format!("/app/{}/cases?", t.slug),
+        None => "/app/cases?".to_string(),
+    };
+    for (k, val) in &back {
+        if k != "done" {
+            to.push_str(&format!("{k}={}&", query_value(val)));
+        }
+    }
+    to.push_str(&format!(
+        "done={}",
+        query_value(&format!("{name} on {changed} cases"))
+    ));
+    Redirect::to(&to).into_response()
 }

@@ -1,12 +1,13 @@
 //! The shipment page: its derived state and milestones, every tracking event with its source
 //! and the carrier's raw code, its documents (proof of delivery among them), and the cases
-//! opened on it. Reached from the shipment list, a case's subject, and by its id.
+//! opened on it, with the forms to post an event and attach a document for those who may
+//! (`shipment_actions`). Reached from the shipment list, a case's subject, and by its id.
 
-use super::{error_page, local, render, tenant_page};
+use super::{Viewer, error_page, local, render, tenant_page};
 use crate::AppState;
 use crate::auth::Authenticated;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -16,6 +17,7 @@ use consign_core::ids::ShipmentId;
 use consign_core::tenant::Tenant;
 use consign_store::CaseFilter;
 use jiff::tz::TimeZone;
+use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/app/{tenant}/shipments/{id}", get(shipment_page))
@@ -57,6 +59,7 @@ struct ShipmentPage {
     slug: String,
     tenant_name: String,
     zone: String,
+    id: String,
     number: String,
     status: &'static str,
     /// The promise passed without a delivery, or a case is open: the page says so first.
@@ -65,12 +68,23 @@ struct ShipmentPage {
     events: Vec<EventRow>,
     documents: Vec<DocumentRow>,
     cases: Option<Vec<CaseRow>>,
+    /// The viewer may post a tracking event / attach a document here.
+    can_post_event: bool,
+    can_attach: bool,
+    statuses: Vec<&'static str>,
+    document_kinds: Vec<&'static str>,
+    message_id: String,
+    /// Now in the tenant's zone, as a `datetime-local` value.
+    now_local: String,
+    problem: Option<String>,
+    done: Option<String>,
 }
 
 async fn shipment_page(
     State(st): State<AppState>,
     auth: Option<Extension<Authenticated>>,
     Path((slug, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (v, t) = match tenant_page(&st, auth, &slug).await {
         Ok(x) => x,
@@ -79,6 +93,24 @@ async fn shipment_page(
     let Ok(id) = id.parse::<ShipmentId>() else {
         return error_page(AppError::NotFound(format!("shipment {id}")));
     };
+    // After a form: what it did (carried by the redirect, so a reload does not repeat it).
+    let done = q.get("done").map(|d| match d.as_str() {
+        "event" => "The event was recorded.".to_string(),
+        "document" => "The document was attached.".to_string(),
+        other => other.replace('_', " "),
+    });
+    show(&st, v, t, id, None, done).await
+}
+
+/// Renders the shipment page, with what the last form did or what was wrong with it.
+pub(super) async fn show(
+    st: &AppState,
+    v: Viewer,
+    t: Tenant,
+    id: ShipmentId,
+    problem: Option<String>,
+    done: Option<String>,
+) -> Response {
     let p = &v.principal;
     let s = match st.app.get_shipment(p, &t, id).await {
         Ok(s) => s,
@@ -196,10 +228,32 @@ async fn shipment_page(
         facts.push(("Last carrier scan", local(tr.state.last_event_at, &tz)));
         facts.push(("ETA", local(tr.state.eta, &tz)));
     }
+    let statuses = consign_core::shipment::ShipmentStatus::ALL
+        .iter()
+        .map(|x| x.as_str())
+        .collect();
     render(ShipmentPage {
+        can_post_event: p.can(Capability::PostEvents),
+        can_attach: p.can(Capability::AttachDocuments),
+        statuses,
+        document_kinds: consign_core::shipment::DocumentKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect(),
+        // A fresh id per page: the event form sent twice is recorded once.
+        message_id: format!("dashboard-{}", uuid::Uuid::new_v4()),
+        now_local: st
+            .app
+            .now()
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string(),
+        problem,
+        done,
         slug: t.slug.clone(),
         tenant_name: t.name.clone(),
         zone: t.time_zone.clone(),
+        id: s.id.to_string(),
         number: s.number.clone(),
         status: s.status.as_str(),
         warning,

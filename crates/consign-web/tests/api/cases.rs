@@ -7,15 +7,15 @@ use reqwest::Response;
 use serde_json::{Value, json};
 
 /// A person signed in with a cookie session (what the dashboard uses), with their CSRF token.
-struct Person {
-    http: reqwest::Client,
-    csrf: String,
-    id: String,
+pub(crate) struct Person {
+    pub(crate) http: reqwest::Client,
+    pub(crate) csrf: String,
+    pub(crate) id: String,
     base: String,
 }
 
 impl Person {
-    async fn new(t: &TestApp, email: &str, role: &str, tenants: &[&str]) -> Person {
+    pub(crate) async fn new(t: &TestApp, email: &str, role: &str, tenants: &[&str]) -> Person {
         let res = t
             .post(
                 "/api/v1/users",
@@ -46,7 +46,7 @@ impl Person {
         }
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.http
             .get(format!("{}{path}", self.base))
             .send()
@@ -89,7 +89,7 @@ impl Person {
     }
 }
 
-async fn ok(res: Response) -> Value {
+pub(crate) async fn ok(res: Response) -> Value {
     let status = res.status();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     assert!(status.is_success(), "{status}: {body}");
@@ -154,7 +154,7 @@ async fn desk(t: &TestApp) -> Desk {
     }
 }
 
-fn new_case(shipment: &str) -> Value {
+pub(crate) fn new_case(shipment: &str) -> Value {
     json!({
         "subject": {"shipment": shipment},
         "case_type": "damaged",

@@ -495,3 +495,96 @@ async fn a_rule_tells_the_customer_once_when_the_provider_informs() {
         assert!(quiet.is_empty(), "{}: the client informs", t.engine);
     }
 }
+
+/// The case page writes to the customer as the API does: the templates that fit the case's
+/// type are offered, a preview renders the chosen one against the case and sends nothing,
+/// a stale form sends nothing and keeps the draft, and the form sent goes out once.
+#[tokio::test]
+async fn the_case_page_previews_a_template_and_sends_it_once() {
+    let smtp = SmtpSink::start();
+    for t in spawn_mail(&smtp.url).await {
+        let e = t.engine;
+        let customer = format!("page.{e}@customer.example");
+        let (case, tracking) = case_for(&t, &format!("P{e}"), &customer).await;
+        let agent = crate::cases::Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let page_path = format!("/app/alpha/cases/{case}");
+        let page = agent.get(&page_path).await.text().await.unwrap();
+        assert!(
+            page.contains("value=\"delay_notice|en\""),
+            "{e}: the delay notice is offered for a delay case"
+        );
+        let version = || async {
+            t.get_json(&format!("{T}/cases/{case}"), &t.admin_token)
+                .await["version"]
+                .as_i64()
+                .unwrap()
+        };
+        let v0 = version().await;
+        let form = |action: &'static str, v: i64| {
+            agent
+                .http
+                .post(t.url(&page_path))
+                .form(&[
+                    ("csrf", agent.csrf.clone()),
+                    ("version", v.to_string()),
+                    ("action", action.to_string()),
+                    ("template", "delay_notice|en".to_string()),
+                ])
+                .send()
+        };
+        let res = form("preview", v0).await.unwrap();
+        assert_eq!(res.status(), 200, "{e}");
+        let previewed = res.text().await.unwrap();
+        let shown = &previewed[previewed.find("id=\"preview\"").expect("a preview")..];
+        assert!(
+            shown.contains(&tracking),
+            "{e}: the preview names the shipment"
+        );
+        assert!(
+            previewed.contains("value=\"delay_notice|en\" data-audience=\"customer\" selected"),
+            "{e}: the draft is kept"
+        );
+        assert_eq!(version().await, v0, "{e}: a preview changes nothing");
+        // A stale form is refused and sends nothing.
+        let res = form("message", v0 - 1).await.unwrap();
+        assert_eq!(res.status(), 409, "{e}");
+        assert!(
+            res.text().await.unwrap().contains("still in the form"),
+            "{e}"
+        );
+        // Free text without a subject is explained, field by field.
+        let res = agent
+            .http
+            .post(t.url(&page_path))
+            .form(&[
+                ("csrf", agent.csrf.as_str()),
+                ("version", &v0.to_string()),
+                ("action", "message"),
+                ("template", ""),
+                ("to", "customer"),
+                ("subject", " "),
+                ("body", "Hello"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{e}");
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("a message needs a subject"),
+            "{e}"
+        );
+        // Sent: the page reloads on the case, the timeline has the message, one e-mail.
+        let res = form("message", v0).await.unwrap();
+        assert_eq!(res.status(), 200, "{e}: followed to the case page");
+        let after = res.text().await.unwrap();
+        assert!(
+            after.contains("message out"),
+            "{e}: the timeline shows the message"
+        );
+        drain(&t).await;
+        assert_eq!(smtp.to(&customer).len(), 1, "{e}: delivered once");
+    }
+}

@@ -18,3 +18,4 @@ mod scorecards;
 mod shipments;
 mod smtp;
 mod tracking;
+mod workspace;

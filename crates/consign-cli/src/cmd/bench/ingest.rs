@@ -224,6 +224,48 @@ pub(super) fn shipments_for(
         .collect()
 }
 
+/// A carrier scan of `s` at `at` (the `k`th of its journey), as a carrier feed would bring
+/// it, for the benchmarks that write events directly.
+pub(super) fn scan(
+    s: &Shipment,
+    k: usize,
+    at: Timestamp,
+    status: ShipmentStatus,
+) -> consign_core::tracking::TrackingEvent {
+    let location = format!("Hub {}", k % 9);
+    consign_core::tracking::TrackingEvent {
+        id: consign_core::ids::EventId::new_at(
+            at,
+            (k as u128) << 64 | s.id.0.as_u128() & 0xffff_ffff_ffff,
+        ),
+        tenant_id: s.tenant_id,
+        carrier_id: s.carrier_id,
+        shipment_id: Some(s.id),
+        tracking_number: s.tracking_number.clone(),
+        occurred_at: at,
+        received_at: at,
+        status: Some(status),
+        reason: None,
+        accountable: None,
+        eta: None,
+        source: "bench".into(),
+        message_id: None,
+        raw_code: status.as_str().into(),
+        raw_reason: String::new(),
+        dedup_key: consign_core::tracking::dedup_key(
+            s.carrier_id,
+            None,
+            &s.tracking_number,
+            status.as_str(),
+            at,
+            &location,
+        ),
+        location,
+        description: String::new(),
+        unmapped: false,
+    }
+}
+
 pub(super) async fn insert_shipments(app: &App, shipments: Vec<Shipment>) -> anyhow::Result<()> {
     for chunk in shipments.chunks(10_000) {
         let mut tx = app.tools().begin().await?;

@@ -4,7 +4,7 @@
 //! full recomputation from every record, each timed on each engine. Figures only.
 
 use super::ingest::{
-    drop_pg, insert_shipments, shipments_for, targets, tempfile_dir, tenant_with_carriers,
+    drop_pg, insert_shipments, scan, shipments_for, targets, tempfile_dir, tenant_with_carriers,
 };
 use anyhow::Context;
 use consign_app::App;
@@ -13,11 +13,11 @@ use consign_core::case::work::{CaseAction, decide};
 use consign_core::case::{
     Case, CaseStatus, CaseSubject, NewCase, ResolutionCode, Severity, TimelineEntry, TimelineKind,
 };
-use consign_core::ids::{CaseId, EventId};
+use consign_core::ids::CaseId;
 use consign_core::kpi::Period;
 use consign_core::shipment::ShipmentStatus;
 use consign_core::time::SystemClock;
-use consign_core::tracking::{TrackingEvent, dedup_key};
+use consign_core::tracking::TrackingEvent;
 use jiff::{SignedDuration, Timestamp};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -120,35 +120,7 @@ async fn run(b: &KpiBench, engine: &str, url: &str) -> anyhow::Result<String> {
                     1 => ShipmentStatus::PickedUp,
                     _ => ShipmentStatus::InTransit,
                 };
-                let location = format!("Hub {}", k % 9);
-                events.push(TrackingEvent {
-                    id: EventId::new_at(at, (k as u128) << 64 | s.id.0.as_u128() & 0xffff_ffff),
-                    tenant_id: t.id,
-                    carrier_id: s.carrier_id,
-                    shipment_id: Some(s.id),
-                    tracking_number: s.tracking_number.clone(),
-                    occurred_at: at,
-                    received_at: at,
-                    status: Some(status),
-                    reason: None,
-                    accountable: None,
-                    eta: None,
-                    source: "bench".into(),
-                    message_id: None,
-                    raw_code: status.as_str().into(),
-                    raw_reason: String::new(),
-                    dedup_key: dedup_key(
-                        s.carrier_id,
-                        None,
-                        &s.tracking_number,
-                        status.as_str(),
-                        at,
-                        &location,
-                    ),
-                    location,
-                    description: String::new(),
-                    unmapped: false,
-                });
+                events.push(scan(s, k, at, status));
             }
         }
         // One shipment in twelve has a case; nine in ten of those are resolved.

@@ -5,6 +5,7 @@ mod ingest;
 mod kpis;
 mod outbox;
 mod timers;
+mod workspace;
 
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -72,6 +73,26 @@ pub enum BenchCmd {
         #[arg(long)]
         sqlite_only: bool,
     },
+    /// The workspace pages (issue 20) over many open cases spread across tenants, served over
+    /// HTTP to a signed-in supervisor: the queue across tenants and its filters, the home page
+    /// and the case page, each page's server time (its `Server-Timing`). On a fresh SQLite
+    /// file and, when reachable, a fresh PostgreSQL database; with --database-url, that one.
+    #[command(after_help = "Example:\n  consign bench workspace --cases 100000 --tenants 10")]
+    Workspace {
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        tenants: u32,
+        /// Requests per page; the median and the largest server time are reported.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Server for the PostgreSQL run (a throwaway database is created on it).
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres_url: String,
+        /// Skip PostgreSQL.
+        #[arg(long)]
+        sqlite_only: bool,
+    },
     /// The SLA timer sweep over many open cases on an office-hours calendar, a share of them
     /// due, on a fresh SQLite file and, when reachable, a fresh PostgreSQL database.
     #[command(after_help = "Example:\n  consign bench timers --cases 100000 --due-percent 1")]
@@ -126,6 +147,22 @@ pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<
                 events_per_shipment,
                 days,
                 rounds: rounds.max(1),
+                postgres_url: (!sqlite_only).then_some(postgres_url),
+                database_url,
+            })
+            .await
+        }
+        BenchCmd::Workspace {
+            cases,
+            tenants,
+            rounds,
+            postgres_url,
+            sqlite_only,
+        } => {
+            workspace::workspace(workspace::WorkspaceBench {
+                cases,
+                tenants: tenants as usize,
+                rounds,
                 postgres_url: (!sqlite_only).then_some(postgres_url),
                 database_url,
             })

@@ -1,0 +1,231 @@
+//! What a person posts from the shipment page: a tracking event (a carrier's scan typed in,
+//! a warehouse's handover, an agent's note of what the carrier said on the phone) through
+//! the same ingest as every feed, and a document (proof of delivery, BOL) uploaded from the
+//! browser. Each form carries the session's CSRF token; the event form also carries a
+//! message id minted with the page, so sending it twice records the event once.
+
+use super::shipment::show;
+use super::{error_page, tenant_page};
+use crate::AppState;
+use crate::auth::{Authenticated, Via};
+use axum::extract::{Form, Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Extension, Router};
+use consign_app::AppError;
+use consign_app::documents::Upload;
+use consign_core::ids::ShipmentId;
+use consign_core::tracking::NewTrackingEvent;
+use subtle::ConstantTimeEq;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/app/{tenant}/shipments/{id}", post(post_event))
+        .route("/app/{tenant}/shipments/{id}/documents", post(upload))
+}
+
+fn session_csrf(auth: &Option<Extension<Authenticated>>) -> Option<String> {
+    match auth {
+        Some(Extension(Authenticated {
+            via: Via::Session { csrf, .. },
+            ..
+        })) => Some(csrf.clone()),
+        _ => None,
+    }
+}
+
+fn csrf_matches(expected: Option<String>, given: &str) -> bool {
+    expected.is_some_and(|c| bool::from(given.as_bytes().ct_eq(c.as_bytes())))
+}
+
+#[derive(serde::Deserialize)]
+struct EventForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: String,
+    /// `YYYY-MM-DDTHH:MM` in the tenant's zone (a `datetime-local` input).
+    #[serde(default)]
+    occurred_at: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    description: String,
+    /// Minted with the page: the same form sent twice is one event.
+    #[serde(default)]
+    message_id: String,
+}
+
+async fn post_event(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path((slug, id)): Path<(String, String)>,
+    Form(f): Form<EventForm>,
+) -> Response {
+    let expected = session_csrf(&auth);
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !csrf_matches(expected, &f.csrf) {
+        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    }
+    let Ok(sid) = id.parse::<ShipmentId>() else {
+        return error_page(AppError::NotFound(format!("shipment {id}")));
+    };
+    let p = &v.principal;
+    let s = match st.app.get_shipment(p, &t, sid).await {
+        Ok(s) => s,
+        Err(e) => return error_page(e),
+    };
+    let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    // The time as the person typed it, in the tenant's zone; empty is now.
+    let occurred_at = match f.occurred_at.trim() {
+        "" => Ok(st.app.now()),
+        text => text
+            .parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|dt| dt.to_zoned(tz).ok())
+            .map(|z| z.timestamp())
+            .ok_or_else(|| format!("occurred at: '{text}' is not a date and time")),
+    };
+    let occurred_at = match occurred_at {
+        Ok(at) => at,
+        Err(why) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                show(&st, v, t, sid, Some(why), None).await,
+            )
+                .into_response();
+        }
+    };
+    let carrier = st
+        .app
+        .list_carriers(p, &t)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.id == s.carrier_id)
+        .map(|c| c.id.to_string())
+        .unwrap_or_default();
+    let event = NewTrackingEvent {
+        carrier,
+        tracking_number: s.tracking_number.clone(),
+        occurred_at,
+        status: Some(f.status.clone()).filter(|x| !x.is_empty()),
+        reason: Some(f.reason.clone()).filter(|x| !x.is_empty()),
+        eta: None,
+        location: Some(f.location.trim().to_string()).filter(|x| !x.is_empty()),
+        description: Some(f.description.trim().to_string()).filter(|x| !x.is_empty()),
+        message_id: Some(f.message_id.clone()).filter(|x| !x.is_empty()),
+        raw_code: None,
+    };
+    let mut inv = consign_core::Invalid::default();
+    let outcome = match event.into_mapped("", &mut inv) {
+        Some(m) if inv.is_empty() => {
+            st.app
+                .ingest_events(p, &t, "dashboard", vec![(String::new(), m)])
+                .await
+        }
+        _ => Err(AppError::Invalid(inv)),
+    };
+    match outcome {
+        Ok(_) => {
+            Redirect::to(&format!("/app/{}/shipments/{}?done=event", t.slug, sid)).into_response()
+        }
+        Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
+        Err(e) => {
+            let why = e.to_string();
+            let status = crate::error::ApiError::from(e).status;
+            (status, show(&st, v, t, sid, Some(why), None).await).into_response()
+        }
+    }
+}
+
+/// The upload form (`multipart/form-data`): `csrf`, `kind` and the `file`.
+async fn upload(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path((slug, id)): Path<(String, String)>,
+    mut form: Multipart,
+) -> Response {
+    let expected = session_csrf(&auth);
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Ok(sid) = id.parse::<ShipmentId>() else {
+        return error_page(AppError::NotFound(format!("shipment {id}")));
+    };
+    let (mut csrf, mut kind) = (String::new(), String::new());
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                let why = format!("the upload could not be read: {e}");
+                return (
+                    StatusCode::BAD_REQUEST,
+                    show(&st, v, t, sid, Some(why), None).await,
+                )
+                    .into_response();
+            }
+        };
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "kind" => kind = field.text().await.unwrap_or_default(),
+            "file" => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                let ty = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                match field.bytes().await {
+                    Ok(b) => file = Some((name, ty, b.to_vec())),
+                    Err(e) => {
+                        let why = format!("the file could not be read: {e}");
+                        return (
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            show(&st, v, t, sid, Some(why), None).await,
+                        )
+                            .into_response();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // The token comes inside the form, so it is checked once the form is read, before
+    // anything is stored.
+    if !csrf_matches(expected, &csrf) {
+        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    }
+    let Some((filename, content_type, bytes)) = file.filter(|f| !f.2.is_empty()) else {
+        let why = "file: choose a file to upload".to_string();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            show(&st, v, t, sid, Some(why), None).await,
+        )
+            .into_response();
+    };
+    let upload = Upload {
+        kind: &kind,
+        filename: &filename,
+        content_type: &content_type,
+        bytes: &bytes,
+    };
+    match st.app.attach_document(&v.principal, &t, sid, upload).await {
+        Ok(_) => Redirect::to(&format!("/app/{}/shipments/{}?done=document", t.slug, sid))
+            .into_response(),
+        Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
+        Err(e) => {
+            let why = e.to_string();
+            let status = crate::error::ApiError::from(e).status;
+            (status, show(&st, v, t, sid, Some(why), None).await).into_response()
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! The workspace in the browser, read as a person's session reads it: home pages by role,
+//! the queue across the tenants a provider serves, its filters, and the bulk form across
+//! tenants — and nothing of a tenant outside the viewer's reach, on both engines.
+
+use crate::cases::{Person, new_case, ok};
+use crate::harness::*;
+use serde_json::{Value, json};
+
+/// The case ids a page links to (`/app/{tenant}/cases/{id}`), in page order.
+fn linked_cases(html: &str, tenant: &str) -> Vec<String> {
+    let head = format!("href=\"/app/{tenant}/cases/");
+    html.match_indices(&head)
+        .map(|(i, _)| {
+            let rest = &html[i + head.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
+async fn page(p: &Person, path: &str) -> (u16, String) {
+    let res = p.get(path).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// The number a tile of the home page shows, by its link.
+fn tile(html: &str, href: &str) -> u64 {
+    let at = html
+        .find(&format!("href=\"{href}\"><span class=\"num\">"))
+        .unwrap_or_else(|| panic!("no tile links to {href}: {html}"));
+    let rest = &html[at..];
+    let start = rest.find("<span class=\"num\">").unwrap() + "<span class=\"num\">".len();
+    let end = start + rest[start..].find('<').unwrap();
+    rest[start..end].replace(',', "").parse().unwrap()
+}
+
+#[tokio::test]
+async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenants_only() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        for slug in ["alpha", "beta", "gamma"] {
+            t.tenant(slug).await;
+        }
+        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha", "beta"]).await;
+        let boss = Person::new(&t, "sue@provider.test", "supervisor", &["alpha", "beta"]).await;
+        let client = Person::new(&t, "cm@client.test", "client_manager", &["alpha"]).await;
+        let members = json!([{"user": agent.id, "on_shift": true}]);
+        ok(t.req(reqwest::Method::PUT, "/api/v1/teams/exceptions", &t.admin_token)
+            .json(&json!({"name": "exceptions", "description": "desk", "assignment": "manual", "members": members}))
+            .send()
+            .await
+            .unwrap())
+        .await;
+        // Two cases in alpha, one in beta, one in gamma (which nobody here serves).
+        let mut ids: Vec<(&str, String)> = Vec::new();
+        for (i, slug) in ["alpha", "alpha", "beta", "gamma"].into_iter().enumerate() {
+            let s = ok(t
+                .post(
+                    &format!("/api/v1/tenants/{slug}/shipments"),
+                    &t.admin_token,
+                    &shipment_body(&format!("1ZWORK{i:03}"), None),
+                )
+                .await)
+            .await;
+            let c = ok(t
+                .post(
+                    &format!("/api/v1/tenants/{slug}/cases"),
+                    &t.admin_token,
+                    &new_case(s["id"].as_str().unwrap()),
+                )
+                .await)
+            .await;
+            ids.push((slug, c["id"].as_str().unwrap().to_string()));
+        }
+        // Ann has the first alpha case.
+        ok(t.post(
+            &format!("/api/v1/tenants/alpha/cases/{}/actions", ids[0].1),
+            &t.admin_token,
+            &json!({"action": "assign", "assignee": agent.id}),
+        )
+        .await)
+        .await;
+
+        // The agent's home: her case first, her team's, and counts that open their queues.
+        let (status, home) = page(&agent, "/app").await;
+        assert_eq!(status, 200, "{e}");
+        assert_eq!(tile(&home, "/app/cases?scope=mine"), 1, "{e}");
+        assert_eq!(
+            tile(&home, "/app/cases?scope=team&#38;team=exceptions"),
+            3,
+            "{e}"
+        );
+        assert_eq!(tile(&home, "/app/cases?scope=unassigned"), 2, "{e}");
+        assert_eq!(
+            linked_cases(&home, "alpha")[0],
+            ids[0].1,
+            "{e}: my case leads"
+        );
+        assert!(!home.contains(&ids[3].1), "{e}: gamma's case on ann's home");
+
+        // The queue across tenants: alpha's and beta's cases, never gamma's.
+        let (_, all) = page(&agent, "/app/cases?scope=open").await;
+        let mut listed: Vec<String> = linked_cases(&all, "alpha");
+        listed.extend(linked_cases(&all, "beta"));
+        listed.sort();
+        let mut served: Vec<String> = ids[..3].iter().map(|(_, id)| id.clone()).collect();
+        served.sort();
+        assert_eq!(listed, served, "{e}");
+        assert!(!all.contains("/app/gamma/"), "{e}");
+        // Narrowed to one tenant, and to a filter.
+        let (_, beta) = page(&agent, "/app/cases?scope=open&tenant=beta").await;
+        assert_eq!(linked_cases(&beta, "beta"), vec![ids[2].1.clone()], "{e}");
+        assert!(linked_cases(&beta, "alpha").is_empty(), "{e}");
+        let (_, none) = page(&agent, "/app/cases?scope=open&assignee=none").await;
+        assert_eq!(linked_cases(&none, "alpha"), vec![ids[1].1.clone()], "{e}");
+        let (_, high) = page(&agent, "/app/cases?scope=open&severity=low").await;
+        assert!(high.contains("No cases match."), "{e}");
+        // A tenant outside the viewer's reach is the same 404 page as a missing one.
+        for path in [
+            "/app/cases?tenant=gamma",
+            "/app/cases?tenant=nope",
+            "/app/gamma/cases",
+        ] {
+            let (status, body) = page(&agent, path).await;
+            assert_eq!(status, 404, "{e}: {path}");
+            assert!(body.contains("Not found"), "{e}: {path}");
+        }
+
+        // The supervisor's backlog: each team's count is what its link lists.
+        let (_, home) = page(&boss, "/app").await;
+        assert!(home.contains("id=\"backlog\""), "{e}");
+        let row = &home[home
+            .find("data-team=\"exceptions\"")
+            .expect("exceptions row")..];
+        let href = "/app/cases?scope=open&#38;team=exceptions";
+        assert!(
+            row[..row.find("</tr>").unwrap()].contains(&format!("<a href=\"{href}\">3</a>")),
+            "{e}: {row}"
+        );
+        let (_, listed) = page(&boss, &href.replace("&#38;", "&")).await;
+        assert_eq!(listed.matches("name=\"ids\"").count(), 3, "{e}");
+
+        // Bulk across tenants: one alpha and one beta case to Ann in one form.
+        let form = format!(
+            "csrf={}&ids={}&ids={}&bulk=assign&assignee={}&back=scope%3Dopen",
+            boss.csrf, ids[1].1, ids[2].1, agent.id
+        );
+        let res = boss
+            .http
+            .post(t.url("/app/cases"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        let (status, done) = (res.status().as_u16(), res.text().await.unwrap());
+        assert_eq!(status, 200, "{e}: followed to the queue: {done}");
+        assert!(done.contains("Done: assign on 2 cases"), "{e}");
+        for (slug, id) in &ids[1..3] {
+            let c: Value = t
+                .get_json(
+                    &format!("/api/v1/tenants/{slug}/cases/{id}"),
+                    &t.admin_token,
+                )
+                .await;
+            assert_eq!(c["assignee"], agent.id.as_str(), "{e}: {slug}");
+        }
+        // A gamma case slipped into the selection: refused, nothing changed.
+        let form = format!(
+            "csrf={}&ids={}&ids={}&bulk=note&text=x&back=scope%3Dopen",
+            boss.csrf, ids[0].1, ids[3].1
+        );
+        let res = boss
+            .http
+            .post(t.url("/app/cases"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{e}");
+        let c: Value = t
+            .get_json(
+                &format!("/api/v1/tenants/alpha/cases/{}", ids[0].1),
+                &t.admin_token,
+            )
+            .await;
+        assert_eq!(c["version"], 2, "{e}: the alpha case was noted anyway");
+
+        // The client manager: the scorecard headline and alpha's open cases, nothing more.
+        let (_, home) = page(&client, "/app").await;
+        assert!(home.contains("data-headline=\"alpha\""), "{e}");
+        assert_eq!(tile(&home, "/app/cases?scope=open"), 2, "{e}");
+        assert!(
+            !home.contains("/app/beta/") && !home.contains("id=\"backlog\""),
+            "{e}"
+        );
+        let (_, queue) = page(&client, "/app/cases?scope=open").await;
+        assert_eq!(linked_cases(&queue, "alpha").len(), 2, "{e}");
+        assert!(!queue.contains("/app/beta/"), "{e}");
+        assert_eq!(page(&client, "/app/cases?tenant=beta").await.0, 404, "{e}");
+    }
+}
+
+/// A page asked for without a live session (never signed in, or the session expired) sends
+/// the person to sign in and then back to that page — and only ever to a page of this site.
+#[tokio::test]
+async fn signing_in_returns_to_the_page_asked_for_and_only_to_this_site() {
+    for t in spawn_alpha().await {
+        let e = t.engine;
+        let res = t
+            .post(
+                "/api/v1/users",
+                &t.admin_token,
+                &json!({"email": "ann@provider.test", "name": "Ann", "role": "agent", "tenants": ["alpha"], "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{e}");
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        // An expired or forged session is no session.
+        let res = browser
+            .get(t.url("/app/alpha/cases?scope=open&severity=high"))
+            .header("cookie", "consign_session=expired-or-forged")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{e}");
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(
+            to, "/login?next=%2Fapp%2Falpha%2Fcases%3Fscope%3Dopen%26severity%3Dhigh",
+            "{e}"
+        );
+        let login = browser
+            .get(t.url(&to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            login.contains("name=\"next\" value=\"/app/alpha/cases?scope=open&#38;severity=high\""),
+            "{e}: {login}"
+        );
+        let sign_in = |next: &'static str| {
+            browser
+                .post(t.url("/login"))
+                .header("origin", t.url(""))
+                .form(&[
+                    ("email", "ann@provider.test"),
+                    ("password", "a long enough password"),
+                    ("next", next),
+                ])
+                .send()
+        };
+        let res = sign_in("/app/alpha/cases?scope=open&severity=high")
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{e}");
+        assert_eq!(
+            res.headers()["location"],
+            "/app/alpha/cases?scope=open&severity=high",
+            "{e}"
+        );
+        // Anywhere else is the home page.
+        for elsewhere in [
+            "//evil.example/app",
+            "https://evil.example/app",
+            "/api/v1/users",
+            "/app\\evil",
+        ] {
+            let res = browser
+                .post(t.url("/login"))
+                .header("origin", t.url(""))
+                .form(&[
+                    ("email", "ann@provider.test"),
+                    ("password", "a long enough password"),
+                    ("next", elsewhere),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.headers()["location"], "/app", "{e}: {elsewhere}");
+        }
+    }
+}
+
+/// A carrier's narrow view: the cases addressed to it on its home page, the answer form on
+/// the case page, and on the shipment page a scan posted (once, however often the form is
+/// sent) and a proof of delivery uploaded from the browser — each form refused without the
+/// session's token or with a time that is not one.
+#[tokio::test]
+async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_browser() {
+    for t in spawn_alpha().await {
+        let e = t.engine;
+        let s = ok(t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1ZCARRIER1", None),
+            )
+            .await)
+        .await;
+        let sid = s["id"].as_str().unwrap().to_string();
+        let c = ok(t
+            .post("/api/v1/tenants/alpha/cases", &t.admin_token, &{
+                // No team: the tenant has none here; the case goes to the default queue.
+                let mut body = new_case(&sid);
+                body.as_object_mut().unwrap().remove("team");
+                body
+            })
+            .await)
+        .await;
+        let cid = c["id"].as_str().unwrap().to_string();
+        let res = t
+            .post(
+                "/api/v1/users",
+                &t.admin_token,
+                &json!({"email": "dispatch@upsn.test", "name": "UPS dispatch", "role": "carrier",
+                        "tenants": ["alpha"], "carrier": "UPSN", "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{e}: {}", res.text().await.unwrap());
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = browser
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"email": "dispatch@upsn.test", "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let get = |path: String| {
+            let b = browser.clone();
+            let url = t.url(&path);
+            async move {
+                let res = b.get(url).send().await.unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        // Home: the case addressed to the carrier, no totals of the tenant.
+        let (_, home) = get("/app".into()).await;
+        assert_eq!(linked_cases(&home, "alpha"), vec![cid.clone()], "{e}");
+        assert!(!home.contains("id=\"backlog\""), "{e}");
+        // The case page answers.
+        let (_, page) = get(format!("/app/alpha/cases/{cid}")).await;
+        assert!(
+            page.contains("id=\"answer\""),
+            "{e}: the carrier's answer form"
+        );
+        let version = c["version"].as_i64().unwrap().to_string();
+        let res = browser
+            .post(t.url(&format!("/app/alpha/cases/{cid}")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("version", &version),
+                ("action", "answer"),
+                ("text", "Re-delivery booked for tomorrow morning"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{e}");
+        let (_, page) = get(format!("/app/alpha/cases/{cid}")).await;
+        assert!(
+            page.contains("Re-delivery booked for tomorrow morning"),
+            "{e}"
+        );
+
+        // The shipment page posts a scan; the same form sent twice is one event.
+        let ship = format!("/app/alpha/shipments/{sid}");
+        let (_, page) = get(ship.clone()).await;
+        assert!(
+            page.contains("id=\"event-form\"") && page.contains("id=\"document-form\""),
+            "{e}"
+        );
+        let scan = |csrf: String, at: &'static str| {
+            browser
+                .post(t.url(&ship))
+                .form(&[
+                    ("csrf", csrf),
+                    ("status", "in_transit".to_string()),
+                    ("occurred_at", at.to_string()),
+                    ("location", "Memphis hub".to_string()),
+                    ("message_id", "dashboard-test-1".to_string()),
+                ])
+                .send()
+        };
+        assert_eq!(scan("wrong".into(), "").await.unwrap().status(), 403, "{e}");
+        let res = scan(csrf.clone(), "yesterday at noon").await.unwrap();
+        assert_eq!(res.status(), 422, "{e}");
+        assert!(
+            res.text().await.unwrap().contains("is not a date and time"),
+            "{e}"
+        );
+        for _ in 0..2 {
+            let res = scan(csrf.clone(), "").await.unwrap();
+            assert_eq!(res.status(), 303, "{e}");
+        }
+        let tracking = t
+            .get_json(
+                &format!("/api/v1/tenants/alpha/shipments/{sid}/tracking"),
+                &t.admin_token,
+            )
+            .await;
+        let events = tracking["events"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{e}: {tracking}");
+        assert_eq!(events[0]["location"], "Memphis hub", "{e}");
+        assert_eq!(events[0]["source"], "dashboard", "{e}");
+
+        // A proof of delivery uploaded as a browser sends a file.
+        let upload = |csrf: &str, file: &[u8]| {
+            let boundary = "----consignboundary7";
+            let mut body = Vec::new();
+            for (name, value) in [("csrf", csrf), ("kind", "pod")] {
+                body.extend_from_slice(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+                );
+            }
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"pod.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(file);
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            browser
+                .post(t.url(&format!("{ship}/documents")))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+        };
+        let pdf =
+            b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        assert_eq!(upload("wrong", pdf).await.unwrap().status(), 403, "{e}");
+        let res = upload(&csrf, b"").await.unwrap();
+        assert_eq!(res.status(), 422, "{e}: an empty file");
+        let res = upload(&csrf, pdf).await.unwrap();
+        assert_eq!(res.status(), 303, "{e}");
+        let (_, page) = get(format!("{ship}?done=document")).await;
+        assert!(
+            page.contains("pod.pdf") && page.contains("The document was attached."),
+            "{e}"
+        );
+        let docs = t
+            .get_json(
+                &format!("/api/v1/tenants/alpha/shipments/{sid}/documents"),
+                &t.admin_token,
+            )
+            .await;
+        assert_eq!(
+            docs["items"].as_array().map(Vec::len),
+            Some(1),
+            "{e}: {docs}"
+        );
+    }
+}
