@@ -11,6 +11,7 @@ mod kpis;
 mod messages;
 mod migrate;
 pub mod postgres;
+mod search;
 mod sql;
 pub mod sqlite;
 #[cfg(feature = "testing")]
@@ -39,6 +40,7 @@ pub use kpis::{
 };
 pub use messages::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter};
 pub use migrate::MIGRATION_COUNT;
+pub use search::{Found, FoundKind, PART_MIN, SearchStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -531,6 +533,7 @@ pub trait Store:
     + MessageStore
     + KpiStore
     + KpiCaseStore
+    + SearchStore
     + Send
     + Sync
 {

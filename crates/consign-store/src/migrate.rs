@@ -46,6 +46,7 @@ migrations! {
     17, "order_milestones", "0017_order_milestones";
     18, "kpi_case_facts", "0018_kpi_case_facts";
     19, "queue_by_deadline", "0019_queue_by_deadline";
+    20, "references", "0020_references";
 }
 
 /// How many migrations each engine has (they must stay in step).

@@ -182,6 +182,8 @@ pub struct Links {
     pub csv: String,
     pub json: String,
     pub back: String,
+    /// On the dashboard: the tenants the viewer may pick (slug, name), none elsewhere.
+    pub tenants: Vec<(String, String)>,
 }
 
 impl Links {
@@ -223,6 +225,7 @@ impl Links {
             } else {
                 format!("/app/{}/scorecard?period={}", s.tenant, s.period)
             },
+            tenants: Vec::new(),
         }
     }
 }

@@ -65,7 +65,7 @@
       var box = r && r.querySelector('input[type="checkbox"]');
       if (box) box.checked = !box.checked; else handled = false;
     } else if (e.key === "/") {
-      handled = focusField("f-sla") || focusField("note-text");
+      handled = focusField("f-sla") || focusField("note-text") || focusField("nav-q");
     } else if (e.key === "n") {
       handled = focusField("note-text") || focusField("answer-text");
     } else if (e.key === "t") {

@@ -23,6 +23,7 @@ pub(crate) mod messages;
 pub(crate) mod orders;
 mod parties;
 mod rulebooks;
+mod search;
 mod shipments;
 mod teams;
 mod tenants;

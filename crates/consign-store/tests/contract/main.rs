@@ -6,6 +6,7 @@ mod kpis;
 mod messages;
 mod queue;
 mod schema;
+mod search;
 mod tracking;
 
 use consign_core::audit::{AuditEntry, ChainVerifier};

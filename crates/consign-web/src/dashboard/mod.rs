@@ -7,6 +7,7 @@ mod cases;
 mod compose;
 mod home;
 mod queue;
+mod search;
 mod shipment;
 mod shipment_actions;
 
@@ -42,8 +43,10 @@ pub fn routes() -> Router<AppState> {
         .route("/app/{tenant}/orders", get(orders))
         .route("/app/{tenant}/shipments", get(shipments))
         .route("/app/{tenant}/scorecard", get(scorecard))
+        .route("/app/scorecard", get(pick_scorecard))
         .merge(cases::routes())
         .merge(queue::routes())
+        .merge(search::routes())
         .merge(shipment::routes())
         .merge(shipment_actions::routes())
         .layer(axum::middleware::from_fn(server_timing))
@@ -601,6 +604,26 @@ async fn shipments(
     })
 }
 
+/// The scorecard picker's form: to the chosen tenant's scorecard of the chosen period
+/// (a tenant out of reach is the same 404 as a missing one).
+async fn pick_scorecard(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let slug = q.get("tenant").cloned().unwrap_or_default();
+    let (_, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let period = q.get("period").map(|p| p.trim()).unwrap_or_default();
+    let to = match period {
+        "" => format!("/app/{}/scorecard", t.slug),
+        p => format!("/app/{}/scorecard?period={}", t.slug, query_value(p)),
+    };
+    Redirect::to(&to).into_response()
+}
+
 /// The tenant's scorecard page; without `period`, the last complete week in the tenant's
 /// zone.
 async fn scorecard(
@@ -627,7 +650,13 @@ async fn scorecard(
         Ok(s) => s,
         Err(e) => return error_page(e),
     };
-    match crate::scorecard_page::render(&s, crate::scorecard_page::Links::for_page(&s, true)) {
+    let mut links = crate::scorecard_page::Links::for_page(&s, true);
+    links.tenants = v
+        .tenants
+        .iter()
+        .map(|t| (t.slug.clone(), t.name.clone()))
+        .collect();
+    match crate::scorecard_page::render(&s, links) {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "scorecard page");

@@ -5,6 +5,7 @@
 use crate::cases::{Person, new_case, ok};
 use crate::harness::*;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 /// The case ids a page links to (`/app/{tenant}/cases/{id}`), in page order.
 fn linked_cases(html: &str, tenant: &str) -> Vec<String> {
@@ -463,5 +464,138 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
             Some(1),
             "{e}: {docs}"
         );
+    }
+}
+
+/// The scorecard's pickers: the page offers the viewer's clients and a period, and the
+/// picker's form leads to that client's scorecard of that period — never another tenant's.
+#[tokio::test]
+async fn the_scorecard_picker_goes_to_the_chosen_client_and_period_within_reach() {
+    for t in spawn_alpha().await {
+        let e = t.engine;
+        t.tenant("beta").await;
+        t.tenant("gamma").await;
+        let boss = Person::new(&t, "sue@provider.test", "supervisor", &["alpha", "beta"]).await;
+        let (status, page) = page(&boss, "/app/alpha/scorecard?period=2026-W10").await;
+        assert_eq!(status, 200, "{e}");
+        assert!(page.contains("id=\"scorecard-pick\""), "{e}");
+        assert!(
+            page.contains("<option value=\"beta\""),
+            "{e}: the other client served"
+        );
+        assert!(
+            !page.contains("<option value=\"gamma\""),
+            "{e}: a client not served"
+        );
+        // The picker's form, followed as a browser follows it.
+        let res = boss.get("/app/scorecard?tenant=beta&period=2026-11").await;
+        assert_eq!(res.status(), 200, "{e}: followed to beta's scorecard");
+        assert_eq!(res.url().path(), "/app/beta/scorecard", "{e}");
+        assert_eq!(res.url().query(), Some("period=2026-11"), "{e}");
+        let res = boss.get("/app/scorecard?tenant=gamma&period=2026-11").await;
+        assert_eq!(res.status(), 404, "{e}: a tenant out of reach");
+    }
+}
+
+/// The header's search: a tracking number in another letter case opens its shipment; a part
+/// of one lists every match across the clients served, with the client named; an order by
+/// the client's reference; nothing of a tenant not served, and a carrier only its own.
+#[tokio::test]
+async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        for slug in ["alpha", "beta", "gamma"] {
+            t.tenant(slug).await;
+        }
+        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha", "beta"]).await;
+        let mut ids = HashMap::new();
+        for (slug, tracking) in [
+            ("alpha", "1ZSEARCH000A1"),
+            ("beta", "1ZSEARCH000B2"),
+            ("gamma", "1ZSEARCH000C3"),
+        ] {
+            let s = ok(t
+                .post(
+                    &format!("/api/v1/tenants/{slug}/shipments"),
+                    &t.admin_token,
+                    &shipment_body(tracking, None),
+                )
+                .await)
+            .await;
+            ids.insert(slug, s["id"].as_str().unwrap().to_string());
+        }
+        ok(t.post(
+            "/api/v1/tenants/alpha/orders",
+            &t.admin_token,
+            &order_body("PO-SEARCH-77"),
+        )
+        .await)
+        .await;
+        // One shipment: opened straight away.
+        let res = agent.get("/app/search?q=1zsearch000b2").await;
+        assert_eq!(res.status(), 200, "{e}");
+        assert_eq!(
+            res.url().path(),
+            format!("/app/beta/shipments/{}", ids["beta"]),
+            "{e}"
+        );
+        // A part: both served clients' shipments, never gamma's.
+        let (_, html) = page(&agent, "/app/search?q=search000").await;
+        assert!(
+            html.contains(&ids["alpha"]) && html.contains(&ids["beta"]),
+            "{e}: {html}"
+        );
+        assert!(
+            !html.contains(&ids["gamma"]) && !html.contains("1ZSEARCH000C3"),
+            "{e}"
+        );
+        assert!(html.contains("2 records found"), "{e}");
+        // An order by the client's reference, in another case.
+        let (_, html) = page(&agent, "/app/search?q=po-search-77").await;
+        assert!(
+            html.contains("order <a href=\"/app/alpha/orders?q="),
+            "{e}: {html}"
+        );
+        // Too short for a part: said so.
+        let (_, html) = page(&agent, "/app/search?q=1zs").await;
+        assert!(html.contains("needs at least 4 characters"), "{e}");
+        // A carrier of another SCAC finds nothing of UPSN's.
+        let carrier = ok(t
+            .post(
+                "/api/v1/tenants/alpha/carriers",
+                &t.admin_token,
+                &json!({"name": "FedEx Ground", "scac": "FDEG", "mode": "parcel"}),
+            )
+            .await)
+        .await;
+        assert!(carrier["id"].is_string(), "{e}");
+        let res = t
+            .post(
+                "/api/v1/users",
+                &t.admin_token,
+                &json!({"email": "ops@fdeg.test", "name": "FedEx", "role": "carrier",
+                        "tenants": ["alpha"], "carrier": "FDEG", "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{e}");
+        let fedex = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        fedex
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"email": "ops@fdeg.test", "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        let html = fedex
+            .get(t.url("/app/search?q=search000"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("0 records found"), "{e}: {html}");
     }
 }

@@ -320,6 +320,17 @@ async fn run(b: &WorkspaceBench, engine: &str, url: &str) -> anyhow::Result<Stri
         ("queue, my cases", "/app/cases?scope=mine".to_string()),
         ("home (backlog grid, tiles, lists)", "/app".to_string()),
         ("case page", format!("/app/{case_slug}/cases/{case_id}")),
+        // A part of a tracking number (shipment 1234 of every tenant, `WT{k}000001234`) and a
+        // name nobody has: both read every shipment and order of every tenant (no exact
+        // reference matched first).
+        (
+            "search, a part of tracking numbers",
+            "/app/search?q=0001234".to_string(),
+        ),
+        (
+            "search, a customer name not found",
+            "/app/search?q=nobody%20by%20this%20name".to_string(),
+        ),
     ];
     let mut out = format!(
         "{engine}: {} open cases in {} tenants (setup {setup_secs:.0} s); server time per page, median / largest of {} rounds:",

@@ -1,0 +1,101 @@
+//! Finding records by any reference on both engines: numbers and references in any letter
+//! case, a part of a tracking number or of a customer's name, across the tenants asked for
+//! and never beyond them.
+
+use crate::fixtures::*;
+use consign_store::testing::engines;
+use consign_store::*;
+
+#[tokio::test]
+async fn references_find_their_records_in_any_case_and_only_in_the_tenants_asked() {
+    for (store, _guard) in engines().await {
+        let e = store.engine();
+        let a = seed_tenant(&store, "alpha").await;
+        let b = seed_tenant(&store, "beta").await;
+        let ca = seed_carrier(&store, a.id, "UPSN").await;
+        let cb = seed_carrier(&store, b.id, "UPSN").await;
+        let orders = insert_orders(&store, a.id, &["PO-7781", "PO-7782"]).await;
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(&[
+            shipment_fixture(
+                a.id,
+                ca.id,
+                "1Z999AA10123456784",
+                Some(orders[0].id),
+                vec![],
+            ),
+            shipment_fixture(b.id, cb.id, "1Z999AA10123456785", None, vec![]),
+        ])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let both = [a.id, b.id];
+        let find = |text: &'static str, tenants: Vec<consign_core::ids::TenantId>| {
+            let store = store.clone();
+            async move {
+                let mut f: Vec<(FoundKind, String)> = store
+                    .find_references(&tenants, text, 20)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|f| (f.kind, f.number))
+                    .collect();
+                f.sort();
+                f
+            }
+        };
+        let shipment_a = (FoundKind::Shipment, "SHP-1Z999AA10123456784".to_string());
+        let shipment_b = (FoundKind::Shipment, "SHP-1Z999AA10123456785".to_string());
+        // A shipment number and a tracking number, in another letter case.
+        assert_eq!(
+            find("shp-1z999aa10123456784", both.to_vec()).await,
+            vec![shipment_a.clone()],
+            "{e:?}"
+        );
+        assert_eq!(
+            find("1z999aa10123456785", both.to_vec()).await,
+            vec![shipment_b.clone()],
+            "{e:?}"
+        );
+        // Any part of a tracking number, across both tenants; one tenant only when asked.
+        assert_eq!(
+            find("1012345678", both.to_vec()).await,
+            vec![shipment_a.clone(), shipment_b],
+            "{e:?}"
+        );
+        assert_eq!(
+            find("1012345678", vec![a.id]).await,
+            vec![shipment_a],
+            "{e:?}"
+        );
+        // An order by its number and by the client's reference; by a part of the name.
+        let order = |o: &consign_core::order::Order| (FoundKind::Order, o.number.clone());
+        assert_eq!(
+            find("po-7782", both.to_vec()).await,
+            vec![order(&orders[1])],
+            "{e:?}"
+        );
+        assert_eq!(
+            find(
+                Box::leak(orders[0].number.to_lowercase().into_boxed_str()),
+                both.to_vec()
+            )
+            .await,
+            vec![order(&orders[0])],
+            "{e:?}"
+        );
+        assert_eq!(
+            find("ann l", both.to_vec()).await,
+            vec![order(&orders[0]), order(&orders[1])],
+            "{e:?}"
+        );
+        // Nothing of a tenant not asked for; a short part matches nothing; wildcards are text.
+        assert!(find("po-7782", vec![b.id]).await.is_empty(), "{e:?}");
+        assert!(
+            find("784", both.to_vec()).await.is_empty(),
+            "{e:?}: too short for a part"
+        );
+        assert!(find("%%%%", both.to_vec()).await.is_empty(), "{e:?}");
+        assert!(find("____", both.to_vec()).await.is_empty(), "{e:?}");
+    }
+}

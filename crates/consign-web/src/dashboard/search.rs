@@ -1,0 +1,93 @@
+//! The search box in the header: a reference a person has in hand (a shipment or order
+//! number in any letter case, a tracking number or a part of it, the client's order
+//! reference, a customer's name) across every client they serve. One match opens its record
+//! straight away; several are listed with their client.
+
+use super::{error_page, query_value, render, viewer};
+use crate::AppState;
+use crate::auth::Authenticated;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use consign_core::tenant::Tenant;
+use consign_store::FoundKind;
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/app/search", get(search))
+}
+
+struct Hit {
+    kind: &'static str,
+    number: String,
+    href: String,
+    tenant: String,
+    detail: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    tenants: Vec<Tenant>,
+    user_name: String,
+    csrf: String,
+    q: String,
+    hits: Vec<Hit>,
+    short: bool,
+}
+
+async fn search(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let v = match viewer(&st, auth).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
+    let found = if text.is_empty() {
+        Vec::new()
+    } else {
+        match st.app.find_references(&v.principal, &text).await {
+            Ok(f) => f,
+            Err(e) => return error_page(e),
+        }
+    };
+    let hits: Vec<Hit> = found
+        .into_iter()
+        .map(|(t, f)| Hit {
+            kind: match f.kind {
+                FoundKind::Shipment => "shipment",
+                FoundKind::Order => "order",
+            },
+            href: match f.kind {
+                FoundKind::Shipment => format!("/app/{}/shipments/{}", t.slug, f.id),
+                FoundKind::Order => {
+                    format!("/app/{}/orders?q={}", t.slug, query_value(&f.number))
+                }
+            },
+            number: f.number,
+            tenant: t.name,
+            detail: f.detail,
+            status: f.status.replace('_', " "),
+        })
+        .collect();
+    // One shipment found: the person wanted it, not a list of one.
+    if let [one] = hits.as_slice()
+        && one.kind == "shipment"
+    {
+        return Redirect::to(&one.href).into_response();
+    }
+    render(SearchPage {
+        short: !text.is_empty() && text.chars().count() < consign_store::PART_MIN,
+        tenants: v.tenants,
+        user_name: v.user_name,
+        csrf: v.csrf,
+        q: text,
+        hits,
+    })
+}
