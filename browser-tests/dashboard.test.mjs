@@ -204,7 +204,7 @@ test('c. orders page: page size, status filter, search and pager', async () => {
 
   // Search for the first order's number (any status).
   await page.goto(url(ordersPath));
-  await page.fill('input[name=q]', firstNumber);
+  await page.fill('form.filters input[name=q]', firstNumber);
   await page.selectOption('select[name=status]', '');
   await Promise.all([
     page.waitForURL((u) => u.pathname === ordersPath && u.searchParams.get('q') === firstNumber),
@@ -212,7 +212,7 @@ test('c. orders page: page size, status filter, search and pager', async () => {
   ]);
   const found = await tableRows(page, '#orders');
   assert.deepEqual(found.map((r) => r[0]), [firstNumber], `searching ${firstNumber} finds exactly that order`);
-  assert.equal(await page.inputValue('input[name=q]'), firstNumber, 'the search text stays in the field');
+  assert.equal(await page.inputValue('form.filters input[name=q]'), firstNumber, 'the search text stays in the field');
 
   // Pager: the next page starts with another order.
   await page.goto(url(ordersPath));
@@ -277,7 +277,7 @@ test('e. client manager reaches only their tenant', async () => {
     // northwind) need not be the admin's first card: only require that it is one of them.
     assert.ok(tenantSlugs.includes(own), `the client manager's tenant ${own} is one of ${tenantSlugs}`);
     const navTenants = await page.$$eval('header a[href^="/app/"]:not([data-nav])', (as) => as.map((a) => a.getAttribute('href')));
-    assert.deepEqual(navTenants, [`/app/${own}/orders`], 'the header links only the own tenant');
+    assert.deepEqual(navTenants, [`/app/${own}/shipments`], 'the header links only the own tenant');
 
     const ok = await page.goto(url(`/app/${own}/orders`));
     assert.equal(ok.status(), 200, 'own tenant orders page opens');
@@ -594,6 +594,21 @@ test('i. home is the work: each role\'s counts open exactly their cases; the que
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'note-text');
     await page.keyboard.press('Escape');
     await Promise.all([page.waitForURL((u) => u.pathname === '/app/cases'), page.keyboard.press('q')]);
+
+    // The header's search: a tracking number typed in lower case opens its shipment; a
+    // part of one lists the matches with their client.
+    await page.goto(url('/app/northwind/shipments'));
+    const [shipmentNumber, , , tracking] = (await tableRows(page, '#shipments'))[0];
+    await page.fill('#nav-q', tracking.toLowerCase());
+    await Promise.all([page.waitForURL((u) => /\/shipments\/[0-9a-f-]+$/.test(u.pathname)), page.press('#nav-q', 'Enter')]);
+    assert.match(await page.textContent('h1'), new RegExp(shipmentNumber));
+    // The tracking number's first four characters: its carrier's prefix, shared by many.
+    await page.fill('#nav-q', tracking.slice(0, 4));
+    await Promise.all([page.waitForURL((u) => u.pathname === '/app/search'), page.press('#nav-q', 'Enter')]);
+    const found = await tableRows(page, '#hits');
+    assert.ok(found.some((r) => r[0].includes(shipmentNumber)), `a part of its tracking number finds ${shipmentNumber}`);
+    await screenshot(page, 'search');
+    await noSideScroll(page, 'search');
 
     // The supervisor: the backlog grid; a team's count is what its link lists.
     await signIn(boss.page, SUPERVISOR);

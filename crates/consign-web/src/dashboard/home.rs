@@ -78,6 +78,8 @@ pub(super) struct TenantCard {
     cases: Option<CardCounts>,
     /// Whether the viewer has a queue of their own (provider staff).
     mine: bool,
+    /// Whether the viewer reads orders (the card links to them).
+    orders_link: bool,
 }
 
 /// A tenant card's case counts, written for reading (`1,234`).
@@ -172,6 +174,7 @@ async fn build(st: &AppState, v: Viewer) -> Result<HomePage, Response> {
         cards.push(TenantCard {
             cases: counts_cases.then(|| CardCounts::of(&rows)),
             mine: p.role.is_provider(),
+            orders_link: p.can(Capability::ReadOrders),
             slug: c.tenant.slug,
             name: c.tenant.name,
             time_zone: c.tenant.time_zone,

@@ -352,6 +352,13 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
         let (_, home) = get("/app".into()).await;
         assert_eq!(linked_cases(&home, "alpha"), vec![cid.clone()], "{e}");
         assert!(!home.contains("id=\"backlog\""), "{e}");
+        // Nor the tenant's shipment count (a carrier reads its own shipments only), nor
+        // links to what it may not read.
+        assert!(home.contains("data-kpi=\"shipments\">—<"), "{e}: {home}");
+        assert!(
+            !home.contains("/app/alpha/orders") && !home.contains("/app/alpha/scorecard"),
+            "{e}"
+        );
         // The case page answers.
         let (_, page) = get(format!("/app/alpha/cases/{cid}")).await;
         assert!(
