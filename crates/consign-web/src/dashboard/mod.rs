@@ -6,6 +6,7 @@ mod assets;
 mod cases;
 mod compose;
 mod home;
+mod order;
 mod queue;
 mod search;
 mod shipment;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app/scorecard", get(pick_scorecard))
         .merge(cases::routes())
         .merge(queue::routes())
+        .merge(order::routes())
         .merge(search::routes())
         .merge(shipment::routes())
         .merge(shipment_actions::routes())
@@ -292,6 +294,7 @@ fn local_zoned(t: Option<jiff::Timestamp>, tz: &jiff::tz::TimeZone) -> String {
 }
 
 struct OrderRow {
+    id: String,
     number: String,
     external_ref: String,
     customer: String,
@@ -455,6 +458,7 @@ async fn orders(
     let rows = list
         .into_iter()
         .map(|o| OrderRow {
+            id: o.id.to_string(),
             total: format!("{} {}", o.total().round_dp(2), o.currency),
             number: o.number,
             external_ref: o.external_ref,

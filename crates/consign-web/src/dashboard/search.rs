@@ -1,9 +1,9 @@
 //! The search box in the header: a reference a person has in hand (a shipment or order
 //! number in any letter case, a tracking number or a part of it, the client's order
-//! reference, a customer's name) across every client they serve. One match opens its record
+//! reference, a customer's name) across every client they serve. One match opens its page
 //! straight away; several are listed with their client.
 
-use super::{error_page, query_value, render, viewer};
+use super::{error_page, render, viewer};
 use crate::AppState;
 use crate::auth::Authenticated;
 use askama::Template;
@@ -66,9 +66,7 @@ async fn search(
             },
             href: match f.kind {
                 FoundKind::Shipment => format!("/app/{}/shipments/{}", t.slug, f.id),
-                FoundKind::Order => {
-                    format!("/app/{}/orders?q={}", t.slug, query_value(&f.number))
-                }
+                FoundKind::Order => format!("/app/{}/orders/{}", t.slug, f.id),
             },
             number: f.number,
             tenant: t.name,
@@ -76,10 +74,8 @@ async fn search(
             status: f.status.replace('_', " "),
         })
         .collect();
-    // One shipment found: the person wanted it, not a list of one.
-    if let [one] = hits.as_slice()
-        && one.kind == "shipment"
-    {
+    // One record found: the person wanted it, not a list of one.
+    if let [one] = hits.as_slice() {
         return Redirect::to(&one.href).into_response();
     }
     render(SearchPage {

@@ -71,6 +71,7 @@ struct ShipmentPage {
     /// The viewer may post a tracking event / attach a document here.
     can_post_event: bool,
     can_attach: bool,
+    can_override: bool,
     statuses: Vec<&'static str>,
     document_kinds: Vec<&'static str>,
     message_id: String,
@@ -97,6 +98,7 @@ async fn shipment_page(
     let done = q.get("done").map(|d| match d.as_str() {
         "event" => "The event was recorded.".to_string(),
         "document" => "The document was attached.".to_string(),
+        "override" => "The override was recorded.".to_string(),
         other => other.replace('_', " "),
     });
     show(&st, v, t, id, None, done).await
@@ -235,6 +237,7 @@ pub(super) async fn show(
     render(ShipmentPage {
         can_post_event: p.can(Capability::PostEvents),
         can_attach: p.can(Capability::AttachDocuments),
+        can_override: p.can(Capability::OverrideShipments),
         statuses,
         document_kinds: consign_core::shipment::DocumentKind::ALL
             .iter()

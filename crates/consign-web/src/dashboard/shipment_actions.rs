@@ -1,7 +1,8 @@
 //! What a person posts from the shipment page: a tracking event (a carrier's scan typed in,
 //! a warehouse's handover, an agent's note of what the carrier said on the phone) through
 //! the same ingest as every feed, and a document (proof of delivery, BOL) uploaded from the
-//! browser. Each form carries the session's CSRF token; the event form also carries a
+//! browser, and an agent's override of the status or the promise with its reason. Each
+//! form carries the session's CSRF token; the event form also carries a
 //! message id minted with the page, so sending it twice records the event once.
 
 use super::shipment::show;
@@ -23,6 +24,24 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/app/{tenant}/shipments/{id}", post(post_event))
         .route("/app/{tenant}/shipments/{id}/documents", post(upload))
+        .route("/app/{tenant}/shipments/{id}/override", post(override_form))
+}
+
+/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`) read in the tenant's zone; empty is none.
+fn local_instant(
+    field: &str,
+    text: &str,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Option<jiff::Timestamp>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text
+            .parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|dt| dt.to_zoned(tz.clone()).ok())
+            .map(|z| Some(z.timestamp()))
+            .ok_or_else(|| format!("{field}: '{text}' is not a date and time")),
+    }
 }
 
 fn session_csrf(auth: &Option<Extension<Authenticated>>) -> Option<String> {
@@ -83,15 +102,8 @@ async fn post_event(
     };
     let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     // The time as the person typed it, in the tenant's zone; empty is now.
-    let occurred_at = match f.occurred_at.trim() {
-        "" => Ok(st.app.now()),
-        text => text
-            .parse::<jiff::civil::DateTime>()
-            .ok()
-            .and_then(|dt| dt.to_zoned(tz).ok())
-            .map(|z| z.timestamp())
-            .ok_or_else(|| format!("occurred at: '{text}' is not a date and time")),
-    };
+    let occurred_at =
+        local_instant("occurred at", &f.occurred_at, &tz).map(|t| t.unwrap_or(st.app.now()));
     let occurred_at = match occurred_at {
         Ok(at) => at,
         Err(why) => {
@@ -220,6 +232,70 @@ async fn upload(
     };
     match st.app.attach_document(&v.principal, &t, sid, upload).await {
         Ok(_) => Redirect::to(&format!("/app/{}/shipments/{}?done=document", t.slug, sid))
+            .into_response(),
+        Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
+        Err(e) => {
+            let why = e.to_string();
+            let status = crate::error::ApiError::from(e).status;
+            (status, show(&st, v, t, sid, Some(why), None).await).into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct OverrideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    occurred_at: String,
+    #[serde(default)]
+    promised_by: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// An agent's override: a status or a promise set by hand, with the reason (the same use
+/// case as the API's, a manual event through the ingest and an audit record).
+async fn override_form(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path((slug, id)): Path<(String, String)>,
+    Form(f): Form<OverrideForm>,
+) -> Response {
+    let expected = session_csrf(&auth);
+    let (v, t) = match tenant_page(&st, auth, &slug).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !csrf_matches(expected, &f.csrf) {
+        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    }
+    let Ok(sid) = id.parse::<ShipmentId>() else {
+        return error_page(AppError::NotFound(format!("shipment {id}")));
+    };
+    let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let times = local_instant("occurred at", &f.occurred_at, &tz)
+        .and_then(|o| local_instant("promised by", &f.promised_by, &tz).map(|p| (o, p)));
+    let (occurred_at, promised_by) = match times {
+        Ok(x) => x,
+        Err(why) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                show(&st, v, t, sid, Some(why), None).await,
+            )
+                .into_response();
+        }
+    };
+    let req = consign_core::tracking::ShipmentOverride {
+        status: Some(f.status.clone()).filter(|x| !x.is_empty()),
+        occurred_at,
+        promised_by,
+        reason: f.reason.clone(),
+    };
+    match st.app.override_shipment(&v.principal, &t, sid, req).await {
+        Ok(_) => Redirect::to(&format!("/app/{}/shipments/{}?done=override", t.slug, sid))
             .into_response(),
         Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
         Err(e) => {

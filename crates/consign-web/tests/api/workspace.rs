@@ -391,6 +391,10 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
             page.contains("id=\"event-form\"") && page.contains("id=\"document-form\""),
             "{e}"
         );
+        assert!(
+            !page.contains("id=\"override-form\""),
+            "{e}: overrides are the desk's"
+        );
         let scan = |csrf: String, at: &'static str| {
             browser
                 .post(t.url(&ship))
@@ -557,11 +561,18 @@ async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
             "{e}"
         );
         assert!(html.contains("2 records found"), "{e}");
-        // An order by the client's reference, in another case.
-        let (_, html) = page(&agent, "/app/search?q=po-search-77").await;
+        // An order by the client's reference, in another case: its page.
+        let res = agent.get("/app/search?q=po-search-77").await;
+        assert_eq!(res.status(), 200, "{e}");
         assert!(
-            html.contains("order <a href=\"/app/alpha/orders?q="),
-            "{e}: {html}"
+            res.url().path().starts_with("/app/alpha/orders/"),
+            "{e}: {}",
+            res.url()
+        );
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("PO-SEARCH-77") && html.contains("id=\"lines\""),
+            "{e}"
         );
         // Too short for a part: said so.
         let (_, html) = page(&agent, "/app/search?q=1zs").await;
@@ -604,5 +615,147 @@ async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
             .await
             .unwrap();
         assert!(html.contains("0 records found"), "{e}: {html}");
+    }
+}
+
+/// The order page: its lines with what has shipped of each, its shipments, its change
+/// requests; another tenant's order is the same 404 as a missing one.
+#[tokio::test]
+async fn the_order_page_shows_lines_fulfilment_shipments_and_changes() {
+    for t in spawn_alpha().await {
+        let e = t.engine;
+        t.tenant("beta").await;
+        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let o = ok(t
+            .post(
+                "/api/v1/tenants/alpha/orders",
+                &t.admin_token,
+                &order_body("PO-PAGE-1"),
+            )
+            .await)
+        .await;
+        let oid = o["id"].as_str().unwrap().to_string();
+        // A change request, while nothing has shipped (afterwards it is refused).
+        let res = t
+            .post(
+                &format!("/api/v1/tenants/alpha/orders/{oid}/changes"),
+                &t.admin_token,
+                &json!({"kind": "promise_change",
+                        "promised_by": (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(96)).to_string(),
+                        "reason": "Customer asked for Friday"}),
+            )
+            .await;
+        assert!(
+            res.status().is_success(),
+            "{e}: {}",
+            res.text().await.unwrap()
+        );
+        // Line 1 (two ordered) ships one; line 2 nothing yet.
+        let mut body = shipment_body("1ZORDERPAGE1", Some("PO-PAGE-1"));
+        body["lines"] = json!([{"line_no": 1, "quantity": 1}]);
+        let s = ok(t
+            .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+            .await)
+        .await;
+        let (status, html) = page(&agent, &format!("/app/alpha/orders/{oid}")).await;
+        assert_eq!(status, 200, "{e}");
+        let lines = &html[html.find("id=\"lines\"").unwrap()..];
+        let first = &lines[lines.find("<tr><td>1</td>").expect("line 1")..];
+        let first = &first[..first.find("</tr>").unwrap()];
+        assert!(
+            first.contains("<td>2</td><td>1</td><td><strong>1</strong></td>"),
+            "{e}: {first}"
+        );
+        assert!(
+            html.contains(s["id"].as_str().unwrap()),
+            "{e}: the shipment is linked"
+        );
+        assert!(
+            html.contains("Customer asked for Friday"),
+            "{e}: the change request"
+        );
+        // The order list links to the page.
+        let (_, list) = page(&agent, "/app/alpha/orders").await;
+        assert!(list.contains(&format!("/app/alpha/orders/{oid}")), "{e}");
+        // Another tenant's address for it, or a made-up id: the same 404 page.
+        let (status, _) = page(&agent, &format!("/app/beta/orders/{oid}")).await;
+        assert_eq!(status, 404, "{e}");
+        let (status, body) = page(
+            &agent,
+            "/app/alpha/orders/01a24288-b3dd-7000-8000-000000000007",
+        )
+        .await;
+        assert_eq!(status, 404, "{e}");
+        assert!(body.contains("Not found"), "{e}");
+    }
+}
+
+/// An agent overrides a shipment's status from its page, with a reason; without a reason,
+/// or with a time that is not one, nothing is recorded and the page says why. (A carrier
+/// has no override form: the carrier's test checks.)
+#[tokio::test]
+async fn an_agent_overrides_a_shipment_from_its_page_with_a_reason() {
+    for t in spawn_alpha().await {
+        let e = t.engine;
+        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let s = ok(t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1ZOVERRIDE1", None),
+            )
+            .await)
+        .await;
+        let sid = s["id"].as_str().unwrap().to_string();
+        let path = format!("/app/alpha/shipments/{sid}");
+        let (_, html) = page(&agent, &path).await;
+        assert!(html.contains("id=\"override-form\""), "{e}");
+        let send = |fields: Vec<(&'static str, &'static str)>| {
+            let mut form = vec![("csrf", agent.csrf.clone())];
+            form.extend(fields.into_iter().map(|(k, v)| (k, v.to_string())));
+            agent
+                .http
+                .post(t.url(&format!("{path}/override")))
+                .form(&form)
+                .send()
+        };
+        let events = || async {
+            t.get_json(
+                &format!("/api/v1/tenants/alpha/shipments/{sid}/tracking"),
+                &t.admin_token,
+            )
+            .await["events"]
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        let res = send(vec![("status", "delivered"), ("reason", "  ")])
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{e}: no reason");
+        let res = send(vec![
+            ("status", "delivered"),
+            ("occurred_at", "last tuesday"),
+            ("reason", "Customer confirmed"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 422, "{e}");
+        assert!(
+            res.text().await.unwrap().contains("is not a date and time"),
+            "{e}"
+        );
+        assert_eq!(events().await, 0, "{e}: nothing recorded");
+        let res = send(vec![
+            ("status", "delivered"),
+            ("reason", "Customer confirmed receipt by phone"),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 200, "{e}: followed to the page");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("The override was recorded."), "{e}");
+        assert!(html.contains("id=\"shipment-status\">delivered<"), "{e}");
+        assert_eq!(events().await, 1, "{e}");
     }
 }
