@@ -122,6 +122,8 @@ struct HomePage {
     by_team: Vec<GridRow>,
     by_tenant: Vec<GridRow>,
     cards: Vec<TenantCard>,
+    /// The viewer administers the installation (a link to its pages).
+    admin: bool,
 }
 
 pub(super) async fn home(
@@ -372,6 +374,7 @@ async fn build(st: &AppState, v: Viewer) -> Result<HomePage, Response> {
         greeting = "Tenants".to_string();
     }
     Ok(HomePage {
+        admin: p.can(Capability::ManageUsers),
         tenants: v.tenants.clone(),
         user_name: v.user_name,
         csrf: v.csrf,

@@ -2,6 +2,7 @@
 //! order and shipment lists with search and status filters. Pages are askama templates with
 //! inline CSS (no CDN); times are shown in the tenant's time zone.
 
+mod admin;
 mod assets;
 mod cases;
 mod compose;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/app/{tenant}/shipments", get(shipments))
         .route("/app/{tenant}/scorecard", get(scorecard))
         .route("/app/scorecard", get(pick_scorecard))
+        .merge(admin::routes())
         .merge(cases::routes())
         .merge(queue::routes())
         .merge(order::routes())
@@ -232,6 +234,52 @@ async fn logout(
         Redirect::to("/login"),
     )
         .into_response()
+}
+
+/// The CSRF token of the request's session, if it comes with one.
+fn session_csrf(auth: &Option<Extension<Authenticated>>) -> Option<String> {
+    match auth {
+        Some(Extension(Authenticated {
+            via: Via::Session { csrf, .. },
+            ..
+        })) => Some(csrf.clone()),
+        _ => None,
+    }
+}
+
+/// Whether a form's token is its session's (compared in constant time); no session, no match.
+fn csrf_matches(expected: Option<String>, given: &str) -> bool {
+    expected.is_some_and(|c| bool::from(given.as_bytes().ct_eq(c.as_bytes())))
+}
+
+/// The viewer behind a posted form, once the form's CSRF token is its session's (a missing
+/// or wrong one is refused with 403 before anything is read).
+async fn form_viewer(
+    st: &AppState,
+    auth: Option<Extension<Authenticated>>,
+    csrf: &str,
+) -> Result<Viewer, Response> {
+    let expected = session_csrf(&auth);
+    let v = viewer(st, auth).await?;
+    if !csrf_matches(expected, csrf) {
+        return Err((StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response());
+    }
+    Ok(v)
+}
+
+/// [`form_viewer`] and the tenant the form is of (404 outside the viewer's reach).
+async fn form_tenant(
+    st: &AppState,
+    auth: Option<Extension<Authenticated>>,
+    slug: &str,
+    csrf: &str,
+) -> Result<(Viewer, Tenant), Response> {
+    let expected = session_csrf(&auth);
+    let (v, t) = tenant_page(st, auth, slug).await?;
+    if !csrf_matches(expected, csrf) {
+        return Err((StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response());
+    }
+    Ok((v, t))
 }
 
 /// Who is looking at a page: people with a session only (tokens are for the API).

@@ -6,9 +6,9 @@
 //! message id minted with the page, so sending it twice records the event once.
 
 use super::shipment::show;
-use super::{error_page, tenant_page};
+use super::{csrf_matches, error_page, form_tenant, session_csrf, tenant_page};
 use crate::AppState;
-use crate::auth::{Authenticated, Via};
+use crate::auth::Authenticated;
 use axum::extract::{Form, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +18,6 @@ use consign_app::AppError;
 use consign_app::documents::Upload;
 use consign_core::ids::ShipmentId;
 use consign_core::tracking::NewTrackingEvent;
-use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,20 +41,6 @@ fn local_instant(
             .map(|z| Some(z.timestamp()))
             .ok_or_else(|| format!("{field}: '{text}' is not a date and time")),
     }
-}
-
-fn session_csrf(auth: &Option<Extension<Authenticated>>) -> Option<String> {
-    match auth {
-        Some(Extension(Authenticated {
-            via: Via::Session { csrf, .. },
-            ..
-        })) => Some(csrf.clone()),
-        _ => None,
-    }
-}
-
-fn csrf_matches(expected: Option<String>, given: &str) -> bool {
-    expected.is_some_and(|c| bool::from(given.as_bytes().ct_eq(c.as_bytes())))
 }
 
 #[derive(serde::Deserialize)]
@@ -84,14 +69,10 @@ async fn post_event(
     Path((slug, id)): Path<(String, String)>,
     Form(f): Form<EventForm>,
 ) -> Response {
-    let expected = session_csrf(&auth);
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
+    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !csrf_matches(expected, &f.csrf) {
-        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
-    }
     let Ok(sid) = id.parse::<ShipmentId>() else {
         return error_page(AppError::NotFound(format!("shipment {id}")));
     };
@@ -264,14 +245,10 @@ async fn override_form(
     Path((slug, id)): Path<(String, String)>,
     Form(f): Form<OverrideForm>,
 ) -> Response {
-    let expected = session_csrf(&auth);
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
+    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !csrf_matches(expected, &f.csrf) {
-        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
-    }
     let Ok(sid) = id.parse::<ShipmentId>() else {
         return error_page(AppError::NotFound(format!("shipment {id}")));
     };

@@ -759,3 +759,123 @@ async fn an_agent_overrides_a_shipment_from_its_page_with_a_reason() {
         assert_eq!(events().await, 1, "{e}");
     }
 }
+
+/// Tokens in the browser: an administrator makes one and sees its secret once, on that
+/// answer only; the secret opens the API until the token is revoked from the same page.
+/// Bad input is explained and makes nothing; a non-administrator gets the 403 page.
+#[tokio::test]
+async fn an_administrator_issues_and_revokes_a_token_in_the_browser() {
+    for t in spawn_alpha().await {
+        let e = t.engine;
+        let res = t
+            .post(
+                "/api/v1/users",
+                &t.admin_token,
+                &json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{e}");
+        let admin = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let session: Value = admin
+            .post(t.url("/api/v1/session"))
+            .json(&json!({"email": "root@provider.test", "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let csrf = session["csrf_token"].as_str().unwrap().to_string();
+        let make = |fields: Vec<(&'static str, String)>| {
+            admin.post(t.url("/app/admin/tokens")).form(&fields).send()
+        };
+        let tokens_before = t.get_json("/api/v1/tokens", &t.admin_token).await;
+        // Without the session's token, with a bad lifetime, with a bad role: nothing made.
+        let res = make(vec![("name", "wms".into()), ("role", "integration".into())])
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{e}");
+        let res = make(vec![
+            ("csrf", csrf.clone()),
+            ("name", "wms".into()),
+            ("role", "integration".into()),
+            ("tenant", "alpha".into()),
+            ("expires_in_days", "forever".into()),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 422, "{e}");
+        assert!(res.text().await.unwrap().contains("expires in days"), "{e}");
+        let res = make(vec![
+            ("csrf", csrf.clone()),
+            ("name", "wms".into()),
+            ("role", "emperor".into()),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 422, "{e}");
+        assert_eq!(
+            t.get_json("/api/v1/tokens", &t.admin_token).await,
+            tokens_before,
+            "{e}: a refused form made a token"
+        );
+        // Made: the secret on this answer, never cached; it opens the API.
+        let res = make(vec![
+            ("csrf", csrf.clone()),
+            ("name", "northwind-wms".into()),
+            ("role", "integration".into()),
+            ("tenant", "alpha".into()),
+            ("expires_in_days", "90".into()),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 200, "{e}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{e}");
+        let html = res.text().await.unwrap();
+        let at = html
+            .find("id=\"secret\" class=\"secret\">")
+            .expect("the secret")
+            + 27;
+        let secret = html[at..at + html[at..].find('<').unwrap()].to_string();
+        let api = |secret: String| {
+            reqwest::Client::new()
+                .get(t.url("/api/v1/tenants/alpha/orders"))
+                .bearer_auth(secret)
+                .send()
+        };
+        assert_eq!(api(secret.clone()).await.unwrap().status(), 200, "{e}");
+        let (_, again) = {
+            let res = admin.get(t.url("/app/admin")).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        };
+        assert!(!again.contains(&secret), "{e}: the secret is shown once");
+        // Revoked from the page: the API says 401.
+        let tokens = t.get_json("/api/v1/tokens", &t.admin_token).await;
+        let id = tokens["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == "northwind-wms")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = admin
+            .post(t.url(&format!("/app/admin/tokens/{id}/revoke")))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{e}");
+        assert_eq!(api(secret).await.unwrap().status(), 401, "{e}");
+        // Not an administrator: the 403 page.
+        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let (status, body) = page(&agent, "/app/admin").await;
+        assert_eq!(status, 403, "{e}");
+        assert!(body.contains("Not allowed"), "{e}");
+    }
+}
