@@ -678,6 +678,52 @@ test('j. a carrier answers a case addressed to it and posts a scan on its shipme
   }
 });
 
+test('k. the administrator issues a token shown once; order and outbox pages read at every width', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, ADMIN);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/app/admin'), page.click('#admin-link')]);
+    await page.fill('#token-name', `browser-test-${Date.now()}`);
+    await page.selectOption('#token-role', 'integration');
+    await page.selectOption('#token-tenant', 'northwind');
+    await page.fill('#token-days', '1');
+    await page.click('#token-create');
+    await page.waitForSelector('#issued');
+    const secret = (await page.textContent('#secret')).trim();
+    assert.ok(secret.length > 20, 'the secret is shown');
+    const api = await page.request.get(url('/api/v1/tenants/northwind/orders?limit=1'), { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(api.status(), 200, 'the token opens the API');
+    await screenshot(page, 'admin-token-issued');
+    await page.goto(url('/app/admin'));
+    assert.ok(!(await page.content()).includes(secret), 'shown once');
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(scrolls, false, `the admin page scrolls sideways at ${width} px`);
+      await screenshot(page, `admin-${width}`);
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+    await page.goto(url('/app/northwind/outbox?state=delivered'));
+    await screenshot(page, 'outbox');
+    // An order page, from the order list.
+    await page.goto(url('/app/northwind/orders'));
+    const first = page.locator('#orders tbody tr a').first();
+    await Promise.all([page.waitForURL((u) => /\/orders\/[0-9a-f-]+$/.test(u.pathname)), first.click()]);
+    assert.ok(await page.isVisible('#lines'), 'the order lines');
+    await screenshot(page, 'order-page');
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(scrolls, false, `the order page scrolls sideways at ${width} px`);
+      await screenshot(page, `order-page-${width}`);
+    }
+  } finally {
+    await context.close();
+  }
+});
+
 test('f. sign out from the header ends the session', async () => {
   assert.ok(adminPage, 'needs the admin session from test b');
   const page = adminPage;

@@ -29,6 +29,8 @@ pub struct CaseFilter {
     /// `Some(None)`: unassigned cases only.
     pub assignee: Option<Option<UserId>>,
     pub shipment: Option<ShipmentId>,
+    /// The cases of any of these shipments (a list page marking its rows with open cases).
+    pub shipments: Option<Vec<ShipmentId>>,
     /// Cases carrying this tag.
     pub tag: Option<String>,
     /// EDI cases about groups sent to this trading partner.

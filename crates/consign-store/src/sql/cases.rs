@@ -148,7 +148,8 @@ fn push_filtered<DB: Dialect>(
         && f.open_only
         && !matches!(f.assignee, Some(Some(_)))
         && f.ids.is_none()
-        && f.shipment.is_none();
+        && f.shipment.is_none()
+        && f.shipments.is_none();
     qb.push(format!(
         "SELECT {cols} FROM cases{} WHERE ",
         if by_due_index {
@@ -205,6 +206,13 @@ fn push_filtered<DB: Dialect>(
     }
     if let Some(s) = f.shipment {
         qb.push(" AND shipment_id = ").push_arg(s.0);
+    }
+    if let Some(ids) = &f.shipments {
+        qb.push(" AND shipment_id IN (NULL");
+        for id in ids {
+            qb.push(", ").push_arg(id.0);
+        }
+        qb.push(")");
     }
     if let Some(t) = &f.tag {
         qb.push(" AND (' ' || tags || ' ') LIKE ")

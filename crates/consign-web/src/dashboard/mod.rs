@@ -353,6 +353,8 @@ struct OrderRow {
     ordered_at: String,
     promised_by: String,
     status: &'static str,
+    /// The promise passed before the order was delivered.
+    late: bool,
 }
 
 #[derive(Template)]
@@ -503,9 +505,12 @@ async fn orders(
         Err(e) => return error_page(e),
     };
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |o| o.id);
+    let now = st.app.now();
     let rows = list
         .into_iter()
         .map(|o| OrderRow {
+            late: !matches!(o.status, OrderStatus::Delivered | OrderStatus::Cancelled)
+                && o.promised_by.is_some_and(|p| p < now),
             id: o.id.to_string(),
             total: format!("{} {}", o.total().round_dp(2), o.currency),
             number: o.number,
@@ -555,6 +560,8 @@ struct ShipmentRow {
     promised_by: String,
     delivered_at: String,
     status: &'static str,
+    /// What makes the row a problem, in words (an open case, a promise passed), if anything.
+    problem: Option<String>,
 }
 
 #[derive(Template)]
@@ -621,9 +628,41 @@ async fn shipments(
         .collect();
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |s| s.id);
     let place = |p: &consign_core::shipment::Place| format!("{} {}", p.city, p.country);
+    // The page's shipments with an open case: one read for the rows shown.
+    let mut open_cases: HashMap<consign_core::ids::ShipmentId, usize> = HashMap::new();
+    if v.principal.can(consign_core::access::Capability::ReadCases) && !list.is_empty() {
+        let filter = consign_store::CaseFilter {
+            shipments: Some(list.iter().map(|s| s.id).collect()),
+            open_only: true,
+            limit: 1000,
+            ..Default::default()
+        };
+        for c in st
+            .app
+            .list_cases(&v.principal, &t, &filter)
+            .await
+            .unwrap_or_default()
+        {
+            if let Some(s) = c.shipment_id() {
+                *open_cases.entry(s).or_default() += 1;
+            }
+        }
+    }
+    let now = st.app.now();
     let rows = list
         .into_iter()
         .map(|s| ShipmentRow {
+            problem: {
+                let late = s.delivered_at.is_none()
+                    && !s.status.is_terminal()
+                    && s.promised_by.is_some_and(|p| p < now);
+                match (open_cases.get(&s.id), late) {
+                    (Some(n), true) => Some(format!("{n} open case(s), promise passed")),
+                    (Some(n), false) => Some(format!("{n} open case(s)")),
+                    (None, true) => Some("promise passed".into()),
+                    (None, false) => None,
+                }
+            },
             id: s.id.to_string(),
             carrier: carriers.get(&s.carrier_id).cloned().unwrap_or_default(),
             origin: place(&s.origin),

@@ -184,6 +184,7 @@ async fn show(st: &AppState, v: Viewer, t: Tenant, id: OrderId) -> Response {
         ),
         (
             "Ship to",
+            // Name, street, then "City, Region Postcode, Country", as labels read.
             format!(
                 "{}, {}{}, {}{} {}, {}",
                 a.name,
@@ -192,12 +193,12 @@ async fn show(st: &AppState, v: Viewer, t: Tenant, id: OrderId) -> Response {
                     .as_ref()
                     .map(|l| format!(", {l}"))
                     .unwrap_or_default(),
-                a.postal_code,
+                a.city,
                 a.region
                     .as_ref()
-                    .map(|r| format!(" {r}"))
+                    .map(|r| format!(", {r}"))
                     .unwrap_or_default(),
-                a.city,
+                a.postal_code,
                 a.country
             ),
         ),

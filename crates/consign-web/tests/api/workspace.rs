@@ -115,6 +115,10 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
         assert_eq!(linked_cases(&none, "alpha"), vec![ids[1].1.clone()], "{e}");
         let (_, high) = page(&agent, "/app/cases?scope=open&severity=low").await;
         assert!(high.contains("No cases match."), "{e}");
+        // The shipment list marks the rows with an open case, in words as well as colour.
+        let (_, list) = page(&agent, "/app/alpha/shipments").await;
+        assert_eq!(list.matches("class=\"problem\"").count(), 2, "{e}");
+        assert_eq!(list.matches("⚠ 1 open case(s)").count(), 2, "{e}");
         // A tenant outside the viewer's reach is the same 404 page as a missing one.
         for path in [
             "/app/cases?tenant=gamma",
