@@ -706,6 +706,12 @@ test('k. the administrator issues a token shown once; order and outbox pages rea
     await page.setViewportSize({ width: 1360, height: 900 });
     await page.goto(url('/app/northwind/outbox?state=delivered'));
     await screenshot(page, 'outbox');
+    // The demo's client endpoint and its delivery log.
+    await page.goto(url('/app/northwind/webhooks'));
+    const endpoint = page.locator('#endpoints tbody tr a').first();
+    await Promise.all([page.waitForURL((u) => /\/webhooks\/[0-9a-f-]+$/.test(u.pathname)), endpoint.click()]);
+    assert.ok((await page.locator('#deliveries tbody tr').count()) > 0, 'the demo delivered signed events to it');
+    await screenshot(page, 'webhook-log');
     // An order page, from the order list.
     await page.goto(url('/app/northwind/orders'));
     const first = page.locator('#orders tbody tr a').first();

@@ -246,17 +246,17 @@ async fn revoke_token(
     }
 }
 
-struct MessageRow {
-    id: String,
-    transport: &'static str,
-    recipient: String,
-    kind: String,
-    subject: String,
-    state: &'static str,
-    attempts: u32,
-    last: String,
-    created: String,
-    log: Vec<String>,
+pub(super) struct MessageRow {
+    pub(super) id: String,
+    pub(super) transport: &'static str,
+    pub(super) recipient: String,
+    pub(super) kind: String,
+    pub(super) subject: String,
+    pub(super) state: &'static str,
+    pub(super) attempts: u32,
+    pub(super) last: String,
+    pub(super) created: String,
+    pub(super) log: Vec<String>,
 }
 
 #[derive(Template)]
@@ -294,47 +294,7 @@ async fn outbox_page(
         Err(e) => return error_page(e),
     };
     let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
-    let rows = list
-        .into_iter()
-        .map(|d| {
-            let m = d.message;
-            MessageRow {
-                id: m.id.to_string(),
-                transport: m.transport.as_str(),
-                recipient: m.recipient,
-                kind: m.kind,
-                subject: m.subject,
-                state: m.state.as_str(),
-                attempts: m.attempts,
-                last: match (m.last_status, m.last_error) {
-                    (Some(s), Some(e)) => format!("{s}: {e}"),
-                    (Some(s), None) => s.to_string(),
-                    (None, Some(e)) => e,
-                    (None, None) => String::new(),
-                },
-                created: local(Some(m.created_at), &tz),
-                log: d
-                    .attempts_log
-                    .iter()
-                    .map(|a| {
-                        format!(
-                            "#{} {} {} in {} ms{}",
-                            a.attempt,
-                            local(Some(a.at), &tz),
-                            a.status
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| "—".into()),
-                            a.duration_ms,
-                            a.error
-                                .as_ref()
-                                .map(|e| format!(": {e}"))
-                                .unwrap_or_default()
-                        )
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
+    let rows = list.into_iter().map(|d| message_row(d, &tz)).collect();
     render(OutboxPage {
         slug: t.slug.clone(),
         tenant_name: t.name.clone(),
@@ -346,6 +306,46 @@ async fn outbox_page(
         user_name: v.user_name,
         csrf: v.csrf,
     })
+}
+
+/// One outbox message as the outbox and the endpoint pages list it, with its attempts.
+pub(super) fn message_row(d: consign_app::messages::outbox::Delivery, tz: &TimeZone) -> MessageRow {
+    let m = d.message;
+    MessageRow {
+        id: m.id.to_string(),
+        transport: m.transport.as_str(),
+        recipient: m.recipient,
+        kind: m.kind,
+        subject: m.subject,
+        state: m.state.as_str(),
+        attempts: m.attempts,
+        last: match (m.last_status, m.last_error) {
+            (Some(s), Some(e)) => format!("{s}: {e}"),
+            (Some(s), None) => s.to_string(),
+            (None, Some(e)) => e,
+            (None, None) => String::new(),
+        },
+        created: local(Some(m.created_at), tz),
+        log: d
+            .attempts_log
+            .iter()
+            .map(|a| {
+                format!(
+                    "#{} {} {} in {} ms{}",
+                    a.attempt,
+                    local(Some(a.at), tz),
+                    a.status
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                    a.duration_ms,
+                    a.error
+                        .as_ref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect(),
+    }
 }
 
 async fn retry(

@@ -80,6 +80,8 @@ pub(super) struct TenantCard {
     mine: bool,
     /// Whether the viewer reads orders (the card links to them).
     orders_link: bool,
+    /// Whether the viewer manages the tenant's webhook endpoints.
+    webhooks_link: bool,
 }
 
 /// A tenant card's case counts, written for reading (`1,234`).
@@ -177,6 +179,7 @@ async fn build(st: &AppState, v: Viewer) -> Result<HomePage, Response> {
             cases: counts_cases.then(|| CardCounts::of(&rows)),
             mine: p.role.is_provider(),
             orders_link: p.can(Capability::ReadOrders),
+            webhooks_link: p.can(Capability::ManageWebhooks),
             slug: c.tenant.slug,
             name: c.tenant.name,
             time_zone: c.tenant.time_zone,

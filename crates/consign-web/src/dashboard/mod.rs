@@ -12,6 +12,7 @@ mod queue;
 mod search;
 mod shipment;
 mod shipment_actions;
+mod webhooks;
 
 use crate::AppState;
 use crate::api::session::session_cookie;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(shipment::routes())
         .merge(shipment_actions::routes())
+        .merge(webhooks::routes())
         .layer(axum::middleware::from_fn(server_timing))
         .layer(axum::middleware::from_fn(return_to_page))
         .merge(assets::routes())

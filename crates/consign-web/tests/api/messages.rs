@@ -213,7 +213,7 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
     for t in spawn_quick().await {
         let (bad, good) = (format!("bad-{}", t.engine), format!("good-{}", t.engine));
         r.set(&bad, Behaviour::Fail);
-        let (_, s1) = endpoint(
+        let (bad_id, s1) = endpoint(
             &t,
             &t.admin_token,
             &r.url(&bad),
@@ -318,6 +318,53 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
         assert_eq!(delivered.len(), 1, "{}", t.engine);
         assert_eq!(delivered[0].id, hits[0]);
         assert!(outbox(&t, "?state=dead").await.is_empty());
+
+        // The endpoint's page: its delivery log with each attempt, and one delivery sent
+        // again by hand (the same message, so the same webhook-id).
+        let list = browser
+            .get(t.url("/app/alpha/webhooks"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            list.contains(&format!("/app/alpha/webhooks/{bad_id}")),
+            "{}",
+            t.engine
+        );
+        let log = browser
+            .get(t.url(&format!("/app/alpha/webhooks/{bad_id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            log.contains(&format!("id=\"replay-{mid}\"")),
+            "{}: {log}",
+            t.engine
+        );
+        assert!(
+            log.contains("#1 ") && log.contains("#3 "),
+            "{}: every attempt logged",
+            t.engine
+        );
+        let res = browser
+            .post(t.url(&format!(
+                "/app/alpha/webhooks/{bad_id}/deliveries/{mid}/replay"
+            )))
+            .form(&[("csrf", csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{}", t.engine);
+        drain(&t.app).await;
+        let again = r.delivered(&bad);
+        assert_eq!(again.len(), 2, "{}", t.engine);
+        assert_eq!(again[1].id, hits[0], "{}: the same webhook-id", t.engine);
     }
 }
 
