@@ -31,6 +31,33 @@ fn like<DB: Dialect>(qb: &mut QueryBuilder<DB>, col: &str, pattern: String) {
         .push(" ESCAPE '\\'");
 }
 
+/// Appends what names a record: either reference column equal to `exact` (upper-cased, as
+/// the indexes hold them), or else `part_col` containing `part`. False when neither is given.
+fn named<DB: Dialect>(
+    qb: &mut QueryBuilder<DB>,
+    exact_cols: [&str; 2],
+    part_col: &str,
+    exact: Option<&str>,
+    part: Option<String>,
+) -> bool {
+    match (exact, part) {
+        (Some(x), _) => {
+            qb.push(format!(" AND (UPPER({}) = ", exact_cols[0]))
+                .push_arg(x.to_string())
+                .push(format!(" OR UPPER({}) = ", exact_cols[1]))
+                .push_arg(x.to_string())
+                .push(")");
+            true
+        }
+        (None, Some(p)) => {
+            qb.push(" AND");
+            like(qb, part_col, p);
+            true
+        }
+        (None, None) => false,
+    }
+}
+
 impl<DB: Dialect> SqlStore<DB> {
     async fn shipments_named(
         &self,
@@ -45,19 +72,14 @@ impl<DB: Dialect> SqlStore<DB> {
              ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id WHERE ",
         );
         tenants_in(&mut qb, "s.tenant_id", tenants);
-        match (exact, part) {
-            (Some(x), _) => {
-                qb.push(" AND (UPPER(s.number) = ")
-                    .push_arg(x.to_string())
-                    .push(" OR UPPER(s.tracking_number) = ")
-                    .push_arg(x.to_string())
-                    .push(")");
-            }
-            (None, Some(p)) => {
-                qb.push(" AND");
-                like(&mut qb, "s.tracking_number", p);
-            }
-            (None, None) => return Ok(Vec::new()),
+        if !named(
+            &mut qb,
+            ["s.number", "s.tracking_number"],
+            "s.tracking_number",
+            exact,
+            part,
+        ) {
+            return Ok(Vec::new());
         }
         qb.push(" ORDER BY s.created_at DESC, s.id DESC LIMIT ")
             .push_arg(limit as i64);
@@ -92,19 +114,14 @@ impl<DB: Dialect> SqlStore<DB> {
              WHERE ",
         );
         tenants_in(&mut qb, "o.tenant_id", tenants);
-        match (exact, part) {
-            (Some(x), _) => {
-                qb.push(" AND (UPPER(o.number) = ")
-                    .push_arg(x.to_string())
-                    .push(" OR UPPER(o.external_ref) = ")
-                    .push_arg(x.to_string())
-                    .push(")");
-            }
-            (None, Some(p)) => {
-                qb.push(" AND");
-                like(&mut qb, "c.name", p);
-            }
-            (None, None) => return Ok(Vec::new()),
+        if !named(
+            &mut qb,
+            ["o.number", "o.external_ref"],
+            "c.name",
+            exact,
+            part,
+        ) {
+            return Ok(Vec::new());
         }
         qb.push(" ORDER BY o.ordered_at DESC, o.id DESC LIMIT ")
             .push_arg(limit as i64);

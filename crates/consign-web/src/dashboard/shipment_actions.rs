@@ -6,7 +6,7 @@
 //! message id minted with the page, so sending it twice records the event once.
 
 use super::shipment::show;
-use super::{csrf_matches, error_page, form_tenant, session_csrf, tenant_page};
+use super::{Viewer, csrf_matches, error_page, form_tenant, session_csrf, tenant_page};
 use crate::AppState;
 use crate::auth::Authenticated;
 use axum::extract::{Form, Multipart, Path, State};
@@ -17,6 +17,7 @@ use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_app::documents::Upload;
 use consign_core::ids::ShipmentId;
+use consign_core::tenant::Tenant;
 use consign_core::tracking::NewTrackingEvent;
 
 pub fn routes() -> Router<AppState> {
@@ -88,11 +89,7 @@ async fn post_event(
     let occurred_at = match occurred_at {
         Ok(at) => at,
         Err(why) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                show(&st, v, t, sid, Some(why), None).await,
-            )
-                .into_response();
+            return refused(&st, v, t, sid, StatusCode::UNPROCESSABLE_ENTITY, why).await;
         }
     };
     let carrier = st
@@ -125,17 +122,7 @@ async fn post_event(
         }
         _ => Err(AppError::Invalid(inv)),
     };
-    match outcome {
-        Ok(_) => {
-            Redirect::to(&format!("/app/{}/shipments/{}?done=event", t.slug, sid)).into_response()
-        }
-        Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
-        Err(e) => {
-            let why = e.to_string();
-            let status = crate::error::ApiError::from(e).status;
-            (status, show(&st, v, t, sid, Some(why), None).await).into_response()
-        }
-    }
+    answer(&st, v, t, sid, outcome, "event").await
 }
 
 /// The upload form (`multipart/form-data`): `csrf`, `kind` and the `file`.
@@ -161,11 +148,7 @@ async fn upload(
             Ok(None) => break,
             Err(e) => {
                 let why = format!("the upload could not be read: {e}");
-                return (
-                    StatusCode::BAD_REQUEST,
-                    show(&st, v, t, sid, Some(why), None).await,
-                )
-                    .into_response();
+                return refused(&st, v, t, sid, StatusCode::BAD_REQUEST, why).await;
             }
         };
         match field.name().unwrap_or_default() {
@@ -181,11 +164,7 @@ async fn upload(
                     Ok(b) => file = Some((name, ty, b.to_vec())),
                     Err(e) => {
                         let why = format!("the file could not be read: {e}");
-                        return (
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            show(&st, v, t, sid, Some(why), None).await,
-                        )
-                            .into_response();
+                        return refused(&st, v, t, sid, StatusCode::PAYLOAD_TOO_LARGE, why).await;
                     }
                 }
             }
@@ -199,11 +178,7 @@ async fn upload(
     }
     let Some((filename, content_type, bytes)) = file.filter(|f| !f.2.is_empty()) else {
         let why = "file: choose a file to upload".to_string();
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            show(&st, v, t, sid, Some(why), None).await,
-        )
-            .into_response();
+        return refused(&st, v, t, sid, StatusCode::UNPROCESSABLE_ENTITY, why).await;
     };
     let upload = Upload {
         kind: &kind,
@@ -211,16 +186,8 @@ async fn upload(
         content_type: &content_type,
         bytes: &bytes,
     };
-    match st.app.attach_document(&v.principal, &t, sid, upload).await {
-        Ok(_) => Redirect::to(&format!("/app/{}/shipments/{}?done=document", t.slug, sid))
-            .into_response(),
-        Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
-        Err(e) => {
-            let why = e.to_string();
-            let status = crate::error::ApiError::from(e).status;
-            (status, show(&st, v, t, sid, Some(why), None).await).into_response()
-        }
-    }
+    let outcome = st.app.attach_document(&v.principal, &t, sid, upload).await;
+    answer(&st, v, t, sid, outcome, "document").await
 }
 
 #[derive(serde::Deserialize)]
@@ -258,11 +225,7 @@ async fn override_form(
     let (occurred_at, promised_by) = match times {
         Ok(x) => x,
         Err(why) => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                show(&st, v, t, sid, Some(why), None).await,
-            )
-                .into_response();
+            return refused(&st, v, t, sid, StatusCode::UNPROCESSABLE_ENTITY, why).await;
         }
     };
     let req = consign_core::tracking::ShipmentOverride {
@@ -271,14 +234,41 @@ async fn override_form(
         promised_by,
         reason: f.reason.clone(),
     };
-    match st.app.override_shipment(&v.principal, &t, sid, req).await {
-        Ok(_) => Redirect::to(&format!("/app/{}/shipments/{}?done=override", t.slug, sid))
-            .into_response(),
+    let outcome = st.app.override_shipment(&v.principal, &t, sid, req).await;
+    answer(&st, v, t, sid, outcome, "override").await
+}
+
+/// The page again with why the form was refused, under `status`.
+async fn refused(
+    st: &AppState,
+    v: Viewer,
+    t: Tenant,
+    sid: ShipmentId,
+    status: StatusCode,
+    why: String,
+) -> Response {
+    (status, show(st, v, t, sid, Some(why), None).await).into_response()
+}
+
+/// A form's outcome as a person reads it: done, back to the page saying so (post, redirect,
+/// get: a reload does not post again); refused, the page with why; out of reach, the 404 page.
+async fn answer<T>(
+    st: &AppState,
+    v: Viewer,
+    t: Tenant,
+    sid: ShipmentId,
+    outcome: consign_app::AppResult<T>,
+    done: &str,
+) -> Response {
+    match outcome {
+        Ok(_) => {
+            Redirect::to(&format!("/app/{}/shipments/{}?done={done}", t.slug, sid)).into_response()
+        }
         Err(AppError::NotFound(m)) => error_page(AppError::NotFound(m)),
         Err(e) => {
             let why = e.to_string();
             let status = crate::error::ApiError::from(e).status;
-            (status, show(&st, v, t, sid, Some(why), None).await).into_response()
+            refused(st, v, t, sid, status, why).await
         }
     }
 }

@@ -55,6 +55,29 @@ impl TestApp {
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Value {
         self.post(path, token, body).await.json().await.unwrap()
     }
+    /// Creates the user `user` (JSON as `POST /api/v1/users` takes it, with a password) and
+    /// signs them in: a cookie-keeping client that does not follow redirects, and the
+    /// session's CSRF token (what a browser's forms carry).
+    pub async fn browser_session(&self, user: serde_json::Value) -> (reqwest::Client, String) {
+        let res = self.post("/api/v1/users", &self.admin_token, &user).await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = browser
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"email": user["email"], "password": user["password"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let session: serde_json::Value = res.json().await.unwrap();
+        let csrf = session["csrf_token"].as_str().unwrap().to_string();
+        (browser, csrf)
+    }
+
     /// Creates a tenant with one carrier (SCAC `UPSN`).
     pub async fn tenant(&self, slug: &str) {
         let sys = Principal::system();

@@ -257,29 +257,10 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
         // same id.
         r.set(&bad, Behaviour::Accept);
         let mid = d["id"].as_str().unwrap();
-        let res = t
-            .post(
-                "/api/v1/users",
-                &t.admin_token,
-                &json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}),
-            )
+        let (browser, csrf) = t
+            .browser_session(json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
             .await;
-        assert_eq!(res.status(), 201);
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let session: Value = browser
-            .post(t.url("/api/v1/session"))
-            .json(&json!({"email": "root@provider.test", "password": "a long enough password"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let csrf = session["csrf_token"].as_str().unwrap();
+        let csrf = csrf.as_str();
         let page = browser
             .get(t.url("/app/alpha/outbox?state=dead"))
             .send()

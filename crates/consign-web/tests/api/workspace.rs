@@ -320,30 +320,12 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
             .await)
         .await;
         let cid = c["id"].as_str().unwrap().to_string();
-        let res = t
-            .post(
-                "/api/v1/users",
-                &t.admin_token,
-                &json!({"email": "dispatch@upsn.test", "name": "UPS dispatch", "role": "carrier",
-                        "tenants": ["alpha"], "carrier": "UPSN", "password": "a long enough password"}),
+        let (browser, csrf) = t
+            .browser_session(
+                json!({"email": "dispatch@upsn.test", "name": "UPS dispatch", "role": "carrier",
+                    "tenants": ["alpha"], "carrier": "UPSN", "password": "a long enough password"}),
             )
             .await;
-        assert_eq!(res.status(), 201, "{e}: {}", res.text().await.unwrap());
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let res = browser
-            .post(t.url("/api/v1/session"))
-            .json(&json!({"email": "dispatch@upsn.test", "password": "a long enough password"}))
-            .send()
-            .await
-            .unwrap();
-        let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
         let get = |path: String| {
             let b = browser.clone();
             let url = t.url(&path);
@@ -771,29 +753,9 @@ async fn an_agent_overrides_a_shipment_from_its_page_with_a_reason() {
 async fn an_administrator_issues_and_revokes_a_token_in_the_browser() {
     for t in spawn_alpha().await {
         let e = t.engine;
-        let res = t
-            .post(
-                "/api/v1/users",
-                &t.admin_token,
-                &json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}),
-            )
+        let (admin, csrf) = t
+            .browser_session(json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
             .await;
-        assert_eq!(res.status(), 201, "{e}");
-        let admin = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let session: Value = admin
-            .post(t.url("/api/v1/session"))
-            .json(&json!({"email": "root@provider.test", "password": "a long enough password"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let csrf = session["csrf_token"].as_str().unwrap().to_string();
         let make = |fields: Vec<(&'static str, String)>| {
             admin.post(t.url("/app/admin/tokens")).form(&fields).send()
         };
