@@ -31,6 +31,10 @@ use consign_store::{DynStore, StoreError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// How far a list's count of matching records goes: beyond it a page says "10,000+"
+/// rather than read a million rows to print one number.
+pub const COUNT_CAP: u32 = 10_000;
+
 /// What a use case can answer besides success. The web layer maps each to one HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

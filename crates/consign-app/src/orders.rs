@@ -217,6 +217,21 @@ impl App {
         Ok(self.reads().orders(tenant.id, filter).await?)
     }
 
+    /// How many orders [`App::list_orders`] pages through for this filter, up to
+    /// [`crate::COUNT_CAP`].
+    pub async fn count_orders_matching(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        filter: &OrderFilter,
+    ) -> AppResult<u64> {
+        require(p, Capability::ReadOrders)?;
+        Ok(self
+            .reads()
+            .count_orders_matching(tenant.id, filter, crate::COUNT_CAP)
+            .await?)
+    }
+
     pub async fn order_changes(
         &self,
         p: &Principal,

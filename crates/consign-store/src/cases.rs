@@ -80,6 +80,10 @@ pub trait CaseStore {
     /// The filter's cases across these tenants (a provider's queue over every client it
     /// serves), in the filter's order.
     async fn cases_across(&self, tenants: &[TenantId], filter: &CaseFilter) -> Result<Vec<Case>>;
+    /// How many cases of these tenants the filter lists over all its pages (`after`, `limit`
+    /// and the order ignored), counting no further than `cap`.
+    async fn count_cases(&self, tenants: &[TenantId], filter: &CaseFilter, cap: u32)
+    -> Result<u64>;
     /// The open cases of these tenants counted per tenant and owner team (see
     /// [`BacklogRow`]), ages and deadlines taken at `now`, `me` the person asking.
     async fn backlog(

@@ -241,6 +241,14 @@ pub trait OrderStore {
         orders: &[OrderId],
     ) -> Result<HashMap<OrderId, (Vec<u32>, Vec<u32>)>>;
     async fn count_orders(&self, tenant: TenantId) -> Result<i64>;
+    /// How many orders the filter lists over all its pages (`after` and `limit` ignored),
+    /// counting no further than `cap`.
+    async fn count_orders_matching(
+        &self,
+        tenant: TenantId,
+        filter: &OrderFilter,
+        cap: u32,
+    ) -> Result<u64>;
     /// Which of these external references the tenant already has. Imports check the whole file
     /// before their transaction: inside a long PostgreSQL transaction the planner's statistics
     /// predate the rows being added, and the lookup degrades to scans.
@@ -258,6 +266,14 @@ pub trait ShipmentStore {
     async fn documents(&self, tenant: TenantId, shipment: ShipmentId) -> Result<Vec<Document>>;
     async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
     async fn count_shipments(&self, tenant: TenantId) -> Result<i64>;
+    /// How many shipments the filter lists over all its pages (`after` and `limit` ignored),
+    /// counting no further than `cap`.
+    async fn count_shipments_matching(
+        &self,
+        tenant: TenantId,
+        filter: &ShipmentFilter,
+        cap: u32,
+    ) -> Result<u64>;
     /// Which of these (carrier, tracking number) pairs the tenant already has.
     async fn existing_tracking(
         &self,

@@ -28,6 +28,27 @@ impl App {
         Ok(self.reads().cases_across(&ids, &filter).await?)
     }
 
+    /// How many cases [`App::work_queue`] pages through for this filter, up to
+    /// [`crate::COUNT_CAP`]: the same reach and the same addressing.
+    pub async fn count_queue(
+        &self,
+        p: &Principal,
+        tenants: &[Tenant],
+        filter: &CaseFilter,
+    ) -> AppResult<u64> {
+        require(p, Capability::ReadCases)?;
+        let ids: Vec<_> = tenants
+            .iter()
+            .filter(|t| p.reaches(t.id))
+            .map(|t| t.id)
+            .collect();
+        let filter = addressed_filter(p, filter);
+        Ok(self
+            .reads()
+            .count_cases(&ids, &filter, crate::COUNT_CAP)
+            .await?)
+    }
+
     /// How many cases the tenant holds (every one the case list pages through) and how
     /// many are open: the provider's and the client's view.
     pub async fn case_totals(&self, p: &Principal, tenant: &Tenant) -> AppResult<(u64, u64)> {

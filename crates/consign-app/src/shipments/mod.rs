@@ -422,4 +422,26 @@ impl App {
         }
         Ok(self.reads().shipments(tenant.id, &f).await?)
     }
+
+    /// How many shipments [`App::list_shipments`] pages through for this filter, up to
+    /// [`crate::COUNT_CAP`] (a list says "10,000+" beyond).
+    pub async fn count_shipments_matching(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        filter: &ShipmentFilter,
+    ) -> AppResult<u64> {
+        require(p, Capability::ReadShipments)?;
+        let mut f = filter.clone();
+        if let Some(own) = p.carrier {
+            if f.carrier.is_some_and(|c| c != own) {
+                return Ok(0);
+            }
+            f.carrier = Some(own);
+        }
+        Ok(self
+            .reads()
+            .count_shipments_matching(tenant.id, &f, crate::COUNT_CAP)
+            .await?)
+    }
 }

@@ -20,7 +20,7 @@ mod sweep;
 pub use crate::cases::CaseChanges;
 pub use committer::GroupCommitter;
 pub use ingest::build_events;
-pub use replay::{ReplayReport, simulate};
+pub use replay::{PREVIEW_MAX_DAYS, ReplayReport, RulebookPreview, simulate};
 pub(crate) use sweep::tally;
 
 use crate::{App, AppError, AppResult, require, tenant_audit};

@@ -1,10 +1,13 @@
 //! Replay: a rulebook tried on recorded history on a simulated clock, compared with what was
 //! opened.
 
-use crate::{App, AppResult};
+use crate::{App, AppError, AppResult, require};
+use consign_core::Invalid;
+use consign_core::access::{Capability, Principal};
 use consign_core::ids::*;
 use consign_core::rules::{CaseAction, OpenCase, Rulebook, Trigger};
 use consign_core::shipment::ShipmentStatus;
+use consign_core::tenant::Tenant;
 use consign_core::tracking::{TrackedShipment, TrackingEvent, TrackingState};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -19,7 +22,70 @@ pub struct ReplayReport {
     pub by_type: BTreeMap<String, (u64, i64)>,
 }
 
+/// What a candidate rulebook would have done over the last days of the tenant's history,
+/// beside what the rulebook in force did: the rulebook editor's preview before saving.
+#[derive(Debug, Clone, Serialize)]
+pub struct RulebookPreview {
+    pub name: String,
+    pub rules: usize,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub report: ReplayReport,
+}
+
+/// The longest history a preview replays: a year of a tenant's events is what an editor
+/// waits for at most; longer comparisons belong to `consign rules replay`.
+pub const PREVIEW_MAX_DAYS: i64 = 365;
+
 impl App {
+    /// Checks `source` as [`App::set_rulebook`] would (every problem, nothing stored) and
+    /// replays it over the `days` before now.
+    pub async fn preview_rulebook(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+        source: &str,
+        days: i64,
+    ) -> AppResult<RulebookPreview> {
+        require(p, Capability::ManageRules)?;
+        if !(1..=PREVIEW_MAX_DAYS).contains(&days) {
+            return Err(AppError::Invalid(Invalid::one(
+                "days",
+                format!("{days} is not a number of days from 1 to {PREVIEW_MAX_DAYS}"),
+            )));
+        }
+        let book = Rulebook::parse(source).map_err(|errors| {
+            AppError::Invalid(Invalid {
+                errors: errors
+                    .into_iter()
+                    .map(|e| consign_core::FieldError::new("rulebook", e))
+                    .collect(),
+            })
+        })?;
+        let to = self.now();
+        let from = to - jiff::SignedDuration::from_hours(24 * days);
+        let report = self.replay(tenant.id, &book, from, to).await?;
+        Ok(RulebookPreview {
+            name: book.name.clone(),
+            rules: book.rules.len()
+                + usize::from(book.carrier_silent.is_some())
+                + usize::from(book.edi_unacknowledged.is_some()),
+            from,
+            to,
+            report,
+        })
+    }
+
+    /// Every stored version of the tenant's rulebook, oldest first.
+    pub async fn rulebook_history(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<Vec<consign_store::StoredRulebook>> {
+        require(p, Capability::ReadCases)?;
+        Ok(self.store.rulebooks(tenant.id).await?)
+    }
+
     /// Runs `book` over the tenant's recorded events on a simulated clock (each event judged at
     /// its occurrence, time-based rules at their due instants) and counts the cases it would
     /// have opened in `[from, to)`: the shipment rules per shipment, `carrier_silent` over each

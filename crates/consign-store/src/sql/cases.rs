@@ -316,6 +316,21 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             .collect()
     }
 
+    async fn count_cases(&self, tenants: &[TenantId], f: &CaseFilter, cap: u32) -> Result<u64> {
+        // The queue's rows without its page or order, at most `cap` read.
+        let f = CaseFilter {
+            after: None,
+            by_sla: false,
+            limit: cap,
+            ..f.clone()
+        };
+        let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) AS n FROM (");
+        push_filtered(&mut qb, "id", tenants, &f);
+        qb.push(") AS matching");
+        let n: i64 = qb.build().fetch_one(DB::pool(&self.read)).await?.col("n")?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn backlog(
         &self,
         tenants: &[TenantId],

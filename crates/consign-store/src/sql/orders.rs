@@ -165,39 +165,34 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
     }
 
     async fn orders(&self, tenant: TenantId, f: &OrderFilter) -> Result<Vec<Order>> {
-        let mut qb = QueryBuilder::<DB>::new(format!(
-            "SELECT {ORDER_COLS} FROM orders WHERE tenant_id = "
-        ));
-        qb.push_arg(tenant.0);
-        if let Some(s) = f.status {
-            qb.push(" AND status = ").push_arg(s.as_str());
-        }
-        if let Some(t) = f.ordered_from {
-            qb.push(" AND ordered_at >= ").push_arg(us(t));
-        }
-        if let Some(t) = f.ordered_to {
-            qb.push(" AND ordered_at < ").push_arg(us(t));
-        }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            qb.push(" AND (external_ref = ").push_arg(q.to_string());
-            qb.push(" OR number = ").push_arg(q.to_string());
-            qb.push(" OR external_ref LIKE ")
-                .push_arg(like_prefix(q))
-                .push(" ESCAPE '\\')");
-        }
-        if let Some(r) = &f.kpi {
-            super::kpis::push_records::<DB>(&mut qb, tenant, r, "id");
-        }
-        if let Some(a) = f.after {
-            qb.push(" AND id < ").push_arg(a.0);
-        }
-        qb.push(" ORDER BY id DESC LIMIT ").push_arg(f.limit as i64);
+        let mut qb = QueryBuilder::<DB>::new("");
+        push_orders(&mut qb, ORDER_COLS, tenant, f);
         let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
         let orders = rows
             .iter()
             .map(order_row::<DB>)
             .collect::<Result<Vec<_>>>()?;
         self.with_order_lines(tenant, orders).await
+    }
+
+    async fn count_orders_matching(
+        &self,
+        tenant: TenantId,
+        f: &OrderFilter,
+        cap: u32,
+    ) -> Result<u64> {
+        // The same rows as the list without its page, at most `cap` of them read: a list says
+        // "10,000+" rather than counting a million rows on every page.
+        let f = OrderFilter {
+            after: None,
+            limit: cap,
+            ..f.clone()
+        };
+        let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) AS n FROM (");
+        push_orders(&mut qb, "id", tenant, &f);
+        qb.push(") AS matching");
+        let n: i64 = qb.build().fetch_one(DB::pool(&self.read)).await?.col("n")?;
+        Ok(n.max(0) as u64)
     }
 
     async fn order_changes(&self, tenant: TenantId, order: OrderId) -> Result<Vec<OrderChange>> {
@@ -440,4 +435,39 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
         .await?;
         Ok(())
     }
+}
+
+/// The filter's orders of `tenant`, newest first, one page (`after`, `limit`): the list and
+/// its count read the same rows.
+fn push_orders<DB: Dialect>(
+    qb: &mut QueryBuilder<DB>,
+    cols: &str,
+    tenant: TenantId,
+    f: &OrderFilter,
+) {
+    qb.push(format!("SELECT {cols} FROM orders WHERE tenant_id = "));
+    qb.push_arg(tenant.0);
+    if let Some(s) = f.status {
+        qb.push(" AND status = ").push_arg(s.as_str());
+    }
+    if let Some(t) = f.ordered_from {
+        qb.push(" AND ordered_at >= ").push_arg(us(t));
+    }
+    if let Some(t) = f.ordered_to {
+        qb.push(" AND ordered_at < ").push_arg(us(t));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        qb.push(" AND (external_ref = ").push_arg(q.to_string());
+        qb.push(" OR number = ").push_arg(q.to_string());
+        qb.push(" OR external_ref LIKE ")
+            .push_arg(like_prefix(q))
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(r) = &f.kpi {
+        super::kpis::push_records::<DB>(qb, tenant, r, "id");
+    }
+    if let Some(a) = f.after {
+        qb.push(" AND id < ").push_arg(a.0);
+    }
+    qb.push(" ORDER BY id DESC LIMIT ").push_arg(f.limit as i64);
 }

@@ -133,48 +133,33 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
     }
 
     async fn shipments(&self, tenant: TenantId, f: &ShipmentFilter) -> Result<Vec<Shipment>> {
-        let mut qb = QueryBuilder::<DB>::new(format!(
-            "SELECT {SHIPMENT_COLS}{SHIPMENT_FROM} WHERE s.tenant_id = "
-        ));
-        qb.push_arg(tenant.0);
-        if let Some(s) = f.status {
-            // Through `shipment_tracking_by_status`, newest first like the rest.
-            qb.push(" AND t.status = ").push_arg(s.as_str());
-        }
-        if let Some(c) = f.carrier {
-            qb.push(" AND s.carrier_id = ").push_arg(c.0);
-        }
-        if let Some(o) = f.order {
-            qb.push(" AND s.order_id = ").push_arg(o.0);
-        }
-        if let Some(t) = f.created_from {
-            qb.push(" AND s.created_at >= ").push_arg(us(t));
-        }
-        if let Some(t) = f.created_to {
-            qb.push(" AND s.created_at < ").push_arg(us(t));
-        }
-        if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            qb.push(" AND (s.tracking_number = ")
-                .push_arg(q.to_string());
-            qb.push(" OR s.number = ").push_arg(q.to_string());
-            qb.push(" OR s.tracking_number LIKE ")
-                .push_arg(like_prefix(q))
-                .push(" ESCAPE '\\')");
-        }
-        if let Some(r) = &f.kpi {
-            super::kpis::push_records::<DB>(&mut qb, tenant, r, "s.id");
-        }
-        if let Some(a) = f.after {
-            qb.push(" AND s.id < ").push_arg(a.0);
-        }
-        qb.push(" ORDER BY s.id DESC LIMIT ")
-            .push_arg(f.limit as i64);
+        let mut qb = QueryBuilder::<DB>::new("");
+        push_shipments(&mut qb, SHIPMENT_COLS, tenant, f);
         let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
         let v = rows
             .iter()
             .map(shipment_row::<DB>)
             .collect::<Result<Vec<_>>>()?;
         self.with_shipment_lines(tenant, v).await
+    }
+
+    async fn count_shipments_matching(
+        &self,
+        tenant: TenantId,
+        f: &ShipmentFilter,
+        cap: u32,
+    ) -> Result<u64> {
+        // As for orders: the list's rows without its page, at most `cap` read.
+        let f = ShipmentFilter {
+            after: None,
+            limit: cap,
+            ..f.clone()
+        };
+        let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) AS n FROM (");
+        push_shipments(&mut qb, "s.id", tenant, &f);
+        qb.push(") AS matching");
+        let n: i64 = qb.build().fetch_one(DB::pool(&self.read)).await?.col("n")?;
+        Ok(n.max(0) as u64)
     }
 
     async fn documents(&self, tenant: TenantId, shipment: ShipmentId) -> Result<Vec<Document>> {
@@ -353,4 +338,48 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
         .await?;
         Ok(super::dialect::RowsAffected::rows_affected(&done) == 1)
     }
+}
+
+/// The filter's shipments of `tenant`, newest first, one page (`after`, `limit`): the list and
+/// its count read the same rows.
+fn push_shipments<DB: Dialect>(
+    qb: &mut QueryBuilder<DB>,
+    cols: &str,
+    tenant: TenantId,
+    f: &ShipmentFilter,
+) {
+    qb.push(format!("SELECT {cols}{SHIPMENT_FROM} WHERE s.tenant_id = "));
+    qb.push_arg(tenant.0);
+    if let Some(s) = f.status {
+        // Through `shipment_tracking_by_status`, newest first like the rest.
+        qb.push(" AND t.status = ").push_arg(s.as_str());
+    }
+    if let Some(c) = f.carrier {
+        qb.push(" AND s.carrier_id = ").push_arg(c.0);
+    }
+    if let Some(o) = f.order {
+        qb.push(" AND s.order_id = ").push_arg(o.0);
+    }
+    if let Some(t) = f.created_from {
+        qb.push(" AND s.created_at >= ").push_arg(us(t));
+    }
+    if let Some(t) = f.created_to {
+        qb.push(" AND s.created_at < ").push_arg(us(t));
+    }
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        qb.push(" AND (s.tracking_number = ")
+            .push_arg(q.to_string());
+        qb.push(" OR s.number = ").push_arg(q.to_string());
+        qb.push(" OR s.tracking_number LIKE ")
+            .push_arg(like_prefix(q))
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(r) = &f.kpi {
+        super::kpis::push_records::<DB>(qb, tenant, r, "s.id");
+    }
+    if let Some(a) = f.after {
+        qb.push(" AND s.id < ").push_arg(a.0);
+    }
+    qb.push(" ORDER BY s.id DESC LIMIT ")
+        .push_arg(f.limit as i64);
 }

@@ -1,6 +1,7 @@
 //! The store contract: every test runs against embedded SQLite and a real PostgreSQL server
 //! (a fresh database per test), so both implementations are held to the same behaviour.
 
+mod counts;
 mod fixtures;
 mod kpis;
 mod messages;

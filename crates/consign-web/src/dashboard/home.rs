@@ -82,6 +82,8 @@ pub(super) struct TenantCard {
     orders_link: bool,
     /// Whether the viewer manages the tenant's webhook endpoints.
     webhooks_link: bool,
+    /// Provider staff read the tenant's settings (ownership, SLA, rulebook, templates, EDI).
+    settings_link: bool,
 }
 
 /// A tenant card's case counts, written for reading (`1,234`).
@@ -126,6 +128,8 @@ struct HomePage {
     cards: Vec<TenantCard>,
     /// The viewer administers the installation (a link to its pages).
     admin: bool,
+    /// Provider staff: a link to the teams and their shifts.
+    teams_link: bool,
 }
 
 pub(super) async fn home(
@@ -180,6 +184,7 @@ async fn build(st: &AppState, v: Viewer) -> Result<HomePage, Response> {
             mine: p.role.is_provider(),
             orders_link: p.can(Capability::ReadOrders),
             webhooks_link: p.can(Capability::ManageWebhooks),
+            settings_link: p.role.is_provider(),
             slug: c.tenant.slug,
             name: c.tenant.name,
             time_zone: c.tenant.time_zone,
@@ -378,6 +383,7 @@ async fn build(st: &AppState, v: Viewer) -> Result<HomePage, Response> {
     }
     Ok(HomePage {
         admin: p.can(Capability::ManageUsers),
+        teams_link: p.role.is_provider(),
         tenants: v.tenants.clone(),
         user_name: v.user_name,
         csrf: v.csrf,

@@ -6,12 +6,18 @@ mod admin;
 mod assets;
 mod cases;
 mod compose;
+mod edi;
 mod home;
+mod message_templates;
 mod order;
+mod pager;
 mod queue;
+mod rulebook;
 mod search;
+mod settings;
 mod shipment;
 mod shipment_actions;
+mod teams;
 mod webhooks;
 
 use crate::AppState;
@@ -49,11 +55,16 @@ pub fn routes() -> Router<AppState> {
         .route("/app/scorecard", get(pick_scorecard))
         .merge(admin::routes())
         .merge(cases::routes())
+        .merge(edi::routes())
         .merge(queue::routes())
+        .merge(message_templates::routes())
+        .merge(rulebook::routes())
         .merge(order::routes())
         .merge(search::routes())
+        .merge(settings::routes())
         .merge(shipment::routes())
         .merge(shipment_actions::routes())
+        .merge(teams::routes())
         .merge(webhooks::routes())
         .layer(axum::middleware::from_fn(server_timing))
         .layer(axum::middleware::from_fn(return_to_page))
@@ -311,6 +322,14 @@ async fn viewer(st: &AppState, auth: Option<Extension<Authenticated>>) -> Result
     })
 }
 
+/// A refusal's problems as a form lists them, one line per field (`field: reason`).
+fn problems(inv: consign_core::Invalid) -> Vec<String> {
+    inv.errors
+        .into_iter()
+        .map(|e| format!("{}: {}", e.field, e.reason))
+        .collect()
+}
+
 /// `12,345`: counts people read at a glance.
 fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -371,8 +390,7 @@ struct OrdersPage {
     status: String,
     statuses: Vec<String>,
     rows: Vec<OrderRow>,
-    next_cursor: Option<String>,
-    kpi_query: String,
+    pager: pager::Pager,
     kpi_label: Option<String>,
 }
 
@@ -502,11 +520,27 @@ async fn orders(
         limit: 50,
         ..Default::default()
     };
-    let list = match st.app.list_orders(&v.principal, &t, &filter).await {
-        Ok(l) => l,
-        Err(e) => return error_page(e),
+    let (list, total) = tokio::join!(
+        st.app.list_orders(&v.principal, &t, &filter),
+        st.app.count_orders_matching(&v.principal, &t, &filter)
+    );
+    let (list, total) = match (list, total) {
+        (Ok(l), Ok(n)) => (l, n),
+        (Err(e), _) | (_, Err(e)) => return error_page(e),
     };
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |o| o.id);
+    let pager = pager::Pager::new(
+        &q,
+        &format!(
+            "?q={}&status={}{kpi_query}",
+            query_value(&text),
+            query_value(&status)
+        ),
+        list.len(),
+        filter.limit,
+        total,
+        next_cursor,
+    );
     let now = st.app.now();
     let rows = list
         .into_iter()
@@ -544,8 +578,7 @@ async fn orders(
             .map(|s| s.as_str().to_string())
             .collect(),
         rows,
-        next_cursor,
-        kpi_query,
+        pager,
         kpi_label,
     })
 }
@@ -578,8 +611,7 @@ struct ShipmentsPage {
     status: String,
     statuses: Vec<String>,
     rows: Vec<ShipmentRow>,
-    next_cursor: Option<String>,
-    kpi_query: String,
+    pager: pager::Pager,
     kpi_label: Option<String>,
 }
 
@@ -616,9 +648,13 @@ async fn shipments(
         limit: 50,
         ..Default::default()
     };
-    let list = match st.app.list_shipments(&v.principal, &t, &filter).await {
-        Ok(l) => l,
-        Err(e) => return error_page(e),
+    let (list, total) = tokio::join!(
+        st.app.list_shipments(&v.principal, &t, &filter),
+        st.app.count_shipments_matching(&v.principal, &t, &filter)
+    );
+    let (list, total) = match (list, total) {
+        (Ok(l), Ok(n)) => (l, n),
+        (Err(e), _) | (_, Err(e)) => return error_page(e),
     };
     let carriers: HashMap<_, _> = st
         .app
@@ -629,6 +665,18 @@ async fn shipments(
         .map(|c| (c.id, c.scac.unwrap_or(c.name)))
         .collect();
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |s| s.id);
+    let pager = pager::Pager::new(
+        &q,
+        &format!(
+            "?q={}&status={}{kpi_query}",
+            query_value(&text),
+            query_value(&status)
+        ),
+        list.len(),
+        filter.limit,
+        total,
+        next_cursor,
+    );
     let place = |p: &consign_core::shipment::Place| format!("{} {}", p.city, p.country);
     // The page's shipments with an open case: one read for the rows shown.
     let mut open_cases: HashMap<consign_core::ids::ShipmentId, usize> = HashMap::new();
@@ -691,8 +739,7 @@ async fn shipments(
             .map(|s| s.as_str().to_string())
             .collect(),
         rows,
-        next_cursor,
-        kpi_query,
+        pager,
         kpi_label,
     })
 }

@@ -204,8 +204,8 @@ struct QueuePage {
     carriers: Vec<(String, String)>,
     narrowing: usize,
     rows: Vec<QueueRow>,
-    next_cursor: Option<String>,
-    /// The query string without the cursor, for the pager.
+    pager: super::pager::Pager,
+    /// The query string without the cursor, for the bulk form's way back.
     query: String,
     kpi_label: Option<String>,
     /// A supervisor selects rows and acts on them together.
@@ -375,11 +375,23 @@ async fn queue_page(
             }
         ));
     }
-    let list = match st.app.work_queue(p, &listed, &filter).await {
-        Ok(l) => l,
-        Err(e) => return error_page(e),
+    let (list, total) = tokio::join!(
+        st.app.work_queue(p, &listed, &filter),
+        st.app.count_queue(p, &listed, &filter)
+    );
+    let (list, total) = match (list, total) {
+        (Ok(l), Ok(n)) => (l, n),
+        (Err(e), _) | (_, Err(e)) => return error_page(e),
     };
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |c| c.id);
+    let pager = super::pager::Pager::new(
+        q,
+        &format!("{base}?{}", f.query()),
+        list.len(),
+        filter.limit,
+        total,
+        next_cursor,
+    );
     let names = people(st, p).await;
     let by_id: HashMap<TenantId, &Tenant> = listed.iter().map(|t| (t.id, t)).collect();
     let rows = list
@@ -464,8 +476,8 @@ async fn queue_page(
         base,
         title,
         tabs,
-        query: f.query(),
         narrowing: f.narrowing(),
+        query: f.query(),
         f,
         case_types: consign_core::rules::SHIPMENT_CASE_TYPES
             .into_iter()
@@ -487,7 +499,7 @@ async fn queue_page(
         accountables: ACCOUNTABLE.to_vec(),
         carriers,
         rows,
-        next_cursor,
+        pager,
         kpi_label,
         supervise: p.can(Capability::SuperviseCases),
         people: {

@@ -15,6 +15,7 @@ mod orders;
 mod overrides;
 mod receiver;
 mod scorecards;
+mod settings_pages;
 mod shipments;
 mod smtp;
 mod tracking;

@@ -845,3 +845,33 @@ async fn an_administrator_issues_and_revokes_a_token_in_the_browser() {
         assert!(body.contains("Not allowed"), "{e}");
     }
 }
+
+/// Lists say how many records their filter matches and where the page stands, and the
+/// count follows the filter (a search, a carrier's own shipments).
+#[tokio::test]
+async fn lists_say_how_many_records_match() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        t.tenant("alpha").await;
+        for i in 0..3 {
+            ok(t.post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body(&format!("1ZPAGE{i:04}"), None),
+            )
+            .await)
+            .await;
+        }
+        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
+        let (status, html) = page(&root, "/app/alpha/shipments").await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(html.contains("data-count>1–3 of 3<"), "{e:?}: {html}");
+        assert!(!html.contains("rel=\"next\""), "one page only: {e:?}");
+        let (_, html) = page(&root, "/app/alpha/shipments?q=1ZPAGE0001").await;
+        assert!(html.contains("data-count>1–1 of 1<"), "{e:?}");
+        let (_, html) = page(&root, "/app/alpha/shipments?status=delivered").await;
+        assert!(html.contains("data-count>none match<"), "{e:?}");
+        let (_, html) = page(&root, "/app/alpha/orders").await;
+        assert!(html.contains("data-count>none match<"), "{e:?}");
+    }
+}

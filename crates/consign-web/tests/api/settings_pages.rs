@@ -1,0 +1,474 @@
+//! Administration in the browser, on both engines: the rulebook editor (checked, previewed
+//! over history, saved as a version), message templates (refused by field, previewed
+//! against a case, saved and removed), teams and shifts, the case settings with their
+//! version guard, and trading partners — each form refused without its CSRF token, each
+//! change refused to a role that may not make it.
+
+use crate::cases::{Person, new_case, ok};
+use crate::harness::*;
+use serde_json::{Value, json};
+
+async fn send(p: &Person, t: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let res = p.http.post(t.url(path)).form(form).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn page(p: &Person, path: &str) -> (u16, String) {
+    let res = p.get(path).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_rulebook_editor_checks_previews_and_saves_a_version() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        t.tenant("alpha").await;
+        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
+        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let (status, html) = page(&root, "/app/alpha/rulebook").await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(html.contains("the shipped default"), "{e:?}");
+        assert!(html.contains("id=\"rulebook-form\""), "{e:?}");
+        let default = consign_core::rules::DEFAULT_RULEBOOK;
+        let edited = default.replacen("name = \"Consign default\"", "name = \"Alpha rules\"", 1);
+        assert_ne!(edited, default, "the default rulebook's name line moved");
+        let csrf = root.csrf.clone();
+
+        // A broken rulebook: every problem named, the text kept, nothing stored.
+        let broken = format!("{edited}\n[[rule]]\nname = \n");
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/rulebook",
+            &[
+                ("csrf", &csrf),
+                ("source", &broken),
+                ("intent", "preview"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}: {html}");
+        assert!(
+            html.contains("id=\"problems\"") && html.contains("line"),
+            "{e:?}: {html}"
+        );
+        assert!(
+            html.contains("Alpha rules"),
+            "the editor keeps the text: {e:?}"
+        );
+
+        // A preview replays and stores nothing.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/rulebook",
+            &[
+                ("csrf", &csrf),
+                ("source", &edited),
+                ("intent", "preview"),
+                ("days", "7"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("Preview: nothing is saved yet"), "{e:?}");
+        assert!(html.contains("“Alpha rules”"), "{e:?}");
+        let stored = t
+            .get_json("/api/v1/tenants/alpha/rulebook", &t.admin_token)
+            .await;
+        assert_eq!(stored["version"], 0, "{e:?}");
+
+        // Without the session's token, refused before anything is read.
+        let (status, _) = send(
+            &root,
+            &t,
+            "/app/alpha/rulebook",
+            &[("csrf", "forged"), ("source", &edited), ("intent", "save")],
+        )
+        .await;
+        assert_eq!(status, 403, "{e:?}");
+        // An agent reads the rulebook but may not change it.
+        let (status, html) = page(&agent, "/app/alpha/rulebook").await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(!html.contains("id=\"rulebook-form\""), "{e:?}");
+        let (status, _) = send(
+            &agent,
+            &t,
+            "/app/alpha/rulebook",
+            &[
+                ("csrf", &agent.csrf),
+                ("source", &edited),
+                ("intent", "save"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403, "{e:?}");
+
+        // Saved: version 1 is in force and listed.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/rulebook",
+            &[("csrf", &csrf), ("source", &edited), ("intent", "save")],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(
+            html.contains("version 1 “Alpha rules” is in force"),
+            "{e:?}: {html}"
+        );
+        let stored = t
+            .get_json("/api/v1/tenants/alpha/rulebook", &t.admin_token)
+            .await;
+        assert_eq!(
+            (stored["version"].as_i64(), stored["name"].as_str()),
+            (Some(1), Some("Alpha rules")),
+            "{e:?}"
+        );
+        // Another tenant's page is the same 404 as a missing one.
+        let (status, _) = page(&agent, "/app/gamma/rulebook").await;
+        assert_eq!(status, 404, "{e:?}");
+    }
+}
+
+#[tokio::test]
+async fn message_templates_are_refused_by_field_previewed_against_a_case_saved_and_removed() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        t.tenant("alpha").await;
+        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
+        ok(t.req(
+            reqwest::Method::PUT,
+            "/api/v1/teams/exceptions",
+            &t.admin_token,
+        )
+        .json(&json!({"name": "exceptions", "assignment": "manual", "members": []}))
+        .send()
+        .await
+        .unwrap())
+        .await;
+        let s = ok(t
+            .post(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &shipment_body("1ZTPL0001", None),
+            )
+            .await)
+        .await;
+        let c = ok(t
+            .post(
+                "/api/v1/tenants/alpha/cases",
+                &t.admin_token,
+                &new_case(s["id"].as_str().unwrap()),
+            )
+            .await)
+        .await;
+        let case_id = c["id"].as_str().unwrap();
+        let number = c["number"].as_str().unwrap();
+        let (status, html) = page(&root, "/app/alpha/templates").await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(
+            html.contains("delay_notice"),
+            "the defaults are listed: {e:?}"
+        );
+        let (status, html) = page(
+            &root,
+            "/app/alpha/templates/edit?name=delay_notice&language=en",
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(html.contains("This is a default"), "{e:?}");
+
+        let form = |body: &'static str, intent: &'static str| {
+            vec![
+                ("csrf", root.csrf.clone()),
+                ("name", "late_word".to_string()),
+                ("case_type", "*".to_string()),
+                ("audience", "customer".to_string()),
+                ("channel", "email".to_string()),
+                ("language", "en".to_string()),
+                ("subject", "About {{ case.number }}".to_string()),
+                ("body", body.to_string()),
+                ("case", case_id.to_string()),
+                ("intent", intent.to_string()),
+            ]
+        };
+        let post = |f: Vec<(&'static str, String)>| {
+            let http = root.http.clone();
+            let url = t.url("/app/alpha/templates");
+            async move {
+                let res = http.post(url).form(&f).send().await.unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        };
+        // An unknown variable: refused next to the body, nothing saved.
+        let (status, html) = post(form("Hello {{ case.nonsense }}", "save")).await;
+        assert_eq!(status, 422, "{e:?}: {html}");
+        assert!(
+            html.contains("id=\"body-error\"") && html.contains("nonsense"),
+            "{e:?}: {html}"
+        );
+        // A preview renders the real case.
+        let (status, html) = post(form(
+            "Case {{ case.number }} is being looked at.",
+            "preview",
+        ))
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(
+            html.contains(&format!("Case {number} is being looked at.")),
+            "{e:?}: {html}"
+        );
+        assert!(html.contains(&format!("About {number}")), "{e:?}");
+        let listed = t
+            .get_json("/api/v1/tenants/alpha/message-templates", &t.admin_token)
+            .await;
+        assert!(
+            !listed.to_string().contains("late_word"),
+            "a preview saves nothing: {e:?}"
+        );
+        // Saved, then removed.
+        let (status, html) = post(form("Case {{ case.number }} is being looked at.", "save")).await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("late_word (en) saved"), "{e:?}: {html}");
+        let listed = t
+            .get_json("/api/v1/tenants/alpha/message-templates", &t.admin_token)
+            .await;
+        assert!(
+            listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["name"] == "late_word" && v["source"] == "tenant"),
+            "{e:?}: {listed}"
+        );
+        let (status, html) = post(form("", "delete")).await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("late_word (en) removed"), "{e:?}");
+        let listed = t
+            .get_json("/api/v1/tenants/alpha/message-templates", &t.admin_token)
+            .await;
+        assert!(!listed.to_string().contains("late_word"), "{e:?}");
+    }
+}
+
+#[tokio::test]
+async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        t.tenant("alpha").await;
+        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
+        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let csrf = root.csrf.clone();
+
+        // A new team with the agent in it, on shift.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/teams",
+            &[
+                ("csrf", &csrf),
+                ("new", "1"),
+                ("name", "night-desk"),
+                ("description", "Nights"),
+                ("assignment", "round_robin"),
+                ("member", &agent.id),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(
+            html.contains("Done: team night-desk saved"),
+            "{e:?}: {html}"
+        );
+        let teams = t.get_json("/api/v1/teams", &t.admin_token).await;
+        let team = teams
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "night-desk")
+            .unwrap()
+            .clone();
+        assert_eq!(team["assignment"], "round_robin", "{e:?}");
+        assert_eq!(
+            team["members"],
+            json!([{"user": agent.id, "on_shift": true}]),
+            "{e:?}"
+        );
+        // The same name again is refused with the reason, not overwritten.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/teams",
+            &[
+                ("csrf", &csrf),
+                ("new", "1"),
+                ("name", "night-desk"),
+                ("assignment", "manual"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}");
+        assert!(html.contains("exists already"), "{e:?}: {html}");
+        // The agent takes herself off shift; she may not change the team.
+        let (status, _) = send(
+            &agent,
+            &t,
+            "/app/teams/night-desk/shift",
+            &[
+                ("csrf", &agent.csrf),
+                ("user", &agent.id),
+                ("on_shift", "false"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}");
+        let teams = t.get_json("/api/v1/teams", &t.admin_token).await;
+        let team = teams
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "night-desk")
+            .unwrap()
+            .clone();
+        assert_eq!(team["members"][0]["on_shift"], false, "{e:?}");
+        let (status, _) = send(
+            &agent,
+            &t,
+            "/app/teams",
+            &[
+                ("csrf", &agent.csrf),
+                ("name", "night-desk"),
+                ("assignment", "manual"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403, "{e:?}");
+
+        // Case settings: saved from the version read; a form of an older version is 409.
+        let (status, html) = page(&root, "/app/alpha/settings").await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(html.contains("id=\"settings-version\">0<"), "{e:?}");
+        let current = t
+            .get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
+            .await;
+        let mut doc = current["settings"].clone();
+        doc["close_after_days"] = json!(3);
+        doc["ownership"] =
+            json!({"rows": [{"case_type": "lost", "team": "night-desk", "informs": "client"}]});
+        let doc = serde_json::to_string_pretty(&doc).unwrap();
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings",
+            &[
+                ("csrf", &csrf),
+                ("version", "0"),
+                ("document", "{ \"close_after_days\": }"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}");
+        assert!(
+            html.contains("line 1"),
+            "a JSON error names its line: {e:?}: {html}"
+        );
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings",
+            &[
+                ("csrf", &csrf),
+                ("version", "0"),
+                ("document", &doc.replace("night-desk", "no-such-team")),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}");
+        assert!(html.contains("no team named"), "{e:?}: {html}");
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings",
+            &[("csrf", &csrf), ("version", "0"), ("document", &doc)],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("version 1 is in force"), "{e:?}: {html}");
+        assert!(
+            html.contains("<td>lost</td><td>night-desk</td>"),
+            "the matrix shows the row: {e:?}"
+        );
+        let stored = t
+            .get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
+            .await;
+        assert_eq!(
+            (
+                stored["version"].as_i64(),
+                stored["settings"]["close_after_days"].as_i64()
+            ),
+            (Some(1), Some(3)),
+            "{e:?}"
+        );
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings",
+            &[("csrf", &csrf), ("version", "0"), ("document", &doc)],
+        )
+        .await;
+        assert_eq!(status, 409, "{e:?}");
+        assert!(
+            html.contains("was saved after you opened this page"),
+            "{e:?}: {html}"
+        );
+
+        // A trading partner: a missing identifier named, then registered and listed.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/edi/partners",
+            &[
+                ("csrf", &csrf),
+                ("name", "UPS EDI"),
+                ("kind", "carrier"),
+                ("carrier", "UPSN"),
+                ("isa_qualifier", "02"),
+                ("our_isa_id", "ALPHA"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}");
+        assert!(html.contains("isa_id"), "{e:?}: {html}");
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/edi/partners",
+            &[
+                ("csrf", &csrf),
+                ("name", "UPS EDI"),
+                ("kind", "carrier"),
+                ("carrier", "UPSN"),
+                ("isa_qualifier", "02"),
+                ("isa_id", "UPSN"),
+                ("our_isa_id", "ALPHA"),
+                ("lenient", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(
+            html.contains("trading partner UPS EDI registered"),
+            "{e:?}: {html}"
+        );
+        assert!(
+            html.contains("<code>02/UPSN</code>") && html.contains("lenient envelopes"),
+            "{e:?}"
+        );
+        let partners: Value = t
+            .get_json("/api/v1/tenants/alpha/edi/partners", &t.admin_token)
+            .await;
+        assert_eq!(partners["items"].as_array().map(Vec::len), Some(1), "{e:?}");
+    }
+}
