@@ -73,6 +73,10 @@ pub struct Shipment {
     pub carrier_id: CarrierId,
     pub service_level: String,
     pub tracking_number: String,
+    /// The carrier's PRO number (freight: LTL and truckload), once known.
+    pub pro_number: Option<String>,
+    /// The bill of lading number the shipment moves under.
+    pub bol_number: Option<String>,
     pub direction: Direction,
     pub order_id: Option<OrderId>,
     pub lines: Vec<ShipmentLine>,
@@ -109,6 +113,12 @@ pub struct NewShipment {
     #[serde(default = "default_service")]
     pub service_level: String,
     pub tracking_number: String,
+    /// The carrier's PRO number (freight), when the shipper has it at booking.
+    #[serde(default)]
+    pub pro_number: Option<String>,
+    /// The bill of lading number.
+    #[serde(default)]
+    pub bol_number: Option<String>,
     #[serde(default = "default_direction")]
     pub direction: Direction,
     #[serde(default)]
@@ -159,6 +169,14 @@ impl NewShipment {
         let mut inv = Invalid::default();
         validate_reference(&self.carrier, "carrier", &mut inv);
         validate_reference(&self.tracking_number, "tracking_number", &mut inv);
+        for (field, value) in [
+            ("pro_number", &self.pro_number),
+            ("bol_number", &self.bol_number),
+        ] {
+            if let Some(v) = value {
+                validate_reference(v, field, &mut inv);
+            }
+        }
         validate_name(&self.service_level, "service_level", 64, &mut inv);
         self.origin.validate("origin", &mut inv);
         self.destination.validate("destination", &mut inv);
@@ -279,6 +297,8 @@ mod tests {
             carrier: "UPSN".into(),
             service_level: "ground".into(),
             tracking_number: "1Z999".into(),
+            pro_number: None,
+            bol_number: None,
             direction: Direction::Outbound,
             order: None,
             lines: Some(vec![]),

@@ -47,6 +47,7 @@ migrations! {
     18, "kpi_case_facts", "0018_kpi_case_facts";
     19, "queue_by_deadline", "0019_queue_by_deadline";
     20, "references", "0020_references";
+    21, "freight_references", "0021_freight_references";
 }
 
 /// How many migrations each engine has (they must stay in step).

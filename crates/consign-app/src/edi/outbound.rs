@@ -101,7 +101,11 @@ pub fn load_tender(
         payment_method: "PP".into(),
         purpose: "00".into(),
         application_type: Some("LT".into()),
-        references: vec![Reference::new("CN", s.tracking_number.clone())],
+        // The carrier's number for the load, and the bill of lading it moves under when the
+        // shipper gave one (L11 qualifier BM), which the carrier quotes back on its 214s.
+        references: std::iter::once(Reference::new("CN", s.tracking_number.clone()))
+            .chain(s.bol_number.clone().map(|b| Reference::new("BM", b)))
+            .collect(),
         dates: vec![],
         parties: vec![
             party("SH", s.origin.name.clone(), &s.origin),

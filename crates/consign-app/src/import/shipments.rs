@@ -14,6 +14,8 @@ pub const SHIPMENT_FIELDS: &[&str] = &[
     "carrier",
     "service_level",
     "tracking_number",
+    "pro_number",
+    "bol_number",
     "direction",
     "order",
     "lines",
@@ -95,6 +97,8 @@ pub fn read_shipments(
             carrier: r.req("carrier"),
             service_level: r.opt("service_level").unwrap_or_else(|| "standard".into()),
             tracking_number: r.req("tracking_number"),
+            pro_number: r.opt("pro_number"),
+            bol_number: r.opt("bol_number"),
             direction: r
                 .parse("direction", false, Direction::parse)
                 .unwrap_or(Direction::Outbound),

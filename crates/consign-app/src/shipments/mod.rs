@@ -237,6 +237,8 @@ impl App {
                 carrier_id: carrier.id,
                 service_level: s.service_level.trim().to_string(),
                 tracking_number: tracking,
+                pro_number: s.pro_number.as_deref().map(|p| p.trim().to_string()),
+                bol_number: s.bol_number.as_deref().map(|b| b.trim().to_string()),
                 direction: s.direction,
                 order_id: order.map(|o| o.id),
                 lines,

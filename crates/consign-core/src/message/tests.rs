@@ -109,6 +109,8 @@ pub(super) fn shipment(order: Option<&Order>) -> Shipment {
         carrier_id: CarrierId::random(),
         service_level: "ground".into(),
         tracking_number: "1Z999AA10123456784".into(),
+        pro_number: None,
+        bol_number: None,
         direction: Direction::Outbound,
         order_id: order.map(|o| o.id),
         lines: vec![],

@@ -68,6 +68,7 @@ impl TenantGen<'_> {
             self.write_shipment(
                 o,
                 &Shipment {
+                    part: i + 1,
                     lines: part,
                     grams,
                     planned,
@@ -128,11 +129,23 @@ impl TenantGen<'_> {
             })
             .unwrap_or_default();
         let tracking_number = tracking.next(plan.carrier, plan.service, self.profile, rng);
+        // Freight moves under the shipper's bill of lading (numbered after the order, as
+        // shippers commonly do); an LTL carrier's tracking number is its PRO number.
+        let (pro_number, bol_number) = match plan.mode {
+            Mode::Parcel => (String::new(), String::new()),
+            Mode::Ltl => (
+                tracking_number.clone(),
+                format!("{}-{}", o.external_ref, s.part),
+            ),
+            Mode::Ftl => (String::new(), format!("{}-{}", o.external_ref, s.part)),
+        };
         let opt_stamp = |t: Option<i64>| t.map(stamp).transpose().map(Option::unwrap_or_default);
         w.write_record([
             plan.carrier.scac(),
             plan.service.as_str(),
             &tracking_number,
+            &pro_number,
+            &bol_number,
             "outbound",
             &o.external_ref,
             &lines,
@@ -173,6 +186,8 @@ impl TenantGen<'_> {
 type Picks = Vec<(usize, u32)>;
 
 struct Shipment {
+    /// 1 for the first (or only) shipment of the order, 2 for its back-ordered rest.
+    part: usize,
     /// `None` ships everything still unshipped.
     lines: Option<Picks>,
     grams: u64,

@@ -370,6 +370,13 @@ fn values_have_the_documented_shapes() {
                 _ => assert!((5000.0..=20000.0).contains(&kg), "{weight}"),
             }
             assert_eq!(t.get(row, "pod_required") == "true", mode != "parcel");
+            // Freight has a bill of lading; an LTL carrier's tracking number is its PRO.
+            assert_eq!(!t.get(row, "bol_number").is_empty(), mode != "parcel");
+            let pro = t.get(row, "pro_number");
+            match mode.as_str() {
+                "ltl" => assert_eq!(pro, t.get(row, "tracking_number")),
+                _ => assert!(pro.is_empty(), "{pro}"),
+            }
             let international = t.get(row, "destination_country") != "US";
             assert_eq!(t.get(row, "international") == "true", international);
             foreign += usize::from(international);

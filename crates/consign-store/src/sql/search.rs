@@ -35,18 +35,21 @@ fn like<DB: Dialect>(qb: &mut QueryBuilder<DB>, col: &str, pattern: String) {
 /// the indexes hold them), or else `part_col` containing `part`. False when neither is given.
 fn named<DB: Dialect>(
     qb: &mut QueryBuilder<DB>,
-    exact_cols: [&str; 2],
+    exact_cols: &[&str],
     part_col: &str,
     exact: Option<&str>,
     part: Option<String>,
 ) -> bool {
     match (exact, part) {
         (Some(x), _) => {
-            qb.push(format!(" AND (UPPER({}) = ", exact_cols[0]))
-                .push_arg(x.to_string())
-                .push(format!(" OR UPPER({}) = ", exact_cols[1]))
-                .push_arg(x.to_string())
-                .push(")");
+            for (i, col) in exact_cols.iter().enumerate() {
+                qb.push(format!(
+                    "{} UPPER({col}) = ",
+                    if i == 0 { " AND (" } else { " OR" }
+                ))
+                .push_arg(x.to_string());
+            }
+            qb.push(")");
             true
         }
         (None, Some(p)) => {
@@ -67,14 +70,20 @@ impl<DB: Dialect> SqlStore<DB> {
         limit: u32,
     ) -> Result<Vec<Found>> {
         let mut qb = QueryBuilder::<DB>::new(
-            "SELECT s.tenant_id, s.id, s.number, s.tracking_number, s.carrier_id, t.status \
+            "SELECT s.tenant_id, s.id, s.number, s.tracking_number, s.pro_number, s.bol_number, \
+             s.carrier_id, t.status \
              FROM shipments s JOIN shipment_tracking t \
              ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id WHERE ",
         );
         tenants_in(&mut qb, "s.tenant_id", tenants);
         if !named(
             &mut qb,
-            ["s.number", "s.tracking_number"],
+            &[
+                "s.number",
+                "s.tracking_number",
+                "s.pro_number",
+                "s.bol_number",
+            ],
             "s.tracking_number",
             exact,
             part,
@@ -93,7 +102,16 @@ impl<DB: Dialect> SqlStore<DB> {
                     kind: FoundKind::Shipment,
                     id: r.col::<Uuid>("id")?,
                     number: r.col("number")?,
-                    detail: format!("tracking {}", r.col::<String>("tracking_number")?),
+                    detail: {
+                        let mut d = format!("tracking {}", r.col::<String>("tracking_number")?);
+                        if let Some(p) = r.col::<Option<String>>("pro_number")? {
+                            d.push_str(&format!(" · PRO {p}"));
+                        }
+                        if let Some(b) = r.col::<Option<String>>("bol_number")? {
+                            d.push_str(&format!(" · BOL {b}"));
+                        }
+                        d
+                    },
                     status: r.col("status")?,
                     carrier: Some(r.col::<Uuid>("carrier_id")?),
                 })
@@ -116,7 +134,7 @@ impl<DB: Dialect> SqlStore<DB> {
         tenants_in(&mut qb, "o.tenant_id", tenants);
         if !named(
             &mut qb,
-            ["o.number", "o.external_ref"],
+            &["o.number", "o.external_ref"],
             "c.name",
             exact,
             part,

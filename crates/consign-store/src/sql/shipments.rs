@@ -18,7 +18,7 @@ use uuid::Uuid;
 // A shipment's status and milestones live in `shipment_tracking` (written by every event;
 // see migration 0004), the rest in `shipments` (written when the shipment is).
 const SHIPMENT_COLS: &str = "s.id, s.number, s.carrier_id, s.service_level, s.tracking_number, \
-    s.direction, s.order_id, s.origin_json, s.destination_json, s.weight_g, s.pieces, \
+    s.pro_number, s.bol_number, s.direction, s.order_id, s.origin_json, s.destination_json, s.weight_g, s.pieces, \
     s.planned_pickup_at, s.promised_by, s.international, s.pod_required, t.status, t.picked_up_at, \
     t.delivered_at, s.created_at, CASE WHEN t.updated_at > s.updated_at THEN t.updated_at \
     ELSE s.updated_at END AS updated_at, s.tenant_id";
@@ -41,6 +41,8 @@ fn shipment_row<DB: Dialect>(r: &DB::Row) -> Result<Shipment> {
         carrier_id: CarrierId(r.col("carrier_id")?),
         service_level: r.col("service_level")?,
         tracking_number: r.col("tracking_number")?,
+        pro_number: r.col("pro_number")?,
+        bol_number: r.col("bol_number")?,
         direction: parsed(Direction::parse(&direction))?,
         order_id: r.col::<Option<Uuid>>("order_id")?.map(OrderId),
         lines: Vec::new(),
@@ -231,10 +233,10 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
         // sweep applies time-based rules (late pickup, missing documents) to it.
         // The milestones given at creation date the initial status (`status_at`), so a
         // scan that happened before them, arriving late, cannot replace it.
-        for chunk in shipments.chunks(chunk_rows(23)) {
+        for chunk in shipments.chunks(chunk_rows(25)) {
             let mut qb = QueryBuilder::<DB>::new(
                 "INSERT INTO shipments (tenant_id, id, number, carrier_id, service_level, \
-                 tracking_number, direction, order_id, origin_json, destination_json, weight_g, \
+                 tracking_number, pro_number, bol_number, direction, order_id, origin_json, destination_json, weight_g, \
                  pieces, planned_pickup_at, promised_by, international, pod_required, created_at, \
                  updated_at) ",
             );
@@ -246,6 +248,8 @@ impl<DB: Dialect> ShipmentTx for SqlTx<DB> {
                     .push_arg(s.carrier_id.0)
                     .push_arg(s.service_level.clone())
                     .push_arg(s.tracking_number.clone())
+                    .push_arg(s.pro_number.clone())
+                    .push_arg(s.bol_number.clone())
                     .push_arg(s.direction.as_str())
                     .push_arg(s.order_id.map(|o| o.0))
                     .push_arg(to_json(&s.origin))
@@ -370,6 +374,8 @@ fn push_shipments<DB: Dialect>(
         qb.push(" AND (s.tracking_number = ")
             .push_arg(q.to_string());
         qb.push(" OR s.number = ").push_arg(q.to_string());
+        qb.push(" OR s.pro_number = ").push_arg(q.to_string());
+        qb.push(" OR s.bol_number = ").push_arg(q.to_string());
         qb.push(" OR s.tracking_number LIKE ")
             .push_arg(like_prefix(q))
             .push(" ESCAPE '\\')");

@@ -160,6 +160,8 @@ pub fn shipment_fixture(
         carrier_id: carrier,
         service_level: "ground".into(),
         tracking_number: tracking.into(),
+        pro_number: None,
+        bol_number: None,
         direction: Direction::Outbound,
         order_id: order,
         lines: lines

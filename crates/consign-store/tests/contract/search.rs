@@ -99,3 +99,55 @@ async fn references_find_their_records_in_any_case_and_only_in_the_tenants_asked
         assert!(find("____", both.to_vec()).await.is_empty(), "{e:?}");
     }
 }
+
+/// A shipment's PRO and bill of lading numbers are kept, listed and found like its other
+/// references, in any letter case.
+#[tokio::test]
+async fn freight_references_are_kept_and_found() {
+    for (store, _guard) in engines().await {
+        let e = store.engine();
+        let a = seed_tenant(&store, "alpha").await;
+        let ca = seed_carrier(&store, a.id, "ODFL").await;
+        let mut freight = shipment_fixture(a.id, ca.id, "0004471123", None, vec![]);
+        freight.pro_number = Some("PRO-0004471123".into());
+        freight.bol_number = Some("NW-PO-88123-1".into());
+        let parcel = shipment_fixture(a.id, ca.id, "0004471124", None, vec![]);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_shipments(&[freight.clone(), parcel])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let kept = store.shipment(a.id, freight.id).await.unwrap().unwrap();
+        assert_eq!(
+            (kept.pro_number.as_deref(), kept.bol_number.as_deref()),
+            (Some("PRO-0004471123"), Some("NW-PO-88123-1")),
+            "{e:?}"
+        );
+        for text in ["pro-0004471123", "nw-po-88123-1", "NW-PO-88123-1"] {
+            let found = store.find_references(&[a.id], text, 10).await.unwrap();
+            assert_eq!(found.len(), 1, "{e:?}: {text}");
+            assert_eq!(found[0].id, freight.id.0, "{e:?}: {text}");
+            assert!(
+                found[0].detail.contains("BOL NW-PO-88123-1"),
+                "{e:?}: {}",
+                found[0].detail
+            );
+        }
+        let listed = store
+            .shipments(
+                a.id,
+                &ShipmentFilter {
+                    q: Some("NW-PO-88123-1".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.iter().map(|s| s.id).collect::<Vec<_>>(),
+            vec![freight.id],
+            "{e:?}"
+        );
+    }
+}

@@ -215,10 +215,7 @@ async fn show(
                 at: local_zoned(Some(i.at), &tz),
                 direction: i.direction.as_str(),
                 partner: names.get(&i.partner_id).cloned().unwrap_or_default(),
-                answer: answers
-                    .get(&i.id)
-                    .map(|a| a.join(", "))
-                    .unwrap_or_default(),
+                answer: answers.get(&i.id).map(|a| a.join(", ")).unwrap_or_default(),
                 control: i.control_number,
                 status: i.status,
             })

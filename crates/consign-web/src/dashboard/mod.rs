@@ -723,7 +723,12 @@ async fn shipments(
             status: s.status.as_str(),
             number: s.number,
             service: s.service_level,
-            tracking: s.tracking_number,
+            tracking: match (&s.pro_number, &s.bol_number) {
+                (Some(p), _) if *p != s.tracking_number => {
+                    format!("{} · PRO {p}", s.tracking_number)
+                }
+                _ => s.tracking_number,
+            },
         })
         .collect();
     render(ShipmentsPage {

@@ -1,7 +1,7 @@
 //! The search box in the header: a reference a person has in hand (a shipment or order
-//! number in any letter case, a tracking number or a part of it, the client's order
-//! reference, a customer's name) across every client they serve. One match opens its page
-//! straight away; several are listed with their client.
+//! number in any letter case, a tracking number or a part of it, a PRO or bill of lading
+//! number, the client's order reference, a customer's name) across every client they serve.
+//! One match opens its page straight away; several are listed with their client.
 
 use super::{error_page, render, viewer};
 use crate::AppState;

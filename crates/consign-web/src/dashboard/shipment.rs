@@ -205,6 +205,14 @@ pub(super) async fn show(
         ("Carrier", carrier),
         ("Service", s.service_level.clone()),
         ("Tracking number", s.tracking_number.clone()),
+        (
+            "PRO number",
+            s.pro_number.clone().unwrap_or_else(|| "—".into()),
+        ),
+        (
+            "Bill of lading",
+            s.bol_number.clone().unwrap_or_else(|| "—".into()),
+        ),
         ("From", place(&s.origin)),
         ("To", place(&s.destination)),
         (

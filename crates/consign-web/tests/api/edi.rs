@@ -517,6 +517,7 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
         let p = partner(&t, "02", "UPSN", false).await;
         // A destination whose name is not ASCII: X12 carries it transliterated.
         let mut body = shipment_body("1ZTENDER", None);
+        body["bol_number"] = json!("PO-55-1");
         body["destination"] = json!({ "city": "Ciudad de México", "postal_code": "06600",
             "country": "MX", "time_zone": "America/Mexico_City" });
         let (s, sent) = tender_shipment(&t, &body).await;
@@ -547,6 +548,15 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
             "{x12}"
         );
         assert_eq!(tender.references[0].value, "1ZTENDER");
+        // The bill of lading travels as L11 with qualifier BM.
+        assert_eq!(
+            (
+                tender.references[1].qualifier.as_str(),
+                tender.references[1].value.as_str()
+            ),
+            ("BM", "PO-55-1"),
+            "{x12}"
+        );
 
         let pid = p["id"].as_str().unwrap();
         let groups: Value = t

@@ -233,3 +233,57 @@ async fn carrier_tokens_see_only_their_own_shipments() {
         problem(t.get("/api/v1/tenants/alpha/orders", &secret).await, 403).await;
     }
 }
+
+/// A shipment's PRO and bill of lading numbers are taken at creation, checked like the other
+/// references, shown back, and found by the list's search and the search box.
+#[tokio::test]
+async fn freight_references_are_taken_checked_and_found() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        t.tenant("alpha").await;
+        let url = "/api/v1/tenants/alpha/shipments";
+        let mut s = shipment_body("1ZFREIGHT01", None);
+        s["pro_number"] = json!("x".repeat(65));
+        s["bol_number"] = json!("  ");
+        let p = problem(t.post(url, &t.admin_token, &s).await, 422).await;
+        let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
+        assert_eq!(fields, ["pro_number", "bol_number"], "{e:?}: {p}");
+        s["pro_number"] = json!(" 0004471123 ");
+        s["bol_number"] = json!("NW-PO-88123-1");
+        let created: Value = t.post(url, &t.admin_token, &s).await.json().await.unwrap();
+        assert_eq!(created["pro_number"], "0004471123", "{e:?}: {created}");
+        assert_eq!(created["bol_number"], "NW-PO-88123-1", "{e:?}");
+        let list: Value = t
+            .get_json(&format!("{url}?q=NW-PO-88123-1"), &t.admin_token)
+            .await;
+        assert_eq!(
+            list["items"].as_array().map(Vec::len),
+            Some(1),
+            "{e:?}: {list}"
+        );
+        // The search box opens the one shipment a BOL names, in any letter case.
+        let (browser, _) = t
+            .browser_session(json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
+            .await;
+        let res = browser
+            .get(t.url("/app/search?q=nw-po-88123-1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{e:?}");
+        let to = res.headers()["location"].to_str().unwrap().to_string();
+        assert!(to.ends_with(created["id"].as_str().unwrap()), "{e:?}: {to}");
+        let page = browser
+            .get(t.url(&to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("NW-PO-88123-1") && page.contains("0004471123"),
+            "{e:?}"
+        );
+    }
+}

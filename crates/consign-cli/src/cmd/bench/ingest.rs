@@ -203,6 +203,8 @@ pub(super) fn shipments_for(
                 carrier_id: carriers[i % carriers.len()],
                 service_level: "ground".into(),
                 tracking_number: format!("BT{i:010}"),
+                pro_number: None,
+                bol_number: None,
                 direction: Direction::Outbound,
                 order_id: None,
                 lines: vec![],
