@@ -214,10 +214,13 @@ test('c. orders page: page size, status filter, search and pager', async () => {
   assert.deepEqual(found.map((r) => r[0]), [firstNumber], `searching ${firstNumber} finds exactly that order`);
   assert.equal(await page.inputValue('form.filters input[name=q]'), firstNumber, 'the search text stays in the field');
 
-  // Pager: the next page starts with another order.
+  // Pager: the list says how many match; the next page starts with another order, and the
+  // previous page is the first again.
   await page.goto(url(ordersPath));
-  const older = page.getByRole('link', { name: 'Older orders →' });
-  assert.equal(await older.count(), 1, 'pager link is shown on a full page');
+  const count = (await page.locator('[data-count]').first().textContent()).trim();
+  assert.match(count, /^1–50 of [\d,]+$/, `the list says how many orders match: ${count}`);
+  const older = page.locator('a[rel=next]').first();
+  assert.equal(await page.locator('a[rel=next]').count(), 2, 'pager links above and below a full page');
   await Promise.all([
     page.waitForURL((u) => u.pathname === ordersPath && u.searchParams.has('cursor')),
     older.click(),
@@ -227,6 +230,13 @@ test('c. orders page: page size, status filter, search and pager', async () => {
   assert.notEqual(next[0][0], firstNumber, 'the older page starts with a different order');
   const firstPageNumbers = new Set(all.map((r) => r[0]));
   for (const r of next) assert.ok(!firstPageNumbers.has(r[0]), `order ${r[0]} appears on both pages`);
+  assert.match((await page.locator('[data-count]').first().textContent()).trim(), /^51–\d+ of /);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === ordersPath && !u.searchParams.has('cursor')),
+    page.locator('a[rel=prev]').first().click(),
+  ]);
+  const back = await tableRows(page, '#orders');
+  assert.equal(back[0][0], firstNumber, 'the previous page is the first page again');
 });
 
 test('d. shipments page lists shipments with a carrier', async () => {
@@ -725,6 +735,87 @@ test('k. the administrator issues a token shown once; order and outbox pages rea
       assert.equal(scrolls, false, `the order page scrolls sideways at ${width} px`);
       await screenshot(page, `order-page-${width}`);
     }
+  } finally {
+    await context.close();
+  }
+});
+
+test('l. administration: settings, rulebook preview, a template previewed against a case, teams, EDI traffic', async () => {
+  const { context, page } = await newPage();
+  const noSideScroll = async (what) => {
+    for (const width of [768, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(scrolls, false, `${what} scrolls sideways at ${width} px`);
+      await screenshot(page, `${what}-${width}`);
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+  };
+  try {
+    await signIn(page, ADMIN);
+    await page.goto(url('/app/admin'));
+    await Promise.all([page.waitForURL((u) => u.pathname === '/app/northwind/settings'), page.click('#tenant-admin a[href="/app/northwind/settings"]')]);
+    assert.ok((await page.locator('#policies tbody tr').count()) > 0, 'the demo tenant has SLA policies');
+    assert.ok((await page.locator('#calendars tbody tr').count()) > 0, 'and a business calendar');
+    await screenshot(page, 'settings');
+    await noSideScroll('settings');
+    // The ownership matrix is a form: the client tells its customers about delays.
+    const version = Number((await page.textContent('#settings-version')).trim());
+    await page.selectOption('#inf-delay_risk', 'client');
+    await Promise.all([page.waitForURL((u) => u.searchParams.has('done')), page.click('#ownership-save')]);
+    assert.match(await page.textContent('#done'), new RegExp(`version ${version + 1} is in force`));
+    assert.equal(await page.inputValue('#inf-delay_risk'), 'client', 'the matrix shows the saved choice');
+
+    // The rulebook: a preview replays the rules in force over the last 30 days.
+    await page.click('nav.tabs a[href="/app/northwind/rulebook"]');
+    await page.waitForURL((u) => u.pathname === '/app/northwind/rulebook');
+    await Promise.all([page.waitForURL((u) => u.pathname === '/app/northwind/rulebook'), page.click('#rulebook-preview')]);
+    await page.waitForSelector('#preview-table');
+    const previewed = await tableRows(page, '#preview-table');
+    assert.ok(previewed.length > 0, 'the preview lists case types');
+    assert.ok(previewed.some((r) => Number(r[4].replace(/,/g, '')) > 0), 'cases were opened in the period');
+    assert.ok(previewed.every((r) => r[3] === 'same'), 'the rules in force, unedited, change nothing');
+    await screenshot(page, 'rulebook-preview');
+    await noSideScroll('rulebook');
+
+    // A template previewed against a real case: its number in the text, nothing saved.
+    await page.goto(url('/app/northwind/templates/edit?name=delay_notice&language=en'));
+    await page.fill('#tpl-body', 'Case {{ case.number }}: we are on it.');
+    await page.click('#tpl-preview');
+    await page.waitForSelector('#preview-body');
+    const body = (await page.textContent('#preview-body')).trim();
+    assert.match(body, /^Case \S+: we are on it\.$/, body);
+    assert.ok(!body.includes('{{'), 'rendered');
+    await screenshot(page, 'template-preview');
+    // An unknown variable is refused next to the body.
+    await page.fill('#tpl-body', 'Hello {{ case.nonsense }}');
+    await page.click('#tpl-save');
+    await page.waitForSelector('#body-error');
+    assert.match(await page.textContent('#body-error'), /nonsense/);
+    await noSideScroll('template-edit');
+
+    // Teams and shifts: each team with its members and their shifts.
+    await page.goto(url('/app/teams'));
+    assert.ok((await page.locator('section[id^=team-]').count()) >= 3, 'the demo desk has teams');
+    await screenshot(page, 'teams');
+    await noSideScroll('teams');
+
+    // EDI traffic: the demo's LTL partner, its interchanges, one opened with its segments.
+    await page.goto(url('/app/acme-industrial/edi'));
+    assert.ok((await page.locator('#partners tbody tr').count()) >= 1, 'a trading partner');
+    assert.match((await page.textContent('#traffic-count')).trim(), /^1–50 of \d+/);
+    await page.selectOption('#edi-direction', 'outbound');
+    await Promise.all([page.waitForURL((u) => u.searchParams.get('direction') === 'outbound'), page.click('#traffic form button[type=submit]')]);
+    const sent = await tableRows(page, '#interchanges');
+    assert.ok(sent.length > 0 && sent.every((r) => r[1] === 'outbound'), 'only what we sent');
+    assert.ok(sent.some((r) => /997 accepted/.test(r[5])), 'tenders answered by the carrier\'s 997');
+    await screenshot(page, 'edi');
+    await Promise.all([page.waitForURL((u) => /\/edi\/interchanges\//.test(u.pathname)), page.locator('#interchanges tbody tr a').first().click()]);
+    assert.match(await page.textContent('#raw'), /^ISA\*/, 'the raw interchange, a segment per line');
+    assert.match((await tableRows(page, '#groups'))[0][3], /^997 /, 'the group sent and what answered it');
+    await screenshot(page, 'interchange');
+    await noSideScroll('interchange');
   } finally {
     await context.close();
   }

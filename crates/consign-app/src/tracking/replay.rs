@@ -23,14 +23,18 @@ pub struct ReplayReport {
 }
 
 /// What a candidate rulebook would have done over the last days of the tenant's history,
-/// beside what the rulebook in force did: the rulebook editor's preview before saving.
+/// beside what the rulebook in force does on the same replay (the edit's own effect) and
+/// what was actually opened: the rulebook editor's preview before saving.
 #[derive(Debug, Clone, Serialize)]
 pub struct RulebookPreview {
     pub name: String,
     pub rules: usize,
     pub from: Timestamp,
     pub to: Timestamp,
-    pub report: ReplayReport,
+    /// The candidate replayed; `.1` of each type is what was actually opened.
+    pub edited: ReplayReport,
+    /// The rulebook in force replayed over the same history.
+    pub in_force: ReplayReport,
 }
 
 /// The longest history a preview replays: a year of a tenant's events is what an editor
@@ -64,7 +68,11 @@ impl App {
         })?;
         let to = self.now();
         let from = to - jiff::SignedDuration::from_hours(24 * days);
-        let report = self.replay(tenant.id, &book, from, to).await?;
+        let current = self.rulebook_in_force(tenant.id).await?;
+        let (edited, in_force) = tokio::join!(
+            self.replay(tenant.id, &book, from, to),
+            self.replay(tenant.id, &current.book, from, to)
+        );
         Ok(RulebookPreview {
             name: book.name.clone(),
             rules: book.rules.len()
@@ -72,7 +80,8 @@ impl App {
                 + usize::from(book.edi_unacknowledged.is_some()),
             from,
             to,
-            report,
+            edited: edited?,
+            in_force: in_force?,
         })
     }
 

@@ -317,7 +317,17 @@ struct InterchangePage {
     tenant_name: String,
     row: InterchangeRow,
     sets: Vec<SetRow>,
+    /// For what we sent: its functional groups and what answered each.
+    groups: Vec<GroupRow>,
     raw: String,
+}
+
+struct GroupRow {
+    control: String,
+    function: String,
+    sets: u32,
+    answer: String,
+    detail: String,
 }
 
 async fn interchange(
@@ -342,6 +352,41 @@ async fn interchange(
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return error_page(e),
     };
     let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
+    let mut groups = Vec::new();
+    if i.direction.as_str() == "outbound" {
+        let ack = partners
+            .iter()
+            .find(|x| x.id == i.partner_id)
+            .map_or("997", |x| x.acknowledgement.as_str());
+        let sent = match st.app.outbound_groups(p, &t, i.partner_id).await {
+            Ok(g) => g,
+            Err(e) => return error_page(e),
+        };
+        groups = sent
+            .into_iter()
+            .filter(|g| g.interchange_id == i.id)
+            .map(|g| GroupRow {
+                answer: match (g.ack_status.as_deref(), g.ack_at) {
+                    (None, _) => format!("awaiting {ack}"),
+                    (Some(s), at) => format!(
+                        "{ack} {} {}",
+                        match s {
+                            "A" => "accepted",
+                            "E" => "accepted with errors",
+                            "P" => "partly accepted",
+                            "R" => "rejected",
+                            other => other,
+                        },
+                        local_zoned(at, &tz)
+                    ),
+                },
+                detail: g.ack_detail.unwrap_or_default(),
+                control: g.group_control,
+                function: g.functional_id,
+                sets: g.set_count,
+            })
+            .collect();
+    }
     // Segments on lines of their own: an interchange is one line on the wire.
     let text = String::from_utf8_lossy(&raw);
     let terminator = text.chars().nth(105).filter(|c| !c.is_alphanumeric());
@@ -380,6 +425,7 @@ async fn interchange(
             })
             .collect(),
         raw,
+        groups,
         slug: t.slug,
         tenant_name: t.name,
         tenants: v.tenants,

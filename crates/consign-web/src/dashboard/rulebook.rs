@@ -30,12 +30,14 @@ struct VersionRow {
     by: String,
 }
 
-/// One case type of a preview: what the edited rulebook would have opened, what was opened.
+/// One case type of a preview: what the rulebook in force and the edited one open on the
+/// same replayed history, the edit's difference, and what was actually opened.
 struct PreviewRow {
     case_type: String,
-    would: String,
-    opened: String,
+    in_force: String,
+    edited: String,
     change: String,
+    opened: String,
 }
 
 #[derive(Template)]
@@ -188,27 +190,35 @@ async fn submit(
                     "“{}” ({} rules) replayed over {} shipments and {} events from {} to {}",
                     p.name,
                     p.rules,
-                    thousands(p.report.shipments),
-                    thousands(p.report.events),
+                    thousands(p.edited.shipments),
+                    thousands(p.edited.events),
                     local_zoned(Some(p.from), &tz),
                     local_zoned(Some(p.to), &tz),
                 );
-                let rows = p
-                    .report
+                let mut types: Vec<&String> = p
+                    .edited
                     .by_type
+                    .keys()
+                    .chain(p.in_force.by_type.keys())
+                    .collect();
+                types.sort();
+                types.dedup();
+                let rows = types
                     .into_iter()
-                    .map(|(ty, (would, opened))| {
-                        let opened = opened.max(0) as u64;
-                        let change = would as i64 - opened as i64;
+                    .map(|ty| {
+                        let edited = p.edited.by_type.get(ty).copied().unwrap_or_default();
+                        let now = p.in_force.by_type.get(ty).map_or(0, |x| x.0);
+                        let change = edited.0 as i64 - now as i64;
                         PreviewRow {
-                            case_type: ty,
-                            would: thousands(would),
-                            opened: thousands(opened),
+                            case_type: ty.clone(),
+                            in_force: thousands(now),
+                            edited: thousands(edited.0),
                             change: match change {
                                 0 => "same".into(),
                                 c if c > 0 => format!("+{}", thousands(c as u64)),
                                 c => format!("−{}", thousands(c.unsigned_abs())),
                             },
+                            opened: thousands(edited.1.max(0) as u64),
                         }
                     })
                     .collect();

@@ -11,17 +11,91 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use consign_app::AppError;
+use consign_app::cases::settings::SettingsVersion;
 use consign_core::access::Capability;
+use consign_core::case::ownership::OwnershipRow;
 use consign_core::case::settings::CaseSettings;
+use consign_core::case::{CASE_PARTIES, Informs};
+use consign_core::rules::Rulebook;
 use consign_core::sla::Target;
 use consign_core::tenant::Tenant;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/app/{tenant}/settings", get(page).post(submit))
+    Router::new()
+        .route("/app/{tenant}/settings", get(page).post(submit))
+        .route("/app/{tenant}/settings/ownership", post(submit_ownership))
+}
+
+/// One case type in the ownership editor: what its rule says, and the matrix's row if any.
+struct OwnerChoice {
+    case_type: String,
+    rule_team: String,
+    rule_accountable: String,
+    team: String,
+    accountable: String,
+    informs: &'static str,
+}
+
+/// Every case type the rulebook in force opens (and any the matrix names besides), with the
+/// team and accountable party its rule gives: the rows of the ownership editor.
+async fn owner_choices(
+    st: &AppState,
+    p: &consign_core::access::Principal,
+    t: &Tenant,
+    s: &CaseSettings,
+) -> Vec<OwnerChoice> {
+    let book = match st.app.rulebook(p, t).await {
+        Ok(Some(r)) => Rulebook::parse(&r.source).unwrap_or_else(|_| Rulebook::default_rulebook()),
+        _ => Rulebook::default_rulebook(),
+    };
+    let mut defaults: Vec<(String, String, String)> = Vec::new();
+    for r in &book.rules {
+        if !defaults.iter().any(|d| d.0 == r.case_type) {
+            defaults.push((
+                r.case_type.clone(),
+                r.owner_team.clone(),
+                r.accountable.clone(),
+            ));
+        }
+    }
+    if let Some(c) = &book.carrier_silent {
+        defaults.push((
+            "carrier_silent".into(),
+            c.owner_team.clone(),
+            "carrier".into(),
+        ));
+    }
+    if let Some(e) = &book.edi_unacknowledged {
+        defaults.push((
+            "edi_unacknowledged".into(),
+            e.owner_team.clone(),
+            "partner".into(),
+        ));
+    }
+    for r in &s.ownership.rows {
+        if !defaults.iter().any(|d| d.0 == r.case_type) {
+            defaults.push((r.case_type.clone(), String::new(), String::new()));
+        }
+    }
+    defaults.sort();
+    defaults
+        .into_iter()
+        .map(|(case_type, rule_team, rule_accountable)| {
+            let row = s.ownership.rows.iter().find(|r| r.case_type == case_type);
+            OwnerChoice {
+                team: row.map(|r| r.team.clone()).unwrap_or_default(),
+                accountable: row.and_then(|r| r.accountable.clone()).unwrap_or_default(),
+                informs: row.map_or(Informs::default(), |r| r.informs).as_str(),
+                case_type,
+                rule_team,
+                rule_accountable,
+            }
+        })
+        .collect()
 }
 
 struct OwnerRow {
@@ -64,6 +138,10 @@ struct SettingsPage {
     calendars: Vec<CalendarRow>,
     policies: Vec<PolicyRow>,
     can_edit: bool,
+    /// The ownership editor: a row per case type, the teams and parties to choose from.
+    owner_choices: Vec<OwnerChoice>,
+    teams: Vec<String>,
+    parties: Vec<&'static str>,
     document: String,
     problems: Vec<String>,
     done: Option<String>,
@@ -120,7 +198,11 @@ fn opening_hours(hours: &[consign_core::sla::OpeningHours]) -> String {
         .join(", ")
 }
 
-fn view(
+/// Everything the page shows; `document` and `problems` are the editor's (what was typed and
+/// why it was refused).
+#[allow(clippy::too_many_arguments)]
+async fn view(
+    st: &AppState,
     v: super::Viewer,
     t: Tenant,
     version: i64,
@@ -129,7 +211,19 @@ fn view(
     problems: Vec<String>,
     done: Option<String>,
 ) -> SettingsPage {
+    let owner_choices = owner_choices(st, &v.principal, &t, s).await;
+    let teams = st
+        .app
+        .teams(&v.principal)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     SettingsPage {
+        owner_choices,
+        teams,
+        parties: CASE_PARTIES.to_vec(),
         can_edit: v.principal.can(Capability::ManageCaseSettings),
         slug: t.slug,
         tenant_name: t.name,
@@ -197,14 +291,17 @@ fn view(
                     .ladder
                     .iter()
                     .map(|s| {
-                        format!(
-                            "after {}: {}",
-                            target(&Some(Target {
-                                minutes: s.after_minutes,
-                                business: false
-                            })),
-                            s.action.as_str().replace('_', " ")
-                        )
+                        let when = match s.after_minutes {
+                            0 => "at the breach".to_string(),
+                            m => format!(
+                                "{} after",
+                                target(&Some(Target {
+                                    minutes: m,
+                                    business: false
+                                }))
+                            ),
+                        };
+                        format!("{when}: {}", s.action.as_str().replace('_', " "))
                     })
                     .collect(),
             })
@@ -237,15 +334,19 @@ async fn page(
         Err(e) => return error_page(e),
     };
     let doc = pretty(&s.settings);
-    render(view(
-        v,
-        t,
-        s.version,
-        &s.settings,
-        doc,
-        Vec::new(),
-        q.get("done").cloned(),
-    ))
+    render(
+        view(
+            &st,
+            v,
+            t,
+            s.version,
+            &s.settings,
+            doc,
+            Vec::new(),
+            q.get("done").cloned(),
+        )
+        .await,
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -273,33 +374,76 @@ async fn submit(
         Ok(s) => s,
         Err(e) => return error_page(e),
     };
-    let refused = |v, t, status: StatusCode, problems: Vec<String>| {
-        // The page shows what is in force; the editor keeps what was typed.
-        let page = render(view(
-            v,
-            t,
-            current.version,
-            &current.settings,
-            f.document.clone(),
-            problems,
-            None,
-        ));
-        (status, page).into_response()
-    };
     if f.version.trim() != current.version.to_string() {
         let why = format!(
             "version {} was saved after you opened this page (you edited version {}); the tables show it now. Compare, then save your change again.",
             current.version,
             f.version.trim()
         );
-        return refused(v, t, StatusCode::CONFLICT, vec![why]);
+        return refused(
+            &st,
+            v,
+            t,
+            &current,
+            f.document,
+            StatusCode::CONFLICT,
+            vec![why],
+        )
+        .await;
     }
     let settings: CaseSettings = match serde_json::from_str(&f.document) {
         Ok(s) => s,
         Err(e) => {
-            return refused(v, t, StatusCode::UNPROCESSABLE_ENTITY, vec![e.to_string()]);
+            let why = vec![e.to_string()];
+            return refused(
+                &st,
+                v,
+                t,
+                &current,
+                f.document,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                why,
+            )
+            .await;
         }
     };
+    save(&st, v, t, &current, f.document, settings).await
+}
+
+/// The page again after a refused change: the settings in force in the tables, what was
+/// typed in the editor, and why.
+async fn refused(
+    st: &AppState,
+    v: super::Viewer,
+    t: Tenant,
+    current: &SettingsVersion,
+    typed: String,
+    status: StatusCode,
+    problems: Vec<String>,
+) -> Response {
+    let page = view(
+        st,
+        v,
+        t,
+        current.version,
+        &current.settings,
+        typed,
+        problems,
+        None,
+    )
+    .await;
+    (status, render(page)).into_response()
+}
+
+/// Stores `settings` as the next version, or shows why not.
+async fn save(
+    st: &AppState,
+    v: super::Viewer,
+    t: Tenant,
+    current: &SettingsVersion,
+    typed: String,
+    settings: CaseSettings,
+) -> Response {
     match st.app.put_case_settings(&v.principal, &t, settings).await {
         Ok(saved) => Redirect::to(&format!(
             "/app/{}/settings?done={}",
@@ -311,8 +455,140 @@ async fn submit(
         ))
         .into_response(),
         Err(AppError::Invalid(inv)) => {
-            refused(v, t, StatusCode::UNPROCESSABLE_ENTITY, problems(inv))
+            let why = problems(inv);
+            refused(
+                st,
+                v,
+                t,
+                current,
+                typed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                why,
+            )
+            .await
         }
         Err(e) => error_page(e),
+    }
+}
+
+/// The ownership editor's form: per case type (`team.<type>`, `accountable.<type>`,
+/// `informs.<type>`), a row wherever anything differs from the rule's own choice; the
+/// rest of the settings stay as they are, under the same version guard as the document.
+async fn submit_ownership(
+    State(st): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Path(slug): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (v, t) = match form_tenant(&st, auth, &slug, &field("csrf")).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let current = match st.app.case_settings(&v.principal, &t).await {
+        Ok(s) => s,
+        Err(e) => return error_page(e),
+    };
+    let typed = pretty(&current.settings);
+    if field("version") != current.version.to_string() {
+        let why = format!(
+            "version {} was saved after you opened this page (you edited version {}); the matrix shows it now. Make your change again.",
+            current.version,
+            field("version")
+        );
+        return refused(&st, v, t, &current, typed, StatusCode::CONFLICT, vec![why]).await;
+    }
+    let choices = owner_choices(&st, &v.principal, &t, &current.settings).await;
+    let mut rows = Vec::new();
+    let mut bad = Vec::new();
+    for c in &choices {
+        let ty = &c.case_type;
+        let team = field(&format!("team.{ty}"));
+        let accountable = field(&format!("accountable.{ty}"));
+        // A type the form did not know (the rulebook changed meanwhile) keeps the default.
+        let informs = match form.get(&format!("informs.{ty}")).map(|v| v.trim()) {
+            None => Informs::default(),
+            Some(v) => match Informs::parse(v) {
+                Ok(i) => i,
+                Err(e) => {
+                    bad.push(format!("{ty}: informs: {e}"));
+                    continue;
+                }
+            },
+        };
+        if team.is_empty() && accountable.is_empty() && informs == Informs::default() {
+            continue;
+        }
+        let team = if team.is_empty() {
+            c.rule_team.clone()
+        } else {
+            team
+        };
+        rows.push(OwnershipRow {
+            case_type: ty.clone(),
+            team,
+            accountable: Some(accountable).filter(|a| !a.is_empty()),
+            informs,
+        });
+    }
+    if !bad.is_empty() {
+        return refused(
+            &st,
+            v,
+            t,
+            &current,
+            typed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            bad,
+        )
+        .await;
+    }
+    let mut settings = current.settings.clone();
+    settings.ownership.rows = rows;
+    save(&st, v, t, &current, typed, settings).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consign_core::sla::OpeningHours;
+
+    fn hours(list: &[(&str, &str, &str)]) -> Vec<OpeningHours> {
+        list.iter()
+            .map(|(d, o, c)| OpeningHours {
+                weekday: d.to_string(),
+                open: o.to_string(),
+                close: c.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opening_hours_join_consecutive_days_with_the_same_hours() {
+        let week = hours(&[
+            ("monday", "08:00", "18:00"),
+            ("tuesday", "08:00", "18:00"),
+            ("wednesday", "08:00", "18:00"),
+            ("friday", "08:00", "18:00"),
+            ("saturday", "09:00", "13:00"),
+        ]);
+        assert_eq!(
+            opening_hours(&week),
+            "mon–wed 08:00–18:00, fri 08:00–18:00, sat 09:00–13:00"
+        );
+        assert_eq!(opening_hours(&[]), "");
+    }
+
+    #[test]
+    fn targets_read_as_people_say_them() {
+        let t = |minutes, business| target(&Some(Target { minutes, business }));
+        assert_eq!(t(30, true), "30 min business");
+        assert_eq!(t(240, true), "4 h business");
+        assert_eq!(t(2880, false), "2 d");
+        assert_eq!(target(&None), "—");
     }
 }

@@ -397,7 +397,7 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("version 1 is in force"), "{e:?}: {html}");
         assert!(
-            html.contains("<td>lost</td><td>night-desk</td>"),
+            html.contains("<option value=\"night-desk\" selected>"),
             "the matrix shows the row: {e:?}"
         );
         let stored = t
@@ -423,6 +423,70 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
             html.contains("was saved after you opened this page"),
             "{e:?}: {html}"
         );
+
+        // The matrix's own form: one select per case type; a type left at the rule's choice
+        // keeps no row, the rest of the settings stay as they are.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings/ownership",
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("team.lost", ""),
+                ("informs.lost", "provider"),
+                ("team.stalled", "night-desk"),
+                ("accountable.stalled", "warehouse"),
+                ("informs.stalled", "nobody"),
+                ("team.delay_risk", "night-desk"),
+                ("informs.delay_risk", "client"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("version 2 is in force"), "{e:?}: {html}");
+        let stored = t
+            .get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
+            .await;
+        let rows = &stored["settings"]["ownership"]["rows"];
+        assert_eq!(
+            rows,
+            &json!([
+                {"case_type": "delay_risk", "team": "night-desk", "accountable": null, "informs": "client"},
+                {"case_type": "stalled", "team": "night-desk", "accountable": "warehouse", "informs": "nobody"}
+            ]),
+            "{e:?}"
+        );
+        assert_eq!(
+            stored["settings"]["close_after_days"], 3,
+            "the rest is kept: {e:?}"
+        );
+        // A type with a choice but no team takes its rule's team, which must exist.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings/ownership",
+            &[
+                ("csrf", &csrf),
+                ("version", "2"),
+                ("informs.stalled", "client"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}");
+        assert!(html.contains("no team named"), "{e:?}: {html}");
+        let (status, _) = send(
+            &root,
+            &t,
+            "/app/alpha/settings/ownership",
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("informs.stalled", "client"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 409, "a form of an older version: {e:?}");
 
         // A trading partner: a missing identifier named, then registered and listed.
         let (status, html) = send(
