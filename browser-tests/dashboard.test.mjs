@@ -81,6 +81,21 @@ async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
 
+/**
+ * Reloads the page at tablet and phone widths, fails if it scrolls sideways at either, saves
+ * a screenshot of each (`name-768`, `name-390`) and goes back to the desktop width.
+ */
+async function readsAtEveryWidth(page, what, name) {
+  for (const width of [768, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.reload();
+    const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    assert.equal(scrolls, false, `${what} scrolls sideways at ${width} px`);
+    await screenshot(page, `${name}-${width}`);
+  }
+  await page.setViewportSize({ width: 1360, height: 900 });
+}
+
 /** Fills the sign-in form and submits it; resolves with the response to the form POST. */
 async function submitLogin(page, { email, password }) {
   if (pathOf(page) !== '/login') await page.goto(url('/login'));
@@ -260,14 +275,7 @@ test('d. shipments page lists shipments with a carrier', async () => {
   assert.ok(events.length > 0, 'the shipment page lists its tracking events');
   assert.ok(events.every((e) => e[5].length > 0), 'every event names its source');
   await screenshot(page, 'shipment');
-  for (const width of [768, 390]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.reload();
-    const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-    assert.equal(scrolls, false, `the shipment page scrolls sideways at ${width} px`);
-    await screenshot(page, `shipment-${width}`);
-  }
-  await page.setViewportSize({ width: 1360, height: 900 });
+  await readsAtEveryWidth(page, 'the shipment page', 'shipment');
   // A shipment that is not there answers with the 404 page, in HTML.
   const missing = await page.goto(url(`/app/${tenantSlugs[0]}/shipments/01a24288-b3dd-7000-8000-000000000007`));
   assert.equal(missing.status(), 404);
@@ -352,14 +360,7 @@ test('e2. the client manager reads their scorecard: figures, trends, bars, on ev
     assert.equal(rows, Math.min(onTime.n, 50), `the list holds the ${onTime.n} shipments counted as on time (a page of 50)`);
     await screenshot(page, 'scorecard-records');
     await page.goto(back);
-    for (const width of [768, 390]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-      assert.equal(scrolls, false, `the scorecard scrolls sideways at ${width} px`);
-      await screenshot(page, `scorecard-${width}`);
-    }
-    await page.setViewportSize({ width: 1360, height: 900 });
+    await readsAtEveryWidth(page, 'the scorecard', 'scorecard');
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.isVisible('nav.toolbar'), false, 'the toolbar is not printed');
     await screenshot(page, 'scorecard-print');
@@ -402,14 +403,7 @@ test('g. an agent works a case from the queue to resolution; the client sees onl
       assert.ok(dues.slice(firstDue).every((d) => !d.startsWith('breached')), `breached before due: ${dues}`);
     }
     await screenshot(page, 'cases-queue');
-    for (const width of [768, 390]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-      assert.equal(scrolls, false, `the queue scrolls sideways at ${width} px`);
-      await screenshot(page, `cases-queue-${width}`);
-    }
-    await page.setViewportSize({ width: 1360, height: 900 });
+    await readsAtEveryWidth(page, 'the queue', 'cases-queue');
     await page.reload();
 
     // The first case of the queue, through its link (htmx swaps the page, no reload).
@@ -485,13 +479,7 @@ test('g. an agent works a case from the queue to resolution; the client sees onl
     await page.selectOption('#code-pick', 'customer_informed');
     await act('#resolve', () => document.querySelector('#case-status')?.textContent.trim() === 'resolved');
     assert.ok(await page.isVisible('#reopen'), 'a resolved case can be reopened');
-    for (const width of [768, 390]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-      assert.equal(scrolls, false, `the case page scrolls sideways at ${width} px`);
-      await screenshot(page, `case-page-${width}`);
-    }
+    await readsAtEveryWidth(page, 'the case page', 'case-page');
 
     // The client manager reads the same case: the external note, not the internal one,
     // and no desk controls.
@@ -554,14 +542,7 @@ test('h. a supervisor assigns several cases at once; a stale selection changes n
 
 test('i. home is the work: each role\'s counts open exactly their cases; the queue works by keyboard', async () => {
   const noSideScroll = async (page, what) => {
-    for (const width of [768, 390]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-      assert.equal(scrolls, false, `${what} scrolls sideways at ${width} px`);
-      await screenshot(page, `${what}-${width}`);
-    }
-    await page.setViewportSize({ width: 1360, height: 900 });
+    await readsAtEveryWidth(page, what, what);
     await page.reload();
   };
   const count = async (page, selector) => Number((await page.textContent(selector)).replace(/,/g, '').trim());
@@ -675,13 +656,7 @@ test('j. a carrier answers a case addressed to it and posts a scan on its shipme
       assert.equal(await page.locator('#events tbody tr').count(), before + 1, 'one more event');
       assert.ok((await page.textContent('#events')).includes('Carrier hub, browser test'));
       await screenshot(page, 'shipment-page-carrier');
-      for (const width of [768, 390]) {
-        await page.setViewportSize({ width, height: 900 });
-        await page.reload();
-        const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-        assert.equal(scrolls, false, `the shipment page scrolls sideways at ${width} px`);
-        await screenshot(page, `shipment-page-carrier-${width}`);
-      }
+      await readsAtEveryWidth(page, 'the shipment page', 'shipment-page-carrier');
     }
   } finally {
     await context.close();
@@ -706,14 +681,7 @@ test('k. the administrator issues a token shown once; order and outbox pages rea
     await screenshot(page, 'admin-token-issued');
     await page.goto(url('/app/admin'));
     assert.ok(!(await page.content()).includes(secret), 'shown once');
-    for (const width of [768, 390]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-      assert.equal(scrolls, false, `the admin page scrolls sideways at ${width} px`);
-      await screenshot(page, `admin-${width}`);
-    }
-    await page.setViewportSize({ width: 1360, height: 900 });
+    await readsAtEveryWidth(page, 'the admin page', 'admin');
     await page.goto(url('/app/northwind/outbox?state=delivered'));
     await screenshot(page, 'outbox');
     // The demo's client endpoint and its delivery log.
@@ -728,13 +696,7 @@ test('k. the administrator issues a token shown once; order and outbox pages rea
     await Promise.all([page.waitForURL((u) => /\/orders\/[0-9a-f-]+$/.test(u.pathname)), first.click()]);
     assert.ok(await page.isVisible('#lines'), 'the order lines');
     await screenshot(page, 'order-page');
-    for (const width of [768, 390]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-      assert.equal(scrolls, false, `the order page scrolls sideways at ${width} px`);
-      await screenshot(page, `order-page-${width}`);
-    }
+    await readsAtEveryWidth(page, 'the order page', 'order-page');
   } finally {
     await context.close();
   }
@@ -742,22 +704,13 @@ test('k. the administrator issues a token shown once; order and outbox pages rea
 
 test('l. administration: settings, rulebook preview, a template previewed against a case, teams, EDI traffic', async () => {
   const { context, page } = await newPage();
-  const noSideScroll = async (what) => {
-    for (const width of [768, 390]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      const scrolls = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-      assert.equal(scrolls, false, `${what} scrolls sideways at ${width} px`);
-      await screenshot(page, `${what}-${width}`);
-    }
-    await page.setViewportSize({ width: 1360, height: 900 });
-  };
+  const noSideScroll = (what) => readsAtEveryWidth(page, what, what);
   try {
     await signIn(page, ADMIN);
     await page.goto(url('/app/admin'));
     await Promise.all([page.waitForURL((u) => u.pathname === '/app/northwind/settings'), page.click('#tenant-admin a[href="/app/northwind/settings"]')]);
     assert.ok((await page.locator('#policies tbody tr').count()) > 0, 'the demo tenant has SLA policies');
-    assert.ok((await page.locator('#calendars tbody tr').count()) > 0, 'and a business calendar');
+    assert.ok((await page.locator('#calendars-form fieldset.calendar').count()) > 0, 'and a business calendar, as a form');
     await screenshot(page, 'settings');
     await noSideScroll('settings');
     // The ownership matrix is a form: the client tells its customers about delays.
@@ -766,6 +719,17 @@ test('l. administration: settings, rulebook preview, a template previewed agains
     await Promise.all([page.waitForURL((u) => u.searchParams.has('done')), page.click('#ownership-save')]);
     assert.match(await page.textContent('#done'), new RegExp(`version ${version + 1} is in force`));
     assert.equal(await page.inputValue('#inf-delay_risk'), 'client', 'the matrix shows the saved choice');
+    // A holiday added to the office calendar; a bad date is refused by name, nothing saved.
+    const holidays = page.locator('#calendars-form textarea[id^=holidays-]').first();
+    const before = await holidays.inputValue();
+    await holidays.fill(`${before}, Boxing Day`);
+    await page.click('#calendars-save');
+    await page.waitForSelector('#settings-problems');
+    assert.match(await page.textContent('#settings-problems'), /'Boxing Day' is not a date/);
+    await page.goto(url('/app/northwind/settings'));
+    await page.locator('#calendars-form textarea[id^=holidays-]').first().fill(`${before}, 2027-12-26`);
+    await Promise.all([page.waitForURL((u) => u.searchParams.has('done')), page.click('#calendars-save')]);
+    assert.match(await page.locator('#calendars-form textarea[id^=holidays-]').first().inputValue(), /2027-12-26$/);
 
     // The rulebook: a preview replays the rules in force over the last 30 days.
     await page.click('nav.tabs a[href="/app/northwind/rulebook"]');
@@ -816,6 +780,43 @@ test('l. administration: settings, rulebook preview, a template previewed agains
     assert.match((await tableRows(page, '#groups'))[0][3], /^997 /, 'the group sent and what answered it');
     await screenshot(page, 'interchange');
     await noSideScroll('interchange');
+  } finally {
+    await context.close();
+  }
+});
+
+test('m. every page an administrator reaches reads at 390 px without scrolling sideways', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, ADMIN);
+    // The pages with an id in their address, found through the pages that link to them.
+    const firstLink = async (from, selector) => {
+      await page.goto(url(from));
+      return new URL(await page.locator(selector).first().getAttribute('href'), BASE).pathname;
+    };
+    const shipment = await firstLink('/app/northwind/shipments', '#shipments tbody a');
+    const order = await firstLink('/app/northwind/orders', '#orders tbody a');
+    const kase = await firstLink('/app/northwind/cases?scope=open', 'a[href*="/cases/"]');
+    const endpoint = await firstLink('/app/northwind/webhooks', '#endpoints tbody a');
+    const interchange = await firstLink('/app/acme-industrial/edi', '#interchanges tbody a');
+    const pages = [
+      '/app', '/app/cases', '/app/northwind/cases', '/app/northwind/shipments', shipment,
+      '/app/northwind/orders', order, kase, '/app/northwind/scorecard', '/app/search?q=NW',
+      '/app/admin', '/app/teams', '/app/northwind/settings', '/app/northwind/rulebook',
+      '/app/northwind/templates', '/app/northwind/templates/edit', '/app/northwind/webhooks',
+      endpoint, '/app/northwind/outbox?state=delivered', '/app/acme-industrial/edi', interchange,
+      '/app/northwind/shipments/00000000-0000-0000-0000-000000000000',
+    ];
+    await page.setViewportSize({ width: 390, height: 900 });
+    const wide = [];
+    for (const p of pages) {
+      const res = await page.goto(url(p));
+      assert.ok([200, 404].includes(res.status()), `${p}: ${res.status()}`);
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (over > 0) wide.push(`${p} (${over} px)`);
+      await screenshot(page, `every-page-390-${p.replace(/[^a-z0-9]+/gi, '_').slice(0, 60)}`);
+    }
+    assert.deepEqual(wide, [], 'pages wider than a phone');
   } finally {
     await context.close();
   }

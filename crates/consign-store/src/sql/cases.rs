@@ -121,7 +121,7 @@ fn filtered<DB: Dialect>(cols: &str, tenants: &[TenantId], f: &CaseFilter) -> Qu
                 qb.push(" UNION ALL ");
             }
             qb.push("SELECT * FROM (");
-            push_filtered(&mut qb, cols, &[*t], f);
+            push_filtered(&mut qb, cols, &[*t], f, true);
             qb.push(format!(") AS run{k}"));
         }
         qb.push(format!(") AS runs ORDER BY {DUE}, id DESC LIMIT "))
@@ -129,16 +129,19 @@ fn filtered<DB: Dialect>(cols: &str, tenants: &[TenantId], f: &CaseFilter) -> Qu
         return qb;
     }
     let mut qb = QueryBuilder::<DB>::new("");
-    push_filtered(&mut qb, cols, tenants, f);
+    push_filtered(&mut qb, cols, tenants, f, true);
     qb
 }
 
-/// Appends the `SELECT` of the filter's cases of `tenants`, ordered and limited.
+/// Appends the `SELECT` of the filter's cases of `tenants`, limited, and in the list's order
+/// when `ordered` (a count takes any `limit` rows: sorting them first would cost more than
+/// counting).
 fn push_filtered<DB: Dialect>(
     qb: &mut QueryBuilder<DB>,
     cols: &str,
     tenants: &[TenantId],
     f: &CaseFilter,
+    ordered: bool,
 ) {
     // SQLite plans without statistics and would read a tenant's open cases by status and
     // sort them; the deadline index gives the page directly. Not for one person's cases
@@ -267,14 +270,18 @@ fn push_filtered<DB: Dialect>(
             .push_arg(a.0)
             .push("))");
         }
-        qb.push(format!(" ORDER BY {DUE}, id DESC LIMIT "))
-            .push_arg(f.limit as i64);
+        if ordered {
+            qb.push(format!(" ORDER BY {DUE}, id DESC"));
+        }
     } else {
         if let Some(a) = f.after {
             qb.push(" AND id < ").push_arg(a.0);
         }
-        qb.push(" ORDER BY id DESC LIMIT ").push_arg(f.limit as i64);
+        if ordered {
+            qb.push(" ORDER BY id DESC");
+        }
     }
+    qb.push(" LIMIT ").push_arg(f.limit as i64);
 }
 
 /// The timelines of these cases, grouped per case in `seq` order.
@@ -325,7 +332,7 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             ..f.clone()
         };
         let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) AS n FROM (");
-        push_filtered(&mut qb, "id", tenants, &f);
+        push_filtered(&mut qb, "id", tenants, &f, false);
         qb.push(") AS matching");
         let n: i64 = qb.build().fetch_one(DB::pool(&self.read)).await?.col("n")?;
         Ok(n.max(0) as u64)

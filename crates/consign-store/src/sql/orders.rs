@@ -166,7 +166,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
 
     async fn orders(&self, tenant: TenantId, f: &OrderFilter) -> Result<Vec<Order>> {
         let mut qb = QueryBuilder::<DB>::new("");
-        push_orders(&mut qb, ORDER_COLS, tenant, f);
+        push_orders(&mut qb, ORDER_COLS, tenant, f, true);
         let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
         let orders = rows
             .iter()
@@ -189,7 +189,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
             ..f.clone()
         };
         let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) AS n FROM (");
-        push_orders(&mut qb, "id", tenant, &f);
+        push_orders(&mut qb, "id", tenant, &f, false);
         qb.push(") AS matching");
         let n: i64 = qb.build().fetch_one(DB::pool(&self.read)).await?.col("n")?;
         Ok(n.max(0) as u64)
@@ -438,12 +438,13 @@ impl<DB: Dialect> OrderTx for SqlTx<DB> {
 }
 
 /// The filter's orders of `tenant`, newest first, one page (`after`, `limit`): the list and
-/// its count read the same rows.
+/// its count read the same rows (the count unordered: any `limit` rows will do).
 fn push_orders<DB: Dialect>(
     qb: &mut QueryBuilder<DB>,
     cols: &str,
     tenant: TenantId,
     f: &OrderFilter,
+    ordered: bool,
 ) {
     qb.push(format!("SELECT {cols} FROM orders WHERE tenant_id = "));
     qb.push_arg(tenant.0);
@@ -469,5 +470,8 @@ fn push_orders<DB: Dialect>(
     if let Some(a) = f.after {
         qb.push(" AND id < ").push_arg(a.0);
     }
-    qb.push(" ORDER BY id DESC LIMIT ").push_arg(f.limit as i64);
+    if ordered {
+        qb.push(" ORDER BY id DESC");
+    }
+    qb.push(" LIMIT ").push_arg(f.limit as i64);
 }

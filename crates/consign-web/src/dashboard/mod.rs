@@ -17,6 +17,7 @@ mod search;
 mod settings;
 mod shipment;
 mod shipment_actions;
+mod sla_forms;
 mod teams;
 mod webhooks;
 
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(order::routes())
         .merge(search::routes())
         .merge(settings::routes())
+        .merge(sla_forms::routes())
         .merge(shipment::routes())
         .merge(shipment_actions::routes())
         .merge(teams::routes())

@@ -112,6 +112,22 @@ struct CalendarRow {
     holidays: String,
 }
 
+/// A calendar in its form: the zone, each weekday's spans, the holidays.
+struct CalendarForm {
+    name: String,
+    zone: String,
+    days: Vec<(&'static str, String)>,
+    holidays: String,
+}
+
+/// A policy in its form: its calendar and its three targets (key, label, text, business).
+struct PolicyForm {
+    name: String,
+    applies: String,
+    calendar: String,
+    targets: Vec<(&'static str, &'static str, String, bool)>,
+}
+
 struct PolicyRow {
     name: String,
     applies: String,
@@ -140,6 +156,9 @@ struct SettingsPage {
     can_edit: bool,
     /// The ownership editor: a row per case type, the teams and parties to choose from.
     owner_choices: Vec<OwnerChoice>,
+    calendar_forms: Vec<CalendarForm>,
+    policy_forms: Vec<PolicyForm>,
+    calendar_names: Vec<String>,
     teams: Vec<String>,
     parties: Vec<&'static str>,
     document: String,
@@ -220,8 +239,50 @@ async fn view(
         .into_iter()
         .map(|t| t.name)
         .collect();
+    use super::sla_forms::{WEEKDAYS, day_hours, minutes_text};
     SettingsPage {
         owner_choices,
+        calendar_names: s.calendars.keys().cloned().collect(),
+        calendar_forms: s
+            .calendars
+            .iter()
+            .map(|(name, c)| CalendarForm {
+                name: name.clone(),
+                zone: c.time_zone.clone(),
+                days: WEEKDAYS
+                    .iter()
+                    .map(|d| (*d, day_hours(&c.hours, d)))
+                    .collect(),
+                holidays: c
+                    .holidays
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+        policy_forms: s
+            .policies
+            .rules
+            .iter()
+            .map(|r| PolicyForm {
+                name: r.name.clone(),
+                applies: format!(
+                    "{} · {}",
+                    r.case_type.as_deref().unwrap_or("any type"),
+                    r.severity.map(|s| s.as_str()).unwrap_or("any severity")
+                ),
+                calendar: r.calendar.clone().unwrap_or_default(),
+                targets: [
+                    ("first_response", "First response", &r.clock.first_response),
+                    ("resolution", "Resolution", &r.clock.resolution),
+                    ("periodic_update", "Update every", &r.clock.periodic_update),
+                ]
+                .into_iter()
+                .map(|(k, l, t)| (k, l, minutes_text(t), t.is_none_or(|t| t.business)))
+                .collect(),
+            })
+            .collect(),
         teams,
         parties: CASE_PARTIES.to_vec(),
         can_edit: v.principal.can(Capability::ManageCaseSettings),
@@ -315,7 +376,7 @@ async fn view(
     }
 }
 
-fn pretty(s: &CaseSettings) -> String {
+pub(super) fn pretty(s: &CaseSettings) -> String {
     serde_json::to_string_pretty(s).unwrap_or_default()
 }
 
@@ -412,7 +473,7 @@ async fn submit(
 
 /// The page again after a refused change: the settings in force in the tables, what was
 /// typed in the editor, and why.
-async fn refused(
+pub(super) async fn refused(
     st: &AppState,
     v: super::Viewer,
     t: Tenant,
@@ -436,7 +497,7 @@ async fn refused(
 }
 
 /// Stores `settings` as the next version, or shows why not.
-async fn save(
+pub(super) async fn save(
     st: &AppState,
     v: super::Viewer,
     t: Tenant,
@@ -471,6 +532,48 @@ async fn save(
     }
 }
 
+/// A settings form, opened: its viewer and tenant (CSRF checked), the settings in force, and
+/// them as the document editor shows them.
+pub(super) struct Opened {
+    pub v: super::Viewer,
+    pub t: Tenant,
+    pub current: SettingsVersion,
+    pub typed: String,
+}
+
+/// Opens a settings form (`csrf`, `version` among its fields): refused with 403 without its
+/// session's token, with 409 and the page as it stands when another version was saved since
+/// the form was read.
+pub(super) async fn opened(
+    st: &AppState,
+    auth: Option<Extension<Authenticated>>,
+    slug: &str,
+    form: &HashMap<String, String>,
+) -> Result<Opened, Response> {
+    let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or_default();
+    let (v, t) = form_tenant(st, auth, slug, field("csrf")).await?;
+    let current = st
+        .app
+        .case_settings(&v.principal, &t)
+        .await
+        .map_err(error_page)?;
+    let typed = pretty(&current.settings);
+    if field("version") != current.version.to_string() {
+        let why = format!(
+            "version {} was saved after you opened this page (you edited version {}); the page shows it now. Make your change again.",
+            current.version,
+            field("version")
+        );
+        return Err(refused(st, v, t, &current, typed, StatusCode::CONFLICT, vec![why]).await);
+    }
+    Ok(Opened {
+        v,
+        t,
+        current,
+        typed,
+    })
+}
+
 /// The ownership editor's form: per case type (`team.<type>`, `accountable.<type>`,
 /// `informs.<type>`), a row wherever anything differs from the rule's own choice; the
 /// rest of the settings stay as they are, under the same version guard as the document.
@@ -485,23 +588,15 @@ async fn submit_ownership(
             .map(|v| v.trim().to_string())
             .unwrap_or_default()
     };
-    let (v, t) = match form_tenant(&st, auth, &slug, &field("csrf")).await {
-        Ok(x) => x,
+    let Opened {
+        v,
+        t,
+        current,
+        typed,
+    } = match opened(&st, auth, &slug, &form).await {
+        Ok(o) => o,
         Err(r) => return r,
     };
-    let current = match st.app.case_settings(&v.principal, &t).await {
-        Ok(s) => s,
-        Err(e) => return error_page(e),
-    };
-    let typed = pretty(&current.settings);
-    if field("version") != current.version.to_string() {
-        let why = format!(
-            "version {} was saved after you opened this page (you edited version {}); the matrix shows it now. Make your change again.",
-            current.version,
-            field("version")
-        );
-        return refused(&st, v, t, &current, typed, StatusCode::CONFLICT, vec![why]).await;
-    }
     let choices = owner_choices(&st, &v.principal, &t, &current.settings).await;
     let mut rows = Vec::new();
     let mut bad = Vec::new();

@@ -536,3 +536,142 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
         assert_eq!(partners["items"].as_array().map(Vec::len), Some(1), "{e:?}");
     }
 }
+
+/// The calendars and the policies' targets as forms: a calendar added with split hours and
+/// holidays, a bad zone or span refused by name, a policy moved onto it with targets written
+/// as people write them, and a calendar still in use not removed.
+#[tokio::test]
+async fn calendars_and_targets_change_through_their_forms() {
+    for t in spawn_all().await {
+        let e = t.engine;
+        t.tenant("alpha").await;
+        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
+        let csrf = root.csrf.clone();
+
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings/calendars",
+            &[
+                ("csrf", &csrf),
+                ("version", "0"),
+                ("new_name", "office"),
+                ("new_zone", "America/Chicago"),
+                ("new_monday", "08:00-12:00, 13:00-17:00"),
+                ("new_friday", "08:00-17:00"),
+                ("new_holidays", "2026-12-25, 2027-01-01"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("version 1 is in force"), "{e:?}: {html}");
+        let s = settings_of(&t).await;
+        let office = &s["settings"]["calendars"]["office"];
+        assert_eq!(office["time_zone"], "America/Chicago", "{e:?}");
+        assert_eq!(
+            office["hours"].as_array().map(Vec::len),
+            Some(3),
+            "{e:?}: {office}"
+        );
+        assert_eq!(
+            office["holidays"],
+            json!(["2026-12-25", "2027-01-01"]),
+            "{e:?}"
+        );
+        // The form shows the calendar back as it was written.
+        assert!(html.contains("value=\"08:00-12:00, 13:00-17:00\""), "{e:?}");
+
+        for (field, value, why) in [
+            ("zone.office", "Mars/Base", "calendars.office"),
+            ("monday.office", "all day", "is not a span"),
+            ("holidays.office", "Christmas", "is not a date"),
+        ] {
+            let mut form = vec![
+                ("csrf", csrf.as_str()),
+                ("version", "1"),
+                ("zone.office", "America/Chicago"),
+            ];
+            form.retain(|(k, _)| *k != field);
+            form.push((field, value));
+            let (status, html) = send(&root, &t, "/app/alpha/settings/calendars", &form).await;
+            assert_eq!(status, 422, "{e:?}: {field}");
+            assert!(html.contains(why), "{e:?}: {field}: {html}");
+        }
+        assert_eq!(settings_of(&t).await["version"], 1, "nothing stored: {e:?}");
+
+        // A policy, then its targets through the form.
+        let mut doc = settings_of(&t).await["settings"].clone();
+        doc["policies"] = json!({"rules": [{"name": "standard", "resolution": {"minutes": 480}}]});
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings",
+            &[
+                ("csrf", &csrf),
+                ("version", "1"),
+                ("document", &doc.to_string()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("id=\"policies-form\""), "{e:?}");
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings/policies",
+            &[
+                ("csrf", &csrf),
+                ("version", "2"),
+                ("calendar.0", "office"),
+                ("first_response.0", "30 min"),
+                ("first_response_business.0", "on"),
+                ("resolution.0", "1.5 d"),
+                ("periodic_update.0", ""),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        let rule = settings_of(&t).await["settings"]["policies"]["rules"][0].clone();
+        assert_eq!(rule["calendar"], "office", "{e:?}");
+        assert_eq!(
+            rule["first_response"],
+            json!({"minutes": 30, "business": true}),
+            "{e:?}"
+        );
+        assert_eq!(
+            rule["resolution"],
+            json!({"minutes": 2160, "business": false}),
+            "{e:?}"
+        );
+        assert!(rule["periodic_update"].is_null(), "{e:?}: {rule}");
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings/policies",
+            &[
+                ("csrf", &csrf),
+                ("version", "3"),
+                ("calendar.0", "office"),
+                ("resolution.0", "soon"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}");
+        assert!(html.contains("is not a duration"), "{e:?}: {html}");
+        // The calendar a policy counts on cannot go.
+        let (status, html) = send(
+            &root,
+            &t,
+            "/app/alpha/settings/calendars",
+            &[("csrf", &csrf), ("version", "3"), ("remove.office", "on")],
+        )
+        .await;
+        assert_eq!(status, 422, "{e:?}");
+        assert!(html.contains("no calendar named"), "{e:?}: {html}");
+    }
+}
+
+async fn settings_of(t: &TestApp) -> Value {
+    t.get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
+        .await
+}
