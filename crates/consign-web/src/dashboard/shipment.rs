@@ -205,14 +205,15 @@ pub(super) async fn show(
         ("Carrier", carrier),
         ("Service", s.service_level.clone()),
         ("Tracking number", s.tracking_number.clone()),
-        (
-            "PRO number",
-            s.pro_number.clone().unwrap_or_else(|| "—".into()),
-        ),
-        (
-            "Bill of lading",
-            s.bol_number.clone().unwrap_or_else(|| "—".into()),
-        ),
+    ];
+    // Freight's references; a parcel has neither, and two empty rows would only be noise.
+    if let Some(pro) = &s.pro_number {
+        facts.push(("PRO number", pro.clone()));
+    }
+    if let Some(bol) = &s.bol_number {
+        facts.push(("Bill of lading", bol.clone()));
+    }
+    facts.extend([
         ("From", place(&s.origin)),
         ("To", place(&s.destination)),
         (
@@ -233,7 +234,7 @@ pub(super) async fn show(
             .into(),
         ),
         ("Created", local(Some(s.created_at), &tz)),
-    ];
+    ]);
     if let Some(tr) = &tracked {
         facts.push(("Last carrier scan", local(tr.state.last_event_at, &tz)));
         facts.push(("ETA", local(tr.state.eta, &tz)));
