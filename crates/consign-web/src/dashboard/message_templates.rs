@@ -272,10 +272,22 @@ async fn edit(
                 Ok(l) => l,
                 Err(e) => return error_page(e),
             };
+            // Defaults share a name across case types, audiences and channels
+            // (`carrier_chase` for several types): the link names those too, and the
+            // tenant's own copy comes first.
+            let differs = |k: &str, v: &str| q.get(k).is_some_and(|want| want != v);
             let found = list
                 .iter()
                 .filter(|x| &x.template.name == name && &x.template.language == language)
-                .min_by_key(|x| x.source != "tenant");
+                .min_by_key(|x| {
+                    let t = &x.template;
+                    (
+                        differs("case_type", &t.case_type)
+                            || differs("audience", t.audience.as_str())
+                            || differs("channel", t.channel.as_str()),
+                        x.source != "tenant",
+                    )
+                });
             match found {
                 Some(x) => TemplateForm::from_template(&x.template, x.source == "tenant"),
                 None => {

@@ -179,6 +179,17 @@ async fn message_templates_are_refused_by_field_previewed_against_a_case_saved_a
         .await;
         assert_eq!(status, 200, "{e:?}");
         assert!(html.contains("This is a default"), "{e:?}");
+        // A name several defaults share opens the one its link names.
+        let (status, html) = page(
+            &root,
+            "/app/alpha/templates/edit?name=carrier_chase&language=en&case_type=lost&audience=carrier&channel=email",
+        )
+        .await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(
+            html.contains("id=\"tpl-case-type\" value=\"lost\""),
+            "{e:?}"
+        );
 
         let form = |body: &'static str, intent: &'static str| {
             vec![
