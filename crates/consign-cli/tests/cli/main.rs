@@ -604,3 +604,59 @@ fn a_command_on_a_missing_database_says_so_and_names_the_demos() {
     let again = text(&create().stderr);
     assert!(!again.contains("does not exist yet"), "{again}");
 }
+
+/// The PRO and bill of lading columns: a bad one is named by line and column and the file
+/// commits nothing; a good file stores both.
+#[tokio::test]
+async fn freight_reference_columns_are_checked_and_kept() {
+    for e in envs().await {
+        let head = "carrier,tracking_number,pro_number,bol_number,origin_city,origin_postal_code,origin_country,origin_time_zone,destination_city,destination_postal_code,destination_country,destination_time_zone,weight_kg\n";
+        let row = |tracking: &str, bol: &str| {
+            format!(
+                "UPSN,{tracking},PRO-{tracking},{bol},Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,120\n"
+            )
+        };
+        let bad = format!(
+            "{head}{}{}",
+            row("9001", "BOL-1"),
+            row("9002", &"B".repeat(65))
+        );
+        let f = e.write("bad.csv", bad.as_bytes());
+        let out = e.run(&["import", "shipments", &f, "--tenant", "alpha"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        holds!(err, "line 3, bol_number: must be at most 64 characters");
+        let (store, t) = e.alpha().await;
+        assert_eq!(
+            store.count_shipments(t.id).await.unwrap(),
+            0,
+            "nothing committed"
+        );
+        let good = format!("{head}{}", row("9001", "BOL-1"));
+        let f = e.write("good.csv", good.as_bytes());
+        e.ok(&["import", "shipments", &f, "--tenant", "alpha"]);
+        let stored = store
+            .shipments(
+                t.id,
+                &consign_store::ShipmentFilter {
+                    q: Some("BOL-1".into()),
+                    limit: 5,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1, "the list finds it by its BOL");
+        let found = store.find_references(&[t.id], "bol-1", 5).await.unwrap();
+        assert_eq!(found.len(), 1, "the search box ignores letter case");
+        let s = store
+            .shipment(t.id, consign_core::ids::ShipmentId(found[0].id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (s.pro_number.as_deref(), s.bol_number.as_deref()),
+            (Some("PRO-9001"), Some("BOL-1"))
+        );
+    }
+}

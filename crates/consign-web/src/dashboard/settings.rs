@@ -230,15 +230,18 @@ async fn view(
     problems: Vec<String>,
     done: Option<String>,
 ) -> SettingsPage {
-    let owner_choices = owner_choices(st, &v.principal, &t, s).await;
-    let teams = st
-        .app
-        .teams(&v.principal)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
+    // The editors' choices (the rulebook read and parsed, the desk's teams) only for those
+    // who get the editors.
+    let can_edit = v.principal.can(Capability::ManageCaseSettings);
+    let (owner_choices, teams) = if can_edit {
+        let teams = st.app.teams(&v.principal).await.unwrap_or_default();
+        (
+            owner_choices(st, &v.principal, &t, s).await,
+            teams.into_iter().map(|t| t.name).collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     use super::sla_forms::{WEEKDAYS, day_hours, minutes_text};
     SettingsPage {
         owner_choices,
@@ -285,7 +288,7 @@ async fn view(
             .collect(),
         teams,
         parties: CASE_PARTIES.to_vec(),
-        can_edit: v.principal.can(Capability::ManageCaseSettings),
+        can_edit,
         slug: t.slug,
         tenant_name: t.name,
         version,

@@ -357,6 +357,14 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
         .await;
         assert_eq!(status, 403, "{e:?}");
 
+        // An agent reads the settings as tables, without the forms.
+        let (status, html) = page(&agent, "/app/alpha/settings").await;
+        assert_eq!(status, 200, "{e:?}");
+        assert!(
+            !html.contains("id=\"ownership-form\"") && !html.contains("id=\"settings-form\""),
+            "{e:?}"
+        );
+
         // Case settings: saved from the version read; a form of an older version is 409.
         let (status, html) = page(&root, "/app/alpha/settings").await;
         assert_eq!(status, 200, "{e:?}");
