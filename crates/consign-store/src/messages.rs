@@ -54,7 +54,8 @@ pub trait MessageStore {
         tenant: TenantId,
         messages: &[Uuid],
     ) -> Result<Vec<DeliveryAttempt>>;
-    /// How many messages are in each state (all tenants), for metrics and benchmarks.
+    /// How many messages are in each state (all tenants), for metrics and benchmarks; staged
+    /// messages count as pending.
     async fn outbox_counts(&self) -> Result<Vec<(DeliveryState, i64)>>;
     /// The tenant's own templates (not the product's defaults), by name and language.
     async fn message_templates(&self, tenant: TenantId) -> Result<Vec<Template>>;
@@ -70,6 +71,15 @@ pub trait MessageTx: Send {
         now: Timestamp,
     ) -> Result<()>;
     async fn enqueue(&mut self, messages: &[OutboxMessage]) -> Result<()>;
+    /// Writes new messages staged: one row per tenant however many they are, which the
+    /// delivery worker moves into the outbox later ([`MessageTx::promote_staged`]). For the
+    /// events a change emits in bulk (tracking ingest), whose write path should not pay an
+    /// outbox row per message; a staged message is not listed until it is promoted.
+    async fn stage(&mut self, messages: &[OutboxMessage]) -> Result<()>;
+    /// Moves up to `rows` staged rows into the outbox, oldest first, and returns how many
+    /// messages they held. Where several servers share the database, one promotes at a time
+    /// (the others promote nothing this round), so staged rows keep their order.
+    async fn promote_staged(&mut self, rows: u32) -> Result<usize>;
     /// Claims up to `limit` due messages (pending, due at `now`, no live lease, and no
     /// earlier pending message with the same ordering key), oldest first, leasing them until
     /// `lease_until` and counting the attempt.

@@ -48,6 +48,7 @@ migrations! {
     19, "queue_by_deadline", "0019_queue_by_deadline";
     20, "references", "0020_references";
     21, "freight_references", "0021_freight_references";
+    22, "outbox_staged", "0022_outbox_staged";
 }
 
 /// How many migrations each engine has (they must stay in step).

@@ -14,6 +14,7 @@ use consign_core::message::{Audience, Channel, Template};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 const ENDPOINT_COLS: &str = "tenant_id, id, url, description, carrier_id, events, secrets_json, \
@@ -28,6 +29,125 @@ struct StoredSecret {
     secret: String,
     created_at: i64,
     expires_at: Option<i64>,
+}
+
+/// A staged message as `outbox_staged.body` holds it (an LZ4-compressed JSON array of these):
+/// what a new message is made of; its state, attempts and delivery fields start empty when
+/// promoted, and its tenant is the row's. The names are short and empty fields left out
+/// because compressing costs time in proportion to the JSON's length, on the change's path.
+#[derive(Serialize, Deserialize)]
+struct StagedMessage<'a> {
+    #[serde(rename = "i")]
+    id: Uuid,
+    #[serde(rename = "t")]
+    transport: Transport,
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    endpoint: Option<Uuid>,
+    #[serde(rename = "r")]
+    recipient: Cow<'a, str>,
+    #[serde(rename = "k")]
+    kind: Cow<'a, str>,
+    /// Left out when it is the Standard Webhooks form, `msg_` and the id.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    dedup_key: Option<Cow<'a, str>>,
+    #[serde(rename = "o")]
+    ordering_key: Cow<'a, str>,
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    sender: Option<Cow<'a, str>>,
+    #[serde(rename = "rt", default, skip_serializing_if = "Option::is_none")]
+    reply_to: Option<Cow<'a, str>>,
+    #[serde(rename = "s", default, skip_serializing_if = "str::is_empty")]
+    subject: Cow<'a, str>,
+    #[serde(rename = "b")]
+    body: Cow<'a, str>,
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
+    body_html: Option<Cow<'a, str>>,
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    case: Option<Uuid>,
+    #[serde(rename = "n")]
+    due: i64,
+    #[serde(rename = "w")]
+    created: i64,
+}
+
+fn standard_dedup_key(id: Uuid) -> String {
+    format!("msg_{}", id.simple())
+}
+
+impl<'a> StagedMessage<'a> {
+    fn of(m: &'a OutboxMessage) -> Self {
+        StagedMessage {
+            id: m.id,
+            transport: m.transport,
+            endpoint: m.endpoint_id,
+            recipient: Cow::Borrowed(&m.recipient),
+            kind: Cow::Borrowed(&m.kind),
+            dedup_key: (m.dedup_key != standard_dedup_key(m.id))
+                .then_some(Cow::Borrowed(m.dedup_key.as_str())),
+            ordering_key: Cow::Borrowed(&m.ordering_key),
+            sender: m.sender.as_deref().map(Cow::Borrowed),
+            reply_to: m.reply_to.as_deref().map(Cow::Borrowed),
+            subject: Cow::Borrowed(&m.subject),
+            body: Cow::Borrowed(&m.body),
+            body_html: m.body_html.as_deref().map(Cow::Borrowed),
+            case: m.case_id.map(|c| c.0),
+            due: us(m.next_attempt_at),
+            created: us(m.created_at),
+        }
+    }
+
+    fn into_message(self, tenant: TenantId) -> OutboxMessage {
+        OutboxMessage {
+            id: self.id,
+            tenant_id: tenant,
+            transport: self.transport,
+            endpoint_id: self.endpoint,
+            recipient: self.recipient.into_owned(),
+            kind: self.kind.into_owned(),
+            dedup_key: self
+                .dedup_key
+                .map_or_else(|| standard_dedup_key(self.id), Cow::into_owned),
+            ordering_key: self.ordering_key.into_owned(),
+            sender: self.sender.map(Cow::into_owned),
+            reply_to: self.reply_to.map(Cow::into_owned),
+            subject: self.subject.into_owned(),
+            body: self.body.into_owned(),
+            body_html: self.body_html.map(Cow::into_owned),
+            case_id: self.case.map(CaseId),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: ts(self.due),
+            last_error: None,
+            last_status: None,
+            created_at: ts(self.created),
+            delivered_at: None,
+        }
+    }
+}
+
+/// The most a staged row may unpack to. A row's declared length is checked against it before
+/// anything is allocated, so a damaged row is an error, not an allocation of gigabytes.
+const MAX_STAGED_BYTES: usize = 256 << 20;
+
+fn pack_staged(messages: &[OutboxMessage]) -> Result<Vec<u8>> {
+    let staged: Vec<StagedMessage> = messages.iter().map(StagedMessage::of).collect();
+    let json = serde_json::to_vec(&staged).map_err(|e| corrupt("staged messages", e))?;
+    Ok(lz4_flex::compress_prepend_size(&json))
+}
+
+fn unpack_staged(tenant: TenantId, packed: &[u8]) -> Result<Vec<OutboxMessage>> {
+    let declared = packed
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    match declared {
+        Some(n) if n <= MAX_STAGED_BYTES => {}
+        _ => return Err(corrupt("outbox_staged.body", "no valid length")),
+    }
+    let json = lz4_flex::decompress_size_prepended(packed)
+        .map_err(|e| corrupt("outbox_staged.body", e))?;
+    let staged: Vec<StagedMessage> =
+        serde_json::from_slice(&json).map_err(|e| corrupt("outbox_staged.body", e))?;
+    Ok(staged.into_iter().map(|m| m.into_message(tenant)).collect())
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -317,18 +437,24 @@ impl<DB: Dialect> MessageStore for SqlStore<DB> {
     }
 
     async fn outbox_counts(&self) -> Result<Vec<(DeliveryState, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-            .fetch_all(DB::pool(&self.read))
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let s: String = r.col("state")?;
-                Ok((
-                    DeliveryState::parse(&s).map_err(|e| corrupt("outbox.state", e))?,
-                    r.col("n")?,
-                ))
-            })
-            .collect()
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state \
+             UNION ALL SELECT 'pending', CAST(SUM(messages) AS BIGINT) FROM outbox_staged \
+             HAVING COUNT(*) > 0",
+        )
+        .fetch_all(DB::pool(&self.read))
+        .await?;
+        let mut counts: Vec<(DeliveryState, i64)> = Vec::new();
+        for r in &rows {
+            let s: String = r.col("state")?;
+            let state = DeliveryState::parse(&s).map_err(|e| corrupt("outbox.state", e))?;
+            let n: i64 = r.col("n")?;
+            match counts.iter_mut().find(|(st, _)| *st == state) {
+                Some((_, total)) => *total += n,
+                None => counts.push((state, n)),
+            }
+        }
+        Ok(counts)
     }
 }
 
@@ -381,6 +507,64 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
             qb.build().execute(DB::conn(&mut self.tx)).await?;
         }
         Ok(())
+    }
+
+    async fn stage(&mut self, messages: &[OutboxMessage]) -> Result<()> {
+        for group in messages.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
+            sqlx::query(
+                "INSERT INTO outbox_staged (tenant_id, messages, body, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .arg(group[0].tenant_id.0)
+            .arg(i64::try_from(group.len()).unwrap_or(i64::MAX))
+            .arg(pack_staged(group)?)
+            .arg(us(group[0].created_at))
+            .execute(DB::conn(&mut self.tx))
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn promote_staged(&mut self, rows: u32) -> Result<usize> {
+        // Promotions must not interleave, or two servers could give a later staged row's
+        // messages earlier outbox places than an earlier row's. SQLite has one writer; on
+        // PostgreSQL the one that takes this transaction-scoped lock promotes, and a server
+        // that finds it taken claims what is already promoted.
+        if DB::CONCURRENT_WRITERS {
+            let mine: bool = sqlx::query("SELECT pg_try_advisory_xact_lock(7262837013)")
+                .fetch_one(DB::conn(&mut self.tx))
+                .await?
+                .at(0)?;
+            if !mine {
+                return Ok(0);
+            }
+        }
+        let found =
+            sqlx::query("SELECT seq, tenant_id, body FROM outbox_staged ORDER BY seq LIMIT $1")
+                .arg(i64::from(rows.max(1)))
+                .fetch_all(DB::conn(&mut self.tx))
+                .await?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let mut seqs = Vec::with_capacity(found.len());
+        let mut messages = Vec::new();
+        for r in &found {
+            seqs.push(r.col::<i64>("seq")?);
+            let body: Vec<u8> = r.col("body")?;
+            messages.extend(unpack_staged(TenantId(r.col("tenant_id")?), &body)?);
+        }
+        for mut qb in DB::enqueue_outbox(&messages) {
+            qb.build().execute(DB::conn(&mut self.tx)).await?;
+        }
+        let mut qb = QueryBuilder::<DB>::new("DELETE FROM outbox_staged WHERE seq IN (");
+        let mut list = qb.separated(", ");
+        for seq in seqs {
+            list.push_arg(seq);
+        }
+        qb.push(")");
+        qb.build().execute(DB::conn(&mut self.tx)).await?;
+        Ok(messages.len())
     }
 
     async fn claim_outbox(
@@ -543,5 +727,65 @@ impl<DB: Dialect> MessageTx for SqlTx<DB> {
         .execute(DB::conn(&mut self.tx))
         .await?;
         Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(dedup_key: Option<&str>) -> OutboxMessage {
+        let id = Uuid::now_v7();
+        let at = Timestamp::from_second(1_790_000_000).unwrap();
+        OutboxMessage {
+            id,
+            tenant_id: TenantId(Uuid::now_v7()),
+            transport: Transport::Email,
+            endpoint_id: None,
+            recipient: "ops@example.com".into(),
+            kind: "delay_notice".into(),
+            dedup_key: dedup_key.map_or_else(|| standard_dedup_key(id), str::to_string),
+            ordering_key: "email:ops@example.com|case:1".into(),
+            sender: Some("Acme <noreply@acme.example>".into()),
+            reply_to: None,
+            subject: "Your delivery \"PO-1\"".into(),
+            body: "{\"a\": \"é\\n\"}".into(),
+            body_html: Some("<p>late</p>".into()),
+            case_id: Some(CaseId(Uuid::now_v7())),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            last_status: None,
+            created_at: at,
+            delivered_at: None,
+        }
+    }
+
+    #[test]
+    fn staged_messages_unpack_to_what_was_packed() {
+        let mut ms = vec![message(None), message(Some("<x@acme.example>"))];
+        let tenant = ms[0].tenant_id;
+        ms[1].tenant_id = tenant;
+        let packed = pack_staged(&ms).unwrap();
+        assert_eq!(unpack_staged(tenant, &packed).unwrap(), ms);
+    }
+
+    #[test]
+    fn a_damaged_staged_row_is_an_error_not_a_panic() {
+        let packed = pack_staged(&[message(None)]).unwrap();
+        let tenant = TenantId(Uuid::nil());
+        for bad in [
+            &packed[..2],
+            &packed[..packed.len() / 2],
+            &[0xff, 0xff, 0xff, 0x7f, 1, 2, 3][..],
+        ] {
+            let err = unpack_staged(tenant, bad).unwrap_err();
+            assert!(err.to_string().contains("outbox_staged.body"), "{err}");
+        }
+        let mut flipped = packed.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x5a;
+        assert!(unpack_staged(tenant, &flipped).is_err());
     }
 }

@@ -238,6 +238,146 @@ async fn the_outbox_delivers_in_order_per_key_and_keeps_every_attempt() {
 }
 
 #[tokio::test]
+async fn staged_messages_join_the_outbox_whole_and_in_order() {
+    for (store, _dir) in engines().await {
+        let t = seed_tenant(&store, "acme").await;
+        let other = seed_tenant(&store, "other").await;
+        let e = endpoint(t.id);
+        let f = endpoint(other.id);
+        let first: Vec<OutboxMessage> = (0..3)
+            .map(|n| message(t.id, e.id, "shipment:1", n))
+            .collect();
+        let mut second = vec![message(t.id, e.id, "shipment:1", 3)];
+        second[0].body_html = Some("<p>kept</p>".into());
+        second[0].case_id = Some(CaseId(Uuid::now_v7()));
+        let theirs = message(other.id, f.id, "shipment:9", 1);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_webhook_endpoint(&e).await.unwrap();
+        tx.insert_webhook_endpoint(&f).await.unwrap();
+        tx.stage(&first).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        // One call with two tenants' messages: each tenant's in its own row.
+        tx.stage(&[second[0].clone(), theirs.clone()])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Rolled back: nothing staged.
+        let mut tx = store.begin().await.unwrap();
+        tx.stage(&[message(t.id, e.id, "shipment:1", 99)])
+            .await
+            .unwrap();
+        drop(tx);
+
+        // Staged messages count as pending but are not listed, nor claimed, before promotion.
+        let counts = store.outbox_counts().await.unwrap();
+        assert_eq!(counts, vec![(DeliveryState::Pending, 5)]);
+        let listed = |tenant| {
+            let store = store.clone();
+            async move {
+                store
+                    .outbox_messages(
+                        tenant,
+                        &OutboxFilter {
+                            limit: 10,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(listed(t.id).await.is_empty());
+        let lease = now() + SignedDuration::from_secs(30);
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.claim_outbox(now(), lease, 10).await.unwrap().is_empty());
+        // Promoted one row at a time, oldest first.
+        assert_eq!(tx.promote_staged(1).await.unwrap(), 3);
+        tx.commit().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.promote_staged(10).await.unwrap(), 2);
+        assert_eq!(tx.promote_staged(10).await.unwrap(), 0, "nothing left");
+        tx.commit().await.unwrap();
+
+        let mut ours = listed(t.id).await;
+        ours.reverse();
+        let expected: Vec<OutboxMessage> = first.iter().chain(&second).cloned().collect();
+        assert_eq!(ours, expected, "every field kept, in the order staged");
+        assert_eq!(listed(other.id).await, vec![theirs.clone()]);
+        assert_eq!(
+            store.outbox_counts().await.unwrap(),
+            vec![(DeliveryState::Pending, 5)]
+        );
+        // Claimed in order per key, as if enqueued directly.
+        let mut tx = store.begin().await.unwrap();
+        let claimed = tx.claim_outbox(now(), lease, 10).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            claimed.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![first[0].id, theirs.id]
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_promoters_move_each_staged_row_once_and_in_order() {
+    for (store, _dir) in engines().await {
+        let t = seed_tenant(&store, "acme").await;
+        let e = endpoint(t.id);
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_webhook_endpoint(&e).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut staged = Vec::new();
+        for row in 0..40 {
+            let batch: Vec<OutboxMessage> = (0..5)
+                .map(|n| message(t.id, e.id, "shipment:1", row * 5 + n))
+                .collect();
+            let mut tx = store.begin().await.unwrap();
+            tx.stage(&batch).await.unwrap();
+            tx.commit().await.unwrap();
+            staged.extend(batch.into_iter().map(|m| m.id));
+        }
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut moved = 0;
+                let mut idle = 0;
+                while idle < 20 {
+                    let mut tx = store.begin().await.unwrap();
+                    let n = tx.promote_staged(2).await.unwrap();
+                    tx.commit().await.unwrap();
+                    moved += n;
+                    idle = if n == 0 { idle + 1 } else { 0 };
+                    tokio::task::yield_now().await;
+                }
+                moved
+            }));
+        }
+        let mut moved = 0;
+        for task in tasks {
+            moved += task.await.unwrap();
+        }
+        assert_eq!(moved, 200, "every staged message promoted exactly once");
+        let mut listed: Vec<Uuid> = store
+            .outbox_messages(
+                t.id,
+                &OutboxFilter {
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        listed.reverse();
+        assert_eq!(listed, staged, "outbox order is staging order");
+    }
+}
+
+#[tokio::test]
 async fn concurrent_claimers_never_take_one_message_twice() {
     for (store, _dir) in engines().await {
         let t = seed_tenant(&store, "acme").await;
