@@ -240,8 +240,16 @@ async fn run_engine(
     let plain_ships = shipments(&plain, &ids(&plain_carriers), b.shipments, 0x0b0e);
     let sub_ships = shipments(&subscribed, &ids(&sub_carriers), b.shipments, 0x5ab5);
     let setup = Instant::now();
-    insert_shipments(&app, plain_ships.clone()).await?;
-    insert_shipments(&app, sub_ships.clone()).await?;
+    // Interleaved chunk by chunk, so that neither tenant's rows all sit after the other's:
+    // inserted one tenant after the other, the second ingested 3-8 % slower on PostgreSQL
+    // with nobody subscribed at all, a bias as large as the effect being measured.
+    for (p, s) in plain_ships
+        .chunks(b.batch.max(1))
+        .zip(sub_ships.chunks(b.batch.max(1)))
+    {
+        insert_shipments(&app, p.to_vec()).await?;
+        insert_shipments(&app, s.to_vec()).await?;
+    }
     app.tools().analyze().await?;
     app.tools().checkpoint().await?;
     let issued = app
