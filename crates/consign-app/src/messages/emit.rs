@@ -109,7 +109,7 @@ impl Emitter {
                 endpoint_id: Some(e.id),
                 recipient: e.url.clone(),
                 kind: event.as_str().to_string(),
-                dedup_key: format!("msg_{}", id.simple()),
+                dedup_key: OutboxMessage::webhook_id(id),
                 ordering_key: format!("{}|{subject}", e.id),
                 sender: None,
                 reply_to: None,

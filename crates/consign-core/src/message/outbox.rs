@@ -89,6 +89,14 @@ pub struct OutboxMessage {
     pub delivered_at: Option<Timestamp>,
 }
 
+impl OutboxMessage {
+    /// A webhook message's dedup key, its Standard Webhooks `webhook-id`: `msg_` and the
+    /// message's id.
+    pub fn webhook_id(id: Uuid) -> String {
+        format!("msg_{}", id.simple())
+    }
+}
+
 /// One delivery attempt, as the endpoint's delivery log shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

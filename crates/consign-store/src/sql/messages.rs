@@ -47,7 +47,7 @@ struct StagedMessage<'a> {
     recipient: Cow<'a, str>,
     #[serde(rename = "k")]
     kind: Cow<'a, str>,
-    /// Left out when it is the Standard Webhooks form, `msg_` and the id.
+    /// Left out when it is the message's `OutboxMessage::webhook_id`.
     #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
     dedup_key: Option<Cow<'a, str>>,
     #[serde(rename = "o")]
@@ -70,10 +70,6 @@ struct StagedMessage<'a> {
     created: i64,
 }
 
-fn standard_dedup_key(id: Uuid) -> String {
-    format!("msg_{}", id.simple())
-}
-
 impl<'a> StagedMessage<'a> {
     fn of(m: &'a OutboxMessage) -> Self {
         StagedMessage {
@@ -82,7 +78,7 @@ impl<'a> StagedMessage<'a> {
             endpoint: m.endpoint_id,
             recipient: Cow::Borrowed(&m.recipient),
             kind: Cow::Borrowed(&m.kind),
-            dedup_key: (m.dedup_key != standard_dedup_key(m.id))
+            dedup_key: (m.dedup_key != OutboxMessage::webhook_id(m.id))
                 .then_some(Cow::Borrowed(m.dedup_key.as_str())),
             ordering_key: Cow::Borrowed(&m.ordering_key),
             sender: m.sender.as_deref().map(Cow::Borrowed),
@@ -106,7 +102,7 @@ impl<'a> StagedMessage<'a> {
             kind: self.kind.into_owned(),
             dedup_key: self
                 .dedup_key
-                .map_or_else(|| standard_dedup_key(self.id), Cow::into_owned),
+                .map_or_else(|| OutboxMessage::webhook_id(self.id), Cow::into_owned),
             ordering_key: self.ordering_key.into_owned(),
             sender: self.sender.map(Cow::into_owned),
             reply_to: self.reply_to.map(Cow::into_owned),
@@ -744,7 +740,7 @@ mod tests {
             endpoint_id: None,
             recipient: "ops@example.com".into(),
             kind: "delay_notice".into(),
-            dedup_key: dedup_key.map_or_else(|| standard_dedup_key(id), str::to_string),
+            dedup_key: dedup_key.map_or_else(|| OutboxMessage::webhook_id(id), str::to_string),
             ordering_key: "email:ops@example.com|case:1".into(),
             sender: Some("Acme <noreply@acme.example>".into()),
             reply_to: None,

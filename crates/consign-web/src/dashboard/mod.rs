@@ -324,6 +324,13 @@ async fn viewer(st: &AppState, auth: Option<Extension<Authenticated>>) -> Result
     })
 }
 
+/// A posted form's field, trimmed; empty when the form did not send it.
+fn trimmed(form: &HashMap<String, String>, key: &str) -> String {
+    form.get(key)
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
 /// A refusal's problems as a form lists them, one line per field (`field: reason`).
 fn problems(inv: consign_core::Invalid) -> Vec<String> {
     inv.errors

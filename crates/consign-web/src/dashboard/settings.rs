@@ -183,6 +183,24 @@ fn target(t: &Option<Target>) -> String {
 
 /// `mon–fri 08:00–18:00, sat 09:00–13:00`: runs of consecutive days with the same hours
 /// written once.
+/// A calendar's holidays as the table shows them and the form takes them back.
+fn holiday_list(holidays: &[jiff::civil::Date]) -> String {
+    holidays
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Which cases a policy applies to, `delay_risk · high` or `any type · any severity`.
+fn policy_scope(r: &consign_core::sla::PolicyRule) -> String {
+    format!(
+        "{} · {}",
+        r.case_type.as_deref().unwrap_or("any type"),
+        r.severity.map(|s| s.as_str()).unwrap_or("any severity")
+    )
+}
+
 fn opening_hours(hours: &[consign_core::sla::OpeningHours]) -> String {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     let day = |d: &str| {
@@ -256,12 +274,7 @@ async fn view(
                     .iter()
                     .map(|d| (*d, day_hours(&c.hours, d)))
                     .collect(),
-                holidays: c
-                    .holidays
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                holidays: holiday_list(&c.holidays),
             })
             .collect(),
         policy_forms: s
@@ -270,11 +283,7 @@ async fn view(
             .iter()
             .map(|r| PolicyForm {
                 name: r.name.clone(),
-                applies: format!(
-                    "{} · {}",
-                    r.case_type.as_deref().unwrap_or("any type"),
-                    r.severity.map(|s| s.as_str()).unwrap_or("any severity")
-                ),
+                applies: policy_scope(r),
                 calendar: r.calendar.clone().unwrap_or_default(),
                 targets: [
                     ("first_response", "First response", &r.clock.first_response),
@@ -327,12 +336,7 @@ async fn view(
                 name: name.clone(),
                 zone: c.time_zone.clone(),
                 hours: opening_hours(&c.hours),
-                holidays: c
-                    .holidays
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                holidays: holiday_list(&c.holidays),
             })
             .collect(),
         policies: s
@@ -341,11 +345,7 @@ async fn view(
             .iter()
             .map(|r| PolicyRow {
                 name: r.name.clone(),
-                applies: format!(
-                    "{} · {}",
-                    r.case_type.as_deref().unwrap_or("any type"),
-                    r.severity.map(|s| s.as_str()).unwrap_or("any severity")
-                ),
+                applies: policy_scope(r),
                 calendar: r.calendar.clone().unwrap_or_else(|| "24×7".into()),
                 first_response: target(&r.clock.first_response),
                 resolution: target(&r.clock.resolution),
@@ -586,11 +586,7 @@ async fn submit_ownership(
     Path(slug): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let field = |k: &str| {
-        form.get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let field = |k: &str| super::trimmed(&form, k);
     let Opened {
         v,
         t,

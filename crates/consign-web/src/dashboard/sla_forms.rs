@@ -101,11 +101,7 @@ async fn calendars(
     Path(slug): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let field = |k: &str| {
-        form.get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let field = |k: &str| super::trimmed(&form, k);
     let Opened {
         v,
         t,
@@ -190,11 +186,7 @@ async fn policies(
     Path(slug): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let field = |k: &str| {
-        form.get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let field = |k: &str| super::trimmed(&form, k);
     let Opened {
         v,
         t,

@@ -150,11 +150,7 @@ async fn save_team(
             form.insert(k.into_owned(), val.into_owned());
         }
     }
-    let field = |k: &str| {
-        form.get(k)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
+    let field = |k: &str| super::trimmed(&form, k);
     let v = match form_viewer(&st, auth, &field("csrf")).await {
         Ok(v) => v,
         Err(r) => return r,
