@@ -775,7 +775,13 @@ test('l. administration: settings, rulebook preview, a template previewed agains
     assert.ok(sent.length > 0 && sent.every((r) => r[1] === 'outbound'), 'only what we sent');
     assert.ok(sent.some((r) => /997 accepted/.test(r[5])), 'tenders answered by the carrier\'s 997');
     await screenshot(page, 'edi');
-    await Promise.all([page.waitForURL((u) => /\/edi\/interchanges\//.test(u.pathname)), page.locator('#interchanges tbody tr a').first().click()]);
+    // An answered tender (the demo also leaves some awaiting their 997, and which comes first
+    // depends on the clock): its page must show the group and the 997 that answered it.
+    const answered = sent.findIndex((r) => /997 accepted/.test(r[5]));
+    await Promise.all([
+      page.waitForURL((u) => /\/edi\/interchanges\//.test(u.pathname)),
+      page.locator('#interchanges tbody tr').nth(answered).locator('a').first().click(),
+    ]);
     assert.match(await page.textContent('#raw'), /^ISA\*/, 'the raw interchange, a segment per line');
     assert.match((await tableRows(page, '#groups'))[0][3], /^997 /, 'the group sent and what answered it');
     await screenshot(page, 'interchange');
