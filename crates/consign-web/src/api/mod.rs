@@ -10,7 +10,7 @@ pub mod orders;
 pub mod scorecards;
 pub mod session;
 pub mod shipments;
-mod tenanted;
+pub(crate) mod tenanted;
 pub mod tracking;
 
 pub use tenanted::{Tenanted, TenantedJson};

@@ -4,17 +4,14 @@
 //! (full administrators for people and tokens, `ManageOutbox` for the outbox), and the page
 //! shows that refusal as the 403 page.
 
-use super::{
-    Viewer, error_page, form_tenant, form_viewer, local, query_value, render, tenant_page, viewer,
-};
+use super::{TenantPage, Viewer, error_page, local, query_value, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_app::admin::NewToken;
 use consign_core::access::Role;
@@ -70,13 +67,9 @@ struct AdminPage {
 
 async fn admin_page(
     State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
+    v: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     show_admin(&st, v, None, None, q.get("done").cloned()).await
 }
 
@@ -161,15 +154,10 @@ struct TokenForm {
     expires_in_days: String,
 }
 
-async fn create_token(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Form(f): Form<TokenForm>,
-) -> Response {
-    let v = match form_viewer(&st, auth, &f.csrf).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn create_token(State(st): State<AppState>, v: Viewer, Form(f): Form<TokenForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let role = match Role::parse(&f.role) {
         Ok(r) => r,
         Err(e) => {
@@ -229,14 +217,13 @@ struct CsrfForm {
 
 async fn revoke_token(
     State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
+    v: Viewer,
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let v = match form_viewer(&st, auth, &f.csrf).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let Ok(id) = id.parse::<TokenId>() else {
         return error_page(AppError::NotFound(format!("token {id}")));
     };
@@ -274,15 +261,9 @@ struct OutboxPage {
 }
 
 async fn outbox_page(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let state = q.get("state").cloned().unwrap_or_else(|| "dead".into());
     let filter = OutboxFilter {
         state: DeliveryState::parse(&state).ok(),
@@ -349,15 +330,12 @@ pub(super) fn message_row(d: consign_app::messages::outbox::Delivery, tz: &TimeZ
 }
 
 async fn retry(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let Ok(id) = id.parse::<uuid::Uuid>() else {
         return error_page(AppError::NotFound(format!("message {id}")));
     };

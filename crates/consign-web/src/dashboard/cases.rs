@@ -4,15 +4,14 @@
 //! overwritten, the page says what happened instead.
 
 use super::compose::Draft;
-use super::{Viewer, error_page, local, query_value, render, tenant_page};
+use super::{TenantPage, Viewer, error_page, local, query_value, render};
 use crate::AppState;
-use crate::auth::{Authenticated, Via};
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::access::{Actor, Capability, Principal};
 use consign_core::case::work::CaseAction;
@@ -24,7 +23,6 @@ use consign_core::sla::{MetricClock, SlaState};
 use consign_core::tenant::Tenant;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
-use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/app/{tenant}/cases/{id}", get(case_page).post(act))
@@ -428,15 +426,9 @@ fn case_id(id: &str) -> Option<CaseId> {
 }
 
 async fn case_page(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let Some(id) = case_id(&id) else {
         return error_page(AppError::NotFound(format!("case {id}")));
     };
@@ -522,24 +514,11 @@ fn action_of(f: &ActForm, me: Option<UserId>) -> Result<CaseAction, String> {
 }
 
 async fn act(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     Form(f): Form<ActForm>,
 ) -> Response {
-    let csrf_ok = match &auth {
-        Some(Extension(Authenticated {
-            via: Via::Session { csrf, .. },
-            ..
-        })) => bool::from(f.csrf.as_bytes().ct_eq(csrf.as_bytes())),
-        _ => false,
-    };
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if !csrf_ok {
-        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
     }
     let Some(case) = case_id(&id) else {
         return error_page(AppError::NotFound(format!("case {id}")));

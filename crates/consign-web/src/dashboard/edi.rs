@@ -3,15 +3,14 @@
 //! interchange's transaction sets with every problem and its raw bytes; an administrator
 //! registers a partner with the same checks as the API. A carrier sees its own traffic only.
 
-use super::{error_page, form_tenant, local_zoned, problems, query_value, render, tenant_page};
+use super::{TenantPage, error_page, local_zoned, problems, query_value, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::access::Capability;
 use consign_core::edi::{NewTradingPartner, TradingPartner};
@@ -234,15 +233,9 @@ async fn show(
 }
 
 async fn page(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     show(&st, v, t, &q, HashMap::new(), Vec::new()).await
 }
 
@@ -270,16 +263,13 @@ fn new_partner(form: &HashMap<String, String>) -> Result<NewTradingPartner, Stri
 }
 
 async fn create_partner(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let csrf = form.get("csrf").cloned().unwrap_or_default();
-    let (v, t) = match form_tenant(&st, auth, &slug, &csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&csrf) {
+        return r;
+    }
     let new = match new_partner(&form) {
         Ok(n) => n,
         Err(why) => return show(&st, v, t, &HashMap::new(), form, vec![why]).await,
@@ -330,15 +320,7 @@ struct GroupRow {
     detail: String,
 }
 
-async fn interchange(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
-) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn interchange(TenantPage { st, v, t, path: id }: TenantPage<String>) -> Response {
     let Ok(id) = id.parse::<InterchangeId>() else {
         return error_page(AppError::NotFound(format!("interchange {id}")));
     };

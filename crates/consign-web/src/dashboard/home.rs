@@ -6,11 +6,9 @@
 
 use super::cases::{assignee_name, me, people};
 use super::queue::countdown;
-use super::{Viewer, error_page, query_value, render, thousands, viewer};
+use super::{Viewer, error_page, query_value, render, thousands};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
-use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use consign_core::access::{Capability, Role};
@@ -132,14 +130,7 @@ struct HomePage {
     teams_link: bool,
 }
 
-pub(super) async fn home(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub(super) async fn home(State(st): State<AppState>, v: Viewer) -> Response {
     match build(&st, v).await {
         Ok(page) => render(page),
         Err(r) => r,

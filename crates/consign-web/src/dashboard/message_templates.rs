@@ -3,14 +3,13 @@
 //! variable by name, each next to its field) and previews it against a real case of the
 //! tenant before it is saved; removing a tenant's template puts its default back in force.
 
-use super::{error_page, form_tenant, query_value, render, tenant_page};
+use super::{TenantPage, error_page, query_value, render};
 use crate::AppState;
-use crate::auth::Authenticated;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::access::{Capability, Principal};
 use consign_core::ids::CaseId;
@@ -52,15 +51,9 @@ struct ListPage {
 }
 
 async fn list(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let list = match st.app.list_templates(&v.principal, &t).await {
         Ok(l) => l,
         Err(e) => return error_page(e),
@@ -257,15 +250,9 @@ async fn edit_page(
 
 /// The editor, with the named template (the tenant's own first, else the default) or a new one.
 async fn edit(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let f = match (q.get("name"), q.get("language")) {
         (Some(name), Some(language)) => {
             let list = match st.app.list_templates(&v.principal, &t).await {
@@ -306,16 +293,10 @@ async fn edit(
     edit_page(&st, v, t, f, Vec::new(), None).await
 }
 
-async fn submit(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Form(f): Form<TemplateForm>,
-) -> Response {
-    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn submit(TenantPage { st, v, t, .. }: TenantPage, Form(f): Form<TemplateForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     if f.intent == "delete" {
         return match st
             .app

@@ -19,13 +19,14 @@ mod shipment;
 mod shipment_actions;
 mod sla_forms;
 mod teams;
+mod viewer;
 mod webhooks;
 
 use crate::AppState;
 use crate::api::session::session_cookie;
 use crate::auth::{Authenticated, SESSION_COOKIE, Via};
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -38,6 +39,7 @@ use consign_store::{OrderFilter, ShipmentFilter};
 use serde::Deserialize;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
+use viewer::{TenantPage, Viewer};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -251,79 +253,6 @@ async fn logout(
         .into_response()
 }
 
-/// The CSRF token of the request's session, if it comes with one.
-fn session_csrf(auth: &Option<Extension<Authenticated>>) -> Option<String> {
-    match auth {
-        Some(Extension(Authenticated {
-            via: Via::Session { csrf, .. },
-            ..
-        })) => Some(csrf.clone()),
-        _ => None,
-    }
-}
-
-/// Whether a form's token is its session's (compared in constant time); no session, no match.
-fn csrf_matches(expected: Option<String>, given: &str) -> bool {
-    expected.is_some_and(|c| bool::from(given.as_bytes().ct_eq(c.as_bytes())))
-}
-
-/// The viewer behind a posted form, once the form's CSRF token is its session's (a missing
-/// or wrong one is refused with 403 before anything is read).
-async fn form_viewer(
-    st: &AppState,
-    auth: Option<Extension<Authenticated>>,
-    csrf: &str,
-) -> Result<Viewer, Response> {
-    let expected = session_csrf(&auth);
-    let v = viewer(st, auth).await?;
-    if !csrf_matches(expected, csrf) {
-        return Err((StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response());
-    }
-    Ok(v)
-}
-
-/// [`form_viewer`] and the tenant the form is of (404 outside the viewer's reach).
-async fn form_tenant(
-    st: &AppState,
-    auth: Option<Extension<Authenticated>>,
-    slug: &str,
-    csrf: &str,
-) -> Result<(Viewer, Tenant), Response> {
-    let expected = session_csrf(&auth);
-    let (v, t) = tenant_page(st, auth, slug).await?;
-    if !csrf_matches(expected, csrf) {
-        return Err((StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response());
-    }
-    Ok((v, t))
-}
-
-/// Who is looking at a page: people with a session only (tokens are for the API).
-struct Viewer {
-    principal: consign_core::access::Principal,
-    user_name: String,
-    csrf: String,
-    tenants: Vec<Tenant>,
-}
-
-async fn viewer(st: &AppState, auth: Option<Extension<Authenticated>>) -> Result<Viewer, Response> {
-    let Some(Extension(Authenticated {
-        principal,
-        via: Via::Session {
-            csrf, user_name, ..
-        },
-    })) = auth
-    else {
-        return Err(Redirect::to("/login").into_response());
-    };
-    let tenants = st.app.list_tenants(&principal).await.map_err(error_page)?;
-    Ok(Viewer {
-        principal,
-        user_name,
-        csrf,
-        tenants,
-    })
-}
-
 /// A posted form's field, trimmed; empty when the form did not send it.
 fn trimmed(form: &HashMap<String, String>, key: &str) -> String {
     form.get(key)
@@ -404,15 +333,19 @@ struct OrdersPage {
 }
 
 /// What every tenant list page starts from: the viewer, the tenant (404 outside their reach),
-/// its time zone, and the search and status filter from the query string.
+/// its time zone, the search and status filter from the query string, and the scorecard
+/// figure whose records the list is narrowed to (its `kpi…` parameters), if any.
 struct ListPage {
+    st: AppState,
     v: Viewer,
     t: Tenant,
     tz: jiff::tz::TimeZone,
     text: String,
     status: String,
-    /// A scorecard figure whose records the list is narrowed to (its `kpi…` parameters).
-    records: Option<consign_app::kpis::RecordsQuery>,
+    kpi: Option<consign_core::kpi::records::RecordFilter>,
+    /// The `kpi…` parameters again, for the pager's links, and the narrowing in words.
+    kpi_query: String,
+    kpi_label: Option<String>,
 }
 
 /// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
@@ -454,102 +387,98 @@ fn records_view(r: &Option<consign_app::kpis::RecordsQuery>) -> (String, Option<
     (q, Some(label))
 }
 
+/// Opens a tenant list page; `orders` says whose records a scorecard figure narrows to.
 async fn list_page(
-    st: &AppState,
-    auth: Option<Extension<Authenticated>>,
-    slug: &str,
+    TenantPage { st, v, t, .. }: TenantPage,
     q: &HashMap<String, String>,
+    orders: bool,
 ) -> Result<ListPage, Response> {
-    let v = viewer(st, auth).await?;
-    let t = page_tenant(st, &v, slug).await?;
     let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let records = q.get("kpi").map(|figure| consign_app::kpis::RecordsQuery {
+        figure: figure.clone(),
+        period: q.get("kpi_period").cloned(),
+        outcome: q.get("kpi_outcome").cloned(),
+        key: q.get("kpi_key").cloned(),
+    });
+    let kpi = match &records {
+        Some(r) => Some(
+            st.app
+                .kpi_records(&v.principal, &t, r, orders)
+                .await
+                .map_err(error_page)?,
+        ),
+        None => None,
+    };
+    let (kpi_query, kpi_label) = records_view(&records);
     Ok(ListPage {
+        st,
         v,
         t,
         tz,
         text: q.get("q").cloned().unwrap_or_default(),
         status: q.get("status").cloned().unwrap_or_default(),
-        records: q.get("kpi").map(|figure| consign_app::kpis::RecordsQuery {
-            figure: figure.clone(),
-            period: q.get("kpi_period").cloned(),
-            outcome: q.get("kpi_outcome").cloned(),
-            key: q.get("kpi_key").cloned(),
-        }),
+        kpi,
+        kpi_query,
+        kpi_label,
     })
 }
 
-/// The viewer and the tenant a page is of (the same 404 outside their reach as for none).
-async fn tenant_page(
-    st: &AppState,
-    auth: Option<Extension<Authenticated>>,
-    slug: &str,
-) -> Result<(Viewer, Tenant), Response> {
-    let v = viewer(st, auth).await?;
-    let t = page_tenant(st, &v, slug).await?;
-    Ok((v, t))
+impl ListPage {
+    /// One page of the list and how many match in all, read side by side.
+    async fn rows_and_total<T>(
+        list: impl Future<Output = consign_app::AppResult<Vec<T>>>,
+        total: impl Future<Output = consign_app::AppResult<u64>>,
+    ) -> Result<(Vec<T>, u64), Response> {
+        match tokio::join!(list, total) {
+            (Ok(l), Ok(n)) => Ok((l, n)),
+            (Err(e), _) | (_, Err(e)) => Err(error_page(e)),
+        }
+    }
+
+    /// The pager under the list, its links keeping the search, the filter and the figure.
+    fn pager(
+        &self,
+        q: &HashMap<String, String>,
+        shown: usize,
+        limit: u32,
+        total: u64,
+        next_cursor: Option<String>,
+    ) -> pager::Pager {
+        let base = format!(
+            "?q={}&status={}{}",
+            query_value(&self.text),
+            query_value(&self.status),
+            self.kpi_query
+        );
+        pager::Pager::new(q, &base, shown, limit, total, next_cursor)
+    }
 }
 
-async fn page_tenant(st: &AppState, v: &Viewer, slug: &str) -> Result<Tenant, Response> {
-    st.app
-        .tenant_for(&v.principal, slug)
-        .await
-        .map_err(error_page)
-}
-
-async fn orders(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let ListPage {
-        v,
-        t,
-        tz,
-        text,
-        status,
-        records,
-    } = match list_page(&st, auth, &slug, &q).await {
+async fn orders(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> Response {
+    let page = match list_page(page, &q, true).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let kpi = match &records {
-        Some(r) => match st.app.kpi_records(&v.principal, &t, r, true).await {
-            Ok(f) => Some(f),
-            Err(e) => return error_page(e),
-        },
-        None => None,
-    };
-    let (kpi_query, kpi_label) = records_view(&records);
+    let ListPage { st, v, t, .. } = &page;
     let filter = OrderFilter {
-        kpi,
-        status: OrderStatus::parse(&status).ok(),
-        q: Some(text.clone()).filter(|s| !s.is_empty()),
+        kpi: page.kpi.clone(),
+        status: OrderStatus::parse(&page.status).ok(),
+        q: Some(page.text.clone()).filter(|s| !s.is_empty()),
         after: q.get("cursor").and_then(|c| c.parse().ok()),
         limit: 50,
         ..Default::default()
     };
-    let (list, total) = tokio::join!(
-        st.app.list_orders(&v.principal, &t, &filter),
-        st.app.count_orders_matching(&v.principal, &t, &filter)
-    );
-    let (list, total) = match (list, total) {
-        (Ok(l), Ok(n)) => (l, n),
-        (Err(e), _) | (_, Err(e)) => return error_page(e),
+    let (list, total) = match ListPage::rows_and_total(
+        st.app.list_orders(&v.principal, t, &filter),
+        st.app.count_orders_matching(&v.principal, t, &filter),
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |o| o.id);
-    let pager = pager::Pager::new(
-        &q,
-        &format!(
-            "?q={}&status={}{kpi_query}",
-            query_value(&text),
-            query_value(&status)
-        ),
-        list.len(),
-        filter.limit,
-        total,
-        next_cursor,
-    );
+    let pager = page.pager(&q, list.len(), filter.limit, total, next_cursor);
     let now = st.app.now();
     let rows = list
         .into_iter()
@@ -569,11 +498,19 @@ async fn orders(
             ),
             channel: o.channel.as_str(),
             lines: o.lines.len(),
-            ordered_at: local(Some(o.ordered_at), &tz),
-            promised_by: local(o.promised_by, &tz),
+            ordered_at: local(Some(o.ordered_at), &page.tz),
+            promised_by: local(o.promised_by, &page.tz),
             status: o.status.as_str(),
         })
         .collect();
+    let ListPage {
+        v,
+        t,
+        text,
+        status,
+        kpi_label,
+        ..
+    } = page;
     render(OrdersPage {
         tenants: v.tenants,
         user_name: v.user_name,
@@ -624,68 +561,39 @@ struct ShipmentsPage {
     kpi_label: Option<String>,
 }
 
-async fn shipments(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let ListPage {
-        v,
-        t,
-        tz,
-        text,
-        status,
-        records,
-    } = match list_page(&st, auth, &slug, &q).await {
+async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> Response {
+    let page = match list_page(page, &q, false).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let kpi = match &records {
-        Some(r) => match st.app.kpi_records(&v.principal, &t, r, false).await {
-            Ok(f) => Some(f),
-            Err(e) => return error_page(e),
-        },
-        None => None,
-    };
-    let (kpi_query, kpi_label) = records_view(&records);
+    let ListPage { st, v, t, .. } = &page;
     let filter = ShipmentFilter {
-        kpi,
-        status: ShipmentStatus::parse(&status).ok(),
-        q: Some(text.clone()).filter(|s| !s.is_empty()),
+        kpi: page.kpi.clone(),
+        status: ShipmentStatus::parse(&page.status).ok(),
+        q: Some(page.text.clone()).filter(|s| !s.is_empty()),
         after: q.get("cursor").and_then(|c| c.parse().ok()),
         limit: 50,
         ..Default::default()
     };
-    let (list, total) = tokio::join!(
-        st.app.list_shipments(&v.principal, &t, &filter),
-        st.app.count_shipments_matching(&v.principal, &t, &filter)
-    );
-    let (list, total) = match (list, total) {
-        (Ok(l), Ok(n)) => (l, n),
-        (Err(e), _) | (_, Err(e)) => return error_page(e),
+    let (list, total) = match ListPage::rows_and_total(
+        st.app.list_shipments(&v.principal, t, &filter),
+        st.app.count_shipments_matching(&v.principal, t, &filter),
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let carriers: HashMap<_, _> = st
         .app
-        .list_carriers(&v.principal, &t)
+        .list_carriers(&v.principal, t)
         .await
         .unwrap_or_default()
         .into_iter()
         .map(|c| (c.id, c.scac.unwrap_or(c.name)))
         .collect();
     let next_cursor = consign_store::next_cursor(&list, filter.limit, |s| s.id);
-    let pager = pager::Pager::new(
-        &q,
-        &format!(
-            "?q={}&status={}{kpi_query}",
-            query_value(&text),
-            query_value(&status)
-        ),
-        list.len(),
-        filter.limit,
-        total,
-        next_cursor,
-    );
+    let pager = page.pager(&q, list.len(), filter.limit, total, next_cursor);
     let place = |p: &consign_core::shipment::Place| format!("{} {}", p.city, p.country);
     // The page's shipments with an open case: one read for the rows shown.
     let mut open_cases: HashMap<consign_core::ids::ShipmentId, usize> = HashMap::new();
@@ -698,7 +606,7 @@ async fn shipments(
         };
         for c in st
             .app
-            .list_cases(&v.principal, &t, &filter)
+            .list_cases(&v.principal, t, &filter)
             .await
             .unwrap_or_default()
         {
@@ -727,8 +635,8 @@ async fn shipments(
             origin: place(&s.origin),
             destination: place(&s.destination),
             weight: s.weight_kg.to_string(),
-            promised_by: local(s.promised_by, &tz),
-            delivered_at: local(s.delivered_at, &tz),
+            promised_by: local(s.promised_by, &page.tz),
+            delivered_at: local(s.delivered_at, &page.tz),
             status: s.status.as_str(),
             number: s.number,
             service: s.service_level,
@@ -740,6 +648,14 @@ async fn shipments(
             },
         })
         .collect();
+    let ListPage {
+        v,
+        t,
+        text,
+        status,
+        kpi_label,
+        ..
+    } = page;
     render(ShipmentsPage {
         tenants: v.tenants,
         user_name: v.user_name,
@@ -762,12 +678,12 @@ async fn shipments(
 /// (a tenant out of reach is the same 404 as a missing one).
 async fn pick_scorecard(
     State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
+    v: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let slug = q.get("tenant").cloned().unwrap_or_default();
-    let (_, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
+    let t = match v.tenant(&st, &slug).await {
+        Ok(t) => t,
         Err(r) => return r,
     };
     let period = q.get("period").map(|p| p.trim()).unwrap_or_default();
@@ -781,15 +697,9 @@ async fn pick_scorecard(
 /// The tenant's scorecard page; without `period`, the last complete week in the tenant's
 /// zone.
 async fn scorecard(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let period = match q.get("period") {
         Some(p) => p.clone(),
         None => {

@@ -2,14 +2,12 @@
 //! it, the order's shipments with their state, the change requests it has had, and the cases
 //! opened on its shipments. Reached from the order list and the search box.
 
-use super::{Viewer, error_page, local, render, tenant_page};
+use super::{TenantPage, Viewer, error_page, local, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::access::Capability;
 use consign_core::ids::OrderId;
@@ -78,15 +76,7 @@ struct OrderPage {
     cases: Option<Vec<CaseRow>>,
 }
 
-async fn order_page(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
-) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn order_page(TenantPage { st, v, t, path: id }: TenantPage<String>) -> Response {
     let Ok(id) = id.parse::<OrderId>() else {
         return error_page(AppError::NotFound(format!("order {id}")));
     };

@@ -5,15 +5,14 @@
 //! per tenant: the app re-checks the selection).
 
 use super::cases::{WORK_STATUSES, assignee_name, me, people, span};
-use super::{Viewer, error_page, local_zoned, query_value, render, tenant_page, viewer};
+use super::{TenantPage, Viewer, error_page, local_zoned, query_value, render};
 use crate::AppState;
-use crate::auth::{Authenticated, Via};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 use consign_core::access::Capability;
 use consign_core::case::queue::{AgeBucket, DueState};
 use consign_core::case::work::CaseAction;
@@ -24,7 +23,6 @@ use consign_store::CaseFilter;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
-use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -219,28 +217,18 @@ struct QueuePage {
 }
 
 async fn queue(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let done = q.get("done").cloned();
     queue_page(&st, v, Some(t), &q, done, None).await
 }
 
 async fn all_queue(
     State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
+    v: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let done = q.get("done").cloned();
     queue_page(&st, v, None, &q, done, None).await
 }
@@ -521,22 +509,14 @@ async fn queue_page(
 }
 
 /// The bulk form of a tenant's queue.
-async fn bulk(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    bulk_form(st, auth, Some(slug), body).await
+async fn bulk(page: TenantPage, body: axum::body::Bytes) -> Response {
+    let TenantPage { st, v, t, .. } = page;
+    bulk_form(st, v, Some(t), body).await
 }
 
 /// The bulk form of the queue across tenants.
-async fn all_bulk(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    body: axum::body::Bytes,
-) -> Response {
-    bulk_form(st, auth, None, body).await
+async fn all_bulk(State(st): State<AppState>, v: Viewer, body: axum::body::Bytes) -> Response {
+    bulk_form(st, v, None, body).await
 }
 
 /// The bulk form: the selected cases (`ids`, repeated), one action, and the queue's own
@@ -545,27 +525,10 @@ async fn all_bulk(
 /// page says which were changed if one refuses.
 async fn bulk_form(
     st: AppState,
-    auth: Option<Extension<Authenticated>>,
-    slug: Option<String>,
+    v: Viewer,
+    one: Option<Tenant>,
     body: axum::body::Bytes,
 ) -> Response {
-    let csrf_expected = match &auth {
-        Some(Extension(Authenticated {
-            via: Via::Session { csrf, .. },
-            ..
-        })) => Some(csrf.clone()),
-        _ => None,
-    };
-    let (v, one) = match &slug {
-        Some(slug) => match tenant_page(&st, auth, slug).await {
-            Ok((v, t)) => (v, Some(t)),
-            Err(r) => return r,
-        },
-        None => match viewer(&st, auth).await {
-            Ok(v) => (v, None),
-            Err(r) => return r,
-        },
-    };
     let mut form: HashMap<String, String> = HashMap::new();
     let mut ids = Vec::new();
     for (k, val) in form_urlencoded::parse(&body) {
@@ -575,16 +538,8 @@ async fn bulk_form(
             form.insert(k.into_owned(), val.into_owned());
         }
     }
-    let csrf_ok = csrf_expected.is_some_and(|c| {
-        bool::from(
-            form.get("csrf")
-                .map(String::as_bytes)
-                .unwrap_or_default()
-                .ct_eq(c.as_bytes()),
-        )
-    });
-    if !csrf_ok {
-        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    if let Err(r) = v.check_csrf(form.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return r;
     }
     // The queue the form was on, to show again.
     let back: HashMap<String, String> =

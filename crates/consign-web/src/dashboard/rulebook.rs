@@ -3,15 +3,14 @@
 //! beside what was opened, before anything is saved. Saving stores a new version (the old ones
 //! stay, listed below the editor); who may not manage rules reads the page without the form.
 
-use super::{error_page, form_tenant, local_zoned, query_value, render, tenant_page, thousands};
+use super::{TenantPage, error_page, local_zoned, query_value, render, thousands};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::access::Capability;
 use consign_core::rules::{DEFAULT_RULEBOOK, Rulebook};
@@ -115,15 +114,9 @@ async fn around(
 }
 
 async fn page(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let a = match around(&st, &v.principal, &t).await {
         Ok(a) => a,
         Err(e) => return error_page(e),
@@ -145,16 +138,10 @@ async fn page(
     })
 }
 
-async fn submit(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Form(f): Form<RulebookForm>,
-) -> Response {
-    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn submit(TenantPage { st, v, t, .. }: TenantPage, Form(f): Form<RulebookForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let a = match around(&st, &v.principal, &t).await {
         Ok(a) => a,
         Err(e) => return error_page(e),

@@ -3,14 +3,13 @@
 //! number, the client's order reference, a customer's name) across every client they serve.
 //! One match opens its page straight away; several are listed with their client.
 
-use super::{error_page, render, viewer};
+use super::{Viewer, error_page, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
 use consign_core::tenant::Tenant;
 use consign_store::FoundKind;
 use std::collections::HashMap;
@@ -41,13 +40,9 @@ struct SearchPage {
 
 async fn search(
     State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
+    v: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let text = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let found = if text.is_empty() {
         Vec::new()

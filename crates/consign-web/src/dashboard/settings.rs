@@ -4,15 +4,14 @@
 //! tables, changed as one checked document. The form carries the version it was read at, so a
 //! change saved meanwhile by someone else is explained (409) instead of overwritten.
 
-use super::{error_page, form_tenant, problems, query_value, render, tenant_page};
+use super::{TenantPage, error_page, problems, query_value, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_app::cases::settings::SettingsVersion;
 use consign_core::access::Capability;
@@ -384,15 +383,9 @@ pub(super) fn pretty(s: &CaseSettings) -> String {
 }
 
 async fn page(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
+    TenantPage { st, v, t, .. }: TenantPage,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let s = match st.app.case_settings(&v.principal, &t).await {
         Ok(s) => s,
         Err(e) => return error_page(e),
@@ -424,16 +417,10 @@ struct SettingsForm {
     version: String,
 }
 
-async fn submit(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Form(f): Form<SettingsForm>,
-) -> Response {
-    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn submit(TenantPage { st, v, t, .. }: TenantPage, Form(f): Form<SettingsForm>) -> Response {
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let current = match st.app.case_settings(&v.principal, &t).await {
         Ok(s) => s,
         Err(e) => return error_page(e),
@@ -538,6 +525,7 @@ pub(super) async fn save(
 /// A settings form, opened: its viewer and tenant (CSRF checked), the settings in force, and
 /// them as the document editor shows them.
 pub(super) struct Opened {
+    pub st: AppState,
     pub v: super::Viewer,
     pub t: Tenant,
     pub current: SettingsVersion,
@@ -548,13 +536,11 @@ pub(super) struct Opened {
 /// session's token, with 409 and the page as it stands when another version was saved since
 /// the form was read.
 pub(super) async fn opened(
-    st: &AppState,
-    auth: Option<Extension<Authenticated>>,
-    slug: &str,
+    TenantPage { st, v, t, .. }: TenantPage,
     form: &HashMap<String, String>,
 ) -> Result<Opened, Response> {
     let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or_default();
-    let (v, t) = form_tenant(st, auth, slug, field("csrf")).await?;
+    v.check_csrf(field("csrf"))?;
     let current = st
         .app
         .case_settings(&v.principal, &t)
@@ -567,9 +553,10 @@ pub(super) async fn opened(
             current.version,
             field("version")
         );
-        return Err(refused(st, v, t, &current, typed, StatusCode::CONFLICT, vec![why]).await);
+        return Err(refused(&st, v, t, &current, typed, StatusCode::CONFLICT, vec![why]).await);
     }
     Ok(Opened {
+        st,
         v,
         t,
         current,
@@ -580,19 +567,15 @@ pub(super) async fn opened(
 /// The ownership editor's form: per case type (`team.<type>`, `accountable.<type>`,
 /// `informs.<type>`), a row wherever anything differs from the rule's own choice; the
 /// rest of the settings stay as they are, under the same version guard as the document.
-async fn submit_ownership(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
+async fn submit_ownership(page: TenantPage, Form(form): Form<HashMap<String, String>>) -> Response {
     let field = |k: &str| super::trimmed(&form, k);
     let Opened {
+        st,
         v,
         t,
         current,
         typed,
-    } = match opened(&st, auth, &slug, &form).await {
+    } = match opened(page, &form).await {
         Ok(o) => o,
         Err(r) => return r,
     };

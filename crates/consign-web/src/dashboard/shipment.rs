@@ -3,14 +3,13 @@
 //! opened on it, with the forms to post an event and attach a document for those who may
 //! (`shipment_actions`). Reached from the shipment list, a case's subject, and by its id.
 
-use super::{Viewer, error_page, local, render, tenant_page};
+use super::{TenantPage, Viewer, error_page, local, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::access::Capability;
 use consign_core::ids::ShipmentId;
@@ -82,15 +81,9 @@ struct ShipmentPage {
 }
 
 async fn shipment_page(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let Ok(id) = id.parse::<ShipmentId>() else {
         return error_page(AppError::NotFound(format!("shipment {id}")));
     };

@@ -6,14 +6,13 @@
 //! message id minted with the page, so sending it twice records the event once.
 
 use super::shipment::show;
-use super::{Viewer, csrf_matches, error_page, form_tenant, session_csrf, tenant_page};
+use super::{TenantPage, Viewer, error_page};
 use crate::AppState;
-use crate::auth::Authenticated;
-use axum::extract::{Form, Multipart, Path, State};
+use axum::Router;
+use axum::extract::{Form, Multipart};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_app::documents::Upload;
 use consign_core::ids::ShipmentId;
@@ -65,15 +64,12 @@ struct EventForm {
 }
 
 async fn post_event(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     Form(f): Form<EventForm>,
 ) -> Response {
-    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let Ok(sid) = id.parse::<ShipmentId>() else {
         return error_page(AppError::NotFound(format!("shipment {id}")));
     };
@@ -127,16 +123,9 @@ async fn post_event(
 
 /// The upload form (`multipart/form-data`): `csrf`, `kind` and the `file`.
 async fn upload(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     mut form: Multipart,
 ) -> Response {
-    let expected = session_csrf(&auth);
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let Ok(sid) = id.parse::<ShipmentId>() else {
         return error_page(AppError::NotFound(format!("shipment {id}")));
     };
@@ -173,8 +162,8 @@ async fn upload(
     }
     // The token comes inside the form, so it is checked once the form is read, before
     // anything is stored.
-    if !csrf_matches(expected, &csrf) {
-        return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
+    if let Err(r) = v.check_csrf(&csrf) {
+        return r;
     }
     let Some((filename, content_type, bytes)) = file.filter(|f| !f.2.is_empty()) else {
         let why = "file: choose a file to upload".to_string();
@@ -207,15 +196,12 @@ struct OverrideForm {
 /// An agent's override: a status or a promise set by hand, with the reason (the same use
 /// case as the API's, a manual event through the ingest and an audit record).
 async fn override_form(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     Form(f): Form<OverrideForm>,
 ) -> Response {
-    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let Ok(sid) = id.parse::<ShipmentId>() else {
         return error_page(AppError::NotFound(format!("shipment {id}")));
     };

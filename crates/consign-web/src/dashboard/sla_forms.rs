@@ -4,14 +4,14 @@
 //! `2 d`, business time or not). Each form changes its part of the settings and keeps the
 //! rest, under the version guard of the settings page; the core checks the result.
 
+use super::TenantPage;
 use super::settings::{Opened, opened, refused, save};
 use crate::AppState;
-use crate::auth::Authenticated;
-use axum::extract::{Form, Path, State};
+use axum::Router;
+use axum::extract::Form;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Router};
 use consign_core::sla::{CalendarSpec, OpeningHours, Target};
 use std::collections::HashMap;
 
@@ -95,19 +95,15 @@ pub(super) fn minutes_text(t: &Option<Target>) -> String {
     }
 }
 
-async fn calendars(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
+async fn calendars(page: TenantPage, Form(form): Form<HashMap<String, String>>) -> Response {
     let field = |k: &str| super::trimmed(&form, k);
     let Opened {
+        st,
         v,
         t,
         current,
         typed,
-    } = match opened(&st, auth, &slug, &form).await {
+    } = match opened(page, &form).await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -180,19 +176,15 @@ async fn calendars(
     save(&st, v, t, &current, typed, settings).await
 }
 
-async fn policies(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
+async fn policies(page: TenantPage, Form(form): Form<HashMap<String, String>>) -> Response {
     let field = |k: &str| super::trimmed(&form, k);
     let Opened {
+        st,
         v,
         t,
         current,
         typed,
-    } = match opened(&st, auth, &slug, &form).await {
+    } = match opened(page, &form).await {
         Ok(o) => o,
         Err(r) => return r,
     };

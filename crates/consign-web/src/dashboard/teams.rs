@@ -3,16 +3,15 @@
 //! click away; an administrator creates a team or changes its description, assignment mode
 //! and members. A refused change comes back with its reason next to the form.
 
-use super::{Viewer, error_page, form_viewer, problems, query_value, render, viewer};
+use super::{Viewer, error_page, problems, query_value, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::access::{Actor, Capability};
 use consign_core::case::ownership::{AssignmentMode, Team, TeamMember};
@@ -60,13 +59,9 @@ struct TeamsPage {
 
 async fn page(
     State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
+    v: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let v = match viewer(&st, auth).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     show(&st, v, None, q.get("done").cloned()).await
 }
 
@@ -136,11 +131,7 @@ async fn show(
 
 /// Creates or changes a team. The members are checkboxes (`member`, repeated), so the body
 /// is read as pairs rather than a map; shifts of members who stay are kept.
-async fn save_team(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    body: Bytes,
-) -> Response {
+async fn save_team(State(st): State<AppState>, v: Viewer, body: Bytes) -> Response {
     let mut form: HashMap<String, String> = HashMap::new();
     let mut chosen = Vec::new();
     for (k, val) in form_urlencoded::parse(&body) {
@@ -151,10 +142,9 @@ async fn save_team(
         }
     }
     let field = |k: &str| super::trimmed(&form, k);
-    let v = match form_viewer(&st, auth, &field("csrf")).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&field("csrf")) {
+        return r;
+    }
     let name = field("name");
     let refuse = |why: String| (name.clone(), why);
     let assignment = match AssignmentMode::parse(&field("assignment")) {
@@ -215,14 +205,13 @@ struct ShiftForm {
 
 async fn shift(
     State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
+    v: Viewer,
     Path(name): Path<String>,
     Form(f): Form<ShiftForm>,
 ) -> Response {
-    let v = match form_viewer(&st, auth, &f.csrf).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let Ok(user) = f.user.parse::<UserId>() else {
         return error_page(AppError::NotFound(format!(
             "member {} of team '{name}'",

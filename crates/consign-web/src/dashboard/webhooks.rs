@@ -4,14 +4,13 @@
 //! sent again by hand (a replay keeps its `webhook-id`, so a receiver deduplicates it).
 
 use super::admin::{MessageRow, message_row};
-use super::{error_page, form_tenant, query_value, render, tenant_page};
+use super::{TenantPage, error_page, query_value, render};
 use crate::AppState;
-use crate::auth::Authenticated;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use consign_app::AppError;
 use consign_core::tenant::Tenant;
 use jiff::tz::TimeZone;
@@ -67,15 +66,7 @@ fn row(e: &consign_app::messages::endpoints::EndpointView, tz: &TimeZone) -> End
     }
 }
 
-async fn endpoints(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path(slug): Path<String>,
-) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn endpoints(TenantPage { st, v, t, .. }: TenantPage) -> Response {
     let list = match st.app.list_endpoints(&v.principal, &t).await {
         Ok(l) => l,
         Err(e) => return error_page(e),
@@ -106,15 +97,9 @@ struct EndpointPage {
 }
 
 async fn endpoint(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id)): Path<(String, String)>,
+    TenantPage { st, v, t, path: id }: TenantPage<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (v, t) = match tenant_page(&st, auth, &slug).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let Ok(id) = id.parse::<Uuid>() else {
         return error_page(AppError::NotFound(format!("webhook endpoint {id}")));
     };
@@ -148,15 +133,17 @@ struct CsrfForm {
 }
 
 async fn replay(
-    State(st): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Path((slug, id, message)): Path<(String, String, String)>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: (id, message),
+    }: TenantPage<(String, String)>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (v, t) = match form_tenant(&st, auth, &slug, &f.csrf).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    if let Err(r) = v.check_csrf(&f.csrf) {
+        return r;
+    }
     let (Ok(id), Ok(message)) = (id.parse::<Uuid>(), message.parse::<Uuid>()) else {
         return error_page(AppError::NotFound("delivery".into()));
     };
