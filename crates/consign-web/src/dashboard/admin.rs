@@ -4,7 +4,7 @@
 //! (full administrators for people and tokens, `ManageOutbox` for the outbox), and the page
 //! shows that refusal as the 403 page.
 
-use super::{TenantPage, Viewer, error_page, local, query_value, render};
+use super::{Frame, TenantPage, Viewer, error_page, local, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -17,7 +17,6 @@ use consign_app::admin::NewToken;
 use consign_core::access::Role;
 use consign_core::ids::TokenId;
 use consign_core::message::outbox::DeliveryState;
-use consign_core::tenant::Tenant;
 use consign_store::OutboxFilter;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
@@ -53,9 +52,7 @@ struct TokenRow {
 #[derive(Template)]
 #[template(path = "admin.html")]
 struct AdminPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     users: Vec<UserRow>,
     tokens: Vec<TokenRow>,
     roles: Vec<&'static str>,
@@ -127,9 +124,7 @@ async fn show_admin(
         issued,
         problem,
         done,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     };
     let mut res = render(page);
     // A page that may hold a secret is never stored by the browser or a proxy.
@@ -249,9 +244,7 @@ pub(super) struct MessageRow {
 #[derive(Template)]
 #[template(path = "outbox.html")]
 struct OutboxPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     zone: String,
@@ -283,9 +276,7 @@ async fn outbox_page(
         state,
         rows,
         done: q.get("done").cloned(),
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! overwritten, the page says what happened instead.
 
 use super::compose::Draft;
-use super::{TenantPage, Viewer, error_page, local, query_value, render};
+use super::{Frame, TenantPage, Viewer, error_page, local, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -118,9 +118,7 @@ struct SubjectView {
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     zone: String,
@@ -415,9 +413,7 @@ async fn show(
         codes: ResolutionCode::ALL.iter().map(|c| c.as_str()).collect(),
         problem,
         done,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }
 

@@ -3,7 +3,7 @@
 //! interchange's transaction sets with every problem and its raw bytes; an administrator
 //! registers a partner with the same checks as the API. A carrier sees its own traffic only.
 
-use super::{TenantPage, error_page, local_zoned, problems, query_value, render};
+use super::{Frame, TenantPage, error_page, local_zoned, problems, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -50,9 +50,7 @@ struct InterchangeRow {
 #[derive(Template)]
 #[template(path = "edi.html")]
 struct EdiPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     zone: String,
@@ -225,9 +223,7 @@ async fn show(
         draft,
         problems,
         done,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     });
     (status, page).into_response()
 }
@@ -300,9 +296,7 @@ struct SetRow {
 #[derive(Template)]
 #[template(path = "interchange.html")]
 struct InterchangePage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     row: InterchangeRow,
@@ -410,8 +404,6 @@ async fn interchange(TenantPage { st, v, t, path: id }: TenantPage<String>) -> R
         groups,
         slug: t.slug,
         tenant_name: t.name,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }

@@ -6,7 +6,7 @@
 
 use super::cases::{assignee_name, me, people};
 use super::queue::countdown;
-use super::{Viewer, error_page, query_value, render, thousands};
+use super::{Frame, Viewer, error_page, query_value, render, thousands};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -111,9 +111,7 @@ impl CardCounts {
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct HomePage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     greeting: String,
     tiles: Vec<Tile>,
     lists: Vec<WorkList>,
@@ -375,9 +373,7 @@ async fn build(st: &AppState, v: Viewer) -> Result<HomePage, Response> {
     Ok(HomePage {
         admin: p.can(Capability::ManageUsers),
         teams_link: p.role.is_provider(),
-        tenants: v.tenants.clone(),
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
         greeting,
         tiles,
         lists,

@@ -3,7 +3,7 @@
 //! variable by name, each next to its field) and previews it against a real case of the
 //! tenant before it is saved; removing a tenant's template puts its default back in force.
 
-use super::{TenantPage, error_page, query_value, render};
+use super::{Frame, TenantPage, error_page, query_value, render};
 use crate::AppState;
 use axum::Router;
 use axum::extract::{Form, Query};
@@ -40,9 +40,7 @@ struct Row {
 #[derive(askama::Template)]
 #[template(path = "templates.html")]
 struct ListPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     rows: Vec<Row>,
@@ -77,9 +75,7 @@ async fn list(
         tenant_name: t.name,
         rows,
         done: q.get("done").cloned(),
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }
 
@@ -158,9 +154,7 @@ impl TemplateForm {
 #[derive(askama::Template)]
 #[template(path = "template_edit.html")]
 struct EditPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     f: TemplateForm,
@@ -241,9 +235,7 @@ async fn edit_page(
         channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
         variables: ALLOWED_VARIABLES.to_vec(),
         preview,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     });
     (status, page).into_response()
 }

@@ -39,7 +39,7 @@ use consign_store::{OrderFilter, ShipmentFilter};
 use serde::Deserialize;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
-use viewer::{TenantPage, Viewer};
+use viewer::{Frame, TenantPage, Viewer};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -319,9 +319,7 @@ struct OrderRow {
 #[derive(Template)]
 #[template(path = "orders.html")]
 struct OrdersPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     q: String,
@@ -512,9 +510,7 @@ async fn orders(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> R
         ..
     } = page;
     render(OrdersPage {
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
         slug: t.slug,
         tenant_name: t.name,
         q: text,
@@ -548,9 +544,7 @@ struct ShipmentRow {
 #[derive(Template)]
 #[template(path = "shipments.html")]
 struct ShipmentsPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     q: String,
@@ -657,9 +651,7 @@ async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -
         ..
     } = page;
     render(ShipmentsPage {
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
         slug: t.slug,
         tenant_name: t.name,
         q: text,

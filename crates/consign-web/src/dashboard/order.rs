@@ -2,7 +2,7 @@
 //! it, the order's shipments with their state, the change requests it has had, and the cases
 //! opened on its shipments. Reached from the order list and the search box.
 
-use super::{TenantPage, Viewer, error_page, local, render};
+use super::{Frame, TenantPage, Viewer, error_page, local, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -59,9 +59,7 @@ struct CaseRow {
 #[derive(Template)]
 #[template(path = "order.html")]
 struct OrderPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     zone: String,
@@ -244,8 +242,6 @@ async fn show(st: &AppState, v: Viewer, t: Tenant, id: OrderId) -> Response {
             })
             .collect(),
         cases,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }

@@ -5,7 +5,7 @@
 //! per tenant: the app re-checks the selection).
 
 use super::cases::{WORK_STATUSES, assignee_name, me, people, span};
-use super::{TenantPage, Viewer, error_page, local_zoned, query_value, render};
+use super::{Frame, TenantPage, Viewer, error_page, local_zoned, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -180,9 +180,7 @@ impl QueueQuery {
 #[derive(Template)]
 #[template(path = "cases.html")]
 struct QueuePage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     /// Where the queue lives: `/app/cases` or `/app/{tenant}/cases`.
     base: String,
     title: String,
@@ -458,9 +456,6 @@ async fn queue_page(
         } else {
             Vec::new()
         },
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
         base,
         title,
         tabs,
@@ -490,6 +485,7 @@ async fn queue_page(
         pager,
         kpi_label,
         supervise: p.can(Capability::SuperviseCases),
+        frame: v.into(),
         people: {
             let mut v: Vec<(String, String)> = names
                 .iter()

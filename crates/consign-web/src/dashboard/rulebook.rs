@@ -3,7 +3,7 @@
 //! beside what was opened, before anything is saved. Saving stores a new version (the old ones
 //! stay, listed below the editor); who may not manage rules reads the page without the form.
 
-use super::{TenantPage, error_page, local_zoned, query_value, render, thousands};
+use super::{Frame, TenantPage, error_page, local_zoned, query_value, render, thousands};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -42,9 +42,7 @@ struct PreviewRow {
 #[derive(Template)]
 #[template(path = "rulebook.html")]
 struct RulebookPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     in_force: String,
@@ -132,9 +130,7 @@ async fn page(
         problems: Vec::new(),
         preview: None,
         done: q.get("done").cloned(),
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }
 
@@ -238,9 +234,7 @@ async fn submit(TenantPage { st, v, t, .. }: TenantPage, Form(f): Form<RulebookF
         problems,
         preview,
         done: None,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     });
     (status, page).into_response()
 }

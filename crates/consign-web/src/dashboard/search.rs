@@ -3,14 +3,13 @@
 //! number, the client's order reference, a customer's name) across every client they serve.
 //! One match opens its page straight away; several are listed with their client.
 
-use super::{Viewer, error_page, render};
+use super::{Frame, Viewer, error_page, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use consign_core::tenant::Tenant;
 use consign_store::FoundKind;
 use std::collections::HashMap;
 
@@ -30,9 +29,7 @@ struct Hit {
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     q: String,
     hits: Vec<Hit>,
     short: bool,
@@ -75,9 +72,7 @@ async fn search(
     }
     render(SearchPage {
         short: !text.is_empty() && text.chars().count() < consign_store::PART_MIN,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
         q: text,
         hits,
     })

@@ -4,7 +4,7 @@
 //! tables, changed as one checked document. The form carries the version it was read at, so a
 //! change saved meanwhile by someone else is explained (409) instead of overwritten.
 
-use super::{TenantPage, error_page, problems, query_value, render};
+use super::{Frame, TenantPage, error_page, problems, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -141,9 +141,7 @@ struct PolicyRow {
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     version: i64,
@@ -372,9 +370,7 @@ async fn view(
         document,
         problems,
         done,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     }
 }
 

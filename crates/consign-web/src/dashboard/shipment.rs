@@ -3,7 +3,7 @@
 //! opened on it, with the forms to post an event and attach a document for those who may
 //! (`shipment_actions`). Reached from the shipment list, a case's subject, and by its id.
 
-use super::{TenantPage, Viewer, error_page, local, render};
+use super::{Frame, TenantPage, Viewer, error_page, local, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -52,9 +52,7 @@ struct CaseRow {
 #[derive(Template)]
 #[template(path = "shipment.html")]
 struct ShipmentPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     zone: String,
@@ -286,8 +284,6 @@ pub(super) async fn show(
             .collect(),
         documents,
         cases,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }

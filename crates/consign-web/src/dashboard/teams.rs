@@ -3,7 +3,7 @@
 //! click away; an administrator creates a team or changes its description, assignment mode
 //! and members. A refused change comes back with its reason next to the form.
 
-use super::{Viewer, error_page, problems, query_value, render};
+use super::{Frame, Viewer, error_page, problems, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -16,7 +16,6 @@ use consign_app::AppError;
 use consign_core::access::{Actor, Capability};
 use consign_core::case::ownership::{AssignmentMode, Team, TeamMember};
 use consign_core::ids::UserId;
-use consign_core::tenant::Tenant;
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -45,9 +44,7 @@ struct TeamRow {
 #[derive(Template)]
 #[template(path = "teams.html")]
 struct TeamsPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     teams: Vec<TeamRow>,
     can_edit: bool,
     modes: Vec<&'static str>,
@@ -122,9 +119,7 @@ async fn show(
             .collect(),
         problem,
         done,
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     });
     (status, page).into_response()
 }

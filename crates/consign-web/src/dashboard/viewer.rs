@@ -98,3 +98,21 @@ impl<P: PathRest> FromRequestParts<AppState> for TenantPage<P> {
         })
     }
 }
+
+/// What every signed-in page shows around its content (the `nav.html` header): the
+/// tenants to switch to, who is signed in, and the token its forms carry.
+pub(super) struct Frame {
+    pub tenants: Vec<Tenant>,
+    pub user_name: String,
+    pub csrf: String,
+}
+
+impl From<Viewer> for Frame {
+    fn from(v: Viewer) -> Frame {
+        Frame {
+            tenants: v.tenants,
+            user_name: v.user_name,
+            csrf: v.csrf,
+        }
+    }
+}

@@ -4,7 +4,7 @@
 //! sent again by hand (a replay keeps its `webhook-id`, so a receiver deduplicates it).
 
 use super::admin::{MessageRow, message_row};
-use super::{TenantPage, error_page, query_value, render};
+use super::{Frame, TenantPage, error_page, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -12,7 +12,6 @@ use axum::extract::{Form, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use consign_app::AppError;
-use consign_core::tenant::Tenant;
 use jiff::tz::TimeZone;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -38,9 +37,7 @@ struct EndpointRow {
 #[derive(Template)]
 #[template(path = "webhooks.html")]
 struct EndpointsPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     rows: Vec<EndpointRow>,
@@ -76,18 +73,14 @@ async fn endpoints(TenantPage { st, v, t, .. }: TenantPage) -> Response {
         slug: t.slug.clone(),
         tenant_name: t.name.clone(),
         rows: list.iter().map(|e| row(e, &tz)).collect(),
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }
 
 #[derive(Template)]
 #[template(path = "webhook.html")]
 struct EndpointPage {
-    tenants: Vec<Tenant>,
-    user_name: String,
-    csrf: String,
+    frame: Frame,
     slug: String,
     tenant_name: String,
     zone: String,
@@ -120,9 +113,7 @@ async fn endpoint(
         endpoint: row(&e, &tz),
         rows: log.into_iter().map(|d| message_row(d, &tz)).collect(),
         done: q.get("done").cloned(),
-        tenants: v.tenants,
-        user_name: v.user_name,
-        csrf: v.csrf,
+        frame: v.into(),
     })
 }
 
