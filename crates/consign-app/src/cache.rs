@@ -187,3 +187,15 @@ impl Caches {
             .insert(tenant, (Instant::now(), book));
     }
 }
+
+impl crate::App {
+    /// The case settings in force for a tenant (the defaults until it stores its own), which
+    /// every capability that files or times cases reads; kept here, below them all, so that
+    /// none of them has to reach into `cases` for it.
+    pub(crate) async fn settings_in_force(
+        &self,
+        tenant: TenantId,
+    ) -> crate::AppResult<Arc<ActiveSettings>> {
+        Ok(self.cache.case_settings(&self.store, tenant).await?)
+    }
+}

@@ -16,6 +16,7 @@ pub mod import;
 pub mod kpis;
 pub mod messages;
 pub mod orders;
+pub mod replay;
 pub mod search;
 pub mod shipments;
 pub mod tools;

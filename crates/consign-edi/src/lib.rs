@@ -31,16 +31,15 @@ pub mod writer;
 pub use ack::{AckCode, GroupResult, SetResult, X231A1, ack_997, ack_999, ta1};
 pub use envelope::{
     Document, Group, GroupTrailer, Interchange, InterchangeTrailer, ReadOptions, SetTrailer,
-    TransactionSet, read,
+    TransactionSet, functional_id, read, tokenize_count,
 };
 pub use error::{EdiError, ErrorKind};
 pub use isa::IsaHeader;
 pub use lines::{Prepared, prepare};
 pub use sets::{TypedSet, parse_any};
 pub use time::{InstantError, TimeCode, resolve_instant};
-pub use tokenizer::{Delimiters, Element, Segment, Tokenizer, tokenize_count};
+pub use tokenizer::{Delimiters, Element, Segment, Tokenizer};
 pub use writer::{
     Envelope, OutgoingSet, OwnedElement, OwnedSegment, Usage, WriteOptions, X12Version,
-    functional_id, write_interchange, write_interchange_with_gs08, write_segments,
-    write_ta1_interchange,
+    write_interchange, write_interchange_with_gs08, write_segments, write_ta1_interchange,
 };

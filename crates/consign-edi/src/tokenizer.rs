@@ -205,14 +205,6 @@ impl<'a> Segment<'a> {
     pub fn element_count(&self) -> usize {
         self.elements().count()
     }
-
-    /// An owned copy, split into repetitions and components, for comparison and rewriting.
-    pub fn to_owned_segment(&self) -> crate::writer::OwnedSegment {
-        crate::writer::OwnedSegment {
-            id: String::from_utf8_lossy(self.id_bytes()).into_owned(),
-            elements: self.elements().map(|e| e.to_owned_element()).collect(),
-        }
-    }
 }
 
 /// Iterator over a segment's elements.
@@ -311,23 +303,11 @@ impl<'a> Element<'a> {
             None => &[],
         }
     }
-
-    pub fn to_owned_element(&self) -> crate::writer::OwnedElement {
-        crate::writer::OwnedElement(
-            self.repetitions()
-                .map(|r| {
-                    r.components()
-                        .map(|c| String::from_utf8_lossy(c).into_owned())
-                        .collect()
-                })
-                .collect(),
-        )
-    }
 }
 
 /// Leading slots (identifier and elements) a [`Fields`] splits up front; later elements are
 /// split on demand.
-const SPLIT_SLOTS: usize = 10;
+pub(crate) const SPLIT_SLOTS: usize = 10;
 
 /// A segment split once into its identifier and first elements, as text. A mapping reads most
 /// elements of each segment it models; reading them one by one from the [`Segment`] would rescan
@@ -494,34 +474,6 @@ impl<'a> Iterator for Tokenizer<'a> {
     }
 }
 
-/// Counts the segments of every interchange in `input` (ISA and IEA included), reading each
-/// interchange's delimiters from its ISA. A cheap pass for benchmarks and size checks; it stops
-/// at the first thing that is not an interchange.
-pub fn tokenize_count(input: &[u8]) -> usize {
-    let mut count = 0;
-    let mut pos = crate::envelope::skip_whitespace(input, 0);
-    while input.get(pos..).is_some_and(|r| r.starts_with(b"ISA")) {
-        let Ok(isa) = crate::isa::parse_isa(input, pos) else {
-            break;
-        };
-        count += 1;
-        let mut tokens = Tokenizer::new(input, isa.next, isa.delimiters);
-        let mut ended = false;
-        for seg in tokens.by_ref() {
-            count += 1;
-            if seg.id_bytes() == b"IEA" {
-                ended = true;
-                break;
-            }
-        }
-        if !ended {
-            break;
-        }
-        pos = crate::envelope::skip_whitespace(input, tokens.position());
-    }
-    count
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,62 +564,6 @@ mod tests {
                     t[at] = bad;
                     assert!(!all_printable(&t), "{len} {at} {bad}");
                     t[at] = keep;
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn fields_read_every_element_as_the_segment_does() {
-        use crate::values::ReadElements;
-        let many = (1..=SPLIT_SLOTS + 3)
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join("*");
-        let exactly = (1..SPLIT_SLOTS).map(|n| n.to_string()).collect::<Vec<_>>();
-        let inputs: Vec<Vec<u8>> = vec![
-            b"AT7*X1*AD***20111222*0745".to_vec(),
-            b"LX".to_vec(),
-            b"LX*".to_vec(),
-            b"*".to_vec(),
-            b"".to_vec(),
-            b"N1*SH*CAF\xc3\xa9 M\xc3\xbcLLER*93*12".to_vec(),
-            // Not UTF-8: each element is read lossily, as from the segment.
-            b"N1*SH*CAF\xe9*93".to_vec(),
-            b"N\xff1*SH".to_vec(),
-            format!("L11*{many}").into_bytes(),
-            format!("L11*{}", exactly.join("*")).into_bytes(),
-            format!("L11*{}*", exactly.join("*")).into_bytes(),
-        ];
-        let separators = [
-            delims(),
-            Delimiters {
-                element: b'|',
-                ..delims()
-            },
-            // Not a valid separator, but read the same way all the same.
-            Delimiters {
-                element: 0xa9,
-                ..delims()
-            },
-        ];
-        for d in separators {
-            for input in &inputs {
-                let raw: Vec<u8> = input
-                    .iter()
-                    .map(|&b| if b == b'*' { d.element } else { b })
-                    .collect();
-                let seg = Segment::new(&raw, 7, d, true);
-                let f = Fields::new(&seg);
-                let shown = String::from_utf8_lossy(&raw);
-                assert_eq!(f.id(), seg.id(), "{shown}");
-                assert_eq!(ReadElements::id(&f), seg.id(), "{shown}");
-                assert_eq!(f.segment().offset(), 7);
-                for n in 0..SPLIT_SLOTS + 6 {
-                    let want = seg.element(n);
-                    assert_eq!(f.element(n), want, "{shown} {n}");
-                    assert_eq!(f.opt_into::<String>(n), want.opt(), "{shown} {n}");
-                    assert_eq!(f.text_into::<String>(n), want.text(), "{shown} {n}");
                 }
             }
         }

@@ -593,4 +593,63 @@ mod tests {
         );
         assert_eq!(format_decimal(Decimal::from_str("-0.0").unwrap()), "0");
     }
+
+    /// The values layer reads a segment's elements through `Fields` (split once); it must
+    /// read each exactly as the segment itself does.
+    #[test]
+    fn fields_read_every_element_as_the_segment_does() {
+        use crate::tokenizer::{Delimiters, SPLIT_SLOTS, Segment};
+        let delims = Delimiters::default;
+        let many = (1..=SPLIT_SLOTS + 3)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("*");
+        let exactly = (1..SPLIT_SLOTS).map(|n| n.to_string()).collect::<Vec<_>>();
+        let inputs: Vec<Vec<u8>> = vec![
+            b"AT7*X1*AD***20111222*0745".to_vec(),
+            b"LX".to_vec(),
+            b"LX*".to_vec(),
+            b"*".to_vec(),
+            b"".to_vec(),
+            b"N1*SH*CAF\xc3\xa9 M\xc3\xbcLLER*93*12".to_vec(),
+            // Not UTF-8: each element is read lossily, as from the segment.
+            b"N1*SH*CAF\xe9*93".to_vec(),
+            b"N\xff1*SH".to_vec(),
+            format!("L11*{many}").into_bytes(),
+            format!("L11*{}", exactly.join("*")).into_bytes(),
+            format!("L11*{}*", exactly.join("*")).into_bytes(),
+        ];
+        let separators = [
+            delims(),
+            Delimiters {
+                element: b'|',
+                ..delims()
+            },
+            // Not a valid separator, but read the same way all the same.
+            Delimiters {
+                element: 0xa9,
+                ..delims()
+            },
+        ];
+        for d in separators {
+            for input in &inputs {
+                let raw: Vec<u8> = input
+                    .iter()
+                    .map(|&b| if b == b'*' { d.element } else { b })
+                    .collect();
+                let seg = Segment::new(&raw, 7, d, true);
+                let f = Fields::new(&seg);
+                let shown = String::from_utf8_lossy(&raw);
+                assert_eq!(f.id(), seg.id(), "{shown}");
+                assert_eq!(ReadElements::id(&f), seg.id(), "{shown}");
+                assert_eq!(f.segment().offset(), 7);
+                for n in 0..SPLIT_SLOTS + 6 {
+                    let want = seg.element(n);
+                    assert_eq!(f.element(n), want, "{shown} {n}");
+                    assert_eq!(f.opt_into::<String>(n), want.opt(), "{shown} {n}");
+                    assert_eq!(f.text_into::<String>(n), want.text(), "{shown} {n}");
+                }
+            }
+        }
+    }
 }

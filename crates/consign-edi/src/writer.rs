@@ -145,6 +145,32 @@ impl OwnedSegment {
     }
 }
 
+/// Owned copies of what the tokenizer reads, for comparison and rewriting (here, beside
+/// the owned types, so that the tokenizer stays below the writer).
+impl crate::tokenizer::Segment<'_> {
+    /// An owned copy, split into repetitions and components, for comparison and rewriting.
+    pub fn to_owned_segment(&self) -> OwnedSegment {
+        OwnedSegment {
+            id: String::from_utf8_lossy(self.id_bytes()).into_owned(),
+            elements: self.elements().map(|e| e.to_owned_element()).collect(),
+        }
+    }
+}
+
+impl crate::tokenizer::Element<'_> {
+    pub fn to_owned_element(&self) -> OwnedElement {
+        OwnedElement(
+            self.repetitions()
+                .map(|r| {
+                    r.components()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+}
+
 /// A transaction set to write: ST01, ST02, the segments between ST and SE.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingSet {
@@ -211,21 +237,6 @@ pub enum Usage {
     Test,
 }
 
-/// GS01 functional identifier code for a transaction set we write.
-pub fn functional_id(set_id: &str) -> Option<&'static str> {
-    Some(match set_id {
-        "204" => "SM",
-        "210" => "IM",
-        "214" => "QM",
-        "856" => "SH",
-        "940" => "OW",
-        "945" => "SW",
-        "990" => "GF",
-        "997" => "FA",
-        _ => return None,
-    })
-}
-
 /// Everything an interchange with one functional group needs besides its sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -246,7 +257,7 @@ pub struct Envelope {
     pub interchange_control: u32,
     /// GS06/GE02, at most 999 999 999.
     pub group_control: u32,
-    /// GS01 (see [`functional_id`]).
+    /// GS01 (see [`functional_id`](crate::envelope::functional_id)).
     pub functional_id: String,
     pub version: X12Version,
     pub usage: Usage,

@@ -4,7 +4,7 @@
 //! the core decide, re-plans the case's SLA timers, and writes the case, its timeline
 //! entries and an audit record in one transaction.
 
-use super::settings::{plan_timers, settings_for};
+use super::settings::plan_timers;
 use super::{addressed_to, sees_internal};
 use crate::{App, AppError, AppResult, entropy, require};
 use consign_core::access::{Capability, Principal};
@@ -107,7 +107,7 @@ impl App {
         }
         // The subject must exist in this tenant (an id of another tenant answers 404).
         let (order_id, carrier_id) = self.subject_links(tenant, &m.subject).await?;
-        let settings = settings_for(self, tenant.id).await?;
+        let settings = self.settings_in_force(tenant.id).await?;
         let own = settings
             .settings
             .ownership
@@ -262,7 +262,7 @@ impl App {
         if !p.can(Capability::RelayMessages) {
             require(p, Capability::ReadCases)?;
         }
-        let settings = settings_for(self, tenant.id).await?;
+        let settings = self.settings_in_force(tenant.id).await?;
         self.validate_assignment(&action).await?;
         let now = self.now();
         let actor = p.actor.label();
@@ -450,7 +450,7 @@ impl App {
                 format!("a bulk action takes 1 to {MAX_BULK} cases"),
             )));
         }
-        let settings = settings_for(self, tenant.id).await?;
+        let settings = self.settings_in_force(tenant.id).await?;
         self.validate_assignment(&action).await?;
         let now = self.now();
         let actor = p.actor.label();

@@ -1,7 +1,6 @@
 //! Case KPIs for a period (SPEC §10): the core measures, this module gathers the cases and
 //! their timelines and groups them by tenant, case type, carrier, accountable party or team.
 
-use super::settings::settings_for;
 use crate::{App, AppError, AppResult, require};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal, Role};
@@ -114,7 +113,7 @@ impl App {
             )));
         }
         let now = self.now();
-        let settings = settings_for(self, tenant.id).await?;
+        let settings = self.settings_in_force(tenant.id).await?;
         let cases = self.reads().cases_in_period(tenant.id, from, to).await?;
         let ids: Vec<_> = cases.iter().map(|c| (c.tenant_id, c.id)).collect();
         let timelines = self.reads().case_timelines(&ids).await?;

@@ -92,13 +92,13 @@ impl App {
         case: &Case,
     ) -> AppResult<Vec<consign_core::sla::MetricClock>> {
         require(p, Capability::ReadCases)?;
-        let settings = settings::settings_for(self, tenant.id).await?;
+        let settings = self.settings_in_force(tenant.id).await?;
         let (rule, cal) = settings.policy_for(&case.case_type, case.severity);
         let Some(rule) = rule else {
             return Ok(Vec::new());
         };
         let timeline = self.store.case_timeline(tenant.id, case.id).await?;
-        let events = consign_core::sla::timers::clock_events(&timeline);
+        let events = consign_core::case::timers::clock_events(&timeline);
         Ok(consign_core::sla::evaluate(
             &events,
             cal,

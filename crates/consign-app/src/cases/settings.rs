@@ -9,17 +9,11 @@ use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
 use consign_core::case::ownership::{AssignmentMode, Team, TeamMember, check_team_name};
 use consign_core::case::settings::{ActiveSettings, CaseSettings};
+use consign_core::case::timers::{TimerPlan, plan};
 use consign_core::case::{Case, TimelineEntry};
-use consign_core::ids::{TenantId, UserId};
-use consign_core::sla::timers::{TimerPlan, plan};
+use consign_core::ids::UserId;
 use consign_core::tenant::Tenant;
 use jiff::Timestamp;
-use std::sync::Arc;
-
-/// The settings in force for a tenant (the defaults until it stores its own).
-pub(crate) async fn settings_for(app: &App, tenant: TenantId) -> AppResult<Arc<ActiveSettings>> {
-    Ok(app.cache.case_settings(&app.store, tenant).await?)
-}
 
 /// The timers of `case` with its whole timeline `entries` under `settings` at `now`.
 pub(crate) fn plan_timers(
@@ -47,7 +41,7 @@ impl App {
         tenant: &Tenant,
     ) -> AppResult<SettingsVersion> {
         require(p, Capability::ReadCases)?;
-        let s = settings_for(self, tenant.id).await?;
+        let s = self.settings_in_force(tenant.id).await?;
         Ok(SettingsVersion {
             version: s.version,
             settings: s.settings.clone(),

@@ -4,15 +4,15 @@
 //! cases of automatic teams to a member on shift, and sets each case's next `timer_at`.
 //! Firing is decided from the timeline, so a case swept twice fires once.
 
-use super::settings::{assigns_automatically, plan_timers, settings_for};
+use super::settings::{assigns_automatically, plan_timers};
 use crate::{App, AppResult};
 use consign_core::audit::AuditEntry;
 use consign_core::case::TimelineEntry;
 use consign_core::case::ownership::{Candidate, pick_assignee};
 use consign_core::case::settings::ActiveSettings;
+use consign_core::case::timers::{TimerAction, apply};
 use consign_core::case::work::{CaseAction, decide};
 use consign_core::ids::{TenantId, UserId};
-use consign_core::sla::timers::{TimerAction, apply};
 use jiff::Timestamp;
 use std::collections::HashMap;
 
@@ -55,7 +55,7 @@ impl App {
         let mut users: Option<Vec<consign_core::access::User>> = None;
         for case in due {
             if let std::collections::hash_map::Entry::Vacant(v) = settings.entry(case.tenant_id) {
-                v.insert(settings_for(self, case.tenant_id).await?);
+                v.insert(self.settings_in_force(case.tenant_id).await?);
             }
             let s = &settings[&case.tenant_id];
             let mut entries: Vec<TimelineEntry> = timelines.remove(&case.id).unwrap_or_default();
@@ -225,11 +225,11 @@ impl App {
 /// entry on the timeline records the step either way.
 fn notice_recipients(
     c: &consign_core::case::Case,
-    action: consign_core::sla::LadderAction,
+    action: consign_core::case::policy::LadderAction,
     users: &[consign_core::access::User],
 ) -> Vec<String> {
     use consign_core::access::Role;
-    use consign_core::sla::LadderAction;
+    use consign_core::case::policy::LadderAction;
     match action {
         LadderAction::NotifyAssignee => users
             .iter()

@@ -3,7 +3,7 @@
 //! answered, all in one transaction.
 
 use super::acks::{ack_interchange, assess, report_for, strip_content, ta1_interchange};
-use super::unacknowledged::{judge_group, open_group_cases};
+use super::unacknowledged::{answer_from, judge_group, open_group_cases};
 use super::{EdiReport, InterchangeReport, MAX_EDI_BYTES, interchange_record, texts};
 use crate::cases::SubjectCases;
 use crate::{App, AppError, AppResult, entropy, require};
@@ -12,7 +12,7 @@ use consign_core::access::{Capability, Principal};
 use consign_core::audit::AuditEntry;
 use consign_core::edi::{Direction, InterchangeRecord, SetRecord, TradingPartner};
 use consign_core::ids::*;
-use consign_core::rules::{AckTrigger, GroupAnswer};
+use consign_core::rules::AckTrigger;
 use consign_core::tenant::Tenant;
 use consign_core::tracking::MappedEvent;
 use consign_edi::sets::ShipmentStatus214;
@@ -307,7 +307,7 @@ impl App {
                     tenant.id,
                     p.actor.label(),
                     now,
-                    crate::cases::settings::settings_for(self, tenant.id).await?,
+                    self.settings_in_force(tenant.id).await?,
                 );
                 let mut open = open_group_cases(&mut *tx, tenant.id).await?;
                 for (partner, group, sent_at, answer) in answered {
@@ -331,41 +331,6 @@ impl App {
         self.commit(tx).await?;
         report.acknowledgements = String::from_utf8_lossy(&acks).into_owned();
         Ok(report)
-    }
-}
-
-/// What a 997 said of a group we sent, for `edi_unacknowledged`: rejected when AK9 is `R` or
-/// `P` or any AK5 rejects its set (the sets' detail comes from the stored 997 when there).
-pub(super) fn answer_from(
-    ak9: &str,
-    ack: Option<&consign_edi::sets::FunctionalAck997>,
-) -> GroupAnswer {
-    let rejected: Vec<String> = ack
-        .map(|a| {
-            a.sets
-                .iter()
-                .filter(|s| s.rejected())
-                .map(|s| {
-                    let codes = if s.errors.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (AK5 codes {})", s.errors.join(","))
-                    };
-                    format!("{} {} AK5 {}{codes}", s.set_id, s.control, s.status)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if ak9 == "R" || ak9 == "P" || !rejected.is_empty() {
-        let mut why = format!("AK9 {ak9}");
-        if !rejected.is_empty() {
-            why.push_str(&format!("; sets rejected: {}", rejected.join(", ")));
-        }
-        GroupAnswer::Rejected { why }
-    } else {
-        GroupAnswer::Accepted {
-            ak9: ak9.to_string(),
-        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! `edi_unacknowledged`: a group we sent without a 997 in time, or with a rejecting one, gets
 //! one open case addressed to the partner, resolved by an accepting 997.
 
-use super::inbound::answer_from;
 use super::partners::partner_party;
 use crate::cases::SubjectCases;
 use crate::tracking::CaseChanges;
@@ -23,6 +22,41 @@ pub(crate) fn stored_answer(g: &OutboundGroup) -> GroupAnswer {
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok());
             answer_from(ak9, ack.as_ref())
+        }
+    }
+}
+
+/// What a 997 said of a group we sent, for `edi_unacknowledged`: rejected when AK9 is `R` or
+/// `P` or any AK5 rejects its set (the sets' detail comes from the stored 997 when there).
+pub(super) fn answer_from(
+    ak9: &str,
+    ack: Option<&consign_edi::sets::FunctionalAck997>,
+) -> GroupAnswer {
+    let rejected: Vec<String> = ack
+        .map(|a| {
+            a.sets
+                .iter()
+                .filter(|s| s.rejected())
+                .map(|s| {
+                    let codes = if s.errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (AK5 codes {})", s.errors.join(","))
+                    };
+                    format!("{} {} AK5 {}{codes}", s.set_id, s.control, s.status)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if ak9 == "R" || ak9 == "P" || !rejected.is_empty() {
+        let mut why = format!("AK9 {ak9}");
+        if !rejected.is_empty() {
+            why.push_str(&format!("; sets rejected: {}", rejected.join(", ")));
+        }
+        GroupAnswer::Rejected { why }
+    } else {
+        GroupAnswer::Accepted {
+            ak9: ak9.to_string(),
         }
     }
 }
@@ -145,7 +179,7 @@ impl App {
             tenant,
             "system:sweep",
             now,
-            crate::cases::settings::settings_for(self, tenant).await?,
+            self.settings_in_force(tenant).await?,
         );
         for g in &groups {
             let Some(partner) = partners.get(&g.partner_id) else {

@@ -10,7 +10,6 @@
 
 use super::may_read;
 use super::records::RecordsQuery;
-use crate::cases::settings::settings_for;
 use crate::{App, AppError, AppResult, require};
 use consign_core::Invalid;
 use consign_core::access::{Capability, Principal};
@@ -32,7 +31,7 @@ impl App {
         tenant: TenantId,
         ids: &[CaseId],
     ) -> AppResult<Vec<CaseFact>> {
-        let settings = settings_for(self, tenant).await?;
+        let settings = self.settings_in_force(tenant).await?;
         let cases = self.store.cases_by_ids(tenant, ids).await?;
         let keys: Vec<_> = cases.iter().map(|c| (c.tenant_id, c.id)).collect();
         let timelines = self.store.case_timelines(&keys).await?;
@@ -70,7 +69,7 @@ impl App {
             .reopened_cases_open_after(tenant.id, end)
             .await?;
         if !reopened.is_empty() {
-            let settings = settings_for(self, tenant.id).await?;
+            let settings = self.settings_in_force(tenant.id).await?;
             let keys: Vec<_> = reopened.iter().map(|c| (c.tenant_id, c.id)).collect();
             let timelines = self.reads().case_timelines(&keys).await?;
             let empty = Vec::new();

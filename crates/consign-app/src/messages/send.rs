@@ -311,7 +311,7 @@ impl App {
     ) -> AppResult<(Case, Vec<TimelineEntry>, OutboxMessage)> {
         require(p, Capability::WorkCases)?;
         let audience = Audience::parse(&msg.to).map_err(|e| Invalid::one("to", e))?;
-        let settings = crate::cases::settings::settings_for(self, tenant.id).await?;
+        let settings = self.settings_in_force(tenant.id).await?;
         let (case, _) = self.get_case(p, tenant, id).await?;
         let content = match (msg.template, msg.subject, msg.body) {
             (Some(name), None, None) => Content::Named(name),
@@ -487,7 +487,7 @@ pub(crate) fn staff_notice(
     c: &Case,
     address: &str,
     level: u8,
-    action: consign_core::sla::LadderAction,
+    action: consign_core::case::policy::LadderAction,
     now: jiff::Timestamp,
 ) -> OutboxMessage {
     let sender = settings
@@ -497,7 +497,7 @@ pub(crate) fn staff_notice(
         .clone()
         .unwrap_or_else(|| app.messaging.config.email_from.clone());
     let who = match action {
-        consign_core::sla::LadderAction::NotifyAssignee => "you are its assignee",
+        consign_core::case::policy::LadderAction::NotifyAssignee => "you are its assignee",
         _ => "you manage this client's account",
     };
     let subject = format!(

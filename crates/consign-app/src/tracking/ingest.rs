@@ -561,7 +561,7 @@ impl App {
             .map(|id| cases.remove(id).expect("new cases are kept"))
             .collect();
         if !new_cases.is_empty() {
-            let settings = crate::cases::settings::settings_for(self, tenant).await?;
+            let settings = self.settings_in_force(tenant).await?;
             let filed =
                 file_new_cases(tx, &settings, tenant, actor, now, new_cases, &mut audit).await?;
             emit.cases_opened(&filed);

@@ -14,13 +14,11 @@
 
 mod committer;
 mod ingest;
-mod replay;
 mod sweep;
 
 pub use crate::cases::CaseChanges;
 pub use committer::GroupCommitter;
 pub use ingest::build_events;
-pub use replay::{PREVIEW_MAX_DAYS, ReplayReport, RulebookPreview, simulate};
 pub(crate) use sweep::tally;
 
 use crate::{App, AppError, AppResult, require, tenant_audit};

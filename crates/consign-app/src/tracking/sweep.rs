@@ -166,7 +166,7 @@ impl App {
             tenant,
             "system:sweep",
             now,
-            crate::cases::settings::settings_for(self, tenant).await?,
+            self.settings_in_force(tenant).await?,
         );
         for carrier in carriers {
             match rule.judge(

@@ -214,7 +214,7 @@ pub fn case_fact(r: &CaseRecord<'_>) -> CaseFact {
         .count();
     let (mut met, mut applied) = (0, 0);
     if let Some(p) = r.policy {
-        let events = crate::sla::timers::clock_events(r.entries);
+        let events = crate::case::timers::clock_events(r.entries);
         for clock in crate::sla::evaluate(&events, r.calendar, p, last.at) {
             match clock.state {
                 SlaState::Met => {

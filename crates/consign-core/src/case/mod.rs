@@ -3,11 +3,13 @@
 
 pub mod kpi;
 pub mod ownership;
+pub mod policy;
 pub mod queue;
 pub mod settings;
 mod status;
 mod subject;
 mod timeline;
+pub mod timers;
 pub mod work;
 
 pub use status::{CaseStatus, ResolutionCode, default_resolution};

@@ -4,8 +4,9 @@
 //! a calendar moves the deadlines of open cases.
 
 use super::ownership::OwnershipMatrix;
+use super::policy::{PolicyRule, PolicySet};
 use crate::Invalid;
-use crate::sla::{Calendar, CalendarSpec, PolicyRule, PolicySet};
+use crate::sla::{Calendar, CalendarSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

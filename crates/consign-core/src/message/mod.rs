@@ -2,7 +2,7 @@
 //! case type, audience, channel and language, rendered with MiniJinja from a fixed set of
 //! variables.
 //!
-//! - [`template`]: the [`Template`] a tenant saves and its [`check`](Template::check), which
+//! - [`template`]: the [`Template`] a tenant saves; `check` holds [`Template::check`], which
 //!   refuses what would fail later (syntax, unknown variables, filters and tests).
 //! - [`variables`]: the [`MessageContext`] built from the case, its shipment and order, and
 //!   [`ALLOWED_VARIABLES`], the one list of what templates may name.
@@ -21,6 +21,7 @@
 //! case simply has no value for (no shipment, no ETA) is `none`, prints as nothing and is false
 //! in `{% if %}`.
 
+mod check;
 pub mod defaults;
 pub mod endpoint;
 pub mod outbox;

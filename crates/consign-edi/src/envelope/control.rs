@@ -166,8 +166,7 @@ impl<'a> Reader<'a, '_> {
         // A group holds sets of one functional identifier (GS01): an 856 in an `IN` group was
         // routed or enveloped wrongly, whatever its content.
         let misfiled = self.group.as_ref().and_then(|g| {
-            let wanted =
-                crate::writer::functional_id(&id).or_else(|| (id == "999").then_some("FA"))?;
+            let wanted = super::functional_id(&id).or_else(|| (id == "999").then_some("FA"))?;
             (g.functional_id != wanted).then(|| (wanted, g.functional_id.clone()))
         });
         self.set = Some(TransactionSet {

@@ -99,6 +99,49 @@ pub(crate) fn skip_whitespace(input: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// Counts the segments of every interchange in `input` (ISA and IEA included), reading each
+/// interchange's delimiters from its ISA. A cheap pass for benchmarks and size checks; it stops
+/// at the first thing that is not an interchange.
+pub fn tokenize_count(input: &[u8]) -> usize {
+    let mut count = 0;
+    let mut pos = skip_whitespace(input, 0);
+    while input.get(pos..).is_some_and(|r| r.starts_with(b"ISA")) {
+        let Ok(isa) = parse_isa(input, pos) else {
+            break;
+        };
+        count += 1;
+        let mut tokens = crate::tokenizer::Tokenizer::new(input, isa.next, isa.delimiters);
+        let mut ended = false;
+        for seg in tokens.by_ref() {
+            count += 1;
+            if seg.id_bytes() == b"IEA" {
+                ended = true;
+                break;
+            }
+        }
+        if !ended {
+            break;
+        }
+        pos = skip_whitespace(input, tokens.position());
+    }
+    count
+}
+
+/// GS01 functional identifier code for a transaction set we write.
+pub fn functional_id(set_id: &str) -> Option<&'static str> {
+    Some(match set_id {
+        "204" => "SM",
+        "210" => "IM",
+        "214" => "QM",
+        "856" => "SH",
+        "940" => "OW",
+        "945" => "SW",
+        "990" => "GF",
+        "997" => "FA",
+        _ => return None,
+    })
+}
+
 /// Reads every interchange in `input`. Never panics, whatever the bytes.
 pub fn read<'a>(input: &'a [u8], options: &ReadOptions) -> Document<'a> {
     let mut doc = Document::default();

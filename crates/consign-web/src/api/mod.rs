@@ -178,3 +178,52 @@ pub(crate) fn records_query(
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::openapi_schemas::written_out;
+    use crate::routing::BodyLimit;
+
+    /// The router collects a written-out schema through its type; it must come out as written.
+    #[test]
+    fn written_out_schemas_survive_the_round_trip() {
+        let (_, doc, _) = super::routes().into_parts();
+        let collected = doc.components.map(|c| c.schemas).unwrap_or_default();
+        for (name, written) in written_out() {
+            let schema = collected
+                .get(&name)
+                .unwrap_or_else(|| panic!("no route answers with {name}"));
+            assert_eq!(serde_json::to_value(schema).unwrap(), written, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_limited_route_is_a_documented_path() {
+        let (_, doc, limits) = super::routes().into_parts();
+        for path in limits.paths() {
+            assert!(
+                doc.paths.paths.contains_key(path),
+                "{path} is not documented"
+            );
+        }
+        for (path, limit) in [
+            (
+                "/api/v1/tenants/{tenant}/tracking-events",
+                BodyLimit::Events,
+            ),
+            (
+                "/api/v1/tenants/{tenant}/webhooks/{format}",
+                BodyLimit::Events,
+            ),
+            ("/api/v1/tenants/{tenant}/edi", BodyLimit::Edi),
+            (
+                "/api/v1/tenants/{tenant}/shipments/{id}/documents",
+                BodyLimit::Document,
+            ),
+            ("/api/v1/tenants/{tenant}/orders", BodyLimit::Json),
+            ("/login", BodyLimit::Json),
+        ] {
+            assert_eq!(limits.for_route(Some(path)), limit, "{path}");
+        }
+    }
+}

@@ -18,6 +18,7 @@ mod settings;
 mod shipment;
 mod shipment_actions;
 mod sla_forms;
+mod sla_text;
 mod teams;
 mod viewer;
 mod webhooks;

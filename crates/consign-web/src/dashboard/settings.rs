@@ -190,7 +190,7 @@ fn holiday_list(holidays: &[jiff::civil::Date]) -> String {
 }
 
 /// Which cases a policy applies to, `delay_risk · high` or `any type · any severity`.
-fn policy_scope(r: &consign_core::sla::PolicyRule) -> String {
+fn policy_scope(r: &consign_core::case::policy::PolicyRule) -> String {
     format!(
         "{} · {}",
         r.case_type.as_deref().unwrap_or("any type"),
@@ -257,7 +257,7 @@ async fn view(
     } else {
         (Vec::new(), Vec::new())
     };
-    use super::sla_forms::{WEEKDAYS, day_hours, minutes_text};
+    use super::sla_text::{WEEKDAYS, day_hours, minutes_text};
     SettingsPage {
         owner_choices,
         calendar_names: s.calendars.keys().cloned().collect(),

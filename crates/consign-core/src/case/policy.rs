@@ -2,9 +2,9 @@
 //! (case type, severity), each naming its calendar, its clock targets and its escalation
 //! ladder. The first rule that matches a case applies.
 
-use super::clock::{Policy, Target};
+use super::{CaseStatus, Severity};
 use crate::Invalid;
-use crate::case::{CaseStatus, Severity};
+use crate::sla::clock::{Policy, Target};
 use serde::{Deserialize, Serialize};
 
 /// One step of the escalation ladder, taken `after_minutes` (wall-clock) past the breach.
@@ -152,7 +152,7 @@ impl PolicySet {
                 }
                 last = s.after_minutes;
             }
-            if let Err(e) = crate::case::ownership::check_team_name(&r.supervisor_team) {
+            if let Err(e) = super::ownership::check_team_name(&r.supervisor_team) {
                 bad.push(at("supervisor_team"), e);
             }
         }

@@ -5,11 +5,11 @@
 //! ladder climbs from the breach as recorded: a sweep that runs late delays the steps after
 //! it, never skips them.
 
-use super::calendar::Calendar;
-use super::clock::{ClockEvent, Metric, MetricClock, SlaState, evaluate};
 use super::policy::{LadderAction, LadderStep, PolicyRule};
-use crate::case::work::{CaseAction, Decision, decide};
-use crate::case::{Case, CaseStatus, TimelineEntry, TimelineKind, Visibility};
+use super::work::{CaseAction, Decision, decide};
+use super::{Case, CaseStatus, TimelineEntry, TimelineKind, Visibility};
+use crate::sla::calendar::Calendar;
+use crate::sla::clock::{ClockEvent, Metric, MetricClock, SlaState, evaluate};
 use jiff::{SignedDuration, Timestamp};
 
 /// The clock's view of a timeline. Messages and external notes written by the system are

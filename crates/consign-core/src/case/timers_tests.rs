@@ -2,9 +2,9 @@
 //! instants the clock says, whatever pace the sweep runs at.
 
 use super::*;
+use crate::case::policy::default_ladder;
 use crate::case::{ResolutionCode, Severity};
 use crate::sla::clock::{Policy, Target};
-use crate::sla::policy::default_ladder;
 use proptest::prelude::*;
 
 fn at(s: &str) -> Timestamp {

@@ -1,5 +1,9 @@
 //! Replay: a rulebook tried on recorded history on a simulated clock, compared with what was
-//! opened.
+//! opened (the rulebook editor's preview and `consign rules replay`).
+//!
+//! A rulebook spans tracking's rule families (shipment, carrier) and EDI's
+//! (`edi_unacknowledged`), so its replay sits above both rooms: `edi` feeds `tracking`, and
+//! neither depends on this.
 
 use crate::{App, AppError, AppResult, require};
 use consign_core::Invalid;
