@@ -18,6 +18,10 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "no import cycles between a crate's modules"
+python3 scripts/module_cycles.py --self-test
+python3 scripts/module_cycles.py
+
 step "PostgreSQL for the tests"
 THROWAWAY=""
 cleanup() {
