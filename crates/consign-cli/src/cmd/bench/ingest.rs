@@ -2,14 +2,15 @@
 //! own ceiling in the same run, single-event webhooks at concurrency 64, and a sweep over
 //! many active shipments. Figures only; nothing here asserts a time.
 
+use super::engines::on_each_engine;
+use super::fixtures::{insert_shipments, mapped, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
 use consign_app::admin::NewToken;
 use consign_core::access::{Principal, Role};
 use consign_core::ids::*;
-use consign_core::party::{Mode, NewCarrier};
-use consign_core::shipment::{Direction, Place, Shipment, ShipmentStatus};
-use consign_core::tenant::{NewTenant, Tenant};
+use consign_core::shipment::{Shipment, ShipmentStatus};
+use consign_core::tenant::Tenant;
 use consign_core::time::{FixedClock, SystemClock};
 use consign_core::tracking::{NewTrackingEvent, TrackingEvent};
 use jiff::{SignedDuration, Timestamp};
@@ -38,63 +39,19 @@ struct Figures {
     sweep: Option<(u64, f64)>,
 }
 
-/// (engine, URL, throwaway PostgreSQL database to drop: (server URL, name)).
-pub(super) type Target = (String, String, Option<(String, String)>);
-
-/// Where a benchmark runs: the given database only; else a fresh SQLite file `file` in `dir`
-/// (unless `sqlite` is false) and, when `postgres` names a reachable server, a throwaway
-/// database on it (reported as skipped when it is not).
-pub(super) async fn targets(
-    dir: &std::path::Path,
-    file: &str,
-    sqlite: bool,
-    postgres: Option<&str>,
-    database_url: Option<&str>,
-) -> Vec<Target> {
-    let mut targets: Vec<Target> = Vec::new();
-    if let Some(url) = database_url {
-        targets.push((engine_of(url), url.to_string(), None));
-        return targets;
-    }
-    if sqlite {
-        targets.push((
-            "sqlite".into(),
-            format!("sqlite://{}", dir.join(file).display()),
-            None,
-        ));
-    }
-    if let Some(pg) = postgres {
-        match throwaway_pg(pg).await {
-            Ok((url, admin, name)) => targets.push(("postgres".into(), url, Some((admin, name)))),
-            Err(e) => println!("postgres: skipped ({e:#})"),
-        }
-    }
-    targets
-}
-
 pub async fn ingest(b: IngestBench) -> anyhow::Result<ExitCode> {
-    let dir = tempfile_dir()?;
-    let targets = targets(
-        &dir,
-        "bench.db",
-        !b.postgres_only,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-    )
-    .await;
     println!(
         "bench ingest: {} events over {} shipments, {} per transaction; webhooks {}; sweep over {} shipments",
         b.events, b.shipments, b.batch, b.webhooks, b.sweep_shipments
     );
-    let mut all = Vec::new();
-    for (engine, url, cleanup) in &targets {
-        let r = run_engine(&b, engine, url, &dir).await;
-        if let Some((admin, name)) = cleanup {
-            drop_pg(admin, name).await;
-        }
-        all.push(r.with_context(|| format!("{engine} run"))?);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    let all = on_each_engine(
+        "bench.db",
+        !b.postgres_only,
+        b.postgres_url.as_deref(),
+        b.database_url.as_deref(),
+        async |engine, url, dir| run_engine(&b, engine, url, dir).await,
+    )
+    .await?;
     println!();
     for f in &all {
         println!(
@@ -135,187 +92,6 @@ fn process_cpu_secs() -> Option<f64> {
     let utime: f64 = f.get(11)?.parse().ok()?;
     let stime: f64 = f.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
-}
-
-pub(super) fn engine_of(url: &str) -> String {
-    if url.starts_with("postgres") {
-        "postgres"
-    } else {
-        "sqlite"
-    }
-    .into()
-}
-
-pub(super) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let d = std::env::temp_dir().join(format!("consign-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&d)?;
-    Ok(d)
-}
-
-pub(super) async fn throwaway_pg(server: &str) -> anyhow::Result<(String, String, String)> {
-    use sqlx::Connection;
-    let name = format!("consign_bench_{}", std::process::id());
-    let mut c = sqlx::PgConnection::connect(server)
-        .await
-        .context("connecting")?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut c)
-        .await?;
-    let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(server);
-    Ok((format!("{base}/{name}"), server.to_string(), name))
-}
-
-pub(super) async fn drop_pg(server: &str, name: &str) {
-    use sqlx::Connection;
-    if let Ok(mut c) = sqlx::PgConnection::connect(server).await {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut c)
-        .await;
-    }
-}
-
-fn place(city: &str, tz: &str) -> Place {
-    Place {
-        name: None,
-        city: city.into(),
-        region: None,
-        postal_code: "00000".into(),
-        country: "US".into(),
-        time_zone: tz.into(),
-    }
-}
-
-pub(super) fn shipments_for(
-    tenant: &Tenant,
-    carriers: &[CarrierId],
-    n: usize,
-    created: impl Fn(usize) -> Timestamp,
-) -> Vec<Shipment> {
-    (0..n)
-        .map(|i| {
-            let at = created(i);
-            Shipment {
-                id: ShipmentId::new_at(at, i as u128 ^ 0x5eed),
-                tenant_id: tenant.id,
-                number: format!("SHP-B{i:08}"),
-                carrier_id: carriers[i % carriers.len()],
-                service_level: "ground".into(),
-                tracking_number: format!("BT{i:010}"),
-                pro_number: None,
-                bol_number: None,
-                direction: Direction::Outbound,
-                order_id: None,
-                lines: vec![],
-                origin: place("Memphis", "America/Chicago"),
-                destination: place("Denver", "America/Denver"),
-                weight_kg: rust_decimal::Decimal::new(2500, 3),
-                pieces: 1,
-                planned_pickup_at: Some(at),
-                promised_by: Some(at + SignedDuration::from_hours(96)),
-                international: false,
-                pod_required: false,
-                status: ShipmentStatus::InfoReceived,
-                picked_up_at: None,
-                delivered_at: None,
-                created_at: at,
-                updated_at: at,
-            }
-        })
-        .collect()
-}
-
-/// A carrier scan of `s` at `at` (the `k`th of its journey), as a carrier feed would bring
-/// it, for the benchmarks that write events directly.
-pub(super) fn scan(
-    s: &Shipment,
-    k: usize,
-    at: Timestamp,
-    status: ShipmentStatus,
-) -> consign_core::tracking::TrackingEvent {
-    let location = format!("Hub {}", k % 9);
-    consign_core::tracking::TrackingEvent {
-        id: consign_core::ids::EventId::new_at(
-            at,
-            (k as u128) << 64 | s.id.0.as_u128() & 0xffff_ffff_ffff,
-        ),
-        tenant_id: s.tenant_id,
-        carrier_id: s.carrier_id,
-        shipment_id: Some(s.id),
-        tracking_number: s.tracking_number.clone(),
-        occurred_at: at,
-        received_at: at,
-        status: Some(status),
-        reason: None,
-        accountable: None,
-        eta: None,
-        source: "bench".into(),
-        message_id: None,
-        raw_code: status.as_str().into(),
-        raw_reason: String::new(),
-        dedup_key: consign_core::tracking::dedup_key(
-            s.carrier_id,
-            None,
-            &s.tracking_number,
-            status.as_str(),
-            at,
-            &location,
-        ),
-        location,
-        description: String::new(),
-        unmapped: false,
-    }
-}
-
-pub(super) async fn insert_shipments(app: &App, shipments: Vec<Shipment>) -> anyhow::Result<()> {
-    for chunk in shipments.chunks(10_000) {
-        let mut tx = app.tools().begin().await?;
-        tx.insert_shipments(chunk).await?;
-        tx.commit().await?;
-    }
-    Ok(())
-}
-
-pub(super) async fn tenant_with_carriers(
-    app: &App,
-    slug: &str,
-) -> anyhow::Result<(Tenant, Vec<(String, CarrierId)>)> {
-    let system = Principal::system();
-    let t = app
-        .create_tenant(
-            &system,
-            NewTenant {
-                slug: slug.into(),
-                name: slug.into(),
-                time_zone: "UTC".into(),
-            },
-        )
-        .await
-        .map_err(crate::common::explain)?;
-    let mut carriers = Vec::new();
-    for (scac, mode) in [
-        ("UPSN", Mode::Parcel),
-        ("FDEG", Mode::Parcel),
-        ("USPS", Mode::Parcel),
-        ("ODFL", Mode::Ltl),
-        ("JBHT", Mode::Ftl),
-    ] {
-        let c = app
-            .create_carrier(
-                &system,
-                &t,
-                NewCarrier {
-                    name: scac.into(),
-                    scac: Some(scac.into()),
-                    mode,
-                },
-            )
-            .await
-            .map_err(crate::common::explain)?;
-        carriers.push((scac.to_string(), c.id));
-    }
-    Ok((t, carriers))
 }
 
 /// A realistic stream: each shipment's journey (info, pickup, scans, out for delivery,
@@ -552,24 +328,6 @@ async fn run_engine(
 #[derive(serde::Deserialize)]
 struct Batch {
     events: Vec<NewTrackingEvent>,
-}
-
-pub(super) fn mapped(
-    evs: Vec<NewTrackingEvent>,
-) -> anyhow::Result<Vec<(String, consign_core::tracking::MappedEvent)>> {
-    let mut inv = consign_core::Invalid::default();
-    let items: Vec<_> = evs
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, e)| {
-            e.into_mapped(&format!("events[{i}]"), &mut inv)
-                .map(|m| (String::new(), m))
-        })
-        .collect();
-    if !inv.is_empty() {
-        anyhow::bail!("generated events are invalid: {}", inv.summary());
-    }
-    Ok(items)
 }
 
 /// The round of median throughput (the higher middle one of an even count).

@@ -3,9 +3,8 @@
 //! worker, then the scorecard, the provider's overview and — for comparison — the naive
 //! full recomputation from every record, each timed on each engine. Figures only.
 
-use super::ingest::{
-    drop_pg, insert_shipments, scan, shipments_for, targets, tempfile_dir, tenant_with_carriers,
-};
+use super::engines::on_each_engine;
+use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
 use consign_core::access::Principal;
@@ -33,28 +32,18 @@ pub struct KpiBench {
 }
 
 pub async fn kpis(b: KpiBench) -> anyhow::Result<ExitCode> {
-    let dir = tempfile_dir()?;
-    let targets = targets(
-        &dir,
-        "kpis.db",
-        true,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-    )
-    .await;
     println!(
         "bench kpis: {} shipments over {} days, {} events each, {} scorecard rounds",
         b.shipments, b.days, b.events_per_shipment, b.rounds
     );
-    let mut lines = Vec::new();
-    for (engine, url, cleanup) in &targets {
-        let r = run(&b, engine, url).await;
-        if let Some((admin, name)) = cleanup {
-            drop_pg(admin, name).await;
-        }
-        lines.push(r.with_context(|| format!("{engine} run"))?);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    let lines = on_each_engine(
+        "kpis.db",
+        true,
+        b.postgres_url.as_deref(),
+        b.database_url.as_deref(),
+        async |engine, url, _| run(&b, engine, url).await,
+    )
+    .await?;
     println!();
     for l in lines {
         println!("{l}");

@@ -1,6 +1,8 @@
 //! `consign bench …`: benchmarks that print figures; nothing here asserts a time. One module
 //! per benchmark.
 
+mod engines;
+mod fixtures;
 mod ingest;
 mod kpis;
 mod outbox;

@@ -2,10 +2,8 @@
 //! the delivery worker empties it into a local receiver, on each engine (issue 18). Figures
 //! only; nothing here asserts a time.
 
-use super::ingest::{
-    drop_pg, insert_shipments, mapped, shipments_for, targets, tempfile_dir, tenant_with_carriers,
-};
-use anyhow::Context;
+use super::engines::on_each_engine;
+use super::fixtures::{insert_shipments, mapped, shipments_for, tenant_with_carriers};
 use consign_app::App;
 use consign_app::messages::MessagingConfig;
 use consign_app::messages::delivery::Phases;
@@ -47,30 +45,20 @@ struct Figures {
 }
 
 pub async fn outbox(b: OutboxBench) -> anyhow::Result<ExitCode> {
-    let dir = tempfile_dir()?;
-    let targets = targets(
-        &dir,
-        "outbox.db",
-        true,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-    )
-    .await;
     let defaults = MessagingConfig::default();
     println!(
         "bench outbox: {} shipments per run, one status change each, {} events per ingest; \
          delivery batch {}, concurrency {}",
         b.shipments, b.batch, defaults.batch, defaults.concurrency
     );
-    let mut all = Vec::new();
-    for (engine, url, cleanup) in &targets {
-        let r = run_engine(&b, engine, url, &dir).await;
-        if let Some((admin, name)) = cleanup {
-            drop_pg(admin, name).await;
-        }
-        all.push(r.with_context(|| format!("{engine} run"))?);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    let all = on_each_engine(
+        "outbox.db",
+        true,
+        b.postgres_url.as_deref(),
+        b.database_url.as_deref(),
+        async |engine, url, dir| run_engine(&b, engine, url, dir).await,
+    )
+    .await?;
     for f in &all {
         print_table(f);
     }

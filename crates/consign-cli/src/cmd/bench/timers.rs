@@ -1,8 +1,8 @@
 //! `consign bench timers`: the SLA timer sweep over many open cases of which a share is due,
 //! on business calendars, on each engine. Figures only; nothing here asserts a time.
 
-use super::ingest::{drop_pg, targets, tempfile_dir, tenant_with_carriers};
-use anyhow::Context;
+use super::engines::on_each_engine;
+use super::fixtures::tenant_with_carriers;
 use consign_app::App;
 use consign_core::access::Principal;
 use consign_core::case::settings::CaseSettings;
@@ -43,25 +43,15 @@ pub async fn timers(
     postgres_url: Option<String>,
     database_url: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let dir = tempfile_dir()?;
-    let targets = targets(
-        &dir,
+    println!("bench timers: {cases} open cases, {due_percent} % due, office-hours calendar");
+    let lines = on_each_engine(
         "timers.db",
         true,
         postgres_url.as_deref(),
         database_url.as_deref(),
+        async |engine, url, _| run(engine, url, cases, due_percent).await,
     )
-    .await;
-    println!("bench timers: {cases} open cases, {due_percent} % due, office-hours calendar");
-    let mut lines = Vec::new();
-    for (engine, url, cleanup) in &targets {
-        let r = run(engine, url, cases, due_percent).await;
-        if let Some((admin, name)) = cleanup {
-            drop_pg(admin, name).await;
-        }
-        lines.push(r.with_context(|| format!("{engine} run"))?);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    .await?;
     println!();
     for l in lines {
         println!("{l}");

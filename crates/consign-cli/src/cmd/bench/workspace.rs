@@ -4,9 +4,8 @@
 //! tenants. Prints each page's server time (its `Server-Timing`) as median and largest of
 //! the rounds; nothing here asserts a time.
 
-use super::ingest::{
-    drop_pg, insert_shipments, scan, shipments_for, targets, tempfile_dir, tenant_with_carriers,
-};
+use super::engines::on_each_engine;
+use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
 use consign_app::admin::NewUser;
@@ -32,28 +31,18 @@ pub struct WorkspaceBench {
 }
 
 pub async fn workspace(b: WorkspaceBench) -> anyhow::Result<ExitCode> {
-    let dir = tempfile_dir()?;
-    let targets = targets(
-        &dir,
-        "workspace.db",
-        true,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-    )
-    .await;
     println!(
         "bench workspace: {} open cases across {} tenants, each with its shipment, 4 events and 3 timeline entries; {} rounds per page",
         b.cases, b.tenants, b.rounds
     );
-    let mut lines = Vec::new();
-    for (engine, url, cleanup) in &targets {
-        let r = run(&b, engine, url).await;
-        if let Some((admin, name)) = cleanup {
-            drop_pg(admin, name).await;
-        }
-        lines.push(r.with_context(|| format!("{engine} run"))?);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    let lines = on_each_engine(
+        "workspace.db",
+        true,
+        b.postgres_url.as_deref(),
+        b.database_url.as_deref(),
+        async |engine, url, _| run(&b, engine, url).await,
+    )
+    .await?;
     println!();
     for l in lines {
         println!("{l}");
