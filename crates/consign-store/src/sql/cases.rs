@@ -1,38 +1,37 @@
-//! Cases and their timelines: reads ([`CaseStore`]) and writes ([`CaseTx`]); teams and case
-//! settings are in `teams.rs`.
+//! Cases and their timelines, read ([`CaseStore`]): the rows, the filters and the queue's
+//! orders; the writes are in `case_writes.rs`, teams and case settings in `teams.rs`.
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
-use super::tracking::{fetch_conn, id_queries};
-use super::{SqlStore, SqlTx, chunk_rows, fetch_row, ots, ous, parsed, sized_chunks, ts, us};
-use crate::{BacklogRow, CaseFilter, CaseStore, CaseTx, Result, StoredCaseSettings};
+use super::tracking::id_queries;
+use super::{SqlStore, fetch_row, ots, parsed, ts, us};
+use crate::{BacklogRow, CaseFilter, CaseStore, Result, StoredCaseSettings};
 use consign_core::case::kpi::Backlog;
 use consign_core::case::ownership::Team;
 use consign_core::case::queue::{AT_RISK, DueWindow};
-use consign_core::case::settings::CaseSettings;
 use consign_core::case::{
     Case, CaseStatus, CaseSubject, Informs, ResolutionCode, Severity, TimelineEntry, TimelineKind,
     Visibility,
 };
-use consign_core::ids::{CarrierId, CaseId, OrderId, ShipmentId, TenantId, UserId};
+use consign_core::ids::{CarrierId, CaseId, OrderId, TenantId, UserId};
 use jiff::Timestamp;
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Every column of `cases`, in the order `insert_cases` writes them.
-const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, \
+pub(super) const CASE_COLS: &str = "tenant_id, id, number, case_type, severity, accountable, owner_team, \
     status, shipment_id, order_id, carrier_id, partner_id, edi_group, rulebook_version, \
     detections, entries, opened_at, updated_at, resolved_at, subject_key, assignee, version, \
     reopen_count, resolution, first_response_at, closed_at, condition_began_at, \
     condition_ended_at, escalation_level, informs, sla_due_at, timer_at, tags";
 
 /// The statuses before `resolved`, for `status IN (…)`.
-const OPEN: &str = CaseStatus::OPEN_SQL;
+pub(super) const OPEN: &str = CaseStatus::OPEN_SQL;
 
-const TIMELINE_COLS: &str =
+pub(super) const TIMELINE_COLS: &str =
     "case_id, seq, at, kind, actor, visibility, detail, field, before_value, after_value";
 
-fn case_row<DB: Dialect>(r: &DB::Row) -> Result<Case> {
+pub(super) fn case_row<DB: Dialect>(r: &DB::Row) -> Result<Case> {
     let severity: String = r.col("severity")?;
     let status: String = r.col("status")?;
     let detections: i64 = r.col("detections")?;
@@ -82,7 +81,7 @@ fn case_row<DB: Dialect>(r: &DB::Row) -> Result<Case> {
     })
 }
 
-fn timeline_row<DB: Dialect>(r: &DB::Row) -> Result<TimelineEntry> {
+pub(super) fn timeline_row<DB: Dialect>(r: &DB::Row) -> Result<TimelineEntry> {
     let kind: String = r.col("kind")?;
     let visibility: String = r.col("visibility")?;
     let seq: i64 = r.col("seq")?;
@@ -109,7 +108,11 @@ const MAX_RUNS: usize = 400;
 
 /// `SELECT` of the filter's cases (`cols`, which must name `id` and `sla_due_at` for a queue
 /// across tenants), in the filter's order.
-fn filtered<DB: Dialect>(cols: &str, tenants: &[TenantId], f: &CaseFilter) -> QueryBuilder<DB> {
+pub(super) fn filtered<DB: Dialect>(
+    cols: &str,
+    tenants: &[TenantId],
+    f: &CaseFilter,
+) -> QueryBuilder<DB> {
     // A queue across tenants by deadline: each tenant's run is the first rows of its part of
     // `cases_open_by_due`, and the runs are merged. One query over all tenants would sort
     // every open case they hold (SQLite, without statistics, reads them by status) to show
@@ -285,7 +288,9 @@ fn push_filtered<DB: Dialect>(
 }
 
 /// The timelines of these cases, grouped per case in `seq` order.
-fn group_timelines<DB: Dialect>(rows: &[DB::Row]) -> Result<HashMap<CaseId, Vec<TimelineEntry>>> {
+pub(super) fn group_timelines<DB: Dialect>(
+    rows: &[DB::Row],
+) -> Result<HashMap<CaseId, Vec<TimelineEntry>>> {
     let mut out: HashMap<CaseId, Vec<TimelineEntry>> = HashMap::new();
     for r in rows {
         let e = timeline_row::<DB>(r)?;
@@ -295,7 +300,7 @@ fn group_timelines<DB: Dialect>(rows: &[DB::Row]) -> Result<HashMap<CaseId, Vec<
 }
 
 /// Timeline queries for several cases: per tenant, the ids in chunks.
-fn timeline_queries<DB: Dialect>(cases: &[(TenantId, CaseId)]) -> Vec<QueryBuilder<DB>> {
+pub(super) fn timeline_queries<DB: Dialect>(cases: &[(TenantId, CaseId)]) -> Vec<QueryBuilder<DB>> {
     let mut by_tenant: HashMap<TenantId, Vec<Uuid>> = HashMap::new();
     for (t, c) in cases {
         by_tenant.entry(*t).or_default().push(c.0);
@@ -614,301 +619,5 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
 
     async fn teams(&self) -> Result<Vec<Team>> {
         super::teams::teams::<DB>(&self.read).await
-    }
-}
-
-/// The columns `save_case` and `update_cases` write.
-const SAVE_SET: &str = "severity = $3, status = $4, detections = $5, entries = $6, \
-    updated_at = $7, resolved_at = $8, owner_team = $9, accountable = $10, assignee = $11, \
-    version = $12, reopen_count = $13, resolution = $14, first_response_at = $15, \
-    closed_at = $16, condition_ended_at = $17, escalation_level = $18, informs = $19, \
-    sla_due_at = $20, timer_at = $21, tags = $22";
-
-fn save_query<'q, DB: Dialect>(sql: &'q str, c: &'q Case) -> super::dialect::DbQuery<'q, DB> {
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .arg(c.tenant_id.0)
-        .arg(c.id.0)
-        .arg(c.severity.as_str())
-        .arg(c.status.as_str())
-        .arg(c.detections as i64)
-        .arg(c.entries as i64)
-        .arg(us(c.updated_at))
-        .arg(ous(c.resolved_at))
-        .arg(c.owner_team.as_str())
-        .arg(c.accountable.as_str())
-        .arg(c.assignee.map(|u| u.0))
-        .arg(c.version)
-        .arg(c.reopen_count as i64)
-        .arg(c.resolution.map(|r| r.as_str()))
-        .arg(ous(c.first_response_at))
-        .arg(ous(c.closed_at))
-        .arg(ous(c.condition_ended_at))
-        .arg(i64::from(c.escalation_level))
-        .arg(c.informs.as_str())
-        .arg(ous(c.sla_due_at))
-        .arg(ous(c.timer_at))
-        .arg(c.tags.join(" "))
-}
-
-#[async_trait::async_trait]
-impl<DB: Dialect> CaseTx for SqlTx<DB> {
-    async fn open_non_shipment_cases(
-        &mut self,
-        tenant: TenantId,
-        case_type: &str,
-    ) -> Result<Vec<Case>> {
-        let lock = if DB::CONCURRENT_WRITERS {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status IN ({OPEN}) \
-             AND case_type = $2 AND shipment_id IS NULL ORDER BY id{lock}"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(case_type.to_string())
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(case_row::<DB>)
-            .collect()
-    }
-
-    async fn open_cases(
-        &mut self,
-        tenant: TenantId,
-        shipments: &[ShipmentId],
-    ) -> Result<Vec<Case>> {
-        let ids: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
-        let head =
-            format!("SELECT {CASE_COLS} FROM cases WHERE status IN ({OPEN}) AND tenant_id = ");
-        // Locked in id order after the shipments' tracking rows: the order every writer of
-        // cases (ingest, sweeps, agents' actions, timers) takes them in.
-        let tail = if DB::CONCURRENT_WRITERS {
-            " ORDER BY id FOR UPDATE"
-        } else {
-            ""
-        };
-        fetch_conn::<DB>(
-            &mut self.tx,
-            id_queries::<DB>(&head, tenant, "shipment_id", &ids, tail),
-        )
-        .await?
-        .iter()
-        .map(case_row::<DB>)
-        .collect()
-    }
-
-    async fn insert_cases(&mut self, cases: &[Case]) -> Result<()> {
-        for chunk in sized_chunks(cases, chunk_rows(33)) {
-            let mut qb = QueryBuilder::<DB>::new(format!("INSERT INTO cases ({CASE_COLS}) "));
-            qb.push_values(chunk, |mut b, c| {
-                // The link columns, for lists and filters, follow from the subject.
-                let (carrier, order) = match &c.subject {
-                    CaseSubject::Carrier(id) => (Some(id.0), c.order_id.map(|o| o.0)),
-                    CaseSubject::Order(id) => (c.carrier_id.map(|x| x.0), Some(id.0)),
-                    _ => (c.carrier_id.map(|x| x.0), c.order_id.map(|o| o.0)),
-                };
-                let group = c.edi_group();
-                b.push_arg(c.tenant_id.0)
-                    .push_arg(c.id.0)
-                    .push_arg(c.number.clone())
-                    .push_arg(c.case_type.clone())
-                    .push_arg(c.severity.as_str())
-                    .push_arg(c.accountable.clone())
-                    .push_arg(c.owner_team.clone())
-                    .push_arg(c.status.as_str())
-                    .push_arg(c.shipment_id().map(|s| s.0))
-                    .push_arg(order)
-                    .push_arg(carrier)
-                    .push_arg(group.map(|(p, _)| p.0))
-                    .push_arg(group.map(|(_, g)| g.to_string()))
-                    .push_arg(c.rulebook_version)
-                    .push_arg(c.detections as i64)
-                    .push_arg(c.entries as i64)
-                    .push_arg(us(c.opened_at))
-                    .push_arg(us(c.updated_at))
-                    .push_arg(ous(c.resolved_at))
-                    .push_arg(c.subject.key())
-                    .push_arg(c.assignee.map(|u| u.0))
-                    .push_arg(c.version)
-                    .push_arg(c.reopen_count as i64)
-                    .push_arg(c.resolution.map(|r| r.as_str()))
-                    .push_arg(ous(c.first_response_at))
-                    .push_arg(ous(c.closed_at))
-                    .push_arg(Some(us(c.condition_began_at)))
-                    .push_arg(ous(c.condition_ended_at))
-                    .push_arg(i64::from(c.escalation_level))
-                    .push_arg(c.informs.as_str())
-                    .push_arg(ous(c.sla_due_at))
-                    .push_arg(ous(c.timer_at))
-                    .push_arg(c.tags.join(" "));
-            });
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        Ok(())
-    }
-
-    async fn update_cases(&mut self, cases: &[Case]) -> Result<()> {
-        // One statement per case: the rule engine changes a handful of cases per batch, and
-        // the statement's text stays the same (prepared once).
-        let sql = format!("UPDATE cases SET {SAVE_SET} WHERE tenant_id = $1 AND id = $2");
-        for c in cases {
-            save_query::<DB>(&sql, c)
-                .execute(DB::conn(&mut self.tx))
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn append_timeline(&mut self, tenant: TenantId, entries: &[TimelineEntry]) -> Result<()> {
-        for chunk in sized_chunks(entries, chunk_rows(11)) {
-            let mut qb = QueryBuilder::<DB>::new(format!(
-                "INSERT INTO case_timeline (tenant_id, {TIMELINE_COLS}) "
-            ));
-            qb.push_values(chunk, |mut b, e| {
-                b.push_arg(tenant.0)
-                    .push_arg(e.case_id.0)
-                    .push_arg(e.seq as i64)
-                    .push_arg(us(e.at))
-                    .push_arg(e.kind.as_str())
-                    .push_arg(e.actor.clone())
-                    .push_arg(e.visibility.as_str())
-                    .push_arg(e.detail.clone())
-                    .push_arg(e.field.clone())
-                    .push_arg(e.before.clone())
-                    .push_arg(e.after.clone());
-            });
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        Ok(())
-    }
-
-    async fn lock_case(&mut self, tenant: TenantId, id: CaseId) -> Result<Option<Case>> {
-        let lock = if DB::CONCURRENT_WRITERS {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let sql = format!("SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND id = $2{lock}");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(id.0)
-            .fetch_optional(DB::conn(&mut self.tx))
-            .await?
-            .map(|r| case_row::<DB>(&r))
-            .transpose()
-    }
-
-    async fn save_case(&mut self, case: &Case, expected_version: i64) -> Result<bool> {
-        let sql = format!(
-            "UPDATE cases SET {SAVE_SET} WHERE tenant_id = $1 AND id = $2 AND version = $23"
-        );
-        let done = save_query::<DB>(&sql, case)
-            .arg(expected_version)
-            .execute(DB::conn(&mut self.tx))
-            .await?;
-        Ok(super::dialect::RowsAffected::rows_affected(&done) == 1)
-    }
-
-    async fn timeline_of(&mut self, tenant: TenantId, id: CaseId) -> Result<Vec<TimelineEntry>> {
-        let sql = format!(
-            "SELECT {TIMELINE_COLS} FROM case_timeline WHERE tenant_id = $1 AND case_id = $2 \
-             ORDER BY seq"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(id.0)
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(timeline_row::<DB>)
-            .collect()
-    }
-
-    async fn timelines_of(
-        &mut self,
-        cases: &[(TenantId, CaseId)],
-    ) -> Result<HashMap<CaseId, Vec<TimelineEntry>>> {
-        let rows = fetch_conn::<DB>(&mut self.tx, timeline_queries::<DB>(cases)).await?;
-        group_timelines::<DB>(&rows)
-    }
-
-    async fn case_ids(&mut self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<CaseId>> {
-        filtered::<DB>("id", &[tenant], f)
-            .build()
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(|r| Ok(CaseId(r.col("id")?)))
-            .collect()
-    }
-
-    async fn claim_due_cases(&mut self, now: Timestamp, limit: u32) -> Result<Vec<Case>> {
-        let lock = if DB::CONCURRENT_WRITERS {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT {CASE_COLS} FROM cases WHERE timer_at IS NOT NULL AND timer_at <= $1 \
-             ORDER BY timer_at LIMIT $2{lock}"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(us(now))
-            .arg(i64::from(limit))
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(case_row::<DB>)
-            .collect()
-    }
-
-    async fn replan_open_cases(&mut self, tenant: TenantId, now: Timestamp) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE cases SET timer_at = $2 WHERE tenant_id = $1 AND status <> 'closed'",
-        )
-        .arg(tenant.0)
-        .arg(us(now))
-        .execute(DB::conn(&mut self.tx))
-        .await?;
-        Ok(super::dialect::RowsAffected::rows_affected(&done))
-    }
-
-    async fn insert_case_settings(
-        &mut self,
-        tenant: TenantId,
-        settings: &CaseSettings,
-        at: Timestamp,
-        by: &str,
-    ) -> Result<i64> {
-        super::teams::insert_case_settings::<DB>(&mut self.tx, tenant, settings, at, by).await
-    }
-
-    async fn put_team(&mut self, team: &Team, at: Timestamp) -> Result<()> {
-        super::teams::put_team::<DB>(&mut self.tx, team, at).await
-    }
-
-    async fn set_last_assigned(&mut self, team: &str, user: UserId) -> Result<()> {
-        sqlx::query("UPDATE teams SET last_assigned = $2 WHERE name = $1")
-            .arg(team.to_string())
-            .arg(user.0)
-            .execute(DB::conn(&mut self.tx))
-            .await?;
-        Ok(())
-    }
-
-    async fn flag_open_cases(&mut self, tenant: TenantId, shipment: ShipmentId) -> Result<()> {
-        sqlx::query(
-            "UPDATE shipment_tracking SET open_cases = true \
-             WHERE tenant_id = $1 AND shipment_id = $2",
-        )
-        .arg(tenant.0)
-        .arg(shipment.0)
-        .execute(DB::conn(&mut self.tx))
-        .await?;
-        Ok(())
     }
 }

@@ -1,16 +1,16 @@
 //! KPIs in SQL: the definitions (a row per version, the definitions as JSON, checked by the
 //! core before they are written and read back strictly), the records the facts are computed
-//! from, the facts rows and the daily counts of the rollup, and the stale marks.
+//! from, the facts rows and the daily counts of the rollup, and the stale marks. This file
+//! holds the rows and the reads ([`KpiStore`]); the writes are in `kpi_writes.rs`.
 //!
 //! Days are `YYYY-MM-DD` text on both engines: they sort as dates, compare with `BETWEEN`,
 //! and read the same in a plain SQL check as in the code.
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
-use super::tracking::{fetch_conn, fetch_pool, id_queries};
-use super::{SqlStore, SqlTx, chunk_rows, json_col, ots, parsed, sized_chunks, to_json, ts, us};
-use crate::{Days, KpiStore, KpiTx, OrderSource, Result, Stale, StoreError, StoredKpiDefinitions};
+use super::tracking::{fetch_pool, id_queries};
+use super::{SqlStore, json_col, ots, parsed, ts, us};
+use crate::{Days, KpiStore, OrderSource, Result, StoreError, StoredKpiDefinitions};
 use consign_core::ids::{CarrierId, OrderId, ShipmentId, TenantId};
-use consign_core::kpi::KpiDefinitions;
 use consign_core::kpi::facts::ShipmentRecord;
 use consign_core::kpi::records::RecordFilter;
 use consign_core::kpi::rollup::{DailyCount, Measure, OrderRow, ShipmentRow};
@@ -19,15 +19,15 @@ use consign_core::shipment::{Place, ShipmentStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::QueryBuilder;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-fn day(s: &str) -> Result<Date> {
+pub(super) fn day(s: &str) -> Result<Date> {
     s.parse()
         .map_err(|e| StoreError::Corrupt(format!("'{s}' is not a day: {e}")))
 }
 
-fn list(v: &[String]) -> String {
+pub(super) fn list(v: &[String]) -> String {
     v.join(",")
 }
 
@@ -38,7 +38,7 @@ fn unlist(s: &str) -> Vec<String> {
         .collect()
 }
 
-const SHIPMENT_ROW_COLS: &str = "shipment_id, order_id, carrier_id, lane, channel, shipped_on, \
+pub(super) const SHIPMENT_ROW_COLS: &str = "shipment_id, order_id, carrier_id, lane, channel, shipped_on, \
      delivered_on, days_late, cancelled, damaged, documents_accurate, case_types, accountables";
 
 fn shipment_row<DB: Dialect>(r: &DB::Row) -> Result<ShipmentRow> {
@@ -65,10 +65,10 @@ fn shipment_row<DB: Dialect>(r: &DB::Row) -> Result<ShipmentRow> {
     })
 }
 
-const ORDER_ROW_COLS: &str =
+pub(super) const ORDER_ROW_COLS: &str =
     "order_id, due_on, channel, definitions_version, counted, otif, perfect";
 
-fn order_row<DB: Dialect>(r: &DB::Row) -> Result<OrderRow> {
+pub(super) fn order_row<DB: Dialect>(r: &DB::Row) -> Result<OrderRow> {
     Ok(OrderRow {
         order: OrderId(r.col("order_id")?),
         due_day: day(r.col("due_on")?)?,
@@ -100,7 +100,7 @@ fn daily_row<DB: Dialect>(r: &DB::Row) -> Result<DailyCount> {
 
 /// The queries for the rows counting on `days`: shipments shipped on one, shipments
 /// delivered on one, orders due on one.
-fn rows_queries<DB: Dialect>(
+pub(super) fn rows_queries<DB: Dialect>(
     tenant: TenantId,
     days: Days<'_>,
 ) -> (Vec<QueryBuilder<DB>>, QueryBuilder<DB>) {
@@ -140,7 +140,7 @@ fn rows_queries<DB: Dialect>(
 }
 
 /// Decodes shipment rows read by several queries, each shipment once.
-fn distinct_shipments<DB: Dialect>(rows: &[DB::Row]) -> Result<Vec<ShipmentRow>> {
+pub(super) fn distinct_shipments<DB: Dialect>(rows: &[DB::Row]) -> Result<Vec<ShipmentRow>> {
     let mut out = BTreeMap::new();
     for r in rows {
         let row = shipment_row::<DB>(r)?;
@@ -466,279 +466,6 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
             }
         };
         Ok(r.col::<i64>("n")? as u64)
-    }
-}
-
-#[async_trait::async_trait]
-impl<DB: Dialect> KpiTx for SqlTx<DB> {
-    async fn insert_kpi_definitions(
-        &mut self,
-        tenant: TenantId,
-        definitions: &KpiDefinitions,
-        at: Timestamp,
-        by: &str,
-    ) -> Result<i64> {
-        // The write transaction serialises versions on SQLite; on PostgreSQL two editors
-        // racing for one number meet the primary key, and the loser's save is refused.
-        let row = sqlx::query(
-            "SELECT COALESCE(MAX(version), 0) AS v FROM kpi_definitions WHERE tenant_id = $1",
-        )
-        .arg(tenant.0)
-        .fetch_one(DB::conn(&mut self.tx))
-        .await?;
-        let version: i64 = row.col::<i64>("v")? + 1;
-        sqlx::query(
-            "INSERT INTO kpi_definitions (tenant_id, version, definitions_json, created_at, \
-             created_by) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .arg(tenant.0)
-        .arg(version)
-        .arg(to_json(definitions))
-        .arg(us(at))
-        .arg(by.to_string())
-        .execute(DB::conn(&mut self.tx))
-        .await?;
-        Ok(version)
-    }
-
-    async fn take_kpi_stale(&mut self, limit: i64) -> Result<Vec<(TenantId, Stale)>> {
-        // Deleted first and returned: a writer that marks one of these again while this
-        // transaction is open waits for it, and its mark then survives for the next round.
-        // Two servers' workers skip each other's marks on PostgreSQL.
-        let skip = if DB::CONCURRENT_WRITERS {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "DELETE FROM kpi_stale WHERE (tenant_id, kind, id) IN \
-             (SELECT tenant_id, kind, id FROM kpi_stale LIMIT $1{skip}) \
-             RETURNING tenant_id, kind, id"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(limit)
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(|r| {
-                let tenant = TenantId(r.col("tenant_id")?);
-                let id: Uuid = r.col("id")?;
-                let kind: &str = r.col("kind")?;
-                let stale = match kind {
-                    "s" => Stale::Shipment(ShipmentId(id)),
-                    "o" => Stale::Order(OrderId(id)),
-                    "c" => Stale::Case(consign_core::ids::CaseId(id)),
-                    other => {
-                        return Err(StoreError::Corrupt(format!("unknown KPI mark '{other}'")));
-                    }
-                };
-                Ok((tenant, stale))
-            })
-            .collect()
-    }
-
-    async fn reset_kpi_rollup(&mut self, tenant: TenantId) -> Result<u64> {
-        for table in [
-            "kpi_daily",
-            "kpi_shipment_facts",
-            "kpi_order_facts",
-            "kpi_case_facts",
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE tenant_id = $1"
-            )))
-            .arg(tenant.0)
-            .execute(DB::conn(&mut self.tx))
-            .await?;
-        }
-        let mut marked = 0;
-        for (kind, table) in [("s", "shipments"), ("o", "orders"), ("c", "cases")] {
-            let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO kpi_stale (tenant_id, kind, id) SELECT tenant_id, '{kind}', id \
-                 FROM {table} WHERE tenant_id = $1 ON CONFLICT DO NOTHING"
-            )))
-            .arg(tenant.0)
-            .execute(DB::conn(&mut self.tx))
-            .await?;
-            marked += super::dialect::RowsAffected::rows_affected(&r);
-        }
-        Ok(marked)
-    }
-
-    async fn mark_kpi_orders_stale(&mut self, tenant: TenantId) -> Result<u64> {
-        let r = sqlx::query(
-            "INSERT INTO kpi_stale (tenant_id, kind, id) SELECT tenant_id, 'o', id FROM orders \
-             WHERE tenant_id = $1 AND promised_by IS NOT NULL ON CONFLICT DO NOTHING",
-        )
-        .arg(tenant.0)
-        .execute(DB::conn(&mut self.tx))
-        .await?;
-        Ok(super::dialect::RowsAffected::rows_affected(&r))
-    }
-
-    async fn kpi_days_of(
-        &mut self,
-        tenant: TenantId,
-        shipments: &[ShipmentId],
-        orders: &[OrderId],
-    ) -> Result<Vec<Date>> {
-        let s: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
-        let o: Vec<Uuid> = orders.iter().map(|i| i.0).collect();
-        let mut days = BTreeSet::new();
-        let rows = fetch_conn::<DB>(
-            &mut self.tx,
-            id_queries::<DB>(
-                "SELECT shipped_on, delivered_on FROM kpi_shipment_facts WHERE tenant_id = ",
-                tenant,
-                "shipment_id",
-                &s,
-                "",
-            ),
-        )
-        .await?;
-        for r in &rows {
-            days.insert(day(r.col("shipped_on")?)?);
-            if let Some(d) = r.col::<Option<&str>>("delivered_on")? {
-                days.insert(day(d)?);
-            }
-        }
-        let rows = fetch_conn::<DB>(
-            &mut self.tx,
-            id_queries::<DB>(
-                "SELECT due_on FROM kpi_order_facts WHERE tenant_id = ",
-                tenant,
-                "order_id",
-                &o,
-                "",
-            ),
-        )
-        .await?;
-        for r in &rows {
-            days.insert(day(r.col("due_on")?)?);
-        }
-        Ok(days.into_iter().collect())
-    }
-
-    async fn put_kpi_rows(
-        &mut self,
-        tenant: TenantId,
-        shipments: &[ShipmentId],
-        orders: &[OrderId],
-        shipment_rows: &[ShipmentRow],
-        order_rows: &[OrderRow],
-    ) -> Result<()> {
-        let s: Vec<Uuid> = shipments.iter().map(|i| i.0).collect();
-        let o: Vec<Uuid> = orders.iter().map(|i| i.0).collect();
-        for mut qb in id_queries::<DB>(
-            "DELETE FROM kpi_shipment_facts WHERE tenant_id = ",
-            tenant,
-            "shipment_id",
-            &s,
-            "",
-        ) {
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        for mut qb in id_queries::<DB>(
-            "DELETE FROM kpi_order_facts WHERE tenant_id = ",
-            tenant,
-            "order_id",
-            &o,
-            "",
-        ) {
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        for chunk in sized_chunks(shipment_rows, chunk_rows(14)) {
-            let mut qb = QueryBuilder::<DB>::new(format!(
-                "INSERT INTO kpi_shipment_facts (tenant_id, {SHIPMENT_ROW_COLS}) "
-            ));
-            qb.push_values(chunk, |mut b, r| {
-                b.push_arg(tenant.0)
-                    .push_arg(r.shipment.0)
-                    .push_arg(r.order.map(|o| o.0))
-                    .push_arg(r.carrier.0)
-                    .push_arg(r.lane.clone())
-                    .push_arg(r.channel.map(|c| c.as_str()))
-                    .push_arg(r.shipped_day.to_string())
-                    .push_arg(r.delivered_day.map(|d| d.to_string()))
-                    .push_arg(r.days_late)
-                    .push_arg(r.cancelled)
-                    .push_arg(r.damaged)
-                    .push_arg(r.documents_accurate)
-                    .push_arg(list(&r.case_types))
-                    .push_arg(list(&r.accountables));
-            });
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        for chunk in sized_chunks(order_rows, chunk_rows(8)) {
-            let mut qb = QueryBuilder::<DB>::new(format!(
-                "INSERT INTO kpi_order_facts (tenant_id, {ORDER_ROW_COLS}) "
-            ));
-            qb.push_values(chunk, |mut b, r| {
-                b.push_arg(tenant.0)
-                    .push_arg(r.order.0)
-                    .push_arg(r.due_day.to_string())
-                    .push_arg(r.channel.as_str())
-                    .push_arg(r.definitions_version)
-                    .push_arg(r.counted)
-                    .push_arg(r.otif)
-                    .push_arg(r.perfect);
-            });
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        Ok(())
-    }
-
-    async fn kpi_rows_for_update(
-        &mut self,
-        tenant: TenantId,
-        days: &[Date],
-    ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)> {
-        if days.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
-        }
-        let (shipments, mut orders) = rows_queries::<DB>(tenant, Days::These(days));
-        let rows = fetch_conn::<DB>(&mut self.tx, shipments).await?;
-        let orders = orders.build().fetch_all(DB::conn(&mut self.tx)).await?;
-        Ok((
-            distinct_shipments::<DB>(&rows)?,
-            orders.iter().map(order_row::<DB>).collect::<Result<_>>()?,
-        ))
-    }
-
-    async fn replace_kpi_daily(
-        &mut self,
-        tenant: TenantId,
-        days: &[Date],
-        counts: &[DailyCount],
-    ) -> Result<()> {
-        for chunk in days.chunks(500) {
-            let mut qb = QueryBuilder::<DB>::new("DELETE FROM kpi_daily WHERE tenant_id = ");
-            qb.push_arg(tenant.0).push(" AND day IN (");
-            let mut sep = qb.separated(", ");
-            for d in chunk {
-                sep.push_arg(d.to_string());
-            }
-            qb.push(")");
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        for chunk in sized_chunks(counts, chunk_rows(8)) {
-            let mut qb = QueryBuilder::<DB>::new(
-                "INSERT INTO kpi_daily (tenant_id, day, measure, carrier_id, channel, key, hits, \
-                 total) ",
-            );
-            qb.push_values(chunk, |mut b, c| {
-                b.push_arg(tenant.0)
-                    .push_arg(c.day.to_string())
-                    .push_arg(c.measure.as_str())
-                    .push_arg(c.carrier.map(|x| x.0).unwrap_or(Uuid::nil()))
-                    .push_arg(c.channel.map(|x| x.as_str()).unwrap_or(""))
-                    .push_arg(c.key.clone())
-                    .push_arg(c.hits as i64)
-                    .push_arg(c.total as i64);
-            });
-            qb.build().execute(DB::conn(&mut self.tx)).await?;
-        }
-        Ok(())
     }
 }
 

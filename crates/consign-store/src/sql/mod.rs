@@ -12,12 +12,14 @@
 
 mod access;
 mod audit;
+mod case_writes;
 mod cases;
 pub(crate) mod dialect;
 mod edi;
 mod idempotency;
 mod ingest;
 mod kpi_cases;
+mod kpi_writes;
 mod kpis;
 pub(crate) mod messages;
 pub(crate) mod orders;
