@@ -1127,29 +1127,9 @@ async fn the_dashboard_forms_refuse_bad_input_and_change_nothing() {
             .as_str()
             .unwrap_or_else(|| panic!("{case}"))
             .to_string();
-        let res = t
-            .post(
-                "/api/v1/users",
-                &t.admin_token,
-                &json!({"email": "boss@provider.test", "name": "Boss", "role": "admin", "password": "a long enough password"}),
-            )
+        let (browser, csrf) = t
+            .browser_session(json!({"email": "boss@provider.test", "name": "Boss", "role": "admin", "password": "a long enough password"}))
             .await;
-        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let res = browser
-            .post(t.url("/api/v1/session"))
-            .json(&json!({"email": "boss@provider.test", "password": "a long enough password"}))
-            .sent()
-            .await;
-        assert_eq!(res.status(), 201);
-        let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
         let version = || async {
             t.get_json(&format!("/api/v1/tenants/alpha/cases/{id}"), &t.admin_token)
                 .await["version"]

@@ -28,6 +28,17 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+    /// The text of the page at `path` as `browser` (a signed-in client) receives it.
+    pub async fn page(&self, browser: &reqwest::Client, path: &str) -> String {
+        browser
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
     pub fn req(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.http.request(method, self.url(path)).bearer_auth(token)
     }

@@ -261,14 +261,7 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
             .browser_session(json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
             .await;
         let csrf = csrf.as_str();
-        let page = browser
-            .get(t.url("/app/alpha/outbox?state=dead"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = t.page(&browser, "/app/alpha/outbox?state=dead").await;
         assert!(
             page.contains(&format!("id=\"retry-{mid}\"")),
             "{}: {page}",
@@ -302,27 +295,15 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
 
         // The endpoint's page: its delivery log with each attempt, and one delivery sent
         // again by hand (the same message, so the same webhook-id).
-        let list = browser
-            .get(t.url("/app/alpha/webhooks"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let list = t.page(&browser, "/app/alpha/webhooks").await;
         assert!(
             list.contains(&format!("/app/alpha/webhooks/{bad_id}")),
             "{}",
             t.engine
         );
-        let log = browser
-            .get(t.url(&format!("/app/alpha/webhooks/{bad_id}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let log = t
+            .page(&browser, &format!("/app/alpha/webhooks/{bad_id}"))
+            .await;
         assert!(
             log.contains(&format!("id=\"replay-{mid}\"")),
             "{}: {log}",

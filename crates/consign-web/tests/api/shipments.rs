@@ -273,14 +273,7 @@ async fn freight_references_are_taken_checked_and_found() {
         assert_eq!(res.status(), 303, "{e:?}");
         let to = res.headers()["location"].to_str().unwrap().to_string();
         assert!(to.ends_with(created["id"].as_str().unwrap()), "{e:?}: {to}");
-        let page = browser
-            .get(t.url(&to))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = t.page(&browser, &to).await;
         assert!(
             page.contains("NW-PO-88123-1") && page.contains("0004471123"),
             "{e:?}"

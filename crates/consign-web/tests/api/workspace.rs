@@ -238,14 +238,7 @@ async fn signing_in_returns_to_the_page_asked_for_and_only_to_this_site() {
             to, "/login?next=%2Fapp%2Falpha%2Fcases%3Fscope%3Dopen%26severity%3Dhigh",
             "{e}"
         );
-        let login = browser
-            .get(t.url(&to))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let login = t.page(&browser, &to).await;
         assert!(
             login.contains("name=\"next\" value=\"/app/alpha/cases?scope=open&#38;severity=high\""),
             "{e}: {login}"
@@ -592,14 +585,7 @@ async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
             .send()
             .await
             .unwrap();
-        let html = fedex
-            .get(t.url("/app/search?q=search000"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = t.page(&fedex, "/app/search?q=search000").await;
         assert!(html.contains("0 records found"), "{e}: {html}");
     }
 }
