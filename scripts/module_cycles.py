@@ -70,7 +70,7 @@ def expand(prefix: list, body: str):
             yield prefix + [p.strip() for p in item.split(" as ")[0].split("::") if p.strip()]
 
 
-def resolve(me: tuple, is_dir_module: bool, anchor: str, rest: list) -> list:
+def resolve(me: tuple, anchor: str, rest: list) -> list:
     """An absolute module path for `anchor::rest` written in module `me`."""
     if anchor == "crate":
         return rest
@@ -82,17 +82,17 @@ def resolve(me: tuple, is_dir_module: bool, anchor: str, rest: list) -> list:
     return base + rest
 
 
-def references(me: tuple, is_dir_module: bool, text: str):
+def references(me: tuple, text: str):
     """(absolute path, line number) for each path the file names."""
     for m in PATH.finditer(text):
         rest = [p for p in m.group(2).split("::") if p]
-        yield resolve(me, is_dir_module, m.group(1), rest), text.count("\n", 0, m.start()) + 1
+        yield resolve(me, m.group(1), rest), text.count("\n", 0, m.start()) + 1
     for m in USE_GROUP.finditer(text):
         head = [p for p in m.group(2).split("::") if p]
         body = grouped(text, m.end() - 1)
         line = text.count("\n", 0, m.start()) + 1
         for path in expand(head, body):
-            yield resolve(me, is_dir_module, m.group(1), path), line
+            yield resolve(me, m.group(1), path), line
 
 
 def sibling_edges(src: str):
@@ -103,10 +103,9 @@ def sibling_edges(src: str):
     edges = defaultdict(list)  # (a, b) -> [where]
     for f in sorted(files):
         me = module_of(src, f)
-        is_dir = os.path.basename(f) in ("mod.rs", "lib.rs", "main.rs")
         with open(f, encoding="utf-8") as fh:
             text = strip_comments(fh.read())
-        for target, line in references(me, is_dir, text):
+        for target, line in references(me, text):
             # The longest prefix of the target that is a module of this crate.
             target = tuple(target)
             while target and target not in modules:

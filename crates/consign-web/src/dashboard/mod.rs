@@ -454,13 +454,14 @@ impl ListPage {
 }
 
 async fn orders(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> Response {
-    let page = match list_page(page, &q, true).await {
+    let mut page = match list_page(page, &q, true).await {
         Ok(p) => p,
         Err(r) => return r,
     };
+    let kpi = page.kpi.take();
     let ListPage { st, v, t, .. } = &page;
     let filter = OrderFilter {
-        kpi: page.kpi.clone(),
+        kpi,
         status: OrderStatus::parse(&page.status).ok(),
         q: Some(page.text.clone()).filter(|s| !s.is_empty()),
         after: q.get("cursor").and_then(|c| c.parse().ok()),
@@ -557,13 +558,14 @@ struct ShipmentsPage {
 }
 
 async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> Response {
-    let page = match list_page(page, &q, false).await {
+    let mut page = match list_page(page, &q, false).await {
         Ok(p) => p,
         Err(r) => return r,
     };
+    let kpi = page.kpi.take();
     let ListPage { st, v, t, .. } = &page;
     let filter = ShipmentFilter {
-        kpi: page.kpi.clone(),
+        kpi,
         status: ShipmentStatus::parse(&page.status).ok(),
         q: Some(page.text.clone()).filter(|s| !s.is_empty()),
         after: q.get("cursor").and_then(|c| c.parse().ok()),
