@@ -2,10 +2,38 @@
 //! the binary, applied once each and recorded in `schema_migrations`. (sqlx's migrator needs
 //! its macros crate; this keeps the store free of proc macros.)
 
+use crate::sql::dialect::{Dialect, QueryExt};
+use crate::{Result, StoreError};
+
 pub(crate) struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+}
+
+impl Migration {
+    /// Runs the migration's SQL and records it as applied, both on `tx`: the engine's runner
+    /// has begun the transaction (and, on PostgreSQL, holds the migration lock) and commits it.
+    pub(crate) async fn apply<DB: Dialect>(&self, tx: &mut DB::Connection) -> Result<()> {
+        let err = |source| StoreError::Migration {
+            version: self.version,
+            name: self.name,
+            source,
+        };
+        sqlx::raw_sql(self.sql)
+            .execute(DB::conn(tx))
+            .await
+            .map_err(err)?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .arg(self.version)
+        .arg(self.name)
+        .arg(jiff::Timestamp::now().as_microsecond())
+        .execute(DB::conn(tx))
+        .await?;
+        Ok(())
+    }
 }
 
 /// Both engines' lists from one: each migration has a file of the same name under

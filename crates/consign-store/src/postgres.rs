@@ -81,20 +81,7 @@ impl PgStore {
                     continue;
                 }
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                let err = |source| StoreError::Migration {
-                    version: m.version,
-                    name: m.name,
-                    source,
-                };
-                sqlx::raw_sql(m.sql).execute(&mut *tx).await.map_err(err)?;
-                sqlx::query(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                )
-                .bind(m.version)
-                .bind(m.name)
-                .bind(Timestamp::now().as_microsecond())
-                .execute(&mut *tx)
-                .await?;
+                m.apply::<Postgres>(&mut tx).await?;
                 tx.commit().await?;
             }
             Ok::<_, StoreError>(())

@@ -1,7 +1,7 @@
 //! Users, API tokens and sessions: reads ([`AccessStore`]) and writes ([`AccessTx`]).
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt, RowsAffected};
-use super::{SqlStore, SqlTx, fetch_row, ots, parsed, ts, us};
+use super::{SqlStore, SqlTx, fetch_row, fetch_rows, ots, parsed, ts, us};
 use crate::{AccessStore, AccessTx, Result};
 use consign_core::access::{ApiToken, Role, User};
 use consign_core::ids::{CarrierId, TenantId, TokenId, UserId};
@@ -126,12 +126,12 @@ impl<DB: Dialect> AccessStore for SqlStore<DB> {
 
     async fn tokens(&self) -> Result<Vec<ApiToken>> {
         let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(token_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            &self.read,
+            token_row::<DB>,
+        )
+        .await
     }
 
     async fn session(&self, hash: &[u8], now: Timestamp) -> Result<Option<(User, String)>> {

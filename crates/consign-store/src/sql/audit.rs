@@ -1,7 +1,7 @@
 //! The audit chains: reads ([`AuditStore`]) and appends ([`AuditTx`]).
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, chunk_rows, sized_chunks, ts, us};
+use super::{SqlStore, SqlTx, chunk_rows, fetch_row, fetch_rows, sized_chunks, ts, us};
 use crate::{AuditStore, AuditTx, Result, StoreError, chain_of};
 use consign_core::audit::{AuditEntry, AuditRecord};
 use consign_core::ids::TenantId;
@@ -63,26 +63,24 @@ impl<DB: Dialect> AuditStore for SqlStore<DB> {
         let sql = format!(
             "SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(chain)
-            .arg(after_seq)
-            .arg(limit as i64)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(audit_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(chain)
+                .arg(after_seq)
+                .arg(limit as i64),
+            &self.read,
+            audit_row::<DB>,
+        )
+        .await
     }
 
     async fn audit_head(&self, chain: Uuid) -> Result<Option<(i64, [u8; 32])>> {
-        let row = sqlx::query("SELECT seq, hash FROM audit_heads WHERE chain = $1")
-            .arg(chain)
-            .fetch_optional(DB::pool(&self.read))
-            .await?;
-        match row {
-            Some(r) => Ok(Some((r.col("seq")?, hash32(r.col("hash")?)?))),
-            None => Ok(None),
-        }
+        fetch_row(
+            sqlx::query("SELECT seq, hash FROM audit_heads WHERE chain = $1").arg(chain),
+            &self.read,
+            |r| Ok((r.col("seq")?, hash32(r.col("hash")?)?)),
+        )
+        .await
     }
 
     async fn audit_for_entity(
@@ -95,15 +93,15 @@ impl<DB: Dialect> AuditStore for SqlStore<DB> {
             "SELECT {AUDIT_COLS} FROM audit_log WHERE chain = $1 AND entity = $2 \
              AND entity_id = $3 ORDER BY seq"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(chain)
-            .arg(entity.to_string())
-            .arg(entity_id.to_string())
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(audit_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(chain)
+                .arg(entity.to_string())
+                .arg(entity_id.to_string()),
+            &self.read,
+            audit_row::<DB>,
+        )
+        .await
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::id_queries;
-use super::{SqlStore, fetch_row, ots, parsed, ts, us};
+use super::{SqlStore, fetch_row, fetch_rows, ots, parsed, ts, us};
 use crate::{BacklogRow, CaseFilter, CaseStore, Result, StoredCaseSettings};
 use consign_core::case::kpi::Backlog;
 use consign_core::case::ownership::Team;
@@ -319,13 +319,12 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
     }
 
     async fn cases_across(&self, tenants: &[TenantId], f: &CaseFilter) -> Result<Vec<Case>> {
-        filtered::<DB>(CASE_COLS, tenants, f)
-            .build()
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(case_row::<DB>)
-            .collect()
+        fetch_rows(
+            filtered::<DB>(CASE_COLS, tenants, f).build(),
+            &self.read,
+            case_row::<DB>,
+        )
+        .await
     }
 
     async fn count_cases(&self, tenants: &[TenantId], f: &CaseFilter, cap: u32) -> Result<u64> {
@@ -407,22 +406,20 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
         qb.push(format!(
             ") AND status IN ({OPEN}) GROUP BY tenant_id, owner_team"
         ));
-        let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
-        rows.iter()
-            .map(|r| {
-                let n = |c: &str| -> Result<u64> { Ok(r.col::<i64>(c)? as u64) };
-                Ok(BacklogRow {
-                    tenant: TenantId(r.col("tenant_id")?),
-                    team: r.col("owner_team")?,
-                    open: n("n")?,
-                    ages: [n("age0")?, n("age1")?, n("age2")?, n("age3")?, n("age4")?],
-                    dues: [n("due0")?, n("due1")?, n("due2")?, n("due3")?],
-                    unassigned: n("unassigned")?,
-                    mine: n("mine")?,
-                    mine_breached: n("mine_breached")?,
-                })
+        fetch_rows(qb.build(), &self.read, |r| {
+            let n = |c: &str| -> Result<u64> { Ok(r.col::<i64>(c)? as u64) };
+            Ok(BacklogRow {
+                tenant: TenantId(r.col("tenant_id")?),
+                team: r.col("owner_team")?,
+                open: n("n")?,
+                ages: [n("age0")?, n("age1")?, n("age2")?, n("age3")?, n("age4")?],
+                dues: [n("due0")?, n("due1")?, n("due2")?, n("due3")?],
+                unassigned: n("unassigned")?,
+                mine: n("mine")?,
+                mine_breached: n("mine_breached")?,
             })
-            .collect()
+        })
+        .await
     }
 
     async fn case(&self, tenant: TenantId, id: CaseId) -> Result<Option<Case>> {
@@ -454,14 +451,14 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             "SELECT {TIMELINE_COLS} FROM case_timeline WHERE tenant_id = $1 AND case_id = $2 \
              ORDER BY seq"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(id.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(timeline_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(id.0),
+            &self.read,
+            timeline_row::<DB>,
+        )
+        .await
     }
 
     async fn case_timelines(
@@ -505,15 +502,15 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND opened_at < $3 \
              AND (status IN ({OPEN}) OR updated_at >= $2) ORDER BY id"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(us(from))
-            .arg(us(to))
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(case_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(us(from))
+                .arg(us(to)),
+            &self.read,
+            case_row::<DB>,
+        )
+        .await
     }
 
     async fn case_totals(&self, tenant: TenantId) -> Result<(u64, u64)> {
@@ -553,14 +550,14 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND reopen_count > 0 \
              AND opened_at < $2 AND (status IN ({OPEN}) OR updated_at >= $2) ORDER BY id"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(us(end))
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(case_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(us(end)),
+            &self.read,
+            case_row::<DB>,
+        )
+        .await
     }
 
     async fn unreopened_backlog_at(&self, tenant: TenantId, end: Timestamp) -> Result<Backlog> {
@@ -602,15 +599,11 @@ impl<DB: Dialect> CaseStore for SqlStore<DB> {
             "SELECT assignee, COUNT(*) AS n FROM cases WHERE assignee IS NOT NULL \
              AND status IN ({OPEN}) GROUP BY assignee"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(|r| {
-                let n: i64 = r.col("n")?;
-                Ok((UserId(r.col("assignee")?), n as u32))
-            })
-            .collect()
+        fetch_rows(sqlx::query(sqlx::AssertSqlSafe(sql)), &self.read, |r| {
+            let n: i64 = r.col("n")?;
+            Ok((UserId(r.col("assignee")?), n as u32))
+        })
+        .await
     }
 
     async fn case_settings(&self, tenant: TenantId) -> Result<Option<StoredCaseSettings>> {

@@ -2,7 +2,9 @@
 //! writes ([`EdiTx`]).
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, chunk_rows, fetch_row, json_col, ots, parsed, to_json, ts, us};
+use super::{
+    SqlStore, SqlTx, chunk_rows, fetch_row, fetch_rows, json_col, ots, parsed, to_json, ts, us,
+};
 use crate::{EdiStore, EdiTx, Result};
 use consign_core::edi::{
     Direction as EdiDirection, InterchangeRecord, OutboundGroup, PartnerKind, SetRecord,
@@ -88,13 +90,12 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
     async fn partners(&self, tenant: TenantId) -> Result<Vec<TradingPartner>> {
         let sql =
             format!("SELECT {PARTNER_COLS} FROM edi_partners WHERE tenant_id = $1 ORDER BY name");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(partner_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql)).arg(tenant.0),
+            &self.read,
+            partner_row::<DB>,
+        )
+        .await
     }
 
     async fn partner_by_isa(
@@ -156,12 +157,7 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             qb.push(" AND partner_id = ").push_arg(p.0);
         }
         qb.push(" ORDER BY id DESC LIMIT ").push_arg(limit as i64);
-        qb.build()
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(interchange_row::<DB>)
-            .collect()
+        fetch_rows(qb.build(), &self.read, interchange_row::<DB>).await
     }
 
     async fn interchange_raw(
@@ -169,15 +165,14 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
         tenant: TenantId,
         id: InterchangeId,
     ) -> Result<Option<Vec<u8>>> {
-        let row = sqlx::query("SELECT raw FROM edi_interchanges WHERE tenant_id = $1 AND id = $2")
-            .arg(tenant.0)
-            .arg(id.0)
-            .fetch_optional(DB::pool(&self.read))
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.col("raw")?),
-            None => None,
-        })
+        fetch_row(
+            sqlx::query("SELECT raw FROM edi_interchanges WHERE tenant_id = $1 AND id = $2")
+                .arg(tenant.0)
+                .arg(id.0),
+            &self.read,
+            |r| Ok(r.col("raw")?),
+        )
+        .await
     }
 
     async fn edi_sets(
@@ -227,12 +222,14 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 \
              AND partner_id = $2 ORDER BY sent_at DESC"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(partner.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?;
-        rows.iter().map(group_row::<DB>).collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(partner.0),
+            &self.read,
+            group_row::<DB>,
+        )
+        .await
     }
 
     async fn outbound_group(
@@ -267,12 +264,14 @@ impl<DB: Dialect> EdiStore for SqlStore<DB> {
             "SELECT {GROUP_COLS} FROM edi_outbound_groups WHERE tenant_id = $1 \
              AND ack_status IS NULL AND sent_at <= $2 ORDER BY sent_at"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(us(sent_before))
-            .fetch_all(DB::pool(&self.read))
-            .await?;
-        rows.iter().map(group_row::<DB>).collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(us(sent_before)),
+            &self.read,
+            group_row::<DB>,
+        )
+        .await
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::id_queries;
-use super::{SqlStore, SqlTx, chunk_rows, ots, sized_chunks, ts, us};
+use super::{SqlStore, SqlTx, chunk_rows, fetch_rows, ots, sized_chunks, ts, us};
 use crate::{KpiCaseStore, KpiCaseTx, ResolutionSums, Result};
 use consign_core::case::kpi::{CaseFact, Resolution};
 use consign_core::ids::{CaseId, TenantId};
@@ -65,15 +65,15 @@ impl<DB: Dialect> KpiCaseStore for SqlStore<DB> {
                UNION SELECT case_id FROM kpi_case_facts WHERE tenant_id = $1 \
                  AND resolved_at >= $2 AND resolved_at < $3)"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(us(from))
-            .arg(us(to))
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(fact_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(us(from))
+                .arg(us(to)),
+            &self.read,
+            fact_row::<DB>,
+        )
+        .await
     }
 
     async fn kpi_case_facts_of(&self, tenant: TenantId, cases: &[CaseId]) -> Result<Vec<CaseFact>> {

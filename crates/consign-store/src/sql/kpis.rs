@@ -8,7 +8,7 @@
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::{fetch_pool, id_queries};
-use super::{SqlStore, json_col, ots, parsed, ts, us};
+use super::{SqlStore, fetch_row, fetch_rows, json_col, ots, parsed, ts, us};
 use crate::{Days, KpiStore, OrderSource, Result, StoreError, StoredKpiDefinitions};
 use consign_core::ids::{CarrierId, OrderId, ShipmentId, TenantId};
 use consign_core::kpi::facts::ShipmentRecord;
@@ -174,12 +174,12 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
             "SELECT {COLS} FROM kpi_definitions WHERE tenant_id = $1 \
              ORDER BY version DESC LIMIT 1"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| definitions_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql)).arg(tenant.0),
+            &self.read,
+            definitions_row::<DB>,
+        )
+        .await
     }
 
     async fn kpi_definitions_version(
@@ -189,13 +189,14 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
     ) -> Result<Option<StoredKpiDefinitions>> {
         let sql =
             format!("SELECT {COLS} FROM kpi_definitions WHERE tenant_id = $1 AND version = $2");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(version)
-            .fetch_optional(DB::pool(&self.read))
-            .await?
-            .map(|r| definitions_row::<DB>(&r))
-            .transpose()
+        fetch_row(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(version),
+            &self.read,
+            definitions_row::<DB>,
+        )
+        .await
     }
 
     async fn kpi_shipment_records(
@@ -426,15 +427,12 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
         to: Timestamp,
     ) -> Result<(Vec<i64>, Vec<i64>)> {
         let minutes = |sql: &'static str| async move {
-            sqlx::query(sql)
-                .arg(tenant.0)
-                .arg(us(from))
-                .arg(us(to))
-                .fetch_all(DB::pool(&self.read))
-                .await?
-                .iter()
-                .map(|r| Ok(r.col::<i64>("m")?))
-                .collect::<Result<Vec<i64>>>()
+            fetch_rows(
+                sqlx::query(sql).arg(tenant.0).arg(us(from)).arg(us(to)),
+                &self.read,
+                |r| Ok(r.col::<i64>("m")?),
+            )
+            .await
         };
         Ok((
             minutes(
@@ -480,15 +478,15 @@ impl<DB: Dialect> SqlStore<DB> {
     ) -> Result<Vec<Uuid>> {
         let sql =
             format!("SELECT id FROM {table} WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(after.unwrap_or(Uuid::nil()))
-            .arg(limit)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(|r| Ok(r.col::<Uuid>("id")?))
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(after.unwrap_or(Uuid::nil()))
+                .arg(limit),
+            &self.read,
+            |r| Ok(r.col::<Uuid>("id")?),
+        )
+        .await
     }
 
     /// The rows of `head` for these ids on the read pool (`… AND col IN (…) tail`, one query

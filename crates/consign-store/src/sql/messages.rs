@@ -2,7 +2,7 @@
 //! ([`MessageTx`]).
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt, RowsAffected};
-use super::{SqlStore, SqlTx, chunk_rows, fetch_row, ots, ous, sized_chunks, ts, us};
+use super::{SqlStore, SqlTx, chunk_rows, fetch_row, fetch_rows, ots, ous, sized_chunks, ts, us};
 use crate::{DeliveryRecord, MessageStore, MessageTx, OutboxFilter, Result, StoreError};
 use consign_core::ids::{CarrierId, CaseId, TenantId};
 use consign_core::message::endpoint::{EndpointSecret, WebhookEndpoint};
@@ -301,13 +301,12 @@ impl<DB: Dialect> MessageStore for SqlStore<DB> {
             "SELECT {ENDPOINT_COLS} FROM webhook_endpoints WHERE tenant_id = $1 \
              ORDER BY created_at, id"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(endpoint_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql)).arg(tenant.0),
+            &self.read,
+            endpoint_row::<DB>,
+        )
+        .await
     }
 
     async fn webhook_endpoint(
@@ -365,12 +364,7 @@ impl<DB: Dialect> MessageStore for SqlStore<DB> {
         }
         qb.push(" ORDER BY seq DESC LIMIT ")
             .push_arg(i64::from(f.limit.clamp(1, 1000)));
-        qb.build()
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(message_row::<DB>)
-            .collect()
+        fetch_rows(qb.build(), &self.read, message_row::<DB>).await
     }
 
     async fn outbox_message(&self, tenant: TenantId, id: Uuid) -> Result<Option<OutboxMessage>> {

@@ -49,6 +49,15 @@ pub(crate) async fn fetch_row<DB: Dialect, T>(
         .transpose()
 }
 
+/// Every row `q` finds on `pool`, each decoded by `row`: the shape of every list read.
+pub(crate) async fn fetch_rows<DB: Dialect, T>(
+    q: dialect::DbQuery<'_, DB>,
+    pool: &sqlx::Pool<DB>,
+    row: impl FnMut(&DB::Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    q.fetch_all(DB::pool(pool)).await?.iter().map(row).collect()
+}
+
 pub(crate) fn ts(us: i64) -> Timestamp {
     from_micros(us)
 }

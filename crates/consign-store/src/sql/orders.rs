@@ -1,8 +1,9 @@
 //! Orders, their lines and changes: reads ([`OrderStore`]) and writes ([`OrderTx`]).
 
-use super::dialect::{Dialect, PushArg, QueryExt, RowExt, RowsAffected};
+use super::dialect::{DbQuery, Dialect, PushArg, QueryExt, RowExt, RowsAffected};
 use super::{
-    SqlStore, SqlTx, chunk_rows, json_col, like_prefix, ots, ous, parsed, to_json, ts, us,
+    SqlStore, SqlTx, chunk_rows, fetch_rows, json_col, like_prefix, ots, ous, parsed, to_json, ts,
+    us,
 };
 use crate::{OrderFilter, OrderStore, OrderTx, Result, StoreError};
 use consign_core::ids::{CustomerId, OrderId, TenantId};
@@ -129,22 +130,22 @@ impl<DB: Dialect> SqlStore<DB> {
         attach_order_lines::<DB>(&mut orders, &rows)?;
         Ok(orders)
     }
+
+    /// The orders `q` reads (`ORDER_COLS`), with their lines.
+    async fn orders_read(&self, tenant: TenantId, q: DbQuery<'_, DB>) -> Result<Vec<Order>> {
+        let orders = fetch_rows(q, &self.read, order_row::<DB>).await?;
+        self.with_order_lines(tenant, orders).await
+    }
 }
 
 #[async_trait::async_trait]
 impl<DB: Dialect> OrderStore for SqlStore<DB> {
     async fn order(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>> {
         let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE tenant_id = $1 AND id = $2");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
-            .arg(id.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?;
-        let orders = rows
-            .iter()
-            .map(order_row::<DB>)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(self.with_order_lines(tenant, orders).await?.pop())
+            .arg(id.0);
+        Ok(self.orders_read(tenant, q).await?.pop())
     }
 
     async fn order_by_ref(&self, tenant: TenantId, reference: &str) -> Result<Option<Order>> {
@@ -152,27 +153,16 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
             "SELECT {ORDER_COLS} FROM orders WHERE tenant_id = $1 AND external_ref = $2 \
              UNION ALL SELECT {ORDER_COLS} FROM orders WHERE tenant_id = $1 AND number = $2 LIMIT 1"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
-            .arg(reference.to_string())
-            .fetch_all(DB::pool(&self.read))
-            .await?;
-        let orders = rows
-            .iter()
-            .map(order_row::<DB>)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(self.with_order_lines(tenant, orders).await?.pop())
+            .arg(reference.to_string());
+        Ok(self.orders_read(tenant, q).await?.pop())
     }
 
     async fn orders(&self, tenant: TenantId, f: &OrderFilter) -> Result<Vec<Order>> {
         let mut qb = QueryBuilder::<DB>::new("");
         push_orders(&mut qb, ORDER_COLS, tenant, f, true);
-        let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
-        let orders = rows
-            .iter()
-            .map(order_row::<DB>)
-            .collect::<Result<Vec<_>>>()?;
-        self.with_order_lines(tenant, orders).await
+        self.orders_read(tenant, qb.build()).await
     }
 
     async fn count_orders_matching(
@@ -232,11 +222,7 @@ impl<DB: Dialect> OrderStore for SqlStore<DB> {
                 sep.push_arg(r.clone());
             }
             qb.push(")");
-            let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
-            let orders = rows
-                .iter()
-                .map(order_row::<DB>)
-                .collect::<Result<Vec<_>>>()?;
+            let orders = fetch_rows(qb.build(), &self.read, order_row::<DB>).await?;
             for part in orders.chunks(chunk_rows(1)) {
                 out.extend(self.with_order_lines(tenant, part.to_vec()).await?);
             }

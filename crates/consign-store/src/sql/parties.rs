@@ -1,7 +1,7 @@
 //! Carriers, warehouses and customers: reads ([`PartyStore`]) and writes ([`PartyTx`]).
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, chunk_rows, parsed};
+use super::{SqlStore, SqlTx, chunk_rows, fetch_rows, parsed};
 use crate::{PartyStore, PartyTx, Result, StoreError};
 use consign_core::ids::{CarrierId, CustomerId, TenantId, WarehouseId};
 use consign_core::order::CustomerInfo;
@@ -23,16 +23,16 @@ fn carrier_row<DB: Dialect>(r: &DB::Row) -> Result<Carrier> {
 #[async_trait::async_trait]
 impl<DB: Dialect> PartyStore for SqlStore<DB> {
     async fn carriers(&self, tenant: TenantId) -> Result<Vec<Carrier>> {
-        sqlx::query(
-            "SELECT id, tenant_id, name, scac, mode FROM carriers WHERE tenant_id = $1 \
-             ORDER BY name",
+        fetch_rows(
+            sqlx::query(
+                "SELECT id, tenant_id, name, scac, mode FROM carriers WHERE tenant_id = $1 \
+                 ORDER BY name",
+            )
+            .arg(tenant.0),
+            &self.read,
+            carrier_row::<DB>,
         )
-        .arg(tenant.0)
-        .fetch_all(DB::pool(&self.read))
-        .await?
-        .iter()
-        .map(carrier_row::<DB>)
-        .collect()
+        .await
     }
 
     async fn warehouses(&self, tenant: TenantId) -> Result<Vec<Warehouse>> {
@@ -70,20 +70,16 @@ impl<DB: Dialect> PartyStore for SqlStore<DB> {
             qb.push(" AND id < ").push_arg(a.0);
         }
         qb.push(" ORDER BY id DESC LIMIT ").push_arg(limit as i64);
-        qb.build()
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Customer {
-                    id: CustomerId(r.col("id")?),
-                    tenant_id: TenantId(r.col("tenant_id")?),
-                    name: r.col("name")?,
-                    email: r.col("email")?,
-                    phone: r.col("phone")?,
-                })
+        fetch_rows(qb.build(), &self.read, |r| {
+            Ok(Customer {
+                id: CustomerId(r.col("id")?),
+                tenant_id: TenantId(r.col("tenant_id")?),
+                name: r.col("name")?,
+                email: r.col("email")?,
+                phone: r.col("phone")?,
             })
-            .collect()
+        })
+        .await
     }
 }
 

@@ -2,7 +2,7 @@
 //! ([`RulebookTx`]).
 
 use super::dialect::{Dialect, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, ts, us};
+use super::{SqlStore, SqlTx, fetch_row, fetch_rows, ts, us};
 use crate::{Result, RulebookStore, RulebookTx, StoredRulebook};
 use consign_core::ids::TenantId;
 
@@ -19,28 +19,29 @@ fn rulebook_row<DB: Dialect>(r: &DB::Row) -> Result<StoredRulebook> {
 #[async_trait::async_trait]
 impl<DB: Dialect> RulebookStore for SqlStore<DB> {
     async fn rulebook(&self, tenant: TenantId) -> Result<Option<StoredRulebook>> {
-        sqlx::query(
-            "SELECT version, name, source, created_at, created_by FROM rulebooks \
+        fetch_row(
+            sqlx::query(
+                "SELECT version, name, source, created_at, created_by FROM rulebooks \
              WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1",
+            )
+            .arg(tenant.0),
+            &self.read,
+            rulebook_row::<DB>,
         )
-        .arg(tenant.0)
-        .fetch_optional(DB::pool(&self.read))
-        .await?
-        .map(|r| rulebook_row::<DB>(&r))
-        .transpose()
+        .await
     }
 
     async fn rulebooks(&self, tenant: TenantId) -> Result<Vec<StoredRulebook>> {
-        sqlx::query(
-            "SELECT version, name, source, created_at, created_by FROM rulebooks \
-             WHERE tenant_id = $1 ORDER BY version",
+        fetch_rows(
+            sqlx::query(
+                "SELECT version, name, source, created_at, created_by FROM rulebooks \
+                 WHERE tenant_id = $1 ORDER BY version",
+            )
+            .arg(tenant.0),
+            &self.read,
+            rulebook_row::<DB>,
         )
-        .arg(tenant.0)
-        .fetch_all(DB::pool(&self.read))
-        .await?
-        .iter()
-        .map(rulebook_row::<DB>)
-        .collect()
+        .await
     }
 }
 

@@ -4,7 +4,7 @@
 //! extension), bounded by its `LIMIT`.
 
 use super::dialect::{Dialect, PushArg, RowExt};
-use super::{SqlStore, like_prefix};
+use super::{SqlStore, fetch_rows, like_prefix};
 use crate::Result;
 use crate::search::{Found, FoundKind, PART_MIN, SearchStore};
 use consign_core::ids::TenantId;
@@ -61,108 +61,108 @@ fn named<DB: Dialect>(
     }
 }
 
-impl<DB: Dialect> SqlStore<DB> {
-    async fn shipments_named(
-        &self,
-        tenants: &[TenantId],
-        exact: Option<&str>,
-        part: Option<String>,
-        limit: u32,
-    ) -> Result<Vec<Found>> {
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT s.tenant_id, s.id, s.number, s.tracking_number, s.pro_number, s.bol_number, \
+/// A kind of record the search finds: its query, the columns that name it exactly (upper-cased
+/// in the indexes), the column a part of a name is looked for in, and its newest-first order.
+struct Searched {
+    select: &'static str,
+    tenant_col: &'static str,
+    exact_cols: &'static [&'static str],
+    part_col: &'static str,
+    newest_first: &'static str,
+}
+
+const SHIPMENTS: Searched = Searched {
+    select: "SELECT s.tenant_id, s.id, s.number, s.tracking_number, s.pro_number, s.bol_number, \
              s.carrier_id, t.status \
              FROM shipments s JOIN shipment_tracking t \
              ON t.tenant_id = s.tenant_id AND t.shipment_id = s.id WHERE ",
-        );
-        tenants_in(&mut qb, "s.tenant_id", tenants);
-        if !named(
-            &mut qb,
-            &[
-                "s.number",
-                "s.tracking_number",
-                "s.pro_number",
-                "s.bol_number",
-            ],
-            "s.tracking_number",
-            exact,
-            part,
-        ) {
-            return Ok(Vec::new());
-        }
-        qb.push(" ORDER BY s.created_at DESC, s.id DESC LIMIT ")
-            .push_arg(limit as i64);
-        qb.build()
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Found {
-                    tenant: TenantId(r.col("tenant_id")?),
-                    kind: FoundKind::Shipment,
-                    id: r.col::<Uuid>("id")?,
-                    number: r.col("number")?,
-                    detail: {
-                        let mut d = format!("tracking {}", r.col::<String>("tracking_number")?);
-                        if let Some(p) = r.col::<Option<String>>("pro_number")? {
-                            d.push_str(&format!(" · PRO {p}"));
-                        }
-                        if let Some(b) = r.col::<Option<String>>("bol_number")? {
-                            d.push_str(&format!(" · BOL {b}"));
-                        }
-                        d
-                    },
-                    status: r.col("status")?,
-                    carrier: Some(r.col::<Uuid>("carrier_id")?),
-                })
-            })
-            .collect()
-    }
+    tenant_col: "s.tenant_id",
+    exact_cols: &[
+        "s.number",
+        "s.tracking_number",
+        "s.pro_number",
+        "s.bol_number",
+    ],
+    part_col: "s.tracking_number",
+    newest_first: "s.created_at DESC, s.id DESC",
+};
 
-    async fn orders_named(
+const ORDERS: Searched = Searched {
+    select: "SELECT o.tenant_id, o.id, o.number, o.external_ref, o.status, c.name \
+             FROM orders o JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id \
+             WHERE ",
+    tenant_col: "o.tenant_id",
+    exact_cols: &["o.number", "o.external_ref"],
+    part_col: "c.name",
+    newest_first: "o.ordered_at DESC, o.id DESC",
+};
+
+/// Reads a found record from its kind's row.
+type FoundRow<DB> = fn(&<DB as sqlx::Database>::Row) -> Result<Found>;
+
+fn shipment_found<DB: Dialect>(r: &DB::Row) -> Result<Found> {
+    Ok(Found {
+        tenant: TenantId(r.col("tenant_id")?),
+        kind: FoundKind::Shipment,
+        id: r.col::<Uuid>("id")?,
+        number: r.col("number")?,
+        detail: {
+            let mut d = format!("tracking {}", r.col::<String>("tracking_number")?);
+            if let Some(p) = r.col::<Option<String>>("pro_number")? {
+                d.push_str(&format!(" · PRO {p}"));
+            }
+            if let Some(b) = r.col::<Option<String>>("bol_number")? {
+                d.push_str(&format!(" · BOL {b}"));
+            }
+            d
+        },
+        status: r.col("status")?,
+        carrier: Some(r.col::<Uuid>("carrier_id")?),
+    })
+}
+
+fn order_found<DB: Dialect>(r: &DB::Row) -> Result<Found> {
+    Ok(Found {
+        tenant: TenantId(r.col("tenant_id")?),
+        kind: FoundKind::Order,
+        id: r.col::<Uuid>("id")?,
+        number: r.col("number")?,
+        detail: format!(
+            "reference {} · {}",
+            r.col::<String>("external_ref")?,
+            r.col::<String>("name")?
+        ),
+        status: r.col("status")?,
+        carrier: None,
+    })
+}
+
+impl<DB: Dialect> SqlStore<DB> {
+    /// Shipments, then orders, in `tenants` named by `exact` or, without it, by `part`: each
+    /// kind newest first, at most `limit` of each.
+    async fn records_named(
         &self,
         tenants: &[TenantId],
         exact: Option<&str>,
         part: Option<String>,
         limit: u32,
     ) -> Result<Vec<Found>> {
-        let mut qb = QueryBuilder::<DB>::new(
-            "SELECT o.tenant_id, o.id, o.number, o.external_ref, o.status, c.name \
-             FROM orders o JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id \
-             WHERE ",
-        );
-        tenants_in(&mut qb, "o.tenant_id", tenants);
-        if !named(
-            &mut qb,
-            &["o.number", "o.external_ref"],
-            "c.name",
-            exact,
-            part,
-        ) {
-            return Ok(Vec::new());
+        let kinds: [(&Searched, FoundRow<DB>); 2] = [
+            (&SHIPMENTS, shipment_found::<DB>),
+            (&ORDERS, order_found::<DB>),
+        ];
+        let mut out = Vec::new();
+        for (kind, found) in kinds {
+            let mut qb = QueryBuilder::<DB>::new(kind.select);
+            tenants_in(&mut qb, kind.tenant_col, tenants);
+            if !named(&mut qb, kind.exact_cols, kind.part_col, exact, part.clone()) {
+                continue;
+            }
+            qb.push(format!(" ORDER BY {} LIMIT ", kind.newest_first))
+                .push_arg(limit as i64);
+            out.extend(fetch_rows(qb.build(), &self.read, found).await?);
         }
-        qb.push(" ORDER BY o.ordered_at DESC, o.id DESC LIMIT ")
-            .push_arg(limit as i64);
-        qb.build()
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Found {
-                    tenant: TenantId(r.col("tenant_id")?),
-                    kind: FoundKind::Order,
-                    id: r.col::<Uuid>("id")?,
-                    number: r.col("number")?,
-                    detail: format!(
-                        "reference {} · {}",
-                        r.col::<String>("external_ref")?,
-                        r.col::<String>("name")?
-                    ),
-                    status: r.col("status")?,
-                    carrier: None,
-                })
-            })
-            .collect()
+        Ok(out)
     }
 }
 
@@ -181,19 +181,12 @@ impl<DB: Dialect> SearchStore for SqlStore<DB> {
         // Numbers and references are ASCII: compared upper-cased, through the indexes.
         let exact = text.to_ascii_uppercase();
         let mut found = self
-            .shipments_named(tenants, Some(&exact), None, limit)
+            .records_named(tenants, Some(&exact), None, limit)
             .await?;
-        found.extend(
-            self.orders_named(tenants, Some(&exact), None, limit)
-                .await?,
-        );
         // Nothing named exactly: a part of a tracking number or of a customer's name.
         if found.is_empty() && text.chars().count() >= PART_MIN {
             let part = format!("%{}", like_prefix(text));
-            found = self
-                .shipments_named(tenants, None, Some(part.clone()), limit)
-                .await?;
-            found.extend(self.orders_named(tenants, None, Some(part), limit).await?);
+            found = self.records_named(tenants, None, Some(part), limit).await?;
         }
         Ok(found)
     }

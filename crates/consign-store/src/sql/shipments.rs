@@ -1,10 +1,10 @@
 //! Shipments, their lines and documents: reads ([`ShipmentStore`]) and writes
 //! ([`ShipmentTx`]).
 
-use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
+use super::dialect::{DbQuery, Dialect, PushArg, QueryExt, RowExt};
 use super::{
-    SqlStore, SqlTx, chunk_rows, fetch_row, json_col, like_prefix, ots, ous, parsed, to_json, ts,
-    us,
+    SqlStore, SqlTx, chunk_rows, fetch_row, fetch_rows, json_col, like_prefix, ots, ous, parsed,
+    to_json, ts, us,
 };
 use crate::{Result, ShipmentFilter, ShipmentStore, ShipmentTx};
 use consign_core::ids::{CarrierId, DocumentId, OrderId, ShipmentId, TenantId};
@@ -80,11 +80,9 @@ fn document_row<DB: Dialect>(r: &DB::Row) -> Result<Document> {
 }
 
 impl<DB: Dialect> SqlStore<DB> {
-    async fn with_shipment_lines(
-        &self,
-        tenant: TenantId,
-        mut shipments: Vec<Shipment>,
-    ) -> Result<Vec<Shipment>> {
+    /// The shipments `q` reads (`SHIPMENT_COLS`), with their lines: one query for the page.
+    async fn shipments_read(&self, tenant: TenantId, q: DbQuery<'_, DB>) -> Result<Vec<Shipment>> {
+        let mut shipments = fetch_rows(q, &self.read, shipment_row::<DB>).await?;
         if shipments.is_empty() {
             return Ok(shipments);
         }
@@ -122,27 +120,16 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
     async fn shipment(&self, tenant: TenantId, id: ShipmentId) -> Result<Option<Shipment>> {
         let sql =
             format!("SELECT {SHIPMENT_COLS}{SHIPMENT_FROM} WHERE s.tenant_id = $1 AND s.id = $2");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .arg(tenant.0)
-            .arg(id.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?;
-        let v = rows
-            .iter()
-            .map(shipment_row::<DB>)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(self.with_shipment_lines(tenant, v).await?.pop())
+            .arg(id.0);
+        Ok(self.shipments_read(tenant, q).await?.pop())
     }
 
     async fn shipments(&self, tenant: TenantId, f: &ShipmentFilter) -> Result<Vec<Shipment>> {
         let mut qb = QueryBuilder::<DB>::new("");
         push_shipments(&mut qb, SHIPMENT_COLS, tenant, f, true);
-        let rows = qb.build().fetch_all(DB::pool(&self.read)).await?;
-        let v = rows
-            .iter()
-            .map(shipment_row::<DB>)
-            .collect::<Result<Vec<_>>>()?;
-        self.with_shipment_lines(tenant, v).await
+        self.shipments_read(tenant, qb.build()).await
     }
 
     async fn count_shipments_matching(
@@ -168,14 +155,14 @@ impl<DB: Dialect> ShipmentStore for SqlStore<DB> {
         let sql = format!(
             "SELECT {DOC_COLS} FROM documents WHERE tenant_id = $1 AND shipment_id = $2 ORDER BY id"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(shipment.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(document_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(shipment.0),
+            &self.read,
+            document_row::<DB>,
+        )
+        .await
     }
 
     async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {

@@ -1,7 +1,7 @@
 //! Tenants: reads ([`TenantStore`]) and writes ([`TenantTx`]).
 
 use super::dialect::{Dialect, QueryExt, RowExt};
-use super::{SqlStore, SqlTx, fetch_row, ts, us};
+use super::{SqlStore, SqlTx, fetch_row, fetch_rows, ts, us};
 use crate::{Result, TenantStore, TenantTx};
 use consign_core::ids::TenantId;
 use consign_core::tenant::Tenant;
@@ -41,12 +41,12 @@ impl<DB: Dialect> TenantStore for SqlStore<DB> {
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>> {
-        sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants ORDER BY slug")
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(tenant_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query("SELECT id, slug, name, time_zone, created_at FROM tenants ORDER BY slug"),
+            &self.read,
+            tenant_row::<DB>,
+        )
+        .await
     }
 }
 

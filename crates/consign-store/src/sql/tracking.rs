@@ -2,7 +2,7 @@
 //! ([`TrackingStore`]). The ingest pipeline's writes are in `ingest.rs`.
 
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
-use super::{SqlStore, json_col, ots, parsed, sized_chunks, ts, us};
+use super::{SqlStore, fetch_rows, json_col, ots, parsed, sized_chunks, ts, us};
 use crate::{Result, StoreError, TrackingQuality, TrackingStore, UnmappedCode};
 use consign_core::ids::{CarrierId, EventId, OrderId, ShipmentId, TenantId};
 use consign_core::shipment::{Direction, ShipmentStatus};
@@ -345,14 +345,14 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
             "SELECT {EVENT_COLS} FROM tracking_events WHERE tenant_id = $1 \
              AND shipment_id IS NULL ORDER BY id DESC LIMIT $2"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(limit as i64)
-            .fetch_all(DB::pool(&self.read))
-            .await?
-            .iter()
-            .map(event_row::<DB>)
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(limit as i64),
+            &self.read,
+            event_row::<DB>,
+        )
+        .await
     }
 
     async fn tracking_quality(&self, tenant: TenantId) -> Result<TrackingQuality> {
@@ -411,13 +411,12 @@ impl<DB: Dialect> TrackingStore for SqlStore<DB> {
              AND s.id = t.shipment_id AND t.tenant_id = $1 AND t.picked_up_at IS NOT NULL \
              AND t.status IN ({moving}) GROUP BY s.carrier_id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .fetch_all(DB::pool(&self.read))
-            .await?;
-        rows.iter()
-            .map(|r| Ok((CarrierId(r.col("carrier_id")?), ts(r.col("last")?))))
-            .collect()
+        fetch_rows(
+            sqlx::query(sqlx::AssertSqlSafe(sql)).arg(tenant.0),
+            &self.read,
+            |r| Ok((CarrierId(r.col("carrier_id")?), ts(r.col("last")?))),
+        )
+        .await
     }
 
     async fn due_shipments(
