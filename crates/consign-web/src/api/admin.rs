@@ -1,8 +1,8 @@
 //! Administration endpoints: tenants, users, tokens, carriers, warehouses, customers, audit.
 
 use crate::AppState;
-use crate::api::{ListQuery, Page, TenantSlug};
-use crate::api::{Tenanted, TenantedJson};
+use crate::api::{Created, Tenanted, TenantedJson, created};
+use crate::api::{ListQuery, Page, PageParams, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
@@ -53,10 +53,7 @@ pub async fn list_tenants(
     State(st): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<Json<Page<Tenant>>> {
-    Ok(Json(Page {
-        items: st.app.list_tenants(&p).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_tenants(&p).await?)))
 }
 
 /// Create a tenant (admin)
@@ -71,11 +68,8 @@ pub async fn create_tenant(
     State(st): State<AppState>,
     Caller(p): Caller,
     ApiJson(body): ApiJson<NewTenant>,
-) -> ApiResult<(StatusCode, Json<Tenant>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.create_tenant(&p, body).await?),
-    ))
+) -> ApiResult<Created<Tenant>> {
+    Ok(created(st.app.create_tenant(&p, body).await?))
 }
 
 /// One tenant
@@ -101,10 +95,7 @@ pub async fn list_users(
     State(st): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<Json<Page<User>>> {
-    Ok(Json(Page {
-        items: st.app.list_users(&p).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_users(&p).await?)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -128,9 +119,9 @@ pub async fn create_user(
     State(st): State<AppState>,
     Caller(p): Caller,
     ApiJson(body): ApiJson<NewUser>,
-) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+) -> ApiResult<Created<CreatedUser>> {
     let (user, password) = st.app.create_user(&p, body).await?;
-    Ok((StatusCode::CREATED, Json(CreatedUser { user, password })))
+    Ok(created(CreatedUser { user, password }))
 }
 
 /// API tokens (admin); secrets are never returned
@@ -144,10 +135,7 @@ pub async fn list_tokens(
     State(st): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<Json<Page<ApiToken>>> {
-    Ok(Json(Page {
-        items: st.app.list_tokens(&p).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_tokens(&p).await?)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -170,9 +158,9 @@ pub async fn create_token(
     State(st): State<AppState>,
     Caller(p): Caller,
     ApiJson(body): ApiJson<NewToken>,
-) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+) -> ApiResult<Created<CreatedToken>> {
     let (token, secret) = st.app.create_token(&p, body).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })))
+    Ok(created(CreatedToken { token, secret }))
 }
 
 /// Revoke a token
@@ -202,10 +190,7 @@ pub async fn revoke_token(
     responses((status = 200, description = "Every carrier of the tenant (one page)", body = CarrierPage))
 )]
 pub async fn list_carriers(Tenanted { st, p, t, .. }: Tenanted) -> ApiResult<Json<Page<Carrier>>> {
-    Ok(Json(Page {
-        items: st.app.list_carriers(&p, &t).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_carriers(&p, &t).await?)))
 }
 
 /// Add a carrier (admin)
@@ -219,11 +204,8 @@ pub async fn list_carriers(Tenanted { st, p, t, .. }: Tenanted) -> ApiResult<Jso
 )]
 pub async fn create_carrier(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewCarrier>,
-) -> ApiResult<(StatusCode, Json<Carrier>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.create_carrier(&p, &t, body).await?),
-    ))
+) -> ApiResult<Created<Carrier>> {
+    Ok(created(st.app.create_carrier(&p, &t, body).await?))
 }
 
 /// The tenant's warehouses
@@ -237,10 +219,7 @@ pub async fn create_carrier(
 pub async fn list_warehouses(
     Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<Warehouse>>> {
-    Ok(Json(Page {
-        items: st.app.list_warehouses(&p, &t).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_warehouses(&p, &t).await?)))
 }
 
 /// Add a warehouse (admin)
@@ -254,11 +233,8 @@ pub async fn list_warehouses(
 )]
 pub async fn create_warehouse(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewWarehouse>,
-) -> ApiResult<(StatusCode, Json<Warehouse>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.create_warehouse(&p, &t, body).await?),
-    ))
+) -> ApiResult<Created<Warehouse>> {
+    Ok(created(st.app.create_warehouse(&p, &t, body).await?))
 }
 
 /// The tenant's customers (cursor pagination)
@@ -268,8 +244,7 @@ pub async fn create_warehouse(
     operation_id = "get_customers",
     params(
         TenantSlug,
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+        PageParams,
     ),
     responses((status = 200, description = "A page of customers, newest first", body = CustomerPage))
 )]
@@ -282,8 +257,7 @@ pub async fn list_customers(
     let after: Option<CustomerId> = q.cursor();
     q.finish()?;
     let items = st.app.list_customers(&p, &t, after, limit).await?;
-    let next_cursor = consign_store::next_cursor(&items, limit, |c| c.id);
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(Page::limited(items, limit, |c| c.id)))
 }
 
 /// Audit trail of one entity (admin)

@@ -93,10 +93,9 @@ pub async fn send(
 pub async fn case_messages(
     Tenanted { st, p, t, path }: Tenanted<String>,
 ) -> ApiResult<Json<Page<Delivery>>> {
-    Ok(Json(Page {
-        items: st.app.case_messages(&p, &t, case_id(&path)?).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(
+        st.app.case_messages(&p, &t, case_id(&path)?).await?,
+    )))
 }
 
 /// Attach a reply to a case (`message_in`); a case waiting on someone is open again
@@ -194,10 +193,7 @@ pub async fn preview(
 pub async fn list_templates(
     Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<TemplateView>>> {
-    Ok(Json(Page {
-        items: st.app.list_templates(&p, &t).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_templates(&p, &t).await?)))
 }
 
 /// Save a tenant template (checked: a syntax error names its line, an unknown variable its name)

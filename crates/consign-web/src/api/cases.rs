@@ -3,8 +3,8 @@
 //! selection, teams, the tenant's case settings, and the case KPIs.
 
 use crate::AppState;
-use crate::api::{ListQuery, Page, TenantSlug};
-use crate::api::{Tenanted, TenantedJson};
+use crate::api::{Created, Tenanted, TenantedJson, created};
+use crate::api::{ListQuery, Page, PageParams, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
@@ -156,8 +156,7 @@ async fn case_filter(
         ("kpi_period" = Option<String>, Query, description = "The figure's period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15"),
         ("kpi_outcome" = Option<String>, Query, description = "hit (reopened; resolved at first contact; every SLA target met) or miss; absent, every case the figure counted"),
         ("kpi_key" = Option<String>, Query, description = "Not used by the case figures (they have no breakdown); refused"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+        PageParams,
     ),
     responses((status = 200, description = "A page of cases", body = CasePage))
 )]
@@ -167,8 +166,7 @@ pub async fn list_cases(
 ) -> ApiResult<Json<Page<Case>>> {
     let filter = case_filter(&st, &p, &t, q).await?;
     let items = st.app.list_cases(&p, &t, &filter).await?;
-    let next_cursor = consign_store::next_cursor(&items, filter.limit, |c| c.id);
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(Page::limited(items, filter.limit, |c| c.id)))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -542,11 +540,8 @@ pub async fn put_case_settings(
         body: settings,
         ..
     }: TenantedJson<CaseSettings>,
-) -> ApiResult<(StatusCode, Json<SettingsVersion>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.put_case_settings(&p, &t, settings).await?),
-    ))
+) -> ApiResult<Created<SettingsVersion>> {
+    Ok(created(st.app.put_case_settings(&p, &t, settings).await?))
 }
 
 /// Case KPIs for a period: MTTA, MTTR (business time), SLA attainment, reopen rate, first-contact resolution, backlog by age

@@ -1,7 +1,7 @@
 //! EDI endpoints: trading partners, intake of raw X12, and the stored interchanges.
 
+use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::api::{Page, TenantSlug};
-use crate::api::{Tenanted, TenantedJson};
 use crate::error::{ApiError, ApiResult};
 use crate::openapi_schemas::{
     EdiReport as EdiReportSchema, InterchangeDetail as InterchangeDetailSchema, InterchangePage,
@@ -43,10 +43,7 @@ pub fn routes() -> ApiRoutes {
 pub async fn list_partners(
     Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<TradingPartner>>> {
-    Ok(Json(Page {
-        items: st.app.list_partners(&p, &t).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_partners(&p, &t).await?)))
 }
 
 /// Add a trading partner (ISA ids, carrier or warehouse, strictness)
@@ -60,11 +57,8 @@ pub async fn list_partners(
 )]
 pub async fn create_partner(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewTradingPartner>,
-) -> ApiResult<(StatusCode, Json<TradingPartner>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.create_partner(&p, &t, body).await?),
-    ))
+) -> ApiResult<Created<TradingPartner>> {
+    Ok(created(st.app.create_partner(&p, &t, body).await?))
 }
 
 /// Groups sent to the partner and the 997 that answered each
@@ -82,10 +76,7 @@ pub async fn outbound_groups(
         .parse()
         .map_err(|_| ApiError::not_found("trading partner"))?;
     let items = st.app.outbound_groups(&p, &t, id).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(items)))
 }
 
 /// Receive raw X12; answers with per-set verdicts and the 997s (Accept: application/edi-x12 for the 997s alone)
@@ -144,10 +135,7 @@ pub async fn list_interchanges(
     Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<InterchangeRecord>>> {
     let items = st.app.list_interchanges(&p, &t).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(items)))
 }
 
 #[derive(Serialize)]
@@ -211,13 +199,10 @@ pub async fn raw_interchange(
 )]
 pub async fn tender(
     Tenanted { st, p, t, path: id }: Tenanted<String>,
-) -> ApiResult<(StatusCode, Json<consign_app::edi::Sent>)> {
+) -> ApiResult<Created<consign_app::edi::Sent>> {
     let id: consign_core::ids::ShipmentId =
         id.parse().map_err(|_| ApiError::not_found("shipment"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.tender_shipment(&p, &t, id).await?),
-    ))
+    Ok(created(st.app.tender_shipment(&p, &t, id).await?))
 }
 
 /// Send the order to a warehouse (?warehouse=CODE) as an EDI 940 (stored, awaiting its 997)
@@ -237,15 +222,14 @@ pub async fn tender(
 pub async fn warehouse_order(
     Tenanted { st, p, t, path: id }: Tenanted<String>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> ApiResult<(StatusCode, Json<consign_app::edi::Sent>)> {
+) -> ApiResult<Created<consign_app::edi::Sent>> {
     let id: consign_core::ids::OrderId = id.parse().map_err(|_| ApiError::not_found("order"))?;
     let lq = crate::api::ListQuery::new(q, &["warehouse"]);
     let warehouse = lq.text("warehouse");
     lq.finish()?;
     let warehouse = warehouse
         .ok_or_else(|| ApiError::field("warehouse", "is required (the warehouse code)"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.send_warehouse_order(&p, &t, id, &warehouse).await?),
+    Ok(created(
+        st.app.send_warehouse_order(&p, &t, id, &warehouse).await?,
     ))
 }

@@ -1,11 +1,10 @@
 //! KPI endpoints: the tenant's KPI definitions, versioned (the scorecards come next).
 
 use crate::api::TenantSlug;
-use crate::api::{Tenanted, TenantedJson};
+use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::error::{ApiError, ApiResult};
 use crate::routing::ApiRoutes;
 use axum::Json;
-use axum::http::StatusCode;
 use consign_app::kpis::DefinitionsVersion;
 use consign_core::kpi::KpiDefinitions;
 use utoipa_axum::routes;
@@ -70,9 +69,8 @@ pub async fn put_kpi_definitions(
         body: definitions,
         ..
     }: TenantedJson<KpiDefinitions>,
-) -> ApiResult<(StatusCode, Json<DefinitionsVersion>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.put_kpi_definitions(&p, &t, definitions).await?),
+) -> ApiResult<Created<DefinitionsVersion>> {
+    Ok(created(
+        st.app.put_kpi_definitions(&p, &t, definitions).await?,
     ))
 }

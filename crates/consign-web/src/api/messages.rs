@@ -2,14 +2,13 @@
 //! disable, rotate the secret, read the delivery log, replay a delivery) and the tenant's
 //! outbox as administrators see it (dead letters, retried by hand).
 
-use crate::api::{ListQuery, Page, TenantSlug};
-use crate::api::{Tenanted, TenantedJson};
+use crate::api::{Created, Tenanted, TenantedJson, created};
+use crate::api::{ListQuery, Page, PageParams, TenantSlug};
 use crate::error::{ApiError, ApiResult};
 use crate::openapi_schemas::{DeliveryPage, EndpointPage};
 use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::Query;
-use axum::http::StatusCode;
 use consign_app::messages::endpoints::{EndpointView, IssuedSecret};
 use consign_app::messages::outbox::Delivery;
 use consign_core::message::endpoint::NewEndpoint;
@@ -47,10 +46,7 @@ fn id(s: &str, what: &str) -> ApiResult<Uuid> {
 pub async fn list_endpoints(
     Tenanted { st, p, t, .. }: Tenanted,
 ) -> ApiResult<Json<Page<EndpointView>>> {
-    Ok(Json(Page {
-        items: st.app.list_endpoints(&p, &t).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(st.app.list_endpoints(&p, &t).await?)))
 }
 
 /// Register a webhook endpoint; the answer carries its signing secret, shown once
@@ -69,11 +65,8 @@ pub async fn list_endpoints(
 )]
 pub async fn create_endpoint(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewEndpoint>,
-) -> ApiResult<(StatusCode, Json<IssuedSecret>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.app.create_endpoint(&p, &t, body).await?),
-    ))
+) -> ApiResult<Created<IssuedSecret>> {
+    Ok(created(st.app.create_endpoint(&p, &t, body).await?))
 }
 
 /// One webhook endpoint
@@ -181,8 +174,7 @@ pub async fn rotate_secret(
     params(
         TenantSlug,
         ("id" = String, Path, description = "The endpoint's id"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+        PageParams,
     ),
     responses((status = 200, description = "A page of deliveries", body = DeliveryPage))
 )]
@@ -198,8 +190,7 @@ pub async fn deliveries(
         .app
         .endpoint_deliveries(&p, &t, id(&path, "webhook endpoint")?, before, limit)
         .await?;
-    let next_cursor = consign_store::next_cursor(&items, limit, |d| d.message.id);
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(Page::limited(items, limit, |d| d.message.id)))
 }
 
 /// Deliver one of the endpoint's messages again, with the same `webhook-id`
@@ -239,8 +230,7 @@ pub async fn replay(
         TenantSlug,
         ("state" = Option<String>, Query, description = "`pending`, `delivered` or `dead`"),
         ("endpoint" = Option<String>, Query, description = "Only this endpoint's (its id)"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+        PageParams,
     ),
     responses((status = 200, description = "A page of messages with their attempts", body = DeliveryPage))
 )]
@@ -261,8 +251,7 @@ pub async fn list_outbox(
     };
     q.finish()?;
     let items = st.app.list_outbox(&p, &t, &filter).await?;
-    let next_cursor = consign_store::next_cursor(&items, filter.limit, |d| d.message.id);
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(Page::limited(items, filter.limit, |d| d.message.id)))
 }
 
 /// Retry a dead letter by hand: due now, with the same dedup key

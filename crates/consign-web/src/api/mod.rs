@@ -17,6 +17,8 @@ pub use tenanted::{Tenanted, TenantedJson};
 
 use crate::error::{ApiError, ApiResult};
 use crate::routing::ApiRoutes;
+use axum::Json;
+use axum::http::StatusCode;
 use consign_core::FieldError;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -54,12 +56,65 @@ pub struct TenantSlug {
     pub tenant: String,
 }
 
+/// The cursor pagination of a list, as every paged list documents it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read through `ListQuery`, declared here for the OpenAPI document
+pub struct PageParams {
+    /// `next_cursor` of the previous page
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50)
+    limit: Option<String>,
+}
+
+/// The `kpi…` parameters of a list of orders, shipments or cases (read by [`records_query`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct KpiRecordsParams {
+    /// Only the records behind a scorecard figure: on_time_delivery, delivered_without_promise, exception_rate, exceptions_by_reason, exceptions_by_accountable, exceptions_by_lane (shipments); otif, perfect_order (orders)
+    kpi: Option<String>,
+    /// The figure's period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15
+    kpi_period: Option<String>,
+    /// hit (the numerator) or miss (the rest of the denominator); absent, the whole denominator
+    kpi_outcome: Option<String>,
+    /// The breakdown's entry: a case type, an accountable party or a lane
+    kpi_key: Option<String>,
+}
+
+/// The query keys of [`KpiRecordsParams`], for a list's allowed keys.
+pub const KPI_RECORDS_KEYS: [&str; 4] = ["kpi", "kpi_period", "kpi_outcome", "kpi_key"];
+
 /// A page of a list: `next_cursor` is present when there may be more.
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A list that is whole on one page (carriers, partners, endpoints: a tenant has a few).
+    pub fn whole(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_cursor: None,
+        }
+    }
+
+    /// A page of at most `limit` items: full, it may have a next one, which starts after the
+    /// last item's `key`.
+    pub fn limited<K: ToString>(items: Vec<T>, limit: u32, key: impl Fn(&T) -> K) -> Self {
+        let next_cursor = consign_store::next_cursor(&items, limit, key);
+        Page { items, next_cursor }
+    }
+}
+
+/// The answer to a POST that made something: 201 and the thing as made.
+pub type Created<T> = (StatusCode, Json<T>);
+
+pub fn created<T>(made: T) -> Created<T> {
+    (StatusCode::CREATED, Json(made))
 }
 
 pub const DEFAULT_LIMIT: u32 = 50;

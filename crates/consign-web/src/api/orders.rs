@@ -1,13 +1,12 @@
 //! Order endpoints.
 
-use crate::api::{ListQuery, Page, TenantSlug};
-use crate::api::{Tenanted, TenantedJson};
+use crate::api::{Created, Tenanted, TenantedJson, created};
+use crate::api::{KPI_RECORDS_KEYS, KpiRecordsParams, ListQuery, Page, PageParams, TenantSlug};
 use crate::error::{ApiError, ApiResult, single};
 use crate::openapi_schemas::{OrderChangePage, OrderPage};
 use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::Query;
-use axum::http::StatusCode;
 use consign_app::orders::OnDuplicate;
 use consign_core::ids::OrderId;
 use consign_core::order::{ChangeRequest, NewOrder, Order, OrderChange, OrderStatus};
@@ -40,12 +39,8 @@ fn order_id(s: &str) -> Result<OrderId, ApiError> {
         ("from" = Option<String>, Query, description = "Ordered at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = Option<String>, Query, description = "Ordered before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("q" = Option<String>, Query, description = "An exact order number or external reference, or the start of an external reference"),
-        ("kpi" = Option<String>, Query, description = "Only the records behind a scorecard figure: on_time_delivery, delivered_without_promise, exception_rate, exceptions_by_reason, exceptions_by_accountable, exceptions_by_lane (shipments); otif, perfect_order (orders)"),
-        ("kpi_period" = Option<String>, Query, description = "The figure's period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15"),
-        ("kpi_outcome" = Option<String>, Query, description = "hit (the numerator) or miss (the rest of the denominator); absent, the whole denominator"),
-        ("kpi_key" = Option<String>, Query, description = "The breakdown's entry: a case type, an accountable party or a lane"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+        KpiRecordsParams,
+        PageParams,
     ),
     responses((status = 200, description = "A page of orders", body = OrderPage))
 )]
@@ -55,16 +50,7 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Order>>> {
     let mut q = ListQuery::new(
         q,
-        &[
-            "status",
-            "from",
-            "to",
-            "q",
-            "kpi",
-            "kpi_period",
-            "kpi_outcome",
-            "kpi_key",
-        ],
+        &[&["status", "from", "to", "q"][..], &KPI_RECORDS_KEYS].concat(),
     );
     let records = crate::api::records_query(&mut q)?;
     let mut filter = OrderFilter {
@@ -81,8 +67,7 @@ pub async fn list(
         filter.kpi = Some(st.app.kpi_records(&p, &t, &r, true).await?);
     }
     let items = st.app.list_orders(&p, &t, &filter).await?;
-    let next_cursor = consign_store::next_cursor(&items, filter.limit, |o| o.id);
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(Page::limited(items, filter.limit, |o| o.id)))
 }
 
 /// Create an order (honours Idempotency-Key)
@@ -96,7 +81,7 @@ pub async fn list(
 )]
 pub async fn create(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewOrder>,
-) -> ApiResult<(StatusCode, Json<Order>)> {
+) -> ApiResult<Created<Order>> {
     let mut out = st
         .app
         .create_orders(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
@@ -106,7 +91,7 @@ pub async fn create(
         .created
         .pop()
         .ok_or_else(|| ApiError::bad_request("nothing was created"))?;
-    Ok((StatusCode::CREATED, Json(order)))
+    Ok(created(order))
 }
 
 /// One order
@@ -132,10 +117,9 @@ pub async fn get(Tenanted { st, p, t, path: id }: Tenanted<String>) -> ApiResult
 pub async fn changes(
     Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<Page<OrderChange>>> {
-    Ok(Json(Page {
-        items: st.app.order_changes(&p, &t, order_id(&id)?).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(
+        st.app.order_changes(&p, &t, order_id(&id)?).await?,
+    )))
 }
 
 /// Request an address change, cancellation or promise change (only before anything ships)

@@ -1,14 +1,14 @@
 //! Shipment and document endpoints.
 
-use crate::api::{ListQuery, Page, TenantSlug};
-use crate::api::{Tenanted, TenantedJson};
+use crate::api::{Created, Tenanted, TenantedJson, created};
+use crate::api::{KPI_RECORDS_KEYS, KpiRecordsParams, ListQuery, Page, PageParams, TenantSlug};
 use crate::error::{ApiError, ApiResult, single};
 use crate::openapi_schemas::{Binary, DocumentPage, ShipmentPage};
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Query;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use consign_app::orders::OnDuplicate;
 use consign_core::ids::{DocumentId, ShipmentId};
@@ -46,12 +46,8 @@ fn shipment_id(s: &str) -> Result<ShipmentId, ApiError> {
         ("from" = Option<String>, Query, description = "Created at or after: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("to" = Option<String>, Query, description = "Created before: RFC 3339 timestamp or YYYY-MM-DD (UTC)"),
         ("q" = Option<String>, Query, description = "An exact shipment or tracking number, or the start of a tracking number"),
-        ("kpi" = Option<String>, Query, description = "Only the records behind a scorecard figure: on_time_delivery, delivered_without_promise, exception_rate, exceptions_by_reason, exceptions_by_accountable, exceptions_by_lane (shipments); otif, perfect_order (orders)"),
-        ("kpi_period" = Option<String>, Query, description = "The figure's period: 2026-W48, 2026-11 or 2026-11-01..2026-11-15"),
-        ("kpi_outcome" = Option<String>, Query, description = "hit (the numerator) or miss (the rest of the denominator); absent, the whole denominator"),
-        ("kpi_key" = Option<String>, Query, description = "The breakdown's entry: a case type, an accountable party or a lane"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<String>, Query, description = "Page size, 1 to 500 (default 50)"),
+        KpiRecordsParams,
+        PageParams,
     ),
     responses((status = 200, description = "A page of shipments", body = ShipmentPage))
 )]
@@ -62,17 +58,10 @@ pub async fn list(
     let mut q = ListQuery::new(
         q,
         &[
-            "status",
-            "carrier",
-            "order",
-            "from",
-            "to",
-            "q",
-            "kpi",
-            "kpi_period",
-            "kpi_outcome",
-            "kpi_key",
-        ],
+            &["status", "carrier", "order", "from", "to", "q"][..],
+            &KPI_RECORDS_KEYS,
+        ]
+        .concat(),
     );
     let records = crate::api::records_query(&mut q)?;
     let carrier_name = q.text("carrier");
@@ -103,8 +92,7 @@ pub async fn list(
         filter.kpi = Some(st.app.kpi_records(&p, &t, &r, false).await?);
     }
     let items = st.app.list_shipments(&p, &t, &filter).await?;
-    let next_cursor = consign_store::next_cursor(&items, filter.limit, |s| s.id);
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(Page::limited(items, filter.limit, |s| s.id)))
 }
 
 /// Create a shipment (honours Idempotency-Key)
@@ -118,7 +106,7 @@ pub async fn list(
 )]
 pub async fn create(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewShipment>,
-) -> ApiResult<(StatusCode, Json<Shipment>)> {
+) -> ApiResult<Created<Shipment>> {
     let mut out = st
         .app
         .create_shipments(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
@@ -128,7 +116,7 @@ pub async fn create(
         .created
         .pop()
         .ok_or_else(|| ApiError::bad_request("nothing was created"))?;
-    Ok((StatusCode::CREATED, Json(s)))
+    Ok(created(s))
 }
 
 /// One shipment
@@ -154,10 +142,9 @@ pub async fn get(Tenanted { st, p, t, path: id }: Tenanted<String>) -> ApiResult
 pub async fn list_documents(
     Tenanted { st, p, t, path: id }: Tenanted<String>,
 ) -> ApiResult<Json<Page<Document>>> {
-    Ok(Json(Page {
-        items: st.app.list_documents(&p, &t, shipment_id(&id)?).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(Page::whole(
+        st.app.list_documents(&p, &t, shipment_id(&id)?).await?,
+    )))
 }
 
 /// Attach a document: raw body, ?kind=&filename=
@@ -182,7 +169,7 @@ pub async fn attach_document(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> ApiResult<(StatusCode, Json<Document>)> {
+) -> ApiResult<Created<Document>> {
     let body = body.map_err(|_| crate::json::too_large())?;
     let lq = ListQuery::new(q, &["kind", "filename"]);
     let kind = lq.text("kind");
@@ -209,7 +196,7 @@ pub async fn attach_document(
         .app
         .attach_document(&p, &t, shipment_id(&id)?, upload)
         .await?;
-    Ok((StatusCode::CREATED, Json(doc)))
+    Ok(created(doc))
 }
 
 /// Download a document

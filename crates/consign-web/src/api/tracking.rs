@@ -2,14 +2,14 @@
 //! derived state, data quality (orphans, unmapped codes), and the tenant rulebook.
 
 use crate::api::TenantSlug;
-use crate::api::{Tenanted, TenantedJson};
+use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::error::{ApiError, ApiResult};
 use crate::openapi_schemas::TrackingQuality as TrackingQualitySchema;
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Query;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use consign_app::AppError;
 use consign_app::tracking::{IngestOutcome, crosswalks};
 use consign_core::FieldError;
@@ -315,17 +315,14 @@ pub async fn get_rulebook(Tenanted { st, p, t, .. }: Tenanted) -> ApiResult<Json
 pub async fn put_rulebook(
     Tenanted { st, p, t, .. }: Tenanted,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> ApiResult<(StatusCode, Json<RulebookView>)> {
+) -> ApiResult<Created<RulebookView>> {
     let body = body.map_err(|_| crate::json::too_large())?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::field("body", format!("not UTF-8: {e}")))?;
     let r = st.app.set_rulebook(&p, &t, text).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(RulebookView {
-            version: r.version,
-            name: r.name,
-            source: r.source,
-        }),
-    ))
+    Ok(created(RulebookView {
+        version: r.version,
+        name: r.name,
+        source: r.source,
+    }))
 }
