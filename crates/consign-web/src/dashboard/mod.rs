@@ -435,14 +435,16 @@ impl ListPage {
     }
 
     /// The pager under the list, its links keeping the search, the filter and the figure.
-    fn pager(
+    fn pager<T, K: ToString>(
         &self,
         q: &HashMap<String, String>,
-        shown: usize,
+        list: &[T],
         limit: u32,
         total: u64,
-        next_cursor: Option<String>,
+        key: impl Fn(&T) -> K,
     ) -> pager::Pager {
+        let next_cursor = consign_store::next_cursor(list, limit, key);
+        let shown = list.len();
         let base = format!(
             "?q={}&status={}{}",
             query_value(&self.text),
@@ -453,11 +455,11 @@ impl ListPage {
     }
 }
 
-async fn orders(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> Response {
-    let mut page = match list_page(page, &q, true).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+async fn orders(
+    page: TenantPage,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Response> {
+    let mut page = list_page(page, &q, true).await?;
     let kpi = page.kpi.take();
     let ListPage { st, v, t, .. } = &page;
     let filter = OrderFilter {
@@ -468,17 +470,12 @@ async fn orders(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> R
         limit: 50,
         ..Default::default()
     };
-    let (list, total) = match ListPage::rows_and_total(
+    let (list, total) = ListPage::rows_and_total(
         st.app.list_orders(&v.principal, t, &filter),
         st.app.count_orders_matching(&v.principal, t, &filter),
     )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let next_cursor = consign_store::next_cursor(&list, filter.limit, |o| o.id);
-    let pager = page.pager(&q, list.len(), filter.limit, total, next_cursor);
+    .await?;
+    let pager = page.pager(&q, &list, filter.limit, total, |o| o.id);
     let now = st.app.now();
     let rows = list
         .into_iter()
@@ -511,7 +508,7 @@ async fn orders(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> R
         kpi_label,
         ..
     } = page;
-    render(OrdersPage {
+    Ok(render(OrdersPage {
         frame: v.into(),
         slug: t.slug,
         tenant_name: t.name,
@@ -524,7 +521,7 @@ async fn orders(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> R
         rows,
         pager,
         kpi_label,
-    })
+    }))
 }
 
 struct ShipmentRow {
@@ -557,11 +554,11 @@ struct ShipmentsPage {
     kpi_label: Option<String>,
 }
 
-async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -> Response {
-    let mut page = match list_page(page, &q, false).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+async fn shipments(
+    page: TenantPage,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Response> {
+    let mut page = list_page(page, &q, false).await?;
     let kpi = page.kpi.take();
     let ListPage { st, v, t, .. } = &page;
     let filter = ShipmentFilter {
@@ -572,15 +569,11 @@ async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -
         limit: 50,
         ..Default::default()
     };
-    let (list, total) = match ListPage::rows_and_total(
+    let (list, total) = ListPage::rows_and_total(
         st.app.list_shipments(&v.principal, t, &filter),
         st.app.count_shipments_matching(&v.principal, t, &filter),
     )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    .await?;
     let carriers: HashMap<_, _> = st
         .app
         .list_carriers(&v.principal, t)
@@ -589,8 +582,7 @@ async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -
         .into_iter()
         .map(|c| (c.id, c.scac.unwrap_or(c.name)))
         .collect();
-    let next_cursor = consign_store::next_cursor(&list, filter.limit, |s| s.id);
-    let pager = page.pager(&q, list.len(), filter.limit, total, next_cursor);
+    let pager = page.pager(&q, &list, filter.limit, total, |s| s.id);
     let place = |p: &consign_core::shipment::Place| format!("{} {}", p.city, p.country);
     // The page's shipments with an open case: one read for the rows shown.
     let mut open_cases: HashMap<consign_core::ids::ShipmentId, usize> = HashMap::new();
@@ -653,7 +645,7 @@ async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -
         kpi_label,
         ..
     } = page;
-    render(ShipmentsPage {
+    Ok(render(ShipmentsPage {
         frame: v.into(),
         slug: t.slug,
         tenant_name: t.name,
@@ -666,7 +658,7 @@ async fn shipments(page: TenantPage, Query(q): Query<HashMap<String, String>>) -
         rows,
         pager,
         kpi_label,
-    })
+    }))
 }
 
 /// The scorecard picker's form: to the chosen tenant's scorecard of the chosen period
@@ -675,18 +667,15 @@ async fn pick_scorecard(
     State(st): State<AppState>,
     v: Viewer,
     Query(q): Query<HashMap<String, String>>,
-) -> Response {
+) -> Result<Response, Response> {
     let slug = q.get("tenant").cloned().unwrap_or_default();
-    let t = match v.tenant(&st, &slug).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let t = v.tenant(&st, &slug).await?;
     let period = q.get("period").map(|p| p.trim()).unwrap_or_default();
     let to = match period {
         "" => format!("/app/{}/scorecard", t.slug),
         p => format!("/app/{}/scorecard?period={}", t.slug, query_value(p)),
     };
-    Redirect::to(&to).into_response()
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// The tenant's scorecard page; without `period`, the last complete week in the tenant's

@@ -563,7 +563,10 @@ pub(super) async fn opened(
 /// The ownership editor's form: per case type (`team.<type>`, `accountable.<type>`,
 /// `informs.<type>`), a row wherever anything differs from the rule's own choice; the
 /// rest of the settings stay as they are, under the same version guard as the document.
-async fn submit_ownership(page: TenantPage, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn submit_ownership(
+    page: TenantPage,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Response> {
     let field = |k: &str| super::trimmed(&form, k);
     let Opened {
         st,
@@ -571,10 +574,7 @@ async fn submit_ownership(page: TenantPage, Form(form): Form<HashMap<String, Str
         t,
         current,
         typed,
-    } = match opened(page, &form).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+    } = opened(page, &form).await?;
     let choices = owner_choices(&st, &v.principal, &t, &current.settings).await;
     let mut rows = Vec::new();
     let mut bad = Vec::new();
@@ -609,7 +609,7 @@ async fn submit_ownership(page: TenantPage, Form(form): Form<HashMap<String, Str
         });
     }
     if !bad.is_empty() {
-        return refused(
+        return Ok(refused(
             &st,
             v,
             t,
@@ -618,11 +618,11 @@ async fn submit_ownership(page: TenantPage, Form(form): Form<HashMap<String, Str
             StatusCode::UNPROCESSABLE_ENTITY,
             bad,
         )
-        .await;
+        .await);
     }
     let mut settings = current.settings.clone();
     settings.ownership.rows = rows;
-    save(&st, v, t, &current, typed, settings).await
+    Ok(save(&st, v, t, &current, typed, settings).await)
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ pub fn routes() -> Router<AppState> {
         .route("/app/{tenant}/settings/policies", post(policies))
 }
 
-async fn calendars(page: TenantPage, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn calendars(
+    page: TenantPage,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Response> {
     let field = |k: &str| super::trimmed(&form, k);
     let Opened {
         st,
@@ -30,10 +33,7 @@ async fn calendars(page: TenantPage, Form(form): Form<HashMap<String, String>>) 
         t,
         current,
         typed,
-    } = match opened(page, &form).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+    } = opened(page, &form).await?;
     let mut settings = current.settings.clone();
     let mut names: Vec<String> = settings.calendars.keys().cloned().collect();
     let new_name = field("new_name");
@@ -89,7 +89,7 @@ async fn calendars(page: TenantPage, Form(form): Form<HashMap<String, String>>) 
         );
     }
     if !bad.is_empty() {
-        return refused(
+        return Ok(refused(
             &st,
             v,
             t,
@@ -98,12 +98,15 @@ async fn calendars(page: TenantPage, Form(form): Form<HashMap<String, String>>) 
             StatusCode::UNPROCESSABLE_ENTITY,
             bad,
         )
-        .await;
+        .await);
     }
-    save(&st, v, t, &current, typed, settings).await
+    Ok(save(&st, v, t, &current, typed, settings).await)
 }
 
-async fn policies(page: TenantPage, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn policies(
+    page: TenantPage,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Response> {
     let field = |k: &str| super::trimmed(&form, k);
     let Opened {
         st,
@@ -111,10 +114,7 @@ async fn policies(page: TenantPage, Form(form): Form<HashMap<String, String>>) -
         t,
         current,
         typed,
-    } = match opened(page, &form).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+    } = opened(page, &form).await?;
     let mut settings = current.settings.clone();
     let mut bad = Vec::new();
     for (i, rule) in settings.policies.rules.iter_mut().enumerate() {
@@ -141,7 +141,7 @@ async fn policies(page: TenantPage, Form(form): Form<HashMap<String, String>>) -
         }
     }
     if !bad.is_empty() {
-        return refused(
+        return Ok(refused(
             &st,
             v,
             t,
@@ -150,7 +150,7 @@ async fn policies(page: TenantPage, Form(form): Form<HashMap<String, String>>) -
             StatusCode::UNPROCESSABLE_ENTITY,
             bad,
         )
-        .await;
+        .await);
     }
-    save(&st, v, t, &current, typed, settings).await
+    Ok(save(&st, v, t, &current, typed, settings).await)
 }
