@@ -15,29 +15,7 @@ impl Role {
     pub fn capabilities(self) -> &'static [Capability] {
         use Capability::*;
         match self {
-            Role::Admin => &[
-                ReadOrders,
-                WriteOrders,
-                ReadShipments,
-                WriteShipments,
-                AttachDocuments,
-                ManageTenants,
-                ManageUsers,
-                ManageTokens,
-                ManageParties,
-                ReadAudit,
-                PostEdi,
-                PostEvents,
-                ReadCases,
-                ManageRules,
-                WorkCases,
-                SuperviseCases,
-                ManageCaseSettings,
-                OverrideShipments,
-                ManageWebhooks,
-                ManageOutbox,
-                RelayMessages,
-            ],
+            Role::Admin => &ADMIN,
             Role::Supervisor => &[
                 ReadOrders,
                 WriteOrders,
@@ -105,99 +83,90 @@ impl Role {
     }
 }
 
-/// One thing a caller may do. Token scopes are written as these names (`orders:write`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum Capability {
-    ReadOrders,
-    WriteOrders,
-    ReadShipments,
-    WriteShipments,
-    AttachDocuments,
-    ManageTenants,
-    ManageUsers,
-    ManageTokens,
-    ManageParties,
-    ReadAudit,
-    /// Send EDI interchanges (carriers, warehouses, integrations, staff).
-    PostEdi,
-    /// Send tracking events (carriers for their own shipments, integrations, staff).
-    PostEvents,
-    ReadCases,
-    /// Store a tenant's rulebook.
-    ManageRules,
-    /// Work cases: open, acknowledge, take, note, change status, resolve, reopen.
-    WorkCases,
-    /// Reassign other people's cases and act in bulk.
-    SuperviseCases,
-    /// Answer on cases addressed to the caller (clients, carriers).
-    AnswerCases,
-    /// Teams, ownership matrices, calendars and SLA policies.
-    ManageCaseSettings,
-    /// Set a shipment's status or promised date by hand, with a reason (people, not feeds).
-    OverrideShipments,
-    /// Register webhook endpoints for the caller's tenant (a carrier's: for its own
-    /// shipments), rotate their secrets, read their delivery logs and replay deliveries.
-    ManageWebhooks,
-    /// Read every message of a tenant's outbox, its dead letters, and retry them by hand.
-    ManageOutbox,
-    /// Post inbound replies to cases (a mail relay), matched by their reply token.
-    RelayMessages,
+/// An administrator may do everything except answer cases as a party to them (clients,
+/// carriers and warehouses answer; staff work the case).
+const ADMIN: [Capability; Capability::ALL.len() - 1] = {
+    let mut out = [Capability::ReadOrders; Capability::ALL.len() - 1];
+    let (mut i, mut j) = (0, 0);
+    while i < Capability::ALL.len() {
+        if !matches!(Capability::ALL[i], Capability::AnswerCases) {
+            out[j] = Capability::ALL[i];
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+/// The capabilities with their token scope names, each written once: the enum, `ALL` and
+/// `scope_name` are generated from the one list.
+macro_rules! capabilities {
+    (
+        $(#[$attr:meta])*
+        pub enum Capability {
+            $( $(#[$vattr:meta])* $cap:ident = $scope:literal, )+
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum Capability {
+            $( $(#[$vattr])* $cap, )+
+        }
+
+        impl Capability {
+            pub const ALL: [Capability; [$($scope),+].len()] = [$(Capability::$cap),+];
+
+            pub fn scope_name(self) -> &'static str {
+                match self {
+                    $(Capability::$cap => $scope,)+
+                }
+            }
+        }
+    };
+}
+
+capabilities! {
+    /// One thing a caller may do. Token scopes are written as these names (`orders:write`).
+    pub enum Capability {
+        ReadOrders = "orders:read",
+        WriteOrders = "orders:write",
+        ReadShipments = "shipments:read",
+        WriteShipments = "shipments:write",
+        AttachDocuments = "documents:write",
+        ManageTenants = "tenants:manage",
+        ManageUsers = "users:manage",
+        ManageTokens = "tokens:manage",
+        ManageParties = "parties:manage",
+        ReadAudit = "audit:read",
+        /// Send EDI interchanges (carriers, warehouses, integrations, staff).
+        PostEdi = "edi:write",
+        /// Send tracking events (carriers for their own shipments, integrations, staff).
+        PostEvents = "events:write",
+        ReadCases = "cases:read",
+        /// Store a tenant's rulebook.
+        ManageRules = "rules:manage",
+        /// Work cases: open, acknowledge, take, note, change status, resolve, reopen.
+        WorkCases = "cases:work",
+        /// Reassign other people's cases and act in bulk.
+        SuperviseCases = "cases:supervise",
+        /// Answer on cases addressed to the caller (clients, carriers).
+        AnswerCases = "cases:answer",
+        /// Teams, ownership matrices, calendars and SLA policies.
+        ManageCaseSettings = "cases:configure",
+        /// Set a shipment's status or promised date by hand, with a reason (people, not feeds).
+        OverrideShipments = "shipments:override",
+        /// Register webhook endpoints for the caller's tenant (a carrier's: for its own
+        /// shipments), rotate their secrets, read their delivery logs and replay deliveries.
+        ManageWebhooks = "webhooks:manage",
+        /// Read every message of a tenant's outbox, its dead letters, and retry them by hand.
+        ManageOutbox = "outbox:manage",
+        /// Post inbound replies to cases (a mail relay), matched by their reply token.
+        RelayMessages = "messages:relay",
+    }
 }
 
 impl Capability {
-    pub const ALL: [Capability; 22] = [
-        Capability::ReadOrders,
-        Capability::WriteOrders,
-        Capability::ReadShipments,
-        Capability::WriteShipments,
-        Capability::AttachDocuments,
-        Capability::ManageTenants,
-        Capability::ManageUsers,
-        Capability::ManageTokens,
-        Capability::ManageParties,
-        Capability::ReadAudit,
-        Capability::PostEdi,
-        Capability::PostEvents,
-        Capability::ReadCases,
-        Capability::ManageRules,
-        Capability::WorkCases,
-        Capability::SuperviseCases,
-        Capability::AnswerCases,
-        Capability::ManageCaseSettings,
-        Capability::OverrideShipments,
-        Capability::ManageWebhooks,
-        Capability::ManageOutbox,
-        Capability::RelayMessages,
-    ];
-
-    pub fn scope_name(self) -> &'static str {
-        match self {
-            Capability::ReadOrders => "orders:read",
-            Capability::WriteOrders => "orders:write",
-            Capability::ReadShipments => "shipments:read",
-            Capability::WriteShipments => "shipments:write",
-            Capability::AttachDocuments => "documents:write",
-            Capability::ManageTenants => "tenants:manage",
-            Capability::ManageUsers => "users:manage",
-            Capability::ManageTokens => "tokens:manage",
-            Capability::ManageParties => "parties:manage",
-            Capability::ReadAudit => "audit:read",
-            Capability::PostEdi => "edi:write",
-            Capability::PostEvents => "events:write",
-            Capability::ReadCases => "cases:read",
-            Capability::ManageRules => "rules:manage",
-            Capability::WorkCases => "cases:work",
-            Capability::SuperviseCases => "cases:supervise",
-            Capability::AnswerCases => "cases:answer",
-            Capability::ManageCaseSettings => "cases:configure",
-            Capability::OverrideShipments => "shipments:override",
-            Capability::ManageWebhooks => "webhooks:manage",
-            Capability::ManageOutbox => "outbox:manage",
-            Capability::RelayMessages => "messages:relay",
-        }
-    }
-
     pub fn from_scope(s: &str) -> Result<Self, String> {
         Capability::ALL
             .into_iter()
@@ -297,6 +266,24 @@ mod tests {
         assert!(
             !p.can(Capability::ReadShipments),
             "scope list excludes shipments"
+        );
+    }
+
+    #[test]
+    fn an_administrator_may_do_everything_but_answer_as_a_party() {
+        let admin = Role::Admin.capabilities();
+        for c in Capability::ALL {
+            assert_eq!(admin.contains(&c), c != Capability::AnswerCases, "{c:?}");
+        }
+        assert_eq!(
+            admin.len(),
+            Capability::ALL.len() - 1,
+            "each capability once"
+        );
+        assert_eq!(Capability::ALL.len(), 22);
+        assert_eq!(
+            Capability::ManageCaseSettings.scope_name(),
+            "cases:configure"
         );
     }
 
