@@ -19,19 +19,9 @@ pub fn parse(
     carrier: Option<&str>,
     cw: &Crosswalks,
 ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
-    fn de<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Invalid> {
-        let d = &mut serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(d).map_err(|e| {
-            let path = e.path().to_string();
-            Invalid::one(
-                if path == "." { "body".into() } else { path },
-                e.inner().to_string(),
-            )
-        })
-    }
     match format {
-        "open_source_12" => open_source_12::events(de(body)?, carrier, cw),
-        "tracking_saas" => tracking_saas::events(de(body)?, carrier, cw),
+        "open_source_12" => events::<open_source_12::Payload>(body, carrier, cw),
+        "tracking_saas" => events::<tracking_saas::Payload>(body, carrier, cw),
         other => Err(Invalid::one(
             "format",
             format!(
@@ -42,17 +32,22 @@ pub fn parse(
     }
 }
 
-fn carrier_of(given: Option<&str>, payload: Option<String>) -> Result<String, Invalid> {
-    given
-        .map(str::to_string)
-        .or(payload)
-        .filter(|c| !c.trim().is_empty())
-        .ok_or_else(|| {
-            Invalid::one(
-                "carrier",
-                "no carrier: give ?carrier=SCAC on the webhook URL or a carrier in the payload",
-            )
-        })
+/// A webhook vocabulary: the payload a tracker posts, read as one tracker with its scans.
+/// A new vocabulary is a module with its payload types and this one impl.
+trait Vocabulary: serde::de::DeserializeOwned {
+    /// Where the scans stand in the payload: the events are named `{SCANS}[i]`.
+    const SCANS: &'static str;
+
+    fn report(self, cw: &Crosswalks) -> Report;
+}
+
+/// One tracker as a payload reports it, in the vocabulary-neutral form.
+struct Report {
+    /// The carrier the payload names, if any (the URL's `?carrier=` wins).
+    carrier: Option<String>,
+    tracking_number: String,
+    eta: Option<jiff::Timestamp>,
+    scans: Vec<Scan>,
 }
 
 /// One scan of a tracker, in the vocabulary-neutral form both adapters map to.
@@ -65,30 +60,48 @@ struct Scan {
     description: String,
 }
 
-/// A tracker's scans as mapped events, each named by its path in the payload
-/// (`{list}[i]`). The tracker's estimate is as of its newest scan, so only the last carries it.
-/// Trackers resend the whole history with each update under a new delivery id: scans are
-/// recognised by their natural key, not by a message id.
-fn tracker_events(
-    list: &str,
-    carrier: String,
-    tracking_number: String,
-    eta: Option<jiff::Timestamp>,
-    scans: Vec<Scan>,
-) -> Vec<(String, MappedEvent)> {
-    let n = scans.len();
-    scans
+/// The body as `V`'s payload, its scans as mapped events, each named by its path in the
+/// payload (`{V::SCANS}[i]`). The tracker's estimate is as of its newest scan, so only the last
+/// carries it. Trackers resend the whole history with each update under a new delivery id:
+/// scans are recognised by their natural key, not by a message id.
+fn events<V: Vocabulary>(
+    body: &[u8],
+    carrier: Option<&str>,
+    cw: &Crosswalks,
+) -> Result<Vec<(String, MappedEvent)>, Invalid> {
+    let d = &mut serde_json::Deserializer::from_slice(body);
+    let payload: V = serde_path_to_error::deserialize(d).map_err(|e| {
+        let path = e.path().to_string();
+        Invalid::one(
+            if path == "." { "body".into() } else { path },
+            e.inner().to_string(),
+        )
+    })?;
+    let report = payload.report(cw);
+    let carrier = carrier
+        .map(str::to_string)
+        .or(report.carrier)
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| {
+            Invalid::one(
+                "carrier",
+                "no carrier: give ?carrier=SCAC on the webhook URL or a carrier in the payload",
+            )
+        })?;
+    let n = report.scans.len();
+    Ok(report
+        .scans
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
             (
-                format!("{list}[{i}]"),
+                format!("{}[{i}]", V::SCANS),
                 MappedEvent {
                     carrier: carrier.clone(),
-                    tracking_number: tracking_number.clone(),
+                    tracking_number: report.tracking_number.clone(),
                     occurred_at: s.at,
                     mapped: s.mapped,
-                    eta: if i + 1 == n { eta } else { None },
+                    eta: if i + 1 == n { report.eta } else { None },
                     raw_code: s.raw_code,
                     raw_reason: s.raw_reason,
                     location: s.location,
@@ -97,12 +110,13 @@ fn tracker_events(
                 },
             )
         })
-        .collect()
+        .collect())
 }
 
 /// The 12-status plus incident-reason model of open-source multi-carrier APIs.
 pub mod open_source_12 {
-    use super::*;
+    use super::{Report, Scan, Vocabulary};
+    use consign_core::tracking::Crosswalks;
     use jiff::Timestamp;
     use serde::Deserialize;
 
@@ -138,17 +152,11 @@ pub mod open_source_12 {
         pub location: Option<String>,
     }
 
-    pub fn events(
-        p: Payload,
-        carrier: Option<&str>,
-        cw: &Crosswalks,
-    ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
-        let carrier = carrier_of(carrier, p.data.carrier.clone())?;
-        let scans = p
-            .data
-            .events
-            .into_iter()
-            .map(|e| {
+    impl Vocabulary for Payload {
+        const SCANS: &'static str = "data.events";
+
+        fn report(self, cw: &Crosswalks) -> Report {
+            let scan = |e: Event| {
                 let reason = e.reason.unwrap_or_default();
                 Scan {
                     at: e.timestamp,
@@ -158,21 +166,21 @@ pub mod open_source_12 {
                     location: e.location.unwrap_or_default(),
                     description: e.description.unwrap_or_default(),
                 }
-            })
-            .collect();
-        Ok(tracker_events(
-            "data.events",
-            carrier,
-            p.data.tracking_number,
-            p.data.estimated_delivery,
-            scans,
-        ))
+            };
+            Report {
+                carrier: self.data.carrier,
+                tracking_number: self.data.tracking_number,
+                eta: self.data.estimated_delivery,
+                scans: self.data.events.into_iter().map(scan).collect(),
+            }
+        }
     }
 }
 
 /// The 9-tag plus subtag model of tracking SaaS.
 pub mod tracking_saas {
-    use super::*;
+    use super::{Report, Scan, Vocabulary};
+    use consign_core::tracking::Crosswalks;
     use jiff::Timestamp;
     use serde::Deserialize;
 
@@ -206,17 +214,11 @@ pub mod tracking_saas {
         pub location: Option<String>,
     }
 
-    pub fn events(
-        p: Payload,
-        carrier: Option<&str>,
-        cw: &Crosswalks,
-    ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
-        let carrier = carrier_of(carrier, p.msg.slug.clone())?;
-        let scans = p
-            .msg
-            .checkpoints
-            .into_iter()
-            .map(|c| {
+    impl Vocabulary for Payload {
+        const SCANS: &'static str = "msg.checkpoints";
+
+        fn report(self, cw: &Crosswalks) -> Report {
+            let scan = |c: Checkpoint| {
                 let subtag = c.subtag.unwrap_or_default();
                 Scan {
                     at: c.checkpoint_time,
@@ -226,15 +228,14 @@ pub mod tracking_saas {
                     location: c.location.unwrap_or_default(),
                     description: c.message.unwrap_or_default(),
                 }
-            })
-            .collect();
-        Ok(tracker_events(
-            "msg.checkpoints",
-            carrier,
-            p.msg.tracking_number,
-            p.msg.expected_delivery,
-            scans,
-        ))
+            };
+            Report {
+                carrier: self.msg.slug,
+                tracking_number: self.msg.tracking_number,
+                eta: self.msg.expected_delivery,
+                scans: self.msg.checkpoints.into_iter().map(scan).collect(),
+            }
+        }
     }
 }
 
