@@ -108,36 +108,92 @@ pub(crate) fn read_n1(m: &mut Mapper<'_, '_>, index: usize, seg: &impl ReadEleme
     }
 }
 
-/// The header N1 loop of the warehouse sets (940, 945): an N1 opens a party, N2/N3/N4 add to
-/// it, and any other header segment closes it. Shared so both sets read parties alike.
-#[derive(Debug, Default)]
-pub(crate) struct PartyLoop {
-    open: Option<Party>,
+/// What the warehouse sets (940, 945) keep of the segments they read alike.
+pub(crate) trait WarehouseDocument {
+    /// The header's parties, references and dates.
+    fn header(&mut self) -> (&mut Vec<Party>, &mut Vec<Reference>, &mut Vec<DateTimeRef>);
+    /// The references of the last line read, if any.
+    fn line_references(&mut self) -> Option<&mut Vec<Reference>>;
 }
 
-impl PartyLoop {
-    /// Takes an N1, N2, N3 or N4 of the header; false (nothing taken) for any other segment.
+/// Implements [`WarehouseDocument`] for a set whose header keeps `parties`, `references` and
+/// `dates`, and whose `lines` each keep `references` (the 940 and the 945).
+macro_rules! warehouse_document {
+    ($doc:ty) => {
+        impl $crate::sets::common::WarehouseDocument for $doc {
+            fn header(&mut self) -> (&mut Vec<Party>, &mut Vec<Reference>, &mut Vec<DateTimeRef>) {
+                (&mut self.parties, &mut self.references, &mut self.dates)
+            }
+
+            fn line_references(&mut self) -> Option<&mut Vec<Reference>> {
+                self.lines.last_mut().map(|l| &mut l.references)
+            }
+        }
+    };
+}
+pub(crate) use warehouse_document;
+
+/// The walk the warehouse sets (940, 945) share, so both read their common segments alike:
+/// the header N1 loop (an N1 opens a party, N2/N3/N4 add to it; G62, LX and the set's carrier
+/// and line segments close it), N9 references (the header's, or the current line's once the
+/// detail began), the header's G62 dates, and LX, which begins the detail and numbers the
+/// lines after it.
+#[derive(Debug, Default)]
+pub(crate) struct WarehouseWalk {
+    open: Option<Party>,
+    /// The detail has begun: N1 and G62 are no longer the header's.
+    pub(crate) in_detail: bool,
+    /// The LX loop the next line belongs to.
+    pub(crate) lx: Option<u32>,
+}
+
+impl WarehouseWalk {
+    /// Takes an N1-loop segment of the header, an N9, a header G62 or an LX; false (nothing
+    /// taken) for the set's own segments.
     pub(crate) fn take(
         &mut self,
         m: &mut Mapper<'_, '_>,
         index: usize,
         seg: &impl ReadElements,
-        parties: &mut Vec<Party>,
+        doc: &mut impl WarehouseDocument,
     ) -> bool {
-        match (seg.id(), self.open.as_mut()) {
-            ("N1", _) => {
+        match (seg.id(), self.in_detail) {
+            ("N1", false) => {
+                let (parties, _, _) = doc.header();
                 parties.extend(self.open.take());
                 self.open = Some(read_n1(m, index, seg));
                 true
             }
-            ("N2" | "N3" | "N4", Some(p)) => extend_party(p, seg),
+            ("N2" | "N3" | "N4", false) if self.open.is_some() => {
+                extend_party(self.open.as_mut().expect("checked"), seg)
+            }
+            ("N9", _) => {
+                let r = read_n9(seg);
+                match doc.line_references().filter(|_| self.in_detail) {
+                    Some(line) => line.push(r),
+                    None => doc.header().1.push(r),
+                }
+                true
+            }
+            ("G62", false) => {
+                self.close(doc);
+                let d = read_g62(m, index, seg);
+                doc.header().2.push(d);
+                true
+            }
+            ("LX", _) => {
+                self.close(doc);
+                self.in_detail = true;
+                self.lx = m.count(index, seg, 1, 554);
+                true
+            }
             _ => false,
         }
     }
 
     /// Ends the open party, if any: the loop is over.
-    pub(crate) fn close(&mut self, parties: &mut Vec<Party>) {
-        parties.extend(self.open.take());
+    pub(crate) fn close(&mut self, doc: &mut impl WarehouseDocument) {
+        doc.header().0.extend(self.open.take());
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Mapped;
 use super::common::{
-    DateTimeRef, Party, PartyLoop, Reference, finish, read_g62, read_n9, write_g62, write_n9,
+    DateTimeRef, Party, Reference, WarehouseWalk, finish, warehouse_document, write_g62, write_n9,
     write_party,
 };
 use crate::envelope::{ReadOptions, TransactionSet};
@@ -90,15 +90,15 @@ pub struct OrderTotals {
 /// W01 positions of (qualifier, id) pairs.
 const PRODUCT_ID_PAIRS: [(usize, usize); 3] = [(4, 5), (6, 7), (15, 16)];
 
+warehouse_document!(ShippingOrder940);
+
 pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<ShippingOrder940> {
     let mut m = Mapper::new(set, options, "940")?;
     let mut out = ShippingOrder940::default();
     let mut seen_w05 = false;
-    let mut party = PartyLoop::default();
-    let mut lx: Option<u32> = None;
-    let mut in_detail = false;
+    let mut walk = WarehouseWalk::default();
     for (i, seg) in m.segments() {
-        if !in_detail && party.take(&mut m, i, seg, &mut out.parties) {
+        if walk.take(&mut m, i, seg, &mut out) {
             continue;
         }
         match seg.id() {
@@ -112,20 +112,8 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
                 out.master_reference = m.text(seg, 5);
                 out.transaction_type = m.text(seg, 6);
             }
-            "N9" => {
-                let r = read_n9(seg);
-                match out.lines.last_mut().filter(|_| in_detail) {
-                    Some(line) => line.references.push(r),
-                    None => out.references.push(r),
-                }
-            }
-            "G62" if !in_detail => {
-                party.close(&mut out.parties);
-                let d = read_g62(&mut m, i, seg);
-                out.dates.push(d);
-            }
             "W66" => {
-                party.close(&mut out.parties);
+                walk.close(&mut out);
                 out.carrier = Some(CarrierInfo {
                     payment_method: m.required(i, seg, 1, 146, "W6601 shipment method of payment"),
                     transport_method: m.required(i, seg, 2, 91, "W6602 transportation method"),
@@ -133,14 +121,9 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
                     scac: m.text(seg, 10),
                 });
             }
-            "LX" => {
-                party.close(&mut out.parties);
-                in_detail = true;
-                lx = m.count(i, seg, 1, 554);
-            }
             "W01" => {
-                party.close(&mut out.parties);
-                in_detail = true;
+                walk.close(&mut out);
+                walk.in_detail = true;
                 let quantity = m.decimal(i, seg, 1, 330);
                 let quantity = m.require(quantity, i, seg, 1, 330, "W0101 quantity ordered");
                 let product_ids = PRODUCT_ID_PAIRS
@@ -152,7 +135,7 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
                     })
                     .collect();
                 out.lines.push(OrderLine {
-                    lx,
+                    lx: walk.lx,
                     quantity,
                     unit: m.required(i, seg, 2, 355, "W0102 unit of measurement"),
                     upc: m.text(seg, 3),
@@ -163,7 +146,7 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
                 });
             }
             "G69" => {
-                if let Some(line) = out.lines.last_mut().filter(|_| in_detail) {
+                if let Some(line) = out.lines.last_mut().filter(|_| walk.in_detail) {
                     line.description = m.text(seg, 1);
                 }
             }
@@ -180,7 +163,7 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
             _ => {}
         }
     }
-    party.close(&mut out.parties);
+    walk.close(&mut out);
     if !seen_w05 {
         m.missing_segment("W05", "shipping order identification");
     }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::Mapped;
-use super::common::{DateTimeRef, Party, PartyLoop, Reference, finish, read_g62, read_n9};
+use super::common::{DateTimeRef, Party, Reference, WarehouseWalk, finish, warehouse_document};
 use crate::envelope::{ReadOptions, TransactionSet};
 use crate::error::EdiError;
 use crate::values::Mapper;
@@ -84,15 +84,15 @@ pub struct ShipmentTotals {
     pub volume_unit: Option<String>,
 }
 
+warehouse_document!(ShippingAdvice945);
+
 pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<ShippingAdvice945> {
     let mut m = Mapper::new(set, options, "945")?;
     let mut out = ShippingAdvice945::default();
     let mut seen_w06 = false;
-    let mut party = PartyLoop::default();
-    let mut lx: Option<u32> = None;
-    let mut in_detail = false;
+    let mut walk = WarehouseWalk::default();
     for (i, seg) in m.segments() {
-        if !in_detail && party.take(&mut m, i, seg, &mut out.parties) {
+        if walk.take(&mut m, i, seg, &mut out) {
             continue;
         }
         match seg.id() {
@@ -105,20 +105,8 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
                 out.agent_shipment_id = m.text(seg, 5);
                 out.purchase_order_number = m.text(seg, 6);
             }
-            "N9" => {
-                let r = read_n9(seg);
-                match out.lines.last_mut().filter(|_| in_detail) {
-                    Some(line) => line.references.push(r),
-                    None => out.references.push(r),
-                }
-            }
-            "G62" if !in_detail => {
-                party.close(&mut out.parties);
-                let d = read_g62(&mut m, i, seg);
-                out.dates.push(d);
-            }
             "W27" => {
-                party.close(&mut out.parties);
+                walk.close(&mut out);
                 out.carrier = Some(CarrierDetail {
                     transport_method: m.required(i, seg, 1, 91, "W2701 transportation method"),
                     scac: m.text(seg, 2),
@@ -126,17 +114,12 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
                     payment_method: m.text(seg, 4),
                 });
             }
-            "LX" => {
-                party.close(&mut out.parties);
-                in_detail = true;
-                lx = m.count(i, seg, 1, 554);
-            }
             "W12" => {
-                in_detail = true;
+                walk.in_detail = true;
                 let q = seg.element(7).text().into_owned();
                 let v = seg.element(8).text().into_owned();
                 out.lines.push(ShippedLine {
-                    lx,
+                    lx: walk.lx,
                     status: m.required(i, seg, 1, 668, "W1201 shipment/order status code"),
                     ordered: m.decimal(i, seg, 2, 330),
                     shipped: m.decimal(i, seg, 3, 382),
@@ -168,7 +151,7 @@ pub fn parse(set: &TransactionSet<'_>, options: &ReadOptions) -> Mapped<Shipping
             _ => {}
         }
     }
-    party.close(&mut out.parties);
+    walk.close(&mut out);
     if !seen_w06 {
         m.missing_segment("W06", "warehouse shipment identification");
     }
