@@ -40,14 +40,10 @@ pub enum BenchCmd {
         /// Active shipments for the sweep measurement, 1 % of them due (0 skips).
         #[arg(long, default_value_t = 1_000_000)]
         sweep_shipments: usize,
-        /// Server for the PostgreSQL run (a throwaway database is created on it).
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres_url: String,
-        /// Skip PostgreSQL.
-        #[arg(long, conflicts_with = "postgres_only")]
-        sqlite_only: bool,
+        #[command(flatten)]
+        engines: Engines,
         /// Skip SQLite.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sqlite_only")]
         postgres_only: bool,
     },
     /// KPI scorecards (issue 19): a tenant with many shipments, their events and cases; the
@@ -68,12 +64,8 @@ pub enum BenchCmd {
         /// Timed scorecards (and overviews); the median and the largest are reported.
         #[arg(long, default_value_t = 20)]
         rounds: usize,
-        /// Server for the PostgreSQL run (a throwaway database is created on it).
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres_url: String,
-        /// Skip PostgreSQL.
-        #[arg(long)]
-        sqlite_only: bool,
+        #[command(flatten)]
+        engines: Engines,
     },
     /// The workspace pages (issue 20) over many open cases spread across tenants, served over
     /// HTTP to a signed-in supervisor: the queue across tenants and its filters, the home page
@@ -88,12 +80,8 @@ pub enum BenchCmd {
         /// Requests per page; the median and the largest server time are reported.
         #[arg(long, default_value_t = 20)]
         rounds: usize,
-        /// Server for the PostgreSQL run (a throwaway database is created on it).
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres_url: String,
-        /// Skip PostgreSQL.
-        #[arg(long)]
-        sqlite_only: bool,
+        #[command(flatten)]
+        engines: Engines,
     },
     /// The SLA timer sweep over many open cases on an office-hours calendar, a share of them
     /// due, on a fresh SQLite file and, when reachable, a fresh PostgreSQL database.
@@ -103,12 +91,8 @@ pub enum BenchCmd {
         cases: usize,
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
         due_percent: u32,
-        /// Server for the PostgreSQL run (a throwaway database is created on it).
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres_url: String,
-        /// Skip PostgreSQL.
-        #[arg(long)]
-        sqlite_only: bool,
+        #[command(flatten)]
+        engines: Engines,
     },
     /// The transactional outbox (issue 18): tracking ingest with and without a subscribed
     /// webhook endpoint (one status change per shipment, interleaved batch by batch), then
@@ -123,13 +107,27 @@ pub enum BenchCmd {
         /// Events per ingest call (one transaction).
         #[arg(long, default_value_t = 500)]
         batch: usize,
-        /// Server for the PostgreSQL run (a throwaway database is created on it).
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres_url: String,
-        /// Skip PostgreSQL.
-        #[arg(long)]
-        sqlite_only: bool,
+        #[command(flatten)]
+        engines: Engines,
     },
+}
+
+/// The engines a benchmark runs on, as every benchmark takes them.
+#[derive(clap::Args)]
+pub struct Engines {
+    /// Server for the PostgreSQL run (a throwaway database is created on it).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    /// Skip PostgreSQL.
+    #[arg(long)]
+    sqlite_only: bool,
+}
+
+impl Engines {
+    /// The PostgreSQL server to run on, unless skipped.
+    fn postgres(self) -> Option<String> {
+        (!self.sqlite_only).then_some(self.postgres_url)
+    }
 }
 
 /// `database_url` is the global `--database-url`: given, the benchmark runs on that database
@@ -141,15 +139,14 @@ pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<
             events_per_shipment,
             days,
             rounds,
-            postgres_url,
-            sqlite_only,
+            engines,
         } => {
             kpis::kpis(kpis::KpiBench {
                 shipments,
                 events_per_shipment,
                 days,
                 rounds: rounds.max(1),
-                postgres_url: (!sqlite_only).then_some(postgres_url),
+                postgres_url: engines.postgres(),
                 database_url,
             })
             .await
@@ -158,14 +155,13 @@ pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<
             cases,
             tenants,
             rounds,
-            postgres_url,
-            sqlite_only,
+            engines,
         } => {
             workspace::workspace(workspace::WorkspaceBench {
                 cases,
                 tenants: tenants as usize,
                 rounds,
-                postgres_url: (!sqlite_only).then_some(postgres_url),
+                postgres_url: engines.postgres(),
                 database_url,
             })
             .await
@@ -173,27 +169,17 @@ pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<
         BenchCmd::Timers {
             cases,
             due_percent,
-            postgres_url,
-            sqlite_only,
-        } => {
-            timers::timers(
-                cases,
-                due_percent,
-                (!sqlite_only).then_some(postgres_url),
-                database_url,
-            )
-            .await
-        }
+            engines,
+        } => timers::timers(cases, due_percent, engines.postgres(), database_url).await,
         BenchCmd::Outbox {
             shipments,
             batch,
-            postgres_url,
-            sqlite_only,
+            engines,
         } => {
             outbox::outbox(outbox::OutboxBench {
                 shipments,
                 batch,
-                postgres_url: (!sqlite_only).then_some(postgres_url),
+                postgres_url: engines.postgres(),
                 database_url,
             })
             .await
@@ -205,8 +191,7 @@ pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<
             webhooks,
             webhook_rounds,
             sweep_shipments,
-            postgres_url,
-            sqlite_only,
+            engines,
             postgres_only,
         } => {
             ingest::ingest(ingest::IngestBench {
@@ -216,7 +201,7 @@ pub async fn run(cmd: BenchCmd, database_url: Option<String>) -> anyhow::Result<
                 webhooks,
                 webhook_rounds: webhook_rounds as usize,
                 sweep_shipments,
-                postgres_url: (!sqlite_only).then_some(postgres_url),
+                postgres_url: engines.postgres(),
                 postgres_only,
                 database_url,
             })
