@@ -43,26 +43,26 @@ async fn a_client_token_sees_404_for_another_tenants_order() {
 
         let alpha_viewer = t.token(Role::ClientViewer, Some("alpha"), None).await;
         // Through the other tenant's path: the tenant itself is out of reach.
-        let p = problem(
-            t.get(&format!("/api/v1/tenants/beta/orders/{id}"), &alpha_viewer)
-                .await,
-            404,
-        )
-        .await;
+        let p = t
+            .get_problem(
+                &format!("/api/v1/tenants/beta/orders/{id}"),
+                &alpha_viewer,
+                404,
+            )
+            .await;
         // Through its own tenant's path with the other tenant's id: not found either.
-        let q = problem(
-            t.get(&format!("/api/v1/tenants/alpha/orders/{id}"), &alpha_viewer)
-                .await,
-            404,
-        )
-        .await;
+        let q = t
+            .get_problem(
+                &format!("/api/v1/tenants/alpha/orders/{id}"),
+                &alpha_viewer,
+                404,
+            )
+            .await;
         assert_eq!(p["title"], q["title"]);
         // A tenant that does not exist answers exactly like one out of reach.
-        let r = problem(
-            t.get("/api/v1/tenants/nope/orders", &alpha_viewer).await,
-            404,
-        )
-        .await;
+        let r = t
+            .get_problem("/api/v1/tenants/nope/orders", &alpha_viewer, 404)
+            .await;
         assert_eq!(r["title"], p["title"]);
         // And the listing does not leak it.
         let list: Value = t.get_json("/api/v1/tenants", &alpha_viewer).await;
@@ -82,26 +82,18 @@ async fn a_client_token_sees_404_for_another_tenants_order() {
 async fn roles_and_scopes_are_403() {
     for t in spawn_alpha().await {
         let viewer = t.token(Role::ClientViewer, Some("alpha"), None).await;
-        let p = problem(
-            t.post("/api/v1/tenants/alpha/orders", &viewer, &order_body("X-1"))
-                .await,
-            403,
-        )
-        .await;
-        assert!(
-            p["detail"].as_str().unwrap().contains("orders:write"),
-            "{p}"
-        );
-        problem(
-            t.post(
-                "/api/v1/tenants",
+        let p = t
+            .post_problem(
+                "/api/v1/tenants/alpha/orders",
                 &viewer,
-                &json!({"slug": "x", "name": "X"}),
+                &order_body("X-1"),
+                403,
             )
-            .await,
-            403,
-        )
-        .await;
+            .await;
+        assert!(detail(&p).contains("orders:write"), "{p}");
+        let tenant = json!({"slug": "x", "name": "X"});
+        t.post_problem("/api/v1/tenants", &viewer, &tenant, 403)
+            .await;
 
         let read_only = t
             .token(Role::Integration, Some("alpha"), Some(vec!["orders:read"]))
@@ -112,21 +104,15 @@ async fn roles_and_scopes_are_403() {
                 .status(),
             200
         );
-        problem(
-            t.post(
-                "/api/v1/tenants/alpha/orders",
-                &read_only,
-                &order_body("X-2"),
-            )
-            .await,
+        t.post_problem(
+            "/api/v1/tenants/alpha/orders",
+            &read_only,
+            &order_body("X-2"),
             403,
         )
         .await;
-        problem(
-            t.get("/api/v1/tenants/alpha/shipments", &read_only).await,
-            403,
-        )
-        .await;
+        t.get_problem("/api/v1/tenants/alpha/shipments", &read_only, 403)
+            .await;
 
         // Asking for a scope the role cannot hold is refused when the token is made.
         let res = t
@@ -174,7 +160,8 @@ async fn tokens_are_shown_once_and_revocation_takes_effect() {
             .sent()
             .await;
         assert_eq!(res.status(), 204);
-        problem(t.get("/api/v1/tenants/alpha/orders", &secret).await, 401).await;
+        t.get_problem("/api/v1/tenants/alpha/orders", &secret, 401)
+            .await;
     }
 }
 
@@ -185,10 +172,7 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
             .post("/api/v1/users", &t.admin_token, &json!({"email": "Agent@Example.com", "name": "Agent", "role": "agent", "tenants": ["alpha"], "password": "a long enough password"}))
             .await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-        let jar = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let jar = cookie_jar();
         let bad = jar
             .post(t.url("/api/v1/session"))
             .json(&json!({"email": "agent@example.com", "password": "wrong password!!"}))
@@ -280,37 +264,14 @@ async fn sessions_need_the_csrf_token_on_unsafe_requests() {
 #[tokio::test]
 async fn health_readiness_metrics_and_openapi() {
     for t in spawn_all().await {
-        assert_eq!(
-            t.http
-                .get(t.url("/healthz"))
-                .sent()
-                .await
-                .text()
-                .await
-                .unwrap(),
-            "ok"
-        );
+        assert_eq!(t.public_text("/healthz").await, "ok");
         let ready = t.http.get(t.url("/readyz")).send().await.unwrap();
         assert_eq!(ready.status(), 200);
         assert!(ready.text().await.unwrap().contains(t.engine));
         t.get("/api/v1/tenants", &t.admin_token).await;
-        let metrics = t
-            .http
-            .get(t.url("/metrics"))
-            .sent()
-            .await
-            .text()
-            .await
-            .unwrap();
+        let metrics = t.public_text("/metrics").await;
         assert!(metrics.contains("consign_http_requests_total"), "{metrics}");
-        let doc: Value = t
-            .http
-            .get(t.url("/api/openapi.json"))
-            .sent()
-            .await
-            .json()
-            .await
-            .unwrap();
+        let doc: Value = serde_json::from_str(&t.public_text("/api/openapi.json").await).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         assert!(doc["paths"]["/api/v1/tenants/{tenant}/orders"]["post"].is_object());
         let ui = t.http.get(t.url("/api/docs/")).send().await.unwrap();
@@ -319,7 +280,8 @@ async fn health_readiness_metrics_and_openapi() {
             ui.text().await.unwrap().contains("swagger"),
             "Swagger UI is served from the binary"
         );
-        problem(t.get("/api/v1/nothing-here", &t.admin_token).await, 404).await;
+        t.get_problem("/api/v1/nothing-here", &t.admin_token, 404)
+            .await;
     }
 }
 
@@ -345,26 +307,13 @@ async fn narrowed_admin_tokens_cannot_mint_identities_and_cross_site_sign_in_is_
     for t in spawn_alpha().await {
         let scoped = t.token(Role::Admin, None, Some(vec!["users:manage"])).await;
         let body = json!({"email": "boss@example.com", "name": "Boss", "role": "admin", "password": "a long enough password"});
-        let p = problem(t.post("/api/v1/users", &scoped, &body).await, 403).await;
-        assert!(
-            p["detail"]
-                .as_str()
-                .unwrap()
-                .contains("without narrowed scopes"),
-            "{p}"
-        );
+        let p = t.post_problem("/api/v1/users", &scoped, &body, 403).await;
+        assert!(detail(&p).contains("without narrowed scopes"), "{p}");
         let bound = t.token(Role::Admin, Some("alpha"), None).await;
-        problem(
-            t.post(
-                "/api/v1/tokens",
-                &bound,
-                &json!({"name": "x", "role": "admin"}),
-            )
-            .await,
-            403,
-        )
-        .await;
-        problem(t.get("/api/v1/users", &bound).await, 403).await;
+        let new_admin_token = json!({"name": "x", "role": "admin"});
+        t.post_problem("/api/v1/tokens", &bound, &new_admin_token, 403)
+            .await;
+        t.get_problem("/api/v1/users", &bound, 403).await;
         // The unrestricted admin still may.
         assert_eq!(
             t.post("/api/v1/users", &t.admin_token, &body)

@@ -2,9 +2,14 @@
 //! resolving with a code, reopening; `If-Match` and 412; who sees and does what; bulk
 //! actions; settings and SLA timers; KPIs.
 
-use crate::harness::{Sent, TestApp, field_errors, problem, shipment_body, spawn_all};
+use crate::harness::{
+    Sent, TestApp, count_where, detail, field_errors, ok, problem, spawn_all, strs,
+};
 use reqwest::Response;
 use serde_json::{Value, json};
+
+/// Where a supervisor acts on a selection of alpha's cases at once.
+const BULK: &str = "/api/v1/tenants/alpha/cases/bulk";
 
 /// A person signed in with a cookie session (what the dashboard uses), with their CSRF token.
 pub(crate) struct Person {
@@ -26,10 +31,7 @@ impl Person {
             .await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
         let user: Value = res.json().await.unwrap();
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let http = crate::harness::cookie_jar();
         let res = http
             .post(t.url("/api/v1/session"))
             .json(&json!({"email": email, "password": "a long enough password"}))
@@ -76,6 +78,78 @@ impl Person {
         self.send(reqwest::Method::POST, path, body, None).await
     }
 
+    /// The provider's administrator, root@provider.test, signed in.
+    pub(crate) async fn root(t: &TestApp) -> Person {
+        Person::new(t, "root@provider.test", "admin", &[]).await
+    }
+
+    /// Ann, an agent of alpha only, signed in.
+    pub(crate) async fn alpha_agent(t: &TestApp) -> Person {
+        Person::new(t, "ann@provider.test", "agent", &["alpha"]).await
+    }
+
+    /// The status and text of the page at `path`, as this person's browser receives it.
+    pub(crate) async fn page(&self, path: &str) -> (u16, String) {
+        let res = self.get(path).await;
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// Posts the browser form `form` to `path` exactly as given (a missing or forged token
+    /// included): the status and the page answered.
+    pub(crate) async fn submit_as_is(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .sent()
+            .await;
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// Posts a browser form to `path` the way the page does: the session's CSRF token first,
+    /// then `fields`. The status and the page answered.
+    pub(crate) async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let form: Vec<(&str, &str)> = [&[("csrf", self.csrf.as_str())], fields].concat();
+        self.submit_as_is(path, &form).await
+    }
+
+    /// Posts a form already URL-encoded (one that repeats a key, as the queue's `ids` do) to
+    /// `path`: the answer.
+    pub(crate) async fn post_encoded(&self, path: &str, form: String) -> Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .sent()
+            .await
+    }
+
+    /// The JSON body of a GET this person expects to succeed.
+    pub(crate) async fn read(&self, path: &str) -> Value {
+        ok(self.get(path).await).await
+    }
+
+    /// Case `id` of alpha as this person sees it, which they expect to be allowed.
+    pub(crate) async fn case(&self, id: &str) -> Value {
+        self.read(&format!("/api/v1/tenants/alpha/cases/{id}"))
+            .await
+    }
+
+    /// Opens a case in alpha by hand with `body`, expecting it to be opened.
+    pub(crate) async fn open_case(&self, body: &Value) -> Value {
+        ok(self.post("/api/v1/tenants/alpha/cases", body).await).await
+    }
+
+    /// An action on a case without `If-Match` that this person expects to be done.
+    pub(crate) async fn acted(&self, case: &str, body: Value) -> Value {
+        ok(self.act(case, body, None).await).await
+    }
+
+    /// An action on a case without `If-Match` that is refused with `status`: the problem.
+    pub(crate) async fn refused(&self, case: &str, body: Value, status: u16) -> Value {
+        problem(self.act(case, body, None).await, status).await
+    }
+
     /// An action on a case; with `version`, sent with `If-Match`.
     async fn act(&self, case: &str, body: Value, version: Option<i64>) -> Response {
         let tag = version.map(|v| format!("\"{v}\""));
@@ -89,20 +163,25 @@ impl Person {
     }
 }
 
-pub(crate) async fn ok(res: Response) -> Value {
-    let status = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{status}: {body}");
-    body
+/// The kinds of a case view's timeline entries, in order.
+fn kinds(view: &Value) -> Vec<String> {
+    let kinds = strs(&view["timeline"], "kind");
+    kinds.into_iter().map(String::from).collect()
 }
 
-fn kinds(view: &Value) -> Vec<String> {
-    view["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
-        .collect()
+/// The case action that moves a case to status `to`.
+fn change_status(to: &str) -> Value {
+    json!({"action": "change_status", "to": to})
+}
+
+/// The case action that resolves a case with the resolution code `code`.
+fn resolve_with(code: &str) -> Value {
+    json!({"action": "resolve", "code": code})
+}
+
+/// The case action that reopens a resolved case, for `reason`.
+fn reopen_for(reason: &str) -> Value {
+    json!({"action": "reopen", "reason": reason})
 }
 
 struct Desk {
@@ -117,7 +196,7 @@ struct Desk {
 /// client manager.
 async fn desk(t: &TestApp) -> Desk {
     t.tenant("alpha").await;
-    let agent = Person::new(t, "ann@provider.test", "agent", &["alpha"]).await;
+    let agent = Person::alpha_agent(t).await;
     let agent2 = Person::new(t, "bob@provider.test", "agent", &["alpha"]).await;
     let supervisor = Person::new(t, "sue@provider.test", "supervisor", &["alpha"]).await;
     let client = Person::new(t, "cm@client.test", "client_manager", &["alpha"]).await;
@@ -129,22 +208,13 @@ async fn desk(t: &TestApp) -> Desk {
             .into_iter()
             .map(|u| json!({"user": u, "on_shift": true}))
             .collect();
-        let res = t
-            .req(reqwest::Method::PUT, &format!("/api/v1/teams/{team}"), &t.admin_token)
-            .json(&json!({"name": team, "description": "desk", "assignment": "manual", "members": members}))
-            .send()
-            .await
-            .unwrap();
-        ok(res).await;
-    }
-    let s = ok(t
-        .post(
-            "/api/v1/tenants/alpha/shipments",
-            &t.admin_token,
-            &shipment_body("1ZCASE001", None),
+        t.put_team(
+            team,
+            &json!({"name": team, "description": "desk", "assignment": "manual", "members": members}),
         )
-        .await)
-    .await;
+        .await;
+    }
+    let s = t.admin_shipment("alpha", "1ZCASE001").await;
     Desk {
         agent,
         agent2,
@@ -152,6 +222,14 @@ async fn desk(t: &TestApp) -> Desk {
         client,
         shipment: s["id"].as_str().unwrap().to_string(),
     }
+}
+
+/// The desk and the id of a damaged case its agent opened on its shipment: where the tests
+/// of one case's work start.
+async fn desk_with_case(t: &TestApp) -> (Desk, String) {
+    let d = desk(t).await;
+    let case = d.agent.open_case(&new_case(&d.shipment)).await;
+    (d, case["id"].as_str().unwrap().to_string())
 }
 
 pub(crate) fn new_case(shipment: &str) -> Value {
@@ -168,42 +246,44 @@ pub(crate) fn new_case(shipment: &str) -> Value {
 #[tokio::test]
 async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
-        let res = d
-            .agent
-            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
+        let Desk {
+            agent,
+            agent2,
+            supervisor,
+            client,
+            shipment,
+        } = desk(&t).await;
+        let res = agent
+            .post("/api/v1/tenants/alpha/cases", &new_case(&shipment))
             .await;
         assert_eq!(res.status(), 201);
         assert_eq!(res.headers()["etag"], "\"1\"");
         let case = ok(res).await;
         let id = case["id"].as_str().unwrap().to_string();
         assert_eq!(case["status"], "open");
-        assert_eq!(case["timeline"][0]["actor"], format!("user:{}", d.agent.id));
+        assert_eq!(case["timeline"][0]["actor"], format!("user:{}", agent.id));
 
         // The team's queue, unassigned, by SLA deadline.
-        let queue = ok(d
-            .agent
-            .get("/api/v1/tenants/alpha/cases?open=true&team=exceptions&assignee=none&sort=sla")
-            .await)
-        .await;
+        let queue = agent
+            .read("/api/v1/tenants/alpha/cases?open=true&team=exceptions&assignee=none&sort=sla")
+            .await;
         assert_eq!(queue["items"][0]["id"], id.as_str(), "{queue}");
 
         // Ann takes it; Bob, who saw version 1 too, is refused with the case as it is now.
-        let took = ok(d
-            .agent
+        let took = ok(agent
             .act(
                 &id,
-                json!({"action": "assign", "assignee": d.agent.id}),
+                json!({"action": "assign", "assignee": agent.id}),
                 Some(1),
             )
             .await)
         .await;
         assert_eq!(took["version"], 2);
         let stale = problem(
-            d.agent2
+            agent2
                 .act(
                     &id,
-                    json!({"action": "assign", "assignee": d.agent2.id}),
+                    json!({"action": "assign", "assignee": agent2.id}),
                     Some(1),
                 )
                 .await,
@@ -211,21 +291,13 @@ async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
         )
         .await;
         assert_eq!(stale["current"]["version"], 2, "{stale}");
-        assert_eq!(stale["current"]["assignee"], d.agent.id.as_str());
+        assert_eq!(stale["current"]["assignee"], agent.id.as_str());
         // Without If-Match Bob still may not take Ann's case: reassigning is a supervisor's.
-        problem(
-            d.agent2
-                .act(
-                    &id,
-                    json!({"action": "assign", "assignee": d.agent2.id}),
-                    None,
-                )
-                .await,
-            403,
-        )
-        .await;
+        agent2
+            .refused(&id, json!({"action": "assign", "assignee": agent2.id}), 403)
+            .await;
 
-        ok(d.agent
+        ok(agent
             .act(
                 &id,
                 json!({"action": "note", "text": "Depot says the box was wet"}),
@@ -233,33 +305,18 @@ async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
             )
             .await)
         .await;
-        let ext = ok(d
-            .agent
-            .act(
+        let ext = agent
+            .acted(
                 &id,
                 json!({"action": "note", "text": "We are on it", "visibility": "external"}),
-                None,
             )
-            .await)
-        .await;
+            .await;
         assert!(ext["first_response_at"].is_string(), "{ext}");
-        let waiting = ok(d
-            .agent
-            .act(
-                &id,
-                json!({"action": "change_status", "to": "waiting_customer"}),
-                None,
-            )
-            .await)
-        .await;
+        let waiting = agent.acted(&id, change_status("waiting_customer")).await;
         assert_eq!(waiting["status"], "waiting_customer");
 
         // The client manager sees the external part only, and answers.
-        let seen = ok(d
-            .client
-            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
-            .await)
-        .await;
+        let seen = client.case(&id).await;
         let text = seen.to_string();
         assert!(
             !text.contains("box was wet"),
@@ -267,87 +324,42 @@ async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
         );
         assert!(text.contains("We are on it"));
         assert!(!kinds(&seen).contains(&"assigned".to_string()), "{seen}");
-        let answered = ok(d
-            .client
-            .act(
+        let answered = client
+            .acted(
                 &id,
                 json!({"action": "answer", "text": "Photos attached to the e-mail"}),
-                None,
             )
-            .await)
-        .await;
+            .await;
         assert!(kinds(&answered).contains(&"message_in".to_string()));
         // The answer ends the wait on the customer: the case is open again, its clocks run.
         assert_eq!(answered["status"], "open", "{answered}");
-        problem(
-            d.client
-                .act(
-                    &id,
-                    json!({"action": "note", "text": "x", "visibility": "internal"}),
-                    None,
-                )
-                .await,
-            403,
-        )
-        .await;
-        problem(
-            d.client
-                .act(&id, json!({"action": "change_status", "to": "open"}), None)
-                .await,
-            403,
-        )
-        .await;
+        client
+            .refused(
+                &id,
+                json!({"action": "note", "text": "x", "visibility": "internal"}),
+                403,
+            )
+            .await;
+        client.refused(&id, change_status("open"), 403).await;
 
         // Resolved with a code (none: refused).
-        let p = problem(
-            d.agent.act(&id, json!({"action": "resolve"}), None).await,
-            422,
-        )
-        .await;
+        let p = agent.refused(&id, json!({"action": "resolve"}), 422).await;
         assert!(p.to_string().contains("code"), "{p}");
-        let p = problem(
-            d.agent
-                .act(&id, json!({"action": "resolve", "code": "fixed"}), None)
-                .await,
-            422,
-        )
-        .await;
+        let p = agent.refused(&id, resolve_with("fixed"), 422).await;
         assert!(p.to_string().contains("fixed"), "{p}");
-        let resolved = ok(d
-            .agent
-            .act(
-                &id,
-                json!({"action": "resolve", "code": "customer_informed"}),
-                None,
-            )
-            .await)
-        .await;
+        let resolved = agent.acted(&id, resolve_with("customer_informed")).await;
         assert_eq!(resolved["status"], "resolved");
         assert_eq!(resolved["resolution"], "customer_informed");
-        let p = problem(
-            d.agent
-                .act(
-                    &id,
-                    json!({"action": "change_status", "to": "waiting_carrier"}),
-                    None,
-                )
-                .await,
-            409,
-        )
-        .await;
+        let p = agent
+            .refused(&id, change_status("waiting_carrier"), 409)
+            .await;
         assert_eq!(
             p["detail"],
             "a case in status resolved cannot change status to waiting_carrier"
         );
-        let reopened = ok(d
-            .agent
-            .act(
-                &id,
-                json!({"action": "reopen", "reason": "Customer found a second damaged item"}),
-                None,
-            )
-            .await)
-        .await;
+        let reopened = agent
+            .acted(&id, reopen_for("Customer found a second damaged item"))
+            .await;
         assert_eq!(
             (
                 reopened["status"].as_str(),
@@ -372,28 +384,18 @@ async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
         }
 
         // A supervisor reassigns; an assignee outside the team is refused by name.
-        let p = problem(
-            d.supervisor
-                .act(
-                    &id,
-                    json!({"action": "assign", "team": "exceptions", "assignee": d.supervisor.id}),
-                    None,
-                )
-                .await,
-            422,
-        )
-        .await;
-        assert_eq!(field_errors(&p)[0].0, "assignee");
-        let moved = ok(d
-            .supervisor
-            .act(
+        let p = supervisor
+            .refused(
                 &id,
-                json!({"action": "assign", "assignee": d.agent2.id}),
-                None,
+                json!({"action": "assign", "team": "exceptions", "assignee": supervisor.id}),
+                422,
             )
-            .await)
-        .await;
-        assert_eq!(moved["assignee"], d.agent2.id.as_str());
+            .await;
+        assert_eq!(field_errors(&p)[0].0, "assignee");
+        let moved = supervisor
+            .acted(&id, json!({"action": "assign", "assignee": agent2.id}))
+            .await;
+        assert_eq!(moved["assignee"], agent2.id.as_str());
 
         // Every action is audited under its person.
         let audit = ok(t
@@ -403,12 +405,7 @@ async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
             )
             .await)
         .await;
-        let actions: Vec<&str> = audit["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
+        let actions = strs(&audit["items"], "action");
         for a in [
             "opened_by_hand",
             "assign",
@@ -422,73 +419,40 @@ async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
 
         // Another tenant's case is not found, whoever asks.
         t.tenant("beta").await;
-        let other = ok(t
-            .post(
-                "/api/v1/tenants/beta/shipments",
-                &t.admin_token,
-                &shipment_body("1ZBETA01", None),
-            )
-            .await)
-        .await;
-        let beta_case = ok(t
-            .post(
-                "/api/v1/tenants/beta/cases",
-                &t.admin_token,
-                &json!({"subject": {"shipment": other["id"]}, "case_type": "damaged", "severity": "low",
-                        "accountable": "carrier", "description": "x"}),
-            )
-            .await)
-        .await;
+        let other = t.admin_shipment("beta", "1ZBETA01").await;
+        let beta_body = json!({"subject": {"shipment": other["id"]}, "case_type": "damaged",
+            "severity": "low", "accountable": "carrier", "description": "x"});
+        let beta_case = t.admin_case("beta", &beta_body).await;
         let bid = beta_case["id"].as_str().unwrap();
         problem(
-            d.agent
+            agent
                 .get(&format!("/api/v1/tenants/alpha/cases/{bid}"))
                 .await,
             404,
         )
         .await;
-        problem(
-            d.agent
-                .act(bid, json!({"action": "acknowledge"}), None)
-                .await,
-            404,
-        )
-        .await;
-        problem(
-            d.agent
-                .post("/api/v1/tenants/alpha/cases", &json!({"subject": {"shipment": other["id"]},
-                    "case_type": "damaged", "severity": "low", "accountable": "carrier", "description": "x"}))
-                .await,
-            404,
-        )
-        .await;
+        agent
+            .refused(bid, json!({"action": "acknowledge"}), 404)
+            .await;
+        let res = agent.post("/api/v1/tenants/alpha/cases", &beta_body).await;
+        problem(res, 404).await;
     }
 }
 
 #[tokio::test]
 async fn two_agents_acting_at_once_lose_no_action() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
-        let case = ok(d
-            .agent
-            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
-            .await)
-        .await;
-        let id = case["id"].as_str().unwrap().to_string();
+        let (Desk { agent, agent2, .. }, id) = desk_with_case(&t).await;
         for round in 0..5 {
-            let view = ok(d
-                .agent
-                .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
-                .await)
-            .await;
+            let view = agent.case(&id).await;
             let v = view["version"].as_i64().unwrap();
             let (a, b) = tokio::join!(
-                d.agent.act(
+                agent.act(
                     &id,
                     json!({"action": "note", "text": format!("ann {round}")}),
                     Some(v)
                 ),
-                d.agent2.act(
+                agent2.act(
                     &id,
                     json!({"action": "note", "text": format!("bob {round}")}),
                     Some(v)
@@ -497,22 +461,13 @@ async fn two_agents_acting_at_once_lose_no_action() {
             let mut codes = [a.status().as_u16(), b.status().as_u16()];
             codes.sort();
             assert_eq!(codes, [200, 412], "{}: round {round}", t.engine);
-            let after = ok(d
-                .agent
-                .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
-                .await)
-            .await;
+            let after = agent.case(&id).await;
             assert_eq!(
                 after["version"].as_i64().unwrap(),
                 v + 1,
                 "exactly one write"
             );
-            let notes = after["timeline"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| e["kind"] == "note")
-                .count();
+            let notes = count_where(&after["timeline"], "kind", "note");
             assert_eq!(
                 notes,
                 round + 1,
@@ -525,100 +480,62 @@ async fn two_agents_acting_at_once_lose_no_action() {
 #[tokio::test]
 async fn bulk_actions_are_all_or_nothing_over_the_selection_seen() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
+        let Desk {
+            agent,
+            agent2,
+            supervisor,
+            ..
+        } = desk(&t).await;
         let mut ids = Vec::new();
         for i in 0..3 {
-            let s = ok(t
-                .post(
-                    "/api/v1/tenants/alpha/shipments",
-                    &t.admin_token,
-                    &shipment_body(&format!("1ZBULK{i}"), None),
-                )
-                .await)
-            .await;
-            let c = ok(d
-                .agent
-                .post(
-                    "/api/v1/tenants/alpha/cases",
-                    &new_case(s["id"].as_str().unwrap()),
-                )
-                .await)
-            .await;
+            let s = t.admin_shipment("alpha", &format!("1ZBULK{i}")).await;
+            let c = agent.open_case(&new_case(s["id"].as_str().unwrap())).await;
             ids.push(c["id"].as_str().unwrap().to_string());
         }
         let filter = json!({"team": "exceptions", "open": "true"});
+        // The bulk form's body: `action` over the cases of `filter`, expected to be `seen`.
+        let bulk = |seen: &[String], action: Value| json!({"filter": filter, "expected": seen, "action": action});
+        let assign_to = |p: &Person| json!({"action": "assign", "assignee": p.id});
         // An agent may not act in bulk.
-        problem(
-            d.agent
-                .post(
-                    "/api/v1/tenants/alpha/cases/bulk",
-                    &json!({"filter": filter, "expected": ids,
-                    "action": {"action": "assign", "assignee": d.agent.id}}),
-                )
-                .await,
-            403,
-        )
-        .await;
+        let res = agent.post(BULK, &bulk(&ids, assign_to(&agent))).await;
+        problem(res, 403).await;
         // A selection that changed meanwhile changes nothing.
-        let p = problem(
-            d.supervisor
-                .post(
-                    "/api/v1/tenants/alpha/cases/bulk",
-                    &json!({"filter": filter, "expected": &ids[..2],
-                    "action": {"action": "assign", "assignee": d.agent2.id}}),
-                )
-                .await,
-            409,
-        )
-        .await;
-        assert!(
-            p["detail"].as_str().unwrap().contains("selection changed"),
-            "{p}"
-        );
-        let unassigned = ok(d
-            .supervisor
-            .get("/api/v1/tenants/alpha/cases?assignee=none")
-            .await)
-        .await;
+        let res = supervisor
+            .post(BULK, &bulk(&ids[..2], assign_to(&agent2)))
+            .await;
+        let p = problem(res, 409).await;
+        assert!(detail(&p).contains("selection changed"), "{p}");
+        let unassigned = supervisor
+            .read("/api/v1/tenants/alpha/cases?assignee=none")
+            .await;
         assert_eq!(unassigned["items"].as_array().unwrap().len(), 3);
-        let done = ok(d
-            .supervisor
-            .post(
-                "/api/v1/tenants/alpha/cases/bulk",
-                &json!({"filter": filter, "expected": ids,
-                "action": {"action": "assign", "assignee": d.agent2.id}}),
-            )
-            .await)
-        .await;
+        let res = supervisor.post(BULK, &bulk(&ids, assign_to(&agent2))).await;
+        let done = ok(res).await;
         assert_eq!(done["changed"], 3);
-        let mine = ok(d
-            .agent2
-            .get(&format!(
+        let mine = agent2
+            .read(&format!(
                 "/api/v1/tenants/alpha/cases?assignee={}",
-                d.agent2.id
+                agent2.id
             ))
-            .await)
-        .await;
+            .await;
         assert_eq!(mine["items"].as_array().unwrap().len(), 3);
         // Resolving is not a bulk action.
-        problem(
-            d.supervisor
-                .post(
-                    "/api/v1/tenants/alpha/cases/bulk",
-                    &json!({"filter": filter, "expected": ids,
-                    "action": {"action": "resolve", "code": "duplicate"}}),
-                )
-                .await,
-            422,
-        )
-        .await;
+        let resolve = resolve_with("duplicate");
+        let res = supervisor.post(BULK, &bulk(&ids, resolve)).await;
+        problem(res, 422).await;
     }
 }
 
 #[tokio::test]
 async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
+        let Desk {
+            agent,
+            supervisor,
+            client,
+            shipment,
+            ..
+        } = desk(&t).await;
         let put = |body: Value| {
             t.req(
                 reqwest::Method::PUT,
@@ -665,19 +582,10 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
         .unwrap())
         .await;
         assert_eq!(stored["version"], 1);
-        let case = ok(d
-            .agent
-            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
-            .await)
-        .await;
+        let case = agent.open_case(&new_case(&shipment)).await;
         let id = case["id"].as_str().unwrap().to_string();
         assert!(case["sla_due_at"].is_string(), "{case}");
-        let metrics: Vec<&str> = case["sla"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["metric"].as_str().unwrap())
-            .collect();
+        let metrics = strs(&case["sla"], "metric");
         assert_eq!(metrics, ["first_response", "resolution"], "{case}");
         assert_eq!(case["sla"][0]["state"], "running");
         assert_eq!(case["sla"][0]["target_minutes"], 10);
@@ -692,11 +600,7 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
         t.app.sweep_all_case_timers(at(11), 100).await.unwrap();
         t.app.sweep_all_case_timers(at(72), 100).await.unwrap();
         t.app.sweep_all_case_timers(at(400), 100).await.unwrap();
-        let view = ok(d
-            .supervisor
-            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
-            .await)
-        .await;
+        let view = supervisor.case(&id).await;
         let k = kinds(&view);
         let count = |name: &str| k.iter().filter(|x| *x == name).count();
         assert_eq!(
@@ -716,17 +620,10 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
         assert_eq!(view["escalation_level"], 3);
         // Step 3 told the client manager, through the outbox (the case had no assignee for
         // step 1 to tell).
-        let sent = ok(d
-            .supervisor
-            .get(&format!("/api/v1/tenants/alpha/cases/{id}/messages"))
-            .await)
-        .await;
-        let notices: Vec<&Value> = sent["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["kind"] == "escalation_notice")
-            .collect();
+        let sent = supervisor
+            .read(&format!("/api/v1/tenants/alpha/cases/{id}/messages"))
+            .await;
+        let notices = crate::harness::items_where(&sent["items"], "kind", "escalation_notice");
         assert_eq!(notices.len(), 1, "{sent}");
         assert_eq!(notices[0]["recipient"], "cm@client.test");
         assert!(
@@ -739,11 +636,7 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
         // Real time has not moved: the clocks the API shows are as of now, not the sweeps'.
         assert_eq!(view["sla"][0]["state"], "running", "{view}");
         // The client does not see how the provider works the case.
-        let seen = ok(d
-            .client
-            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
-            .await)
-        .await;
+        let seen = client.case(&id).await;
         assert!(
             !kinds(&seen)
                 .iter()
@@ -890,49 +783,23 @@ async fn two_servers_on_one_postgres_fire_every_timer_once() {
 #[tokio::test]
 async fn a_reopening_is_refused_when_a_newer_case_covers_the_subject() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
-        let first = ok(d
-            .agent
-            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
-            .await)
-        .await;
-        let id = first["id"].as_str().unwrap().to_string();
-        ok(d.agent
-            .act(
-                &id,
-                json!({"action": "resolve", "code": "claim_filed"}),
-                None,
-            )
-            .await)
-        .await;
+        let (
+            Desk {
+                agent, shipment, ..
+            },
+            id,
+        ) = desk_with_case(&t).await;
+        agent.acted(&id, resolve_with("claim_filed")).await;
         // A second damage report on the same shipment: a new case, allowed now.
-        ok(d.agent
-            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
-            .await)
-        .await;
-        let p = problem(
-            d.agent
-                .act(
-                    &id,
-                    json!({"action": "reopen", "reason": "more damage found"}),
-                    None,
-                )
-                .await,
-            409,
-        )
-        .await;
+        agent.open_case(&new_case(&shipment)).await;
+        let p = agent
+            .refused(&id, reopen_for("more damage found"), 409)
+            .await;
         assert!(
-            p["detail"]
-                .as_str()
-                .unwrap()
-                .contains("cannot be reopened: a newer open case"),
+            detail(&p).contains("cannot be reopened: a newer open case"),
             "{p}"
         );
-        let still = ok(d
-            .agent
-            .get(&format!("/api/v1/tenants/alpha/cases/{id}"))
-            .await)
-        .await;
+        let still = agent.case(&id).await;
         assert_eq!(
             (still["status"].as_str(), still["reopen_count"].as_i64()),
             (Some("resolved"), Some(0))
@@ -943,54 +810,37 @@ async fn a_reopening_is_refused_when_a_newer_case_covers_the_subject() {
 #[tokio::test]
 async fn tagged_cases_are_found_by_their_tag() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
-        let case = ok(d
-            .agent
-            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
-            .await)
-        .await;
-        let id = case["id"].as_str().unwrap().to_string();
-        let tagged = ok(d
-            .agent
-            .act(
+        let (Desk { agent, client, .. }, id) = desk_with_case(&t).await;
+        let tagged = agent
+            .acted(
                 &id,
                 json!({"action": "set_tags", "tags": ["VIP", "claim-filed"]}),
-                None,
             )
-            .await)
-        .await;
+            .await;
         assert_eq!(
             tagged["tags"],
             json!(["claim-filed", "vip"]),
             "{}",
             t.engine
         );
-        let found = ok(d.agent.get("/api/v1/tenants/alpha/cases?tag=vip").await).await;
+        let found = agent.read("/api/v1/tenants/alpha/cases?tag=vip").await;
         assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
-        let none = ok(d.agent.get("/api/v1/tenants/alpha/cases?tag=vi").await).await;
+        let none = agent.read("/api/v1/tenants/alpha/cases?tag=vi").await;
         assert!(
             none["items"].as_array().unwrap().is_empty(),
             "whole tags only: {none}"
         );
-        let p = problem(
-            d.agent
-                .act(
-                    &id,
-                    json!({"action": "set_tags", "tags": ["ok", "two words"]}),
-                    None,
-                )
-                .await,
-            422,
-        )
-        .await;
+        let p = agent
+            .refused(
+                &id,
+                json!({"action": "set_tags", "tags": ["ok", "two words"]}),
+                422,
+            )
+            .await;
         assert!(field_errors(&p).iter().any(|(f, _)| f == "tags[1]"), "{p}");
-        problem(
-            d.client
-                .act(&id, json!({"action": "set_tags", "tags": []}), None)
-                .await,
-            403,
-        )
-        .await;
+        client
+            .refused(&id, json!({"action": "set_tags", "tags": []}), 403)
+            .await;
     }
 }
 
@@ -1000,43 +850,33 @@ async fn tagged_cases_are_found_by_their_tag() {
 #[tokio::test]
 async fn a_warehouse_sees_and_answers_only_the_cases_facing_it() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
+        let Desk {
+            agent, shipment, ..
+        } = desk(&t).await;
         let dock = Person::new(&t, "dock@warehouse.test", "warehouse", &["alpha"]).await;
-        let carriers = ok(d
-            .agent
-            .post("/api/v1/tenants/alpha/cases", &new_case(&d.shipment))
-            .await)
-        .await;
-        let mut short = new_case(&d.shipment);
+        let carriers = agent.open_case(&new_case(&shipment)).await;
+        let mut short = new_case(&shipment);
         short["case_type"] = json!("short_shipped");
         short["accountable"] = json!("warehouse");
-        let ours = ok(d.agent.post("/api/v1/tenants/alpha/cases", &short).await).await;
+        let ours = agent.open_case(&short).await;
         let (carriers, ours) = (
             carriers["id"].as_str().unwrap().to_string(),
             ours["id"].as_str().unwrap().to_string(),
         );
-        ok(d.agent
-            .act(
+        agent
+            .acted(
                 &ours,
                 json!({"action": "note", "text": "Picker on leave", "visibility": "internal"}),
-                None,
             )
-            .await)
-        .await;
+            .await;
 
-        let list = ok(dock.get("/api/v1/tenants/alpha/cases").await).await;
-        let ids: Vec<&str> = list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap())
-            .collect();
+        let list = dock.read("/api/v1/tenants/alpha/cases").await;
+        let ids = strs(&list["items"], "id");
         assert_eq!(ids, vec![ours.as_str()], "{}: {list}", t.engine);
         // Asking for the carrier's case by filter or by id changes nothing.
-        let list = ok(dock
-            .get("/api/v1/tenants/alpha/cases?accountable=carrier")
-            .await)
-        .await;
+        let list = dock
+            .read("/api/v1/tenants/alpha/cases?accountable=carrier")
+            .await;
         assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
         problem(
             dock.get(&format!("/api/v1/tenants/alpha/cases/{carriers}"))
@@ -1044,10 +884,7 @@ async fn a_warehouse_sees_and_answers_only_the_cases_facing_it() {
             404,
         )
         .await;
-        let seen = ok(dock
-            .get(&format!("/api/v1/tenants/alpha/cases/{ours}"))
-            .await)
-        .await;
+        let seen = dock.case(&ours).await;
         assert!(
             !seen.to_string().contains("Picker on leave"),
             "internal note leaked: {seen}"
@@ -1055,22 +892,15 @@ async fn a_warehouse_sees_and_answers_only_the_cases_facing_it() {
 
         // Once the agent waits on the warehouse for the carrier's case, it faces the
         // warehouse too; the warehouse's answer ends the wait.
-        ok(d.agent
-            .act(
-                &carriers,
-                json!({"action": "change_status", "to": "waiting_warehouse"}),
-                None,
-            )
-            .await)
-        .await;
-        let answered = ok(dock
-            .act(
+        agent
+            .acted(&carriers, change_status("waiting_warehouse"))
+            .await;
+        let answered = dock
+            .acted(
                 &carriers,
                 json!({"action": "answer", "text": "Loaded at door 4, photo on file"}),
-                None,
             )
-            .await)
-        .await;
+            .await;
         assert_eq!(answered["status"], "open", "{answered}");
         assert!(kinds(&answered).contains(&"message_in".to_string()));
         // Open again, and the carrier's: out of the warehouse's sight once more.
@@ -1081,32 +911,15 @@ async fn a_warehouse_sees_and_answers_only_the_cases_facing_it() {
         )
         .await;
 
-        problem(
-            dock.act(
-                &ours,
-                json!({"action": "change_status", "to": "waiting_carrier"}),
-                None,
-            )
-            .await,
+        dock.refused(&ours, change_status("waiting_carrier"), 403)
+            .await;
+        dock.refused(
+            &ours,
+            json!({"action": "note", "text": "x", "visibility": "internal"}),
             403,
         )
         .await;
-        problem(
-            dock.act(
-                &ours,
-                json!({"action": "note", "text": "x", "visibility": "internal"}),
-                None,
-            )
-            .await,
-            403,
-        )
-        .await;
-        problem(
-            dock.get("/api/v1/tenants/alpha/kpis/cases?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z")
-                .await,
-            403,
-        )
-        .await;
+        problem(dock.get("/api/v1/tenants/alpha/kpis/cases?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z").await, 403).await;
     }
 }
 
@@ -1115,12 +928,12 @@ async fn a_warehouse_sees_and_answers_only_the_cases_facing_it() {
 #[tokio::test]
 async fn the_dashboard_forms_refuse_bad_input_and_change_nothing() {
     for t in spawn_all().await {
-        let d = desk(&t).await;
+        let Desk { shipment, .. } = desk(&t).await;
         let case = t
             .post_json(
                 "/api/v1/tenants/alpha/cases",
                 &t.admin_token,
-                &new_case(&d.shipment),
+                &new_case(&shipment),
             )
             .await;
         let id = case["id"]
@@ -1130,12 +943,7 @@ async fn the_dashboard_forms_refuse_bad_input_and_change_nothing() {
         let (browser, csrf) = t
             .browser_session(json!({"email": "boss@provider.test", "name": "Boss", "role": "admin", "password": "a long enough password"}))
             .await;
-        let version = || async {
-            t.get_json(&format!("/api/v1/tenants/alpha/cases/{id}"), &t.admin_token)
-                .await["version"]
-                .as_i64()
-                .unwrap()
-        };
+        let version = || t.case_version(&id);
         let v0 = version().await;
         let page = format!("/app/alpha/cases/{id}");
         let v0s = v0.to_string();

@@ -73,22 +73,30 @@ fn carrier_997(x12: &str, reject: bool, control: u32) -> Vec<u8> {
     consign_edi::write_interchange(&env, &[ack], &consign_edi::WriteOptions::default()).unwrap()
 }
 
+/// How many cases one sweep of the unacknowledged EDI groups opens, at `at`'s clock.
+async fn cases_opened_by_sweep(at: &consign_app::App) -> u64 {
+    at.sweep_edi_groups().await.unwrap().opened
+}
+
+/// The groups sent to partner `id` and what became of them, as the API lists them.
+async fn outbound_groups(t: &TestApp, id: &dyn std::fmt::Display) -> Value {
+    let path = format!("/api/v1/tenants/alpha/edi/partners/{id}/outbound");
+    t.get_json(&path, &t.admin_token).await
+}
+
+/// Where shipment `s` (as the API answered it) is tendered to its carrier.
+fn tender_path(s: &Value) -> String {
+    let id = s["id"].as_str().unwrap();
+    format!("/api/v1/tenants/alpha/shipments/{id}/tender")
+}
+
 /// Creates the shipment `body` and tenders it to its carrier's partner: the shipment and
 /// what the tender answered.
 async fn tender_shipment(t: &TestApp, body: &Value) -> (Value, Value) {
     let s: Value = t
         .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, body)
         .await;
-    let res = t
-        .post(
-            &format!(
-                "/api/v1/tenants/alpha/shipments/{}/tender",
-                s["id"].as_str().unwrap()
-            ),
-            &t.admin_token,
-            &json!({}),
-        )
-        .await;
+    let res = t.post(&tender_path(&s), &t.admin_token, &json!({})).await;
     assert_eq!(res.status(), 201, "{}", t.engine);
     (s, res.json().await.unwrap())
 }
@@ -104,12 +112,8 @@ async fn tender(t: &TestApp, tracking: &str) -> (String, String) {
 }
 
 async fn edi_cases(t: &TestApp, query: &str) -> Vec<Value> {
-    let res = t
-        .get(
-            &format!("/api/v1/tenants/alpha/cases?type=edi_unacknowledged{query}"),
-            &t.admin_token,
-        )
-        .await;
+    let path = format!("/api/v1/tenants/alpha/cases?type=edi_unacknowledged{query}");
+    let res = t.get(&path, &t.admin_token).await;
     assert_eq!(res.status(), 200, "{}", t.engine);
     let v: Value = res.json().await.unwrap();
     v["items"].as_array().unwrap().clone()
@@ -131,27 +135,12 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
         at.clock = Arc::new(FixedClock(
             Timestamp::now() + SignedDuration::from_hours(23),
         ));
-        assert_eq!(
-            at.sweep_edi_groups().await.unwrap().opened,
-            0,
-            "{}",
-            t.engine
-        );
+        assert_eq!(cases_opened_by_sweep(&at).await, 0, "{}", t.engine);
         at.clock = Arc::new(FixedClock(
             Timestamp::now() + SignedDuration::from_hours(25),
         ));
-        assert_eq!(
-            at.sweep_edi_groups().await.unwrap().opened,
-            1,
-            "{}",
-            t.engine
-        );
-        assert_eq!(
-            at.sweep_edi_groups().await.unwrap().opened,
-            0,
-            "{}",
-            t.engine
-        );
+        assert_eq!(cases_opened_by_sweep(&at).await, 1, "{}", t.engine);
+        assert_eq!(cases_opened_by_sweep(&at).await, 0, "{}", t.engine);
         let open = edi_cases(&t, "&open=true").await;
         assert_eq!(open.len(), 1, "{}", t.engine);
         let case = &open[0];
@@ -166,12 +155,13 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
         assert_eq!(edi_cases(&t, "&carrier=UPSN").await.len(), 1);
         let other = uuid::Uuid::now_v7();
         assert!(edi_cases(&t, &format!("&partner={other}")).await.is_empty());
-        let bad = problem(
-            t.get("/api/v1/tenants/alpha/cases?partner=nope", &t.admin_token)
-                .await,
-            422,
-        )
-        .await;
+        let bad = t
+            .get_problem(
+                "/api/v1/tenants/alpha/cases?partner=nope",
+                &t.admin_token,
+                422,
+            )
+            .await;
         assert_eq!(field_errors(&bad)[0].0, "partner", "{bad}");
 
         // The 997 arrives late, accepting: the case resolves as it is received.
@@ -205,12 +195,7 @@ async fn an_unanswered_or_rejected_tender_opens_an_edi_case_that_acceptance_reso
         send(&t, carrier_997(&x12, true, 503)).await;
         assert_eq!(edi_cases(&t, "&open=true").await[0]["detections"], 2);
         // The sweep leaves a rejected group's case as it is; acceptance resolves it.
-        assert_eq!(
-            at.sweep_edi_groups().await.unwrap().opened,
-            0,
-            "{}",
-            t.engine
-        );
+        assert_eq!(cases_opened_by_sweep(&at).await, 0, "{}", t.engine);
         send(&t, carrier_997(&x12, false, 504)).await;
         assert!(edi_cases(&t, "&open=true").await.is_empty(), "{}", t.engine);
         assert_eq!(edi_cases(&t, "&status=resolved").await.len(), 2);
@@ -325,11 +310,9 @@ async fn a_lenient_partner_loads_a_faulty_214_once_and_gets_its_997() {
         );
         let inbound = items.iter().find(|i| i["direction"] == "inbound").unwrap();
         let id = inbound["id"].as_str().unwrap();
+        let raw_path = format!("/api/v1/tenants/alpha/edi/interchanges/{id}/raw");
         let stored = t
-            .get(
-                &format!("/api/v1/tenants/alpha/edi/interchanges/{id}/raw"),
-                &t.admin_token,
-            )
+            .get(&raw_path, &t.admin_token)
             .await
             .bytes()
             .await
@@ -395,30 +378,17 @@ async fn a_strict_partner_gets_rejections_with_the_fault_named_and_nothing_commi
                 .contains("no trading partner with ISA sender ZZ:USANYC999")
         );
         // Garbage and empty bodies are precise errors.
-        let p = problem(
+        let post_edi = |body: Vec<u8>| {
             t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
-                .body("hello")
-                .sent()
-                .await,
-            422,
-        )
-        .await;
-        assert!(p["detail"].as_str().unwrap().contains("ISA"), "{p}");
-        let p = problem(
-            t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
-                .body("")
-                .sent()
-                .await,
-            422,
-        )
-        .await;
+                .body(body)
+        };
+        let p = post_edi(b"hello".to_vec()).problem(422).await;
+        assert!(detail(&p).contains("ISA"), "{p}");
+        let p = post_edi(Vec::new()).problem(422).await;
         assert_eq!(field_errors(&p)[0].0, "body");
         // A 50 MB body is refused before it is read.
         let huge = vec![b'A'; 50 * 1024 * 1024];
-        t.req(Method::POST, "/api/v1/tenants/alpha/edi", &t.admin_token)
-            .body(huge)
-            .problem(413)
-            .await;
+        post_edi(huge).problem(413).await;
     }
 }
 
@@ -443,12 +413,7 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
         let mut tx = t.store.begin().await.unwrap();
         tx.insert_outbound_group(tenant.id, &sent).await.unwrap();
         tx.commit().await.unwrap();
-        let before: Value = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/edi/partners/{partner_id}/outbound"),
-                &t.admin_token,
-            )
-            .await;
+        let before: Value = outbound_groups(&t, &partner_id).await;
         assert!(
             before["items"][0]["ack_status"].is_null(),
             "awaiting its 997"
@@ -456,12 +421,7 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
         let report = send(&t, sample("v005010_997_01")).await;
         assert_eq!(report["interchanges"][0]["status"], "accepted");
         assert_eq!(report["acknowledgements"], "", "a 997 is not acknowledged");
-        let after: Value = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/edi/partners/{partner_id}/outbound"),
-                &t.admin_token,
-            )
-            .await;
+        let after: Value = outbound_groups(&t, &partner_id).await;
         assert_eq!(after["items"][0]["ack_status"], "A", "{after}");
         let _ = PartnerKind::Carrier;
     }
@@ -471,12 +431,14 @@ async fn received_997s_are_matched_to_the_groups_we_sent() {
 async fn partner_input_is_checked() {
     for t in spawn_alpha().await {
         let bad = json!({"name": "", "isa_qualifier": "Z", "isa_id": "WAY*TOO*LONG*FOR*ISA", "our_isa_id": "X", "kind": "carrier", "carrier": "NOPE"});
-        let p = problem(
-            t.post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &bad)
-                .await,
-            422,
-        )
-        .await;
+        let p = t
+            .post_problem(
+                "/api/v1/tenants/alpha/edi/partners",
+                &t.admin_token,
+                &bad,
+                422,
+            )
+            .await;
         let mut fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         fields.sort();
         assert_eq!(
@@ -486,9 +448,10 @@ async fn partner_input_is_checked() {
         );
         partner(&t, "02", "ODFL", false).await;
         let dup = json!({"name": "again", "isa_qualifier": "02", "isa_id": "ODFL", "our_isa_id": "X", "kind": "carrier", "carrier": "UPSN"});
-        problem(
-            t.post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &dup)
-                .await,
+        t.post_problem(
+            "/api/v1/tenants/alpha/edi/partners",
+            &t.admin_token,
+            &dup,
             409,
         )
         .await;
@@ -559,22 +522,12 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
         );
 
         let pid = p["id"].as_str().unwrap();
-        let groups: Value = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/edi/partners/{pid}/outbound"),
-                &t.admin_token,
-            )
-            .await;
+        let groups: Value = outbound_groups(&t, &pid).await;
         assert!(groups["items"][0]["ack_status"].is_null());
         // The carrier answers with a 997 rejecting the set: visible on the partner.
         let report = send(&t, carrier_997(&x12, true, 77)).await;
         assert_eq!(report["interchanges"][0]["status"], "accepted", "{report}");
-        let groups: Value = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/edi/partners/{pid}/outbound"),
-                &t.admin_token,
-            )
-            .await;
+        let groups: Value = outbound_groups(&t, &pid).await;
         assert_eq!(groups["items"][0]["ack_status"], "R", "{groups}");
 
         // A carrier without a trading partner cannot be tendered to.
@@ -594,29 +547,11 @@ async fn a_tendered_204_is_stored_awaits_its_997_and_reads_back() {
             .unwrap();
         let mut body = shipment_body("PRO1", None);
         body["carrier"] = json!("ODFL");
-        let od: Value = t
-            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
+        let od: Value = t.shipment_answer(&body).await;
+        let p = t
+            .post_problem(&tender_path(&od), &t.admin_token, &json!({}), 409)
             .await;
-        let p = problem(
-            t.post(
-                &format!(
-                    "/api/v1/tenants/alpha/shipments/{}/tender",
-                    od["id"].as_str().unwrap()
-                ),
-                &t.admin_token,
-                &json!({}),
-            )
-            .await,
-            409,
-        )
-        .await;
-        assert!(
-            p["detail"]
-                .as_str()
-                .unwrap()
-                .contains("no EDI trading partner"),
-            "{p}"
-        );
+        assert!(detail(&p).contains("no EDI trading partner"), "{p}");
     }
 }
 
@@ -637,13 +572,7 @@ async fn an_order_goes_to_its_warehouse_as_a_940() {
                 .status(),
             201
         );
-        let order: Value = t
-            .post_json(
-                "/api/v1/tenants/alpha/orders",
-                &t.admin_token,
-                &order_body("PO-940"),
-            )
-            .await;
+        let order: Value = t.order_answer(&order_body("PO-940")).await;
         let url = format!(
             "/api/v1/tenants/alpha/orders/{}/warehouse-order",
             order["id"].as_str().unwrap()
@@ -669,11 +598,12 @@ async fn an_order_goes_to_its_warehouse_as_a_940() {
             o.lines[0].product_ids[0],
             ("VN".to_string(), "SKU-1".to_string())
         );
-        let p = problem(t.post(&url, &t.admin_token, &json!({})).await, 422).await;
+        let p = t.post_problem(&url, &t.admin_token, &json!({}), 422).await;
         assert_eq!(field_errors(&p)[0].0, "warehouse");
-        problem(
-            t.post(&format!("{url}?warehouse=NOPE"), &t.admin_token, &json!({}))
-                .await,
+        t.post_problem(
+            &format!("{url}?warehouse=NOPE"),
+            &t.admin_token,
+            &json!({}),
             422,
         )
         .await;
@@ -695,12 +625,7 @@ async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
         let report = send(&t, sample("v004010_214_01")).await;
         let warnings = report["interchanges"][0]["warnings"].to_string();
         assert!(warnings.contains("214:"), "{warnings}");
-        let st: Value = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/shipments/{id}/tracking"),
-                &t.admin_token,
-            )
-            .await;
+        let st: Value = t.tracking_of(&id).await;
         // AT7 X3, CP, X1, D1 per LX loop (the appointment-only AT7s set no status), times in
         // Pacific Standard (PS): the status is the latest (D1 of 2011-12-22 07:45), the
         // delivery instant the first D1 (2011-12-19 04:30).

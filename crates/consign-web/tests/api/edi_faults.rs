@@ -60,10 +60,7 @@ async fn the_http_intake_answers_partner_faults_like_the_cli() {
             .problem(422)
             .await;
         assert!(
-            p["detail"]
-                .as_str()
-                .unwrap()
-                .contains("input does not begin with an ISA segment"),
+            detail(&p).contains("input does not begin with an ISA segment"),
             "{p}"
         );
     }

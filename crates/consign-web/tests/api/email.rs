@@ -71,6 +71,15 @@ async fn case_for(t: &TestApp, reference: &str, email: &str) -> (String, String)
     (c["id"].as_str().unwrap().to_string(), tracking)
 }
 
+/// The answer to the admin's writing `template` among alpha's message templates.
+async fn put_templates(t: &TestApp, template: &Value) -> reqwest::Response {
+    let path = format!("{T}/message-templates");
+    t.req(reqwest::Method::PUT, &path, &t.admin_token)
+        .json(template)
+        .sent()
+        .await
+}
+
 #[tokio::test]
 async fn an_agent_emails_the_customer_and_the_reply_comes_back_through_the_relay() {
     let smtp = SmtpSink::start();
@@ -193,12 +202,7 @@ async fn an_agent_emails_the_customer_and_the_reply_comes_back_through_the_relay
         // A client manager reads both messages on the case.
         let client = t.token(Role::ClientManager, Some("alpha"), None).await;
         let seen = t.get_json(&format!("{T}/cases/{case}"), &client).await;
-        let kinds: Vec<&str> = seen["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap())
-            .collect();
+        let kinds = strs(&seen["timeline"], "kind");
         assert!(
             kinds.contains(&"message_out") && kinds.contains(&"message_in"),
             "{kinds:?}"
@@ -211,25 +215,14 @@ async fn an_agent_emails_the_customer_and_the_reply_comes_back_through_the_relay
         // Another tenant's relay cannot reach the case.
         t.tenant("beta").await;
         let other = t.token(Role::Integration, Some("beta"), None).await;
-        problem(
-            t.post(
-                "/api/v1/tenants/beta/inbound-email",
-                &other,
-                &json!({ "to": token_to, "from": customer, "subject": "", "text": "x" }),
-            )
-            .await,
+        t.post_problem(
+            "/api/v1/tenants/beta/inbound-email",
+            &other,
+            &json!({ "to": token_to, "from": customer, "subject": "", "text": "x" }),
             404,
         )
         .await;
-        problem(
-            t.post(
-                &format!("{T}/inbound-email"),
-                &relay,
-                &json!({ "to": "desk@alpha.example", "from": customer, "subject": "hello", "text": "x" }),
-            )
-            .await,
-            422,
-        )
+        t.post_problem(&format!("{T}/inbound-email"), &relay, &json!({ "to": "desk@alpha.example", "from": customer, "subject": "hello", "text": "x" }), 422)
         .await;
     }
 }
@@ -244,19 +237,7 @@ async fn templates_are_checked_previewed_and_refusals_are_precise() {
         let bad = json!({ "name": "delay_notice", "case_type": "delay_risk", "audience": "customer",
                           "channel": "email", "language": "en", "subject": "About {{ shipment.number }}",
                           "body": "Hello {{ order.customer_name }},\n\nYour parcel {{ shipment.trackingnumber }} is late." });
-        let p = problem(
-            t.req(
-                reqwest::Method::PUT,
-                &format!("{T}/message-templates"),
-                &t.admin_token,
-            )
-            .json(&bad)
-            .send()
-            .await
-            .unwrap(),
-            422,
-        )
-        .await;
+        let p = problem(put_templates(&t, &bad).await, 422).await;
         let errs = field_errors(&p);
         assert!(
             errs.iter()
@@ -265,34 +246,13 @@ async fn templates_are_checked_previewed_and_refusals_are_precise() {
         );
         let mut broken = bad.clone();
         broken["body"] = json!("Hello\n\n{% if shipment.eta %}\nsoon");
-        let p = problem(
-            t.req(
-                reqwest::Method::PUT,
-                &format!("{T}/message-templates"),
-                &t.admin_token,
-            )
-            .json(&broken)
-            .send()
-            .await
-            .unwrap(),
-            422,
-        )
-        .await;
+        let p = problem(put_templates(&t, &broken).await, 422).await;
         assert!(p.to_string().contains("line 3"), "{p}");
         let mut good = bad.clone();
         good["body"] = json!(
             "Hello {{ order.customer_name }}, parcel {{ shipment.tracking_number }} ({{ case.number }})."
         );
-        let res = t
-            .req(
-                reqwest::Method::PUT,
-                &format!("{T}/message-templates"),
-                &t.admin_token,
-            )
-            .json(&good)
-            .send()
-            .await
-            .unwrap();
+        let res = put_templates(&t, &good).await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
         let list = t.get_json(&format!("{T}/message-templates"), &agent).await;
         let items = list["items"].as_array().unwrap();
@@ -335,12 +295,14 @@ async fn templates_are_checked_previewed_and_refusals_are_precise() {
                 "to",
             ),
         ] {
-            let p = problem(
-                t.post(&format!("{T}/cases/{case}/messages/send"), &agent, &body)
-                    .await,
-                422,
-            )
-            .await;
+            let p = t
+                .post_problem(
+                    &format!("{T}/cases/{case}/messages/send"),
+                    &agent,
+                    &body,
+                    422,
+                )
+                .await;
             assert!(
                 field_errors(&p).iter().any(|(f, _)| f == field),
                 "{body}: {p}"
@@ -462,12 +424,7 @@ async fn a_rule_tells_the_customer_once_when_the_provider_informs() {
                 &t.admin_token,
             )
             .await;
-        let out: Vec<&Value> = view["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "message_out")
-            .collect();
+        let out = items_where(&view["timeline"], "kind", "message_out");
         assert_eq!(out.len(), 1, "{view}");
         assert_eq!(out[0]["actor"], "system");
 
@@ -506,19 +463,14 @@ async fn the_case_page_previews_a_template_and_sends_it_once() {
         let e = t.engine;
         let customer = format!("page.{e}@customer.example");
         let (case, tracking) = case_for(&t, &format!("P{e}"), &customer).await;
-        let agent = crate::cases::Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let agent = crate::cases::Person::alpha_agent(&t).await;
         let page_path = format!("/app/alpha/cases/{case}");
         let page = agent.get(&page_path).await.text().await.unwrap();
         assert!(
             page.contains("value=\"delay_notice|en\""),
             "{e}: the delay notice is offered for a delay case"
         );
-        let version = || async {
-            t.get_json(&format!("{T}/cases/{case}"), &t.admin_token)
-                .await["version"]
-                .as_i64()
-                .unwrap()
-        };
+        let version = || t.case_version(&case);
         let v0 = version().await;
         let form = |action: &'static str, v: i64| {
             agent

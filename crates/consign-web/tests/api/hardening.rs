@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
+const ORDERS: &str = "/api/v1/tenants/alpha/orders";
+const SHIPMENTS: &str = "/api/v1/tenants/alpha/shipments";
+const EVENTS: &str = "/api/v1/tenants/alpha/tracking-events";
+
 /// Fires `n` copies of one POST at once and returns every (status, body).
 async fn at_once(
     t: &TestApp,
@@ -34,38 +38,28 @@ async fn at_once(
     sends.join_all().await
 }
 
+/// Fires `n` copies of one POST at once without a key, asserts exactly one of them created
+/// its record, and returns the answers of the others (the lost races).
+async fn one_created_of(t: &TestApp, path: &str, body: &Value, n: usize) -> Vec<(u16, Value)> {
+    let answers = at_once(t, path, body, None, n).await;
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1);
+    answers.into_iter().filter(|(s, _)| *s != 201).collect()
+}
+
 #[tokio::test]
 async fn a_lost_duplicate_race_answers_like_a_later_request() {
     for t in spawn_alpha().await {
         let sequential = problem(
             {
-                t.post(
-                    "/api/v1/tenants/alpha/orders",
-                    &t.admin_token,
-                    &order_body("R-0"),
-                )
-                .await;
-                t.post(
-                    "/api/v1/tenants/alpha/orders",
-                    &t.admin_token,
-                    &order_body("R-0"),
-                )
-                .await
+                t.post(ORDERS, &t.admin_token, &order_body("R-0")).await;
+                t.post(ORDERS, &t.admin_token, &order_body("R-0")).await
             },
             409,
         )
         .await;
         for round in 1..=3 {
-            let answers = at_once(
-                &t,
-                "/api/v1/tenants/alpha/orders",
-                &order_body(&format!("R-{round}")),
-                None,
-                16,
-            )
-            .await;
-            assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1);
-            for (status, body) in answers.iter().filter(|(s, _)| *s != 201) {
+            let body = order_body(&format!("R-{round}"));
+            for (status, body) in &one_created_of(&t, ORDERS, &body, 16).await {
                 assert_eq!(*status, 409, "{} {body}", t.engine);
                 assert_eq!(field_errors(body)[0].0, "external_ref", "{body}");
                 let text = body.to_string();
@@ -74,11 +68,8 @@ async fn a_lost_duplicate_race_answers_like_a_later_request() {
                     "the database's own text leaked: {text}"
                 );
                 assert_eq!(
-                    body["detail"]
-                        .as_str()
-                        .unwrap()
-                        .replace(&format!("R-{round}"), "R-0"),
-                    sequential["detail"].as_str().unwrap(),
+                    detail(body).replace(&format!("R-{round}"), "R-0"),
+                    detail(&sequential),
                     "the same answer as a request made a moment later"
                 );
             }
@@ -94,16 +85,8 @@ async fn a_lost_duplicate_race_answers_like_a_later_request() {
         )
         .await;
         for round in 1..=3 {
-            let answers = at_once(
-                &t,
-                "/api/v1/tenants/alpha/shipments",
-                &shipment_body(&format!("1ZRACE{round}"), None),
-                None,
-                12,
-            )
-            .await;
-            assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1);
-            for (status, body) in answers.iter().filter(|(s, _)| *s != 201) {
+            let body = shipment_body(&format!("1ZRACE{round}"), None);
+            for (status, body) in &one_created_of(&t, SHIPMENTS, &body, 12).await {
                 assert_eq!(*status, 422, "{} {body}", t.engine);
                 assert_eq!(field_errors(body)[0].0, "tracking_number", "{body}");
             }
@@ -114,14 +97,7 @@ async fn a_lost_duplicate_race_answers_like_a_later_request() {
 #[tokio::test]
 async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_when_to_retry() {
     for t in spawn_alpha().await {
-        let answers = at_once(
-            &t,
-            "/api/v1/tenants/alpha/orders",
-            &order_body("K-1"),
-            Some("same-key"),
-            10,
-        )
-        .await;
+        let answers = at_once(&t, ORDERS, &order_body("K-1"), Some("same-key"), 10).await;
         for (status, body) in &answers {
             assert_eq!(*status, 201, "{} {body}", t.engine);
             assert_eq!(body, &answers[0].1, "every repeat replays the one answer");
@@ -131,7 +107,7 @@ async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_whe
         // the repeat waits briefly, then is told when to come back; once the lease has run
         // out the repeat runs.
         let body = order_body("K-2");
-        let path = "/api/v1/tenants/alpha/orders";
+        let path = ORDERS;
         let mut h = Sha256::new();
         h.update("POST");
         h.update([0]);
@@ -156,13 +132,14 @@ async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_whe
             )
             .await
             .unwrap();
+        let with_held_key = || {
+            t.req(reqwest::Method::POST, path, &t.admin_token)
+                .header("Idempotency-Key", "held")
+                .json(&body)
+                .sent()
+        };
         let started = std::time::Instant::now();
-        let res = t
-            .req(reqwest::Method::POST, path, &t.admin_token)
-            .header("Idempotency-Key", "held")
-            .json(&body)
-            .sent()
-            .await;
+        let res = with_held_key().await;
         let retry_after: u64 = res.headers()["retry-after"]
             .to_str()
             .unwrap()
@@ -176,12 +153,7 @@ async fn concurrent_requests_with_one_key_get_one_answer_and_a_held_key_says_whe
         );
         assert!((1..=2).contains(&retry_after), "Retry-After {retry_after}");
         tokio::time::sleep(Duration::from_secs(retry_after) + Duration::from_millis(300)).await;
-        let res = t
-            .req(reqwest::Method::POST, path, &t.admin_token)
-            .header("Idempotency-Key", "held")
-            .json(&body)
-            .sent()
-            .await;
+        let res = with_held_key().await;
         assert_eq!(res.status(), 201, "a lapsed lease is taken over");
     }
 }
@@ -253,10 +225,7 @@ async fn ending_a_cookie_session_needs_its_csrf_token() {
             .post("/api/v1/users", &t.admin_token, &json!({"email": "agent@example.com", "name": "Agent", "role": "agent", "tenants": ["alpha"], "password": "a long enough password"}))
             .await;
         assert_eq!(res.status(), 201);
-        let jar = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let jar = cookie_jar();
         let body: Value = jar
             .post(t.url("/api/v1/session"))
             .json(&json!({"email": "agent@example.com", "password": "a long enough password"}))
@@ -277,7 +246,7 @@ async fn ending_a_cookie_session_needs_its_csrf_token() {
             .sent()
             .await;
         assert_eq!(res.status(), 204);
-        let res = jar.get(t.url("/api/v1/tenants/alpha/orders")).sent().await;
+        let res = jar.get(t.url(ORDERS)).sent().await;
         problem(res, 401).await;
     }
 }
@@ -285,35 +254,16 @@ async fn ending_a_cookie_session_needs_its_csrf_token() {
 #[tokio::test]
 async fn an_empty_event_batch_and_unnamed_fields_are_refused_precisely() {
     for t in spawn_alpha().await {
-        let p = problem(
-            t.post(
-                "/api/v1/tenants/alpha/tracking-events",
-                &t.admin_token,
-                &json!({"events": []}),
-            )
-            .await,
-            422,
-        )
-        .await;
+        let p = problem(t.post_tracking_events(json!([])).await, 422).await;
         assert_eq!(field_errors(&p)[0].0, "events", "{p}");
 
         let mut body = order_body("F-1");
         body.as_object_mut().unwrap().remove("customer");
-        let p = problem(
-            t.post("/api/v1/tenants/alpha/orders", &t.admin_token, &body)
-                .await,
-            422,
-        )
-        .await;
+        let p = t.post_problem(ORDERS, &t.admin_token, &body, 422).await;
         assert_eq!(field_errors(&p)[0].0, "customer", "{p}");
         let mut body = order_body("F-2");
         body["customer"].as_object_mut().unwrap().remove("name");
-        let p = problem(
-            t.post("/api/v1/tenants/alpha/orders", &t.admin_token, &body)
-                .await,
-            422,
-        )
-        .await;
+        let p = t.post_problem(ORDERS, &t.admin_token, &body, 422).await;
         assert_eq!(field_errors(&p)[0].0, "customer.name", "{p}");
         // A repeated key: serde_json's Value keeps one, so the raw text is sent.
         let raw = order_body("F-3").to_string().replacen(
@@ -322,11 +272,7 @@ async fn an_empty_event_batch_and_unnamed_fields_are_refused_precisely() {
             1,
         );
         let p = t
-            .req(
-                reqwest::Method::POST,
-                "/api/v1/tenants/alpha/orders",
-                &t.admin_token,
-            )
+            .req(reqwest::Method::POST, ORDERS, &t.admin_token)
             .header("content-type", "application/json")
             .body(raw)
             .problem(422)
@@ -339,16 +285,14 @@ async fn an_empty_event_batch_and_unnamed_fields_are_refused_precisely() {
 async fn a_token_stops_working_when_it_expires() {
     for t in spawn_alpha().await {
         let past = (t.app.now() - jiff::SignedDuration::from_mins(1)).to_string();
-        let p = problem(
-            t.post(
+        let p = t
+            .post_problem(
                 "/api/v1/tokens",
                 &t.admin_token,
                 &json!({"name": "late", "role": "agent", "tenant": "alpha", "expires_at": past}),
+                422,
             )
-            .await,
-            422,
-        )
-        .await;
+            .await;
         assert_eq!(field_errors(&p)[0].0, "expires_at");
 
         let soon = (t.app.now() + jiff::SignedDuration::from_millis(1_500)).to_string();
@@ -362,19 +306,9 @@ async fn a_token_stops_working_when_it_expires() {
         assert_eq!(res.status(), 201);
         let created: Value = res.json().await.unwrap();
         let secret = created["secret"].as_str().unwrap().to_string();
-        assert_eq!(
-            t.get("/api/v1/tenants/alpha/orders", &secret)
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(t.get(ORDERS, &secret).await.status(), 200);
         let listed: Value = t.get_json("/api/v1/tokens", &t.admin_token).await;
-        let mine = listed["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["name"] == "short")
-            .unwrap();
+        let mine = find_where(&listed["items"], "name", "short");
         assert_eq!(
             mine["expires_at"]
                 .as_str()
@@ -385,16 +319,13 @@ async fn a_token_stops_working_when_it_expires() {
             "the list shows the expiry"
         );
         tokio::time::sleep(Duration::from_millis(1_700)).await;
-        let res = t.get("/api/v1/tenants/alpha/orders", &secret).await;
+        let res = t.get(ORDERS, &secret).await;
         assert!(res.headers().contains_key("www-authenticate"));
         let p = problem(res, 401).await;
-        assert!(p["detail"].as_str().unwrap().contains("expired"), "{p}");
+        assert!(detail(&p).contains("expired"), "{p}");
         // Tokens without an expiry keep working.
         let agent = t.token(Role::Agent, Some("alpha"), None).await;
-        assert_eq!(
-            t.get("/api/v1/tenants/alpha/orders", &agent).await.status(),
-            200
-        );
+        assert_eq!(t.get(ORDERS, &agent).await.status(), 200);
     }
 }
 
@@ -410,11 +341,7 @@ async fn keyed_tracking_events_replay_their_first_answer() {
         let mut answers = Vec::new();
         for _ in 0..2 {
             let res = t
-                .req(
-                    reqwest::Method::POST,
-                    "/api/v1/tenants/alpha/tracking-events",
-                    &t.admin_token,
-                )
+                .req(reqwest::Method::POST, EVENTS, &t.admin_token)
                 .header("Idempotency-Key", "events-1")
                 .json(&batch)
                 .sent()
@@ -430,13 +357,7 @@ async fn keyed_tracking_events_replay_their_first_answer() {
         assert_eq!(first["accepted"], 1, "{first}");
         // Without the key the same event is a duplicate: the key's answer was replayed, not
         // recomputed.
-        let again: Value = t
-            .post_json(
-                "/api/v1/tenants/alpha/tracking-events",
-                &t.admin_token,
-                &batch,
-            )
-            .await;
+        let again: Value = t.post_json(EVENTS, &t.admin_token, &batch).await;
         assert_eq!(again["duplicates"], 1, "{again}");
     }
 }

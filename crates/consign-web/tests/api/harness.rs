@@ -52,10 +52,53 @@ impl TestApp {
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         self.get(path, token).await.json().await.unwrap()
     }
+    /// The problem+json body of a GET refused with `status` (see [`problem`]).
+    pub async fn get_problem(&self, path: &str, token: &str, status: u16) -> Value {
+        problem(self.get(path, token).await, status).await
+    }
+    /// The problem+json body of a POST refused with `status` (see [`problem`]).
+    pub async fn post_problem(&self, path: &str, token: &str, body: &Value, status: u16) -> Value {
+        problem(self.post(path, token, body).await, status).await
+    }
+    /// The text of the page at `path` as anyone receives it, without credentials (health
+    /// checks, metrics, the API's description).
+    pub async fn public_text(&self, path: &str) -> String {
+        let res = self.http.get(self.url(path)).sent().await;
+        res.text().await.unwrap()
+    }
+    /// The version of alpha's case `id` as the admin reads it now.
+    pub async fn case_version(&self, id: &str) -> i64 {
+        let path = format!("/api/v1/tenants/alpha/cases/{id}");
+        self.get_json(&path, &self.admin_token).await["version"]
+            .as_i64()
+            .unwrap()
+    }
+    /// Shipment `id`'s tracking in alpha (its status and events), as the admin reads it.
+    pub async fn tracking_of(&self, id: &str) -> Value {
+        let path = format!("/api/v1/tenants/alpha/shipments/{id}/tracking");
+        self.get_json(&path, &self.admin_token).await
+    }
+    /// What the admin's creating the order `body` in alpha answers, whatever its status.
+    pub async fn order_answer(&self, body: &Value) -> Value {
+        let path = "/api/v1/tenants/alpha/orders";
+        self.post_json(path, &self.admin_token, body).await
+    }
+    /// What the admin's creating the shipment `body` in alpha answers, whatever its status.
+    pub async fn shipment_answer(&self, body: &Value) -> Value {
+        let path = "/api/v1/tenants/alpha/shipments";
+        self.post_json(path, &self.admin_token, body).await
+    }
     /// The answer to the admin's creating a shipment in `alpha`.
     pub async fn post_shipment(&self, body: &Value) -> Response {
         let path = "/api/v1/tenants/alpha/shipments";
         self.post(path, &self.admin_token, body).await
+    }
+    /// The answer to the admin's posting the JSON array `events` to alpha's tracking-event
+    /// batch endpoint, the way a carrier integration does.
+    pub async fn post_tracking_events(&self, events: Value) -> Response {
+        let path = "/api/v1/tenants/alpha/tracking-events";
+        self.post(path, &self.admin_token, &json!({ "events": events }))
+            .await
     }
     /// The audit trail of order `id` of `alpha`, as the admin sees it.
     pub async fn order_audit(&self, id: &str) -> Value {
@@ -72,11 +115,7 @@ impl TestApp {
     pub async fn browser_session(&self, user: serde_json::Value) -> (reqwest::Client, String) {
         let res = self.post("/api/v1/users", &self.admin_token, &user).await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let browser = browser();
         let res = browser
             .post(self.url("/api/v1/session"))
             .json(&serde_json::json!({"email": user["email"], "password": user["password"]}))
@@ -87,6 +126,32 @@ impl TestApp {
         let session: serde_json::Value = res.json().await.unwrap();
         let csrf = session["csrf_token"].as_str().unwrap().to_string();
         (browser, csrf)
+    }
+
+    /// The shipment the admin creates in `tenant` from [`shipment_body`] (no order), asserting
+    /// it was made: the usual first step of a test about what happens to a shipment.
+    pub async fn admin_shipment(&self, tenant: &str, tracking: &str) -> Value {
+        let path = format!("/api/v1/tenants/{tenant}/shipments");
+        ok(self
+            .post(&path, &self.admin_token, &shipment_body(tracking, None))
+            .await)
+        .await
+    }
+    /// The case the admin opens by hand in `tenant` from `body`, asserting it was opened.
+    pub async fn admin_case(&self, tenant: &str, body: &Value) -> Value {
+        let path = format!("/api/v1/tenants/{tenant}/cases");
+        ok(self.post(&path, &self.admin_token, body).await).await
+    }
+    /// The team `name` written by the admin (`PUT /api/v1/teams/{name}`), asserting it was
+    /// saved: most case tests need a team to route to.
+    pub async fn put_team(&self, name: &str, body: &Value) -> Value {
+        let path = format!("/api/v1/teams/{name}");
+        ok(self
+            .req(Method::PUT, &path, &self.admin_token)
+            .json(body)
+            .sent()
+            .await)
+        .await
     }
 
     /// Creates a tenant with one carrier (SCAC `UPSN`).
@@ -205,11 +270,45 @@ pub async fn spawn_all() -> Vec<TestApp> {
 /// [`spawn_all`], each server with the tenant `alpha` (see [`TestApp::tenant`]): where most
 /// tests start.
 pub async fn spawn_alpha() -> Vec<TestApp> {
+    spawn_tenants(&["alpha"]).await
+}
+
+/// [`spawn_all`], each server with the tenants `slugs` (see [`TestApp::tenant`]), made in
+/// that order: for tests about who sees which tenant.
+pub async fn spawn_tenants(slugs: &[&str]) -> Vec<TestApp> {
     let apps = spawn_all().await;
     for t in &apps {
-        t.tenant("alpha").await;
+        for slug in slugs {
+            t.tenant(slug).await;
+        }
     }
     apps
+}
+
+/// A cookie-keeping client that does not follow redirects: a browser whose every step the
+/// test sees (sign-in redirects, `Location` headers).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A cookie-keeping client that follows redirects, as a browser does.
+pub fn cookie_jar() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// Asserts a 2xx answer and returns its JSON body (null when it has none).
+pub async fn ok(res: Response) -> Value {
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {body}");
+    body
 }
 
 /// Sends a request the test expects an answer to: a transport failure panics.
@@ -281,6 +380,11 @@ pub async fn problem(res: Response, status: u16) -> Value {
     body
 }
 
+/// The `detail` of a problem, as text (panics if it has none).
+pub fn detail(p: &Value) -> &str {
+    p["detail"].as_str().unwrap()
+}
+
 /// The `errors` list of a problem as (field, reason) pairs.
 pub fn field_errors(p: &Value) -> Vec<(String, String)> {
     p["errors"]
@@ -305,4 +409,22 @@ pub fn strs<'v>(list: &'v Value, key: &str) -> Vec<&'v str> {
         .iter()
         .map(|item| item[key].as_str().unwrap())
         .collect()
+}
+
+/// The first item of the JSON array `list` whose field `key` is `value` (panics if none).
+pub fn find_where<'v>(list: &'v Value, key: &str, value: &str) -> &'v Value {
+    let items = list.as_array().unwrap();
+    items.iter().find(|item| item[key] == value).unwrap()
+}
+
+/// How many items of the JSON array `list` have `value` in their field `key`.
+pub fn count_where(list: &Value, key: &str, value: &str) -> usize {
+    let items = list.as_array().unwrap();
+    items.iter().filter(|item| item[key] == value).count()
+}
+
+/// The items of the JSON array `list` whose field `key` is `value`.
+pub fn items_where<'v>(list: &'v Value, key: &str, value: &str) -> Vec<&'v Value> {
+    let items = list.as_array().unwrap();
+    items.iter().filter(|item| item[key] == value).collect()
 }

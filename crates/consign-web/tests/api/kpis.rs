@@ -31,12 +31,13 @@ async fn kpi_definitions_are_checked_versioned_and_the_clients_to_read() {
             "in_full": {"basis": "units", "threshold_percent": 140},
             "exclude_carriers": [beta_ups]
         });
-        let res = t
-            .req(reqwest::Method::PUT, path, &t.admin_token)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        // The definitions as the admin writes them.
+        let put = |body: &serde_json::Value| {
+            t.req(reqwest::Method::PUT, path, &t.admin_token)
+                .json(body)
+                .send()
+        };
+        let res = put(&bad).await.unwrap();
         let p = problem(res, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|(f, _)| f).collect();
         assert_eq!(
@@ -56,12 +57,7 @@ async fn kpi_definitions_are_checked_versioned_and_the_clients_to_read() {
             "exclude_carriers": [ups],
             "exclude_channels": ["b2b"]
         });
-        let res = t
-            .req(reqwest::Method::PUT, path, &t.admin_token)
-            .json(&good)
-            .send()
-            .await
-            .unwrap();
+        let res = put(&good).await.unwrap();
         assert_eq!(res.status(), 201);
         let stored: serde_json::Value = res.json().await.unwrap();
         assert_eq!(stored["version"], 1);
@@ -71,8 +67,10 @@ async fn kpi_definitions_are_checked_versioned_and_the_clients_to_read() {
         assert_eq!(now["definitions"]["in_full"]["basis"], "units");
         let v0 = t.get_json(&format!("{path}/0"), &t.admin_token).await;
         assert_eq!(v0["definitions"]["in_full"]["basis"], "line");
-        problem(t.get(&format!("{path}/7"), &t.admin_token).await, 404).await;
-        problem(t.get(&format!("{path}/seven"), &t.admin_token).await, 404).await;
+        t.get_problem(&format!("{path}/7"), &t.admin_token, 404)
+            .await;
+        t.get_problem(&format!("{path}/seven"), &t.admin_token, 404)
+            .await;
         // An unknown field is refused, not ignored.
         let res = t
             .req(reqwest::Method::PUT, path, &t.admin_token)
@@ -100,12 +98,9 @@ async fn kpi_definitions_are_checked_versioned_and_the_clients_to_read() {
             .unwrap();
         problem(res, 403).await;
         let warehouse = t.token(Role::Warehouse, Some("alpha"), None).await;
-        problem(t.get(path, &warehouse).await, 403).await;
-        problem(
-            t.get("/api/v1/tenants/beta/kpi-definitions", &client).await,
-            404,
-        )
-        .await;
+        t.get_problem(path, &warehouse, 403).await;
+        t.get_problem("/api/v1/tenants/beta/kpi-definitions", &client, 404)
+            .await;
         // Stored versions are audited.
         let tenants = t.get_json("/api/v1/tenants", &t.admin_token).await;
         let alpha = tenants["items"]

@@ -59,6 +59,12 @@ async fn endpoint(t: &TestApp, token: &str, url: &str, events: &[&str]) -> (Stri
     )
 }
 
+/// An endpoint the administrator subscribes to shipment status changes at `url`: its id
+/// and signing secret.
+async fn status_endpoint(t: &TestApp, url: &str) -> (String, String) {
+    endpoint(t, &t.admin_token, url, &["shipment.status_changed"]).await
+}
+
 fn at(hours: i64) -> String {
     (Timestamp::now() + SignedDuration::from_hours(hours)).to_string()
 }
@@ -68,13 +74,7 @@ async fn scan(t: &TestApp, tracking: &str, hours: i64, status: &str, reason: Opt
     if let Some(r) = reason {
         e["reason"] = json!(r);
     }
-    let res = t
-        .post(
-            "/api/v1/tenants/alpha/tracking-events",
-            &t.admin_token,
-            &json!({ "events": [e] }),
-        )
-        .await;
+    let res = t.post_tracking_events(json!([e])).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
@@ -107,12 +107,8 @@ async fn deliver_until(t: &TestApp, secs: u64, done: impl AsyncFn() -> bool) {
 }
 
 async fn outbox(t: &TestApp, query: &str) -> Vec<Value> {
-    let v = t
-        .get_json(
-            &format!("/api/v1/tenants/alpha/outbox{query}"),
-            &t.admin_token,
-        )
-        .await;
+    let path = format!("/api/v1/tenants/alpha/outbox{query}");
+    let v = t.get_json(&path, &t.admin_token).await;
     v["items"].as_array().cloned().unwrap_or_default()
 }
 
@@ -203,7 +199,8 @@ async fn a_client_endpoint_receives_signed_events_in_the_order_they_happened() {
         assert_eq!(again.len(), got.len() + 1);
         assert_eq!(again.last().unwrap().id, got[0].id, "{}", t.engine);
         // The outbox is the administrator's, not the client's.
-        problem(t.get("/api/v1/tenants/alpha/outbox", &client).await, 403).await;
+        t.get_problem("/api/v1/tenants/alpha/outbox", &client, 403)
+            .await;
     }
 }
 
@@ -213,20 +210,8 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
     for t in spawn_quick().await {
         let (bad, good) = (format!("bad-{}", t.engine), format!("good-{}", t.engine));
         r.set(&bad, Behaviour::Fail);
-        let (bad_id, s1) = endpoint(
-            &t,
-            &t.admin_token,
-            &r.url(&bad),
-            &["shipment.status_changed"],
-        )
-        .await;
-        let (_, s2) = endpoint(
-            &t,
-            &t.admin_token,
-            &r.url(&good),
-            &["shipment.status_changed"],
-        )
-        .await;
+        let (bad_id, s1) = status_endpoint(&t, &r.url(&bad)).await;
+        let (_, s2) = status_endpoint(&t, &r.url(&good)).await;
         r.trust(&s1);
         r.trust(&s2);
         shipment(&t, "1ZF1").await;
@@ -276,16 +261,14 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
             .unwrap();
         assert_eq!(res.status(), 303, "{}", t.engine);
         assert!(outbox(&t, "?state=dead").await.is_empty(), "{}", t.engine);
-        let p = problem(
-            t.post(
+        let p = t
+            .post_problem(
                 &format!("/api/v1/tenants/alpha/outbox/{mid}/retry"),
                 &t.admin_token,
                 &json!({}),
+                409,
             )
-            .await,
-            409,
-        )
-        .await;
+            .await;
         assert!(p.to_string().contains("pending already"), "{p}");
         drain(&t.app).await;
         let delivered = r.delivered(&bad);
@@ -336,13 +319,7 @@ async fn a_gone_receiver_disables_its_endpoint() {
     for t in spawn_quick().await {
         let path = format!("gone-{}", t.engine);
         r.set(&path, Behaviour::Gone);
-        let (id, _) = endpoint(
-            &t,
-            &t.admin_token,
-            &r.url(&path),
-            &["shipment.status_changed"],
-        )
-        .await;
+        let (id, _) = status_endpoint(&t, &r.url(&path)).await;
         shipment(&t, "1ZG1").await;
         scan(&t, "1ZG1", -3, "picked_up", None).await;
         drain(&t.app).await;
@@ -374,7 +351,7 @@ async fn retry_after_hanging_and_hanging_up_receivers_are_retried_in_bounded_tim
         r.set(&later, Behaviour::RetryAfter(30));
         r.set(&slow, Behaviour::Hang);
         for url in [r.url(&later), r.url(&slow), cut.clone()] {
-            endpoint(&t, &t.admin_token, &url, &["shipment.status_changed"]).await;
+            status_endpoint(&t, &url).await;
         }
         shipment(&t, "1ZR1").await;
         scan(&t, "1ZR1", -3, "picked_up", None).await;
@@ -426,13 +403,7 @@ async fn a_rotated_secret_signs_beside_the_old_one() {
     let r = Receiver::start().await;
     for t in spawn_quick().await {
         let path = format!("rot-{}", t.engine);
-        let (id, old) = endpoint(
-            &t,
-            &t.admin_token,
-            &r.url(&path),
-            &["shipment.status_changed"],
-        )
-        .await;
+        let (id, old) = status_endpoint(&t, &r.url(&path)).await;
         let res = t
             .post(
                 &format!("{ENDPOINTS}/{id}/rotate-secret"),
@@ -470,31 +441,18 @@ async fn a_rotated_secret_signs_beside_the_old_one() {
 #[tokio::test]
 async fn endpoints_that_would_reach_the_server_network_or_are_malformed_are_refused() {
     for t in spawn_alpha().await {
+        // A subscription to opened cases at `url`.
+        let opens_cases = |url: &str| json!({ "url": url, "events": ["case.opened"] });
         for (body, field) in [
+            (opens_cases("ftp://hooks.example.com/x"), "url"),
+            (opens_cases("http://127.0.0.1:9/hook"), "url"),
+            (opens_cases("http://10.1.2.3/hook"), "url"),
             (
-                json!({ "url": "ftp://hooks.example.com/x", "events": ["case.opened"] }),
+                opens_cases("http://169.254.169.254/latest/meta-data"),
                 "url",
             ),
-            (
-                json!({ "url": "http://127.0.0.1:9/hook", "events": ["case.opened"] }),
-                "url",
-            ),
-            (
-                json!({ "url": "http://10.1.2.3/hook", "events": ["case.opened"] }),
-                "url",
-            ),
-            (
-                json!({ "url": "http://169.254.169.254/latest/meta-data", "events": ["case.opened"] }),
-                "url",
-            ),
-            (
-                json!({ "url": "http://[::1]:9/hook", "events": ["case.opened"] }),
-                "url",
-            ),
-            (
-                json!({ "url": "http://localhost:9/hook", "events": ["case.opened"] }),
-                "url",
-            ),
+            (opens_cases("http://[::1]:9/hook"), "url"),
+            (opens_cases("http://localhost:9/hook"), "url"),
             (
                 json!({ "url": "https://hooks.example.com/x", "events": [] }),
                 "events",
@@ -508,35 +466,20 @@ async fn endpoints_that_would_reach_the_server_network_or_are_malformed_are_refu
                 "secret",
             ),
         ] {
-            let p = problem(t.post(ENDPOINTS, &t.admin_token, &body).await, 422).await;
+            let p = t.post_problem(ENDPOINTS, &t.admin_token, &body, 422).await;
             assert!(
                 field_errors(&p).iter().any(|(f, _)| f == field),
                 "{}: {body} should name {field}: {p}",
                 t.engine
             );
         }
-        let p = problem(
-            t.post(
-                ENDPOINTS,
-                &t.admin_token,
-                &json!({ "url": "http://127.0.0.1:9/hook", "events": ["case.opened"] }),
-            )
-            .await,
-            422,
-        )
-        .await;
+        let body = opens_cases("http://127.0.0.1:9/hook");
+        let p = t.post_problem(ENDPOINTS, &t.admin_token, &body, 422).await;
         assert!(p.to_string().contains("private"), "{p}");
         let viewer = t.token(Role::ClientViewer, Some("alpha"), None).await;
-        problem(t.get(ENDPOINTS, &viewer).await, 403).await;
-        problem(
-            t.get(
-                &format!("{ENDPOINTS}/{}", uuid::Uuid::now_v7()),
-                &t.admin_token,
-            )
-            .await,
-            404,
-        )
-        .await;
+        t.get_problem(ENDPOINTS, &viewer, 403).await;
+        let missing = format!("{ENDPOINTS}/{}", uuid::Uuid::now_v7());
+        t.get_problem(&missing, &t.admin_token, 404).await;
     }
 }
 
@@ -545,26 +488,14 @@ async fn two_servers_deliver_every_message_once() {
     let r = Receiver::start().await;
     for t in spawn_quick().await {
         let path = format!("once-{}", t.engine);
-        let (_, secret) = endpoint(
-            &t,
-            &t.admin_token,
-            &r.url(&path),
-            &["shipment.status_changed"],
-        )
-        .await;
+        let (_, secret) = status_endpoint(&t, &r.url(&path)).await;
         r.trust(&secret);
         let mut events = Vec::new();
         for i in 0..120 {
             shipment(&t, &format!("1ZO{i}")).await;
             events.push(json!({ "carrier": "UPSN", "tracking_number": format!("1ZO{i}"), "occurred_at": at(-2), "status": "picked_up" }));
         }
-        let res = t
-            .post(
-                "/api/v1/tenants/alpha/tracking-events",
-                &t.admin_token,
-                &json!({ "events": events }),
-            )
-            .await;
+        let res = t.post_tracking_events(json!(events)).await;
         assert_eq!(res.status(), 200);
         let docs = tempfile::tempdir().unwrap();
         let mut cfg = quick();

@@ -5,12 +5,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn order_count(t: &TestApp, tenant: &str) -> usize {
-    let v: Value = t
-        .get_json(
-            &format!("/api/v1/tenants/{tenant}/orders?limit=500"),
-            &t.admin_token,
-        )
-        .await;
+    let path = format!("/api/v1/tenants/{tenant}/orders?limit=500");
+    let v: Value = t.get_json(&path, &t.admin_token).await;
     v["items"].as_array().unwrap().len()
 }
 
@@ -42,16 +38,14 @@ async fn replaying_a_post_with_the_same_idempotency_key_creates_one_order() {
         assert_eq!(order_count(&t, "alpha").await, 1);
 
         // Without a key, a second POST of the same order is a duplicate external reference.
-        let p = problem(
-            t.post(
+        let p = t
+            .post_problem(
                 "/api/v1/tenants/alpha/orders",
                 &t.admin_token,
                 &order_body("PO-1"),
+                409,
             )
-            .await,
-            409,
-        )
-        .await;
+            .await;
         assert_eq!(field_errors(&p)[0].0, "external_ref");
 
         // A failed (4xx) request is replayed as well: the key names the request, not success.
@@ -82,10 +76,7 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
             .body("{\"external_ref\": ")
             .problem(400)
             .await;
-        assert!(
-            p["detail"].as_str().unwrap().contains("line 1 column"),
-            "{p}"
-        );
+        assert!(detail(&p).contains("line 1 column"), "{p}");
         // Wrong content type: 415.
         t.req(Method::POST, url, &t.admin_token)
             .header("content-type", "text/plain")
@@ -95,7 +86,7 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         // Unknown field in our own body: named.
         let mut b = order_body("PO-1");
         b["colour"] = json!("red");
-        let p = problem(t.post(url, &t.admin_token, &b).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &b, 422).await;
         assert!(
             field_errors(&p)[0].1.contains("unknown field `colour`"),
             "{p}"
@@ -103,12 +94,12 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         // Wrong type: the path to the field.
         let mut b = order_body("PO-1");
         b["lines"][1]["quantity"] = json!("two");
-        let p = problem(t.post(url, &t.admin_token, &b).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &b, 422).await;
         assert_eq!(field_errors(&p)[0].0, "lines[1].quantity");
         // Unknown enum value.
         let mut b = order_body("PO-1");
         b["channel"] = json!("b2x");
-        let p = problem(t.post(url, &t.admin_token, &b).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &b, 422).await;
         assert_eq!(field_errors(&p)[0].0, "channel");
         // Zero and negative quantities, excess precision, bad country, absurd date: all at once.
         let mut b = order_body("PO-1");
@@ -117,7 +108,7 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         b["lines"][1]["unit_price"] = json!("1.005");
         b["ship_to"]["country"] = json!("USA");
         b["promised_by"] = json!("2300-01-01T00:00:00Z");
-        let p = problem(t.post(url, &t.admin_token, &b).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &b, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         assert_eq!(
             fields,
@@ -133,21 +124,19 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
         // No lines at all.
         let mut b = order_body("PO-1");
         b["lines"] = json!([]);
-        let p = problem(t.post(url, &t.admin_token, &b).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &b, 422).await;
         assert_eq!(field_errors(&p)[0].0, "lines");
         // Oversized body: 413.
         let huge = json!({"external_ref": "X".repeat(2 * 1024 * 1024)});
-        problem(t.post(url, &t.admin_token, &huge).await, 413).await;
+        t.post_problem(url, &t.admin_token, &huge, 413).await;
         // Bad list filters are named too.
-        let p = problem(
-            t.get(
+        let p = t
+            .get_problem(
                 &format!("{url}?status=lost&limit=0&colour=red"),
                 &t.admin_token,
+                422,
             )
-            .await,
-            422,
-        )
-        .await;
+            .await;
         let mut fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         fields.sort();
         assert_eq!(fields, ["colour", "limit", "status"]);
@@ -171,13 +160,7 @@ async fn bad_order_input_is_answered_precisely_and_commits_nothing() {
 #[tokio::test]
 async fn changes_are_allowed_until_something_ships() {
     for t in spawn_alpha().await {
-        let order: Value = t
-            .post_json(
-                "/api/v1/tenants/alpha/orders",
-                &t.admin_token,
-                &order_body("PO-1"),
-            )
-            .await;
+        let order: Value = t.order_answer(&order_body("PO-1")).await;
         let id = order["id"].as_str().unwrap();
         let base = format!("/api/v1/tenants/alpha/orders/{id}");
         assert_eq!(order["status"], "received");
@@ -196,27 +179,13 @@ async fn changes_are_allowed_until_something_ships() {
                 .unwrap(),
             new_promise.parse::<jiff::Timestamp>().unwrap()
         );
-        let p = problem(
-            t.post(
-                &format!("{base}/changes"),
-                &t.admin_token,
-                &json!({"kind": "cancel", "reason": ""}),
-            )
-            .await,
-            422,
-        )
-        .await;
+        let changes = format!("{base}/changes");
+        // A change request to the order that is refused as unprocessable: the problem.
+        let refused_change =
+            async |change: Value| t.post_problem(&changes, &t.admin_token, &change, 422).await;
+        let p = refused_change(json!({"kind": "cancel", "reason": ""})).await;
         assert_eq!(field_errors(&p)[0].0, "reason");
-        let p = problem(
-            t.post(
-                &format!("{base}/changes"),
-                &t.admin_token,
-                &json!({"kind": "teleport", "reason": "x"}),
-            )
-            .await,
-            422,
-        )
-        .await;
+        let p = refused_change(json!({"kind": "teleport", "reason": "x"})).await;
         assert!(field_errors(&p)[0].1.contains("unknown variant"), "{p}");
 
         let released: Value = t
@@ -234,16 +203,10 @@ async fn changes_are_allowed_until_something_ships() {
         assert_eq!(now_order["status"], "partially_shipped");
 
         let addr = json!({"kind": "address_change", "reason": "moved", "ship_to": {"name": "Ann", "line1": "9 Elm", "city": "Waco", "postal_code": "76701", "country": "US"}});
-        let p = problem(
-            t.post(&format!("{base}/changes"), &t.admin_token, &addr)
-                .await,
-            409,
-        )
-        .await;
-        assert!(
-            p["detail"].as_str().unwrap().contains("partially_shipped"),
-            "{p}"
-        );
+        let p = t
+            .post_problem(&format!("{base}/changes"), &t.admin_token, &addr, 409)
+            .await;
+        assert!(detail(&p).contains("partially_shipped"), "{p}");
         let after: Value = t.get_json(&base, &t.admin_token).await;
         assert_eq!(
             after["ship_to"]["city"], "Austin",
@@ -264,16 +227,14 @@ async fn changes_are_allowed_until_something_ships() {
         );
         let done: Value = t.get_json(&base, &t.admin_token).await;
         assert_eq!(done["status"], "shipped");
-        let p = problem(
-            t.post(
+        let p = t
+            .post_problem(
                 "/api/v1/tenants/alpha/shipments",
                 &t.admin_token,
                 &shipment_body("1Z003", Some("PO-1")),
+                422,
             )
-            .await,
-            422,
-        )
-        .await;
+            .await;
         assert!(
             field_errors(&p)[0].1.contains("nothing left to ship"),
             "{p}"
@@ -353,9 +314,9 @@ async fn lists_paginate_filter_and_search() {
             )
             .await;
         assert_eq!(received["items"].as_array().unwrap().len(), 7);
-        problem(
-            t.get("/api/v1/tenants/alpha/orders/not-a-uuid", &t.admin_token)
-                .await,
+        t.get_problem(
+            "/api/v1/tenants/alpha/orders/not-a-uuid",
+            &t.admin_token,
             404,
         )
         .await;

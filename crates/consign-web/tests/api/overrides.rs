@@ -22,13 +22,7 @@ async fn shipment_promised(t: &TestApp, tracking: &str, promise_hours: i64) -> S
 }
 
 async fn events(t: &TestApp, list: Value) {
-    let res = t
-        .post(
-            "/api/v1/tenants/alpha/tracking-events",
-            &t.admin_token,
-            &json!({ "events": list }),
-        )
-        .await;
+    let res = t.post_tracking_events(list).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
@@ -45,18 +39,10 @@ fn path(id: &str) -> String {
 }
 
 async fn open_case_types(t: &TestApp, id: &str) -> Vec<String> {
-    let v = t
-        .get_json(
-            &format!("/api/v1/tenants/alpha/cases?shipment={id}&open=true"),
-            &t.admin_token,
-        )
-        .await;
-    v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["case_type"].as_str().unwrap().to_string())
-        .collect()
+    let path = format!("/api/v1/tenants/alpha/cases?shipment={id}&open=true");
+    let v = t.get_json(&path, &t.admin_token).await;
+    let types = strs(&v["items"], "case_type");
+    types.into_iter().map(String::from).collect()
 }
 
 #[tokio::test]
@@ -163,12 +149,7 @@ async fn a_status_set_by_hand_after_delivery_stands_and_opens_its_case() {
             ]),
         )
         .await;
-        let before = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/shipments/{id}/tracking"),
-                &t.admin_token,
-            )
-            .await;
+        let before = t.tracking_of(&id).await;
         assert_eq!(before["status"], "delivered");
         let agent = t.token(Role::Agent, Some("alpha"), None).await;
         let res = t
@@ -206,12 +187,7 @@ async fn a_status_set_by_hand_after_delivery_stands_and_opens_its_case() {
             "{}: latest occurrence wins",
             t.engine
         );
-        let manual = view["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["source"] == "manual")
-            .count();
+        let manual = count_where(&view["events"], "source", "manual");
         assert_eq!(
             manual, 2,
             "{}: both statements are in the history",
@@ -225,16 +201,7 @@ async fn wrong_overrides_are_refused_precisely_and_write_nothing() {
     for t in spawn_alpha().await {
         let id = shipment_promised(&t, "1ZP3", 48).await;
         events(&t, json!([scan("1ZP3", -3, "picked_up", None)])).await;
-        let count = || async {
-            t.get_json(
-                &format!("/api/v1/tenants/alpha/shipments/{id}/tracking"),
-                &t.admin_token,
-            )
-            .await["events"]
-                .as_array()
-                .unwrap()
-                .len()
-        };
+        let count = || async { t.tracking_of(&id).await["events"].as_array().unwrap().len() };
         let n = count().await;
         for (body, field) in [
             (json!({ "status": "lost" }), "reason"),
@@ -254,7 +221,7 @@ async fn wrong_overrides_are_refused_precisely_and_write_nothing() {
                 "colour",
             ),
         ] {
-            let p = problem(t.post(&path(&id), &t.admin_token, &body).await, 422).await;
+            let p = t.post_problem(&path(&id), &t.admin_token, &body, 422).await;
             let fields: Vec<String> = field_errors(&p).into_iter().map(|(f, _)| f).collect();
             assert!(
                 fields.iter().any(|f| f == field),
@@ -263,25 +230,19 @@ async fn wrong_overrides_are_refused_precisely_and_write_nothing() {
             );
         }
         let client = t.token(Role::ClientManager, Some("alpha"), None).await;
-        problem(
-            t.post(
-                &path(&id),
-                &client,
-                &json!({ "status": "lost", "reason": "x" }),
-            )
-            .await,
+        t.post_problem(
+            &path(&id),
+            &client,
+            &json!({ "status": "lost", "reason": "x" }),
             403,
         )
         .await;
         t.tenant("beta").await;
         let other = t.token(Role::Agent, Some("beta"), None).await;
-        problem(
-            t.post(
-                &format!("/api/v1/tenants/beta/shipments/{id}/overrides"),
-                &other,
-                &json!({ "status": "lost", "reason": "x" }),
-            )
-            .await,
+        t.post_problem(
+            &format!("/api/v1/tenants/beta/shipments/{id}/overrides"),
+            &other,
+            &json!({ "status": "lost", "reason": "x" }),
             404,
         )
         .await;

@@ -5,7 +5,7 @@
 //! against a plain SQL computation written here over the recorded tables (`AT TIME ZONE`
 //! for the local days); both engines must agree with both.
 
-use crate::harness::{TestApp, field_errors, problem, spawn_alpha};
+use crate::harness::{Sent, TestApp, field_errors, spawn_alpha};
 use consign_core::access::Role;
 use serde_json::{Value, json};
 
@@ -27,9 +27,7 @@ async fn order(t: &TestApp, reference: &str, quantities: &[u32], promised: &str)
         "ordered_at": "2026-10-25T12:00:00Z",
         "promised_by": promised,
     });
-    let o = t
-        .post_json("/api/v1/tenants/alpha/orders", &t.admin_token, &body)
-        .await;
+    let o = t.order_answer(&body).await;
     o["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{o}"))
@@ -78,13 +76,7 @@ async fn events(t: &TestApp, list: &[(&str, &str, &str, Option<&str>)]) {
             e
         })
         .collect();
-    let res = t
-        .post(
-            "/api/v1/tenants/alpha/tracking-events",
-            &t.admin_token,
-            &json!({ "events": events }),
-        )
-        .await;
+    let res = t.post_tracking_events(json!(events)).await;
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
 }
 
@@ -323,38 +315,24 @@ async fn scorecard_figures_match_the_hand_count_and_an_independent_sql_on_both_e
             );
         }
         let list = "/api/v1/tenants/alpha/shipments?kpi_period=2026-W44&kpi=";
-        assert_eq!(
-            listed(format!("{list}on_time_delivery&kpi_outcome=hit")).await,
-            ["S1", "S2A", "S5", "S6"]
-        );
-        assert_eq!(
-            listed(format!("{list}on_time_delivery&kpi_outcome=miss")).await,
-            ["S2B"]
-        );
-        assert_eq!(
-            listed(format!("{list}delivered_without_promise")).await,
-            ["S4"]
-        );
-        assert_eq!(
-            listed(format!(
-                "{list}exceptions_by_reason&kpi_key=damaged&kpi_outcome=hit"
-            ))
-            .await,
-            ["S5"]
-        );
         let orders = "/api/v1/tenants/alpha/orders?kpi_period=2026-W44&kpi=";
-        assert_eq!(
-            listed(format!("{orders}otif&kpi_outcome=hit")).await,
-            ["O1", "O5"]
-        );
-        assert_eq!(
-            listed(format!("{orders}otif&kpi_outcome=miss")).await,
-            ["O2"]
-        );
-        assert_eq!(
-            listed(format!("{orders}perfect_order&kpi_outcome=hit")).await,
-            ["O1"]
-        );
+        for (path, expected) in [
+            (
+                format!("{list}on_time_delivery&kpi_outcome=hit"),
+                &["S1", "S2A", "S5", "S6"][..],
+            ),
+            (format!("{list}on_time_delivery&kpi_outcome=miss"), &["S2B"]),
+            (format!("{list}delivered_without_promise"), &["S4"]),
+            (
+                format!("{list}exceptions_by_reason&kpi_key=damaged&kpi_outcome=hit"),
+                &["S5"],
+            ),
+            (format!("{orders}otif&kpi_outcome=hit"), &["O1", "O5"]),
+            (format!("{orders}otif&kpi_outcome=miss"), &["O2"]),
+            (format!("{orders}perfect_order&kpi_outcome=hit"), &["O1"]),
+        ] {
+            assert_eq!(listed(path.clone()).await, expected, "{path}");
+        }
         for (path, field) in [
             (format!("{orders}on_time_delivery"), "kpi"),
             (format!("{list}otif"), "kpi"),
@@ -377,7 +355,7 @@ async fn scorecard_figures_match_the_hand_count_and_an_independent_sql_on_both_e
                 "kpi_period",
             ),
         ] {
-            let p = problem(t.get(&path, &t.admin_token).await, 422).await;
+            let p = t.get_problem(&path, &t.admin_token, 422).await;
             assert_eq!(field_errors(&p)[0].0, field, "{path}: {p}");
         }
 
@@ -412,6 +390,11 @@ async fn scorecard_figures_match_the_hand_count_and_an_independent_sql_on_both_e
     }
 }
 
+/// The header `name` of an answer, as text.
+fn header<'r>(res: &'r reqwest::Response, name: &str) -> &'r str {
+    res.headers()[name].to_str().unwrap()
+}
+
 #[tokio::test]
 async fn scorecards_export_recompute_and_refuse_what_they_should() {
     for t in spawn_alpha().await {
@@ -422,18 +405,8 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
         // CSV and the printable page.
         let res = t.get(&format!("{base}?format=csv"), &t.admin_token).await;
         assert_eq!(res.status(), 200);
-        assert!(
-            res.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/csv")
-        );
-        assert!(
-            res.headers()["content-disposition"]
-                .to_str()
-                .unwrap()
-                .contains("scorecard-alpha-2026-W44.csv")
-        );
+        assert!(header(&res, "content-type").starts_with("text/csv"));
+        assert!(header(&res, "content-disposition").contains("scorecard-alpha-2026-W44.csv"));
         let csv = res.text().await.unwrap();
         assert!(
             csv.contains("figure,on_time_delivery,2026-W44,4,5,0.8000"),
@@ -441,12 +414,7 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
         );
         assert!(csv.contains("figure,otif,2026-W44,2,3,0.6667"), "{csv}");
         let res = t.get(&format!("{base}?format=html"), &t.admin_token).await;
-        assert!(
-            res.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/html")
-        );
+        assert!(header(&res, "content-type").starts_with("text/html"));
         let html = res.text().await.unwrap();
         assert!(html.contains("ALPHA — scorecard 2026-W44"), "{html}");
         assert_eq!(
@@ -519,7 +487,7 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
                 "colour",
             ),
         ] {
-            let p = problem(t.get(path, &t.admin_token).await, 422).await;
+            let p = t.get_problem(path, &t.admin_token, 422).await;
             assert_eq!(field_errors(&p)[0].0, field, "{path}: {p}");
         }
         let res = t
@@ -534,9 +502,7 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
             (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
         let mut o6 = crate::harness::order_body("O6");
         o6["ordered_at"] = json!(two_hours_ago);
-        let o6 = t
-            .post_json("/api/v1/tenants/alpha/orders", &t.admin_token, &o6)
-            .await;
+        let o6 = t.order_answer(&o6).await;
         let res = t
             .post(
                 &format!(
@@ -570,15 +536,8 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
         assert!(median > 40.0 * 24.0 * 60.0, "{median}");
         assert_eq!(ta["released_to_shipped"]["count"], 3);
         assert_eq!(ta["released_to_shipped"]["median_minutes"], 0.0);
-        let csv = t
-            .get(
-                &format!("/api/v1/tenants/alpha/scorecards/{around}?format=csv"),
-                &t.admin_token,
-            )
-            .await
-            .text()
-            .await
-            .unwrap();
+        let as_csv = format!("/api/v1/tenants/alpha/scorecards/{around}?format=csv");
+        let csv = t.get(&as_csv, &t.admin_token).await.text().await.unwrap();
         assert!(
             csv.contains(&format!(
                 "turnaround_minutes,released_to_shipped,{around},0.0,3,"
@@ -590,20 +549,13 @@ async fn scorecards_export_recompute_and_refuse_what_they_should() {
         let all = t
             .get_json("/api/v1/scorecards/2026-W44", &t.admin_token)
             .await;
-        let slugs: Vec<&str> = all["tenants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x["tenant"].as_str().unwrap())
-            .collect();
+        let slugs = crate::harness::strs(&all["tenants"], "tenant");
         assert_eq!(slugs, ["alpha", "beta"], "{all}");
         assert_eq!(all["tenants"][0]["on_time_delivery"]["numerator"], 5);
         assert_eq!(all["tenants"][1]["on_time_delivery"]["denominator"], 0);
-        let p = problem(
-            t.get("/api/v1/scorecards/2026-13", &t.admin_token).await,
-            422,
-        )
-        .await;
+        let p = t
+            .get_problem("/api/v1/scorecards/2026-13", &t.admin_token, 422)
+            .await;
         assert_eq!(field_errors(&p)[0].0, "period");
 
         // A client manager reads their own tenant's, not another's; warehouses (like
@@ -681,17 +633,14 @@ async fn lists_and_scorecards_read_the_replica_when_one_is_configured() {
     .await
     .unwrap();
 
+    let first_fifty = consign_store::OrderFilter {
+        limit: 50,
+        ..Default::default()
+    };
     let app = app_on(consign_store::open(&primary_url).await.unwrap())
         .with_read_replica(consign_store::open_replica(&replica_url).await.unwrap());
     let mut listed: Vec<String> = app
-        .list_orders(
-            &system,
-            &t,
-            &consign_store::OrderFilter {
-                limit: 50,
-                ..Default::default()
-            },
-        )
+        .list_orders(&system, &t, &first_fifty)
         .await
         .unwrap()
         .into_iter()
@@ -704,14 +653,7 @@ async fn lists_and_scorecards_read_the_replica_when_one_is_configured() {
         .await
         .unwrap();
     let on_primary = primary
-        .list_orders(
-            &system,
-            &t,
-            &consign_store::OrderFilter {
-                limit: 50,
-                ..Default::default()
-            },
-        )
+        .list_orders(&system, &t, &first_fifty)
         .await
         .unwrap();
     assert_eq!(on_primary.len(), 2);
@@ -762,19 +704,7 @@ async fn worked_cases(t: &TestApp) -> consign_core::tenant::Tenant {
     use consign_core::ids::{CaseId, ShipmentId};
     use jiff::{SignedDuration, Timestamp};
     let tenant = t.store.tenant_by_slug("alpha").await.unwrap().unwrap();
-    let res = t
-        .req(
-            reqwest::Method::PUT,
-            "/api/v1/tenants/alpha/case-settings",
-            &t.admin_token,
-        )
-        .json(&json!({"policies": {"rules": [{"name": "day",
-            "first_response": {"minutes": 60, "business": false},
-            "resolution": {"minutes": 1440, "business": false}}]}}))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    put_round_the_clock_policy(t, "day", 60, 1440).await;
     let now = Timestamp::now();
     let h = SignedDuration::from_hours;
     let resolve = || CaseAction::Resolve {
@@ -868,6 +798,47 @@ async fn listed(t: &TestApp, url: &str) -> u64 {
     page["items"].as_array().unwrap().len() as u64
 }
 
+/// Alpha's case settings as one SLA policy `name` that counts every hour of the week, with
+/// these targets in minutes; asserts the settings were taken.
+async fn put_round_the_clock_policy(t: &TestApp, name: &str, first_response: u32, resolution: u32) {
+    let res = t
+        .req(
+            reqwest::Method::PUT,
+            "/api/v1/tenants/alpha/case-settings",
+            &t.admin_token,
+        )
+        .json(&json!({"policies": {"rules": [{"name": name,
+            "first_response": {"minutes": first_response, "business": false},
+            "resolution": {"minutes": resolution, "business": false}}]}}))
+        .sent()
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+}
+
+/// Alpha's scorecard of `period` and the case report over the same span (the period's
+/// bounds in `zone`): the two readings the case figures must agree between.
+async fn card_and_case_report(
+    t: &TestApp,
+    period: &consign_core::kpi::Period,
+    zone: &jiff::tz::TimeZone,
+) -> (Value, Value) {
+    let (from, to) = period.bounds(zone);
+    let card = t
+        .get_json(
+            &format!("/api/v1/tenants/alpha/scorecards/{period}"),
+            &t.admin_token,
+        )
+        .await;
+    let span = format!("from={from}&to={to}");
+    let report = t
+        .get_json(
+            &format!("/api/v1/tenants/alpha/kpis/cases?{span}"),
+            &t.admin_token,
+        )
+        .await;
+    (card, report)
+}
+
 #[tokio::test]
 async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_cases() {
     use consign_core::kpi::Period;
@@ -889,19 +860,7 @@ async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_
         let (mut reopened, mut resolved, mut backlog, mut met) = (0, 0, 0, 0);
         let mut weekly = Vec::new();
         for period in &periods {
-            let card = t
-                .get_json(
-                    &format!("/api/v1/tenants/alpha/scorecards/{period}"),
-                    &t.admin_token,
-                )
-                .await;
-            let (from, to) = period.bounds(&zone);
-            let report = t
-                .get_json(
-                    &format!("/api/v1/tenants/alpha/kpis/cases?from={from}&to={to}"),
-                    &t.admin_token,
-                )
-                .await;
+            let (card, report) = card_and_case_report(&t, period, &zone).await;
             // The report reads every case open or changed since the period began and judges
             // it whole; the scorecard reads the rollup's case facts of the period and counts
             // the backlog apart.
@@ -967,35 +926,11 @@ async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_
         assert!(reopened > 0 && resolved > reopened && backlog > 0 && met > 0);
 
         // New SLA targets judge every case again: the rollup follows the settings.
-        let res = t
-            .req(
-                reqwest::Method::PUT,
-                "/api/v1/tenants/alpha/case-settings",
-                &t.admin_token,
-            )
-            .json(&json!({"policies": {"rules": [{"name": "strict",
-                "first_response": {"minutes": 15, "business": false},
-                "resolution": {"minutes": 120, "business": false}}]}}))
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+        put_round_the_clock_policy(&t, "strict", 15, 120).await;
         t.app.refresh_kpis_until_done().await.unwrap();
         let mut after = 0;
         for period in &periods {
-            let (from, to) = period.bounds(&zone);
-            let card = t
-                .get_json(
-                    &format!("/api/v1/tenants/alpha/scorecards/{period}"),
-                    &t.admin_token,
-                )
-                .await;
-            let report = t
-                .get_json(
-                    &format!("/api/v1/tenants/alpha/kpis/cases?from={from}&to={to}"),
-                    &t.admin_token,
-                )
-                .await;
+            let (card, report) = card_and_case_report(&t, period, &zone).await;
             assert_eq!(
                 card["cases"], report["total"],
                 "{}: {period} under new targets",
@@ -1023,25 +958,13 @@ async fn case_figures_read_from_the_period_equal_the_case_report_and_list_their_
         assert!(check.listed[0].starts_with("case "), "{check:?}");
 
         // Asked wrongly, the list says what is wrong.
-        let p = problem(
-            t.get(
-                "/api/v1/tenants/alpha/cases?kpi=otif&kpi_period=2026-W40",
-                &t.admin_token,
-            )
-            .await,
-            422,
-        )
-        .await;
-        assert_eq!(field_errors(&p)[0].0, "kpi", "{p}");
-        let p = problem(
-            t.get(
-                "/api/v1/tenants/alpha/cases?kpi=reopen_rate&kpi_period=2026-W40&kpi_key=x",
-                &t.admin_token,
-            )
-            .await,
-            422,
-        )
-        .await;
-        assert_eq!(field_errors(&p)[0].0, "kpi_key", "{p}");
+        for (query, field) in [
+            ("kpi=otif&kpi_period=2026-W40", "kpi"),
+            ("kpi=reopen_rate&kpi_period=2026-W40&kpi_key=x", "kpi_key"),
+        ] {
+            let path = format!("/api/v1/tenants/alpha/cases?{query}");
+            let p = t.get_problem(&path, &t.admin_token, 422).await;
+            assert_eq!(field_errors(&p)[0].0, field, "{p}");
+        }
     }
 }

@@ -4,50 +4,94 @@
 //! version guard, and trading partners — each form refused without its CSRF token, each
 //! change refused to a role that may not make it.
 
-use crate::cases::{Person, new_case, ok};
+use crate::cases::{Person, new_case};
 use crate::harness::*;
 use serde_json::{Value, json};
 
-async fn send(p: &Person, t: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let res = p.http.post(t.url(path)).form(form).send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
+/// The rulebook editor's form as `p` sends it: the text, what to do with it, and over how
+/// many days of history a preview replays.
+async fn rulebook_form(
+    p: &Person,
+    source: &str,
+    intent: &str,
+    days: Option<&str>,
+) -> (u16, String) {
+    let mut fields = vec![("source", source), ("intent", intent)];
+    fields.extend(days.map(|d| ("days", d)));
+    p.submit("/app/alpha/rulebook", &fields).await
 }
 
-async fn page(p: &Person, path: &str) -> (u16, String) {
-    let res = p.get(path).await;
-    (res.status().as_u16(), res.text().await.unwrap())
+/// Alpha's rulebook as the API stores it.
+async fn rulebook_of(t: &TestApp) -> Value {
+    t.get_json("/api/v1/tenants/alpha/rulebook", &t.admin_token)
+        .await
+}
+
+/// The case settings' document form: `document` saved over `version`.
+async fn settings_form(p: &Person, version: &str, document: &str) -> (u16, String) {
+    let fields = [("version", version), ("document", document)];
+    p.submit("/app/alpha/settings", &fields).await
+}
+
+/// The team `name` as the API lists it.
+async fn team_named(t: &TestApp, name: &str) -> Value {
+    let teams = t.get_json("/api/v1/teams", &t.admin_token).await;
+    find_where(&teams, "name", name).clone()
+}
+
+/// The template editor's form for alpha's template `late_word` (English e-mail to the
+/// customer) with `body`, previewed against `case` or saved or deleted as `intent` says.
+async fn late_word_form(p: &Person, case: &str, body: &str, intent: &str) -> (u16, String) {
+    let fields = [
+        ("name", "late_word"),
+        ("case_type", "*"),
+        ("audience", "customer"),
+        ("channel", "email"),
+        ("language", "en"),
+        ("subject", "About {{ case.number }}"),
+        ("body", body),
+        ("case", case),
+        ("intent", intent),
+    ];
+    p.submit("/app/alpha/templates", &fields).await
+}
+
+/// The trading-partner form for UPS's EDI (carrier UPSN, ISA qualifier 02), `rest` after
+/// the fields every such form starts with.
+async fn ups_partner_form(p: &Person, rest: &[(&str, &str)]) -> (u16, String) {
+    let head = [
+        ("name", "UPS EDI"),
+        ("kind", "carrier"),
+        ("carrier", "UPSN"),
+        ("isa_qualifier", "02"),
+    ];
+    p.submit("/app/alpha/edi/partners", &[&head[..], rest].concat())
+        .await
+}
+
+/// Alpha's message templates as the API lists them.
+async fn templates_of(t: &TestApp) -> Value {
+    t.get_json("/api/v1/tenants/alpha/message-templates", &t.admin_token)
+        .await
 }
 
 #[tokio::test]
 async fn the_rulebook_editor_checks_previews_and_saves_a_version() {
-    for t in spawn_all().await {
+    for t in spawn_alpha().await {
         let e = t.engine;
-        t.tenant("alpha").await;
-        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
-        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
-        let (status, html) = page(&root, "/app/alpha/rulebook").await;
+        let root = Person::root(&t).await;
+        let agent = Person::alpha_agent(&t).await;
+        let (status, html) = root.page("/app/alpha/rulebook").await;
         assert_eq!(status, 200, "{e:?}");
         assert!(html.contains("the shipped default"), "{e:?}");
         assert!(html.contains("id=\"rulebook-form\""), "{e:?}");
         let default = consign_core::rules::DEFAULT_RULEBOOK;
         let edited = default.replacen("name = \"Consign default\"", "name = \"Alpha rules\"", 1);
         assert_ne!(edited, default, "the default rulebook's name line moved");
-        let csrf = root.csrf.clone();
 
         // A broken rulebook: every problem named, the text kept, nothing stored.
         let broken = format!("{edited}\n[[rule]]\nname = \n");
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/rulebook",
-            &[
-                ("csrf", &csrf),
-                ("source", &broken),
-                ("intent", "preview"),
-                ("days", "30"),
-            ],
-        )
-        .await;
+        let (status, html) = rulebook_form(&root, &broken, "preview", Some("30")).await;
         assert_eq!(status, 422, "{e:?}: {html}");
         assert!(
             html.contains("id=\"problems\"") && html.contains("line"),
@@ -59,172 +103,96 @@ async fn the_rulebook_editor_checks_previews_and_saves_a_version() {
         );
 
         // A preview replays and stores nothing.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/rulebook",
-            &[
-                ("csrf", &csrf),
-                ("source", &edited),
-                ("intent", "preview"),
-                ("days", "7"),
-            ],
-        )
-        .await;
+        let (status, html) = rulebook_form(&root, &edited, "preview", Some("7")).await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("Preview: nothing is saved yet"), "{e:?}");
         assert!(html.contains("“Alpha rules”"), "{e:?}");
-        let stored = t
-            .get_json("/api/v1/tenants/alpha/rulebook", &t.admin_token)
-            .await;
+        let stored = rulebook_of(&t).await;
         assert_eq!(stored["version"], 0, "{e:?}");
 
         // Without the session's token, refused before anything is read.
-        let (status, _) = send(
-            &root,
-            &t,
-            "/app/alpha/rulebook",
-            &[("csrf", "forged"), ("source", &edited), ("intent", "save")],
-        )
-        .await;
+        let (status, _) = root
+            .submit_as_is(
+                "/app/alpha/rulebook",
+                &[("csrf", "forged"), ("source", &edited), ("intent", "save")],
+            )
+            .await;
         assert_eq!(status, 403, "{e:?}");
         // An agent reads the rulebook but may not change it.
-        let (status, html) = page(&agent, "/app/alpha/rulebook").await;
+        let (status, html) = agent.page("/app/alpha/rulebook").await;
         assert_eq!(status, 200, "{e:?}");
         assert!(!html.contains("id=\"rulebook-form\""), "{e:?}");
-        let (status, _) = send(
-            &agent,
-            &t,
-            "/app/alpha/rulebook",
-            &[
-                ("csrf", &agent.csrf),
-                ("source", &edited),
-                ("intent", "save"),
-            ],
-        )
-        .await;
+        let (status, _) = rulebook_form(&agent, &edited, "save", None).await;
         assert_eq!(status, 403, "{e:?}");
 
         // Saved: version 1 is in force and listed.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/rulebook",
-            &[("csrf", &csrf), ("source", &edited), ("intent", "save")],
-        )
-        .await;
+        let (status, html) = rulebook_form(&root, &edited, "save", None).await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(
             html.contains("version 1 “Alpha rules” is in force"),
             "{e:?}: {html}"
         );
-        let stored = t
-            .get_json("/api/v1/tenants/alpha/rulebook", &t.admin_token)
-            .await;
+        let stored = rulebook_of(&t).await;
         assert_eq!(
             (stored["version"].as_i64(), stored["name"].as_str()),
             (Some(1), Some("Alpha rules")),
             "{e:?}"
         );
         // Another tenant's page is the same 404 as a missing one.
-        let (status, _) = page(&agent, "/app/gamma/rulebook").await;
+        let (status, _) = agent.page("/app/gamma/rulebook").await;
         assert_eq!(status, 404, "{e:?}");
     }
 }
 
 #[tokio::test]
 async fn message_templates_are_refused_by_field_previewed_against_a_case_saved_and_removed() {
-    for t in spawn_all().await {
+    for t in spawn_alpha().await {
         let e = t.engine;
-        t.tenant("alpha").await;
-        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
-        ok(t.req(
-            reqwest::Method::PUT,
-            "/api/v1/teams/exceptions",
-            &t.admin_token,
-        )
-        .json(&json!({"name": "exceptions", "assignment": "manual", "members": []}))
-        .send()
-        .await
-        .unwrap())
-        .await;
-        let s = ok(t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZTPL0001", None),
-            )
-            .await)
-        .await;
-        let c = ok(t
-            .post(
-                "/api/v1/tenants/alpha/cases",
-                &t.admin_token,
-                &new_case(s["id"].as_str().unwrap()),
-            )
-            .await)
-        .await;
+        let root = Person::root(&t).await;
+        let team = json!({"name": "exceptions", "assignment": "manual", "members": []});
+        t.put_team("exceptions", &team).await;
+        let s = t.admin_shipment("alpha", "1ZTPL0001").await;
+        let c = t
+            .admin_case("alpha", &new_case(s["id"].as_str().unwrap()))
+            .await;
         let case_id = c["id"].as_str().unwrap();
         let number = c["number"].as_str().unwrap();
-        let (status, html) = page(&root, "/app/alpha/templates").await;
+        let (status, html) = root.page("/app/alpha/templates").await;
         assert_eq!(status, 200, "{e:?}");
         assert!(
             html.contains("delay_notice"),
             "the defaults are listed: {e:?}"
         );
-        let (status, html) = page(
-            &root,
-            "/app/alpha/templates/edit?name=delay_notice&language=en",
-        )
-        .await;
+        let (status, html) = root
+            .page("/app/alpha/templates/edit?name=delay_notice&language=en")
+            .await;
         assert_eq!(status, 200, "{e:?}");
         assert!(html.contains("This is a default"), "{e:?}");
         // A name several defaults share opens the one its link names.
-        let (status, html) = page(
-            &root,
-            "/app/alpha/templates/edit?name=carrier_chase&language=en&case_type=lost&audience=carrier&channel=email",
-        )
-        .await;
+        let (status, html) = root
+            .page("/app/alpha/templates/edit?name=carrier_chase&language=en&case_type=lost&audience=carrier&channel=email")
+            .await;
         assert_eq!(status, 200, "{e:?}");
         assert!(
             html.contains("id=\"tpl-case-type\" value=\"lost\""),
             "{e:?}"
         );
 
-        let form = |body: &'static str, intent: &'static str| {
-            vec![
-                ("csrf", root.csrf.clone()),
-                ("name", "late_word".to_string()),
-                ("case_type", "*".to_string()),
-                ("audience", "customer".to_string()),
-                ("channel", "email".to_string()),
-                ("language", "en".to_string()),
-                ("subject", "About {{ case.number }}".to_string()),
-                ("body", body.to_string()),
-                ("case", case_id.to_string()),
-                ("intent", intent.to_string()),
-            ]
-        };
-        let post = |f: Vec<(&'static str, String)>| {
-            let http = root.http.clone();
-            let url = t.url("/app/alpha/templates");
-            async move {
-                let res = http.post(url).form(&f).send().await.unwrap();
-                (res.status().as_u16(), res.text().await.unwrap())
-            }
-        };
         // An unknown variable: refused next to the body, nothing saved.
-        let (status, html) = post(form("Hello {{ case.nonsense }}", "save")).await;
+        let (status, html) =
+            late_word_form(&root, case_id, "Hello {{ case.nonsense }}", "save").await;
         assert_eq!(status, 422, "{e:?}: {html}");
         assert!(
             html.contains("id=\"body-error\"") && html.contains("nonsense"),
             "{e:?}: {html}"
         );
         // A preview renders the real case.
-        let (status, html) = post(form(
+        let (status, html) = late_word_form(
+            &root,
+            case_id,
             "Case {{ case.number }} is being looked at.",
             "preview",
-        ))
+        )
         .await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(
@@ -232,20 +200,22 @@ async fn message_templates_are_refused_by_field_previewed_against_a_case_saved_a
             "{e:?}: {html}"
         );
         assert!(html.contains(&format!("About {number}")), "{e:?}");
-        let listed = t
-            .get_json("/api/v1/tenants/alpha/message-templates", &t.admin_token)
-            .await;
+        let listed = templates_of(&t).await;
         assert!(
             !listed.to_string().contains("late_word"),
             "a preview saves nothing: {e:?}"
         );
         // Saved, then removed.
-        let (status, html) = post(form("Case {{ case.number }} is being looked at.", "save")).await;
+        let (status, html) = late_word_form(
+            &root,
+            case_id,
+            "Case {{ case.number }} is being looked at.",
+            "save",
+        )
+        .await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("late_word (en) saved"), "{e:?}: {html}");
-        let listed = t
-            .get_json("/api/v1/tenants/alpha/message-templates", &t.admin_token)
-            .await;
+        let listed = templates_of(&t).await;
         assert!(
             listed["items"]
                 .as_array()
@@ -254,53 +224,40 @@ async fn message_templates_are_refused_by_field_previewed_against_a_case_saved_a
                 .any(|v| v["name"] == "late_word" && v["source"] == "tenant"),
             "{e:?}: {listed}"
         );
-        let (status, html) = post(form("", "delete")).await;
+        let (status, html) = late_word_form(&root, case_id, "", "delete").await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("late_word (en) removed"), "{e:?}");
-        let listed = t
-            .get_json("/api/v1/tenants/alpha/message-templates", &t.admin_token)
-            .await;
+        let listed = templates_of(&t).await;
         assert!(!listed.to_string().contains("late_word"), "{e:?}");
     }
 }
 
 #[tokio::test]
 async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
-    for t in spawn_all().await {
+    for t in spawn_alpha().await {
         let e = t.engine;
-        t.tenant("alpha").await;
-        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
-        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
-        let csrf = root.csrf.clone();
+        let root = Person::root(&t).await;
+        let agent = Person::alpha_agent(&t).await;
 
         // A new team with the agent in it, on shift.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/teams",
-            &[
-                ("csrf", &csrf),
-                ("new", "1"),
-                ("name", "night-desk"),
-                ("description", "Nights"),
-                ("assignment", "round_robin"),
-                ("member", &agent.id),
-            ],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/teams",
+                &[
+                    ("new", "1"),
+                    ("name", "night-desk"),
+                    ("description", "Nights"),
+                    ("assignment", "round_robin"),
+                    ("member", &agent.id),
+                ],
+            )
+            .await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(
             html.contains("Done: team night-desk saved"),
             "{e:?}: {html}"
         );
-        let teams = t.get_json("/api/v1/teams", &t.admin_token).await;
-        let team = teams
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == "night-desk")
-            .unwrap()
-            .clone();
+        let team = team_named(&t, "night-desk").await;
         assert_eq!(team["assignment"], "round_robin", "{e:?}");
         assert_eq!(
             team["members"],
@@ -308,57 +265,38 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
             "{e:?}"
         );
         // The same name again is refused with the reason, not overwritten.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/teams",
-            &[
-                ("csrf", &csrf),
-                ("new", "1"),
-                ("name", "night-desk"),
-                ("assignment", "manual"),
-            ],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/teams",
+                &[
+                    ("new", "1"),
+                    ("name", "night-desk"),
+                    ("assignment", "manual"),
+                ],
+            )
+            .await;
         assert_eq!(status, 422, "{e:?}");
         assert!(html.contains("exists already"), "{e:?}: {html}");
         // The agent takes herself off shift; she may not change the team.
-        let (status, _) = send(
-            &agent,
-            &t,
-            "/app/teams/night-desk/shift",
-            &[
-                ("csrf", &agent.csrf),
-                ("user", &agent.id),
-                ("on_shift", "false"),
-            ],
-        )
-        .await;
+        let (status, _) = agent
+            .submit(
+                "/app/teams/night-desk/shift",
+                &[("user", &agent.id), ("on_shift", "false")],
+            )
+            .await;
         assert_eq!(status, 200, "{e:?}");
-        let teams = t.get_json("/api/v1/teams", &t.admin_token).await;
-        let team = teams
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == "night-desk")
-            .unwrap()
-            .clone();
+        let team = team_named(&t, "night-desk").await;
         assert_eq!(team["members"][0]["on_shift"], false, "{e:?}");
-        let (status, _) = send(
-            &agent,
-            &t,
-            "/app/teams",
-            &[
-                ("csrf", &agent.csrf),
-                ("name", "night-desk"),
-                ("assignment", "manual"),
-            ],
-        )
-        .await;
+        let (status, _) = agent
+            .submit(
+                "/app/teams",
+                &[("name", "night-desk"), ("assignment", "manual")],
+            )
+            .await;
         assert_eq!(status, 403, "{e:?}");
 
         // An agent reads the settings as tables, without the forms.
-        let (status, html) = page(&agent, "/app/alpha/settings").await;
+        let (status, html) = agent.page("/app/alpha/settings").await;
         assert_eq!(status, 200, "{e:?}");
         assert!(
             !html.contains("id=\"ownership-form\"") && !html.contains("id=\"settings-form\""),
@@ -366,62 +304,33 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
         );
 
         // Case settings: saved from the version read; a form of an older version is 409.
-        let (status, html) = page(&root, "/app/alpha/settings").await;
+        let (status, html) = root.page("/app/alpha/settings").await;
         assert_eq!(status, 200, "{e:?}");
         assert!(html.contains("id=\"settings-version\">0<"), "{e:?}");
-        let current = t
-            .get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
-            .await;
+        let current = settings_of(&t).await;
         let mut doc = current["settings"].clone();
         doc["close_after_days"] = json!(3);
         doc["ownership"] =
             json!({"rows": [{"case_type": "lost", "team": "night-desk", "informs": "client"}]});
         let doc = serde_json::to_string_pretty(&doc).unwrap();
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings",
-            &[
-                ("csrf", &csrf),
-                ("version", "0"),
-                ("document", "{ \"close_after_days\": }"),
-            ],
-        )
-        .await;
+        let (status, html) = settings_form(&root, "0", "{ \"close_after_days\": }").await;
         assert_eq!(status, 422, "{e:?}");
         assert!(
             html.contains("line 1"),
             "a JSON error names its line: {e:?}: {html}"
         );
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings",
-            &[
-                ("csrf", &csrf),
-                ("version", "0"),
-                ("document", &doc.replace("night-desk", "no-such-team")),
-            ],
-        )
-        .await;
+        let (status, html) =
+            settings_form(&root, "0", &doc.replace("night-desk", "no-such-team")).await;
         assert_eq!(status, 422, "{e:?}");
         assert!(html.contains("no team named"), "{e:?}: {html}");
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings",
-            &[("csrf", &csrf), ("version", "0"), ("document", &doc)],
-        )
-        .await;
+        let (status, html) = settings_form(&root, "0", &doc).await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("version 1 is in force"), "{e:?}: {html}");
         assert!(
             html.contains("<option value=\"night-desk\" selected>"),
             "the matrix shows the row: {e:?}"
         );
-        let stored = t
-            .get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
-            .await;
+        let stored = settings_of(&t).await;
         assert_eq!(
             (
                 stored["version"].as_i64(),
@@ -430,13 +339,7 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
             (Some(1), Some(3)),
             "{e:?}"
         );
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings",
-            &[("csrf", &csrf), ("version", "0"), ("document", &doc)],
-        )
-        .await;
+        let (status, html) = settings_form(&root, "0", &doc).await;
         assert_eq!(status, 409, "{e:?}");
         assert!(
             html.contains("was saved after you opened this page"),
@@ -445,28 +348,24 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
 
         // The matrix's own form: one select per case type; a type left at the rule's choice
         // keeps no row, the rest of the settings stay as they are.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings/ownership",
-            &[
-                ("csrf", &csrf),
-                ("version", "1"),
-                ("team.lost", ""),
-                ("informs.lost", "provider"),
-                ("team.stalled", "night-desk"),
-                ("accountable.stalled", "warehouse"),
-                ("informs.stalled", "nobody"),
-                ("team.delay_risk", "night-desk"),
-                ("informs.delay_risk", "client"),
-            ],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/alpha/settings/ownership",
+                &[
+                    ("version", "1"),
+                    ("team.lost", ""),
+                    ("informs.lost", "provider"),
+                    ("team.stalled", "night-desk"),
+                    ("accountable.stalled", "warehouse"),
+                    ("informs.stalled", "nobody"),
+                    ("team.delay_risk", "night-desk"),
+                    ("informs.delay_risk", "client"),
+                ],
+            )
+            .await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("version 2 is in force"), "{e:?}: {html}");
-        let stored = t
-            .get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
-            .await;
+        let stored = settings_of(&t).await;
         let rows = &stored["settings"]["ownership"]["rows"];
         assert_eq!(
             rows,
@@ -481,65 +380,32 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
             "the rest is kept: {e:?}"
         );
         // A type with a choice but no team takes its rule's team, which must exist.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings/ownership",
-            &[
-                ("csrf", &csrf),
-                ("version", "2"),
-                ("informs.stalled", "client"),
-            ],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/alpha/settings/ownership",
+                &[("version", "2"), ("informs.stalled", "client")],
+            )
+            .await;
         assert_eq!(status, 422, "{e:?}");
         assert!(html.contains("no team named"), "{e:?}: {html}");
-        let (status, _) = send(
-            &root,
-            &t,
-            "/app/alpha/settings/ownership",
-            &[
-                ("csrf", &csrf),
-                ("version", "1"),
-                ("informs.stalled", "client"),
-            ],
-        )
-        .await;
+        let (status, _) = root
+            .submit(
+                "/app/alpha/settings/ownership",
+                &[("version", "1"), ("informs.stalled", "client")],
+            )
+            .await;
         assert_eq!(status, 409, "a form of an older version: {e:?}");
 
         // A trading partner: a missing identifier named, then registered and listed.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/edi/partners",
-            &[
-                ("csrf", &csrf),
-                ("name", "UPS EDI"),
-                ("kind", "carrier"),
-                ("carrier", "UPSN"),
-                ("isa_qualifier", "02"),
-                ("our_isa_id", "ALPHA"),
-            ],
-        )
-        .await;
+        let (status, html) = ups_partner_form(&root, &[("our_isa_id", "ALPHA")]).await;
         assert_eq!(status, 422, "{e:?}");
         assert!(html.contains("isa_id"), "{e:?}: {html}");
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/edi/partners",
-            &[
-                ("csrf", &csrf),
-                ("name", "UPS EDI"),
-                ("kind", "carrier"),
-                ("carrier", "UPSN"),
-                ("isa_qualifier", "02"),
-                ("isa_id", "UPSN"),
-                ("our_isa_id", "ALPHA"),
-                ("lenient", "on"),
-            ],
-        )
-        .await;
+        let rest = [
+            ("isa_id", "UPSN"),
+            ("our_isa_id", "ALPHA"),
+            ("lenient", "on"),
+        ];
+        let (status, html) = ups_partner_form(&root, &rest).await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(
             html.contains("trading partner UPS EDI registered"),
@@ -561,27 +427,23 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
 /// as people write them, and a calendar still in use not removed.
 #[tokio::test]
 async fn calendars_and_targets_change_through_their_forms() {
-    for t in spawn_all().await {
+    for t in spawn_alpha().await {
         let e = t.engine;
-        t.tenant("alpha").await;
-        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
-        let csrf = root.csrf.clone();
+        let root = Person::root(&t).await;
 
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings/calendars",
-            &[
-                ("csrf", &csrf),
-                ("version", "0"),
-                ("new_name", "office"),
-                ("new_zone", "America/Chicago"),
-                ("new_monday", "08:00-12:00, 13:00-17:00"),
-                ("new_friday", "08:00-17:00"),
-                ("new_holidays", "2026-12-25, 2027-01-01"),
-            ],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/alpha/settings/calendars",
+                &[
+                    ("version", "0"),
+                    ("new_name", "office"),
+                    ("new_zone", "America/Chicago"),
+                    ("new_monday", "08:00-12:00, 13:00-17:00"),
+                    ("new_friday", "08:00-17:00"),
+                    ("new_holidays", "2026-12-25, 2027-01-01"),
+                ],
+            )
+            .await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("version 1 is in force"), "{e:?}: {html}");
         let s = settings_of(&t).await;
@@ -605,14 +467,10 @@ async fn calendars_and_targets_change_through_their_forms() {
             ("monday.office", "all day", "is not a span"),
             ("holidays.office", "Christmas", "is not a date"),
         ] {
-            let mut form = vec![
-                ("csrf", csrf.as_str()),
-                ("version", "1"),
-                ("zone.office", "America/Chicago"),
-            ];
+            let mut form = vec![("version", "1"), ("zone.office", "America/Chicago")];
             form.retain(|(k, _)| *k != field);
             form.push((field, value));
-            let (status, html) = send(&root, &t, "/app/alpha/settings/calendars", &form).await;
+            let (status, html) = root.submit("/app/alpha/settings/calendars", &form).await;
             assert_eq!(status, 422, "{e:?}: {field}");
             assert!(html.contains(why), "{e:?}: {field}: {html}");
         }
@@ -621,34 +479,22 @@ async fn calendars_and_targets_change_through_their_forms() {
         // A policy, then its targets through the form.
         let mut doc = settings_of(&t).await["settings"].clone();
         doc["policies"] = json!({"rules": [{"name": "standard", "resolution": {"minutes": 480}}]});
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings",
-            &[
-                ("csrf", &csrf),
-                ("version", "1"),
-                ("document", &doc.to_string()),
-            ],
-        )
-        .await;
+        let (status, html) = settings_form(&root, "1", &doc.to_string()).await;
         assert_eq!(status, 200, "{e:?}: {html}");
         assert!(html.contains("id=\"policies-form\""), "{e:?}");
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings/policies",
-            &[
-                ("csrf", &csrf),
-                ("version", "2"),
-                ("calendar.0", "office"),
-                ("first_response.0", "30 min"),
-                ("first_response_business.0", "on"),
-                ("resolution.0", "1.5 d"),
-                ("periodic_update.0", ""),
-            ],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/alpha/settings/policies",
+                &[
+                    ("version", "2"),
+                    ("calendar.0", "office"),
+                    ("first_response.0", "30 min"),
+                    ("first_response_business.0", "on"),
+                    ("resolution.0", "1.5 d"),
+                    ("periodic_update.0", ""),
+                ],
+            )
+            .await;
         assert_eq!(status, 200, "{e:?}: {html}");
         let rule = settings_of(&t).await["settings"]["policies"]["rules"][0].clone();
         assert_eq!(rule["calendar"], "office", "{e:?}");
@@ -663,33 +509,31 @@ async fn calendars_and_targets_change_through_their_forms() {
             "{e:?}"
         );
         assert!(rule["periodic_update"].is_null(), "{e:?}: {rule}");
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings/policies",
-            &[
-                ("csrf", &csrf),
-                ("version", "3"),
-                ("calendar.0", "office"),
-                ("resolution.0", "soon"),
-            ],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/alpha/settings/policies",
+                &[
+                    ("version", "3"),
+                    ("calendar.0", "office"),
+                    ("resolution.0", "soon"),
+                ],
+            )
+            .await;
         assert_eq!(status, 422, "{e:?}");
         assert!(html.contains("is not a duration"), "{e:?}: {html}");
         // The calendar a policy counts on cannot go.
-        let (status, html) = send(
-            &root,
-            &t,
-            "/app/alpha/settings/calendars",
-            &[("csrf", &csrf), ("version", "3"), ("remove.office", "on")],
-        )
-        .await;
+        let (status, html) = root
+            .submit(
+                "/app/alpha/settings/calendars",
+                &[("version", "3"), ("remove.office", "on")],
+            )
+            .await;
         assert_eq!(status, 422, "{e:?}");
         assert!(html.contains("no calendar named"), "{e:?}: {html}");
     }
 }
 
+/// Alpha's case settings as the API stores them.
 async fn settings_of(t: &TestApp) -> Value {
     t.get_json("/api/v1/tenants/alpha/case-settings", &t.admin_token)
         .await

@@ -15,7 +15,7 @@ async fn shipment_input_errors_name_the_field() {
         s["carrier"] = json!("NOPE");
         s["weight_kg"] = json!("-1");
         s["destination"]["time_zone"] = json!("Mars/Base");
-        let p = problem(t.post(url, &t.admin_token, &s).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &s, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         assert_eq!(
             fields,
@@ -27,7 +27,7 @@ async fn shipment_input_errors_name_the_field() {
         let mut s = shipment_body("1Z1", None);
         s["delivered_at"] =
             json!((jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48)).to_string());
-        let p = problem(t.post(url, &t.admin_token, &s).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &s, 422).await;
         assert_eq!(field_errors(&p)[0].0, "delivered_at");
 
         assert_eq!(
@@ -36,12 +36,9 @@ async fn shipment_input_errors_name_the_field() {
                 .status(),
             201
         );
-        let p = problem(
-            t.post(url, &t.admin_token, &shipment_body("1Z1", None))
-                .await,
-            422,
-        )
-        .await;
+        let p = t
+            .post_problem(url, &t.admin_token, &shipment_body("1Z1", None), 422)
+            .await;
         assert!(
             field_errors(&p)[0].1.contains("already exists"),
             "tracking numbers are unique per carrier: {p}"
@@ -54,13 +51,7 @@ async fn shipment_input_errors_name_the_field() {
 #[tokio::test]
 async fn documents_are_stored_by_content_and_served_back() {
     for t in spawn_alpha().await {
-        let s: Value = t
-            .post_json(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1Z9", None),
-            )
-            .await;
+        let s: Value = t.shipment_answer(&shipment_body("1Z9", None)).await;
         let base = format!(
             "/api/v1/tenants/alpha/shipments/{}/documents",
             s["id"].as_str().unwrap()
@@ -176,18 +167,10 @@ async fn carrier_tokens_see_only_their_own_shipments() {
             )
             .await
             .unwrap();
-        let ups: Value = t
-            .post_json(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZUPS", None),
-            )
-            .await;
+        let ups: Value = t.shipment_answer(&shipment_body("1ZUPS", None)).await;
         let mut od = shipment_body("PRO123", None);
         od["carrier"] = json!("ODFL");
-        let od: Value = t
-            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &od)
-            .await;
+        let od: Value = t.shipment_answer(&od).await;
         let (_, secret) = t
             .app
             .create_token(
@@ -206,15 +189,12 @@ async fn carrier_tokens_see_only_their_own_shipments() {
         let list: Value = t.get_json("/api/v1/tenants/alpha/shipments", &secret).await;
         let ids: Vec<&str> = strs(&list["items"], "id");
         assert_eq!(ids, [od["id"].as_str().unwrap()]);
-        problem(
-            t.get(
-                &format!(
-                    "/api/v1/tenants/alpha/shipments/{}",
-                    ups["id"].as_str().unwrap()
-                ),
-                &secret,
-            )
-            .await,
+        t.get_problem(
+            &format!(
+                "/api/v1/tenants/alpha/shipments/{}",
+                ups["id"].as_str().unwrap()
+            ),
+            &secret,
             404,
         )
         .await;
@@ -230,7 +210,8 @@ async fn carrier_tokens_see_only_their_own_shipments() {
             .status(),
             200
         );
-        problem(t.get("/api/v1/tenants/alpha/orders", &secret).await, 403).await;
+        t.get_problem("/api/v1/tenants/alpha/orders", &secret, 403)
+            .await;
     }
 }
 
@@ -245,7 +226,7 @@ async fn freight_references_are_taken_checked_and_found() {
         let mut s = shipment_body("1ZFREIGHT01", None);
         s["pro_number"] = json!("x".repeat(65));
         s["bol_number"] = json!("  ");
-        let p = problem(t.post(url, &t.admin_token, &s).await, 422).await;
+        let p = t.post_problem(url, &t.admin_token, &s, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         assert_eq!(fields, ["pro_number", "bol_number"], "{e:?}: {p}");
         s["pro_number"] = json!(" 0004471123 ");

@@ -52,24 +52,17 @@ async fn tracking(t: &TestApp, id: &str) -> Value {
 }
 
 async fn cases(t: &TestApp, query: &str) -> Vec<Value> {
-    let res = t
-        .get(
-            &format!("/api/v1/tenants/alpha/cases{query}"),
-            &t.admin_token,
-        )
-        .await;
+    let path = format!("/api/v1/tenants/alpha/cases{query}");
+    let res = t.get(&path, &t.admin_token).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let v: Value = res.json().await.unwrap();
     v["items"].as_array().unwrap().clone()
 }
 
+/// The `result` of each item of a batch's answer, in order.
 fn results(out: &Value) -> Vec<String> {
-    out["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["result"].as_str().unwrap().to_string())
-        .collect()
+    let results = strs(&out["items"], "result");
+    results.into_iter().map(String::from).collect()
 }
 
 #[tokio::test]
@@ -162,7 +155,7 @@ async fn a_bad_batch_is_refused_whole_with_each_item_named() {
             { "carrier": "UPSN", "tracking_number": "", "occurred_at": ago(4), "status": "in_transit" },
             { "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": far, "status": "in_transit" },
         ]});
-        let p = problem(t.post(EVENTS, &t.admin_token, &batch).await, 422).await;
+        let p = t.post_problem(EVENTS, &t.admin_token, &batch, 422).await;
         let fields: Vec<String> = field_errors(&p).into_iter().map(|e| e.0).collect();
         assert!(
             fields.contains(&"events[2].status".to_string()),
@@ -178,7 +171,7 @@ async fn a_bad_batch_is_refused_whole_with_each_item_named() {
 
         let mut fixed = batch.clone();
         fixed["events"][2]["status"] = json!("in_transit");
-        let p = problem(t.post(EVENTS, &t.admin_token, &fixed).await, 422).await;
+        let p = t.post_problem(EVENTS, &t.admin_token, &fixed, 422).await;
         let errs = field_errors(&p);
         let fields: Vec<&str> = errs.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(
@@ -199,7 +192,7 @@ async fn a_bad_batch_is_refused_whole_with_each_item_named() {
 
         // Unparseable timestamps are caught with their path; so is a batch over the limit.
         let bad_ts = json!({ "events": [{ "carrier": "UPSN", "tracking_number": "1Z1", "occurred_at": "yesterday", "status": "delivered" }] });
-        let p = problem(t.post(EVENTS, &t.admin_token, &bad_ts).await, 422).await;
+        let p = t.post_problem(EVENTS, &t.admin_token, &bad_ts, 422).await;
         assert!(
             field_errors(&p)[0].0.starts_with("events[0].occurred_at"),
             "{p}"
@@ -207,12 +200,9 @@ async fn a_bad_batch_is_refused_whole_with_each_item_named() {
         let many: Vec<Value> = (0..10_001)
             .map(|i| ev(&format!("T{i}"), 1, "in_transit"))
             .collect();
-        let p = problem(
-            t.post(EVENTS, &t.admin_token, &json!({ "events": many }))
-                .await,
-            422,
-        )
-        .await;
+        let p = t
+            .post_problem(EVENTS, &t.admin_token, &json!({ "events": many }), 422)
+            .await;
         assert_eq!(field_errors(&p)[0].0, "events", "{p}");
         let res = t
             .post(
@@ -266,20 +256,17 @@ async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery()
         assert_eq!(detail["detections"], 2);
 
         // Filters are checked; another tenant's client sees nothing of it.
-        let p = problem(
-            t.get("/api/v1/tenants/alpha/cases?status=bogus", &t.admin_token)
-                .await,
-            422,
-        )
-        .await;
+        let p = t
+            .get_problem(
+                "/api/v1/tenants/alpha/cases?status=bogus",
+                &t.admin_token,
+                422,
+            )
+            .await;
         assert_eq!(field_errors(&p)[0].0, "status");
         let other = t.token(Role::ClientManager, Some("beta"), None).await;
-        assert_eq!(
-            t.get(&format!("/api/v1/tenants/alpha/cases/{case_id}"), &other)
-                .await
-                .status(),
-            404
-        );
+        let alpha_case = format!("/api/v1/tenants/alpha/cases/{case_id}");
+        assert_eq!(t.get(&alpha_case, &other).await.status(), 404);
         assert_eq!(
             t.get(&format!("/api/v1/tenants/beta/cases/{case_id}"), &other)
                 .await
@@ -287,12 +274,7 @@ async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery()
             404
         );
         let own = t.token(Role::ClientViewer, Some("alpha"), None).await;
-        assert_eq!(
-            t.get(&format!("/api/v1/tenants/alpha/cases/{case_id}"), &own)
-                .await
-                .status(),
-            200
-        );
+        assert_eq!(t.get(&alpha_case, &own).await.status(), 200);
         // Clients read; they do not send carrier events.
         assert_eq!(
             t.post(
@@ -554,9 +536,7 @@ async fn documents_settle_the_cases_they_answer() {
         body["international"] = json!(true);
         body["planned_pickup_at"] =
             json!((Timestamp::now() + SignedDuration::from_hours(12)).to_string());
-        let intl: Value = t
-            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
-            .await;
+        let intl: Value = t.shipment_answer(&body).await;
         let intl = intl["id"].as_str().unwrap().to_string();
         let open = |ty: &'static str| {
             let t = &t;
@@ -577,9 +557,7 @@ async fn documents_settle_the_cases_they_answer() {
         // Delivered 30 h ago, proof of delivery required and missing: pod_missing.
         let mut body = shipment_body("1ZPOD", None);
         body["pod_required"] = json!(true);
-        let pod: Value = t
-            .post_json("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
-            .await;
+        let pod: Value = t.shipment_answer(&body).await;
         let pod = pod["id"].as_str().unwrap().to_string();
         post_events(
             &t,

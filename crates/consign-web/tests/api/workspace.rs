@@ -2,7 +2,7 @@
 //! the queue across the tenants a provider serves, its filters, and the bulk form across
 //! tenants — and nothing of a tenant outside the viewer's reach, on both engines.
 
-use crate::cases::{Person, new_case, ok};
+use crate::cases::{Person, new_case};
 use crate::harness::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -18,11 +18,6 @@ fn linked_cases(html: &str, tenant: &str) -> Vec<String> {
         .collect()
 }
 
-async fn page(p: &Person, path: &str) -> (u16, String) {
-    let res = p.get(path).await;
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// The number a tile of the home page shows, by its link.
 fn tile(html: &str, href: &str) -> u64 {
     let at = html
@@ -36,40 +31,24 @@ fn tile(html: &str, href: &str) -> u64 {
 
 #[tokio::test]
 async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenants_only() {
-    for t in spawn_all().await {
+    for t in spawn_tenants(&["alpha", "beta", "gamma"]).await {
         let e = t.engine;
-        for slug in ["alpha", "beta", "gamma"] {
-            t.tenant(slug).await;
-        }
         let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha", "beta"]).await;
         let boss = Person::new(&t, "sue@provider.test", "supervisor", &["alpha", "beta"]).await;
         let client = Person::new(&t, "cm@client.test", "client_manager", &["alpha"]).await;
         let members = json!([{"user": agent.id, "on_shift": true}]);
-        ok(t.req(reqwest::Method::PUT, "/api/v1/teams/exceptions", &t.admin_token)
-            .json(&json!({"name": "exceptions", "description": "desk", "assignment": "manual", "members": members}))
-            .send()
-            .await
-            .unwrap())
+        t.put_team(
+            "exceptions",
+            &json!({"name": "exceptions", "description": "desk", "assignment": "manual", "members": members}),
+        )
         .await;
         // Two cases in alpha, one in beta, one in gamma (which nobody here serves).
         let mut ids: Vec<(&str, String)> = Vec::new();
         for (i, slug) in ["alpha", "alpha", "beta", "gamma"].into_iter().enumerate() {
-            let s = ok(t
-                .post(
-                    &format!("/api/v1/tenants/{slug}/shipments"),
-                    &t.admin_token,
-                    &shipment_body(&format!("1ZWORK{i:03}"), None),
-                )
-                .await)
-            .await;
-            let c = ok(t
-                .post(
-                    &format!("/api/v1/tenants/{slug}/cases"),
-                    &t.admin_token,
-                    &new_case(s["id"].as_str().unwrap()),
-                )
-                .await)
-            .await;
+            let s = t.admin_shipment(slug, &format!("1ZWORK{i:03}")).await;
+            let c = t
+                .admin_case(slug, &new_case(s["id"].as_str().unwrap()))
+                .await;
             ids.push((slug, c["id"].as_str().unwrap().to_string()));
         }
         // Ann has the first alpha case.
@@ -82,7 +61,7 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
         .await;
 
         // The agent's home: her case first, her team's, and counts that open their queues.
-        let (status, home) = page(&agent, "/app").await;
+        let (status, home) = agent.page("/app").await;
         assert_eq!(status, 200, "{e}");
         assert_eq!(tile(&home, "/app/cases?scope=mine"), 1, "{e}");
         assert_eq!(
@@ -99,7 +78,7 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
         assert!(!home.contains(&ids[3].1), "{e}: gamma's case on ann's home");
 
         // The queue across tenants: alpha's and beta's cases, never gamma's.
-        let (_, all) = page(&agent, "/app/cases?scope=open").await;
+        let (_, all) = agent.page("/app/cases?scope=open").await;
         let mut listed: Vec<String> = linked_cases(&all, "alpha");
         listed.extend(linked_cases(&all, "beta"));
         listed.sort();
@@ -108,15 +87,15 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
         assert_eq!(listed, served, "{e}");
         assert!(!all.contains("/app/gamma/"), "{e}");
         // Narrowed to one tenant, and to a filter.
-        let (_, beta) = page(&agent, "/app/cases?scope=open&tenant=beta").await;
+        let (_, beta) = agent.page("/app/cases?scope=open&tenant=beta").await;
         assert_eq!(linked_cases(&beta, "beta"), vec![ids[2].1.clone()], "{e}");
         assert!(linked_cases(&beta, "alpha").is_empty(), "{e}");
-        let (_, none) = page(&agent, "/app/cases?scope=open&assignee=none").await;
+        let (_, none) = agent.page("/app/cases?scope=open&assignee=none").await;
         assert_eq!(linked_cases(&none, "alpha"), vec![ids[1].1.clone()], "{e}");
-        let (_, high) = page(&agent, "/app/cases?scope=open&severity=low").await;
+        let (_, high) = agent.page("/app/cases?scope=open&severity=low").await;
         assert!(high.contains("No cases match."), "{e}");
         // The shipment list marks the rows with an open case, in words as well as colour.
-        let (_, list) = page(&agent, "/app/alpha/shipments").await;
+        let (_, list) = agent.page("/app/alpha/shipments").await;
         assert_eq!(list.matches("class=\"problem\"").count(), 2, "{e}");
         assert_eq!(list.matches("⚠ 1 open case(s)").count(), 2, "{e}");
         // A tenant outside the viewer's reach is the same 404 page as a missing one.
@@ -125,13 +104,13 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
             "/app/cases?tenant=nope",
             "/app/gamma/cases",
         ] {
-            let (status, body) = page(&agent, path).await;
+            let (status, body) = agent.page(path).await;
             assert_eq!(status, 404, "{e}: {path}");
             assert!(body.contains("Not found"), "{e}: {path}");
         }
 
         // The supervisor's backlog: each team's count is what its link lists.
-        let (_, home) = page(&boss, "/app").await;
+        let (_, home) = boss.page("/app").await;
         assert!(home.contains("id=\"backlog\""), "{e}");
         let row = &home[home
             .find("data-team=\"exceptions\"")
@@ -141,7 +120,7 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
             row[..row.find("</tr>").unwrap()].contains(&format!("<a href=\"{href}\">3</a>")),
             "{e}: {row}"
         );
-        let (_, listed) = page(&boss, &href.replace("&#38;", "&")).await;
+        let (_, listed) = boss.page(&href.replace("&#38;", "&")).await;
         assert_eq!(listed.matches("name=\"ids\"").count(), 3, "{e}");
 
         // Bulk across tenants: one alpha and one beta case to Ann in one form.
@@ -149,14 +128,7 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
             "csrf={}&ids={}&ids={}&bulk=assign&assignee={}&back=scope%3Dopen",
             boss.csrf, ids[1].1, ids[2].1, agent.id
         );
-        let res = boss
-            .http
-            .post(t.url("/app/cases"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .unwrap();
+        let res = boss.post_encoded("/app/cases", form).await;
         let (status, done) = (res.status().as_u16(), res.text().await.unwrap());
         assert_eq!(status, 200, "{e}: followed to the queue: {done}");
         assert!(done.contains("Done: assign on 2 cases"), "{e}");
@@ -174,14 +146,7 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
             "csrf={}&ids={}&ids={}&bulk=note&text=x&back=scope%3Dopen",
             boss.csrf, ids[0].1, ids[3].1
         );
-        let res = boss
-            .http
-            .post(t.url("/app/cases"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await
-            .unwrap();
+        let res = boss.post_encoded("/app/cases", form).await;
         assert_eq!(res.status(), 404, "{e}");
         let c: Value = t
             .get_json(
@@ -192,17 +157,17 @@ async fn home_pages_and_the_queue_show_each_viewer_their_work_across_their_tenan
         assert_eq!(c["version"], 2, "{e}: the alpha case was noted anyway");
 
         // The client manager: the scorecard headline and alpha's open cases, nothing more.
-        let (_, home) = page(&client, "/app").await;
+        let (_, home) = client.page("/app").await;
         assert!(home.contains("data-headline=\"alpha\""), "{e}");
         assert_eq!(tile(&home, "/app/cases?scope=open"), 2, "{e}");
         assert!(
             !home.contains("/app/beta/") && !home.contains("id=\"backlog\""),
             "{e}"
         );
-        let (_, queue) = page(&client, "/app/cases?scope=open").await;
+        let (_, queue) = client.page("/app/cases?scope=open").await;
         assert_eq!(linked_cases(&queue, "alpha").len(), 2, "{e}");
         assert!(!queue.contains("/app/beta/"), "{e}");
-        assert_eq!(page(&client, "/app/cases?tenant=beta").await.0, 404, "{e}");
+        assert_eq!(client.page("/app/cases?tenant=beta").await.0, 404, "{e}");
     }
 }
 
@@ -220,11 +185,7 @@ async fn signing_in_returns_to_the_page_asked_for_and_only_to_this_site() {
             )
             .await;
         assert_eq!(res.status(), 201, "{e}");
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let browser = browser();
         // An expired or forged session is no session.
         let res = browser
             .get(t.url("/app/alpha/cases?scope=open&severity=high"))
@@ -270,17 +231,7 @@ async fn signing_in_returns_to_the_page_asked_for_and_only_to_this_site() {
             "/api/v1/users",
             "/app\\evil",
         ] {
-            let res = browser
-                .post(t.url("/login"))
-                .header("origin", t.url(""))
-                .form(&[
-                    ("email", "ann@provider.test"),
-                    ("password", "a long enough password"),
-                    ("next", elsewhere),
-                ])
-                .send()
-                .await
-                .unwrap();
+            let res = sign_in(elsewhere).await.unwrap();
             assert_eq!(res.headers()["location"], "/app", "{e}: {elsewhere}");
         }
     }
@@ -294,24 +245,12 @@ async fn signing_in_returns_to_the_page_asked_for_and_only_to_this_site() {
 async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_browser() {
     for t in spawn_alpha().await {
         let e = t.engine;
-        let s = ok(t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZCARRIER1", None),
-            )
-            .await)
-        .await;
+        let s = t.admin_shipment("alpha", "1ZCARRIER1").await;
         let sid = s["id"].as_str().unwrap().to_string();
-        let c = ok(t
-            .post("/api/v1/tenants/alpha/cases", &t.admin_token, &{
-                // No team: the tenant has none here; the case goes to the default queue.
-                let mut body = new_case(&sid);
-                body.as_object_mut().unwrap().remove("team");
-                body
-            })
-            .await)
-        .await;
+        // No team: the tenant has none here; the case goes to the default queue.
+        let mut body = new_case(&sid);
+        body.as_object_mut().unwrap().remove("team");
+        let c = t.admin_case("alpha", &body).await;
         let cid = c["id"].as_str().unwrap().to_string();
         let (browser, csrf) = t
             .browser_session(
@@ -397,12 +336,7 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
             let res = scan(csrf.clone(), "").await.unwrap();
             assert_eq!(res.status(), 303, "{e}");
         }
-        let tracking = t
-            .get_json(
-                &format!("/api/v1/tenants/alpha/shipments/{sid}/tracking"),
-                &t.admin_token,
-            )
-            .await;
+        let tracking = t.tracking_of(&sid).await;
         let events = tracking["events"].as_array().unwrap();
         assert_eq!(events.len(), 1, "{e}: {tracking}");
         assert_eq!(events[0]["location"], "Memphis hub", "{e}");
@@ -466,7 +400,7 @@ async fn the_scorecard_picker_goes_to_the_chosen_client_and_period_within_reach(
         t.tenant("beta").await;
         t.tenant("gamma").await;
         let boss = Person::new(&t, "sue@provider.test", "supervisor", &["alpha", "beta"]).await;
-        let (status, page) = page(&boss, "/app/alpha/scorecard?period=2026-W10").await;
+        let (status, page) = boss.page("/app/alpha/scorecard?period=2026-W10").await;
         assert_eq!(status, 200, "{e}");
         assert!(page.contains("id=\"scorecard-pick\""), "{e}");
         assert!(
@@ -492,11 +426,8 @@ async fn the_scorecard_picker_goes_to_the_chosen_client_and_period_within_reach(
 /// the client's reference; nothing of a tenant not served, and a carrier only its own.
 #[tokio::test]
 async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
-    for t in spawn_all().await {
+    for t in spawn_tenants(&["alpha", "beta", "gamma"]).await {
         let e = t.engine;
-        for slug in ["alpha", "beta", "gamma"] {
-            t.tenant(slug).await;
-        }
         let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha", "beta"]).await;
         let mut ids = HashMap::new();
         for (slug, tracking) in [
@@ -504,14 +435,7 @@ async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
             ("beta", "1ZSEARCH000B2"),
             ("gamma", "1ZSEARCH000C3"),
         ] {
-            let s = ok(t
-                .post(
-                    &format!("/api/v1/tenants/{slug}/shipments"),
-                    &t.admin_token,
-                    &shipment_body(tracking, None),
-                )
-                .await)
-            .await;
+            let s = t.admin_shipment(slug, tracking).await;
             ids.insert(slug, s["id"].as_str().unwrap().to_string());
         }
         ok(t.post(
@@ -530,7 +454,7 @@ async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
             "{e}"
         );
         // A part: both served clients' shipments, never gamma's.
-        let (_, html) = page(&agent, "/app/search?q=search000").await;
+        let (_, html) = agent.page("/app/search?q=search000").await;
         assert!(
             html.contains(&ids["alpha"]) && html.contains(&ids["beta"]),
             "{e}: {html}"
@@ -554,7 +478,7 @@ async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
             "{e}"
         );
         // Too short for a part: said so.
-        let (_, html) = page(&agent, "/app/search?q=1zs").await;
+        let (_, html) = agent.page("/app/search?q=1zs").await;
         assert!(html.contains("needs at least 4 characters"), "{e}");
         // A carrier of another SCAC finds nothing of UPSN's.
         let carrier = ok(t
@@ -575,10 +499,7 @@ async fn the_search_box_finds_a_record_by_any_reference_within_reach() {
             )
             .await;
         assert_eq!(res.status(), 201, "{e}");
-        let fedex = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let fedex = cookie_jar();
         fedex
             .post(t.url("/api/v1/session"))
             .json(&json!({"email": "ops@fdeg.test", "password": "a long enough password"}))
@@ -597,7 +518,7 @@ async fn the_order_page_shows_lines_fulfilment_shipments_and_changes() {
     for t in spawn_alpha().await {
         let e = t.engine;
         t.tenant("beta").await;
-        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
+        let agent = Person::alpha_agent(&t).await;
         let o = ok(t
             .post(
                 "/api/v1/tenants/alpha/orders",
@@ -629,7 +550,7 @@ async fn the_order_page_shows_lines_fulfilment_shipments_and_changes() {
             .post("/api/v1/tenants/alpha/shipments", &t.admin_token, &body)
             .await)
         .await;
-        let (status, html) = page(&agent, &format!("/app/alpha/orders/{oid}")).await;
+        let (status, html) = agent.page(&format!("/app/alpha/orders/{oid}")).await;
         assert_eq!(status, 200, "{e}");
         let lines = &html[html.find("id=\"lines\"").unwrap()..];
         let first = &lines[lines.find("<tr><td>1</td>").expect("line 1")..];
@@ -647,16 +568,14 @@ async fn the_order_page_shows_lines_fulfilment_shipments_and_changes() {
             "{e}: the change request"
         );
         // The order list links to the page.
-        let (_, list) = page(&agent, "/app/alpha/orders").await;
+        let (_, list) = agent.page("/app/alpha/orders").await;
         assert!(list.contains(&format!("/app/alpha/orders/{oid}")), "{e}");
         // Another tenant's address for it, or a made-up id: the same 404 page.
-        let (status, _) = page(&agent, &format!("/app/beta/orders/{oid}")).await;
+        let (status, _) = agent.page(&format!("/app/beta/orders/{oid}")).await;
         assert_eq!(status, 404, "{e}");
-        let (status, body) = page(
-            &agent,
-            "/app/alpha/orders/01a24288-b3dd-7000-8000-000000000007",
-        )
-        .await;
+        let (status, body) = agent
+            .page("/app/alpha/orders/01a24288-b3dd-7000-8000-000000000007")
+            .await;
         assert_eq!(status, 404, "{e}");
         assert!(body.contains("Not found"), "{e}");
     }
@@ -669,18 +588,11 @@ async fn the_order_page_shows_lines_fulfilment_shipments_and_changes() {
 async fn an_agent_overrides_a_shipment_from_its_page_with_a_reason() {
     for t in spawn_alpha().await {
         let e = t.engine;
-        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
-        let s = ok(t
-            .post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body("1ZOVERRIDE1", None),
-            )
-            .await)
-        .await;
+        let agent = Person::alpha_agent(&t).await;
+        let s = t.admin_shipment("alpha", "1ZOVERRIDE1").await;
         let sid = s["id"].as_str().unwrap().to_string();
         let path = format!("/app/alpha/shipments/{sid}");
-        let (_, html) = page(&agent, &path).await;
+        let (_, html) = agent.page(&path).await;
         assert!(html.contains("id=\"override-form\""), "{e}");
         let send = |fields: Vec<(&'static str, &'static str)>| {
             let mut form = vec![("csrf", agent.csrf.clone())];
@@ -692,11 +604,7 @@ async fn an_agent_overrides_a_shipment_from_its_page_with_a_reason() {
                 .send()
         };
         let events = || async {
-            t.get_json(
-                &format!("/api/v1/tenants/alpha/shipments/{sid}/tracking"),
-                &t.admin_token,
-            )
-            .await["events"]
+            t.tracking_of(&sid).await["events"]
                 .as_array()
                 .unwrap()
                 .len()
@@ -807,12 +715,7 @@ async fn an_administrator_issues_and_revokes_a_token_in_the_browser() {
         assert!(!again.contains(&secret), "{e}: the secret is shown once");
         // Revoked from the page: the API says 401.
         let tokens = t.get_json("/api/v1/tokens", &t.admin_token).await;
-        let id = tokens["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|k| k["name"] == "northwind-wms")
-            .unwrap()["id"]
+        let id = find_where(&tokens["items"], "name", "northwind-wms")["id"]
             .as_str()
             .unwrap()
             .to_string();
@@ -825,8 +728,8 @@ async fn an_administrator_issues_and_revokes_a_token_in_the_browser() {
         assert_eq!(res.status(), 303, "{e}");
         assert_eq!(api(secret).await.unwrap().status(), 401, "{e}");
         // Not an administrator: the 403 page.
-        let agent = Person::new(&t, "ann@provider.test", "agent", &["alpha"]).await;
-        let (status, body) = page(&agent, "/app/admin").await;
+        let agent = Person::alpha_agent(&t).await;
+        let (status, body) = agent.page("/app/admin").await;
         assert_eq!(status, 403, "{e}");
         assert!(body.contains("Not allowed"), "{e}");
     }
@@ -840,24 +743,18 @@ async fn lists_say_how_many_records_match() {
         let e = t.engine;
         t.tenant("alpha").await;
         for i in 0..3 {
-            ok(t.post(
-                "/api/v1/tenants/alpha/shipments",
-                &t.admin_token,
-                &shipment_body(&format!("1ZPAGE{i:04}"), None),
-            )
-            .await)
-            .await;
+            t.admin_shipment("alpha", &format!("1ZPAGE{i:04}")).await;
         }
-        let root = Person::new(&t, "root@provider.test", "admin", &[]).await;
-        let (status, html) = page(&root, "/app/alpha/shipments").await;
+        let root = Person::root(&t).await;
+        let (status, html) = root.page("/app/alpha/shipments").await;
         assert_eq!(status, 200, "{e:?}");
         assert!(html.contains("data-count>1–3 of 3<"), "{e:?}: {html}");
         assert!(!html.contains("rel=\"next\""), "one page only: {e:?}");
-        let (_, html) = page(&root, "/app/alpha/shipments?q=1ZPAGE0001").await;
+        let (_, html) = root.page("/app/alpha/shipments?q=1ZPAGE0001").await;
         assert!(html.contains("data-count>1–1 of 1<"), "{e:?}");
-        let (_, html) = page(&root, "/app/alpha/shipments?status=delivered").await;
+        let (_, html) = root.page("/app/alpha/shipments?status=delivered").await;
         assert!(html.contains("data-count>none match<"), "{e:?}");
-        let (_, html) = page(&root, "/app/alpha/orders").await;
+        let (_, html) = root.page("/app/alpha/orders").await;
         assert!(html.contains("data-count>none match<"), "{e:?}");
     }
 }
