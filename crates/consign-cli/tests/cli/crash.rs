@@ -5,7 +5,7 @@
 //! answer exactly what the first committed answer was. On SQLite and PostgreSQL, many cycles,
 //! bounded in time.
 
-use super::{Env, Server, envs, serve_with};
+use super::{Env, KillRun, Server, assert_kill_run, jitter, kill_9_on_every_engine, serve_with};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -176,21 +176,8 @@ async fn client(base: String, token: String, prefix: String, log: Arc<Mutex<Vec<
     }
 }
 
-/// A pseudo-random number from the clock (the kill's moment; no seed to reproduce needed:
-/// every cycle is checked whatever its moment).
-fn jitter(range: std::ops::Range<u64>) -> u64 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    range.start + n % (range.end - range.start)
-}
-
 async fn cycles(e: &Env, engine: &str) -> Figures {
-    let token = e
-        .ok(&["token", "create", "--role", "admin", "--name", "crash"])
-        .trim()
-        .to_string();
+    let token = e.create_token("admin", &["--name", "crash"]);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
@@ -321,13 +308,7 @@ async fn cycles(e: &Env, engine: &str) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_retried_post_runs_once_across_kill_9() {
-    for e in envs().await {
-        let engine = if e.url.starts_with("sqlite") {
-            "sqlite"
-        } else {
-            "postgres"
-        };
-        let f = cycles(&e, engine).await;
+    kill_9_on_every_engine(cycles, |engine, f| {
         eprintln!(
             "crash-and-retry on {engine}: {} cycles, {} keys; {} cut off by the kill, of which {} ran on retry and {} had committed and were replayed; {} answered before the kill and replayed; {} waits for a lease",
             f.cycles,
@@ -338,14 +319,12 @@ async fn a_retried_post_runs_once_across_kill_9() {
             f.replayed,
             f.waited_for_lease
         );
-        assert!(f.cycles >= 3, "{engine}: only {} cycles", f.cycles);
-        assert!(
-            f.keys > f.cycles * CLIENTS,
-            "{engine}: too little traffic: {f:?}"
-        );
-        assert!(
-            f.cut_off > 0,
-            "{engine}: no request was cut off by a kill: {f:?}"
-        );
-    }
+        let run = KillRun {
+            kills: (f.cycles, "cycles"),
+            traffic: (f.keys, f.cycles * CLIENTS),
+            caught: (f.cut_off > 0, "no request was cut off by a kill"),
+        };
+        assert_kill_run(engine, &f, run);
+    })
+    .await;
 }

@@ -42,29 +42,8 @@ async fn edi_check_and_import_agree_on_status_and_acknowledgement() {
             "parcel",
         ]);
         for (tenant, lenient) in [("alpha", true), ("beta", false)] {
-            let mut args = vec![
-                "edi",
-                "partner",
-                "add",
-                "--tenant",
-                tenant,
-                "--name",
-                "Acme WMS",
-                "--isa-qualifier",
-                "ZZ",
-                "--isa-id",
-                "ACMEWMS",
-                "--our-isa-id",
-                "CONSIGN",
-                "--kind",
-                "carrier",
-                "--carrier",
-                "UPSN",
-            ];
-            if lenient {
-                args.push("--lenient");
-            }
-            e.ok(&args);
+            let extra: &[&str] = if lenient { &["--lenient"] } else { &[] };
+            e.add_edi_partner(tenant, "Acme WMS", ["ACMEWMS", "CONSIGN"], extra);
         }
         let ack = e.dir.path().join("ack.x12");
         // (file, lenient, exit, a phrase the report must hold); the codes: `expected_codes`
@@ -149,27 +128,8 @@ async fn edi_check_and_import_agree_on_status_and_acknowledgement() {
 #[tokio::test]
 async fn a_partner_on_005010_gets_the_999_it_asks_for() {
     for e in envs().await {
-        e.ok(&[
-            "edi",
-            "partner",
-            "add",
-            "--tenant",
-            "alpha",
-            "--name",
-            "Sender EDI",
-            "--isa-qualifier",
-            "ZZ",
-            "--isa-id",
-            "SENDER",
-            "--our-isa-id",
-            "RECEIVER",
-            "--kind",
-            "carrier",
-            "--carrier",
-            "UPSN",
-            "--acknowledgement",
-            "999",
-        ]);
+        let isa = ["SENDER", "RECEIVER"];
+        e.add_edi_partner("alpha", "Sender EDI", isa, &["--acknowledgement", "999"]);
         assert!(
             e.ok(&["edi", "partner", "list", "--tenant", "alpha"])
                 .contains("ack=999")

@@ -27,7 +27,7 @@ async fn verify_finds_a_rollup_broken_on_purpose_and_rebuild_mends_it() {
             )
             .as_bytes(),
         );
-        e.ok(&["import", "shipments", &shipments, "--tenant", "alpha"]);
+        e.import_into_alpha("shipments", &shipments, &[]);
         let events = e.write(
             "events.csv",
             b"carrier,tracking_number,occurred_at,status,location\n\
@@ -38,7 +38,7 @@ UPSN,K2,2026-10-29T15:00:00Z,delivered,Austin\n\
 UPSN,K3,2026-10-26T15:00:00Z,picked_up,Dallas\n\
 UPSN,K3,2026-10-30T15:00:00Z,delivered,Austin\n",
         );
-        e.ok(&["import", "events", &events, "--tenant", "alpha"]);
+        e.import_into_alpha("events", &events, &[]);
 
         let out = e.ok(&["kpis", "verify", "--tenant", "alpha"]);
         holds!(
@@ -81,24 +81,20 @@ UPSN,K3,2026-10-30T15:00:00Z,delivered,Austin\n",
             "alpha: rollup matches"
         );
 
-        let out = e.run(&[
-            "report",
-            "scorecard",
-            "--tenant",
-            "alpha",
-            "--period",
-            "2026-W60",
-        ]);
+        let scorecard = |period: &str| {
+            e.run(&[
+                "report",
+                "scorecard",
+                "--tenant",
+                "alpha",
+                "--period",
+                period,
+            ])
+        };
+        let out = scorecard("2026-W60");
         assert_eq!(out.status.code(), Some(1));
         holds!(text(&out.stderr), "period: 2026 has no ISO week 60");
-        let out = e.run(&[
-            "report",
-            "scorecard",
-            "--tenant",
-            "alpha",
-            "--period",
-            "2025-01-01..2026-12-31",
-        ]);
+        let out = scorecard("2025-01-01..2026-12-31");
         holds!(
             text(&out.stderr),
             "covers 730 days; a scorecard covers at most 400"

@@ -52,12 +52,111 @@ impl Env {
     async fn store(&self) -> consign_store::DynStore {
         consign_store::open(&self.url).await.unwrap()
     }
+    /// `consign import <kind> <file> --tenant alpha` and any `extra` flags, which must succeed;
+    /// what it printed.
+    fn import_into_alpha(&self, kind: &str, file: &str, extra: &[&str]) -> String {
+        self.ok(&import_args(kind, file, extra))
+    }
+    /// The same import as [`Env::import_into_alpha`], for the ones that are to be refused.
+    fn try_import_into_alpha(&self, kind: &str, file: &str, extra: &[&str]) -> Output {
+        self.run(&import_args(kind, file, extra))
+    }
+    /// `consign token create --role <role>` with any `extra` flags: the new token, trimmed.
+    fn create_token(&self, role: &str, extra: &[&str]) -> String {
+        let mut all = vec!["token", "create", "--role", role];
+        all.extend_from_slice(extra);
+        self.ok(&all).trim().to_string()
+    }
+    /// The engine's name, for the figures the long tests print.
+    fn engine(&self) -> &'static str {
+        if self.url.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+    /// `consign edi partner add` in `tenant` for a carrier partner of UPSN named `name`, its
+    /// interchanges from ZZ:`isa[0]` to `isa[1]`, with any `extra` flags.
+    fn add_edi_partner(&self, tenant: &str, name: &str, isa: [&str; 2], extra: &[&str]) {
+        let [isa_id, our_isa_id] = isa;
+        let mut args = vec![
+            "edi",
+            "partner",
+            "add",
+            "--tenant",
+            tenant,
+            "--name",
+            name,
+            "--isa-qualifier",
+            "ZZ",
+            "--isa-id",
+            isa_id,
+            "--our-isa-id",
+            our_isa_id,
+            "--kind",
+            "carrier",
+            "--carrier",
+            "UPSN",
+        ];
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
     /// The store and the tenant `alpha` every environment starts with.
     async fn alpha(&self) -> (consign_store::DynStore, consign_core::tenant::Tenant) {
         let store = self.store().await;
         let t = store.tenant_by_slug("alpha").await.unwrap().unwrap();
         (store, t)
     }
+}
+
+/// The arguments of an import into tenant `alpha`.
+fn import_args<'a>(kind: &'a str, file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["import", kind, file, "--tenant", "alpha"];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// A pseudo-random number from the clock, for the moment of a kill: every cycle is checked
+/// whatever its moment, so nothing needs a seed to reproduce.
+fn jitter(range: std::ops::Range<u64>) -> u64 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    range.start + n % (range.end - range.start)
+}
+
+/// Runs a kill -9 test's `cycles` on every engine, and gives each engine's name and the
+/// figures its cycles counted to `check`.
+async fn kill_9_on_every_engine<F>(
+    cycles: impl AsyncFn(&Env, &'static str) -> F,
+    check: impl Fn(&str, F),
+) {
+    for e in envs().await {
+        let engine = e.engine();
+        check(engine, cycles(&e, engine).await);
+    }
+}
+
+/// What every kill -9 run must show, whatever it kills, in the test's own numbers and words.
+struct KillRun {
+    /// The kills, and what the test calls them.
+    kills: (usize, &'static str),
+    /// The work sent, and the least that makes the run mean something.
+    traffic: (usize, usize),
+    /// Whether a kill caught work in flight, and what to say when none did.
+    caught: (bool, &'static str),
+}
+
+/// Asserts a [`KillRun`] on `engine`: at least three kills, more traffic than the least, and
+/// a kill that caught work in flight; `figures` are shown when one fails.
+fn assert_kill_run(engine: &str, figures: &impl std::fmt::Debug, run: KillRun) {
+    let (kills, named) = run.kills;
+    assert!(kills >= 3, "{engine}: only {kills} {named}");
+    let (sent, least) = run.traffic;
+    assert!(sent > least, "{engine}: too little traffic: {figures:?}");
+    let (caught, otherwise) = run.caught;
+    assert!(caught, "{engine}: {otherwise}: {figures:?}");
 }
 
 /// The `consign` binary run in `dir`, without a config file from the environment.
@@ -166,7 +265,7 @@ PO-2,Bo Chan,,9 Elm St,Dallas,TX,75201,US,b2x,2026-01-06T10:00:00Z,,SKU-3,-4,1.2
 PO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,20260107,,SKU-4,1,1.001\n"
         );
         let f = e.write("bad.csv", bad.as_bytes());
-        let out = e.run(&["import", "orders", &f, "--tenant", "alpha"]);
+        let out = e.try_import_into_alpha("orders", &f, &[]);
         assert_eq!(out.status.code(), Some(1));
         let err = text(&out.stderr);
         holds!(err, "problem(s); nothing was imported");
@@ -180,7 +279,7 @@ PO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,20260107,,SKU-4,1,1.001\n"
             "bad2.csv",
             format!("{ORDERS_HEADER}PO-2,Bo Chan,,9 Elm St,Dallas,TX,75201,US,b2b,2026-01-06T10:00:00Z,,SKU-3,-4,1.25\nPO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,2026-01-07T00:00:00Z,,SKU-4,1,1.001\n").as_bytes(),
         );
-        let out = e.run(&["import", "orders", &f2, "--tenant", "alpha"]);
+        let out = e.try_import_into_alpha("orders", &f2, &[]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         holds!(err, "line 2, quantity: must be at least 1, got -4");
@@ -198,30 +297,29 @@ PO-3,Cy Dee,,5 Oak St,Waco,TX,76701,USA,b2c,20260107,,SKU-4,1,1.001\n"
     }
 }
 
+/// Imports `file` into alpha twice: the first report holds `first`, the second both phrases
+/// of `again` (the second import adds nothing).
+fn import_twice(e: &Env, kind: &str, file: &str, first: &str, again: [&str; 2]) {
+    let out = e.import_into_alpha(kind, file, &[]);
+    holds!(out, first);
+    let out = e.import_into_alpha(kind, file, &[]);
+    assert!(out.contains(again[0]) && out.contains(again[1]), "{out}");
+}
+
 #[tokio::test]
 async fn importing_the_same_file_twice_is_a_no_op() {
     for e in envs().await {
         let f = e.write("orders.csv", good_orders().as_bytes());
-        let first = e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
-        holds!(first, "imported 2 orders (3 lines)");
-        let again = e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
-        assert!(
-            again.contains("imported 0 orders") && again.contains("skipped 2 already present"),
-            "{again}"
-        );
+        let again = ["imported 0 orders", "skipped 2 already present"];
+        import_twice(&e, "orders", &f, "imported 2 orders (3 lines)", again);
         assert_eq!(orders_in(&e).await, 2);
 
         let shipments = "carrier,tracking_number,order,origin_city,origin_postal_code,origin_country,origin_time_zone,destination_city,destination_postal_code,destination_country,destination_time_zone,weight_kg,picked_up_at,delivered_at\n\
 UPSN,1Z0001,PO-1,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1.5,2026-01-06T10:00:00Z,2026-01-08T15:00:00Z\n\
 UPSN,1Z0002,PO-2,Dallas,75201,US,America/Chicago,Dallas,75201,US,America/Chicago,30,2026-01-07T10:00:00Z,\n";
         let s = e.write("shipments.csv", shipments.as_bytes());
-        let out = e.ok(&["import", "shipments", &s, "--tenant", "alpha"]);
-        holds!(out, "imported 2 shipments");
-        let out = e.ok(&["import", "shipments", &s, "--tenant", "alpha"]);
-        assert!(
-            out.contains("imported 0 shipments") && out.contains("skipped 2"),
-            "{out}"
-        );
+        let again = ["imported 0 shipments", "skipped 2"];
+        import_twice(&e, "shipments", &s, "imported 2 shipments", again);
         let (store, t) = e.alpha().await;
         let po1 = store.order_by_ref(t.id, "PO-1").await.unwrap().unwrap();
         assert_eq!(
@@ -264,7 +362,7 @@ ignore = ["Notes"]
             b"E-1;Caf\xe9 Ren\xe9;1 Rue;Boston;02108;W-1;3;4.50;01/05/2026 09:15;fragile\n",
         );
         let f = e.write("erp.csv", &csv);
-        let out = e.ok(&["import", "orders", &f, "--tenant", "alpha", "--mapping", &m]);
+        let out = e.import_into_alpha("orders", &f, &["--mapping", &m]);
         holds!(out, "imported 1 orders");
         let (store, t) = e.alpha().await;
         let o = store.order_by_ref(t.id, "E-1").await.unwrap().unwrap();
@@ -275,15 +373,7 @@ ignore = ["Notes"]
             "missing.toml",
             b"[columns]\n\"Order Number\" = \"external_ref\"\n",
         );
-        let out = e.run(&[
-            "import",
-            "orders",
-            &f,
-            "--tenant",
-            "alpha",
-            "--mapping",
-            &missing,
-        ]);
+        let out = e.try_import_into_alpha("orders", &f, &["--mapping", &missing]);
         assert_eq!(out.status.code(), Some(1));
         let err = text(&out.stderr);
         holds!(
@@ -300,21 +390,13 @@ ignore = ["Notes"]
             ]
             .concat(),
         );
-        let out = e.run(&["import", "orders", &plain, "--tenant", "alpha"]);
+        let out = e.try_import_into_alpha("orders", &plain, &[]);
         assert_eq!(out.status.code(), Some(1));
         holds!(text(&out.stderr), "line 2, customer_name: not valid UTF-8");
         assert_eq!(orders_in(&e).await, 1);
 
         let bad_toml = e.write("bad.toml", b"[columns\n");
-        let out = e.run(&[
-            "import",
-            "orders",
-            &f,
-            "--tenant",
-            "alpha",
-            "--mapping",
-            &bad_toml,
-        ]);
+        let out = e.try_import_into_alpha("orders", &f, &["--mapping", &bad_toml]);
         assert!(!out.status.success());
         holds!(text(&out.stderr), "mapping file");
     }
@@ -329,7 +411,7 @@ async fn shipments_naming_unknown_carriers_or_orders_are_refused() {
 FDXX,7001,,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1\n\
 UPSN,,PO-404,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1\n",
         );
-        let out = e.run(&["import", "shipments", &s, "--tenant", "alpha"]);
+        let out = e.try_import_into_alpha("shipments", &s, &[]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         holds!(err, "line 2, carrier: no carrier 'FDXX' in tenant alpha");
@@ -341,7 +423,7 @@ UPSN,,PO-404,Dallas,75201,US,America/Chicago,Austin,78701,US,America/Chicago,1\n
 async fn audit_verify_names_the_edited_record() {
     for e in envs().await {
         let f = e.write("orders.csv", good_orders().as_bytes());
-        e.ok(&["import", "orders", &f, "--tenant", "alpha"]);
+        e.import_into_alpha("orders", &f, &[]);
         let out = e.ok(&["audit", "verify"]);
         assert!(out.starts_with("audit trail intact"), "{out}");
         let (store, t) = e.alpha().await;
@@ -415,16 +497,10 @@ async fn administration_commands_print_secrets_once_and_refuse_bad_input() {
         );
         let role = e.run(&["token", "create", "--role", "root"]);
         assert!(text(&role.stderr).contains("--role: unknown role 'root'"));
-        let token = e.ok(&[
-            "token",
-            "create",
-            "--role",
+        let token = e.create_token(
             "integration",
-            "--tenant",
-            "alpha",
-            "--scope",
-            "orders:read",
-        ]);
+            &["--tenant", "alpha", "--scope", "orders:read"],
+        );
         assert!(
             token.trim().starts_with("cst_") && token.trim().len() == 52,
             "{token}"
@@ -450,7 +526,7 @@ async fn administration_commands_print_secrets_once_and_refuse_bad_input() {
             "Moon/Base",
         ]);
         assert!(text(&tz.stderr).contains("time_zone: 'Moon/Base' is not a known IANA time zone"));
-        let missing = e.run(&["import", "orders", "/nonexistent.csv", "--tenant", "alpha"]);
+        let missing = e.try_import_into_alpha("orders", "/nonexistent.csv", &[]);
         assert!(text(&missing.stderr).contains("reading /nonexistent.csv"));
         let tenant = e.run(&["import", "orders", "/nonexistent.csv", "--tenant", "nope"]);
         assert!(text(&tenant.stderr).contains("tenant 'nope' not found"));
@@ -515,36 +591,12 @@ fn edi_check_reads_files_without_a_database_and_names_the_fault() {
 #[tokio::test]
 async fn importing_an_interchange_twice_stores_it_once() {
     for e in envs().await {
-        e.ok(&[
-            "edi",
-            "partner",
-            "add",
-            "--tenant",
-            "alpha",
-            "--name",
-            "Carrier EDI",
-            "--isa-qualifier",
-            "ZZ",
-            "--isa-id",
-            "ABCDEFGHIJKLMNO",
-            "--our-isa-id",
-            "CONSIGN",
-            "--kind",
-            "carrier",
-            "--carrier",
-            "UPSN",
-            "--lenient",
-        ]);
+        let isa = ["ABCDEFGHIJKLMNO", "CONSIGN"];
+        e.add_edi_partner("alpha", "Carrier EDI", isa, &["--lenient"]);
         let ack = e.dir.path().join("997.x12");
-        let first = e.ok(&[
-            "import",
-            "edi",
-            &sample("v004010_214_01"),
-            "--tenant",
-            "alpha",
-            "--ack-out",
-            ack.to_str().unwrap(),
-        ]);
+        let interchange = sample("v004010_214_01");
+        let ack_out = ["--ack-out", ack.to_str().unwrap()];
+        let first = e.import_into_alpha("edi", &interchange, &ack_out);
         assert!(
             first.contains(
                 "interchange 000003438 from ZZ:ABCDEFGHIJKLMNO to ZZ:123456789012345: accepted"
@@ -556,13 +608,7 @@ async fn importing_an_interchange_twice_stores_it_once() {
                 .unwrap()
                 .contains("AK9*A*1*1*1~")
         );
-        let again = e.ok(&[
-            "import",
-            "edi",
-            &sample("v004010_214_01"),
-            "--tenant",
-            "alpha",
-        ]);
+        let again = e.import_into_alpha("edi", &interchange, &[]);
         holds!(again, ": duplicate");
         let (store, t) = e.alpha().await;
         let stored = store.interchanges(t.id, None, 10).await.unwrap();
@@ -622,7 +668,7 @@ async fn freight_reference_columns_are_checked_and_kept() {
             row("9002", &"B".repeat(65))
         );
         let f = e.write("bad.csv", bad.as_bytes());
-        let out = e.run(&["import", "shipments", &f, "--tenant", "alpha"]);
+        let out = e.try_import_into_alpha("shipments", &f, &[]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         holds!(err, "line 3, bol_number: must be at most 64 characters");
@@ -634,18 +680,13 @@ async fn freight_reference_columns_are_checked_and_kept() {
         );
         let good = format!("{head}{}", row("9001", "BOL-1"));
         let f = e.write("good.csv", good.as_bytes());
-        e.ok(&["import", "shipments", &f, "--tenant", "alpha"]);
-        let stored = store
-            .shipments(
-                t.id,
-                &consign_store::ShipmentFilter {
-                    q: Some("BOL-1".into()),
-                    limit: 5,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        e.import_into_alpha("shipments", &f, &[]);
+        let by_bol = consign_store::ShipmentFilter {
+            q: Some("BOL-1".into()),
+            limit: 5,
+            ..Default::default()
+        };
+        let stored = store.shipments(t.id, &by_bol).await.unwrap();
         assert_eq!(stored.len(), 1, "the list finds it by its BOL");
         let found = store.find_references(&[t.id], "bol-1", 5).await.unwrap();
         assert_eq!(found.len(), 1, "the search box ignores letter case");

@@ -6,7 +6,7 @@
 //! messages in flight at a kill may arrive twice. On SQLite and PostgreSQL, a bounded number
 //! of cycles, bounded in time.
 
-use super::{Env, Server, envs, serve_with};
+use super::{Env, KillRun, Server, assert_kill_run, jitter, kill_9_on_every_engine, serve_with};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -114,16 +114,6 @@ fn serve(e: &Env) -> Server {
     )
 }
 
-/// A pseudo-random number from the clock (the kill's moment: every cycle is checked whatever
-/// its moment, so nothing needs reproducing).
-fn jitter(range: std::ops::Range<u64>) -> u64 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    range.start + n % (range.end - range.start)
-}
-
 fn tracking(engine: &str, cycle: usize, i: usize) -> String {
     format!("OX{engine}{cycle}N{i:04}")
 }
@@ -223,11 +213,8 @@ async fn cycles(e: &Env, engine: &str) -> Figures {
         }
     }
     let f = e.write("outbox-shipments.csv", csv.as_bytes());
-    e.ok(&["import", "shipments", &f, "--tenant", "alpha"]);
-    let token = e
-        .ok(&["token", "create", "--role", "admin", "--name", "outbox"])
-        .trim()
-        .to_string();
+    e.import_into_alpha("shipments", &f, &[]);
+    let token = e.create_token("admin", &["--name", "outbox"]);
     let receiver = Receiver::start().await;
     let (store, tenant) = e.alpha().await;
     let mut figures = Figures::default();
@@ -339,30 +326,22 @@ async fn cycles(e: &Env, engine: &str) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_outbox_message_is_delivered_across_kill_9() {
-    for e in envs().await {
-        let engine = if e.url.starts_with("sqlite") {
-            "sqlite"
-        } else {
-            "postgres"
-        };
-        let f = cycles(&e, engine).await;
+    kill_9_on_every_engine(cycles, |engine, f| {
         eprintln!(
             "outbox kill -9 on {engine}: {} kills, {} of them with deliveries in flight ({} \
              messages); {} messages, {} deliveries received, {} messages received more than once",
             f.kills, f.kills_in_flight, f.in_flight, f.messages, f.received, f.repeats
         );
-        assert!(f.kills >= 3, "{engine}: only {} kills", f.kills);
-        assert!(
-            f.messages > f.kills * PER_REQUEST,
-            "{engine}: too little traffic: {f:?}"
-        );
-        assert!(
-            f.kills_in_flight > 0,
-            "{engine}: no kill caught a delivery in flight: {f:?}"
-        );
+        let run = KillRun {
+            kills: (f.kills, "kills"),
+            traffic: (f.messages, f.kills * PER_REQUEST),
+            caught: (f.kills_in_flight > 0, "no kill caught a delivery in flight"),
+        };
+        assert_kill_run(engine, &f, run);
         assert!(
             f.repeats <= f.kills * BATCH && f.repeats <= f.in_flight,
             "{engine}: more repeats than the kills can explain: {f:?}"
         );
-    }
+    })
+    .await;
 }

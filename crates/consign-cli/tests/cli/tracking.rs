@@ -28,7 +28,7 @@ UPSN,1Z1,2026-11-20T10:00:00Z,picked_up,Dallas\n\
 UPSN,,2026-11-20T11:00:00Z,in_transit,Dallas\n\
 UPSN,1Z1,20/11/2026 12:00,delivered,Austin\n",
         );
-        let out = e.run(&["import", "events", &bad, "--tenant", "alpha"]);
+        let out = e.try_import_into_alpha("events", &bad, &[]);
         assert_eq!(out.status.code(), Some(1));
         let err = text(&out.stderr);
         holds!(err, "line 3, tracking_number: must not be empty");
@@ -47,16 +47,12 @@ UPSN,PRO1,2026-11-20T10:00:00Z,PU,Dallas\n\
 UPSN,PRO1,2026-11-20T18:00:00Z,DMG,Memphis\n\
 UPSN,PRO1,2026-11-21T09:00:00Z,XYZ,Memphis\n",
         );
-        let out = e.ok(&[
-            "import", "events", &feed, "--tenant", "alpha", "--codes", &codes,
-        ]);
+        let out = e.import_into_alpha("events", &feed, &["--codes", &codes]);
         holds!(
             out,
             "3 events into alpha: 0 applied, 3 orphans, 0 duplicates"
         );
-        let out = e.ok(&[
-            "import", "events", &feed, "--tenant", "alpha", "--codes", &codes,
-        ]);
+        let out = e.import_into_alpha("events", &feed, &["--codes", &codes]);
         assert!(
             out.contains("0 orphans, 3 duplicates"),
             "re-import is a no-op: {out}"
@@ -81,7 +77,7 @@ UPSN,PRO1,2026-11-21T09:00:00Z,XYZ,Memphis\n",
             )
             .as_bytes(),
         );
-        e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
+        e.import_into_alpha("shipments", &ships, &[]);
         let q = quality(&e).await;
         assert_eq!(q.orphans, 0);
         let (store, t) = e.alpha().await;
@@ -110,7 +106,7 @@ async fn sweep_at_an_instant_and_rules_check_set_show_and_replay() {
             "s.csv",
             format!("{SHIPMENT_HEADER}{}", shipment_row("1Z7", &planned)).as_bytes(),
         );
-        e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
+        e.import_into_alpha("shipments", &ships, &[]);
         // Three hours after the planned pickup: within the allowance.
         let out = e.ok(&["sweep", "--at", &at(27)]);
         holds!(out, "cases opened 0");
@@ -333,18 +329,8 @@ async fn two_servers_on_one_postgres_open_no_duplicate_case_and_lose_no_event() 
         .map(|i| shipment_row(&format!("1Z{i:03}"), "2026-11-20T08:00:00Z"))
         .collect();
     let ships = e.write("s.csv", format!("{SHIPMENT_HEADER}{rows}").as_bytes());
-    e.ok(&["import", "shipments", &ships, "--tenant", "alpha"]);
-    let token = e
-        .ok(&[
-            "token",
-            "create",
-            "--role",
-            "integration",
-            "--tenant",
-            "alpha",
-        ])
-        .trim()
-        .to_string();
+    e.import_into_alpha("shipments", &ships, &[]);
+    let token = e.create_token("integration", &["--tenant", "alpha"]);
     let (a, b) = (serve(&e), serve(&e));
 
     // Every shipment: pickup, a failed attempt, a second attempt, delivery. Stream one sends

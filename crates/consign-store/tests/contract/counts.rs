@@ -10,10 +10,7 @@ use consign_store::*;
 async fn counts_are_what_the_lists_page_through_and_stop_at_the_cap() {
     for (store, _guard) in engines().await {
         let e = store.engine();
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
-        let ca = seed_carrier(&store, a.id, "UPSN").await;
-        let cb = seed_carrier(&store, b.id, "UPSN").await;
+        let AlphaAndBeta { a, b, ca, cb } = seed_alpha_and_beta(&store, "UPSN").await;
         let orders = insert_orders(&store, a.id, &["PO-1", "PO-2", "PO-3", "PO-4", "PO-5"]).await;
         insert_orders(&store, b.id, &["PO-9"]).await;
         let mut shipments: Vec<_> = (0..7)
@@ -25,10 +22,7 @@ async fn counts_are_what_the_lists_page_through_and_stop_at_the_cap() {
             .enumerate()
             .map(|(i, s)| case(s.tenant_id, s.id, "stalled", i as u32 + 1))
             .collect();
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(&shipments).await.unwrap();
-        tx.insert_cases(&cases).await.unwrap();
-        tx.commit().await.unwrap();
+        insert_shipments_with_cases(&store, &shipments, &cases).await;
 
         // Shipments: the whole list, a search, the cap; the cursor does not change the count.
         let all = ShipmentFilter {
@@ -46,67 +40,35 @@ async fn counts_are_what_the_lists_page_through_and_stop_at_the_cap() {
             }
         }
         assert_eq!(paged, 7, "{e:?}");
-        assert_eq!(
-            store
-                .count_shipments_matching(a.id, &all, 100)
-                .await
-                .unwrap(),
-            7,
-            "{e:?}"
-        );
-        assert_eq!(
-            store.count_shipments_matching(a.id, &f, 100).await.unwrap(),
-            7,
-            "{e:?}"
-        );
         let search = ShipmentFilter {
             q: Some("1ZC3".into()),
             ..all.clone()
         };
-        assert_eq!(
-            store
-                .count_shipments_matching(a.id, &search, 100)
-                .await
-                .unwrap(),
-            1,
-            "{e:?}"
-        );
-        assert_eq!(
-            store.count_shipments_matching(a.id, &all, 4).await.unwrap(),
-            4,
-            "{e:?}"
-        );
-        assert_eq!(
-            store
-                .count_shipments_matching(b.id, &all, 100)
-                .await
-                .unwrap(),
-            1,
-            "{e:?}"
-        );
+        // (tenant, filter, cap, count)
+        for (tenant, filter, cap, n) in [
+            (a.id, &all, 100, 7),
+            (a.id, &f, 100, 7),
+            (a.id, &search, 100, 1),
+            (a.id, &all, 4, 4),
+            (b.id, &all, 100, 1),
+        ] {
+            let got = store.count_shipments_matching(tenant, filter, cap).await;
+            assert_eq!(got.unwrap(), n, "{e:?}: {filter:?} up to {cap}");
+        }
 
         // Orders: every one of the tenant's, and one by its reference.
         let every = OrderFilter {
             limit: 2,
             ..Default::default()
         };
-        assert_eq!(
-            store
-                .count_orders_matching(a.id, &every, 100)
-                .await
-                .unwrap(),
-            5,
-            "{e:?}"
-        );
         let one = OrderFilter {
             q: Some(orders[2].external_ref.clone()),
             ..every.clone()
         };
-        assert_eq!(
-            store.count_orders_matching(a.id, &one, 100).await.unwrap(),
-            1,
-            "{e:?}"
-        );
+        for (filter, n) in [(&every, 5), (&one, 1)] {
+            let got = store.count_orders_matching(a.id, filter, 100).await;
+            assert_eq!(got.unwrap(), n, "{e:?}: {filter:?}");
+        }
 
         // The queue: by deadline across both tenants, one tenant, and the cap.
         let open = CaseFilter {
@@ -115,26 +77,16 @@ async fn counts_are_what_the_lists_page_through_and_stop_at_the_cap() {
             limit: 2,
             ..Default::default()
         };
-        assert_eq!(
-            store.count_cases(&[a.id, b.id], &open, 100).await.unwrap(),
-            8,
-            "{e:?}"
-        );
-        assert_eq!(
-            store.count_cases(&[b.id], &open, 100).await.unwrap(),
-            1,
-            "{e:?}"
-        );
-        assert_eq!(
-            store.count_cases(&[a.id, b.id], &open, 5).await.unwrap(),
-            5,
-            "{e:?}"
-        );
-        assert_eq!(
-            store.count_cases(&[], &open, 100).await.unwrap(),
-            0,
-            "{e:?}"
-        );
+        // (tenants, cap, count)
+        for (tenants, cap, n) in [
+            (&[a.id, b.id][..], 100, 8),
+            (&[b.id], 100, 1),
+            (&[a.id, b.id], 5, 5),
+            (&[], 100, 0),
+        ] {
+            let got = store.count_cases(tenants, &open, cap).await;
+            assert_eq!(got.unwrap(), n, "{e:?}: {tenants:?} up to {cap}");
+        }
         let listed = store
             .cases_across(
                 &[a.id, b.id],

@@ -10,35 +10,20 @@ use consign_core::kpi::rollup::{OrderRow, ShipmentRow, daily_counts};
 use consign_core::shipment::ShipmentStatus;
 use consign_core::tracking::Observation;
 use consign_store::testing::engines;
-use consign_store::{Days, Stale};
-use jiff::{SignedDuration, Timestamp};
+use consign_store::{Days, DynStore, Stale};
+use jiff::SignedDuration;
 
 #[tokio::test]
 async fn kpi_definitions_are_versioned_per_tenant() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
+        let [a, b] = seed_tenants(&store, ["alpha", "beta"]).await;
         assert!(store.kpi_definitions(a.id).await.unwrap().is_none());
         let mut d = KpiDefinitions::default();
-        let mut tx = store.begin().await.unwrap();
-        assert_eq!(
-            tx.insert_kpi_definitions(a.id, &d, now(), "ann")
-                .await
-                .unwrap(),
-            1
-        );
-        tx.commit().await.unwrap();
+        assert_eq!(save_kpi_definitions(&store, a.id, &d, "ann").await, 1);
         d.on_time.days_late = 2;
         d.in_full.basis = InFullBasis::Units;
         d.in_full.threshold_percent = 95.5;
-        let mut tx = store.begin().await.unwrap();
-        assert_eq!(
-            tx.insert_kpi_definitions(a.id, &d, now(), "bob")
-                .await
-                .unwrap(),
-            2
-        );
-        tx.commit().await.unwrap();
+        assert_eq!(save_kpi_definitions(&store, a.id, &d, "bob").await, 2);
         let latest = store.kpi_definitions(a.id).await.unwrap().unwrap();
         assert_eq!((latest.version, latest.created_by.as_str()), (2, "bob"));
         assert_eq!(latest.definitions, d);
@@ -69,6 +54,31 @@ async fn kpi_definitions_are_versioned_per_tenant() {
     }
 }
 
+/// Saves a tenant's KPI definitions as `by` in a committed transaction; the version given.
+async fn save_kpi_definitions(
+    store: &DynStore,
+    tenant: TenantId,
+    d: &KpiDefinitions,
+    by: &str,
+) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let version = tx
+        .insert_kpi_definitions(tenant, d, now(), by)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    version
+}
+
+/// Takes up to `limit` rollup marks in a committed transaction, as the worker does, and
+/// gives them in [`marks`] order.
+async fn take_marks(store: &DynStore, limit: i64) -> Vec<Stale> {
+    let mut tx = store.begin().await.unwrap();
+    let taken = tx.take_kpi_stale(limit).await.unwrap();
+    tx.commit().await.unwrap();
+    marks(&taken)
+}
+
 fn marks(taken: &[(TenantId, Stale)]) -> Vec<Stale> {
     let mut v: Vec<Stale> = taken.iter().map(|(_, s)| *s).collect();
     v.sort_by_key(|s| match s {
@@ -85,19 +95,11 @@ fn marks(taken: &[(TenantId, Stale)]) -> Vec<Stale> {
 async fn the_rollup_is_marked_by_triggers_and_round_trips() {
     for (store, _guard) in engines().await {
         let engine = store.engine();
-        let a = seed_tenant(&store, "alpha").await;
-        let carrier = seed_carrier(&store, a.id, "UPSN").await;
+        let (a, carrier) = seed_tenant_with_carrier(&store, "alpha", "UPSN").await;
         let order = insert_orders(&store, a.id, &["PO-1"]).await.remove(0);
-        let s = shipment_fixture(
-            a.id,
-            carrier.id,
-            "1Z1",
-            Some(order.id),
-            vec![(1, 2), (2, 1)],
-        );
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
-        tx.commit().await.unwrap();
+        let lines = vec![(1, 2), (2, 1)];
+        let s = shipment_fixture(a.id, carrier.id, "1Z1", Some(order.id), lines);
+        insert_shipments(&store, std::slice::from_ref(&s)).await;
         // The migration's own marks (nothing existed) and the inserts' marks.
         assert_eq!(
             store.kpi_stale_count(Some(a.id)).await.unwrap(),
@@ -136,8 +138,9 @@ async fn the_rollup_is_marked_by_triggers_and_round_trips() {
         assert_eq!(store.kpi_stale_count(None).await.unwrap(), 0);
 
         // The first scan is the pickup (the day an exception rate counts the shipment on) …
-        let scan = |at: Timestamp, status: ShipmentStatus| {
+        let scan = |hours_ago: i64, status: ShipmentStatus| {
             let store = store.clone();
+            let at = now() - SignedDuration::from_hours(hours_ago);
             async move {
                 let mut tx = store.begin().await.unwrap();
                 let mut tracked = tx.lock_tracked(a.id, &[s.id]).await.unwrap();
@@ -147,21 +150,11 @@ async fn the_rollup_is_marked_by_triggers_and_round_trips() {
                 tx.commit().await.unwrap();
             }
         };
-        scan(
-            now() - SignedDuration::from_hours(4),
-            ShipmentStatus::PickedUp,
-        )
-        .await;
+        scan(4, ShipmentStatus::PickedUp).await;
         assert_eq!(store.kpi_stale_count(None).await.unwrap(), 1, "{engine:?}");
-        let mut tx = store.begin().await.unwrap();
-        tx.take_kpi_stale(10).await.unwrap();
-        tx.commit().await.unwrap();
+        take_marks(&store, 10).await;
         // … a scan that changes nothing a figure reads leaves no mark …
-        scan(
-            now() - SignedDuration::from_hours(3),
-            ShipmentStatus::InTransit,
-        )
-        .await;
+        scan(3, ShipmentStatus::InTransit).await;
         assert_eq!(store.kpi_stale_count(None).await.unwrap(), 0, "{engine:?}");
         // … a delivery does.
         let delivered = now() - SignedDuration::from_hours(1);
@@ -172,41 +165,27 @@ async fn the_rollup_is_marked_by_triggers_and_round_trips() {
             .apply(&Observation::status(delivered, ShipmentStatus::Delivered));
         tx.update_tracked(&tracked, now()).await.unwrap();
         tx.commit().await.unwrap();
-        let mut tx = store.begin().await.unwrap();
-        let taken = tx.take_kpi_stale(10).await.unwrap();
-        tx.commit().await.unwrap();
-        assert_eq!(marks(&taken), vec![Stale::Shipment(s.id)], "{engine:?}");
+        assert_eq!(
+            take_marks(&store, 10).await,
+            vec![Stale::Shipment(s.id)],
+            "{engine:?}"
+        );
 
         // The records the facts are judged from.
-        let rec = store
-            .kpi_shipment_records(a.id, &[s.id])
-            .await
-            .unwrap()
-            .pop()
-            .unwrap();
+        let rec = the_record(store.kpi_shipment_records(a.id, &[s.id]).await);
         assert_eq!(rec.status, ShipmentStatus::Delivered);
         assert!(rec.delivered_at.is_some() && rec.pod_required && !rec.pod_attached);
         assert_eq!(rec.order, Some(order.id));
         assert_eq!(rec.channel, Some(consign_core::order::Channel::B2c));
         assert_eq!(rec.destination.time_zone, "America/Chicago");
-        let src = store
-            .kpi_order_sources(a.id, &[order.id])
-            .await
-            .unwrap()
-            .pop()
-            .unwrap();
+        let src = the_record(store.kpi_order_sources(a.id, &[order.id]).await);
         assert_eq!(src.lines, vec![(1, 2), (2, 3)]);
         assert_eq!(src.shipments, vec![(s.id, vec![(1, 2), (2, 1)])]);
         assert!(!src.cancelled && src.promised_by.is_some());
         // Another tenant's ids read nothing.
         let b = seed_tenant(&store, "beta").await;
-        assert!(
-            store
-                .kpi_shipment_records(b.id, &[s.id])
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        let theirs = store.kpi_shipment_records(b.id, &[s.id]).await.unwrap();
+        assert!(theirs.is_empty());
 
         // Facts rows and counts round-trip.
         let day = |d: i8| jiff::civil::date(2026, 11, d);
@@ -301,17 +280,13 @@ async fn the_rollup_is_marked_by_triggers_and_round_trips() {
 #[tokio::test]
 async fn order_milestones_come_from_the_audit_trail_and_then_from_the_triggers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![format!("sqlite://{}", dir.path().join("old.db").display())];
-    urls.extend(consign_store::testing::fresh_postgres_url().await);
-    for url in urls {
-        consign_store::testing::migrate_up_to(&url, 16).await;
+    for url in databases_migrated_up_to(&dir, 16).await {
         let tenant = TenantId::random();
         let (released, shipped, received) = (
             consign_core::ids::OrderId::random(),
             consign_core::ids::OrderId::random(),
             consign_core::ids::OrderId::random(),
         );
-        const TENANT: &str = "INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, 'alpha', 'Alpha', 'UTC', 0)";
         const ORDER: &str = "INSERT INTO orders (tenant_id, id, number, external_ref, customer_id, customer_json, \
              ship_to_json, channel, currency, total_minor, status, ordered_at, created_at, updated_at, version) \
              VALUES ($1, $2, $3, $3, $4, '{\"name\":\"Ann\"}', \
@@ -319,85 +294,66 @@ async fn order_milestones_come_from_the_audit_trail_and_then_from_the_triggers()
              'b2c', 'USD', 100, $5, 1000000000, 1000000000, 9000000000, 3)";
         const AUDIT: &str = "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, entity, entity_id, action, \
              after_json, prev_hash, hash) VALUES ($1, $2, $1, $3, 'ann', 'order', $4, $5, $6, $7, $7)";
-        macro_rules! seed {
-            ($conn:expr) => {{
-                let conn = &mut $conn;
-                sqlx::query(TENANT)
+        let mut rows = vec![OldRow::new(OLD_TENANT).bind(tenant.0)];
+        for (id, n, status) in [
+            (released, "PO-1", "released"),
+            (shipped, "PO-2", "shipped"),
+            (received, "PO-3", "received"),
+        ] {
+            rows.push(
+                OldRow::new(ORDER)
                     .bind(tenant.0)
-                    .execute(&mut *conn)
-                    .await
-                    .unwrap();
-                for (id, n, status) in [
-                    (released, "PO-1", "released"),
-                    (shipped, "PO-2", "shipped"),
-                    (received, "PO-3", "received"),
-                ] {
-                    sqlx::query(ORDER)
-                        .bind(tenant.0)
-                        .bind(id.0)
-                        .bind(n)
-                        .bind(uuid::Uuid::nil())
-                        .bind(status)
-                        .execute(&mut *conn)
-                        .await
-                        .unwrap();
-                }
-                // PO-1 released at 1 h 30 min; PO-2 shipped straight from received at 3 h
-                // (the status change carries the bare status), then delivered at 9 h
-                // (an object naming it): its first shipment is the fact.
-                for (seq, at, id, action, after) in [
-                    (
-                        1i64,
-                        5_400_000_000i64,
-                        released,
-                        "released",
-                        r#"{"status":"released"}"#,
-                    ),
-                    (
-                        2,
-                        10_800_000_000,
-                        shipped,
-                        "status_changed",
-                        r#""partially_shipped""#,
-                    ),
-                    (
-                        3,
-                        32_400_000_000,
-                        shipped,
-                        "status_changed",
-                        r#"{"status":"delivered","by":"delivery"}"#,
-                    ),
-                    (
-                        4,
-                        3_600_000_000,
-                        received,
-                        "created",
-                        r#"{"status":"received"}"#,
-                    ),
-                ] {
-                    sqlx::query(AUDIT)
-                        .bind(tenant.0)
-                        .bind(seq)
-                        .bind(at)
-                        .bind(id.0.to_string())
-                        .bind(action)
-                        .bind(after)
-                        .bind(vec![0u8; 32])
-                        .execute(&mut *conn)
-                        .await
-                        .unwrap();
-                }
-            }};
+                    .bind(id.0)
+                    .bind(n)
+                    .bind(uuid::Uuid::nil())
+                    .bind(status),
+            );
         }
-        if url.starts_with("sqlite:") {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            seed!(conn);
-        } else {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            seed!(conn);
+        // PO-1 released at 1 h 30 min; PO-2 shipped straight from received at 3 h
+        // (the status change carries the bare status), then delivered at 9 h
+        // (an object naming it): its first shipment is the fact.
+        for (seq, at, id, action, after) in [
+            (
+                1i64,
+                5_400_000_000i64,
+                released,
+                "released",
+                r#"{"status":"released"}"#,
+            ),
+            (
+                2,
+                10_800_000_000,
+                shipped,
+                "status_changed",
+                r#""partially_shipped""#,
+            ),
+            (
+                3,
+                32_400_000_000,
+                shipped,
+                "status_changed",
+                r#"{"status":"delivered","by":"delivery"}"#,
+            ),
+            (
+                4,
+                3_600_000_000,
+                received,
+                "created",
+                r#"{"status":"received"}"#,
+            ),
+        ] {
+            rows.push(
+                OldRow::new(AUDIT)
+                    .bind(tenant.0)
+                    .bind(seq)
+                    .bind(at)
+                    .bind(id.0.to_string())
+                    .bind(action)
+                    .bind(after)
+                    .bind(vec![0u8; 32]),
+            );
         }
+        seed_old_database(&url, rows).await;
         let store = consign_store::open(&url).await.unwrap();
         let milestones = |id: consign_core::ids::OrderId| {
             let store = store.clone();
@@ -485,8 +441,7 @@ async fn case_facts_are_marked_by_triggers_and_read_by_period() {
     use consign_core::ids::{CaseId, ShipmentId};
     for (store, _guard) in engines().await {
         let engine = store.engine();
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
+        let [a, b] = seed_tenants(&store, ["alpha", "beta"]).await;
         let opened = now() - SignedDuration::from_hours(30);
         let subject = ShipmentId::random();
         let mut c = Case::start(
@@ -508,15 +463,7 @@ async fn case_facts_are_marked_by_triggers_and_read_by_period() {
         let mut tx = store.begin().await.unwrap();
         tx.insert_cases(std::slice::from_ref(&c)).await.unwrap();
         tx.commit().await.unwrap();
-        let take = || {
-            let store = store.clone();
-            async move {
-                let mut tx = store.begin().await.unwrap();
-                let taken = tx.take_kpi_stale(100).await.unwrap();
-                tx.commit().await.unwrap();
-                marks(&taken)
-            }
-        };
+        let take = || take_marks(&store, 100);
         // Its shipment's exception rate changed too.
         assert_eq!(
             take().await,
@@ -595,13 +542,8 @@ async fn case_facts_are_marked_by_triggers_and_read_by_period() {
         let mut tx = store.begin().await.unwrap();
         tx.put_kpi_case_facts(a.id, &[c.id], &[]).await.unwrap();
         tx.commit().await.unwrap();
-        assert!(
-            store
-                .kpi_case_facts_of(a.id, &[c.id])
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        let left = store.kpi_case_facts_of(a.id, &[c.id]).await.unwrap();
+        assert!(left.is_empty());
 
         let mut tx = store.begin().await.unwrap();
         assert_eq!(

@@ -175,8 +175,7 @@ async fn tenants_are_unique_by_slug() {
 #[tokio::test]
 async fn orders_round_trip_and_stay_in_their_tenant() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
+        let [a, b] = seed_tenants(&store, ["alpha", "beta"]).await;
         let orders = insert_orders(&store, a.id, &["PO-1", "PO-2", "PO-3"]).await;
         assert_eq!(orders[0].number, "ORD-000001");
         assert_eq!(orders[2].number, "ORD-000003");
@@ -207,93 +206,43 @@ async fn orders_round_trip_and_stay_in_their_tenant() {
         assert!(store.order_by_ref(b.id, "PO-2").await.unwrap().is_none());
 
         // Newest first, keyset pagination.
-        let page1 = store
-            .orders(
+        let list = |tenant: TenantId, f: OrderFilter| {
+            let store = store.clone();
+            async move { store.orders(tenant, &f).await.unwrap() }
+        };
+        let refs = |page: &[consign_core::order::Order]| -> Vec<String> {
+            page.iter().map(|o| o.external_ref.clone()).collect()
+        };
+        let first = |limit: u32| OrderFilter {
+            limit,
+            ..Default::default()
+        };
+        let page1 = list(a.id, first(2)).await;
+        assert_eq!(refs(&page1), ["PO-3", "PO-2"]);
+        let after = Some(page1[1].id);
+        let page2 = list(a.id, OrderFilter { after, ..first(2) }).await;
+        assert_eq!(refs(&page2), ["PO-1"]);
+        // (tenant, search, status, how many listed, why)
+        for (tenant, q, status, n, why) in [
+            (a.id, Some("PO-"), None, 3, "a prefix of the reference"),
+            (
                 a.id,
-                &OrderFilter {
-                    limit: 2,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            page1
-                .iter()
-                .map(|o| o.external_ref.as_str())
-                .collect::<Vec<_>>(),
-            ["PO-3", "PO-2"]
-        );
-        let page2 = store
-            .orders(
-                a.id,
-                &OrderFilter {
-                    limit: 2,
-                    after: Some(page1[1].id),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            page2
-                .iter()
-                .map(|o| o.external_ref.as_str())
-                .collect::<Vec<_>>(),
-            ["PO-1"]
-        );
-        let searched = store
-            .orders(
-                a.id,
-                &OrderFilter {
-                    limit: 10,
-                    q: Some("PO-".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(searched.len(), 3);
-        let none = store
-            .orders(
-                a.id,
-                &OrderFilter {
-                    limit: 10,
-                    q: Some("PO_".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert!(
-            none.is_empty(),
-            "'_' is matched literally, not as a wildcard"
-        );
-        let released = store
-            .orders(
-                a.id,
-                &OrderFilter {
-                    limit: 10,
-                    status: Some(OrderStatus::Released),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert!(released.is_empty());
-        assert!(
-            store
-                .orders(
-                    b.id,
-                    &OrderFilter {
-                        limit: 10,
-                        ..Default::default()
-                    }
-                )
-                .await
-                .unwrap()
-                .is_empty()
-        );
+                Some("PO_"),
+                None,
+                0,
+                "'_' is matched literally, not as a wildcard",
+            ),
+            (a.id, None, Some(OrderStatus::Released), 0, "none released"),
+            (b.id, None, None, 0, "another tenant's list"),
+        ] {
+            let q = q.map(String::from);
+            let f = OrderFilter {
+                q,
+                status,
+                ..first(10)
+            };
+            assert_eq!(list(tenant, f).await.len(), n, "{why}");
+        }
 
         let mut tx = store.begin().await.unwrap();
         let existing = store
@@ -375,8 +324,7 @@ async fn stale_order_updates_are_refused() {
 #[tokio::test]
 async fn shipments_round_trip_with_lines_and_fulfilment() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let carrier = seed_carrier(&store, a.id, "UPSN").await;
+        let (a, carrier) = seed_tenant_with_carrier(&store, "alpha", "UPSN").await;
         let order = insert_orders(&store, a.id, &["PO-1"]).await.remove(0);
         let mut s1 = shipment_fixture(a.id, carrier.id, "1Z1", Some(order.id), vec![(1, 1)]);
         s1.delivered_at = Some(now());
@@ -421,36 +369,31 @@ async fn shipments_round_trip_with_lines_and_fulfilment() {
         let (shipped, delivered) = store.fulfilment(a.id, order.id).await.unwrap();
         assert_eq!(shipped, [2, 3]);
         assert_eq!(delivered, [1, 0]);
-        let by_carrier = store
-            .shipments(
-                a.id,
-                &ShipmentFilter {
-                    carrier: Some(carrier.id),
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let listed = |f: ShipmentFilter| {
+            let store = store.clone();
+            async move {
+                store
+                    .shipments(a.id, &ShipmentFilter { limit: 10, ..f })
+                    .await
+                    .unwrap()
+            }
+        };
+        let by_carrier = listed(ShipmentFilter {
+            carrier: Some(carrier.id),
+            ..Default::default()
+        })
+        .await;
         assert_eq!(by_carrier.len(), 2);
-        let delivered_only = store
-            .shipments(
-                a.id,
-                &ShipmentFilter {
-                    status: Some(ShipmentStatus::Delivered),
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            delivered_only
-                .iter()
-                .map(|s| s.tracking_number.as_str())
-                .collect::<Vec<_>>(),
-            ["1Z1"]
-        );
+        let delivered_only = listed(ShipmentFilter {
+            status: Some(ShipmentStatus::Delivered),
+            ..Default::default()
+        })
+        .await;
+        let tracking_numbers: Vec<&str> = delivered_only
+            .iter()
+            .map(|s| s.tracking_number.as_str())
+            .collect();
+        assert_eq!(tracking_numbers, ["1Z1"]);
         let other = seed_tenant(&store, "beta").await;
         assert!(store.shipment(other.id, s2.id).await.unwrap().is_none());
 
@@ -573,17 +516,20 @@ fn answer<'a>(scope: &'a str, key: &'a str, attempt: i64, body: &'a [u8]) -> Key
 async fn idempotency_keys_replay_and_refuse_other_bodies() {
     for (store, _guard) in engines().await {
         let lease = |at: jiff::Timestamp| at + jiff::SignedDuration::from_secs(10);
-        let a1 = reserved(
-            store
-                .reserve_key("token:1", "k1", b"hash-a", now(), lease(now()))
-                .await
-                .unwrap(),
-        );
+        // A reservation of `key` under `scope` for a request hashed `hash`, leased from `at`.
+        let reserve = |scope: &'static str, key: &'static str, hash: &'static [u8], at| {
+            let store = store.clone();
+            async move {
+                let until = lease(at);
+                store
+                    .reserve_key(scope, key, hash, at, until)
+                    .await
+                    .unwrap()
+            }
+        };
+        let a1 = reserved(reserve("token:1", "k1", b"hash-a", now()).await);
         assert!(matches!(
-            store
-                .reserve_key("token:1", "k1", b"hash-a", now(), lease(now()))
-                .await
-                .unwrap(),
+            reserve("token:1", "k1", b"hash-a", now()).await,
             KeyState::InFlight { .. }
         ));
         assert!(
@@ -593,10 +539,7 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
                 .unwrap()
         );
         assert_eq!(
-            store
-                .reserve_key("token:1", "k1", b"hash-a", now(), lease(now()))
-                .await
-                .unwrap(),
+            reserve("token:1", "k1", b"hash-a", now()).await,
             KeyState::Completed {
                 status: 201,
                 content_type: "application/json".into(),
@@ -604,39 +547,18 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
             }
         );
         assert_eq!(
-            store
-                .reserve_key("token:1", "k1", b"hash-b", now(), lease(now()))
-                .await
-                .unwrap(),
+            reserve("token:1", "k1", b"hash-b", now()).await,
             KeyState::Mismatch
         );
-        let k2 = reserved(
-            store
-                .reserve_key("token:2", "k1", b"hash-b", now(), lease(now()))
-                .await
-                .unwrap(),
-        );
+        let k2 = reserved(reserve("token:2", "k1", b"hash-b", now()).await);
         // A lease that runs out is taken over under a new attempt; the old attempt can then
         // neither renew nor answer, and the new one is in flight until its own lease ends.
         let later = now() + jiff::SignedDuration::from_secs(11);
-        let old = reserved(
-            store
-                .reserve_key("token:3", "k9", b"h", now(), lease(now()))
-                .await
-                .unwrap(),
-        );
-        let new = reserved(
-            store
-                .reserve_key("token:3", "k9", b"h", later, lease(later))
-                .await
-                .unwrap(),
-        );
+        let old = reserved(reserve("token:3", "k9", b"h", now()).await);
+        let new = reserved(reserve("token:3", "k9", b"h", later).await);
         assert_ne!(old, new, "a takeover draws a new attempt");
         assert!(matches!(
-            store
-                .reserve_key("token:3", "k9", b"h", later, lease(later))
-                .await
-                .unwrap(),
+            reserve("token:3", "k9", b"h", later).await,
             KeyState::InFlight { .. }
         ));
         assert!(
@@ -667,10 +589,7 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
         );
         drop(tx);
         assert!(matches!(
-            store
-                .reserve_key("token:3", "k9", b"h", later, lease(later))
-                .await
-                .unwrap(),
+            reserve("token:3", "k9", b"h", later).await,
             KeyState::InFlight { .. }
         ));
         let mut tx = store.begin().await.unwrap();
@@ -681,19 +600,11 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
         );
         tx.commit().await.unwrap();
         assert!(matches!(
-            store
-                .reserve_key("token:3", "k9", b"h", later, lease(later))
-                .await
-                .unwrap(),
+            reserve("token:3", "k9", b"h", later).await,
             KeyState::Completed { body, .. } if body == b"in-tx"
         ));
         store.release_key("token:2", "k1", k2).await.unwrap();
-        reserved(
-            store
-                .reserve_key("token:2", "k1", b"hash-c", now(), lease(now()))
-                .await
-                .unwrap(),
-        );
+        reserved(reserve("token:2", "k1", b"hash-c", now()).await);
         let purged = store
             .purge_keys(now() + jiff::SignedDuration::from_hours(1))
             .await

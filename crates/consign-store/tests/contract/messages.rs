@@ -82,11 +82,32 @@ fn outcome(m: &OutboxMessage, state: DeliveryState, at: Timestamp) -> DeliveryRe
     }
 }
 
+/// The tenant's outbox messages in `state` (any when `None`), newest first, at most `limit`:
+/// what the administrators' list reads.
+async fn outbox_listed(
+    store: &DynStore,
+    tenant: TenantId,
+    state: Option<DeliveryState>,
+    limit: u32,
+) -> Vec<OutboxMessage> {
+    let filter = OutboxFilter {
+        state,
+        limit,
+        ..Default::default()
+    };
+    store.outbox_messages(tenant, &filter).await.unwrap()
+}
+
+/// Claims up to ten messages due at `at` under a lease of 30 seconds from it.
+async fn claim_at(tx: &mut Box<dyn Tx>, at: Timestamp) -> Vec<OutboxMessage> {
+    let lease = at + SignedDuration::from_secs(30);
+    tx.claim_outbox(at, lease, 10).await.unwrap()
+}
+
 #[tokio::test]
 async fn endpoints_round_trip_with_their_secrets() {
     for (store, _dir) in engines().await {
-        let t = seed_tenant(&store, "acme").await;
-        let other = seed_tenant(&store, "other").await;
+        let [t, other] = seed_tenants(&store, ["acme", "other"]).await;
         let mut e = endpoint(t.id);
         let mut tx = store.begin().await.unwrap();
         tx.insert_webhook_endpoint(&e).await.unwrap();
@@ -166,10 +187,7 @@ async fn the_outbox_delivers_in_order_per_key_and_keeps_every_attempt() {
         tx.commit().await.unwrap();
         let later = now() + SignedDuration::from_secs(6);
         let mut tx = store.begin().await.unwrap();
-        let again = tx
-            .claim_outbox(later, later + SignedDuration::from_secs(30), 10)
-            .await
-            .unwrap();
+        let again = claim_at(&mut tx, later).await;
         tx.commit().await.unwrap();
         assert_eq!(again.iter().map(|m| m.id).collect::<Vec<_>>(), vec![a1.id]);
         assert_eq!(again[0].attempts, 2);
@@ -178,24 +196,11 @@ async fn the_outbox_delivers_in_order_per_key_and_keeps_every_attempt() {
         tx.record_deliveries(&[outcome(&again[0], DeliveryState::Dead, later)], later)
             .await
             .unwrap();
-        let next = tx
-            .claim_outbox(later, later + SignedDuration::from_secs(30), 10)
-            .await
-            .unwrap();
+        let next = claim_at(&mut tx, later).await;
         tx.commit().await.unwrap();
         assert_eq!(next.iter().map(|m| m.id).collect::<Vec<_>>(), vec![a2.id]);
 
-        let dead = store
-            .outbox_messages(
-                t.id,
-                &OutboxFilter {
-                    state: Some(DeliveryState::Dead),
-                    limit: 10,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let dead = outbox_listed(&store, t.id, Some(DeliveryState::Dead), 10).await;
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].last_status, Some(503));
         let delivered = store.outbox_message(t.id, b1.id).await.unwrap().unwrap();
@@ -240,8 +245,7 @@ async fn the_outbox_delivers_in_order_per_key_and_keeps_every_attempt() {
 #[tokio::test]
 async fn staged_messages_join_the_outbox_whole_and_in_order() {
     for (store, _dir) in engines().await {
-        let t = seed_tenant(&store, "acme").await;
-        let other = seed_tenant(&store, "other").await;
+        let [t, other] = seed_tenants(&store, ["acme", "other"]).await;
         let e = endpoint(t.id);
         let f = endpoint(other.id);
         let first: Vec<OutboxMessage> = (0..3)
@@ -272,21 +276,7 @@ async fn staged_messages_join_the_outbox_whole_and_in_order() {
         // Staged messages count as pending but are not listed, nor claimed, before promotion.
         let counts = store.outbox_counts().await.unwrap();
         assert_eq!(counts, vec![(DeliveryState::Pending, 5)]);
-        let listed = |tenant| {
-            let store = store.clone();
-            async move {
-                store
-                    .outbox_messages(
-                        tenant,
-                        &OutboxFilter {
-                            limit: 10,
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap()
-            }
-        };
+        let listed = |tenant| outbox_listed(&store, tenant, None, 10);
         assert!(listed(t.id).await.is_empty());
         let lease = now() + SignedDuration::from_secs(30);
         let mut tx = store.begin().await.unwrap();
@@ -359,19 +349,8 @@ async fn concurrent_promoters_move_each_staged_row_once_and_in_order() {
             moved += task.await.unwrap();
         }
         assert_eq!(moved, 200, "every staged message promoted exactly once");
-        let mut listed: Vec<Uuid> = store
-            .outbox_messages(
-                t.id,
-                &OutboxFilter {
-                    limit: 1000,
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
+        let listed = outbox_listed(&store, t.id, None, 1000).await;
+        let mut listed: Vec<Uuid> = listed.into_iter().map(|m| m.id).collect();
         listed.reverse();
         assert_eq!(listed, staged, "outbox order is staging order");
     }
@@ -427,8 +406,7 @@ async fn concurrent_claimers_never_take_one_message_twice() {
 async fn a_tenant_template_replaces_its_name_and_language_only() {
     use consign_core::message::{Audience, Channel, Template};
     for (store, _dir) in engines().await {
-        let t = seed_tenant(&store, "acme").await;
-        let other = seed_tenant(&store, "other").await;
+        let [t, other] = seed_tenants(&store, ["acme", "other"]).await;
         let mut tpl = Template {
             name: "delay_notice".into(),
             case_type: "delay_risk".into(),

@@ -16,8 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 #[tokio::test]
 async fn the_sla_queue_pages_by_deadline_then_newest() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let ca = seed_carrier(&store, a.id, "UPSN").await;
+        let (a, ca) = seed_tenant_with_carrier(&store, "alpha", "UPSN").await;
         let mut cases = Vec::new();
         let mut shipments = Vec::new();
         for (i, due) in [Some(30), None, Some(10), Some(10), None, Some(20), None]
@@ -30,10 +29,7 @@ async fn the_sla_queue_pages_by_deadline_then_newest() {
             c.sla_due_at = due.map(|m| now() + SignedDuration::from_mins(m));
             cases.push(c);
         }
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(&shipments).await.unwrap();
-        tx.insert_cases(&cases).await.unwrap();
-        tx.commit().await.unwrap();
+        insert_shipments_with_cases(&store, &shipments, &cases).await;
         let filter = |after, limit| CaseFilter {
             open_only: true,
             by_sla: true,
@@ -76,9 +72,7 @@ async fn the_sla_queue_pages_by_deadline_then_newest() {
 async fn the_queue_reads_across_tenants_and_the_backlog_counts_what_it_lists() {
     for (store, _guard) in engines().await {
         let engine = store.engine();
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
-        let c = seed_tenant(&store, "gamma").await;
+        let [a, b, c] = seed_tenants(&store, ["alpha", "beta", "gamma"]).await;
         // (tenant, due in minutes, opened hours ago, team, status)
         let plan = [
             (a.id, Some(-30), 2, "carrier-desk", CaseStatus::Open),

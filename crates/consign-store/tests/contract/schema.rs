@@ -30,23 +30,29 @@ fn columns(dump: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The rows a catalogue query gives on the SQLite dump's pool.
+async fn sqlite_rows(pool: &sqlx::SqlitePool, sql: String) -> Vec<sqlx::sqlite::SqliteRow> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
 async fn sqlite_dump() -> String {
     let (_store, dir) = fresh_sqlite().await;
     let url = format!("sqlite://{}", dir.path().join("consign.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let mut out = String::new();
-    let tables = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let tables = sqlite_rows(&pool, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name".into()).await;
     for t in tables {
         let name: String = t.get("name");
-        let cols = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT name, type, \"notnull\" AS nn FROM pragma_table_info('{name}') ORDER BY cid"
-        )))
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+        let cols = sqlite_rows(
+            &pool,
+            format!(
+                "SELECT name, type, \"notnull\" AS nn FROM pragma_table_info('{name}') ORDER BY cid"
+            ),
+        )
+        .await;
         for c in cols {
             let (col, ty, nn): (String, String, i64) = (c.get("name"), c.get("type"), c.get("nn"));
             out.push_str(&format!(
@@ -55,10 +61,7 @@ async fn sqlite_dump() -> String {
             ));
         }
     }
-    let idx = sqlx::query("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let idx = sqlite_rows(&pool, "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name".into()).await;
     for i in idx {
         let sql: String = i.get("sql");
         out.push_str(&format!(

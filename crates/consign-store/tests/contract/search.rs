@@ -10,25 +10,17 @@ use consign_store::*;
 async fn references_find_their_records_in_any_case_and_only_in_the_tenants_asked() {
     for (store, _guard) in engines().await {
         let e = store.engine();
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
-        let ca = seed_carrier(&store, a.id, "UPSN").await;
-        let cb = seed_carrier(&store, b.id, "UPSN").await;
+        let AlphaAndBeta { a, b, ca, cb } = seed_alpha_and_beta(&store, "UPSN").await;
         let orders = insert_orders(&store, a.id, &["PO-7781", "PO-7782"]).await;
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(&[
-            shipment_fixture(
-                a.id,
-                ca.id,
-                "1Z999AA10123456784",
-                Some(orders[0].id),
-                vec![],
-            ),
-            shipment_fixture(b.id, cb.id, "1Z999AA10123456785", None, vec![]),
-        ])
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        let on_order = Some(orders[0].id);
+        insert_shipments(
+            &store,
+            &[
+                shipment_fixture(a.id, ca.id, "1Z999AA10123456784", on_order, vec![]),
+                shipment_fixture(b.id, cb.id, "1Z999AA10123456785", None, vec![]),
+            ],
+        )
+        .await;
         let both = [a.id, b.id];
         let find = |text: &'static str, tenants: Vec<consign_core::ids::TenantId>| {
             let store = store.clone();
@@ -106,17 +98,12 @@ async fn references_find_their_records_in_any_case_and_only_in_the_tenants_asked
 async fn freight_references_are_kept_and_found() {
     for (store, _guard) in engines().await {
         let e = store.engine();
-        let a = seed_tenant(&store, "alpha").await;
-        let ca = seed_carrier(&store, a.id, "ODFL").await;
+        let (a, ca) = seed_tenant_with_carrier(&store, "alpha", "ODFL").await;
         let mut freight = shipment_fixture(a.id, ca.id, "0004471123", None, vec![]);
         freight.pro_number = Some("PRO-0004471123".into());
         freight.bol_number = Some("NW-PO-88123-1".into());
         let parcel = shipment_fixture(a.id, ca.id, "0004471124", None, vec![]);
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(&[freight.clone(), parcel])
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        insert_shipments(&store, &[freight.clone(), parcel]).await;
         let kept = store.shipment(a.id, freight.id).await.unwrap().unwrap();
         assert_eq!(
             (kept.pro_number.as_deref(), kept.bol_number.as_deref()),

@@ -72,14 +72,9 @@ fn entry(case: CaseId, seq: u32, kind: TimelineKind, detail: &str) -> TimelineEn
 #[tokio::test]
 async fn events_are_deduplicated_per_tenant_and_state_round_trips() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let b = seed_tenant(&store, "beta").await;
-        let ca = seed_carrier(&store, a.id, "UPSN").await;
-        let cb = seed_carrier(&store, b.id, "UPSN").await;
+        let AlphaAndBeta { a, b, ca, cb } = seed_alpha_and_beta(&store, "UPSN").await;
         let s = shipment_fixture(a.id, ca.id, "1Z1", None, vec![]);
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
-        tx.commit().await.unwrap();
+        insert_shipments(&store, std::slice::from_ref(&s)).await;
 
         let t0 = now() - SignedDuration::from_hours(5);
         let e1 = event(a.id, ca.id, Some(s.id), "1Z1", t0, ShipmentStatus::PickedUp);
@@ -131,12 +126,7 @@ async fn events_are_deduplicated_per_tenant_and_state_round_trips() {
         tx.update_tracked(&tracked, now()).await.unwrap();
         tx.commit().await.unwrap();
 
-        let back = store
-            .tracked_shipments(a.id, &[s.id])
-            .await
-            .unwrap()
-            .pop()
-            .unwrap();
+        let back = the_record(store.tracked_shipments(a.id, &[s.id]).await);
         assert_eq!(back.state, tracked[0].state, "{:?}", store.engine());
         assert_eq!(back.state.status, ShipmentStatus::InTransit);
         assert_eq!(back.next_check_at, tracked[0].next_check_at);
@@ -175,12 +165,9 @@ async fn events_are_deduplicated_per_tenant_and_state_round_trips() {
 #[tokio::test]
 async fn a_partly_redelivered_batch_reports_exactly_its_new_events() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let ca = seed_carrier(&store, a.id, "UPSN").await;
+        let (a, ca) = seed_tenant_with_carrier(&store, "alpha", "UPSN").await;
         let s = shipment_fixture(a.id, ca.id, "1Z9", None, vec![]);
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
-        tx.commit().await.unwrap();
+        insert_shipments(&store, std::slice::from_ref(&s)).await;
 
         let t0 = now() - SignedDuration::from_hours(9);
         // Hourly scans of the one shipment, hours `from..to` after t0.
@@ -245,8 +232,7 @@ async fn a_partly_redelivered_batch_reports_exactly_its_new_events() {
 #[tokio::test]
 async fn orphans_attach_to_their_shipment_and_due_shipments_come_from_next_check_at() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let c = seed_carrier(&store, a.id, "ODFL").await;
+        let (a, c) = seed_tenant_with_carrier(&store, "alpha", "ODFL").await;
         let t0 = now() - SignedDuration::from_hours(3);
         let orphan = event(a.id, c.id, None, "PRO9", t0, ShipmentStatus::PickedUp);
         let mut tx = store.begin().await.unwrap();
@@ -335,8 +321,7 @@ async fn orphans_attach_to_their_shipment_and_due_shipments_come_from_next_check
 #[tokio::test]
 async fn one_open_case_per_shipment_and_type_and_the_timeline_is_kept() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let c = seed_carrier(&store, a.id, "UPSN").await;
+        let (a, c) = seed_tenant_with_carrier(&store, "alpha", "UPSN").await;
         let s = shipment_fixture(a.id, c.id, "1Z5", None, vec![]);
         let mut tx = store.begin().await.unwrap();
         tx.insert_shipments(std::slice::from_ref(&s)).await.unwrap();
@@ -436,8 +421,7 @@ async fn one_open_case_per_shipment_and_type_and_the_timeline_is_kept() {
 #[tokio::test]
 async fn cases_beyond_shipments_are_one_open_per_carrier_or_per_edi_group() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let c = seed_carrier(&store, a.id, "ODFL").await;
+        let (a, c) = seed_tenant_with_carrier(&store, "alpha", "ODFL").await;
         let partner = PartnerId::random();
         let about = |ty: &str, n: u32, group: Option<&str>| Case {
             subject: match group {
@@ -602,15 +586,10 @@ async fn rulebooks_are_versioned_per_tenant() {
 #[tokio::test]
 async fn a_tracking_update_writes_rows_that_keep_their_status_and_rows_that_change_it() {
     for (store, _guard) in engines().await {
-        let a = seed_tenant(&store, "alpha").await;
-        let c = seed_carrier(&store, a.id, "UPSN").await;
+        let (a, c) = seed_tenant_with_carrier(&store, "alpha", "UPSN").await;
         let kept = shipment_fixture(a.id, c.id, "1ZK", None, vec![]);
         let moved = shipment_fixture(a.id, c.id, "1ZM", None, vec![]);
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_shipments(&[kept.clone(), moved.clone()])
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        insert_shipments(&store, &[kept.clone(), moved.clone()]).await;
 
         // File both as checked until tomorrow, so neither is due now.
         let tomorrow = now() + SignedDuration::from_hours(24);
@@ -729,10 +708,7 @@ async fn a_tracking_update_writes_rows_that_keep_their_status_and_rows_that_chan
 #[tokio::test]
 async fn the_case_subject_migration_carries_every_case_over() {
     let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![format!("sqlite://{}", dir.path().join("old.db").display())];
-    urls.extend(consign_store::testing::fresh_postgres_url().await);
-    for url in urls {
-        consign_store::testing::migrate_up_to(&url, 9).await;
+    for url in databases_migrated_up_to(&dir, 9).await {
         let (tenant, shipment, order, carrier, partner) = (
             TenantId::random(),
             ShipmentId::random(),
@@ -794,46 +770,27 @@ async fn the_case_subject_migration_carries_every_case_over() {
                 Some("17"),
             ),
         ];
-        const TENANT: &str = "INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, 'alpha', 'Alpha', 'UTC', 0)";
         const CASE: &str = "INSERT INTO cases (tenant_id, id, number, case_type, severity, accountable, owner_team, \
              status, shipment_id, order_id, carrier_id, partner_id, edi_group, rulebook_version, detections, \
              entries, opened_at, updated_at) \
              VALUES ($1, $2, $3, $4, 'high', 'carrier', 'carrier-desk', $5, $6, $7, $8, $9, $10, 0, 1, 1, 0, 0)";
-        macro_rules! seed {
-            ($conn:expr) => {{
-                let conn = &mut $conn;
-                sqlx::query(TENANT)
+        let mut rows = vec![OldRow::new(OLD_TENANT).bind(tenant.0)];
+        for (k, (id, ty, status, s, o, c, p, g)) in old.iter().enumerate() {
+            rows.push(
+                OldRow::new(CASE)
                     .bind(tenant.0)
-                    .execute(&mut *conn)
-                    .await
-                    .unwrap();
-                for (k, (id, ty, status, s, o, c, p, g)) in old.iter().enumerate() {
-                    sqlx::query(CASE)
-                        .bind(tenant.0)
-                        .bind(id.0)
-                        .bind(format!("CASE-{k:06}"))
-                        .bind(*ty)
-                        .bind(*status)
-                        .bind(s.map(|x| x.0))
-                        .bind(o.map(|x| x.0))
-                        .bind(c.map(|x| x.0))
-                        .bind(p.map(|x| x.0))
-                        .bind(g.map(str::to_string))
-                        .execute(&mut *conn)
-                        .await
-                        .unwrap();
-                }
-            }};
+                    .bind(id.0)
+                    .bind(format!("CASE-{k:06}"))
+                    .bind(*ty)
+                    .bind(*status)
+                    .bind(s.map(|x| x.0))
+                    .bind(o.map(|x| x.0))
+                    .bind(c.map(|x| x.0))
+                    .bind(p.map(|x| x.0))
+                    .bind(g.map(str::to_string)),
+            );
         }
-        if url.starts_with("sqlite:") {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            seed!(conn);
-        } else {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            seed!(conn);
-        }
+        seed_old_database(&url, rows).await;
 
         let store = consign_store::open(&url).await.unwrap();
         let expect = [
@@ -892,88 +849,65 @@ async fn the_case_subject_migration_carries_every_case_over() {
 #[tokio::test]
 async fn the_case_work_migration_carries_cases_and_timelines_over() {
     let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![format!("sqlite://{}", dir.path().join("old.db").display())];
-    urls.extend(consign_store::testing::fresh_postgres_url().await);
-    for url in urls {
-        consign_store::testing::migrate_up_to(&url, 10).await;
+    for url in databases_migrated_up_to(&dir, 10).await {
         let tenant = TenantId::random();
         let (open, resolved) = (CaseId::random(), CaseId::random());
         let shipment = ShipmentId::random();
         let key = format!("shipment:{shipment}");
-        const TENANT: &str = "INSERT INTO tenants (id, slug, name, time_zone, created_at) VALUES ($1, 'alpha', 'Alpha', 'UTC', 0)";
         const CASE: &str = "INSERT INTO cases (tenant_id, id, number, case_type, severity, accountable, owner_team, \
              status, shipment_id, rulebook_version, detections, entries, opened_at, updated_at, resolved_at, subject_key) \
              VALUES ($1, $2, $3, $4, 'medium', 'carrier', 'carrier-desk', $5, $6, 1, 1, $7, 1000, $8, $9, $10)";
         const ENTRY: &str = "INSERT INTO case_timeline (tenant_id, case_id, seq, at, kind, detail) VALUES ($1, $2, $3, $4, $5, 'x')";
-        macro_rules! seed {
-            ($conn:expr) => {{
-                let conn = &mut $conn;
-                sqlx::query(TENANT)
+        let mut rows = vec![OldRow::new(OLD_TENANT).bind(tenant.0)];
+        for (id, n, ty, status, entries, updated, resolved_at) in [
+            (
+                open,
+                "CASE-000001",
+                "late_pickup",
+                "open",
+                1i64,
+                2000i64,
+                None::<i64>,
+            ),
+            (
+                resolved,
+                "CASE-000002",
+                "stalled",
+                "resolved",
+                2,
+                3000,
+                Some(3000i64),
+            ),
+        ] {
+            rows.push(
+                OldRow::new(CASE)
                     .bind(tenant.0)
-                    .execute(&mut *conn)
-                    .await
-                    .unwrap();
-                for (id, n, ty, status, entries, updated, resolved_at) in [
-                    (
-                        open,
-                        "CASE-000001",
-                        "late_pickup",
-                        "open",
-                        1i64,
-                        2000i64,
-                        None::<i64>,
-                    ),
-                    (
-                        resolved,
-                        "CASE-000002",
-                        "stalled",
-                        "resolved",
-                        2,
-                        3000,
-                        Some(3000i64),
-                    ),
-                ] {
-                    sqlx::query(CASE)
-                        .bind(tenant.0)
-                        .bind(id.0)
-                        .bind(n)
-                        .bind(ty)
-                        .bind(status)
-                        .bind(shipment.0)
-                        .bind(entries)
-                        .bind(updated)
-                        .bind(resolved_at)
-                        .bind(key.clone())
-                        .execute(&mut *conn)
-                        .await
-                        .unwrap();
-                }
-                for (id, seq, at, kind) in [
-                    (open, 1i64, 1000i64, "created"),
-                    (resolved, 1, 1000, "created"),
-                    (resolved, 2, 3000, "auto_resolved"),
-                ] {
-                    sqlx::query(ENTRY)
-                        .bind(tenant.0)
-                        .bind(id.0)
-                        .bind(seq)
-                        .bind(at)
-                        .bind(kind)
-                        .execute(&mut *conn)
-                        .await
-                        .unwrap();
-                }
-            }};
+                    .bind(id.0)
+                    .bind(n)
+                    .bind(ty)
+                    .bind(status)
+                    .bind(shipment.0)
+                    .bind(entries)
+                    .bind(updated)
+                    .bind(resolved_at)
+                    .bind(key.clone()),
+            );
         }
-        if url.starts_with("sqlite:") {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            seed!(conn);
-        } else {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            seed!(conn);
+        for (id, seq, at, kind) in [
+            (open, 1i64, 1000i64, "created"),
+            (resolved, 1, 1000, "created"),
+            (resolved, 2, 3000, "auto_resolved"),
+        ] {
+            rows.push(
+                OldRow::new(ENTRY)
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .bind(seq)
+                    .bind(at)
+                    .bind(kind),
+            );
         }
+        seed_old_database(&url, rows).await;
 
         let store = consign_store::open(&url).await.unwrap();
         let o = store.case(tenant, open).await.unwrap().unwrap();
