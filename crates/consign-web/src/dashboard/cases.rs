@@ -221,12 +221,7 @@ async fn subject_view(st: &AppState, p: &Principal, t: &Tenant, c: &Case) -> Sub
                                 at: local(Some(e.occurred_at), &tz),
                                 status: e.status.map(|s| s.as_str()).unwrap_or("—").into(),
                                 location: e.location.clone(),
-                                detail: [e.raw_code.as_str(), e.description.as_str()]
-                                    .iter()
-                                    .filter(|x| !x.is_empty())
-                                    .cloned()
-                                    .collect::<Vec<_>>()
-                                    .join(" · "),
+                                detail: super::joined(&[&e.raw_code, &e.description]),
                                 source: e.source.clone(),
                             })
                             .collect()

@@ -270,6 +270,39 @@ fn problems(inv: consign_core::Invalid) -> Vec<String> {
 }
 
 /// `12,345`: counts people read at a glance.
+/// The parts that say something, as one line (`CODE · description`).
+fn joined(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|x| !x.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// How many of a page's cases are still open (neither resolved nor closed).
+fn open_count<'a>(statuses: impl IntoIterator<Item = &'a str>) -> usize {
+    statuses
+        .into_iter()
+        .filter(|s| !matches!(*s, "resolved" | "closed"))
+        .count()
+}
+
+/// The tenant's carrier `id`, as the viewer may see it.
+async fn carrier_of(
+    st: &AppState,
+    p: &consign_core::access::Principal,
+    t: &Tenant,
+    id: consign_core::ids::CarrierId,
+) -> Option<consign_core::party::Carrier> {
+    st.app
+        .list_carriers(p, t)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.id == id)
+}
+
 fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);

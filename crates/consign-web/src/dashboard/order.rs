@@ -143,11 +143,9 @@ async fn show(st: &AppState, v: Viewer, t: Tenant, id: OrderId) -> Response {
         None
     };
     let now = st.app.now();
-    let open_cases = cases.as_ref().map_or(0, |cs| {
-        cs.iter()
-            .filter(|c| !matches!(c.status, "resolved" | "closed"))
-            .count()
-    });
+    let open_cases = cases
+        .as_ref()
+        .map_or(0, |cs| super::open_count(cs.iter().map(|c| c.status)));
     let late = !matches!(
         o.status,
         consign_core::order::OrderStatus::Cancelled | consign_core::order::OrderStatus::Delivered

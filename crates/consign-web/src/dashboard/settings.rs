@@ -459,7 +459,7 @@ async fn submit(TenantPage { st, v, t, .. }: TenantPage, Form(f): Form<SettingsF
 
 /// The page again after a refused change: the settings in force in the tables, what was
 /// typed in the editor, and why.
-pub(super) async fn refused(
+async fn refused(
     st: &AppState,
     v: super::Viewer,
     t: Tenant,
@@ -483,7 +483,7 @@ pub(super) async fn refused(
 }
 
 /// Stores `settings` as the next version, or shows why not.
-pub(super) async fn save(
+async fn save(
     st: &AppState,
     v: super::Viewer,
     t: Tenant,
@@ -528,6 +528,35 @@ pub(super) struct Opened {
     pub typed: String,
 }
 
+impl Opened {
+    /// The page again, the change refused with `status` for `problems`.
+    pub(super) async fn refused(self, status: StatusCode, problems: Vec<String>) -> Response {
+        refused(
+            &self.st,
+            self.v,
+            self.t,
+            &self.current,
+            self.typed,
+            status,
+            problems,
+        )
+        .await
+    }
+
+    /// Stores `settings` as the next version, or shows why not.
+    pub(super) async fn save(self, settings: CaseSettings) -> Response {
+        save(
+            &self.st,
+            self.v,
+            self.t,
+            &self.current,
+            self.typed,
+            settings,
+        )
+        .await
+    }
+}
+
 /// Opens a settings form (`csrf`, `version` among its fields): refused with 403 without its
 /// session's token, with 409 and the page as it stands when another version was saved since
 /// the form was read.
@@ -568,14 +597,8 @@ async fn submit_ownership(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Response> {
     let field = |k: &str| super::trimmed(&form, k);
-    let Opened {
-        st,
-        v,
-        t,
-        current,
-        typed,
-    } = opened(page, &form).await?;
-    let choices = owner_choices(&st, &v.principal, &t, &current.settings).await;
+    let o = opened(page, &form).await?;
+    let choices = owner_choices(&o.st, &o.v.principal, &o.t, &o.current.settings).await;
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     for c in &choices {
@@ -609,20 +632,11 @@ async fn submit_ownership(
         });
     }
     if !bad.is_empty() {
-        return Ok(refused(
-            &st,
-            v,
-            t,
-            &current,
-            typed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            bad,
-        )
-        .await);
+        return Ok(o.refused(StatusCode::UNPROCESSABLE_ENTITY, bad).await);
     }
-    let mut settings = current.settings.clone();
+    let mut settings = o.current.settings.clone();
     settings.ownership.rows = rows;
-    Ok(save(&st, v, t, &current, typed, settings).await)
+    Ok(o.save(settings).await)
 }
 
 #[cfg(test)]

@@ -115,13 +115,8 @@ pub(super) async fn show(
         Err(_) => (None, Vec::new()),
     };
     events.sort_by_key(|e| std::cmp::Reverse(e.occurred_at));
-    let carrier = st
-        .app
-        .list_carriers(p, &t)
+    let carrier = super::carrier_of(st, p, &t, s.carrier_id)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| c.id == s.carrier_id)
         .map(|c| c.name)
         .unwrap_or_default();
     let documents = st
@@ -164,11 +159,9 @@ pub(super) async fn show(
         None
     };
     let now = st.app.now();
-    let open_cases = cases.as_ref().map_or(0, |cs| {
-        cs.iter()
-            .filter(|c| !matches!(c.status, "resolved" | "closed"))
-            .count()
-    });
+    let open_cases = cases
+        .as_ref()
+        .map_or(0, |cs| super::open_count(cs.iter().map(|c| c.status)));
     let late = s.delivered_at.is_none()
         && s.status != consign_core::shipment::ShipmentStatus::Cancelled
         && s.promised_by.is_some_and(|p| p < now);
@@ -269,16 +262,7 @@ pub(super) async fn show(
                 status: e.status.map(|x| x.as_str()).unwrap_or("—").into(),
                 reason: e.reason.unwrap_or_default().to_string(),
                 location: e.location.clone(),
-                raw: [
-                    e.raw_code.as_str(),
-                    e.raw_reason.as_str(),
-                    e.description.as_str(),
-                ]
-                .iter()
-                .filter(|x| !x.is_empty())
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" · "),
+                raw: super::joined(&[&e.raw_code, &e.raw_reason, &e.description]),
                 source: e.source.clone(),
             })
             .collect(),

@@ -88,13 +88,8 @@ async fn post_event(
             return refused(&st, v, t, sid, StatusCode::UNPROCESSABLE_ENTITY, why).await;
         }
     };
-    let carrier = st
-        .app
-        .list_carriers(p, &t)
+    let carrier = super::carrier_of(&st, p, &t, s.carrier_id)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .find(|c| c.id == s.carrier_id)
         .map(|c| c.id.to_string())
         .unwrap_or_default();
     let event = NewTrackingEvent {

@@ -5,7 +5,7 @@
 //! rest, under the version guard of the settings page; the core checks the result.
 
 use super::TenantPage;
-use super::settings::{Opened, opened, refused, save};
+use super::settings::opened;
 use super::sla_text::{WEEKDAYS, parse_day, parse_minutes};
 use crate::AppState;
 use axum::Router;
@@ -27,14 +27,8 @@ async fn calendars(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Response> {
     let field = |k: &str| super::trimmed(&form, k);
-    let Opened {
-        st,
-        v,
-        t,
-        current,
-        typed,
-    } = opened(page, &form).await?;
-    let mut settings = current.settings.clone();
+    let o = opened(page, &form).await?;
+    let mut settings = o.current.settings.clone();
     let mut names: Vec<String> = settings.calendars.keys().cloned().collect();
     let new_name = field("new_name");
     if !new_name.is_empty() {
@@ -89,18 +83,9 @@ async fn calendars(
         );
     }
     if !bad.is_empty() {
-        return Ok(refused(
-            &st,
-            v,
-            t,
-            &current,
-            typed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            bad,
-        )
-        .await);
+        return Ok(o.refused(StatusCode::UNPROCESSABLE_ENTITY, bad).await);
     }
-    Ok(save(&st, v, t, &current, typed, settings).await)
+    Ok(o.save(settings).await)
 }
 
 async fn policies(
@@ -108,14 +93,8 @@ async fn policies(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, Response> {
     let field = |k: &str| super::trimmed(&form, k);
-    let Opened {
-        st,
-        v,
-        t,
-        current,
-        typed,
-    } = opened(page, &form).await?;
-    let mut settings = current.settings.clone();
+    let o = opened(page, &form).await?;
+    let mut settings = o.current.settings.clone();
     let mut bad = Vec::new();
     for (i, rule) in settings.policies.rules.iter_mut().enumerate() {
         // A policy the form did not show (added meanwhile) is left as it is.
@@ -141,16 +120,7 @@ async fn policies(
         }
     }
     if !bad.is_empty() {
-        return Ok(refused(
-            &st,
-            v,
-            t,
-            &current,
-            typed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            bad,
-        )
-        .await);
+        return Ok(o.refused(StatusCode::UNPROCESSABLE_ENTITY, bad).await);
     }
-    Ok(save(&st, v, t, &current, typed, settings).await)
+    Ok(o.save(settings).await)
 }
