@@ -156,6 +156,17 @@ impl From<AppError> for ApiError {
 }
 
 /// Single-item endpoints reuse batch use cases; their item-0 errors read as plain fields.
+/// The one record a single-item create made: its batch of one, or the item's own errors.
+pub fn created_one<T>(
+    batch: consign_app::AppResult<consign_app::orders::BatchOutcome<T>>,
+) -> Result<T, ApiError> {
+    batch
+        .map_err(single)?
+        .created
+        .pop()
+        .ok_or_else(|| ApiError::bad_request("nothing was created"))
+}
+
 pub fn single(e: AppError) -> ApiError {
     match e {
         AppError::InvalidItems(mut items) if items.len() == 1 => {

@@ -2,7 +2,7 @@
 
 use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::api::{KPI_RECORDS_KEYS, KpiRecordsParams, ListQuery, Page, PageParams, TenantSlug};
-use crate::error::{ApiError, ApiResult, single};
+use crate::error::{ApiError, ApiResult, created_one};
 use crate::openapi_schemas::{OrderChangePage, OrderPage};
 use crate::routing::ApiRoutes;
 use axum::Json;
@@ -82,16 +82,11 @@ pub async fn list(
 pub async fn create(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewOrder>,
 ) -> ApiResult<Created<Order>> {
-    let mut out = st
+    let batch = st
         .app
         .create_orders(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
-        .await
-        .map_err(single)?;
-    let order = out
-        .created
-        .pop()
-        .ok_or_else(|| ApiError::bad_request("nothing was created"))?;
-    Ok(created(order))
+        .await;
+    Ok(created(created_one(batch)?))
 }
 
 /// One order

@@ -2,7 +2,7 @@
 
 use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::api::{KPI_RECORDS_KEYS, KpiRecordsParams, ListQuery, Page, PageParams, TenantSlug};
-use crate::error::{ApiError, ApiResult, single};
+use crate::error::{ApiError, ApiResult, created_one};
 use crate::openapi_schemas::{Binary, DocumentPage, ShipmentPage};
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
@@ -107,16 +107,11 @@ pub async fn list(
 pub async fn create(
     TenantedJson { st, p, t, body, .. }: TenantedJson<NewShipment>,
 ) -> ApiResult<Created<Shipment>> {
-    let mut out = st
+    let batch = st
         .app
         .create_shipments(&p, &t, vec![body], OnDuplicate::Reject, &|_| {})
-        .await
-        .map_err(single)?;
-    let s = out
-        .created
-        .pop()
-        .ok_or_else(|| ApiError::bad_request("nothing was created"))?;
-    Ok(created(s))
+        .await;
+    Ok(created(created_one(batch)?))
 }
 
 /// One shipment
