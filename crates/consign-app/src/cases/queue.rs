@@ -6,8 +6,25 @@ use super::addressed_filter;
 use crate::{App, AppError, AppResult, require};
 use consign_core::access::{Capability, Principal, Role};
 use consign_core::case::Case;
+use consign_core::ids::TenantId;
 use consign_core::tenant::Tenant;
 use consign_store::{BacklogRow, CaseFilter};
+
+/// The queue's reach: the tenants among `tenants` the caller reaches, and the filter narrowed
+/// to what is addressed to the caller. The list and its count share it, so they agree.
+fn queue_scope(
+    p: &Principal,
+    tenants: &[Tenant],
+    filter: &CaseFilter,
+) -> AppResult<(Vec<TenantId>, CaseFilter)> {
+    require(p, Capability::ReadCases)?;
+    let ids = tenants
+        .iter()
+        .filter(|t| p.reaches(t.id))
+        .map(|t| t.id)
+        .collect();
+    Ok((ids, addressed_filter(p, filter)))
+}
 
 impl App {
     /// The filter's cases across `tenants`, in the filter's order; tenants the caller does
@@ -18,13 +35,7 @@ impl App {
         tenants: &[Tenant],
         filter: &CaseFilter,
     ) -> AppResult<Vec<Case>> {
-        require(p, Capability::ReadCases)?;
-        let ids: Vec<_> = tenants
-            .iter()
-            .filter(|t| p.reaches(t.id))
-            .map(|t| t.id)
-            .collect();
-        let filter = addressed_filter(p, filter);
+        let (ids, filter) = queue_scope(p, tenants, filter)?;
         Ok(self.reads().cases_across(&ids, &filter).await?)
     }
 
@@ -36,13 +47,7 @@ impl App {
         tenants: &[Tenant],
         filter: &CaseFilter,
     ) -> AppResult<u64> {
-        require(p, Capability::ReadCases)?;
-        let ids: Vec<_> = tenants
-            .iter()
-            .filter(|t| p.reaches(t.id))
-            .map(|t| t.id)
-            .collect();
-        let filter = addressed_filter(p, filter);
+        let (ids, filter) = queue_scope(p, tenants, filter)?;
         Ok(self
             .reads()
             .count_cases(&ids, &filter, crate::COUNT_CAP)
