@@ -45,54 +45,15 @@ const TEAMS: [(&str, AssignmentMode, &[usize]); 7] = [
     ("supervisors", AssignmentMode::Manual, &[6]),
 ];
 
-/// Office hours Monday to Friday 08:00–18:00 in the tenant's zone, US holidays of the period;
-/// targets by severity; who owns what where the rulebook's defaults are not the contract's.
+/// The desk's case settings (`data/desk_settings.toml`): office hours Monday to Friday
+/// 08:00–18:00 in the tenant's zone, US holidays of the period; targets by severity; who owns
+/// what where the rulebook's defaults are not the contract's.
 fn settings(time_zone: &str) -> anyhow::Result<CaseSettings> {
-    let text = format!(
-        r#"
-[calendars.office]
-time_zone = "{time_zone}"
-holidays = ["2026-09-07", "2026-10-12", "2026-11-11", "2026-11-26", "2026-11-27", "2026-12-25", "2027-01-01"]
-hours = [
-  {{ weekday = "monday", open = "08:00", close = "18:00" }},
-  {{ weekday = "tuesday", open = "08:00", close = "18:00" }},
-  {{ weekday = "wednesday", open = "08:00", close = "18:00" }},
-  {{ weekday = "thursday", open = "08:00", close = "18:00" }},
-  {{ weekday = "friday", open = "08:00", close = "18:00" }},
-]
-
-[[policies.rules]]
-name = "critical"
-severity = "critical"
-calendar = "office"
-first_response = {{ minutes = 30 }}
-resolution = {{ minutes = 240 }}
-
-[[policies.rules]]
-name = "high"
-severity = "high"
-calendar = "office"
-first_response = {{ minutes = 60 }}
-resolution = {{ minutes = 600 }}
-
-[[policies.rules]]
-name = "standard"
-calendar = "office"
-first_response = {{ minutes = 120 }}
-resolution = {{ minutes = 1200 }}
-
-[[ownership.rows]]
-case_type = "address_issue"
-team = "customer-care"
-informs = "client"
-
-[[ownership.rows]]
-case_type = "lost"
-team = "claims"
-accountable = "carrier"
-"#
-    );
-    Ok(toml::from_str(&text)?)
+    let mut settings: CaseSettings = toml::from_str(include_str!("../data/desk_settings.toml"))?;
+    for calendar in settings.calendars.values_mut() {
+        calendar.time_zone = time_zone.to_string();
+    }
+    Ok(settings)
 }
 
 fn is_conflict(e: &anyhow::Error) -> bool {
@@ -498,5 +459,27 @@ impl Desk {
             self.work.resolved += 1;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The desk's settings file reads whole, and each tenant's calendar takes its zone.
+    #[test]
+    fn the_desk_settings_read_with_the_tenants_zone() {
+        let s = super::settings("America/Chicago").unwrap();
+        let office = &s.calendars["office"];
+        assert_eq!(office.time_zone, "America/Chicago");
+        assert_eq!(office.hours.len(), 5, "Monday to Friday");
+        assert_eq!(office.holidays.len(), 7);
+        let policies: Vec<&str> = s.policies.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(policies, ["critical", "high", "standard"]);
+        let owned: Vec<&str> = s
+            .ownership
+            .rows
+            .iter()
+            .map(|r| r.case_type.as_str())
+            .collect();
+        assert_eq!(owned, ["address_issue", "lost"]);
     }
 }

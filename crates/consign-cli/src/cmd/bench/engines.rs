@@ -77,6 +77,15 @@ pub(super) async fn drop_pg(server: &str, name: &str) {
     }
 }
 
+/// A benchmark's closing summary: a blank line, then its lines (one per engine and figure).
+pub(super) fn summary(lines: Vec<String>) -> anyhow::Result<std::process::ExitCode> {
+    println!();
+    for l in lines {
+        println!("{l}");
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Runs `run` on each engine of [`targets`] (`file` names the SQLite file), dropping each
 /// throwaway PostgreSQL database after its run and the temporary folder at the end; the
 /// results in engine order. `run` is given the engine's name, its URL and the folder.

@@ -3,7 +3,7 @@
 //! worker, then the scorecard, the provider's overview and — for comparison — the naive
 //! full recomputation from every record, each timed on each engine. Figures only.
 
-use super::engines::on_each_engine;
+use super::engines::{on_each_engine, summary};
 use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
@@ -44,11 +44,7 @@ pub async fn kpis(b: KpiBench) -> anyhow::Result<ExitCode> {
         async |engine, url, _| run(&b, engine, url).await,
     )
     .await?;
-    println!();
-    for l in lines {
-        println!("{l}");
-    }
-    Ok(ExitCode::SUCCESS)
+    summary(lines)
 }
 
 fn ms(d: f64) -> String {

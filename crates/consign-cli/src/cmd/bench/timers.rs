@@ -1,7 +1,7 @@
 //! `consign bench timers`: the SLA timer sweep over many open cases of which a share is due,
 //! on business calendars, on each engine. Figures only; nothing here asserts a time.
 
-use super::engines::on_each_engine;
+use super::engines::{on_each_engine, summary};
 use super::fixtures::tenant_with_carriers;
 use consign_app::App;
 use consign_core::access::Principal;
@@ -52,11 +52,7 @@ pub async fn timers(
         async |engine, url, _| run(engine, url, cases, due_percent).await,
     )
     .await?;
-    println!();
-    for l in lines {
-        println!("{l}");
-    }
-    Ok(ExitCode::SUCCESS)
+    summary(lines)
 }
 
 async fn run(engine: &str, url: &str, n: usize, due_percent: u32) -> anyhow::Result<String> {

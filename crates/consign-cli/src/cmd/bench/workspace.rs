@@ -4,7 +4,7 @@
 //! tenants. Prints each page's server time (its `Server-Timing`) as median and largest of
 //! the rounds; nothing here asserts a time.
 
-use super::engines::on_each_engine;
+use super::engines::{on_each_engine, summary};
 use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
@@ -43,11 +43,7 @@ pub async fn workspace(b: WorkspaceBench) -> anyhow::Result<ExitCode> {
         async |engine, url, _| run(&b, engine, url).await,
     )
     .await?;
-    println!();
-    for l in lines {
-        println!("{l}");
-    }
-    Ok(ExitCode::SUCCESS)
+    summary(lines)
 }
 
 const TEAMS: [&str; 5] = [
