@@ -47,41 +47,68 @@ pub enum PartnerCmd {
     #[command(
         after_help = "Example:\n  consign edi partner add --tenant northwind --name \"ODFL EDI\" --isa-qualifier 02 --isa-id ODFL --our-isa-id NORTHWIND --kind carrier --carrier ODFL --lenient --acknowledgement 999"
     )]
-    Add {
-        #[arg(long)]
-        tenant: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        isa_qualifier: String,
-        #[arg(long)]
-        isa_id: String,
-        #[arg(long, default_value = "ZZ")]
-        our_isa_qualifier: String,
-        #[arg(long)]
-        our_isa_id: String,
-        /// carrier or warehouse
-        #[arg(long)]
-        kind: String,
-        #[arg(long)]
-        carrier: Option<String>,
-        #[arg(long)]
-        warehouse: Option<String>,
-        #[arg(long)]
-        lenient: bool,
-        #[arg(long)]
-        allow_partial: bool,
-        #[arg(long, default_value = "UTC")]
-        time_zone: String,
-        /// What the partner's 005010 groups are answered with: 997 or 999 (005010X231A1).
-        #[arg(long, default_value = "997", value_parser = ["997", "999"])]
-        acknowledgement: String,
-    },
+    Add(PartnerArgs),
     /// List a tenant's trading partners.
     List {
         #[arg(long)]
         tenant: String,
     },
+}
+
+/// `consign edi partner add`'s arguments: the partner as `NewTradingPartner` takes it.
+#[derive(clap::Args)]
+pub struct PartnerArgs {
+    #[arg(long)]
+    tenant: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    isa_qualifier: String,
+    #[arg(long)]
+    isa_id: String,
+    #[arg(long, default_value = "ZZ")]
+    our_isa_qualifier: String,
+    #[arg(long)]
+    our_isa_id: String,
+    /// carrier or warehouse
+    #[arg(long)]
+    kind: String,
+    #[arg(long)]
+    carrier: Option<String>,
+    #[arg(long)]
+    warehouse: Option<String>,
+    #[arg(long)]
+    lenient: bool,
+    #[arg(long)]
+    allow_partial: bool,
+    #[arg(long, default_value = "UTC")]
+    time_zone: String,
+    /// What the partner's 005010 groups are answered with: 997 or 999 (005010X231A1).
+    #[arg(long, default_value = "997", value_parser = ["997", "999"])]
+    acknowledgement: String,
+}
+
+impl PartnerArgs {
+    /// The partner to create, its words parsed (the tenant is looked up by the caller).
+    fn into_new(self) -> anyhow::Result<NewTradingPartner> {
+        Ok(NewTradingPartner {
+            name: self.name,
+            isa_qualifier: self.isa_qualifier,
+            isa_id: self.isa_id,
+            our_isa_qualifier: self.our_isa_qualifier,
+            our_isa_id: self.our_isa_id,
+            kind: PartnerKind::parse(&self.kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?,
+            carrier: self.carrier,
+            warehouse: self.warehouse,
+            lenient: self.lenient,
+            allow_partial: self.allow_partial,
+            time_zone: self.time_zone,
+            tracking_qualifiers: vec!["CN".into(), "2I".into()],
+            pro_qualifiers: vec!["CN".into(), "P8".into()],
+            acknowledgement: Acknowledgement::parse(&self.acknowledgement)
+                .map_err(|e| anyhow::anyhow!("--acknowledgement: {e}"))?,
+        })
+    }
 }
 
 pub async fn run(cmd: EdiCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
@@ -131,40 +158,12 @@ async fn partner(cmd: PartnerCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
     let system = Principal::system();
     let app = open_app(cfg).await?;
     match cmd {
-        PartnerCmd::Add {
-            tenant,
-            name,
-            isa_qualifier,
-            isa_id,
-            our_isa_qualifier,
-            our_isa_id,
-            kind,
-            carrier,
-            warehouse,
-            lenient,
-            allow_partial,
-            time_zone,
-            acknowledgement,
-        } => {
-            let t = app.tenant_for(&system, &tenant).await.map_err(explain)?;
-            let kind = PartnerKind::parse(&kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
-            let new = NewTradingPartner {
-                name,
-                isa_qualifier,
-                isa_id,
-                our_isa_qualifier,
-                our_isa_id,
-                kind,
-                carrier,
-                warehouse,
-                lenient,
-                allow_partial,
-                time_zone,
-                tracking_qualifiers: vec!["CN".into(), "2I".into()],
-                pro_qualifiers: vec!["CN".into(), "P8".into()],
-                acknowledgement: Acknowledgement::parse(&acknowledgement)
-                    .map_err(|e| anyhow::anyhow!("--acknowledgement: {e}"))?,
-            };
+        PartnerCmd::Add(args) => {
+            let t = app
+                .tenant_for(&system, &args.tenant)
+                .await
+                .map_err(explain)?;
+            let new = args.into_new()?;
             let p = app
                 .create_partner(&system, &t, new)
                 .await
