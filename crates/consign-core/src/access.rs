@@ -16,31 +16,8 @@ impl Role {
         use Capability::*;
         match self {
             Role::Admin => &ADMIN,
-            Role::Supervisor => &[
-                ReadOrders,
-                WriteOrders,
-                ReadShipments,
-                WriteShipments,
-                AttachDocuments,
-                PostEdi,
-                PostEvents,
-                ReadCases,
-                WorkCases,
-                SuperviseCases,
-                OverrideShipments,
-            ],
-            Role::Agent => &[
-                ReadOrders,
-                WriteOrders,
-                ReadShipments,
-                WriteShipments,
-                AttachDocuments,
-                PostEdi,
-                PostEvents,
-                ReadCases,
-                WorkCases,
-                OverrideShipments,
-            ],
+            Role::Supervisor => &SUPERVISOR,
+            Role::Agent => &AGENT,
             Role::ClientManager => &[
                 ReadOrders,
                 ReadShipments,
@@ -82,6 +59,34 @@ impl Role {
         }
     }
 }
+
+/// An agent works orders, shipments and cases, and sends EDI and tracking events.
+const AGENT: [Capability; 10] = {
+    use Capability::*;
+    [
+        ReadOrders,
+        WriteOrders,
+        ReadShipments,
+        WriteShipments,
+        AttachDocuments,
+        PostEdi,
+        PostEvents,
+        ReadCases,
+        WorkCases,
+        OverrideShipments,
+    ]
+};
+
+/// A supervisor may do what an agent does, and reassign others' cases and act in bulk.
+const SUPERVISOR: [Capability; AGENT.len() + 1] = {
+    let mut out = [Capability::SuperviseCases; AGENT.len() + 1];
+    let mut i = 0;
+    while i < AGENT.len() {
+        out[i] = AGENT[i];
+        i += 1;
+    }
+    out
+};
 
 /// An administrator may do everything except answer cases as a party to them (clients,
 /// carriers and warehouses answer; staff work the case).
@@ -285,6 +290,19 @@ mod tests {
             Capability::ManageCaseSettings.scope_name(),
             "cases:configure"
         );
+    }
+
+    #[test]
+    fn a_supervisor_may_do_what_an_agent_does_and_supervise() {
+        let agent = Role::Agent.capabilities();
+        let supervisor = Role::Supervisor.capabilities();
+        for c in Capability::ALL {
+            let expected = agent.contains(&c) || c == Capability::SuperviseCases;
+            assert_eq!(supervisor.contains(&c), expected, "{c:?}");
+        }
+        assert!(!agent.contains(&Capability::SuperviseCases));
+        assert!(agent.contains(&Capability::WorkCases));
+        assert!(!agent.contains(&Capability::ManageUsers));
     }
 
     #[test]
