@@ -7,7 +7,7 @@ use super::cases::{
 };
 use super::dialect::{Dialect, PushArg, QueryExt, RowExt};
 use super::tracking::{fetch_conn, id_queries};
-use super::{SqlTx, chunk_rows, ous, sized_chunks, us};
+use super::{SqlTx, chunk_rows, fetch_rows_in, ous, sized_chunks, us};
 use crate::{CaseFilter, CaseTx, Result};
 use consign_core::case::ownership::Team;
 use consign_core::case::settings::CaseSettings;
@@ -67,14 +67,14 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
             "SELECT {CASE_COLS} FROM cases WHERE tenant_id = $1 AND status IN ({OPEN}) \
              AND case_type = $2 AND shipment_id IS NULL ORDER BY id{lock}"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(case_type.to_string())
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(case_row::<DB>)
-            .collect()
+        fetch_rows_in::<DB, _>(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(case_type.to_string()),
+            &mut self.tx,
+            case_row::<DB>,
+        )
+        .await
     }
 
     async fn open_cases(
@@ -219,14 +219,14 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
             "SELECT {TIMELINE_COLS} FROM case_timeline WHERE tenant_id = $1 AND case_id = $2 \
              ORDER BY seq"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(tenant.0)
-            .arg(id.0)
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(timeline_row::<DB>)
-            .collect()
+        fetch_rows_in::<DB, _>(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(tenant.0)
+                .arg(id.0),
+            &mut self.tx,
+            timeline_row::<DB>,
+        )
+        .await
     }
 
     async fn timelines_of(
@@ -238,13 +238,12 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
     }
 
     async fn case_ids(&mut self, tenant: TenantId, f: &CaseFilter) -> Result<Vec<CaseId>> {
-        filtered::<DB>("id", &[tenant], f)
-            .build()
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(|r| Ok(CaseId(r.col("id")?)))
-            .collect()
+        fetch_rows_in::<DB, _>(
+            filtered::<DB>("id", &[tenant], f).build(),
+            &mut self.tx,
+            |r| Ok(CaseId(r.col("id")?)),
+        )
+        .await
     }
 
     async fn claim_due_cases(&mut self, now: Timestamp, limit: u32) -> Result<Vec<Case>> {
@@ -257,14 +256,14 @@ impl<DB: Dialect> CaseTx for SqlTx<DB> {
             "SELECT {CASE_COLS} FROM cases WHERE timer_at IS NOT NULL AND timer_at <= $1 \
              ORDER BY timer_at LIMIT $2{lock}"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(us(now))
-            .arg(i64::from(limit))
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(case_row::<DB>)
-            .collect()
+        fetch_rows_in::<DB, _>(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .arg(us(now))
+                .arg(i64::from(limit)),
+            &mut self.tx,
+            case_row::<DB>,
+        )
+        .await
     }
 
     async fn replan_open_cases(&mut self, tenant: TenantId, now: Timestamp) -> Result<u64> {

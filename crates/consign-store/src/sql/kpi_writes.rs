@@ -6,7 +6,7 @@ use super::kpis::{
     ORDER_ROW_COLS, SHIPMENT_ROW_COLS, day, distinct_shipments, list, order_row, rows_queries,
 };
 use super::tracking::{fetch_conn, id_queries};
-use super::{SqlTx, chunk_rows, sized_chunks, to_json, us};
+use super::{SqlTx, chunk_rows, fetch_rows_in, sized_chunks, to_json, us};
 use crate::{Days, KpiTx, Result, Stale, StoreError};
 use consign_core::ids::{OrderId, ShipmentId, TenantId};
 use consign_core::kpi::KpiDefinitions;
@@ -63,12 +63,10 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
              (SELECT tenant_id, kind, id FROM kpi_stale LIMIT $1{skip}) \
              RETURNING tenant_id, kind, id"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .arg(limit)
-            .fetch_all(DB::conn(&mut self.tx))
-            .await?
-            .iter()
-            .map(|r| {
+        fetch_rows_in::<DB, _>(
+            sqlx::query(sqlx::AssertSqlSafe(sql)).arg(limit),
+            &mut self.tx,
+            |r| {
                 let tenant = TenantId(r.col("tenant_id")?);
                 let id: Uuid = r.col("id")?;
                 let kind: &str = r.col("kind")?;
@@ -81,8 +79,9 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
                     }
                 };
                 Ok((tenant, stale))
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     async fn reset_kpi_rollup(&mut self, tenant: TenantId) -> Result<u64> {

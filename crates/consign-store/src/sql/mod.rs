@@ -58,6 +58,15 @@ pub(crate) async fn fetch_rows<DB: Dialect, T>(
     q.fetch_all(DB::pool(pool)).await?.iter().map(row).collect()
 }
 
+/// [`fetch_rows`] inside a transaction: the rows it reads see its own writes and locks.
+pub(crate) async fn fetch_rows_in<DB: Dialect, T>(
+    q: dialect::DbQuery<'_, DB>,
+    conn: &mut DB::Connection,
+    row: impl FnMut(&DB::Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    q.fetch_all(DB::conn(conn)).await?.iter().map(row).collect()
+}
+
 pub(crate) fn ts(us: i64) -> Timestamp {
     from_micros(us)
 }
