@@ -86,26 +86,29 @@ pub(super) fn summary(lines: Vec<String>) -> anyhow::Result<std::process::ExitCo
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// Runs `run` on each engine of [`targets`] (`file` names the SQLite file), dropping each
-/// throwaway PostgreSQL database after its run and the temporary folder at the end; the
-/// results in engine order. `run` is given the engine's name, its URL and the folder.
-pub(super) async fn on_each_engine<T>(
-    file: &str,
-    sqlite: bool,
-    postgres: Option<&str>,
-    database_url: Option<&str>,
-    mut run: impl AsyncFnMut(&str, &str, &std::path::Path) -> anyhow::Result<T>,
-) -> anyhow::Result<Vec<T>> {
-    let dir = tempfile_dir()?;
-    let targets = targets(&dir, file, sqlite, postgres, database_url).await;
-    let mut out = Vec::new();
-    for (engine, url, cleanup) in &targets {
-        let r = run(engine, url, &dir).await;
-        if let Some((admin, name)) = cleanup {
-            drop_pg(admin, name).await;
+impl super::Engines {
+    /// Runs `run` on each engine of [`targets`] (`file` names the SQLite file; `database_url`,
+    /// given, is the only target), dropping each throwaway PostgreSQL database after its run
+    /// and the temporary folder at the end; the results in engine order. `run` is given the
+    /// engine's name, its URL and the folder.
+    pub(super) async fn on_each<T>(
+        &self,
+        file: &str,
+        database_url: Option<&str>,
+        mut run: impl AsyncFnMut(&str, &str, &std::path::Path) -> anyhow::Result<T>,
+    ) -> anyhow::Result<Vec<T>> {
+        let dir = tempfile_dir()?;
+        let postgres = (!self.sqlite_only).then_some(self.postgres_url.as_str());
+        let targets = targets(&dir, file, !self.postgres_only, postgres, database_url).await;
+        let mut out = Vec::new();
+        for (engine, url, cleanup) in &targets {
+            let r = run(engine, url, &dir).await;
+            if let Some((admin, name)) = cleanup {
+                drop_pg(admin, name).await;
+            }
+            out.push(r.with_context(|| format!("{engine} run"))?);
         }
-        out.push(r.with_context(|| format!("{engine} run"))?);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(out)
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(out)
 }

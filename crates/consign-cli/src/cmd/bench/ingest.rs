@@ -2,7 +2,7 @@
 //! own ceiling in the same run, single-event webhooks at concurrency 64, and a sweep over
 //! many active shipments. Figures only; nothing here asserts a time.
 
-use super::engines::on_each_engine;
+use super::Engines;
 use super::fixtures::{insert_shipments, mapped, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
@@ -18,16 +18,27 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[derive(clap::Args)]
 pub struct IngestBench {
-    pub events: usize,
-    pub shipments: usize,
-    pub batch: usize,
-    pub webhooks: usize,
-    pub webhook_rounds: usize,
-    pub sweep_shipments: usize,
-    pub postgres_url: Option<String>,
-    pub postgres_only: bool,
-    pub database_url: Option<String>,
+    #[arg(long, default_value_t = 1_000_000)]
+    events: usize,
+    #[arg(long, default_value_t = 100_000)]
+    shipments: usize,
+    /// Events per transaction for both the pipeline and the ceiling.
+    #[arg(long, default_value_t = 5_000)]
+    batch: usize,
+    /// Single-event webhook requests sent at concurrency 64 (0 skips).
+    #[arg(long, default_value_t = 50_000)]
+    webhooks: usize,
+    /// Rounds of --webhooks requests each; the median round is reported (identical rounds
+    /// vary by a tenth or more on a shared VM). Each round sends new events.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=9))]
+    webhook_rounds: u32,
+    /// Active shipments for the sweep measurement, 1 % of them due (0 skips).
+    #[arg(long, default_value_t = 1_000_000)]
+    sweep_shipments: usize,
+    #[command(flatten)]
+    engines: Engines,
 }
 
 struct Figures {
@@ -39,19 +50,17 @@ struct Figures {
     sweep: Option<(u64, f64)>,
 }
 
-pub async fn ingest(b: IngestBench) -> anyhow::Result<ExitCode> {
+pub async fn ingest(b: IngestBench, database_url: Option<&str>) -> anyhow::Result<ExitCode> {
     println!(
         "bench ingest: {} events over {} shipments, {} per transaction; webhooks {}; sweep over {} shipments",
         b.events, b.shipments, b.batch, b.webhooks, b.sweep_shipments
     );
-    let all = on_each_engine(
-        "bench.db",
-        !b.postgres_only,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-        async |engine, url, dir| run_engine(&b, engine, url, dir).await,
-    )
-    .await?;
+    let all = b
+        .engines
+        .on_each("bench.db", database_url, async |engine, url, dir| {
+            run_engine(&b, engine, url, dir).await
+        })
+        .await?;
     println!();
     for f in &all {
         println!(
@@ -288,9 +297,19 @@ async fn run_engine(
         // by a tenth or more, so one round says as much about the neighbours as about
         // Consign. Every round is printed; each sends events not seen before.
         let mut rounds = Vec::new();
-        for round in 0..b.webhook_rounds.max(1) {
+        for round in 0..b.webhook_rounds {
             app.tools().checkpoint().await?;
-            rounds.push(webhooks(&app, &pipe, &shipments, &scac_of, b.webhooks, round).await?);
+            rounds.push(
+                webhooks(
+                    &app,
+                    &pipe,
+                    &shipments,
+                    &scac_of,
+                    b.webhooks,
+                    round as usize,
+                )
+                .await?,
+            );
         }
         let median = median_round(&rounds);
         if rounds.len() > 1 {

@@ -3,7 +3,8 @@
 //! worker, then the scorecard, the provider's overview and — for comparison — the naive
 //! full recomputation from every record, each timed on each engine. Figures only.
 
-use super::engines::{on_each_engine, summary};
+use super::Engines;
+use super::engines::summary;
 use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
@@ -22,28 +23,33 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[derive(clap::Args)]
 pub struct KpiBench {
-    pub shipments: usize,
-    pub events_per_shipment: usize,
-    pub days: i64,
-    pub rounds: usize,
-    pub postgres_url: Option<String>,
-    pub database_url: Option<String>,
+    #[arg(long, default_value_t = 1_000_000)]
+    shipments: usize,
+    #[arg(long, default_value_t = 10)]
+    events_per_shipment: usize,
+    /// Days the shipments are spread over, ending now.
+    #[arg(long, default_value_t = 60)]
+    days: i64,
+    /// Timed scorecards (and overviews); the median and the largest are reported.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
+    #[command(flatten)]
+    engines: Engines,
 }
 
-pub async fn kpis(b: KpiBench) -> anyhow::Result<ExitCode> {
+pub async fn kpis(b: KpiBench, database_url: Option<&str>) -> anyhow::Result<ExitCode> {
     println!(
         "bench kpis: {} shipments over {} days, {} events each, {} scorecard rounds",
         b.shipments, b.days, b.events_per_shipment, b.rounds
     );
-    let lines = on_each_engine(
-        "kpis.db",
-        true,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-        async |engine, url, _| run(&b, engine, url).await,
-    )
-    .await?;
+    let lines = b
+        .engines
+        .on_each("kpis.db", database_url, async |engine, url, _| {
+            run(&b, engine, url).await
+        })
+        .await?;
     summary(lines)
 }
 

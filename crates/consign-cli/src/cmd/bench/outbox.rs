@@ -2,7 +2,7 @@
 //! the delivery worker empties it into a local receiver, on each engine (issue 18). Figures
 //! only; nothing here asserts a time.
 
-use super::engines::on_each_engine;
+use super::Engines;
 use super::fixtures::{insert_shipments, mapped, shipments_for, tenant_with_carriers};
 use consign_app::App;
 use consign_app::messages::MessagingConfig;
@@ -25,11 +25,16 @@ use std::time::{Duration, Instant};
 const TARGET_DELIVERIES_PER_SEC: f64 = 2_000.0;
 const TARGET_SLOWDOWN_PERCENT: f64 = 10.0;
 
+#[derive(clap::Args)]
 pub struct OutboxBench {
-    pub shipments: usize,
-    pub batch: usize,
-    pub postgres_url: Option<String>,
-    pub database_url: Option<String>,
+    /// Shipments per run; each gets one status change, so as many messages.
+    #[arg(long, default_value_t = 20_000)]
+    shipments: usize,
+    /// Events per ingest call (one transaction).
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    #[command(flatten)]
+    engines: Engines,
 }
 
 struct Figures {
@@ -44,21 +49,19 @@ struct Figures {
     received: u64,
 }
 
-pub async fn outbox(b: OutboxBench) -> anyhow::Result<ExitCode> {
+pub async fn outbox(b: OutboxBench, database_url: Option<&str>) -> anyhow::Result<ExitCode> {
     let defaults = MessagingConfig::default();
     println!(
         "bench outbox: {} shipments per run, one status change each, {} events per ingest; \
          delivery batch {}, concurrency {}",
         b.shipments, b.batch, defaults.batch, defaults.concurrency
     );
-    let all = on_each_engine(
-        "outbox.db",
-        true,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-        async |engine, url, dir| run_engine(&b, engine, url, dir).await,
-    )
-    .await?;
+    let all = b
+        .engines
+        .on_each("outbox.db", database_url, async |engine, url, dir| {
+            run_engine(&b, engine, url, dir).await
+        })
+        .await?;
     for f in &all {
         print_table(f);
     }

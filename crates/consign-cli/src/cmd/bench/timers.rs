@@ -1,7 +1,8 @@
 //! `consign bench timers`: the SLA timer sweep over many open cases of which a share is due,
 //! on business calendars, on each engine. Figures only; nothing here asserts a time.
 
-use super::engines::{on_each_engine, summary};
+use super::Engines;
+use super::engines::summary;
 use super::fixtures::tenant_with_carriers;
 use consign_app::App;
 use consign_core::access::Principal;
@@ -37,21 +38,27 @@ first_response = { minutes = 60 }
 resolution = { minutes = 1200 }
 "#;
 
-pub async fn timers(
+#[derive(clap::Args)]
+pub struct TimersBench {
+    #[arg(long, default_value_t = 100_000)]
     cases: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     due_percent: u32,
-    postgres_url: Option<String>,
-    database_url: Option<String>,
-) -> anyhow::Result<ExitCode> {
+    #[command(flatten)]
+    engines: Engines,
+}
+
+pub async fn timers(b: TimersBench, database_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let TimersBench {
+        cases, due_percent, ..
+    } = b;
     println!("bench timers: {cases} open cases, {due_percent} % due, office-hours calendar");
-    let lines = on_each_engine(
-        "timers.db",
-        true,
-        postgres_url.as_deref(),
-        database_url.as_deref(),
-        async |engine, url, _| run(engine, url, cases, due_percent).await,
-    )
-    .await?;
+    let lines = b
+        .engines
+        .on_each("timers.db", database_url, async |engine, url, _| {
+            run(engine, url, cases, due_percent).await
+        })
+        .await?;
     summary(lines)
 }
 

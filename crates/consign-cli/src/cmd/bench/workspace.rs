@@ -4,7 +4,8 @@
 //! tenants. Prints each page's server time (its `Server-Timing`) as median and largest of
 //! the rounds; nothing here asserts a time.
 
-use super::engines::{on_each_engine, summary};
+use super::Engines;
+use super::engines::summary;
 use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
@@ -22,27 +23,30 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+#[derive(clap::Args)]
 pub struct WorkspaceBench {
-    pub cases: usize,
-    pub tenants: usize,
-    pub rounds: usize,
-    pub postgres_url: Option<String>,
-    pub database_url: Option<String>,
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    tenants: u32,
+    /// Requests per page; the median and the largest server time are reported.
+    #[arg(long, default_value_t = 20)]
+    rounds: usize,
+    #[command(flatten)]
+    engines: Engines,
 }
 
-pub async fn workspace(b: WorkspaceBench) -> anyhow::Result<ExitCode> {
+pub async fn workspace(b: WorkspaceBench, database_url: Option<&str>) -> anyhow::Result<ExitCode> {
     println!(
         "bench workspace: {} open cases across {} tenants, each with its shipment, 4 events and 3 timeline entries; {} rounds per page",
         b.cases, b.tenants, b.rounds
     );
-    let lines = on_each_engine(
-        "workspace.db",
-        true,
-        b.postgres_url.as_deref(),
-        b.database_url.as_deref(),
-        async |engine, url, _| run(&b, engine, url).await,
-    )
-    .await?;
+    let lines = b
+        .engines
+        .on_each("workspace.db", database_url, async |engine, url, _| {
+            run(&b, engine, url).await
+        })
+        .await?;
     summary(lines)
 }
 
