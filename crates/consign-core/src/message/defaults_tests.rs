@@ -5,20 +5,8 @@ use super::tests::{Shape, context_for, template};
 use super::*;
 use std::collections::BTreeSet;
 
-const RULEBOOK_CASE_TYPES: [&str; 12] = [
-    "late_pickup",
-    "stalled",
-    "delay_risk",
-    "late_delivery",
-    "delivery_failed",
-    "address_issue",
-    "damaged",
-    "lost",
-    "customs_hold",
-    "missing_documents",
-    "pod_missing",
-    "returned_to_sender",
-];
+// The case types the defaults must cover: those of SPEC §3's shipment rules.
+use crate::rules::SHIPMENT_CASE_TYPES as RULEBOOK_CASE_TYPES;
 
 #[test]
 fn the_default_rulebook_has_exactly_the_case_types_the_defaults_cover() {

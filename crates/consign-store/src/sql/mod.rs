@@ -120,31 +120,35 @@ pub(crate) fn chunk_rows(columns: usize) -> usize {
     (30_000 / columns).max(1)
 }
 
+/// The `shipment_tracking` columns a tracking update writes from the batch (besides the
+/// statement's own `updated_at` and the derived `due_at`), in the order the engines bind them.
+pub(crate) const TRACKING_UPDATE_COLUMNS: [&str; 13] = [
+    "status",
+    "status_at",
+    "reason",
+    "accountable",
+    "eta",
+    "eta_at",
+    "last_event_at",
+    "picked_up_at",
+    "delivered_at",
+    "next_check_at",
+    "pod_attached",
+    "documents_complete",
+    "open_cases",
+];
+
 /// The `SET` list of the tracking update, shared by both engines' statements; `v` names the
 /// incoming value of a column (`updated_at` is set by each statement itself). `due_at`, the
 /// sweep's index, keeps an earlier instant still owed a check: ingest never moves it later.
 /// Without `indexed`, the list leaves out the columns that indexes hold (`status`, `due_at`),
 /// for rows where they keep their values (`tracking_keys_kept`).
 pub(crate) fn tracking_update_set(v: impl Fn(&str) -> String, indexed: bool) -> String {
-    let mut set: Vec<String> = [
-        "status",
-        "status_at",
-        "reason",
-        "accountable",
-        "eta",
-        "eta_at",
-        "last_event_at",
-        "picked_up_at",
-        "delivered_at",
-        "next_check_at",
-        "pod_attached",
-        "documents_complete",
-        "open_cases",
-    ]
-    .iter()
-    .filter(|c| indexed || **c != "status")
-    .map(|c| format!("{c} = {}", v(c)))
-    .collect();
+    let mut set: Vec<String> = TRACKING_UPDATE_COLUMNS
+        .iter()
+        .filter(|c| indexed || **c != "status")
+        .map(|c| format!("{c} = {}", v(c)))
+        .collect();
     if indexed {
         set.push(format!("due_at = {}", new_due_at(&v("next_check_at"))));
     }

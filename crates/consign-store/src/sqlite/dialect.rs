@@ -4,7 +4,10 @@
 
 use super::durability::WalSyncer;
 use crate::sql::dialect::{Dialect, RowsAffected};
-use crate::sql::{chunk_rows, ous, sized_chunks, tracking_keys_kept, tracking_update_set, us};
+use crate::sql::{
+    TRACKING_UPDATE_COLUMNS, chunk_rows, ous, sized_chunks, tracking_keys_kept,
+    tracking_update_set, us,
+};
 use crate::{Durable, Engine};
 use consign_core::message::outbox::OutboxMessage;
 use consign_core::tracking::TrackedShipment;
@@ -126,34 +129,21 @@ impl Dialect for Sqlite {
     }
 
     fn update_tracked(rows: &[TrackedShipment], now: Timestamp) -> Vec<QueryBuilder<Sqlite>> {
-        // `VALUES` columns in the order bound below.
-        const ORDER: [&str; 16] = [
-            "tenant_id",
-            "shipment_id",
-            "status",
-            "status_at",
-            "reason",
-            "accountable",
-            "eta",
-            "eta_at",
-            "last_event_at",
-            "picked_up_at",
-            "delivered_at",
-            "next_check_at",
-            "updated_at",
-            "pod_attached",
-            "documents_complete",
-            "open_cases",
-        ];
+        // `VALUES` columns in the order bound below: the key, the update's columns, then
+        // `updated_at` (the 16th).
         let v = |c: &str| {
-            format!(
-                "v.column{}",
-                ORDER
-                    .iter()
-                    .position(|o| *o == c)
-                    .expect("a tracking column")
-                    + 1
-            )
+            let at = match c {
+                "tenant_id" => 1,
+                "shipment_id" => 2,
+                "updated_at" => TRACKING_UPDATE_COLUMNS.len() + 3,
+                c => {
+                    3 + TRACKING_UPDATE_COLUMNS
+                        .iter()
+                        .position(|o| *o == c)
+                        .expect("a tracking column")
+                }
+            };
+            format!("v.column{at}")
         };
         let kept = tracking_keys_kept(v);
         let mut out = Vec::new();
@@ -180,10 +170,10 @@ impl Dialect for Sqlite {
                         .push_bind(ous(s.state.picked_up_at))
                         .push_bind(ous(s.state.delivered_at))
                         .push_bind(ous(s.next_check_at))
-                        .push_bind(us(now))
                         .push_bind(s.pod_attached)
                         .push_bind(s.documents_complete)
-                        .push_bind(s.has_open_cases);
+                        .push_bind(s.has_open_cases)
+                        .push_bind(us(now));
                 });
                 qb.push(format!(
                     ") AS v WHERE shipment_tracking.tenant_id = v.column1 \
