@@ -79,6 +79,13 @@ fn count_key(c: &DailyCount) -> String {
     )
 }
 
+/// Keyset paging: the page read after `after`, which moves to the page's last id; `None` once
+/// a read comes back empty.
+fn page<I: Copy>(ids: Vec<I>, after: &mut Option<I>) -> Option<Vec<I>> {
+    *after = Some(*ids.last()?);
+    Some(ids)
+}
+
 impl App {
     /// A period's delivery figures recomputed from every record of the tenant, as a scorecard
     /// would be without the rollup (the benchmark's comparison; slow by design).
@@ -105,24 +112,20 @@ impl App {
             }
         };
         let mut after: Option<ShipmentId> = None;
-        loop {
-            let ids = self.store.kpi_shipment_ids(tenant.id, after, PAGE).await?;
-            let Some(last) = ids.last().copied() else {
-                break;
-            };
-            after = Some(last);
+        while let Some(ids) = page(
+            self.store.kpi_shipment_ids(tenant.id, after, PAGE).await?,
+            &mut after,
+        ) {
             let c = self
                 .compute_kpi_rows(tenant, &def.definitions, def.version, &ids, &[])
                 .await?;
             add(daily_counts(on, &c.shipments, &[]));
         }
         let mut after: Option<OrderId> = None;
-        loop {
-            let ids = self.store.kpi_order_ids(tenant.id, after, PAGE).await?;
-            let Some(last) = ids.last().copied() else {
-                break;
-            };
-            after = Some(last);
+        while let Some(ids) = page(
+            self.store.kpi_order_ids(tenant.id, after, PAGE).await?,
+            &mut after,
+        ) {
             let c = self
                 .compute_kpi_rows(tenant, &def.definitions, def.version, &[], &ids)
                 .await?;
@@ -147,12 +150,10 @@ impl App {
         };
         let def = self.definitions_in_force(tenant).await?;
         let mut after: Option<ShipmentId> = None;
-        loop {
-            let ids = self.store.kpi_shipment_ids(tenant.id, after, PAGE).await?;
-            let Some(last) = ids.last().copied() else {
-                break;
-            };
-            after = Some(last);
+        while let Some(ids) = page(
+            self.store.kpi_shipment_ids(tenant.id, after, PAGE).await?,
+            &mut after,
+        ) {
             check.shipments += ids.len() as u64;
             let Computed { shipments, .. } = self
                 .compute_kpi_rows(tenant, &def.definitions, def.version, &ids, &[])
@@ -166,12 +167,10 @@ impl App {
             );
         }
         let mut after: Option<OrderId> = None;
-        loop {
-            let ids = self.store.kpi_order_ids(tenant.id, after, PAGE).await?;
-            let Some(last) = ids.last().copied() else {
-                break;
-            };
-            after = Some(last);
+        while let Some(ids) = page(
+            self.store.kpi_order_ids(tenant.id, after, PAGE).await?,
+            &mut after,
+        ) {
             check.orders += ids.len() as u64;
             let c = self
                 .compute_kpi_rows(tenant, &def.definitions, def.version, &[], &ids)
@@ -185,12 +184,10 @@ impl App {
             );
         }
         let mut after: Option<CaseId> = None;
-        loop {
-            let ids = self.store.kpi_case_ids(tenant.id, after, PAGE).await?;
-            let Some(last) = ids.last().copied() else {
-                break;
-            };
-            after = Some(last);
+        while let Some(ids) = page(
+            self.store.kpi_case_ids(tenant.id, after, PAGE).await?,
+            &mut after,
+        ) {
             check.cases += ids.len() as u64;
             let computed = self.compute_case_facts(tenant.id, &ids).await?;
             let stored = self.store.kpi_case_facts_of(tenant.id, &ids).await?;
