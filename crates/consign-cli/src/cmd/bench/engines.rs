@@ -77,6 +77,22 @@ pub(super) async fn drop_pg(server: &str, name: &str) {
     }
 }
 
+/// The benchmark's application on the database at `url` (migrated), on the system clock, its
+/// documents under `documents`; the engine's heading printed first.
+pub(super) async fn open_app(
+    engine: &str,
+    url: &str,
+    documents: std::path::PathBuf,
+) -> anyhow::Result<consign_app::App> {
+    println!("\n== {engine} ==");
+    let store = consign_store::open(url).await?;
+    Ok(consign_app::App::new(
+        store,
+        std::sync::Arc::new(consign_core::time::SystemClock),
+        documents,
+    ))
+}
+
 /// A benchmark's closing summary: a blank line, then its lines (one per engine and figure).
 pub(super) fn summary(lines: Vec<String>) -> anyhow::Result<std::process::ExitCode> {
     println!();

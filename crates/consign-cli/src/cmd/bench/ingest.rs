@@ -3,6 +3,7 @@
 //! many active shipments. Figures only; nothing here asserts a time.
 
 use super::Engines;
+use super::engines::open_app;
 use super::fixtures::{insert_shipments, mapped, shipments_for, tenant_with_carriers};
 use anyhow::Context;
 use consign_app::App;
@@ -11,7 +12,7 @@ use consign_core::access::{Principal, Role};
 use consign_core::ids::*;
 use consign_core::shipment::{Shipment, ShipmentStatus};
 use consign_core::tenant::Tenant;
-use consign_core::time::{FixedClock, SystemClock};
+use consign_core::time::FixedClock;
 use consign_core::tracking::{NewTrackingEvent, TrackingEvent};
 use jiff::{SignedDuration, Timestamp};
 use std::process::ExitCode;
@@ -164,9 +165,7 @@ async fn run_engine(
     url: &str,
     dir: &std::path::Path,
 ) -> anyhow::Result<Figures> {
-    println!("\n== {engine} ==");
-    let store = consign_store::open(url).await?;
-    let app = App::new(store, Arc::new(SystemClock), dir.join("documents"));
+    let app = open_app(engine, url, dir.join("documents")).await?;
     let system = Principal::system();
     let now = app.now();
     let t0 = now - SignedDuration::from_hours(3);

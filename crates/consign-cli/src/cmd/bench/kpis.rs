@@ -4,10 +4,9 @@
 //! full recomputation from every record, each timed on each engine. Figures only.
 
 use super::Engines;
-use super::engines::summary;
+use super::engines::{open_app, summary};
 use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
-use consign_app::App;
 use consign_core::access::Principal;
 use consign_core::case::work::{CaseAction, decide};
 use consign_core::case::{
@@ -16,11 +15,9 @@ use consign_core::case::{
 use consign_core::ids::CaseId;
 use consign_core::kpi::Period;
 use consign_core::shipment::ShipmentStatus;
-use consign_core::time::SystemClock;
 use consign_core::tracking::TrackingEvent;
 use jiff::{SignedDuration, Timestamp};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -64,9 +61,7 @@ fn spread(mut v: Vec<f64>) -> (f64, f64) {
 }
 
 async fn run(b: &KpiBench, engine: &str, url: &str) -> anyhow::Result<String> {
-    println!("\n== {engine} ==");
-    let store = consign_store::open(url).await?;
-    let app = App::new(store, Arc::new(SystemClock), std::env::temp_dir());
+    let app = open_app(engine, url, std::env::temp_dir()).await?;
     let (t, carriers) = tenant_with_carriers(&app, "bench-kpis").await?;
     let carrier_ids: Vec<_> = carriers.iter().map(|c| c.1).collect();
     let now = Timestamp::now();

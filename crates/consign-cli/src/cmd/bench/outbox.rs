@@ -3,6 +3,7 @@
 //! only; nothing here asserts a time.
 
 use super::Engines;
+use super::engines::open_app;
 use super::fixtures::{insert_shipments, mapped, shipments_for, tenant_with_carriers};
 use consign_app::App;
 use consign_app::messages::MessagingConfig;
@@ -13,7 +14,6 @@ use consign_core::message::endpoint::NewEndpoint;
 use consign_core::message::outbox::DeliveryState;
 use consign_core::shipment::Shipment;
 use consign_core::tenant::Tenant;
-use consign_core::time::SystemClock;
 use consign_core::tracking::NewTrackingEvent;
 use jiff::{SignedDuration, Timestamp};
 use std::process::ExitCode;
@@ -210,14 +210,12 @@ async fn run_engine(
     url: &str,
     dir: &std::path::Path,
 ) -> anyhow::Result<Figures> {
-    println!("\n== {engine} ==");
-    let store = consign_store::open(url).await?;
-    let app = App::new(store, Arc::new(SystemClock), dir.join("documents")).with_messaging(
-        MessagingConfig {
+    let app = open_app(engine, url, dir.join("documents"))
+        .await?
+        .with_messaging(MessagingConfig {
             allow_private_targets: true,
             ..Default::default()
-        },
-    );
+        });
     let system = Principal::system();
     let received = Arc::new(AtomicU64::new(0));
     let hook = receiver(received.clone()).await?;

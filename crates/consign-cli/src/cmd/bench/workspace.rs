@@ -5,10 +5,9 @@
 //! the rounds; nothing here asserts a time.
 
 use super::Engines;
-use super::engines::summary;
+use super::engines::{open_app, summary};
 use super::fixtures::{insert_shipments, scan, shipments_for, tenant_with_carriers};
 use anyhow::Context;
-use consign_app::App;
 use consign_app::admin::NewUser;
 use consign_core::access::{Principal, Role};
 use consign_core::case::ownership::{AssignmentMode, Team, TeamMember};
@@ -17,10 +16,8 @@ use consign_core::case::{
 };
 use consign_core::ids::{CaseId, UserId};
 use consign_core::shipment::ShipmentStatus;
-use consign_core::time::SystemClock;
 use jiff::{SignedDuration, Timestamp};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -60,9 +57,7 @@ const TEAMS: [&str; 5] = [
 const PASSWORD: &str = "bench password, long enough";
 
 async fn run(b: &WorkspaceBench, engine: &str, url: &str) -> anyhow::Result<String> {
-    println!("\n== {engine} ==");
-    let store = consign_store::open(url).await?;
-    let app = App::new(store, Arc::new(SystemClock), std::env::temp_dir());
+    let app = open_app(engine, url, std::env::temp_dir()).await?;
     let system = Principal::system();
     let now = Timestamp::now();
     let setup = Instant::now();
