@@ -497,6 +497,17 @@ async fn administration_commands_print_secrets_once_and_refuse_bad_input() {
         );
         let role = e.run(&["token", "create", "--role", "root"]);
         assert!(text(&role.stderr).contains("--role: unknown role 'root'"));
+        let role = e.run(&[
+            "user",
+            "add",
+            "b@example.com",
+            "--name",
+            "B",
+            "--role",
+            "root",
+        ]);
+        assert!(!role.status.success());
+        assert!(text(&role.stderr).contains("--role: unknown role 'root'"));
         let token = e.create_token(
             "integration",
             &["--tenant", "alpha", "--scope", "orders:read"],
