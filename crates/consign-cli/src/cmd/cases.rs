@@ -271,7 +271,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
                 "case", "type", "severity", "status", "team", "assignee", "SLA due"
             );
             for c in &cases {
-                println!("{}", line(&app, c).await);
+                println!("{}", line(c));
             }
             println!("{} case(s)", cases.len());
             Ok(ExitCode::SUCCESS)
@@ -288,7 +288,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
             };
             let id = case_ref(&app, &t, &case).await?;
             let (c, timeline) = app.get_case(&p, &t, id).await.map_err(explain)?;
-            print_case(&app, &c, &timeline).await;
+            print_case(&c, &timeline);
             Ok(ExitCode::SUCCESS)
         }
         CasesCmd::Open {
@@ -338,7 +338,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
                 )
                 .await
                 .map_err(explain)?;
-            print_case(&app, &c, &timeline).await;
+            print_case(&c, &timeline);
             Ok(ExitCode::SUCCESS)
         }
         CasesCmd::Act {
@@ -417,7 +417,7 @@ pub async fn run(cmd: CasesCmd, cfg: &Config) -> anyhow::Result<ExitCode> {
                 last = Some((c, timeline));
             }
             if let Some((c, timeline)) = last {
-                print_case(&app, &c, &timeline).await;
+                print_case(&c, &timeline);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -521,7 +521,8 @@ async fn case_ref(app: &App, t: &Tenant, s: &str) -> anyhow::Result<CaseId> {
         .with_context(|| format!("no case {s} in {}", t.slug))
 }
 
-async fn line(_app: &App, c: &Case) -> String {
+/// One case as a row of `cases list`.
+fn line(c: &Case) -> String {
     let due = c.sla_due_at.map_or("-".to_string(), |t| {
         t.strftime("%Y-%m-%d %H:%MZ").to_string()
     });
@@ -539,7 +540,8 @@ async fn line(_app: &App, c: &Case) -> String {
     )
 }
 
-async fn print_case(app: &App, c: &Case, timeline: &[TimelineEntry]) {
+/// One case and its timeline, as `cases show` and the actions print it.
+fn print_case(c: &Case, timeline: &[TimelineEntry]) {
     println!(
         "{} {} ({}, {}) version {}\n  status {}{}; team {}; assignee {}; accountable {}; reopened {}x\n  opened {} (condition began {}){}",
         c.number,
@@ -560,7 +562,6 @@ async fn print_case(app: &App, c: &Case, timeline: &[TimelineEntry]) {
         c.sla_due_at
             .map_or(String::new(), |t| format!("\n  next SLA deadline {t}")),
     );
-    let _ = app;
     for e in timeline {
         println!(
             "  #{:<3} {} {:<15} {:<8} {:<45} {}",
