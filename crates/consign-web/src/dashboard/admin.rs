@@ -4,7 +4,7 @@
 //! (full administrators for people and tokens, `ManageOutbox` for the outbox), and the page
 //! shows that refusal as the 403 page.
 
-use super::{Frame, TenantPage, Viewer, error_page, local, query_value, render};
+use super::{Frame, PathId, TenantPage, Viewer, error_page, local, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -321,15 +321,17 @@ pub(super) fn message_row(d: consign_app::messages::outbox::Delivery, tz: &TimeZ
 }
 
 async fn retry(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(id),
+    }: TenantPage<PathId<uuid::Uuid>>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Err(r) = v.check_csrf(&f.csrf) {
         return r;
     }
-    let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return error_page(AppError::NotFound(format!("message {id}")));
-    };
     match st.app.retry_message(&v.principal, &t, id).await {
         Ok(_) => Redirect::to(&format!(
             "/app/{}/outbox?state=dead&done={}",

@@ -4,7 +4,7 @@
 //! overwritten, the page says what happened instead.
 
 use super::compose::Draft;
-use super::{Frame, TenantPage, Viewer, error_page, local, query_value, render};
+use super::{Frame, PathId, TenantPage, Viewer, error_page, local, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -412,17 +412,15 @@ async fn show(
     })
 }
 
-fn case_id(id: &str) -> Option<CaseId> {
-    id.parse().ok()
-}
-
 async fn case_page(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(id),
+    }: TenantPage<PathId<CaseId>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(id) = case_id(&id) else {
-        return error_page(AppError::NotFound(format!("case {id}")));
-    };
     // After a form: what it did (the redirect carries it, so a reload does not repeat it).
     let done = q.get("done").map(|d| d.replace('_', " "));
     show(&st, v, t, id, None, done, Draft::default()).await
@@ -505,15 +503,17 @@ fn action_of(f: &ActForm, me: Option<UserId>) -> Result<CaseAction, String> {
 }
 
 async fn act(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(case),
+    }: TenantPage<PathId<CaseId>>,
     Form(f): Form<ActForm>,
 ) -> Response {
     if let Err(r) = v.check_csrf(&f.csrf) {
         return r;
     }
-    let Some(case) = case_id(&id) else {
-        return error_page(AppError::NotFound(format!("case {id}")));
-    };
     if f.action == "preview" || f.action == "message" {
         return message(&st, v, t, case, &f).await;
     }

@@ -3,7 +3,7 @@
 //! interchange's transaction sets with every problem and its raw bytes; an administrator
 //! registers a partner with the same checks as the API. A carrier sees its own traffic only.
 
-use super::{Frame, TenantPage, error_page, local_zoned, problems, query_value, render};
+use super::{Frame, PathId, TenantPage, error_page, local_zoned, problems, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -314,10 +314,14 @@ struct GroupRow {
     detail: String,
 }
 
-async fn interchange(TenantPage { st, v, t, path: id }: TenantPage<String>) -> Response {
-    let Ok(id) = id.parse::<InterchangeId>() else {
-        return error_page(AppError::NotFound(format!("interchange {id}")));
-    };
+async fn interchange(
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(id),
+    }: TenantPage<PathId<InterchangeId>>,
+) -> Response {
     let p = &v.principal;
     let ((i, sets), raw, partners) = match (
         st.app.interchange(p, &t, id).await,

@@ -40,7 +40,7 @@ use consign_store::{OrderFilter, ShipmentFilter};
 use serde::Deserialize;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
-use viewer::{Frame, TenantPage, Viewer};
+use viewer::{Frame, PathId, TenantPage, Viewer};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

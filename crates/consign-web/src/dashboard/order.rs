@@ -2,13 +2,12 @@
 //! it, the order's shipments with their state, the change requests it has had, and the cases
 //! opened on its shipments. Reached from the order list and the search box.
 
-use super::{Frame, TenantPage, Viewer, error_page, local, render};
+use super::{Frame, PathId, TenantPage, Viewer, error_page, local, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
-use consign_app::AppError;
 use consign_core::access::Capability;
 use consign_core::ids::OrderId;
 use consign_core::shipment::ShipmentStatus;
@@ -74,10 +73,14 @@ struct OrderPage {
     cases: Option<Vec<CaseRow>>,
 }
 
-async fn order_page(TenantPage { st, v, t, path: id }: TenantPage<String>) -> Response {
-    let Ok(id) = id.parse::<OrderId>() else {
-        return error_page(AppError::NotFound(format!("order {id}")));
-    };
+async fn order_page(
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(id),
+    }: TenantPage<PathId<OrderId>>,
+) -> Response {
     show(&st, v, t, id).await
 }
 

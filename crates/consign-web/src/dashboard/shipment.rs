@@ -3,14 +3,13 @@
 //! opened on it, with the forms to post an event and attach a document for those who may
 //! (`shipment_actions`). Reached from the shipment list, a case's subject, and by its id.
 
-use super::{Frame, TenantPage, Viewer, error_page, local, render};
+use super::{Frame, PathId, TenantPage, Viewer, error_page, local, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::get;
-use consign_app::AppError;
 use consign_core::access::Capability;
 use consign_core::ids::ShipmentId;
 use consign_core::tenant::Tenant;
@@ -79,12 +78,14 @@ struct ShipmentPage {
 }
 
 async fn shipment_page(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(id),
+    }: TenantPage<PathId<ShipmentId>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Ok(id) = id.parse::<ShipmentId>() else {
-        return error_page(AppError::NotFound(format!("shipment {id}")));
-    };
     // After a form: what it did (carried by the redirect, so a reload does not repeat it).
     let done = q.get("done").map(|d| match d.as_str() {
         "event" => "The event was recorded.".to_string(),

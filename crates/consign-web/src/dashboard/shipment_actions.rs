@@ -6,7 +6,7 @@
 //! message id minted with the page, so sending it twice records the event once.
 
 use super::shipment::show;
-use super::{TenantPage, Viewer, error_page};
+use super::{PathId, TenantPage, Viewer, error_page};
 use crate::AppState;
 use axum::Router;
 use axum::extract::{Form, Multipart};
@@ -64,15 +64,17 @@ struct EventForm {
 }
 
 async fn post_event(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(sid),
+    }: TenantPage<PathId<ShipmentId>>,
     Form(f): Form<EventForm>,
 ) -> Response {
     if let Err(r) = v.check_csrf(&f.csrf) {
         return r;
     }
-    let Ok(sid) = id.parse::<ShipmentId>() else {
-        return error_page(AppError::NotFound(format!("shipment {id}")));
-    };
     let p = &v.principal;
     let s = match st.app.get_shipment(p, &t, sid).await {
         Ok(s) => s,
@@ -118,12 +120,14 @@ async fn post_event(
 
 /// The upload form (`multipart/form-data`): `csrf`, `kind` and the `file`.
 async fn upload(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(sid),
+    }: TenantPage<PathId<ShipmentId>>,
     mut form: Multipart,
 ) -> Response {
-    let Ok(sid) = id.parse::<ShipmentId>() else {
-        return error_page(AppError::NotFound(format!("shipment {id}")));
-    };
     let (mut csrf, mut kind) = (String::new(), String::new());
     let mut file: Option<(String, String, Vec<u8>)> = None;
     loop {
@@ -191,15 +195,17 @@ struct OverrideForm {
 /// An agent's override: a status or a promise set by hand, with the reason (the same use
 /// case as the API's, a manual event through the ingest and an audit record).
 async fn override_form(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(sid),
+    }: TenantPage<PathId<ShipmentId>>,
     Form(f): Form<OverrideForm>,
 ) -> Response {
     if let Err(r) = v.check_csrf(&f.csrf) {
         return r;
     }
-    let Ok(sid) = id.parse::<ShipmentId>() else {
-        return error_page(AppError::NotFound(format!("shipment {id}")));
-    };
     let tz = jiff::tz::TimeZone::get(&t.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let times = local_instant("occurred at", &f.occurred_at, &tz)
         .and_then(|o| local_instant("promised by", &f.promised_by, &tz).map(|p| (o, p)));

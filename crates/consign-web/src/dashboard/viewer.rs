@@ -99,6 +99,21 @@ impl<P: PathRest> FromRequestParts<AppState> for TenantPage<P> {
     }
 }
 
+/// The id the path names after `{tenant}`, parsed as the page's kind of id: one that does not
+/// parse answers the same 404 page as an id of nothing, before anything is read (a form with
+/// such an id is refused so even before its CSRF token is looked at).
+pub(super) struct PathId<T>(pub T);
+
+impl<T: std::str::FromStr + Send> PathRest for PathId<T> {
+    async fn extract(parts: &mut Parts, st: &AppState) -> Result<(String, Self), Response> {
+        let (slug, id) = String::extract(parts, st).await?;
+        match id.parse() {
+            Ok(id) => Ok((slug, PathId(id))),
+            Err(_) => Err(error_page(consign_app::AppError::NotFound(id))),
+        }
+    }
+}
+
 /// What every signed-in page shows around its content (the `nav.html` header): the
 /// tenants to switch to, who is signed in, and the token its forms carry.
 pub(super) struct Frame {

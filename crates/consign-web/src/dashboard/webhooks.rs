@@ -4,7 +4,7 @@
 //! sent again by hand (a replay keeps its `webhook-id`, so a receiver deduplicates it).
 
 use super::admin::{MessageRow, message_row};
-use super::{Frame, TenantPage, error_page, query_value, render};
+use super::{Frame, PathId, TenantPage, error_page, query_value, render};
 use crate::AppState;
 use askama::Template;
 use axum::Router;
@@ -90,12 +90,14 @@ struct EndpointPage {
 }
 
 async fn endpoint(
-    TenantPage { st, v, t, path: id }: TenantPage<String>,
+    TenantPage {
+        st,
+        v,
+        t,
+        path: PathId(id),
+    }: TenantPage<PathId<Uuid>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let Ok(id) = id.parse::<Uuid>() else {
-        return error_page(AppError::NotFound(format!("webhook endpoint {id}")));
-    };
     let p = &v.principal;
     let e = match st.app.get_endpoint(p, &t, id).await {
         Ok(e) => e,

@@ -112,6 +112,12 @@ impl TestApp {
     /// Creates the user `user` (JSON as `POST /api/v1/users` takes it, with a password) and
     /// signs them in: a cookie-keeping client that does not follow redirects, and the
     /// session's CSRF token (what a browser's forms carry).
+    /// The provider's administrator, root@provider.test, signed in from a browser: the
+    /// browser and its session's CSRF token.
+    pub async fn admin_browser(&self) -> (reqwest::Client, String) {
+        self.browser_session(serde_json::json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
+            .await
+    }
     pub async fn browser_session(&self, user: serde_json::Value) -> (reqwest::Client, String) {
         let res = self.post("/api/v1/users", &self.admin_token, &user).await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());

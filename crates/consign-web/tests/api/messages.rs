@@ -242,9 +242,7 @@ async fn a_failing_receiver_is_retried_then_dead_lettered_and_holds_nothing_up()
         // same id.
         r.set(&bad, Behaviour::Accept);
         let mid = d["id"].as_str().unwrap();
-        let (browser, csrf) = t
-            .browser_session(json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
-            .await;
+        let (browser, csrf) = t.admin_browser().await;
         let csrf = csrf.as_str();
         let page = t.page(&browser, "/app/alpha/outbox?state=dead").await;
         assert!(

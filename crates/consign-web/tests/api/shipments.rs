@@ -243,9 +243,7 @@ async fn freight_references_are_taken_checked_and_found() {
             "{e:?}: {list}"
         );
         // The search box opens the one shipment a BOL names, in any letter case.
-        let (browser, _) = t
-            .browser_session(json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
-            .await;
+        let (browser, _) = t.admin_browser().await;
         let res = browser
             .get(t.url("/app/search?q=nw-po-88123-1"))
             .send()

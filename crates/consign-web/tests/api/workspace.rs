@@ -647,9 +647,7 @@ async fn an_agent_overrides_a_shipment_from_its_page_with_a_reason() {
 async fn an_administrator_issues_and_revokes_a_token_in_the_browser() {
     for t in spawn_alpha().await {
         let e = t.engine;
-        let (admin, csrf) = t
-            .browser_session(json!({"email": "root@provider.test", "name": "Root", "role": "admin", "password": "a long enough password"}))
-            .await;
+        let (admin, csrf) = t.admin_browser().await;
         let make = |fields: Vec<(&'static str, String)>| {
             admin.post(t.url("/app/admin/tokens")).form(&fields).send()
         };
@@ -756,5 +754,52 @@ async fn lists_say_how_many_records_match() {
         assert!(html.contains("data-count>none match<"), "{e:?}");
         let (_, html) = root.page("/app/alpha/orders").await;
         assert!(html.contains("data-count>none match<"), "{e:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_record_page_or_form_naming_a_malformed_id_answers_not_found() {
+    for t in spawn_alpha().await {
+        let e = t.engine;
+        let (admin, csrf) = t.admin_browser().await;
+        for page in [
+            "/app/alpha/shipments/not-an-id",
+            "/app/alpha/orders/not-an-id",
+            "/app/alpha/cases/CASE-1",
+            "/app/alpha/edi/interchanges/not-an-id",
+            "/app/alpha/webhooks/not-an-id",
+        ] {
+            let res = admin.get(t.url(page)).send().await.unwrap();
+            assert_eq!(res.status(), 404, "{e}: {page}");
+            assert!(
+                res.text().await.unwrap().contains("Not found"),
+                "{e}: {page}"
+            );
+        }
+        // A form aimed at a malformed id does nothing and says so in the same words, whether
+        // or not its CSRF token is the session's.
+        for form in [
+            "/app/alpha/shipments/not-an-id",
+            "/app/alpha/shipments/not-an-id/override",
+            "/app/alpha/cases/not-an-id",
+            "/app/alpha/outbox/not-an-id/retry",
+        ] {
+            for token in [csrf.as_str(), "wrong"] {
+                let res = admin
+                    .post(t.url(form))
+                    .form(&[("csrf", token), ("action", "acknowledge")])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 404, "{e}: {form} with token {token}");
+            }
+        }
+        // The tenant is still checked: an unknown one answers the same page.
+        let res = admin
+            .get(t.url("/app/nowhere/shipments/not-an-id"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{e}");
     }
 }
