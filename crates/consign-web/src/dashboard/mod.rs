@@ -102,10 +102,15 @@ async fn return_to_page(req: axum::extract::Request, next: axum::middleware::Nex
 }
 
 fn render(t: impl Template) -> Response {
-    match t.render() {
+    page_html(t.render())
+}
+
+/// A rendered page, or a 500 (the cause logged, not shown) when it could not be rendered.
+fn page_html(html: askama::Result<String>) -> Response {
+    match html {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "template");
+            tracing::error!(error = %e, "page could not be rendered");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "page could not be rendered",

@@ -2,12 +2,11 @@
 //! period.
 
 use super::viewer::{TenantPage, Viewer};
-use super::{error_page, query_value};
+use super::{error_page, page_html, query_value};
 use crate::AppState;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use std::collections::HashMap;
 
@@ -60,15 +59,5 @@ async fn scorecard(
         .iter()
         .map(|t| (t.slug.clone(), t.name.clone()))
         .collect();
-    match crate::scorecard_page::render(&s, links) {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "scorecard page");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "page could not be rendered",
-            )
-                .into_response()
-        }
-    }
+    page_html(crate::scorecard_page::render(&s, links))
 }
