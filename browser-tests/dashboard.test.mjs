@@ -207,6 +207,7 @@ test('c. orders page: page size, status filter, search and pager', async () => {
   // On a desktop screen every column, the status last, is in view without scrolling sideways.
   const overflow = await page.$eval('#orders', (t) => t.parentElement.scrollWidth - t.parentElement.clientWidth);
   assert.ok(overflow <= 0, `the orders table fits a 1360 px screen (${overflow} px too wide)`);
+  await readsAtEveryWidth(page, 'the orders list', 'orders');
 
   // Filter by status "delivered".
   await page.selectOption('select[name=status]', 'delivered');
