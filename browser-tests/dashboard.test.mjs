@@ -827,6 +827,17 @@ test('m. every page an administrator reaches reads at 390 px without scrolling s
       await screenshot(page, `every-page-390-${p.replace(/[^a-z0-9]+/gi, '_').slice(0, 60)}`);
     }
     assert.deepEqual(wide, [], 'pages wider than a phone');
+    // Which cases the template editor offers to preview against depends on the clock, and a
+    // select is as wide as its longest option: a long case label must not widen the page
+    // (a 44-character one once did, by 2 px).
+    await page.goto(url('/app/northwind/templates/edit'));
+    await page.evaluate(() => {
+      document.querySelector('#tpl-case option').textContent =
+        'CASE-000123 · edi_unacknowledged_with_a_long_name · waiting_on_customer';
+    });
+    assert.equal(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0,
+      'the template editor with a long case to preview against is wider than a phone');
   } finally {
     await context.close();
   }
