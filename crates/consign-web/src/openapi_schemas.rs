@@ -100,8 +100,8 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 )))]
 struct Schemas;
 
-/// `{ items: [T], next_cursor? }` for each listed type.
-fn page(item: &str) -> Value {
+/// `{ items: [T], next_cursor? }`, the answer of every list (see [`page_schema!`]).
+pub(crate) fn page(item: &str) -> Value {
     json!({
         "type": "object",
         "required": ["items"],
@@ -126,27 +126,6 @@ pub fn schemas() -> Map<String, Value> {
 /// Schemas of answers that are built as JSON rather than from one Rust type.
 pub(crate) fn written_out() -> Map<String, Value> {
     let mut obj = Map::new();
-    for (page_name, item) in [
-        ("TenantPage", "Tenant"),
-        ("UserPage", "User"),
-        ("TokenPage", "ApiToken"),
-        ("CarrierPage", "Carrier"),
-        ("WarehousePage", "Warehouse"),
-        ("CustomerPage", "Customer"),
-        ("OrderPage", "Order"),
-        ("OrderChangePage", "OrderChange"),
-        ("ShipmentPage", "Shipment"),
-        ("DocumentPage", "Document"),
-        ("PartnerPage", "TradingPartner"),
-        ("OutboundGroupPage", "OutboundGroup"),
-        ("InterchangePage", "InterchangeRecord"),
-        ("CasePage", "Case"),
-        ("EndpointPage", "EndpointView"),
-        ("DeliveryPage", "Delivery"),
-        ("TemplatePage", "TemplateView"),
-    ] {
-        obj.insert(page_name.into(), page(item));
-    }
     obj.insert(
         "AuditPage".into(),
         json!({ "type": "object", "properties": { "items": { "type": "array", "items": {
@@ -201,6 +180,39 @@ pub(crate) fn written_out() -> Map<String, Value> {
     obj
 }
 
+/// Declares the schema of a list answer, `{ items: [Item], next_cursor? }`, as a type named
+/// like it (`OrderPage => Order`) for a handler's `#[utoipa::path]` to name as its body. The
+/// router collects it, and the item's schema with it, from the routes that answer with it: a
+/// capability declares its lists' answers in its own API module.
+macro_rules! page_schema {
+    ($($name:ident => $item:ty),* $(,)?) => {$(
+        #[doc = concat!("A page of `", stringify!($item), "`: the `", stringify!($name), "` schema of the OpenAPI document.")]
+        pub struct $name;
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let item = <$item as utoipa::ToSchema>::name();
+                serde_json::from_value($crate::openapi_schemas::page(&item))
+                    .expect("a page schema is a valid schema")
+            }
+        }
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+            fn schemas(
+                schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+            ) {
+                schemas.push((
+                    <$item as utoipa::ToSchema>::name().into(),
+                    <$item as utoipa::PartialSchema>::schema(),
+                ));
+                <$item as utoipa::ToSchema>::schemas(schemas);
+            }
+        }
+    )*};
+}
+pub(crate) use page_schema;
+
 /// A type standing for a written-out schema, so a handler's `#[utoipa::path]` names its body
 /// as a type (a misspelt name does not compile) and the router collects the schema with it.
 macro_rules! written_out {
@@ -238,23 +250,6 @@ fn typeless_as_null(v: &mut Value) {
 }
 
 written_out!(
-    TenantPage,
-    UserPage,
-    TokenPage,
-    CarrierPage,
-    WarehousePage,
-    CustomerPage,
-    OrderPage,
-    OrderChangePage,
-    ShipmentPage,
-    DocumentPage,
-    PartnerPage,
-    OutboundGroupPage,
-    InterchangePage,
-    CasePage,
-    EndpointPage,
-    DeliveryPage,
-    TemplatePage,
     AuditPage,
     InterchangeDetail,
     Tender,

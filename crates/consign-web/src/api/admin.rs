@@ -6,9 +6,7 @@ use crate::api::{ListQuery, Page, PageParams, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::json::ApiJson;
-use crate::openapi_schemas::{
-    AuditPage, CarrierPage, CustomerPage, TenantPage, TokenPage, UserPage, WarehousePage,
-};
+use crate::openapi_schemas::{AuditPage, page_schema};
 use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -22,6 +20,15 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 use utoipa_axum::routes;
+
+page_schema!(
+    TenantPage => Tenant,
+    UserPage => User,
+    TokenPage => ApiToken,
+    CarrierPage => Carrier,
+    WarehousePage => Warehouse,
+    CustomerPage => Customer,
+);
 
 /// Routes outside any tenant: tenants, users, tokens.
 pub fn routes() -> ApiRoutes {

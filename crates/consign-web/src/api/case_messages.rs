@@ -3,10 +3,11 @@
 //! delivery states; and the tenant's message templates with a preview against a real case.
 
 use crate::api::cases::{CaseView, case_id, if_match, with_etag};
+use crate::api::messages::DeliveryPage;
 use crate::api::{Page, TenantSlug};
 use crate::api::{Tenanted, TenantedJson};
 use crate::error::{ApiResult, Problem};
-use crate::openapi_schemas::{DeliveryPage, TemplatePage};
+use crate::openapi_schemas::page_schema;
 use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
@@ -18,6 +19,8 @@ use consign_core::message::outbox::OutboxMessage;
 use consign_core::message::{Rendered, Template};
 use serde::Serialize;
 use utoipa_axum::routes;
+
+page_schema!(TemplatePage => TemplateView);
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()

@@ -8,7 +8,7 @@ use crate::api::{ListQuery, Page, PageParams, TenantSlug};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
-use crate::openapi_schemas::CasePage;
+use crate::openapi_schemas::page_schema;
 use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -29,6 +29,8 @@ use consign_store::CaseFilter;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa_axum::routes;
+
+page_schema!(CasePage => Case);
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()

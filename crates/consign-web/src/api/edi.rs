@@ -4,8 +4,7 @@ use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::api::{Page, TenantSlug};
 use crate::error::{ApiError, ApiResult};
 use crate::openapi_schemas::{
-    EdiReport as EdiReportSchema, InterchangeDetail as InterchangeDetailSchema, InterchangePage,
-    OutboundGroupPage, PartnerPage, Tender,
+    EdiReport as EdiReportSchema, InterchangeDetail as InterchangeDetailSchema, Tender, page_schema,
 };
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
@@ -19,6 +18,12 @@ use consign_core::edi::{
 use consign_core::ids::{InterchangeId, PartnerId};
 use serde::Serialize;
 use utoipa_axum::routes;
+
+page_schema!(
+    PartnerPage => TradingPartner,
+    OutboundGroupPage => OutboundGroup,
+    InterchangePage => InterchangeRecord,
+);
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()

@@ -5,7 +5,7 @@
 use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::api::{ListQuery, Page, PageParams, TenantSlug};
 use crate::error::{ApiError, ApiResult};
-use crate::openapi_schemas::{DeliveryPage, EndpointPage};
+use crate::openapi_schemas::page_schema;
 use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::Query;
@@ -18,6 +18,8 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use utoipa_axum::routes;
 use uuid::Uuid;
+
+page_schema!(EndpointPage => EndpointView, DeliveryPage => Delivery);
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()

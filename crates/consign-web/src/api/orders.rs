@@ -3,7 +3,7 @@
 use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::api::{KPI_RECORDS_KEYS, KpiRecordsParams, ListQuery, Page, PageParams, TenantSlug};
 use crate::error::{ApiError, ApiResult, created_one};
-use crate::openapi_schemas::{OrderChangePage, OrderPage};
+use crate::openapi_schemas::page_schema;
 use crate::routing::ApiRoutes;
 use axum::Json;
 use axum::extract::Query;
@@ -13,6 +13,8 @@ use consign_core::order::{ChangeRequest, NewOrder, Order, OrderChange, OrderStat
 use consign_store::OrderFilter;
 use std::collections::HashMap;
 use utoipa_axum::routes;
+
+page_schema!(OrderPage => Order, OrderChangePage => OrderChange);
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()

@@ -3,7 +3,7 @@
 use crate::api::{Created, Tenanted, TenantedJson, created};
 use crate::api::{KPI_RECORDS_KEYS, KpiRecordsParams, ListQuery, Page, PageParams, TenantSlug};
 use crate::error::{ApiError, ApiResult, created_one};
-use crate::openapi_schemas::{Binary, DocumentPage, ShipmentPage};
+use crate::openapi_schemas::{Binary, page_schema};
 use crate::routing::{ApiRoutes, BodyLimit};
 use axum::Json;
 use axum::body::Bytes;
@@ -16,6 +16,8 @@ use consign_core::shipment::{Document, NewShipment, Shipment, ShipmentStatus};
 use consign_store::ShipmentFilter;
 use std::collections::HashMap;
 use utoipa_axum::routes;
+
+page_schema!(ShipmentPage => Shipment, DocumentPage => Document);
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
