@@ -37,7 +37,7 @@ pub struct CaseFilter {
     pub partner: Option<PartnerId>,
     pub opened_from: Option<Timestamp>,
     pub opened_to: Option<Timestamp>,
-    /// The next SLA deadline's window (a queue's SLA-state filter, [`DueState::window`]).
+    /// The next SLA deadline's window (a queue's SLA-state filter, [`DueState::window`](consign_core::case::queue::DueState::window)).
     pub due: Option<DueWindow>,
     /// Only these cases (the cases behind a scorecard figure).
     pub ids: Option<Vec<CaseId>>,
