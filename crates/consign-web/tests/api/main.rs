@@ -3,6 +3,7 @@
 
 mod access;
 mod body_limits;
+mod case_timers;
 mod cases;
 mod edi;
 mod edi_faults;
