@@ -375,15 +375,7 @@ impl Desk {
         }
         if case.status == CaseStatus::New {
             case = self
-                .act(
-                    app,
-                    t,
-                    &who,
-                    &case,
-                    CaseAction::ChangeStatus {
-                        to: CaseStatus::Open,
-                    },
-                )
+                .act(app, t, &who, &case, to_status(CaseStatus::Open))
                 .await?;
         }
         let answered = case.first_response_at.unwrap_or(now);
@@ -395,16 +387,8 @@ impl Desk {
                 && now < back_at
                 && case.reopen_count == 0
             {
-                self.act(
-                    app,
-                    t,
-                    &who,
-                    &case,
-                    CaseAction::ChangeStatus {
-                        to: CaseStatus::WaitingCustomer,
-                    },
-                )
-                .await?;
+                self.act(app, t, &who, &case, to_status(CaseStatus::WaitingCustomer))
+                    .await?;
                 self.work.waits += 1;
                 return Ok(());
             }
@@ -425,15 +409,7 @@ impl Desk {
                     )
                     .await?;
                 case = self
-                    .act(
-                        app,
-                        t,
-                        &who,
-                        &case,
-                        CaseAction::ChangeStatus {
-                            to: CaseStatus::Open,
-                        },
-                    )
+                    .act(app, t, &who, &case, to_status(CaseStatus::Open))
                     .await?;
             }
         }
@@ -460,6 +436,11 @@ impl Desk {
         }
         Ok(())
     }
+}
+
+/// The action that moves a case to `to`.
+fn to_status(to: CaseStatus) -> CaseAction {
+    CaseAction::ChangeStatus { to }
 }
 
 #[cfg(test)]
