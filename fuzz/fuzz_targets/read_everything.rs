@@ -38,7 +38,9 @@ pub fn read_everything(data: &[u8]) {
                     if let Ok(TypedSet::ShipmentStatus214(status)) = parse_any(set, &options) {
                         for event in &status.events {
                             let _ = event.instant(None);
-                            let _ = event.instant(Some(jiff::tz::Offset::constant(-6)));
+                            let _ = event.instant(Some(&jiff::tz::TimeZone::fixed(
+                                jiff::tz::Offset::constant(-6),
+                            )));
                         }
                     }
                 }

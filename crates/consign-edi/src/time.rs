@@ -72,19 +72,21 @@ pub fn time_code(code: &str) -> Option<TimeCode> {
 pub enum InstantError {
     #[error("unknown time code '{0}'")]
     UnknownTimeCode(String),
-    #[error("local time (code {0}) needs the place's UTC offset, and none was given")]
+    #[error("local time (code {0}) needs the place's time zone, and none was given")]
     NoOffset(&'static str),
     #[error("cannot resolve {0} in time zone {1}")]
     Zone(String, &'static str),
 }
 
 /// The instant meant by an X12 date, time and time code. A missing code is read as local time,
-/// like LT. `default_offset` is the offset of the place the event happened, used for local time.
+/// like LT. `local_zone` is the zone of the place the event happened, used for local time. A zone,
+/// not an offset: the offset of a local time depends on the time itself, and on the day a clock
+/// changes, midnight and 14:00 have different offsets.
 pub fn resolve_instant(
     date: Date,
     time: Time,
     time_code: Option<&str>,
-    default_offset: Option<Offset>,
+    local_zone: Option<&TimeZone>,
 ) -> Result<Timestamp, InstantError> {
     let dt = date.to_datetime(time);
     let code = match time_code {
@@ -101,12 +103,13 @@ pub fn resolve_instant(
             .to_timestamp(dt)
             .map_err(|_| InstantError::Zone(dt.to_string(), "fixed offset")),
         TimeCode::Local => {
-            let o = default_offset.ok_or(InstantError::NoOffset(match time_code {
+            let tz = local_zone.ok_or(InstantError::NoOffset(match time_code {
                 Some(_) => "LT",
                 None => "absent",
             }))?;
-            o.to_timestamp(dt)
-                .map_err(|_| InstantError::Zone(dt.to_string(), "local offset"))
+            // The same "compatible" rule as the named zones below.
+            tz.to_timestamp(dt)
+                .map_err(|_| InstantError::Zone(dt.to_string(), "local time zone"))
         }
         TimeCode::Zone(name) => {
             let tz: TimeZone = TimeZoneDatabase::bundled()
@@ -188,14 +191,40 @@ mod tests {
             resolve_instant(d, t, Some("LT"), None),
             Err(InstantError::NoOffset("LT"))
         );
-        let pst = Offset::from_seconds(-8 * 3600).unwrap();
+        let pst = TimeZone::fixed(Offset::from_seconds(-8 * 3600).unwrap());
         assert_eq!(
-            resolve_instant(d, t, Some("LT"), Some(pst)).unwrap(),
+            resolve_instant(d, t, Some("LT"), Some(&pst)).unwrap(),
             at("2006-03-01T16:00:00Z")
         );
         assert_eq!(
-            resolve_instant(d, t, None, Some(pst)).unwrap(),
+            resolve_instant(d, t, None, Some(&pst)).unwrap(),
             at("2006-03-01T16:00:00Z")
+        );
+    }
+
+    #[test]
+    fn local_time_takes_the_offset_of_its_own_hour_on_the_day_clocks_change() {
+        // 2026-03-08: Chicago goes from CST (-6) to CDT (-5) at 02:00. Midnight is CST; 14:00
+        // is CDT. Reading the afternoon with midnight's offset put it an hour late.
+        let chicago = TimeZone::get("America/Chicago").unwrap();
+        let d = date(2026, 3, 8);
+        assert_eq!(
+            resolve_instant(d, time(0, 30, 0, 0), None, Some(&chicago)).unwrap(),
+            at("2026-03-08T06:30:00Z")
+        );
+        assert_eq!(
+            resolve_instant(d, time(14, 0, 0, 0), Some("LT"), Some(&chicago)).unwrap(),
+            at("2026-03-08T19:00:00Z")
+        );
+        // 02:30 does not exist that day: it moves forward, as a person reading the clock would.
+        assert_eq!(
+            resolve_instant(d, time(2, 30, 0, 0), None, Some(&chicago)).unwrap(),
+            at("2026-03-08T08:30:00Z")
+        );
+        // 2026-11-01, the fall back: 01:30 happens twice; the earlier one is taken.
+        assert_eq!(
+            resolve_instant(date(2026, 11, 1), time(1, 30, 0, 0), None, Some(&chicago)).unwrap(),
+            at("2026-11-01T06:30:00Z")
         );
     }
 

@@ -196,15 +196,19 @@ impl App {
             tx.insert_edi_sets(tenant.id, &sets).await?;
             // Accepted 214s become tracking events, in this same transaction: the interchange,
             // its sets and their effect on shipments and cases commit together or not at all.
-            let status_sets: Vec<(String, ShipmentStatus214)> = ic_report
+            let status_sets: Vec<StatusSet> = ic_report
                 .groups
                 .iter()
-                .flat_map(|g| &g.sets)
-                .filter(|sr| sr.id == "214" && sr.status != "rejected")
-                .filter_map(|sr| {
+                .flat_map(|g| g.sets.iter().map(move |sr| (g, sr)))
+                .filter(|(_, sr)| sr.id == "214" && sr.status != "rejected")
+                .filter_map(|(g, sr)| {
                     // Set content is the typed set under its variant's name.
                     let c = sr.content.as_ref()?.get("ShipmentStatus214")?.clone();
-                    Some((sr.control.clone(), serde_json::from_value(c).ok()?))
+                    Some(StatusSet {
+                        group: g.control.clone(),
+                        control: sr.control.clone(),
+                        set: serde_json::from_value(c).ok()?,
+                    })
                 })
                 .collect();
             if !status_sets.is_empty() {
@@ -337,6 +341,14 @@ impl App {
 /// A mapped event with where it came from (`set 0001 AT7 2`).
 pub(super) type Labelled = (String, MappedEvent);
 
+/// An accepted 214 and where it stood: its group's GS06 and its own ST02. ST02 is unique only
+/// within its group, so both name the set (and its events' message ids).
+pub(super) struct StatusSet {
+    group: String,
+    control: String,
+    set: ShipmentStatus214,
+}
+
 /// Tracking events of accepted 214 sets, each with its candidate tracking numbers in order of
 /// preference (references with the partner's tracking or PRO qualifiers, then B10-01, then
 /// B10-02); the chosen one is settled by [`choose_tracking_numbers`]. Returns the events (the
@@ -346,12 +358,11 @@ pub(super) fn events_from_214(
     carriers: &[consign_core::party::Carrier],
     sender: &str,
     control: &str,
-    sets: &[(String, ShipmentStatus214)],
+    sets: &[StatusSet],
     now: jiff::Timestamp,
 ) -> (Vec<Labelled>, Vec<(CarrierId, String)>, Vec<String>) {
     let cw = crate::tracking::crosswalks();
     let tz = jiff::tz::TimeZone::get(&partner.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let offset = tz.to_offset(now);
     let wanted = |q: &str| {
         partner
             .tracking_qualifiers
@@ -362,7 +373,12 @@ pub(super) fn events_from_214(
     let mut out = Vec::new();
     let mut keys = Vec::new();
     let mut skipped = Vec::new();
-    for (st02, s) in sets {
+    for StatusSet {
+        group,
+        control: st02,
+        set: s,
+    } in sets
+    {
         // The partner's own carrier, else the set's B10-03 SCAC.
         let carrier = partner
             .carrier_id
@@ -375,20 +391,19 @@ pub(super) fn events_from_214(
                 continue;
             }
             let mapped = cw.x12(&status, &reason);
-            // Local times are read in the partner's zone at that date (daylight saving).
-            let offset = ev
-                .date
-                .and_then(|d| d.to_zoned(tz.clone()).ok())
-                .map_or(offset, |z| z.offset());
-            let at = match ev.instant(Some(offset)) {
+            // Local times are read in the partner's zone, at their own hour (daylight saving).
+            let at = match ev.instant(Some(&tz)) {
                 Some(Ok(at)) => at,
                 Some(Err(e)) => {
-                    skipped.push(format!("214 set {st02} AT7 {}: not applied: {e}", k + 1));
+                    skipped.push(format!(
+                        "214 group {group} set {st02} AT7 {}: not applied: {e}",
+                        k + 1
+                    ));
                     continue;
                 }
                 None => {
                     skipped.push(format!(
-                        "214 set {st02} AT7 {}: not applied: no date and time (AT705/AT706)",
+                        "214 group {group} set {st02} AT7 {}: not applied: no date and time (AT705/AT706)",
                         k + 1
                     ));
                     continue;
@@ -426,7 +441,7 @@ pub(super) fn events_from_214(
                 })
                 .unwrap_or_default();
             out.push((
-                format!("set {st02} AT7 {}", k + 1),
+                format!("group {group} set {st02} AT7 {}", k + 1),
                 MappedEvent {
                     carrier: carrier
                         .map(|c| c.to_string())
@@ -439,7 +454,10 @@ pub(super) fn events_from_214(
                     raw_reason: reason,
                     location,
                     description: String::new(),
-                    message_id: Some(format!("{sender}/{control}/{st02}/{}", k + 1)),
+                    // Interchange, group and set: the envelope's numbers name the AT7 uniquely
+                    // for this sender (a re-delivered interchange is stopped by its ISA13
+                    // before this).
+                    message_id: Some(format!("{sender}/{control}/{group}/{st02}/{}", k + 1)),
                 },
             ));
         }

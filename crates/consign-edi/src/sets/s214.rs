@@ -4,7 +4,7 @@
 use compact_str::CompactString;
 use jiff::Timestamp;
 use jiff::civil::{Date, Time};
-use jiff::tz::Offset;
+use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -70,11 +70,11 @@ pub struct StatusEvent {
 }
 
 impl StatusEvent {
-    /// The event's instant, resolving its time code; `default_offset` is the UTC offset of the
+    /// The event's instant, resolving its time code; `local_zone` is the time zone of the
     /// place for local time (`LT` or no code).
     pub fn instant(
         &self,
-        default_offset: Option<Offset>,
+        local_zone: Option<&TimeZone>,
     ) -> Option<Result<Timestamp, InstantError>> {
         let date = self.date?;
         let time = self.time?;
@@ -82,7 +82,7 @@ impl StatusEvent {
             date,
             time,
             self.time_code.as_deref(),
-            default_offset,
+            local_zone,
         ))
     }
 }

@@ -460,11 +460,11 @@ fn shipment_status_214_02_two_sets_in_local_time() {
     assert_eq!(e.lading[1].weight_qualifier.as_deref(), Some("A1"));
     assert_eq!(e.lading[1].weight, Some(dec("237.1")));
     assert_eq!(e.lading[1].handling_units, Some(1));
-    // Local time needs the place's offset: without one it cannot be resolved.
+    // Local time needs the place's zone: without one it cannot be resolved.
     assert!(e.instant(None).unwrap().is_err());
-    let pst = Offset::from_seconds(-8 * 3600).unwrap();
+    let pst = jiff::tz::TimeZone::fixed(Offset::from_seconds(-8 * 3600).unwrap());
     assert_eq!(
-        e.instant(Some(pst)).unwrap().unwrap(),
+        e.instant(Some(&pst)).unwrap().unwrap(),
         "2006-03-01T16:00:00Z".parse::<jiff::Timestamp>().unwrap()
     );
     let b = s214::parse(sets[1], &STRICT).unwrap();

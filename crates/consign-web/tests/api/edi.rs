@@ -658,3 +658,65 @@ async fn an_accepted_214_becomes_tracking_events_of_its_shipments() {
         assert_eq!(again["events"].as_i64(), Some(stored));
     }
 }
+
+/// One interchange from ABCDEFGHIJKLMNO whose groups are given as (GS06, AT7 elements 1 to 7
+/// of the group's one 214). Every set is `ST*214*0001`: ST02 need be unique only in its group.
+fn interchange_of_214_groups(isa13: &str, tracking: &str, groups: &[(&str, &str)]) -> Vec<u8> {
+    let mut x = format!(
+        "ISA*00*          *00*          *ZZ*ABCDEFGHIJKLMNO*ZZ*CONSIGN        *260308*1500*U*00401*{isa13}*0*P*>~"
+    );
+    for (gs06, at7) in groups {
+        x += &format!(
+            "GS*QM*ABCDEFGHIJKLMNO*CONSIGN*20260308*1500*{gs06}*X*004010~\
+             ST*214*0001~B10*REF{gs06}*{tracking}*UPSN~LX*1~AT7*{at7}~SE*5*0001~GE*1*{gs06}~"
+        );
+    }
+    x += &format!("IEA*{}*{isa13}~", groups.len());
+    x.into_bytes()
+}
+
+#[tokio::test]
+async fn a_214s_local_times_take_the_partners_offset_at_their_own_hour_and_every_group_counts() {
+    for t in spawn_alpha().await {
+        let body = json!({
+            "name": "Chicago carrier", "isa_qualifier": "ZZ", "isa_id": "ABCDEFGHIJKLMNO",
+            "our_isa_id": "CONSIGN", "kind": "carrier", "carrier": "UPSN",
+            "time_zone": "America/Chicago"
+        });
+        let res = t
+            .post("/api/v1/tenants/alpha/edi/partners", &t.admin_token, &body)
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let res = t.post_shipment(&shipment_body("1ZDST0308", None)).await;
+        assert_eq!(res.status(), 201);
+        let id = res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // 2026-03-08, the day Chicago's clocks go forward at 02:00: both times are CDT (-5),
+        // though midnight that day was CST (-6). No AT707: local time, the partner's zone.
+        let x12 = interchange_of_214_groups(
+            "000000901",
+            "1ZDST0308",
+            &[("1", "AF*NS***20260308*0900"), ("2", "X6*NS***20260308*1400")],
+        );
+        let report = send(&t, x12.clone()).await;
+        assert_eq!(
+            report["interchanges"][0]["status"], "accepted",
+            "{}: {report}",
+            t.engine
+        );
+        let st = t.tracking_of(&id).await;
+        assert_eq!(st["picked_up_at"], "2026-03-08T14:00:00Z", "{st}");
+        assert_eq!(st["status"], "out_for_delivery", "{st}");
+        assert_eq!(st["status_at"], "2026-03-08T19:00:00Z", "{st}");
+        // Each group's set 0001 is its own: both events are stored, neither taken for the
+        // other's re-delivery.
+        let stored = |st: &Value| st["events"].as_array().unwrap().len();
+        assert_eq!(stored(&st), 2, "{}: {st}", t.engine);
+        // The same interchange again stays a no-op.
+        let again = send(&t, x12).await;
+        assert_eq!(again["interchanges"][0]["status"], "duplicate", "{again}");
+        assert_eq!(stored(&t.tracking_of(&id).await), 2);
+    }
+}
