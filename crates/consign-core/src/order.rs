@@ -427,8 +427,9 @@ pub fn status_from_fulfilment(order: &Order, shipped: &[u32], delivered: &[u32])
     }
 }
 
-/// Checks that the lines a shipment claims to carry exist and do not exceed what is still
-/// unshipped on the order.
+/// Checks that the lines a shipment claims to carry exist, are each named once, and do not
+/// exceed what is still unshipped on the order. Named twice, each entry would be checked alone
+/// against what is unshipped, and together they could ship more than was ordered.
 pub fn check_shipment_lines(
     order: &Order,
     already_shipped: &[u32],
@@ -436,6 +437,13 @@ pub fn check_shipment_lines(
 ) -> Vec<FieldError> {
     let mut errs = Vec::new();
     for (i, (line_no, q)) in lines.iter().enumerate() {
+        if let Some(first) = lines[..i].iter().position(|(n, _)| n == line_no) {
+            errs.push(FieldError::new(
+                format!("lines[{i}].line_no"),
+                format!("line {line_no} is already named in lines[{first}]; name each line once"),
+            ));
+            continue;
+        }
         let Some(l) = order.lines.iter().find(|l| l.line_no == *line_no) else {
             errs.push(FieldError::new(
                 format!("lines[{i}].line_no"),
@@ -623,6 +631,17 @@ mod tests {
         assert_eq!(
             errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
             ["lines[0].quantity", "lines[1].line_no"]
+        );
+        // Line 1 has 2 ordered: 1 + 1 fits, but not when a third entry names it again.
+        let errs = check_shipment_lines(&order, &[0, 0], &[(1, 1), (2, 1), (1, 1)]);
+        assert_eq!(
+            errs.iter()
+                .map(|e| (e.field.as_str(), e.reason.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                "lines[2].line_no",
+                "line 1 is already named in lines[0]; name each line once"
+            )]
         );
     }
 }

@@ -698,7 +698,10 @@ async fn a_214s_local_times_take_the_partners_offset_at_their_own_hour_and_every
         let x12 = interchange_of_214_groups(
             "000000901",
             "1ZDST0308",
-            &[("1", "AF*NS***20260308*0900"), ("2", "X6*NS***20260308*1400")],
+            &[
+                ("1", "AF*NS***20260308*0900"),
+                ("2", "X6*NS***20260308*1400"),
+            ],
         );
         let report = send(&t, x12.clone()).await;
         assert_eq!(

@@ -192,6 +192,28 @@ async fn changes_are_allowed_until_something_ships() {
             .post_json(&format!("{base}/release"), &t.admin_token, &json!({}))
             .await;
         assert_eq!(released["status"], "released");
+        // Line 1 named twice: each entry fits what is unshipped (2), together they would ship
+        // 4. Refused, naming the repeat, and nothing is shipped.
+        let mut twice = shipment_body("1Z000", Some("PO-1"));
+        twice["lines"] = json!([{ "line_no": 1, "quantity": 2 }, { "line_no": 1, "quantity": 2 }]);
+        let p = t
+            .post_problem(
+                "/api/v1/tenants/alpha/shipments",
+                &t.admin_token,
+                &twice,
+                422,
+            )
+            .await;
+        assert_eq!(
+            field_errors(&p),
+            [(
+                "lines[1].line_no".to_string(),
+                "line 1 is already named in lines[0]; name each line once".to_string()
+            )],
+            "{p}"
+        );
+        let still: Value = t.get_json(&base, &t.admin_token).await;
+        assert_eq!(still["status"], "released");
         // Ship one of the two lines.
         let mut s = shipment_body("1Z001", Some("PO-1"));
         s["lines"] = json!([{ "line_no": 1, "quantity": 2 }]);
