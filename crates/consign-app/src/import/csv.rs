@@ -93,9 +93,16 @@ pub(super) fn read_table(
             }
         }
     }
+    // Decoded as the mapping above decoded them: a Windows-1252 header's `Straße` must be
+    // found as `Straße`, not as the UTF-8 reading of its bytes.
     let names: Vec<String> = header
         .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .map(|h| {
+            decode(h, enc)
+                .unwrap_or_else(|_| String::from_utf8_lossy(h).into_owned())
+                .trim()
+                .to_string()
+        })
         .collect();
     for col in m.columns.keys() {
         if !names.contains(col) {

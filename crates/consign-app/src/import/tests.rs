@@ -104,6 +104,43 @@ ignore = ["Notiz"]
 }
 
 #[test]
+fn a_windows_1252_header_with_accents_is_found_by_its_mapping() {
+    // The mapping file is UTF-8; the export's header is Windows-1252 (ß is 0xDF, ö 0xF6).
+    let mapping = Mapping::parse(
+        "[columns]\n\"Straße\" = \"ship_to_line1\"\n\"Größe\" = \"quantity\"\n\
+         [options]\nencoding = \"windows-1252\"\n",
+    )
+    .unwrap();
+    let mut file = b"external_ref,customer_name,Stra\xdfe,ship_to_city,ship_to_postal_code,ship_to_country,channel,sku,Gr\xf6\xdfe,unit_price\n".to_vec();
+    file.extend_from_slice(
+        b"B-1,M\xfcller GmbH,Hauptstra\xdfe 1,K\xf6ln,50667,DE,b2b,X1,3,12.50\n",
+    );
+    let read = read_orders(&file, Format::Csv, Some(&mapping)).unwrap();
+    assert!(read.errors.is_empty(), "{:?}", read.errors);
+    let o = &read.rows[0].order;
+    assert_eq!(o.ship_to.line1, "Hauptstraße 1");
+    assert_eq!(o.lines[0].quantity, 3);
+    assert_eq!(read.columns.of("ship_to_line1"), "Straße");
+    // Named but absent, the error shows the header as decoded, not as mangled UTF-8.
+    let mapping = Mapping::parse(
+        "[columns]\n\"Straße\" = \"ship_to_line1\"\n\"Menge\" = \"quantity\"\n\
+         [options]\nencoding = \"windows-1252\"\n",
+    )
+    .unwrap();
+    let errs = read_orders(&file, Format::Csv, Some(&mapping)).unwrap_err();
+    let missing: Vec<_> = errs
+        .iter()
+        .filter(|e| e.field.starts_with("mapping columns."))
+        .collect();
+    assert_eq!(missing.len(), 1, "{errs:?}");
+    assert_eq!(missing[0].field, "mapping columns.\"Menge\"");
+    assert!(
+        missing[0].reason.contains("Straße, ship_to_city"),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn mapping_naming_a_missing_column_is_refused_before_reading() {
     let mapping = Mapping::parse("[columns]\n\"Order Number\" = \"external_ref\"\n").unwrap();
     let errs = read_orders(HEADER.as_bytes(), Format::Csv, Some(&mapping)).unwrap_err();
