@@ -127,15 +127,21 @@ fn read_csv(
         return Err(errors);
     }
     let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let line = i as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
+    // Blank lines are skipped and a quoted description may span lines: counting records would
+    // name the wrong line.
+    let mut lines = crate::import::LineCounter::new(bytes);
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match r.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
+                let line = lines.line_of(r.position().byte(), rec.iter().map(str::as_bytes));
                 errors.push(err(line, "", e.to_string()));
                 continue;
             }
-        };
+        }
+        let line = lines.line_of(r.position().byte(), rec.iter().map(str::as_bytes));
         let get = |c: &str| {
             idx.get(c)
                 .and_then(|i| rec.get(*i))
@@ -270,6 +276,23 @@ mod tests {
         assert!(
             text.iter()
                 .any(|t| t.starts_with("line 3, status: unknown shipment status 'teleported'")),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_the_line_it_is_on_after_blank_lines_and_multi_line_fields() {
+        // Line 2 holds a description over two lines (2-3), line 4 is blank, line 5 is bad.
+        let file = b"carrier,tracking_number,occurred_at,status,description
+\
+ODFL,P1,2026-11-20T10:00:00Z,in_transit,\"left the dock,\nfirst trailer\"\n\
+\n\
+ODFL,P2,2026-11-20T11:00:00Z,teleported,\n";
+        let e = read_events(file, Format::Csv, None).unwrap_err();
+        let text: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+        assert_eq!(text.len(), 1, "{text:?}");
+        assert!(
+            text[0].starts_with("line 5, status: unknown shipment status 'teleported'"),
             "{text:?}"
         );
     }

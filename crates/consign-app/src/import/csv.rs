@@ -18,6 +18,51 @@ pub(super) struct Table {
     time_zone: jiff::tz::TimeZone,
 }
 
+/// The line a CSV record starts on, as a person opening the file counts lines. The csv crate's
+/// own record positions skip blank lines (and point into them), so a row after a blank line
+/// was reported a line early. Instead: the newlines before the record's end (counted once, as
+/// records come in order), less its terminator and the newlines inside its quoted fields.
+pub(crate) struct LineCounter<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    newlines: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            counted_to: 0,
+            newlines: 0,
+        }
+    }
+
+    /// `end`: the reader's byte position just after the record; `fields`: the record's fields.
+    pub(crate) fn line_of<'f>(
+        &mut self,
+        end: u64,
+        fields: impl IntoIterator<Item = &'f [u8]>,
+    ) -> u64 {
+        let end = usize::try_from(end)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        if end > self.counted_to {
+            let more = self.bytes[self.counted_to..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.newlines += more as u64;
+            self.counted_to = end;
+        }
+        let terminator = u64::from(end > 0 && self.bytes[end - 1] == b'\n');
+        let inside: u64 = fields
+            .into_iter()
+            .map(|f| f.iter().filter(|b| **b == b'\n').count() as u64)
+            .sum();
+        (self.newlines + 1).saturating_sub(terminator + inside)
+    }
+}
+
 /// Reads and decodes the table. Header problems stop here; row-level problems (field counts,
 /// encoding) come back beside the table so they are reported together with value errors.
 pub(super) fn read_table(
@@ -132,12 +177,13 @@ pub(super) fn read_table(
         .collect();
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
+    let mut lines = LineCounter::new(bytes);
     loop {
         match rdr.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = lines.line_of(rdr.position().byte(), &record);
                 let reason = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -157,7 +203,7 @@ pub(super) fn read_table(
                 continue;
             }
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = lines.line_of(rdr.position().byte(), &record);
         let mut row = HashMap::with_capacity(fields.len());
         for (i, raw) in record.iter().enumerate() {
             let Some(Some(f)) = fields.get(i) else {

@@ -12,6 +12,7 @@ mod shipments;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use csv::LineCounter;
 pub use csv::parse_time;
 pub use mapping::{Mapping, MappingOptions};
 pub use orders::{ORDER_FIELDS, OrderRows, locate_order_error, order_errors, read_orders};

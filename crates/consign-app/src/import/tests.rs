@@ -62,6 +62,26 @@ fn every_bad_row_is_reported_with_line_and_column() {
 }
 
 #[test]
+fn lines_are_counted_as_the_file_has_them_across_blank_lines_and_quoted_newlines() {
+    // 1 header; 2 blank; 3-4 a quoted address over two lines (CRLF inside); 5-6 blank;
+    // 7 short a field; 8 a bad quantity.
+    let csv = format!(
+        "{HEADER}\nPO-1,Ann,,\"1 Main\r\nBack door\",Austin,TX,78701,US,b2c,A,2,9.99\n\n\n\
+         PO-2,Bob,,2 Elm,Dallas,TX,75201,US,b2b,A,1\nPO-3,Cy,,3 Oak,Waco,TX,76701,US,b2b,A,x,1\n"
+    );
+    let file = read_orders(csv.as_bytes(), Format::Csv, None).unwrap();
+    let got: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        got,
+        [
+            "line 7: has 11 fields, the header has 12",
+            "line 8, quantity: 'x' is not a whole number"
+        ]
+    );
+    assert_eq!(file.rows[0].line, 3);
+}
+
+#[test]
 fn mapping_renames_columns_sets_defaults_and_reads_windows_1252() {
     let mapping = Mapping::parse(
         r#"
