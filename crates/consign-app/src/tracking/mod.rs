@@ -23,7 +23,7 @@ pub(crate) use sweep::tally;
 
 use crate::{App, AppError, AppResult, require, tenant_audit};
 use consign_core::Invalid;
-use consign_core::access::{Capability, Principal};
+use consign_core::access::{Capability, Principal, Role};
 use consign_core::ids::*;
 use consign_core::rules::Rulebook;
 use consign_core::tenant::Tenant;
@@ -93,6 +93,12 @@ impl App {
         tenant: &Tenant,
     ) -> AppResult<consign_store::TrackingQuality> {
         require(p, Capability::ReadCases)?;
+        if matches!(p.role, Role::Carrier | Role::Warehouse) {
+            return Err(AppError::Forbidden(
+                "tracking data quality covers every carrier's feed: the provider's and the client's"
+                    .into(),
+            ));
+        }
         Ok(self.store.tracking_quality(tenant.id).await?)
     }
 

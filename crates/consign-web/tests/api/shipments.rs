@@ -212,6 +212,9 @@ async fn carrier_tokens_see_only_their_own_shipments() {
         );
         t.get_problem("/api/v1/tenants/alpha/orders", &secret, 403)
             .await;
+        // Data quality counts every carrier's events: not a carrier's to read.
+        t.get_problem("/api/v1/tenants/alpha/tracking/quality", &secret, 403)
+            .await;
     }
 }
 
