@@ -154,6 +154,8 @@ async fn show(
         .filter(|i| wanted.is_empty() || i.status == wanted)
         .collect();
     let total = matching.len();
+    // A page past the end (an old link, a typed number) shows the last one.
+    let page = page.min(total.div_ceil(PAGE).max(1));
     let first = (page - 1) * PAGE;
     // What answered the groups we sent, per interchange (one read per partner).
     let mut answers: HashMap<InterchangeId, Vec<String>> = HashMap::new();

@@ -419,6 +419,10 @@ async fn teams_shifts_case_settings_and_partners_change_through_their_forms() {
             .get_json("/api/v1/tenants/alpha/edi/partners", &t.admin_token)
             .await;
         assert_eq!(partners["items"].as_array().map(Vec::len), Some(1), "{e:?}");
+        // A page number past the end (here past any slice of memory) shows the last page.
+        let (status, html) = root.page("/app/alpha/edi?page=400000000000000000").await;
+        assert_eq!(status, 200, "{e:?}: {html}");
+        assert!(html.contains("UPS EDI"), "{e:?}");
     }
 }
 
