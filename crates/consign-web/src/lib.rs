@@ -94,7 +94,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         cfg: Arc::new(cfg.clone()),
         limiter: Arc::new(limits::RateLimiter::default()),
         metrics: metrics_handle(),
-        body_limits: Arc::new(body_limits),
+        body_limits: Arc::new(body_limits.with_pages(&dashboard::shipment_actions::BODY_LIMITS)),
     };
     api.merge(openapi::swagger_ui(openapi::document(doc)))
         .route("/healthz", get(|| async { "ok" }))

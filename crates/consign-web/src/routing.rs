@@ -126,6 +126,15 @@ impl ApiRoutes {
 }
 
 impl BodyLimits {
+    /// Limits of routes outside the API (the dashboard's upload form), keyed by their path
+    /// templates like the API's.
+    pub fn with_pages(mut self, pages: &[(&str, BodyLimit)]) -> Self {
+        for (path, limit) in pages {
+            self.set(path.to_string(), *limit);
+        }
+        self
+    }
+
     fn set(&mut self, path: String, limit: BodyLimit) {
         // Two declarations of one path may not disagree: whichever came last would win silently.
         if let Some(old) = self.0.insert(path.clone(), limit) {

@@ -19,7 +19,7 @@ mod scorecard;
 mod search;
 mod settings;
 mod shipment;
-mod shipment_actions;
+pub(crate) mod shipment_actions;
 mod signin;
 mod sla_forms;
 mod sla_text;

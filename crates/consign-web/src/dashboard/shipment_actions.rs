@@ -8,6 +8,7 @@
 use super::shipment::show;
 use super::{PathId, TenantPage, Viewer, error_page};
 use crate::AppState;
+use crate::routing::BodyLimit;
 use axum::Router;
 use axum::extract::{Form, Multipart};
 use axum::http::StatusCode;
@@ -19,10 +20,16 @@ use consign_core::ids::ShipmentId;
 use consign_core::tenant::Tenant;
 use consign_core::tracking::NewTrackingEvent;
 
+/// The upload form's path: it takes a document's size, not a form's (see `BODY_LIMITS`).
+const UPLOAD: &str = "/app/{tenant}/shipments/{id}/documents";
+
+/// The pages' routes that read more than a form: a phone's photo of a POD is several MB.
+pub const BODY_LIMITS: [(&str, BodyLimit); 1] = [(UPLOAD, BodyLimit::Document)];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/app/{tenant}/shipments/{id}", post(post_event))
-        .route("/app/{tenant}/shipments/{id}/documents", post(upload))
+        .route(UPLOAD, post(upload))
         .route("/app/{tenant}/shipments/{id}/override", post(override_form))
 }
 

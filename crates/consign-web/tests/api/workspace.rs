@@ -388,6 +388,19 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
             Some(1),
             "{e}: {docs}"
         );
+        // A scan of several MB (over a form's 1 MiB, within a document's limit) is taken too.
+        let mut scan = b"%PDF-1.4\n".to_vec();
+        scan.resize(3 * 1024 * 1024, b'%');
+        scan.extend_from_slice(b"\n%%EOF\n");
+        let res = upload(&csrf, &scan).await.unwrap();
+        assert_eq!(res.status(), 303, "{e}: a 3 MB scan");
+        let docs = t
+            .get_json(
+                &format!("/api/v1/tenants/alpha/shipments/{sid}/documents"),
+                &t.admin_token,
+            )
+            .await;
+        assert_eq!(docs["items"].as_array().map(Vec::len), Some(2), "{e}");
     }
 }
 
