@@ -243,6 +243,48 @@ pub(crate) fn new_case(shipment: &str) -> Value {
     })
 }
 
+/// A token narrowed to working cases opens one and is answered with the case: the answer's SLA
+/// clocks once needed `cases:read` too, so the case was committed and the caller got a 403
+/// (and a retry opened it again).
+#[tokio::test]
+async fn a_token_narrowed_to_case_work_gets_the_case_it_opened_and_may_not_act_without_reading() {
+    for t in spawn_all().await {
+        let d = desk(&t).await;
+        let work = t
+            .token(
+                consign_core::access::Role::Agent,
+                Some("alpha"),
+                Some(vec!["cases:work"]),
+            )
+            .await;
+        let res = t
+            .post("/api/v1/tenants/alpha/cases", &work, &new_case(&d.shipment))
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        let case: Value = res.json().await.unwrap();
+        assert!(case["sla"].is_array(), "{case}");
+        let id = case["id"].as_str().unwrap();
+        // Acting needs `cases:read` as well, and is refused before anything is written.
+        let res = t
+            .post(
+                &format!("/api/v1/tenants/alpha/cases/{id}/actions"),
+                &work,
+                &json!({"action": "note", "text": "called the carrier", "visibility": "internal"}),
+            )
+            .await;
+        problem(res, 403).await;
+        t.get_problem(&format!("/api/v1/tenants/alpha/cases/{id}"), &work, 403)
+            .await;
+        let seen = d
+            .agent
+            .read(&format!("/api/v1/tenants/alpha/cases/{id}"))
+            .await;
+        assert!(!seen.to_string().contains("called the carrier"), "{seen}");
+        let all = d.agent.read("/api/v1/tenants/alpha/cases").await;
+        assert_eq!(all["items"].as_array().map(Vec::len), Some(1), "{all}");
+    }
+}
+
 #[tokio::test]
 async fn an_agent_takes_a_case_from_the_queue_to_resolution() {
     for t in spawn_all().await {

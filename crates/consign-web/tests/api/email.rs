@@ -199,6 +199,26 @@ async fn an_agent_emails_the_customer_and_the_reply_comes_back_through_the_relay
             )
             .await;
         assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        // The relay may also attach a reply to a case it knows by id; the answer is the case
+        // (the relay has no `cases:read`, and answered 403 after committing the reply).
+        let res = t
+            .post(
+                &format!("{T}/cases/{case}/messages"),
+                &relay,
+                &json!({ "from": customer, "text": "And ring twice, please" }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        let view: Value = res.json().await.unwrap();
+        assert!(view["sla"].is_array(), "{view}");
+        let back = t.get_json(&format!("{T}/cases/{case}"), &agent).await;
+        let twice = back["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["detail"].as_str().unwrap_or("").contains("ring twice"))
+            .count();
+        assert_eq!(twice, 1, "{back}");
         // A client manager reads both messages on the case.
         let client = t.token(Role::ClientManager, Some("alpha"), None).await;
         let seen = t.get_json(&format!("{T}/cases/{case}"), &client).await;
