@@ -5,7 +5,7 @@
 
 use crate::{App, AppError, AppResult, require, tenant_audit};
 use consign_core::access::{Capability, Principal};
-use consign_core::message::outbox::{DeliveryAttempt, DeliveryState, OutboxMessage};
+use consign_core::message::outbox::{DeliveryAttempt, DeliveryState, OutboxMessage, Transport};
 use consign_core::tenant::Tenant;
 use consign_store::OutboxFilter;
 use serde::Serialize;
@@ -123,7 +123,10 @@ impl App {
         Ok(self.with_attempts(tenant, vec![m]).await?.remove(0))
     }
 
-    /// The messages sent on a case, newest first, for whoever may read the case.
+    /// The messages sent on a case, newest first, for whoever may read the case. Clients,
+    /// carriers and warehouses see what was said to people about the case, as its external
+    /// timeline does; escalation notices (the provider's working of the case) and webhook
+    /// deliveries (other parties' endpoints) are the provider's.
     pub async fn case_messages(
         &self,
         p: &Principal,
@@ -131,7 +134,7 @@ impl App {
         id: consign_core::ids::CaseId,
     ) -> AppResult<Vec<Delivery>> {
         self.get_case(p, tenant, id).await?;
-        let messages = self
+        let mut messages = self
             .store
             .outbox_messages(
                 tenant.id,
@@ -142,6 +145,11 @@ impl App {
                 },
             )
             .await?;
+        if !crate::cases::sees_internal(p) {
+            messages.retain(|m| {
+                m.transport == Transport::Email && m.kind != super::send::ESCALATION_NOTICE
+            });
+        }
         self.with_attempts(tenant, messages).await
     }
 

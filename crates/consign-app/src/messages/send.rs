@@ -478,6 +478,9 @@ impl App {
     }
 }
 
+/// The kind of [`staff_notice`]'s messages.
+pub(crate) const ESCALATION_NOTICE: &str = "escalation_notice";
+
 /// An escalation notice to the provider's or the client's own staff: plain words about the
 /// case, from the tenant's address, written as an outbox e-mail on the case (it is not a
 /// message to the customer, so it adds no timeline entry; `escalated` records the step).
@@ -523,7 +526,7 @@ pub(crate) fn staff_notice(
         sender,
         address: address.to_string(),
         reply_to: None,
-        kind: "escalation_notice".into(),
+        kind: ESCALATION_NOTICE.into(),
         subject,
         html: Some(consign_core::message::render::html_of_text(&body)),
         text: body,

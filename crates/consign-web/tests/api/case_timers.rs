@@ -121,6 +121,12 @@ async fn settings_drive_the_sla_clocks_and_a_breach_climbs_the_ladder() {
                 .iter()
                 .any(|k| k.starts_with("sla_") || k == "escalated")
         );
+        // Nor the escalation notices among the case's messages.
+        let theirs = client
+            .read(&format!("/api/v1/tenants/alpha/cases/{id}/messages"))
+            .await;
+        let notices = crate::harness::items_where(&theirs["items"], "kind", "escalation_notice");
+        assert!(notices.is_empty(), "{theirs}");
     }
 }
 
