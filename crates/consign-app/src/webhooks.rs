@@ -4,6 +4,11 @@
 //! key (carrier, tracking number, code, instant, location): a re-delivered webhook, or the
 //! next update repeating old scans, stores nothing twice. Signatures are HMAC-SHA256 over the
 //! raw body.
+//!
+//! The tracker's estimated delivery is an event of its own, not a field of the newest scan:
+//! trackers revise it without a new scan, and a revision riding on a scan already stored was
+//! dropped with the duplicate scan. It is named by its value (`eta:<tracking>:<instant>`), so
+//! the same estimate re-delivered is a no-op and a new one is applied as received now.
 
 use consign_core::Invalid;
 use consign_core::tracking::{Crosswalks, MappedEvent};
@@ -12,16 +17,18 @@ use sha2::{Digest, Sha256};
 /// The webhook vocabularies Consign accepts at `…/webhooks/{format}`.
 pub const FORMATS: [&str; 2] = ["open_source_12", "tracking_saas"];
 
-/// Parses a webhook body of `format` into mapped events, or says precisely what is wrong.
+/// Parses a webhook body of `format`, received at `now`, into mapped events, or says precisely
+/// what is wrong.
 pub fn parse(
     format: &str,
     body: &[u8],
     carrier: Option<&str>,
     cw: &Crosswalks,
+    now: jiff::Timestamp,
 ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
     match format {
-        "open_source_12" => events::<open_source_12::Payload>(body, carrier, cw),
-        "tracking_saas" => events::<tracking_saas::Payload>(body, carrier, cw),
+        "open_source_12" => events::<open_source_12::Payload>(body, carrier, cw, now),
+        "tracking_saas" => events::<tracking_saas::Payload>(body, carrier, cw, now),
         other => Err(Invalid::one(
             "format",
             format!(
@@ -37,6 +44,8 @@ pub fn parse(
 trait Vocabulary: serde::de::DeserializeOwned {
     /// Where the scans stand in the payload: the events are named `{SCANS}[i]`.
     const SCANS: &'static str;
+    /// Where the estimated delivery stands: its event is named so.
+    const ETA: &'static str;
 
     fn report(self, cw: &Crosswalks) -> Report;
 }
@@ -61,13 +70,14 @@ struct Scan {
 }
 
 /// The body as `V`'s payload, its scans as mapped events, each named by its path in the
-/// payload (`{V::SCANS}[i]`). The tracker's estimate is as of its newest scan, so only the last
-/// carries it. Trackers resend the whole history with each update under a new delivery id:
-/// scans are recognised by their natural key, not by a message id.
+/// payload (`{V::SCANS}[i]`), then its estimated delivery if it has one (`V::ETA`). Trackers
+/// resend the whole history with each update under a new delivery id: scans are recognised by
+/// their natural key, not by a message id.
 fn events<V: Vocabulary>(
     body: &[u8],
     carrier: Option<&str>,
     cw: &Crosswalks,
+    now: jiff::Timestamp,
 ) -> Result<Vec<(String, MappedEvent)>, Invalid> {
     let d = &mut serde_json::Deserializer::from_slice(body);
     let payload: V = serde_path_to_error::deserialize(d).map_err(|e| {
@@ -88,8 +98,7 @@ fn events<V: Vocabulary>(
                 "no carrier: give ?carrier=SCAC on the webhook URL or a carrier in the payload",
             )
         })?;
-    let n = report.scans.len();
-    Ok(report
+    let mut out: Vec<(String, MappedEvent)> = report
         .scans
         .into_iter()
         .enumerate()
@@ -101,7 +110,7 @@ fn events<V: Vocabulary>(
                     tracking_number: report.tracking_number.clone(),
                     occurred_at: s.at,
                     mapped: s.mapped,
-                    eta: if i + 1 == n { report.eta } else { None },
+                    eta: None,
                     raw_code: s.raw_code,
                     raw_reason: s.raw_reason,
                     location: s.location,
@@ -110,7 +119,28 @@ fn events<V: Vocabulary>(
                 },
             )
         })
-        .collect())
+        .collect();
+    if let Some(eta) = report.eta {
+        out.push((
+            V::ETA.to_string(),
+            MappedEvent {
+                message_id: Some(format!("eta:{}:{eta}", report.tracking_number.trim())),
+                carrier,
+                tracking_number: report.tracking_number,
+                occurred_at: now,
+                mapped: consign_core::tracking::Mapped {
+                    eta_update: true,
+                    ..Default::default()
+                },
+                eta: Some(eta),
+                raw_code: "eta".into(),
+                raw_reason: String::new(),
+                location: String::new(),
+                description: String::new(),
+            },
+        ));
+    }
+    Ok(out)
 }
 
 /// The 12-status plus incident-reason model of open-source multi-carrier APIs.
@@ -154,6 +184,7 @@ pub mod open_source_12 {
 
     impl Vocabulary for Payload {
         const SCANS: &'static str = "data.events";
+        const ETA: &'static str = "data.estimated_delivery";
 
         fn report(self, cw: &Crosswalks) -> Report {
             let scan = |e: Event| {
@@ -216,6 +247,7 @@ pub mod tracking_saas {
 
     impl Vocabulary for Payload {
         const SCANS: &'static str = "msg.checkpoints";
+        const ETA: &'static str = "msg.expected_delivery";
 
         fn report(self, cw: &Crosswalks) -> Report {
             let scan = |c: Checkpoint| {
@@ -292,16 +324,17 @@ mod tests {
     #[test]
     fn both_vocabularies_map_and_unknown_words_become_unknown() {
         let cw = Crosswalks::builtin().unwrap();
+        let now: jiff::Timestamp = "2026-11-21T08:00:00Z".parse().unwrap();
         let body = br#"{"id":"d1","data":{"carrier":"UPSN","tracking_number":"1Z9","events":[
             {"timestamp":"2026-11-20T10:00:00Z","status":"delivery_failed","reason":"consignee_not_available"},
             {"timestamp":"2026-11-20T11:00:00Z","status":"teleported"}]}}"#;
-        let ev = parse("open_source_12", body, None, &cw).unwrap();
+        let ev = parse("open_source_12", body, None, &cw, now).unwrap();
         assert_eq!(ev[0].1.mapped.reason, Some("recipient_unavailable"));
         assert_eq!(ev[0].1.message_id, None, "scans dedupe by natural key");
         assert!(ev[1].1.mapped.unmapped);
         let body = br#"{"event_id":"e1","msg":{"slug":"ups","tracking_number":"1Z9","checkpoints":[
             {"checkpoint_time":"2026-11-20T10:00:00Z","tag":"Exception","subtag":"Exception_007"}]}}"#;
-        let ev = parse("tracking_saas", body, Some("UPSN"), &cw).unwrap();
+        let ev = parse("tracking_saas", body, Some("UPSN"), &cw, now).unwrap();
         assert_eq!(
             (ev[0].1.carrier.as_str(), ev[0].1.mapped.reason),
             ("UPSN", Some("damaged"))
@@ -311,9 +344,49 @@ mod tests {
             br#"{"msg":{"tracking_number":"1","checkpoints":[{"tag":"x"}]}}"#,
             Some("UPSN"),
             &cw,
+            now,
         )
         .unwrap_err();
         assert!(e.errors[0].field.contains("checkpoints[0]"), "{e:?}");
-        assert!(parse("carrier_pigeon", b"{}", None, &cw).is_err());
+        assert!(parse("carrier_pigeon", b"{}", None, &cw, now).is_err());
+    }
+
+    #[test]
+    fn the_estimate_is_an_event_of_its_own_named_by_its_value() {
+        let cw = Crosswalks::builtin().unwrap();
+        let now: jiff::Timestamp = "2026-11-21T08:00:00Z".parse().unwrap();
+        let body = br#"{"data":{"carrier":"UPSN","tracking_number":" 1Z9 ","estimated_delivery":"2026-11-22T18:00:00Z","events":[
+            {"timestamp":"2026-11-20T10:00:00Z","status":"in_transit"}]}}"#;
+        let ev = parse("open_source_12", body, None, &cw, now).unwrap();
+        let names: Vec<&str> = ev.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["data.events[0]", "data.estimated_delivery"]);
+        assert_eq!(ev[0].1.eta, None, "the scan is only a scan");
+        let eta = &ev[1].1;
+        assert_eq!(
+            (
+                eta.occurred_at,
+                eta.eta,
+                eta.mapped.status,
+                eta.mapped.eta_update
+            ),
+            (
+                now,
+                Some("2026-11-22T18:00:00Z".parse().unwrap()),
+                None,
+                true
+            )
+        );
+        assert_eq!(
+            eta.message_id.as_deref(),
+            Some("eta:1Z9:2026-11-22T18:00:00Z")
+        );
+        let body = br#"{"msg":{"tracking_number":"1Z9","expected_delivery":"2026-11-23T18:00:00Z","checkpoints":[]}}"#;
+        let ev = parse("tracking_saas", body, Some("UPSN"), &cw, now).unwrap();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].0, "msg.expected_delivery");
+        assert_eq!(
+            ev[0].1.message_id.as_deref(),
+            Some("eta:1Z9:2026-11-23T18:00:00Z")
+        );
     }
 }

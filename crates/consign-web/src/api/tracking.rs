@@ -133,6 +133,7 @@ pub async fn webhook(
         &body,
         q.get("carrier").map(String::as_str),
         crosswalks(),
+        st.app.now(),
     )
     .map_err(|e| {
         if e.errors.iter().any(|f| f.field == "format") {

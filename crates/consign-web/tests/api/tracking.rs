@@ -298,9 +298,16 @@ async fn webhooks_map_both_vocabularies_and_require_a_valid_signature_when_confi
     for t in spawn_all_with(cfg).await {
         t.tenant("alpha").await;
         let id = shipment(&t, "1Z1").await;
-        let body = json!({ "id": "delivery-1", "data": { "carrier": "UPSN", "tracking_number": "1Z1", "estimated_delivery": (Timestamp::now() + SignedDuration::from_hours(30)).to_string(),
-            "events": [{ "timestamp": ago(5), "status": "in_transit", "code": "IT", "location": "Memphis TN" }] } })
-        .to_string();
+        let scanned = ago(5);
+        let tracker = |delivery: &str, eta: Timestamp| {
+            json!({ "id": delivery, "data": { "carrier": "UPSN", "tracking_number": "1Z1", "estimated_delivery": eta.to_string(),
+                "events": [{ "timestamp": scanned, "status": "in_transit", "code": "IT", "location": "Memphis TN" }] } })
+            .to_string()
+        };
+        let first_eta = (Timestamp::now() + SignedDuration::from_hours(30))
+            .round(jiff::Unit::Second)
+            .unwrap();
+        let body = tracker("delivery-1", first_eta);
         let send = |path: &str, body: String, sig: Option<String>| {
             let mut r = t
                 .req(Method::POST, path, &t.admin_token)
@@ -334,7 +341,11 @@ async fn webhooks_map_both_vocabularies_and_require_a_valid_signature_when_confi
         let res = send(url, body.clone(), Some(sign(&body))).await.unwrap();
         assert_eq!(res.status(), 200);
         let out: Value = res.json().await.unwrap();
-        assert_eq!(results(&out), ["accepted"], "{out}");
+        assert_eq!(
+            results(&out),
+            ["accepted", "accepted"],
+            "the scan and the estimate: {out}"
+        );
         let again: Value = send(url, body.clone(), Some(sign(&body)))
             .await
             .unwrap()
@@ -343,15 +354,29 @@ async fn webhooks_map_both_vocabularies_and_require_a_valid_signature_when_confi
             .unwrap();
         assert_eq!(
             results(&again),
-            ["duplicate"],
+            ["duplicate", "duplicate"],
             "a re-delivered webhook is a no-op"
         );
         let st = tracking(&t, &id).await;
         assert_eq!(st["status"], "in_transit");
-        assert!(
-            st["eta"].is_string(),
+        let eta_of = |st: &Value| st["eta"].as_str().map(|s| s.parse::<Timestamp>().unwrap());
+        assert_eq!(
+            eta_of(&st),
+            Some(first_eta),
             "the tracker's estimate becomes the ETA: {st}"
         );
+        // The tracker revises its estimate with no new scan: the scan is a duplicate, the
+        // estimate is not, and it becomes the ETA (it was lost with the duplicate scan).
+        let later = first_eta + SignedDuration::from_hours(48);
+        let revised = tracker("delivery-2", later);
+        let out: Value = send(url, revised.clone(), Some(sign(&revised)))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(results(&out), ["duplicate", "accepted"], "{out}");
+        assert_eq!(eta_of(&tracking(&t, &id).await), Some(later));
 
         let saas = json!({ "event_id": "e-7", "msg": { "slug": "ups", "tracking_number": "1Z1",
             "checkpoints": [{ "checkpoint_time": ago(2), "tag": "Exception", "subtag": "Exception_007", "message": "Damaged" },
