@@ -6,7 +6,8 @@ use crate::import::{Format, RowError};
 use consign_core::Invalid;
 use consign_core::shipment::ShipmentStatus;
 use consign_core::tracking::{
-    FeedCrosswalk, Mapped, MappedEvent, NewTrackingEvent, REASONS, reason_static,
+    FeedCrosswalk, Mapped, MappedEvent, NewTrackingEvent, REASONS, canonical_raw_code,
+    reason_static,
 };
 use jiff::Timestamp;
 
@@ -215,11 +216,7 @@ fn read_csv(
             continue;
         };
         let raw_code = if code.is_empty() {
-            mapped
-                .status
-                .map(|s| s.as_str())
-                .unwrap_or("eta")
-                .to_string()
+            canonical_raw_code(mapped.status, mapped.reason)
         } else {
             code.to_string()
         };
@@ -278,6 +275,16 @@ mod tests {
                 .any(|t| t.starts_with("line 3, status: unknown shipment status 'teleported'")),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn rows_without_a_status_take_their_reason_or_eta_as_raw_code() {
+        let file = b"carrier,tracking_number,occurred_at,reason,eta\n\
+ODFL,P1,2026-11-20T10:00:00Z,weather,\n\
+ODFL,P1,2026-11-20T10:00:00Z,,2026-11-23T10:00:00Z\n";
+        let ev = read_events(file, Format::Csv, None).unwrap();
+        let codes: Vec<&str> = ev.iter().map(|(_, e)| e.raw_code.as_str()).collect();
+        assert_eq!(codes, ["weather", "eta"]);
     }
 
     #[test]

@@ -168,8 +168,7 @@ impl NewTrackingEvent {
             reason.and_then(|r| REASONS.iter().find(|(x, _)| *x == r).and_then(|(_, a)| *a));
         let raw_code = self
             .raw_code
-            .or_else(|| status.map(|s| s.as_str().to_string()))
-            .unwrap_or_else(|| "eta".into());
+            .unwrap_or_else(|| canonical_raw_code(status, reason));
         Some(MappedEvent {
             carrier: self.carrier,
             tracking_number: self.tracking_number,
@@ -188,6 +187,18 @@ impl NewTrackingEvent {
             description: self.description.unwrap_or_default(),
             message_id: self.message_id,
         })
+    }
+}
+
+/// The raw code of an event given in Consign's own words: its status, else its reason, else
+/// `eta`. The raw code is part of the natural key, so a reason-only event must not share
+/// `eta` with an ETA-only one (or another reason) at the same instant and place: the second
+/// was taken for a re-delivery of the first.
+pub fn canonical_raw_code(status: Option<ShipmentStatus>, reason: Option<&str>) -> String {
+    match (status, reason) {
+        (Some(s), _) => s.as_str().to_string(),
+        (None, Some(r)) => r.to_string(),
+        (None, None) => "eta".to_string(),
     }
 }
 

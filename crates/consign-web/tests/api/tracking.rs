@@ -65,6 +65,36 @@ fn results(out: &Value) -> Vec<String> {
     results.into_iter().map(String::from).collect()
 }
 
+/// Events in Consign's words with no status at one instant and place: a reason and an
+/// estimate are two events (both had the raw code `eta`, so the second was taken for a
+/// re-delivery of the first), and each stays a no-op when delivered again.
+#[tokio::test]
+async fn a_reason_and_an_estimate_at_one_instant_are_two_events() {
+    for t in spawn_alpha().await {
+        let id = shipment(&t, "1ZWX").await;
+        let at = ago(3);
+        let eta = (Timestamp::now() + SignedDuration::from_hours(50)).to_string();
+        let batch = json!([
+            { "carrier": "UPSN", "tracking_number": "1ZWX", "occurred_at": at, "reason": "weather", "location": "Memphis TN" },
+            { "carrier": "UPSN", "tracking_number": "1ZWX", "occurred_at": at, "reason": "mechanical", "location": "Memphis TN" },
+            { "carrier": "UPSN", "tracking_number": "1ZWX", "occurred_at": at, "eta": eta, "location": "Memphis TN" }
+        ]);
+        let out = post_events(&t, batch.clone()).await;
+        assert_eq!(
+            results(&out),
+            ["accepted", "accepted", "accepted"],
+            "{}: {out}",
+            t.engine
+        );
+        let again = post_events(&t, batch).await;
+        assert_eq!(results(&again), ["duplicate", "duplicate", "duplicate"]);
+        let st = tracking(&t, &id).await;
+        let mut codes = strs(&st["events"], "raw_code");
+        codes.sort();
+        assert_eq!(codes, ["eta", "mechanical", "weather"], "{st}");
+    }
+}
+
 #[tokio::test]
 async fn redelivery_is_a_no_op_and_a_late_in_transit_leaves_the_shipment_delivered() {
     for t in spawn_alpha().await {
