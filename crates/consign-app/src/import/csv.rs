@@ -364,8 +364,20 @@ pub fn parse_time(
     }
 }
 
+/// A decimal as a spreadsheet writes it: digits, one point, a sign. Exactly: a value with more
+/// digits than a decimal holds is refused, not rounded (a price of
+/// `12.340000000000000000000000000001` was read as 12.34), and `1_000` (which the parser
+/// takes) is not a number in a CSV file.
 pub(super) fn decimal(s: &str) -> Result<Decimal, String> {
-    Decimal::from_str(s).map_err(|_| format!("'{s}' is not a decimal number"))
+    let plain = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'));
+    match Decimal::from_str_exact(s) {
+        Ok(d) if plain => Ok(d),
+        _ => Err(format!(
+            "'{s}' is not a decimal number (digits and one point, at most 28 digits)"
+        )),
+    }
 }
 
 pub(super) fn integer(s: &str) -> Result<i64, String> {

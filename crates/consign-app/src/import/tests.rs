@@ -62,6 +62,21 @@ fn every_bad_row_is_reported_with_line_and_column() {
 }
 
 #[test]
+fn prices_are_read_exactly_or_refused() {
+    let row =
+        |price: &str| format!("{HEADER}PO-1,Ann,,1 Main,Austin,TX,78701,US,b2c,A,2,{price}\n");
+    let ok = read_orders(row("12.340").as_bytes(), Format::Csv, None).unwrap();
+    assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+    assert_eq!(ok.rows[0].order.lines[0].unit_price.to_string(), "12.340");
+    for bad in ["12.340000000000000000000000000001", "1_000", "1e3", "1.2.3"] {
+        let file = read_orders(row(bad).as_bytes(), Format::Csv, None).unwrap();
+        let got: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
+        let want = format!("line 2, unit_price: '{bad}' is not a decimal number");
+        assert!(got.iter().any(|g| g.starts_with(&want)), "{bad}: {got:?}");
+    }
+}
+
+#[test]
 fn lines_are_counted_as_the_file_has_them_across_blank_lines_and_quoted_newlines() {
     // 1 header; 2 blank; 3-4 a quoted address over two lines (CRLF inside); 5-6 blank;
     // 7 short a field; 8 a bad quantity.
