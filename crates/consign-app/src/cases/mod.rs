@@ -15,7 +15,7 @@ pub use filing::CaseChanges;
 pub(crate) use filing::{SubjectCases, file_new_cases};
 
 use crate::{App, AppError, AppResult, require};
-use consign_core::access::{Capability, Principal, Role};
+use consign_core::access::{Actor, Capability, Principal, Role};
 use consign_core::case::CaseStatus;
 use consign_core::case::{Case, TimelineEntry, Visibility};
 use consign_core::ids::CaseId;
@@ -149,5 +149,36 @@ impl App {
         };
         let timeline = self.store.case_timeline(tenant.id, id).await?;
         Ok((c, visible_timeline(p, timeline)))
+    }
+
+    /// The names `p` reads for the actors who may stand on this tenant's case timelines (its
+    /// own users and tokens, and the provider's), keyed by actor label (`user:<id>`,
+    /// `token:<id>`), by [`actor_name`](consign_core::case::actor_name): a client reads
+    /// "service desk", not an agent's name or an id.
+    pub async fn timeline_names(
+        &self,
+        p: &Principal,
+        tenant: &Tenant,
+    ) -> AppResult<std::collections::HashMap<String, String>> {
+        use consign_core::case::actor_name;
+        require(p, Capability::ReadCases)?;
+        let (users, tokens) = tokio::try_join!(self.store.users(), self.store.tokens())?;
+        let people = users
+            .into_iter()
+            .filter(|u| {
+                u.tenants.contains(&tenant.id) || (u.role.is_provider() && u.tenants.is_empty())
+            })
+            .map(|u| {
+                let name = actor_name(p, &u.name, u.role, u.carrier_id);
+                (Actor::User(u.id).label(), name)
+            });
+        let tokens = tokens
+            .into_iter()
+            .filter(|k| k.tenant_id.is_none_or(|t| t == tenant.id))
+            .map(|k| {
+                let name = actor_name(p, &k.name, k.role, k.carrier_id);
+                (Actor::Token(k.id).label(), name)
+            });
+        Ok(people.chain(tokens).collect())
     }
 }

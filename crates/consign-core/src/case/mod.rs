@@ -14,7 +14,7 @@ pub mod work;
 
 pub use status::{CaseStatus, ResolutionCode, default_resolution};
 pub use subject::CaseSubject;
-pub use timeline::{TimelineEntry, TimelineKind, Visibility};
+pub use timeline::{TimelineEntry, TimelineKind, Visibility, actor_name};
 
 use crate::ids::{CarrierId, CaseId, OrderId, PartnerId, ShipmentId, TenantId, UserId};
 use jiff::Timestamp;

@@ -179,3 +179,93 @@ impl TimelineEntry {
         self
     }
 }
+
+/// The party a role belongs to: who a person on a timeline speaks for.
+fn party(role: crate::access::Role) -> &'static str {
+    use crate::access::Role::*;
+    match role {
+        Admin | Supervisor | Agent => "service desk",
+        ClientManager | ClientViewer => "client",
+        Carrier => "carrier",
+        Warehouse => "warehouse",
+        Integration => "integration",
+    }
+}
+
+/// How `viewer` reads the name of an actor on a case's timeline: a person or an API token,
+/// with its `role` and, for a carrier's, its carrier. The provider's staff see every actor by
+/// name, outsiders with their party (`Jo Park (carrier)`). Clients, carriers and warehouses
+/// see their own party's actors by name and everyone else by party: the desk is "service
+/// desk", not a person's name, and never an id.
+pub fn actor_name(
+    viewer: &crate::access::Principal,
+    name: &str,
+    role: crate::access::Role,
+    carrier: Option<crate::ids::CarrierId>,
+) -> String {
+    if viewer.role.is_provider() {
+        return if role.is_provider() {
+            name.to_string()
+        } else {
+            format!("{name} ({})", party(role))
+        };
+    }
+    let same_party = party(viewer.role) == party(role)
+        && (role != crate::access::Role::Carrier || viewer.carrier == carrier);
+    if same_party {
+        name.to_string()
+    } else {
+        party(role).to_string()
+    }
+}
+
+#[cfg(test)]
+mod actor_name_tests {
+    use super::actor_name;
+    use crate::access::{Actor, Principal, Role, TenantReach};
+    use crate::ids::{CarrierId, TenantId, UserId};
+
+    /// A person as `actor_name` takes them.
+    fn user(
+        name: &str,
+        role: Role,
+        carrier: Option<CarrierId>,
+    ) -> (String, Role, Option<CarrierId>) {
+        (name.to_string(), role, carrier)
+    }
+
+    fn viewer(role: Role, carrier: Option<CarrierId>) -> Principal {
+        Principal {
+            actor: Actor::User(UserId::random()),
+            role,
+            reach: TenantReach::Only(vec![TenantId::random()]),
+            scopes: None,
+            carrier,
+        }
+    }
+
+    fn name(viewer: &Principal, who: &(String, Role, Option<CarrierId>)) -> String {
+        actor_name(viewer, &who.0, who.1, who.2)
+    }
+
+    #[test]
+    fn each_party_reads_its_own_people_by_name_and_the_others_by_party() {
+        let (ups, fedex) = (CarrierId::random(), CarrierId::random());
+        let ava = user("Ava", Role::Agent, None);
+        let cm = user("Chris", Role::ClientManager, None);
+        let ups_user = user("Dana", Role::Carrier, Some(ups));
+        let fedex_user = user("Eli", Role::Carrier, Some(fedex));
+        let agent = viewer(Role::Supervisor, None);
+        assert_eq!(name(&agent, &ava), "Ava");
+        assert_eq!(name(&agent, &cm), "Chris (client)");
+        assert_eq!(name(&agent, &ups_user), "Dana (carrier)");
+        let client = viewer(Role::ClientViewer, None);
+        assert_eq!(name(&client, &ava), "service desk");
+        assert_eq!(name(&client, &cm), "Chris");
+        assert_eq!(name(&client, &ups_user), "carrier");
+        let ups_view = viewer(Role::Carrier, Some(ups));
+        assert_eq!(name(&ups_view, &ups_user), "Dana");
+        assert_eq!(name(&ups_view, &fedex_user), "carrier");
+        assert_eq!(name(&ups_view, &cm), "client");
+    }
+}

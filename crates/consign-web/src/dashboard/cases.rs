@@ -75,10 +75,19 @@ pub(super) fn assignee_name(
     names: &HashMap<UserId, String>,
     me: Option<UserId>,
 ) -> String {
+    assignee_named(c, me, |u| names.get(&u).cloned())
+}
+
+/// The case's assignee as the viewer reads it: `me`, a name `name_of` knows, or `assigned`.
+fn assignee_named(
+    c: &Case,
+    me: Option<UserId>,
+    name_of: impl Fn(UserId) -> Option<String>,
+) -> String {
     match c.assignee {
         None => "unassigned".into(),
         Some(u) if Some(u) == me => "me".into(),
-        Some(u) => names.get(&u).cloned().unwrap_or_else(|| "assigned".into()),
+        Some(u) => name_of(u).unwrap_or_else(|| "assigned".into()),
     }
 }
 
@@ -183,19 +192,18 @@ fn clock_view(c: &MetricClock, tz: &TimeZone) -> ClockView {
     }
 }
 
-fn entry_view(e: &TimelineEntry, names: &HashMap<UserId, String>, tz: &TimeZone) -> EntryView {
-    // Actors are labels (`user:<id>`, `token:<id>`, `system`); people by name where known.
-    let actor = e
-        .actor
-        .strip_prefix("user:")
-        .and_then(|id| id.parse::<UserId>().ok())
-        .and_then(|u| names.get(&u).cloned())
+/// `names`: actor label (`user:<id>`, `token:<id>`) → the name this viewer reads.
+fn entry_view(e: &TimelineEntry, names: &HashMap<String, String>, tz: &TimeZone) -> EntryView {
+    // Actors are labels (`user:<id>`, `token:<id>`, `system`); named where known.
+    let actor = names
+        .get(&e.actor)
+        .cloned()
         .unwrap_or_else(|| e.actor.clone());
     // Details name people as the actors do (`assigned to user:<id> in …`).
     let mut detail = e.detail.clone();
     if detail.contains("user:") {
-        for (id, name) in names {
-            detail = detail.replace(&format!("user:{id}"), name);
+        for (label, name) in names {
+            detail = detail.replace(label.as_str(), name);
         }
     }
     EntryView {
@@ -331,7 +339,14 @@ async fn show(
     };
     let tz = TimeZone::get(&t.time_zone).unwrap_or(TimeZone::UTC);
     let clocks = st.app.sla_clocks(p, &t, &c).await.unwrap_or_default();
-    let names = people(st, p).await;
+    // Everyone who may stand on the timeline, named as this viewer reads them (the desk's
+    // people by name for the provider; "service desk" for a client or carrier).
+    let names = st.app.timeline_names(p, &t).await.unwrap_or_default();
+    let name_of = |u: UserId| {
+        names
+            .get(&consign_core::access::Actor::User(u).label())
+            .cloned()
+    };
     let subject = subject_view(st, p, &t, &c).await;
     let mut timeline: Vec<EntryView> = timeline
         .iter()
@@ -355,10 +370,7 @@ async fn show(
         .iter()
         .flat_map(|t| t.members.iter())
         .map(|m| {
-            let name = names
-                .get(&m.user)
-                .cloned()
-                .unwrap_or_else(|| m.user.to_string());
+            let name = name_of(m.user).unwrap_or_else(|| m.user.to_string());
             let shift = if m.on_shift { "" } else { " (off shift)" };
             (m.user.to_string(), format!("{name}{shift}"))
         })
@@ -391,7 +403,7 @@ async fn show(
         resolved: c.status == CaseStatus::Resolved,
         accountable: c.accountable.clone(),
         team: c.owner_team.clone(),
-        assignee: assignee_name(&c, &names, me(p)),
+        assignee: assignee_named(&c, me(p), name_of),
         assigned_to_me: c.assignee.is_some() && c.assignee == me(p),
         can_take,
         can_assign,

@@ -301,6 +301,16 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
             page.contains("Re-delivery booked for tomorrow morning"),
             "{e}"
         );
+        // The timeline names the carrier's own people, and the provider's as the desk: never
+        // an id (the admin's token opened the case).
+        assert!(
+            page.contains("UPS dispatch") && page.contains("service desk"),
+            "{e}: {page}"
+        );
+        assert!(
+            !page.contains("token:") && !page.contains("user:"),
+            "{e}: {page}"
+        );
 
         // The shipment page posts a scan; the same form sent twice is one event.
         let ship = format!("/app/alpha/shipments/{sid}");
