@@ -311,6 +311,21 @@ async fn a_carrier_answers_its_case_posts_a_scan_and_attaches_a_pod_in_the_brows
             !page.contains("token:") && !page.contains("user:"),
             "{e}: {page}"
         );
+        // Closed for good, the case takes no more answers: the page says so instead of
+        // offering a form the case would refuse.
+        let act = format!("/api/v1/tenants/alpha/cases/{cid}/actions");
+        for action in [
+            json!({"action": "resolve", "code": "claim_filed"}),
+            json!({"action": "close"}),
+        ] {
+            let res = t.post(&act, &t.admin_token, &action).await;
+            assert_eq!(res.status(), 200, "{e}: {}", res.text().await.unwrap());
+        }
+        let (_, page) = get(format!("/app/alpha/cases/{cid}")).await;
+        assert!(
+            page.contains("id=\"closed-note\"") && !page.contains("id=\"answer\""),
+            "{e}: {page}"
+        );
 
         // The shipment page posts a scan; the same form sent twice is one event.
         let ship = format!("/app/alpha/shipments/{sid}");
