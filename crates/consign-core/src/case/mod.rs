@@ -302,6 +302,10 @@ impl Case {
         self.resolved_at = Some(now);
         self.condition_ended_at = Some(ended_at.min(now));
         self.escalation_level = 0;
+        // Due for the timer sweep now, which plans the automatic close (SPEC §4: closed 7 days
+        // after resolution). Left as it was, a case with no timer pending (no SLA policy, a
+        // paused or finished clock) stayed resolved for ever.
+        self.timer_at = Some(now);
         self.updated_at = now;
         self.version += 1;
         self.entries += 1;

@@ -270,6 +270,8 @@ async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery()
             "{}",
             t.engine
         );
+        // The sweep finds nothing to time on the open case (no SLA policy here).
+        t.app.sweep_all_case_timers(t.app.now(), 100).await.unwrap();
         post_events(&t, json!([ev("1Z1", 1, "delivered")])).await;
         let resolved = cases(&t, "?type=delivery_failed&status=resolved").await;
         assert_eq!(resolved.len(), 1, "{}", t.engine);
@@ -284,6 +286,20 @@ async fn a_failed_attempt_opens_one_case_that_repeats_and_resolves_on_delivery()
         assert_eq!(kinds, ["created", "detected_again", "resolved"], "{detail}");
         assert_eq!(detail["resolution"], "delivered", "{detail}");
         assert_eq!(detail["detections"], 2);
+        // Resolved by the rule, it closes by itself a week later like any resolved case, with
+        // no SLA policy in force (it once kept no timer and stayed resolved for ever).
+        let week = t.app.now() + SignedDuration::from_hours(7 * 24 - 1);
+        t.app.sweep_all_case_timers(week, 100).await.unwrap();
+        let closed = cases(&t, "?type=delivery_failed&status=closed").await;
+        assert!(
+            closed.is_empty(),
+            "{}: not before the week is out",
+            t.engine
+        );
+        let week = t.app.now() + SignedDuration::from_hours(7 * 24 + 1);
+        t.app.sweep_all_case_timers(week, 100).await.unwrap();
+        let closed = cases(&t, "?type=delivery_failed&status=closed").await;
+        assert_eq!(closed.len(), 1, "{}", t.engine);
 
         // Filters are checked; another tenant's client sees nothing of it.
         let p = t
