@@ -265,20 +265,21 @@ fn a_regular_sweep_climbs_the_whole_ladder() {
         .filter(|e| e.kind == TimelineKind::Escalated)
         .map(|e| (e.at, e.detail.clone()))
         .collect();
-    // First response due 11:00 New York (16:00Z), found by the 16:05Z sweep.
+    // First response due 11:00 New York (16:00Z): breached at 100 %, so the 16:00Z sweep
+    // finds it (not the next one, at 16:05Z).
     assert_eq!(
         steps,
         vec![
             (
-                at("2026-11-24T16:05:00Z"),
+                at("2026-11-24T16:00:00Z"),
                 "escalation step 1: notify_assignee".into()
             ),
             (
-                at("2026-11-24T17:05:00Z"),
+                at("2026-11-24T17:00:00Z"),
                 "escalation step 2: move_to_supervisors".into()
             ),
             (
-                at("2026-11-24T20:05:00Z"),
+                at("2026-11-24T20:00:00Z"),
                 "escalation step 3: notify_client_manager".into()
             ),
         ]

@@ -240,7 +240,10 @@ fn clock(
 ) -> MetricClock {
     let goal = target.minutes * 60;
     let warn = goal * i64::from(policy.warning_percent) / 100;
-    let state = if elapsed > goal {
+    // Breach at 100 % (SPEC §5): a running clock that has used its whole target is breached
+    // at that instant, not a tick later (a due time at closing hour otherwise breached the
+    // next business morning). A clock stopped at exactly its target made it: met.
+    let state = if elapsed > goal || (elapsed == goal && !stopped) {
         SlaState::Breached
     } else if stopped {
         SlaState::Met
@@ -343,7 +346,10 @@ pub fn evaluate(
             .max()
             .unwrap_or(opened);
         let elapsed = spent(cal, target, &spans, last, now);
-        let closed = !running_now && spans.last().is_some_and(|s| s.1 < now);
+        // Stopped once nothing runs any more, including at the very instant it stopped (the
+        // case KPIs judge the clocks at the resolution instant: with `<` this metric was
+        // never met there).
+        let closed = !running_now && spans.last().is_some_and(|s| s.1 <= now);
         out.push(clock(
             cal,
             policy,
@@ -527,6 +533,74 @@ mod tests {
             (u.elapsed_minutes, u.state, u.due_at),
             (90, SlaState::Warning, Some(t(220)))
         );
+    }
+
+    #[test]
+    fn a_clock_breaches_at_exactly_its_target_and_is_met_when_stopped_there() {
+        let cal = office();
+        // 16 business hours from Monday 09:00 fill Monday and Tuesday: due Tuesday 17:00.
+        let opened = at("2026-11-23T09:00");
+        let events = [ClockEvent::Opened { at: opened }];
+        let r = metric(
+            &evaluate(&events, &cal, &policy(), at("2026-11-24T16:59")),
+            Metric::Resolution,
+        );
+        assert_eq!(
+            (r.state, r.due_at),
+            (SlaState::Warning, Some(at("2026-11-24T17:00")))
+        );
+        let r = metric(
+            &evaluate(&events, &cal, &policy(), at("2026-11-24T17:00")),
+            Metric::Resolution,
+        );
+        assert_eq!((r.remaining_minutes, r.state), (0, SlaState::Breached));
+        // Overnight nothing is spent: still breached, not "warning" until 09:00.
+        let r = metric(
+            &evaluate(&events, &cal, &policy(), at("2026-11-24T23:00")),
+            Metric::Resolution,
+        );
+        assert_eq!(r.state, SlaState::Breached);
+        // Resolved at 17:00 sharp: the target was made.
+        let resolved = [
+            ClockEvent::Opened { at: opened },
+            ClockEvent::Resolved {
+                at: at("2026-11-24T17:00"),
+            },
+        ];
+        let r = metric(
+            &evaluate(&resolved, &cal, &policy(), at("2026-11-25T10:00")),
+            Metric::Resolution,
+        );
+        assert_eq!(r.state, SlaState::Met);
+    }
+
+    #[test]
+    fn the_periodic_update_clock_is_judged_at_the_instant_the_case_is_resolved() {
+        let cal = Calendar::always_open();
+        let p = Policy {
+            periodic_update: Some(Target {
+                minutes: 120,
+                business: false,
+            }),
+            ..policy()
+        };
+        let t = |m: i64| Timestamp::from_second(1_800_000_000 + m * 60).unwrap();
+        let events = [
+            ClockEvent::Opened { at: t(0) },
+            ClockEvent::ExternalUpdate {
+                at: t(100),
+                automated: false,
+            },
+            ClockEvent::Resolved { at: t(190) },
+        ];
+        let u = metric(&evaluate(&events, &cal, &p, t(190)), Metric::PeriodicUpdate);
+        assert_eq!((u.elapsed_minutes, u.state), (90, SlaState::Met));
+        let late = [
+            ClockEvent::Opened { at: t(0) },
+            ClockEvent::Resolved { at: t(150) },
+        ];
+        let u = metric(&evaluate(&late, &cal, &p, t(150)), Metric::PeriodicUpdate);
+        assert_eq!(u.state, SlaState::Breached);
     }
 
     proptest! {
