@@ -211,7 +211,11 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
              LEFT JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id \
              WHERE s.tenant_id = "
         );
-        let rows = self.by_ids(&head, tenant, "s.id", &ids, "").await?;
+        // Outbound only: a return leg carries the order's promise but is not a delivery to the
+        // customer, and counted it would be judged late against that promise.
+        let rows = self
+            .by_ids(&head, tenant, "s.id", &ids, " AND s.direction = 'outbound'")
+            .await?;
         let mut out: Vec<ShipmentRecord> =
             rows.iter().map(record_row::<DB>).collect::<Result<_>>()?;
         let cases = self
@@ -266,7 +270,7 @@ impl<DB: Dialect> KpiStore for SqlStore<DB> {
                 tenant,
                 "order_id",
                 &ids,
-                " ORDER BY id",
+                " AND direction = 'outbound' ORDER BY id",
             )
             .await?;
         let shipment_ids: Vec<Uuid> = shipments
