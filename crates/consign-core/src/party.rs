@@ -100,9 +100,54 @@ impl NewWarehouse {
     }
 }
 
+/// Each carrier's label where people read carriers side by side (a scorecard's breakdown):
+/// its name, or where two carriers share a name (names are not unique, SCACs are), the name
+/// with its SCAC, else with the start of its id, so that no two rows merge into one.
+pub fn carrier_labels(carriers: &[Carrier]) -> std::collections::HashMap<CarrierId, String> {
+    let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for c in carriers {
+        *uses.entry(c.name.as_str()).or_default() += 1;
+    }
+    carriers
+        .iter()
+        .map(|c| {
+            let label = if uses[c.name.as_str()] > 1 {
+                let tag = c
+                    .scac
+                    .clone()
+                    .unwrap_or_else(|| c.id.to_string().chars().take(8).collect());
+                format!("{} ({tag})", c.name)
+            } else {
+                c.name.clone()
+            };
+            (c.id, label)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn carriers_sharing_a_name_are_told_apart_by_scac() {
+        let carrier = |name: &str, scac: Option<&str>| Carrier {
+            id: CarrierId::random(),
+            tenant_id: TenantId::random(),
+            name: name.into(),
+            scac: scac.map(String::from),
+            mode: Mode::Parcel,
+        };
+        let all = [
+            carrier("FedEx", Some("FDEG")),
+            carrier("FedEx", Some("FXFE")),
+            carrier("UPS", Some("UPSN")),
+        ];
+        let labels = carrier_labels(&all);
+        assert_eq!(labels[&all[0].id], "FedEx (FDEG)");
+        assert_eq!(labels[&all[1].id], "FedEx (FXFE)");
+        assert_eq!(labels[&all[2].id], "UPS");
+    }
 
     #[test]
     fn carrier_scac_is_checked() {

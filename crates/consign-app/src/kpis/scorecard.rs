@@ -339,12 +339,11 @@ impl App {
         tenant: &Tenant,
         mut d: DeliveryFigures,
     ) -> AppResult<DeliveryFigures> {
-        let names: BTreeMap<String, String> = self
-            .reads()
-            .carriers(tenant.id)
-            .await?
+        // Two carriers may share a name; keyed by name alone, one's row replaced the other's.
+        let carriers = self.reads().carriers(tenant.id).await?;
+        let names: BTreeMap<String, String> = consign_core::party::carrier_labels(&carriers)
             .into_iter()
-            .map(|c| (c.id.to_string(), c.name))
+            .map(|(id, label)| (id.to_string(), label))
             .collect();
         d.on_time_by_carrier = by_name(d.on_time_by_carrier, &names);
         d.exceptions_by_carrier = by_name(d.exceptions_by_carrier, &names);
