@@ -60,8 +60,8 @@ pub struct OrderFact {
     pub cancelled: bool,
     /// Ordered quantity per line, in line order.
     pub ordered: Vec<u32>,
-    /// The order's outbound shipments that were not cancelled, with the quantity of each
-    /// line they carry (same order as `ordered`).
+    /// The order's outbound shipments (the cancelled ones marked so), with the quantity of
+    /// each line they carry (same order as `ordered`).
     pub shipments: Vec<(ShipmentFact, Vec<u32>)>,
 }
 

@@ -162,10 +162,11 @@ pub fn order_outcome(def: &KpiDefinitions, o: &OrderFact) -> Option<OrderOutcome
     if o.cancelled || def.exclude_channels.contains(&o.channel) {
         return None;
     }
-    // An order carried by an excluded carrier is the carrier's, and left out with it.
+    // An order carried by an excluded carrier is the carrier's, and left out with it. A
+    // cancelled shipment carried nothing: its carrier does not take the order out.
     if o.shipments
         .iter()
-        .any(|(s, _)| def.exclude_carriers.contains(&s.carrier))
+        .any(|(s, _)| !s.cancelled && def.exclude_carriers.contains(&s.carrier))
     {
         return None;
     }

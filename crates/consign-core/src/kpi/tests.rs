@@ -277,6 +277,28 @@ fn order(
 }
 
 #[test]
+fn a_cancelled_shipment_of_an_excluded_carrier_does_not_take_its_order_out() {
+    use super::scorecard::order_outcome;
+    let p = Some(date(2026, 11, 25));
+    // Booked with carrier 8 (excluded), cancelled before pickup; sent with carrier 7 instead
+    // and delivered two days late.
+    let mut booked = shipment(20, 8, p, None);
+    booked.cancelled = true;
+    let sent = shipment(21, 7, p, Some("2026-11-27T20:00:00Z"));
+    let o = order(9, p, vec![1], vec![(booked, vec![1]), (sent, vec![1])]);
+    let def = KpiDefinitions {
+        exclude_carriers: vec![CarrierId(id(8))],
+        ..Default::default()
+    };
+    let outcome = order_outcome(&def, &o).expect("counted: carrier 8 carried nothing");
+    assert!(!outcome.otif);
+    // Had carrier 8 carried it, the order would be the carrier's and left out.
+    let mut carried = o.clone();
+    carried.shipments[0].0.cancelled = false;
+    assert_eq!(order_outcome(&def, &carried), None);
+}
+
+#[test]
 fn otif_and_perfect_orders_follow_partial_shipments() {
     let p = Some(date(2026, 11, 25));
     let on_time = |n| shipment(n, 7, p, Some("2026-11-25T20:00:00Z"));
