@@ -132,7 +132,10 @@ pub enum Outcome {
     },
 }
 
-/// Classifies an HTTP answer (Standard Webhooks: 2xx is success; 410 means "stop").
+/// Classifies an HTTP answer (Standard Webhooks: 2xx is success; 410 means "stop"; any other
+/// answer is a failure to retry). A 404 or 401 is what a receiver answers while it deploys or
+/// rotates its secret: refused for good at the first one, every message of that minute went
+/// to the dead letters; retried, they arrive when it is back, and the schedule bounds the rest.
 pub fn classify_http(status: u16, retry_after: Option<SignedDuration>) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered {
@@ -143,15 +146,10 @@ pub fn classify_http(status: u16, retry_after: Option<SignedDuration>) -> Outcom
             error: "410 Gone: the receiver asked to stop; endpoint disabled".into(),
             disable_endpoint: true,
         },
-        408 | 425 | 429 | 500..=599 => Outcome::Failed {
+        _ => Outcome::Failed {
             status: Some(status),
             error: format!("HTTP {status}"),
             retry_after,
-        },
-        _ => Outcome::Refused {
-            status: Some(status),
-            error: format!("HTTP {status}: refused by the receiver"),
-            disable_endpoint: false,
         },
     }
 }
@@ -285,19 +283,14 @@ mod tests {
                 ..
             }
         ));
-        for s in [500, 503, 429, 408] {
+        // Every other answer is retried: the server's errors and its "later", and a receiver
+        // mid-deploy (404), mid-rotation (401, 403) or redirecting (301).
+        for s in [500, 503, 429, 408, 400, 401, 403, 404, 301] {
             assert!(
                 matches!(classify_http(s, None), Outcome::Failed { .. }),
                 "{s}"
             );
         }
-        assert!(matches!(
-            classify_http(400, None),
-            Outcome::Refused {
-                disable_endpoint: false,
-                ..
-            }
-        ));
     }
 
     #[test]
