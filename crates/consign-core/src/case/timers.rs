@@ -180,6 +180,17 @@ pub fn plan(
             soon(t, &mut out.next_at);
         }
     }
+    // Reopened with its resolution target already spent: that breach was recorded before
+    // the reopening, so none is recorded again, and resolving reset the ladder. The case is
+    // over target now: the ladder climbs again from the reopening.
+    if breached_at.is_none()
+        && out
+            .clocks
+            .iter()
+            .any(|c| c.metric == Metric::Resolution && c.state == SlaState::Breached)
+    {
+        breached_at = Some(since_open);
+    }
     if let Some(b) = breached_at {
         for (i, step) in rule
             .ladder

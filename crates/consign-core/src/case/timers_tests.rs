@@ -285,3 +285,69 @@ fn a_regular_sweep_climbs_the_whole_ladder() {
         ]
     );
 }
+
+/// Reopened while already over its resolution target (the breach recorded before it was
+/// resolved), the case climbs the ladder again from its reopening: resolving reset the
+/// ladder, and with no new breach to record it once sat over target with no one told.
+#[test]
+fn a_case_reopened_over_its_target_climbs_the_ladder_again() {
+    use crate::case::work::{CaseAction, decide};
+    let (case, entries) = opened();
+    // Swept from Tuesday 10:00 to Wednesday 11:30 New York: the first response breached on
+    // Tuesday, the resolution target (8 business hours) at 10:00 on Wednesday.
+    let ticks: Vec<Timestamp> = (1..=12 * 25 + 6)
+        .map(|i| case.opened_at + SignedDuration::from_mins(5 * i))
+        .collect();
+    let (case, mut entries) = sweep(case, entries, &ticks);
+    assert_eq!(case.escalation_level, 3);
+    let breached = |entries: &[TimelineEntry]| {
+        entries
+            .iter()
+            .filter(|e| {
+                e.kind == TimelineKind::SlaBreached && e.field.as_deref() == Some("resolution")
+            })
+            .count()
+    };
+    assert_eq!(breached(&entries), 1, "the resolution breach is recorded");
+    let act = |case: &Case, a: CaseAction, t: &str| decide(case, &a, "user:a", at(t)).unwrap();
+    // Resolved Wednesday 12:00 New York, reopened at 13:00 with the resolution target spent.
+    let d = act(
+        &case,
+        CaseAction::Resolve {
+            code: ResolutionCode::Delivered,
+            condition_ended_at: None,
+        },
+        "2026-11-25T17:00:00Z",
+    );
+    entries.extend(d.entries);
+    assert_eq!(d.case.escalation_level, 0);
+    let d = act(
+        &d.case,
+        CaseAction::Reopen {
+            reason: "the customer called back".into(),
+        },
+        "2026-11-25T18:00:00Z",
+    );
+    entries.extend(d.entries);
+    let reopened = at("2026-11-25T18:00:00Z");
+    let ticks: Vec<Timestamp> = (0..=12 * 6)
+        .map(|i| reopened + SignedDuration::from_mins(5 * i))
+        .collect();
+    let (case, entries) = sweep(d.case, entries, &ticks);
+    let again: Vec<(Timestamp, String)> = entries
+        .iter()
+        .filter(|e| e.kind == TimelineKind::Escalated && e.at >= reopened)
+        .map(|e| (e.at, e.after.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        again,
+        vec![
+            (reopened, "1".to_string()),
+            (reopened + SignedDuration::from_hours(1), "2".to_string()),
+            (reopened + SignedDuration::from_hours(4), "3".to_string()),
+        ]
+    );
+    assert_eq!(case.escalation_level, 3);
+    // No second breach is recorded: the one before the reopening stands.
+    assert_eq!(breached(&entries), 1);
+}
