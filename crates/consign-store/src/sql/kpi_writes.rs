@@ -17,6 +17,10 @@ use sqlx::QueryBuilder;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
+/// The first key of the advisory lock under which one tenant's daily KPI counts are recounted
+/// (`KPI` in ASCII).
+const KPI_RECOUNT_LOCK: i64 = 0x004b_5049;
+
 #[async_trait::async_trait]
 impl<DB: Dialect> KpiTx for SqlTx<DB> {
     async fn insert_kpi_definitions(
@@ -242,6 +246,21 @@ impl<DB: Dialect> KpiTx for SqlTx<DB> {
     ) -> Result<(Vec<ShipmentRow>, Vec<OrderRow>)> {
         if days.is_empty() {
             return Ok((Vec::new(), Vec::new()));
+        }
+        // Two servers' workers take different marks (`SKIP LOCKED`) that may share a day. Each
+        // recounts the day from the facts rows and replaces its counts: read at once, each saw
+        // only its own new rows and the later write dropped the other's. One tenant's recounts
+        // take turns under a transaction-scoped advisory lock (the two-key space, apart from
+        // the ingest's one-key locks); each statement after it reads what the one before
+        // committed. SQLite's single writer already serialises them.
+        if DB::CONCURRENT_WRITERS {
+            let b = tenant.0.as_bytes();
+            let key = i64::from(i32::from_be_bytes([b[12], b[13], b[14], b[15]]));
+            sqlx::query("SELECT pg_advisory_xact_lock(CAST($1 AS INTEGER), CAST($2 AS INTEGER))")
+                .arg(KPI_RECOUNT_LOCK)
+                .arg(key)
+                .execute(DB::conn(&mut self.tx))
+                .await?;
         }
         let (shipments, mut orders) = rows_queries::<DB>(tenant, Days::These(days));
         let rows = fetch_conn::<DB>(&mut self.tx, shipments).await?;

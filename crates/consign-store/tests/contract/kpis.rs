@@ -572,3 +572,63 @@ async fn case_facts_are_marked_by_triggers_and_read_by_period() {
         );
     }
 }
+
+/// Two workers recounting one tenant's day take turns: the second waits for the first to
+/// commit, then reads the facts row it wrote. Read at once, each saw only its own new row,
+/// and the counts written last dropped the other's shipment (two servers on PostgreSQL).
+#[tokio::test]
+async fn recounts_of_one_tenants_day_take_turns() {
+    for (store, _guard) in engines().await {
+        let engine = store.engine();
+        let (a, carrier) = seed_tenant_with_carrier(&store, "alpha", "UPSN").await;
+        let s1 = shipment_fixture(a.id, carrier.id, "1Z1", None, vec![]);
+        let s2 = shipment_fixture(a.id, carrier.id, "1Z2", None, vec![]);
+        insert_shipments(&store, &[s1.clone(), s2.clone()]).await;
+        let day = jiff::civil::date(2026, 11, 20);
+        let row = |id| ShipmentRow {
+            shipment: id,
+            order: None,
+            carrier: carrier.id,
+            lane: "US-TX>US-CA".into(),
+            channel: None,
+            shipped_day: day,
+            delivered_day: Some(day),
+            days_late: Some(0),
+            cancelled: false,
+            damaged: false,
+            documents_accurate: true,
+            case_types: vec![],
+            accountables: vec![],
+        };
+        let mut first = store.begin().await.unwrap();
+        first
+            .put_kpi_rows(a.id, &[s1.id], &[], &[row(s1.id)], &[])
+            .await
+            .unwrap();
+        let (seen, _) = first.kpi_rows_for_update(a.id, &[day]).await.unwrap();
+        assert_eq!(seen.len(), 1, "{engine:?}");
+        let second = tokio::spawn({
+            let (store, tenant, row) = (store.clone(), a.id, row(s2.id));
+            async move {
+                let mut tx = store.begin().await.unwrap();
+                tx.put_kpi_rows(tenant, &[row.shipment], &[], &[row], &[])
+                    .await
+                    .unwrap();
+                let (seen, _) = tx.kpi_rows_for_update(tenant, &[day]).await.unwrap();
+                tx.commit().await.unwrap();
+                seen.len()
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !second.is_finished(),
+            "{engine:?}: the second recount waits for the first"
+        );
+        first.commit().await.unwrap();
+        assert_eq!(
+            second.await.unwrap(),
+            2,
+            "{engine:?}: the second recount reads the first's row"
+        );
+    }
+}
