@@ -510,17 +510,25 @@ mod tests {
         assert_eq!((r.remaining_minutes, r.state), (-60, SlaState::Breached));
     }
 
-    #[test]
-    fn periodic_updates_measure_the_gap_since_the_last_one() {
-        let cal = Calendar::always_open();
-        let p = Policy {
+    /// The default policy with a 2-hour periodic-update target in calendar time.
+    fn periodic_policy() -> Policy {
+        Policy {
             periodic_update: Some(Target {
                 minutes: 120,
                 business: false,
             }),
             ..policy()
-        };
-        let t = |m: i64| Timestamp::from_second(1_800_000_000 + m * 60).unwrap();
+        }
+    }
+
+    /// `m` minutes after a fixed instant.
+    fn t(m: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + m * 60).unwrap()
+    }
+
+    #[test]
+    fn periodic_updates_measure_the_gap_since_the_last_one() {
+        let (cal, p) = (Calendar::always_open(), periodic_policy());
         let events = [
             ClockEvent::Opened { at: t(0) },
             ClockEvent::ExternalUpdate {
@@ -576,15 +584,7 @@ mod tests {
 
     #[test]
     fn the_periodic_update_clock_is_judged_at_the_instant_the_case_is_resolved() {
-        let cal = Calendar::always_open();
-        let p = Policy {
-            periodic_update: Some(Target {
-                minutes: 120,
-                business: false,
-            }),
-            ..policy()
-        };
-        let t = |m: i64| Timestamp::from_second(1_800_000_000 + m * 60).unwrap();
+        let (cal, p) = (Calendar::always_open(), periodic_policy());
         let events = [
             ClockEvent::Opened { at: t(0) },
             ClockEvent::ExternalUpdate {
