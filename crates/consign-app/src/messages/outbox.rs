@@ -145,7 +145,9 @@ impl App {
                 },
             )
             .await?;
-        if !crate::cases::sees_internal(p) {
+        // The provider's roles see the internal side of a case (as `cases::sees_internal`
+        // says; not called from here, which would tie messages back to cases).
+        if !p.role.is_provider() {
             messages.retain(|m| {
                 m.transport == Transport::Email && m.kind != super::send::ESCALATION_NOTICE
             });
